@@ -1,0 +1,5 @@
+"""``qshift pqc``: the algorithm catalogue and backend self-tests."""
+
+import typer
+
+app = typer.Typer(help="Post-quantum crypto: algorithm catalogue, backends, hybrid KEMs.", no_args_is_help=True)

@@ -1,0 +1,72 @@
+"""Load TOML config files into typed, validated models (pydantic v2).
+
+Each package defines its own config models (subclasses of :class:`pydantic.BaseModel` with
+``extra="forbid"`` so that unknown keys are errors); this module only reads the file and turns every
+failure into one :class:`~qshift.errors.ConfigError` that names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from qshift.errors import ConfigError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file; raise :class:`ConfigError` naming the file and line of a syntax error."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(str(p), "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(str(p), "is a directory, expected a TOML file") from None
+    except PermissionError:
+        raise ConfigError(str(p), "permission denied") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(p), f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(p), f"invalid TOML: {exc}") from None
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    """Return (dotted key, message) for one pydantic error entry."""
+    key = ".".join(str(part) for part in error.get("loc", ())) or "(top level)"
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return key, "unknown key"
+    if kind == "missing":
+        return key, "required key is missing"
+    msg = error.get("msg", "invalid value")
+    if "input" in error and kind not in ("missing",):
+        shown = repr(error["input"])
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        msg = f"{msg} (got {shown})"
+    return key, msg
+
+
+def validate_config(data: dict[str, Any], model: type[ModelT], source: str = "<config>") -> ModelT:
+    """Validate an already-parsed mapping against ``model``; errors name ``source`` and the key."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        key, msg = _describe(errors[0])
+        more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+        raise ConfigError(source, msg + more, key=key) from None
+
+
+def load_config(path: str | Path, model: type[ModelT]) -> ModelT:
+    """Read the TOML file at ``path`` and validate it into ``model``."""
+    return validate_config(read_toml(path), model, source=str(path))

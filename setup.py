@@ -1,0 +1,39 @@
+"""Build the Cython extension modules: every ``qkd/**/*.pyx`` becomes one extension.
+
+Packaging metadata lives in ``pyproject.toml``; this file only declares the compiled parts so that
+later modules are picked up by dropping a ``.pyx`` file next to its package.
+"""
+
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = Path(__file__).parent
+
+
+def _extensions() -> list[Extension]:
+    exts = []
+    for pyx in sorted((HERE / "qkd").rglob("*.pyx")):
+        rel = pyx.relative_to(HERE)
+        module = ".".join(rel.with_suffix("").parts)
+        exts.append(
+            Extension(
+                module,
+                [str(rel)],
+                include_dirs=[numpy.get_include()],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                extra_compile_args=["-O3"],
+            )
+        )
+    return exts
+
+
+setup(
+    ext_modules=cythonize(
+        _extensions(),
+        language_level=3,
+        compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+    )
+)
