@@ -1,0 +1,181 @@
+"""Scenario file schema (TOML → pydantic v2). Times are seconds from the start of the run (``at_s``).
+
+A scenario names the nodes (sites with a gateway, trusted nodes without), the QKD links between them, the
+tunnel between two sites with its QKD policy, a traffic profile, a timed list of faults and the assertions
+that decide pass or fail. See ``deploy/scenarios/*.toml`` for documented examples.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NodeSpec(_Strict):
+    """A node: ``site`` nodes run a gateway and a KME, trusted nodes only a KME."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    site: bool = False
+
+
+class LinkSpec(_Strict):
+    """An emulated QKD link between two nodes."""
+
+    name: str
+    ends: tuple[str, str]
+    kind: Literal["fiber", "free-space"] = "fiber"
+    length_km: float = Field(gt=0, le=500)
+    turbulence: bool = False
+    qber_abort: float = Field(default=0.11, gt=0, lt=0.5, description="abort threshold on the estimated QBER")
+
+
+class TunnelSpec(_Strict):
+    """The gateway tunnel under test, from the initiating site to the responding site."""
+
+    initiator: str
+    responder: str
+    qkd: Literal["required", "preferred", "off"] = "preferred"
+    rekey_interval_s: float = Field(default=2.0, gt=0)
+
+
+class TrafficSpec(_Strict):
+    """Traffic pushed through the tunnel to a real TCP echo/sink service at the responder."""
+
+    streams: int = Field(default=4, ge=1, le=256)
+    bytes_per_stream: int = Field(default=2_000_000, ge=1)
+    rate_bytes_per_s: int = Field(default=500_000, ge=1, description="per stream")
+
+
+class _Fault(_Strict):
+    at_s: float = Field(ge=0)
+
+
+class EveFault(_Fault):
+    """Intercept-resend attack on a fraction of the pulses of a link (0 stops it)."""
+
+    kind: Literal["eve"]
+    link: str
+    fraction: float = Field(ge=0, le=1)
+
+
+class LinkCutFault(_Fault):
+    kind: Literal["link-cut", "link-restore"]
+    link: str
+
+
+class KmeFault(_Fault):
+    kind: Literal["kme-kill", "kme-restart", "relay-node-down", "relay-node-up"]
+    node: str
+
+
+class KeyExhaustFault(_Fault):
+    """Drain every key pool of a node's KME."""
+
+    kind: Literal["key-exhaust"]
+    node: str
+
+
+class ClassicalPathFault(_Fault):
+    """Delay and loss on a link's classical (post-processing) channel."""
+
+    kind: Literal["latency", "loss"]
+    link: str
+    value: float = Field(ge=0, description="latency: added delay in ms; loss: fraction of messages dropped")
+
+
+Fault = Annotated[
+    EveFault | LinkCutFault | KmeFault | KeyExhaustFault | ClassicalPathFault, Field(discriminator="kind")
+]
+
+
+class ModeAt(_Strict):
+    """The tunnel's mode at a time (``hybrid-qkd``, ``pqc-only`` or ``down``)."""
+
+    kind: Literal["mode-at"]
+    at_s: float = Field(ge=0)
+    expect: Literal["hybrid-qkd", "pqc-only", "down"]
+
+
+class MaxStall(_Strict):
+    """No stream goes longer than ``max_s`` without progress."""
+
+    kind: Literal["max-stall"]
+    max_s: float = Field(gt=0)
+
+
+class ZeroBytesLost(_Strict):
+    """Every byte sent arrives, checked by SHA-256 per stream."""
+
+    kind: Literal["zero-bytes-lost"]
+
+
+class MaxTimeToFallback(_Strict):
+    """Time from the first fault to the tunnel running ``pqc-only``."""
+
+    kind: Literal["max-time-to-fallback"]
+    max_s: float = Field(gt=0)
+
+
+class MaxTimeToRecover(_Strict):
+    """Time from the last fault being lifted to the tunnel running ``hybrid-qkd`` again."""
+
+    kind: Literal["max-time-to-recover"]
+    max_s: float = Field(gt=0)
+
+
+class FailsClosed(_Strict):
+    """With ``qkd = "required"``: from ``after_s`` on, no data flows and the tunnel reports why."""
+
+    kind: Literal["fails-closed"]
+    after_s: float = Field(ge=0)
+
+
+Assertion = Annotated[
+    ModeAt | MaxStall | ZeroBytesLost | MaxTimeToFallback | MaxTimeToRecover | FailsClosed,
+    Field(discriminator="kind"),
+]
+
+
+class Scenario(_Strict):
+    """A whole fallback scenario."""
+
+    name: str
+    description: str = ""
+    duration_s: float = Field(gt=0, le=3600)
+    seed: int = 1
+    nodes: list[NodeSpec] = Field(min_length=2)
+    links: list[LinkSpec] = Field(min_length=1)
+    tunnel: TunnelSpec
+    traffic: TrafficSpec = TrafficSpec()
+    faults: list[Fault] = []
+    assertions: list[Assertion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Scenario:
+        nodes = {n.name for n in self.nodes}
+        if len(nodes) != len(self.nodes):
+            raise ValueError("node names must be unique")
+        links = {link.name for link in self.links}
+        for link in self.links:
+            for end in link.ends:
+                if end not in nodes:
+                    raise ValueError(f"link {link.name!r} names unknown node {end!r}")
+        sites = {n.name for n in self.nodes if n.site}
+        for end in (self.tunnel.initiator, self.tunnel.responder):
+            if end not in sites:
+                raise ValueError(f"tunnel end {end!r} is not a site node (site = true)")
+        for fault in self.faults:
+            target_link = getattr(fault, "link", None)
+            target_node = getattr(fault, "node", None)
+            if target_link is not None and target_link not in links:
+                raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s names unknown link {target_link!r}")
+            if target_node is not None and target_node not in nodes:
+                raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s names unknown node {target_node!r}")
+            if fault.at_s > self.duration_s:
+                raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s is after the end ({self.duration_s}s)")
+        return self
