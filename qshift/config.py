@@ -8,6 +8,7 @@ failure into one :class:`~qshift.errors.ConfigError` that names the file, the ke
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +40,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(p), f"invalid TOML: {exc}") from None
 
 
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     """Return (dotted key, message) for one pydantic error entry."""
     key = ".".join(str(part) for part in error.get("loc", ())) or "(top level)"
     kind = error.get("type", "")

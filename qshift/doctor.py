@@ -42,8 +42,9 @@ def _cryptography() -> str:
 def _mlkem_round_trip(variant: str) -> str:
     from cryptography.hazmat.primitives.asymmetric import mlkem
 
-    key_cls = {"768": mlkem.MLKEM768PrivateKey, "1024": mlkem.MLKEM1024PrivateKey}[variant]
-    private = key_cls.generate()
+    private: mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey = (
+        mlkem.MLKEM768PrivateKey.generate() if variant == "768" else mlkem.MLKEM1024PrivateKey.generate()
+    )
     shared_sender, ciphertext = private.public_key().encapsulate()
     shared_receiver = private.decapsulate(ciphertext)
     if shared_sender != shared_receiver:

@@ -102,7 +102,8 @@ def _judge(assertion: Assertion, scenario: Scenario, record: RunRecord) -> Asser
         return AssertionResult(
             f"fails closed from {assertion.after_s:g}s",
             not flowing and refused,
-            f"refused: {record.data_refused_reason or 'no refusal recorded'}; modes after: {sorted(later_modes) or ['down']}",
+            f"refused: {record.data_refused_reason or 'no refusal recorded'}; "
+            f"modes after: {sorted(later_modes) or ['down']}",
         )
     raise AssertionError(f"unhandled assertion kind {assertion!r}")  # pragma: no cover - schema forbids it
 

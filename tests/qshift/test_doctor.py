@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.qshift.test_cli import run
-
 from qshift.doctor import CheckResult, core_ok, run_checks
+from tests.qshift.test_cli import run
 
 
 def test_core_checks_pass_on_this_machine() -> None:
