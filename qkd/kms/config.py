@@ -1,0 +1,138 @@
+"""Configuration of a KME node (``qshift kme serve node.toml``): pydantic v2 models, unknown keys refused.
+
+Every node of a deployment carries the same ``[topology]`` (nodes, QKD links, which SAEs attach where) and
+its own ``[node]``, ``[tls]``, ``[limits]`` and ``[[feeds]]``. Sizes are in bits, rates in bits/s, times in
+seconds. Identities: a KME's certificate carries its node ID, an SAE's its SAE ID, in the subject CN
+(see :mod:`qkd.kms.pki`); node IDs and SAE IDs must therefore be distinct.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NodeSection(_Model):
+    """This node: its ID, where its API listens, where its store and master key live."""
+
+    id: str = Field(min_length=1, max_length=128)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8443, ge=0, le=65535)
+    db_path: str
+    master_key_path: str
+    admin_ids: list[str] = Field(default_factory=list,
+                                 description="certificate CNs allowed on /admin/v1 (deposits, alarms, status)")
+
+
+class TlsSection(_Model):
+    """PEM files: the deployment CA, this node's certificate and private key."""
+
+    ca: str
+    cert: str
+    key: str
+
+
+class LimitsSection(_Model):
+    """ETSI GS QKD 014 limits announced in the Status object, and pool capacities (bits)."""
+
+    key_size_bits: int = Field(default=256, ge=8)
+    min_key_size_bits: int = Field(default=64, ge=8)
+    max_key_size_bits: int = Field(default=8192, ge=8)
+    max_key_per_request: int = Field(default=128, ge=1)
+    pool_capacity_bits: int = Field(default=1 << 30, ge=8)
+    relay_timeout_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> LimitsSection:
+        for name in ("key_size_bits", "min_key_size_bits", "max_key_size_bits"):
+            if getattr(self, name) % 8:
+                raise ValueError(f"{name} must be a multiple of 8 bits")
+        if not self.min_key_size_bits <= self.key_size_bits <= self.max_key_size_bits:
+            raise ValueError("need min_key_size_bits <= key_size_bits <= max_key_size_bits")
+        return self
+
+
+class TopoNode(_Model):
+    id: str
+    url: str = Field(description="base URL of the node's KME API, e.g. https://127.0.0.1:8443")
+
+
+class TopoLink(_Model):
+    id: str
+    a: str
+    b: str
+
+
+class TopoSae(_Model):
+    id: str
+    node: str
+
+
+class Topology(_Model):
+    nodes: list[TopoNode]
+    links: list[TopoLink] = Field(default_factory=list)
+    saes: list[TopoSae] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Topology:
+        node_ids = [n.id for n in self.nodes]
+        if len(set(node_ids)) != len(node_ids):
+            raise ValueError("duplicate node id")
+        sae_ids = [s.id for s in self.saes]
+        if len(set(sae_ids)) != len(sae_ids):
+            raise ValueError("duplicate SAE id")
+        if set(sae_ids) & set(node_ids):
+            raise ValueError("SAE ids and node ids must be distinct (both are certificate CNs)")
+        for link in self.links:
+            if link.a not in node_ids or link.b not in node_ids or link.a == link.b:
+                raise ValueError(f"link {link.id!r}: ends must be two distinct known nodes")
+        for sae in self.saes:
+            if sae.node not in node_ids:
+                raise ValueError(f"SAE {sae.id!r}: unknown node {sae.node!r}")
+        return self
+
+
+class FeedSection(_Model):
+    """Where a pool's key comes from when no post-processing pipeline pushes into it.
+
+    ``synthetic-shared-seed``: SHAKE-256(seed, link, block index) - both ends of a link compute the same
+    blocks. SYNTHETIC, NOT SECRET: for tests and demos only. ``synthetic-os-rng`` (``local`` pool only):
+    ``os.urandom`` blocks; labelled synthetic because no QKD link produced them.
+    """
+
+    pool: str = Field(description="a link id, or 'local' for pairs attached to this node")
+    kind: Literal["synthetic-shared-seed", "synthetic-os-rng"]
+    seed: str = ""
+    prefill_bits: int = Field(default=0, ge=0)
+    rate_bps: float = Field(default=0.0, ge=0)
+    block_bits: int = Field(default=65536, ge=8)
+
+
+class KmeConfig(_Model):
+    """A KME node."""
+
+    node: NodeSection
+    tls: TlsSection
+    limits: LimitsSection = Field(default_factory=LimitsSection)
+    topology: Topology
+    feeds: list[FeedSection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _node_in_topology(self) -> KmeConfig:
+        if self.node.id not in {n.id for n in self.topology.nodes}:
+            raise ValueError(f"node.id {self.node.id!r} is not a node of the topology")
+        links = {link.id for link in self.topology.links if self.node.id in (link.a, link.b)}
+        for feed in self.feeds:
+            if feed.pool != "local" and feed.pool not in links:
+                raise ValueError(f"feed pool {feed.pool!r}: not 'local' nor a link of node {self.node.id!r}")
+            if feed.kind == "synthetic-shared-seed" and not feed.seed:
+                raise ValueError(f"feed {feed.pool!r}: synthetic-shared-seed needs a seed")
+            if feed.kind == "synthetic-os-rng" and feed.pool != "local":
+                raise ValueError(f"feed {feed.pool!r}: synthetic-os-rng feeds only the 'local' pool "
+                                 "(both ends of a link need the same key)")
+        return self

@@ -1,0 +1,70 @@
+"""Errors of ``qkd.kms``: every one derives from :class:`KmsError` (itself a :class:`qkd.errors.QkdError`).
+
+Client-side errors (what :class:`qkd.kms.client.KmeClient` raises) map the HTTP outcome of an ETSI GS QKD 014
+call onto what a caller can do about it:
+
+* :class:`KmeUnavailableError` - connection refused, timeout, TLS failure, any 5xx except "not enough key";
+* :class:`KeyExhaustedError` - 503 because the KME holds fewer keys than requested (retry later / fall back);
+* :class:`KmeRefusedError` - 400/401: the request or the caller's identity was refused (a bug or a policy).
+
+Server-side errors (raised inside the store and the service) carry the HTTP status the ETSI API answers with.
+No message ever contains key material.
+"""
+
+from __future__ import annotations
+
+from qkd.errors import QkdError
+
+
+class KmsError(QkdError):
+    """Base of all key-management errors."""
+
+
+class KmeUnavailableError(KmsError):
+    """The KME could not be reached, timed out, or failed on its side (5xx other than key exhaustion)."""
+
+
+class LinkAlarmError(KmeUnavailableError):
+    """The KME refuses keys because a QKD link on the key's path is alarmed (QBER above threshold)."""
+
+
+class KeyExhaustedError(KmsError):
+    """The KME answered 503 because it does not hold enough key for the request."""
+
+
+class KmeRefusedError(KmsError):
+    """The KME refused the request (HTTP 400 or 401); ``status`` and the server's ``message`` are kept."""
+
+    def __init__(self, status: int, message: str, details: list | None = None) -> None:
+        super().__init__(f"KME refused the request (HTTP {status}): {message}")
+        self.status = status
+        self.server_message = message
+        self.details = details or []
+
+
+class KeyStoreError(KmsError):
+    """The key store cannot do what was asked (names the pool / key and the reason)."""
+
+
+class InsufficientKeyError(KeyStoreError):
+    """A pool holds fewer bits than a request needs; nothing was consumed."""
+
+
+class CapacityError(KeyStoreError):
+    """A deposit would exceed the pool's capacity: back-pressure to the producer; nothing was stored."""
+
+
+class MasterKeyError(KmsError):
+    """The node master key file is missing, has the wrong size, or is readable by others than its owner."""
+
+
+class RelayError(KmsError):
+    """A trusted-node relay failed; ``failed_hop`` names the hop (``"KME_T->KME_B"``) where it broke."""
+
+    def __init__(self, message: str, failed_hop: str | None = None) -> None:
+        super().__init__(message if failed_hop is None else f"{message} (failed hop {failed_hop})")
+        self.failed_hop = failed_hop
+
+
+class TopologyError(KmsError):
+    """The topology is inconsistent or has no route between two nodes."""

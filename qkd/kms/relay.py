@@ -1,0 +1,206 @@
+"""Trusted-node relay between KMEs: hop-by-hop one-time pad over mutually authenticated HTTPS.
+
+When the master SAE's node ``A`` and the slave SAE's node ``B`` share no link, ``A`` draws the keys K from
+the OS CSPRNG (``secrets``), picks a route ``A → T1 → … → B`` (:meth:`qkd.kms.topology.Network.route`) and
+sends K to the next node as ``K ⊕ k_link``, where ``k_link`` is the next ``|K|`` bits of the directed pool
+of that link (information-theoretically secret transport, Vernam 1926; each hop consumes exactly ``|K|``
+bits of its link's key). Each trusted node ``T`` recovers K with its copy of the incoming pad and re-pads
+it with the outgoing link's key. The last node stores K for the slave SAE.
+
+**Who sees K**: the master's node, every intermediate trusted node on the route, and the slave's node.
+Nobody else: an eavesdropper on any hop sees only K ⊕ k_link. This is the trust assumption of trusted-
+node QKD networks; a compromised intermediate node learns K.
+
+Authentication: every hop is HTTPS with mutual TLS under the deployment CA; the receiver checks that the
+sender's certificate CN is the previous node on the route, the sender checks that the responder's CN is
+the next node. End to end, the message carries ``check = HMAC-SHA256(K, relay_id ‖ key_IDs)`` which the
+last node verifies before storing anything (a node that flips pad bits is caught).
+
+Acknowledgement and failure: each hop forwards synchronously and answers only after its successor did,
+so the master's node gets 200 only once the slave's node has durably stored K. A hop that fails (node
+down, link alarmed or out of key, check failed) answers 503 naming ``failed_hop`` ("X->Y"); the master's
+node then hands nothing to the master SAE, and the slave's node stored nothing. Pads consumed before the
+failure are burned, never reused (the receiver of a later pad discards the gap: see
+:meth:`qkd.kms.store.KeyStore.take_range`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import ssl
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from qkd.kms.errors import InsufficientKeyError, KeyStoreError, RelayError, TopologyError
+from qkd.kms.pki import peer_identity
+from qkd.kms.store import IssuedKey, xor_bytes
+from qkd.kms.topology import Network, pool_name
+
+if TYPE_CHECKING:
+    from qkd.kms.store import KeyStore
+
+log = logging.getLogger(__name__)
+
+RELAY_PATH = "/kme/v1/relay"
+
+
+def check_value(material: bytes, relay_id: str, key_ids: list[str]) -> bytes:
+    """End-to-end check of relayed keys: HMAC-SHA256 keyed with K over the relay ID and key_IDs."""
+    msg = ("qshift-kms-relay-check/" + relay_id + "/" + ",".join(key_ids)).encode()
+    return hmac.new(material, msg, hashlib.sha256).digest()
+
+
+class RelayEngine:
+    """Sends and forwards relayed keys for node ``me``."""
+
+    def __init__(self, me: str, network: Network, store: KeyStore, ssl_context: ssl.SSLContext | None,
+                 timeout_s: float) -> None:
+        self.me = me
+        self.network = network
+        self.store = store
+        self.ssl_context = ssl_context
+        self.timeout_s = timeout_s
+        self._session: aiohttp.ClientSession | None = None
+        self._send_locks: dict[str, asyncio.Lock] = {}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _sess(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self.ssl_context))
+        return self._session
+
+    def weight(self, needed_bits: int):
+        """Link weight for routing (see :mod:`qkd.kms.topology`): this node's view of its own links."""
+        def w(link_id: str, frm: str, to: str) -> float | None:
+            if frm != self.me:
+                return 2.0
+            pool = pool_name(link_id, frm, to)
+            alarm, _ = self.store.alarm(pool)
+            available = self.store.available_bits(pool)
+            if alarm or available < needed_bits:
+                return None
+            return 1.0 + needed_bits / available
+        return w
+
+    def route(self, dst: str, needed_bits: int) -> list[str]:
+        return self.network.route(self.me, dst, self.weight(needed_bits))
+
+    def path_alarm(self, dst: str) -> tuple[bool, float | None]:
+        """Alarm state of this node's first-hop link towards ``dst`` ignoring key availability."""
+        def any_link(link_id: str, frm: str, to: str) -> float | None:
+            if frm == self.me and self.store.alarm(pool_name(link_id, frm, to))[0]:
+                return None
+            return 1.0
+        try:
+            self.network.route(self.me, dst, any_link)
+        except TopologyError:
+            return True, max((self.store.alarm(pool_name(lk, self.me, nb))[1] or 0.0)
+                             for lk, nb in self.network.links_of(self.me)) if self.network.links_of(self.me) else None
+        return False, None
+
+    async def send_new_keys(self, master: str, slave: str, dst: str, sizes: list[int]) -> list[IssuedKey]:
+        """Draw K, relay it to node ``dst`` and return the keys once ``dst`` acknowledged storing them."""
+        import secrets
+        keys = [IssuedKey(str(uuid.uuid4()), secrets.token_bytes(s // 8)) for s in sizes]
+        material = b"".join(k.key for k in keys)
+        try:
+            path = self.route(dst, len(material) * 8)
+        except TopologyError as exc:
+            raise RelayError(str(exc)) from None
+        relay_id = str(uuid.uuid4())
+        meta = {"relay_id": relay_id, "path": path, "master_SAE_ID": master, "slave_SAE_ID": slave,
+                "keys": [{"key_ID": k.key_id, "size": s} for k, s in zip(keys, sizes, strict=True)],
+                "check": base64.b64encode(check_value(material, relay_id, [k.key_id for k in keys])).decode()}
+        await self.forward(meta, 1, material)
+        log.info("relayed keys acknowledged end to end",
+                 extra={"event": "kms.relay.ok", "relay_id": relay_id, "path": "->".join(path),
+                        "keys": len(keys), "bits": len(material) * 8})
+        return keys
+
+    async def forward(self, meta: dict[str, Any], hop: int, material: bytes) -> None:
+        """Pad ``material`` with the link to ``meta['path'][hop]`` and send it; raise :class:`RelayError`."""
+        path = meta["path"]
+        nxt = path[hop]
+        hop_name = f"{self.me}->{nxt}"
+        link_id = self.network.link_between(self.me, nxt)
+        pool = pool_name(link_id, self.me, nxt)
+        alarm, qber = self.store.alarm(pool)
+        if alarm:
+            raise RelayError(f"link {link_id!r} alarmed (QBER {qber})", failed_hop=hop_name)
+        # pads of one directed pool are taken and sent in order, so the receiver rarely discards a gap
+        lock = self._send_locks.setdefault(pool, asyncio.Lock())
+        async with lock:
+            try:
+                start, pad = self.store.take(pool, len(material))
+            except InsufficientKeyError as exc:
+                raise RelayError(f"not enough key on link {link_id!r}: {exc}", failed_hop=hop_name) from None
+            body = dict(meta, hop=hop, link=link_id, pad_start=start,
+                        ct=base64.b64encode(xor_bytes(material, pad)).decode())
+            url = self.network.node_urls[nxt] + RELAY_PATH
+            try:
+                async with self._sess().post(url, json=body,
+                                             timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
+                    peer = peer_identity(resp.connection.transport.get_extra_info("peercert")
+                                         if resp.connection and resp.connection.transport else None)
+                    answer = await resp.json(content_type=None)
+                    status = resp.status
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                raise RelayError(f"node {nxt!r} unreachable: {type(exc).__name__}", failed_hop=hop_name) from None
+        if peer is not None and peer != nxt:
+            raise RelayError(f"responder identified as {peer!r}, expected {nxt!r}", failed_hop=hop_name)
+        if status != 200:
+            details = (answer or {}).get("details") or [{}]
+            failed = details[0].get("failed_hop", hop_name) if isinstance(details[0], dict) else hop_name
+            raise RelayError(f"relay refused: {(answer or {}).get('message', status)}", failed_hop=failed)
+
+    async def receive(self, sender: str | None, body: Any) -> None:
+        """Handle one relay message from ``sender`` (its certificate CN); raise RelayError/ValueError."""
+        if not isinstance(body, dict):
+            raise ValueError("relay message: expected a JSON object")
+        try:
+            path = list(body["path"])
+            hop = int(body["hop"])
+            link_id = str(body["link"])
+            start = int(body["pad_start"])
+            ct = base64.b64decode(body["ct"], validate=True)
+            keys = [(str(k["key_ID"]), int(k["size"])) for k in body["keys"]]
+            master, slave = str(body["master_SAE_ID"]), str(body["slave_SAE_ID"])
+            relay_id = str(body["relay_id"])
+            check = base64.b64decode(body["check"], validate=True)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"relay message: malformed ({type(exc).__name__}: {exc})") from None
+        if not 1 <= hop < len(path) or path[hop] != self.me:
+            raise ValueError(f"relay message: hop {hop} of {path} is not this node {self.me!r}")
+        prev = path[hop - 1]
+        if sender != prev:
+            raise PermissionError(f"relay message from {sender!r}, but the previous hop is {prev!r}")
+        if self.network.link_between(prev, self.me) != link_id:
+            raise ValueError(f"relay message: link {link_id!r} does not join {prev!r} and {self.me!r}")
+        if sum(s for _, s in keys) != len(ct) * 8:
+            raise ValueError("relay message: key sizes do not add up to the ciphertext length")
+        pool = pool_name(link_id, prev, self.me)
+        hop_in = f"{prev}->{self.me}"
+        if hop == len(path) - 1:
+            if self.network.sae_node.get(slave) != self.me:
+                raise ValueError(f"relay message: slave SAE {slave!r} is not attached to {self.me!r}")
+            ids = [k for k, _ in keys]
+            try:
+                self.store.accept_relayed(pool, start, ct, keys, master, slave,
+                                          lambda m: hmac.compare_digest(check_value(m, relay_id, ids), check))
+            except KeyStoreError as exc:
+                raise RelayError(str(exc), failed_hop=hop_in) from None
+            return
+        try:
+            material = xor_bytes(ct, self.store.take_range(pool, start, len(ct)))
+        except KeyStoreError as exc:
+            raise RelayError(str(exc), failed_hop=hop_in) from None
+        await self.forward(body, hop + 1, material)

@@ -1,0 +1,470 @@
+"""Durable key store: per-link key pools and issued SAE keys in SQLite (WAL), sealed with AES-256-GCM.
+
+Two kinds of records:
+
+* **pools** - a byte stream of key shared with a peer, one pool per (link or relay peer, direction), plus
+  a ``local`` pool for SAE pairs attached to this node. A deposit appends to the stream's *tail*; a
+  consumer takes bytes from its *head*. Bytes are addressed by their stream offset, which is the same at
+  both ends of a link (both ends deposit the same blocks in the same order), so a sender can name the
+  pad it used as ``(start, length)`` and the receiver takes exactly those bytes
+  (:meth:`KeyStore.take_range`; bytes before ``start`` that the sender burned are discarded and counted).
+  Stored in chunks of ``chunk_bytes``; a partly consumed chunk is re-sealed holding only its remainder, so
+  consumed key never stays on disk in the clear or under the master key.
+* **keys** - keys issued to a (master SAE, slave SAE) pair under a UUID key_ID, with one delivery record
+  per role this node serves (``master`` via enc_keys, ``slave`` via dec_keys).
+
+Delivery is at most once: ``pending → reserved → delivered``. A reservation is committed before the key
+leaves the process and marked delivered after the response was written. When the store is opened after a
+crash, reservations left over are *quarantined*: the caller may or may not have received the key, so it
+is never handed out again (at-most-once wins over availability) and it is counted in the metrics.
+Deposits are committed with ``PRAGMA synchronous=FULL`` before :meth:`deposit` returns (the producer's
+acknowledgement); delivery-state transitions use ``synchronous=NORMAL`` in WAL mode, which survives a
+killed process (SIGKILL) but not a power cut - ``durable_deliveries=True`` makes them FULL as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError
+from qkd.kms.masterkey import Sealer
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pools (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    capacity_bits INTEGER NOT NULL,
+    head INTEGER NOT NULL DEFAULT 0,
+    tail INTEGER NOT NULL DEFAULT 0,
+    deposited_bytes INTEGER NOT NULL DEFAULT 0,
+    consumed_bytes INTEGER NOT NULL DEFAULT 0,
+    discarded_bytes INTEGER NOT NULL DEFAULT 0,
+    alarm INTEGER NOT NULL DEFAULT 0,
+    qber REAL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    pool TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    nbytes INTEGER NOT NULL,
+    added REAL NOT NULL,
+    nonce BLOB NOT NULL,
+    ct BLOB NOT NULL,
+    PRIMARY KEY (pool, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY,
+    master_sae TEXT NOT NULL,
+    slave_sae TEXT NOT NULL,
+    size_bits INTEGER NOT NULL,
+    created REAL NOT NULL,
+    nonce BLOB,
+    ct BLOB
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    key_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('master', 'slave')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'reserved', 'delivered', 'quarantined')),
+    updated REAL NOT NULL,
+    PRIMARY KEY (key_id, role)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, role);
+"""
+
+
+class UnknownKeyIdError(KeyStoreError):
+    """A key_ID is not held by this KME (never issued here, or already delivered and wiped)."""
+
+
+class ForeignKeyIdError(KeyStoreError):
+    """A key_ID exists but was issued to another SAE pair than the caller's."""
+
+
+class KeyAlreadyDeliveredError(KeyStoreError):
+    """A key_ID was already delivered to (or is reserved for) this role: at most once."""
+
+
+@dataclass(frozen=True)
+class PoolMetrics:
+    """One pool's figures (bits, bits/s, seconds)."""
+
+    name: str
+    kind: str
+    stored_bits: int
+    capacity_bits: int
+    deposited_bits_total: int
+    consumed_bits_total: int
+    discarded_bits_total: int
+    in_rate_bps: float
+    out_rate_bps: float
+    oldest_age_s: float | None
+    alarm: bool
+    qber: float | None
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key taken out of the store: key_ID and material (bytes; the caller wraps it and wipes it)."""
+
+    key_id: str
+    key: bytes
+
+
+class KeyStore:
+    """SQLite-backed, crash-safe key store. Not thread-safe: one instance per event loop / process."""
+
+    def __init__(self, db_path: str | Path, sealer: Sealer, *, chunk_bytes: int = 4096,
+                 durable_deliveries: bool = False) -> None:
+        self.path = Path(db_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._sealer = sealer
+        self.chunk_bytes = chunk_bytes
+        self._delivery_sync = "FULL" if durable_deliveries else "NORMAL"
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._rate_marks: dict[str, tuple[float, int, int]] = {}
+        self.quarantined_at_open = self._recover()
+
+    # ------------------------------------------------------------------ plumbing
+    def close(self) -> None:
+        self._db.close()
+
+    def _begin(self, sync: str) -> None:
+        self._db.execute(f"PRAGMA synchronous={sync}")
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _tx(self, sync: str, fn, *args):
+        self._begin(sync)
+        try:
+            result = fn(*args)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return result
+
+    def _recover(self) -> int:
+        """Quarantine reservations left by a crash (the key may have left the process)."""
+        def run() -> int:
+            cur = self._db.execute("UPDATE deliveries SET state='quarantined', updated=? WHERE state='reserved'",
+                                   (time.time(),))
+            self._wipe_finished()
+            return cur.rowcount
+        n = self._tx("FULL", run)
+        if n:
+            log.warning("quarantined in-doubt key deliveries after restart",
+                        extra={"event": "kms.store.quarantine", "count": n})
+        return n
+
+    # ------------------------------------------------------------------ pools
+    def ensure_pool(self, name: str, kind: str, capacity_bits: int) -> None:
+        """Create pool ``name`` if absent (``kind``: 'link', 'local'); update its capacity otherwise."""
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "INSERT INTO pools(name, kind, capacity_bits) VALUES (?,?,?) "
+            "ON CONFLICT(name) DO UPDATE SET capacity_bits=excluded.capacity_bits", (name, kind, capacity_bits))
+
+    def pool_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM pools ORDER BY name")]
+
+    def _pool_row(self, pool: str) -> tuple[int, int, int]:
+        row = self._db.execute("SELECT head, tail, capacity_bits FROM pools WHERE name=?", (pool,)).fetchone()
+        if row is None:
+            raise KeyStoreError(f"pool {pool!r} does not exist")
+        return row
+
+    def available_bits(self, pool: str) -> int:
+        """Bits of key stored in ``pool`` and not yet consumed."""
+        head, tail, _ = self._pool_row(pool)
+        return (tail - head) * 8
+
+    def tail(self, pool: str) -> int:
+        """Stream offset (bytes) the next deposit into ``pool`` starts at."""
+        return self._pool_row(pool)[1]
+
+    def deposit(self, pool: str, material: bytes) -> int:
+        """Append ``material`` to ``pool`` durably (fsync'd commit) and return the new tail offset (bytes).
+
+        Raises :class:`CapacityError` (nothing stored) if the pool would exceed its capacity: the producer
+        must slow down or drop the block.
+        """
+        if not material:
+            return self.tail(pool)
+
+        def run() -> int:
+            head, tail, capacity = self._pool_row(pool)
+            if (tail - head + len(material)) * 8 > capacity:
+                raise CapacityError(f"pool {pool!r}: deposit of {len(material) * 8} bits exceeds capacity "
+                                    f"{capacity} bits ({(tail - head) * 8} stored)")
+            now = time.time()
+            rows = []
+            step = self.chunk_bytes
+            for i in range(0, len(material), step):
+                start = tail + i
+                part = material[i:i + step]
+                nonce, ct = self._sealer.seal(part, _chunk_aad(pool, start))
+                rows.append((pool, start, len(part), now, nonce, ct))
+            self._db.executemany("INSERT INTO chunks(pool, start, nbytes, added, nonce, ct) VALUES (?,?,?,?,?,?)",
+                                 rows)
+            new_tail = tail + len(material)
+            self._db.execute("UPDATE pools SET tail=?, deposited_bytes=deposited_bytes+? WHERE name=?",
+                             (new_tail, len(material), pool))
+            return new_tail
+        return self._tx("FULL", run)
+
+    def _consume_prefix(self, pool: str, upto: int) -> bytes:
+        """Inside a transaction: remove and return stream bytes [head, upto) of ``pool``."""
+        head, tail, _ = self._pool_row(pool)
+        if upto > tail:
+            raise InsufficientKeyError(f"pool {pool!r}: needs bytes up to offset {upto}, holds up to {tail}")
+        out = bytearray()
+        rows = self._db.execute("SELECT start, nbytes, nonce, ct FROM chunks WHERE pool=? AND start<? "
+                                "ORDER BY start", (pool, upto)).fetchall()
+        for start, nbytes, nonce, ct in rows:
+            plain = self._sealer.open(nonce, ct, _chunk_aad(pool, start))
+            end = start + nbytes
+            self._db.execute("DELETE FROM chunks WHERE pool=? AND start=?", (pool, start))
+            if end <= upto:
+                out += plain
+            else:
+                cut = upto - start
+                out += plain[:cut]
+                rest = plain[cut:]
+                n2, ct2 = self._sealer.seal(rest, _chunk_aad(pool, upto))
+                self._db.execute("INSERT INTO chunks(pool, start, nbytes, added, nonce, ct) "
+                                 "VALUES (?,?,?,?,?,?)", (pool, upto, len(rest), time.time(), n2, ct2))
+        self._db.execute("UPDATE pools SET head=? WHERE name=?", (upto, pool))
+        return bytes(out)
+
+    def take(self, pool: str, nbytes: int) -> tuple[int, bytes]:
+        """Consume the next ``nbytes`` of ``pool``: returns ``(start offset, bytes)``; committed before return.
+
+        Raises :class:`InsufficientKeyError` (nothing consumed) if the pool holds fewer bytes.
+        """
+        def run() -> tuple[int, bytes]:
+            return self._take_in_tx(pool, nbytes)
+        return self._tx(self._delivery_sync, run)
+
+    def _take_in_tx(self, pool: str, nbytes: int) -> tuple[int, bytes]:
+        head, tail, _ = self._pool_row(pool)
+        if tail - head < nbytes:
+            raise InsufficientKeyError(f"pool {pool!r}: {nbytes * 8} bits requested, {(tail - head) * 8} stored")
+        data = self._consume_prefix(pool, head + nbytes)
+        self._db.execute("UPDATE pools SET consumed_bytes=consumed_bytes+? WHERE name=?", (nbytes, pool))
+        return head, data
+
+    def _take_range_in_tx(self, pool: str, start: int, nbytes: int) -> bytes:
+        head, tail, _ = self._pool_row(pool)
+        if start < head:
+            raise KeyStoreError(f"pool {pool!r}: range at offset {start} already consumed (head {head})")
+        if start + nbytes > tail:
+            raise InsufficientKeyError(f"pool {pool!r}: range [{start}, {start + nbytes}) not yet deposited "
+                                       f"(tail {tail})")
+        data = self._consume_prefix(pool, start + nbytes)
+        gap = start - head
+        self._db.execute("UPDATE pools SET consumed_bytes=consumed_bytes+?, discarded_bytes=discarded_bytes+? "
+                         "WHERE name=?", (nbytes, gap, pool))
+        return data[gap:]
+
+    def take_range(self, pool: str, start: int, nbytes: int) -> bytes:
+        """Consume stream bytes ``[start, start+nbytes)`` named by the peer that used them as a pad.
+
+        Bytes between the head and ``start`` were burned by the peer (a failed send) and are discarded.
+        """
+        return self._tx(self._delivery_sync, self._take_range_in_tx, pool, start, nbytes)
+
+    def set_alarm(self, pool: str, alarm: bool, qber: float | None = None) -> None:
+        """Set or clear the link alarm of ``pool`` (with the QBER that caused it, a fraction)."""
+        self._pool_row(pool)
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("UPDATE pools SET alarm=?, qber=? WHERE name=?", (int(alarm), qber, pool))
+
+    def alarm(self, pool: str) -> tuple[bool, float | None]:
+        row = self._db.execute("SELECT alarm, qber FROM pools WHERE name=?", (pool,)).fetchone()
+        if row is None:
+            raise KeyStoreError(f"pool {pool!r} does not exist")
+        return bool(row[0]), row[1]
+
+    # ------------------------------------------------------------------ SAE keys
+    def _insert_key(self, key_id: str, master: str, slave: str, key: bytes, roles: dict[str, str]) -> None:
+        nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))
+        now = time.time()
+        self._db.execute("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, nonce, ct) "
+                         "VALUES (?,?,?,?,?,?,?)", (key_id, master, slave, len(key) * 8, now, nonce, ct))
+        self._db.executemany("INSERT INTO deliveries(key_id, role, state, updated) VALUES (?,?,?,?)",
+                             [(key_id, role, state, now) for role, state in roles.items()])
+
+    def issue_local(self, pool: str, master: str, slave: str, number: int, size_bits: int) -> list[IssuedKey]:
+        """enc_keys for a pair served by this node: take ``number`` keys of ``size_bits`` from ``pool``.
+
+        In one transaction: consume the material, create each key with the master's delivery *reserved*
+        and the slave's *pending*. Raises :class:`InsufficientKeyError` with nothing consumed.
+        """
+        nbytes = size_bits // 8
+
+        def run() -> list[IssuedKey]:
+            _, data = self._take_in_tx(pool, number * nbytes)
+            out = []
+            for i in range(number):
+                key_id = str(uuid.uuid4())
+                key = data[i * nbytes:(i + 1) * nbytes]
+                self._insert_key(key_id, master, slave, key, {"master": "reserved", "slave": "pending"})
+                out.append(IssuedKey(key_id, key))
+            return out
+        return self._tx(self._delivery_sync, run)
+
+    def record_issued_remote(self, master: str, slave: str, keys: list[IssuedKey]) -> None:
+        """Master's node, after a relay was acknowledged end to end: the master's deliveries are *reserved*."""
+        def run() -> None:
+            for k in keys:
+                self._insert_key(k.key_id, master, slave, k.key, {"master": "reserved"})
+        self._tx(self._delivery_sync, run)
+
+    def accept_relayed(self, pool: str, start: int, ciphertext: bytes, keys: list[tuple[str, int]],
+                       master: str, slave: str, verify: Callable[[bytes], bool]) -> None:
+        """Slave's node: in one transaction take the pad ``[start, start+len)`` from ``pool``, recover
+        K = ciphertext XOR pad, check it with ``verify(K)`` and store each key (``(key_ID, size_bits)``) for
+        the slave (*pending*). A failed check raises :class:`KeyStoreError` and consumes nothing."""
+        def run() -> None:
+            pad = self._take_range_in_tx(pool, start, len(ciphertext))
+            material = xor_bytes(ciphertext, pad)
+            if not verify(material):
+                raise KeyStoreError(f"relayed keys for pool {pool!r} at offset {start}: end-to-end check "
+                                    "failed (corrupted or tampered relay)")
+            pos = 0
+            for key_id, size_bits in keys:
+                n = size_bits // 8
+                self._insert_key(key_id, master, slave, material[pos:pos + n], {"slave": "pending"})
+                pos += n
+        self._tx(self._delivery_sync, run)
+
+    def reserve_for_slave(self, master: str, slave: str, key_ids: list[str]) -> list[IssuedKey]:
+        """dec_keys: reserve every key of ``key_ids`` for ``slave``, all or nothing.
+
+        Raises :class:`UnknownKeyIdError`, :class:`ForeignKeyIdError` or :class:`KeyAlreadyDeliveredError`
+        naming the first offending key_ID (by its position in the request); nothing is reserved then.
+        """
+        def run() -> list[IssuedKey]:
+            out = []
+            now = time.time()
+            for pos, key_id in enumerate(key_ids):
+                row = self._db.execute(
+                    "SELECT k.master_sae, k.slave_sae, k.nonce, k.ct, d.state FROM keys k "
+                    "LEFT JOIN deliveries d ON d.key_id=k.key_id AND d.role='slave' WHERE k.key_id=?",
+                    (key_id,)).fetchone()
+                if row is None or row[4] is None:
+                    raise UnknownKeyIdError(f"key_IDs[{pos}] {key_id!r}: not known to this KME")
+                k_master, k_slave, nonce, ct, state = row
+                if k_master != master or k_slave != slave:
+                    raise ForeignKeyIdError(f"key_IDs[{pos}] {key_id!r}: not issued to the pair "
+                                            f"({master!r}, {slave!r})")
+                if state != "pending" or ct is None:
+                    raise KeyAlreadyDeliveredError(f"key_IDs[{pos}] {key_id!r}: already {state}, "
+                                                   "keys are delivered at most once")
+                key = self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))
+                self._db.execute("UPDATE deliveries SET state='reserved', updated=? WHERE key_id=? AND "
+                                 "role='slave'", (now, key_id))
+                out.append(IssuedKey(key_id, key))
+            return out
+        return self._tx(self._delivery_sync, run)
+
+    def mark_delivered(self, key_ids: Iterable[str], role: str) -> None:
+        """The response carrying these keys was written: reserved → delivered; wipe finished keys."""
+        ids = list(key_ids)
+
+        def run() -> None:
+            now = time.time()
+            self._db.executemany("UPDATE deliveries SET state='delivered', updated=? WHERE key_id=? AND role=? "
+                                 "AND state='reserved'", [(now, k, role) for k in ids])
+            self._wipe_finished(ids)
+        self._tx(self._delivery_sync, run)
+
+    def release_reserved(self, key_ids: Iterable[str], role: str) -> None:
+        """The response could not be written at all (handler failed before sending): back to pending.
+
+        Only for failures *before* any byte left the process; never after.
+        """
+        ids = list(key_ids)
+        self._tx(self._delivery_sync, lambda: self._db.executemany(
+            "UPDATE deliveries SET state='pending', updated=? WHERE key_id=? AND role=? AND state='reserved'",
+            [(time.time(), k, role) for k in ids]))
+
+    def quarantine(self, key_ids: Iterable[str], role: str) -> None:
+        """Writing the response failed after it may have started: never hand these keys out again."""
+        ids = list(key_ids)
+
+        def run() -> None:
+            self._db.executemany("UPDATE deliveries SET state='quarantined', updated=? WHERE key_id=? AND "
+                                 "role=? AND state='reserved'", [(time.time(), k, role) for k in ids])
+            self._wipe_finished(ids)
+        self._tx(self._delivery_sync, run)
+
+    def _wipe_finished(self, ids: list[str] | None = None) -> None:
+        """Drop the sealed material of keys with no delivery left pending or reserved on this node."""
+        cond = "" if ids is None else f" AND key_id IN ({','.join('?' * len(ids))})"
+        self._db.execute(
+            "UPDATE keys SET nonce=NULL, ct=NULL WHERE ct IS NOT NULL" + cond +
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.key_id=keys.key_id "
+            "AND d.state IN ('pending','reserved'))", ids or [])
+
+    def pending_for_slave(self, master: str, slave: str) -> int:
+        """Number of keys waiting for ``slave``'s dec_keys from ``master``."""
+        return self._db.execute(
+            "SELECT COUNT(*) FROM keys k JOIN deliveries d ON d.key_id=k.key_id AND d.role='slave' "
+            "WHERE k.master_sae=? AND k.slave_sae=? AND d.state='pending'", (master, slave)).fetchone()[0]
+
+    # ------------------------------------------------------------------ metrics
+    def delivery_counts(self) -> dict[str, int]:
+        """Counts of delivery records by ``role:state`` (e.g. ``slave:pending``)."""
+        return {f"{r}:{s}": n for r, s, n in self._db.execute(
+            "SELECT role, state, COUNT(*) FROM deliveries GROUP BY role, state")}
+
+    def metrics(self) -> list[PoolMetrics]:
+        """Per-pool figures; rates are averaged since the previous call (or since open)."""
+        now = time.monotonic()
+        out = []
+        for (name, kind, cap, head, tail, dep, con, dis, alarm, qber) in self._db.execute(
+                "SELECT name, kind, capacity_bits, head, tail, deposited_bytes, consumed_bytes, discarded_bytes, "
+                "alarm, qber FROM pools ORDER BY name").fetchall():
+            oldest = self._db.execute("SELECT MIN(added) FROM chunks WHERE pool=?", (name,)).fetchone()[0]
+            t0, dep0, con0 = self._rate_marks.get(name, (now, dep, con))
+            dt = now - t0
+            in_rate = (dep - dep0) * 8 / dt if dt > 0 else 0.0
+            out_rate = (con - con0) * 8 / dt if dt > 0 else 0.0
+            self._rate_marks[name] = (now, dep, con)
+            out.append(PoolMetrics(name, kind, (tail - head) * 8, cap, dep * 8, con * 8, dis * 8, in_rate,
+                                   out_rate, None if oldest is None else max(0.0, time.time() - oldest),
+                                   bool(alarm), qber))
+        return out
+
+    def fingerprint(self) -> tuple:
+        """Everything an API call could change (pool offsets, key rows, delivery states): tests compare it."""
+        pools = self._db.execute("SELECT name, head, tail, consumed_bytes, discarded_bytes FROM pools "
+                                 "ORDER BY name").fetchall()
+        keys = self._db.execute("SELECT key_id, ct IS NULL FROM keys ORDER BY key_id").fetchall()
+        dels = self._db.execute("SELECT key_id, role, state FROM deliveries ORDER BY key_id, role").fetchall()
+        return (tuple(pools), tuple(keys), tuple(dels))
+
+
+def xor_bytes(a: bytes, b: bytes) -> bytes:
+    """Bytewise XOR of two equal-length byte strings (the one-time pad)."""
+    if len(a) != len(b):
+        raise ValueError("xor_bytes: lengths differ")
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
+def _chunk_aad(pool: str, start: int) -> bytes:
+    return f"qshift-kms/chunk/{pool}/{start}".encode()
+
+
+def _key_aad(key_id: str, master: str, slave: str) -> bytes:
+    return f"qshift-kms/key/{key_id}/{master}/{slave}".encode()

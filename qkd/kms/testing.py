@@ -1,0 +1,68 @@
+"""In-process KMEs for tests and demos: configs for one node or a chain, started on ephemeral ports.
+
+::
+
+    pki = make_pki(tmp_path / "pki", kmes=["KME_A"], saes=["SAE_A", "SAE_B", "admin"])
+    kme = await start_kme(single_node_config(tmp_path, pki, saes=["SAE_A", "SAE_B"], prefill_bits=1 << 20))
+    async with KmeClient(kme.url, pki.client_context("SAE_A")) as client: ...
+    kme.service.set_link_alarm("local", True, qber=0.12)   # make enc_keys answer 503 link_alarm
+    await kme.stop()
+
+The ``local`` pool of these nodes is pre-filled from the OS RNG: SYNTHETIC key, no QKD link made it.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from qkd.kms.config import KmeConfig
+from qkd.kms.pki import PkiFiles
+
+
+def single_node_config(directory: str | Path, pki: PkiFiles, *, node_id: str = "KME_A",
+                       saes: tuple[str, ...] | list[str] = ("SAE_A", "SAE_B"), prefill_bits: int = 1 << 20,
+                       admin_ids: tuple[str, ...] | list[str] = ("admin",), port: int = 0,
+                       **limits: int) -> KmeConfig:
+    """One KME serving ``saes`` (all attached to it) from a synthetic ``local`` pool of ``prefill_bits``."""
+    d = Path(directory)
+    return KmeConfig.model_validate({
+        "node": {"id": node_id, "listen_port": port, "db_path": str(d / f"{node_id}.sqlite"),
+                 "master_key_path": str(d / f"{node_id}.master.key"), "admin_ids": list(admin_ids)},
+        "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node_id)), "key": str(pki.key(node_id))},
+        "limits": limits,
+        "topology": {"nodes": [{"id": node_id, "url": f"https://127.0.0.1:{port}"}],
+                     "saes": [{"id": s, "node": node_id} for s in saes]},
+        "feeds": ([{"pool": "local", "kind": "synthetic-os-rng", "prefill_bits": prefill_bits}]
+                  if prefill_bits else []),
+    })
+
+
+def free_port() -> int:
+    """An unused loopback TCP port (there is a small race before the caller binds it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chain_topology(nodes: list[str], ports: dict[str, int], saes: dict[str, str]) -> dict:
+    """Topology dict of a chain ``nodes[0] – nodes[1] – …`` with links ``"X-Y"`` and SAE attachments."""
+    return {"nodes": [{"id": n, "url": f"https://127.0.0.1:{ports[n]}"} for n in nodes],
+            "links": [{"id": f"{a}-{b}", "a": a, "b": b} for a, b in zip(nodes, nodes[1:], strict=False)],
+            "saes": [{"id": s, "node": n} for s, n in saes.items()]}
+
+
+def chain_node_config(directory: str | Path, pki: PkiFiles, node_id: str, topology: dict, ports: dict[str, int],
+                      *, seed: str = "test-seed", prefill_bits: int = 1 << 20,
+                      admin_ids: tuple[str, ...] | list[str] = ("admin",)) -> KmeConfig:
+    """Config of one node of a chain; every link is fed from a synthetic shared seed (both ends agree)."""
+    d = Path(directory)
+    my_links = [lk["id"] for lk in topology["links"] if node_id in (lk["a"], lk["b"])]
+    return KmeConfig.model_validate({
+        "node": {"id": node_id, "listen_port": ports[node_id], "db_path": str(d / f"{node_id}.sqlite"),
+                 "master_key_path": str(d / f"{node_id}.master.key"), "admin_ids": list(admin_ids)},
+        "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node_id)), "key": str(pki.key(node_id))},
+        "topology": topology,
+        "feeds": [{"pool": lk, "kind": "synthetic-shared-seed", "seed": seed, "prefill_bits": prefill_bits}
+                  for lk in my_links] + [{"pool": "local", "kind": "synthetic-os-rng", "prefill_bits": prefill_bits}],
+    })
