@@ -1,0 +1,139 @@
+"""``qshift pqc algorithms``: list the catalogue, filtered, as a rich table or JSON.
+
+Data first (:func:`algorithm_rows` returns dicts), rendering second (:func:`render_table`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pqc.catalogue import Algorithm, Primitive, QuantumStatus, select
+
+_STATUS_STYLE = {
+    QuantumStatus.QUANTUM_SAFE: "green",
+    QuantumStatus.HYBRID: "cyan",
+    QuantumStatus.WEAKENED_BY_GROVER: "yellow",
+    QuantumStatus.BROKEN_BY_SHOR: "red",
+    QuantumStatus.CLASSICALLY_BROKEN: "bold red",
+}
+
+
+def backend_resolver() -> Callable[[str], list[str]] | None:
+    """``pqc.backends.available_for`` when the backend registry exists, else ``None``."""
+    try:
+        module = importlib.import_module("pqc.backends")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("pqc.backends",):
+            return None
+        raise
+    func = getattr(module, "available_for", None)
+    if func is None:
+        return None
+
+    def names(alg_name: str) -> list[str]:
+        return [str(getattr(b, "name", b)) for b in func(alg_name)]
+
+    return names
+
+
+def algorithm_rows(
+    family: str | None = None, status: str | None = None, primitive: str | None = None
+) -> list[dict[str, Any]]:
+    """The selected entries as JSON-ready dicts (plus ``backends`` when the registry exists)."""
+    resolver = backend_resolver()
+    rows = []
+    for alg in select(family, status, primitive):
+        row = alg.to_dict()
+        if resolver is not None:
+            row["backends"] = resolver(alg.name)
+        rows.append(row)
+    return rows
+
+
+def _sizes(alg: Algorithm) -> str:
+    parts = []
+    for label, value in (
+        ("pk", alg.public_key_bytes),
+        ("sk", alg.private_key_bytes),
+        ("ct", alg.ciphertext_bytes),
+        ("sig", alg.signature_bytes),
+        ("ss", alg.shared_secret_bytes),
+        ("out", alg.output_bytes),
+    ):
+        if value is not None:
+            parts.append(f"{label} {value}")
+    if alg.key_bits is not None and not parts:
+        parts.append(f"key {alg.key_bits} bit")
+    return " · ".join(parts)
+
+
+def render_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """A rich table of ``rows`` (as produced by :func:`algorithm_rows`)."""
+    with_backends = any("backends" in r for r in rows)
+    table = Table(title=title)
+    for col in ("name", "family", "primitive", "NIST cat.", "sizes (bytes)", "quantum status", "q-bits"):
+        table.add_column(col, overflow="fold")
+    if with_backends:
+        table.add_column("backends")
+    for row in rows:
+        alg = Algorithm(**{k: _from_json(k, v) for k, v in row.items() if k != "backends"})
+        status = alg.quantum_status
+        cells = [
+            alg.name,
+            alg.family,
+            alg.primitive.value,
+            str(alg.nist_category) if alg.nist_category else "",
+            _sizes(alg),
+            f"[{_STATUS_STYLE[status]}]{status.value}[/]",
+            str(alg.quantum_security_bits),
+        ]
+        if with_backends:
+            cells.append(", ".join(row.get("backends", [])))
+        table.add_row(*cells)
+    return table
+
+
+def _from_json(key: str, value: Any) -> Any:
+    if key == "primitive":
+        return Primitive(value)
+    if key == "quantum_status":
+        return QuantumStatus(value)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_choice(value: str | None, enum: type[QuantumStatus] | type[Primitive], option: str) -> None:
+    if value is not None and value not in {m.value for m in enum}:
+        choices = ", ".join(m.value for m in enum)
+        raise typer.BadParameter(f"{value!r} is not one of: {choices}", param_hint=option)
+
+
+def algorithms(
+    family: Annotated[str | None, typer.Option("--family", help="Family, e.g. ML-KEM, RSA, AES, TLS-1.3.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="broken-by-shor | weakened-by-grover | quantum-safe | classically-broken | hybrid"
+        ),
+    ] = None,
+    primitive: Annotated[
+        str | None, typer.Option("--primitive", help="CycloneDX primitive: kem, signature, ae, hash, …")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the algorithm catalogue: primitive, NIST category, sizes, quantum status."""
+    _check_choice(status, QuantumStatus, "--status")
+    _check_choice(primitive, Primitive, "--primitive")
+    rows = algorithm_rows(family, status, primitive)
+    if json_out:
+        typer.echo(json.dumps({"count": len(rows), "algorithms": rows}, indent=2))
+        return
+    filters = ", ".join(f"{k}={v}" for k, v in (("family", family), ("status", status), ("primitive", primitive)) if v)
+    title = f"qshift algorithm catalogue ({len(rows)} entries{': ' + filters if filters else ''})"
+    Console().print(render_table(rows, title))
