@@ -1,5 +1,36 @@
 """Error hierarchy of ``gateway``: every error this package raises derives from :class:`GatewayError`."""
 
+from __future__ import annotations
+
 
 class GatewayError(Exception):
     """Base of all ``gateway`` errors. Messages name the input and the position of the fault."""
+
+
+class GatewayConfigError(GatewayError):
+    """A site config is valid TOML but inconsistent (unknown peer in a rule, missing key file, ...)."""
+
+
+class ProtocolError(GatewayError):
+    """A record or message on the wire is malformed: names the message, the field and the offset."""
+
+
+class HandshakeError(GatewayError):
+    """A handshake or rekey failed. ``reason`` is a short stable code used as the metric label.
+
+    Reasons: ``bad_signature``, ``bad_psk_mac``, ``transcript_mismatch``, ``bad_confirmation``,
+    ``unknown_peer``, ``wrong_peer``, ``stale``, ``replayed``, ``version``, ``policy``,
+    ``qkd_required``, ``key_id_reused``, ``malformed``, ``timeout``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(f"handshake failed ({reason}): {message}")
+
+
+class PolicyError(HandshakeError):
+    """The key-source policy forbids the only mode available (e.g. ``qkd = "required"`` and no QKD key)."""
+
+
+class SessionClosedError(GatewayError):
+    """The tunnel session to a peer is closed (teardown, too many bad records, expired keys)."""

@@ -1,0 +1,231 @@
+"""Site config of a gateway (TOML, loaded with ``qshift.config.load_config`` by the CLI).
+
+One file per site: the site's identity, where it listens for peer gateways, its KME, its peers with
+their pinned public keys and key-source policy, the forward rules (local listener -> peer -> remote
+``host:port``) and the reverse rules (which local ``host:port`` each peer may reach). Relative paths
+are resolved against the config file's directory by :func:`resolve_paths`. The documented examples are
+``deploy/examples/gateway-site-a.toml`` and ``gateway-site-b.toml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gateway.errors import GatewayConfigError
+
+QkdPolicy = Literal["required", "preferred", "off"]
+Mode = Literal["hybrid-qkd", "pqc-only"]
+AeadName = Literal["aes-256-gcm", "chacha20-poly1305"]
+
+#: Mode strength order: a peer's ``min_mode`` accepts this mode and every stronger one.
+MODE_RANK: dict[str, int] = {"pqc-only": 0, "hybrid-qkd": 1}
+
+
+def split_host_port(text: str, what: str) -> tuple[str, int]:
+    """``"host:port"`` (``[v6]:port`` allowed) -> (host, port); raise naming ``what`` otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{what}: expected host:port, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TunnelConfig(_Model):
+    """Where this gateway accepts sessions from peer gateways (omit ``listen`` to only dial out)."""
+
+    listen: str | None = None
+    handshake_timeout_s: float = Field(default=10.0, gt=0)
+    #: A handshake whose initiator clock differs from ours by more than this is stale (seconds).
+    max_clock_skew_s: float = Field(default=120.0, gt=0)
+    redial_interval_s: float = Field(default=1.0, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, v: str | None) -> str | None:
+        if v is not None:
+            split_host_port(v, "tunnel.listen")
+        return v
+
+
+class ManagementConfig(_Model):
+    """``/healthz``, ``/status``, ``/metrics`` (plain HTTP: bind it to a management network)."""
+
+    listen: str = "127.0.0.1:9100"
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, v: str) -> str:
+        split_host_port(v, "management.listen")
+        return v
+
+
+class IdentityConfig(_Model):
+    """This site's composite (ML-DSA-65 + Ed25519) signing key, a PEM file made by ``qshift pqc keygen``."""
+
+    signing_key: str | None = None
+
+
+class KmeConfig(_Model):
+    """This site's KME (ETSI GS QKD 014 over mutual TLS) and this gateway's SAE identity there."""
+
+    url: str
+    sae_id: str
+    ca_file: str
+    cert_file: str
+    key_file: str
+    timeout_s: float = Field(default=5.0, gt=0)
+    #: Key size requested with ``enc_keys`` (bits).
+    key_size_bits: int = Field(default=256, ge=128, le=4096)
+
+
+class RekeyConfig(_Model):
+    """When sessions rekey, and when keys are too old to use (WireGuard / Rosenpass defaults)."""
+
+    interval_s: float = Field(default=120.0, gt=0)
+    max_bytes: int = Field(default=1 << 36, gt=0)
+    max_frames: int = Field(default=(1 << 32) - (1 << 20), gt=0)
+    #: Keys older than this are refused, for sending and receiving (seconds; WireGuard Reject-After-Time).
+    hard_limit_s: float = Field(default=180.0, gt=0)
+    hard_limit_frames: int = Field(default=1 << 32, gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> RekeyConfig:
+        if self.hard_limit_s <= self.interval_s:
+            raise ValueError("rekey.hard_limit_s must be greater than rekey.interval_s")
+        if self.hard_limit_frames <= self.max_frames:
+            raise ValueError("rekey.hard_limit_frames must be greater than rekey.max_frames")
+        return self
+
+
+class DataPlaneConfig(_Model):
+    """AEAD choice, per-stream flow-control window and the bad-record teardown threshold."""
+
+    aead: AeadName = "aes-256-gcm"
+    stream_window_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
+    max_frame_payload_bytes: int = Field(default=64 * 1024, ge=1024, le=1 << 20)
+    #: The session is torn down when this many records fail authentication, replay or order checks.
+    bad_record_threshold: int = Field(default=16, ge=1)
+    open_timeout_s: float = Field(default=10.0, gt=0)
+
+
+class PeerConfig(_Model):
+    """One peer gateway: identity, how to authenticate it, how to reach it, key-source policy."""
+
+    name: str = Field(min_length=1, max_length=64)
+    sae_id: str | None = None
+    #: ``host:port`` of the peer's tunnel listener; set on exactly one of the two sites (the dialer).
+    connect: str | None = None
+    auth: Literal["signature", "psk"] = "signature"
+    #: The peer's composite public key (PEM), pinned.
+    public_key: str | None = None
+    #: A file holding a pre-shared key (>= 32 bytes, raw or hex). Required for ``auth = "psk"``; with
+    #: ``auth = "signature"`` it is optional and, when present, mixed into the session keys.
+    psk_file: str | None = None
+    qkd: QkdPolicy = "preferred"
+    #: The weakest mode accepted from this peer.
+    min_mode: Mode = "pqc-only"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PeerConfig:
+        if self.auth == "signature" and not self.public_key:
+            raise ValueError(f"peers[{self.name}]: auth = 'signature' needs public_key")
+        if self.auth == "psk" and not self.psk_file:
+            raise ValueError(f"peers[{self.name}]: auth = 'psk' needs psk_file")
+        if self.qkd != "off" and not self.sae_id:
+            raise ValueError(f"peers[{self.name}]: qkd = '{self.qkd}' needs the peer's sae_id")
+        if self.qkd == "off" and self.min_mode == "hybrid-qkd":
+            raise ValueError(f"peers[{self.name}]: qkd = 'off' contradicts min_mode = 'hybrid-qkd'")
+        if self.connect is not None:
+            split_host_port(self.connect, f"peers[{self.name}].connect")
+        return self
+
+
+class ForwardRule(_Model):
+    """Accept TCP on ``listen`` here; carry each connection to ``peer``, which connects to ``target``."""
+
+    listen: str
+    peer: str
+    target: str
+
+    @model_validator(mode="after")
+    def _addresses(self) -> ForwardRule:
+        split_host_port(self.listen, "forward.listen")
+        split_host_port(self.target, "forward.target")
+        return self
+
+
+class ReverseRule(_Model):
+    """Allow streams from ``peer`` to reach ``target`` (``host:port``) from this site."""
+
+    peer: str
+    target: str
+
+    @model_validator(mode="after")
+    def _address(self) -> ReverseRule:
+        split_host_port(self.target, "reverse.target")
+        return self
+
+
+class SiteConfig(_Model):
+    """A whole site: see ``deploy/examples/gateway-site-a.toml``."""
+
+    site_id: str = Field(min_length=1, max_length=64)
+    tunnel: TunnelConfig = TunnelConfig()
+    management: ManagementConfig = ManagementConfig()
+    identity: IdentityConfig = IdentityConfig()
+    kme: KmeConfig | None = None
+    rekey: RekeyConfig = RekeyConfig()
+    data: DataPlaneConfig = DataPlaneConfig()
+    peers: list[PeerConfig] = Field(default_factory=list)
+    forward: list[ForwardRule] = Field(default_factory=list)
+    reverse: list[ReverseRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteConfig:
+        names = [p.name for p in self.peers]
+        if len(set(names)) != len(names):
+            raise ValueError("peers: names must be unique")
+        for i, rule in enumerate(self.forward):
+            if rule.peer not in names:
+                raise ValueError(f"forward[{i}].peer: unknown peer {rule.peer!r}")
+        for i, rule in enumerate(self.reverse):
+            if rule.peer not in names:
+                raise ValueError(f"reverse[{i}].peer: unknown peer {rule.peer!r}")
+        if any(p.auth == "signature" for p in self.peers) and not self.identity.signing_key:
+            raise ValueError("identity.signing_key: required when a peer uses auth = 'signature'")
+        if any(p.qkd != "off" for p in self.peers) and self.kme is None:
+            raise ValueError("kme: required when a peer has qkd = 'required' or 'preferred'")
+        return self
+
+    def peer(self, name: str) -> PeerConfig:
+        for p in self.peers:
+            if p.name == name:
+                return p
+        raise GatewayConfigError(f"site {self.site_id}: no peer named {name!r}")
+
+
+def resolve_paths(config: SiteConfig, base_dir: Path) -> SiteConfig:
+    """Return a copy of ``config`` whose relative file paths are taken relative to ``base_dir``."""
+
+    def fix(p: str | None) -> str | None:
+        if p is None:
+            return None
+        path = Path(p).expanduser()
+        return str(path if path.is_absolute() else (base_dir / path))
+
+    data = config.model_copy(deep=True)
+    data.identity.signing_key = fix(data.identity.signing_key)
+    if data.kme is not None:
+        data.kme.ca_file = fix(data.kme.ca_file)  # type: ignore[assignment]
+        data.kme.cert_file = fix(data.kme.cert_file)  # type: ignore[assignment]
+        data.kme.key_file = fix(data.kme.key_file)  # type: ignore[assignment]
+    for peer in data.peers:
+        peer.public_key = fix(peer.public_key)
+        peer.psk_file = fix(peer.psk_file)
+    return data

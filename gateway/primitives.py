@@ -1,0 +1,138 @@
+"""The only place ``gateway`` touches ``pqc``: X-Wing, composite signatures, the combiner, AEAD framing.
+
+Thin adapters, no cryptography of our own: each function calls the ``pqc`` API and converts its errors
+into gateway errors that name the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import GatewayConfigError
+from gateway.keys import SessionKeys
+from gateway.record import RecordCipher, RecordRejected
+from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, Opener, Sealer
+from pqc.combiner import derive_session_keys
+from pqc.errors import AuthenticationError, PqcError, ReplayError
+from pqc.xwing import XWingPrivateKey, XWingPublicKey
+
+COMBINER_CONTEXT_PREFIX = "qshift-gateway/1 session "
+#: Sequence numbers remembered by the receive side (bits); ordering is enforced separately.
+REPLAY_WINDOW = 1024
+
+
+# -- X-Wing (draft-connolly-cfrg-xwing-kem) ----------------------------------------------------------
+def xwing_generate() -> XWingPrivateKey:
+    return XWingPrivateKey.generate()
+
+
+def xwing_public_bytes(private: XWingPrivateKey) -> bytes:
+    return private.public_key().public_bytes_raw()
+
+
+def xwing_encapsulate(public_bytes: bytes) -> tuple[bytes, bytes]:
+    """(shared secret, ciphertext) for a peer's X-Wing public key."""
+    return XWingPublicKey.from_public_bytes(public_bytes).encapsulate()
+
+
+def xwing_decapsulate(private: XWingPrivateKey, ciphertext: bytes) -> bytes:
+    return private.decapsulate(ciphertext)
+
+
+# -- combiner (ETSI TS 103 744 CatKDF shape) -----------------------------------------------------------
+def combine(mode: str, inputs: list[tuple[str, bytes | bytearray]], *, transcript: bytes, context: bytes,
+            length: int) -> bytearray:
+    """Session key bytes from the ordered secrets (X-Wing first, the approved PQ secret)."""
+    out = derive_session_keys(inputs, mode=mode, transcript=transcript,
+                              context=COMBINER_CONTEXT_PREFIX + context.decode(), length=length)
+    return bytearray(out)
+
+
+# -- composite signatures (ML-DSA-65 + Ed25519) ----------------------------------------------------------
+def load_signing_key(path: str, what: str) -> Any:
+    from pqc.composite import load_private_key
+
+    try:
+        return load_private_key(path)
+    except (OSError, PqcError) as exc:
+        raise GatewayConfigError(f"{what}: cannot load composite private key {path}: {exc}") from None
+
+
+def load_public_key(path: str, what: str) -> Any:
+    from pqc.composite import load_public_key as load
+
+    try:
+        return load(path)
+    except (OSError, PqcError) as exc:
+        raise GatewayConfigError(f"{what}: cannot load composite public key {path}: {exc}") from None
+
+
+def sign(private: Any, message: bytes) -> bytes:
+    return private.sign(message)
+
+
+def verify(public: Any, signature: bytes, message: bytes) -> bool:
+    try:
+        public.verify(signature, message)
+    except (PqcError, ValueError):
+        return False
+    return True
+
+
+# -- AEAD framing (pqc.aead: per-direction key + IV, u64 sequence in the nonce, replay window) ------------
+_ALGORITHMS = {"aes-256-gcm": AES_256_GCM, "chacha20-poly1305": CHACHA20_POLY1305}
+
+
+class _SendCipher:
+    """Seals with a ``pqc.aead.Sealer`` (sequence numbers chosen by the sealer, never repeated)."""
+
+    def __init__(self, key: bytearray, iv: bytes, algorithm: str) -> None:
+        self._sealer = Sealer(key, iv, algorithm=algorithm)
+
+    def seal(self, aad: bytes, plaintext: bytes) -> bytes:
+        return self._sealer.seal_frame(plaintext, aad)
+
+    def open(self, aad: bytes, frame: bytes) -> bytes:
+        raise RecordRejected("tamper", "a send cipher cannot open records")
+
+    def wipe(self) -> None:
+        self._sealer.wipe()
+
+
+class _ReceiveCipher:
+    """Opens with a ``pqc.aead.Opener``. TCP delivers in order, so a record older than the highest
+    accepted one is rejected as ``reorder`` (never seen) or ``replay`` (seen), authenticated or not."""
+
+    def __init__(self, key: bytearray, iv: bytes, algorithm: str) -> None:
+        self._opener = Opener(key, iv, algorithm=algorithm, window=REPLAY_WINDOW)
+
+    def seal(self, aad: bytes, plaintext: bytes) -> bytes:
+        raise RecordRejected("tamper", "a receive cipher cannot seal records")
+
+    def open(self, aad: bytes, frame: bytes) -> bytes:
+        if len(frame) < 8:
+            raise RecordRejected("malformed", f"sealed frame of {len(frame)} bytes")
+        sequence = int.from_bytes(frame[:8], "big")
+        window = self._opener.window
+        try:
+            window.check(sequence)
+        except ReplayError as exc:
+            raise RecordRejected("replay", str(exc)) from None
+        if sequence < window.highest:
+            raise RecordRejected("reorder", f"record {sequence} arrived after record {window.highest}")
+        try:
+            return self._opener.open_frame(frame, aad)[1]
+        except AuthenticationError as exc:
+            raise RecordRejected("tamper", str(exc)) from None
+        except PqcError as exc:
+            raise RecordRejected("malformed", str(exc)) from None
+
+    def wipe(self) -> None:
+        self._opener.wipe()
+
+
+def record_ciphers(keys: SessionKeys) -> tuple[RecordCipher, RecordCipher]:
+    """(send, receive) ciphers for one epoch from the per-direction keys and IVs."""
+    algorithm = _ALGORITHMS[keys.aead]
+    return (_SendCipher(keys.send_key, keys.send_iv, algorithm),
+            _ReceiveCipher(keys.recv_key, keys.recv_iv, algorithm))

@@ -1,0 +1,395 @@
+"""The site gateway service: tunnel listener, dialers, forward listeners, sessions, management app.
+
+:func:`create_gateway_app` builds an ``aiohttp.web.Application`` from a :class:`~gateway.config.SiteConfig`
+(``/healthz``, ``/status``, ``/metrics``); starting the app starts the :class:`GatewayService` (tunnel
+listener, one dialer per peer with ``connect``, one listener per forward rule), and cleanup stops it.
+The CLI, the tests and the demo start it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from gateway import primitives
+from gateway.config import PeerConfig, SiteConfig, split_host_port
+from gateway.errors import GatewayConfigError, GatewayError, HandshakeError, ProtocolError
+from gateway.handshake import (
+    HandshakeContext, InitiatorHandshake, PeerTrust, ReplayGuard, ResponderHandshake,
+)
+from gateway.keys import SessionKeys
+from gateway.keysource import QkdKeySource
+from gateway.metrics import GatewayMetrics
+from gateway.record import NullCipher, RecordCipher
+from gateway.session import Session
+from gateway.wire import REC_ALERT, REC_HANDSHAKE, encode_record, read_record
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = web.AppKey("gateway", object)
+
+
+@dataclass
+class PeerState:
+    """What ``/status`` shows for a peer between and during sessions."""
+
+    name: str
+    mode: str | None = None
+    last_transition: dict[str, Any] | None = None
+    last_error: str | None = None
+    last_error_reason: str | None = None
+    sessions: int = 0
+    handshakes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_psk(path: str, peer: str) -> bytearray:
+    try:
+        raw = Path(path).read_bytes().strip()
+    except OSError as exc:
+        raise GatewayConfigError(f"peers[{peer}].psk_file: cannot read {path} ({exc.strerror})") from None
+    try:
+        value = bytearray(bytes.fromhex(raw.decode()))
+    except (ValueError, UnicodeDecodeError):
+        value = bytearray(raw)
+    if len(value) < 32:
+        raise GatewayConfigError(f"peers[{peer}].psk_file: {path} holds {len(value)} bytes, need at least 32")
+    return value
+
+
+def _trust(peer: PeerConfig) -> PeerTrust:
+    public = primitives.load_public_key(peer.public_key, f"peers[{peer.name}].public_key") \
+        if peer.public_key else None
+    psk = _read_psk(peer.psk_file, peer.name) if peer.psk_file else None
+    return PeerTrust(name=peer.name, sae_id=peer.sae_id, auth=peer.auth, public_key=public, psk=psk,
+                     qkd=peer.qkd, min_mode=peer.min_mode)
+
+
+class GatewayService:
+    """One site's gateway. ``null_cipher=True`` exists for the benchmark's plain relay only."""
+
+    def __init__(self, config: SiteConfig, *, null_cipher: bool = False) -> None:
+        self.config = config
+        self.null_cipher = null_cipher
+        self.metrics = GatewayMetrics()
+        signing = primitives.load_signing_key(config.identity.signing_key, "identity.signing_key") \
+            if config.identity.signing_key else None
+        self.keysource = QkdKeySource(config.kme) if config.kme is not None else None
+        self.ctx = HandshakeContext(
+            site_id=config.site_id, signing_key=signing, kme_sae_id=config.kme.sae_id if config.kme else None,
+            keysource=self.keysource, aead=config.data.aead,
+            peers={p.name: _trust(p) for p in config.peers}, replay=ReplayGuard(2 * config.tunnel.max_clock_skew_s),
+            max_clock_skew_s=config.tunnel.max_clock_skew_s)
+        self.sessions: dict[str, Session] = {}
+        self.peer_states = {p.name: PeerState(p.name) for p in config.peers}
+        self._ready = {p.name: asyncio.Event() for p in config.peers}
+        self._servers: list[asyncio.Server] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tunnel_address: tuple[str, int] | None = None
+        self.forward_addresses: list[tuple[str, int]] = []
+        self.started_at = time.time()
+        self.running = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.running = True
+        cfg = self.config
+        if cfg.tunnel.listen:
+            host, port = split_host_port(cfg.tunnel.listen, "tunnel.listen")
+            server = await asyncio.start_server(self._on_tunnel_connection, host, port)
+            self._servers.append(server)
+            self.tunnel_address = server.sockets[0].getsockname()[:2]
+        for rule in cfg.forward:
+            host, port = split_host_port(rule.listen, "forward.listen")
+            server = await asyncio.start_server(
+                lambda r, w, rule=rule: self._on_forward_connection(rule.peer, rule.target, r, w), host, port)
+            self._servers.append(server)
+            self.forward_addresses.append(server.sockets[0].getsockname()[:2])
+        for peer in cfg.peers:
+            if peer.connect:
+                self._spawn(self._dial_loop(peer), f"dial-{peer.name}")
+        log.info("gateway started", extra={"event": "gateway.started", "site": cfg.site_id,
+                                           "tunnel": self.tunnel_address, "forwards": self.forward_addresses})
+
+    async def stop(self) -> None:
+        self.running = False
+        for server in self._servers:
+            server.close()
+        for session in list(self.sessions.values()):
+            await session.close("shutdown")
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2.0)
+        if self.keysource is not None:
+            await self.keysource.close()
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def wait_session(self, peer: str, timeout_s: float) -> Session | None:
+        """The established session with ``peer``, waiting up to ``timeout_s`` seconds for one."""
+        if peer in self.sessions:
+            return self.sessions[peer]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready[peer].wait(), timeout_s)
+        return self.sessions.get(peer)
+
+    # -- handshakes ------------------------------------------------------------------------------------
+    def _handshake_failed(self, peer: str, exc: HandshakeError, role: str) -> None:
+        self.metrics.handshake_failures.labels(peer, exc.reason).inc()
+        state = self.peer_states.get(peer)
+        if state is not None:
+            state.last_error = str(exc)
+            state.last_error_reason = exc.reason
+        log.warning("handshake failed", extra={"event": "gateway.handshake_failed", "peer": peer,
+                                               "role": role, "reason": exc.reason, "error": str(exc)})
+
+    async def _dial_loop(self, peer: PeerConfig) -> None:
+        assert peer.connect is not None
+        host, port = split_host_port(peer.connect, f"peers[{peer.name}].connect")
+        while self.running:
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
+                                                        self.config.tunnel.handshake_timeout_s)
+            except (OSError, TimeoutError) as exc:
+                state = self.peer_states[peer.name]
+                state.last_error, state.last_error_reason = f"connect to {peer.connect}: {exc}", "connect"
+                await asyncio.sleep(self.config.tunnel.redial_interval_s)
+                continue
+            session = None
+            try:
+                session = await asyncio.wait_for(self._initiate(peer.name, reader, writer),
+                                                 self.config.tunnel.handshake_timeout_s)
+            except HandshakeError as exc:
+                self._handshake_failed(peer.name, exc, "initiator")
+                with contextlib.suppress(Exception):
+                    writer.write(encode_record(REC_ALERT, exc.reason.encode()))
+            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ProtocolError) as exc:
+                self._handshake_failed(peer.name, HandshakeError("timeout" if isinstance(exc, TimeoutError)
+                                                                 else "connection", repr(exc)), "initiator")
+            if session is None:
+                writer.close()
+                await asyncio.sleep(self.config.tunnel.redial_interval_s)
+                continue
+            await self._run_session(session)
+            if self.running:
+                await asyncio.sleep(min(0.2, self.config.tunnel.redial_interval_s))
+
+    async def _initiate(self, peer: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Session:
+        hs = InitiatorHandshake(self.ctx, peer)
+        try:
+            msg1 = await hs.first_message()
+            writer.write(encode_record(REC_HANDSHAKE, msg1))
+            await writer.drain()
+            rtype, msg2 = await read_record(reader)
+            if rtype == REC_ALERT:
+                raise HandshakeError("peer_refused", "the peer refused our ClientHello: "
+                                     + msg2[:64].decode("utf-8", "replace"))
+            if rtype != REC_HANDSHAKE:
+                raise HandshakeError("malformed", f"expected a ServerHello record, got type {rtype}")
+            msg3, keys = await hs.finish(msg2)
+        finally:
+            hs.abandon()
+        writer.write(encode_record(REC_HANDSHAKE, msg3))
+        await writer.drain()
+        return self._new_session(peer, "initiator", reader, writer, keys)
+
+    async def _on_tunnel_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hs = ResponderHandshake(self.ctx)
+        try:
+            session = await asyncio.wait_for(self._respond(hs, reader, writer),
+                                             self.config.tunnel.handshake_timeout_s)
+        except HandshakeError as exc:
+            self._handshake_failed(hs.peer.name if hs.peer else "unknown", exc, "responder")
+            with contextlib.suppress(Exception):
+                writer.write(encode_record(REC_ALERT, exc.reason.encode()))
+                await writer.drain()
+            writer.close()
+            return
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ProtocolError) as exc:
+            reason = "timeout" if isinstance(exc, TimeoutError) else "connection"
+            self._handshake_failed(hs.peer.name if hs.peer else "unknown", HandshakeError(reason, repr(exc)),
+                                   "responder")
+            writer.close()
+            return
+        finally:
+            hs.abandon()
+        await self._run_session(session)
+
+    async def _respond(self, hs: ResponderHandshake, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> Session:
+        rtype, msg1 = await read_record(reader)
+        if rtype != REC_HANDSHAKE:
+            raise HandshakeError("malformed", f"expected a ClientHello record, got type {rtype}")
+        msg2 = await hs.respond(msg1)
+        writer.write(encode_record(REC_HANDSHAKE, msg2))
+        await writer.drain()
+        rtype, msg3 = await read_record(reader)
+        if rtype == REC_ALERT:
+            raise HandshakeError("peer_refused", "the peer refused our ServerHello: "
+                                 + msg3[:64].decode("utf-8", "replace"))
+        if rtype != REC_HANDSHAKE:
+            raise HandshakeError("malformed", f"expected a Finish record, got type {rtype}")
+        keys = await hs.complete(msg3)
+        assert hs.peer is not None
+        return self._new_session(hs.peer.name, "responder", reader, writer, keys)
+
+    def _new_session(self, peer: str, role: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     keys: SessionKeys) -> Session:
+        session = Session(peer=peer, role=role, reader=reader, writer=writer, keys=keys, data=self.config.data,
+                          rekey=self.config.rekey, metrics=self.metrics, hooks=self)
+        self.keys_installed(session, None, keys, "handshake")
+        return session
+
+    async def _run_session(self, session: Session) -> None:
+        old = self.sessions.get(session.peer)
+        self.sessions[session.peer] = session
+        self.peer_states[session.peer].sessions += 1
+        self._ready[session.peer].set()
+        self.metrics.session_up.labels(session.peer).set(1)
+        if old is not None and old is not session:
+            await old.close("replaced")
+            self.sessions[session.peer] = session
+            self._ready[session.peer].set()
+        await session.run()
+
+    # -- SessionHooks ----------------------------------------------------------------------------------
+    def rekey_initiator(self, peer: str, rekey_of: bytes) -> InitiatorHandshake:
+        return InitiatorHandshake(self.ctx, peer, rekey_of=rekey_of)
+
+    def rekey_responder(self, peer: str, rekey_of: bytes) -> ResponderHandshake:
+        return ResponderHandshake(self.ctx, expected_peer=peer, rekey_of=rekey_of)
+
+    def ciphers(self, keys: SessionKeys) -> tuple[RecordCipher, RecordCipher]:
+        if self.null_cipher:
+            return NullCipher(), NullCipher()
+        return primitives.record_ciphers(keys)
+
+    def allow_target(self, peer: str, target: str) -> bool:
+        return any(rule.peer == peer and rule.target == target for rule in self.config.reverse)
+
+    def keys_installed(self, session: Session, old: SessionKeys | None, new: SessionKeys, kind: str) -> None:
+        state = self.peer_states[session.peer]
+        state.handshakes += 1
+        role = session.role
+        self.metrics.handshakes.labels(session.peer, role, kind, new.mode).inc()
+        for mode in ("hybrid-qkd", "pqc-only"):
+            self.metrics.session_mode.labels(session.peer, mode).set(1 if mode == new.mode else 0)
+        if new.mode == "pqc-only" and new.cause not in (None, "policy_off"):
+            self.metrics.qkd_fallbacks.labels(session.peer, new.cause).inc()
+        previous = state.mode
+        if previous != new.mode:
+            cause = new.cause or ("qkd_restored" if previous == "pqc-only" else "session_start")
+            state.last_transition = {"at": time.time(), "from": previous, "to": new.mode, "cause": cause,
+                                     "kind": kind}
+            self.metrics.mode_transitions.labels(session.peer, previous or "none", new.mode, cause).inc()
+            level = logging.WARNING if new.mode == "pqc-only" and new.cause not in (None, "policy_off") \
+                else logging.INFO
+            log.log(level, "session mode changed", extra={
+                "event": "gateway.mode_change", "peer": session.peer, "from_mode": previous,
+                "to_mode": new.mode, "cause": cause, "kind": kind, "role": role})
+        state.mode = new.mode
+        log.info("session keys installed", extra={
+            "event": "gateway.keys_installed", "peer": session.peer, "kind": kind, "role": role,
+            "mode": new.mode, "aead": new.aead, "qkd_key_id": new.key_id, "cause": new.cause})
+
+    def session_closed(self, session: Session, cause: str) -> None:
+        if self.sessions.get(session.peer) is session:
+            del self.sessions[session.peer]
+            self._ready[session.peer].clear()
+            self.metrics.session_up.labels(session.peer).set(0)
+        self.metrics.session_teardowns.labels(session.peer, cause.split(":")[0]).inc()
+        state = self.peer_states[session.peer]
+        if cause not in ("shutdown", "replaced"):
+            state.last_error = f"session closed: {cause}"
+            state.last_error_reason = cause.split(":")[0]
+        log.warning("session closed", extra={"event": "gateway.session_closed", "peer": session.peer,
+                                             "cause": cause})
+
+    # -- forward rules ---------------------------------------------------------------------------------
+    async def _on_forward_connection(self, peer: str, target: str, reader: asyncio.StreamReader,
+                                     writer: asyncio.StreamWriter) -> None:
+        session = await self.wait_session(peer, self.config.data.open_timeout_s)
+        if session is None or session.closed:
+            state = self.peer_states[peer]
+            log.warning("no session with the peer; local connection closed", extra={
+                "event": "gateway.stream_refused", "peer": peer, "target": target,
+                "reason": "no_session", "last_error": state.last_error})
+            writer.transport.abort()
+            return
+        try:
+            await session.open_stream(target, reader, writer)
+        except GatewayError as exc:
+            log.warning("stream not opened", extra={"event": "gateway.stream_refused", "peer": peer,
+                                                    "target": target, "reason": str(exc)})
+
+    # -- reporting -------------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        peers = {}
+        for name, state in self.peer_states.items():
+            session = self.sessions.get(name)
+            peers[name] = {
+                "connected": session is not None,
+                "mode": session.keys.mode if session else None,
+                "policy": {"qkd": self.ctx.peers[name].qkd, "min_mode": self.ctx.peers[name].min_mode},
+                "session": session.status() if session else None,
+                "last_transition": state.last_transition,
+                "last_error": state.last_error,
+                "last_error_reason": state.last_error_reason,
+                "sessions": state.sessions,
+                "handshakes": state.handshakes,
+            }
+        return {"site": self.config.site_id, "up_since": self.started_at,
+                "tunnel": list(self.tunnel_address) if self.tunnel_address else None,
+                "forwards": [list(a) for a in self.forward_addresses], "peers": peers}
+
+
+def create_gateway_app(config: SiteConfig, *, null_cipher: bool = False) -> web.Application:
+    """The management app; starting it starts the gateway, cleaning it up stops it."""
+    service = GatewayService(config, null_cipher=null_cipher)
+    app = web.Application()
+    app[SERVICE_KEY] = service
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": service.running, "site": config.site_id})
+
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response(service.status())
+
+    async def metrics(_: web.Request) -> web.Response:
+        for name, session in service.sessions.items():
+            service.metrics.key_age.labels(name).set(session.status()["key_age_s"])
+        return web.Response(body=service.metrics.render(), headers={"Content-Type": service.metrics.content_type})
+
+    async def on_startup(_: web.Application) -> None:
+        await service.start()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await service.stop()
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/status", status)
+    app.router.add_get("/metrics", metrics)
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def service_of(app: web.Application) -> GatewayService:
+    return app[SERVICE_KEY]  # type: ignore[return-value]

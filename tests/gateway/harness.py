@@ -1,0 +1,188 @@
+"""Helpers of the gateway tests: a real KME, site configs, gateways on loopback, a checking TCP service."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import secrets
+import struct
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from gateway.config import SiteConfig
+from gateway.service import GatewayService, create_gateway_app, service_of
+
+SAE_A, SAE_B = "SAE_A", "SAE_B"
+
+
+# -- the service at the far end: checks what arrives, sends back random bytes and their digest ----------
+async def sha_service(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Protocol: client sends u64 reply size L, then any bytes, then half-closes. We answer
+    SHA-256(upload) || L random bytes || SHA-256(those bytes), then close."""
+    try:
+        (reply,) = struct.unpack(">Q", await reader.readexactly(8))
+        digest = hashlib.sha256()
+        while chunk := await reader.read(1 << 16):
+            digest.update(chunk)
+        writer.write(digest.digest())
+        out = hashlib.sha256()
+        left = reply
+        rng = random.Random(reply)
+        while left:
+            block = rng.randbytes(min(left, 1 << 16))
+            out.update(block)
+            writer.write(block)
+            left -= len(block)
+            await writer.drain()
+        writer.write(out.digest())
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def start_sha_service() -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(sha_service, "127.0.0.1", 0)
+    return server, f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
+@dataclass
+class Transfer:
+    up: int
+    down: int
+    ok: bool
+    detail: str = ""
+
+
+async def transfer(port: int, up: int, down: int, *, pause_s: float = 0.0) -> Transfer:
+    """Send ``up`` random bytes through the forward listener at ``port`` and ask for ``down`` back;
+    check both digests. ``pause_s`` spreads the upload over time (to span rekeys)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent = hashlib.sha256()
+    try:
+        writer.write(struct.pack(">Q", down))
+        rng = random.Random(secrets.randbits(64))
+        left = up
+        chunks = max(1, up // (1 << 16))
+        while left:
+            block = rng.randbytes(min(left, 1 << 16))
+            sent.update(block)
+            writer.write(block)
+            left -= len(block)
+            await writer.drain()
+            if pause_s:
+                await asyncio.sleep(pause_s / chunks)
+        writer.write_eof()
+        data = await reader.read()
+    except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        return Transfer(up, down, False, f"connection: {exc!r}")
+    finally:
+        writer.close()
+    if len(data) != 32 + down + 32:
+        return Transfer(up, down, False, f"got {len(data)} bytes, expected {down + 64}")
+    if data[:32] != sent.digest():
+        return Transfer(up, down, False, "upload digest differs")
+    if hashlib.sha256(data[32:-32]).digest() != data[-32:]:
+        return Transfer(up, down, False, "download digest differs")
+    return Transfer(up, down, True)
+
+
+# -- sites -----------------------------------------------------------------------------------------------
+def write_psk(path: Path) -> str:
+    path.write_text(secrets.token_hex(32))
+    path.chmod(0o600)
+    return str(path)
+
+
+def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_target: str,
+               auth: str = "psk", qkd_a: str = "preferred", qkd_b: str = "preferred",
+               min_mode_a: str = "pqc-only", min_mode_b: str = "pqc-only", keys: dict[str, str] | None = None,
+               rekey: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+               forward_a_port: int = 0, forward_b_port: int = 0, mgmt_a_port: int = 0,
+               mgmt_b_port: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Config mappings for site-a (dials) and site-b (listens), forwarding both ways to ``sha_target``."""
+    psk = write_psk(tmp / "a-b.psk") if auth == "psk" else None
+
+    def kme(sae: str) -> dict[str, Any]:
+        return {"url": kme_url, "sae_id": sae, "ca_file": str(pki.ca), "cert_file": str(pki.cert(sae)),
+                "key_file": str(pki.key(sae)), "timeout_s": 2.0}
+
+    def peer(name: str, sae: str, qkd: str, min_mode: str, other_pub: str | None,
+             connect: str | None = None) -> dict[str, Any]:
+        p: dict[str, Any] = {"name": name, "sae_id": sae, "auth": auth, "qkd": qkd, "min_mode": min_mode}
+        if connect:
+            p["connect"] = connect
+        if auth == "psk":
+            p["psk_file"] = psk
+        else:
+            p["public_key"] = other_pub
+        return p
+
+    keys = keys or {}
+    extra = {"rekey": rekey or {}, "data": data or {}, "tunnel": {"handshake_timeout_s": 5.0,
+                                                                   "redial_interval_s": 0.2}}
+    a = {"site_id": "site-a", "management": {"listen": f"127.0.0.1:{mgmt_a_port}"}, "kme": kme(SAE_A),
+         "peers": [peer("site-b", SAE_B, qkd_a, min_mode_a, keys.get("b_pub"),
+                        connect=f"127.0.0.1:{b_tunnel_port}")],
+         "forward": [{"listen": f"127.0.0.1:{forward_a_port}", "peer": "site-b", "target": sha_target}],
+         "reverse": [{"peer": "site-b", "target": sha_target}], **extra}
+    a["tunnel"] = dict(a["tunnel"])
+    b = {"site_id": "site-b", "management": {"listen": f"127.0.0.1:{mgmt_b_port}"}, "kme": kme(SAE_B),
+         "peers": [peer("site-a", SAE_A, qkd_b, min_mode_b, keys.get("a_pub"))],
+         "forward": [{"listen": f"127.0.0.1:{forward_b_port}", "peer": "site-a", "target": sha_target}],
+         "reverse": [{"peer": "site-a", "target": sha_target}], **extra}
+    b["tunnel"] = {**extra["tunnel"], "listen": f"127.0.0.1:{b_tunnel_port}"}
+    if auth == "signature":
+        a["identity"] = {"signing_key": keys["a_key"]}
+        b["identity"] = {"signing_key": keys["b_key"]}
+    return a, b
+
+
+@dataclass
+class RunningGateway:
+    runner: web.AppRunner
+    app: web.Application
+    mgmt_port: int
+
+    @property
+    def service(self) -> GatewayService:
+        return service_of(self.app)
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_gateway(config: dict[str, Any] | SiteConfig, **kw: Any) -> RunningGateway:
+    cfg = config if isinstance(config, SiteConfig) else SiteConfig.model_validate(config)
+    app = create_gateway_app(cfg, **kw)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    host, _, port = cfg.management.listen.rpartition(":")
+    site = web.TCPSite(runner, host, int(port))
+    await site.start()
+    return RunningGateway(runner, app, runner.addresses[0][1])
+
+
+async def wait_for(predicate: Any, timeout_s: float = 10.0, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def http_json(port: int, path: str) -> Any:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def http_text(port: int, path: str) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+        return resp.read().decode()
