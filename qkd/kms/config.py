@@ -26,7 +26,8 @@ class NodeSection(_Model):
     db_path: str
     master_key_path: str
     admin_ids: list[str] = Field(default_factory=list,
-                                 description="certificate CNs allowed on /admin/v1 (deposits, alarms, status)")
+                                 description="certificate CNs allowed on /admin/v1 (deposits, alarms, status); "
+                                             "the node's own certificate always is")
 
 
 class TlsSection(_Model):

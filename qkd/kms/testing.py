@@ -66,3 +66,43 @@ def chain_node_config(directory: str | Path, pki: PkiFiles, node_id: str, topolo
         "feeds": [{"pool": lk, "kind": "synthetic-shared-seed", "seed": seed, "prefill_bits": prefill_bits}
                   for lk in my_links] + [{"pool": "local", "kind": "synthetic-os-rng", "prefill_bits": prefill_bits}],
     })
+
+
+def to_toml(data: dict) -> str:
+    """Minimal TOML writer for KME configs (tables, arrays of tables, strings, numbers, bools, lists)."""
+    import json
+
+    def scalar(v) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(scalar(x) for x in v) + "]"
+        raise TypeError(f"to_toml: unsupported value {type(v).__name__}")
+
+    lines: list[str] = []
+
+    def table(prefix: str, d: dict, header: str | None) -> None:
+        if header:
+            lines.append(header)
+        nested = []
+        for k, v in d.items():
+            if isinstance(v, dict):
+                nested.append((k, v, False))
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                nested.append((k, v, True))
+            else:
+                lines.append(f"{k} = {scalar(v)}")
+        for k, v, is_array in nested:
+            name = f"{prefix}{k}"
+            if is_array:
+                for item in v:
+                    table(name + ".", item, f"[[{name}]]")
+            else:
+                table(name + ".", v, f"[{name}]")
+
+    table("", data, None)
+    return "\n".join(lines) + "\n"

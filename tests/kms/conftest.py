@@ -24,3 +24,56 @@ async def kme(tmp_path, pki):
                                                  prefill_bits=1 << 16))
     yield running
     await running.stop()
+
+
+class NodeProcess:
+    """``python -m qkd.kms.cli serve <toml>`` as a real child process."""
+
+    def __init__(self, toml_path):
+        import subprocess
+        import sys
+        self.toml_path = toml_path
+        self.proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(toml_path)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_ready(self, timeout_s: float = 30.0) -> dict:
+        import json
+        import selectors
+        import time
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if sel.select(timeout=0.1):
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                msg = json.loads(line)
+                if msg.get("event") == "kme.ready":
+                    return msg
+        raise RuntimeError(f"node {self.toml_path} not ready: rc={self.proc.poll()} "
+                           f"stderr={self.proc.stderr.read() if self.proc.poll() is not None else ''}")
+
+    def kill(self, sig=None) -> None:
+        import signal
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def spawn_node():
+    procs = []
+
+    def spawn(toml_path) -> NodeProcess:
+        p = NodeProcess(toml_path)
+        procs.append(p)
+        p.wait_ready()
+        return p
+
+    yield spawn
+    for p in procs:
+        if p.proc.poll() is None:
+            p.kill()

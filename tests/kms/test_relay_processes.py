@@ -1,0 +1,91 @@
+"""Trusted-node relay A–T–B over three real KME processes on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from qkd.kms.client import KmeAdminClient, KmeClient, KmeUnavailableError
+from qkd.kms.testing import chain_node_config, chain_topology, free_port, to_toml
+
+NODES = ["KME_A", "KME_T", "KME_B"]
+
+
+def write_chain(tmp_path, pki):
+    ports = {n: free_port() for n in NODES}
+    topo = chain_topology(NODES, ports, {"SAE_A": "KME_A", "SAE_B": "KME_B", "SAE_C": "KME_T"})
+    paths = {}
+    for n in NODES:
+        cfg = chain_node_config(tmp_path / n, pki, n, topo, ports, prefill_bits=1 << 16)
+        paths[n] = tmp_path / f"{n}.toml"
+        paths[n].write_text(to_toml(cfg.model_dump(mode="json")))
+    return ports, paths
+
+
+async def pools(url, pki):
+    async with KmeAdminClient(url, pki.client_context("admin"), 5.0) as admin:
+        report = await admin.pools()
+    return {p["name"]: p for p in report["pools"]}, report["deliveries"]
+
+
+def url(ports, n):
+    return f"https://127.0.0.1:{ports[n]}"
+
+
+async def test_relay_a_t_b_delivers_the_same_key_and_consumes_k_per_hop(tmp_path, pki, spawn_node):
+    ports, paths = write_chain(tmp_path, pki)
+    for n in NODES:
+        spawn_node(paths[n])
+    before = {n: (await pools(url(ports, n), pki))[0] for n in NODES}
+    async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a, \
+            KmeClient(url(ports, "KME_B"), pki.client_context("SAE_B")) as b:
+        st = await a.status("SAE_B")
+        assert (st["source_KME_ID"], st["target_KME_ID"]) == ("KME_A", "KME_B")
+        assert st["stored_key_count"] == (1 << 15) // 256   # half of each link block pads A→T
+        keys = await a.enc_keys("SAE_B", number=3, size_bits=512)
+        got = await b.dec_keys("SAE_A", [k.key_id for k in keys])
+    assert [bytes(g.key) for g in got] == [bytes(k.key) for k in keys]
+    k_bits = 3 * 512
+    hops = [("KME_A", "KME_A-KME_T:KME_A>KME_T"), ("KME_T", "KME_A-KME_T:KME_A>KME_T"),
+            ("KME_T", "KME_T-KME_B:KME_T>KME_B"), ("KME_B", "KME_T-KME_B:KME_T>KME_B")]
+    after = {n: (await pools(url(ports, n), pki))[0] for n in NODES}
+    for node, pool in hops:
+        used = after[node][pool]["consumed_bits_total"] - before[node][pool]["consumed_bits_total"]
+        assert used == k_bits, (node, pool)
+        assert before[node][pool]["stored_bits"] - after[node][pool]["stored_bits"] == k_bits
+    # the reverse directions and the local pools are untouched
+    for n in NODES:
+        for name, p in after[n].items():
+            if (n, name) not in hops:
+                assert p["consumed_bits_total"] == before[n][name]["consumed_bits_total"], (n, name)
+
+
+async def test_relay_with_t_down_fails_cleanly_naming_the_hop_then_succeeds(tmp_path, pki, spawn_node):
+    ports, paths = write_chain(tmp_path, pki)
+    nodes = {n: spawn_node(paths[n]) for n in NODES}
+    nodes["KME_T"].kill()
+    async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a:
+        with pytest.raises(KmeUnavailableError, match="KME_A->KME_T"):
+            await a.enc_keys("SAE_B")
+    _, dels_a = await pools(url(ports, "KME_A"), pki)
+    _, dels_b = await pools(url(ports, "KME_B"), pki)
+    assert dels_a == {} and dels_b == {}   # nothing released on either side
+    spawn_node(paths["KME_T"])            # T comes back on the same store
+    async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a, \
+            KmeClient(url(ports, "KME_B"), pki.client_context("SAE_B")) as b:
+        [key] = await a.enc_keys("SAE_B")
+        [got] = await b.dec_keys("SAE_A", [key.key_id])
+    assert got.key == key.key
+    t_pools, _ = await pools(url(ports, "KME_T"), pki)
+    # the pad A burned while T was down was discarded by T, never reused
+    assert t_pools["KME_A-KME_T:KME_A>KME_T"]["discarded_bits_total"] == 256
+
+
+async def test_relay_refuses_an_alarmed_link_and_names_it(tmp_path, pki, spawn_node):
+    ports, paths = write_chain(tmp_path, pki)
+    for n in NODES:
+        spawn_node(paths[n])
+    async with KmeAdminClient(url(ports, "KME_T"), pki.client_context("admin"), 5.0) as admin:
+        await admin.set_link_alarm("KME_T-KME_B", True, 0.15)
+    async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a:
+        with pytest.raises(KmeUnavailableError, match="KME_T->KME_B"):
+            await a.enc_keys("SAE_B")
