@@ -92,11 +92,13 @@ class SyntheticFeed:
                     else self.sink.blocks_deposited(self.block_bytes) * self.block_bytes)
             if done >= target:
                 break
+            block = (os.urandom(min(self.block_bytes, target - done)) if self.sink is None
+                     else self._next_block())
             try:
-                self._push(self._next_block())
+                self._push(block)
             except CapacityError:
                 break
-            added += self.block_bytes * 8
+            added += len(block) * 8
         if added:
             log.info("synthetic key prefilled (NOT from a QKD link)",
                      extra={"event": "kms.feed.prefill", "pool": self.feed.pool, "kind": self.feed.kind,
