@@ -67,13 +67,18 @@ def load_public_key(path: str, what: str) -> Any:
         raise GatewayConfigError(f"{what}: cannot load composite public key {path}: {exc}") from None
 
 
+SIGNATURE_CONTEXT = b"qshift-gateway/1"
+
+
 def sign(private: Any, message: bytes) -> bytes:
-    return private.sign(message)
+    """Composite ML-DSA-65 + Ed25519 signature over ``message`` (context ``qshift-gateway/1``)."""
+    return private.sign(message, context=SIGNATURE_CONTEXT)
 
 
 def verify(public: Any, signature: bytes, message: bytes) -> bool:
+    """True when both components verify; False for any malformed or wrong signature."""
     try:
-        public.verify(signature, message)
+        public.verify(signature, message, context=SIGNATURE_CONTEXT)
     except (PqcError, ValueError):
         return False
     return True

@@ -8,11 +8,11 @@ import json
 import random
 import secrets
 import struct
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from gateway.config import SiteConfig
@@ -106,7 +106,8 @@ def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_tar
                min_mode_a: str = "pqc-only", min_mode_b: str = "pqc-only", keys: dict[str, str] | None = None,
                rekey: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
                forward_a_port: int = 0, forward_b_port: int = 0, mgmt_a_port: int = 0,
-               mgmt_b_port: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+               mgmt_b_port: int = 0, a_connect_port: int | None = None,
+               tunnel_extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Config mappings for site-a (dials) and site-b (listens), forwarding both ways to ``sha_target``."""
     psk = write_psk(tmp / "a-b.psk") if auth == "psk" else None
 
@@ -126,11 +127,11 @@ def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_tar
         return p
 
     keys = keys or {}
-    extra = {"rekey": rekey or {}, "data": data or {}, "tunnel": {"handshake_timeout_s": 5.0,
-                                                                   "redial_interval_s": 0.2}}
+    extra = {"rekey": rekey or {}, "data": data or {},
+             "tunnel": {"handshake_timeout_s": 5.0, "redial_interval_s": 0.2, **(tunnel_extra or {})}}
     a = {"site_id": "site-a", "management": {"listen": f"127.0.0.1:{mgmt_a_port}"}, "kme": kme(SAE_A),
          "peers": [peer("site-b", SAE_B, qkd_a, min_mode_a, keys.get("b_pub"),
-                        connect=f"127.0.0.1:{b_tunnel_port}")],
+                        connect=f"127.0.0.1:{a_connect_port or b_tunnel_port}")],
          "forward": [{"listen": f"127.0.0.1:{forward_a_port}", "peer": "site-b", "target": sha_target}],
          "reverse": [{"peer": "site-b", "target": sha_target}], **extra}
     a["tunnel"] = dict(a["tunnel"])
@@ -178,11 +179,67 @@ async def wait_for(predicate: Any, timeout_s: float = 10.0, what: str = "conditi
         await asyncio.sleep(0.02)
 
 
-def http_json(port: int, path: str) -> Any:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
-        return json.loads(resp.read())
+async def http_json(port: int, path: str) -> Any:
+    """GET a management endpoint over real HTTP."""
+    return json.loads(await http_text(port, path))
 
 
-def http_text(port: int, path: str) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
-        return resp.read().decode()
+async def http_text(port: int, path: str) -> str:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}{path}") as resp:
+        assert resp.status == 200, resp.status
+        return await resp.text()
+
+
+@dataclass
+class Pair:
+    a: RunningGateway
+    b: RunningGateway
+    proxy: Any = None
+
+    @property
+    def fa(self) -> int:
+        """Port of site-a's forward listener (streams a -> b)."""
+        return self.a.service.forward_addresses[0][1]
+
+    @property
+    def fb(self) -> int:
+        """Port of site-b's forward listener (streams b -> a)."""
+        return self.b.service.forward_addresses[0][1]
+
+    def session_a(self) -> Any:
+        return self.a.service.sessions.get("site-b")
+
+    def session_b(self) -> Any:
+        return self.b.service.sessions.get("site-a")
+
+    async def up(self, timeout_s: float = 10.0) -> None:
+        await wait_for(lambda: self.session_a() is not None and self.session_b() is not None, timeout_s,
+                       "sessions on both sides")
+
+    async def stop(self) -> None:
+        await self.a.stop()
+        await self.b.stop()
+        if self.proxy is not None:
+            await self.proxy.stop()
+
+
+async def start_pair(tmp: Path, pki: Any, kme_url: str, sha_target: str, *, mutate: Any = None,
+                     wait: bool = True, before_a: Any = None, **kw: Any) -> Pair:
+    """site-b listening, site-a dialing it (through an intercepting proxy when ``mutate`` is given)."""
+    from qkd.kms.testing import free_port
+    from tests.gateway.proxy import InterceptingProxy
+
+    port = free_port()
+    proxy = None
+    if mutate is not None:
+        proxy = InterceptingProxy(port, None if mutate is True else mutate)
+        kw["a_connect_port"] = await proxy.start()
+    a, b = site_dicts(tmp, pki, kme_url, b_tunnel_port=port, sha_target=sha_target, **kw)
+    gb = await start_gateway(b)
+    if before_a is not None:
+        before_a(gb)
+    ga = await start_gateway(a)
+    pair = Pair(ga, gb, proxy)
+    if wait:
+        await pair.up()
+    return pair

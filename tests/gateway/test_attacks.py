@@ -1,0 +1,174 @@
+"""Attacks through a real intercepting TCP proxy: each is rejected and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from gateway.handshake import CH_OFFER, MSG_CLIENT_HELLO
+from gateway.wire import REC_ALERT, REC_HANDSHAKE, REC_SEALED, decode_message, encode_message, encode_record, read_record
+from tests.gateway.harness import start_pair, transfer, wait_for
+
+
+def metric(gw, name: str, **labels: str) -> float:
+    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def _sealed_mutator(action: str, at: int):
+    """Act on the ``at``-th sealed record client->server of the first connection."""
+    state = {"sealed": 0, "held": None}
+
+    def mutate(direction, conn, index, rtype, body):
+        if direction != "c2s" or conn != 0 or rtype != REC_SEALED:
+            return [(rtype, body)]
+        n = state["sealed"]
+        state["sealed"] += 1
+        if action == "replay" and n == at:
+            return [(rtype, body), (rtype, body)]
+        if action == "tamper" and at <= n < at + 3:
+            flipped = bytearray(body)
+            flipped[-1] ^= 0x01
+            return [(rtype, bytes(flipped))]
+        if action == "reorder" and n == at:
+            state["held"] = body
+            return []
+        if action == "reorder" and n == at + 1:
+            return [(rtype, body), (rtype, state["held"])]
+        return [(rtype, body)]
+
+    return mutate
+
+
+async def test_replayed_frame_is_dropped_and_counted_and_streams_are_intact(tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=_sealed_mutator("replay", 2))
+    try:
+        results = await asyncio.gather(*[transfer(pair.fa, 200_000, 100_000) for _ in range(3)])
+        assert all(r.ok for r in results), results
+        assert metric(pair.b, "gateway_records_rejected_total", peer="site-a", reason="replay") == 1
+        assert pair.session_b() is not None and pair.session_b().bad_records == 1
+    finally:
+        await pair.stop()
+
+
+async def test_tampered_frames_are_dropped_counted_and_tear_down_the_session_at_the_threshold(
+        tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=_sealed_mutator("tamper", 1),
+                            data={"bad_record_threshold": 3})
+    try:
+        first = pair.session_b()
+        await asyncio.gather(*[transfer(pair.fa, 300_000, 1000) for _ in range(2)])
+        await wait_for(lambda: first.closed, 5, "teardown after 3 tampered records")
+        assert first.close_cause == "bad_record_threshold"
+        assert metric(pair.b, "gateway_records_rejected_total", peer="site-a", reason="tamper") == 3
+        assert metric(pair.b, "gateway_session_teardowns_total", peer="site-a", cause="bad_record_threshold") == 1
+        # The dialer comes back with a fresh handshake; no data was ever delivered out of a tampered record.
+        await wait_for(lambda: pair.session_b() not in (None, first), 10, "a new session")
+        assert (await transfer(pair.fa, 50_000, 50_000)).ok
+    finally:
+        await pair.stop()
+
+
+async def test_reordered_frame_is_rejected_and_counted_and_its_stream_reset_not_corrupted(
+        tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=_sealed_mutator("reorder", 3))
+    try:
+        results = await asyncio.gather(*[transfer(pair.fa, 400_000, 1000) for _ in range(2)])
+        assert metric(pair.b, "gateway_records_rejected_total", peer="site-a", reason="reorder") == 1
+        # A stream that lost a record is reset; none delivers wrong bytes.
+        assert all(r.ok or "digest" not in r.detail for r in results), results
+    finally:
+        await pair.stop()
+
+
+def _strip_qkd(direction, conn, index, rtype, body):
+    if direction == "c2s" and conn == 0 and rtype == REC_HANDSHAKE and index == 0:
+        fields = decode_message(body, MSG_CLIENT_HELLO, set(range(1, 7)), set(range(1, 7)), "ClientHello")
+        offer = json.loads(fields[CH_OFFER])
+        offer["modes"] = ["pqc-only"]
+        offer["qkd"] = {"key_id": None, "sae_id": offer["qkd"]["sae_id"], "cause": "kme_unreachable"}
+        fields[CH_OFFER] = json.dumps(offer, sort_keys=True, separators=(",", ":")).encode()
+        return [(rtype, encode_message(MSG_CLIENT_HELLO, fields))]
+    return [(rtype, body)]
+
+
+async def test_mitm_stripping_the_qkd_offer_is_a_transcript_mismatch_and_no_session_forms(
+        tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=_strip_qkd, wait=False)
+    try:
+        await pair.up()
+        assert metric(pair.a, "gateway_handshake_failures_total", peer="site-b", reason="transcript_mismatch") == 1
+        # The responder never completed the stripped handshake: its only session is the later hybrid one.
+        assert pair.b.service.peer_states["site-a"].sessions == 1
+        assert pair.session_b().keys.mode == "hybrid-qkd"
+        assert metric(pair.b, "gateway_mode_transitions_total", peer="site-a", from_mode="none",
+                      to_mode="pqc-only", cause="kme_unreachable") == 0
+    finally:
+        await pair.stop()
+
+
+async def test_key_id_from_another_session_is_rejected(tmp_path, pki, kme, sha_target):
+    seen: dict[str, str] = {}
+
+    def swap_key_id(direction, conn, index, rtype, body):
+        if direction == "c2s" and rtype == REC_HANDSHAKE and index == 0:
+            fields = decode_message(body, MSG_CLIENT_HELLO, set(range(1, 7)), set(range(1, 7)), "ClientHello")
+            offer = json.loads(fields[CH_OFFER])
+            if conn == 0:
+                seen["key_id"] = offer["qkd"]["key_id"]
+            elif conn == 1:
+                offer["qkd"]["key_id"] = seen["key_id"]
+                fields[CH_OFFER] = json.dumps(offer, sort_keys=True, separators=(",", ":")).encode()
+                return [(rtype, encode_message(MSG_CLIENT_HELLO, fields))]
+        return [(rtype, body)]
+
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=swap_key_id)
+    try:
+        first = pair.session_b()
+        pair.proxy.drop_all()   # force a new handshake through the proxy
+        await wait_for(lambda: metric(pair.b, "gateway_handshake_failures_total", peer="site-a",
+                                      reason="key_id_reused") == 1, 10, "key_id_reused rejection")
+        await wait_for(lambda: pair.session_b() not in (None, first), 10, "a later honest session")
+        assert pair.session_b().keys.key_id != seen["key_id"]
+    finally:
+        await pair.stop()
+
+
+async def _send_client_hello(port: int, hello: bytes) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(encode_record(REC_HANDSHAKE, hello))
+        await writer.drain()
+        return await asyncio.wait_for(read_record(reader), 5)
+    finally:
+        writer.close()
+
+
+async def test_replayed_client_hello_is_rejected_as_replayed_then_as_stale(tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=True,
+                            tunnel_extra={"max_clock_skew_s": 1.0})
+    try:
+        hello = next(body for d, conn, i, t, body in pair.proxy.seen if d == "c2s" and t == REC_HANDSHAKE)
+        port = pair.b.service.tunnel_address[1]
+        rtype, body = await _send_client_hello(port, hello)
+        assert (rtype, body) == (REC_ALERT, b"replayed")
+        assert metric(pair.b, "gateway_handshake_failures_total", peer="site-a", reason="replayed") == 1
+        await asyncio.sleep(1.2)
+        rtype, body = await _send_client_hello(port, hello)
+        assert (rtype, body) == (REC_ALERT, b"stale")
+        assert metric(pair.b, "gateway_handshake_failures_total", peer="site-a", reason="stale") == 1
+        assert pair.b.service.peer_states["site-a"].sessions == 1
+    finally:
+        await pair.stop()
+
+
+async def test_wrong_psk_fails_both_ways_with_its_reason(tmp_path, pki, kme, sha_target):
+    def other_psk(gb):  # site-b holds a different PSK for site-a than site-a holds
+        gb.service.ctx.peers["site-a"].psk = bytearray(b"\x42" * 32)
+
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, before_a=other_psk)
+    try:
+        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
+                                      reason="bad_psk_mac") >= 1, 10, "bad_psk_mac at site-a")
+        assert pair.session_a() is None and pair.session_b() is None
+    finally:
+        await pair.stop()
