@@ -19,6 +19,9 @@ from pqc.catalogue.errors import (
     UnknownAlgorithmError,
 )
 from pqc.catalogue.index import CatalogueIndex
+from pqc.catalogue.keys import CertificateAlgorithms
+from pqc.catalogue.keys import algorithm_for_key as _algorithm_for_key
+from pqc.catalogue.keys import certificate_algorithms as _certificate_algorithms
 from pqc.catalogue.model import Algorithm, Primitive, QuantumStatus
 from pqc.catalogue.table import ALGORITHMS, SIZED
 
@@ -70,6 +73,16 @@ def by_ike_group(group: int) -> Algorithm | None:
     return CATALOGUE.by_ike_group(group)
 
 
+def algorithm_for_key(key: object, *, key_agreement: bool = False) -> Algorithm:
+    """Entry of a ``cryptography`` key object (RSA by size, EC by curve, Ed25519, ML-KEM, ML-DSA …)."""
+    return _algorithm_for_key(CATALOGUE, key, key_agreement=key_agreement)
+
+
+def certificate_algorithms(cert: object) -> CertificateAlgorithms:
+    """(subject key entry, signature entry or None, signature OID) of an ``x509.Certificate``."""
+    return _certificate_algorithms(CATALOGUE, cert)  # type: ignore[arg-type]
+
+
 def all_algorithms() -> tuple[Algorithm, ...]:
     """Every entry, in table order."""
     return CATALOGUE.all()
@@ -88,11 +101,13 @@ __all__ = [
     "Algorithm",
     "CatalogueError",
     "CatalogueIndex",
+    "CertificateAlgorithms",
     "DuplicateCatalogueEntryError",
     "InvalidCatalogueEntryError",
     "Primitive",
     "QuantumStatus",
     "UnknownAlgorithmError",
+    "algorithm_for_key",
     "all_algorithms",
     "by_ike_group",
     "by_oid",
@@ -100,6 +115,7 @@ __all__ = [
     "by_tls_cipher_suite",
     "by_tls_group",
     "by_tls_signature_scheme",
+    "certificate_algorithms",
     "find",
     "lookup",
     "lookup_sized",

@@ -78,8 +78,13 @@ def render_table(rows: list[dict[str, Any]], title: str) -> Table:
     """A rich table of ``rows`` (as produced by :func:`algorithm_rows`)."""
     with_backends = any("backends" in r for r in rows)
     table = Table(title=title)
-    for col in ("name", "family", "primitive", "NIST cat.", "sizes (bytes)", "quantum status", "q-bits"):
-        table.add_column(col, overflow="fold")
+    table.add_column("name", no_wrap=True)
+    table.add_column("family")
+    table.add_column("primitive")
+    table.add_column("NIST cat.", justify="right")
+    table.add_column("sizes (bytes)", overflow="fold")
+    table.add_column("quantum status", no_wrap=True)
+    table.add_column("q-bits", justify="right")
     if with_backends:
         table.add_column("backends")
     for row in rows:

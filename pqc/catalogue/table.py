@@ -552,10 +552,10 @@ for _p, _cat, _pk, _sk, _ct in (
             aliases=(f"mceliece{_p}{_f}", f"Classic McEliece {_p}{_f}"), standards=("Classic McEliece Round 4 (2022)",),
         )
 T.pq(
-    "sntrup761", "NTRU-Prime", P.KEM, None, parameter_set="sntrup761", public_key_bytes=1158, private_key_bytes=1763,
+    "sntrup761", "NTRU-Prime", P.KEM, 2, parameter_set="sntrup761", public_key_bytes=1158, private_key_bytes=1763,
     ciphertext_bytes=1039, shared_secret_bytes=32, aliases=("Streamlined NTRU Prime 761",),
     standards=("NTRU Prime Round 3 (2020)",),
-    notes="No NIST category (not standardised by NIST); figures are the 128-bit design target.",
+    notes="Not standardised by NIST; category 2 is the submitters' claim (as listed by liboqs).",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -611,7 +611,7 @@ T.hybrid(
     standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
 )
 T.hybrid(
-    "sntrup761x25519-sha512", "SSH-hybrid", ("sntrup761", "X25519"), None, public_key_bytes=1158 + 32,
+    "sntrup761x25519-sha512", "SSH-hybrid", ("sntrup761", "X25519"), 2, public_key_bytes=1158 + 32,
     ciphertext_bytes=1039 + 32, shared_secret_bytes=64,
     ssh_names=("sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com"),
     standards=("draft-josefsson-ntruprime-ssh",), notes="K = SHA-512(sntrup761 ss || X25519 ss); OpenSSH 9.0 default.",
