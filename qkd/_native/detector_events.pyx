@@ -26,8 +26,9 @@ def dead_time_afterpulse(const double[::1] t_ps, double dead_ps, double p_ap, do
     pending afterpulse at or after ``until_ps`` (the chunk end) is carried, not emitted. Returns
     (times, flags, last_ps, pending_ps, n_lost_to_dead_time)."""
     cdef Py_ssize_t n = t_ps.shape[0], i = 0, m = 0, r = 0, nr = u_ap.shape[0]
-    out_t = np.empty(2 * n + 2, dtype=np.float64)
-    out_f = np.empty(2 * n + 2, dtype=np.uint8)
+    cdef Py_ssize_t cap = 2 * n + 64
+    out_t = np.empty(cap, dtype=np.float64)
+    out_f = np.empty(cap, dtype=np.uint8)
     cdef double[::1] ot = out_t
     cdef uint8_t[::1] of = out_f
     cdef double t, ap
@@ -39,7 +40,7 @@ def dead_time_afterpulse(const double[::1] t_ps, double dead_ps, double p_ap, do
         while True:
             if i < n and t_ps[i] <= pending_ps:
                 t = t_ps[i]; is_ap = 0; i += 1
-            elif pending_ps < until_ps:
+            elif pending_ps < 1e300 and pending_ps < until_ps:
                 t = pending_ps; is_ap = 1; pending_ps = 1e308
             else:
                 break
@@ -50,7 +51,8 @@ def dead_time_afterpulse(const double[::1] t_ps, double dead_ps, double p_ap, do
             last_ps = t
             pending_ps = 1e308
             if p_ap > 0:
-                if u_ap[r] < p_ap:
+                # afterpulses can cascade; the buffer bound caps a (vanishingly unlikely) long cascade
+                if u_ap[r] < p_ap and m + (n - i) < cap - 1:
                     ap = t + dead_ps - decay_ps * log(u_delay[r])
                     if gated:
                         ap = ceil(ap / period_ps) * period_ps
