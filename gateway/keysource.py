@@ -1,8 +1,8 @@
 """QKD keys for handshakes, fetched from this site's KME with the ETSI GS QKD 014 client.
 
-The initiator asks its KME for a key shared with the responder's SAE (``enc_keys``) after checking the
-link (``status``: a link alarm means the pool may hold keys an eavesdropper influenced, so none is
-used); the responder redeems the key_ID with ``dec_keys``. Every failure becomes a *cause* string, never
+The initiator asks its KME for a key shared with the responder's SAE (``enc_keys``; a KME whose link is
+alarmed, e.g. QBER above threshold, refuses with ``link_alarm`` because its pool may hold keys an
+eavesdropper influenced); the responder redeems the key_ID with ``dec_keys``. Every failure becomes a *cause* string, never
 an exception, because with ``qkd = "preferred"`` a failure means "run PQC-only, loudly":
 
 ``kme_unreachable``, ``key_exhausted``, ``kme_refused``, ``link_alarm``, ``kme_error``.
@@ -72,13 +72,10 @@ class QkdKeySource:
             await client.__aexit__(None, None, None)
 
     async def fetch(self, slave_sae_id: str) -> QkdResult:
-        """``status`` then ``enc_keys`` for ``slave_sae_id``; a cause instead of a key on any failure."""
+        """``enc_keys`` for ``slave_sae_id``; a cause instead of a key on any failure. (An alarmed link
+        answers ``enc_keys`` with 503 ``link_alarm``, so no separate ``status`` round trip is needed.)"""
         try:
             client = await self._get()
-            status = await client.status(slave_sae_id)
-            extension = status.get("status_extension") or {}
-            if extension.get("link_alarm"):
-                return QkdResult(None, None, "link_alarm")
             delivered = await client.enc_keys(slave_sae_id, number=1, size_bits=self.config.key_size_bits)
         except KmsError as exc:
             log.info("no QKD key from the KME", extra={

@@ -14,6 +14,8 @@ from gateway.record import RecordCipher, RecordRejected
 from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, Opener, Sealer
 from pqc.combiner import derive_session_keys
 from pqc.errors import AuthenticationError, PqcError, ReplayError
+from pqc.keys import read_private_key, read_public_key
+from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey, CompositeMLDSA65Ed25519PublicKey
 from pqc.xwing import XWingPrivateKey, XWingPublicKey
 
 COMBINER_CONTEXT_PREFIX = "qshift-gateway/1 session "
@@ -49,22 +51,28 @@ def combine(mode: str, inputs: list[tuple[str, bytes | bytearray]], *, transcrip
 
 
 # -- composite signatures (ML-DSA-65 + Ed25519) ----------------------------------------------------------
-def load_signing_key(path: str, what: str) -> Any:
-    from pqc.composite import load_private_key
-
+def load_signing_key(path: str, what: str) -> CompositeMLDSA65Ed25519PrivateKey:
+    """This site's composite private key (PEM written by ``qshift pqc keygen``)."""
     try:
-        return load_private_key(path)
-    except (OSError, PqcError) as exc:
-        raise GatewayConfigError(f"{what}: cannot load composite private key {path}: {exc}") from None
+        key = read_private_key(path)
+    except PqcError as exc:
+        raise GatewayConfigError(f"{what}: {exc}") from None
+    if not isinstance(key, CompositeMLDSA65Ed25519PrivateKey):
+        raise GatewayConfigError(f"{what}: {path} holds a {type(key).__name__}, expected an MLDSA65-Ed25519 "
+                                 "composite private key")
+    return key
 
 
-def load_public_key(path: str, what: str) -> Any:
-    from pqc.composite import load_public_key as load
-
+def load_public_key(path: str, what: str) -> CompositeMLDSA65Ed25519PublicKey:
+    """A peer's pinned composite public key (PEM)."""
     try:
-        return load(path)
-    except (OSError, PqcError) as exc:
-        raise GatewayConfigError(f"{what}: cannot load composite public key {path}: {exc}") from None
+        key = read_public_key(path)
+    except PqcError as exc:
+        raise GatewayConfigError(f"{what}: {exc}") from None
+    if not isinstance(key, CompositeMLDSA65Ed25519PublicKey):
+        raise GatewayConfigError(f"{what}: {path} holds a {type(key).__name__}, expected an MLDSA65-Ed25519 "
+                                 "composite public key")
+    return key
 
 
 SIGNATURE_CONTEXT = b"qshift-gateway/1"

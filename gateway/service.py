@@ -29,7 +29,7 @@ from gateway.keysource import QkdKeySource
 from gateway.metrics import GatewayMetrics
 from gateway.record import NullCipher, RecordCipher
 from gateway.session import Session
-from gateway.wire import REC_ALERT, REC_HANDSHAKE, encode_record, read_record
+from gateway.wire import REC_ALERT, REC_HANDSHAKE, REC_SEALED, encode_record, read_record
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,21 @@ class GatewayService:
             hs.abandon()
         writer.write(encode_record(REC_HANDSHAKE, msg3))
         await writer.drain()
-        return self._new_session(peer, "initiator", reader, writer, keys)
+        # The responder's first sealed record (READY) confirms it accepted our Finish; an ALERT says why not.
+        try:
+            rtype, first = await read_record(reader)
+        except BaseException:
+            keys.wipe()
+            raise
+        if rtype != REC_SEALED:
+            keys.wipe()
+            if rtype == REC_ALERT:
+                raise HandshakeError("peer_refused", "the peer refused our Finish: "
+                                     + first[:64].decode("utf-8", "replace"))
+            raise HandshakeError("malformed", f"expected the peer's first sealed record, got type {rtype}")
+        session = self._new_session(peer, "initiator", reader, writer, keys)
+        session.first_record = first
+        return session
 
     async def _on_tunnel_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         hs = ResponderHandshake(self.ctx)
@@ -267,7 +281,7 @@ class GatewayService:
             await old.close("replaced")
             self.sessions[session.peer] = session
             self._ready[session.peer].set()
-        await session.run()
+        await session.run(session.first_record)
 
     # -- SessionHooks ----------------------------------------------------------------------------------
     def rekey_initiator(self, peer: str, rekey_of: bytes) -> InitiatorHandshake:

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CTRL_HANDSHAKE = 1
 CTRL_REKEY_REQUEST = 2
 CTRL_CLOSE = 3
+CTRL_READY = 4
 _EPOCH = struct.Struct(">I")
 
 
@@ -120,12 +121,21 @@ class Session:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._done = asyncio.Event()
         self.last_rekey_error: str | None = None
+        #: The initiator's handshake keeps the responder's first sealed record here for :meth:`run`.
+        self.first_record: bytes | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    async def run(self) -> str:
-        """Read and dispatch records until the session closes; return the close cause."""
+    async def run(self, first_record: bytes | None = None) -> str:
+        """Read and dispatch records until the session closes; return the close cause.
+
+        The responder opens with a sealed READY frame (its proof that it accepted our Finish); the
+        initiator's handshake reads that record and hands it in as ``first_record``."""
         ticker = self._spawn(self._tick(), "ticker")
         try:
+            if self.role == "responder":
+                await self._send_control(CTRL_READY, b"")
+            if first_record is not None:
+                await self._on_sealed(first_record)
             while not self.closed:
                 try:
                     rtype, body = await read_record(self.reader)
@@ -430,6 +440,8 @@ class Session:
         kind, body = rest[0], rest[1:]
         if kind == CTRL_CLOSE:
             await self.close("peer_closed:" + body.decode("utf-8", "replace"), notify=False)
+        elif kind == CTRL_READY:
+            pass
         elif kind == CTRL_REKEY_REQUEST:
             if self.role == "initiator":
                 self._want_rekey()

@@ -101,8 +101,20 @@ def write_psk(path: Path) -> str:
     return str(path)
 
 
+def make_identities(tmp: Path) -> dict[str, str]:
+    """Composite (ML-DSA-65 + Ed25519) key pairs for site-a and site-b, written as ``qshift pqc keygen`` does."""
+    from pqc.keys import write_keypair
+    from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey
+
+    out: dict[str, str] = {}
+    for site in ("a", "b"):
+        private, public = write_keypair(CompositeMLDSA65Ed25519PrivateKey.generate(), tmp / f"site-{site}.key")
+        out[f"{site}_key"], out[f"{site}_pub"] = str(private), str(public)
+    return out
+
+
 def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_target: str,
-               auth: str = "psk", qkd_a: str = "preferred", qkd_b: str = "preferred",
+               auth: str = "signature", qkd_a: str = "preferred", qkd_b: str = "preferred",
                min_mode_a: str = "pqc-only", min_mode_b: str = "pqc-only", keys: dict[str, str] | None = None,
                rekey: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
                forward_a_port: int = 0, forward_b_port: int = 0, mgmt_a_port: int = 0,
@@ -126,6 +138,8 @@ def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_tar
             p["public_key"] = other_pub
         return p
 
+    if auth == "signature" and keys is None:
+        keys = make_identities(tmp)
     keys = keys or {}
     extra = {"rekey": rekey or {}, "data": data or {},
              "tunnel": {"handshake_timeout_s": 5.0, "redial_interval_s": 0.2, **(tunnel_extra or {})}}

@@ -165,10 +165,43 @@ async def test_wrong_psk_fails_both_ways_with_its_reason(tmp_path, pki, kme, sha
     def other_psk(gb):  # site-b holds a different PSK for site-a than site-a holds
         gb.service.ctx.peers["site-a"].psk = bytearray(b"\x42" * 32)
 
-    pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, before_a=other_psk)
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, before_a=other_psk, auth="psk")
     try:
         await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
                                       reason="bad_psk_mac") >= 1, 10, "bad_psk_mac at site-a")
+        assert pair.session_a() is None and pair.session_b() is None
+    finally:
+        await pair.stop()
+
+
+async def test_wrong_pinned_peer_key_fails_the_handshake_with_bad_signature(tmp_path, pki, kme, sha_target):
+    from tests.gateway.harness import make_identities
+
+    keys = make_identities(tmp_path)
+    (tmp_path / "other").mkdir()
+    keys["a_pub"] = make_identities(tmp_path / "other")["a_pub"]   # site-b pins a key that is not site-a's
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, keys=keys)
+    try:
+        await wait_for(lambda: metric(pair.b, "gateway_handshake_failures_total", peer="site-a",
+                                      reason="bad_signature") >= 1, 10, "bad_signature at site-b")
+        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
+                                      reason="peer_refused") >= 1, 10, "site-a told of the refusal")
+        assert pair.session_a() is None and pair.session_b() is None
+        assert "bad_signature" in pair.a.service.peer_states["site-b"].last_error
+    finally:
+        await pair.stop()
+
+
+async def test_impostor_responder_with_another_key_is_rejected_by_the_initiator(tmp_path, pki, kme, sha_target):
+    from tests.gateway.harness import make_identities
+
+    keys = make_identities(tmp_path)
+    (tmp_path / "other").mkdir()
+    keys["b_pub"] = make_identities(tmp_path / "other")["b_pub"]   # site-a pins a key site-b does not hold
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, keys=keys)
+    try:
+        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
+                                      reason="bad_signature") >= 1, 10, "bad_signature at site-a")
         assert pair.session_a() is None and pair.session_b() is None
     finally:
         await pair.stop()
