@@ -38,6 +38,7 @@ Status judgements that are not a formula
   * 3DES (TDEA) is ``classically-broken``: its 64-bit block falls to birthday attacks in practice
     (Sweet32, CCS 2016), NIST withdrew SP 800-67 and disallows TDEA encryption after 2023
     (SP 800-131A Rev. 2). Its bit figure stays the MITM figure (112 / 80 for two keys).
+    Blowfish is judged the same way (64-bit block), with its key-search figures.
   * RSA-512/768 (factored in 1999/2009) and the 768-bit Oakley group 1 are ``classically-broken``.
   * SHA-1 and MD5 based signatures are ``classically-broken`` (chosen-prefix collisions:
     Leurent–Peyrin 2020, 2^63.4 for SHA-1); HMAC-SHA1 and HMAC-MD5 are not broken as PRFs

@@ -65,7 +65,7 @@ T.broken(
     "identical-prefix about 2^61.",
 )
 for _bits, _oid, _extra in (
-    (224, "4", ("sha224.Sum224",)),
+    (224, "4", ("sha256.New224", "sha256.Sum224")),
     (256, "1", ("crypto/sha256", "sha256.New", "sha256.Sum256")),
     (384, "2", ("sha512.New384", "sha512.Sum384")),
     (512, "3", ("crypto/sha512", "sha512.New", "sha512.Sum512")),
@@ -73,28 +73,28 @@ for _bits, _oid, _extra in (
     T.symmetric(
         f"SHA-{_bits}", "SHA-2", P.HASH, hash_classical_bits(_bits), hash_quantum_bits(_bits),
         output_bytes=_bits // 8, oids=(_NIST_HASH + _oid,),
-        aliases=(f"SHA{_bits}", f"SHA2-{_bits}", f"sha_{_bits}", *_extra),
+        aliases=(f"SHA{_bits}", f"SHA2-{_bits}", *_extra),
         nist_category={256: 2, 384: 4}.get(_bits), standards=("FIPS 180-4",),
     )
 for _bits, _oid in ((224, "5"), (256, "6")):
     T.symmetric(
         f"SHA-512/{_bits}", "SHA-2", P.HASH, hash_classical_bits(_bits), hash_quantum_bits(_bits),
         output_bytes=_bits // 8, oids=(_NIST_HASH + _oid,),
-        aliases=(f"SHA512/{_bits}", f"SHA512-{_bits}", f"SHA2-512/{_bits}", f"sha512_{_bits}"),
+        aliases=(f"SHA512/{_bits}", f"SHA512-{_bits}", f"SHA2-512/{_bits}"),
         standards=("FIPS 180-4",),
     )
 for _bits, _oid in ((224, "7"), (256, "8"), (384, "9"), (512, "10")):
     T.symmetric(
         f"SHA3-{_bits}", "SHA-3", P.HASH, hash_classical_bits(_bits), hash_quantum_bits(_bits),
         output_bytes=_bits // 8, oids=(_NIST_HASH + _oid,),
-        aliases=(f"SHA3{_bits}", f"sha3_{_bits}", f"sha3.New{_bits}", f"sha3.Sum{_bits}"),
+        aliases=(f"sha3_{_bits}", f"sha3.New{_bits}", f"sha3.Sum{_bits}"),
         nist_category={256: 2, 384: 4}.get(_bits), standards=("FIPS 202",),
     )
 for _sec, _oid in ((128, "11"), (256, "12")):
     # security c/2 = _sec for capacity c; quantum: BHT on the 2*_sec-bit collision bound.
     T.symmetric(
         f"SHAKE{_sec}", "SHA-3", P.XOF, _sec, hash_quantum_bits(2 * _sec),
-        oids=(_NIST_HASH + _oid,), aliases=(f"SHAKE-{_sec}", f"shake_{_sec}", f"id-shake{_sec}"),
+        oids=(_NIST_HASH + _oid,), aliases=(f"shake_{_sec}", f"id-shake{_sec}"),
         standards=("FIPS 202", "RFC 8702"),
         notes="Output length is chosen by the caller; figures assume an output of at least 2x the security.",
     )
@@ -117,13 +117,13 @@ T.symmetric(
 )
 T.symmetric(
     "HMAC-MD5", "HMAC", P.MAC, 128, 64, output_bytes=16, components=("MD5",),
-    oids=("1.3.6.1.5.5.8.1.1",), aliases=("HmacMD5", "hmac_md5"),
+    oids=("1.3.6.1.5.5.8.1.1",), aliases=("HmacMD5", "hmac-md5-96"),
     ssh_names=("hmac-md5", "hmac-md5-etm@openssh.com"), standards=("RFC 2104", "RFC 6151"),
     notes="Not broken as a PRF (RFC 6151) but deprecated; policy should flag the MD5.",
 )
 T.symmetric(
     "HMAC-SHA1", "HMAC", P.MAC, 160, 80, output_bytes=20, components=("SHA-1",),
-    oids=("1.2.840.113549.2.7",), aliases=("HmacSHA1", "hmac_sha1", "hmacWithSHA1", "HMAC-SHA-1"),
+    oids=("1.2.840.113549.2.7",), aliases=("HmacSHA1", "hmacWithSHA1", "HMAC-SHA-1"),
     ssh_names=("hmac-sha1", "hmac-sha1-etm@openssh.com"), standards=("RFC 2104",),
     notes="HMAC does not need collision resistance; SHA-1 collisions do not break it.",
 )
@@ -137,7 +137,7 @@ for _bits, _oid, _ssh in (
     T.symmetric(
         f"HMAC-SHA{_bits}", "HMAC", P.MAC, _strength, grover_bits(_strength), output_bytes=_bits // 8,
         components=(f"SHA-{_bits}",), oids=(_oid,), ssh_names=_ssh,
-        aliases=(f"HmacSHA{_bits}", f"hmac_sha{_bits}", f"hmacWithSHA{_bits}", f"HMAC-SHA-{_bits}"),
+        aliases=(f"HmacSHA{_bits}", f"hmacWithSHA{_bits}", f"HMAC-SHA-{_bits}"),
         standards=("RFC 2104", "RFC 4231", "FIPS 198-1"),
     )
 for _bits, _oid in ((224, "13"), (256, "14"), (384, "15"), (512, "16")):
@@ -165,7 +165,7 @@ for _bits, _oid in ((256, "28"), (384, "29"), (512, "30")):
     T.symmetric(
         f"HKDF-SHA{_bits}", "HKDF", P.KDF, _strength, grover_bits(_strength),
         components=(f"SHA-{_bits}",), oids=(f"1.2.840.113549.1.9.16.3.{_oid}",),
-        aliases=(f"id-alg-hkdf-with-sha{_bits}", f"HKDF-SHA-{_bits}", f"HKDFWithHmacSHA{_bits}"),
+        aliases=(f"id-alg-hkdf-with-sha{_bits}", f"HKDF-SHA-{_bits}"),
         standards=("RFC 5869", "RFC 8619", "NIST SP 800-56C Rev. 2"),
     )
 T.symmetric(
@@ -193,7 +193,7 @@ _AES_MODES: dict[str, tuple[P, int | None, str | None]] = {
     "GCM": (P.AE, 6, "NoPadding"),
     "CCM": (P.AE, 7, None),
     "KWP": (P.BLOCK_CIPHER, 8, "NoPadding"),
-    "CTR": (P.BLOCK_CIPHER, None, "NoPadding"),
+    "CTR": (P.BLOCK_CIPHER, None, None),
     "OCB": (P.AE, None, None),
     "GCM-SIV": (P.AE, None, None),
 }
@@ -230,11 +230,11 @@ _AES_SSH = {
 _AES_OSSL_OID_NAMES = {"GCM": "GCM", "CCM": "CCM", "KW": "wrap", "KWP": "wrap-pad"}
 for _k, _arc in ((128, 0), (192, 20), (256, 40)):
     T.key_search(
-        f"AES-{_k}", "AES", P.BLOCK_CIPHER, _k, aliases=(f"AES{_k}", f"AES_{_k}", f"aes-{_k}-bit"),
+        f"AES-{_k}", "AES", P.BLOCK_CIPHER, _k, aliases=(f"AES{_k}", f"AES_{_k}"),
         nist_category={128: 1, 192: 3, 256: 5}[_k], standards=("FIPS 197",),
     )
     for _mode, (_prim, _off, _jca_pad) in _AES_MODES.items():
-        _aliases = [f"AES{_k}-{_mode}", f"AES_{_k}_{_mode}".replace("-", "_"), f"aes{_k}{_mode.lower()}"]
+        _aliases = [f"AES{_k}-{_mode}", f"AES_{_k}_{_mode}".replace("-", "_")]
         if _jca_pad is not None:
             _aliases.append(f"AES_{_k}/{_mode}/{_jca_pad}")
         if _mode in _AES_OSSL_OID_NAMES:
@@ -296,8 +296,10 @@ T.broken(
     "No meaningful bit figure: 0.",
 )
 T.broken(
-    "Blowfish", "Blowfish", P.BLOCK_CIPHER, 64, 64, aliases=("BF", "bf-cbc", "blowfish-cbc"),
-    notes="64-bit block: birthday-bound attacks (Sweet32) after about 2^32 blocks under one key.",
+    "Blowfish", "Blowfish", P.BLOCK_CIPHER, 128, grover_bits(128), key_bits=128, aliases=("BF", "bf-cbc"),
+    ssh_names=("blowfish-cbc",),
+    notes="64-bit block: birthday-bound attacks (Sweet32) after about 2^32 blocks under one key; "
+    "figures for a 128-bit key.",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +338,7 @@ for _l, _nn in ((1024, 160), (2048, 256), (3072, 256)):
     T.shor(
         f"DSA-{_l}", "DSA", P.SIGNATURE, ifc_security_bits(_l), key_bits=_l, parameter_set=f"L={_l},N={_nn}",
         public_key_bytes=_l // 8, private_key_bytes=_nn // 8, signature_bytes=2 * _nn // 8,
-        aliases=(f"DSA{_l}", f"dsa:{_l}"), standards=("FIPS 186-4",),
+        aliases=(f"DSA{_l}",), standards=("FIPS 186-4",),
         notes="signature_bytes is r||s; DER adds up to 8 bytes.",
     )
 
@@ -372,7 +374,7 @@ for _i, _n in enumerate((2048, 3072, 4096, 6144, 8192)):
     T.shor(
         f"ffdhe{_n}", "DH", P.KEY_AGREE, ifc_security_bits(_n), key_bits=_n, parameter_set=f"ffdhe{_n}",
         public_key_bytes=_n // 8, shared_secret_bytes=_n // 8, tls_groups=(0x0100 + _i,),
-        aliases=(f"FFDHE-{_n}", f"DHE-{_n}"), standards=("RFC 7919",),
+        standards=("RFC 7919",),
     )
 
 # ---------------------------------------------------------------------------------------------
@@ -421,7 +423,7 @@ for (_c, _caliases, _oid, _order, _fb, _tls, _ike, _ssh_host, _ssh_kex, _sigsche
     T.shor(
         _ecdsa, "ECDSA", P.SIGNATURE, ecc_security_bits(_order), key_bits=_order, parameter_set=_c,
         public_key_bytes=1 + 2 * _fb, private_key_bytes=(_order + 7) // 8, signature_bytes=2 * ((_order + 7) // 8),
-        oids=(_oid,), aliases=(*_curve_aliases, f"ECDSA_{_compact}", f"ecdsa-{_compact.lower()}"),
+        oids=(_oid,), aliases=_curve_aliases,
         ssh_names=_ssh_host, tls_signature_schemes=(_sigscheme,) if _sigscheme else (),
         standards=(_std, "FIPS 186-5", "SEC 1"),
         notes="public_key_bytes is the uncompressed SEC 1 point; signature_bytes is r||s (DER adds up to 9).",
@@ -430,7 +432,7 @@ for (_c, _caliases, _oid, _order, _fb, _tls, _ike, _ssh_host, _ssh_kex, _sigsche
         _ecdh, "ECDH", P.KEY_AGREE, ecc_security_bits(_order), key_bits=_order, parameter_set=_c,
         public_key_bytes=1 + 2 * _fb, private_key_bytes=(_order + 7) // 8, shared_secret_bytes=_fb,
         tls_groups=_tls, ike_groups=(_ike,) if _ike else (), ssh_names=_ssh_kex,
-        aliases=(f"ECDHE-{_compact}", f"ECDH_{_compact}", *_go_ecdh), standards=(_std, "NIST SP 800-56A Rev. 3"),
+        aliases=(f"ECDHE-{_compact}", *_go_ecdh), standards=(_std, "NIST SP 800-56A Rev. 3"),
     )
 T.shor(
     "X25519", "X25519", P.KEY_AGREE, 128, key_bits=255, parameter_set="Curve25519", public_key_bytes=32,
@@ -449,13 +451,14 @@ T.shor(
     "Ed25519", "EdDSA", P.SIGNATURE, 128, key_bits=255, parameter_set="edwards25519", public_key_bytes=32,
     private_key_bytes=32, signature_bytes=64, oids=("1.3.101.112",), tls_signature_schemes=(0x0807,),
     ssh_names=("ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"),
-    aliases=("crypto/ed25519", "ed25519.GenerateKey", "tls.Ed25519", "id-Ed25519", "PureEdDSA25519", "EdDSA"),
+    aliases=("crypto/ed25519", "ed25519.GenerateKey", "tls.Ed25519", "id-Ed25519", "EdDSA"),
     standards=("RFC 8032", "RFC 8410", "FIPS 186-5"),
+    notes="The generic name 'EdDSA' (JCA, JOSE) resolves here: Ed25519 is what it means in practice.",
 )
 T.shor(
     "Ed448", "EdDSA", P.SIGNATURE, 224, key_bits=448, parameter_set="edwards448", public_key_bytes=57,
     private_key_bytes=57, signature_bytes=114, oids=("1.3.101.113",), tls_signature_schemes=(0x0808,),
-    ssh_names=("ssh-ed448",), aliases=("id-Ed448", "PureEdDSA448"), standards=("RFC 8032", "RFC 8410", "FIPS 186-5"),
+    ssh_names=("ssh-ed448",), aliases=("id-Ed448",), standards=("RFC 8032", "RFC 8410", "FIPS 186-5"),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -472,8 +475,8 @@ for _p, _cat, _ek, _dk, _ct, _tls, _ike in (
         f"ML-KEM-{_p}", "ML-KEM", P.KEM, _cat, parameter_set=f"ML-KEM-{_p}", public_key_bytes=_ek,
         private_key_bytes=_dk, ciphertext_bytes=_ct, shared_secret_bytes=32,
         oids=(f"{_NIST_KEM}{(512, 768, 1024).index(_p) + 1}",), tls_groups=(_tls,), ike_groups=(_ike,),
-        aliases=(f"MLKEM{_p}", f"ML_KEM_{_p}", f"id-alg-ml-kem-{_p}", f"mlkem.GenerateKey{_p}",
-                 f"mlkem.DecapsulationKey{_p}", f"MLKEM{_p}PrivateKey"),
+        aliases=(f"MLKEM{_p}", f"id-alg-ml-kem-{_p}", f"mlkem.GenerateKey{_p}", f"mlkem.DecapsulationKey{_p}",
+                 *((f"MLKEM{_p}PrivateKey",) if _p != 512 else ())),
         standards=("FIPS 203",),
         notes="private_key_bytes is the expanded decapsulation key; the seed form (d||z) is 64 bytes.",
     )
@@ -495,7 +498,7 @@ for _p, _cat, _pk, _sk, _sig, _tls in (
         f"ML-DSA-{_p}", "ML-DSA", P.SIGNATURE, _cat, parameter_set=f"ML-DSA-{_p}", public_key_bytes=_pk,
         private_key_bytes=_sk, signature_bytes=_sig, oids=(f"{_NIST_SIG}{(44, 65, 87).index(_p) + 17}",),
         tls_signature_schemes=(_tls,),
-        aliases=(f"MLDSA{_p}", f"ML_DSA_{_p}", f"id-ml-dsa-{_p}", f"MLDSA{_p}PrivateKey"),
+        aliases=(f"MLDSA{_p}", f"id-ml-dsa-{_p}", f"MLDSA{_p}PrivateKey"),
         standards=("FIPS 204", "RFC 9881"),
         notes="private_key_bytes is the expanded key; the seed form is 32 bytes.",
     )
@@ -510,8 +513,31 @@ for _hi, _hash in enumerate(("SHA2", "SHAKE")):
             f"SLH-DSA-{_hash}-{_set}", "SLH-DSA", P.SIGNATURE, _cat, parameter_set=f"{_hash}-{_set}",
             public_key_bytes=2 * _n, private_key_bytes=4 * _n, signature_bytes=_sig,
             oids=(f"{_NIST_SIG}{20 + 6 * _hi + _i}",),
-            aliases=(f"id-slh-dsa-{_hash.lower()}-{_set}", f"SPHINCS+-{_hash}-{_set}-simple",
-                     f"SLH_DSA_{_hash}_{_set.upper()}"),
+            aliases=(f"id-slh-dsa-{_hash.lower()}-{_set}", f"SPHINCS+-{_hash}-{_set}-simple"),
+            standards=("FIPS 205", "RFC 9814"),
+        )
+# Pre-hash variants (FIPS 204 §5.4 HashML-DSA, FIPS 205 §10.2 HashSLH-DSA): same keys and sizes as
+# the pure scheme, a different OID; components = (pure scheme, pre-hash).
+for _i, _p in enumerate((44, 65, 87)):
+    _base = T.get(f"ML-DSA-{_p}")
+    T.pq(
+        f"HashML-DSA-{_p}-SHA512", "ML-DSA", P.SIGNATURE, _base.nist_category, parameter_set=f"ML-DSA-{_p}",
+        public_key_bytes=_base.public_key_bytes, private_key_bytes=_base.private_key_bytes,
+        signature_bytes=_base.signature_bytes, components=(_base.name, "SHA-512"),
+        oids=(f"{_NIST_SIG}{32 + _i}",), aliases=(f"id-hash-ml-dsa-{_p}-with-sha512",),
+        standards=("FIPS 204", "RFC 9881"),
+    )
+_SLH_PREHASH = {"SHA2-128": "SHA-256", "SHA2-192": "SHA-512", "SHA2-256": "SHA-512",
+                "SHAKE-128": "SHAKE128", "SHAKE-192": "SHAKE256", "SHAKE-256": "SHAKE256"}
+for _hi, _hash in enumerate(("SHA2", "SHAKE")):
+    for _i, (_set, _cat, _n, _sig) in enumerate(_SLH):
+        _base = T.get(f"SLH-DSA-{_hash}-{_set}")
+        _pre = _SLH_PREHASH[f"{_hash}-{_set[:3]}"]
+        T.pq(
+            f"HashSLH-DSA-{_hash}-{_set}-{_pre.replace('-', '')}", "SLH-DSA", P.SIGNATURE, _cat,
+            parameter_set=_base.parameter_set, public_key_bytes=2 * _n, private_key_bytes=4 * _n,
+            signature_bytes=_sig, components=(_base.name, _pre), oids=(f"{_NIST_SIG}{35 + 6 * _hi + _i}",),
+            aliases=(f"id-hash-slh-dsa-{_hash.lower()}-{_set}-with-{_pre.replace('-', '').lower()}",),
             standards=("FIPS 205", "RFC 9814"),
         )
 # Falcon (FN-DSA, FIPS 206 pending), Round-3 sizes; signature_bytes is the maximum (padded: 666/1280).

@@ -417,9 +417,14 @@ def test_quantum_status_follows_the_documented_rules(name: str, status: str) -> 
 
 
 def test_slh_dsa_has_all_twelve_parameter_sets_with_fips_205_sizes_and_consecutive_oids() -> None:
-    sets = [a for a in ALGORITHMS if a.family == "SLH-DSA"]
-    assert len(sets) == 12
+    sets = [a for a in ALGORITHMS if a.family == "SLH-DSA" and not a.components]
+    prehash = [a for a in ALGORITHMS if a.family == "SLH-DSA" and a.components]
+    assert len(sets) == len(prehash) == 12
     assert sorted(int(a.oids[0].rsplit(".", 1)[1]) for a in sets) == list(range(20, 32))
+    assert sorted(int(a.oids[0].rsplit(".", 1)[1]) for a in prehash) == list(range(35, 47))
+    for hashed in prehash:  # HashSLH-DSA keeps the keys and signature size of its pure scheme
+        pure = lookup(hashed.components[0])
+        assert (hashed.public_key_bytes, hashed.signature_bytes) == (pure.public_key_bytes, pure.signature_bytes)
     assert lookup("SLH-DSA-SHA2-128s").signature_bytes == 7856
     assert lookup("SLH-DSA-SHAKE-256f").signature_bytes == 49856
     assert {a.public_key_bytes for a in sets} == {32, 48, 64}
