@@ -16,7 +16,10 @@ caller is not an SAE attached to this KME or asks for a key of another pair; 503
 failed (``"relay_failed"`` with ``failed_hop``). An error consumes nothing.
 
 Delivery: keys are reserved in the store, the response is written, then they are marked delivered
-(see :mod:`qkd.kms.store` for what a crash in between does).
+(see :mod:`qkd.kms.store` for what a crash in between does). Fault injection for crash tests: the
+environment variable ``QSHIFT_KMS_FAULT_DELAY_S`` (seconds, default 0) widens the window between the
+reservation and the response write and between the write and the delivered mark, so that a SIGKILL lands
+there often; it is never set in production.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import ssl
 from typing import Any
 
@@ -73,6 +77,7 @@ class KmeService:
         self.relay = RelayEngine(self.me, self.network, self.store, client_ssl, self.limits.relay_timeout_s)
         self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds]
         self._tasks: list[asyncio.Task] = []
+        self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -225,12 +230,16 @@ class KmeService:
         except BaseException:
             self.store.release_reserved(ids, role)
             raise
+        if self._fault_delay_s:
+            await asyncio.sleep(self._fault_delay_s)
         try:
             await resp.prepare(request)
             await resp.write_eof()
         except BaseException:
             self.store.quarantine(ids, role)
             raise
+        if self._fault_delay_s:
+            await asyncio.sleep(self._fault_delay_s)
         self.store.mark_delivered(ids, role)
         return resp
 

@@ -29,12 +29,14 @@ async def kme(tmp_path, pki):
 class NodeProcess:
     """``python -m qkd.kms.cli serve <toml>`` as a real child process."""
 
-    def __init__(self, toml_path):
+    def __init__(self, toml_path, env: dict | None = None):
+        import os
         import subprocess
         import sys
         self.toml_path = toml_path
         self.proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(toml_path)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
 
     def wait_ready(self, timeout_s: float = 30.0) -> dict:
         import json
@@ -67,8 +69,8 @@ class NodeProcess:
 def spawn_node():
     procs = []
 
-    def spawn(toml_path) -> NodeProcess:
-        p = NodeProcess(toml_path)
+    def spawn(toml_path, env: dict | None = None) -> NodeProcess:
+        p = NodeProcess(toml_path, env)
         procs.append(p)
         p.wait_ready()
         return p
