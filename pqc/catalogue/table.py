@@ -117,14 +117,14 @@ T.symmetric(
 )
 T.symmetric(
     "HMAC-MD5", "HMAC", P.MAC, 128, 64, output_bytes=16, components=("MD5",),
-    oids=("1.3.6.1.5.5.8.1.1",), aliases=("HmacMD5", "hmac-md5-96"),
-    ssh_names=("hmac-md5", "hmac-md5-etm@openssh.com"), standards=("RFC 2104", "RFC 6151"),
+    oids=("1.3.6.1.5.5.8.1.1",), aliases=("HmacMD5",),
+    ssh_names=("hmac-md5", "hmac-md5-96", "hmac-md5-etm@openssh.com"), standards=("RFC 2104", "RFC 6151"),
     notes="Not broken as a PRF (RFC 6151) but deprecated; policy should flag the MD5.",
 )
 T.symmetric(
     "HMAC-SHA1", "HMAC", P.MAC, 160, 80, output_bytes=20, components=("SHA-1",),
     oids=("1.2.840.113549.2.7",), aliases=("HmacSHA1", "hmacWithSHA1", "HMAC-SHA-1"),
-    ssh_names=("hmac-sha1", "hmac-sha1-etm@openssh.com"), standards=("RFC 2104",),
+    ssh_names=("hmac-sha1", "hmac-sha1-96", "hmac-sha1-etm@openssh.com"), standards=("RFC 2104",),
     notes="HMAC does not need collision resistance; SHA-1 collisions do not break it.",
 )
 for _bits, _oid, _ssh in (
@@ -151,6 +151,12 @@ for _sec, _oid in ((128, "19"), (256, "20")):
     T.symmetric(
         f"KMAC{_sec}", "KMAC", P.MAC, _sec, grover_bits(_sec), oids=(_NIST_HASH + _oid,),
         aliases=(f"KMAC-{_sec}", f"id-KMACWithSHAKE{_sec}"), standards=("NIST SP 800-185", "RFC 8702"),
+    )
+for _tag in (64, 128):
+    T.symmetric(
+        f"UMAC-{_tag}", "UMAC", P.MAC, _tag, min(_tag, grover_bits(128)), key_bits=128, output_bytes=_tag // 8,
+        ssh_names=(f"umac-{_tag}@openssh.com", f"umac-{_tag}-etm@openssh.com"), standards=("RFC 4418",),
+        notes="Classical figure: forgery bound of the tag length; quantum: min(tag, Grover on the 128-bit key).",
     )
 T.symmetric(
     "AES-CMAC", "CMAC", P.MAC, 128, 64, output_bytes=16, aliases=("CMAC", "AESCMAC"),
@@ -224,7 +230,7 @@ for _mode, (_prim, _, _) in _AES_MODES.items():
     )
 _AES_SSH = {
     (128, "CTR"): ("aes128-ctr",), (192, "CTR"): ("aes192-ctr",), (256, "CTR"): ("aes256-ctr",),
-    (128, "CBC"): ("aes128-cbc",), (192, "CBC"): ("aes192-cbc",), (256, "CBC"): ("aes256-cbc",),
+    (128, "CBC"): ("aes128-cbc",), (192, "CBC"): ("aes192-cbc",), (256, "CBC"): ("aes256-cbc", "rijndael-cbc@lysator.liu.se"),
     (128, "GCM"): ("aes128-gcm@openssh.com",), (256, "GCM"): ("aes256-gcm@openssh.com",),
 }
 _AES_OSSL_OID_NAMES = {"GCM": "GCM", "CCM": "CCM", "KW": "wrap", "KWP": "wrap-pad"}
@@ -399,12 +405,13 @@ _CURVES = (
     ("P-224", ("P224", "secp224r1", "NIST P-224", "elliptic.P224"), "1.3.132.0.33", 224, 28, (0x0015,), 26,
      (), (), None, (), "FIPS 186-5"),
     ("P-256", ("P256", "secp256r1", "prime256v1", "NIST P-256", "elliptic.P256"), "1.2.840.10045.3.1.7", 256, 32,
-     (0x0017,), 19, ("ecdsa-sha2-nistp256",), ("ecdh-sha2-nistp256",), None, ("ecdh.P256", "tls.CurveP256"),
+     (0x0017,), 19, ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+                     "sk-ecdsa-sha2-nistp256@openssh.com"), ("ecdh-sha2-nistp256",), None, ("ecdh.P256", "tls.CurveP256"),
      "FIPS 186-5"),
     ("P-384", ("P384", "secp384r1", "NIST P-384", "elliptic.P384"), "1.3.132.0.34", 384, 48, (0x0018,), 20,
-     ("ecdsa-sha2-nistp384",), ("ecdh-sha2-nistp384",), None, ("ecdh.P384", "tls.CurveP384"), "FIPS 186-5"),
+     ("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384-cert-v01@openssh.com"), ("ecdh-sha2-nistp384",), None, ("ecdh.P384", "tls.CurveP384"), "FIPS 186-5"),
     ("P-521", ("P521", "secp521r1", "NIST P-521", "elliptic.P521"), "1.3.132.0.35", 521, 66, (0x0019,), 21,
-     ("ecdsa-sha2-nistp521",), ("ecdh-sha2-nistp521",), None, ("ecdh.P521", "tls.CurveP521"), "FIPS 186-5"),
+     ("ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521-cert-v01@openssh.com"), ("ecdh-sha2-nistp521",), None, ("ecdh.P521", "tls.CurveP521"), "FIPS 186-5"),
     ("secp256k1", (), "1.3.132.0.10", 256, 32, (0x0016,), None, (), (), None,
      (), "SEC 2"),
     ("brainpoolP256r1", (), "1.3.36.3.3.2.8.1.1.7", 256, 32, (0x001A, 0x001F),
@@ -450,7 +457,7 @@ T.shor(
 T.shor(
     "Ed25519", "EdDSA", P.SIGNATURE, 128, key_bits=255, parameter_set="edwards25519", public_key_bytes=32,
     private_key_bytes=32, signature_bytes=64, oids=("1.3.101.112",), tls_signature_schemes=(0x0807,),
-    ssh_names=("ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"),
+    ssh_names=("ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com"),
     aliases=("crypto/ed25519", "ed25519.GenerateKey", "tls.Ed25519", "id-Ed25519", "EdDSA"),
     standards=("RFC 8032", "RFC 8410", "FIPS 186-5"),
     notes="The generic name 'EdDSA' (JCA, JOSE) resolves here: Ed25519 is what it means in practice.",
@@ -651,15 +658,15 @@ T.hybrid(
 _SIG_SCHEMES = (
     ("RSASSA-PKCS1-v1_5-MD5", "RSA", "MD5", (_PKCS1 + "4",), (), (),
      ("md5WithRSAEncryption", "MD5withRSA", "RSA-MD5")),
-    ("RSASSA-PKCS1-v1_5-SHA1", "RSA", "SHA-1", (_PKCS1 + "5",), (0x0201,), ("ssh-rsa",),
+    ("RSASSA-PKCS1-v1_5-SHA1", "RSA", "SHA-1", (_PKCS1 + "5",), (0x0201,), ("ssh-rsa", "ssh-rsa-cert-v01@openssh.com"),
      ("sha1WithRSAEncryption", "SHA1withRSA", "RSA-SHA1", "rsa_pkcs1_sha1", "tls.PKCS1WithSHA1")),
     ("RSASSA-PKCS1-v1_5-SHA224", "RSA", "SHA-224", (_PKCS1 + "14",), (0x0301,), (),
      ("sha224WithRSAEncryption", "SHA224withRSA", "RSA-SHA224")),
-    ("RSASSA-PKCS1-v1_5-SHA256", "RSA", "SHA-256", (_PKCS1 + "11",), (0x0401,), ("rsa-sha2-256",),
+    ("RSASSA-PKCS1-v1_5-SHA256", "RSA", "SHA-256", (_PKCS1 + "11",), (0x0401,), ("rsa-sha2-256", "rsa-sha2-256-cert-v01@openssh.com"),
      ("sha256WithRSAEncryption", "SHA256withRSA", "RSA-SHA256", "rsa_pkcs1_sha256", "tls.PKCS1WithSHA256", "RS256")),
     ("RSASSA-PKCS1-v1_5-SHA384", "RSA", "SHA-384", (_PKCS1 + "12",), (0x0501,), (),
      ("sha384WithRSAEncryption", "SHA384withRSA", "RSA-SHA384", "rsa_pkcs1_sha384", "tls.PKCS1WithSHA384", "RS384")),
-    ("RSASSA-PKCS1-v1_5-SHA512", "RSA", "SHA-512", (_PKCS1 + "13",), (0x0601,), ("rsa-sha2-512",),
+    ("RSASSA-PKCS1-v1_5-SHA512", "RSA", "SHA-512", (_PKCS1 + "13",), (0x0601,), ("rsa-sha2-512", "rsa-sha2-512-cert-v01@openssh.com"),
      ("sha512WithRSAEncryption", "SHA512withRSA", "RSA-SHA512", "rsa_pkcs1_sha512", "tls.PKCS1WithSHA512", "RS512")),
     ("RSASSA-PKCS1-v1_5-SHA3-256", "RSA", "SHA3-256", (_NIST_SIG + "14",), (), (),
      ("id-rsassa-pkcs1-v1_5-with-sha3-256", "SHA3-256withRSA", "RSA-SHA3-256")),
@@ -670,7 +677,7 @@ _SIG_SCHEMES = (
      ("rsa_pss_rsae_sha384", "rsa_pss_pss_sha384", "SHA384withRSA/PSS", "tls.PSSWithSHA384", "PS384")),
     ("RSASSA-PSS-SHA512", "RSA", "SHA-512", (), (0x0806, 0x080B), (),
      ("rsa_pss_rsae_sha512", "rsa_pss_pss_sha512", "SHA512withRSA/PSS", "tls.PSSWithSHA512", "PS512")),
-    ("DSA-SHA1", "DSA", "SHA-1", ("1.2.840.10040.4.3",), (0x0202,), ("ssh-dss",),
+    ("DSA-SHA1", "DSA", "SHA-1", ("1.2.840.10040.4.3",), (0x0202,), ("ssh-dss", "ssh-dss-cert-v01@openssh.com"),
      ("dsa-with-sha1", "SHA1withDSA", "dsa_sha1")),
     ("DSA-SHA224", "DSA", "SHA-224", (_NIST_SIG + "1",), (0x0302,), (), ("dsa-with-sha224", "SHA224withDSA")),
     ("DSA-SHA256", "DSA", "SHA-256", (_NIST_SIG + "2",), (0x0402,), (), ("dsa-with-sha256", "SHA256withDSA")),
