@@ -145,7 +145,10 @@ class CatalogueIndex:
         return hit
 
     def by_oid(self, oid: str) -> Algorithm | None:
-        return self._oids.get(normalise_oid(oid)) if isinstance(oid, str) else None
+        if not isinstance(oid, str):
+            return None
+        hit = self._oids.get(oid)  # fast path: already a bare dotted OID
+        return hit if hit is not None else self._oids.get(normalise_oid(oid))
 
     def by_tls_group(self, code_point: int) -> Algorithm | None:
         return self._tls_groups.get(code_point)

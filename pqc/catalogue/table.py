@@ -483,7 +483,7 @@ for _p, _cat, _ek, _dk, _ct, _tls, _ike in (
         private_key_bytes=_dk, ciphertext_bytes=_ct, shared_secret_bytes=32,
         oids=(f"{_NIST_KEM}{(512, 768, 1024).index(_p) + 1}",), tls_groups=(_tls,), ike_groups=(_ike,),
         aliases=(f"MLKEM{_p}", f"id-alg-ml-kem-{_p}", f"mlkem.GenerateKey{_p}", f"mlkem.DecapsulationKey{_p}",
-                 *((f"MLKEM{_p}PrivateKey",) if _p != 512 else ())),
+                 *((f"MLKEM{_p}PrivateKey",) if _p != 512 else ()), *(("tls.MLKEM1024",) if _p == 1024 else ())),
         standards=("FIPS 203",),
         notes="private_key_bytes is the expanded decapsulation key; the seed form (d||z) is 64 bytes.",
     )
@@ -625,7 +625,8 @@ T.hybrid(
     ciphertext_bytes=32 + 1088, shared_secret_bytes=64, tls_groups=(0x6399,),
     aliases=("tls.X25519Kyber768Draft00", "X25519Kyber768", "x25519_kyber768"),
     standards=("draft-tls-westerbaan-xyber768d00",),
-    notes="Obsolete pre-standard group (Kyber Round 3); replaced by X25519MLKEM768.",
+    notes="Obsolete pre-standard group (Kyber Round 3); replaced by X25519MLKEM768. The Go name is uTLS's "
+    "constant (unexported in crypto/tls).",
 )
 T.hybrid(
     "mlkem768x25519-sha256", "SSH-hybrid", ("ML-KEM-768", "X25519"), 3, public_key_bytes=1184 + 32,
