@@ -119,6 +119,7 @@ class Session:
         self._msg2_waiter: asyncio.Future[bytes] | None = None
         self._responder: RekeyResponder | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._data_turn = asyncio.Lock()
         self._done = asyncio.Event()
         self.last_rekey_error: str | None = None
         #: The initiator's handshake keeps the responder's first sealed record here for :meth:`run`.
@@ -210,6 +211,14 @@ class Session:
             self._want_rekey()
 
     async def send_frame(self, ftype: int, stream_id: int, rest: bytes) -> None:
+        """Send one inner frame. DATA frames take turns (FIFO lock, one frame in flight beyond the
+        transport's high-water mark), so control, WINDOW and rekey frames never queue behind more than
+        about one frame per stream of bulk data."""
+        if ftype == F_DATA:
+            async with self._data_turn:
+                self._write_frame(encode_frame(ftype, stream_id, rest))
+                await self.writer.drain()
+            return
         self._write_frame(encode_frame(ftype, stream_id, rest))
         await self.writer.drain()
 

@@ -257,3 +257,113 @@ async def start_pair(tmp: Path, pki: Any, kme_url: str, sha_target: str, *, muta
     if wait:
         await pair.up()
     return pair
+
+
+# -- gateways as real processes (``qshift gateway serve site.toml``) ---------------------------------------
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """TOML text for the shapes a site config has (scalars, tables, arrays of tables)."""
+    lines: list[str] = []
+    tables: list[tuple[str, dict[str, Any]]] = []
+    arrays: list[tuple[str, list[dict[str, Any]]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            arrays.append((key, value))
+        elif isinstance(value, list) and not value:
+            continue
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, table in tables:
+        lines.append(f"\n[{key}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    for key, items in arrays:
+        for item in items:
+            lines.append(f"\n[[{key}]]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+QSHIFT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "qshift"
+
+
+class GatewayProcess:
+    """``qshift --log-level debug gateway serve <toml>`` in a subprocess, its log in a file."""
+
+    def __init__(self, toml_path: Path, mgmt_port: int, log_path: Path) -> None:
+        self.toml_path = toml_path
+        self.mgmt_port = mgmt_port
+        self.log_path = log_path
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, timeout_s: float = 20.0) -> None:
+        import sys
+
+        exe = str(QSHIFT) if QSHIFT.exists() else sys.executable
+        args = [] if QSHIFT.exists() else ["-m", "qshift.cli"]
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = await asyncio.create_subprocess_exec(
+            exe, *args, "--log-level", "debug", "--log-format", "json", "gateway", "serve", str(self.toml_path),
+            stdout=asyncio.subprocess.DEVNULL, stderr=self._log)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            if self.proc.returncode is not None:
+                raise AssertionError(f"gateway exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+            try:
+                await http_text(self.mgmt_port, "/healthz")
+                return
+            except (aiohttp.ClientError, AssertionError):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+    async def status(self) -> Any:
+        return await http_json(self.mgmt_port, "/status")
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self._log.close()
+        return self.proc.returncode or 0
+
+
+class Kme:
+    """A KME on a fixed loopback port that a test can kill and restart (same store, same port)."""
+
+    def __init__(self, tmp_path: Path, pki: Any, prefill_bits: int) -> None:
+        from qkd.kms.testing import free_port, single_node_config
+
+        self.config = single_node_config(tmp_path, pki, saes=[SAE_A, SAE_B], prefill_bits=prefill_bits,
+                                         port=free_port())
+        self.running = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.config.node.listen_port}"
+
+    async def start(self) -> None:
+        from qkd.kms.server import start_kme
+
+        self.running = await start_kme(self.config)
+
+    async def kill(self) -> None:
+        await self.running.stop()
+        self.running = None

@@ -9,35 +9,13 @@ import os
 
 import pytest
 
-from qkd.kms.server import start_kme
-from qkd.kms.testing import free_port, single_node_config
-from tests.gateway.harness import SAE_A, SAE_B, http_json, http_text, start_pair, transfer, wait_for
+from tests.gateway.harness import Kme, http_json, http_text, start_pair, transfer, wait_for
 
 FAST_REKEY = {"interval_s": 0.4, "hard_limit_s": 30.0}
 
 
 def metric(gw, name: str, **labels: str) -> float:
     return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
-
-
-class Kme:
-    """A KME on a fixed loopback port that a test can kill and restart (same store, same port)."""
-
-    def __init__(self, tmp_path, pki, prefill_bits: int) -> None:
-        self.config = single_node_config(tmp_path, pki, saes=[SAE_A, SAE_B], prefill_bits=prefill_bits,
-                                         port=free_port())
-        self.running = None
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.config.node.listen_port}"
-
-    async def start(self) -> None:
-        self.running = await start_kme(self.config)
-
-    async def kill(self) -> None:
-        await self.running.stop()
-        self.running = None
 
 
 @pytest.fixture
