@@ -168,16 +168,23 @@ class CatalogueIndex:
     def lookup_sized(self, family: str, bits: int) -> Algorithm:
         """Entry for ``family`` at ``bits`` (RSA/DSA/DH modulus, AES key, EC order bits, ML-KEM set).
 
+        ``family`` is a family name (``RSA``, ``DH``/``MODP``/``FFDHE``, ``AES``, ``EC``/``ECDSA``,
+        ``ECDH`` …) or a size-less cipher-mode entry (``AES-GCM``, ``AES/CBC/PKCS5Padding``), which
+        resolves to that mode at the size (``AES-256-GCM``).
+
         RSA, DSA and DH sizes that the table does not list are computed: a new entry named
         ``RSA-<bits>`` (etc.) with the SP 800-56B strength, status ``broken-by-shor`` (or
         ``classically-broken`` below 1024 bits). It is not added to the index.
         """
-        fam = _FAMILY_ALIASES.get(family.strip().casefold())
-        if fam is None:
-            raise UnknownAlgorithmError(family, "family", "lookup_sized knows " + ", ".join(sorted(
-                set(_FAMILY_ALIASES.values()))))
         if not isinstance(bits, int) or isinstance(bits, bool) or bits <= 0:
             raise UnknownAlgorithmError(bits, "size", f"{family} key size must be a positive number of bits")
+        fam = _FAMILY_ALIASES.get(family.strip().casefold())
+        if fam is None:
+            moded = self._sized_mode(family, bits)
+            if moded is not None:
+                return moded
+            raise UnknownAlgorithmError(family, "family", "lookup_sized knows " + ", ".join(sorted(
+                set(_FAMILY_ALIASES.values()))) + " and generic cipher modes such as AES-GCM")
         hit = self._sized.get((fam, bits))
         if hit is not None:
             return hit
@@ -185,6 +192,13 @@ class CatalogueIndex:
             return self._computed_size(fam, bits)
         known = sorted(b for f, b in self._sized if f == fam)
         raise UnknownAlgorithmError(f"{family}-{bits}", "size", f"{fam} sizes in the catalogue: {known}")
+
+    def _sized_mode(self, name: str, bits: int) -> Algorithm | None:
+        """``("AES-GCM", 256)`` → AES-256-GCM: a size-less mode entry refined by key size."""
+        generic = self.find(name)
+        if generic is None or generic.key_bits is not None or generic.mode is None:
+            return None
+        return self.find(f"{generic.family}-{bits}-{generic.mode}")
 
     def _computed_size(self, family: str, bits: int) -> Algorithm:
         generic = self._names[normalise_name(family)]

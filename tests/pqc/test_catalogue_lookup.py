@@ -215,3 +215,19 @@ def test_entries_are_frozen() -> None:
     alg = lookup("ML-KEM-768")
     with pytest.raises(dataclasses.FrozenInstanceError):
         alg.name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("generic", "bits", "canonical"),
+    [("AES-GCM", 256, "AES-256-GCM"), ("AES/CBC/PKCS5Padding", 128, "AES-128-CBC"), ("AESCCM", 192, "AES-192-CCM"),
+     ("MODP", 3072, "ffdhe3072"), ("ffdhe", 2048, "ffdhe2048")],
+)
+def test_lookup_sized_refines_a_size_less_mode_or_family_spelling(generic: str, bits: int, canonical: str) -> None:
+    assert lookup_sized(generic, bits).name == canonical
+
+
+def test_lookup_sized_does_not_invent_sizes_for_non_sized_entries() -> None:
+    with pytest.raises(UnknownAlgorithmError, match="SHA-256"):
+        lookup_sized("SHA-256", 256)
+    with pytest.raises(UnknownAlgorithmError):
+        lookup_sized("AES-GCM", 100)
