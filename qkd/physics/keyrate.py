@@ -141,7 +141,8 @@ def key_rate(link: LinkParameters, length_km: float, mu: float, decoy: str = "in
 def plob_bound(channel_transmittance: float | np.ndarray) -> float | np.ndarray:
     """−log₂(1 − η) ([PLOB17] Eq. 4): repeaterless secret-key capacity, bits per channel use."""
     eta = np.asarray(channel_transmittance, dtype=float)
-    r = -np.log2(1.0 - eta)
+    with np.errstate(divide="ignore"):
+        r = -np.log2(1.0 - eta)
     return float(r) if r.ndim == 0 else r
 
 
