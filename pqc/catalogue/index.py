@@ -172,8 +172,8 @@ class CatalogueIndex:
         ``ECDH`` …) or a size-less cipher-mode entry (``AES-GCM``, ``AES/CBC/PKCS5Padding``), which
         resolves to that mode at the size (``AES-256-GCM``).
 
-        RSA, DSA and DH sizes that the table does not list are computed: a new entry named
-        ``RSA-<bits>`` (etc.) with the SP 800-56B strength, status ``broken-by-shor`` (or
+        RSA, DSA and DH sizes that the table does not list are computed (:meth:`generic_size`): a new
+        entry named ``RSA-<bits>`` (etc.) with the SP 800-56B strength, status ``broken-by-shor`` (or
         ``classically-broken`` below 1024 bits). It is not added to the index.
         """
         if not isinstance(bits, int) or isinstance(bits, bool) or bits <= 0:
@@ -200,14 +200,23 @@ class CatalogueIndex:
             return None
         return self.find(f"{generic.family}-{bits}-{generic.mode}")
 
+    def generic_size(self, family: str, bits: int) -> Algorithm:
+        """A computed ``RSA-<bits>`` / ``DSA-<bits>`` / ``DH-<bits>`` entry, never a named group.
+
+        For keys whose group is not known (a DH key of 2048 bits need not be ffdhe2048).
+        """
+        fam = _FAMILY_ALIASES.get(family.strip().casefold())
+        if fam not in _COMPUTED_FAMILIES:
+            raise UnknownAlgorithmError(family, "family", "generic sizes exist for RSA, DSA and DH")
+        return self._computed_size(fam, bits)
+
     def _computed_size(self, family: str, bits: int) -> Algorithm:
         generic = self._names[normalise_name(family)]
         strength = ifc_security_bits(bits)
         broken = bits < 1024
-        prefix = "MODP" if family == "DH" else family
         return dataclasses.replace(
             generic,
-            name=f"{prefix}-{bits}",
+            name=f"{family}-{bits}",
             aliases=(),
             oids=(),
             ssh_names=(),

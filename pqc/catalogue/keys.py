@@ -33,7 +33,8 @@ _FIXED_TYPES: tuple[tuple[tuple[type, ...], str], ...] = (
 def algorithm_for_key(index: CatalogueIndex, key: object, *, key_agreement: bool = False) -> Algorithm:
     """Catalogue entry of a ``cryptography`` public or private key.
 
-    RSA/DSA/DH resolve by size (:meth:`CatalogueIndex.lookup_sized`); EC keys by curve name to
+    RSA/DSA resolve by size (:meth:`CatalogueIndex.lookup_sized`), DH to a computed ``DH-<bits>``
+    entry (:meth:`CatalogueIndex.generic_size`); EC keys by curve name to
     ``ECDSA-<curve>``, or ``ECDH-<curve>`` when ``key_agreement`` is true.
     """
     for types, name in _FIXED_TYPES:
@@ -44,7 +45,8 @@ def algorithm_for_key(index: CatalogueIndex, key: object, *, key_agreement: bool
     if isinstance(key, dsa.DSAPublicKey | dsa.DSAPrivateKey):
         return index.lookup_sized("DSA", key.key_size)
     if _is_ffdh_key(key):
-        return index.lookup_sized("DH", key.key_size)  # type: ignore[attr-defined]
+        # the group of a DH key is not known from its size: never claim ffdhe/MODP
+        return index.generic_size("DH", key.key_size)  # type: ignore[attr-defined]
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
         signing = index.find(key.curve.name)
         if signing is None or signing.parameter_set is None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat._oid import HashAlgorithmOID  # public x509.oid does not re-export it
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, mlkem, padding, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, mldsa, mlkem, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import PublicKeyAlgorithmOID, SignatureAlgorithmOID
 
 from pqc.catalogue import (
@@ -44,6 +46,29 @@ def test_rsa_sizes_match_a_real_key_signature_and_ciphertext(bits: int) -> None:
     ct = key.public_key().encrypt(b"m", padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None))
     assert len(ct) == alg.ciphertext_bytes
     assert alg.quantum_status is QuantumStatus.BROKEN_BY_SHOR and alg.quantum_security_bits == 0
+
+
+@pytest.mark.parametrize(("bits", "q_bits"), [(1024, 160), (2048, 256)])
+def test_dsa_sizes_match_a_real_key_and_signature(bits: int, q_bits: int) -> None:
+    key = dsa.generate_private_key(bits)
+    alg = algorithm_for_key(key)
+    assert alg is lookup_sized("DSA", bits)
+    assert key.parameters().parameter_numbers().q.bit_length() == q_bits == 8 * alg.private_key_bytes
+    assert alg.public_key_bytes == (key.parameters().parameter_numbers().p.bit_length() + 7) // 8
+    r, s = decode_dss_signature(key.sign(b"m", hashes.SHA256()))
+    assert max(r, s).bit_length() <= q_bits and alg.signature_bytes == 2 * q_bits // 8
+
+
+def test_dh_keys_map_to_a_computed_size_entry_not_a_named_group() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        from cryptography.hazmat.primitives.asymmetric import dh
+
+        key = dh.generate_parameters(2, 512).generate_private_key()
+    alg = algorithm_for_key(key)
+    assert (alg.name, alg.family, alg.key_bits) == ("DH-512", "DH", 512)
+    assert alg.quantum_status is QuantumStatus.CLASSICALLY_BROKEN  # below 1024 bits
+    assert alg.shared_secret_bytes == 64 and alg.oids == ()
 
 
 # --- elliptic curves ------------------------------------------------------------------------
