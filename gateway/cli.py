@@ -15,11 +15,11 @@ app = typer.Typer(help="Site-to-site tunnel keyed by X-Wing + QKD, with fallback
 
 
 def load_site(path: Path):  # noqa: ANN201 - SiteConfig, imported lazily to keep `qshift --help` fast
-    """Load and validate a site TOML; relative paths in it are taken from the file's directory."""
-    from gateway.config import SiteConfig, resolve_paths
+    """Load and validate a site TOML (relative paths in it are taken from the working directory)."""
+    from gateway.config import SiteConfig
     from qshift.config import load_config
 
-    return resolve_paths(load_config(path, SiteConfig), path.resolve().parent)
+    return load_config(path, SiteConfig)
 
 
 async def _serve(path: Path) -> None:

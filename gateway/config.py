@@ -2,14 +2,13 @@
 
 One file per site: the site's identity, where it listens for peer gateways, its KME, its peers with
 their pinned public keys and key-source policy, the forward rules (local listener -> peer -> remote
-``host:port``) and the reverse rules (which local ``host:port`` each peer may reach). Relative paths
-are resolved against the config file's directory by :func:`resolve_paths`. The documented examples are
+``host:port``) and the reverse rules (which local ``host:port`` each peer may reach). Relative file
+paths are taken from the working directory (as in the KME configs). The documented examples are
 ``deploy/examples/gateway-site-a.toml`` and ``gateway-site-b.toml``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -208,24 +207,3 @@ class SiteConfig(_Model):
             if p.name == name:
                 return p
         raise GatewayConfigError(f"site {self.site_id}: no peer named {name!r}")
-
-
-def resolve_paths(config: SiteConfig, base_dir: Path) -> SiteConfig:
-    """Return a copy of ``config`` whose relative file paths are taken relative to ``base_dir``."""
-
-    def fix(p: str | None) -> str | None:
-        if p is None:
-            return None
-        path = Path(p).expanduser()
-        return str(path if path.is_absolute() else (base_dir / path))
-
-    data = config.model_copy(deep=True)
-    data.identity.signing_key = fix(data.identity.signing_key)
-    if data.kme is not None:
-        data.kme.ca_file = fix(data.kme.ca_file)  # type: ignore[assignment]
-        data.kme.cert_file = fix(data.kme.cert_file)  # type: ignore[assignment]
-        data.kme.key_file = fix(data.kme.key_file)  # type: ignore[assignment]
-    for peer in data.peers:
-        peer.public_key = fix(peer.public_key)
-        peer.psk_file = fix(peer.psk_file)
-    return data

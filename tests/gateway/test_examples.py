@@ -1,0 +1,56 @@
+"""The documented site examples load, and ``qshift gateway check`` accepts them once their keys exist."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.config import SiteConfig
+from qkd.kms.pki import make_pki
+from qshift.cli import app
+from qshift.config import load_config
+from tests.gateway.harness import make_identities
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
+
+
+@pytest.mark.parametrize("name", ["gateway-site-a.toml", "gateway-site-b.toml"])
+def test_example_site_configs_validate(name):
+    site = load_config(EXAMPLES / name, SiteConfig)
+    assert site.peers and site.forward and site.reverse and site.kme is not None
+
+
+def test_example_pair_is_consistent_and_checks_with_real_keys(tmp_path, monkeypatch):
+    a = load_config(EXAMPLES / "gateway-site-a.toml", SiteConfig)
+    b = load_config(EXAMPLES / "gateway-site-b.toml", SiteConfig)
+    assert a.peers[0].name == b.site_id and b.peers[0].name == a.site_id
+    assert a.peers[0].connect == b.tunnel.listen and b.peers[0].connect is None
+    assert {r.target for r in b.reverse} == {r.target for r in a.forward}
+    assert {r.target for r in a.reverse} == {r.target for r in b.forward}
+    # Lay out the files the examples name, relative to a working directory, and check both sites.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var" / "gateway").mkdir(parents=True)
+    make_pki(tmp_path / "var" / "kme" / "pki", kmes=["KME_A", "KME_B"], saes=["SAE_A", "SAE_B"])
+    keys = make_identities(tmp_path / "var" / "gateway")
+    assert keys["a_pub"].endswith("site-a.key.pub")
+    shutil.copy(EXAMPLES / "gateway-site-a.toml", tmp_path / "a.toml")
+    shutil.copy(EXAMPLES / "gateway-site-b.toml", tmp_path / "b.toml")
+    runner = CliRunner()
+    for name, site in (("a.toml", "site-a"), ("b.toml", "site-b")):
+        result = runner.invoke(app, ["gateway", "check", name, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["site"] == site
+
+
+def test_check_names_the_missing_key_file(tmp_path, monkeypatch, capsys):
+    from qshift.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLES / "gateway-site-a.toml", tmp_path / "a.toml")
+    assert main(["gateway", "check", "a.toml"]) == 2
+    err = capsys.readouterr().err
+    assert "identity.signing_key" in err and "var/gateway/site-a.key" in err
