@@ -57,6 +57,9 @@ def algorithm_rows(
     return rows
 
 
+_DERIVED_KEYS = frozenset({"backends", "cyclonedx_family", "cyclonedx_curve"})
+
+
 def _sizes(alg: Algorithm) -> str:
     parts = []
     for label, value in (
@@ -88,7 +91,7 @@ def render_table(rows: list[dict[str, Any]], title: str) -> Table:
     if with_backends:
         table.add_column("backends")
     for row in rows:
-        alg = Algorithm(**{k: _from_json(k, v) for k, v in row.items() if k != "backends"})
+        alg = Algorithm(**{k: _from_json(k, v) for k, v in row.items() if k not in _DERIVED_KEYS})
         status = alg.quantum_status
         cells = [
             alg.name,

@@ -48,6 +48,24 @@ class Primitive(StrEnum):
     UNKNOWN = "unknown"
 
 
+#: Our family → CycloneDX ``algorithmFamily`` (cryptography-defs registry) where the names differ.
+_CDX_FAMILY = {"DH": "FFDH", "Camellia": "CAMELLIA", "X25519": "ECDH", "X448": "ECDH"}
+#: CycloneDX cryptography-defs families (the subset our table uses; checked against the schema in tests).
+_CDX_FAMILIES = frozenset({
+    "3DES", "AES", "BLAKE2", "Blowfish", "CAMELLIA", "CMAC", "ChaCha20", "DES", "DSA", "ECDH", "ECDSA", "EdDSA",
+    "FFDH", "HKDF", "HMAC", "MD5", "ML-DSA", "ML-KEM", "PBKDF2", "RC4", "RSAES-OAEP", "RSAES-PKCS1", "RSASSA-PKCS1",
+    "RSASSA-PSS", "SHA-1", "SHA-2", "SHA-3", "SLH-DSA", "UMAC",
+})
+#: parameter_set → CycloneDX ``ellipticCurve`` (``<namespace>/<name>``).
+_CDX_CURVE = {
+    "P-224": "nist/P-224", "P-256": "nist/P-256", "P-384": "nist/P-384", "P-521": "nist/P-521",
+    "secp256k1": "secg/secp256k1", "brainpoolP256r1": "brainpool/brainpoolP256r1",
+    "brainpoolP384r1": "brainpool/brainpoolP384r1", "brainpoolP512r1": "brainpool/brainpoolP512r1",
+    "Curve25519": "other/Curve25519", "Curve448": "other/Curve448",
+    "edwards25519": "other/Ed25519", "edwards448": "other/Ed448",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Algorithm:
     """One algorithm (or parameter set, or composite such as a TLS cipher suite) the product knows.
@@ -109,6 +127,26 @@ class Algorithm:
         """True for PQ schemes and hybrids (their confidentiality/authenticity survives Shor)."""
         return self.quantum_status in (QuantumStatus.QUANTUM_SAFE, QuantumStatus.HYBRID)
 
+    @property
+    def cyclonedx_family(self) -> str | None:
+        """CycloneDX ``algorithmFamily`` name (cryptography-defs registry), or ``None`` if it has none.
+
+        RSA splits by scheme there: bare RSA keys and RSAES-PKCS1-v1_5 → ``RSAES-PKCS1``,
+        OAEP → ``RSAES-OAEP``, PKCS #1 v1.5 signatures → ``RSASSA-PKCS1``, PSS → ``RSASSA-PSS``.
+        """
+        if self.family == "RSA":
+            for prefix in ("RSASSA-PSS", "RSAES-OAEP"):
+                if self.name.startswith(prefix):
+                    return prefix
+            return "RSASSA-PKCS1" if self.primitive is Primitive.SIGNATURE else "RSAES-PKCS1"
+        family = _CDX_FAMILY.get(self.family, self.family)
+        return family if family in _CDX_FAMILIES else None
+
+    @property
+    def cyclonedx_curve(self) -> str | None:
+        """CycloneDX ``ellipticCurve`` (e.g. ``nist/P-256``) for curve-based entries, else ``None``."""
+        return _CDX_CURVE.get(self.parameter_set or "")
+
     def names(self) -> tuple[str, ...]:
         """Canonical name followed by the aliases."""
         return (self.name, *self.aliases)
@@ -123,4 +161,6 @@ class Algorithm:
             elif isinstance(value, tuple):
                 value = list(value)
             out[f.name] = value
+        out["cyclonedx_family"] = self.cyclonedx_family
+        out["cyclonedx_curve"] = self.cyclonedx_curve
         return out
