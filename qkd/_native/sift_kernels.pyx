@@ -75,7 +75,8 @@ def sift_count(const uint8_t[::1] a_basis, const uint8_t[::1] a_bit, const uint8
     """Basis sifting and counting.
 
     For every detection: sifted if Alice's basis equals Bob's (code >> 1). Z-basis sifted detections go
-    to the disclosed QBER sample with probability ``z_sample_fraction``, else to the key; X-basis sifted
+    to the disclosed QBER sample with probability ``z_sample_fraction`` (all of them when it is ≥ 1), else to
+    the key; X-basis sifted
     detections are all disclosed (phase-error estimation). Returns (key_mask uint8 over detections,
     sifted[2, n_int], disclosed[2, n_int], errors[2, n_int], detected[n_int]) as int64 arrays; errors are
     counted on disclosed detections only."""
@@ -104,7 +105,7 @@ def sift_count(const uint8_t[::1] a_basis, const uint8_t[::1] a_bit, const uint8
             if ab != bb:
                 continue
             sf[ab, it] += 1
-            if ab == 0 and splitmix64(&rs) >= thr:
+            if ab == 0 and z_sample_fraction < 1 and splitmix64(&rs) >= thr:
                 km[i] = 1
                 continue
             dc[ab, it] += 1

@@ -152,6 +152,9 @@ def _fit_period(t_rel: np.ndarray, period_ps: float, max_drift_ppm: float,
     n_first = min(t_rel.size, 2000)
     t_span = max(float(t_rel[n_first - 1]), 64 * period_ps)
     lo, hi = period_ps * (1 - d_max), period_ps * (1 + d_max)
+    max_grid = 4096
+    # the first grid must resolve ¼ cycle over its span with at most max_grid points
+    t_span = min(t_span, max(max_grid * period_ps * period_ps / (4.0 * (hi - lo)), 64 * period_ps))
     while True:
         t_span = min(t_span, span)
         sel = t_rel[: int(np.searchsorted(t_rel, t_span, side="right"))]
@@ -159,8 +162,7 @@ def _fit_period(t_rel: np.ndarray, period_ps: float, max_drift_ppm: float,
             sel = sel[np.linspace(0, sel.size - 1, max_tags).astype(np.int64)]
         step = period_ps * period_ps / (4.0 * t_span)  # ΔP' giving ¼ cycle at t_span
         n_grid = int(math.ceil((hi - lo) / step)) + 1
-        if n_grid > 4096:
-            n_grid = 4096
+        n_grid = min(n_grid, max_grid)
         grid = np.linspace(lo, hi, n_grid) if n_grid > 1 else np.array([(lo + hi) / 2])
         best = float(grid[int(np.argmax(_coherence(sel, grid)))])
         if t_span >= span:
@@ -250,11 +252,16 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
     if not inside.all():
         slots, code = slots[inside], code[inside]
     n_sync = min(n_sync, slots.size)
-    slots, code = slots[n_sync:], code[n_sync:]   # the disclosed sync sample never enters the key
     a_basis, a_bit, a_int = tx.at(slots)
     n_int = len(tx.intensities)
-    key_mask, sifted, disclosed, errors, detected = sift_count(a_basis, a_bit, a_int, code, n_int,
-                                                               z_sample_fraction, int(rng[1]))
+    key_mask, sifted, disclosed, errors, detected = sift_count(
+        a_basis[n_sync:], a_bit[n_sync:], a_int[n_sync:], code[n_sync:], n_int, z_sample_fraction, int(rng[1]))
+    if n_sync:
+        # the sync sample was disclosed during clock recovery: it counts, but as disclosed bits, never as key
+        _, s2, d2, e2, det2 = sift_count(a_basis[:n_sync], a_bit[:n_sync], a_int[:n_sync], code[:n_sync],
+                                         n_int, 1.0, 0)
+        sifted, disclosed, errors, detected = sifted + s2, disclosed + d2, errors + e2, detected + det2
+        key_mask = np.concatenate([np.zeros(n_sync, np.uint8), key_mask])
     km = key_mask.view(bool)
     alice = a_bit[km]
     bob = (code[km] & 1).astype(np.uint8)
@@ -269,7 +276,7 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
                        sent_exact=exact, n_slots=tx.n_slots, intensities=tuple(tx.intensities),
                        intensity_probabilities=tuple(tx.intensity_probabilities), p_z=tx.p_z, clock=clock,
                        n_tags=len(tags), n_outside_window=int(n_out), n_multi_click=int(n_multi),
-                       n_sync_disclosed=n_sync, disclosed_bits=int(n_sync + disclosed.sum()),
+                       n_sync_disclosed=n_sync, disclosed_bits=int(disclosed.sum()),
                        seed=getattr(tx, "seed", None))
     log.info("sifted", extra={"event": "qkd.sift", "n_tags": len(tags), "n_key": result.n_key,
                               "qber_z_sample": result.qber(Z), "qber_x": result.qber(X),
