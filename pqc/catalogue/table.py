@@ -337,7 +337,7 @@ for _n in RSA_SIZES:
         T.shor(f"RSA-{_n}", "RSA", P.PKE, ifc_security_bits(_n), **_kw)
 
 T.shor(
-    "DSA", "DSA", P.SIGNATURE, None, oids=("1.2.840.10040.4.1",), aliases=("id-dsa", "crypto/dsa", "DSS"),
+    "DSA", "DSA", P.SIGNATURE, None, oids=("1.2.840.10040.4.1",), aliases=("id-dsa", "dsaEncryption", "crypto/dsa", "DSS"),
     standards=("FIPS 186-4",), notes="FIPS 186-5 no longer approves DSA for signature generation.",
 )
 for _l, _nn in ((1024, 160), (2048, 256), (3072, 256)):
@@ -669,8 +669,11 @@ _SIG_SCHEMES = (
      ("sha384WithRSAEncryption", "SHA384withRSA", "RSA-SHA384", "rsa_pkcs1_sha384", "tls.PKCS1WithSHA384", "RS384")),
     ("RSASSA-PKCS1-v1_5-SHA512", "RSA", "SHA-512", (_PKCS1 + "13",), (0x0601,), ("rsa-sha2-512", "rsa-sha2-512-cert-v01@openssh.com"),
      ("sha512WithRSAEncryption", "SHA512withRSA", "RSA-SHA512", "rsa_pkcs1_sha512", "tls.PKCS1WithSHA512", "RS512")),
-    ("RSASSA-PKCS1-v1_5-SHA3-256", "RSA", "SHA3-256", (_NIST_SIG + "14",), (), (),
-     ("id-rsassa-pkcs1-v1_5-with-sha3-256", "SHA3-256withRSA", "RSA-SHA3-256")),
+    *(
+        (f"RSASSA-PKCS1-v1_5-SHA3-{_b}", "RSA", f"SHA3-{_b}", (f"{_NIST_SIG}{_arc}",), (), (),
+         (f"id-rsassa-pkcs1-v1_5-with-sha3-{_b}", f"SHA3-{_b}withRSA", f"RSA-SHA3-{_b}"))
+        for _b, _arc in ((224, 13), (256, 14), (384, 15), (512, 16))
+    ),
     ("RSASSA-PSS", "RSA", "SHA-256", (_PKCS1 + "10",), (), (), ("id-RSASSA-PSS", "RSA-PSS", "RSAPSS")),
     ("RSASSA-PSS-SHA256", "RSA", "SHA-256", (), (0x0804, 0x0809), (),
      ("rsa_pss_rsae_sha256", "rsa_pss_pss_sha256", "SHA256withRSA/PSS", "tls.PSSWithSHA256", "PS256")),
@@ -682,6 +685,8 @@ _SIG_SCHEMES = (
      ("dsa-with-sha1", "SHA1withDSA", "dsa_sha1")),
     ("DSA-SHA224", "DSA", "SHA-224", (_NIST_SIG + "1",), (0x0302,), (), ("dsa-with-sha224", "SHA224withDSA")),
     ("DSA-SHA256", "DSA", "SHA-256", (_NIST_SIG + "2",), (0x0402,), (), ("dsa-with-sha256", "SHA256withDSA")),
+    ("DSA-SHA384", "DSA", "SHA-384", (_NIST_SIG + "3",), (0x0502,), (), ("dsa-with-sha384", "SHA384withDSA")),
+    ("DSA-SHA512", "DSA", "SHA-512", (_NIST_SIG + "4",), (0x0602,), (), ("dsa-with-sha512", "SHA512withDSA")),
     ("ECDSA-SHA1", "ECDSA", "SHA-1", ("1.2.840.10045.4.1",), (0x0203,), (),
      ("ecdsa-with-SHA1", "SHA1withECDSA", "ecdsa_sha1", "tls.ECDSAWithSHA1")),
     ("ECDSA-SHA224", "ECDSA", "SHA-224", ("1.2.840.10045.4.3.1",), (0x0303,), (),
@@ -692,8 +697,11 @@ _SIG_SCHEMES = (
      ("ecdsa-with-SHA384", "SHA384withECDSA", "ecdsa_secp384r1_sha384", "tls.ECDSAWithP384AndSHA384", "ES384")),
     ("ECDSA-SHA512", "ECDSA", "SHA-512", ("1.2.840.10045.4.3.4",), (0x0603,), (),
      ("ecdsa-with-SHA512", "SHA512withECDSA", "ecdsa_secp521r1_sha512", "tls.ECDSAWithP521AndSHA512", "ES512")),
-    ("ECDSA-SHA3-256", "ECDSA", "SHA3-256", (_NIST_SIG + "10",), (), (),
-     ("id-ecdsa-with-sha3-256", "SHA3-256withECDSA")),
+    *(
+        (f"ECDSA-SHA3-{_b}", "ECDSA", f"SHA3-{_b}", (f"{_NIST_SIG}{_arc}",), (), (),
+         (f"id-ecdsa-with-sha3-{_b}", f"SHA3-{_b}withECDSA"))
+        for _b, _arc in ((224, 9), (256, 10), (384, 11), (512, 12))
+    ),
 )
 for _name, _key, _hash, _oids, _tls, _ssh, _aliases in _SIG_SCHEMES:
     T.composite(

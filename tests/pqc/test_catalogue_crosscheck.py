@@ -117,3 +117,31 @@ def test_cyclonedx_family_and_curve_names_exist_in_the_cyclonedx_registry() -> N
     assert mapped > len(ALGORITHMS) // 2
     assert lookup("ECDH-P256").cyclonedx_curve == "nist/P-256"
     assert lookup("X25519").cyclonedx_curve == "other/Curve25519"
+
+
+def test_every_oid_cryptography_names_resolves_by_that_name_to_the_same_entry() -> None:
+    from cryptography.hazmat._oid import _OID_NAMES  # cryptography's OID → OpenSSL-style name table
+
+    from pqc.catalogue import by_oid, find
+
+    checked = 0
+    for oid, name in _OID_NAMES.items():
+        entry = by_oid(oid.dotted_string)
+        if entry is None:
+            continue
+        assert find(name) is entry, (oid.dotted_string, name)
+        checked += 1
+    assert checked >= 30
+
+
+def test_every_signature_oid_constant_of_cryptography_is_in_the_catalogue() -> None:
+    from cryptography.x509.oid import SignatureAlgorithmOID
+
+    from pqc.catalogue import by_oid
+
+    skipped = {"GOSTR3411_94_WITH_3410_2001", "GOSTR3410_2012_WITH_3411_2012_256",
+               "GOSTR3410_2012_WITH_3411_2012_512", "UNSIGNED"}
+    for name, oid in vars(SignatureAlgorithmOID).items():
+        if name.startswith("_") or name in skipped:
+            continue
+        assert by_oid(oid.dotted_string) is not None, name
