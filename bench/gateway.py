@@ -1,0 +1,414 @@
+"""Gateway benchmarks, every figure a ratio against a baseline measured in the same run.
+
+1. Transport choice: bulk throughput of length-prefixed records over raw asyncio TCP against aiohttp
+   WebSocket binary messages (same 64 KiB payloads, same process): why the tunnel runs on raw TCP.
+2. Bulk throughput through the tunnel (AES-256-GCM records, two gateway processes, hybrid-qkd session)
+   against a plain relay written with the same stack (the same two gateway processes, mux and flow
+   control with the record protection replaced by nothing), single stream and 16 streams, in MB/s.
+3. Handshake: full hybrid handshake (X-Wing + composite ML-DSA-65/Ed25519 both ways + QKD key from a
+   loopback KME in another process, enc_keys + dec_keys) driven from one process on one core: median and
+   p99 latency and handshakes/s; baseline the issue's 100 handshakes/s, and the pqc-only handshake.
+4. Rekey under load: longest gap between reads of a stream flowing at full speed while the session
+   rekeys every 0.3 s, against the same flow without rekeys; bar 50 ms.
+
+Run: ``python bench/gateway.py [--quick]``; writes ``bench/results/gateway.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
+from _common import BenchResult, write_results  # noqa: E402
+
+CHUNK = 1 << 16
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- 1. transport ---------------------------------------------------------------------------------------
+async def tcp_records(total: int) -> float:
+    done = asyncio.Event()
+
+    async def sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readexactly(4)
+            n = int.from_bytes(head, "big")
+            if n == 0:
+                break
+            await reader.readexactly(n)
+        done.set()
+
+    server = await asyncio.start_server(sink, "127.0.0.1", 0)
+    _, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+    payload = CHUNK.to_bytes(4, "big") + os.urandom(CHUNK)
+    start = time.perf_counter()
+    for _ in range(total // CHUNK):
+        writer.write(payload)
+        await writer.drain()
+    writer.write(b"\0\0\0\0")
+    await done.wait()
+    elapsed = time.perf_counter() - start
+    writer.close()
+    server.close()
+    return total / elapsed / 1e6
+
+
+async def websocket_messages(total: int) -> float:
+    import aiohttp
+    from aiohttp import web
+
+    done = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        async for _ in ws:
+            pass
+        done.set()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    payload = os.urandom(CHUNK)
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"http://127.0.0.1:{port}/", max_msg_size=0)
+        start = time.perf_counter()
+        for _ in range(total // CHUNK):
+            await ws.send_bytes(payload)
+        await ws.close()
+        await done.wait()
+        elapsed = time.perf_counter() - start
+    await runner.cleanup()
+    return total / elapsed / 1e6
+
+
+# -- gateway processes -----------------------------------------------------------------------------------
+def _serve_gateway(toml_path: str, null_cipher: bool) -> None:
+    """Child process: one gateway from a site TOML (``null_cipher`` only for the plain relay baseline)."""
+    from aiohttp import web
+
+    from gateway.config import SiteConfig, split_host_port
+    from gateway.service import create_gateway_app
+    from qshift.config import load_config
+
+    async def run() -> None:
+        config = load_config(toml_path, SiteConfig)
+        runner = web.AppRunner(create_gateway_app(config, null_cipher=null_cipher), access_log=None)
+        await runner.setup()
+        host, port = split_host_port(config.management.listen, "management.listen")
+        await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def _serve_kme(config_json: str) -> None:
+    from qkd.kms.config import KmeConfig
+    from qkd.kms.server import start_kme
+
+    async def run() -> None:
+        await start_kme(KmeConfig.model_validate_json(config_json))
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+class Lab:
+    """A PKI, a KME process, composite keys, and the site TOMLs for a pair of gateways."""
+
+    def __init__(self, tmp: Path) -> None:
+        from pqc.keys import write_keypair
+        from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey
+        from qkd.kms.pki import make_pki
+        from qkd.kms.testing import single_node_config
+
+        self.tmp = tmp
+        self.pki = make_pki(tmp / "pki", kmes=["KME_A"], saes=["SAE_A", "SAE_B"])
+        self.kme_port = free_port()
+        kme_config = single_node_config(tmp, self.pki, saes=["SAE_A", "SAE_B"], prefill_bits=1 << 22,
+                                        port=self.kme_port)
+        self.kme = multiprocessing.Process(target=_serve_kme, args=(kme_config.model_dump_json(),), daemon=True)
+        self.kme.start()
+        self.keys = {}
+        for site in ("a", "b"):
+            private, public = write_keypair(CompositeMLDSA65Ed25519PrivateKey.generate(), tmp / f"{site}.key")
+            self.keys[site] = (str(private), str(public))
+        self.procs: list[multiprocessing.Process] = []
+
+    @property
+    def kme_url(self) -> str:
+        return f"https://127.0.0.1:{self.kme_port}"
+
+    def kme_section(self, sae: str) -> str:
+        return (f'[kme]\nurl = "{self.kme_url}"\nsae_id = "{sae}"\nca_file = "{self.pki.ca}"\n'
+                f'cert_file = "{self.pki.cert(sae)}"\nkey_file = "{self.pki.key(sae)}"\n')
+
+    def start_pair(self, target: str, rekey_interval_s: float, null_cipher: bool) -> dict[str, int]:
+        ports = {k: free_port() for k in ("tunnel", "fa", "ma", "mb")}
+        rekey = f"[rekey]\ninterval_s = {rekey_interval_s}\nhard_limit_s = {rekey_interval_s * 10 + 60}\n"
+        a = (f'site_id = "site-a"\n[management]\nlisten = "127.0.0.1:{ports["ma"]}"\n'
+             f'[identity]\nsigning_key = "{self.keys["a"][0]}"\n{self.kme_section("SAE_A")}{rekey}'
+             f'[[peers]]\nname = "site-b"\nsae_id = "SAE_B"\nconnect = "127.0.0.1:{ports["tunnel"]}"\n'
+             f'public_key = "{self.keys["b"][1]}"\n'
+             f'[[forward]]\nlisten = "127.0.0.1:{ports["fa"]}"\npeer = "site-b"\ntarget = "{target}"\n')
+        b = (f'site_id = "site-b"\n[tunnel]\nlisten = "127.0.0.1:{ports["tunnel"]}"\n'
+             f'[management]\nlisten = "127.0.0.1:{ports["mb"]}"\n'
+             f'[identity]\nsigning_key = "{self.keys["b"][0]}"\n{self.kme_section("SAE_B")}{rekey}'
+             f'[[peers]]\nname = "site-a"\nsae_id = "SAE_A"\npublic_key = "{self.keys["a"][1]}"\n'
+             f'[[reverse]]\npeer = "site-a"\ntarget = "{target}"\n')
+        for name, text in (("a", a), ("b", b)):
+            path = self.tmp / f"site-{name}.toml"
+            path.write_text(text)
+        for name in ("b", "a"):
+            proc = multiprocessing.Process(target=_serve_gateway, args=(str(self.tmp / f"site-{name}.toml"),
+                                                                         null_cipher), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+        return ports
+
+    def stop_gateways(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            proc.join(5)
+        self.procs.clear()
+
+    def close(self) -> None:
+        self.stop_gateways()
+        self.kme.terminate()
+        self.kme.join(5)
+
+
+async def status(port: int) -> Any:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/status") as r:
+        return await r.json()
+
+
+async def wait_up(ports: dict[str, int], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            st = await status(ports["ma"])
+            if st["peers"]["site-b"]["connected"]:
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("gateways did not come up")
+
+
+# -- 2. bulk throughput and 4. stalls: a counting sink at site B, senders at site A --------------------------
+class Sink:
+    """Counts bytes per connection and records the longest gap between reads (seconds)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.max_gap = 0.0
+        self.done = asyncio.Event()
+        self.expected = 0
+        self.server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        last = None
+        while True:
+            data = await reader.read(1 << 18)
+            now = time.perf_counter()
+            if not data:
+                break
+            if last is not None:
+                self.max_gap = max(self.max_gap, now - last)
+            last = now
+            self.received += len(data)
+            if self.received >= self.expected:
+                self.done.set()
+        writer.close()
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        return f"127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+
+async def send_bulk(port: int, streams: int, per_stream: int, sink: Sink) -> float:
+    """MB/s of ``streams`` connections of ``per_stream`` bytes each, from first write to last byte in."""
+    sink.received, sink.max_gap, sink.expected = 0, 0.0, streams * per_stream
+    sink.done.clear()
+    payload = os.urandom(CHUNK)
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(streams)]
+
+    async def pump(writer: asyncio.StreamWriter) -> None:
+        for _ in range(per_stream // CHUNK):
+            writer.write(payload)
+            await writer.drain()
+
+    start = time.perf_counter()
+    await asyncio.gather(*[pump(w) for _, w in conns])
+    await sink.done.wait()
+    elapsed = time.perf_counter() - start
+    for _, w in conns:
+        w.close()
+    return sink.expected / elapsed / 1e6
+
+
+async def bulk(lab: Lab, null_cipher: bool, total: int, rekey_interval_s: float = 120.0) -> dict[str, float]:
+    sink = Sink()
+    target = await sink.start()
+    ports = lab.start_pair(target, rekey_interval_s, null_cipher)
+    try:
+        await wait_up(ports)
+        out = {"single": statistics.median([await send_bulk(ports["fa"], 1, total, sink) for _ in range(3)]),
+               "multi16": statistics.median([await send_bulk(ports["fa"], 16, total // 16, sink)
+                                             for _ in range(3)])}
+        return out
+    finally:
+        lab.stop_gateways()
+        assert sink.server is not None
+        sink.server.close()
+
+
+async def stall(lab: Lab, rekey_interval_s: float, seconds: float) -> tuple[float, int]:
+    """Longest read gap (s) of one stream flowing for ``seconds``, and the rekeys that happened meanwhile."""
+    sink = Sink()
+    target = await sink.start()
+    ports = lab.start_pair(target, rekey_interval_s, null_cipher=False)
+    try:
+        await wait_up(ports)
+        await send_bulk(ports["fa"], 1, 32 << 20, sink)  # warm up
+        before = (await status(ports["ma"]))["peers"]["site-b"]["session"]["rekeys"]
+        _, writer = await asyncio.open_connection("127.0.0.1", ports["fa"])
+        payload = os.urandom(CHUNK)
+        sink.received, sink.max_gap, sink.expected = 0, 0.0, 1 << 62
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            writer.write(payload)
+            await writer.drain()
+        after = (await status(ports["ma"]))["peers"]["site-b"]["session"]["rekeys"]
+        writer.close()
+        return sink.max_gap, after - before
+    finally:
+        lab.stop_gateways()
+        assert sink.server is not None
+        sink.server.close()
+
+
+# -- 3. handshakes ----------------------------------------------------------------------------------------------
+async def handshakes(lab: Lab, count: int, qkd: str) -> list[float]:
+    """Latencies (s) of ``count`` sequential full handshakes, both sides driven in this process."""
+    from gateway.config import KmeConfig as GwKme
+    from gateway.handshake import HandshakeContext, InitiatorHandshake, PeerTrust, ReplayGuard, ResponderHandshake
+    from gateway.keysource import QkdKeySource
+    from gateway.primitives import load_public_key, load_signing_key
+
+    def ctx(me: str, peer: str, sae: str, peer_sae: str) -> HandshakeContext:
+        source = QkdKeySource(GwKme(url=lab.kme_url, sae_id=sae, ca_file=str(lab.pki.ca),
+                                    cert_file=str(lab.pki.cert(sae)), key_file=str(lab.pki.key(sae))))
+        trust = PeerTrust(name=peer, sae_id=peer_sae, auth="signature",
+                          public_key=load_public_key(lab.keys[peer[-1]][1], "pub"), psk=None, qkd=qkd,
+                          min_mode="pqc-only")
+        return HandshakeContext(site_id=me, signing_key=load_signing_key(lab.keys[me[-1]][0], "key"),
+                                kme_sae_id=sae, keysource=source, aead="aes-256-gcm", peers={peer: trust},
+                                replay=ReplayGuard(240), max_clock_skew_s=120)
+
+    a, b = ctx("site-a", "site-b", "SAE_A", "SAE_B"), ctx("site-b", "site-a", "SAE_B", "SAE_A")
+    latencies = []
+    for i in range(count + 5):
+        start = time.perf_counter()
+        init = InitiatorHandshake(a, "site-b")
+        resp = ResponderHandshake(b)
+        msg2 = await resp.respond(await init.first_message())
+        msg3, keys_a = await init.finish(msg2)
+        keys_b = await resp.complete(msg3)
+        elapsed = time.perf_counter() - start
+        assert keys_a.send_key == keys_b.recv_key and keys_a.mode == ("hybrid-qkd" if qkd != "off" else "pqc-only")
+        if i >= 5:
+            latencies.append(elapsed)
+    for c in (a, b):
+        assert c.keysource is not None
+        await c.keysource.close()
+    return latencies
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+async def run(quick: bool) -> list[BenchResult]:
+    results: list[BenchResult] = []
+    transport_total = (64 if quick else 512) << 20
+    tcp_runs, ws_runs = [], []
+    for _ in range(5):  # interleaved, so that machine noise hits both alike
+        tcp_runs.append(await tcp_records(transport_total))
+        ws_runs.append(await websocket_messages(transport_total))
+    results.append(BenchResult("transport: raw TCP records (chosen)", statistics.median(tcp_runs), "MB/s",
+                               "aiohttp WebSocket binary messages", statistics.median(ws_runs),
+                               {"bytes": transport_total, "payload": CHUNK, "median_of": 5,
+                                "tcp_runs": [round(x) for x in tcp_runs], "ws_runs": [round(x) for x in ws_runs]}))
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = Lab(Path(tmp))
+        try:
+            await asyncio.sleep(1.5)  # KME process start-up
+            total = (32 if quick else 256) << 20
+            plain = await bulk(lab, True, total)
+            tunnel = await bulk(lab, False, total)
+            params = {"bytes_per_run": total, "median_of": 3, "processes": "2 gateways + 1 load process",
+                      "aead": "AES-256-GCM", "mode": "hybrid-qkd"}
+            results.append(BenchResult("tunnel throughput, 1 stream", tunnel["single"], "MB/s",
+                                       "plain relay, same stack, no crypto (1 stream)", plain["single"], params))
+            results.append(BenchResult("tunnel throughput, 16 streams", tunnel["multi16"], "MB/s",
+                                       "plain relay, same stack, no crypto (16 streams)", plain["multi16"],
+                                       params))
+            count = 50 if quick else 300
+            hybrid = await handshakes(lab, count, "preferred")
+            pqc_only = await handshakes(lab, count, "off")
+            hs_params = {"handshakes": count, "both_sides_in_one_process": True,
+                         "kme": "separate process on loopback, mutual TLS, enc_keys + dec_keys"}
+            results.append(BenchResult("hybrid handshake rate (one core)", 1 / statistics.mean(hybrid),
+                                       "handshakes/s", "issue bar: 100 handshakes/s", 100.0, hs_params))
+            results.append(BenchResult("hybrid handshake median latency", statistics.median(hybrid) * 1e3, "ms",
+                                       "pqc-only handshake median latency (no KME)",
+                                       statistics.median(pqc_only) * 1e3, hs_params))
+            results.append(BenchResult("hybrid handshake p99 latency", _p99(hybrid) * 1e3, "ms",
+                                       "pqc-only handshake p99 latency (no KME)", _p99(pqc_only) * 1e3, hs_params))
+            seconds = 3.0 if quick else 8.0
+            gap_rekey, rekeys = await stall(lab, 0.3, seconds)
+            gap_none, _ = await stall(lab, 600.0, seconds)
+            results.append(BenchResult("longest stream stall with rekeys every 0.3 s", gap_rekey * 1e3, "ms",
+                                       "longest stall of the same flow without rekeys", gap_none * 1e3,
+                                       {"seconds": seconds, "rekeys_during_flow": rekeys, "bar_ms": 50}))
+        finally:
+            lab.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI smoke runs")
+    args = parser.parse_args()
+    results = asyncio.run(run(args.quick))
+    write_results("gateway", results)
+
+
+if __name__ == "__main__":
+    main()
