@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, mldsa, mlkem, rsa, x448, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 
 from pqc.catalogue.errors import UnknownAlgorithmError
 from pqc.catalogue.index import CatalogueIndex
 from pqc.catalogue.model import Algorithm
+
+if TYPE_CHECKING:  # cryptography.x509 costs ~50 ms to import; only certificate_algorithms needs it
+    from cryptography import x509
 
 _FIXED_TYPES: tuple[tuple[tuple[type, ...], str], ...] = (
     ((ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey), "Ed25519"),

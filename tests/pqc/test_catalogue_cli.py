@@ -63,3 +63,21 @@ def test_family_with_no_entries_prints_an_empty_list_not_an_error() -> None:
     proc = _qshift("pqc", "algorithms", "--family", "Enigma", "--json")
     assert proc.returncode == 0
     assert json.loads(proc.stdout) == {"count": 0, "algorithms": []}
+
+
+def test_backends_column_appears_when_a_backend_registry_offers_available_for(monkeypatch) -> None:
+    import types
+
+    from rich.console import Console
+
+    from pqc.catalogue.cli import algorithm_rows, render_table
+
+    registry = types.ModuleType("pqc.backends")
+    registry.available_for = lambda name: ["cryptography"] if name.startswith("ML-KEM") else []  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pqc.backends", registry)
+    rows = algorithm_rows(family="ML-KEM")
+    assert {r["name"]: r["backends"] for r in rows}["ML-KEM-768"] == ["cryptography"]
+    console = Console(width=200, record=True)
+    console.print(render_table(rows, "t"))
+    text = console.export_text()
+    assert "backends" in text and "cryptography" in text
