@@ -118,13 +118,13 @@ T.symmetric(
 T.symmetric(
     "HMAC-MD5", "HMAC", P.MAC, 128, 64, output_bytes=16, components=("MD5",),
     oids=("1.3.6.1.5.5.8.1.1",), aliases=("HmacMD5",),
-    ssh_names=("hmac-md5", "hmac-md5-96", "hmac-md5-etm@openssh.com"), standards=("RFC 2104", "RFC 6151"),
+    ssh_names=("hmac-md5", "hmac-md5-96", "hmac-md5-etm@openssh.com", "hmac-md5-96-etm@openssh.com"), standards=("RFC 2104", "RFC 6151"),
     notes="Not broken as a PRF (RFC 6151) but deprecated; policy should flag the MD5.",
 )
 T.symmetric(
     "HMAC-SHA1", "HMAC", P.MAC, 160, 80, output_bytes=20, components=("SHA-1",),
     oids=("1.2.840.113549.2.7",), aliases=("HmacSHA1", "hmacWithSHA1", "HMAC-SHA-1"),
-    ssh_names=("hmac-sha1", "hmac-sha1-96", "hmac-sha1-etm@openssh.com"), standards=("RFC 2104",),
+    ssh_names=("hmac-sha1", "hmac-sha1-96", "hmac-sha1-etm@openssh.com", "hmac-sha1-96-etm@openssh.com"), standards=("RFC 2104",),
     notes="HMAC does not need collision resistance; SHA-1 collisions do not break it.",
 )
 for _bits, _oid, _ssh in (
@@ -406,7 +406,8 @@ _CURVES = (
      (), (), None, (), "FIPS 186-5"),
     ("P-256", ("P256", "NIST256p", "secp256r1", "prime256v1", "NIST P-256", "elliptic.P256"), "1.2.840.10045.3.1.7", 256, 32,
      (0x0017,), 19, ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-                     "sk-ecdsa-sha2-nistp256@openssh.com"), ("ecdh-sha2-nistp256",), None, ("ecdh.P256", "tls.CurveP256"),
+                     "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+                     "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"), ("ecdh-sha2-nistp256",), None, ("ecdh.P256", "tls.CurveP256"),
      "FIPS 186-5"),
     ("P-384", ("P384", "NIST384p", "secp384r1", "NIST P-384", "elliptic.P384"), "1.3.132.0.34", 384, 48, (0x0018,), 20,
      ("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384-cert-v01@openssh.com"), ("ecdh-sha2-nistp384",), None, ("ecdh.P384", "tls.CurveP384"), "FIPS 186-5"),
@@ -457,7 +458,8 @@ T.shor(
 T.shor(
     "Ed25519", "EdDSA", P.SIGNATURE, 128, key_bits=255, parameter_set="edwards25519", public_key_bytes=32,
     private_key_bytes=32, signature_bytes=64, oids=("1.3.101.112",), tls_signature_schemes=(0x0807,),
-    ssh_names=("ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com"),
+    ssh_names=("ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com",
+               "sk-ssh-ed25519-cert-v01@openssh.com"),
     aliases=("crypto/ed25519", "ed25519.GenerateKey", "tls.Ed25519", "id-Ed25519", "EdDSA"),
     standards=("RFC 8032", "RFC 8410", "FIPS 186-5"),
     notes="The generic name 'EdDSA' (JCA, JOSE) resolves here: Ed25519 is what it means in practice.",
