@@ -232,18 +232,22 @@ class Sink:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         last = None
-        while True:
-            data = await reader.read(1 << 18)
-            now = time.perf_counter()
-            if not data:
-                break
-            if last is not None:
-                self.max_gap = max(self.max_gap, now - last)
-            last = now
-            self.received += len(data)
-            if self.received >= self.expected:
-                self.done.set()
-        writer.close()
+        try:
+            while True:
+                data = await reader.read(1 << 18)
+                now = time.perf_counter()
+                if not data:
+                    break
+                if last is not None:
+                    self.max_gap = max(self.max_gap, now - last)
+                last = now
+                self.received += len(data)
+                if self.received >= self.expected:
+                    self.done.set()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)

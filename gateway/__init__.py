@@ -1,5 +1,21 @@
-"""The site-to-site tunnel keyed by X-Wing plus QKD keys, with fallback to PQC only."""
+"""The site-to-site tunnel keyed by X-Wing plus QKD keys, with fallback to PQC only.
 
-from gateway.errors import GatewayError
+Public API::
 
-__all__ = ["GatewayError"]
+    from gateway import SiteConfig, GatewayService, create_gateway_app, service_of
+    app = create_gateway_app(load_config("site.toml", SiteConfig))   # aiohttp app: /healthz /status /metrics
+    # starting the app starts the tunnel listener, the dialers and the forward listeners
+    service_of(app).status()        # the same dict /status serves
+
+Modules: ``config`` (site TOML), ``wire`` (records, message codec), ``handshake`` (protocol v1, see
+``gateway/PROTOCOL.md``), ``keysource`` (QKD keys from the KME), ``session`` (sealed records, epochs,
+rekey), ``mux`` (streams, flow control), ``service`` (the gateway), ``metrics`` (Prometheus),
+``primitives`` (the only module that calls ``pqc``).
+"""
+
+from gateway.config import SiteConfig
+from gateway.errors import GatewayError, HandshakeError, PolicyError, ProtocolError, SessionClosedError
+from gateway.service import GatewayService, create_gateway_app, service_of
+
+__all__ = ["GatewayError", "GatewayService", "HandshakeError", "PolicyError", "ProtocolError", "SessionClosedError",
+           "SiteConfig", "create_gateway_app", "service_of"]
