@@ -77,6 +77,7 @@ class KmeService:
         self.relay = RelayEngine(self.me, self.network, self.store, client_ssl, self.limits.relay_timeout_s)
         self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds]
         self._tasks: list[asyncio.Task] = []
+        self._flush_scheduled = False
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 
     # ---------------------------------------------------------------- lifecycle
@@ -240,8 +241,21 @@ class KmeService:
             raise
         if self._fault_delay_s:
             await asyncio.sleep(self._fault_delay_s)
-        self.store.mark_delivered(ids, role)
+            self.store.mark_delivered(ids, role)
+        else:
+            self.store.mark_delivered(ids, role, defer=True)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush)
         return resp
+
+    def _flush(self) -> None:
+        """Commit the delivered marks of every response written in this loop iteration (one transaction)."""
+        self._flush_scheduled = False
+        try:
+            self.store.flush_delivered()
+        except Exception:  # the keys stay reserved: quarantined at the next open, never re-delivered
+            log.exception("flushing delivered marks failed", extra={"event": "kms.store.flush_failed"})
 
     # ---------------------------------------------------------------- relay and admin
     async def handle_relay(self, request: web.Request) -> web.Response:

@@ -8,10 +8,12 @@ Two kinds of records:
   both ends of a link (both ends deposit the same blocks in the same order), so a sender can name the
   pad it used as ``(start, length)`` and the receiver takes exactly those bytes
   (:meth:`KeyStore.take_range`; bytes before ``start`` that the sender burned are discarded and counted).
-  Stored in chunks of ``chunk_bytes``; a partly consumed chunk is re-sealed holding only its remainder, so
-  consumed key never stays on disk in the clear or under the master key.
-* **keys** - keys issued to a (master SAE, slave SAE) pair under a UUID key_ID, with one delivery record
-  per role this node serves (``master`` via enc_keys, ``slave`` via dec_keys).
+  Stored in immutable sealed chunks of ``chunk_bytes``; the pool's head offset says what is consumed, and
+  a chunk is deleted as soon as it is wholly consumed, so at most ``chunk_bytes`` of consumed key per pool
+  remain on disk (sealed under the master key). Issued keys' material is dropped once every delivery
+  this node serves for it is done.
+* **keys** - keys issued to a (master SAE, slave SAE) pair under a UUID key_ID, with a delivery state per
+  role this node serves (``master_state`` via enc_keys, ``slave_state`` via dec_keys; NULL if not here).
 
 Delivery is at most once: ``pending → reserved → delivered``. A reservation is committed before the key
 leaves the process and marked delivered after the response was written. When the store is opened after a
@@ -65,18 +67,15 @@ CREATE TABLE IF NOT EXISTS keys (
     slave_sae TEXT NOT NULL,
     size_bits INTEGER NOT NULL,
     created REAL NOT NULL,
+    updated REAL NOT NULL,
+    -- delivery state per role this node serves; NULL: not served here
+    master_state TEXT CHECK (master_state IN ('pending', 'reserved', 'delivered', 'quarantined')),
+    slave_state TEXT CHECK (slave_state IN ('pending', 'reserved', 'delivered', 'quarantined')),
     nonce BLOB,
     ct BLOB
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    key_id TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('master', 'slave')),
-    state TEXT NOT NULL CHECK (state IN ('pending', 'reserved', 'delivered', 'quarantined')),
-    updated REAL NOT NULL,
-    PRIMARY KEY (key_id, role)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, role);
 """
+_ROLE_COLUMN = {"master": "master_state", "slave": "slave_state"}
 
 
 class UnknownKeyIdError(KeyStoreError):
@@ -130,16 +129,25 @@ class KeyStore:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._sync = "FULL"
+        self._deferred_marks: list[tuple[str, str]] = []
+        self._open_cache: tuple[tuple[str, int], bytes] | None = None
         self._db.executescript(_SCHEMA)
         self._rate_marks: dict[str, tuple[float, int, int]] = {}
         self.quarantined_at_open = self._recover()
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
+        self.flush_delivered()
         self._db.close()
 
+    def _set_sync(self, sync: str) -> None:
+        if sync != self._sync:
+            self._db.execute(f"PRAGMA synchronous={sync}")
+            self._sync = sync
+
     def _begin(self, sync: str) -> None:
-        self._db.execute(f"PRAGMA synchronous={sync}")
+        self._set_sync(sync)
         self._db.execute("BEGIN IMMEDIATE")
 
     def _tx(self, sync: str, fn, *args):
@@ -155,10 +163,13 @@ class KeyStore:
     def _recover(self) -> int:
         """Quarantine reservations left by a crash (the key may have left the process)."""
         def run() -> int:
-            cur = self._db.execute("UPDATE deliveries SET state='quarantined', updated=? WHERE state='reserved'",
-                                   (time.time(),))
+            now = time.time()
+            n = 0
+            for col in _ROLE_COLUMN.values():
+                n += self._db.execute(f"UPDATE keys SET {col}='quarantined', updated=? WHERE {col}='reserved'",
+                                      (now,)).rowcount
             self._wipe_finished()
-            return cur.rowcount
+            return n
         n = self._tx("FULL", run)
         if n:
             log.warning("quarantined in-doubt key deliveries after restart",
@@ -168,7 +179,7 @@ class KeyStore:
     # ------------------------------------------------------------------ pools
     def ensure_pool(self, name: str, kind: str, capacity_bits: int) -> None:
         """Create pool ``name`` if absent (``kind``: 'link', 'local'); update its capacity otherwise."""
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._set_sync("FULL")
         self._db.execute(
             "INSERT INTO pools(name, kind, capacity_bits) VALUES (?,?,?) "
             "ON CONFLICT(name) DO UPDATE SET capacity_bits=excluded.capacity_bits", (name, kind, capacity_bits))
@@ -221,28 +232,24 @@ class KeyStore:
             return new_tail
         return self._tx("FULL", run)
 
-    def _consume_prefix(self, pool: str, upto: int) -> bytes:
-        """Inside a transaction: remove and return stream bytes [head, upto) of ``pool``."""
-        head, tail, _ = self._pool_row(pool)
-        if upto > tail:
-            raise InsufficientKeyError(f"pool {pool!r}: needs bytes up to offset {upto}, holds up to {tail}")
+    def _consume_prefix(self, pool: str, upto: int, head: int | None = None) -> bytes:
+        """Inside a transaction: remove and return stream bytes [head, upto) of ``pool`` (the caller has
+        checked ``upto <= tail`` and moves the head)."""
+        head = self._pool_row(pool)[0] if head is None else head
         out = bytearray()
+        # the chunk holding ``head`` may start before it (partly consumed): find it by its start
         rows = self._db.execute("SELECT start, nbytes, nonce, ct FROM chunks WHERE pool=? AND start<? "
-                                "ORDER BY start", (pool, upto)).fetchall()
+                                "AND start+nbytes>? ORDER BY start", (pool, upto, head)).fetchall()
         for start, nbytes, nonce, ct in rows:
-            plain = self._sealer.open(nonce, ct, _chunk_aad(pool, start))
+            cached = self._open_cache if self._open_cache and self._open_cache[0] == (pool, start) else None
+            plain = cached[1] if cached else self._sealer.open(nonce, ct, _chunk_aad(pool, start))
             end = start + nbytes
-            self._db.execute("DELETE FROM chunks WHERE pool=? AND start=?", (pool, start))
+            out += plain[max(head, start) - start:min(upto, end) - start]
             if end <= upto:
-                out += plain
+                self._db.execute("DELETE FROM chunks WHERE pool=? AND start=?", (pool, start))
+                self._open_cache = None
             else:
-                cut = upto - start
-                out += plain[:cut]
-                rest = plain[cut:]
-                n2, ct2 = self._sealer.seal(rest, _chunk_aad(pool, upto))
-                self._db.execute("INSERT INTO chunks(pool, start, nbytes, added, nonce, ct) "
-                                 "VALUES (?,?,?,?,?,?)", (pool, upto, len(rest), time.time(), n2, ct2))
-        self._db.execute("UPDATE pools SET head=? WHERE name=?", (upto, pool))
+                self._open_cache = ((pool, start), plain)
         return bytes(out)
 
     def take(self, pool: str, nbytes: int) -> tuple[int, bytes]:
@@ -258,8 +265,9 @@ class KeyStore:
         head, tail, _ = self._pool_row(pool)
         if tail - head < nbytes:
             raise InsufficientKeyError(f"pool {pool!r}: {nbytes * 8} bits requested, {(tail - head) * 8} stored")
-        data = self._consume_prefix(pool, head + nbytes)
-        self._db.execute("UPDATE pools SET consumed_bytes=consumed_bytes+? WHERE name=?", (nbytes, pool))
+        data = self._consume_prefix(pool, head + nbytes, head)
+        self._db.execute("UPDATE pools SET head=?, consumed_bytes=consumed_bytes+? WHERE name=?",
+                         (head + nbytes, nbytes, pool))
         return head, data
 
     def _take_range_in_tx(self, pool: str, start: int, nbytes: int) -> bytes:
@@ -269,10 +277,10 @@ class KeyStore:
         if start + nbytes > tail:
             raise InsufficientKeyError(f"pool {pool!r}: range [{start}, {start + nbytes}) not yet deposited "
                                        f"(tail {tail})")
-        data = self._consume_prefix(pool, start + nbytes)
+        data = self._consume_prefix(pool, start + nbytes, head)
         gap = start - head
-        self._db.execute("UPDATE pools SET consumed_bytes=consumed_bytes+?, discarded_bytes=discarded_bytes+? "
-                         "WHERE name=?", (nbytes, gap, pool))
+        self._db.execute("UPDATE pools SET head=?, consumed_bytes=consumed_bytes+?, "
+                         "discarded_bytes=discarded_bytes+? WHERE name=?", (start + nbytes, nbytes, gap, pool))
         return data[gap:]
 
     def take_range(self, pool: str, start: int, nbytes: int) -> bytes:
@@ -285,7 +293,7 @@ class KeyStore:
     def set_alarm(self, pool: str, alarm: bool, qber: float | None = None) -> None:
         """Set or clear the link alarm of ``pool`` (with the QBER that caused it, a fraction)."""
         self._pool_row(pool)
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._set_sync("FULL")
         self._db.execute("UPDATE pools SET alarm=?, qber=? WHERE name=?", (int(alarm), qber, pool))
 
     def alarm(self, pool: str) -> tuple[bool, float | None]:
@@ -298,10 +306,10 @@ class KeyStore:
     def _insert_key(self, key_id: str, master: str, slave: str, key: bytes, roles: dict[str, str]) -> None:
         nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))
         now = time.time()
-        self._db.execute("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, nonce, ct) "
-                         "VALUES (?,?,?,?,?,?,?)", (key_id, master, slave, len(key) * 8, now, nonce, ct))
-        self._db.executemany("INSERT INTO deliveries(key_id, role, state, updated) VALUES (?,?,?,?)",
-                             [(key_id, role, state, now) for role, state in roles.items()])
+        self._db.execute("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, updated, "
+                         "master_state, slave_state, nonce, ct) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (key_id, master, slave, len(key) * 8, now, now, roles.get("master"), roles.get("slave"),
+                          nonce, ct))
 
     def issue_local(self, pool: str, master: str, slave: str, number: int, size_bits: int) -> list[IssuedKey]:
         """enc_keys for a pair served by this node: take ``number`` keys of ``size_bits`` from ``pool``.
@@ -358,8 +366,7 @@ class KeyStore:
             now = time.time()
             for pos, key_id in enumerate(key_ids):
                 row = self._db.execute(
-                    "SELECT k.master_sae, k.slave_sae, k.nonce, k.ct, d.state FROM keys k "
-                    "LEFT JOIN deliveries d ON d.key_id=k.key_id AND d.role='slave' WHERE k.key_id=?",
+                    "SELECT master_sae, slave_sae, nonce, ct, slave_state FROM keys WHERE key_id=?",
                     (key_id,)).fetchone()
                 if row is None or row[4] is None:
                     raise UnknownKeyIdError(f"key_IDs[{pos}] {key_id!r}: not known to this KME")
@@ -371,22 +378,41 @@ class KeyStore:
                     raise KeyAlreadyDeliveredError(f"key_IDs[{pos}] {key_id!r}: already {state}, "
                                                    "keys are delivered at most once")
                 key = self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))
-                self._db.execute("UPDATE deliveries SET state='reserved', updated=? WHERE key_id=? AND "
-                                 "role='slave'", (now, key_id))
+                self._db.execute("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?", (now, key_id))
                 out.append(IssuedKey(key_id, key))
             return out
         return self._tx(self._delivery_sync, run)
 
-    def mark_delivered(self, key_ids: Iterable[str], role: str) -> None:
-        """The response carrying these keys was written: reserved → delivered; wipe finished keys."""
+    def mark_delivered(self, key_ids: Iterable[str], role: str, *, defer: bool = False) -> None:
+        """The response carrying these keys was written: reserved → delivered; wipe finished keys.
+
+        ``defer=True`` queues the mark for the next :meth:`flush_delivered` (one transaction for many
+        responses). Safe for at-most-once: a key left *reserved* by a crash before the flush is
+        quarantined at the next open, which also never hands it out again; only the label differs.
+        """
         ids = list(key_ids)
+        self._deferred_marks.extend((k, role) for k in ids)
+        if not defer:
+            self.flush_delivered()
+
+    def flush_delivered(self) -> int:
+        """Commit the queued delivered marks (and wipe the keys that are finished); returns how many."""
+        marks, self._deferred_marks = self._deferred_marks, []
+        if not marks:
+            return 0
 
         def run() -> None:
             now = time.time()
-            self._db.executemany("UPDATE deliveries SET state='delivered', updated=? WHERE key_id=? AND role=? "
-                                 "AND state='reserved'", [(now, k, role) for k in ids])
-            self._wipe_finished(ids)
+            for role, col in _ROLE_COLUMN.items():
+                rows = [(now, k) for k, r in marks if r == role]
+                if rows:
+                    self._db.executemany(f"UPDATE keys SET {col}='delivered', updated=? WHERE key_id=? "
+                                         f"AND {col}='reserved'", rows)
+            ids = sorted({k for k, _ in marks})
+            for i in range(0, len(ids), 500):
+                self._wipe_finished(ids[i:i + 500])
         self._tx(self._delivery_sync, run)
+        return len(marks)
 
     def release_reserved(self, key_ids: Iterable[str], role: str) -> None:
         """The response could not be written at all (handler failed before sending): back to pending.
@@ -394,17 +420,19 @@ class KeyStore:
         Only for failures *before* any byte left the process; never after.
         """
         ids = list(key_ids)
+        col = _ROLE_COLUMN[role]
         self._tx(self._delivery_sync, lambda: self._db.executemany(
-            "UPDATE deliveries SET state='pending', updated=? WHERE key_id=? AND role=? AND state='reserved'",
-            [(time.time(), k, role) for k in ids]))
+            f"UPDATE keys SET {col}='pending', updated=? WHERE key_id=? AND {col}='reserved'",
+            [(time.time(), k) for k in ids]))
 
     def quarantine(self, key_ids: Iterable[str], role: str) -> None:
         """Writing the response failed after it may have started: never hand these keys out again."""
         ids = list(key_ids)
 
         def run() -> None:
-            self._db.executemany("UPDATE deliveries SET state='quarantined', updated=? WHERE key_id=? AND "
-                                 "role=? AND state='reserved'", [(time.time(), k, role) for k in ids])
+            col = _ROLE_COLUMN[role]
+            self._db.executemany(f"UPDATE keys SET {col}='quarantined', updated=? WHERE key_id=? AND "
+                                 f"{col}='reserved'", [(time.time(), k) for k in ids])
             self._wipe_finished(ids)
         self._tx(self._delivery_sync, run)
 
@@ -413,20 +441,25 @@ class KeyStore:
         cond = "" if ids is None else f" AND key_id IN ({','.join('?' * len(ids))})"
         self._db.execute(
             "UPDATE keys SET nonce=NULL, ct=NULL WHERE ct IS NOT NULL" + cond +
-            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.key_id=keys.key_id "
-            "AND d.state IN ('pending','reserved'))", ids or [])
+            " AND COALESCE(master_state, '') NOT IN ('pending','reserved')"
+            " AND COALESCE(slave_state, '') NOT IN ('pending','reserved')", ids or [])
 
     def pending_for_slave(self, master: str, slave: str) -> int:
         """Number of keys waiting for ``slave``'s dec_keys from ``master``."""
         return self._db.execute(
-            "SELECT COUNT(*) FROM keys k JOIN deliveries d ON d.key_id=k.key_id AND d.role='slave' "
-            "WHERE k.master_sae=? AND k.slave_sae=? AND d.state='pending'", (master, slave)).fetchone()[0]
+            "SELECT COUNT(*) FROM keys WHERE master_sae=? AND slave_sae=? AND slave_state='pending'",
+            (master, slave)).fetchone()[0]
 
     # ------------------------------------------------------------------ metrics
     def delivery_counts(self) -> dict[str, int]:
         """Counts of delivery records by ``role:state`` (e.g. ``slave:pending``)."""
-        return {f"{r}:{s}": n for r, s, n in self._db.execute(
-            "SELECT role, state, COUNT(*) FROM deliveries GROUP BY role, state")}
+        self.flush_delivered()
+        out = {}
+        for role, col in _ROLE_COLUMN.items():
+            for state, n in self._db.execute(f"SELECT {col}, COUNT(*) FROM keys WHERE {col} IS NOT NULL "
+                                             f"GROUP BY {col}"):
+                out[f"{role}:{state}"] = n
+        return out
 
     def metrics(self) -> list[PoolMetrics]:
         """Per-pool figures; rates are averaged since the previous call (or since open)."""
@@ -448,11 +481,12 @@ class KeyStore:
 
     def fingerprint(self) -> tuple:
         """Everything an API call could change (pool offsets, key rows, delivery states): tests compare it."""
+        self.flush_delivered()
         pools = self._db.execute("SELECT name, head, tail, consumed_bytes, discarded_bytes FROM pools "
                                  "ORDER BY name").fetchall()
-        keys = self._db.execute("SELECT key_id, ct IS NULL FROM keys ORDER BY key_id").fetchall()
-        dels = self._db.execute("SELECT key_id, role, state FROM deliveries ORDER BY key_id, role").fetchall()
-        return (tuple(pools), tuple(keys), tuple(dels))
+        keys = self._db.execute("SELECT key_id, ct IS NULL, master_state, slave_state FROM keys "
+                                "ORDER BY key_id").fetchall()
+        return (tuple(pools), tuple(keys))
 
 
 def xor_bytes(a: bytes, b: bytes) -> bytes:

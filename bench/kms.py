@@ -1,0 +1,226 @@
+"""KME throughput: ETSI GS QKD 014 enc_keys + dec_keys pairs over mutual TLS, and key deposit into the store.
+
+Run: ``python bench/kms.py [--quick]``; writes ``bench/results/kms.json``.
+
+* **key pairs/s**: a KME runs as a separate process (``python -m qkd.kms.cli serve``); one client process
+  with ``--concurrency`` workers (keep-alive mTLS connection pools, one per SAE) does enc_keys (SAE_A,
+  1 x 256-bit key) then dec_keys (SAE_B) of that key_ID. Baseline, same run, same server process, same
+  TLS connections: a pair of trivial requests (``GET /admin/v1/pools`` is not trivial, so the baseline
+  is the 404 route of the same app, which does no store work) - the ratio is what the key store and the
+  ETSI handling cost on top of aiohttp + TLS. p50/p99 latency of a pair is reported in ``params``.
+  Bar (issue #6): >= 2000 pairs/s. Measured twice: one key per request, and ``BATCH`` keys per request
+  (enc_keys ``number=16``, dec_keys with the 16 key_IDs) - the bar counts key pairs.
+* **relay**: key pairs/s from SAE_A at KME_A to SAE_B at KME_B through KME_T (two one-time-pad hops), all
+  three KMEs in this process; baseline, same run: a pair of SAEs on KME_A.
+* **deposit Mbit/s**: ``KeyStore.deposit`` of 1 MiB blocks (sealed with AES-256-GCM in 4 KiB chunks,
+  fsync'd commit per block). Baseline, same run: the same bytes appended to a plain file with one fsync
+  per block (the durability floor of this disk). Bar: >= 100 Mbit/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BenchResult, write_results  # noqa: E402
+
+import aiohttp  # noqa: E402
+
+from qkd.kms.client import KmeClient  # noqa: E402
+from qkd.kms.masterkey import Sealer, load_or_create  # noqa: E402
+from qkd.kms.pki import make_pki  # noqa: E402
+from qkd.kms.store import KeyStore  # noqa: E402
+from qkd.kms.server import start_kme  # noqa: E402
+from qkd.kms.testing import (chain_node_config, chain_topology, free_port, single_node_config,  # noqa: E402
+                             to_toml)
+
+BATCH = 16
+
+
+def start_server(tmp: Path, pki, prefill_bits: int) -> tuple[subprocess.Popen, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    cfg = single_node_config(tmp, pki, port=port, prefill_bits=prefill_bits, max_key_per_request=128)
+    cfg.topology.nodes[0].url = f"https://127.0.0.1:{port}"
+    path = tmp / "node.toml"
+    path.write_text(to_toml(cfg.model_dump(mode="json")))
+    proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    if '"kme.ready"' not in line:
+        raise RuntimeError(f"KME did not start: {line!r}")
+    return proc, json.loads(line)["url"]
+
+
+async def pairs(url: str, pki, duration_s: float, concurrency: int, number: int = 1,
+                slave_url: str | None = None) -> tuple[float, list[float]]:
+    """Key pairs per second (enc_keys of ``number`` keys + dec_keys of their IDs), and each round's latency (s)."""
+    lat: list[float] = []
+    async with KmeClient(url, pki.client_context("SAE_A")) as a, \
+            KmeClient(slave_url or url, pki.client_context("SAE_B")) as b:
+        await b.dec_keys("SAE_A", [k.key_id for k in await a.enc_keys("SAE_B")])  # warm the connections
+        end = time.perf_counter() + duration_s
+
+        async def worker() -> int:
+            n = 0
+            while time.perf_counter() < end:
+                t0 = time.perf_counter()
+                keys = await a.enc_keys("SAE_B", number, 256)
+                got = await b.dec_keys("SAE_A", [k.key_id for k in keys])
+                lat.append(time.perf_counter() - t0)
+                assert [g.key for g in got] == [k.key for k in keys]
+                n += number
+            return n
+
+        t0 = time.perf_counter()
+        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return sum(counts) / elapsed, lat
+
+
+async def trivial_pairs(url: str, pki, duration_s: float, concurrency: int) -> float:
+    """Pairs of trivial requests (404 route, no store work) over the same kind of mTLS keep-alive pools."""
+    def session(ident: str) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=pki.client_context(ident), limit=32))
+
+    async with session("SAE_A") as a, session("SAE_B") as b:
+        end = time.perf_counter() + duration_s
+
+        async def one(s: aiohttp.ClientSession) -> None:
+            async with s.get(f"{url}/nothing") as r:
+                await r.read()
+
+        async def worker() -> int:
+            n = 0
+            while time.perf_counter() < end:
+                await one(a)
+                await one(b)
+                n += 1
+            return n
+
+        await one(a)
+        await one(b)
+        t0 = time.perf_counter()
+        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return sum(counts) / (time.perf_counter() - t0)
+
+
+async def relay_vs_local(tmp: Path, pki, duration_s: float) -> tuple[float, float]:
+    """(relayed key pairs/s SAE_A@KME_A → SAE_B@KME_B via KME_T, local pairs/s at KME_A), in-process."""
+    nodes = ["KME_A", "KME_T", "KME_B"]
+    ports = {n: free_port() for n in nodes}
+    topo = chain_topology(nodes, ports, {"SAE_A": "KME_A", "SAE_B": "KME_B", "SAE_C": "KME_A"})
+    kmes = [await start_kme(chain_node_config(tmp / n, pki, n, topo, ports, prefill_bits=1 << 24)) for n in nodes]
+    try:
+        url = {n: f"https://127.0.0.1:{ports[n]}" for n in nodes}
+        relay, _ = await pairs(url["KME_A"], pki, duration_s / 2, 8, slave_url=url["KME_B"])
+        local, _ = await pairs_local(url["KME_A"], pki, duration_s / 2, 8)
+    finally:
+        for k in kmes:
+            await k.stop()
+    return relay, local
+
+
+async def pairs_local(url: str, pki, duration_s: float, concurrency: int) -> tuple[float, list[float]]:
+    """Like :func:`pairs` for SAE_A and SAE_C, both attached to the KME at ``url``."""
+    async with KmeClient(url, pki.client_context("SAE_A")) as a, KmeClient(url, pki.client_context("SAE_C")) as c:
+        end = time.perf_counter() + duration_s
+
+        async def worker() -> int:
+            n = 0
+            while time.perf_counter() < end:
+                [key] = await a.enc_keys("SAE_C", 1, 256)
+                [got] = await c.dec_keys("SAE_A", [key.key_id])
+                assert got.key == key.key
+                n += 1
+            return n
+
+        t0 = time.perf_counter()
+        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return sum(counts) / (time.perf_counter() - t0), []
+
+
+def deposit_rates(tmp: Path, total_bytes: int, block: int) -> tuple[float, float]:
+    """(store Mbit/s, plain-file-with-fsync Mbit/s) for depositing ``total_bytes`` in ``block``-byte blocks."""
+    store = KeyStore(tmp / "dep.sqlite", Sealer(load_or_create(tmp / "dep.key")))
+    store.ensure_pool("link", "link", total_bytes * 8 * 2)
+    data = os.urandom(block)
+    t0 = time.perf_counter()
+    for _ in range(total_bytes // block):
+        store.deposit("link", data)
+    t_store = time.perf_counter() - t0
+    store.close()
+    with open(tmp / "plain.bin", "wb") as fh:
+        t0 = time.perf_counter()
+        for _ in range(total_bytes // block):
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        t_file = time.perf_counter() - t0
+    bits = (total_bytes // block) * block * 8
+    return bits / t_store / 1e6, bits / t_file / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, for CI smoke runs")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    duration = 2.0 if args.quick else 10.0
+    deposit_total = (16 if args.quick else 256) << 20
+    results = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        pki = make_pki(tmp / "pki", kmes=["KME_A", "KME_T", "KME_B"], saes=["SAE_A", "SAE_B", "SAE_C", "admin"])
+        proc, url = start_server(tmp, pki, prefill_bits=256 * 4000 * int(duration) * 2)
+        try:
+            base = asyncio.run(trivial_pairs(url, pki, duration, args.concurrency))
+            rate, lat = asyncio.run(pairs(url, pki, duration, args.concurrency))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        q = statistics.quantiles(lat, n=100)
+        proc, url = start_server(tmp / "batched", pki, prefill_bits=256 * 40000 * int(duration) * 2)
+        try:
+            base_b = asyncio.run(trivial_pairs(url, pki, duration, args.concurrency))
+            rate_b, lat_b = asyncio.run(pairs(url, pki, duration, args.concurrency, number=BATCH))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        qb = statistics.quantiles(lat_b, n=100)
+        results.append(BenchResult(
+            "enc_keys+dec_keys 256-bit key pairs over mTLS keep-alive", rate, "pairs/s",
+            "pairs of trivial requests (404 route) to the same server, same mTLS pools", base,
+            {"concurrency": args.concurrency, "duration_s": duration, "key_bits": 256, "pairs": len(lat),
+             "latency_p50_ms": round(q[49] * 1e3, 3), "latency_p99_ms": round(q[98] * 1e3, 3),
+             "server": "separate process, 1 event loop", "bar_pairs_per_s": 2000}))
+        results.append(BenchResult(
+            f"enc_keys+dec_keys 256-bit key pairs, {BATCH} keys per request, mTLS keep-alive", rate_b,
+            "key pairs/s", "request pairs of trivial requests (404 route), same server and pools", base_b,
+            {"concurrency": args.concurrency, "duration_s": duration, "key_bits": 256, "keys_per_request": BATCH,
+             "round_latency_p50_ms": round(qb[49] * 1e3, 3), "round_latency_p99_ms": round(qb[98] * 1e3, 3),
+             "server": "separate process, 1 event loop", "bar_pairs_per_s": 2000}))
+        relay_rate, local_rate = asyncio.run(relay_vs_local(tmp / "relay", pki, duration))
+        results.append(BenchResult(
+            "relayed key pairs A-T-B (2 OTP hops, 3 KMEs in one process)", relay_rate, "key pairs/s",
+            "key pairs of an SAE pair on one KME, same process and run", local_rate,
+            {"key_bits": 256, "keys_per_request": 1, "concurrency": 8, "duration_s": duration / 2}))
+        store_rate, file_rate = deposit_rates(tmp, deposit_total, 1 << 20)
+        results.append(BenchResult(
+            "key deposit into the store (AES-256-GCM sealed, fsync per block)", store_rate, "Mbit/s",
+            "same bytes appended to a plain file, fsync per block", file_rate,
+            {"block_bytes": 1 << 20, "chunk_bytes": 4096, "total_bytes": deposit_total, "bar_mbit_per_s": 100}))
+    write_results("kms", results)
+
+
+if __name__ == "__main__":
+    main()
