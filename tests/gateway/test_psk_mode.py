@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.gateway.harness import start_pair, transfer
+from tests.gateway.harness import start_pair, transfer, wait_for
 
 
 async def test_psk_sessions_carry_streams_both_ways_and_rekey_to_a_fresh_qkd_key(tmp_path, pki, kme, sha_target):
@@ -17,7 +17,8 @@ async def test_psk_sessions_carry_streams_both_ways_and_rekey_to_a_fresh_qkd_key
                                        *[transfer(pair.fb, 70_000, 10_000) for _ in range(5)])
         assert all(r.ok for r in results), results
         await pair.session_a().rekey_now()
-        assert pair.session_a().rekeys == pair.session_b().rekeys == 1
+        await wait_for(lambda: pair.session_b().rekeys == 1, 5, "site-b to install the new keys")
+        assert pair.session_a().rekeys == 1
         assert pair.session_a().keys.key_id == pair.session_b().keys.key_id != first_key_id
         results = await asyncio.gather(*[transfer(pair.fa, 100_000, 50_000) for _ in range(5)])
         assert all(r.ok for r in results), results
