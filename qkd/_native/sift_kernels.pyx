@@ -34,7 +34,7 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
     codes = np.empty(n, dtype=np.uint8)
     cdef int64_t[::1] so = slots
     cdef uint8_t[::1] co = codes
-    cdef double x, inv = 1.0 / period_ps, half = 0.5 * window_ps / period_ps, r
+    cdef double x, half = 0.5 * window_ps / period_ps, r
     cdef int64_t k
     cdef uint8_t c
     cdef Py_ssize_t n_out = 0, n_multi = 0, n_ign = 0, group = 0
@@ -49,7 +49,7 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
             if c == 255:
                 n_ign += 1
                 continue
-            x = (t_ps[i] - offset_ps) * inv
+            x = (t_ps[i] - offset_ps) / period_ps
             k = <int64_t>floor(x + 0.5)
             r = x - k
             if r > half or r < -half:
