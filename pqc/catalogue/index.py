@@ -12,6 +12,7 @@ there are left out (ambiguous), so the loose index never changes the answer of a
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Iterable, Iterator
 
@@ -126,7 +127,8 @@ class CatalogueIndex:
         return self._rows
 
     def find(self, name_or_alias: str) -> Algorithm | None:
-        """Entry for a canonical name or alias (case-insensitive; then the loose index), else None."""
+        """Entry for a canonical name, alias or SSH algorithm name (case-insensitive; then the loose
+        index), else ``None``."""
         if not isinstance(name_or_alias, str):
             return None
         hit = self._names.get(normalise_name(name_or_alias))
@@ -138,10 +140,11 @@ class CatalogueIndex:
         return hit
 
     def lookup(self, name_or_alias: str) -> Algorithm:
-        """Like :meth:`find` but raises :class:`UnknownAlgorithmError` on a miss."""
+        """Like :meth:`find` but raises :class:`UnknownAlgorithmError` (with close matches) on a miss."""
         hit = self.find(name_or_alias)
         if hit is None:
-            raise UnknownAlgorithmError(name_or_alias, "name")
+            close = difflib.get_close_matches(str(name_or_alias), [a.name for a in self._rows], n=3, cutoff=0.75)
+            raise UnknownAlgorithmError(name_or_alias, "name", f"did you mean {', '.join(close)}?" if close else "")
         return hit
 
     def by_oid(self, oid: str) -> Algorithm | None:

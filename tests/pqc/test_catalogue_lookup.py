@@ -231,3 +231,8 @@ def test_lookup_sized_does_not_invent_sizes_for_non_sized_entries() -> None:
         lookup_sized("SHA-256", 256)
     with pytest.raises(UnknownAlgorithmError):
         lookup_sized("AES-GCM", 100)
+
+
+def test_unknown_name_error_suggests_close_canonical_names() -> None:
+    with pytest.raises(UnknownAlgorithmError, match="did you mean ML-KEM-768"):
+        lookup("ML-KEM-786")
