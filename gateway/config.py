@@ -193,9 +193,9 @@ class SiteConfig(_Model):
         for i, rule in enumerate(self.forward):
             if rule.peer not in names:
                 raise ValueError(f"forward[{i}].peer: unknown peer {rule.peer!r}")
-        for i, rule in enumerate(self.reverse):
-            if rule.peer not in names:
-                raise ValueError(f"reverse[{i}].peer: unknown peer {rule.peer!r}")
+        for i, allowed in enumerate(self.reverse):
+            if allowed.peer not in names:
+                raise ValueError(f"reverse[{i}].peer: unknown peer {allowed.peer!r}")
         if any(p.auth == "signature" for p in self.peers) and not self.identity.signing_key:
             raise ValueError("identity.signing_key: required when a peer uses auth = 'signature'")
         if any(p.qkd != "off" for p in self.peers) and self.kme is None:

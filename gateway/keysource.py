@@ -2,8 +2,9 @@
 
 The initiator asks its KME for a key shared with the responder's SAE (``enc_keys``; a KME whose link is
 alarmed, e.g. QBER above threshold, refuses with ``link_alarm`` because its pool may hold keys an
-eavesdropper influenced); the responder redeems the key_ID with ``dec_keys``. Every failure becomes a *cause* string, never
-an exception, because with ``qkd = "preferred"`` a failure means "run PQC-only, loudly":
+eavesdropper influenced); the responder redeems the key_ID with ``dec_keys``. Every failure becomes a
+*cause* string, never an exception, because with ``qkd = "preferred"`` a failure means "run PQC-only,
+loudly":
 
 ``kme_unreachable``, ``key_exhausted``, ``kme_refused``, ``link_alarm``, ``kme_error``.
 """
@@ -17,7 +18,12 @@ from dataclasses import dataclass
 from gateway.config import KmeConfig
 from gateway.keys import wipe
 from qkd.kms.client import (
-    KeyExhaustedError, KmeClient, KmeRefusedError, KmeUnavailableError, KmsError, LinkAlarmError,
+    KeyExhaustedError,
+    KmeClient,
+    KmeRefusedError,
+    KmeUnavailableError,
+    KmsError,
+    LinkAlarmError,
 )
 
 log = logging.getLogger(__name__)

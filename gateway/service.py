@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,11 @@ from gateway import primitives
 from gateway.config import PeerConfig, SiteConfig, split_host_port
 from gateway.errors import GatewayConfigError, GatewayError, HandshakeError, ProtocolError
 from gateway.handshake import (
-    HandshakeContext, InitiatorHandshake, PeerTrust, ReplayGuard, ResponderHandshake,
+    HandshakeContext,
+    InitiatorHandshake,
+    PeerTrust,
+    ReplayGuard,
+    ResponderHandshake,
 )
 from gateway.keys import SessionKeys
 from gateway.keysource import QkdKeySource
@@ -108,8 +113,8 @@ class GatewayService:
             self.tunnel_address = server.sockets[0].getsockname()[:2]
         for rule in cfg.forward:
             host, port = split_host_port(rule.listen, "forward.listen")
-            server = await asyncio.start_server(
-                lambda r, w, rule=rule: self._on_forward_connection(rule.peer, rule.target, r, w), host, port)
+            server = await asyncio.start_server(functools.partial(self._on_forward_connection, rule.peer,
+                                                                  rule.target), host, port)
             self._servers.append(server)
             self.forward_addresses.append(server.sockets[0].getsockname()[:2])
         for peer in cfg.peers:

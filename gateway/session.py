@@ -23,7 +23,7 @@ import contextlib
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,7 +32,17 @@ from gateway.errors import GatewayError, HandshakeError, ProtocolError, SessionC
 from gateway.keys import SessionKeys
 from gateway.metrics import GatewayMetrics
 from gateway.mux import (
-    F_CONTROL, F_DATA, F_FIN, F_OPEN, F_OPEN_FAIL, F_OPEN_OK, F_RST, F_WINDOW, HEAD, Stream, encode_frame,
+    F_CONTROL,
+    F_DATA,
+    F_FIN,
+    F_OPEN,
+    F_OPEN_FAIL,
+    F_OPEN_OK,
+    F_RST,
+    F_WINDOW,
+    HEAD,
+    Stream,
+    encode_frame,
 )
 from gateway.record import RecordCipher, RecordRejected
 from gateway.wire import REC_ALERT, REC_SEALED, encode_record, read_record

@@ -6,7 +6,15 @@ import asyncio
 import json
 
 from gateway.handshake import CH_OFFER, MSG_CLIENT_HELLO
-from gateway.wire import REC_ALERT, REC_HANDSHAKE, REC_SEALED, decode_message, encode_message, encode_record, read_record
+from gateway.wire import (
+    REC_ALERT,
+    REC_HANDSHAKE,
+    REC_SEALED,
+    decode_message,
+    encode_message,
+    encode_record,
+    read_record,
+)
 from tests.gateway.harness import start_pair, transfer, wait_for
 
 

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from qkd.kms.testing import free_port
-from tests.gateway.harness import GatewayProcess, Kme, site_dicts, to_toml, transfer, wait_for
+from tests.gateway.harness import GatewayProcess, Kme, site_dicts, to_toml, transfer
 
 
 @pytest.fixture

@@ -9,7 +9,14 @@ import struct
 from gateway.config import SiteConfig
 from gateway.session import Session
 from tests.gateway.harness import (
-    http_json, http_text, make_identities, site_dicts, start_gateway, start_pair, transfer, wait_for,
+    http_json,
+    http_text,
+    make_identities,
+    site_dicts,
+    start_gateway,
+    start_pair,
+    transfer,
+    wait_for,
 )
 
 
