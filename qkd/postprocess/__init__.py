@@ -1,0 +1,53 @@
+"""QKD post-processing: sifting and estimation (physics), then the authenticated classical channel,
+Cascade reconciliation, verification, privacy amplification, finite-key length and the link pipeline.
+
+Stages, one module each (named as the papers name them): ``sift``, ``estimate``, ``channel``,
+``cascade``, ``verify``, ``amplify``, ``finite_key``, ``link``.
+"""
+
+from qkd.postprocess.amplify import AmplificationError, toeplitz_hash, toeplitz_hash_words, toeplitz_reference
+from qkd.postprocess.cascade import (
+    VARIANTS,
+    CascadeError,
+    CascadeReport,
+    reconcile_alice,
+    reconcile_bob,
+    reconcile_local,
+)
+from qkd.postprocess.channel import (
+    AuthenticationError,
+    AuthKeyExhausted,
+    ChannelError,
+    ClassicalChannel,
+    LeakageLedger,
+    SignatureAuth,
+    WegmanCarterAuth,
+    accept_websocket,
+    connect_websocket,
+    in_process_pair,
+)
+from qkd.postprocess.finite_key import KeyLength, asymptotic_length, lim2014_expected_rate, lim2014_length
+from qkd.postprocess.link import (
+    Alarm,
+    AlarmMonitor,
+    BlockResult,
+    InMemorySink,
+    KeySink,
+    LinkEnd,
+    LinkPolicy,
+    LinkRun,
+    emulated_blocks,
+    run_link,
+    with_eavesdropper,
+)
+from qkd.postprocess.verify import PolyHash128, collision_bound, verify_receiver, verify_sender
+
+__all__ = [
+    "VARIANTS", "Alarm", "AlarmMonitor", "AmplificationError", "AuthKeyExhausted", "AuthenticationError",
+    "BlockResult", "CascadeError", "CascadeReport", "ChannelError", "ClassicalChannel", "InMemorySink", "KeyLength",
+    "KeySink", "LeakageLedger", "LinkEnd", "LinkPolicy", "LinkRun", "PolyHash128", "SignatureAuth",
+    "WegmanCarterAuth", "accept_websocket", "asymptotic_length", "collision_bound", "connect_websocket",
+    "emulated_blocks", "in_process_pair", "lim2014_expected_rate", "lim2014_length", "reconcile_alice",
+    "reconcile_bob", "reconcile_local", "run_link", "toeplitz_hash", "toeplitz_hash_words", "toeplitz_reference",
+    "verify_receiver", "verify_sender", "with_eavesdropper",
+]

@@ -1,0 +1,707 @@
+# cython: language_level=3
+"""Cascade kernels: pass structure, Alice's parity oracle, Bob's batched binary searches.
+
+The protocol (Brassard & Salvail, EUROCRYPT '93; variants compared by Martinez-Mateo, Pacher, Peev,
+Ciurana & Martin, "Demystifying the information reconciliation protocol Cascade", QIC 15 (2015))
+runs in passes. Pass ``j`` reorders the key, cuts it into top-level blocks of ``k_j`` bits and
+compares block parities; a block whose parities differ holds an odd number of errors and is bisected
+(BINARY) until one error is found and flipped. Each flip toggles the parity of one block in every
+other opened pass, which may start new bisections there (the "cascade").
+
+Pass kinds (both ends derive them from the public seed and the block-size plan):
+
+* ``IDENTITY`` (pass 0): natural order, blocks of ``k_0``.
+* ``SHUFFLED``: Fisher–Yates permutation driven by SplitMix64(seed, pass), blocks of ``k_j``.
+* ``HALVES`` (block size >= n/2, Demystifying options (3)–(8) and Yan et al.): a pseudo-random subset
+  (one SplitMix64 bit per key bit) is block 0, its complement block 1, each in natural order. Block
+  parities come from AND + popcount on bit-packed keys; the pass is only laid out (order, prefix
+  parities) if one of its blocks must be bisected, which at the operating point is rare.
+
+Everything is iterative and batched: :class:`BobSearches` holds every running bisection, emits the
+range-parity questions of one round as arrays, and consumes Alice's answers for all of them at once,
+so a pass costs one round trip per bisection level. Range parities are O(1) for Alice (prefix XOR of
+her fixed key) and O(log n) for Bob (prefix XOR of his key when the pass was laid out, plus a Fenwick
+tree of his later corrections).
+
+Sub-block reuse (Demystifying, options (4), (7), (8)): Bob remembers Alice's parity of every node a
+bisection revealed (asked, or inferred as parent XOR sibling). When a flip makes a block odd again,
+the new bisection starts at the smallest known node containing the flipped bit. Nodes are named by
+(start, depth): the split ``mid = start + (end - start) // 2`` is deterministic.
+"""
+
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    static inline uint64_t qs_mulhi64(uint64_t a, uint64_t b) {
+        return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64);
+    }
+    static inline int qs_popcount64(uint64_t x) { return __builtin_popcountll(x); }
+    """
+    uint64_t qs_mulhi64(uint64_t a, uint64_t b) nogil
+    int qs_popcount64(uint64_t x) nogil
+
+DEF MAXP = 64
+
+IDENTITY = 0
+SHUFFLED = 1
+HALVES = 2
+
+
+cdef inline uint64_t _splitmix64(uint64_t *state) noexcept nogil:
+    state[0] += <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef inline uint64_t _pass_state(uint64_t seed, int pass_index) noexcept nogil:
+    return seed ^ (<uint64_t>pass_index * <uint64_t>0xD1B54A32D192ED03)
+
+
+def pass_kind(Py_ssize_t n, int pass_index, Py_ssize_t block_bits):
+    """IDENTITY for pass 0, HALVES when ``2 * block_bits >= n``, SHUFFLED otherwise."""
+    if pass_index == 0:
+        return IDENTITY
+    if 2 * block_bits >= n:
+        return HALVES
+    return SHUFFLED
+
+
+def shuffle_into(uint32_t[::1] p, uint64_t seed, int pass_index):
+    """Fill ``p`` with a uniformly random permutation of ``range(len(p))`` (position -> bit index).
+
+    Rao–Sandelius two-stage shuffle (uniform, like Fisher–Yates, but cache friendly for large n):
+    every index draws one of 256 buckets, buckets are laid out in order (a stable counting sort),
+    then each bucket is Fisher–Yates shuffled in cache. Randomness: SplitMix64 seeded from
+    (seed, pass); bounded draws by Lemire's multiply-shift (bias < n / 2^64).
+    """
+    cdef Py_ssize_t n = p.shape[0], i, j, b, lo, hi
+    cdef uint64_t st = _pass_state(seed, pass_index), r = 0
+    cdef uint32_t t
+    cdef Py_ssize_t cnt[257]
+    cdef Py_ssize_t off[256]
+    if n < 65536:
+        with nogil:
+            for i in range(n):
+                p[i] = <uint32_t>i
+            i = n - 1
+            while i > 0:
+                j = <Py_ssize_t>qs_mulhi64(_splitmix64(&st), <uint64_t>(i + 1))
+                t = p[i]
+                p[i] = p[j]
+                p[j] = t
+                i -= 1
+        return
+    tags = np.empty(n, dtype=np.uint8)
+    cdef uint8_t[::1] tg = tags
+    with nogil:
+        for b in range(257):
+            cnt[b] = 0
+        for i in range(n):
+            if (i & 7) == 0:
+                r = _splitmix64(&st)
+            tg[i] = <uint8_t>(r & 255)
+            r >>= 8
+            cnt[tg[i] + 1] += 1
+        for b in range(256):
+            cnt[b + 1] += cnt[b]
+            off[b] = cnt[b]
+        for i in range(n):
+            p[off[tg[i]]] = <uint32_t>i
+            off[tg[i]] += 1
+        for b in range(256):
+            lo = cnt[b]
+            hi = cnt[b + 1]
+            i = hi - 1
+            while i > lo:
+                j = lo + <Py_ssize_t>qs_mulhi64(_splitmix64(&st), <uint64_t>(i - lo + 1))
+                t = p[i]
+                p[i] = p[j]
+                p[j] = t
+                i -= 1
+
+
+def halves_mask(Py_ssize_t n, uint64_t seed, int pass_index):
+    """Packed membership mask of block 0 of a HALVES pass (bit i set: key bit i is in block 0)."""
+    cdef Py_ssize_t nw = (n + 63) // 64, w
+    out = np.empty(nw, dtype=np.uint64)
+    cdef uint64_t[::1] m = out
+    cdef uint64_t st = _pass_state(seed, pass_index)
+    with nogil:
+        for w in range(nw):
+            m[w] = _splitmix64(&st)
+        if n % 64:
+            m[nw - 1] &= ((<uint64_t>1) << (n % 64)) - 1
+    return out
+
+
+def halves_order(const uint64_t[::1] mask, Py_ssize_t n):
+    """Order of a HALVES pass: members of block 0 ascending, then the rest ascending; and |block 0|."""
+    out = np.empty(n, dtype=np.uint32)
+    cdef uint32_t[::1] o = out
+    cdef Py_ssize_t i, a = 0, k = 0, b
+    with nogil:
+        for i in range(n):
+            k += (mask[i >> 6] >> (i & 63)) & 1
+        b = k
+        for i in range(n):
+            if (mask[i >> 6] >> (i & 63)) & 1:
+                o[a] = <uint32_t>i
+                a += 1
+            else:
+                o[b] = <uint32_t>i
+                b += 1
+    return out, k
+
+
+def _popcount_words(const uint64_t[::1] words):
+    cdef Py_ssize_t w
+    cdef Py_ssize_t c = 0
+    with nogil:
+        for w in range(words.shape[0]):
+            c += qs_popcount64(words[w])
+    return c
+
+
+def masked_parity(const uint64_t[::1] packed, const uint64_t[::1] mask):
+    """Parity of the bits of ``packed`` selected by ``mask`` (both packed, same length)."""
+    cdef Py_ssize_t w
+    cdef int c = 0
+    with nogil:
+        for w in range(packed.shape[0]):
+            c ^= qs_popcount64(packed[w] & mask[w]) & 1
+    return c
+
+
+def pack_bits(const uint8_t[::1] bits):
+    """Pack 0/1 bytes, bit i -> bit i%64 of word i//64 (little-endian order)."""
+    cdef Py_ssize_t n = bits.shape[0], i
+    out = np.zeros((n + 63) // 64, dtype=np.uint64)
+    cdef uint64_t[::1] o = out
+    with nogil:
+        for i in range(n):
+            o[i >> 6] |= (<uint64_t>(bits[i] & 1)) << (i & 63)
+    return out
+
+
+cdef class PassPlan:
+    """The layout of one pass: kind, block size, number of blocks and (when laid out) its order."""
+    cdef public int kind
+    cdef public Py_ssize_t k, nb, n
+    cdef public object order       # uint32[n] or None until laid out
+    cdef public object mask        # uint64 packed, HALVES only
+
+    def __init__(self, Py_ssize_t n, uint64_t seed, int pass_index, Py_ssize_t block_bits):
+        self.n = n
+        self.kind = pass_kind(n, pass_index, block_bits)
+        self.order = None
+        self.mask = None
+        if self.kind == HALVES:
+            self.mask = halves_mask(n, seed, pass_index)
+            k = _popcount_words(self.mask)
+            self.k = max(k, 1)
+            self.nb = 2 if 0 < k < n else 1
+            if self.nb == 1:
+                self.k = n
+        else:
+            self.k = min(max(block_bits, 1), n)
+            self.nb = (n + self.k - 1) // self.k
+
+    def lay_out(self, uint64_t seed, int pass_index):
+        if self.order is not None:
+            return
+        if self.kind == IDENTITY:
+            self.order = np.arange(self.n, dtype=np.uint32)
+        elif self.kind == SHUFFLED:
+            self.order = np.empty(self.n, dtype=np.uint32)
+            shuffle_into(self.order, seed, pass_index)
+        else:
+            self.order, _ = halves_order(self.mask, self.n)
+
+
+cdef class AliceOracle:
+    """Alice's side: parities of ranges of her fixed key in each pass's order."""
+
+    cdef object bits, packed, plans, pp
+    cdef uint8_t *pp_p[MAXP]
+    cdef uint64_t seed
+    cdef public Py_ssize_t n
+    cdef int total_parity
+
+    def __init__(self, const uint8_t[::1] bits, uint64_t seed):
+        self.bits = np.asarray(bits, dtype=np.uint8)
+        self.packed = pack_bits(bits)
+        self.seed = seed
+        self.n = bits.shape[0]
+        self.plans = []
+        self.pp = []
+        self.total_parity = int(np.bitwise_xor.reduce(self.bits)) if self.n else 0
+
+    def open_pass(self, int j, Py_ssize_t block_bits):
+        """Parities of the top-level blocks of pass ``j`` (uint8, one per block)."""
+        if j != len(self.plans) or j >= MAXP:
+            raise ValueError(f"pass {j} opened out of order (next is {len(self.plans)})")
+        plan = PassPlan(self.n, self.seed, j, block_bits)
+        self.plans.append(plan)
+        self.pp.append(None)
+        self.pp_p[j] = NULL
+        if plan.kind == HALVES:
+            if plan.nb == 1:
+                return np.array([self.total_parity], dtype=np.uint8)
+            p0 = masked_parity(self.packed, plan.mask)
+            return np.array([p0, p0 ^ self.total_parity], dtype=np.uint8)
+        self._lay_out(j)
+        pp = self.pp[j]
+        cdef uint8_t[::1] ppv = pp
+        cdef Py_ssize_t nb = plan.nb, b, s, e, k = plan.k, n = self.n
+        out = np.empty(nb, dtype=np.uint8)
+        cdef uint8_t[::1] o = out
+        for b in range(nb):
+            s = b * k
+            e = n if b == nb - 1 else s + k
+            o[b] = ppv[s] ^ ppv[e]
+        return out
+
+    cdef _lay_out(self, int j):
+        plan = self.plans[j]
+        plan.lay_out(self.seed, j)
+        cdef uint32_t[::1] order = plan.order
+        cdef const uint8_t[::1] bits = self.bits
+        cdef Py_ssize_t t, n = self.n
+        pp = np.empty(n + 1, dtype=np.uint8)
+        cdef uint8_t[::1] ppv = pp
+        cdef uint8_t acc = 0
+        with nogil:
+            ppv[0] = 0
+            for t in range(n):
+                acc ^= bits[order[t]]
+                ppv[t + 1] = acc
+        self.pp[j] = pp
+        self.pp_p[j] = <uint8_t *>cnp.PyArray_DATA(pp)
+
+    def answer(self, const uint8_t[::1] passes, const uint32_t[::1] starts, const uint32_t[::1] ends):
+        """Parity of Alice's bits at positions ``[starts[i], ends[i])`` of pass ``passes[i]``."""
+        cdef Py_ssize_t m = passes.shape[0], i
+        out = np.empty(m, dtype=np.uint8)
+        cdef uint8_t[::1] o = out
+        cdef uint8_t *pp = NULL
+        cdef int cur = -1
+        cdef Py_ssize_t npl = len(self.plans)
+        for i in range(m):
+            if passes[i] != cur:
+                cur = passes[i]
+                if cur >= npl:
+                    raise ValueError(f"parity question {i} names pass {cur}, not opened")
+                if self.pp_p[cur] == NULL:
+                    self._lay_out(cur)
+                pp = self.pp_p[cur]
+            if ends[i] <= starts[i] or ends[i] > self.n:
+                raise ValueError(f"parity question {i}: range [{starts[i]}, {ends[i]}) outside 0..{self.n}")
+            o[i] = pp[starts[i]] ^ pp[ends[i]]
+        return out
+
+
+cdef class BobSearches:
+    """Bob's side: his key (corrected in place), the opened passes and every running bisection.
+
+    Per pass ``j``: ``open_pass(j, k_j, alice_block_parities)``; then repeat ``q = questions()`` /
+    ``answers(alice_parities_of_q)`` until ``questions()`` returns empty arrays.
+    """
+
+    cdef public object bits
+    cdef object packed, plans, rows
+    cdef uint64_t seed
+    cdef Py_ssize_t n
+    cdef int npass
+    cdef bint reuse
+    # per-pass raw pointers into the numpy buffers kept alive by self.rows
+    cdef int kind[MAXP]
+    cdef Py_ssize_t ksz[MAXP]
+    cdef Py_ssize_t nbl[MAXP]
+    cdef bint laid[MAXP]
+    cdef uint32_t *order_p[MAXP]
+    cdef uint32_t *pos_p[MAXP]
+    cdef uint8_t *bpp_p[MAXP]
+    cdef uint8_t *bo_p[MAXP]
+    cdef uint8_t *fen_p[MAXP]
+    cdef uint8_t *kd_p[MAXP]
+    cdef uint32_t *kb_p[MAXP]
+    cdef uint8_t *apar_p[MAXP]
+    cdef uint8_t *mism_p[MAXP]
+    cdef uint8_t *ins_p[MAXP]
+    cdef uint64_t *mask_p[MAXP]
+    # running searches
+    cdef object s_pass, s_start, s_end, s_depth, s_apar, s_blk
+    cdef Py_ssize_t ns, scap
+    cdef uint8_t *sp_
+    cdef uint32_t *ss_
+    cdef uint32_t *se_
+    cdef uint8_t *sd_
+    cdef uint8_t *sa_
+    cdef uint32_t *sb_
+    cdef object cand_pass, cand_bit
+    cdef Py_ssize_t ncand, ccap
+    cdef uint8_t *cp_
+    cdef uint32_t *cb_
+    cdef int total_parity
+    cdef public long long corrections
+    cdef public long long passes_laid_out
+
+    def __init__(self, const uint8_t[::1] bits, uint64_t seed, bint sub_block_reuse=True):
+        self.bits = np.array(bits, dtype=np.uint8, copy=True)
+        self.packed = pack_bits(bits)
+        self.seed = seed
+        self.n = bits.shape[0]
+        self.npass = 0
+        self.reuse = sub_block_reuse
+        self.plans = []
+        self.rows = []
+        cap = 1024
+        self.s_pass = np.empty(cap, dtype=np.uint8)
+        self.s_start = np.empty(cap, dtype=np.uint32)
+        self.s_end = np.empty(cap, dtype=np.uint32)
+        self.s_depth = np.empty(cap, dtype=np.uint8)
+        self.s_apar = np.empty(cap, dtype=np.uint8)
+        self.s_blk = np.empty(cap, dtype=np.uint32)
+        self.ns = 0
+        self.scap = cap
+        self.cand_pass = np.empty(cap, dtype=np.uint8)
+        self.cand_bit = np.empty(cap, dtype=np.uint32)
+        self.ncand = 0
+        self.ccap = cap
+        self._repoint()
+        self.total_parity = int(np.bitwise_xor.reduce(self.bits)) if self.n else 0
+        self.corrections = 0
+        self.passes_laid_out = 0
+
+    cdef void _repoint(self):
+        self.sp_ = <uint8_t *>cnp.PyArray_DATA(self.s_pass)
+        self.ss_ = <uint32_t *>cnp.PyArray_DATA(self.s_start)
+        self.se_ = <uint32_t *>cnp.PyArray_DATA(self.s_end)
+        self.sd_ = <uint8_t *>cnp.PyArray_DATA(self.s_depth)
+        self.sa_ = <uint8_t *>cnp.PyArray_DATA(self.s_apar)
+        self.sb_ = <uint32_t *>cnp.PyArray_DATA(self.s_blk)
+        self.cp_ = <uint8_t *>cnp.PyArray_DATA(self.cand_pass)
+        self.cb_ = <uint32_t *>cnp.PyArray_DATA(self.cand_bit)
+
+    @property
+    def passes_opened(self):
+        return self.npass
+
+    def open_pass(self, int j, Py_ssize_t block_bits, const uint8_t[::1] alice_block_parities):
+        """Open pass ``j``; start a bisection in every block whose parity differs from Alice's."""
+        if j != self.npass or j >= MAXP:
+            raise ValueError(f"pass {j} opened out of order (next is {self.npass})")
+        plan = PassPlan(self.n, self.seed, j, block_bits)
+        cdef Py_ssize_t nb = plan.nb, b, s, e, k = plan.k, n = self.n
+        if alice_block_parities.shape[0] != nb:
+            raise ValueError(f"pass {j}: {alice_block_parities.shape[0]} block parities for {nb} blocks")
+        self.plans.append(plan)
+        apar = np.array(alice_block_parities, dtype=np.uint8, copy=True)
+        mism = np.empty(nb, dtype=np.uint8)
+        ins = np.zeros(nb, dtype=np.uint8)
+        row = {"apar": apar, "mism": mism, "ins": ins}
+        self.rows.append(row)
+        self.kind[j] = plan.kind
+        self.ksz[j] = k
+        self.nbl[j] = nb
+        self.laid[j] = False
+        self.apar_p[j] = <uint8_t *>cnp.PyArray_DATA(apar)
+        self.mism_p[j] = <uint8_t *>cnp.PyArray_DATA(mism)
+        self.ins_p[j] = <uint8_t *>cnp.PyArray_DATA(ins)
+        self.mask_p[j] = NULL
+        self.npass = j + 1
+        cdef uint8_t[::1] mv = mism
+        cdef uint8_t[::1] bits = self.bits
+        cdef int p0, tot
+        if plan.kind == HALVES:
+            row["mask"] = plan.mask
+            self.mask_p[j] = <uint64_t *>cnp.PyArray_DATA(plan.mask)
+            tot = self.total_parity
+            if nb == 1:
+                mv[0] = tot ^ alice_block_parities[0]
+            else:
+                p0 = masked_parity(self.packed, plan.mask)
+                mv[0] = p0 ^ alice_block_parities[0]
+                mv[1] = p0 ^ tot ^ alice_block_parities[1]
+        else:
+            self._lay_out(j)
+            for b in range(nb):
+                s = b * k
+                e = n if b == nb - 1 else s + k
+                mv[b] = self.bpp_p[j][s] ^ self.bpp_p[j][e] ^ alice_block_parities[b]
+        for b in range(nb):
+            if mv[b]:
+                if not self.laid[j]:
+                    self._lay_out(j)
+                s = b * k
+                e = n if b == nb - 1 else s + k
+                self._push(j, s, e, 0, alice_block_parities[b], b)
+
+    cdef _lay_out(self, int j):
+        plan = self.plans[j]
+        plan.lay_out(self.seed, j)
+        row = self.rows[j]
+        cdef Py_ssize_t n = self.n, t
+        pos = np.empty(n, dtype=np.uint32)
+        bpp = np.empty(n + 1, dtype=np.uint8)
+        fen = np.zeros(n + 1, dtype=np.uint8)
+        kd = np.zeros(n, dtype=np.uint8)
+        kb = np.empty(n, dtype=np.uint32)
+        bo = np.empty(n + 8, dtype=np.uint8)
+        row.update(order=plan.order, pos=pos, bpp=bpp, fen=fen, kd=kd, kb=kb, bo=bo)
+        cdef uint8_t[::1] bov = bo
+        cdef uint32_t[::1] o = plan.order
+        cdef uint32_t[::1] pv = pos
+        cdef uint8_t[::1] bv = bpp
+        cdef uint8_t[::1] bits = self.bits
+        cdef uint8_t acc = 0
+        cdef uint32_t x
+        with nogil:
+            bv[0] = 0
+            for t in range(n):
+                x = o[t]
+                pv[x] = <uint32_t>t
+                bov[t] = bits[x]
+                acc ^= bits[x]
+                bv[t + 1] = acc
+        self.order_p[j] = <uint32_t *>cnp.PyArray_DATA(plan.order)
+        self.pos_p[j] = <uint32_t *>cnp.PyArray_DATA(pos)
+        self.bpp_p[j] = <uint8_t *>cnp.PyArray_DATA(bpp)
+        self.fen_p[j] = <uint8_t *>cnp.PyArray_DATA(fen)
+        self.bo_p[j] = <uint8_t *>cnp.PyArray_DATA(bo)
+        self.kd_p[j] = <uint8_t *>cnp.PyArray_DATA(kd)
+        self.kb_p[j] = <uint32_t *>cnp.PyArray_DATA(kb)
+        self.laid[j] = True
+        self.passes_laid_out += 1
+
+    cdef inline uint8_t _prefix(self, int j, Py_ssize_t i) noexcept:
+        cdef uint8_t r = self.bpp_p[j][i]
+        cdef uint8_t *fen = self.fen_p[j]
+        while i > 0:
+            r ^= fen[i]
+            i -= i & (-i)
+        return r
+
+    cdef inline uint8_t _range(self, int j, Py_ssize_t s, Py_ssize_t e) noexcept:
+        """Bob's current parity of positions [s, e) of pass j: direct XOR of his bits in pass order
+        for short ranges (sequential bytes, 8 at a time), prefix parity + Fenwick for long ones."""
+        cdef const uint8_t *bo
+        cdef uint64_t acc = 0, w
+        cdef uint8_t r = 0
+        if e - s > 2048:
+            return self._prefix(j, s) ^ self._prefix(j, e)
+        bo = self.bo_p[j]
+        while s < e and (s & 7):
+            r ^= bo[s]
+            s += 1
+        while s + 8 <= e:
+            memcpy(&w, bo + s, 8)
+            acc ^= w
+            s += 8
+        while s < e:
+            r ^= bo[s]
+            s += 1
+        return r ^ (qs_popcount64(acc) & 1)
+
+    cdef inline Py_ssize_t _block_of(self, int j, Py_ssize_t bit) noexcept:
+        cdef Py_ssize_t b
+        if not self.laid[j]:  # only HALVES passes can be unlaid
+            return 0 if (self.mask_p[j][bit >> 6] >> (bit & 63)) & 1 else 1
+        b = self.pos_p[j][bit] // self.ksz[j]
+        if b >= self.nbl[j]:
+            b = self.nbl[j] - 1
+        return b
+
+    cdef void _push(self, int j, Py_ssize_t s, Py_ssize_t e, int depth, uint8_t apar, Py_ssize_t blk):
+        cdef Py_ssize_t cap = self.scap
+        if self.ns == cap:
+            self.s_pass = np.concatenate([self.s_pass, np.empty(cap, dtype=np.uint8)])
+            self.s_start = np.concatenate([self.s_start, np.empty(cap, dtype=np.uint32)])
+            self.s_end = np.concatenate([self.s_end, np.empty(cap, dtype=np.uint32)])
+            self.s_depth = np.concatenate([self.s_depth, np.empty(cap, dtype=np.uint8)])
+            self.s_apar = np.concatenate([self.s_apar, np.empty(cap, dtype=np.uint8)])
+            self.s_blk = np.concatenate([self.s_blk, np.empty(cap, dtype=np.uint32)])
+            self.scap = 2 * cap
+            self._repoint()
+        cdef Py_ssize_t i = self.ns
+        self.sp_[i] = j
+        self.ss_[i] = s
+        self.se_[i] = e
+        self.sd_[i] = depth
+        self.sa_[i] = apar
+        self.sb_[i] = blk
+        self.ins_p[j][blk] = 1
+        self.ns += 1
+
+    cdef void _cand(self, int j, Py_ssize_t bit):
+        cdef Py_ssize_t cap = self.ccap
+        if self.ncand == cap:
+            self.cand_pass = np.concatenate([self.cand_pass, np.empty(cap, dtype=np.uint8)])
+            self.cand_bit = np.concatenate([self.cand_bit, np.empty(cap, dtype=np.uint32)])
+            self.ccap = 2 * cap
+            self._repoint()
+        self.cp_[self.ncand] = j
+        self.cb_[self.ncand] = bit
+        self.ncand += 1
+
+    def questions(self):
+        """(passes uint8, starts uint32, ends uint32): left halves of every running bisection."""
+        cdef Py_ssize_t m = self.ns
+        st = self.s_start[:m].copy()
+        en = self.s_end[:m]
+        mid = (st + (en - st) // 2).astype(np.uint32)
+        return self.s_pass[:m].copy(), st, mid
+
+    def answers(self, const uint8_t[::1] alice_left):
+        """Consume Alice's parities of the left halves: advance, correct, cascade. Returns flips made."""
+        cdef Py_ssize_t m = self.ns, i, s, e, mid, keep = 0, nflip = 0, bit
+        if alice_left.shape[0] != m:
+            raise ValueError(f"{alice_left.shape[0]} answers for {m} questions")
+        cdef uint8_t *sp = self.sp_
+        cdef uint32_t *ss = self.ss_
+        cdef uint32_t *se = self.se_
+        cdef uint8_t *sd = self.sd_
+        cdef uint8_t *sa = self.sa_
+        cdef uint32_t *sb = self.sb_
+        done = np.zeros(m, dtype=np.uint8)
+        cdef uint8_t[::1] dn = done
+        cdef int j, d
+        cdef uint8_t al, ar, bl
+        cdef uint8_t *kd
+        cdef uint32_t *kb
+        for i in range(m):
+            j = sp[i]
+            s = ss[i]
+            e = se[i]
+            d = sd[i]
+            mid = s + (e - s) // 2
+            al = alice_left[i]
+            ar = sa[i] ^ al
+            if d + 1 < 32:
+                kd = self.kd_p[j]
+                kb = self.kb_p[j]
+                if kd[s] < d + 1:
+                    kd[s] = d + 1
+                kb[s] = (kb[s] & ~((<uint32_t>1) << (d + 1))) | ((<uint32_t>al) << (d + 1))
+                if kd[mid] < d + 1:
+                    kd[mid] = d + 1
+                kb[mid] = (kb[mid] & ~((<uint32_t>1) << (d + 1))) | ((<uint32_t>ar) << (d + 1))
+            bl = self._range(j, s, mid)
+            if bl != al:
+                e = mid
+                sa[i] = al
+            else:
+                s = mid
+                sa[i] = ar
+            ss[i] = s
+            se[i] = e
+            sd[i] = d + 1
+            if e - s == 1:
+                dn[i] = 1
+        # apply the flips found this round (a bit found by two passes at once is flipped once)
+        for i in range(m):
+            if dn[i]:
+                j = sp[i]
+                self.ins_p[j][sb[i]] = 0
+                bit = self.order_p[j][ss[i]]
+                if self._range(j, ss[i], se[i]) != sa[i]:
+                    self._flip(bit)
+                    nflip += 1
+                self._cand(j, bit)
+        # keep running searches whose range is still odd; re-check the blocks of dropped ones
+        for i in range(m):
+            if dn[i]:
+                continue
+            j = sp[i]
+            if self._range(j, ss[i], se[i]) == sa[i]:
+                self.ins_p[j][sb[i]] = 0
+                self._cand(j, self.order_p[j][ss[i]])
+                continue
+            sp[keep] = sp[i]; ss[keep] = ss[i]; se[keep] = se[i]
+            sd[keep] = sd[i]; sa[keep] = sa[i]; sb[keep] = sb[i]
+            keep += 1
+        self.ns = keep
+        self._check_candidates()
+        return nflip
+
+    cdef void _flip(self, Py_ssize_t bit):
+        cdef uint8_t *bits = <uint8_t *>cnp.PyArray_DATA(self.bits)
+        cdef uint64_t *packed = <uint64_t *>cnp.PyArray_DATA(self.packed)
+        cdef Py_ssize_t i, n = self.n
+        cdef int j
+        cdef uint8_t *fen
+        bits[bit] ^= 1
+        self.total_parity ^= 1
+        packed[bit >> 6] ^= (<uint64_t>1) << (bit & 63)
+        self.corrections += 1
+        cdef Py_ssize_t b
+        for j in range(self.npass):
+            b = self._block_of(j, bit)
+            self.mism_p[j][b] ^= 1
+            if self.laid[j]:
+                fen = self.fen_p[j]
+                self.bo_p[j][self.pos_p[j][bit]] ^= 1
+                i = self.pos_p[j][bit] + 1
+                while i <= n:
+                    fen[i] ^= 1
+                    i += i & (-i)
+            if self.mism_p[j][b] and not self.ins_p[j][b]:
+                self._cand(j, bit)
+
+    cdef void _check_candidates(self):
+        cdef Py_ssize_t p, k, b, s, e, mid, n = self.n, c, bit
+        cdef int j, d
+        cdef uint8_t a
+        cdef uint8_t *kd
+        cdef uint32_t *kb
+        while self.ncand:
+            self.ncand -= 1
+            c = self.ncand
+            j = self.cp_[c]
+            bit = self.cb_[c]
+            b = self._block_of(j, bit)
+            if self.ins_p[j][b] or not self.mism_p[j][b]:
+                continue
+            if not self.laid[j]:
+                self._lay_out(j)
+            k = self.ksz[j]
+            s = b * k
+            e = n if b == self.nbl[j] - 1 else s + k
+            a = self.apar_p[j][b]
+            d = 0
+            if self.reuse:
+                p = self.pos_p[j][bit]
+                kd = self.kd_p[j]
+                kb = self.kb_p[j]
+                while d + 1 < 32 and e - s > 1:
+                    mid = s + (e - s) // 2
+                    if p < mid:
+                        if kd[s] < d + 1:
+                            break
+                        e = mid
+                        a = (kb[s] >> (d + 1)) & 1
+                    else:
+                        if kd[mid] < d + 1:
+                            break
+                        s = mid
+                        a = (kb[mid] >> (d + 1)) & 1
+                    d += 1
+                if self._range(j, s, e) == a:
+                    s = b * k
+                    e = n if b == self.nbl[j] - 1 else s + k
+                    a = self.apar_p[j][b]
+                    d = 0
+            if e - s == 1:
+                # a single bit whose correct value is already known: flip it without asking
+                self._flip(self.order_p[j][s])
+                continue
+            self._push(j, s, e, d, a, b)

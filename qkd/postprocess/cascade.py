@@ -1,0 +1,312 @@
+"""Cascade information reconciliation over a :class:`ClassicalChannel`, in named variants.
+
+Bob (holding the noisy key) drives; Alice answers parity questions about her key. The kernels
+(shuffles, prefix parities, batched bisections, cascading, sub-block reuse) are in
+:mod:`qkd._native.cascade`; this module holds the variants, the message protocol and the report.
+
+Variants (block sizes k_i as functions of the estimated QBER p and key length n; names and values as
+in Martinez-Mateo, Pacher, Peev, Ciurana, Martin, "Demystifying the information reconciliation
+protocol Cascade", Quantum Inf. Comput. 15, 453 (2015) [MPPCM15], Table 1):
+
+=========  ======  ==================================================  ===============
+name       passes  block sizes                                         sub-block reuse
+=========  ======  ==================================================  ===============
+original   4       k1 = ⌈0.73/p⌉, k_i = 2 k_{i-1} (Brassard–Salvail)  no
+biconf     2 + B   k1 = ⌈0.92/p⌉, k2 = 3 k1, then BICONF rounds until  no
+                   10 in a row find no error ([MPPCM15] mod. (1))
+yanetal    10      k1 = ⌈0.8/p⌉, k2 = 5 k1, k_i = n/2 (Yan et al. 2008) no
+option3    16      k1 = ⌈1/p⌉, k2 = 2 k1, k_i = n/2 ([MPPCM15] (3))    no
+option4    16      as option3 ([MPPCM15] (4))                          yes
+option7    14      k1 = 2^⌈log2 1/p⌉, k2 = 4 k1, k_i = n/2 ((7))       yes
+option8    14      α = log2(1/p) − ½: k1 = 2^⌈α⌉, k2 = 2^⌈(α+12)/2⌉,   yes
+                   k3 = 4096, k_i = n/2 ((8))
+=========  ======  ==================================================  ===============
+
+``default`` is option7 below 4 % QBER and option8 above, the more efficient of the two at each
+operating point in our measurements (``bench/qkd_postprocess.py`` prints the table).
+
+Protocol (frames; disclosed bits in brackets): Bob → ``cascade.start`` (public seed, plan) [0];
+Bob → ``cascade.open`` (pass range); Alice → ``cascade.parities`` (top-level block parities; in
+every pass after the first the last block's parity follows from the key parity revealed by pass 1
+and is not sent) [bits sent]; then per bisection round Bob → ``cascade.ask`` (all left-half ranges
+of the round) and Alice → ``cascade.answer`` [one bit per range]; Bob → ``cascade.done``.
+Round trips = ``open`` exchanges + ``ask`` exchanges. The ledger of the channel sees exactly the
+disclosed bits the report states (tests assert it).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from qkd._native.cascade import HALVES, AliceOracle, BobSearches, pass_kind
+from qkd.errors import QkdError
+from qkd.postprocess.channel import ClassicalChannel
+
+_MIN_P = 1e-5
+
+
+class CascadeError(QkdError):
+    """Invalid Cascade parameters or a protocol violation by the peer."""
+
+
+def binary_entropy(p: float) -> float:
+    """h(p) = −p log2 p − (1−p) log2(1−p) (bits)."""
+    if p <= 0 or p >= 1:
+        return 0.0
+    return -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A Cascade variant: ``block_sizes(p, n)`` for the fixed passes, then optional BICONF rounds."""
+
+    name: str
+    block_sizes: Callable[[float, int], list[int]]
+    sub_block_reuse: bool
+    biconf_streak: int = 0          # BICONF rounds in a row without a correction that end the run
+    max_passes: int = 64
+
+
+def _p(p: float) -> float:
+    return max(p, _MIN_P)
+
+
+VARIANTS: dict[str, Variant] = {
+    "original": Variant("original", lambda p, n: [math.ceil(0.73 / _p(p)) * 2**i for i in range(4)], False),
+    "biconf": Variant("biconf", lambda p, n: [math.ceil(0.92 / _p(p)), 3 * math.ceil(0.92 / _p(p))], False,
+                      biconf_streak=10),
+    "yanetal": Variant("yanetal", lambda p, n: [math.ceil(0.8 / _p(p)), 5 * math.ceil(0.8 / _p(p))] + [n // 2] * 8,
+                       False),
+    "option3": Variant("option3", lambda p, n: [math.ceil(1 / _p(p)), 2 * math.ceil(1 / _p(p))] + [n // 2] * 14,
+                       False),
+    "option4": Variant("option4", lambda p, n: [math.ceil(1 / _p(p)), 2 * math.ceil(1 / _p(p))] + [n // 2] * 14,
+                       True),
+    "option7": Variant("option7", lambda p, n: [2 ** math.ceil(math.log2(1 / _p(p))),
+                                                4 * 2 ** math.ceil(math.log2(1 / _p(p)))] + [n // 2] * 12, True),
+    "option8": Variant("option8", lambda p, n: [2 ** math.ceil(math.log2(1 / _p(p)) - 0.5),
+                                                2 ** math.ceil((math.log2(1 / _p(p)) - 0.5 + 12) / 2), 4096]
+                       + [n // 2] * 11, True),
+}
+
+
+def variant(name: str, qber: float) -> Variant:
+    """The variant called ``name``; ``default`` resolves by QBER (see the module docstring)."""
+    if name == "default":
+        name = "option7" if qber < 0.04 else "option8"
+    try:
+        return VARIANTS[name]
+    except KeyError:
+        raise CascadeError(f"unknown Cascade variant {name!r}; known: default, {', '.join(VARIANTS)}") from None
+
+
+def plan(v: Variant, qber: float, n: int) -> list[int]:
+    """Block sizes of the fixed passes for a key of ``n`` bits (clipped to 1 … n)."""
+    if n <= 0:
+        raise CascadeError(f"cannot reconcile a key of {n} bits")
+    return [min(max(int(k), 1), n) for k in v.block_sizes(qber, n)]
+
+
+@dataclass
+class CascadeReport:
+    """Per-block statistics. ``efficiency`` f = disclosed / (n h(p)) with p the QBER estimate the
+    run was planned with; ``efficiency_realised`` uses p = corrections / n instead."""
+
+    variant: str
+    n_bits: int
+    qber_estimate: float
+    disclosed_bits: int
+    round_trips: int
+    passes: int
+    corrections: int
+    efficiency: float
+    efficiency_realised: float
+    seconds: float
+    passes_laid_out: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _efficiency(disclosed: int, n: int, p: float) -> float:
+    h = binary_entropy(p)
+    return disclosed / (n * h) if h > 0 else float("inf") if disclosed else 1.0
+
+
+_START = struct.Struct(">QIB16s")  # seed, n, reuse, variant name
+
+
+async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estimate: float,
+                        variant_name: str = "default") -> tuple[np.ndarray, CascadeReport]:
+    """Bob's side: correct ``bits`` towards Alice's key. Returns (corrected bits, report)."""
+    t0 = time.perf_counter()
+    bits = np.ascontiguousarray(bits, dtype=np.uint8)
+    n = int(bits.size)
+    v = variant(variant_name, qber_estimate)
+    sizes = plan(v, qber_estimate, n)
+    seed = secrets.randbits(64)
+    start_ledger = channel.ledger.disclosed_bits
+    head = _START.pack(seed, n, int(v.sub_block_reuse), v.name.encode()[:16].ljust(16, b"\0"))
+    await channel.send("cascade.start", head + np.asarray(sizes, dtype=">u4").tobytes())
+    bob = BobSearches(bits, seed, v.sub_block_reuse)
+    rounds = 0
+
+    async def open_passes(first: int, sizes_chunk: list[int]) -> None:
+        nonlocal rounds
+        await channel.send("cascade.open", struct.pack(">II", first, len(sizes_chunk))
+                           + np.asarray(sizes_chunk, dtype=">u4").tobytes())
+        _, body = await channel.recv("cascade.parities")
+        rounds += 1
+        sent = np.unpackbits(np.frombuffer(body, dtype=np.uint8), bitorder="little")
+        at = 0
+        for j, k in enumerate(sizes_chunk, start=first):
+            nb = _n_blocks(n, j, k, seed)
+            n_sent = nb if j == 0 else nb - 1
+            par = np.empty(nb, dtype=np.uint8)
+            par[:n_sent] = sent[at:at + n_sent]
+            at += n_sent
+            if j > 0:
+                par[nb - 1] = (total_parity ^ int(np.bitwise_xor.reduce(par[:nb - 1]))) if nb > 1 else total_parity
+            if j == 0:
+                _set_total(int(np.bitwise_xor.reduce(par)))
+            await run_pass(j, k, par)
+
+    total_parity = 0
+
+    def _set_total(p: int) -> None:
+        nonlocal total_parity
+        total_parity = p
+
+    async def run_pass(j: int, k: int, par: np.ndarray) -> None:
+        nonlocal rounds
+        bob.open_pass(j, k, par)
+        while True:
+            passes, starts, ends = bob.questions()
+            if passes.size == 0:
+                return
+            await channel.send("cascade.ask", passes.tobytes() + starts.astype(">u4").tobytes()
+                               + ends.astype(">u4").tobytes())
+            _, body = await channel.recv("cascade.answer")
+            rounds += 1
+            ans = np.unpackbits(np.frombuffer(body, dtype=np.uint8), count=passes.size, bitorder="little")
+            bob.answers(np.ascontiguousarray(ans))
+
+    # Cascade opens the fixed passes one after another, but Alice's block parities do not depend on
+    # Bob's progress, so all of them travel in one exchange.
+    await open_passes(0, sizes)
+    j = len(sizes)
+    if v.biconf_streak:
+        streak = 0
+        while streak < v.biconf_streak and j < v.max_passes:
+            before = bob.corrections
+            await open_passes(j, [n // 2 if n > 1 else 1])
+            j += 1
+            streak = streak + 1 if bob.corrections == before else 0
+    await channel.send("cascade.done", b"")
+    disclosed = channel.ledger.disclosed_bits - start_ledger
+    corr = int(bob.corrections)
+    report = CascadeReport(v.name, n, qber_estimate, disclosed, rounds, j, corr,
+                           _efficiency(disclosed, n, qber_estimate), _efficiency(disclosed, n, corr / n if n else 0),
+                           time.perf_counter() - t0, int(bob.passes_laid_out))
+    return bob.bits, report
+
+
+def _n_blocks(n: int, j: int, k: int, seed: int) -> int:
+    if pass_kind(n, j, k) == HALVES:
+        from qkd._native.cascade import PassPlan
+
+        return int(PassPlan(n, seed, j, k).nb)
+    k = min(max(k, 1), n)
+    return (n + k - 1) // k
+
+
+async def reconcile_alice(channel: ClassicalChannel, bits: np.ndarray) -> int:
+    """Alice's side: answer Bob's questions until ``cascade.done``. Returns the bits she disclosed."""
+    bits = np.ascontiguousarray(bits, dtype=np.uint8)
+    _, body = await channel.recv("cascade.start")
+    seed, n, _reuse, _name = _START.unpack_from(body)
+    if n != bits.size:
+        raise CascadeError(f"Bob reconciles {n} bits, Alice holds {bits.size}")
+    alice = AliceOracle(bits, seed)
+    disclosed = 0
+    while True:
+        kind, body = await channel.recv()
+        if kind == "cascade.done":
+            return disclosed
+        if kind == "cascade.open":
+            first, count = struct.unpack_from(">II", body)
+            ks = np.frombuffer(body, dtype=">u4", offset=8, count=count)
+            out = []
+            for j, k in enumerate(ks, start=first):
+                par = alice.open_pass(j, int(k))
+                out.append(par if j == 0 else par[:-1])
+            flat = np.concatenate(out) if out else np.zeros(0, np.uint8)
+            await channel.send("cascade.parities", np.packbits(flat, bitorder="little").tobytes(),
+                               disclosed_bits=int(flat.size))
+            disclosed += int(flat.size)
+        elif kind == "cascade.ask":
+            m = len(body) // 9
+            passes = np.frombuffer(body, dtype=np.uint8, count=m)
+            starts = np.frombuffer(body, dtype=">u4", offset=m, count=m).astype(np.uint32)
+            ends = np.frombuffer(body, dtype=">u4", offset=5 * m, count=m).astype(np.uint32)
+            ans = alice.answer(np.ascontiguousarray(passes), starts, ends)
+            await channel.send("cascade.answer", np.packbits(ans, bitorder="little").tobytes(), disclosed_bits=m)
+            disclosed += m
+        else:
+            raise CascadeError(f"unexpected {kind!r} frame during Cascade")
+
+
+def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate: float,
+                    variant_name: str = "default", seed: int | None = None) -> tuple[np.ndarray, CascadeReport]:
+    """Both ends in one call, no channel (benchmarks, frame-error-rate studies). Same kernels and the
+    same disclosed-bit accounting as the channel protocol."""
+    t0 = time.perf_counter()
+    n = int(bob_bits.size)
+    v = variant(variant_name, qber_estimate)
+    sizes = plan(v, qber_estimate, n)
+    seed = secrets.randbits(64) if seed is None else seed
+    alice = AliceOracle(np.ascontiguousarray(alice_bits, dtype=np.uint8), seed)
+    bob = BobSearches(np.ascontiguousarray(bob_bits, dtype=np.uint8), seed, v.sub_block_reuse)
+    disclosed, rounds, j = 0, 1, 0
+
+    def run(j: int, k: int) -> None:
+        nonlocal disclosed, rounds
+        par = alice.open_pass(j, k)
+        disclosed += par.size - (1 if j > 0 else 0)
+        bob.open_pass(j, k, par)
+        while True:
+            q = bob.questions()
+            if q[0].size == 0:
+                return
+            ans = alice.answer(*q)
+            disclosed += ans.size
+            rounds += 1
+            bob.answers(ans)
+
+    for j, k in enumerate(sizes):
+        run(j, k)
+    j = len(sizes)
+    if v.biconf_streak:
+        streak = 0
+        while streak < v.biconf_streak and j < v.max_passes:
+            before = bob.corrections
+            rounds += 1
+            run(j, n // 2 if n > 1 else 1)
+            j += 1
+            streak = streak + 1 if bob.corrections == before else 0
+    corr = int(bob.corrections)
+    return bob.bits, CascadeReport(v.name, n, qber_estimate, disclosed, rounds, j, corr,
+                                   _efficiency(disclosed, n, qber_estimate),
+                                   _efficiency(disclosed, n, corr / n if n else 0),
+                                   time.perf_counter() - t0, int(bob.passes_laid_out))
+
+
+__all__ = ["CascadeError", "CascadeReport", "VARIANTS", "Variant", "binary_entropy", "plan", "reconcile_alice",
+           "reconcile_bob", "reconcile_local", "variant"]
