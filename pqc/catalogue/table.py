@@ -55,7 +55,8 @@ T.broken(
     "MD5", "MD5", P.HASH, 18, hash_quantum_bits(128), output_bytes=16,
     aliases=("md5", "crypto/md5", "md5.New", "md5.Sum"), oids=("1.2.840.113549.2.5",),
     standards=("RFC 1321", "RFC 6151"),
-    notes="Collisions in about 2^18 compressions (Xie-Feng 2013); chosen-prefix collisions used in the wild (Flame).",
+    notes="Collisions in about 2^18 compressions (Xie, Liu and Feng 2013); chosen-prefix collisions used in "
+    "the wild (Flame, 2012).",
 )
 T.broken(
     "SHA-1", "SHA-1", P.HASH, 61, hash_quantum_bits(160), output_bytes=20,
@@ -705,13 +706,16 @@ _SIG_SCHEMES = (
         for _b, _arc in ((224, 9), (256, 10), (384, 11), (512, 12))
     ),
 )
+_SIG_NOTES = {
+    "RSASSA-PSS": "RSASSA-PSS parameters (hash, MGF, salt) travel in the AlgorithmIdentifier; SHA-256 assumed.",
+    "RSASSA-PKCS1-v1_5-SHA1": "SSH name 'ssh-rsa' is this signature algorithm on the wire (KEXINIT host-key "
+    "algorithms); in key files 'ssh-rsa' only names an RSA key type: classify those with lookup_sized('RSA', bits).",
+}
 for _name, _key, _hash, _oids, _tls, _ssh, _aliases in _SIG_SCHEMES:
     T.composite(
         _name, _key, P.SIGNATURE, (_key, _hash), oids=_oids, tls_signature_schemes=_tls, ssh_names=_ssh,
         aliases=_aliases, standards=("RFC 8017",) if _key == "RSA" else ("FIPS 186-5", "RFC 5758"),
-        notes="RSASSA-PSS parameters (hash, MGF, salt) travel in the AlgorithmIdentifier; SHA-256 assumed."
-        if _name == "RSASSA-PSS" else "In TLS 1.3 the ECDSA scheme also fixes the curve." if _tls and _key == "ECDSA"
-        else "",
+        notes=_SIG_NOTES.get(_name, "In TLS 1.3 the ECDSA scheme also fixes the curve." if _tls and _key == "ECDSA" else ""),
     )
 
 # ---------------------------------------------------------------------------------------------
