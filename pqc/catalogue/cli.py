@@ -87,7 +87,7 @@ def render_table(rows: list[dict[str, Any]], title: str) -> Table:
     table.add_column("NIST cat.", justify="right")
     table.add_column("sizes (bytes)", overflow="fold")
     table.add_column("quantum status", no_wrap=True)
-    table.add_column("q-bits", justify="right")
+    table.add_column("bits classical / quantum", justify="right")
     if with_backends:
         table.add_column("backends")
     for row in rows:
@@ -100,7 +100,8 @@ def render_table(rows: list[dict[str, Any]], title: str) -> Table:
             str(alg.nist_category) if alg.nist_category else "",
             _sizes(alg),
             f"[{_STATUS_STYLE[status]}]{status.value}[/]",
-            str(alg.quantum_security_bits),
+            f"{alg.classical_security_bits if alg.classical_security_bits is not None else '?'} / "
+            f"{alg.quantum_security_bits}",
         ]
         if with_backends:
             cells.append(", ".join(row.get("backends", [])))
