@@ -31,17 +31,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BenchResult, write_results  # noqa: E402
-
 import aiohttp  # noqa: E402
+from _common import BenchResult, write_results  # noqa: E402
 
 from qkd.kms.client import KmeClient  # noqa: E402
 from qkd.kms.masterkey import Sealer, load_or_create  # noqa: E402
 from qkd.kms.pki import make_pki  # noqa: E402
-from qkd.kms.store import KeyStore  # noqa: E402
 from qkd.kms.server import start_kme  # noqa: E402
-from qkd.kms.testing import (chain_node_config, chain_topology, free_port, single_node_config,  # noqa: E402
-                             to_toml)
+from qkd.kms.store import KeyStore  # noqa: E402
+from qkd.kms.testing import chain_node_config, chain_topology, free_port, single_node_config, to_toml  # noqa: E402
 
 BATCH = 16
 

@@ -10,8 +10,7 @@ Public API (other packages import only from here or from :mod:`qkd.kms.client`):
 
 from qkd.kms.client import KmeAdminClient, KmeClient
 from qkd.kms.config import KmeConfig
-from qkd.kms.errors import (KeyExhaustedError, KmeRefusedError, KmeUnavailableError, KmsError,
-                            LinkAlarmError, RelayError)
+from qkd.kms.errors import KeyExhaustedError, KmeRefusedError, KmeUnavailableError, KmsError, LinkAlarmError, RelayError
 from qkd.kms.feeds import LinkKeySink
 from qkd.kms.keys import DeliveredKey
 from qkd.kms.pki import make_pki

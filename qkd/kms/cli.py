@@ -102,8 +102,8 @@ def pki(
     from qkd.kms.pki import make_pki
 
     files = make_pki(out_dir, kmes=kme, saes=sae, hosts=tuple(["localhost", "127.0.0.1", *host]))
-    data = {"ca": str(files.ca),
-            "identities": {i: {"cert": str(c), "key": str(k)} for i, (c, k) in files.leaves.items()}}
+    identities = {i: {"cert": str(c), "key": str(k)} for i, (c, k) in files.leaves.items()}
+    data = {"ca": str(files.ca), "identities": identities}
     if json_out:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -111,7 +111,7 @@ def pki(
     table.add_column("identity (CN)")
     table.add_column("certificate")
     table.add_column("key (0600)")
-    for ident, paths in data["identities"].items():
+    for ident, paths in identities.items():
         table.add_row(ident, paths["cert"], paths["key"])
     Console().print(table)
 

@@ -16,7 +16,6 @@ exhaustion; :class:`~qkd.kms.errors.LinkAlarmError` when a link is alarmed),
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -25,8 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from qkd.kms.errors import (KeyExhaustedError, KmeRefusedError, KmeUnavailableError, KmsError,
-                            LinkAlarmError)
+from qkd.kms.errors import KeyExhaustedError, KmeRefusedError, KmeUnavailableError, KmsError, LinkAlarmError
 from qkd.kms.keys import DeliveredKey
 
 __all__ = ["KmeClient", "KmeAdminClient", "DeliveredKey", "KmsError", "KmeUnavailableError", "KeyExhaustedError",
@@ -63,7 +61,7 @@ class _Http:
             async with self._session.request(method, url, json=json_body, data=data, params=params) as resp:
                 raw = await resp.read()
                 status = resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ssl.SSLError, OSError) as exc:
             raise KmeUnavailableError(f"KME {self.base_url}: {method} {path}: {type(exc).__name__}: {exc}") from None
         try:
             body = json.loads(raw) if raw else None

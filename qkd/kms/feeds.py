@@ -20,7 +20,7 @@ import logging
 import os
 
 from qkd.kms.config import FeedSection
-from qkd.kms.errors import CapacityError
+from qkd.kms.errors import CapacityError, KeyStoreError
 from qkd.kms.store import KeyStore
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 
@@ -47,6 +47,21 @@ class LinkKeySink:
                 raise CapacityError(f"link {self.link_id!r}: pool {pool!r} is full; slow the link down")
         self.store.deposit(self.pools[0], block[:half])
         self.store.deposit(self.pools[1], block[half:2 * half])
+
+    def deliver(self, link_id: str, key_id: str, key: bytes, metadata: dict) -> None:
+        """``qkd.postprocess.link.KeySink``: a distilled block from the link pipeline (both ends deliver the
+        same blocks in the same order). Durable when this returns; raises CapacityError when full."""
+        if link_id != self.link_id:
+            raise KeyStoreError(f"sink of link {self.link_id!r} got a block of link {link_id!r} (key_id {key_id})")
+        self.push(key)
+        log.info("link key block stored", extra={"event": "kms.link.block", "link": link_id, "block_key_id": key_id,
+                                                  "bits": len(key) * 8})
+
+    def on_alarm(self, alarm: object) -> None:
+        """Subscriber of ``qkd.postprocess.link.AlarmMonitor``: ``qber-alarm`` sets, ``qber-clear`` clears."""
+        kind = getattr(alarm, "kind", "")
+        if kind in ("qber-alarm", "qber-clear"):
+            self.set_alarm(kind == "qber-alarm", float(getattr(alarm, "qber", 0.0)))
 
     def blocks_deposited(self, block_bytes: int) -> int:
         """Whole blocks of ``block_bytes`` already deposited (from the first pool's tail)."""

@@ -31,6 +31,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import secrets
 import ssl
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -75,7 +76,8 @@ class RelayEngine:
 
     def _sess(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self.ssl_context))
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self.ssl_context if self.ssl_context is not None else True))
         return self._session
 
     def weight(self, needed_bits: int):
@@ -95,21 +97,26 @@ class RelayEngine:
         return self.network.route(self.me, dst, self.weight(needed_bits))
 
     def path_alarm(self, dst: str) -> tuple[bool, float | None]:
-        """Alarm state of this node's first-hop link towards ``dst`` ignoring key availability."""
-        def any_link(link_id: str, frm: str, to: str) -> float | None:
+        """``(alarmed, qber)`` towards node ``dst``: alarmed when every route from here starts on a link
+        whose alarm is set at this node (``qber``: the highest QBER reported on those links)."""
+        def first_hop_ok(link_id: str, frm: str, to: str) -> float | None:
             if frm == self.me and self.store.alarm(pool_name(link_id, frm, to))[0]:
                 return None
             return 1.0
         try:
-            self.network.route(self.me, dst, any_link)
+            self.network.route(self.me, dst, lambda *_: 1.0)
         except TopologyError:
-            return True, max((self.store.alarm(pool_name(lk, self.me, nb))[1] or 0.0)
-                             for lk, nb in self.network.links_of(self.me)) if self.network.links_of(self.me) else None
-        return False, None
+            return False, None          # no route at all: not an alarm (enc_keys reports the topology)
+        try:
+            self.network.route(self.me, dst, first_hop_ok)
+            return False, None
+        except TopologyError:
+            qbers = [self.store.alarm(pool_name(lk, self.me, nb))[1] for lk, nb in self.network.links_of(self.me)]
+            known = [q for q in qbers if q is not None]
+            return True, (max(known) if known else None)
 
     async def send_new_keys(self, master: str, slave: str, dst: str, sizes: list[int]) -> list[IssuedKey]:
         """Draw K, relay it to node ``dst`` and return the keys once ``dst`` acknowledged storing them."""
-        import secrets
         keys = [IssuedKey(str(uuid.uuid4()), secrets.token_bytes(s // 8)) for s in sizes]
         material = b"".join(k.key for k in keys)
         try:
@@ -153,7 +160,7 @@ class RelayEngine:
                                          if resp.connection and resp.connection.transport else None)
                     answer = await resp.json(content_type=None)
                     status = resp.status
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 raise RelayError(f"node {nxt!r} unreachable: {type(exc).__name__}", failed_hop=hop_name) from None
         if peer is not None and peer != nxt:
             raise RelayError(f"responder identified as {peer!r}, expected {nxt!r}", failed_hop=hop_name)

@@ -42,8 +42,7 @@ from qkd.kms.feeds import LinkKeySink, SyntheticFeed
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.pki import peer_identity, server_ssl_context
 from qkd.kms.relay import RELAY_PATH, RelayEngine
-from qkd.kms.store import (ForeignKeyIdError, IssuedKey, KeyAlreadyDeliveredError, KeyStore,
-                           UnknownKeyIdError)
+from qkd.kms.store import ForeignKeyIdError, IssuedKey, KeyAlreadyDeliveredError, KeyStore, UnknownKeyIdError
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 
 log = logging.getLogger(__name__)

@@ -88,7 +88,7 @@ def to_toml(data: dict) -> str:
     def table(prefix: str, d: dict, header: str | None) -> None:
         if header:
             lines.append(header)
-        nested = []
+        nested: list[tuple[str, object, bool]] = []
         for k, v in d.items():
             if isinstance(v, dict):
                 nested.append((k, v, False))
@@ -99,10 +99,10 @@ def to_toml(data: dict) -> str:
         for k, v, is_array in nested:
             name = f"{prefix}{k}"
             if is_array:
-                for item in v:
+                for item in v:  # type: ignore[attr-defined]
                     table(name + ".", item, f"[[{name}]]")
             else:
-                table(name + ".", v, f"[{name}]")
+                table(name + ".", v, f"[{name}]")  # type: ignore[arg-type]
 
     table("", data, None)
     return "\n".join(lines) + "\n"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qkd.kms.client import (DeliveredKey, KeyExhaustedError, KmeClient, KmeRefusedError, KmeUnavailableError,
-                            KmsError)
+from qkd.errors import QkdError
+from qkd.kms.client import DeliveredKey, KeyExhaustedError, KmeClient, KmeRefusedError, KmeUnavailableError, KmsError
 from qkd.kms.errors import LinkAlarmError
 from qkd.kms.testing import free_port
-from qkd.errors import QkdError
 
 
 async def test_enc_keys_then_dec_keys_give_the_same_key_once(kme, pki):

@@ -123,7 +123,8 @@ async def run_crash_cycles(tmp_path, pki, spawn_node, cycles: int, seed: int, co
     store.close()
     return {"acked_bits": acked_bits, "unacked_bits": unacked_bits, "pool": pool, "issued_bits": issued_bits,
             "issued": issued, "master": master, "slave": slave, "outstanding": outstanding,
-            "in_doubt": in_doubt, "redeemed_again": redeemed_again, "counts": counts, "cycles": cycles, "consumers": consumers}
+            "in_doubt": in_doubt, "redeemed_again": redeemed_again, "counts": counts, "cycles": cycles,
+            "consumers": consumers}
 
 
 def check_invariants(r: dict) -> None:
