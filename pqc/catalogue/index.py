@@ -34,7 +34,7 @@ _FAMILY_ALIASES: dict[str, str] = {
     "camellia": "Camellia",
 }
 # families whose unlisted sizes are computed on demand (IFC/FFC: strength from SP 800-56B).
-_COMPUTED_FAMILIES = {"RSA": "RSA", "DSA": "DSA", "DH": "DH"}
+_COMPUTED_FAMILIES = frozenset({"RSA", "DSA", "DH"})
 
 
 def normalise_name(name: str) -> str:
@@ -92,9 +92,14 @@ class CatalogueIndex:
                 self._put(self._ike, "IKE group", ike, alg)
         for key in ambiguous:
             del self._loose[key]
+        for ssh, alg in self._ssh.items():  # find() also answers SSH names: they must not mean two things
+            named = self._names.get(ssh)
+            if named is not None and named is not alg:
+                raise DuplicateCatalogueEntryError("name/SSH name", ssh, named.name, alg.name)
+        canonical = {a.name for a in self._rows}
         for alg in self._rows:
             for part in alg.components:
-                if part not in self._names_exact():
+                if part not in canonical:
                     raise InvalidCatalogueEntryError(alg.name, f"component {part!r} is not a catalogue entry")
         self._sized: dict[tuple[str, int], Algorithm] = {}
         for (family, bits), name in (sized or {}).items():
@@ -102,11 +107,6 @@ class CatalogueIndex:
             if target is None:
                 raise InvalidCatalogueEntryError(name, f"sized entry ({family}, {bits}) names no catalogue entry")
             self._sized[(family, bits)] = target
-
-    def _names_exact(self) -> set[str]:
-        if not hasattr(self, "_canonical"):
-            self._canonical = {a.name for a in self._rows}
-        return self._canonical
 
     @staticmethod
     def _put(index: dict, kind: str, key: object, alg: Algorithm) -> None:

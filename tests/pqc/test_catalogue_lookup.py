@@ -167,6 +167,7 @@ def _row(name: str, **kw) -> Algorithm:
         ({"tls_signature_schemes": (7,)}, {"tls_signature_schemes": (7,)}, "TLS signature scheme"),
         ({"ssh_names": ("kex",)}, {"ssh_names": ("kex",)}, "SSH name"),
         ({"ike_groups": (7,)}, {"ike_groups": (7,)}, "IKE group"),
+        ({"aliases": ("kex-x",)}, {"ssh_names": ("kex-x",)}, "name/SSH name"),
     ],
 )
 def test_duplicate_keys_across_entries_fail_the_build(first: dict, second: dict, kind: str) -> None:
