@@ -25,6 +25,9 @@ class NodeSection(_Model):
     listen_port: int = Field(default=8443, ge=0, le=65535)
     db_path: str
     master_key_path: str
+    durable_deliveries: bool = Field(
+        default=False, description="fsync every delivery-state commit (survives power loss, slower); "
+                                   "default: WAL synchronous=NORMAL, which survives a killed process")
     admin_ids: list[str] = Field(default_factory=list,
                                  description="certificate CNs allowed on /admin/v1 (deposits, alarms, status); "
                                              "the node's own certificate always is")

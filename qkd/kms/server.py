@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 
 def open_store(config: KmeConfig) -> KeyStore:
     """Open (or create) the node's store and master key from ``config``."""
-    return KeyStore(config.node.db_path, Sealer(load_or_create(config.node.master_key_path)))
+    return KeyStore(config.node.db_path, Sealer(load_or_create(config.node.master_key_path)),
+                    durable_deliveries=config.node.durable_deliveries)
 
 
 class KmeService:

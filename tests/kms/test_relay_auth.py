@@ -78,3 +78,10 @@ async def test_sae_certificate_cannot_inject_relay_messages(chain, pki):
     status, _ = await post(pki, "SAE_A", chain["KME_B"].url, message(b"x" * 32, b"y" * 32, 0, NODES, 2,
                                                                      "KME_T-KME_B"))
     assert status == 401
+
+
+def test_demo_step_runs_the_relay_chain():
+    from qkd.kms.demo import relay_demo_step
+
+    line = relay_demo_step()
+    assert "equal at both SAEs" in line and "1024 bits of link key per hop" in line
