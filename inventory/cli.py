@@ -1,6 +1,133 @@
 """``qshift inventory``: discover crypto assets, rate quantum risk, emit a CBOM."""
 
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from inventory.errors import InventoryError
 
 app = typer.Typer(help="Crypto inventory: scan code, certificates, configs, endpoints, captures; CBOM.",
                   no_args_is_help=True)
+
+FAIL_EXIT = 1
+
+
+def _size(text: str) -> int:
+    t = text.strip().upper()
+    mult = 1
+    for suffix, m in (("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20),
+                      ("G", 1 << 30)):
+        if t.endswith(suffix):
+            t, mult = t[: -len(suffix)], m
+            break
+    try:
+        return int(float(t) * mult)
+    except ValueError:
+        raise InventoryError(f"--max-file-size {text!r}: expected bytes or a size like 10MB") from None
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories to scan.")] = None,
+    tls: Annotated[list[str] | None, typer.Option("--tls", help="Live TLS endpoint host:port (repeatable).")] = None,
+    ssh: Annotated[list[str] | None, typer.Option("--ssh", help="Live SSH endpoint host:port (repeatable).")] = None,
+    pcap: Annotated[list[Path] | None, typer.Option("--pcap", help="pcap/pcapng capture (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to skip (repeatable).")] = None,
+    no_gitignore: Annotated[bool, typer.Option("--no-gitignore", help="Do not honour .gitignore files.")] = False,
+    max_file_size: Annotated[str, typer.Option(help="Skip files larger than this (bytes, or 10MB).")] = "10MB",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for files.")] = 2,
+    policy: Annotated[str, typer.Option(help="Policy: nist, cnsa2, or a TOML policy file.")] = "nist",
+    pkcs12_password: Annotated[list[str] | None, typer.Option("--pkcs12-password",
+                                                              help="Password to try on PKCS#12 files.")] = None,
+    timeout: Annotated[float, typer.Option(help="Per-connection timeout for live endpoints (s).")] = 5.0,
+    cbom: Annotated[Path | None, typer.Option(help="Write the CycloneDX 1.6 CBOM (JSON) here.")] = None,
+    sarif: Annotated[Path | None, typer.Option(help="Write SARIF 2.1.0 here.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the scan as JSON on stdout.")] = False,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", help="Exit 1 if any asset has this quantum status or priority (repeatable, or comma list).")
+    ] = None,
+) -> None:
+    """Scan sources, rate every crypto asset under a policy, and report."""
+    from inventory.report import cbom as cbom_mod
+    from inventory.report import html as html_mod
+    from inventory.report import sarif as sarif_mod
+    from inventory.report import table
+    from inventory.risk import load_policy
+    from inventory.scan import ScanOptions, parse_endpoint, run_scan
+
+    pol = load_policy(policy)
+    opts = ScanOptions(paths=list(paths or []), tls=[parse_endpoint(t, 443) for t in tls or []],
+                       ssh=[parse_endpoint(s, 22) for s in ssh or []], pcaps=list(pcap or []),
+                       exclude=tuple(exclude or ()), respect_gitignore=not no_gitignore,
+                       max_file_bytes=_size(max_file_size), jobs=jobs,
+                       pkcs12_passwords=tuple(p.encode() for p in pkcs12_password or []), timeout_s=timeout)
+    err = Console(stderr=True)
+    if sys.stderr.isatty() and not json_out and opts.paths:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed} files"),
+                      TextColumn("{task.fields[rate]:,.0f} files/s"), TimeElapsedColumn(), console=err,
+                      transient=True) as prog:
+            task = prog.add_task("scan", total=None, rate=0.0)
+            import time
+
+            t0 = time.perf_counter()
+
+            def progress(done: int, nbytes: int) -> None:
+                prog.update(task, completed=done, rate=done / max(time.perf_counter() - t0, 1e-9))
+
+            report = run_scan(opts, pol, progress)
+    else:
+        report = run_scan(opts, pol)
+    doc = report.to_dict()
+    if cbom is not None:
+        text = cbom_mod.render(report.assets, report.assessments)  # validated; raises before writing
+        cbom.write_text(text)
+    if sarif is not None:
+        sarif.write_text(sarif_mod.render(report.assets, report.assessments, pol.name))
+    if html is not None:
+        html.write_text(html_mod.render(doc))
+    if json_out:
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        table.render(doc, Console())
+    gates = {g.strip() for item in (fail_on or []) + pol.fail_on for g in item.split(",") if g.strip()}
+    if gates:
+        hits = [a for a in doc["assets"] if a["risk"]["status"] in gates or a["risk"]["priority"] in gates]
+        if hits:
+            err.print(f"--fail-on {','.join(sorted(gates))}: {len(hits)} asset(s) match, e.g. {hits[0]['name']} "
+                      f"at {hits[0]['occurrences'][0]['where'] if hits[0]['occurrences'] else '?'}")
+            raise typer.Exit(FAIL_EXIT)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="Older scan (--json output or CBOM).")],
+    new: Annotated[Path, typer.Argument(help="Newer scan (--json output or CBOM).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+) -> None:
+    """Migration progress between two scans."""
+    from rich.table import Table
+
+    from inventory.report.diff import diff as compute
+
+    d = compute(old, new)
+    if json_out:
+        typer.echo(json.dumps(d, indent=2))
+        return
+    t = Table(title=f"migration progress {d['progress']:.0%}")
+    t.add_column("change")
+    t.add_column("assets", overflow="fold")
+    t.add_row("vulnerable fixed", ", ".join(d["vulnerable_fixed"]) or "-")
+    t.add_row("vulnerable introduced", ", ".join(d["vulnerable_introduced"]) or "-")
+    t.add_row("added", ", ".join(d["added"]) or "-")
+    t.add_row("removed", ", ".join(d["removed"]) or "-")
+    t.add_row("by status (old → new)", f"{d['old_by_status']} → {d['new_by_status']}")
+    Console().print(t)

@@ -72,6 +72,9 @@ SOURCE_SPELLINGS: dict[str, str] = {
     # TLS protocol versions are protocol assets, not algorithms; no mapping
 }
 
+#: Prefixes of certificate / key identifiers in ``Finding.related`` (not algorithm names).
+_ID_PREFIXES = ("key:", "cert:", "jwk:", "encrypted-key:")
+
 #: Curve (catalogue ``parameter_set``) → ECDH entry name, for key-exchange uses of a curve.
 _ECDH_OF = "ECDH-{}"
 
@@ -170,6 +173,17 @@ def asset_key(finding: Finding, alg: Algorithm | None) -> tuple[str, str]:
     return f"{finding.asset_type.value}:{ident}", finding.raw
 
 
+def _merge_details(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Union list-valued details (offered suites seen over several connections), keep first scalars."""
+    for k, v in extra.items():
+        if k not in into:
+            into[k] = v
+        elif isinstance(v, list) and isinstance(into[k], list):
+            merged = list(into[k])
+            merged += [x for x in v if x not in merged]
+            into[k] = merged
+
+
 def normalise(findings: list[Finding]) -> list[Asset]:
     """Resolve every algorithm finding against the catalogue and merge findings into assets.
 
@@ -189,18 +203,22 @@ def normalise(findings: list[Finding]) -> list[Asset]:
             asset = Asset(key=key, name=display, asset_type=f.asset_type,
                           algorithm=alg, details=dict(f.details))
             assets[key] = asset
+        else:
+            _merge_details(asset.details, f.details)
         asset.occurrences.append(f)
         related = list(f.related)
         if f.asset_type is AssetType.MATERIAL and alg is not None:
             related.append(alg.name)
         for r in related:
-            resolved = _catalogue_find(r)
+            resolved = None if r.startswith(_ID_PREFIXES) else _catalogue_find(r)
             rname = resolved.name if resolved else r
             if rname not in asset.related:
                 asset.related.append(rname)
     # every related algorithm must exist as an algorithm asset (CBOM dependency targets)
     for asset in list(assets.values()):
         for rname in asset.related:
+            if rname.startswith(_ID_PREFIXES):
+                continue
             key = f"algorithm:{rname}"
             if key not in assets:
                 alg = find(rname)
