@@ -1,0 +1,153 @@
+"""One emulated QKD link of a scenario, running continuously: emulator → post-processing → both KMEs.
+
+Each block: the physics emulator (``qkd.emulator.emulate_link``, in a worker thread) produces the sifted key
+and parameter estimate; both ends of the post-processing pipeline (``qkd.postprocess.link.LinkEnd``, over an
+authenticated in-process classical channel) reconcile, verify and amplify it; each end delivers the secret
+key into its own node's KME link pool. An aborted block (QBER above threshold, failed verification) raises
+the link alarm on both KMEs; a delivered block clears it. Faults act on ``eve_fraction`` and ``cut``.
+
+Key length: emulated blocks here are 2×10^7 pulses (seconds of CPU), too short for the finite-key bound to
+give a positive length, so scenarios run the pipeline with the asymptotic decoy-state length
+(``LinkPolicy(key_length="asymptotic")``) and say so in their output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from qkd.emulator import emulate_link
+from qkd.physics import FiberChannel, FreeSpaceChannel, Link, link_preset
+from qkd.postprocess.channel import in_process_pair
+from qkd.postprocess.link import BlockResult, LinkEnd, LinkPolicy
+from qshift.scenario.model import LinkSpec
+
+PULSES_PER_BLOCK = 20_000_000
+KEY_LENGTH_MODE = "asymptotic"
+
+Deposit = Callable[[str, bytes], None]
+RaiseAlarm = Callable[[str, bool, float | None], None]
+
+
+def emulated_link(spec: LinkSpec) -> Link:
+    """The emulated hardware of a scenario link: SNSPD receivers; fiber at 0.2 dB/km, or a ground
+    free-space path of ``length_km`` at night (horizontal: elevation 90° stands for no extra airmass)."""
+    if spec.kind == "fiber":
+        return link_preset("snspd-fiber", spec.length_km)
+    base = link_preset("freespace-night")
+    channel = base.channel
+    assert isinstance(channel, FreeSpaceChannel)
+    channel = replace(channel, distance_m=spec.length_km * 1e3,
+                      scintillation_log_variance=0.3 if spec.turbulence else 0.0)
+    return replace(base, channel=channel)
+
+
+@dataclass
+class LinkState:
+    """What the dashboard and the sampler read (no key material)."""
+
+    qber: float | None = None
+    secret_key_rate_bps: float = 0.0
+    state: str = "starting"
+    blocks_delivered: int = 0
+    blocks_aborted: int = 0
+    last_reason: str = ""
+
+
+class _KmeSink:
+    """A ``KeySink`` that deposits into one node's KME link pool."""
+
+    def __init__(self, deposit_one: Callable[[bytes], None]) -> None:
+        self._deposit_one = deposit_one
+
+    def deliver(self, link_id: str, key_id: str, key: bytes, metadata: dict[str, Any]) -> None:
+        self._deposit_one(key)
+
+
+class LinkWorker:
+    """Runs one link's blocks until stopped; ``eve_fraction`` and ``cut`` are the fault knobs."""
+
+    def __init__(self, spec: LinkSpec, *, seed: int, deposit: Deposit, alarm: RaiseAlarm,
+                 on_event: Callable[[str, str, str], None] | None = None,
+                 pulses_per_block: int = PULSES_PER_BLOCK) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.link = emulated_link(spec)
+        self.pulses_per_block = pulses_per_block
+        self.eve_fraction = 0.0
+        self.cut = False
+        self.state = LinkState()
+        self._deposit = deposit
+        self._alarm = alarm
+        self._on_event = on_event or (lambda source, kind, detail: None)
+        self._block_index = 0
+        self._task: asyncio.Task[None] | None = None
+        policy = LinkPolicy(qber_abort=spec.qber_abort, key_length=KEY_LENGTH_MODE)
+        a_channel, b_channel = in_process_pair(link_id=spec.name)
+        # Both ends deliver the same key; Bob's delivery deposits it at both nodes' KMEs together (see
+        # ScenarioSystem._deposit_for), Alice's is the same bytes and is not deposited twice.
+        self._alice = LinkEnd("alice", spec.name, a_channel, _KmeSink(lambda k: None), policy)
+        self._bob = LinkEnd("bob", spec.name, b_channel, _KmeSink(lambda k: deposit(spec.name, k)), policy)
+
+    async def run_block(self) -> BlockResult | None:
+        """Emulate and post-process one block; deposit its key or raise the alarm. None when cut."""
+        if self.cut:
+            await asyncio.sleep(0.5)
+            return None
+        link = replace(self.link, intercept_resend_fraction=self.eve_fraction)
+        started = time.perf_counter()
+        sifted, estimate = await asyncio.to_thread(
+            emulate_link, link, self.pulses_per_block, self.seed + self._block_index)
+        index = self._block_index
+        self._block_index += 1
+        _, result = await asyncio.gather(self._alice.process_block(index, sifted, estimate),
+                                         self._bob.process_block(index, sifted, estimate))
+        elapsed = time.perf_counter() - started
+        self.state.qber = result.qber_estimate
+        if result.status == "delivered":
+            self.state.blocks_delivered += 1
+            self.state.secret_key_rate_bps = result.length_bits / elapsed
+            if self.state.state != "running":
+                self._alarm(self.spec.name, False, result.qber_estimate)
+                self._on_event(self.spec.name, "link:running",
+                               f"block {index} delivered {result.length_bits} bits, QBER {result.qber_estimate:.3f}")
+            self.state.state = "running"
+        else:
+            self.state.blocks_aborted += 1
+            self.state.secret_key_rate_bps = 0.0
+            self.state.last_reason = f"{result.cause}: {result.reason}"
+            if self.state.state != "aborted":
+                self._alarm(self.spec.name, True, result.qber_estimate)
+                self._on_event(self.spec.name, "link:aborted", f"block {index}: {result.cause}, QBER "
+                               f"{result.qber_estimate:.3f}")
+            self.state.state = "aborted"
+        return result
+
+    async def warm_up(self, blocks: int = 1) -> None:
+        """Distil the first blocks before traffic starts, so the pools hold key."""
+        for _ in range(blocks):
+            await self.run_block()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"link-{self.spec.name}")
+
+    async def _loop(self) -> None:
+        while True:
+            await self.run_block()
+
+    def set_cut(self, cut: bool) -> None:
+        self.cut = cut
+        if cut:
+            self.state.state = "cut"
+            self.state.secret_key_rate_bps = 0.0
+            self._alarm(self.spec.name, True, None)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
