@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pqc.catalogue import Algorithm, Primitive, QuantumStatus, select
+from pqc.catalogue import Primitive, QuantumStatus, select
 
 _STATUS_STYLE = {
     QuantumStatus.QUANTUM_SAFE: "green",
@@ -57,23 +57,20 @@ def algorithm_rows(
     return rows
 
 
-_DERIVED_KEYS = frozenset({"backends", "cyclonedx_family", "cyclonedx_curve"})
+_SIZE_LABELS = (
+    ("pk", "public_key_bytes"),
+    ("sk", "private_key_bytes"),
+    ("ct", "ciphertext_bytes"),
+    ("sig", "signature_bytes"),
+    ("ss", "shared_secret_bytes"),
+    ("out", "output_bytes"),
+)
 
 
-def _sizes(alg: Algorithm) -> str:
-    parts = []
-    for label, value in (
-        ("pk", alg.public_key_bytes),
-        ("sk", alg.private_key_bytes),
-        ("ct", alg.ciphertext_bytes),
-        ("sig", alg.signature_bytes),
-        ("ss", alg.shared_secret_bytes),
-        ("out", alg.output_bytes),
-    ):
-        if value is not None:
-            parts.append(f"{label} {value}")
-    if alg.key_bits is not None and not parts:
-        parts.append(f"key {alg.key_bits} bit")
+def _sizes(row: dict[str, Any]) -> str:
+    parts = [f"{label} {row[key]}" for label, key in _SIZE_LABELS if row.get(key) is not None]
+    if not parts and row.get("key_bits") is not None:
+        parts.append(f"key {row['key_bits']} bit")
     return " · ".join(parts)
 
 
@@ -91,30 +88,21 @@ def render_table(rows: list[dict[str, Any]], title: str) -> Table:
     if with_backends:
         table.add_column("backends")
     for row in rows:
-        alg = Algorithm(**{k: _from_json(k, v) for k, v in row.items() if k not in _DERIVED_KEYS})
-        status = alg.quantum_status
+        status = QuantumStatus(row["quantum_status"])
+        classical = row["classical_security_bits"]
         cells = [
-            alg.name,
-            alg.family,
-            alg.primitive.value,
-            str(alg.nist_category) if alg.nist_category else "",
-            _sizes(alg),
+            row["name"],
+            row["family"],
+            row["primitive"],
+            str(row["nist_category"] or ""),
+            _sizes(row),
             f"[{_STATUS_STYLE[status]}]{status.value}[/]",
-            f"{alg.classical_security_bits if alg.classical_security_bits is not None else '?'} / "
-            f"{alg.quantum_security_bits}",
+            f"{classical if classical is not None else '?'} / {row['quantum_security_bits']}",
         ]
         if with_backends:
             cells.append(", ".join(row.get("backends", [])))
         table.add_row(*cells)
     return table
-
-
-def _from_json(key: str, value: Any) -> Any:
-    if key == "primitive":
-        return Primitive(value)
-    if key == "quantum_status":
-        return QuantumStatus(value)
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _check_choice(value: str | None, enum: type[QuantumStatus] | type[Primitive], option: str) -> None:
