@@ -523,8 +523,25 @@ for _hi, _hash in enumerate(("SHA2", "SHAKE")):
             f"SLH-DSA-{_hash}-{_set}", "SLH-DSA", P.SIGNATURE, _cat, parameter_set=f"{_hash}-{_set}",
             public_key_bytes=2 * _n, private_key_bytes=4 * _n, signature_bytes=_sig,
             oids=(f"{_NIST_SIG}{20 + 6 * _hi + _i}",),
-            aliases=(f"id-slh-dsa-{_hash.lower()}-{_set}", f"SPHINCS+-{_hash}-{_set}-simple"),
+            aliases=(f"id-slh-dsa-{_hash.lower()}-{_set}",),
             standards=("FIPS 205", "RFC 9814"),
+        )
+# Round-3 predecessors still offered by liboqs under these names. Same sizes as the FIPS versions
+# (Dilithium's secret key differs), but NOT interoperable with ML-DSA / SLH-DSA: separate entries.
+for _lvl, _pk, _sk, _sig in ((2, 1312, 2528, 2420), (3, 1952, 4000, 3293), (5, 2592, 4864, 4595)):
+    T.pq(
+        f"Dilithium{_lvl}", "Dilithium", P.SIGNATURE, _lvl, parameter_set=f"Dilithium{_lvl}", public_key_bytes=_pk,
+        private_key_bytes=_sk, signature_bytes=_sig, aliases=(f"CRYSTALS-Dilithium{_lvl}",),
+        standards=("CRYSTALS-Dilithium Round 3 (2021)",),
+        notes="Pre-standard; not interoperable with ML-DSA (FIPS 204). Migrate to ML-DSA.",
+    )
+for _hash in ("SHA2", "SHAKE"):
+    for _set, _cat, _n, _sig in _SLH:
+        T.pq(
+            f"SPHINCS+-{_hash}-{_set}-simple", "SPHINCS+", P.SIGNATURE, _cat, parameter_set=f"{_hash}-{_set}",
+            public_key_bytes=2 * _n, private_key_bytes=4 * _n, signature_bytes=_sig,
+            standards=("SPHINCS+ Round 3.1 (2022)",),
+            notes="Pre-standard; not interoperable with SLH-DSA (FIPS 205). Migrate to SLH-DSA.",
         )
 # Pre-hash variants (FIPS 204 §5.4 HashML-DSA, FIPS 205 §10.2 HashSLH-DSA): same keys and sizes as
 # the pure scheme, a different OID; components = (pure scheme, pre-hash).
@@ -550,13 +567,19 @@ for _hi, _hash in enumerate(("SHA2", "SHAKE")):
             aliases=(f"id-hash-slh-dsa-{_hash.lower()}-{_set}-with-{_pre.replace('-', '').lower()}",),
             standards=("FIPS 205", "RFC 9814"),
         )
-# Falcon (FN-DSA, FIPS 206 pending), Round-3 sizes; signature_bytes is the maximum (padded: 666/1280).
-for _p, _cat, _pk, _sk, _sig in ((512, 1, 897, 1281, 752), (1024, 5, 1793, 2305, 1462)):
+# Falcon (FN-DSA, FIPS 206 pending), Round-3 sizes; signature_bytes is the maximum of the compressed
+# format; the padded variants have fixed-length signatures.
+for _p, _cat, _pk, _sk, _sig, _padded in ((512, 1, 897, 1281, 752, 666), (1024, 5, 1793, 2305, 1462, 1280)):
     T.pq(
         f"Falcon-{_p}", "Falcon", P.SIGNATURE, _cat, parameter_set=f"Falcon-{_p}", public_key_bytes=_pk,
         private_key_bytes=_sk, signature_bytes=_sig, aliases=(f"FN-DSA-{_p}", f"falcon{_p}"),
         standards=("Falcon Round 3 (2020)", "FIPS 206 (draft)"),
         notes="Variable-length signatures; signature_bytes is the maximum of the compressed format.",
+    )
+    T.pq(
+        f"Falcon-padded-{_p}", "Falcon", P.SIGNATURE, _cat, parameter_set=f"Falcon-{_p}", public_key_bytes=_pk,
+        private_key_bytes=_sk, signature_bytes=_padded, standards=("Falcon Round 3 (2020)",),
+        notes="Same keys as the compressed variant; signatures padded to a fixed length.",
     )
 # FrodoKEM (Round 3 / ISO candidate): (pk, sk, ct, ss)
 for _p, _cat, _pk, _sk, _ct, _ss in (

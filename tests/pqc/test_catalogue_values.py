@@ -470,3 +470,14 @@ def test_rsa_and_dh_strength_follow_nist_tables() -> None:
     # SP 800-56B Rev. 2 Table 5 is reproduced by its own formula
     assert [gnfs_security_bits(n) for n in (2048, 3072, 4096, 6144, 8192)] == [112, 128, 152, 176, 200]
     assert lookup("ffdhe3072").classical_security_bits == 128
+
+
+def test_round3_predecessors_are_separate_entries_from_the_fips_schemes() -> None:
+    # liboqs still offers Kyber/Dilithium/SPHINCS+ by those names; they do not interoperate with
+    # ML-KEM/ML-DSA/SLH-DSA, so an inventory must be able to tell them apart.
+    for old, new in (("Kyber768", "ML-KEM-768"), ("Dilithium3", "ML-DSA-65"),
+                     ("SPHINCS+-SHA2-128s-simple", "SLH-DSA-SHA2-128s")):
+        assert lookup(old) is not lookup(new)
+        assert lookup(old).family != lookup(new).family
+        assert "not interoperable" in lookup(old).notes
+    assert lookup("Dilithium3").private_key_bytes != lookup("ML-DSA-65").private_key_bytes
