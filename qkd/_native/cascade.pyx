@@ -444,7 +444,12 @@ cdef class BobSearches:
                     self._lay_out(j)
                 s = b * k
                 e = n if b == nb - 1 else s + k
-                self._push(j, s, e, 0, alice_block_parities[b], b)
+                if e - s == 1:
+                    # a one-bit block with the wrong parity: the bit itself is wrong
+                    self._flip(self.order_p[j][s])
+                else:
+                    self._push(j, s, e, 0, alice_block_parities[b], b)
+        self._check_candidates()
 
     cdef _lay_out(self, int j):
         plan = self.plans[j]

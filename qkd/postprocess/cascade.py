@@ -130,6 +130,7 @@ class CascadeReport:
     efficiency_realised: float
     seconds: float
     passes_laid_out: int = 0
+    gave_up: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,8 +145,13 @@ _START = struct.Struct(">QIB16s")  # seed, n, reuse, variant name
 
 
 async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estimate: float,
-                        variant_name: str = "default") -> tuple[np.ndarray, CascadeReport]:
-    """Bob's side: correct ``bits`` towards Alice's key. Returns (corrected bits, report)."""
+                        variant_name: str = "default", max_disclosed_fraction: float = 0.6
+                        ) -> tuple[np.ndarray, CascadeReport]:
+    """Bob's side: correct ``bits`` towards Alice's key. Returns (corrected bits, report).
+
+    Bob stops asking once the disclosed bits would exceed ``max_disclosed_fraction`` · n (no key can
+    survive such leakage; it happens when the QBER estimate is far too low); the report says
+    ``gave_up`` and verification then rejects the block."""
     t0 = time.perf_counter()
     bits = np.ascontiguousarray(bits, dtype=np.uint8)
     n = int(bits.size)
@@ -157,6 +163,7 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
     await channel.send("cascade.start", head + np.asarray(sizes, dtype=">u4").tobytes())
     bob = BobSearches(bits, seed, v.sub_block_reuse)
     rounds = 0
+    gave_up = False
 
     async def open_passes(first: int, sizes_chunk: list[int]) -> None:
         nonlocal rounds
@@ -184,12 +191,17 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
         nonlocal total_parity
         total_parity = p
 
+    cap = max_disclosed_fraction * n
+
     async def run_pass(j: int, k: int, par: np.ndarray) -> None:
-        nonlocal rounds
+        nonlocal rounds, gave_up
         bob.open_pass(j, k, par)
         while True:
             passes, starts, ends = bob.questions()
-            if passes.size == 0:
+            if passes.size == 0 or gave_up:
+                return
+            if channel.ledger.disclosed_bits - start_ledger + passes.size > cap:
+                gave_up = True   # the QBER estimate is far off: stop; verification will reject the block
                 return
             await channel.send("cascade.ask", passes.tobytes() + starts.astype(">u4").tobytes()
                                + ends.astype(">u4").tobytes())
@@ -204,7 +216,7 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
     j = len(sizes)
     if v.biconf_streak:
         streak = 0
-        while streak < v.biconf_streak and j < v.max_passes:
+        while streak < v.biconf_streak and j < v.max_passes and not gave_up:
             before = bob.corrections
             await open_passes(j, [n // 2 if n > 1 else 1])
             j += 1
@@ -214,7 +226,7 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
     corr = int(bob.corrections)
     report = CascadeReport(v.name, n, qber_estimate, disclosed, rounds, j, corr,
                            _efficiency(disclosed, n, qber_estimate), _efficiency(disclosed, n, corr / n if n else 0),
-                           time.perf_counter() - t0, int(bob.passes_laid_out))
+                           time.perf_counter() - t0, int(bob.passes_laid_out), gave_up)
     return bob.bits, report
 
 

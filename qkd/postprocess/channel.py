@@ -23,6 +23,13 @@ Authentication (selectable):
   no key consumption; computationally secure, so the key is secure against an adversary that
   cannot break both schemes *during* the run, "everlasting" afterwards).
 
+Deferred (transcript) authentication: with ``deferred=True`` frames carry no tag; both ends log what
+they sent and received and :meth:`ClassicalChannel.checkpoint` exchanges one Wegman–Carter tag per
+direction over the whole transcript (one pad per direction per checkpoint instead of per frame —
+256 bits of key per block instead of ~128 bits × frames). The link pipeline checkpoints after the
+privacy-amplification seed and before delivering, so no key derived from an unauthenticated
+transcript is ever delivered.
+
 Transports: :func:`in_process_pair` (asyncio queues; tests and the embedded default) and
 :class:`WebSocketTransport` (aiohttp WebSocket between two nodes, see :func:`websocket_handler` and
 :func:`connect_websocket`).
@@ -268,9 +275,14 @@ class WebSocketTransport:
 class ClassicalChannel:
     """One end of the authenticated classical channel (see the module docstring)."""
 
-    def __init__(self, transport: Transport, auth: Authenticator, *, initiator: bool, link_id: str = "link") -> None:
+    def __init__(self, transport: Transport, auth: Authenticator, *, initiator: bool, link_id: str = "link",
+                 deferred: bool = False) -> None:
         self.transport = transport
         self.auth = auth
+        self.deferred = deferred
+        self._tx_log: list[bytes] = []
+        self._rx_log: list[bytes] = []
+        self._checkpoints = 0
         self.initiator = initiator
         self.link_id = link_id
         self._tx_dir = 0 if initiator else 1
@@ -283,7 +295,11 @@ class ClassicalChannel:
         k = kind.encode()
         head = _HDR.pack(MAGIC, self._tx_dir, self._tx_seq, disclosed_bits, len(k)) + k
         data = head + body
-        tag = self.auth.tag(self._tx_dir, self._tx_seq, data)
+        if self.deferred:
+            tag = b""
+            self._tx_log.append(data)
+        else:
+            tag = self.auth.tag(self._tx_dir, self._tx_seq, data)
         self._tx_seq += 1
         self.ledger.record(kind, disclosed_bits, len(body), len(tag))
         await self.transport.send_bytes(data + tag)
@@ -291,7 +307,7 @@ class ClassicalChannel:
     async def recv(self, kind: str | None = None) -> tuple[str, bytes]:
         """Receive the next frame, check its tag, sequence and (if given) kind; returns (kind, body)."""
         raw = await self.transport.recv_bytes()
-        ts = self.auth.tag_size
+        ts = 0 if self.deferred else self.auth.tag_size
         if len(raw) < _HDR.size + ts:
             raise ChannelError(f"frame of {len(raw)} bytes is shorter than header + tag")
         data, tag = (raw[:-ts], raw[-ts:]) if ts else (raw, b"")
@@ -301,7 +317,10 @@ class ClassicalChannel:
         rx_dir = 1 - self._tx_dir
         if direction != rx_dir:
             raise AuthenticationError(f"frame {seq}: direction {direction} is this end's own direction (reflection)")
-        self.auth.check(direction, seq, data, tag)
+        if self.deferred:
+            self._rx_log.append(data)
+        else:
+            self.auth.check(direction, seq, data, tag)
         if seq != self._rx_seq:
             raise AuthenticationError(f"frame seq {seq}, expected {self._rx_seq} (replay or loss)")
         self._rx_seq += 1
@@ -311,6 +330,24 @@ class ClassicalChannel:
         if kind is not None and got != kind:
             raise ChannelError(f"expected a {kind!r} frame, got {got!r} (frame {seq})")
         return got, body
+
+    async def checkpoint(self) -> None:
+        """Deferred mode: authenticate everything sent and received since the last checkpoint with one
+        tag per direction (both ends call it; one pad per direction per checkpoint). Raises
+        :class:`AuthenticationError` if the peer's transcript tag does not match what this end received.
+        Per-frame mode: nothing to do."""
+        if not self.deferred:
+            return
+        idx = self._checkpoints
+        self._checkpoints += 1
+        mine = self.auth.tag(self._tx_dir, idx, b"".join(self._tx_log))
+        received = b"".join(self._rx_log)
+        self._tx_log, self._rx_log = [], []
+        await self.transport.send_bytes(MAGIC + b"T" + mine)
+        raw = await self.transport.recv_bytes()
+        if raw[:5] != MAGIC + b"T":
+            raise AuthenticationError(f"checkpoint {idx}: expected the peer's transcript tag, got another frame")
+        self.auth.check(1 - self._tx_dir, idx, received, raw[5:])
 
     async def send_array(self, kind: str, arr: np.ndarray, disclosed_bits: int = 0) -> None:
         await self.send(kind, np.ascontiguousarray(arr).tobytes(), disclosed_bits)
@@ -324,9 +361,10 @@ class ClassicalChannel:
 
 
 def in_process_pair(auth_a: Authenticator | None = None, auth_b: Authenticator | None = None,
-                    link_id: str = "link") -> tuple[ClassicalChannel, ClassicalChannel]:
+                    link_id: str = "link", deferred: bool = False) -> tuple[ClassicalChannel, ClassicalChannel]:
     """Two connected in-process channel ends (initiator first). Without authenticators, a fresh
-    random pre-shared Wegman–Carter key with 4096 pads per direction is made for both ends."""
+    random pre-shared Wegman–Carter key with 4096 pads per direction is made for both ends.
+    ``deferred``: authenticate transcripts at :meth:`ClassicalChannel.checkpoint` instead of frames."""
     if auth_a is None or auth_b is None:
         import secrets
 
@@ -335,8 +373,8 @@ def in_process_pair(auth_a: Authenticator | None = None, auth_b: Authenticator |
         auth_b = WegmanCarterAuth.from_preshared(psk)
     q1: asyncio.Queue[bytes | None] = asyncio.Queue()
     q2: asyncio.Queue[bytes | None] = asyncio.Queue()
-    a = ClassicalChannel(_QueueTransport(q2, q1), auth_a, initiator=True, link_id=link_id)
-    b = ClassicalChannel(_QueueTransport(q1, q2), auth_b, initiator=False, link_id=link_id)
+    a = ClassicalChannel(_QueueTransport(q2, q1), auth_a, initiator=True, link_id=link_id, deferred=deferred)
+    b = ClassicalChannel(_QueueTransport(q1, q2), auth_b, initiator=False, link_id=link_id, deferred=deferred)
     return a, b
 
 

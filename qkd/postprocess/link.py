@@ -13,7 +13,8 @@ Per block (both ends in lock-step over one :class:`ClassicalChannel`):
 5. amplify (Toeplitz, fresh public seed) → both ends deliver ``(link_id, key_id, key, metadata)`` to
    their :class:`KeySink`.
 
-Abort causes: ``qber``, ``too-few-counts``, ``verification``, ``zero-length``. An
+Abort causes: ``qber``, ``too-few-counts``, ``verification``, ``zero-length``, ``authentication``
+(the transcript tag of a deferred-authentication channel does not verify). An
 :class:`AlarmMonitor` follows the QBER (exponentially weighted) and emits ``qber-alarm`` /
 ``qber-clear`` events to subscribers (the gateway and the KME can register callables).
 
@@ -36,7 +37,7 @@ import numpy as np
 
 from qkd.postprocess.amplify import amplify_receiver, amplify_sender, words_to_bytes
 from qkd.postprocess.cascade import CascadeReport, binary_entropy, reconcile_alice, reconcile_bob
-from qkd.postprocess.channel import ClassicalChannel, WegmanCarterAuth, in_process_pair
+from qkd.postprocess.channel import AuthenticationError, ClassicalChannel, WegmanCarterAuth, in_process_pair
 from qkd.postprocess.finite_key import TAG_BITS, lim2014_length
 from qkd.postprocess.verify import verify_receiver, verify_sender
 
@@ -121,8 +122,8 @@ class LinkPolicy:
     eps_cor: float = 1e-15
     key_length: str = "finite"          # "finite" ([LCWXZ14]) or "asymptotic"
     alarm_threshold: float = 0.08
-    pad_low_water: int = 2048           # Wegman–Carter pads per direction before refilling
-    pad_refill: int = 4096              # pads per direction taken from distilled key (128 bits each)
+    pad_low_water: int = 64             # Wegman–Carter pads per direction before refilling
+    pad_refill: int = 256               # pads per direction taken from distilled key (128 bits each)
 
 
 @dataclass
@@ -253,6 +254,11 @@ class LinkEnd:
             words = await amplify_sender(ch, bits, length)
         else:
             words = await amplify_receiver(ch, bits)
+        try:
+            await ch.checkpoint()
+        except AuthenticationError as exc:
+            res.cause, res.reason = "authentication", str(exc)
+            return done(res)
         key = words_to_bytes(words, length)
         key, used = self._refill_pads(key)
         length = len(key) * 8 if used else length
@@ -345,7 +351,7 @@ async def run_link(blocks: Iterable[Block], link_id: str = "link", policy: LinkP
     """Run both ends in-process (one in-process authenticated channel unless ``channels`` given) over
     ``blocks``; ``on_block(alice_result, bob_result)`` is called after each block (live display)."""
     t0 = time.perf_counter()
-    a_ch, b_ch = channels or in_process_pair(link_id=link_id)
+    a_ch, b_ch = channels or in_process_pair(link_id=link_id, deferred=True)
     alice_sink = alice_sink if alice_sink is not None else InMemorySink()
     bob_sink = bob_sink if bob_sink is not None else InMemorySink()
     alice = LinkEnd("alice", link_id, a_ch, alice_sink, policy)
