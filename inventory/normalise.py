@@ -195,7 +195,7 @@ def normalise(findings: list[Finding]) -> list[Asset]:
         alg = resolve(f) if f.asset_type in (AssetType.ALGORITHM, AssetType.MATERIAL) else None
         if alg is not None:
             f.name = alg.name
-        if f.asset_type is AssetType.MATERIAL and alg is not None and "id" not in f.details:
+        if f.asset_type is AssetType.MATERIAL and alg is not None:
             f.details["algorithm"] = alg.name
         key, display = asset_key(f, alg if f.asset_type is AssetType.ALGORITHM else None)
         asset = assets.get(key)

@@ -40,6 +40,10 @@ KEY_NAMES = ("authorized_keys", "authorized_keys2", "known_hosts", "id_rsa", "id
 
 def key_facts(key: Any) -> tuple[str, int | None, str | None]:
     """(algorithm spelling, key size in bits, curve) of a ``cryptography`` public or private key."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return "ECDSA", key.curve.key_size, key.curve.name
     kind = type(key).__name__.replace("PublicKey", "").replace("PrivateKey", "").lstrip("_")
     if kind == "RSA":
         return "RSA", key.key_size, None
