@@ -34,7 +34,7 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
     codes = np.empty(n, dtype=np.uint8)
     cdef int64_t[::1] so = slots
     cdef uint8_t[::1] co = codes
-    cdef double x, half = 0.5 * window_ps / period_ps, r
+    cdef double x, inv = 1.0 / period_ps, half = 0.5 * window_ps / period_ps, r
     cdef int64_t k
     cdef uint8_t c
     cdef Py_ssize_t n_out = 0, n_multi = 0, n_ign = 0, group = 0
@@ -49,8 +49,10 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
             if c == 255:
                 n_ign += 1
                 continue
-            x = (t_ps[i] - offset_ps) / period_ps
-            k = <int64_t>floor(x + 0.5)
+            x = (t_ps[i] - offset_ps) * inv
+            k = <int64_t>(x + 0.5)
+            if x + 0.5 < k:          # truncation rounds towards zero: fix negative x
+                k -= 1
             r = x - k
             if r > half or r < -half:
                 n_out += 1
@@ -111,3 +113,199 @@ def sift_count(const uint8_t[::1] a_basis, const uint8_t[::1] a_bit, const uint8
             dc[ab, it] += 1
             er[ab, it] += (a_bit[i] ^ b_code[i]) & 1
     return key, sifted, disclosed, errors, detected
+
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    /* Philox4x32-10 over n independent counters in struct-of-arrays form; written so that the compiler
+       vectorises the lanes; compiled for AVX2 and for the baseline ISA, chosen at load time (ifunc). */
+    #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+    __attribute__((target_clones("avx2", "default")))
+    #endif
+    static void qs_philox_soa(uint32_t *restrict c0, uint32_t *restrict c1, uint32_t *restrict c2,
+                              uint32_t *restrict c3, int n, uint32_t k0, uint32_t k1) {
+        for (int r = 0; r < 10; r++) {
+            for (int j = 0; j < n; j++) {
+                uint64_t p0 = (uint64_t)0xD2511F53u * c0[j];
+                uint64_t p1 = (uint64_t)0xCD9E8D57u * c2[j];
+                uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[j] ^ k0;
+                uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[j] ^ k1;
+                c1[j] = (uint32_t)p1;
+                c3[j] = (uint32_t)p0;
+                c0[j] = n0;
+                c2[j] = n2;
+            }
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+    }
+    """
+    void qs_philox_soa(uint32_t *c0, uint32_t *c1, uint32_t *c2, uint32_t *c3, int n, uint32_t k0,
+                       uint32_t k1) noexcept nogil
+
+
+DEF LANES = 512
+
+
+def sift_philox(const int64_t[::1] slots, const uint8_t[::1] b_code, uint32_t k0, uint32_t k1, uint32_t stream,
+                uint32_t z_threshold, const uint32_t[::1] cum_thresholds, double z_sample_fraction, uint64_t seed):
+    """Fused transmitter lookup + sifting for an emulated (Philox) transmitter: for each assigned detection
+    compute Alice's (basis, bit, intensity) with Philox4x32-10 keyed by the slot (same mapping as
+    ``qkd._native.philox.tx_record_at``; batches of 512 lanes, vectorised), then sift and count as
+    :func:`sift_count`. Returns (key_mask, a_bit, a_int, sifted, disclosed, errors, detected)."""
+    cdef Py_ssize_t n = slots.shape[0], i, j, base
+    cdef int n_int = cum_thresholds.shape[0] + 1, q
+    key = np.zeros(n, dtype=np.uint8)
+    abit = np.empty(n, dtype=np.uint8)
+    aint = np.empty(n, dtype=np.uint8)
+    sifted = np.zeros((2, n_int), dtype=np.int64)
+    disclosed = np.zeros((2, n_int), dtype=np.int64)
+    errors = np.zeros((2, n_int), dtype=np.int64)
+    detected = np.zeros(n_int, dtype=np.int64)
+    cdef uint8_t[::1] km = key, av = abit, ai = aint
+    cdef int64_t[:, ::1] sf = sifted, dc = disclosed, er = errors
+    cdef int64_t[::1] dt = detected
+    cdef uint32_t c0[LANES]
+    cdef uint32_t c1[LANES]
+    cdef uint32_t c2[LANES]
+    cdef uint32_t c3[LANES]
+    cdef uint8_t ab, bb, it, bit
+    cdef uint64_t rs = seed
+    cdef uint64_t thr = <uint64_t>(z_sample_fraction * 18446744073709551615.0) if z_sample_fraction < 1 else 0xFFFFFFFFFFFFFFFFULL
+    cdef uint32_t cum[8]
+    cdef Py_ssize_t m
+    if b_code.shape[0] != n:
+        raise ValueError("slots and b_code differ in length")
+    if n_int > 8:
+        raise ValueError("at most 8 intensity classes")
+    for q in range(n_int - 1):
+        cum[q] = cum_thresholds[q]
+    with nogil:
+        base = 0
+        while base < n:
+            m = LANES if n - base >= LANES else n - base
+            for j in range(m):
+                c0[j] = <uint32_t>(<uint64_t>slots[base + j] & 0xFFFFFFFFu)
+                c1[j] = <uint32_t>(<uint64_t>slots[base + j] >> 32)
+                c2[j] = stream
+                c3[j] = 0
+            qs_philox_soa(c0, c1, c2, c3, <int>m, k0, k1)
+            for j in range(m):
+                i = base + j
+                ab = 0 if c0[j] < z_threshold else 1
+                bit = c1[j] >> 31
+                it = 0
+                while it < n_int - 1 and c2[j] >= cum[it]:
+                    it += 1
+                av[i] = bit
+                ai[i] = it
+                dt[it] += 1
+                bb = b_code[i] >> 1
+                if ab != bb:
+                    continue
+                sf[ab, it] += 1
+                if ab == 0 and z_sample_fraction < 1 and splitmix64(&rs) >= thr:
+                    km[i] = 1
+                    continue
+                dc[ab, it] += 1
+                er[ab, it] += (bit ^ b_code[i]) & 1
+            base += m
+    return key, abit, aint, sifted, disclosed, errors, detected
+
+
+cdef inline void _sift_one(int64_t k, uint8_t code, const uint8_t* tx_basis, const uint8_t* tx_bit,
+                           const uint8_t* tx_int, int n_int, uint64_t thr, bint sample_all,
+                           uint64_t* rs, int64_t* sf, int64_t* dc, int64_t* er, int64_t* dt,
+                           uint8_t* ka, uint8_t* kb, int64_t* ks, uint8_t* ki, Py_ssize_t* nk) noexcept nogil:
+    cdef uint8_t ab = tx_basis[k], bit = tx_bit[k], it = tx_int[k]
+    cdef Py_ssize_t j
+    if it >= n_int:
+        return
+    dt[it] += 1
+    if ab != (code >> 1):
+        return
+    j = ab * n_int + it
+    sf[j] += 1
+    if ab == 0 and not sample_all and splitmix64(rs) >= thr:
+        ka[nk[0]] = bit
+        kb[nk[0]] = code & 1
+        ks[nk[0]] = k
+        ki[nk[0]] = it
+        nk[0] += 1
+        return
+    dc[j] += 1
+    er[j] += (bit ^ code) & 1
+
+
+def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint8_t[::1] chan_code,
+                     double offset_ps, double period_ps, double window_ps, const uint8_t[::1] tx_basis,
+                     const uint8_t[::1] tx_bit, const uint8_t[::1] tx_int, int n_int, double z_sample_fraction,
+                     uint64_t seed, Py_ssize_t n_sync):
+    """One pass over time tags against a stored transmitter record (per-slot arrays): slot assignment and
+    multi-click choice as :func:`assign_slots`, lookup, sifting and counting as :func:`sift_count`. The
+    first ``n_sync`` assigned detections (the disclosed clock-sync sample) are counted as disclosed, never
+    key. Slots outside the record are dropped (counted in n_outside). Returns (alice_key, bob_key,
+    key_slots, key_intensity, sifted, disclosed, errors, detected, n_outside, n_multi, n_ignored)."""
+    cdef Py_ssize_t n = t_ps.shape[0], i, nk = 0, n_out = 0, n_multi = 0, n_ign = 0, n_assigned = 0
+    cdef int64_t n_slots = tx_basis.shape[0], k, cur = -1
+    cdef uint8_t c, cur_code = 0
+    cdef double x, inv = 1.0 / period_ps, half = 0.5 * window_ps / period_ps, r
+    cdef Py_ssize_t group = 0
+    cdef uint64_t rs = seed, rs_pick = seed ^ 0xA5A5A5A5A5A5A5A5ULL
+    cdef uint64_t thr = <uint64_t>(z_sample_fraction * 18446744073709551615.0) if z_sample_fraction < 1 else 0xFFFFFFFFFFFFFFFFULL
+    alice = np.empty(n, dtype=np.uint8)
+    bob = np.empty(n, dtype=np.uint8)
+    kslots = np.empty(n, dtype=np.int64)
+    kint = np.empty(n, dtype=np.uint8)
+    sifted = np.zeros((2, n_int), dtype=np.int64)
+    disclosed = np.zeros((2, n_int), dtype=np.int64)
+    errors = np.zeros((2, n_int), dtype=np.int64)
+    detected = np.zeros(n_int, dtype=np.int64)
+    cdef uint8_t[::1] ka = alice, kb = bob, ki = kint
+    cdef int64_t[::1] ks = kslots
+    cdef int64_t[:, ::1] sf = sifted, dc = disclosed, er = errors
+    cdef int64_t[::1] dt = detected
+    if channel.shape[0] != n or chan_code.shape[0] < 256:
+        raise ValueError("t_ps/channel lengths differ or chan_code is not 256 long")
+    if tx_bit.shape[0] != n_slots or tx_int.shape[0] != n_slots or n_slots == 0:
+        raise ValueError("transmitter arrays differ in length or are empty")
+    if n == 0:
+        return (alice, bob, kslots, kint, sifted, disclosed, errors, detected, 0, 0, 0)
+    with nogil:
+        for i in range(n + 1):
+            if i < n:
+                c = chan_code[channel[i]]
+                if c == 255:
+                    n_ign += 1
+                    continue
+                x = (t_ps[i] - offset_ps) * inv
+                k = <int64_t>(x + 0.5)
+                if x + 0.5 < k:
+                    k -= 1
+                r = x - k
+                if r > half or r < -half:
+                    n_out += 1
+                    continue
+                if k < 0 or k >= n_slots:
+                    n_out += 1
+                    continue
+                if k == cur:
+                    group += 1
+                    if group == 1:
+                        n_multi += 1
+                    if splitmix64(&rs_pick) % <uint64_t>(group + 1) == 0:
+                        cur_code = c
+                    continue
+            # a new slot (or the end): finish the previous group
+            if cur >= 0:
+                _sift_one(cur, cur_code, &tx_basis[0], &tx_bit[0], &tx_int[0], n_int, thr,
+                          z_sample_fraction >= 1 or n_assigned < n_sync, &rs, &sf[0, 0], &dc[0, 0], &er[0, 0],
+                          &dt[0], &ka[0], &kb[0], &ks[0], &ki[0], &nk)
+                n_assigned += 1
+            if i < n:
+                cur = k
+                cur_code = c
+                group = 0
+    return (alice[:nk], bob[:nk], kslots[:nk], kint[:nk], sifted, disclosed, errors, detected, n_out, n_multi,
+            n_ign)
