@@ -1,0 +1,45 @@
+"""``qshift qkd run`` runs a full emulated link in a real subprocess; ``--eve`` attacks stop key delivery."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from qkd.postprocess.cli import parse_eve
+
+QSHIFT = [sys.executable, "-m", "qshift.cli"] if not (Path(sys.executable).parent / "qshift").exists() else [
+    str(Path(sys.executable).parent / "qshift")]
+
+
+def run_cli(*args: str) -> dict:
+    out = subprocess.run([*QSHIFT, "qkd", "run", *args, "--json"], capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_qkd_run_delivers_identical_secret_keys_on_a_25_km_fiber() -> None:
+    s = run_cli("--channel", "fiber", "--length-km", "25", "--seconds", "0", "--max-blocks", "2")
+    assert s["blocks"] >= 1 and s["delivered"] == s["blocks"]
+    assert s["keys_identical"] is True
+    assert s["secret_bits"] > 0 and 0 < s["secret_rate_bps_link"] < s["sifted_rate_bps_link"]
+    assert s["seed"] == 1 and s["key_length_mode"] == "asymptotic"
+
+
+def test_qkd_run_under_full_intercept_resend_delivers_nothing() -> None:
+    s = run_cli("--length-km", "25", "--seconds", "0", "--max-blocks", "1", "--eve", "intercept-resend:1.0")
+    assert s["delivered"] == 0 and s["secret_bits"] == 0 and s["aborted"] == {"qber": s["blocks"]}
+    assert s["alarms"] and s["alarms"][0]["kind"] == "qber-alarm"
+
+
+def test_eve_option_parsing() -> None:
+    assert parse_eve("intercept-resend:0.3") == 0.3
+    assert parse_eve(None) == 0.0
+    with pytest.raises(typer.BadParameter, match="unknown attack 'beamsplit'"):
+        parse_eve("beamsplit:0.1")
+    with pytest.raises(typer.BadParameter, match="outside 0..1"):
+        parse_eve("intercept-resend:1.5")
