@@ -59,11 +59,13 @@ class MasterKeyError(KmsError):
 
 
 class RelayError(KmsError):
-    """A trusted-node relay failed; ``failed_hop`` names the hop (``"KME_T->KME_B"``) where it broke."""
+    """A trusted-node relay failed; ``failed_hop`` names the hop (``"KME_T->KME_B"``) where it broke and
+    ``reason`` why: ``insufficient_key``, ``link_alarm`` or ``relay_failed`` (unreachable, refused, check)."""
 
-    def __init__(self, message: str, failed_hop: str | None = None) -> None:
+    def __init__(self, message: str, failed_hop: str | None = None, reason: str = "relay_failed") -> None:
         super().__init__(message if failed_hop is None else f"{message} (failed hop {failed_hop})")
         self.failed_hop = failed_hop
+        self.reason = reason
 
 
 class TopologyError(KmsError):

@@ -122,7 +122,7 @@ class RelayEngine:
         try:
             path = self.route(dst, len(material) * 8)
         except TopologyError as exc:
-            raise RelayError(str(exc)) from None
+            raise RelayError(str(exc), reason="insufficient_key") from None
         relay_id = str(uuid.uuid4())
         meta = {"relay_id": relay_id, "path": path, "master_SAE_ID": master, "slave_SAE_ID": slave,
                 "keys": [{"key_ID": k.key_id, "size": s} for k, s in zip(keys, sizes, strict=True)],
@@ -142,14 +142,15 @@ class RelayEngine:
         pool = pool_name(link_id, self.me, nxt)
         alarm, qber = self.store.alarm(pool)
         if alarm:
-            raise RelayError(f"link {link_id!r} alarmed (QBER {qber})", failed_hop=hop_name)
+            raise RelayError(f"link {link_id!r} alarmed (QBER {qber})", failed_hop=hop_name, reason="link_alarm")
         # pads of one directed pool are taken and sent in order, so the receiver rarely discards a gap
         lock = self._send_locks.setdefault(pool, asyncio.Lock())
         async with lock:
             try:
                 start, pad = self.store.take(pool, len(material))
             except InsufficientKeyError as exc:
-                raise RelayError(f"not enough key on link {link_id!r}: {exc}", failed_hop=hop_name) from None
+                raise RelayError(f"not enough key on link {link_id!r}: {exc}", failed_hop=hop_name,
+                                 reason="insufficient_key") from None
             body = dict(meta, hop=hop, link=link_id, pad_start=start,
                         ct=base64.b64encode(xor_bytes(material, pad)).decode())
             url = self.network.node_urls[nxt] + RELAY_PATH
@@ -165,9 +166,14 @@ class RelayEngine:
         if peer is not None and peer != nxt:
             raise RelayError(f"responder identified as {peer!r}, expected {nxt!r}", failed_hop=hop_name)
         if status != 200:
-            details = (answer or {}).get("details") or [{}]
-            failed = details[0].get("failed_hop", hop_name) if isinstance(details[0], dict) else hop_name
-            raise RelayError(f"relay refused: {(answer or {}).get('message', status)}", failed_hop=failed)
+            answer = answer if isinstance(answer, dict) else {}
+            details = answer.get("details") or [{}]
+            first = details[0] if isinstance(details[0], dict) else {}
+            failed = first.get("failed_hop") or hop_name
+            reason = first.get("reason")
+            reason = reason if reason in ("insufficient_key", "link_alarm") else "relay_failed"
+            message = str(answer.get("message", f"HTTP {status}")).split(" (failed hop ")[0]
+            raise RelayError(f"relay refused: {message}", failed_hop=failed, reason=reason)
 
     async def receive(self, sender: str | None, body: Any) -> None:
         """Handle one relay message from ``sender`` (its certificate CN); raise RelayError/ValueError."""
@@ -203,11 +209,15 @@ class RelayEngine:
             try:
                 self.store.accept_relayed(pool, start, ct, keys, master, slave,
                                           lambda m: hmac.compare_digest(check_value(m, relay_id, ids), check))
+            except InsufficientKeyError as exc:
+                raise RelayError(str(exc), failed_hop=hop_in, reason="insufficient_key") from None
             except KeyStoreError as exc:
                 raise RelayError(str(exc), failed_hop=hop_in) from None
             return
         try:
             material = xor_bytes(ct, self.store.take_range(pool, start, len(ct)))
+        except InsufficientKeyError as exc:
+            raise RelayError(str(exc), failed_hop=hop_in, reason="insufficient_key") from None
         except KeyStoreError as exc:
             raise RelayError(str(exc), failed_hop=hop_in) from None
         await self.forward(body, hop + 1, material)

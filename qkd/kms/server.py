@@ -37,7 +37,7 @@ from aiohttp import web
 from qkd.kms import api
 from qkd.kms.api import ApiError
 from qkd.kms.config import KmeConfig
-from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError
+from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError, TopologyError
 from qkd.kms.feeds import LinkKeySink, SyntheticFeed
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.pki import peer_identity, server_ssl_context
@@ -145,9 +145,7 @@ class KmeService:
                 path = self.relay.route(dst, size)
                 stored = self.store.available_bits(pool_name(self.network.link_between(self.me, path[1]),
                                                              self.me, path[1]))
-            except RelayError:
-                stored = 0
-            except Exception:  # no usable route: nothing can be delivered now
+            except TopologyError:  # no usable route now: nothing can be delivered
                 stored = 0
         return {
             "source_KME_ID": self.me, "target_KME_ID": dst, "master_SAE_ID": master, "slave_SAE_ID": slave,
@@ -200,10 +198,9 @@ class KmeService:
         try:
             keys = await self.relay.send_new_keys(master, slave, dst, [req.size_bits] * req.number)
         except RelayError as exc:
-            reason = "insufficient_key" if exc.failed_hop is None or "not enough key" in str(exc) else "relay_failed"
             log.warning("relay failed", extra={"event": "kms.relay.failed", "failed_hop": exc.failed_hop,
-                                               "reason": reason})
-            raise api.server_side(str(exc), reason, failed_hop=exc.failed_hop) from None
+                                               "reason": exc.reason})
+            raise api.server_side(str(exc), exc.reason, failed_hop=exc.failed_hop) from None
         self.store.record_issued_remote(master, slave, keys)
         return keys
 
@@ -269,7 +266,7 @@ class KmeService:
         except ValueError as exc:
             raise api.bad_request(str(exc)) from None
         except RelayError as exc:
-            raise api.server_side(str(exc), "relay_failed", failed_hop=exc.failed_hop) from None
+            raise api.server_side(str(exc), exc.reason, failed_hop=exc.failed_hop) from None
         return web.json_response({"stored": True, "node": self.me})
 
     def _admin(self, request: web.Request) -> str:

@@ -85,3 +85,20 @@ def test_demo_step_runs_the_relay_chain():
 
     line = relay_demo_step()
     assert "equal at both SAEs" in line and "1024 bits of link key per hop" in line
+
+
+async def test_relay_failures_downstream_map_to_the_client_error_kinds_and_name_the_hop(chain, pki):
+    from qkd.kms.client import KeyExhaustedError, LinkAlarmError
+
+    t = chain["KME_T"]
+    async with KmeClient(chain["KME_A"].url, pki.client_context("SAE_A")) as a:
+        t.service.set_link_alarm("KME_T-KME_B", True, 0.13)
+        with pytest.raises(LinkAlarmError, match="KME_T->KME_B"):
+            await a.enc_keys("SAE_B")
+        t.service.set_link_alarm("KME_T-KME_B", False)
+        pool = "KME_T-KME_B:KME_T>KME_B"
+        t.service.store.take(pool, t.service.store.available_bits(pool) // 8 - 16)   # leave 128 bits at T
+        with pytest.raises(KeyExhaustedError, match="KME_T->KME_B"):
+            await a.enc_keys("SAE_B", size_bits=256)
+        [key] = await a.enc_keys("SAE_B", size_bits=128)   # what is left still relays
+    assert len(key.key) == 16
