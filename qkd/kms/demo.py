@@ -43,14 +43,14 @@ async def run_relay_demo(directory: Path, number: int = 4, size_bits: int = 256)
         used = [b0 - kmes[n].service.store.available_bits(p) for (n, p), b0 in zip(hop_pools, before, strict=True)]
         if any(u != number * size_bits for u in used):
             raise RuntimeError(f"link key consumed per hop end {used}, expected {number * size_bits} bits each")
-        for k in keys + got:
-            k.wipe()
+        for delivered in keys + got:
+            delivered.wipe()
         return {"keys": number, "size_bits": size_bits, "route": "KME_A->KME_T->KME_B",
                 "consumed_bits_per_hop": number * size_bits, "stored_key_count_before": status["stored_key_count"],
                 "key_ids": [k.key_id for k in keys]}
     finally:
-        for k in kmes.values():
-            await k.stop()
+        for kme in kmes.values():
+            await kme.stop()
 
 
 def relay_demo_step() -> str:
