@@ -391,43 +391,42 @@ def scan(path: str | Path) -> SourceResult:
     analyser = _Analyser(p)
     frame = 0
     default_link = getattr(reader, "linktype", 1)
+    packets = iter(reader)
     try:
-        with reader:
-            while True:
-                try:
-                    item = reader._read_packet()
-                except EOFError:
-                    break
-                except (struct.error, ValueError, Scapy_Exception) as exc:
-                    result.skipped.append(Skipped(p, f"truncated capture after frame {frame}: {exc}"))
-                    break
-                if item is None:
-                    break
-                data, meta = item
-                frame += 1
-                link = getattr(meta, "linktype", None)
-                decoded = _decode_frame(default_link if link is None else link, data)
-                if decoded is None:
-                    continue
-                src, dst, proto, sport, dport, seq, flags, payload = decoded
-                if proto == 17:
-                    if sport in (500, 4500) or dport in (500, 4500):
-                        try:
-                            analyser.ike(payload, frame, f"{dst}:{dport}" if dport in (500, 4500) else f"{src}:{sport}")
-                        except MalformedInputError as exc:
-                            result.skipped.append(Skipped(p, f"frame {frame}: {exc.reason}"))
-                    continue
-                key = (src, sport, dst, dport)
-                flow = flows.get(key)
-                if flow is None:
-                    flow = flows[key] = _Flow(src, sport, dst, dport, first_frame=frame)
-                if flags & 0x02:  # SYN
-                    flow.isn = (seq + 1) & 0xFFFFFFFF
-                    flow.initiator = not flags & 0x10
-                if payload and len(flow.segments) < 512:
-                    flow.segments.append((seq, frame, bytes(payload)))
-    except (OSError, EOFError) as exc:
+        while True:
+            try:
+                data, meta = next(packets)
+            except StopIteration:
+                break
+            except (struct.error, ValueError, Scapy_Exception, EOFError) as exc:
+                result.skipped.append(Skipped(p, f"truncated capture after frame {frame}: {exc}"))
+                break
+            frame += 1
+            link = getattr(meta, "linktype", None)
+            decoded = _decode_frame(default_link if link is None else link, data)
+            if decoded is None:
+                continue
+            src, dst, proto, sport, dport, seq, flags, payload = decoded
+            if proto == 17:
+                if sport in (500, 4500) or dport in (500, 4500):
+                    try:
+                        analyser.ike(payload, frame, f"{dst}:{dport}" if dport in (500, 4500) else f"{src}:{sport}")
+                    except MalformedInputError as exc:
+                        result.skipped.append(Skipped(p, f"frame {frame}: {exc.reason}"))
+                continue
+            key = (src, sport, dst, dport)
+            flow = flows.get(key)
+            if flow is None:
+                flow = flows[key] = _Flow(src, sport, dst, dport, first_frame=frame)
+            if flags & 0x02:  # SYN
+                flow.isn = (seq + 1) & 0xFFFFFFFF
+                flow.initiator = not flags & 0x10
+            if payload and len(flow.segments) < 512:
+                flow.segments.append((seq, frame, bytes(payload)))
+    except OSError as exc:
         result.skipped.append(Skipped(p, f"read error after frame {frame}: {exc}"))
+    finally:
+        reader.close()
     result.stats.packets = frame
     seen: set[tuple[str, int, str, int]] = set()
     for key, flow in flows.items():

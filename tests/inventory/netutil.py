@@ -1,0 +1,162 @@
+"""Test helpers: loopback capture with scapy, a self-signed TLS certificate, scripted SSH peers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from inventory.wire import ssh as sshw
+
+SERVER_KEX = ["mlkem768x25519-sha256", "curve25519-sha256", "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256"]
+SERVER_HOSTKEYS = ["ssh-ed25519", "rsa-sha2-512"]
+CLIENT_KEX = ["sntrup761x25519-sha512", "mlkem768x25519-sha256", "curve25519-sha256"]
+CIPHERS = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com"]
+MACS = ["hmac-sha2-256-etm@openssh.com"]
+
+
+def can_sniff() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0 and Path("/sys/class/net/lo").exists()
+
+
+@contextlib.contextmanager
+def capture(port: int) -> Iterator[list]:
+    """Capture TCP packets to/from ``port`` on the loopback interface; the list fills on exit."""
+    from scapy.all import TCP, AsyncSniffer
+
+    ready = threading.Event()
+    sniffer = AsyncSniffer(iface="lo", store=True, started_callback=ready.set,
+                           lfilter=lambda p: TCP in p and port in (p[TCP].sport, p[TCP].dport))
+    sniffer.start()
+    if not ready.wait(10):
+        raise RuntimeError("loopback sniffer did not start")
+    time.sleep(0.2)
+    packets: list = []
+    try:
+        yield packets
+    finally:
+        time.sleep(0.3)
+        packets.extend(sniffer.stop() or [])
+
+
+def self_signed_rsa(tmp: Path, cn: str = "localhost", bits: int = 2048) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=9))
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp / f"{cn}.crt", tmp / f"{cn}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class TlsServer:
+    """A Python ``ssl`` TLS server on loopback answering each connection with one handshake."""
+
+    def __init__(self, cert: Path, key: Path, max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3) -> None:
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.ctx.maximum_version = max_version
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        try:
+            with self.ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def tls_client(port: int, max_version: ssl.TLSVersion) -> str:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = max_version
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, ctx.wrap_socket(raw) as tls:
+        tls.sendall(b"x")
+        return tls.version() or ""
+
+
+class SshServer:
+    """A scripted SSH server: sends its identification line and KEXINIT, reads the client's, closes."""
+
+    def __init__(self, kex: list[str] | None = None, hostkeys: list[str] | None = None) -> None:
+        self.kex = kex or SERVER_KEX
+        self.hostkeys = hostkeys or SERVER_HOSTKEYS
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(3)
+                try:
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.9 scripted\r\n")
+                    conn.sendall(sshw.packet(sshw.build_kexinit(self.kex, self.hostkeys, CIPHERS, MACS)))
+                    conn.recv(65536)
+                    time.sleep(0.1)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def ssh_client(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"SSH-2.0-scripted_client\r\n")
+        buf = b""
+        while b"\n" not in buf:
+            buf += s.recv(4096)
+        s.sendall(sshw.packet(sshw.build_kexinit(CLIENT_KEX, SERVER_HOSTKEYS, CIPHERS, MACS)))
+        time.sleep(0.2)
