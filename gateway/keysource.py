@@ -11,11 +11,13 @@ loudly":
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from dataclasses import dataclass
 
 from gateway.config import KmeConfig
+from gateway.errors import GatewayConfigError
 from gateway.keys import wipe
 from qkd.kms.client import (
     KeyExhaustedError,
@@ -59,18 +61,29 @@ class QkdKeySource:
     def __init__(self, config: KmeConfig) -> None:
         self.config = config
         self._client: KmeClient | None = None
+        self._lock = asyncio.Lock()
+        self._context = self._ssl()
 
     def _ssl(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.config.ca_file)
-        ctx.load_cert_chain(self.config.cert_file, self.config.key_file)
+        """Mutual-TLS client context; a missing or unreadable file is a config error naming it."""
+        try:
+            ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.config.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise GatewayConfigError(f"kme.ca_file: cannot load {self.config.ca_file}: {exc}") from None
+        try:
+            ctx.load_cert_chain(self.config.cert_file, self.config.key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise GatewayConfigError(f"kme.cert_file/key_file: cannot load {self.config.cert_file} / "
+                                     f"{self.config.key_file}: {exc}") from None
         return ctx
 
     async def _get(self) -> KmeClient:
-        if self._client is None:
-            client = KmeClient(self.config.url, self._ssl(), timeout_s=self.config.timeout_s)
-            await client.__aenter__()
-            self._client = client
-        return self._client
+        async with self._lock:
+            if self._client is None:
+                client = KmeClient(self.config.url, self._context, timeout_s=self.config.timeout_s)
+                await client.__aenter__()
+                self._client = client
+            return self._client
 
     async def close(self) -> None:
         if self._client is not None:

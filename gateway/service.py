@@ -188,6 +188,11 @@ class GatewayService:
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ProtocolError) as exc:
                 self._handshake_failed(peer.name, HandshakeError("timeout" if isinstance(exc, TimeoutError)
                                                                  else "connection", repr(exc)), "initiator")
+            except Exception as exc:  # noqa: BLE001 - keep dialing; the error is logged and shown in /status
+                log.exception("handshake crashed", extra={"event": "gateway.handshake_failed",
+                                                          "peer": peer.name, "reason": "internal"})
+                self._handshake_failed(peer.name, HandshakeError("internal", f"{type(exc).__name__}: {exc}"),
+                                       "initiator")
             if session is None:
                 writer.close()
                 await asyncio.sleep(self.config.tunnel.redial_interval_s)
@@ -245,6 +250,12 @@ class GatewayService:
             reason = "timeout" if isinstance(exc, TimeoutError) else "connection"
             self._handshake_failed(hs.peer.name if hs.peer else "unknown", HandshakeError(reason, repr(exc)),
                                    "responder")
+            writer.close()
+            return
+        except Exception as exc:  # noqa: BLE001 - one bad connection must not take the listener down
+            log.exception("handshake crashed", extra={"event": "gateway.handshake_failed", "reason": "internal"})
+            self._handshake_failed(hs.peer.name if hs.peer else "unknown",
+                                   HandshakeError("internal", f"{type(exc).__name__}: {exc}"), "responder")
             writer.close()
             return
         finally:
@@ -354,7 +365,8 @@ class GatewayService:
             return
         try:
             await session.open_stream(target, reader, writer)
-        except GatewayError as exc:
+        except (GatewayError, ConnectionError, OSError) as exc:
+            writer.transport.abort()
             log.warning("stream not opened", extra={"event": "gateway.stream_refused", "peer": peer,
                                                     "target": target, "reason": str(exc)})
 

@@ -158,12 +158,18 @@ class Session:
                         "event": "gateway.protocol_error", "peer": self.peer, "error": str(exc)})
                     await self.close("protocol_error", notify=False)
                     break
-                if rtype == REC_SEALED:
-                    await self._on_sealed(body)
-                elif rtype == REC_ALERT:
-                    await self.close("peer_alert:" + body[:64].decode("utf-8", "replace"), notify=False)
-                else:
-                    await self._bad_record("unexpected_handshake")
+                try:
+                    if rtype == REC_SEALED:
+                        await self._on_sealed(body)
+                    elif rtype == REC_ALERT:
+                        await self.close("peer_alert:" + body[:64].decode("utf-8", "replace"), notify=False)
+                    else:
+                        await self._bad_record("unexpected_handshake")
+                except SessionClosedError:
+                    break
+                except (ConnectionError, OSError):
+                    await self.close("connection_lost", notify=False)
+                    break
         finally:
             ticker.cancel()
         await self._done.wait()
@@ -349,6 +355,14 @@ class Session:
 
     async def _accept_stream(self, sid: int, target: str) -> None:
         """The peer asks us to connect to ``target`` (reverse rule)."""
+        try:
+            await self._accept_stream_unguarded(sid, target)
+        except (SessionClosedError, ConnectionError, OSError):
+            stream = self.streams.get(sid)
+            if stream is not None:
+                await stream.reset("session_closed", notify=False)
+
+    async def _accept_stream_unguarded(self, sid: int, target: str) -> None:
         if sid in self.streams or (sid % 2 == 1) == (self.role == "initiator"):
             await self._bad_record("bad_stream_id")
             return
