@@ -90,3 +90,44 @@ async def test_100_streams_up_to_1mb_each_way_are_byte_exact_across_three_rekeys
 async def test_100_streams_up_to_50mb_each_way_are_byte_exact_across_rekeys(tmp_path, pki, kme_ctl, sha_target):
     await _hundred_streams(tmp_path, pki, kme_ctl, sha_target, 50 << 20,
                            {"interval_s": 5.0, "max_bytes": 256 << 20, "hard_limit_s": 120.0})
+
+
+async def test_gateway_processes_fall_back_when_the_kme_dies_and_return_when_it_restarts(
+        tmp_path, pki, kme_ctl, sha_target):
+    ga, gb, ports = await _sites(tmp_path, pki, kme_ctl.url, sha_target,
+                                 {"interval_s": 0.4, "hard_limit_s": 60.0})
+
+    async def modes() -> tuple[str | None, str | None]:
+        return (await ga.status())["peers"]["site-b"]["mode"], (await gb.status())["peers"]["site-a"]["mode"]
+
+    async def until(want: tuple[str, str], what: str) -> None:
+        deadline = asyncio.get_running_loop().time() + 15
+        while await modes() != want:
+            assert asyncio.get_running_loop().time() < deadline, what
+            await asyncio.sleep(0.05)
+
+    try:
+        await _both_up(ga, gb)
+        await until(("hybrid-qkd", "hybrid-qkd"), "hybrid at start")
+        flows = [asyncio.create_task(transfer(ports["fa"] if i % 2 else ports["fb"], 2_000_000, 500_000,
+                                              pause_s=3.0)) for i in range(10)]
+        await asyncio.sleep(0.3)
+        await kme_ctl.kill()
+        await until(("pqc-only", "pqc-only"), "fallback to pqc-only")
+        status = (await ga.status())["peers"]["site-b"]
+        assert status["last_transition"]["cause"] == "kme_unreachable"
+        await kme_ctl.start()
+        await until(("hybrid-qkd", "hybrid-qkd"), "back to hybrid-qkd")
+        results = await asyncio.gather(*flows)
+        assert all(r.ok for r in results), [r for r in results if not r.ok]
+        final = (await ga.status())["peers"]["site-b"]
+        assert final["sessions"] == 1 and final["last_transition"]["cause"] == "qkd_restored"
+    finally:
+        await ga.stop()
+        await gb.stop()
+    events = [json.loads(line) for line in (tmp_path / "a.log").read_text().splitlines() if line.startswith("{")]
+    changes = [e for e in events if e.get("event") == "gateway.mode_change"]
+    assert [(e["from_mode"], e["to_mode"], e["cause"]) for e in changes] == [
+        (None, "hybrid-qkd", "session_start"), ("hybrid-qkd", "pqc-only", "kme_unreachable"),
+        ("pqc-only", "hybrid-qkd", "qkd_restored")]
+    assert [e["level"] for e in changes] == ["info", "warning", "info"]
