@@ -142,3 +142,17 @@ async def test_required_policy_fails_closed_at_rekey_when_the_kme_dies(tmp_path,
         assert metric(pair.a, "gateway_handshake_failures_total", peer="site-b", reason="qkd_required") >= 1
     finally:
         await pair.stop()
+
+
+async def test_responder_min_mode_hybrid_refuses_a_peer_that_offers_only_pqc(tmp_path, pki, kme_ctl, sha_target):
+    pair = await start_pair(tmp_path, pki, kme_ctl.url, sha_target, wait=False, qkd_a="off",
+                            min_mode_b="hybrid-qkd")
+    try:
+        await wait_for(lambda: metric(pair.b, "gateway_handshake_failures_total", peer="site-a",
+                                      reason="qkd_required") >= 1, 10, "site-b refusing pqc-only")
+        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
+                                      reason="peer_refused") >= 1, 10, "site-a told why")
+        assert "qkd_required" in pair.a.service.peer_states["site-b"].last_error
+        assert pair.session_a() is None and pair.session_b() is None
+    finally:
+        await pair.stop()

@@ -170,3 +170,18 @@ def test_site_config_rejects_a_rule_naming_an_unknown_peer():
     with pytest.raises(ValidationError, match="forward\\[0\\].peer: unknown peer 'nowhere'"):
         SiteConfig.model_validate({"site_id": "x", "forward": [{"listen": "127.0.0.1:1", "peer": "nowhere",
                                                                 "target": "127.0.0.1:2"}]})
+
+
+async def test_unreachable_reverse_target_refuses_the_stream_and_closes_the_local_connection(
+        tmp_path, pki, kme):
+    from qkd.kms.testing import free_port
+
+    dead = f"127.0.0.1:{free_port()}"  # allowed by the reverse rule, but nothing listens there
+    pair = await start_pair(tmp_path, pki, kme.url, dead, data={"open_timeout_s": 2.0})
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", pair.fa)
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+        assert pair.session_a() is not None and not pair.session_a().streams
+    finally:
+        await pair.stop()
