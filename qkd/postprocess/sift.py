@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from qkd._native.sift_kernels import assign_slots, sift_count
+from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array
 from qkd.errors import QkdError
-from qkd.events.record import TimeTags, TransmitterRecord
+from qkd.events.record import ArrayTransmitterRecord, TimeTags, TransmitterRecord
 
 log = logging.getLogger(__name__)
 
@@ -245,33 +245,43 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
                               max_shift_slots=max_shift_slots, sync_sample=sync_sample)
         n_sync = sync_sample
     rng = np.random.SeedSequence([seed, 0x5F7]).generate_state(2, dtype=np.uint64)
-    slots, code, n_out, n_multi, _ = assign_slots(np.ascontiguousarray(tags.t_ps, dtype=np.int64),
-                                                  np.ascontiguousarray(tags.channel, dtype=np.uint8), codes,
-                                                  clock.offset_ps, clock.period_ps, window_ps, int(rng[0]))
-    inside = (slots >= 0) & (slots < tx.n_slots)
-    if not inside.all():
-        slots, code = slots[inside], code[inside]
-    n_sync = min(n_sync, slots.size)
-    a_basis, a_bit, a_int = tx.at(slots)
+    t_ps = np.ascontiguousarray(tags.t_ps, dtype=np.int64)
+    chan = np.ascontiguousarray(tags.channel, dtype=np.uint8)
     n_int = len(tx.intensities)
-    key_mask, sifted, disclosed, errors, detected = sift_count(
-        a_basis[n_sync:], a_bit[n_sync:], a_int[n_sync:], code[n_sync:], n_int, z_sample_fraction, int(rng[1]))
-    if n_sync:
-        # the sync sample was disclosed during clock recovery: it counts, but as disclosed bits, never as key
-        _, s2, d2, e2, det2 = sift_count(a_basis[:n_sync], a_bit[:n_sync], a_int[:n_sync], code[:n_sync],
-                                         n_int, 1.0, 0)
-        sifted, disclosed, errors, detected = sifted + s2, disclosed + d2, errors + e2, detected + det2
-        key_mask = np.concatenate([np.zeros(n_sync, np.uint8), key_mask])
-    km = key_mask.view(bool)
-    alice = a_bit[km]
-    bob = (code[km] & 1).astype(np.uint8)
+    if isinstance(tx, ArrayTransmitterRecord):
+        # stored per-slot record: one compiled pass (assignment, lookup, sifting, counting)
+        (alice, bob, key_slots, key_int, sifted, disclosed, errors, detected, n_out, n_multi,
+         _) = sift_fused_array(t_ps, chan, codes, clock.offset_ps, clock.period_ps, window_ps,
+                               np.ascontiguousarray(tx.basis), np.ascontiguousarray(tx.bit),
+                               np.ascontiguousarray(tx.intensity), n_int, z_sample_fraction, int(rng[1]), n_sync)
+    else:
+        slots, code, n_out, n_multi, _ = assign_slots(t_ps, chan, codes, clock.offset_ps, clock.period_ps,
+                                                      window_ps, int(rng[0]))
+        inside = (slots >= 0) & (slots < tx.n_slots)
+        if not inside.all():
+            n_out += int((~inside).sum())
+            slots, code = slots[inside], code[inside]
+        n_sync = min(n_sync, slots.size)
+        a_basis, a_bit, a_int = tx.at(slots)
+        key_mask, sifted, disclosed, errors, detected = sift_count(
+            a_basis[n_sync:], a_bit[n_sync:], a_int[n_sync:], code[n_sync:], n_int, z_sample_fraction,
+            int(rng[1]))
+        if n_sync:
+            # the sync sample was disclosed during clock recovery: it counts, but as disclosed bits, never key
+            _, s2, d2, e2, det2 = sift_count(a_basis[:n_sync], a_bit[:n_sync], a_int[:n_sync], code[:n_sync],
+                                             n_int, 1.0, 0)
+            sifted, disclosed, errors, detected = sifted + s2, disclosed + d2, errors + e2, detected + det2
+            key_mask = np.concatenate([np.zeros(n_sync, np.uint8), key_mask])
+        km = key_mask.view(bool)
+        alice, bob = a_bit[km], (code[km] & 1).astype(np.uint8)
+        key_slots, key_int = slots[km], a_int[km]
     if exact_sent_counts and hasattr(tx, "sent_counts"):
         sent, exact = np.asarray(tx.sent_counts(), dtype=np.float64), True
     elif hasattr(tx, "expected_sent_counts"):
         sent, exact = tx.expected_sent_counts(), False
     else:
         sent, exact = np.asarray(tx.sent_counts(), dtype=np.float64), True
-    result = SiftedKey(alice_bits=alice, bob_bits=bob, key_slots=slots[km], key_intensity=a_int[km],
+    result = SiftedKey(alice_bits=alice, bob_bits=bob, key_slots=key_slots, key_intensity=key_int,
                        sifted=sifted, disclosed=disclosed, errors=errors, detected=detected, sent=sent,
                        sent_exact=exact, n_slots=tx.n_slots, intensities=tuple(tx.intensities),
                        intensity_probabilities=tuple(tx.intensity_probabilities), p_z=tx.p_z, clock=clock,

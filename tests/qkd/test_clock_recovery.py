@@ -55,3 +55,20 @@ def test_too_few_tags_is_a_sift_error() -> None:
     tags = TimeTags(run.tags.t_ps[:10], run.tags.channel[:10])
     with pytest.raises(SiftError, match="needs ≥ 64 time tags"):
         sift(tags, run.tx, window_ps=400.0)
+
+
+def test_stored_record_and_philox_record_sift_to_the_same_key() -> None:
+    from qkd.events.record import ArrayTransmitterRecord
+
+    run = emulate(_link(clock_offset_ps=1234.0, clock_drift_ppm=0.5), 30_000_000, seed=11)
+    b, v, i = run.tx.at(np.arange(run.tx.n_slots))
+    stored = ArrayTransmitterRecord(b, v, i, run.tx.period_ps, run.tx.intensities, run.tx.intensity_probabilities,
+                                    run.tx.p_z)
+    k_philox = sift(run.tags, run.tx, window_ps=400.0, seed=2)
+    k_stored = sift(run.tags, stored, window_ps=400.0, seed=2)
+    assert k_philox.n_multi_click == k_stored.n_multi_click == 0
+    assert np.array_equal(k_philox.alice_bits, k_stored.alice_bits)
+    assert np.array_equal(k_philox.bob_bits, k_stored.bob_bits)
+    assert np.array_equal(k_philox.key_slots, k_stored.key_slots)
+    for name in ("sifted", "disclosed", "errors", "detected"):
+        assert np.array_equal(getattr(k_philox, name), getattr(k_stored, name)), name
