@@ -30,13 +30,48 @@ def can_sniff() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0 and Path("/sys/class/net/lo").exists()
 
 
+def _tcp_port_filter(port: int) -> list[tuple[int, int, int, int]]:
+    """Classic BPF (Ethernet, IPv4, TCP, either port == ``port``), as ``tcpdump -dd`` would emit it.
+
+    Attached in the kernel so that other loopback traffic on a busy machine cannot overflow the socket.
+    """
+    return [(0x28, 0, 0, 12), (0x15, 0, 10, 0x0800), (0x30, 0, 0, 23), (0x15, 0, 8, 6), (0x28, 0, 0, 20),
+            (0x45, 6, 0, 0x1FFF), (0xB1, 0, 0, 14), (0x48, 0, 0, 14), (0x15, 2, 0, port), (0x48, 0, 0, 16),
+            (0x15, 0, 1, port), (0x06, 0, 0, 262144), (0x06, 0, 0, 0)]
+
+
+def _attach(sock: socket.socket, program: list[tuple[int, int, int, int]]) -> None:
+    import ctypes
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                    ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(SockFilter))]
+
+    insns = (SockFilter * len(program))(*[SockFilter(*i) for i in program])
+    fprog = SockFprog(len(program), insns)
+    sock.setsockopt(socket.SOL_SOCKET, 26, bytes(ctypes.string_at(ctypes.addressof(fprog), ctypes.sizeof(fprog))))
+
+
 @contextlib.contextmanager
 def capture(port: int) -> Iterator[list]:
-    """Capture TCP packets to/from ``port`` on the loopback interface; the list fills on exit."""
+    """Capture TCP packets to/from ``port`` on the loopback interface with scapy; the list fills on exit."""
     from scapy.all import TCP, AsyncSniffer
+    from scapy.arch.linux import L2ListenSocket
 
+    listen = L2ListenSocket(iface="lo")
+    listen.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    _attach(listen.ins, _tcp_port_filter(port))
+    # drain anything queued before the filter was attached
+    listen.ins.setblocking(False)
+    with contextlib.suppress(BlockingIOError, OSError):
+        while listen.ins.recv(65536):
+            pass
+    listen.ins.setblocking(True)
     ready = threading.Event()
-    sniffer = AsyncSniffer(iface="lo", store=True, started_callback=ready.set,
+    sniffer = AsyncSniffer(opened_socket=listen, store=True, started_callback=ready.set,
                            lfilter=lambda p: TCP in p and port in (p[TCP].sport, p[TCP].dport))
     sniffer.start()
     if not ready.wait(10):
@@ -48,6 +83,7 @@ def capture(port: int) -> Iterator[list]:
     finally:
         time.sleep(0.3)
         packets.extend(sniffer.stop() or [])
+        listen.close()
 
 
 def self_signed_rsa(tmp: Path, cn: str = "localhost", bits: int = 2048) -> tuple[Path, Path]:
