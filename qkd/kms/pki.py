@@ -4,7 +4,9 @@ Identity convention (used by the KME to authenticate callers): **the subject Com
 certificate is the identity** - a node ID for a KME certificate, an SAE ID for an SAE certificate. The
 same ID is also written as a SAN URI ``urn:qshift:kme:<id>`` or ``urn:qshift:sae:<id>`` for readers that
 prefer SANs. KME certificates carry serverAuth and clientAuth (a KME is a client of its relay peers) and
-SANs ``DNS:localhost`` and ``IP:127.0.0.1`` plus any hosts given. SAE certificates carry clientAuth only.
+SANs ``DNS:localhost``, ``IP:127.0.0.1`` plus any hosts given, and ``DNS:<id>.kme.qshift.invalid``
+(:func:`kme_dns_name`): a KME calling a peer verifies that name in TLS, so a node answering at a peer's
+address with any other KME's certificate fails the handshake. SAE certificates carry clientAuth only.
 Private keys are written with mode 0600.
 """
 
@@ -23,6 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _VALIDITY = dt.timedelta(days=825)
+
+
+def kme_dns_name(node_id: str) -> str:
+    """The DNS SAN that names KME ``node_id`` in its certificate (``<id>.kme.qshift.invalid``, lower case)."""
+    return f"{node_id.lower()}.kme.qshift.invalid"
 
 
 def _name(cn: str) -> x509.Name:
@@ -57,6 +64,7 @@ def issue(ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, identit
     eku = [ExtendedKeyUsageOID.CLIENT_AUTH]
     if kme:
         eku.insert(0, ExtendedKeyUsageOID.SERVER_AUTH)
+        sans.append(x509.DNSName(kme_dns_name(identity)))
         for host in hosts:
             try:
                 sans.append(x509.IPAddress(ipaddress.ip_address(host)))

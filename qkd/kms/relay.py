@@ -12,9 +12,10 @@ Nobody else: an eavesdropper on any hop sees only K ⊕ k_link. This is the trus
 node QKD networks; a compromised intermediate node learns K.
 
 Authentication: every hop is HTTPS with mutual TLS under the deployment CA; the receiver checks that the
-sender's certificate CN is the previous node on the route, the sender checks that the responder's CN is
-the next node. End to end, the message carries ``check = HMAC-SHA256(K, relay_id ‖ key_IDs)`` which the
-last node verifies before storing anything (a node that flips pad bits is caught).
+sender's certificate CN is the previous node on the route, the sender's TLS handshake checks that the
+responder's certificate carries the next node's name (:func:`qkd.kms.pki.kme_dns_name`). End to end,
+the message carries ``check = HMAC-SHA256(K, relay_id ‖ key_IDs)`` which the last node verifies before
+storing anything (a node that flips pad bits is caught).
 
 Acknowledgement and failure: each hop forwards synchronously and answers only after its successor did,
 so the master's node gets 200 only once the slave's node has durably stored K. A hop that fails (node
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from qkd.kms.errors import InsufficientKeyError, KeyStoreError, RelayError, TopologyError
-from qkd.kms.pki import peer_identity
+from qkd.kms.pki import kme_dns_name
 from qkd.kms.store import IssuedKey, xor_bytes
 from qkd.kms.topology import Network, pool_name
 
@@ -155,16 +156,16 @@ class RelayEngine:
                         ct=base64.b64encode(xor_bytes(material, pad)).decode())
             url = self.network.node_urls[nxt] + RELAY_PATH
             try:
-                async with self._sess().post(url, json=body,
+                # TLS verifies that the responder's certificate names node ``nxt`` (see qkd.kms.pki)
+                async with self._sess().post(url, json=body, server_hostname=kme_dns_name(nxt),
                                              timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
-                    peer = peer_identity(resp.connection.transport.get_extra_info("peercert")
-                                         if resp.connection and resp.connection.transport else None)
                     answer = await resp.json(content_type=None)
                     status = resp.status
+            except aiohttp.ClientConnectorCertificateError as exc:
+                raise RelayError(f"node {nxt!r}: certificate does not name it ({exc.certificate_error})",
+                                 failed_hop=hop_name) from None
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 raise RelayError(f"node {nxt!r} unreachable: {type(exc).__name__}", failed_hop=hop_name) from None
-        if peer is not None and peer != nxt:
-            raise RelayError(f"responder identified as {peer!r}, expected {nxt!r}", failed_hop=hop_name)
         if status != 200:
             answer = answer if isinstance(answer, dict) else {}
             details = answer.get("details") or [{}]

@@ -102,3 +102,22 @@ async def test_relay_failures_downstream_map_to_the_client_error_kinds_and_name_
             await a.enc_keys("SAE_B", size_bits=256)
         [key] = await a.enc_keys("SAE_B", size_bits=128)   # what is left still relays
     assert len(key.key) == 16
+
+
+async def test_relay_hop_to_a_node_presenting_another_kmes_certificate_is_refused(tmp_path, pki):
+    """KME_A's topology sends T's traffic to KME_B's address: B's certificate does not name KME_T."""
+    from qkd.kms.client import KmeUnavailableError
+
+    ports = {n: free_port() for n in NODES}
+    topo = chain_topology(NODES, ports, {"SAE_A": "KME_A", "SAE_B": "KME_B"})
+    wrong = chain_topology(NODES, dict(ports, KME_T=ports["KME_B"]), {"SAE_A": "KME_A", "SAE_B": "KME_B"})
+    kmes = [await start_kme(chain_node_config(tmp_path / "KME_A", pki, "KME_A", wrong, ports, prefill_bits=1 << 14)),
+            await start_kme(chain_node_config(tmp_path / "KME_B", pki, "KME_B", topo, ports, prefill_bits=1 << 14))]
+    try:
+        async with KmeClient(kmes[0].url, pki.client_context("SAE_A")) as a:
+            with pytest.raises(KmeUnavailableError, match="certificate does not name it"):
+                await a.enc_keys("SAE_B")
+        assert kmes[1].service.store.fingerprint()[1] == ()   # B stored nothing
+    finally:
+        for k in kmes:
+            await k.stop()
