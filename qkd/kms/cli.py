@@ -10,14 +10,17 @@ import asyncio
 import json
 import signal
 import ssl
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from qshift.config import load_config
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Key management entity: ETSI GS QKD 014 key delivery and trusted-node relay.",
                   no_args_is_help=True)
@@ -49,7 +52,7 @@ def serve(config: Annotated[Path, typer.Argument(help="Node TOML file (see deplo
     run_event_loop(run())
 
 
-def run_event_loop(coro):  # type: ignore[no-untyped-def]
+def run_event_loop(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` on uvloop when it is installed (faster TLS and sockets), else on asyncio's loop."""
     try:
         import uvloop
