@@ -1,0 +1,133 @@
+"""Policies (built-in and the documented example), Mosca exposure, SARIF, HTML, diff and the CI gate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inventory.errors import PolicyError
+from inventory.report import html, sarif
+from inventory.report.diff import diff
+from inventory.risk import builtin_policy, load_policy
+from inventory.scan import ScanOptions, run_scan
+
+REPO = Path(__file__).resolve().parents[2]
+
+OLD_CODE = """import hashlib
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+h = hashlib.md5(b"x")
+"""
+NEW_CODE = """import hashlib
+from cryptography.hazmat.primitives.asymmetric import mldsa
+key = mldsa.MLDSA65PrivateKey.generate()
+h = hashlib.sha256(b"x")
+"""
+
+
+def _scan(tmp: Path, code: str, policy: str = "nist"):
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "app.py").write_text(code)
+    (tmp / "sshd_config").write_text("KexAlgorithms ecdh-sha2-nistp256\n")
+    return run_scan(ScanOptions(paths=[tmp], jobs=1), load_policy(policy))
+
+
+def test_documented_example_policy_loads_and_overrides_the_builtin() -> None:
+    pol = load_policy(str(REPO / "deploy" / "examples" / "inventory-policy.toml"))
+    assert pol.name == "acme-2026" and pol.crqc_year == 2034
+    assert pol.scope_for("/srv/billing/app.py").name == "customer-records"
+    assert pol.scope_for("tls://example.com:443").name == "public-tls"
+    assert pol.deadlines.disallowed == 2035
+
+
+def test_unknown_policy_key_or_name_is_a_typed_error(tmp_path: Path) -> None:
+    bad = tmp_path / "p.toml"
+    bad.write_text('name = "x"\ncrqc_yaer = 2030\n')
+    with pytest.raises(PolicyError, match="crqc_yaer"):
+        load_policy(str(bad))
+    with pytest.raises(PolicyError, match="unknown built-in"):
+        builtin_policy("fips")
+
+
+def test_nist_deadlines_follow_ir_8547_by_security_strength(tmp_path: Path) -> None:
+    r = _scan(tmp_path, OLD_CODE)
+    rsa2048 = r.assessments["algorithm:RSA-2048"]
+    assert rsa2048.deadline == 2030 and "IR 8547" in rsa2048.deadline_reason  # 112-bit: deprecated after 2030
+    p256 = r.assessments["algorithm:ECDH-P256"]
+    assert p256.deadline == 2035  # 128-bit: disallowed after 2035
+    assert "mlkem768x25519-sha256" in p256.recommendation and "KexAlgorithms" in p256.recommendation
+    assert r.assessments["algorithm:MD5"].priority == "critical"
+
+
+def test_cnsa2_rejects_ml_dsa_65_and_sets_signing_deadline_2030(tmp_path: Path) -> None:
+    r = _scan(tmp_path, NEW_CODE + OLD_CODE.split("\n", 1)[1], policy="cnsa2")
+    mldsa = r.assessments["algorithm:ML-DSA-65"]
+    assert not mldsa.compliant and "ML-DSA-87" in mldsa.recommendation
+    assert r.assessments["algorithm:SHA-256"].priority == "medium"  # CNSA 2.0 wants SHA-384+
+    nist = _scan(tmp_path / "n", NEW_CODE)
+    assert nist.assessments["algorithm:ML-DSA-65"].compliant
+
+
+def test_mosca_inequality_marks_long_lived_data_at_risk(tmp_path: Path) -> None:
+    r = _scan(tmp_path, OLD_CODE)
+    m = r.assessments["algorithm:RSA-2048"].mosca
+    assert m["at_risk"] == (m["shelf_life_years"] + m["migration_years"] > m["years_to_crqc"])
+    assert m["at_risk"]  # 10 + 5 > 2035 - this year
+
+
+def test_sarif_has_rules_per_status_and_results_with_regions(tmp_path: Path) -> None:
+    r = _scan(tmp_path, OLD_CODE)
+    doc = sarif.build(r.assets, r.assessments, "nist")
+    assert doc["version"] == "2.1.0"
+    rules = [x["id"] for x in doc["runs"][0]["tool"]["driver"]["rules"]]
+    assert {"QSHIFT-BROKEN-BY-SHOR", "QSHIFT-CLASSICALLY-BROKEN"} <= set(rules)
+    md5 = next(x for x in doc["runs"][0]["results"] if x["properties"]["asset"] == "algorithm:MD5")
+    assert md5["level"] == "error" and md5["ruleId"] == "QSHIFT-CLASSICALLY-BROKEN"
+    assert md5["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 5}
+    assert rules[md5["ruleIndex"]] == md5["ruleId"]
+
+
+def test_html_report_is_self_contained_with_three_charts_and_escapes_values(tmp_path: Path) -> None:
+    r = _scan(tmp_path, OLD_CODE + "x = '<script>'\n")
+    doc = r.to_dict()
+    doc["assets"][0]["name"] = "<script>alert(1)</script>"
+    page = html.render(doc)
+    assert page.count("<svg") == 3 and "<script>" not in page
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_diff_shows_fixed_vulnerable_assets_and_progress(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    new = tmp_path / "new.json"
+    old.write_text(json.dumps(_scan(tmp_path / "a", OLD_CODE).to_dict()))
+    new.write_text(json.dumps(_scan(tmp_path / "b", NEW_CODE).to_dict()))
+    d = diff(old, new)
+    assert set(d["vulnerable_fixed"]) == {"algorithm:RSA-2048", "algorithm:MD5"}
+    assert d["vulnerable_introduced"] == []
+    assert "algorithm:ML-DSA-65" in d["added"]
+    assert d["progress"] == pytest.approx(2 / 3, abs=1e-4)  # ECDH-P256 in sshd_config is still there
+    proc = subprocess.run([sys.executable, "-m", "qshift.cli", "inventory", "diff", str(old), str(new), "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["progress"] == d["progress"]
+
+
+def test_diff_of_a_non_scan_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "x.json"
+    bogus.write_text("[1, 2]")
+    proc = subprocess.run([sys.executable, "-m", "qshift.cli", "inventory", "diff", str(bogus), str(bogus)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "neither a qshift scan" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_gate_exits_1_on_classically_broken_and_0_when_clean(tmp_path: Path) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "a.py").write_text(OLD_CODE)
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "a.py").write_text(NEW_CODE)
+    base = [sys.executable, "-m", "qshift.cli", "inventory", "scan", "--fail-on", "classically-broken", "--json"]
+    assert subprocess.run(base + [str(tmp_path / "bad")], capture_output=True, timeout=60).returncode == 1
+    assert subprocess.run(base + [str(tmp_path / "good")], capture_output=True, timeout=60).returncode == 0
