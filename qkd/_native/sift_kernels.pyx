@@ -214,11 +214,12 @@ def sift_philox(const int64_t[::1] slots, const uint8_t[::1] b_code, uint32_t k0
     return key, abit, aint, sifted, disclosed, errors, detected
 
 
-cdef inline void _sift_one(int64_t k, uint8_t code, const uint8_t* tx_basis, const uint8_t* tx_bit,
-                           const uint8_t* tx_int, int n_int, uint64_t thr, bint sample_all,
+cdef inline void _sift_one(int64_t k, uint8_t code, const uint8_t* tx_packed, int n_int, uint64_t thr,
+                           bint sample_all,
                            uint64_t* rs, int64_t* sf, int64_t* dc, int64_t* er, int64_t* dt,
                            uint8_t* ka, uint8_t* kb, int64_t* ks, uint8_t* ki, Py_ssize_t* nk) noexcept nogil:
-    cdef uint8_t ab = tx_basis[k], bit = tx_bit[k], it = tx_int[k]
+    cdef uint8_t rec = tx_packed[k]
+    cdef uint8_t ab = rec & 1, bit = (rec >> 1) & 1, it = rec >> 2
     cdef Py_ssize_t j
     if it >= n_int:
         return
@@ -239,16 +240,16 @@ cdef inline void _sift_one(int64_t k, uint8_t code, const uint8_t* tx_basis, con
 
 
 def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint8_t[::1] chan_code,
-                     double offset_ps, double period_ps, double window_ps, const uint8_t[::1] tx_basis,
-                     const uint8_t[::1] tx_bit, const uint8_t[::1] tx_int, int n_int, double z_sample_fraction,
-                     uint64_t seed, Py_ssize_t n_sync):
-    """One pass over time tags against a stored transmitter record (per-slot arrays): slot assignment and
+                     double offset_ps, double period_ps, double window_ps, const uint8_t[::1] tx_packed,
+                     int n_int, double z_sample_fraction, uint64_t seed, Py_ssize_t n_sync):
+    """One pass over time tags against a stored transmitter record, packed one byte per slot
+    (bit 0 basis, bit 1 bit value, bits 2..7 intensity class; see ``ArrayTransmitterRecord.packed``): slot assignment and
     multi-click choice as :func:`assign_slots`, lookup, sifting and counting as :func:`sift_count`. The
     first ``n_sync`` assigned detections (the disclosed clock-sync sample) are counted as disclosed, never
     key. Slots outside the record are dropped (counted in n_outside). Returns (alice_key, bob_key,
     key_slots, key_intensity, sifted, disclosed, errors, detected, n_outside, n_multi, n_ignored)."""
     cdef Py_ssize_t n = t_ps.shape[0], i, nk = 0, n_out = 0, n_multi = 0, n_ign = 0, n_assigned = 0
-    cdef int64_t n_slots = tx_basis.shape[0], k, cur = -1
+    cdef int64_t n_slots = tx_packed.shape[0], k, cur = -1
     cdef uint8_t c, cur_code = 0
     cdef double x, inv = 1.0 / period_ps, half = 0.5 * window_ps / period_ps, r
     cdef Py_ssize_t group = 0
@@ -268,8 +269,8 @@ def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const 
     cdef int64_t[::1] dt = detected
     if channel.shape[0] != n or chan_code.shape[0] < 256:
         raise ValueError("t_ps/channel lengths differ or chan_code is not 256 long")
-    if tx_bit.shape[0] != n_slots or tx_int.shape[0] != n_slots or n_slots == 0:
-        raise ValueError("transmitter arrays differ in length or are empty")
+    if n_slots == 0:
+        raise ValueError("empty transmitter record")
     if n == 0:
         return (alice, bob, kslots, kint, sifted, disclosed, errors, detected, 0, 0, 0)
     with nogil:
@@ -299,7 +300,7 @@ def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const 
                     continue
             # a new slot (or the end): finish the previous group
             if cur >= 0:
-                _sift_one(cur, cur_code, &tx_basis[0], &tx_bit[0], &tx_int[0], n_int, thr,
+                _sift_one(cur, cur_code, &tx_packed[0], n_int, thr,
                           z_sample_fraction >= 1 or n_assigned < n_sync, &rs, &sf[0, 0], &dc[0, 0], &er[0, 0],
                           &dt[0], &ka[0], &kb[0], &ks[0], &ki[0], &nk)
                 n_assigned += 1

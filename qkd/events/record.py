@@ -138,6 +138,16 @@ class ArrayTransmitterRecord:
     def n_slots(self) -> int:
         return int(self.basis.shape[0])
 
+    @property
+    def packed(self) -> np.ndarray:
+        """One byte per slot: bit 0 basis, bit 1 bit value, bits 2..7 intensity class (computed once)."""
+        cached = self.__dict__.get("_packed")
+        if cached is None:
+            cached = (self.basis & 1) | ((self.bit & 1) << 1) | (self.intensity.astype(np.uint8) << 2)
+            cached = np.ascontiguousarray(cached, dtype=np.uint8)
+            object.__setattr__(self, "_packed", cached)
+        return cached
+
     def at(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         slots = np.asarray(slots, dtype=np.int64)
         if slots.size and (slots.min() < 0 or slots.max() >= self.n_slots):

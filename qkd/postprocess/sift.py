@@ -252,8 +252,7 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
         # stored per-slot record: one compiled pass (assignment, lookup, sifting, counting)
         (alice, bob, key_slots, key_int, sifted, disclosed, errors, detected, n_out, n_multi,
          _) = sift_fused_array(t_ps, chan, codes, clock.offset_ps, clock.period_ps, window_ps,
-                               np.ascontiguousarray(tx.basis), np.ascontiguousarray(tx.bit),
-                               np.ascontiguousarray(tx.intensity), n_int, z_sample_fraction, int(rng[1]), n_sync)
+                               tx.packed, n_int, z_sample_fraction, int(rng[1]), n_sync)
     else:
         slots, code, n_out, n_multi, _ = assign_slots(t_ps, chan, codes, clock.offset_ps, clock.period_ps,
                                                       window_ps, int(rng[0]))
