@@ -339,7 +339,7 @@ class ResponderHandshake:
                 raise HandshakeError("key_id_reused", f"ClientHello from {initiator}: QKD key_ID already used "
                                      "in another session")
             if peer.qkd != "off" and "hybrid-qkd" in modes and ctx.keysource is not None:
-                qkd = await ctx.keysource.redeem(qkd_offer.get("sae_id") or peer.sae_id or "", key_id)
+                qkd = await ctx.keysource.redeem(peer.sae_id or qkd_offer.get("sae_id") or "", key_id)
                 if qkd.cause is not None:
                     qkd.cause = "peer_key_" + qkd.cause
             else:
