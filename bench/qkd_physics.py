@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import BenchResult, median_seconds, write_results  # noqa: E402
-
 from qkd._native.sift_kernels import assign_slots, sift_fused_array, sift_philox  # noqa: E402
+
 from qkd.events.emulate import emulate  # noqa: E402
 from qkd.events.formats.ptu import iter_ptu, write_ptu  # noqa: E402
 from qkd.events.record import ArrayTransmitterRecord, _thresholds  # noqa: E402

@@ -35,7 +35,7 @@ import numpy as np
 
 from qkd.errors import QkdError
 from qkd.physics.keyrate import binary_entropy, gllp_rate, vacuum_weak_bounds
-from qkd.postprocess.sift import X, Z, SiftedKey
+from qkd.postprocess.sift import SiftedKey, X, Z
 
 
 class EstimationError(QkdError):

@@ -18,7 +18,7 @@ def assign_slots_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndar
     keep = code != 255
     n_ign = int((~keep).sum())
     t, code = t_ps[keep], code[keep]
-    x = (t - offset_ps) / period_ps
+    x = (t - offset_ps) * (1.0 / period_ps)
     k = np.floor(x + 0.5).astype(np.int64)
     inside = np.abs(x - k) <= 0.5 * window_ps / period_ps
     n_out = int((~inside).sum())
@@ -54,4 +54,5 @@ def sift_count_numpy(a_basis: np.ndarray, a_bit: np.ndarray, a_int: np.ndarray, 
     err = disc & ((a_bit ^ b_code) & 1).astype(bool)
     disclosed = np.bincount(flat[disc], minlength=2 * n_int)[: 2 * n_int].reshape(2, n_int)
     errors = np.bincount(flat[err], minlength=2 * n_int)[: 2 * n_int].reshape(2, n_int)
-    return to_key.astype(np.uint8), sifted.astype(np.int64), disclosed.astype(np.int64), errors.astype(np.int64), detected
+    return (to_key.astype(np.uint8), sifted.astype(np.int64), disclosed.astype(np.int64),
+            errors.astype(np.int64), detected)

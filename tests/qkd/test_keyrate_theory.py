@@ -7,8 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from qkd.physics.keyrate import (GYS, LIM2014, error_rate, gain, key_rate, key_rate_curve, max_distance_km,
-                                 optimal_mu, plob_bound, single_photon_infinite)
+from qkd.physics.keyrate import (
+    GYS,
+    LIM2014,
+    error_rate,
+    gain,
+    key_rate,
+    key_rate_curve,
+    max_distance_km,
+    optimal_mu,
+    plob_bound,
+    single_photon_infinite,
+)
 
 # Hand derivation, GYS parameters at 0 km (η = η_Bob = 0.045), μ = 0.48:
 #   ημ = 0.0216, 1 − e^{−ημ} = 0.0213684

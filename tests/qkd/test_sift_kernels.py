@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from qkd._native.sift_kernels import assign_slots, sift_count
+
 from qkd.postprocess.sift import channel_codes
 from qkd.postprocess.sift_reference import assign_slots_numpy, sift_count_numpy
 

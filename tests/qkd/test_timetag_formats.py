@@ -10,11 +10,34 @@ import numpy as np
 import ptufile
 import pytest
 
-from qkd.events.formats import (TimeTagFormatError, TruncatedRecordError, iter_native, iter_ptu, read_csv,
-                                read_native, read_ptu, read_qutag, read_timetags, write_csv, write_native,
-                                write_ptu, write_qutag)
-from qkd.events.formats.ptu import (MAGIC, RT_GENERIC_T2, RT_HYDRAHARP2_T2, RT_HYDRAHARP_T2, RT_PICOHARP_T2,
-                                    SYNC_CHANNEL, TY_ANSISTRING, TY_EMPTY8, TY_FLOAT8, TY_INT8, _tag)
+from qkd.events.formats import (
+    TimeTagFormatError,
+    TruncatedRecordError,
+    iter_native,
+    iter_ptu,
+    read_csv,
+    read_native,
+    read_ptu,
+    read_qutag,
+    read_timetags,
+    write_csv,
+    write_native,
+    write_ptu,
+    write_qutag,
+)
+from qkd.events.formats.ptu import (
+    MAGIC,
+    RT_GENERIC_T2,
+    RT_HYDRAHARP2_T2,
+    RT_HYDRAHARP_T2,
+    RT_PICOHARP_T2,
+    SYNC_CHANNEL,
+    TY_ANSISTRING,
+    TY_EMPTY8,
+    TY_FLOAT8,
+    TY_INT8,
+    _tag,
+)
 from qkd.events.record import TimeTags
 
 

@@ -105,7 +105,8 @@ def iter_native(path: str | Path) -> Iterator[TimeTags]:
                 except zlib.error as exc:
                     raise TimeTagFormatError(path, offset, f"block does not decompress: {exc}") from exc
             if len(payload) != 9 * n:
-                raise TimeTagFormatError(path, offset, f"block of {n} records has {len(payload)} bytes, expected {9 * n}")
+                raise TimeTagFormatError(path, offset,
+                                         f"block of {n} records has {len(payload)} bytes, expected {9 * n}")
             t = np.cumsum(np.frombuffer(payload, "<i8", n), dtype=np.int64)
             c = np.frombuffer(payload, np.uint8, n, offset=8 * n).copy()
             if n and ((prev_t is not None and t[0] < prev_t) or np.any(t[1:] < t[:-1])):
