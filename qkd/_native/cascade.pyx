@@ -42,10 +42,47 @@ cdef extern from *:
     static inline uint64_t qs_mulhi64(uint64_t a, uint64_t b) {
         return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64);
     }
+    __attribute__((target("popcnt")))
     static inline int qs_popcount64(uint64_t x) { return __builtin_popcountll(x); }
+
+    /* bits of word w selected by the member mask of block b (b = 0: mask, b = 1: complement), within [s, e) */
+    static inline uint64_t qs_sel(const uint64_t *mask, int b, size_t w, size_t s, size_t e) {
+        uint64_t m = b ? ~mask[w] : mask[w];
+        size_t lo = w * 64, hi = lo + 64;
+        if (s > lo) m &= ~((((uint64_t)1) << (s - lo)) - 1);
+        if (e < hi) m &= (((uint64_t)1) << (e - lo)) - 1;
+        return m;
+    }
+
+    /* parity of key bits that are members of block b, at indices [s, e) */
+    __attribute__((target("popcnt")))
+    static int qs_member_parity(const uint64_t *key, const uint64_t *mask, int b, size_t s, size_t e) {
+        if (e <= s) return 0;
+        uint64_t acc = 0;
+        size_t w0 = s >> 6, w1 = (e - 1) >> 6;
+        for (size_t w = w0; w <= w1; w++) acc ^= key[w] & qs_sel(mask, b, w, s, e);
+        return __builtin_popcountll(acc) & 1;
+    }
+
+    /* number of members of block b at indices [s, e), stopping early once it exceeds 1;
+       *first receives the first member's index */
+    __attribute__((target("popcnt")))
+    static size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) {
+        size_t c = 0;
+        if (e <= s) return 0;
+        size_t w0 = s >> 6, w1 = (e - 1) >> 6;
+        for (size_t w = w0; w <= w1 && c < 2; w++) {
+            uint64_t m = qs_sel(mask, b, w, s, e);
+            if (m && c == 0) *first = w * 64 + (size_t)__builtin_ctzll(m);
+            c += (size_t)__builtin_popcountll(m);
+        }
+        return c;
+    }
     """
     uint64_t qs_mulhi64(uint64_t a, uint64_t b) nogil
     int qs_popcount64(uint64_t x) nogil
+    int qs_member_parity(const uint64_t *key, const uint64_t *mask, int b, size_t s, size_t e) nogil
+    size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) nogil
 
 DEF MAXP = 64
 
@@ -183,13 +220,26 @@ def masked_parity(const uint64_t[::1] packed, const uint64_t[::1] mask):
 
 def pack_bits(const uint8_t[::1] bits):
     """Pack 0/1 bytes, bit i -> bit i%64 of word i//64 (little-endian order)."""
-    cdef Py_ssize_t n = bits.shape[0], i
+    cdef Py_ssize_t n = bits.shape[0]
+    packed = np.packbits(np.asarray(bits), bitorder="little")
     out = np.zeros((n + 63) // 64, dtype=np.uint64)
-    cdef uint64_t[::1] o = out
-    with nogil:
-        for i in range(n):
-            o[i >> 6] |= (<uint64_t>(bits[i] & 1)) << (i & 63)
+    out.view(np.uint8)[:packed.size] = packed
     return out
+
+
+_IDENTITY_CACHE: dict = {}
+
+
+def _identity(Py_ssize_t n):
+    """A shared read-only arange(n) (pass 0's order), cached for the last few key lengths."""
+    arr = _IDENTITY_CACHE.get(n)
+    if arr is None:
+        if len(_IDENTITY_CACHE) > 4:
+            _IDENTITY_CACHE.clear()
+        arr = np.arange(n, dtype=np.uint32)
+        arr.setflags(write=False)
+        _IDENTITY_CACHE[n] = arr
+    return arr
 
 
 cdef class PassPlan:
@@ -219,7 +269,7 @@ cdef class PassPlan:
         if self.order is not None:
             return
         if self.kind == IDENTITY:
-            self.order = np.arange(self.n, dtype=np.uint32)
+            self.order = _identity(self.n)
         elif self.kind == SHUFFLED:
             self.order = np.empty(self.n, dtype=np.uint32)
             shuffle_into(self.order, seed, pass_index)
@@ -232,6 +282,7 @@ cdef class AliceOracle:
 
     cdef object bits, packed, plans, pp
     cdef uint8_t *pp_p[MAXP]
+    cdef uint64_t *amask_p[MAXP]
     cdef uint64_t seed
     cdef public Py_ssize_t n
     cdef int total_parity
@@ -253,7 +304,9 @@ cdef class AliceOracle:
         self.plans.append(plan)
         self.pp.append(None)
         self.pp_p[j] = NULL
+        self.amask_p[j] = NULL
         if plan.kind == HALVES:
+            self.amask_p[j] = <uint64_t *>cnp.PyArray_DATA(plan.mask)
             if plan.nb == 1:
                 return np.array([self.total_parity], dtype=np.uint8)
             p0 = masked_parity(self.packed, plan.mask)
@@ -273,7 +326,7 @@ cdef class AliceOracle:
     cdef _lay_out(self, int j):
         plan = self.plans[j]
         plan.lay_out(self.seed, j)
-        cdef uint32_t[::1] order = plan.order
+        cdef const uint32_t[::1] order = plan.order
         cdef const uint8_t[::1] bits = self.bits
         cdef Py_ssize_t t, n = self.n
         pp = np.empty(n + 1, dtype=np.uint8)
@@ -293,9 +346,19 @@ cdef class AliceOracle:
         out = np.empty(m, dtype=np.uint8)
         cdef uint8_t[::1] o = out
         cdef uint8_t *pp = NULL
-        cdef int cur = -1
+        cdef int cur = -1, pj
         cdef Py_ssize_t npl = len(self.plans)
+        cdef uint64_t *key = <uint64_t *>cnp.PyArray_DATA(self.packed)
         for i in range(m):
+            if passes[i] & 0x80:
+                # HALVES pass: bit 7 set, bit 6 = block; positions are key indices, members by mask
+                pj = passes[i] & 63
+                if pj >= npl or self.amask_p[pj] == NULL:
+                    raise ValueError(f"parity question {i} names pass {pj} as a halves pass")
+                if ends[i] <= starts[i] or ends[i] > self.n:
+                    raise ValueError(f"parity question {i}: range [{starts[i]}, {ends[i]}) outside 0..{self.n}")
+                o[i] = qs_member_parity(key, self.amask_p[pj], (passes[i] >> 6) & 1, starts[i], ends[i])
+                continue
             if passes[i] != cur:
                 cur = passes[i]
                 if cur >= npl:
@@ -439,9 +502,9 @@ cdef class BobSearches:
                 e = n if b == nb - 1 else s + k
                 mv[b] = self.bpp_p[j][s] ^ self.bpp_p[j][e] ^ alice_block_parities[b]
         for b in range(nb):
-            if mv[b]:
-                if not self.laid[j]:
-                    self._lay_out(j)
+            if mv[b] and plan.kind == HALVES:
+                self._hpush(j, b, alice_block_parities[b])
+            elif mv[b]:
                 s = b * k
                 e = n if b == nb - 1 else s + k
                 if e - s == 1:
@@ -464,7 +527,7 @@ cdef class BobSearches:
         bo = np.empty(n + 8, dtype=np.uint8)
         row.update(order=plan.order, pos=pos, bpp=bpp, fen=fen, kd=kd, kb=kb, bo=bo)
         cdef uint8_t[::1] bov = bo
-        cdef uint32_t[::1] o = plan.order
+        cdef const uint32_t[::1] o = plan.order
         cdef uint32_t[::1] pv = pos
         cdef uint8_t[::1] bv = bpp
         cdef uint8_t[::1] bits = self.bits
@@ -519,12 +582,25 @@ cdef class BobSearches:
 
     cdef inline Py_ssize_t _block_of(self, int j, Py_ssize_t bit) noexcept:
         cdef Py_ssize_t b
-        if not self.laid[j]:  # only HALVES passes can be unlaid
+        if self.kind[j] == HALVES:  # HALVES passes are never laid out: membership by mask
             return 0 if (self.mask_p[j][bit >> 6] >> (bit & 63)) & 1 else 1
         b = self.pos_p[j][bit] // self.ksz[j]
         if b >= self.nbl[j]:
             b = self.nbl[j] - 1
         return b
+
+    cdef void _hpush(self, int j, Py_ssize_t b, uint8_t apar):
+        """Bisection of block b of HALVES pass j over key indices [0, n); pass byte 0x80 | b << 6 | j."""
+        cdef size_t first = 0
+        if qs_member_count2(self.mask_p[j], <int>b, 0, self.n, &first) == 1:
+            self._flip(first)
+            return
+        self._push(j, 0, self.n, 0, apar, b)
+        self.sp_[self.ns - 1] = <uint8_t>(0x80 | (b << 6) | j)
+
+    cdef inline uint8_t _hrange(self, uint8_t code, Py_ssize_t s, Py_ssize_t e) noexcept:
+        return <uint8_t>qs_member_parity(<uint64_t *>cnp.PyArray_DATA(self.packed), self.mask_p[code & 63],
+                                         (code >> 6) & 1, s, e)
 
     cdef void _push(self, int j, Py_ssize_t s, Py_ssize_t e, int depth, uint8_t apar, Py_ssize_t blk):
         cdef Py_ssize_t cap = self.scap
@@ -583,14 +659,33 @@ cdef class BobSearches:
         cdef uint8_t al, ar, bl
         cdef uint8_t *kd
         cdef uint32_t *kb
+        cdef uint8_t code
+        cdef size_t first = 0, cnt
         for i in range(m):
-            j = sp[i]
+            code = sp[i]
             s = ss[i]
             e = se[i]
             d = sd[i]
             mid = s + (e - s) // 2
             al = alice_left[i]
             ar = sa[i] ^ al
+            if code & 0x80:
+                if self._hrange(code, s, mid) != al:
+                    e = mid
+                    sa[i] = al
+                else:
+                    s = mid
+                    sa[i] = ar
+                cnt = qs_member_count2(self.mask_p[code & 63], (code >> 6) & 1, s, e, &first)
+                if cnt == 1:
+                    s = first
+                    e = first + 1
+                    dn[i] = 1
+                ss[i] = s
+                se[i] = e
+                sd[i] = d + 1
+                continue
+            j = code
             if d + 1 < 32:
                 kd = self.kd_p[j]
                 kb = self.kb_p[j]
@@ -615,19 +710,32 @@ cdef class BobSearches:
         # apply the flips found this round (a bit found by two passes at once is flipped once)
         for i in range(m):
             if dn[i]:
-                j = sp[i]
+                code = sp[i]
+                j = code & 63
                 self.ins_p[j][sb[i]] = 0
-                bit = self.order_p[j][ss[i]]
-                if self._range(j, ss[i], se[i]) != sa[i]:
-                    self._flip(bit)
-                    nflip += 1
+                if code & 0x80:
+                    bit = ss[i]
+                    if self._hrange(code, ss[i], se[i]) != sa[i]:
+                        self._flip(bit)
+                        nflip += 1
+                else:
+                    bit = self.order_p[j][ss[i]]
+                    if self._range(j, ss[i], se[i]) != sa[i]:
+                        self._flip(bit)
+                        nflip += 1
                 self._cand(j, bit)
         # keep running searches whose range is still odd; re-check the blocks of dropped ones
         for i in range(m):
             if dn[i]:
                 continue
-            j = sp[i]
-            if self._range(j, ss[i], se[i]) == sa[i]:
+            code = sp[i]
+            j = code & 63
+            if code & 0x80:
+                if self._hrange(code, ss[i], se[i]) == sa[i]:
+                    self.ins_p[j][sb[i]] = 0
+                    self._cand(j, ss[i])
+                    continue
+            elif self._range(j, ss[i], se[i]) == sa[i]:
                 self.ins_p[j][sb[i]] = 0
                 self._cand(j, self.order_p[j][ss[i]])
                 continue
@@ -676,8 +784,9 @@ cdef class BobSearches:
             b = self._block_of(j, bit)
             if self.ins_p[j][b] or not self.mism_p[j][b]:
                 continue
-            if not self.laid[j]:
-                self._lay_out(j)
+            if self.kind[j] == HALVES:
+                self._hpush(j, b, self.apar_p[j][b])
+                continue
             k = self.ksz[j]
             s = b * k
             e = n if b == self.nbl[j] - 1 else s + k

@@ -6,7 +6,7 @@ word ``i // 64``, i.e. ``numpy.packbits(bits, bitorder="little")`` viewed as lit
 A GF(2)[x] polynomial stores the coefficient of ``x^i`` in bit ``i``.
 
 * ``clmul_poly(a, b)``: the product in GF(2)[x], Karatsuba on 64-bit ``PCLMULQDQ`` carry-less products
-  (schoolbook below 24 words). Exact integer arithmetic: no floating-point rounding at any size.
+  (product-scanning schoolbook up to 32 words). Exact integer arithmetic: no floating-point rounding at any size.
 * ``toeplitz_middle(seed, x, n_bits, out_bits)``: the Toeplitz hash ``y = T x`` with ``T[i, j] =
   seed[i - j + n - 1]`` (an ``out_bits x n_bits`` matrix given by ``n_bits + out_bits - 1`` seed bits),
   computed as coefficients ``n-1 … n-1+out_bits-1`` of the product ``seed(x) * x(x)``.
@@ -39,32 +39,37 @@ cdef extern from *:
         *hi = (uint64_t)_mm_extract_epi64(r, 1);
     }
 
-    /* r[0 .. 2n) = a[0..n) * b[0..n) (schoolbook, r must not alias a or b). */
+    /* r[0 .. 2n) = a[0..n) * b[0..n) (schoolbook by product scanning: every output word pair is
+       accumulated in a register; r must not alias a or b). */
     __attribute__((target("pclmul,sse4.1")))
     static void qs_mul_base(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n) {
-        memset(r, 0, 2 * n * sizeof(uint64_t));
-        for (size_t i = 0; i < n; i++) {
-            __m128i va = _mm_cvtsi64_si128((long long)a[i]);
-            if (a[i] == 0) continue;
-            for (size_t j = 0; j < n; j++) {
-                __m128i vb = _mm_cvtsi64_si128((long long)b[j]);
-                __m128i p = _mm_clmulepi64_si128(va, vb, 0x00);
-                r[i + j] ^= (uint64_t)_mm_cvtsi128_si64(p);
-                r[i + j + 1] ^= (uint64_t)_mm_extract_epi64(p, 1);
+        __m128i carry = _mm_setzero_si128();
+        for (size_t k = 0; k + 1 < 2 * n; k++) {
+            size_t lo = k + 1 > n ? k + 1 - n : 0, hi = k < n ? k : n - 1;
+            __m128i acc = _mm_setzero_si128();
+            for (size_t i = lo; i <= hi; i++) {
+                __m128i va = _mm_loadl_epi64((const __m128i *)(a + i));
+                __m128i vb = _mm_loadl_epi64((const __m128i *)(b + k - i));
+                acc = _mm_xor_si128(acc, _mm_clmulepi64_si128(va, vb, 0x00));
             }
+            /* word k gets acc.lo ^ previous acc.hi */
+            acc = _mm_xor_si128(acc, carry);
+            r[k] = (uint64_t)_mm_cvtsi128_si64(acc);
+            carry = _mm_srli_si128(acc, 8);
         }
+        r[2 * n - 1] = (uint64_t)_mm_cvtsi128_si64(carry);
     }
 
     /* Scratch words needed by qs_kara for size n. */
     static size_t qs_kara_scratch(size_t n) {
         size_t s = 0;
-        while (n > 24) { size_t h = (n + 1) / 2; s += 4 * h; n = h; }
+        while (n > 32) { size_t h = (n + 1) / 2; s += 4 * h; n = h; }
         return s + 8;
     }
 
     /* r[0 .. 2n) = a * b, Karatsuba with split h = ceil(n/2); scratch from qs_kara_scratch(n). */
     static void qs_kara(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n, uint64_t *t) {
-        if (n <= 24) { qs_mul_base(r, a, b, n); return; }
+        if (n <= 32) { qs_mul_base(r, a, b, n); return; }
         size_t h = (n + 1) / 2, l = n - h;  /* l <= h */
         uint64_t *sa = t, *sb = t + h, *pm = t + 2 * h, *rest = t + 4 * h;
         /* p0 -> r[0..2h), p2 -> r[2h .. 2h+2l) = r[2h .. 2n) */

@@ -134,3 +134,45 @@ def test_a_far_too_low_qber_estimate_stops_at_the_leakage_cap() -> None:
     bits, rep = asyncio.run(run())
     assert rep.gave_up and rep.disclosed_bits <= 0.6 * 20_000
     assert not np.array_equal(bits, a)
+
+
+def test_disclosed_bits_equal_an_independent_count_of_the_frames_on_the_wire() -> None:
+    import struct
+
+    a, b = bsc_pair(30_000, 0.04, 8)
+    wire: list[bytes] = []
+
+    async def run() -> int:
+        ca, cb = in_process_pair()
+        for ch in (ca, cb):
+            inner = ch.transport
+
+            class Tap:
+                async def send_bytes(self, data: bytes, inner=inner) -> None:
+                    wire.append(data)
+                    await inner.send_bytes(data)
+
+                async def recv_bytes(self, inner=inner) -> bytes:
+                    return await inner.recv_bytes()
+
+                async def close(self, inner=inner) -> None:
+                    await inner.close()
+
+            ch.transport = Tap()
+        _, (bits, rep) = await asyncio.gather(reconcile_alice(ca, a), reconcile_bob(cb, b, 0.04))
+        assert np.array_equal(bits, a)
+        return rep.disclosed_bits
+
+    disclosed = asyncio.run(run())
+    hdr = struct.Struct(">4sBQIH")
+    questions, parity_bytes = 0, 0
+    for frame in wire:
+        _, _, _, _, klen = hdr.unpack_from(frame)
+        kind = frame[hdr.size:hdr.size + klen].decode()
+        body = frame[hdr.size + klen:-16]
+        if kind == "cascade.ask":
+            questions += len(body) // 9          # pass (1) + start (4) + end (4) per question
+        elif kind == "cascade.parities":
+            parity_bytes += len(body)
+    answered = disclosed - questions              # every question costs Alice exactly one parity bit
+    assert 8 * (parity_bytes - 1) < answered <= 8 * parity_bytes
