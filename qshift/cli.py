@@ -33,10 +33,6 @@ OUR_ERRORS: tuple[type[Exception], ...] = (QshiftError, PqcError, QkdError, Gate
 EXIT_OUR_ERROR = 2
 
 
-class NotBuiltError(QshiftError):
-    """A command whose implementation has not landed yet."""
-
-
 class _State:
     debug = False
 
@@ -99,29 +95,28 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help="Machine-readab
 
 
 @app.command()
-def demo(json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """Run the system on embedded defaults (loopback, SQLite, emulated QKD links)."""
-    from qshift.demo import run_demo
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the HTML report, JSON, JUnit and logs.")] = Path(
+        "qshift-demo"),
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
+) -> None:
+    """Run the story on embedded defaults: A-T-B QKD links, KMEs with relay, gateways, Eve, fallback, recovery."""
+    from qshift.scenario.command import demo as run_demo
 
-    steps = run_demo()
-    if json_out:
-        typer.echo(json.dumps([s.__dict__ for s in steps], indent=2))
-    else:
-        table = Table(title="qshift demo")
-        table.add_column("part")
-        table.add_column("status")
-        table.add_column("detail", overflow="fold")
-        colour = {"ok": "green", "failed": "red", "not built": "yellow"}
-        for s in steps:
-            table.add_row(s.name, f"[{colour[s.status]}]{s.status}[/]", s.detail)
-        Console().print(table)
-    raise typer.Exit(1 if any(s.status == "failed" for s in steps) else 0)
+    raise typer.Exit(run_demo(out, json_out))
 
 
 @app.command("fallback-test")
-def fallback_test(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
-    """Run a QKD-to-PQC fallback scenario with timed faults and assertions."""
-    raise NotBuiltError("fallback-test is not built yet (issue #9); no scenario was run")
+def fallback_test(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files (see deploy/scenarios/).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the reports, one subdirectory per scenario.")] = Path(
+        "qshift-fallback"),
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable results on stdout.")] = False,
+) -> None:
+    """Run QKD-to-PQC fallback scenarios with timed faults and assertions. Exit 1 if any assertion fails."""
+    from qshift.scenario.command import fallback_test as run_fallback
+
+    raise typer.Exit(run_fallback(scenarios, out, json_out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,8 +48,8 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
         return key, "unknown key"
     if kind == "missing":
         return key, "required key is missing"
-    msg = error.get("msg", "invalid value")
-    if "input" in error and kind not in ("missing",):
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if "input" in error and not isinstance(error["input"], dict | list):
         shown = repr(error["input"])
         if len(shown) > 60:
             shown = shown[:57] + "..."

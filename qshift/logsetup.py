@@ -67,3 +67,14 @@ def configure_logging(level: str = "warning", fmt: LogFormat = "auto") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def redirect_logging_to_file(path: str, level: str = "info") -> None:
+    """Send all log records to ``path`` as JSON lines (a live dashboard owns the terminal meanwhile)."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonLineFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())

@@ -6,7 +6,7 @@ authenticated in-process classical channel) reconcile, verify and amplify it; ea
 key into its own node's KME link pool. An aborted block (QBER above threshold, failed verification) raises
 the link alarm on both KMEs; a delivered block clears it. Faults act on ``eve_fraction`` and ``cut``.
 
-Key length: emulated blocks here are 2×10^7 pulses (seconds of CPU), too short for the finite-key bound to
+Key length: emulated blocks here are 10^7 pulses (seconds of CPU), too short for the finite-key bound to
 give a positive length, so scenarios run the pipeline with the asymptotic decoy-state length
 (``LinkPolicy(key_length="asymptotic")``) and say so in their output.
 """
@@ -26,7 +26,7 @@ from qkd.postprocess.channel import in_process_pair
 from qkd.postprocess.link import BlockResult, LinkEnd, LinkPolicy
 from qshift.scenario.model import LinkSpec
 
-PULSES_PER_BLOCK = 20_000_000
+PULSES_PER_BLOCK = 10_000_000
 KEY_LENGTH_MODE = "asymptotic"
 
 Deposit = Callable[[str, bytes], None]
@@ -91,7 +91,12 @@ class LinkWorker:
         # Both ends deliver the same key; Bob's delivery deposits it at both nodes' KMEs together (see
         # ScenarioSystem._deposit_for), Alice's is the same bytes and is not deposited twice.
         self._alice = LinkEnd("alice", spec.name, a_channel, _KmeSink(lambda k: None), policy)
-        self._bob = LinkEnd("bob", spec.name, b_channel, _KmeSink(lambda k: deposit(spec.name, k)), policy)
+        self._bob = LinkEnd("bob", spec.name, b_channel, _KmeSink(self._deposit_unless_cut), policy)
+
+    def _deposit_unless_cut(self, key: bytes) -> None:
+        """A block whose fiber was cut while it was processed never reaches the pools."""
+        if not self.cut:
+            self._deposit(self.spec.name, key)
 
     async def run_block(self) -> BlockResult | None:
         """Emulate and post-process one block; deposit its key or raise the alarm. None when cut."""
@@ -107,6 +112,8 @@ class LinkWorker:
         _, result = await asyncio.gather(self._alice.process_block(index, sifted, estimate),
                                          self._bob.process_block(index, sifted, estimate))
         elapsed = time.perf_counter() - started
+        if self.cut:  # cut while this block was in flight: its result is void
+            return None
         self.state.qber = result.qber_estimate
         if result.status == "delivered":
             self.state.blocks_delivered += 1

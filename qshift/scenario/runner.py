@@ -132,7 +132,10 @@ async def run_scenario(scenario: Scenario, state_dir: Path | None = None,
             mode = status["mode"] if status["connected"] and status["mode"] else "down"
             t = clock.now()
             if mode != last_mode:
-                cause = (status.get("last_transition") or {}).get("cause") or status.get("last_error") or ""
+                if mode == "down":
+                    cause = status.get("last_error") or "no session"
+                else:
+                    cause = (status.get("last_transition") or {}).get("cause") or ""
                 record.mode_changes.append((t, mode, str(cause)))
                 record.events.append(Event(t, "tunnel", f"mode:{mode}", str(cause)))
                 last_mode = mode
