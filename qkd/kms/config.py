@@ -102,19 +102,31 @@ class Topology(_Model):
 
 
 class FeedSection(_Model):
-    """Where a pool's key comes from when no post-processing pipeline pushes into it.
+    """Where a pool's key comes from (besides a pipeline pushing through :class:`~qkd.kms.feeds.LinkKeySink`).
 
-    ``synthetic-shared-seed``: SHAKE-256(seed, link, block index) - both ends of a link compute the same
-    blocks. SYNTHETIC, NOT SECRET: for tests and demos only. ``synthetic-os-rng`` (``local`` pool only):
-    ``os.urandom`` blocks; labelled synthetic because no QKD link produced them.
+    ``emulated``: this node runs its end of an emulated QKD link - the physics emulator (``qkd.emulator``,
+    ``preset`` at ``length_km``, block ``i`` seeded ``emulator_seed + i`` at both ends) and the
+    post-processing pipeline (``qkd.postprocess.link``) against the peer node over a WebSocket inside mutual
+    TLS; the node with the smaller ID is Alice. ``synthetic-shared-seed``: SHAKE-256(seed, link, block
+    index) - both ends compute the same blocks. SYNTHETIC, NOT SECRET: for tests and demos only.
+    ``synthetic-os-rng`` (``local`` pool only): ``os.urandom`` blocks; labelled synthetic because no QKD
+    link produced them.
     """
 
     pool: str = Field(description="a link id, or 'local' for pairs attached to this node")
-    kind: Literal["synthetic-shared-seed", "synthetic-os-rng"]
+    kind: Literal["synthetic-shared-seed", "synthetic-os-rng", "emulated"]
     seed: str = ""
     prefill_bits: int = Field(default=0, ge=0)
     rate_bps: float = Field(default=0.0, ge=0)
     block_bits: int = Field(default=65536, ge=8)
+    # emulated links
+    preset: str = "snspd-fiber"
+    length_km: float = Field(default=10.0, ge=0)
+    pulses_per_block: int = Field(default=4_000_000, ge=1000)
+    emulator_seed: int = Field(default=1, ge=0)
+    key_length: Literal["finite", "asymptotic"] = "asymptotic"
+    block_interval_s: float = Field(default=0.0, ge=0)
+    max_blocks: int = Field(default=0, ge=0, description="0: run until the node stops")
 
 
 class KmeConfig(_Model):
@@ -136,6 +148,8 @@ class KmeConfig(_Model):
                 raise ValueError(f"feed pool {feed.pool!r}: not 'local' nor a link of node {self.node.id!r}")
             if feed.kind == "synthetic-shared-seed" and not feed.seed:
                 raise ValueError(f"feed {feed.pool!r}: synthetic-shared-seed needs a seed")
+            if feed.kind == "emulated" and feed.pool == "local":
+                raise ValueError("feed 'local': an emulated QKD link feeds a link pool, not 'local'")
             if feed.kind == "synthetic-os-rng" and feed.pool != "local":
                 raise ValueError(f"feed {feed.pool!r}: synthetic-os-rng feeds only the 'local' pool "
                                  "(both ends of a link need the same key)")

@@ -39,6 +39,7 @@ from qkd.kms.api import ApiError
 from qkd.kms.config import KmeConfig
 from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError, TopologyError
 from qkd.kms.feeds import LinkKeySink, SyntheticFeed
+from qkd.kms.linkend import CHANNEL_PATH, EmulatedLinkEnd
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.pki import peer_identity, server_ssl_context
 from qkd.kms.relay import RELAY_PATH, RelayEngine
@@ -74,8 +75,10 @@ class KmeService:
         if client_ssl is None:
             from qkd.kms.pki import client_ssl_context
             client_ssl = client_ssl_context(config.tls.ca, config.tls.cert, config.tls.key)
+        self.client_ssl = client_ssl
         self.relay = RelayEngine(self.me, self.network, self.store, client_ssl, self.limits.relay_timeout_s)
-        self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds]
+        self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds if f.kind != "emulated"]
+        self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in config.feeds if f.kind == "emulated"}
         self._tasks: list[asyncio.Task] = []
         self._flush_scheduled = False
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
@@ -85,6 +88,9 @@ class KmeService:
         for feed in self.feeds:
             feed.prefill()
             self._tasks.append(asyncio.create_task(feed.run()))
+        for end in self.link_ends.values():
+            if end.role == "alice":
+                self._tasks.append(asyncio.create_task(end.run_alice()))
 
     async def close(self) -> None:
         for t in self._tasks:
@@ -269,6 +275,17 @@ class KmeService:
             raise api.server_side(str(exc), exc.reason, failed_hop=exc.failed_hop) from None
         return web.json_response({"stored": True, "node": self.me})
 
+    async def handle_link_channel(self, request: web.Request) -> web.StreamResponse:
+        """Bob's end of an emulated link: the WebSocket Alice's node opens (see :mod:`qkd.kms.linkend`)."""
+        link = request.match_info["link"]
+        end = self.link_ends.get(link)
+        if end is None or end.role != "bob":
+            raise api.bad_request(f"link {link!r}: no emulated link end of this node accepts a channel")
+        who = self.caller(request)
+        if who != end.peer:
+            raise api.unauthorized(f"caller {who!r} is not the other end ({end.peer!r}) of link {link!r}")
+        return await end.handle_channel(request)
+
     def _admin(self, request: web.Request) -> str:
         who = self.caller(request)
         if who is None or (who not in self.config.node.admin_ids and who != self.me):
@@ -357,6 +374,7 @@ def create_kme_app(config: KmeConfig, *, store: KeyStore | None = None,
     app.router.add_get(base % "master_SAE_ID" + "/dec_keys", service.handle_dec_keys)
     app.router.add_post(base % "master_SAE_ID" + "/dec_keys", service.handle_dec_keys)
     app.router.add_post(RELAY_PATH, service.handle_relay)
+    app.router.add_get(CHANNEL_PATH, service.handle_link_channel)
     app.router.add_get("/admin/v1/pools", service.handle_admin_pools)
     app.router.add_post("/admin/v1/pools/{pool}/deposit", service.handle_admin_deposit)
     app.router.add_post("/admin/v1/links/{link}/alarm", service.handle_admin_alarm)

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS keys (
     nonce BLOB,
     ct BLOB
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 _ROLE_COLUMN = {"master": "master_state", "slave": "slave_state"}
 
@@ -301,6 +305,17 @@ class KeyStore:
         if row is None:
             raise KeyStoreError(f"pool {pool!r} does not exist")
         return bool(row[0]), row[1]
+
+    def counter(self, name: str) -> int:
+        """A durable counter (e.g. the next block index of an emulated link); 0 if never set."""
+        row = self._db.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def set_counter(self, name: str, value: int) -> None:
+        """Set counter ``name`` durably (fsync'd commit)."""
+        self._set_sync("FULL")
+        self._db.execute("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                         "value=excluded.value", (name, value))
 
     # ------------------------------------------------------------------ SAE keys
     def _insert_key(self, key_id: str, master: str, slave: str, key: bytes, roles: dict[str, str]) -> None:

@@ -1,0 +1,138 @@
+"""This node's end of an emulated QKD link: emulator + post-processing pipeline against the peer node.
+
+For a feed of kind ``emulated`` on link ``L`` between this node and ``peer``:
+
+* the node with the smaller ID is **Alice** (transmitter) and the initiator: it opens a WebSocket to
+  ``<peer url>/kme/v1/links/L/channel`` (mutual TLS; the peer's certificate must name it, see
+  :func:`qkd.kms.pki.kme_dns_name`), sends ``link.hello`` with the first block index, then runs block
+  after block; the other node is **Bob** and answers in :meth:`EmulatedLinkEnd.handle_channel` (the
+  caller's certificate CN must be Alice's node ID);
+* block ``i`` is emulated at both ends with seed ``emulator_seed + i`` (``qkd.emulator.emulate_link``:
+  the two ends hold the transmitter's and the receiver's bits of the same emulated run), then
+  reconciled, verified and amplified by ``qkd.postprocess.link.LinkEnd``, which delivers identical key
+  blocks in the same order at both ends into :class:`~qkd.kms.feeds.LinkKeySink`;
+* QBER alarms of the pipeline's ``AlarmMonitor`` set/clear the link alarm of the pools;
+* Alice claims block index ``i`` durably before running it, so a crash never runs a block twice.
+
+Authentication of the classical channel: the frames run inside the mutually authenticated TLS session
+between the two KMEs (computational authentication of both ends, the class of ``SignatureAuth``);
+frame-level Wegman-Carter tags with pads replenished from distilled key across node restarts are not
+wired here. EMULATED: the physics comes from the emulator, not from photons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from qkd.kms.config import FeedSection
+from qkd.kms.pki import kme_dns_name
+
+if TYPE_CHECKING:
+    from qkd.kms.server import KmeService
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PATH = "/kme/v1/links/{link}/channel"
+
+
+class EmulatedLinkEnd:
+    """Runs one end of an emulated link for :class:`~qkd.kms.server.KmeService`."""
+
+    def __init__(self, feed: FeedSection, service: KmeService) -> None:
+        self.feed = feed
+        self.service = service
+        self.link_id = feed.pool
+        first, second = service.network.split_order(self.link_id)
+        me = service.me
+        self.role = "alice" if me == first else "bob"
+        self.peer = second if me == first else first
+        self.sink = service.sinks[self.link_id]
+        self.blocks_done = 0
+        self.results: list[Any] = []
+
+    def _policy(self) -> Any:
+        from qkd.postprocess.link import LinkPolicy
+        return LinkPolicy(key_length=self.feed.key_length)
+
+    async def _emulate(self, index: int) -> tuple[Any, Any]:
+        from qkd.emulator import emulate_link
+        from qkd.physics.presets import link_preset
+
+        link = link_preset(self.feed.preset, self.feed.length_km)
+
+        def work() -> tuple[Any, Any]:
+            out = emulate_link(link, self.feed.pulses_per_block, self.feed.emulator_seed + index)
+            return out[0], out[1]
+        return await asyncio.to_thread(work)
+
+    def _counter(self) -> str:
+        return f"emulated-link/{self.link_id}/next-block"
+
+    async def _run_blocks(self, channel: Any, start: int) -> None:
+        from qkd.postprocess.link import LinkEnd
+
+        end = LinkEnd(self.role, self.link_id, channel, self.sink, self._policy())
+        end.alarms.subscribe(self.sink.on_alarm)
+        index = start
+        while self.feed.max_blocks == 0 or index < self.feed.max_blocks:
+            if self.role == "alice":
+                self.service.store.set_counter(self._counter(), index + 1)   # claim the block first
+            sifted, estimate = await self._emulate(index)
+            result = await end.process_block(index, sifted, estimate)
+            self.results.append(result)
+            self.blocks_done += 1
+            index += 1
+            if self.feed.block_interval_s:
+                await asyncio.sleep(self.feed.block_interval_s)
+
+    async def run_alice(self) -> None:
+        """Alice's loop: connect, announce the first block, run blocks; reconnect after failures."""
+        from qkd.postprocess.channel import ClassicalChannel, NoAuth, WebSocketTransport
+
+        url = self.service.network.node_urls[self.peer] + CHANNEL_PATH.format(link=self.link_id)
+        backoff = 0.5
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self.service.client_ssl)) as session:
+            while True:
+                try:
+                    ws = await session.ws_connect(url, server_hostname=kme_dns_name(self.peer), max_msg_size=0)
+                    channel = ClassicalChannel(WebSocketTransport(ws), NoAuth(), initiator=True,
+                                               link_id=self.link_id)
+                    start = self.service.store.counter(self._counter())
+                    await channel.send("link.hello", json.dumps({"start": start}).encode())
+                    log.info("emulated link up", extra={"event": "kms.link.up", "link": self.link_id,
+                                                        "role": "alice", "start_block": start})
+                    await self._run_blocks(channel, start)
+                    await ws.close()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the link retries; the reason is logged
+                    log.warning("emulated link down, retrying",
+                                extra={"event": "kms.link.down", "link": self.link_id, "error": repr(exc)})
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+
+    async def handle_channel(self, request: web.Request) -> web.StreamResponse:
+        """Bob's end: accept Alice's WebSocket, read the first block index, run blocks until it closes."""
+        from qkd.postprocess.channel import ClassicalChannel, NoAuth, WebSocketTransport
+
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        channel = ClassicalChannel(WebSocketTransport(ws), NoAuth(), initiator=False, link_id=self.link_id)
+        _, body = await channel.recv("link.hello")
+        start = int(json.loads(body)["start"])
+        log.info("emulated link up", extra={"event": "kms.link.up", "link": self.link_id, "role": "bob",
+                                            "start_block": start})
+        try:
+            await self._run_blocks(channel, start)
+        except Exception as exc:  # noqa: BLE001 - Alice reconnects; the reason is logged
+            log.warning("emulated link channel ended", extra={"event": "kms.link.down", "link": self.link_id,
+                                                              "error": repr(exc)})
+        await ws.close()
+        return ws
