@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pqc.catalogue import Primitive, QuantumStatus, select
+from pqc.errors import PqcError
 
 _STATUS_STYLE = {
     QuantumStatus.QUANTUM_SAFE: "green",
@@ -38,7 +39,11 @@ def backend_resolver() -> Callable[[str], list[str]] | None:
         return None
 
     def names(alg_name: str) -> list[str]:
-        return [str(getattr(b, "name", b)) for b in func(alg_name)]
+        try:
+            found = func(alg_name)
+        except PqcError:  # a registry may raise for names no backend implements
+            return []
+        return [str(getattr(b, "name", b)) for b in found]
 
     return names
 

@@ -72,11 +72,19 @@ def test_backends_column_appears_when_a_backend_registry_offers_available_for(mo
 
     from pqc.catalogue.cli import algorithm_rows, render_table
 
+    from pqc.errors import PqcError
+
+    def available_for(name: str) -> list[str]:
+        if name == "ML-KEM-512":
+            raise PqcError("no backend implements ML-KEM-512")  # registries may raise: shown as none
+        return ["cryptography"]
+
     registry = types.ModuleType("pqc.backends")
-    registry.available_for = lambda name: ["cryptography"] if name.startswith("ML-KEM") else []  # type: ignore[attr-defined]
+    registry.available_for = available_for  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pqc.backends", registry)
     rows = algorithm_rows(family="ML-KEM")
-    assert {r["name"]: r["backends"] for r in rows}["ML-KEM-768"] == ["cryptography"]
+    by_name = {r["name"]: r["backends"] for r in rows}
+    assert by_name["ML-KEM-768"] == ["cryptography"] and by_name["ML-KEM-512"] == []
     console = Console(width=200, record=True)
     console.print(render_table(rows, "t"))
     text = console.export_text()

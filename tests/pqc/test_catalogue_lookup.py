@@ -237,3 +237,14 @@ def test_lookup_sized_does_not_invent_sizes_for_non_sized_entries() -> None:
 def test_unknown_name_error_suggests_close_canonical_names() -> None:
     with pytest.raises(UnknownAlgorithmError, match="did you mean ML-KEM-768"):
         lookup("ML-KEM-786")
+
+
+def test_unknown_algorithm_error_is_a_lookup_error_and_the_backends_one_when_defined() -> None:
+    import pqc.errors
+
+    err = UnknownAlgorithmError("x", "name")
+    assert isinstance(err, LookupError) and isinstance(err, PqcError)
+    assert str(err) == "unknown algorithm name 'x'"
+    backend_error = getattr(pqc.errors, "UnknownAlgorithmError", None)
+    if backend_error is not None:
+        assert isinstance(err, backend_error)
