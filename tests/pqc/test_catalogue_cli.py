@@ -71,7 +71,6 @@ def test_backends_column_appears_when_a_backend_registry_offers_available_for(mo
     from rich.console import Console
 
     from pqc.catalogue.cli import algorithm_rows, render_table
-
     from pqc.errors import PqcError
 
     def available_for(name: str) -> list[str]:
