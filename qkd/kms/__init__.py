@@ -1,11 +1,24 @@
-"""Key management: key store, ETSI GS QKD 014 KME service, trusted-node relay, client.
+"""Key management: key store, ETSI GS QKD 014 KME service, trusted-node relay, topology, client.
+
+Modules: ``store`` (SQLite WAL pools and keys, AES-256-GCM at rest, at-most-once delivery), ``masterkey``
+(0600 node key), ``api`` (ETSI GS QKD 014 V1.1.1 formats), ``server`` (aiohttp app), ``client``
+(:class:`KmeClient`), ``relay`` (hop-by-hop one-time pad), ``topology`` (pools, routing), ``feeds`` and
+``linkend`` (key intake: pipeline sink, emulated link ends, synthetic feeds), ``pki`` (test CA and
+certificates), ``testing`` (in-process KMEs), ``demo``, ``cli`` (``qshift kme serve|status|pki``), and
+``openapi.json`` (the service's OpenAPI 3.1 description).
 
 Public API (other packages import only from here or from :mod:`qkd.kms.client`):
 
-* :class:`KmeClient`, :class:`DeliveredKey` and the errors - what an SAE (the gateway) uses;
-* :func:`create_kme_app`, :func:`start_kme`, :class:`KmeConfig` - run a KME in-process;
-* :func:`make_pki` - a CA with KME and SAE certificates (identity = subject CN) for tests and demos;
-* :class:`KeyStore`, :class:`LinkKeySink` - key intake from QKD links.
+* :class:`KmeClient`, :class:`DeliveredKey` and the errors - what an SAE (the gateway) uses. Errors:
+  :class:`KmeUnavailableError` (refused, timeout, TLS, 5xx; its subclass :class:`LinkAlarmError` when a
+  link on the key's path is alarmed), :class:`KeyExhaustedError` (503, not enough key),
+  :class:`KmeRefusedError` (400/401, ``.status`` and ``.server_message``), all :class:`KmsError`.
+* :func:`create_kme_app` / :func:`start_kme` (``RunningKme.url``, ``.service``), :class:`KmeConfig`;
+  ``service.deposit(pool, bytes)`` and ``service.set_link_alarm(link, alarm, qber)`` for tests and
+  scenarios; ``qkd.kms.testing.single_node_config`` / ``chain_node_config`` build configs.
+* :func:`make_pki` - a CA with KME and SAE certificates. **Identity = subject CN** (node ID or SAE ID;
+  KME certificates also carry ``DNS:<id>.kme.qshift.invalid`` for peer checks).
+* :class:`KeyStore`, :class:`LinkKeySink` - key intake; ``LinkKeySink`` is a ``qkd.postprocess`` KeySink.
 """
 
 from qkd.kms.client import KmeAdminClient, KmeClient
