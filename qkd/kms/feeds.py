@@ -63,6 +63,14 @@ class LinkKeySink:
         if kind in ("qber-alarm", "qber-clear"):
             self.set_alarm(kind == "qber-alarm", float(getattr(alarm, "qber", 0.0)))
 
+    def headroom_bits(self) -> int:
+        """Bits either directed pool can still take before it is full (back-pressure to the link)."""
+        out = []
+        for pool in self.pools:
+            _, _, capacity = self.store._pool_row(pool)
+            out.append(capacity - self.store.available_bits(pool))
+        return min(out)
+
     def blocks_deposited(self, block_bytes: int) -> int:
         """Whole blocks of ``block_bytes`` already deposited (from the first pool's tail)."""
         return self.store.tail(self.pools[0]) // (block_bytes // 2)

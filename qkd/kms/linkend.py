@@ -12,7 +12,8 @@ For a feed of kind ``emulated`` on link ``L`` between this node and ``peer``:
   reconciled, verified and amplified by ``qkd.postprocess.link.LinkEnd``, which delivers identical key
   blocks in the same order at both ends into :class:`~qkd.kms.feeds.LinkKeySink`;
 * QBER alarms of the pipeline's ``AlarmMonitor`` set/clear the link alarm of the pools;
-* Alice claims block index ``i`` durably before running it, so a crash never runs a block twice.
+* Alice claims block index ``i`` durably before running it, so a crash never runs a block twice;
+* back-pressure: both ends wait before a block until their pools have room for ``pulses_per_block`` bits.
 
 Authentication of the classical channel: the frames run inside the mutually authenticated TLS session
 between the two KMEs (computational authentication of both ends, the class of ``SignatureAuth``);
@@ -81,6 +82,9 @@ class EmulatedLinkEnd:
         end.alarms.subscribe(self.sink.on_alarm)
         index = start
         while self.feed.max_blocks == 0 or index < self.feed.max_blocks:
+            # back-pressure: a block never distils more key than it has pulses, so wait for that headroom
+            while self.sink.headroom_bits() < self.feed.pulses_per_block:
+                await asyncio.sleep(0.5)
             if self.role == "alice":
                 self.service.store.set_counter(self._counter(), index + 1)   # claim the block first
             sifted, estimate = await self._emulate(index)
