@@ -1,0 +1,326 @@
+"""AEAD record protection for the gateway's data plane: per-direction keys, 64-bit sequence numbers,
+nonce-reuse refusal and a sliding replay window.
+
+* Algorithms: ``"AES-256-GCM"`` (default; NIST SP 800-38D) and ``"ChaCha20-Poly1305"`` (RFC 8439), both
+  with 32-byte keys, 12-byte nonces and 16-byte tags.
+* Nonce (RFC 8446 §5.3 construction): the 64-bit sequence number, big-endian, left-padded to 12 bytes,
+  XORed with a 12-byte per-direction IV. Each direction has its own key and IV (:class:`SessionKeys`).
+* A :class:`Sealer` numbers records 0, 1, 2, … itself (callers cannot choose a sequence number, so cannot
+  repeat one); at 2**64 records, or the configured ``max_records``, it raises
+  :class:`~pqc.errors.SequenceExhaustedError`: rekey. Building a second :class:`Sealer` on a (key, IV)
+  already used in this process raises :class:`~pqc.errors.NonceReuseError` (the process remembers a keyed
+  fingerprint, never the key).
+* An :class:`Opener` authenticates first, then checks and updates a sliding window of ``window`` sequence
+  numbers (anti-replay of RFC 4303 §3.4.3): a repeated or too-old number raises
+  :class:`~pqc.errors.ReplayError`; a forged record raises :class:`~pqc.errors.AuthenticationError` and
+  leaves the window untouched.
+* Frame layout of :meth:`Sealer.seal_frame`: ``u64 sequence (big-endian) ‖ ciphertext ‖ tag``; the
+  sequence number is authenticated through the nonce.
+
+Keys are held in ``bytearray`` and zeroed by :meth:`wipe`; afterwards any use raises
+:class:`~pqc.errors.KeyWipedError`. (The cipher context inside OpenSSL holds its own copy, which is
+released, not zeroed by us, when the object is dropped.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import ClassVar
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from pqc.errors import (
+    AeadError,
+    AuthenticationError,
+    FrameError,
+    KeyWipedError,
+    NonceReuseError,
+    ReplayError,
+    SequenceExhaustedError,
+)
+
+AES_256_GCM = "AES-256-GCM"
+CHACHA20_POLY1305 = "ChaCha20-Poly1305"
+ALGORITHMS: dict[str, type] = {AES_256_GCM: AESGCM, CHACHA20_POLY1305: ChaCha20Poly1305}
+KEY_SIZE = 32
+IV_SIZE = 12
+TAG_SIZE = 16
+SEQUENCE_SIZE = 8
+SEQUENCE_LIMIT = 2**64  # sequence numbers 0 .. 2**64 - 1
+DEFAULT_WINDOW = 1024
+
+
+class _UsedNonceSpaces:
+    """Process-wide record of (key, IV) pairs a Sealer was built on, as keyed BLAKE2b fingerprints."""
+
+    _secret: ClassVar[bytes] = secrets.token_bytes(32)
+    _seen: ClassVar[set[bytes]] = set()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def claim(cls, key: bytes | bytearray, iv: bytes) -> None:
+        fingerprint = hashlib.blake2b(bytes(key) + iv, key=cls._secret, digest_size=16).digest()
+        with cls._lock:
+            if fingerprint in cls._seen:
+                raise NonceReuseError("sealer: this (key, IV) pair already sealed records in this process; rekey")
+            cls._seen.add(fingerprint)
+
+
+def _check_algorithm(algorithm: str) -> type:
+    try:
+        return ALGORITHMS[algorithm]
+    except KeyError:
+        raise AeadError(f"AEAD algorithm {algorithm!r}: expected one of {sorted(ALGORITHMS)}") from None
+
+
+class _DirectionKey:
+    """Key (bytearray) + IV + cipher object for one direction."""
+
+    __slots__ = ("algorithm", "_key", "_iv", "_cipher", "_role")
+
+    def __init__(self, key: bytes | bytearray, iv: bytes, algorithm: str, role: str) -> None:
+        cipher_cls = _check_algorithm(algorithm)
+        if len(key) != KEY_SIZE:
+            raise AeadError(f"{role} key: {len(key)} bytes, expected {KEY_SIZE}")
+        if len(iv) != IV_SIZE:
+            raise AeadError(f"{role} IV: {len(iv)} bytes, expected {IV_SIZE}")
+        self.algorithm = algorithm
+        self._role = role
+        self._key: bytearray = bytearray(key)
+        self._iv = int.from_bytes(iv, "big")
+        self._cipher: AESGCM | ChaCha20Poly1305 | None = cipher_cls(self._key)
+
+    def cipher(self) -> AESGCM | ChaCha20Poly1305:
+        if self._cipher is None:
+            raise KeyWipedError(f"{self._role}: key was wiped")
+        return self._cipher
+
+    def nonce(self, sequence: int) -> bytes:
+        return (self._iv ^ sequence).to_bytes(IV_SIZE, "big")
+
+    def wipe(self) -> None:
+        self._key[:] = bytes(len(self._key))
+        self._cipher = None
+
+    @property
+    def wiped(self) -> bool:
+        return self._cipher is None
+
+
+class Sealer:
+    """Encrypts records for one direction, numbering them itself (never reusing a nonce)."""
+
+    def __init__(
+        self,
+        key: bytes | bytearray,
+        iv: bytes,
+        *,
+        algorithm: str = AES_256_GCM,
+        max_records: int = SEQUENCE_LIMIT,
+        initial_sequence: int = 0,
+    ) -> None:
+        """``max_records`` caps the sequence numbers (rekey policy); ``initial_sequence`` is for resuming."""
+        if not 0 < max_records <= SEQUENCE_LIMIT:
+            raise AeadError(f"sealer max_records: {max_records}, expected 1..2**64")
+        if not 0 <= initial_sequence <= max_records:
+            raise AeadError(f"sealer initial_sequence: {initial_sequence}, expected 0..{max_records}")
+        self._direction = _DirectionKey(key, iv, algorithm, "sealer")
+        _UsedNonceSpaces.claim(key, iv)
+        self._next = initial_sequence
+        self._limit = max_records
+
+    @property
+    def algorithm(self) -> str:
+        return self._direction.algorithm
+
+    @property
+    def next_sequence(self) -> int:
+        """Sequence number the next record will carry."""
+        return self._next
+
+    @property
+    def records_left(self) -> int:
+        return self._limit - self._next
+
+    def seal(self, plaintext: bytes, aad: bytes = b"") -> tuple[int, bytes]:
+        """Encrypt one record: returns ``(sequence, ciphertext ‖ tag)``."""
+        cipher = self._direction.cipher()
+        sequence = self._next
+        if sequence >= self._limit:
+            raise SequenceExhaustedError(
+                f"sealer: {self._limit} records sealed under this key (sequence {sequence}); rekey"
+            )
+        self._next = sequence + 1  # advance before encrypting: a failure never leaves the nonce reusable
+        return sequence, cipher.encrypt(self._direction.nonce(sequence), plaintext, aad)
+
+    def seal_frame(self, plaintext: bytes, aad: bytes = b"") -> bytes:
+        """Encrypt one record as a frame ``u64 sequence ‖ ciphertext ‖ tag``."""
+        sequence, sealed = self.seal(plaintext, aad)
+        return sequence.to_bytes(SEQUENCE_SIZE, "big") + sealed
+
+    def wipe(self) -> None:
+        self._direction.wipe()
+
+    def __repr__(self) -> str:
+        state = "wiped" if self._direction.wiped else f"next={self._next}"
+        return f"<Sealer {self.algorithm} {state}>"
+
+
+class ReplayWindow:
+    """Sliding anti-replay window over 64-bit sequence numbers (RFC 4303 §3.4.3, bitmap form).
+
+    Bit ``i`` of the bitmap records whether ``highest - i`` was accepted.
+    """
+
+    __slots__ = ("size", "_highest", "_bitmap", "_mask")
+
+    def __init__(self, size: int = DEFAULT_WINDOW) -> None:
+        if size < 1:
+            raise AeadError(f"replay window size: {size}, expected >= 1")
+        self.size = size
+        self._highest = -1
+        self._bitmap = 0
+        self._mask = (1 << size) - 1
+
+    @property
+    def highest(self) -> int:
+        """Highest accepted sequence number (−1 before the first)."""
+        return self._highest
+
+    def check(self, sequence: int) -> None:
+        """Raise :class:`ReplayError` if ``sequence`` was accepted already or is left of the window."""
+        if not 0 <= sequence < SEQUENCE_LIMIT:
+            raise ReplayError(f"sequence {sequence} outside 0..2**64-1")
+        if sequence > self._highest:
+            return
+        offset = self._highest - sequence
+        if offset >= self.size:
+            raise ReplayError(
+                f"sequence {sequence} is older than the replay window (highest {self._highest}, window {self.size})"
+            )
+        if (self._bitmap >> offset) & 1:
+            raise ReplayError(f"sequence {sequence} was already accepted")
+
+    def accept(self, sequence: int) -> None:
+        """Mark ``sequence`` accepted (call only after :meth:`check` and authentication)."""
+        if sequence > self._highest:
+            shift = sequence - self._highest
+            self._bitmap = ((self._bitmap << shift) | 1) & self._mask if shift < self.size else 1
+            self._highest = sequence
+        else:
+            self._bitmap |= 1 << (self._highest - sequence)
+
+
+class Opener:
+    """Decrypts records for one direction, rejecting forgeries and replays."""
+
+    def __init__(
+        self, key: bytes | bytearray, iv: bytes, *, algorithm: str = AES_256_GCM, window: int = DEFAULT_WINDOW
+    ) -> None:
+        self._direction = _DirectionKey(key, iv, algorithm, "opener")
+        self._window = ReplayWindow(window)
+
+    @property
+    def algorithm(self) -> str:
+        return self._direction.algorithm
+
+    @property
+    def window(self) -> ReplayWindow:
+        return self._window
+
+    def open(self, sequence: int, ciphertext: bytes, aad: bytes = b"") -> bytes:
+        """Authenticate and decrypt the record numbered ``sequence``; then mark it seen."""
+        cipher = self._direction.cipher()
+        self._window.check(sequence)
+        try:
+            plaintext = cipher.decrypt(self._direction.nonce(sequence), ciphertext, aad)
+        except InvalidTag:
+            raise AuthenticationError(
+                f"record {sequence}: authentication failed ({len(ciphertext)} bytes, {self.algorithm})"
+            ) from None
+        self._window.accept(sequence)
+        return plaintext
+
+    def open_frame(self, frame: bytes, aad: bytes = b"") -> tuple[int, bytes]:
+        """Open a ``u64 sequence ‖ ciphertext ‖ tag`` frame; returns ``(sequence, plaintext)``."""
+        if len(frame) < SEQUENCE_SIZE + TAG_SIZE:
+            raise FrameError(f"frame: {len(frame)} bytes, shorter than header + tag ({SEQUENCE_SIZE + TAG_SIZE})")
+        sequence = int.from_bytes(frame[:SEQUENCE_SIZE], "big")
+        return sequence, self.open(sequence, frame[SEQUENCE_SIZE:], aad)
+
+    def wipe(self) -> None:
+        self._direction.wipe()
+
+    def __repr__(self) -> str:
+        return f"<Opener {self.algorithm} highest={self._window.highest}>"
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    """Per-direction key and IV material: ``i2r`` = initiator → responder, ``r2i`` the reverse.
+
+    :meth:`from_key_material` splits ``2 × (32 + 12) = 88`` bytes (e.g. the output of
+    :func:`pqc.combiner.derive_session_keys` with ``length=SessionKeys.MATERIAL_SIZE``) as
+    ``key_i2r ‖ key_r2i ‖ iv_i2r ‖ iv_r2i``.
+    """
+
+    key_i2r: bytearray
+    key_r2i: bytearray
+    iv_i2r: bytes
+    iv_r2i: bytes
+
+    MATERIAL_SIZE: ClassVar[int] = 2 * (KEY_SIZE + IV_SIZE)
+
+    @classmethod
+    def from_key_material(cls, material: bytes | bytearray) -> SessionKeys:
+        if len(material) != cls.MATERIAL_SIZE:
+            raise AeadError(f"session key material: {len(material)} bytes, expected {cls.MATERIAL_SIZE}")
+        k = KEY_SIZE
+        return cls(
+            bytearray(material[:k]),
+            bytearray(material[k : 2 * k]),
+            bytes(material[2 * k : 2 * k + IV_SIZE]),
+            bytes(material[2 * k + IV_SIZE :]),
+        )
+
+    def wipe(self) -> None:
+        self.key_i2r[:] = bytes(KEY_SIZE)
+        self.key_r2i[:] = bytes(KEY_SIZE)
+
+    def __repr__(self) -> str:
+        return "<SessionKeys (redacted)>"
+
+
+class AeadSession:
+    """Both directions of one session: seal with our sending key, open with the peer's."""
+
+    def __init__(
+        self,
+        keys: SessionKeys,
+        *,
+        initiator: bool,
+        algorithm: str = AES_256_GCM,
+        window: int = DEFAULT_WINDOW,
+        max_records: int = SEQUENCE_LIMIT,
+    ) -> None:
+        send_key, send_iv, recv_key, recv_iv = (
+            (keys.key_i2r, keys.iv_i2r, keys.key_r2i, keys.iv_r2i)
+            if initiator
+            else (keys.key_r2i, keys.iv_r2i, keys.key_i2r, keys.iv_i2r)
+        )
+        self.sealer = Sealer(send_key, send_iv, algorithm=algorithm, max_records=max_records)
+        self.opener = Opener(recv_key, recv_iv, algorithm=algorithm, window=window)
+
+    def seal_frame(self, plaintext: bytes, aad: bytes = b"") -> bytes:
+        return self.sealer.seal_frame(plaintext, aad)
+
+    def open_frame(self, frame: bytes, aad: bytes = b"") -> tuple[int, bytes]:
+        return self.opener.open_frame(frame, aad)
+
+    def wipe(self) -> None:
+        self.sealer.wipe()
+        self.opener.wipe()

@@ -1,0 +1,189 @@
+"""ML-KEM-768 / ML-KEM-1024 (FIPS 203) key objects over the ``cryptography`` (OpenSSL) backend.
+
+Same verbs as pyca: ``generate``, ``from_seed_bytes`` (the 64-byte seed d‖z of FIPS 203 §7.1
+ML-KEM.KeyGen_internal), ``public_key``, ``decapsulate``, ``from_public_bytes``, ``encapsulate`` →
+``(shared_secret, ciphertext)``. Sizes in bytes (FIPS 203 Table 3): ek 1184 / 1568, ct 1088 / 1568,
+shared secret 32.
+
+Encapsulation keys are validated on import with the *modulus check* of FIPS 203 §7.2 (input check 2):
+ByteEncode12(ByteDecode12(ek)) == ek, i.e. every 12-bit coefficient of t̂ is < q = 3329. ``cryptography``
+rejects such keys too but with a misleading "wrong length" message; we check first and raise a typed
+:class:`~pqc.errors.InvalidKeyError` naming the polynomial and coefficient.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import mlkem as _c
+
+from pqc.errors import InvalidCiphertextError, InvalidKeyError
+
+Q = 3329  # FIPS 203 §2.4: the ML-KEM prime modulus
+SEED_SIZE = 64  # d ‖ z
+SHARED_SECRET_SIZE = 32
+
+
+def check_encapsulation_key(ek: bytes, k: int, algorithm: str) -> None:
+    """FIPS 203 §7.2 input checks on an encapsulation key: length 384·k + 32 and every coefficient < q.
+
+    Raises :class:`InvalidKeyError` naming the first offending polynomial / coefficient index.
+    """
+    expected = 384 * k + 32
+    if len(ek) != expected:
+        raise InvalidKeyError(f"{algorithm} encapsulation key: {len(ek)} bytes, expected {expected}")
+    packed = np.frombuffer(ek, dtype=np.uint8, count=384 * k).reshape(-1, 3).astype(np.uint16)
+    # ByteDecode12 (FIPS 203 Alg. 6): three bytes hold two little-endian 12-bit coefficients
+    low = packed[:, 0] | ((packed[:, 1] & 0x0F) << 8)
+    high = (packed[:, 1] >> 4) | (packed[:, 2] << 4)
+    coefficients = np.empty(2 * packed.shape[0], dtype=np.uint16)
+    coefficients[0::2] = low
+    coefficients[1::2] = high
+    bad = np.flatnonzero(coefficients >= Q)
+    if bad.size:
+        index = int(bad[0])
+        raise InvalidKeyError(
+            f"{algorithm} encapsulation key: coefficient {index % 256} of polynomial {index // 256} is "
+            f"{int(coefficients[index])} >= q={Q} (FIPS 203 §7.2 modulus check, byte offset {index * 3 // 2})"
+        )
+
+
+class MLKEMPublicKey:
+    """An ML-KEM encapsulation key. Build with :meth:`from_public_bytes` (validated) or from a private key."""
+
+    algorithm: ClassVar[str]
+    k: ClassVar[int]
+    public_key_size: ClassVar[int]
+    ciphertext_size: ClassVar[int]
+    _impl: ClassVar[type]
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: object) -> None:
+        self._key = key
+
+    @classmethod
+    def from_public_bytes(cls, data: bytes) -> MLKEMPublicKey:
+        data = bytes(data)
+        check_encapsulation_key(data, cls.k, cls.algorithm)
+        try:
+            return cls(cls._impl.from_public_bytes(data))
+        except ValueError as exc:
+            raise InvalidKeyError(f"{cls.algorithm} encapsulation key rejected by the backend: {exc}") from None
+
+    def encapsulate(self) -> tuple[bytes, bytes]:
+        """Return ``(shared_secret, ciphertext)`` (FIPS 203 Alg. 17 ML-KEM.Encaps, OS randomness)."""
+        return self._key.encapsulate()  # type: ignore[attr-defined,no-any-return]
+
+    def public_bytes_raw(self) -> bytes:
+        return self._key.public_bytes_raw()  # type: ignore[attr-defined,no-any-return]
+
+    def public_bytes(self, encoding: serialization.Encoding, format: serialization.PublicFormat) -> bytes:
+        """SubjectPublicKeyInfo (PEM/DER) or raw, as ``cryptography`` encodes it."""
+        return self._key.public_bytes(encoding, format)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def backend_key(self) -> object:
+        """The underlying ``cryptography`` key object."""
+        return self._key
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.public_bytes_raw() == other.public_bytes_raw()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.algorithm, self.public_bytes_raw()))
+
+    def __repr__(self) -> str:
+        return f"<{self.algorithm} public key>"
+
+
+class MLKEMPrivateKey:
+    """An ML-KEM decapsulation key, held as its 64-byte seed d‖z by the backend."""
+
+    algorithm: ClassVar[str]
+    ciphertext_size: ClassVar[int]
+    _impl: ClassVar[type]
+    _public_cls: ClassVar[type[MLKEMPublicKey]]
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: object) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls) -> MLKEMPrivateKey:
+        return cls(cls._impl.generate())
+
+    @classmethod
+    def from_seed_bytes(cls, seed: bytes) -> MLKEMPrivateKey:
+        """Derive the key pair from d‖z (FIPS 203 Alg. 16 ML-KEM.KeyGen_internal)."""
+        if len(seed) != SEED_SIZE:
+            raise InvalidKeyError(f"{cls.algorithm} seed: {len(seed)} bytes, expected {SEED_SIZE} (d ‖ z)")
+        return cls(cls._impl.from_seed_bytes(bytes(seed)))
+
+    def public_key(self) -> MLKEMPublicKey:
+        return self._public_cls(self._key.public_key())  # type: ignore[attr-defined]
+
+    def decapsulate(self, ciphertext: bytes) -> bytes:
+        """Shared secret for ``ciphertext`` (FIPS 203 Alg. 18; implicit rejection on a forged ciphertext)."""
+        if len(ciphertext) != self.ciphertext_size:
+            raise InvalidCiphertextError(
+                f"{self.algorithm} ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
+            )
+        return self._key.decapsulate(ciphertext)  # type: ignore[attr-defined,no-any-return]
+
+    def private_bytes_raw(self) -> bytes:
+        """The 64-byte seed d‖z."""
+        return self._key.private_bytes_raw()  # type: ignore[attr-defined,no-any-return]
+
+    def private_bytes(
+        self,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,
+        encryption_algorithm: serialization.KeySerializationEncryption,
+    ) -> bytes:
+        """PKCS#8 (seed form, draft-ietf-lamps-kyber-certificates) or raw, as ``cryptography`` encodes it."""
+        return self._key.private_bytes(encoding, format, encryption_algorithm)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def backend_key(self) -> object:
+        return self._key
+
+    def __repr__(self) -> str:
+        return f"<{self.algorithm} private key>"
+
+
+class MLKEM768PublicKey(MLKEMPublicKey):
+    algorithm = "ML-KEM-768"
+    k = 3
+    public_key_size = 1184
+    ciphertext_size = 1088
+    _impl = _c.MLKEM768PublicKey
+    __slots__ = ()
+
+
+class MLKEM768PrivateKey(MLKEMPrivateKey):
+    algorithm = "ML-KEM-768"
+    ciphertext_size = 1088
+    _impl = _c.MLKEM768PrivateKey
+    _public_cls = MLKEM768PublicKey
+    __slots__ = ()
+
+
+class MLKEM1024PublicKey(MLKEMPublicKey):
+    algorithm = "ML-KEM-1024"
+    k = 4
+    public_key_size = 1568
+    ciphertext_size = 1568
+    _impl = _c.MLKEM1024PublicKey
+    __slots__ = ()
+
+
+class MLKEM1024PrivateKey(MLKEMPrivateKey):
+    algorithm = "ML-KEM-1024"
+    ciphertext_size = 1568
+    _impl = _c.MLKEM1024PrivateKey
+    _public_cls = MLKEM1024PublicKey
+    __slots__ = ()

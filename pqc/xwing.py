@@ -1,0 +1,166 @@
+"""X-Wing: the hybrid KEM of draft-connolly-cfrg-xwing-kem (ML-KEM-768 + X25519, SHA3-256 combiner).
+
+Construction (draft §5, names as in the draft):
+
+* ``sk`` is a 32-byte seed. ``expandDecapsulationKey(sk)``: ``expanded = SHAKE256(sk, 96 bytes)``;
+  ``(pk_M, sk_M) = ML-KEM-768.KeyGen_internal(expanded[0:32], expanded[32:64])`` (FIPS 203 d, z);
+  ``sk_X = expanded[64:96]``; ``pk_X = X25519(sk_X, 9)``. ``pk = pk_M ‖ pk_X`` (1184 + 32 = 1216 bytes).
+* ``Combiner(ss_M, ss_X, ct_X, pk_X) = SHA3-256(ss_M ‖ ss_X ‖ ct_X ‖ pk_X ‖ XWingLabel)`` with
+  ``XWingLabel = "\\.//^\\"`` (6 bytes, 5c 2e 2f 2f 5e 5c).
+* ``Encaps(pk)``: ephemeral ``ek_X`` (32 random bytes), ``ct_X = X25519(ek_X, 9)``,
+  ``ss_X = X25519(ek_X, pk_X)``, ``(ss_M, ct_M) = ML-KEM-768.Encaps(pk_M)``; ``ct = ct_M ‖ ct_X``
+  (1088 + 32 = 1120 bytes), ``ss`` = Combiner (32 bytes).
+* ``Decaps(sk, ct)`` recomputes ``ss_M`` with ML-KEM decapsulation (implicit rejection) and ``ss_X``.
+
+The derandomised encapsulation of the draft takes ``eseed`` (64 bytes: ML-KEM's ``m``, then ``ek_X``).
+``cryptography`` does not accept ``m``, so :func:`encapsulate_derandomized` takes the ML-KEM step as a
+callable (tests pass an implementation that accepts ``m``) and does the X25519 and combiner parts itself.
+
+An X25519 result of all zeros (low-order ``ct_X``) is *not* an error in X-Wing: the draft feeds the
+RFC 7748 output into the combiner as is, so decapsulation never fails on a well-sized ciphertext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric import x25519
+
+from pqc.errors import InvalidCiphertextError, InvalidKeyError
+from pqc.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
+
+ALGORITHM = "X-Wing"
+SEED_SIZE = 32
+PUBLIC_KEY_SIZE = 1216
+CIPHERTEXT_SIZE = 1120
+SHARED_SECRET_SIZE = 32
+XWING_LABEL = b"\\.//^\\"
+_MLKEM_PK = 1184
+_MLKEM_CT = 1088
+
+
+def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytes:
+    """X-Wing combiner: SHA3-256(ss_M ‖ ss_X ‖ ct_X ‖ pk_X ‖ XWingLabel) (draft §5.3)."""
+    return hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + XWING_LABEL).digest()
+
+
+def _x25519(private: x25519.X25519PrivateKey, peer_public: bytes) -> bytes:
+    try:
+        return private.exchange(x25519.X25519PublicKey.from_public_bytes(peer_public))
+    except ValueError:
+        # cryptography refuses an all-zero shared secret (low-order point); X-Wing uses it as is.
+        return bytes(32)
+
+
+class XWingPublicKey:
+    """An X-Wing encapsulation key ``pk_M ‖ pk_X`` (1216 bytes)."""
+
+    algorithm = ALGORITHM
+    __slots__ = ("_mlkem", "_pk_x", "_raw")
+
+    def __init__(self, mlkem_public: MLKEM768PublicKey, pk_x: bytes) -> None:
+        self._mlkem = mlkem_public
+        self._pk_x = pk_x
+        self._raw = mlkem_public.public_bytes_raw() + pk_x
+
+    @classmethod
+    def from_public_bytes(cls, data: bytes) -> XWingPublicKey:
+        """Parse and validate (ML-KEM modulus check on ``pk_M``)."""
+        data = bytes(data)
+        if len(data) != PUBLIC_KEY_SIZE:
+            raise InvalidKeyError(f"X-Wing public key: {len(data)} bytes, expected {PUBLIC_KEY_SIZE}")
+        mlkem_public = MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK])
+        return cls(mlkem_public, data[_MLKEM_PK:])  # type: ignore[arg-type]
+
+    def encapsulate(self) -> tuple[bytes, bytes]:
+        """Return ``(shared_secret, ciphertext)``: 32-byte secret, 1120-byte ciphertext."""
+        ephemeral = x25519.X25519PrivateKey.generate()
+        ct_x = ephemeral.public_key().public_bytes_raw()
+        ss_x = _x25519(ephemeral, self._pk_x)
+        ss_m, ct_m = self._mlkem.encapsulate()
+        return combiner(ss_m, ss_x, ct_x, self._pk_x), ct_m + ct_x
+
+    def public_bytes_raw(self) -> bytes:
+        return self._raw
+
+    @property
+    def mlkem_public_key(self) -> MLKEM768PublicKey:
+        return self._mlkem
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, XWingPublicKey) and self._raw == other._raw
+
+    def __hash__(self) -> int:
+        return hash((ALGORITHM, self._raw))
+
+    def __repr__(self) -> str:
+        return "<X-Wing public key>"
+
+
+class XWingPrivateKey:
+    """An X-Wing decapsulation key: the 32-byte seed, expanded once at construction."""
+
+    algorithm = ALGORITHM
+    __slots__ = ("_seed", "_mlkem", "_x25519", "_public")
+
+    def __init__(self, seed: bytes) -> None:
+        if len(seed) != SEED_SIZE:
+            raise InvalidKeyError(f"X-Wing private key (seed): {len(seed)} bytes, expected {SEED_SIZE}")
+        self._seed = bytes(seed)
+        expanded = hashlib.shake_256(self._seed).digest(96)
+        self._mlkem = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
+        self._x25519 = x25519.X25519PrivateKey.from_private_bytes(expanded[64:96])
+        pk_x = self._x25519.public_key().public_bytes_raw()
+        self._public = XWingPublicKey(self._mlkem.public_key(), pk_x)  # type: ignore[arg-type]
+
+    @classmethod
+    def generate(cls) -> XWingPrivateKey:
+        import secrets
+
+        return cls(secrets.token_bytes(SEED_SIZE))
+
+    @classmethod
+    def from_seed_bytes(cls, seed: bytes) -> XWingPrivateKey:
+        return cls(seed)
+
+    from_private_bytes = from_seed_bytes
+
+    def public_key(self) -> XWingPublicKey:
+        return self._public
+
+    def decapsulate(self, ciphertext: bytes) -> bytes:
+        """Shared secret (32 bytes) for a 1120-byte ciphertext ``ct_M ‖ ct_X`` (draft §5.5)."""
+        if len(ciphertext) != CIPHERTEXT_SIZE:
+            raise InvalidCiphertextError(f"X-Wing ciphertext: {len(ciphertext)} bytes, expected {CIPHERTEXT_SIZE}")
+        ct_m = ciphertext[:_MLKEM_CT]
+        ct_x = bytes(ciphertext[_MLKEM_CT:])
+        ss_m = self._mlkem.decapsulate(ct_m)
+        ss_x = _x25519(self._x25519, ct_x)
+        return combiner(ss_m, ss_x, ct_x, self._public._pk_x)
+
+    def private_bytes_raw(self) -> bytes:
+        """The 32-byte seed (the draft's private key format)."""
+        return self._seed
+
+    def __repr__(self) -> str:
+        return "<X-Wing private key>"
+
+
+def encapsulate_derandomized(
+    public_key: XWingPublicKey,
+    eseed: bytes,
+    mlkem_encaps_internal: Callable[[bytes, bytes], tuple[bytes, bytes]],
+) -> tuple[bytes, bytes]:
+    """X-Wing Encaps with explicit randomness ``eseed`` (64 bytes, draft §5.4 ``EncapsulateDerand``).
+
+    ``mlkem_encaps_internal(pk_M, m) -> (ss_M, ct_M)`` is FIPS 203 Alg. 17 with given ``m``; our
+    default backend cannot take ``m``, so the caller supplies it. Returns ``(shared_secret, ciphertext)``.
+    """
+    if len(eseed) != 64:
+        raise InvalidKeyError(f"X-Wing eseed: {len(eseed)} bytes, expected 64")
+    ephemeral = x25519.X25519PrivateKey.from_private_bytes(eseed[32:64])
+    ct_x = ephemeral.public_key().public_bytes_raw()
+    ss_x = _x25519(ephemeral, public_key._pk_x)
+    ss_m, ct_m = mlkem_encaps_internal(public_key.mlkem_public_key.public_bytes_raw(), bytes(eseed[:32]))
+    return combiner(ss_m, ss_x, ct_x, public_key._pk_x), ct_m + ct_x
