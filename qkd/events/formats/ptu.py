@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from qkd._native.timetag_decode import decode_t2
 from qkd.events.formats.errors import TimeTagFormatError, TruncatedRecordError
 from qkd.events.record import TimeTags
 
@@ -158,7 +159,22 @@ class PtuT2Decoder:
         self.n_overflow_records = 0
 
     def decode(self, rec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(t_ps int64, channel uint8) of the photon and sync events in ``rec`` (uint32 array)."""
+        """(t_ps int64, channel uint8) of the photon and sync events in ``rec`` (uint32 array).
+
+        Integer-ps resolutions (1 ps, the PicoHarp's 4 ps) use the compiled one-pass decoder; other
+        resolutions the vectorised numpy path below (same rules)."""
+        rec = np.ascontiguousarray(rec, dtype=np.uint32)
+        scale = round(self.scale_ps)
+        if abs(self.scale_ps - scale) < 1e-9 and scale >= 1:
+            kind = 0 if self.record_type == RT_PICOHARP_T2 else 1 if self.record_type == RT_HYDRAHARP_T2 else 2
+            t, c, self.ovf_units, n_mark, n_ovf = decode_t2(rec, kind, self.ovf_units, scale, SYNC_CHANNEL)
+            self.n_markers += n_mark
+            self.n_overflow_records += n_ovf
+            return t, c
+        return self.decode_numpy(rec)
+
+    def decode_numpy(self, rec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised numpy decoding of ``rec`` (the reference of the compiled decoder)."""
         rec = rec.astype(np.uint32, copy=False)
         if self.record_type == RT_PICOHARP_T2:
             ch = (rec >> np.uint32(28)).astype(np.uint8)
