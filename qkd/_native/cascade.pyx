@@ -85,6 +85,7 @@ cdef extern from *:
     size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) nogil
 
 DEF MAXP = 64
+DEF SHORT_RANGE = 2048   # Bob's range parities up to this length: direct XOR of his bits in pass order
 
 IDENTITY = 0
 SHUFFLED = 1
@@ -242,6 +243,15 @@ def _identity(Py_ssize_t n):
     return arr
 
 
+cdef inline uint32_t _known_set(uint32_t w, int depth, uint8_t parity) noexcept nogil:
+    """Record Alice's parity of the node at ``depth`` starting here; raise the known depth."""
+    cdef uint32_t known = w >> 24
+    w = (w & ~((<uint32_t>1) << depth)) | ((<uint32_t>parity) << depth)
+    if known < <uint32_t>depth:
+        w = (w & 0x00FFFFFF) | ((<uint32_t>depth) << 24)
+    return w
+
+
 cdef class PassPlan:
     """The layout of one pass: kind, block size, number of blocks and (when laid out) its order."""
     cdef public int kind
@@ -390,13 +400,13 @@ cdef class BobSearches:
     cdef Py_ssize_t ksz[MAXP]
     cdef Py_ssize_t nbl[MAXP]
     cdef bint laid[MAXP]
+    cdef bint longr[MAXP]      # pass has blocks longer than SHORT_RANGE: keeps prefix parities + Fenwick
     cdef uint32_t *order_p[MAXP]
     cdef uint32_t *pos_p[MAXP]
     cdef uint8_t *bpp_p[MAXP]
     cdef uint8_t *bo_p[MAXP]
     cdef uint8_t *fen_p[MAXP]
-    cdef uint8_t *kd_p[MAXP]
-    cdef uint32_t *kb_p[MAXP]
+    cdef uint32_t *kn_p[MAXP]   # known nodes by start: bits 0..23 Alice parity at depth d, 24..31 max depth
     cdef uint8_t *apar_p[MAXP]
     cdef uint8_t *mism_p[MAXP]
     cdef uint8_t *ins_p[MAXP]
@@ -500,7 +510,7 @@ cdef class BobSearches:
             for b in range(nb):
                 s = b * k
                 e = n if b == nb - 1 else s + k
-                mv[b] = self.bpp_p[j][s] ^ self.bpp_p[j][e] ^ alice_block_parities[b]
+                mv[b] = self._range(j, s, e) ^ alice_block_parities[b]
         for b in range(nb):
             if mv[b] and plan.kind == HALVES:
                 self._hpush(j, b, alice_block_parities[b])
@@ -519,13 +529,14 @@ cdef class BobSearches:
         plan.lay_out(self.seed, j)
         row = self.rows[j]
         cdef Py_ssize_t n = self.n, t
+        cdef bint long_ranges = self.ksz[j] > SHORT_RANGE
         pos = np.empty(n, dtype=np.uint32)
-        bpp = np.empty(n + 1, dtype=np.uint8)
-        fen = np.zeros(n + 1, dtype=np.uint8)
-        kd = np.zeros(n, dtype=np.uint8)
-        kb = np.empty(n, dtype=np.uint32)
+        # prefix parities and the Fenwick tree only serve ranges longer than SHORT_RANGE bits
+        bpp = np.empty(n + 1 if long_ranges else 1, dtype=np.uint8)
+        fen = np.zeros(n + 1 if long_ranges else 1, dtype=np.uint8)
+        kn = np.zeros(n, dtype=np.uint32) if self.reuse else np.zeros(1, dtype=np.uint32)
         bo = np.empty(n + 8, dtype=np.uint8)
-        row.update(order=plan.order, pos=pos, bpp=bpp, fen=fen, kd=kd, kb=kb, bo=bo)
+        row.update(order=plan.order, pos=pos, bpp=bpp, fen=fen, kn=kn, bo=bo)
         cdef uint8_t[::1] bov = bo
         cdef const uint32_t[::1] o = plan.order
         cdef uint32_t[::1] pv = pos
@@ -535,20 +546,26 @@ cdef class BobSearches:
         cdef uint32_t x
         with nogil:
             bv[0] = 0
-            for t in range(n):
-                x = o[t]
-                pv[x] = <uint32_t>t
-                bov[t] = bits[x]
-                acc ^= bits[x]
-                bv[t + 1] = acc
+            if long_ranges:
+                for t in range(n):
+                    x = o[t]
+                    pv[x] = <uint32_t>t
+                    bov[t] = bits[x]
+                    acc ^= bits[x]
+                    bv[t + 1] = acc
+            else:
+                for t in range(n):
+                    x = o[t]
+                    pv[x] = <uint32_t>t
+                    bov[t] = bits[x]
         self.order_p[j] = <uint32_t *>cnp.PyArray_DATA(plan.order)
         self.pos_p[j] = <uint32_t *>cnp.PyArray_DATA(pos)
         self.bpp_p[j] = <uint8_t *>cnp.PyArray_DATA(bpp)
         self.fen_p[j] = <uint8_t *>cnp.PyArray_DATA(fen)
         self.bo_p[j] = <uint8_t *>cnp.PyArray_DATA(bo)
-        self.kd_p[j] = <uint8_t *>cnp.PyArray_DATA(kd)
-        self.kb_p[j] = <uint32_t *>cnp.PyArray_DATA(kb)
+        self.kn_p[j] = <uint32_t *>cnp.PyArray_DATA(kn)
         self.laid[j] = True
+        self.longr[j] = long_ranges
         self.passes_laid_out += 1
 
     cdef inline uint8_t _prefix(self, int j, Py_ssize_t i) noexcept:
@@ -565,7 +582,7 @@ cdef class BobSearches:
         cdef const uint8_t *bo
         cdef uint64_t acc = 0, w
         cdef uint8_t r = 0
-        if e - s > 2048:
+        if e - s > SHORT_RANGE:
             return self._prefix(j, s) ^ self._prefix(j, e)
         bo = self.bo_p[j]
         while s < e and (s & 7):
@@ -657,8 +674,7 @@ cdef class BobSearches:
         cdef uint8_t[::1] dn = done
         cdef int j, d
         cdef uint8_t al, ar, bl
-        cdef uint8_t *kd
-        cdef uint32_t *kb
+        cdef uint32_t *kn
         cdef uint8_t code
         cdef size_t first = 0, cnt
         for i in range(m):
@@ -686,15 +702,10 @@ cdef class BobSearches:
                 sd[i] = d + 1
                 continue
             j = code
-            if d + 1 < 32:
-                kd = self.kd_p[j]
-                kb = self.kb_p[j]
-                if kd[s] < d + 1:
-                    kd[s] = d + 1
-                kb[s] = (kb[s] & ~((<uint32_t>1) << (d + 1))) | ((<uint32_t>al) << (d + 1))
-                if kd[mid] < d + 1:
-                    kd[mid] = d + 1
-                kb[mid] = (kb[mid] & ~((<uint32_t>1) << (d + 1))) | ((<uint32_t>ar) << (d + 1))
+            if self.reuse and d + 1 < 24:
+                kn = self.kn_p[j]
+                kn[s] = _known_set(kn[s], d + 1, al)
+                kn[mid] = _known_set(kn[mid], d + 1, ar)
             bl = self._range(j, s, mid)
             if bl != al:
                 e = mid
@@ -761,12 +772,13 @@ cdef class BobSearches:
             b = self._block_of(j, bit)
             self.mism_p[j][b] ^= 1
             if self.laid[j]:
-                fen = self.fen_p[j]
                 self.bo_p[j][self.pos_p[j][bit]] ^= 1
-                i = self.pos_p[j][bit] + 1
-                while i <= n:
-                    fen[i] ^= 1
-                    i += i & (-i)
+                if self.longr[j]:
+                    fen = self.fen_p[j]
+                    i = self.pos_p[j][bit] + 1
+                    while i <= n:
+                        fen[i] ^= 1
+                        i += i & (-i)
             if self.mism_p[j][b] and not self.ins_p[j][b]:
                 self._cand(j, bit)
 
@@ -774,8 +786,7 @@ cdef class BobSearches:
         cdef Py_ssize_t p, k, b, s, e, mid, n = self.n, c, bit
         cdef int j, d
         cdef uint8_t a
-        cdef uint8_t *kd
-        cdef uint32_t *kb
+        cdef uint32_t *kn
         while self.ncand:
             self.ncand -= 1
             c = self.ncand
@@ -794,20 +805,19 @@ cdef class BobSearches:
             d = 0
             if self.reuse:
                 p = self.pos_p[j][bit]
-                kd = self.kd_p[j]
-                kb = self.kb_p[j]
-                while d + 1 < 32 and e - s > 1:
+                kn = self.kn_p[j]
+                while d + 1 < 24 and e - s > 1:
                     mid = s + (e - s) // 2
                     if p < mid:
-                        if kd[s] < d + 1:
+                        if (kn[s] >> 24) < <uint32_t>(d + 1):
                             break
                         e = mid
-                        a = (kb[s] >> (d + 1)) & 1
+                        a = (kn[s] >> (d + 1)) & 1
                     else:
-                        if kd[mid] < d + 1:
+                        if (kn[mid] >> 24) < <uint32_t>(d + 1):
                             break
                         s = mid
-                        a = (kb[mid] >> (d + 1)) & 1
+                        a = (kn[mid] >> (d + 1)) & 1
                     d += 1
                 if self._range(j, s, e) == a:
                     s = b * k

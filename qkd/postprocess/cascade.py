@@ -131,6 +131,8 @@ class CascadeReport:
     seconds: float
     passes_laid_out: int = 0
     gave_up: bool = False
+    alice_cpu_seconds: float = 0.0   # reconcile_local only: CPU time of each end's work
+    bob_cpu_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -284,23 +286,38 @@ def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate:
     v = variant(variant_name, qber_estimate)
     sizes = plan(v, qber_estimate, n)
     seed = secrets.randbits(64) if seed is None else seed
+    cpu = time.process_time
+    t = cpu()
     alice = AliceOracle(np.ascontiguousarray(alice_bits, dtype=np.uint8), seed)
+    t_alice = cpu() - t
+    t = cpu()
     bob = BobSearches(np.ascontiguousarray(bob_bits, dtype=np.uint8), seed, v.sub_block_reuse)
+    t_bob = cpu() - t
     disclosed, rounds, j = 0, 1, 0
 
     def run(j: int, k: int) -> None:
-        nonlocal disclosed, rounds
+        nonlocal disclosed, rounds, t_alice, t_bob
+        t = cpu()
         par = alice.open_pass(j, k)
+        t_alice += cpu() - t
         disclosed += par.size - (1 if j > 0 else 0)
+        t = cpu()
         bob.open_pass(j, k, par)
+        t_bob += cpu() - t
         while True:
+            t = cpu()
             q = bob.questions()
+            t_bob += cpu() - t
             if q[0].size == 0:
                 return
+            t = cpu()
             ans = alice.answer(*q)
+            t_alice += cpu() - t
             disclosed += ans.size
             rounds += 1
+            t = cpu()
             bob.answers(ans)
+            t_bob += cpu() - t
 
     for j, k in enumerate(sizes):
         run(j, k)
@@ -317,7 +334,8 @@ def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate:
     return bob.bits, CascadeReport(v.name, n, qber_estimate, disclosed, rounds, j, corr,
                                    _efficiency(disclosed, n, qber_estimate),
                                    _efficiency(disclosed, n, corr / n if n else 0),
-                                   time.perf_counter() - t0, int(bob.passes_laid_out))
+                                   time.perf_counter() - t0, int(bob.passes_laid_out),
+                                   alice_cpu_seconds=t_alice, bob_cpu_seconds=t_bob)
 
 
 __all__ = ["CascadeError", "CascadeReport", "VARIANTS", "Variant", "binary_entropy", "plan", "reconcile_alice",
