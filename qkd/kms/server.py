@@ -49,6 +49,51 @@ from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 log = logging.getLogger(__name__)
 
 
+class GroupCommit:
+    """Runs the store operations of all requests that reach the handlers in one event-loop turn in one
+    SQLite transaction (:meth:`KeyStore.run_batch`), plus the queued delivered marks. A handler awaits
+    its operation's result, which exists only once the transaction is committed."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+        self._pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[Any], Any]] = []
+        self._scheduled = False
+
+    def submit(self, fn: Any, *args: Any, on_orphan: Any = None) -> asyncio.Future[Any]:
+        """Queue ``fn(*args)`` (a ``KeyStore.*_in_tx`` method). ``on_orphan(result)`` undoes a result
+        whose caller went away before it was committed (nothing was sent for it)."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((fn, args, fut, on_orphan))
+        self.kick()
+        return fut
+
+    def kick(self) -> None:
+        """Make sure a flush runs on the next loop turn (also flushes queued delivered marks)."""
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        try:
+            results = self.store.run_batch([(fn, args) for fn, args, _, _ in batch])
+        except Exception as exc:  # nothing of the batch took effect
+            log.exception("group commit failed", extra={"event": "kms.store.commit_failed"})
+            for _, _, fut, _ in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for (_, _, fut, on_orphan), (ok, value) in zip(batch, results, strict=True):
+            if fut.cancelled():
+                if ok and on_orphan is not None:
+                    on_orphan(value)
+            elif ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+
 def open_store(config: KmeConfig) -> KeyStore:
     """Open (or create) the node's store and master key from ``config``."""
     return KeyStore(config.node.db_path, Sealer(load_or_create(config.node.master_key_path)),
@@ -76,11 +121,11 @@ class KmeService:
             from qkd.kms.pki import client_ssl_context
             client_ssl = client_ssl_context(config.tls.ca, config.tls.cert, config.tls.key)
         self.client_ssl = client_ssl
+        self.commits = GroupCommit(self.store)
         self.relay = RelayEngine(self.me, self.network, self.store, client_ssl, self.limits.relay_timeout_s)
         self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds if f.kind != "emulated"]
         self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in config.feeds if f.kind == "emulated"}
         self._tasks: list[asyncio.Task] = []
-        self._flush_scheduled = False
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 
     # ---------------------------------------------------------------- lifecycle
@@ -187,7 +232,9 @@ class KmeService:
             if alarm:
                 raise api.server_side(f"key source alarmed (QBER {qber})", "link_alarm", qber=qber)
             try:
-                keys = self.store.issue_local(LOCAL_POOL, master, slave, req.number, req.size_bits)
+                keys = await self.commits.submit(
+                    self.store.issue_local_in_tx, LOCAL_POOL, master, slave, req.number, req.size_bits,
+                    on_orphan=lambda ks: self.store.quarantine([k.key_id for k in ks], "master"))
             except InsufficientKeyError:
                 raise api.server_side(f"not enough key: {req.number} x {req.size_bits} bits requested, "
                                       f"{self.store.available_bits(LOCAL_POOL)} bits stored",
@@ -219,7 +266,9 @@ class KmeService:
             ids = api.parse_key_ids_query(request.query)
         self.known_sae(master, "master_SAE_ID")
         try:
-            keys = self.store.reserve_for_slave(master, slave, ids)
+            keys = await self.commits.submit(
+                self.store.reserve_for_slave_in_tx, master, slave, ids,
+                on_orphan=lambda ks: self.store.release_reserved([k.key_id for k in ks], "slave"))
         except ForeignKeyIdError as exc:
             raise api.unauthorized(str(exc)) from None
         except (UnknownKeyIdError, KeyAlreadyDeliveredError) as exc:
@@ -247,18 +296,8 @@ class KmeService:
             self.store.mark_delivered(ids, role)
         else:
             self.store.mark_delivered(ids, role, defer=True)
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                asyncio.get_running_loop().call_soon(self._flush)
+            self.commits.kick()
         return resp
-
-    def _flush(self) -> None:
-        """Commit the delivered marks of every response written in this loop iteration (one transaction)."""
-        self._flush_scheduled = False
-        try:
-            self.store.flush_delivered()
-        except Exception:  # the keys stay reserved: quarantined at the next open, never re-delivered
-            log.exception("flushing delivered marks failed", extra={"event": "kms.store.flush_failed"})
 
     # ---------------------------------------------------------------- relay and admin
     async def handle_relay(self, request: web.Request) -> web.Response:

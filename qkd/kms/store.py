@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError
 from qkd.kms.masterkey import Sealer
@@ -332,18 +333,20 @@ class KeyStore:
         In one transaction: consume the material, create each key with the master's delivery *reserved*
         and the slave's *pending*. Raises :class:`InsufficientKeyError` with nothing consumed.
         """
-        nbytes = size_bits // 8
+        return self._tx(self._delivery_sync, self.issue_local_in_tx, pool, master, slave, number, size_bits)
 
-        def run() -> list[IssuedKey]:
-            _, data = self._take_in_tx(pool, number * nbytes)
-            out = []
-            for i in range(number):
-                key_id = str(uuid.uuid4())
-                key = data[i * nbytes:(i + 1) * nbytes]
-                self._insert_key(key_id, master, slave, key, {"master": "reserved", "slave": "pending"})
-                out.append(IssuedKey(key_id, key))
-            return out
-        return self._tx(self._delivery_sync, run)
+    def issue_local_in_tx(self, pool: str, master: str, slave: str, number: int,
+                          size_bits: int) -> list[IssuedKey]:
+        """:meth:`issue_local` inside the caller's transaction (see :meth:`run_batch`)."""
+        nbytes = size_bits // 8
+        _, data = self._take_in_tx(pool, number * nbytes)
+        out = []
+        for i in range(number):
+            key_id = str(uuid.uuid4())
+            key = data[i * nbytes:(i + 1) * nbytes]
+            self._insert_key(key_id, master, slave, key, {"master": "reserved", "slave": "pending"})
+            out.append(IssuedKey(key_id, key))
+        return out
 
     def record_issued_remote(self, master: str, slave: str, keys: list[IssuedKey]) -> None:
         """Master's node, after a relay was acknowledged end to end: the master's deliveries are *reserved*."""
@@ -376,27 +379,29 @@ class KeyStore:
         Raises :class:`UnknownKeyIdError`, :class:`ForeignKeyIdError` or :class:`KeyAlreadyDeliveredError`
         naming the first offending key_ID (by its position in the request); nothing is reserved then.
         """
-        def run() -> list[IssuedKey]:
-            out = []
-            now = time.time()
-            for pos, key_id in enumerate(key_ids):
-                row = self._db.execute(
-                    "SELECT master_sae, slave_sae, nonce, ct, slave_state FROM keys WHERE key_id=?",
-                    (key_id,)).fetchone()
-                if row is None or row[4] is None:
-                    raise UnknownKeyIdError(f"key_IDs[{pos}] {key_id!r}: not known to this KME")
-                k_master, k_slave, nonce, ct, state = row
-                if k_master != master or k_slave != slave:
-                    raise ForeignKeyIdError(f"key_IDs[{pos}] {key_id!r}: not issued to the pair "
-                                            f"({master!r}, {slave!r})")
-                if state != "pending" or ct is None:
-                    raise KeyAlreadyDeliveredError(f"key_IDs[{pos}] {key_id!r}: already {state}, "
-                                                   "keys are delivered at most once")
-                key = self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))
-                self._db.execute("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?", (now, key_id))
-                out.append(IssuedKey(key_id, key))
-            return out
-        return self._tx(self._delivery_sync, run)
+        return self._tx(self._delivery_sync, self.reserve_for_slave_in_tx, master, slave, key_ids)
+
+    def reserve_for_slave_in_tx(self, master: str, slave: str, key_ids: list[str]) -> list[IssuedKey]:
+        """:meth:`reserve_for_slave` inside the caller's transaction (see :meth:`run_batch`)."""
+        out = []
+        now = time.time()
+        for pos, key_id in enumerate(key_ids):
+            row = self._db.execute(
+                "SELECT master_sae, slave_sae, nonce, ct, slave_state FROM keys WHERE key_id=?",
+                (key_id,)).fetchone()
+            if row is None or row[4] is None:
+                raise UnknownKeyIdError(f"key_IDs[{pos}] {key_id!r}: not known to this KME")
+            k_master, k_slave, nonce, ct, state = row
+            if k_master != master or k_slave != slave:
+                raise ForeignKeyIdError(f"key_IDs[{pos}] {key_id!r}: not issued to the pair "
+                                        f"({master!r}, {slave!r})")
+            if state != "pending" or ct is None:
+                raise KeyAlreadyDeliveredError(f"key_IDs[{pos}] {key_id!r}: already {state}, "
+                                               "keys are delivered at most once")
+            key = self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))
+            self._db.execute("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?", (now, key_id))
+            out.append(IssuedKey(key_id, key))
+        return out
 
     def mark_delivered(self, key_ids: Iterable[str], role: str, *, defer: bool = False) -> None:
         """The response carrying these keys was written: reserved → delivered; wipe finished keys.
@@ -415,19 +420,51 @@ class KeyStore:
         marks, self._deferred_marks = self._deferred_marks, []
         if not marks:
             return 0
-
-        def run() -> None:
-            now = time.time()
-            for role, col in _ROLE_COLUMN.items():
-                rows = [(now, k) for k, r in marks if r == role]
-                if rows:
-                    self._db.executemany(f"UPDATE keys SET {col}='delivered', updated=? WHERE key_id=? "
-                                         f"AND {col}='reserved'", rows)
-            ids = sorted({k for k, _ in marks})
-            for i in range(0, len(ids), 500):
-                self._wipe_finished(ids[i:i + 500])
-        self._tx(self._delivery_sync, run)
+        self._tx(self._delivery_sync, self._apply_marks, marks)
         return len(marks)
+
+    def _apply_marks(self, marks: list[tuple[str, str]]) -> None:
+        now = time.time()
+        for role, col in _ROLE_COLUMN.items():
+            rows = [(now, k) for k, r in marks if r == role]
+            if rows:
+                self._db.executemany(f"UPDATE keys SET {col}='delivered', updated=? WHERE key_id=? "
+                                     f"AND {col}='reserved'", rows)
+        ids = sorted({k for k, _ in marks})
+        for i in range(0, len(ids), 500):
+            self._wipe_finished(ids[i:i + 500])
+
+    def run_batch(self, ops: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
+        """Group commit: run ``ops`` (``*_in_tx`` methods and their arguments) and the queued delivered
+        marks in ONE transaction, each op in its own savepoint so that a failing op changes nothing.
+
+        Returns ``(True, result)`` or ``(False, exception)`` per op, after the commit - so a reservation
+        is durable before its caller may send anything. If the commit itself fails, it raises and no op
+        took effect.
+        """
+        marks, self._deferred_marks = self._deferred_marks, []
+        self._begin(self._delivery_sync)
+        out: list[tuple[bool, Any]] = []
+        try:
+            if marks:
+                self._apply_marks(marks)
+            for fn, args in ops:
+                self._db.execute("SAVEPOINT op")
+                try:
+                    result = fn(*args)
+                except Exception as exc:  # noqa: BLE001 - returned to the op's caller
+                    self._db.execute("ROLLBACK TO op")
+                    self._db.execute("RELEASE op")
+                    out.append((False, exc))
+                    continue
+                self._db.execute("RELEASE op")
+                out.append((True, result))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            self._open_cache = None
+            raise
+        return out
 
     def release_reserved(self, key_ids: Iterable[str], role: str) -> None:
         """The response could not be written at all (handler failed before sending): back to pending.
