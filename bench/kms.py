@@ -45,6 +45,11 @@ from qkd.kms.testing import chain_node_config, chain_topology, free_port, single
 
 BATCH = 16
 
+try:  # the same event loop the node uses (qshift kme serve runs on uvloop when installed)
+    from uvloop import run as run_loop
+except ImportError:  # pragma: no cover
+    from asyncio import run as run_loop
+
 
 def start_server(tmp: Path, pki, prefill_bits: int) -> tuple[subprocess.Popen, str]:
     tmp.mkdir(parents=True, exist_ok=True)
@@ -64,54 +69,77 @@ def start_server(tmp: Path, pki, prefill_bits: int) -> tuple[subprocess.Popen, s
 async def pairs(url: str, pki, duration_s: float, concurrency: int, number: int = 1,
                 slave_url: str | None = None) -> tuple[float, list[float]]:
     """Key pairs per second (enc_keys of ``number`` keys + dec_keys of their IDs), and each round's latency (s)."""
-    lat: list[float] = []
     async with KmeClient(url, pki.client_context("SAE_A")) as a, \
             KmeClient(slave_url or url, pki.client_context("SAE_B")) as b:
         await b.dec_keys("SAE_A", [k.key_id for k in await a.enc_keys("SAE_B")])  # warm the connections
-        end = time.perf_counter() + duration_s
-
-        async def worker() -> int:
-            n = 0
-            while time.perf_counter() < end:
-                t0 = time.perf_counter()
-                keys = await a.enc_keys("SAE_B", number, 256)
-                got = await b.dec_keys("SAE_A", [k.key_id for k in keys])
-                lat.append(time.perf_counter() - t0)
-                assert [g.key for g in got] == [k.key for k in keys]
-                n += number
-            return n
-
-        t0 = time.perf_counter()
-        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-    return sum(counts) / elapsed, lat
+        return await pairs_with(a, b, duration_s, concurrency, number)
 
 
-async def trivial_pairs(url: str, pki, duration_s: float, concurrency: int) -> float:
-    """Pairs of trivial requests (404 route, no store work) over the same kind of mTLS keep-alive pools."""
+async def pairs_with(a: KmeClient, b: KmeClient, duration_s: float, concurrency: int,
+                     number: int = 1) -> tuple[float, list[float]]:
+    """:func:`pairs` over already open clients (SAE_A master, SAE_B slave)."""
+    lat: list[float] = []
+    end = time.perf_counter() + duration_s
+
+    async def worker() -> int:
+        n = 0
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            keys = await a.enc_keys("SAE_B", number, 256)
+            got = await b.dec_keys("SAE_A", [k.key_id for k in keys])
+            lat.append(time.perf_counter() - t0)
+            assert [g.key for g in got] == [k.key for k in keys]
+            n += number
+        return n
+
+    t0 = time.perf_counter()
+    counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sum(counts) / (time.perf_counter() - t0), lat
+
+
+async def trivial_with(url: str, a: aiohttp.ClientSession, b: aiohttp.ClientSession, duration_s: float,
+                       concurrency: int) -> float:
+    """Pairs of trivial requests (404 route, no store work) per second over open mTLS keep-alive pools."""
+    end = time.perf_counter() + duration_s
+
+    async def one(s: aiohttp.ClientSession) -> None:
+        async with s.get(f"{url}/nothing") as r:
+            await r.read()
+
+    async def worker() -> int:
+        n = 0
+        while time.perf_counter() < end:
+            await one(a)
+            await one(b)
+            n += 1
+        return n
+
+    t0 = time.perf_counter()
+    counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sum(counts) / (time.perf_counter() - t0)
+
+
+async def interleaved(url: str, pki, rounds: int, slice_s: float, concurrency: int) -> dict:
+    """Baseline, single-key and batched slices in turn over the same open connections (no handshakes
+    inside the measured slices), then an unloaded latency run with one worker."""
     def session(ident: str) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=pki.client_context(ident), limit=32))
 
-    async with session("SAE_A") as a, session("SAE_B") as b:
-        end = time.perf_counter() + duration_s
-
-        async def one(s: aiohttp.ClientSession) -> None:
-            async with s.get(f"{url}/nothing") as r:
-                await r.read()
-
-        async def worker() -> int:
-            n = 0
-            while time.perf_counter() < end:
-                await one(a)
-                await one(b)
-                n += 1
-            return n
-
-        await one(a)
-        await one(b)
-        t0 = time.perf_counter()
-        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return sum(counts) / (time.perf_counter() - t0)
+    out: dict = {"base": [], "single": [], "batched": [], "lat": [], "lat_b": []}
+    async with KmeClient(url, pki.client_context("SAE_A")) as a, KmeClient(url, pki.client_context("SAE_B")) as b, \
+            session("SAE_A") as ta, session("SAE_B") as tb:
+        await trivial_with(url, ta, tb, 0.3, concurrency)          # open every pooled connection
+        await pairs_with(a, b, 0.3, concurrency)
+        for _ in range(rounds):
+            out["base"].append(await trivial_with(url, ta, tb, slice_s, concurrency))
+            rate, lat = await pairs_with(a, b, slice_s, concurrency)
+            out["single"].append(rate)
+            out["lat"] += lat
+            rate, lat = await pairs_with(a, b, slice_s, concurrency, number=BATCH)
+            out["batched"].append(rate)
+            out["lat_b"] += lat
+        _, out["lat1"] = await pairs_with(a, b, min(3.0, slice_s * 2), 1)
+    return out
 
 
 async def relay_vs_local(tmp: Path, pki, duration_s: float) -> tuple[float, float]:
@@ -184,25 +212,14 @@ def main() -> None:
         rounds = 2 if args.quick else 5
         slice_s = duration / rounds
         proc, url = start_server(tmp, pki, prefill_bits=256 * 60000 * int(duration))
-        base, single, batched = [], [], []
-        lat: list[float] = []
-        lat_b: list[float] = []
         try:
             # interleaved slices, so that load from other processes hits baseline and measurement alike
-            for _ in range(rounds):
-                base.append(asyncio.run(trivial_pairs(url, pki, slice_s, args.concurrency)))
-                r, la = asyncio.run(pairs(url, pki, slice_s, args.concurrency))
-                single.append(r)
-                lat += la
-                r, la = asyncio.run(pairs(url, pki, slice_s, args.concurrency, number=BATCH))
-                batched.append(r)
-                lat_b += la
-            _, lat1 = asyncio.run(pairs(url, pki, min(3.0, duration / 2), 1))
+            m = run_loop(interleaved(url, pki, rounds, slice_s, args.concurrency))
         finally:
             proc.terminate()
             proc.wait(10)
-        base_rate, rate, rate_b = (statistics.fmean(x) for x in (base, single, batched))
-        q, qb, q1 = (statistics.quantiles(x, n=100) for x in (lat, lat_b, lat1))
+        base_rate, rate, rate_b = (statistics.fmean(m[k]) for k in ("base", "single", "batched"))
+        q, qb, q1 = (statistics.quantiles(m[k], n=100) for k in ("lat", "lat_b", "lat1"))
         results.append(BenchResult(
             "enc_keys+dec_keys 256-bit key pairs over mTLS keep-alive", rate, "pairs/s",
             "pairs of trivial requests (404 route) to the same server, same mTLS pools", base_rate,
@@ -217,7 +234,7 @@ def main() -> None:
              "keys_per_request": BATCH, "round_latency_p50_ms": round(qb[49] * 1e3, 3),
              "round_latency_p99_ms": round(qb[98] * 1e3, 3), "server": "separate process, 1 event loop",
              "bar_pairs_per_s": 2000}))
-        relay_rate, local_rate = asyncio.run(relay_vs_local(tmp / "relay", pki, duration))
+        relay_rate, local_rate = run_loop(relay_vs_local(tmp / "relay", pki, duration))
         results.append(BenchResult(
             "relayed key pairs A-T-B (2 OTP hops, 3 KMEs in one process)", relay_rate, "key pairs/s",
             "key pairs of an SAE pair on one KME, same process and run", local_rate,

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pqc.catalogue import Algorithm, by_oid, QuantumStatus, UnknownAlgorithmError, find, lookup_sized
-
 from inventory.model import AssetType, Finding
+from pqc.catalogue import Algorithm, QuantumStatus, UnknownAlgorithmError, by_oid, find, lookup_sized
 
 #: Spellings seen in sources that are not catalogue aliases (lower-case key → catalogue name or alias).
 SOURCE_SPELLINGS: dict[str, str] = {

@@ -20,11 +20,27 @@ from typing import Any
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
-from cyclonedx.model.component_evidence import AnalysisTechnique, ComponentEvidence, Identity, IdentityField, \
-    Method, Occurrence
-from cyclonedx.model.crypto import AlgorithmProperties, CertificateProperties, CryptoAssetType, CryptoMode, \
-    CryptoPrimitive, CryptoProperties, ProtocolProperties, ProtocolPropertiesCipherSuite, ProtocolPropertiesType, \
-    RelatedCryptoMaterialProperties, RelatedCryptoMaterialType
+from cyclonedx.model.component_evidence import (
+    AnalysisTechnique,
+    ComponentEvidence,
+    Identity,
+    IdentityField,
+    Method,
+    Occurrence,
+)
+from cyclonedx.model.crypto import (
+    AlgorithmProperties,
+    CertificateProperties,
+    CryptoAssetType,
+    CryptoMode,
+    CryptoPrimitive,
+    CryptoProperties,
+    ProtocolProperties,
+    ProtocolPropertiesCipherSuite,
+    ProtocolPropertiesType,
+    RelatedCryptoMaterialProperties,
+    RelatedCryptoMaterialType,
+)
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator

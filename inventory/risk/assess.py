@@ -13,11 +13,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pqc.catalogue import QuantumStatus, find
-
 from inventory.model import AssetType
 from inventory.normalise import Asset
 from inventory.risk.policy import Policy
+from pqc.catalogue import QuantumStatus, find
 
 _KEY_EST = {"key-agree", "kem", "pke"}
 _STATUS_ORDER = ["classically-broken", "broken-by-shor", "weakened-by-grover", "hybrid", "quantum-safe"]
@@ -174,7 +173,8 @@ def _deadline(asset: Asset, status: str, policy: Policy) -> tuple[int | None, st
         return d.disallowed, "CNSA 2.0: all NSS quantum-resistant"
     bits = _bits(asset)
     if bits is not None and bits <= 112:
-        return d.deprecated_112_bit, f"NIST IR 8547: {bits}-bit quantum-vulnerable deprecated after {d.deprecated_112_bit}"
+        year = d.deprecated_112_bit
+        return year, f"NIST IR 8547: {bits}-bit quantum-vulnerable deprecated after {year}"
     return d.disallowed, f"NIST IR 8547: quantum-vulnerable disallowed after {d.disallowed}"
 
 

@@ -6,10 +6,11 @@ Classification is by name first (suffix, well-known names), then by content (PEM
 files above ``max_file_bytes`` are skipped; unreadable and malformed files are skipped with the reason.
 Work is spread over ``jobs`` processes in chunks.
 
-Speed: a cheap byte-level prefilter (:data:`TRIGGERS`) decides whether a code file can contain a
-finding at all before it is parsed. It is sound for our rules: every Python rule needs an import of one
-of the trigger modules (or a ``set_ciphers``/``set_ecdh_curve`` call), and every other-language rule
-needs one of its trigger identifiers.
+Speed: a cheap byte-level prefilter (:data:`KEYWORDS` substrings, then :data:`TRIGGERS`) decides whether
+a code file can contain a finding at all before it is parsed. It is sound for our rules: every Python
+rule needs an import of one of the trigger modules (``ssl`` has no rule of its own: only the
+``set_ciphers``/``set_ecdh_curve`` calls, matched literally), and every other-language rule needs one of
+its trigger identifiers.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from inventory.sources import certs, code_treesitter, configs, manifests, python
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
 TRIGGERS: dict[str, re.Pattern[bytes]] = {
-    "python": re.compile(rb"hashlib|hmac|ssl|cryptography|Crypto|jwt|jose|paramiko|rsa|ecdsa|set_ciphers"),
+    "python": re.compile(rb"^[ \t]*(?:import|from)[ \t][^\n]*\b(?:hashlib|hmac|cryptography|Crypto|Cryptodome|"
+                         rb"jwt|jose|paramiko|rsa|ecdsa)\b|set_ciphers|set_ecdh_curve", re.M),
     "java": re.compile(rb"getInstance|ECGenParameterSpec|Digest|Engine|Signer|KeyPairGenerator|Agreement"),
     "go": re.compile(rb"crypto/|golang\.org/x/crypto|tls\."),
     "javascript": re.compile(rb"crypto|subtle|jwt|jsonwebtoken|createHash"),
@@ -38,6 +40,29 @@ TRIGGERS: dict[str, re.Pattern[bytes]] = {
 }
 TRIGGERS["typescript"] = TRIGGERS["tsx"] = TRIGGERS["javascript"]
 TRIGGERS["cpp"] = TRIGGERS["c"]
+#: Necessary substrings per language, tested with ``bytes.__contains__`` (fast) before the trigger regex.
+KEYWORDS: dict[str, tuple[bytes, ...]] = {
+    "python": (b"hashlib", b"hmac", b"set_ciphers", b"ryptography", b"Crypto", b"jwt", b"jose", b"paramiko", b"rsa",
+               b"ecdsa", b"set_ecdh_curve"),
+    "java": (b"getInstance", b"ECGenParameterSpec", b"Digest", b"Engine", b"Signer", b"KeyPairGenerator",
+             b"Agreement"),
+    "go": (b"crypto/", b"tls."),
+    "javascript": (b"crypto", b"subtle", b"jwt", b"jsonwebtoken", b"createHash"),
+    "c": (b"EVP_", b"RSA_", b"EC_KEY", b"EC_GROUP", b"MD5", b"SHA", b"MD4", b"DH_", b"DSA_", b"SSL_CTX"),
+    "csharp": (b"Cryptography", b"RSA", b"ECD", b"HMAC", b"MD5", b"SHA", b"Aes", b"DES", b"MLKem", b"MLDsa",
+               b"Rfc2898"),
+}
+KEYWORDS["typescript"] = KEYWORDS["tsx"] = KEYWORDS["javascript"]
+KEYWORDS["cpp"] = KEYWORDS["c"]
+
+
+def may_contain_crypto(lang: str, data: bytes) -> bool:
+    """Cheap necessary condition for any finding of ``lang`` in ``data`` (see module docstring)."""
+    keys = KEYWORDS.get(lang)
+    if keys is not None and not any(k in data for k in keys):
+        return False
+    trigger = TRIGGERS.get(lang)
+    return trigger is None or trigger.search(data) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +131,7 @@ def walk(root: Path, opts: WalkOptions, skipped: list[Skipped]) -> Iterator[Path
                 specs.append((d, spec))
             specs = [(b, s) for b, s in specs if d == b or b in d.parents]
 
-        def ignored(p: Path, is_dir: bool) -> bool:
+        def ignored(p: Path, is_dir: bool, specs: list[tuple[Path, object]] = specs) -> bool:
             rel = p.relative_to(root).as_posix()
             for pat in opts.exclude:
                 if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(p.name, pat) or fnmatch.fnmatch(rel + "/", pat):
@@ -117,6 +142,11 @@ def walk(root: Path, opts: WalkOptions, skipped: list[Skipped]) -> Iterator[Path
                     return True
             return False
 
+        if not specs and not opts.exclude:
+            dirnames[:] = sorted(n for n in dirnames if n != ".git")
+            for n in sorted(filenames):
+                yield Path(dirpath, n)
+            continue
         dirnames[:] = sorted(n for n in dirnames if n != ".git" and not ignored(d / n, True))
         for n in sorted(filenames):
             p = d / n
@@ -129,10 +159,11 @@ def scan_file(path: Path, display: str, opts: WalkOptions) -> SourceResult:
     result = SourceResult()
     result.stats.files_seen = 1
     try:
-        if path.is_symlink() and not path.exists():
-            result.skipped.append(Skipped(display, "broken symlink"))
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            result.skipped.append(Skipped(display, "broken symlink" if os.path.islink(path) else "vanished"))
             return result
-        size = path.stat().st_size
         if size > opts.max_file_bytes:
             result.skipped.append(Skipped(display, f"too large ({size} bytes > {opts.max_file_bytes})"))
             return result
@@ -164,8 +195,7 @@ def scan_file(path: Path, display: str, opts: WalkOptions) -> SourceResult:
             if binary:
                 result.skipped.append(Skipped(display, "binary"))
                 return result
-            trigger = TRIGGERS.get(sub)
-            if trigger is not None and trigger.search(data) is None:
+            if not may_contain_crypto(sub, data):
                 return result
             if sub == "python":
                 text = data.decode("utf-8", "replace")

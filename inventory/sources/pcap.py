@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inventory.errors import MalformedInputError
-from inventory.model import AssetType, Finding, Location, ScanStats, SourceResult, Skipped
+from inventory.model import AssetType, Finding, Location, Skipped, SourceResult
 from inventory.wire import ssh as sshw
 from inventory.wire import tls as tlsw
 
@@ -231,8 +231,9 @@ class _Analyser:
                         self.alg(group, frame, "key-exchange", "ServerHello key_share", role="negotiated",
                                  code_point=sh.key_share_group)
                 elif m.msg_type == tlsw.HS_CERTIFICATE and not tls13:
-                    from inventory.sources.certs import certificate_findings
                     from cryptography import x509
+
+                    from inventory.sources.certs import certificate_findings
 
                     for i, der in enumerate(tlsw.parse_certificate_list(m.body, False, what + " Certificate")):
                         try:
@@ -340,7 +341,9 @@ def _ike_proposals(sa: bytes, where: str) -> list[dict[str, list[str]]]:
     out = []
     pos = 0
     while pos + 8 <= len(sa):
-        last, plen, _num, _proto, spi_size, ntrans = sa[pos], *struct.unpack_from(">H", sa, pos + 2), *sa[pos + 4:pos + 8]
+        last = sa[pos]
+        plen = struct.unpack_from(">H", sa, pos + 2)[0]
+        spi_size, ntrans = sa[pos + 6], sa[pos + 7]
         if plen < 8 or pos + plen > len(sa):
             raise MalformedInputError(where, f"IKE proposal length {plen} at {pos}")
         tpos = pos + 8 + spi_size

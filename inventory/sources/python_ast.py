@@ -114,15 +114,15 @@ class _Visitor(ast.NodeVisitor):
     def hit(self, raw: str, node: ast.AST, **kw: object) -> None:
         self.hits.append(_Hit(raw, node, **kw))  # type: ignore[arg-type]
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if id(node) not in self.consumed:
-            q = self.qualname(node.func)
-            if q is not None:
-                handler = _lookup(q)
-                if handler is not None:
-                    handler(self, q, node)
-            _method_call(self, node)
-        self.generic_visit(node)
+    def handle_call(self, node: ast.Call) -> None:
+        if id(node) in self.consumed:
+            return
+        q = self.qualname(node.func)
+        if q is not None:
+            handler = _lookup(q)
+            if handler is not None:
+                handler(self, q, node)
+        _method_call(self, node)
 
     def arg(self, node: ast.Call, index: int, keyword: str | None = None) -> ast.AST | None:
         if keyword:
@@ -420,10 +420,32 @@ def scan(path: str, text: str) -> list[Finding]:
         raise MalformedInputError(path, f"not Python source: {exc}") from None
     v = _Visitor()
     v.collect_constants(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            v.visit(node)
-    v.visit(tree)
+    calls: list[ast.Call] = []
+    # pre-order walk (an outer call comes before the calls nested in it), without ast.walk's generators
+    AST, Call, Import, ImportFrom = ast.AST, ast.Call, ast.Import, ast.ImportFrom
+    stack: list[ast.AST] = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        cls = type(node)
+        if cls is Call:
+            calls.append(node)  # type: ignore[arg-type]
+        elif cls is Import:
+            v.visit_Import(node)  # type: ignore[arg-type]
+            continue
+        elif cls is ImportFrom:
+            v.visit_ImportFrom(node)  # type: ignore[arg-type]
+            continue
+        for name in cls._fields:
+            child = getattr(node, name, None)
+            if child.__class__ is list:
+                for item in reversed(child):
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(child, AST) and child._fields:
+                push(child)
+    for call in calls:
+        v.handle_call(call)
     lines = text.splitlines()
     out = []
     for h in v.hits:

@@ -145,6 +145,8 @@ def test_cli_scan_of_live_endpoints_writes_cbom_json_and_gates_on_status(tls_ser
     assert doc["summary"]["by_type"]["protocol"] == 2
     cbom.validate(out.read_text())
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
-    gate = subprocess.run(cmd[:-5] + ["--fail-on", "broken-by-shor"], capture_output=True, text=True, timeout=120)
+    gate_cmd = [sys.executable, "-m", "qshift.cli", "inventory", "scan", "--ssh", f"127.0.0.1:{ssh_server.port}",
+                "--json", "--fail-on", "broken-by-shor"]
+    gate = subprocess.run(gate_cmd, capture_output=True, text=True, timeout=120)
     assert gate.returncode == 1
     assert "broken-by-shor" in gate.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -100,7 +98,17 @@ def test_html_report_is_self_contained_with_three_charts_and_escapes_values(tmp_
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
-def test_diff_shows_fixed_vulnerable_assets_and_progress(tmp_path: Path) -> None:
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the real ``qshift`` entry point in-process (error mapping and exit codes included)."""
+    from qshift.cli import main
+
+    capsys.readouterr()
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_diff_shows_fixed_vulnerable_assets_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old = tmp_path / "old.json"
     new = tmp_path / "new.json"
     old.write_text(json.dumps(_scan(tmp_path / "a", OLD_CODE).to_dict()))
@@ -110,24 +118,31 @@ def test_diff_shows_fixed_vulnerable_assets_and_progress(tmp_path: Path) -> None
     assert d["vulnerable_introduced"] == []
     assert "algorithm:ML-DSA-65" in d["added"]
     assert d["progress"] == pytest.approx(2 / 3, abs=1e-4)  # ECDH-P256 in sshd_config is still there
-    proc = subprocess.run([sys.executable, "-m", "qshift.cli", "inventory", "diff", str(old), str(new), "--json"],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0 and json.loads(proc.stdout)["progress"] == d["progress"]
+    code, out, _ = _cli(["inventory", "diff", str(old), str(new), "--json"], capsys)
+    assert code == 0 and json.loads(out)["progress"] == d["progress"]
 
 
-def test_diff_of_a_non_scan_file_exits_2_with_one_line(tmp_path: Path) -> None:
+def test_diff_of_a_non_scan_file_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bogus = tmp_path / "x.json"
     bogus.write_text("[1, 2]")
-    proc = subprocess.run([sys.executable, "-m", "qshift.cli", "inventory", "diff", str(bogus), str(bogus)],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "neither a qshift scan" in proc.stderr and "Traceback" not in proc.stderr
+    code, _, err = _cli(["inventory", "diff", str(bogus), str(bogus)], capsys)
+    assert code == 2 and "neither a qshift scan" in err and "Traceback" not in err
 
 
-def test_cli_gate_exits_1_on_classically_broken_and_0_when_clean(tmp_path: Path) -> None:
+def test_cli_gate_exits_1_on_classically_broken_and_0_when_clean(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "a.py").write_text(OLD_CODE)
     (tmp_path / "good").mkdir()
     (tmp_path / "good" / "a.py").write_text(NEW_CODE)
-    base = [sys.executable, "-m", "qshift.cli", "inventory", "scan", "--fail-on", "classically-broken", "--json"]
-    assert subprocess.run(base + [str(tmp_path / "bad")], capture_output=True, timeout=60).returncode == 1
-    assert subprocess.run(base + [str(tmp_path / "good")], capture_output=True, timeout=60).returncode == 0
+    base = ["inventory", "scan", "--fail-on", "classically-broken", "--json", "--jobs", "1"]
+    code, out, err = _cli(base + [str(tmp_path / "bad")], capsys)
+    assert code == 1 and "MD5" in err and json.loads(out)["summary"]["by_status"]["classically-broken"] == 1
+    assert _cli(base + [str(tmp_path / "good")], capsys)[0] == 0
+
+
+def test_cli_rejects_a_bad_endpoint_and_an_empty_scan_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(["inventory", "scan", "--tls", "host:notaport"], capsys)
+    assert code == 2 and "notaport" in err
+    code, _, err = _cli(["inventory", "scan"], capsys)
+    assert code == 2 and "nothing to scan" in err

@@ -1,0 +1,165 @@
+"""Inventory throughput: source-tree scan (files/s, MB/s of source) and pcap analysis (packets/s).
+
+Figures (each against a baseline measured in the same run, on the same data, warm page cache):
+
+* ``source_scan_mb_per_s``: ``scan_paths`` over a large real tree (this venv's site-packages) with
+  ``--jobs 2``; MB/s counts the bytes of files the scanner classifies as source/config/cert/manifest.
+  Baseline: a plain ``os.walk`` + full read of every file of the tree in one process.
+* ``source_scan_files_per_s``: the same run in files/s (all files walked).
+* ``pcap_packets_per_s``: :func:`inventory.sources.pcap.scan` over a capture of TLS 1.3 and SSH
+  handshakes plus bulk data segments. Baseline: iterating the same file with scapy's ``RawPcapReader``
+  (reading only, no analysis).
+
+Run: ``python bench/inventory.py`` (``--quick`` for a smaller tree and capture).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import struct
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import BenchResult, median_seconds, write_results  # noqa: E402
+from inventory.sources import files  # noqa: E402
+
+
+def _baseline_walk(root: Path) -> tuple[int, int, int]:
+    """(files, total bytes, source bytes) from a plain walk + full read."""
+    n = total = source = 0
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            p = os.path.join(dirpath, name)
+            try:
+                with open(p, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            n += 1
+            total += len(data)
+            if files.classify(p, data[:8192]) is not None:
+                source += len(data)
+    return n, total, source
+
+
+def bench_source(root: Path, repeat: int) -> list[BenchResult]:
+    n_files, total_bytes, source_bytes = _baseline_walk(root)  # also warms the page cache
+    opts = files.WalkOptions(respect_gitignore=False)
+
+    def plain() -> None:
+        for dirpath, _, names in os.walk(root):
+            for name in names:
+                try:
+                    with open(os.path.join(dirpath, name), "rb") as fh:
+                        fh.read()
+                except OSError:
+                    pass
+
+    findings: list[int] = []
+
+    def scan() -> None:
+        r = files.scan_paths([root], opts, jobs=2)
+        findings.append(len(r.findings))
+
+    t_plain = median_seconds(plain, repeat=repeat)
+    t_scan = median_seconds(scan, repeat=repeat)
+    params = {"tree": str(root), "files": n_files, "total_mb": round(total_bytes / 1e6, 1),
+              "source_mb": round(source_bytes / 1e6, 1), "jobs": 2, "findings": findings[-1]}
+    return [
+        BenchResult("source_scan_mb_per_s", source_bytes / 1e6 / t_scan, "MB/s",
+                    "plain os.walk + read of every file (MB/s of the same source bytes)",
+                    source_bytes / 1e6 / t_plain, params),
+        BenchResult("source_scan_files_per_s", n_files / t_scan, "files/s", "plain os.walk + read of every file",
+                    n_files / t_plain, params),
+    ]
+
+
+def _make_capture(path: Path, connections: int, bulk_per_conn: int) -> int:
+    from scapy.all import IP, TCP, Ether, Raw
+    from scapy.utils import RawPcapWriter
+
+    from inventory.wire import ssh as sshw
+    from inventory.wire import tls as tlsw
+
+    hello = tlsw.record(22, tlsw.build_client_hello([0x1301, 0x1302, 0xC02F], [0x11EC, 0x1D],
+                                                    {0x11EC: os.urandom(1216), 0x1D: os.urandom(32)}))
+    kex = b"SSH-2.0-bench\r\n" + sshw.packet(sshw.build_kexinit(["mlkem768x25519-sha256", "curve25519-sha256"],
+                                                               ["ssh-ed25519"], ["aes256-gcm@openssh.com"],
+                                                               ["hmac-sha2-256"]))
+    bulk = os.urandom(1400)
+    count = 0
+    with RawPcapWriter(str(path), linktype=1) as w:
+        for c in range(connections):
+            src = f"10.{c // 65536 % 256}.{c // 256 % 256}.{c % 256}"
+            sport = 1024 + c % 60000
+            dport = 443 if c % 2 == 0 else 22
+            payload = hello if dport == 443 else kex
+            base = Ether() / IP(src=src, dst="10.255.0.1") / TCP(sport=sport, dport=dport, seq=100, flags="S")
+            w.write(bytes(base))
+            first = bytes(Ether() / IP(src=src, dst="10.255.0.1") / TCP(sport=sport, dport=dport, seq=101,
+                                                                         flags="PA") / Raw(payload))
+            w.write(first)
+            template = bytearray(bytes(Ether() / IP(src=src, dst="10.255.0.1") /
+                                       TCP(sport=sport, dport=dport, seq=0, flags="PA") / Raw(bulk)))
+            seq = 101 + len(payload)
+            for _ in range(bulk_per_conn):
+                struct.pack_into(">I", template, 14 + 20 + 4, seq & 0xFFFFFFFF)
+                w.write(bytes(template))
+                seq += len(bulk)
+            count += 2 + bulk_per_conn
+    return count
+
+
+def bench_pcap(connections: int, bulk: int, repeat: int) -> list[BenchResult]:
+    from scapy.utils import RawPcapReader
+
+    from inventory.sources import pcap
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bench.pcap"
+        n = _make_capture(path, connections, bulk)
+        size = path.stat().st_size
+
+        def read_only() -> None:
+            with RawPcapReader(str(path)) as r:
+                for _ in r:
+                    pass
+
+        found: list[int] = []
+
+        def analyse() -> None:
+            found.append(len(pcap.scan(path).findings))
+
+        t_read = median_seconds(read_only, repeat=repeat)
+        t_scan = median_seconds(analyse, repeat=repeat)
+    return [BenchResult("pcap_packets_per_s", n / t_scan, "packets/s",
+                        "scapy RawPcapReader iteration of the same file (read only, no analysis)", n / t_read,
+                        {"packets": n, "connections": connections, "capture_mb": round(size / 1e6, 1),
+                         "findings": found[-1]})]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tree", type=Path, default=Path(sysconfig.get_paths()["purelib"]))
+    args = ap.parse_args()
+    root = args.tree
+    repeat = 3
+    if args.quick:
+        root = root / "cryptography" if (root / "cryptography").is_dir() else root
+        repeat = 1
+    t0 = time.perf_counter()
+    results = bench_source(root, repeat)
+    results += bench_pcap(200 if args.quick else 2000, 20 if args.quick else 40, repeat)
+    write_results("inventory", results)
+    print(f"total {time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
