@@ -9,9 +9,12 @@ decoy-state quantum key distribution", PRA 89, 022307 (2014) [LCWXZ14], for thre
 * τ_n = Σ_k p_k e^{−μ_k} μ_k^n / n!  (probability that Alice sends n photons);
 * vacuum events s_{Z,0} ≥ τ₀ (μ₂ n^-_{Z,μ₃} − μ₃ n^+_{Z,μ₂})/(μ₂ − μ₃)  ([LCWXZ14] Eq. 2);
 * single-photon events s_{Z,1} ≥ τ₁ μ₁ [n^-_{Z,μ₂} − n^+_{Z,μ₃} − (μ₂² − μ₃²)/μ₁² (n^+_{Z,μ₁} − s^u_{Z,0}/τ₀)]
-  / (μ₁(μ₂ − μ₃) − μ₂² + μ₃²)  ([LCWXZ14] Eq. 3), the same with X counts for s_{X,1};
-  here s^u_{Z,0}/τ₀ ≤ n^+_{Z,μ₃} (every vacuum event of the weakest intensity is counted in n_{Z,μ₃}); this
-  bound needs no Z error counts, unlike the paper's error-based one, and is at most a factor ~2 looser;
+  / (μ₁(μ₂ − μ₃) − μ₂² + μ₃²)  ([LCWXZ14] Eq. 3), the same with X counts for s_{X,1}.
+  The vacuum term enters this bound with a *positive* coefficient (derivation: with S_n = s_n/τ_n and
+  N_k = e^{μ_k} n_k/p_k = Σ_n S_n μ_k^n/n!, N₂ − N₃ − c(N₁ − S₀) ≤ S₁(μ₂ − μ₃ − cμ₁), c = (μ₂² − μ₃²)/μ₁²),
+  so the value substituted for S₀ must be a *lower* bound: we use s^l_{Z,0}/τ₀ from Eq. 2. An upper bound
+  (such as n^+_{Z,μ₃}, which exceeds S₀ by the μ₃-photon terms when μ₃ > 0) can overstate s_{Z,1} under
+  an attack that keeps only 0-, 1- and 2-photon yields — tests/qkd/test_estimate_bounds.py pins this;
 * single-photon errors in X: v_{X,1} ≤ τ₁ (m^+_{X,μ₂} − m^-_{X,μ₃})/(μ₂ − μ₃)  ([LCWXZ14] Eq. 4);
 * phase error in Z: φ_Z ≤ v_{X,1}/s_{X,1} + γ(ε_sec, v_{X,1}/s_{X,1}, s_{Z,1}, s_{X,1}),
   γ(a, b, c, d) = √((c+d)(1−b)b/(c d ln 2) · log₂((c+d)/(c d (1−b) b) · 21²/a²))  ([LCWXZ14] Eq. 5).
@@ -107,9 +110,9 @@ def decoy_bounds(n: np.ndarray, m: np.ndarray | None, mus: np.ndarray, ps: np.nd
     ef = np.exp(mus) / p
     n_plus, n_minus = ef * (n + delta), ef * (n - delta)
     tau0, tau1 = _tau(0, mus, p), _tau(1, mus, p)
-    s0 = tau0 * (mu2 * n_minus[2] - mu3 * n_plus[1]) / (mu2 - mu3)
-    s0_upper_over_tau0 = n_plus[2]
-    s1 = (tau1 * mu1 * (n_minus[1] - n_plus[2] - (mu2**2 - mu3**2) / mu1**2 * (n_plus[0] - s0_upper_over_tau0))
+    s0 = max(tau0 * (mu2 * n_minus[2] - mu3 * n_plus[1]) / (mu2 - mu3), 0.0)   # Eq. 2, lower bound
+    # S₀ enters Eq. 3 with a positive coefficient: substitute its lower bound (see the module docstring)
+    s1 = (tau1 * mu1 * (n_minus[1] - n_plus[2] - (mu2**2 - mu3**2) / mu1**2 * (n_plus[0] - s0 / tau0))
           / (mu1 * (mu2 - mu3) - mu2**2 + mu3**2))
     v1 = None
     if m is not None:

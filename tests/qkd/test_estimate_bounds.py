@@ -36,6 +36,26 @@ def test_finite_bounds_approach_the_true_single_photon_counts_for_huge_samples()
     assert v1 / s1 >= e1_true * 0.999
 
 
+@pytest.mark.parametrize("mus", [(0.5, 0.2, 0.05), (0.5, 0.1, 0.0), (0.6, 0.3, 0.1)])
+@pytest.mark.parametrize("yields", [(1e-4, 1e-4, 0.5), (1e-3, 1e-4, 0.9), (1e-6, 1e-3, 1.0)])
+def test_single_photon_bound_holds_when_eve_keeps_only_zero_one_and_two_photon_yields(mus, yields) -> None:
+    # Y_n = 0 for n ≥ 3 makes the decoy inequality behind [LCWXZ14] Eq. 3 tight, so any over-estimate of
+    # the vacuum term shows up directly as s₁ above the truth. Expected counts, N huge: fluctuation terms
+    # are negligible and the bound must still be at most the true number of single-photon detections.
+    mus_a, ps = np.array(mus), np.array([0.6, 0.2, 0.2])
+    n_pulses = 1e20
+    y = np.array(yields)
+    n = np.array([n_pulses * p * sum(math.exp(-m) * m**j / math.factorial(j) * y[j] for j in range(3))
+                  for p, m in zip(ps, mus_a, strict=True)])
+    tau0 = float((ps * np.exp(-mus_a)).sum())
+    tau1 = float((ps * np.exp(-mus_a) * mus_a).sum())
+    s0, s1, _ = decoy_bounds(n, None, mus_a, ps, 1e-10)
+    assert s1 <= tau1 * n_pulses * y[1]
+    assert s0 <= tau0 * n_pulses * y[0] * (1 + 1e-6)
+    if mus[2] == 0.0:   # vacuum decoy: S₀ is known exactly and the bound is tight against this attack
+        assert s1 == pytest.approx(tau1 * n_pulses * y[1], rel=1e-3)
+
+
 def test_finite_bounds_loosen_as_samples_shrink() -> None:
     mus, ps = np.array([0.5, 0.1, 0.0]), np.array([0.8, 0.1, 0.1])
     eta = GYS.transmittance(30.0)
