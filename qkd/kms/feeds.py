@@ -41,12 +41,12 @@ class LinkKeySink:
         half = len(block) // 2
         if half == 0:
             return
-        # capacity is checked on both pools before either is written, so the two ends stay aligned
-        for pool in self.pools:
-            if self.store.available_bits(pool) + half * 8 > self.store._pool_row(pool)[2]:
-                raise CapacityError(f"link {self.link_id!r}: pool {pool!r} is full; slow the link down")
-        self.store.deposit(self.pools[0], block[:half])
-        self.store.deposit(self.pools[1], block[half:2 * half])
+        # both halves in one transaction: a crash or a full pool stores neither, so the stream offsets of
+        # both directions stay equal to the peer's
+        try:
+            self.store.deposit_many([(self.pools[0], block[:half]), (self.pools[1], block[half:2 * half])])
+        except CapacityError as exc:
+            raise CapacityError(f"link {self.link_id!r}: {exc}; slow the link down") from None
 
     def deliver(self, link_id: str, key_id: str, key: bytes, metadata: dict) -> None:
         """``qkd.postprocess.link.KeySink``: a distilled block from the link pipeline (both ends deliver the
@@ -65,11 +65,7 @@ class LinkKeySink:
 
     def headroom_bits(self) -> int:
         """Bits either directed pool can still take before it is full (back-pressure to the link)."""
-        out = []
-        for pool in self.pools:
-            _, _, capacity = self.store._pool_row(pool)
-            out.append(capacity - self.store.available_bits(pool))
-        return min(out)
+        return min(self.store.headroom_bits(pool) for pool in self.pools)
 
     def blocks_deposited(self, block_bytes: int) -> int:
         """Whole blocks of ``block_bytes`` already deposited (from the first pool's tail)."""

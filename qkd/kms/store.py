@@ -31,7 +31,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +115,11 @@ class PoolMetrics:
 
 @dataclass(frozen=True)
 class IssuedKey:
-    """A key taken out of the store: key_ID and material (bytes; the caller wraps it and wipes it)."""
+    """A key taken out of the store: key_ID and material (bytes; the caller wraps it and wipes it).
+    The material never appears in ``repr``."""
 
     key_id: str
-    key: bytes
+    key: bytes = field(repr=False)
 
 
 class KeyStore:
@@ -203,6 +204,11 @@ class KeyStore:
         head, tail, _ = self._pool_row(pool)
         return (tail - head) * 8
 
+    def headroom_bits(self, pool: str) -> int:
+        """Bits ``pool`` can still take before it is full (capacity minus stored)."""
+        head, tail, capacity = self._pool_row(pool)
+        return capacity - (tail - head) * 8
+
     def tail(self, pool: str) -> int:
         """Stream offset (bytes) the next deposit into ``pool`` starts at."""
         return self._pool_row(pool)[1]
@@ -215,27 +221,45 @@ class KeyStore:
         """
         if not material:
             return self.tail(pool)
+        return self._tx("FULL", self._deposit_in_tx, pool, material)
 
-        def run() -> int:
-            head, tail, capacity = self._pool_row(pool)
-            if (tail - head + len(material)) * 8 > capacity:
-                raise CapacityError(f"pool {pool!r}: deposit of {len(material) * 8} bits exceeds capacity "
-                                    f"{capacity} bits ({(tail - head) * 8} stored)")
-            now = time.time()
-            rows = []
-            step = self.chunk_bytes
-            for i in range(0, len(material), step):
-                start = tail + i
-                part = material[i:i + step]
-                nonce, ct = self._sealer.seal(part, _chunk_aad(pool, start))
-                rows.append((pool, start, len(part), now, nonce, ct))
-            self._db.executemany("INSERT INTO chunks(pool, start, nbytes, added, nonce, ct) VALUES (?,?,?,?,?,?)",
-                                 rows)
-            new_tail = tail + len(material)
-            self._db.execute("UPDATE pools SET tail=?, deposited_bytes=deposited_bytes+? WHERE name=?",
-                             (new_tail, len(material), pool))
-            return new_tail
+    def deposit_many(self, parts: list[tuple[str, bytes]]) -> list[int]:
+        """Deposit each ``(pool, material)`` of ``parts`` in ONE durable transaction: all or nothing.
+
+        Used for the two halves of a link block (see :class:`qkd.kms.feeds.LinkKeySink`): a crash can
+        never leave one direction with the block and the other without it, which would shift the stream
+        offsets of one pool against the peer's copy for good. Raises :class:`CapacityError` (nothing
+        stored) if any pool would exceed its capacity. Returns the new tail offsets (bytes).
+        """
+        def run() -> list[int]:
+            for pool, material in parts:          # check every pool before writing any
+                head, tail, capacity = self._pool_row(pool)
+                if (tail - head + len(material)) * 8 > capacity:
+                    raise CapacityError(f"pool {pool!r}: deposit of {len(material) * 8} bits exceeds capacity "
+                                        f"{capacity} bits ({(tail - head) * 8} stored)")
+            return [self._deposit_in_tx(pool, material) if material else self._pool_row(pool)[1]
+                    for pool, material in parts]
         return self._tx("FULL", run)
+
+    def _deposit_in_tx(self, pool: str, material: bytes) -> int:
+        head, tail, capacity = self._pool_row(pool)
+        if (tail - head + len(material)) * 8 > capacity:
+            raise CapacityError(f"pool {pool!r}: deposit of {len(material) * 8} bits exceeds capacity "
+                                f"{capacity} bits ({(tail - head) * 8} stored)")
+        now = time.time()
+        rows = []
+        step = self.chunk_bytes
+        for i in range(0, len(material), step):
+            start = tail + i
+            part = material[i:i + step]
+            nonce, ct = self._sealer.seal(part, _chunk_aad(pool, start))
+            rows.append((pool, start, len(part), now, nonce, ct))
+        self._db.executemany("INSERT INTO chunks(pool, start, nbytes, added, nonce, ct) VALUES (?,?,?,?,?,?)",
+                             rows)
+        new_tail = tail + len(material)
+        self._db.execute("UPDATE pools SET tail=?, deposited_bytes=deposited_bytes+? WHERE name=?",
+                         (new_tail, len(material), pool))
+        return new_tail
 
     def _consume_prefix(self, pool: str, upto: int, head: int | None = None) -> bytes:
         """Inside a transaction: remove and return stream bytes [head, upto) of ``pool`` (the caller has

@@ -151,3 +151,23 @@ async def test_unknown_route_answers_an_error_body(kme, pki):
     async with session(pki, "SAE_A") as s:
         status, body = await call(s, "GET", f"{kme.url}/api/v1/keys/SAE_B/nope")
     assert status == 404 and "message" in body
+
+
+async def test_status_error_cases_answer_their_status_and_change_nothing(kme, pki):
+    cases = [("SAE_A", "SAE_NOBODY", 400, "unknown SAE"),     # unknown slave
+             ("admin", "SAE_B", 401, "not an SAE attached"),  # a certificate of our CA, but no SAE of this KME
+             ("KME_T", "SAE_B", 401, "not an SAE attached")]  # a KME certificate is no SAE
+    for caller, slave, status, needle in cases:
+        before = kme.service.store.fingerprint()
+        async with session(pki, caller) as s:
+            got, body = await call(s, "GET", f"{kme.url}/api/v1/keys/{slave}/status")
+        assert (got, needle in body["message"], set(body) <= {"message", "details"}) == (status, True, True)
+        assert kme.service.store.fingerprint() == before
+
+
+async def test_wrong_method_answers_an_error_body_and_consumes_nothing(kme, pki):
+    before = kme.service.store.fingerprint()
+    async with session(pki, "SAE_A") as s:
+        status, body = await call(s, "DELETE", f"{kme.url}/api/v1/keys/SAE_B/enc_keys")
+    assert status == 405 and "message" in body
+    assert kme.service.store.fingerprint() == before

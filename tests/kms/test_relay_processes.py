@@ -57,6 +57,14 @@ async def test_relay_a_t_b_delivers_the_same_key_and_consumes_k_per_hop(tmp_path
         for name, p in after[n].items():
             if (n, name) not in hops:
                 assert p["consumed_bits_total"] == before[n][name]["consumed_bits_total"], (n, name)
+    # an alarm on the second hop, set at T: the relay is refused naming that hop, nothing released
+    async with KmeAdminClient(url(ports, "KME_T"), pki.client_context("admin"), 5.0) as admin:
+        await admin.set_link_alarm("KME_T-KME_B", True, 0.15)
+    _, dels_before = await pools(url(ports, "KME_B"), pki)
+    async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a:
+        with pytest.raises(KmeUnavailableError, match="KME_T->KME_B"):
+            await a.enc_keys("SAE_B")
+    assert (await pools(url(ports, "KME_B"), pki))[1] == dels_before
 
 
 async def test_relay_with_t_down_fails_cleanly_naming_the_hop_then_succeeds(tmp_path, pki, spawn_node):
@@ -78,14 +86,3 @@ async def test_relay_with_t_down_fails_cleanly_naming_the_hop_then_succeeds(tmp_
     t_pools, _ = await pools(url(ports, "KME_T"), pki)
     # the pad A burned while T was down was discarded by T, never reused
     assert t_pools["KME_A-KME_T:KME_A>KME_T"]["discarded_bits_total"] == 256
-
-
-async def test_relay_refuses_an_alarmed_link_and_names_it(tmp_path, pki, spawn_node):
-    ports, paths = write_chain(tmp_path, pki)
-    for n in NODES:
-        spawn_node(paths[n])
-    async with KmeAdminClient(url(ports, "KME_T"), pki.client_context("admin"), 5.0) as admin:
-        await admin.set_link_alarm("KME_T-KME_B", True, 0.15)
-    async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a:
-        with pytest.raises(KmeUnavailableError, match="KME_T->KME_B"):
-            await a.enc_keys("SAE_B")
