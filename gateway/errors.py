@@ -15,6 +15,17 @@ class ProtocolError(GatewayError):
     """A record or message on the wire is malformed: names the message, the field and the offset."""
 
 
+class FrameError(ProtocolError):
+    """An inner frame (the plaintext of an authenticated sealed record) is malformed. Only the peer
+    gateway can have produced it, so the session is torn down (``malformed_frame``). ``frame`` names the
+    frame type, ``stream_id`` the stream."""
+
+    def __init__(self, frame: str, stream_id: int, message: str) -> None:
+        self.frame = frame
+        self.stream_id = stream_id
+        super().__init__(f"inner frame {frame} on stream {stream_id}: {message}")
+
+
 class HandshakeError(GatewayError):
     """A handshake or rekey failed. ``reason`` is a short stable code used as the metric label.
 

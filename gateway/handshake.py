@@ -35,7 +35,7 @@ from gateway import primitives
 from gateway.config import MODE_RANK, AeadName, Mode, QkdPolicy
 from gateway.errors import HandshakeError, PolicyError, ProtocolError
 from gateway.keys import SessionKeys, wipe
-from gateway.keysource import QkdKeySource, QkdResult, discard
+from gateway.keysource import QkdKeySource, QkdResult, discard, known_cause
 from gateway.wire import decode_message, encode_message
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,23 @@ def _unjson(data: bytes, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise HandshakeError("malformed", f"{what}: expected a JSON object")
     return value
+
+
+def _offer_parts(offer: dict[str, Any], initiator: str) -> tuple[list[str], dict[str, Any], str | None]:
+    """(modes, qkd, key_id) of a ClientHello offer, with their JSON types checked (the offer is not yet
+    authenticated when the responder reads it)."""
+    modes, qkd, aeads = offer.get("modes"), offer.get("qkd"), offer.get("aeads")
+    if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+        raise HandshakeError("malformed", f"ClientHello from {initiator}: offer.modes must be a list of strings")
+    if not isinstance(aeads, list) or not all(isinstance(a, str) for a in aeads):
+        raise HandshakeError("malformed", f"ClientHello from {initiator}: offer.aeads must be a list of strings")
+    if not isinstance(qkd, dict):
+        raise HandshakeError("malformed", f"ClientHello from {initiator}: offer.qkd must be an object")
+    key_id = qkd.get("key_id")
+    if key_id is not None and (not isinstance(key_id, str) or not 0 < len(key_id) <= 128):
+        raise HandshakeError("malformed", f"ClientHello from {initiator}: offer.qkd.key_id must be a string of "
+                             "1..128 characters or null")
+    return modes, qkd, key_id
 
 
 @dataclass(repr=False)
@@ -281,10 +298,14 @@ class InitiatorHandshake:
             auth_i = _auth_tag(self.ctx, peer, b"qshift-gw/1 initiator auth", th3)
             confirm_i = _confirm(okm[CONFIRM_I], b"qshift-gw/1 initiator confirm", th3 + auth_i)
             msg3 = encode_message(MSG_FINISH, {FI_AUTH: auth_i, FI_CONFIRM: confirm_i})
-            cause = None if mode == "hybrid-qkd" else (self._qkd.cause or sel.get("qkd", {}).get("cause"))
+            cause, detail = None, None
+            if mode != "hybrid-qkd":
+                peer_qkd = sel.get("qkd") if isinstance(sel.get("qkd"), dict) else {}
+                cause = self._qkd.cause or known_cause(peer_qkd.get("cause"))
+                detail = self._qkd.detail if self._qkd.cause else None
             keys = _keys(okm, "initiator", aead=aead, mode=mode,
                          key_id=self._qkd.key_id if mode == "hybrid-qkd" else None,
-                         cause=cause, session_id=th3, peer=peer.name)
+                         cause=cause, cause_detail=detail, session_id=th3, peer=peer.name)
         finally:
             wipe(okm)
         return msg3, keys
@@ -318,6 +339,9 @@ class ResponderHandshake:
             raise HandshakeError("wrong_peer", f"rekey ClientHello from {initiator!r} on the session with "
                                  f"{self.expected_peer!r}")
         self.peer = peer
+        if len(f[CH_NONCE]) != 32 or len(f[CH_TIME_MS]) != 8:
+            raise HandshakeError("malformed", f"ClientHello from {initiator}: nonce of {len(f[CH_NONCE])} bytes "
+                                 f"(need 32) or time of {len(f[CH_TIME_MS])} bytes (need 8)")
         sent_ms = int.from_bytes(f[CH_TIME_MS], "big")
         if abs(time.time() * 1000 - sent_ms) > ctx.max_clock_skew_s * 1000:
             raise HandshakeError("stale", f"ClientHello from {initiator}: timestamp {sent_ms} ms is more than "
@@ -330,12 +354,10 @@ class ResponderHandshake:
         if offer.get("auth") != peer.auth:
             raise HandshakeError("policy", f"ClientHello from {initiator}: auth {offer.get('auth')!r}, "
                                            f"configured {peer.auth!r}")
-        modes = offer.get("modes") or []
-        qkd_offer = offer.get("qkd") or {}
-        key_id = qkd_offer.get("key_id")
-        qkd = QkdResult(None, None, qkd_offer.get("cause") or "not_offered")
+        modes, qkd_offer, key_id = _offer_parts(offer, initiator)
+        qkd = QkdResult(None, None, known_cause(qkd_offer.get("cause") or "not_offered"))
         if key_id is not None:
-            if not isinstance(key_id, str) or ctx.replay.key_id_seen(key_id):
+            if ctx.replay.key_id_seen(key_id):
                 raise HandshakeError("key_id_reused", f"ClientHello from {initiator}: QKD key_ID already used "
                                      "in another session")
             if peer.qkd != "off" and "hybrid-qkd" in modes and ctx.keysource is not None:

@@ -28,7 +28,8 @@ class SessionKeys:
 
     ``send_key``/``recv_key`` are the per-direction AEAD keys (32 bytes each) and ``send_iv``/``recv_iv``
     the per-direction nonce IVs (12 bytes, not secret but derived with the keys); ``session_id`` is the
-    final transcript hash (public); ``cause`` says why the mode is ``pqc-only`` (None for hybrid).
+    final transcript hash (public); ``cause`` says why the mode is ``pqc-only`` (None for hybrid) and
+    ``cause_detail`` what this site's KME said about it (its error message, e.g. the failed relay hop).
     """
 
     send_key: bytearray
@@ -41,6 +42,7 @@ class SessionKeys:
     cause: str | None
     session_id: bytes
     peer: str
+    cause_detail: str | None = None
     created: float = field(default_factory=time.monotonic)
 
     def wipe(self) -> None:

@@ -6,15 +6,33 @@ eavesdropper influenced); the responder redeems the key_ID with ``dec_keys``. Ev
 *cause* string, never an exception, because with ``qkd = "preferred"`` a failure means "run PQC-only,
 loudly":
 
-``kme_unreachable``, ``key_exhausted``, ``kme_refused``, ``link_alarm``, ``kme_error``.
+``kme_unreachable``, ``key_exhausted``, ``kme_refused``, ``link_alarm``, ``relay_failed``, ``kme_error``.
+
+The cause says what the KME reported, as far as the client lets us see it. An ETSI GS QKD 014 error
+answer is ``503 {"message", "details": [{"reason", "failed_hop"}]}``; ``qkd.kms.client`` turns
+``insufficient_key`` and ``link_alarm`` into their own exceptions and every other 5xx, like a connection
+failure, into ``KmeUnavailableError`` whose message keeps ``HTTP <status>: <message>``. So:
+
+* a 5xx answer whose message names a ``failed hop`` (the KME's relay through a trusted node broke) is
+  ``relay_failed``, any other 5xx answer ``kme_error``: the KME was reached, it is not "unreachable";
+* no answer at all (refused, timed out, TLS) is checked with a short ``status`` call (local to the KME,
+  it never relays): when the KME answers it, the key request failed beyond it, so the cause is
+  ``link_alarm`` if the status says so, ``relay_failed`` if the peer's SAE sits behind another KME
+  (``target_KME_ID`` differs from ``source_KME_ID``: a relay that timed out), ``kme_error`` otherwise;
+  only when the KME does not answer that either is the cause ``kme_unreachable``.
+
+A structured ``reason`` / ``details`` on the exception, when the client provides one, wins over the
+message. The KME's own message (never key material) is kept as ``detail`` for logs and ``/status``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.config import KmeConfig
 from gateway.errors import GatewayConfigError
@@ -33,34 +51,92 @@ log = logging.getLogger(__name__)
 
 @dataclass(repr=False)
 class QkdResult:
-    """A QKD key (``bytearray``, wiped by the handshake after use) and its ID, or the cause of none."""
+    """A QKD key (``bytearray``, wiped by the handshake after use) and its ID, or the cause of none.
+
+    ``detail`` is what the KME said about the failure (its message, e.g. the failed relay hop), at most
+    :data:`DETAIL_CHARS` characters, or None."""
 
     key: bytearray | None
     key_id: str | None
     cause: str | None
+    detail: str | None = None
 
     def __repr__(self) -> str:
         return f"QkdResult(key_id={self.key_id!r}, cause={self.cause!r})"
 
 
-def _cause(exc: BaseException) -> str:
+#: Every cause a key source reports (metric label values: a closed set).
+CAUSES = ("kme_unreachable", "key_exhausted", "kme_refused", "link_alarm", "relay_failed", "kme_error")
+#: ETSI error ``details[].reason`` values -> cause.
+_REASON_CAUSE = {"insufficient_key": "key_exhausted", "link_alarm": "link_alarm", "relay_failed": "relay_failed"}
+DETAIL_CHARS = 240
+_HTTP_ANSWER = re.compile(r"HTTP (\d{3}): ?(.*)$", re.DOTALL)
+_FAILED_HOP = re.compile(r"\(failed hop ([^)]*)\)")
+
+
+def _detail(text: str) -> str:
+    return " ".join(text.split())[:DETAIL_CHARS]
+
+
+def _reported_reason(exc: BaseException) -> str | None:
+    """The ETSI ``details[0].reason`` if the client kept it on the exception (forward compatible)."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str):
+        return reason
+    details = getattr(exc, "details", None)
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        value = details[0].get("reason")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def classify(exc: BaseException) -> tuple[str, str | None, bool]:
+    """``(cause, detail, answered)`` for a KME client error; ``answered`` is False when the KME never
+    answered the request (connection refused, timeout, TLS failure), i.e. worth a ``status`` probe."""
     if isinstance(exc, LinkAlarmError):
-        return "link_alarm"
-    if isinstance(exc, KmeUnavailableError):
-        return "kme_unreachable"
+        return "link_alarm", _detail(str(exc)), True
     if isinstance(exc, KeyExhaustedError):
-        return "key_exhausted"
+        return "key_exhausted", _detail(str(exc)), True
     if isinstance(exc, KmeRefusedError):
-        return "kme_refused"
-    return "kme_error"
+        return "kme_refused", _detail(str(exc)), True
+    if not isinstance(exc, KmeUnavailableError):
+        return "kme_error", _detail(f"{type(exc).__name__}: {exc}"), True
+    reason = _reported_reason(exc)
+    if reason in _REASON_CAUSE:
+        return _REASON_CAUSE[reason], _detail(str(exc)), True
+    answer = _HTTP_ANSWER.search(str(exc))
+    if answer is None:
+        return "kme_unreachable", _detail(str(exc)), False
+    status, message = int(answer.group(1)), answer.group(2)
+    if status == 503 and _FAILED_HOP.search(message):
+        return "relay_failed", _detail(message), True
+    return "kme_error", _detail(f"HTTP {status}: {message}"), True
+
+
+#: Causes a handshake may carry besides :data:`CAUSES`: no key asked for by policy / no KME configured /
+#: no key_ID offered, and the responder's failures to redeem the initiator's key_ID (``peer_key_<cause>``).
+OTHER_CAUSES = ("policy_off", "no_kme", "not_offered")
+
+
+def known_cause(value: Any) -> str:
+    """``value`` if it is a cause this protocol defines, else ``"unknown"``: causes received from a peer
+    become metric labels and must stay a closed set."""
+    if isinstance(value, str) and (value in CAUSES or value in OTHER_CAUSES
+                                   or (value.startswith("peer_key_") and value[9:] in CAUSES)):
+        return value
+    return "unknown"
 
 
 class QkdKeySource:
     """One long-lived KME client for this gateway (aiohttp reconnects after a KME restart)."""
 
+    #: Longest wait for the ``status`` probe that tells a dead KME from a failed relay (seconds).
+    PROBE_TIMEOUT_S = 1.0
+
     def __init__(self, config: KmeConfig) -> None:
         self.config = config
         self._client: KmeClient | None = None
+        self._probe: KmeClient | None = None
         self._lock = asyncio.Lock()
         self._context = self._ssl()
 
@@ -85,10 +161,40 @@ class QkdKeySource:
                 self._client = client
             return self._client
 
+    async def _get_probe(self) -> KmeClient:
+        async with self._lock:
+            if self._probe is None:
+                client = KmeClient(self.config.url, self._context,
+                                   timeout_s=min(self.PROBE_TIMEOUT_S, self.config.timeout_s))
+                await client.__aenter__()
+                self._probe = client
+            return self._probe
+
     async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.__aexit__(None, None, None)
+        for name in ("_client", "_probe"):
+            client = getattr(self, name)
+            if client is not None:
+                setattr(self, name, None)
+                await client.__aexit__(None, None, None)
+
+    async def _explain_silence(self, slave_sae_id: str, detail: str | None) -> tuple[str, str | None]:
+        """``enc_keys`` got no answer: ask ``status`` (never relayed) whether the KME itself is alive."""
+        try:
+            probe = await self._get_probe()
+            status: Any = await probe.status(slave_sae_id)
+        except KmsError:
+            return "kme_unreachable", detail
+        if not isinstance(status, dict):
+            return "kme_unreachable", detail
+        extension = status.get("status_extension") or {}
+        source, target = status.get("source_KME_ID"), status.get("target_KME_ID")
+        if isinstance(extension, dict) and extension.get("link_alarm"):
+            return "link_alarm", _detail(f"KME {source} answers status with a link alarm (QBER "
+                                         f"{extension.get('qber')}) after: {detail}")
+        if source and target and source != target:
+            return "relay_failed", _detail(f"KME {source} answers status but enc_keys towards {target} got no "
+                                           f"answer (relay through the trusted path): {detail}")
+        return "kme_error", _detail(f"KME {source} answers status but not enc_keys: {detail}")
 
     async def fetch(self, slave_sae_id: str) -> QkdResult:
         """``enc_keys`` for ``slave_sae_id``; a cause instead of a key on any failure. (An alarmed link
@@ -97,12 +203,15 @@ class QkdKeySource:
             client = await self._get()
             delivered = await client.enc_keys(slave_sae_id, number=1, size_bits=self.config.key_size_bits)
         except KmsError as exc:
+            cause, detail, answered = classify(exc)
+            if not answered:
+                cause, detail = await self._explain_silence(slave_sae_id, detail)
             log.info("no QKD key from the KME", extra={
-                "event": "gateway.qkd_unavailable", "sae": slave_sae_id, "cause": _cause(exc),
+                "event": "gateway.qkd_unavailable", "sae": slave_sae_id, "cause": cause, "detail": detail,
                 "error": type(exc).__name__})
-            return QkdResult(None, None, _cause(exc))
+            return QkdResult(None, None, cause, detail)
         if not delivered:
-            return QkdResult(None, None, "key_exhausted")
+            return QkdResult(None, None, "key_exhausted", "enc_keys delivered no key")
         first = delivered[0]
         key = bytearray(first.key)
         for extra in delivered:
@@ -115,14 +224,15 @@ class QkdKeySource:
             client = await self._get()
             delivered = await client.dec_keys(master_sae_id, [key_id])
         except KmsError as exc:
+            cause, detail, _ = classify(exc)
             log.info("QKD key_ID not redeemed", extra={
-                "event": "gateway.qkd_unavailable", "sae": master_sae_id, "cause": _cause(exc),
+                "event": "gateway.qkd_unavailable", "sae": master_sae_id, "cause": cause, "detail": detail,
                 "error": type(exc).__name__})
-            return QkdResult(None, key_id, _cause(exc))
+            return QkdResult(None, key_id, cause, detail)
         if len(delivered) != 1 or str(delivered[0].key_id) != key_id:
             for d in delivered:
                 d.wipe()
-            return QkdResult(None, key_id, "kme_error")
+            return QkdResult(None, key_id, "kme_error", "dec_keys delivered other keys than the key_ID asked for")
         key = bytearray(delivered[0].key)
         delivered[0].wipe()
         return QkdResult(key, key_id, None)

@@ -26,15 +26,54 @@ import asyncio
 import struct
 from collections.abc import Awaitable, Callable
 
+from gateway.errors import FrameError
+
 F_OPEN, F_OPEN_OK, F_OPEN_FAIL, F_DATA, F_WINDOW, F_FIN, F_RST, F_CONTROL = range(1, 9)
+FRAME_NAMES = {F_OPEN: "OPEN", F_OPEN_OK: "OPEN_OK", F_OPEN_FAIL: "OPEN_FAIL", F_DATA: "DATA",
+               F_WINDOW: "WINDOW", F_FIN: "FIN", F_RST: "RST", F_CONTROL: "CONTROL"}
 HEAD = struct.Struct(">BI")
 U64 = struct.Struct(">Q")
+#: Longest OPEN target / OPEN_FAIL or RST reason accepted (bytes).
+MAX_TEXT_BYTES = 512
 
 SendFrame = Callable[[int, int, bytes], Awaitable[None]]
 
 
 def encode_frame(ftype: int, stream_id: int, rest: bytes = b"") -> bytes:
     return HEAD.pack(ftype, stream_id) + rest
+
+
+def decode_frame(plaintext: bytes) -> tuple[int, int, bytes]:
+    """(type, stream_id, rest) of an inner frame, its layout checked; :class:`FrameError` names the fault.
+
+    Stream 0 carries CONTROL and nothing else; DATA carries at least its 8-byte offset; WINDOW and FIN
+    are exactly 8 bytes; OPEN targets and reasons are UTF-8 of at most :data:`MAX_TEXT_BYTES`."""
+    if len(plaintext) < HEAD.size:
+        raise FrameError("?", 0, f"{len(plaintext)} bytes, shorter than the {HEAD.size}-byte frame header "
+                                 "(offset 0)")
+    ftype, sid = HEAD.unpack_from(plaintext)
+    rest = plaintext[HEAD.size:]
+    name = FRAME_NAMES.get(ftype)
+    if name is None:
+        raise FrameError(f"0x{ftype:02x}", sid, "unknown frame type (offset 0)")
+    if (ftype == F_CONTROL) != (sid == 0):
+        raise FrameError(name, sid, "CONTROL frames use stream 0 and only they do (offset 1)")
+    if ftype == F_DATA and len(rest) < U64.size:
+        raise FrameError(name, sid, f"{len(rest)}-byte body, shorter than its 8-byte offset (offset {HEAD.size})")
+    if ftype in (F_WINDOW, F_FIN) and len(rest) != U64.size:
+        raise FrameError(name, sid, f"{len(rest)}-byte body, expected 8 (offset {HEAD.size})")
+    if ftype in (F_OPEN_OK,) and rest:
+        raise FrameError(name, sid, f"{len(rest)} unexpected body bytes (offset {HEAD.size})")
+    if ftype in (F_OPEN, F_OPEN_FAIL, F_RST):
+        if len(rest) > MAX_TEXT_BYTES:
+            raise FrameError(name, sid, f"{len(rest)}-byte text, longer than {MAX_TEXT_BYTES} (offset {HEAD.size})")
+        try:
+            rest.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FrameError(name, sid, f"text is not UTF-8 (offset {HEAD.size + exc.start})") from None
+    if ftype == F_CONTROL and not rest:
+        raise FrameError(name, sid, f"empty CONTROL body (offset {HEAD.size})")
+    return ftype, sid, rest
 
 
 class Stream:

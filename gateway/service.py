@@ -186,8 +186,9 @@ class GatewayService:
                 with contextlib.suppress(Exception):
                     writer.write(encode_record(REC_ALERT, exc.reason.encode()))
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ProtocolError) as exc:
-                self._handshake_failed(peer.name, HandshakeError("timeout" if isinstance(exc, TimeoutError)
-                                                                 else "connection", repr(exc)), "initiator")
+                reason = "timeout" if isinstance(exc, TimeoutError) else \
+                    "malformed" if isinstance(exc, ProtocolError) else "connection"
+                self._handshake_failed(peer.name, HandshakeError(reason, str(exc) or repr(exc)), "initiator")
             except Exception as exc:  # noqa: BLE001 - keep dialing; the error is logged and shown in /status
                 log.exception("handshake crashed", extra={"event": "gateway.handshake_failed",
                                                           "peer": peer.name, "reason": "internal"})
@@ -197,7 +198,7 @@ class GatewayService:
                 writer.close()
                 await asyncio.sleep(self.config.tunnel.redial_interval_s)
                 continue
-            await self._run_session(session)
+            await self._run_guarded(session)
             if self.running:
                 await asyncio.sleep(min(0.2, self.config.tunnel.redial_interval_s))
 
@@ -247,9 +248,14 @@ class GatewayService:
             writer.close()
             return
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ProtocolError) as exc:
-            reason = "timeout" if isinstance(exc, TimeoutError) else "connection"
-            self._handshake_failed(hs.peer.name if hs.peer else "unknown", HandshakeError(reason, repr(exc)),
-                                   "responder")
+            reason = "timeout" if isinstance(exc, TimeoutError) else \
+                "malformed" if isinstance(exc, ProtocolError) else "connection"
+            self._handshake_failed(hs.peer.name if hs.peer else "unknown",
+                                   HandshakeError(reason, str(exc) or repr(exc)), "responder")
+            if reason == "malformed":
+                with contextlib.suppress(Exception):
+                    writer.write(encode_record(REC_ALERT, b"malformed"))
+                    await writer.drain()
             writer.close()
             return
         except Exception as exc:  # noqa: BLE001 - one bad connection must not take the listener down
@@ -260,7 +266,18 @@ class GatewayService:
             return
         finally:
             hs.abandon()
-        await self._run_session(session)
+        await self._run_guarded(session)
+
+    async def _run_guarded(self, session: Session) -> None:
+        """Run a session to its end; whatever goes wrong in it, the listener and the dialer carry on."""
+        try:
+            await self._run_session(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken session must not stop the gateway
+            log.exception("session crashed", extra={"event": "gateway.session_error", "peer": session.peer,
+                                                    "error": f"{type(exc).__name__}: {exc}"})
+            await session.close("internal_error")
 
     async def _respond(self, hs: ResponderHandshake, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter) -> Session:
@@ -327,17 +344,18 @@ class GatewayService:
         if previous != new.mode:
             cause = new.cause or ("qkd_restored" if previous == "pqc-only" else "session_start")
             state.last_transition = {"at": time.time(), "from": previous, "to": new.mode, "cause": cause,
-                                     "kind": kind}
+                                     "detail": new.cause_detail if new.mode == "pqc-only" else None, "kind": kind}
             self.metrics.mode_transitions.labels(session.peer, previous or "none", new.mode, cause).inc()
             level = logging.WARNING if new.mode == "pqc-only" and new.cause not in (None, "policy_off") \
                 else logging.INFO
             log.log(level, "session mode changed", extra={
                 "event": "gateway.mode_change", "peer": session.peer, "from_mode": previous,
-                "to_mode": new.mode, "cause": cause, "kind": kind, "role": role})
+                "to_mode": new.mode, "cause": cause, "detail": new.cause_detail, "kind": kind, "role": role})
         state.mode = new.mode
         log.info("session keys installed", extra={
             "event": "gateway.keys_installed", "peer": session.peer, "kind": kind, "role": role,
-            "mode": new.mode, "aead": new.aead, "qkd_key_id": new.key_id, "cause": new.cause})
+            "mode": new.mode, "aead": new.aead, "qkd_key_id": new.key_id, "cause": new.cause,
+            "detail": new.cause_detail})
 
     def session_closed(self, session: Session, cause: str) -> None:
         if self.sessions.get(session.peer) is session:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.config import DataPlaneConfig, RekeyConfig, split_host_port
-from gateway.errors import GatewayError, HandshakeError, ProtocolError, SessionClosedError
+from gateway.errors import FrameError, GatewayError, HandshakeError, ProtocolError, SessionClosedError
 from gateway.keys import SessionKeys
 from gateway.metrics import GatewayMetrics
 from gateway.mux import (
@@ -42,6 +42,7 @@ from gateway.mux import (
     F_WINDOW,
     HEAD,
     Stream,
+    decode_frame,
     encode_frame,
 )
 from gateway.record import RecordCipher, RecordRejected
@@ -118,6 +119,7 @@ class Session:
         self.rekeys = 0
         self.streams: dict[int, Stream] = {}
         self._next_stream_id = 1 if role == "initiator" else 2
+        self._opening: set[int] = set()   # stream ids of OPENs being connected (not yet in ``streams``)
         self.bad_records = 0
         self.closed = False
         self.close_cause: str | None = None
@@ -144,9 +146,9 @@ class Session:
         ticker = self._spawn(self._tick(), "ticker")
         try:
             if self.role == "responder":
-                await self._send_control(CTRL_READY, b"")
+                await self._guarded(self._send_control(CTRL_READY, b""))
             if first_record is not None:
-                await self._on_sealed(first_record)
+                await self._guarded(self._on_sealed(first_record))
             while not self.closed:
                 try:
                     rtype, body = await read_record(self.reader)
@@ -156,24 +158,44 @@ class Session:
                 except ProtocolError as exc:
                     log.warning("malformed record from peer", extra={
                         "event": "gateway.protocol_error", "peer": self.peer, "error": str(exc)})
+                    self.metrics.records_rejected.labels(self.peer, "malformed_record").inc()
                     await self.close("protocol_error", notify=False)
                     break
-                try:
-                    if rtype == REC_SEALED:
-                        await self._on_sealed(body)
-                    elif rtype == REC_ALERT:
-                        await self.close("peer_alert:" + body[:64].decode("utf-8", "replace"), notify=False)
-                    else:
-                        await self._bad_record("unexpected_handshake")
-                except SessionClosedError:
-                    break
-                except (ConnectionError, OSError):
-                    await self.close("connection_lost", notify=False)
-                    break
+                if rtype == REC_SEALED:
+                    await self._guarded(self._on_sealed(body))
+                elif rtype == REC_ALERT:
+                    await self.close("peer_alert:" + body[:64].decode("utf-8", "replace"), notify=False)
+                else:
+                    await self._guarded(self._bad_record("unexpected_handshake"))
         finally:
             ticker.cancel()
+            if not self.closed:  # cancelled from outside: still tear down cleanly
+                await asyncio.shield(self.close("shutdown", notify=False))
         await self._done.wait()
         return self.close_cause or "closed"
+
+    async def _guarded(self, step: Awaitable[None]) -> None:
+        """Run one receive step; any fault ends in :meth:`close`, never in an escaped exception.
+
+        A malformed inner frame (:class:`FrameError`) can only come from the authenticated peer: it is
+        counted (``records_rejected{reason="malformed_frame"}``), logged and the session closed with the
+        peer told why. An unexpected error of ours closes the session as ``internal_error``."""
+        try:
+            await step
+        except SessionClosedError:
+            pass
+        except FrameError as exc:
+            self.metrics.records_rejected.labels(self.peer, "malformed_frame").inc()
+            log.warning("malformed inner frame from peer; closing the session", extra={
+                "event": "gateway.malformed_frame", "peer": self.peer, "frame": exc.frame,
+                "stream": exc.stream_id, "error": str(exc)})
+            await self.close("malformed_frame")
+        except (ConnectionError, OSError):
+            await self.close("connection_lost", notify=False)
+        except Exception as exc:  # noqa: BLE001 - a bug must cost this session, not the gateway
+            log.exception("session error; closing the session", extra={
+                "event": "gateway.session_error", "peer": self.peer, "error": f"{type(exc).__name__}: {exc}"})
+            await self.close("internal_error")
 
     async def close(self, cause: str, notify: bool = True) -> None:
         """Tear the session down: reset every stream, tell the peer (when ``notify``), wipe the keys."""
@@ -277,16 +299,15 @@ class Session:
         await self._dispatch(plaintext)
 
     async def _dispatch(self, plaintext: bytes) -> None:
-        if len(plaintext) < HEAD.size:
-            await self._bad_record("malformed")
-            return
-        ftype, sid = HEAD.unpack_from(plaintext)
-        rest = plaintext[HEAD.size:]
+        ftype, sid, rest = decode_frame(plaintext)
         if ftype == F_CONTROL:
             await self._on_control(rest)
             return
         if ftype == F_OPEN:
-            self._spawn(self._accept_stream(sid, rest.decode("utf-8", "replace")), f"open-{sid}")
+            if sid in self.streams or sid in self._opening or (sid % 2 == 1) == (self.role == "initiator"):
+                raise FrameError("OPEN", sid, f"stream id {sid} is in use or belongs to this side's numbering")
+            self._opening.add(sid)
+            self._spawn(self._accept_stream(sid, rest.decode("utf-8")), f"open-{sid}")
             return
         stream = self.streams.get(sid)
         if stream is None:
@@ -361,11 +382,10 @@ class Session:
             stream = self.streams.get(sid)
             if stream is not None:
                 await stream.reset("session_closed", notify=False)
+        finally:
+            self._opening.discard(sid)
 
     async def _accept_stream_unguarded(self, sid: int, target: str) -> None:
-        if sid in self.streams or (sid % 2 == 1) == (self.role == "initiator"):
-            await self._bad_record("bad_stream_id")
-            return
         if not self.hooks.allow_target(self.peer, target):
             log.warning("stream to a target not in the reverse rules refused", extra={
                 "event": "gateway.stream_refused", "peer": self.peer, "target": target})
@@ -431,6 +451,11 @@ class Session:
             return
         except SessionClosedError:
             return
+        except Exception as exc:  # noqa: BLE001 - a failed rekey closes the session, it must not vanish
+            log.exception("rekey crashed", extra={"event": "gateway.rekey_failed", "peer": self.peer,
+                                                  "reason": "internal"})
+            await self._rekey_failed("internal", f"{type(exc).__name__}: {exc}")
+            return
         finally:
             self._msg2_waiter = None
         new = self._install_recv(keys)
@@ -467,10 +492,9 @@ class Session:
         old_keys.wipe()
 
     async def _on_control(self, rest: bytes) -> None:
-        if not rest:
-            await self._bad_record("malformed")
-            return
         kind, body = rest[0], rest[1:]
+        if kind not in (CTRL_HANDSHAKE, CTRL_REKEY_REQUEST, CTRL_CLOSE, CTRL_READY):
+            raise FrameError("CONTROL", 0, f"unknown control kind {kind} (offset {HEAD.size})")
         if kind == CTRL_CLOSE:
             await self.close("peer_closed:" + body.decode("utf-8", "replace"), notify=False)
         elif kind == CTRL_READY:
@@ -522,6 +546,7 @@ class Session:
             "key_age_s": round(self._send_epoch.age(), 3),
             "qkd_key_id": self.keys.key_id,
             "fallback_cause": self.keys.cause,
+            "fallback_detail": self.keys.cause_detail,
             "rekeys": self.rekeys,
             "bytes_to_peer": self.bytes_out,
             "bytes_from_peer": self.bytes_in,

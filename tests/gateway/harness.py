@@ -119,13 +119,16 @@ def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_tar
                rekey: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
                forward_a_port: int = 0, forward_b_port: int = 0, mgmt_a_port: int = 0,
                mgmt_b_port: int = 0, a_connect_port: int | None = None,
-               tunnel_extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Config mappings for site-a (dials) and site-b (listens), forwarding both ways to ``sha_target``."""
+               tunnel_extra: dict[str, Any] | None = None, kme_url_b: str | None = None,
+               kme_timeout_s: float = 2.0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Config mappings for site-a (dials) and site-b (listens), forwarding both ways to ``sha_target``.
+    Both sites use the KME at ``kme_url`` unless site-b has its own (``kme_url_b``)."""
     psk = write_psk(tmp / "a-b.psk") if auth == "psk" else None
 
     def kme(sae: str) -> dict[str, Any]:
-        return {"url": kme_url, "sae_id": sae, "ca_file": str(pki.ca), "cert_file": str(pki.cert(sae)),
-                "key_file": str(pki.key(sae)), "timeout_s": 2.0}
+        url = kme_url_b if sae == SAE_B and kme_url_b else kme_url
+        return {"url": url, "sae_id": sae, "ca_file": str(pki.ca), "cert_file": str(pki.cert(sae)),
+                "key_file": str(pki.key(sae)), "timeout_s": kme_timeout_s}
 
     def peer(name: str, sae: str, qkd: str, min_mode: str, other_pub: str | None,
              connect: str | None = None) -> dict[str, Any]:
