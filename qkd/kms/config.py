@@ -110,11 +110,15 @@ class FeedSection(_Model):
     TLS; the node with the smaller ID is Alice. ``synthetic-shared-seed``: SHAKE-256(seed, link, block
     index) - both ends compute the same blocks. SYNTHETIC, NOT SECRET: for tests and demos only.
     ``synthetic-os-rng`` (``local`` pool only): ``os.urandom`` blocks; labelled synthetic because no QKD
-    link produced them.
+    link produced them. ``timetag-files``: like ``emulated``, but block ``i`` is the receiver's time-tag
+    file ``timetag_files[i]`` (any format :func:`qkd.events.formats.read_timetags` reads) sifted against the
+    transmitter record ``transmitter_files[i]`` (``.npz`` per slot or ``.json`` Philox descriptor, as written
+    by ``qshift qkd emulate``), with ``window_ps`` and seed ``sift_seed + i``; both nodes of the link are
+    given the same file pairs.
     """
 
     pool: str = Field(description="a link id, or 'local' for pairs attached to this node")
-    kind: Literal["synthetic-shared-seed", "synthetic-os-rng", "emulated"]
+    kind: Literal["synthetic-shared-seed", "synthetic-os-rng", "emulated", "timetag-files"]
     seed: str = ""
     prefill_bits: int = Field(default=0, ge=0)
     rate_bps: float = Field(default=0.0, ge=0)
@@ -127,6 +131,17 @@ class FeedSection(_Model):
     key_length: Literal["finite", "asymptotic"] = "asymptotic"
     block_interval_s: float = Field(default=0.0, ge=0)
     max_blocks: int = Field(default=0, ge=0, description="0: run until the node stops")
+    # time-tag files
+    timetag_files: list[str] = Field(default_factory=list, description="receiver time tags, one file per block")
+    transmitter_files: list[str] = Field(default_factory=list,
+                                         description="transmitter record (.npz or .json) per block")
+    window_ps: float = Field(default=300.0, gt=0, description="coincidence window of the sifting (ps)")
+    sift_seed: int = Field(default=0, ge=0, description="block i sifts with seed sift_seed + i (both ends)")
+
+    @property
+    def runs_link_end(self) -> bool:
+        """True when this node runs its end of a QKD link (post-processing against the peer node)."""
+        return self.kind in ("emulated", "timetag-files")
 
 
 class KmeConfig(_Model):
@@ -148,8 +163,13 @@ class KmeConfig(_Model):
                 raise ValueError(f"feed pool {feed.pool!r}: not 'local' nor a link of node {self.node.id!r}")
             if feed.kind == "synthetic-shared-seed" and not feed.seed:
                 raise ValueError(f"feed {feed.pool!r}: synthetic-shared-seed needs a seed")
-            if feed.kind == "emulated" and feed.pool == "local":
-                raise ValueError("feed 'local': an emulated QKD link feeds a link pool, not 'local'")
+            if feed.runs_link_end and feed.pool == "local":
+                raise ValueError(f"feed 'local': a QKD link end ({feed.kind}) feeds a link pool, not 'local'")
+            if feed.kind == "timetag-files" and (not feed.timetag_files
+                                                 or len(feed.timetag_files) != len(feed.transmitter_files)):
+                raise ValueError(f"feed {feed.pool!r}: timetag-files needs one transmitter file per time-tag "
+                                 f"file ({len(feed.timetag_files)} time-tag, {len(feed.transmitter_files)} "
+                                 "transmitter files)")
             if feed.kind == "synthetic-os-rng" and feed.pool != "local":
                 raise ValueError(f"feed {feed.pool!r}: synthetic-os-rng feeds only the 'local' pool "
                                  "(both ends of a link need the same key)")

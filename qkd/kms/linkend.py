@@ -13,7 +13,15 @@ For a feed of kind ``emulated`` on link ``L`` between this node and ``peer``:
   blocks in the same order at both ends into :class:`~qkd.kms.feeds.LinkKeySink`;
 * QBER alarms of the pipeline's ``AlarmMonitor`` set/clear the link alarm of the pools;
 * Alice claims block index ``i`` durably before running it, so a crash never runs a block twice;
-* back-pressure: both ends wait before a block until their pools have room for ``pulses_per_block`` bits.
+* back-pressure: both ends wait before a block until their pools have room for ``pulses_per_block`` bits
+  (emulated) and for the block's sifted bits (a block never distils more key than either).
+
+Time-tag files (feed kind ``timetag-files``): instead of the emulator, block ``i`` is the receiver's
+time-tag file ``timetag_files[i]`` sifted (clock recovery, slot assignment, basis sifting; seed
+``sift_seed + i``) against the transmitter record ``transmitter_files[i]``, then estimated - the same
+``(SiftedKey, ParameterEstimate)`` the emulator path gives. Both nodes are given the same file pairs and
+sift them locally (the sifting exchange itself does not run over the channel; reconciliation,
+verification and amplification do). The link ends after the last file pair.
 
 Authentication of the classical channel: the frames run inside the mutually authenticated TLS session
 between the two KMEs (computational authentication of both ends, the class of ``SignatureAuth``);
@@ -26,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -61,6 +70,30 @@ class EmulatedLinkEnd:
         from qkd.postprocess.link import LinkPolicy
         return LinkPolicy(key_length=self.feed.key_length)
 
+    @property
+    def last_block(self) -> int | None:
+        """Index after the last block this end runs (``None``: until the node stops)."""
+        limits = [n for n in (self.feed.max_blocks,
+                              len(self.feed.timetag_files) if self.feed.kind == "timetag-files" else 0) if n]
+        return min(limits) if limits else None
+
+    async def _block_input(self, index: int) -> tuple[Any, Any]:
+        """``(SiftedKey, ParameterEstimate)`` of block ``index``, from the emulator or from files."""
+        if self.feed.kind == "timetag-files":
+            return await asyncio.to_thread(self._sift_files, index)
+        return await self._emulate(index)
+
+    def _sift_files(self, index: int) -> tuple[Any, Any]:
+        from qkd.cli import load_transmitter
+        from qkd.events.formats import read_timetags
+        from qkd.postprocess.estimate import estimate
+        from qkd.postprocess.sift import sift
+
+        tags = read_timetags(self.feed.timetag_files[index])
+        record = load_transmitter(Path(self.feed.transmitter_files[index]))
+        key = sift(tags, record, window_ps=self.feed.window_ps, seed=self.feed.sift_seed + index)
+        return key, estimate(key)
+
     async def _emulate(self, index: int) -> tuple[Any, Any]:
         from qkd.emulator import emulate_link
         from qkd.physics.presets import link_preset
@@ -81,13 +114,17 @@ class EmulatedLinkEnd:
         end = LinkEnd(self.role, self.link_id, channel, self.sink, self._policy())
         end.alarms.subscribe(self.sink.on_alarm)
         index = start
-        while self.feed.max_blocks == 0 or index < self.feed.max_blocks:
+        last = self.last_block
+        while last is None or index < last:
             # back-pressure: a block never distils more key than it has pulses, so wait for that headroom
-            while self.sink.headroom_bits() < self.feed.pulses_per_block:
+            while self.feed.kind == "emulated" and self.sink.headroom_bits() < self.feed.pulses_per_block:
                 await asyncio.sleep(0.5)
             if self.role == "alice":
                 self.service.store.set_counter(self._counter(), index + 1)   # claim the block first
-            sifted, estimate = await self._emulate(index)
+            sifted, estimate = await self._block_input(index)
+            # nor more than it has sifted bits (the bound for a block read from files)
+            while self.sink.headroom_bits() < int(sifted.alice_bits.size):
+                await asyncio.sleep(0.5)
             result = await end.process_block(index, sifted, estimate)
             self.results.append(result)
             self.blocks_done += 1

@@ -123,8 +123,8 @@ class KmeService:
         self.client_ssl = client_ssl
         self.commits = GroupCommit(self.store)
         self.relay = RelayEngine(self.me, self.network, self.store, client_ssl, self.limits.relay_timeout_s)
-        self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds if f.kind != "emulated"]
-        self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in config.feeds if f.kind == "emulated"}
+        self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds if not f.runs_link_end]
+        self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in config.feeds if f.runs_link_end}
         self._tasks: list[asyncio.Task] = []
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 

@@ -70,3 +70,68 @@ async def test_link_channel_refuses_a_caller_that_is_not_the_other_end(tmp_path,
                 assert resp.status == 401
     finally:
         await t.stop()
+
+
+def write_block_files(directory, n_blocks: int) -> tuple[list[str], list[str], float]:
+    """Receiver time tags (.qtt) and transmitter records (.json Philox descriptor) of ``n_blocks`` emulated
+    runs - what ``qshift qkd emulate --out ... --tx-out ...`` writes."""
+    import json
+
+    from qkd.events.emulate import emulate
+    from qkd.events.formats import write_native
+    from qkd.physics.presets import link_preset
+
+    link = link_preset("snspd-fiber", 10.0)
+    tags, txs = [], []
+    for i in range(n_blocks):
+        run = emulate(link, 2_000_000, 100 + i)
+        tags.append(str(directory / f"block{i}.qtt"))
+        txs.append(str(directory / f"block{i}.tx.json"))
+        write_native(tags[-1], run.tags)
+        (directory / f"block{i}.tx.json").write_text(json.dumps(run.tx.describe()))
+    return tags, txs, link.window_ps
+
+
+async def test_link_ends_fed_from_time_tag_files_distil_the_same_key_at_both_nodes(tmp_path, pki):
+    tags, txs, window_ps = write_block_files(tmp_path, 2)
+    ports = {"KME_A": free_port(), "KME_T": free_port()}
+    topo = chain_topology(["KME_A", "KME_T"], ports, {"SAE_A": "KME_A", "SAE_C": "KME_T"})
+
+    def cfg(node):
+        c = config(tmp_path, pki, node, topo, ports).model_dump()
+        c["feeds"] = [{"pool": LINK, "kind": "timetag-files", "timetag_files": tags, "transmitter_files": txs,
+                       "window_ps": window_ps, "sift_seed": 3}]
+        return KmeConfig.model_validate(c)
+
+    t = await start_kme(cfg("KME_T"))
+    a = await start_kme(cfg("KME_A"))
+    try:
+        ends = [a.service.link_ends[LINK], t.service.link_ends[LINK]]
+        for _ in range(600):
+            if all(e.blocks_done >= 2 for e in ends):
+                break
+            await asyncio.sleep(0.05)
+        assert [e.blocks_done for e in ends] == [2, 2]     # and no more: the files are used up
+        assert [r.status for r in ends[0].results] == [r.status for r in ends[1].results]
+        assert all(r.status == "delivered" for r in ends[1].results)
+        for pool in (f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A"):
+            assert a.service.store.available_bits(pool) == t.service.store.available_bits(pool) > 0
+        async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
+                KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
+            keys = await sae_a.enc_keys("SAE_C", number=2)
+            got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
+        assert [g.key for g in got] == [k.key for k in keys]
+    finally:
+        await a.stop()
+        await t.stop()
+
+
+def test_time_tag_feed_needs_a_transmitter_file_per_time_tag_file(tmp_path, pki):
+    from pydantic import ValidationError
+
+    ports = {"KME_A": 1, "KME_T": 2}
+    c = config(tmp_path, pki, "KME_A", chain_topology(["KME_A", "KME_T"], ports, {}), ports).model_dump()
+    c["feeds"] = [{"pool": LINK, "kind": "timetag-files", "timetag_files": ["a.qtt", "b.qtt"],
+                   "transmitter_files": ["a.json"]}]
+    with pytest.raises(ValidationError, match="one transmitter file per time-tag file"):
+        KmeConfig.model_validate(c)
