@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from gateway.handshake import CH_OFFER, MSG_CLIENT_HELLO
+import pytest
+
+from gateway.handshake import CH_OFFER, MSG_CLIENT_HELLO, MSG_SERVER_HELLO, SH_SELECTION
 from gateway.wire import (
     REC_ALERT,
     REC_HANDSHAKE,
@@ -88,28 +90,89 @@ async def test_reordered_frame_is_rejected_and_counted_and_its_stream_reset_not_
         await pair.stop()
 
 
-def _strip_qkd(direction, conn, index, rtype, body):
-    if direction == "c2s" and conn == 0 and rtype == REC_HANDSHAKE and index == 0:
-        fields = decode_message(body, MSG_CLIENT_HELLO, set(range(1, 7)), set(range(1, 7)), "ClientHello")
-        offer = json.loads(fields[CH_OFFER])
-        offer["modes"] = ["pqc-only"]
-        offer["qkd"] = {"key_id": None, "sae_id": offer["qkd"]["sae_id"], "cause": "kme_unreachable"}
-        fields[CH_OFFER] = json.dumps(offer, sort_keys=True, separators=(",", ":")).encode()
-        return [(rtype, encode_message(MSG_CLIENT_HELLO, fields))]
+def _rewrite_offer(change):
+    """Rewrite the offer of the first ClientHello (connection 0) with ``change(offer)``."""
+    def mutate(direction, conn, index, rtype, body):
+        if direction == "c2s" and conn == 0 and rtype == REC_HANDSHAKE and index == 0:
+            fields = decode_message(body, MSG_CLIENT_HELLO, set(range(1, 7)), set(range(1, 7)), "ClientHello")
+            offer = json.loads(fields[CH_OFFER])
+            change(offer)
+            fields[CH_OFFER] = json.dumps(offer, sort_keys=True, separators=(",", ":")).encode()
+            return [(rtype, encode_message(MSG_CLIENT_HELLO, fields))]
+        return [(rtype, body)]
+    return mutate
+
+
+def _strip_offer(offer):      # "no QKD here": only pqc-only offered, no key_ID
+    offer["modes"] = ["pqc-only"]
+    offer["qkd"] = {"key_id": None, "sae_id": offer["qkd"]["sae_id"], "cause": "kme_unreachable"}
+
+
+def _strip_key_id(offer):     # the hybrid offer stays, the key_ID goes
+    offer["qkd"]["key_id"] = None
+    offer["qkd"]["cause"] = "kme_unreachable"
+
+
+def _weaken_policy(offer):    # the initiator's declared policy rewritten
+    offer["policy"] = {"qkd": "off", "min_mode": "pqc-only"}
+
+
+def _downgrade_selection(direction, conn, index, rtype, body):
+    """Rewrite the responder's choice in the first ServerHello to pqc-only."""
+    if direction == "s2c" and conn == 0 and rtype == REC_HANDSHAKE and index == 0:
+        fields = decode_message(body, MSG_SERVER_HELLO, set(range(1, 8)), set(range(1, 8)), "ServerHello")
+        selection = json.loads(fields[SH_SELECTION])
+        selection["mode"] = "pqc-only"
+        fields[SH_SELECTION] = json.dumps(selection, sort_keys=True, separators=(",", ":")).encode()
+        return [(rtype, encode_message(MSG_SERVER_HELLO, fields))]
     return [(rtype, body)]
 
 
-async def test_mitm_stripping_the_qkd_offer_is_a_transcript_mismatch_and_no_session_forms(
-        tmp_path, pki, kme, sha_target):
-    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=_strip_qkd, wait=False)
+@pytest.mark.parametrize(("mutate", "reason"), [
+    (_rewrite_offer(_strip_offer), "transcript_mismatch"),
+    (_rewrite_offer(_strip_key_id), "transcript_mismatch"),
+    (_rewrite_offer(_weaken_policy), "transcript_mismatch"),
+    (_downgrade_selection, "bad_signature"),
+], ids=["strip-qkd-offer", "strip-key-id", "weaken-policy", "downgrade-selection"])
+async def test_mitm_rewriting_the_negotiation_is_detected_and_no_session_forms(
+        tmp_path, pki, kme, sha_target, mutate, reason):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=mutate, wait=False)
     try:
         await pair.up()
-        assert metric(pair.a, "gateway_handshake_failures_total", peer="site-b", reason="transcript_mismatch") == 1
-        # The responder never completed the stripped handshake: its only session is the later hybrid one.
+        assert metric(pair.a, "gateway_handshake_failures_total", peer="site-b", reason=reason) == 1
+        # The responder never completed the rewritten handshake: its only session is the later honest one.
         assert pair.b.service.peer_states["site-a"].sessions == 1
-        assert pair.session_b().keys.mode == "hybrid-qkd"
-        assert metric(pair.b, "gateway_mode_transitions_total", peer="site-a", from_mode="none",
-                      to_mode="pqc-only", cause="kme_unreachable") == 0
+        assert pair.session_a().keys.mode == pair.session_b().keys.mode == "hybrid-qkd"
+        for gw, peer in ((pair.a, "site-b"), (pair.b, "site-a")):
+            assert metric(gw, "gateway_mode_transitions_total", peer=peer, from_mode="none",
+                          to_mode="pqc-only", cause="kme_unreachable") == 0
+    finally:
+        await pair.stop()
+
+
+def _flip_last_byte(direction_wanted: str, index_wanted: int):
+    """Flip the last byte (the key-confirmation MAC) of a handshake message on connection 0."""
+    def mutate(direction, conn, index, rtype, body):
+        if direction == direction_wanted and conn == 0 and rtype == REC_HANDSHAKE and index == index_wanted:
+            return [(rtype, body[:-1] + bytes((body[-1] ^ 1,)))]
+        return [(rtype, body)]
+    return mutate
+
+
+@pytest.mark.parametrize(("mutate", "detector", "peer"), [
+    (_flip_last_byte("s2c", 0), "a", "site-b"),   # confirm_R in ServerHello: the initiator checks it
+    (_flip_last_byte("c2s", 1), "b", "site-a"),   # confirm_I in Finish: the responder checks it
+], ids=["confirm-r", "confirm-i"])
+async def test_a_wrong_key_confirmation_stops_the_handshake_before_any_data(
+        tmp_path, pki, kme, sha_target, mutate, detector, peer):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=mutate, wait=False)
+    try:
+        await pair.up()
+        gw = pair.a if detector == "a" else pair.b
+        assert metric(gw, "gateway_handshake_failures_total", peer=peer, reason="bad_confirmation") == 1
+        assert pair.b.service.peer_states["site-a"].sessions == 1 and pair.a.service.peer_states["site-b"].sessions == 1
+        # Nothing sealed ever crossed connection 0: no data before both confirmations.
+        assert not [1 for d, conn, i, t, body in pair.proxy.seen if conn == 0 and t == REC_SEALED]
     finally:
         await pair.stop()
 

@@ -1,5 +1,5 @@
-"""No secret in logs, /status or /metrics: run with debug logging on every logger and search the output
-for every session key, X-Wing secret, combiner output, QKD key and PSK in every common encoding."""
+"""No secret in logs, /status, /metrics or reprs: run with debug logging on every logger and search the
+output for every session key, X-Wing secret, combiner output, QKD key and PSK in every common encoding."""
 
 from __future__ import annotations
 
@@ -73,6 +73,14 @@ async def test_no_key_material_in_debug_logs_status_or_metrics(tmp_path, pki, km
         await wait_for(lambda: session.rekeys >= 3, 10, "three rekeys")
         outputs = [await http_text(pair.a.mgmt_port, "/status"), await http_text(pair.b.mgmt_port, "/status"),
                    await http_text(pair.a.mgmt_port, "/metrics"), await http_text(pair.b.mgmt_port, "/metrics")]
+        # reprs of everything that holds keys (what a traceback or a debugger print would show)
+        for gw in (pair.a, pair.b):
+            outputs.append(repr(gw.service.ctx))
+            outputs += [repr(t) for t in gw.service.ctx.peers.values()]
+            for s in gw.service.sessions.values():
+                outputs += [repr(s), repr(s.keys), repr(s._send_epoch), *map(repr, s._recv_epochs.values()),
+                            str(s.status())]
+        assert any("SessionKeys(" in o for o in outputs)
     finally:
         await pair.stop()
     # Each combiner output holds both directions' keys and IVs and the confirmation keys.
