@@ -56,10 +56,15 @@ class PeerState:
 
 
 def _read_psk(path: str, peer: str) -> bytearray:
+    """The PSK (hex or raw, at least 32 bytes) from a file only its owner may read (like an SSH key)."""
     try:
+        mode = Path(path).stat().st_mode & 0o777
         raw = Path(path).read_bytes().strip()
     except OSError as exc:
         raise GatewayConfigError(f"peers[{peer}].psk_file: cannot read {path} ({exc.strerror})") from None
+    if mode & 0o077:
+        raise GatewayConfigError(f"peers[{peer}].psk_file: {path} has mode {mode:04o}; a key file must be "
+                                 "readable by its owner only (chmod 600)")
     try:
         value = bytearray(bytes.fromhex(raw.decode()))
     except (ValueError, UnicodeDecodeError):

@@ -24,3 +24,20 @@ async def test_psk_sessions_carry_streams_both_ways_and_rekey_to_a_fresh_qkd_key
         assert all(r.ok for r in results), results
     finally:
         await pair.stop()
+
+
+def test_a_psk_file_readable_by_others_is_refused_naming_file_and_mode(tmp_path, pki):
+    import pytest
+
+    from gateway.config import SiteConfig
+    from gateway.errors import GatewayConfigError
+    from gateway.service import GatewayService
+    from tests.gateway.harness import site_dicts
+
+    a, _ = site_dicts(tmp_path, pki, "https://127.0.0.1:1", b_tunnel_port=1, sha_target="127.0.0.1:2", auth="psk")
+    psk = a["peers"][0]["psk_file"]
+    GatewayService(SiteConfig.model_validate(a))      # 0600: accepted
+    (tmp_path / "a-b.psk").chmod(0o644)
+    with pytest.raises(GatewayConfigError, match=r"peers\[site-b\].psk_file: .*a-b.psk has mode 0644"):
+        GatewayService(SiteConfig.model_validate(a))
+    assert psk.endswith("a-b.psk")
