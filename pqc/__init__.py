@@ -3,6 +3,18 @@
 ``pqc`` imports nothing else of qshift. Other packages import only what this module re-exports.
 """
 
+from pqc.backends import (
+    aead,
+    available_algorithms,
+    available_for,
+    hash_algorithm,
+    kdf,
+    kem,
+    key_agreement,
+    mac,
+    signature,
+)
+from pqc.backends import statuses as backend_statuses
 from pqc.catalogue import (
     Algorithm,
     Primitive,
@@ -29,7 +41,11 @@ __all__ = [
     "Primitive",
     "QuantumStatus",
     "UnknownAlgorithmError",
+    "aead",
     "all_algorithms",
+    "available_algorithms",
+    "available_for",
+    "backend_statuses",
     "by_ike_group",
     "by_oid",
     "by_ssh_name",
@@ -37,7 +53,13 @@ __all__ = [
     "by_tls_group",
     "by_tls_signature_scheme",
     "find",
+    "hash_algorithm",
+    "kdf",
+    "kem",
+    "key_agreement",
     "locate_liboqs",
     "lookup",
     "lookup_sized",
+    "mac",
+    "signature",
 ]

@@ -5,7 +5,7 @@ Standard formats (``cryptography`` encodes; we parse the private-key CHOICE ours
 
 * ML-KEM-768/1024 — PKCS#8 / SPKI per draft-ietf-lamps-kyber-certificates (OIDs 2.16.840.1.101.3.4.4.2/.3).
 * ML-DSA-44/65/87 — PKCS#8 / SPKI per RFC 9881 (OIDs 2.16.840.1.101.3.4.3.17/.18/.19).
-* Ed25519 — RFC 8410.
+* Ed25519, X25519 — RFC 8410.
 
 For ML-DSA and ML-KEM the private key is a CHOICE of ``seed [0]``, ``expandedKey`` and ``both``.
 ``seed`` loads. ``both`` loads from the seed and is rejected (:class:`InvalidKeyError`) unless the expanded
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519 as _ed
 from cryptography.hazmat.primitives.asymmetric import mldsa as _md
 from cryptography.hazmat.primitives.asymmetric import mlkem as _mk
+from cryptography.hazmat.primitives.asymmetric import x25519 as _x
 
 from pqc import _der
 from pqc.errors import InvalidKeyError, KeyFileError
@@ -53,6 +54,7 @@ from pqc.signatures import (
     MLDSA87PrivateKey,
     MLDSA87PublicKey,
 )
+from pqc.x25519 import X25519PrivateKey, X25519PublicKey
 from pqc.xwing import XWingPrivateKey, XWingPublicKey
 
 QSHIFT_PRIVATE_LABEL = "QSHIFT PRIVATE KEY"
@@ -67,6 +69,7 @@ _WRAP_PRIVATE: list[tuple[type, Callable[[Any], Any]]] = [
     (_md.MLDSA65PrivateKey, MLDSA65PrivateKey),
     (_md.MLDSA87PrivateKey, MLDSA87PrivateKey),
     (_ed.Ed25519PrivateKey, Ed25519PrivateKey),
+    (_x.X25519PrivateKey, X25519PrivateKey),
 ]
 _WRAP_PUBLIC: list[tuple[type, Callable[[Any], Any]]] = [
     (_mk.MLKEM768PublicKey, lambda k: MLKEM768PublicKey.from_public_bytes(k.public_bytes_raw())),
@@ -75,6 +78,7 @@ _WRAP_PUBLIC: list[tuple[type, Callable[[Any], Any]]] = [
     (_md.MLDSA65PublicKey, MLDSA65PublicKey),
     (_md.MLDSA87PublicKey, MLDSA87PublicKey),
     (_ed.Ed25519PublicKey, Ed25519PublicKey),
+    (_x.X25519PublicKey, X25519PublicKey),
 ]
 
 # qshift-format algorithms: name -> (private from raw, public from raw)
@@ -138,7 +142,9 @@ def _eta_in_range(packed: bytes, eta: int) -> int:
     return -1
 
 
-def _check_mldsa_both(name: str, k: int, l_: int, eta: int, seed: bytes, expanded: bytes, pk: bytes, source: str) -> None:
+def _check_mldsa_both(
+    name: str, k: int, l_: int, eta: int, seed: bytes, expanded: bytes, pk: bytes, source: str
+) -> None:
     """Checks of the expanded key against the seed that need no lattice arithmetic (FIPS 204 Alg. 6, 24)."""
     rho_rho1_k = hashlib.shake_256(seed + bytes([k, l_])).digest(128)  # (ρ, ρ', K) = H(ξ ‖ k ‖ l, 128)
     if expanded[:32] != pk[:32]:
@@ -276,7 +282,8 @@ def load_public_key(data: bytes, source: str = "<public key>") -> Any:
 def _pem(label: str, body: bytes) -> bytes:
     encoded = base64.b64encode(body)
     lines = [encoded[i : i + 64] for i in range(0, len(encoded), 64)]
-    return b"-----BEGIN " + label.encode() + b"-----\n" + b"\n".join(lines) + b"\n-----END " + label.encode() + b"-----\n"
+    tag = label.encode()
+    return b"-----BEGIN " + tag + b"-----\n" + b"\n".join(lines) + b"\n-----END " + tag + b"-----\n"
 
 
 def private_key_to_pem(key: Any) -> bytes:

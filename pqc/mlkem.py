@@ -123,6 +123,8 @@ class MLKEMPrivateKey:
             raise InvalidKeyError(f"{cls.algorithm} seed: {len(seed)} bytes, expected {SEED_SIZE} (d ‖ z)")
         return cls(cls._impl.from_seed_bytes(bytes(seed)))
 
+    from_private_bytes = from_seed_bytes  # the raw private format is the seed
+
     def public_key(self) -> MLKEMPublicKey:
         return self._public_cls(self._key.public_key())  # type: ignore[attr-defined]
 

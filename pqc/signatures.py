@@ -137,6 +137,8 @@ class MLDSAPrivateKey(_PrivateBase):
             raise InvalidKeyError(f"{cls.algorithm} seed: {len(seed)} bytes, expected {cls.seed_size}")
         return cls(cls._impl.from_seed_bytes(bytes(seed)))
 
+    from_private_bytes = from_seed_bytes  # the raw private format is the seed ξ
+
     def sign(self, data: bytes, context: bytes = b"") -> bytes:
         """Hedged ML-DSA signature (FIPS 204 Alg. 2) over ``data`` with optional ``context``."""
         _check_context(context, self.algorithm)
@@ -250,7 +252,9 @@ class CompositeMLDSA65Ed25519PublicKey:
     @classmethod
     def from_public_bytes(cls, data: bytes) -> CompositeMLDSA65Ed25519PublicKey:
         if len(data) != cls.public_key_size:
-            raise InvalidKeyError(f"{COMPOSITE_ALGORITHM} public key: {len(data)} bytes, expected {cls.public_key_size}")
+            raise InvalidKeyError(
+                f"{COMPOSITE_ALGORITHM} public key: {len(data)} bytes, expected {cls.public_key_size}"
+            )
         return cls(MLDSA65PublicKey.from_public_bytes(data[:1952]), Ed25519PublicKey.from_public_bytes(data[1952:]))
 
     def verify(self, signature: bytes, data: bytes, context: bytes = b"") -> None:
@@ -276,7 +280,9 @@ class CompositeMLDSA65Ed25519PublicKey:
         return self.mldsa.public_bytes_raw() + self.ed25519.public_bytes_raw()
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, CompositeMLDSA65Ed25519PublicKey) and self.public_bytes_raw() == other.public_bytes_raw()
+        if not isinstance(other, CompositeMLDSA65Ed25519PublicKey):
+            return False
+        return self.public_bytes_raw() == other.public_bytes_raw()
 
     def __hash__(self) -> int:
         return hash((COMPOSITE_ALGORITHM, self.public_bytes_raw()))

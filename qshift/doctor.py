@@ -40,43 +40,47 @@ def _cryptography() -> str:
 
 
 def _mlkem_round_trip(variant: str) -> str:
-    from cryptography.hazmat.primitives.asymmetric import mlkem
+    """ML-KEM through the pqc backend API (the implementation the gateway uses), forged ciphertext too."""
+    from pqc.backends import kem
 
-    private: mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey = (
-        mlkem.MLKEM768PrivateKey.generate() if variant == "768" else mlkem.MLKEM1024PrivateKey.generate()
-    )
-    shared_sender, ciphertext = private.public_key().encapsulate()
+    algorithm = kem(f"ML-KEM-{variant}")
+    private = algorithm.generate()
+    public = algorithm.public_key_from_bytes(private.public_key().public_bytes_raw())  # modulus check
+    shared_sender, ciphertext = public.encapsulate()
     shared_receiver = private.decapsulate(ciphertext)
     if shared_sender != shared_receiver:
         raise RuntimeError("decapsulated secret differs from the encapsulated one")
     tampered = bytes([ciphertext[0] ^ 1]) + ciphertext[1:]
     if private.decapsulate(tampered) == shared_sender:
         raise RuntimeError("tampered ciphertext decapsulated to the same secret")
-    return f"encaps/decaps ok, ciphertext {len(ciphertext)} B, secret {len(shared_sender)} B"
+    return (
+        f"encaps/decaps ok via backend {algorithm.backend}, ciphertext {len(ciphertext)} B, "
+        f"secret {len(shared_sender)} B"
+    )
 
 
 def _mldsa_round_trip() -> str:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import mldsa
+    """ML-DSA-44/65/87 through the pqc backend API: sign, verify, refuse a changed message."""
+    from pqc.backends import signature
+    from pqc.errors import InvalidSignatureError
 
     sizes = []
-    for name, key_cls in (
-        ("44", mldsa.MLDSA44PrivateKey),
-        ("65", mldsa.MLDSA65PrivateKey),
-        ("87", mldsa.MLDSA87PrivateKey),
-    ):
-        private = key_cls.generate()
+    backends = set()
+    for name in ("ML-DSA-44", "ML-DSA-65", "ML-DSA-87"):
+        algorithm = signature(name)
+        backends.add(algorithm.backend)
+        private = algorithm.generate()
         message = b"qshift doctor"
-        signature = private.sign(message)
-        private.public_key().verify(signature, message)
+        signed = private.sign(message)
+        private.public_key().verify(signed, message)
         try:
-            private.public_key().verify(signature, message + b"!")
-        except InvalidSignature:
+            private.public_key().verify(signed, message + b"!")
+        except InvalidSignatureError:
             pass
         else:
-            raise RuntimeError(f"ML-DSA-{name} accepted a signature over a different message")
-        sizes.append(f"{name}:{len(signature)} B")
-    return "sign/verify ok (signature " + ", ".join(sizes) + ")"
+            raise RuntimeError(f"{name} accepted a signature over a different message")
+        sizes.append(f"{name[-2:]}:{len(signed)} B")
+    return f"sign/verify ok via backend {', '.join(sorted(backends))} (signature " + ", ".join(sizes) + ")"
 
 
 def _native_extension() -> str:
@@ -95,12 +99,13 @@ def _native_extension() -> str:
 
 
 def _liboqs() -> str:
-    from pqc import locate_liboqs
+    """Status of the optional liboqs backend; never imports ``oqs`` unless a library is installed."""
+    from pqc.backends import get_backend
 
-    location = locate_liboqs()
-    if not location.found:
-        raise RuntimeError(location.reason + "; optional backend off")
-    return f"{location.path} ({location.reason})"
+    status = get_backend("liboqs").status()
+    if not status.available:
+        raise RuntimeError(status.reason + "; optional backend off")
+    return f"{status.reason}; {len(status.algorithms)} algorithms"
 
 
 def _scapy_pcap() -> str:

@@ -1,0 +1,65 @@
+"""Backends behind one interface, asked for by catalogue name.
+
+>>> from pqc.backends import kem
+>>> private = kem("ML-KEM-768").generate()
+>>> shared, ciphertext = private.public_key().encapsulate()
+>>> private.decapsulate(ciphertext) == shared
+True
+
+``cryptography`` (default, always present) and ``liboqs`` (optional; never imports ``oqs`` unless a
+liboqs shared library is already installed). See :mod:`pqc.backends.base` for the verbs.
+"""
+
+from pqc.backends.base import (
+    AeadAlgorithm,
+    Backend,
+    BackendStatus,
+    HashAlgorithm,
+    Implementation,
+    KdfAlgorithm,
+    KeyAlgorithm,
+    MacAlgorithm,
+)
+from pqc.backends.registry import (
+    aead,
+    available_algorithms,
+    available_for,
+    backend_names,
+    canonical_name,
+    get_backend,
+    hash_algorithm,
+    implementation,
+    kdf,
+    kem,
+    key_agreement,
+    mac,
+    register_backend,
+    signature,
+    statuses,
+)
+
+__all__ = [
+    "AeadAlgorithm",
+    "Backend",
+    "BackendStatus",
+    "HashAlgorithm",
+    "Implementation",
+    "KdfAlgorithm",
+    "KeyAlgorithm",
+    "MacAlgorithm",
+    "aead",
+    "available_algorithms",
+    "available_for",
+    "backend_names",
+    "canonical_name",
+    "get_backend",
+    "hash_algorithm",
+    "implementation",
+    "kdf",
+    "kem",
+    "key_agreement",
+    "mac",
+    "register_backend",
+    "signature",
+    "statuses",
+]

@@ -1,0 +1,116 @@
+"""What a backend offers, primitive by primitive, with the same verbs whichever backend implements it.
+
+* :class:`KeyAlgorithm` — KEMs, signatures and key agreement: ``generate()``,
+  ``private_key_from_bytes(raw)``, ``public_key_from_bytes(raw)``; the key objects then carry the pyca
+  verbs (``encapsulate``/``decapsulate``, ``sign``/``verify``, ``exchange``, ``*_bytes_raw``).
+* :class:`AeadAlgorithm` — ``new(key)`` → an object with ``encrypt(nonce, data, aad)`` and
+  ``decrypt(nonce, data, aad)`` (raising :class:`~pqc.errors.AuthenticationError`).
+* :class:`MacAlgorithm` — ``compute(key, data)`` and constant-time ``verify(key, data, tag)``.
+* :class:`KdfAlgorithm` — ``derive(ikm, length, salt=…, info=…)`` (RFC 5869 HKDF).
+* :class:`HashAlgorithm` — ``digest(data)``.
+
+Every object names its catalogue entry (``algorithm``) and its ``backend``. Sizes are in bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class KeyAlgorithm:
+    """A KEM, signature or key-agreement algorithm as one backend implements it."""
+
+    algorithm: str
+    primitive: str  # catalogue vocabulary: "kem", "signature", "key-agree"
+    backend: str
+    private_cls: Any = field(repr=False)
+    public_cls: Any = field(repr=False)
+
+    def generate(self) -> Any:
+        """A fresh private key (OS randomness)."""
+        return self.private_cls.generate()
+
+    def private_key_from_bytes(self, raw: bytes) -> Any:
+        """Private key from its raw form (ML-KEM d‖z, ML-DSA ξ, X25519/Ed25519 32 bytes, liboqs secret key)."""
+        return self.private_cls.from_private_bytes(raw)
+
+    def public_key_from_bytes(self, raw: bytes) -> Any:
+        """Public key from its raw form, validated (ML-KEM: the FIPS 203 §7.2 modulus check)."""
+        return self.public_cls.from_public_bytes(raw)
+
+
+@dataclass(frozen=True)
+class AeadAlgorithm:
+    algorithm: str
+    backend: str
+    key_size: int
+    nonce_size: int
+    tag_size: int
+    factory: Callable[[bytes], Any] = field(repr=False)
+    primitive: str = "ae"
+
+    def new(self, key: bytes | bytearray) -> Any:
+        """A cipher object keyed with ``key`` (``key_size`` bytes)."""
+        return self.factory(key)
+
+
+@dataclass(frozen=True)
+class MacAlgorithm:
+    algorithm: str
+    backend: str
+    digest_size: int
+    compute: Callable[[bytes, bytes], bytes] = field(repr=False)
+    verify: Callable[[bytes, bytes, bytes], None] = field(repr=False)
+    primitive: str = "mac"
+
+
+@dataclass(frozen=True)
+class KdfAlgorithm:
+    algorithm: str
+    backend: str
+    hash_name: str
+    derive: Callable[..., bytes] = field(repr=False)
+    primitive: str = "kdf"
+
+
+@dataclass(frozen=True)
+class HashAlgorithm:
+    algorithm: str
+    backend: str
+    digest_size: int
+    digest: Callable[[bytes], bytes] = field(repr=False)
+    primitive: str = "hash"
+
+
+Implementation = KeyAlgorithm | AeadAlgorithm | MacAlgorithm | KdfAlgorithm | HashAlgorithm
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a backend can run here and, when not, why (for ``doctor`` and ``qshift pqc algorithms``)."""
+
+    name: str
+    available: bool
+    reason: str
+    algorithms: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "available": self.available, "reason": self.reason,
+                "algorithms": list(self.algorithms)}
+
+
+class Backend(Protocol):
+    """A provider of implementations, keyed by catalogue canonical name."""
+
+    name: str
+
+    def status(self) -> BackendStatus:
+        """Availability and reason; must never import an optional dependency that is not usable."""
+        ...
+
+    def implementations(self) -> dict[str, Implementation]:
+        """Canonical catalogue name → implementation (empty when unavailable)."""
+        ...

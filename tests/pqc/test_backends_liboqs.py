@@ -1,0 +1,148 @@
+"""The optional liboqs backend: with no liboqs shared library, importing qshift / pqc and asking for the
+backend must never import ``oqs`` (whose import would try to download and build liboqs).
+
+Checked in a fresh interpreter (a subprocess) with a meta-path guard that records and refuses any
+attempt to import ``oqs``, plus a planted fake ``oqs`` package that leaves a marker file if imported.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pqc.backends import get_backend, kem, signature
+from pqc.oqs_library import locate_liboqs
+from tests.pqc.vectors import REPO
+
+GUARD = textwrap.dedent(
+    """
+    import importlib.abc, json, sys
+    attempts = []
+
+    class RefuseOqs(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path=None, target=None):
+            if fullname == "oqs" or fullname.startswith("oqs."):
+                attempts.append(fullname)
+                raise ImportError("test guard: importing oqs is forbidden here")
+            return None
+
+    sys.meta_path.insert(0, RefuseOqs())
+    """
+)
+
+SCENARIO = textwrap.dedent(
+    """
+    import qshift.cli  # the whole CLI app, every sub-app mounted
+    import pqc
+    from pqc.backends import get_backend, kem, statuses
+    from pqc.catalogue.cli import algorithm_rows
+    from pqc.errors import BackendUnavailableError
+    from qshift.doctor import run_checks
+
+    status = get_backend("liboqs").status()
+    try:
+        kem("FrodoKEM-640-AES")
+        error = None
+    except BackendUnavailableError as exc:
+        error = str(exc)
+    rows = algorithm_rows(family="FrodoKEM")
+    checks = {c.name: c.ok for c in run_checks()}
+    statuses()
+    print(json.dumps({
+        "attempts": attempts,
+        "in_modules": sorted(m for m in sys.modules if m == "oqs" or m.startswith("oqs.")),
+        "available": status.available,
+        "reason": status.reason,
+        "error": error,
+        "frodo_backends": [r.get("backends") for r in rows],
+        "doctor_liboqs": checks.get("liboqs (optional)"),
+    }))
+    """
+)
+
+
+def _run(tmp_path: Path, body: str) -> dict[str, object]:
+    fake = tmp_path / "fake_site" / "oqs"
+    fake.mkdir(parents=True)
+    marker = tmp_path / "oqs-imported"
+    (fake / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OQS_INSTALL_PATH", "LD_LIBRARY_PATH", "PYTHONPATH")}
+    env["HOME"] = str(tmp_path)  # no ~/_oqs
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(tmp_path / "fake_site")])
+    result = subprocess.run(
+        [sys.executable, "-c", GUARD + body], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report["marker"] = marker.exists()
+    return report
+
+
+def _skip_if_liboqs_on_system() -> None:
+    if ctypes.util.find_library("oqs"):
+        pytest.skip("a liboqs shared library is on this system's library path: the no-library case cannot run")
+
+
+def test_no_library_means_oqs_is_never_imported_and_the_backend_says_why(tmp_path: Path) -> None:
+    _skip_if_liboqs_on_system()
+    report = _run(tmp_path, SCENARIO)
+    assert report["attempts"] == [] and report["in_modules"] == [] and report["marker"] is False
+    assert report["available"] is False
+    assert "no liboqs shared library" in str(report["reason"])
+    assert "FrodoKEM-640-AES" in str(report["error"]) and "liboqs" in str(report["error"])
+    assert report["frodo_backends"] and all(b == [] for b in report["frodo_backends"])  # type: ignore[union-attr]
+    assert report["doctor_liboqs"] is False
+
+
+def test_the_guard_itself_catches_an_oqs_import(tmp_path: Path) -> None:
+    """Control: the same harness does see an import of ``oqs`` (so the test above can fail)."""
+    body = textwrap.dedent(
+        """
+        try:
+            import oqs  # noqa: F401
+        except ImportError:
+            pass
+        print(json.dumps({"attempts": attempts, "in_modules": [m for m in sys.modules if m == "oqs"]}))
+        """
+    )
+    report = _run(tmp_path, body)
+    assert report["attempts"] == ["oqs"]
+
+
+def test_library_found_but_binding_missing_is_reported_without_importing(tmp_path: Path) -> None:
+    """A liboqs file under OQS_INSTALL_PATH is found; with liboqs-python absent the backend says so."""
+    lib = tmp_path / "oqs" / "lib"
+    lib.mkdir(parents=True)
+    (lib / "liboqs.so.7").write_bytes(b"\x7fELF not really")
+    location = locate_liboqs({"OQS_INSTALL_PATH": str(tmp_path / "oqs")})
+    assert location.found and location.path == str(lib / "liboqs.so.7")
+    from pqc.backends.liboqs_backend import LiboqsBackend
+
+    if "oqs" in sys.modules or __import__("importlib").util.find_spec("oqs") is not None:
+        pytest.skip("liboqs-python is installed here; this case needs it absent")
+    status = LiboqsBackend(locate=lambda: location).status()
+    assert not status.available
+    assert "liboqs-python is not installed" in status.reason and "oqs" not in sys.modules
+
+
+@pytest.mark.skipif(not locate_liboqs().found, reason=f"liboqs absent: {locate_liboqs().reason}")
+def test_liboqs_kems_and_signatures_round_trip() -> None:
+    status = get_backend("liboqs").status()
+    if not status.available:
+        pytest.skip(f"liboqs library present but backend unavailable: {status.reason}")
+    for name in ("FrodoKEM-640-AES", "HQC-128", "ML-KEM-768"):
+        if name in status.algorithms:
+            private = kem(name, backend="liboqs").generate()
+            shared, ciphertext = private.public_key().encapsulate()
+            assert private.decapsulate(ciphertext) == shared
+    for name in ("Falcon-512", "ML-DSA-65"):
+        if name in status.algorithms:
+            private = signature(name, backend="liboqs").generate()
+            private.public_key().verify(private.sign(b"m"), b"m")
