@@ -17,7 +17,8 @@ QSHIFT = [sys.executable, "-m", "qshift.cli"] if not (Path(sys.executable).paren
 
 
 def run_cli(*args: str) -> dict:
-    out = subprocess.run([*QSHIFT, "qkd", "run", *args, "--json"], capture_output=True, text=True, timeout=240)
+    out = subprocess.run([*QSHIFT, "qkd", "run", "--block-pulses", "3000000", *args, "--json"], capture_output=True,
+                         text=True, timeout=240)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

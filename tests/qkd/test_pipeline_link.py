@@ -32,13 +32,13 @@ class RecordingSink:
 
 def test_both_ends_of_an_emulated_25_km_link_deliver_identical_keys() -> None:
     a_sink, b_sink = RecordingSink(), RecordingSink()
-    run = asyncio.run(run_link(emulated_blocks(LINK, 10**7, 11, n_blocks=2), "alice-bob", ASYM, a_sink, b_sink))
+    run = asyncio.run(run_link(emulated_blocks(LINK, 3 * 10**6, 11, n_blocks=2), "alice-bob", ASYM, a_sink, b_sink))
     assert [r.status for r in run.bob] == ["delivered", "delivered"]
     assert a_sink.delivered.keys() == b_sink.delivered.keys() and len(a_sink.delivered) == 2
     for kid, key in a_sink.delivered.items():
         assert key == b_sink.delivered[kid]
         m = b_sink.meta[kid]
-        assert len(key) * 8 >= m["length_bits"] > 50_000
+        assert len(key) * 8 >= m["length_bits"] > 10_000
         assert m["eps_sec"] == 1e-10 and m["eps_cor"] == 1e-15 and m["disclosed_bits"] > 0
     # the two blocks' keys are different keys
     k1, k2 = list(a_sink.delivered.values())
@@ -51,7 +51,7 @@ def test_both_ends_of_an_emulated_25_km_link_deliver_identical_keys() -> None:
 def test_intercept_resend_on_all_pulses_delivers_nothing_and_raises_the_alarm() -> None:
     alarms = []
     for policy in (ASYM, LinkPolicy()):
-        run = asyncio.run(run_link(emulated_blocks(with_eavesdropper(LINK, 1.0), 10**7, 21, n_blocks=2),
+        run = asyncio.run(run_link(emulated_blocks(with_eavesdropper(LINK, 1.0), 3 * 10**6, 21, n_blocks=1),
                                    policy=policy))
         assert run.alice_sink.keys == [] and run.bob_sink.keys == []
         assert {r.cause for r in run.bob} == {"qber"}
@@ -61,8 +61,8 @@ def test_intercept_resend_on_all_pulses_delivers_nothing_and_raises_the_alarm() 
 
 
 def test_intercept_resend_on_a_fraction_raises_qber_by_a_quarter_of_it_and_stops_delivery() -> None:
-    clean = asyncio.run(run_link(emulated_blocks(LINK, 10**7, 31, n_blocks=1), policy=ASYM))
-    attacked = asyncio.run(run_link(emulated_blocks(with_eavesdropper(LINK, 0.3), 10**7, 31, n_blocks=1),
+    clean = asyncio.run(run_link(emulated_blocks(LINK, 5 * 10**6, 31, n_blocks=1), policy=ASYM))
+    attacked = asyncio.run(run_link(emulated_blocks(with_eavesdropper(LINK, 0.3), 5 * 10**6, 31, n_blocks=1),
                                     policy=ASYM))
     rise = attacked.bob[0].qber_estimate - clean.bob[0].qber_estimate
     assert rise == pytest.approx(0.3 / 4, abs=0.015)
@@ -71,7 +71,7 @@ def test_intercept_resend_on_a_fraction_raises_qber_by_a_quarter_of_it_and_stops
 
 
 def test_a_block_failing_verification_is_discarded_at_both_ends() -> None:
-    key, est = emulate_link(LINK, 10**7, 41)
+    key, est = emulate_link(LINK, 3 * 10**6, 41)
     rng = np.random.default_rng(0)
     # Bob's bits far noisier than the estimate says: Cascade cannot finish, verification must catch it
     bad = dataclasses.replace(key, bob_bits=key.bob_bits ^ (rng.random(key.n_key) < 0.15).astype(np.uint8))
@@ -84,7 +84,7 @@ def test_a_block_failing_verification_is_discarded_at_both_ends() -> None:
 
 
 def test_finite_key_mode_reports_zero_length_with_its_reason_for_a_short_block() -> None:
-    run = asyncio.run(run_link(emulated_blocks(LINK, 10**7, 51, n_blocks=1)))
+    run = asyncio.run(run_link(emulated_blocks(LINK, 3 * 10**6, 51, n_blocks=1)))
     r = run.bob[0]
     assert r.status == "aborted" and r.cause in ("zero-length", "too-few-counts") and r.reason
     assert run.bob_sink.keys == []
