@@ -185,3 +185,43 @@ async def test_unreachable_reverse_target_refuses_the_stream_and_closes_the_loca
         assert pair.session_a() is not None and not pair.session_a().streams
     finally:
         await pair.stop()
+
+
+async def test_half_close_by_the_far_service_first_still_carries_the_rest_of_the_upload(tmp_path, pki, kme):
+    import hashlib
+    import os
+
+    received: dict[str, bytes] = {}
+
+    async def answer_then_listen(reader, writer):
+        writer.write(b"\x5a" * 200_000)
+        writer.write_eof()                      # the far service is done talking...
+        digest, total = hashlib.sha256(), 0
+        while chunk := await reader.read(1 << 16):   # ...but keeps listening
+            digest.update(chunk)
+            total += len(chunk)
+        received["digest"], received["total"] = digest.digest(), total.to_bytes(8, "big")
+        writer.close()
+
+    server = await asyncio.start_server(answer_then_listen, "127.0.0.1", 0)
+    target = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    pair = await start_pair(tmp_path, pki, kme.url, target)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", pair.fa)
+        upload = os.urandom(2_000_000)
+        writer.write(upload[:500_000])
+        await writer.drain()
+        got = await asyncio.wait_for(reader.read(), 10)     # EOF arrives while we are still sending
+        assert got == b"\x5a" * 200_000
+        writer.write(upload[500_000:])
+        writer.write_eof()
+        await writer.drain()
+        await wait_for(lambda: "digest" in received, 10, "the far service to see our EOF")
+        assert received["digest"] == hashlib.sha256(upload).digest()
+        assert int.from_bytes(received["total"], "big") == len(upload)
+        await wait_for(lambda: not pair.session_a().streams and not pair.session_b().streams, 5,
+                       "the stream to end on both gateways once both halves are closed")
+        writer.close()
+    finally:
+        await pair.stop()
+        server.close()
