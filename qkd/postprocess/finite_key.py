@@ -148,9 +148,12 @@ def _rate_vectorised(sys: Lim2014System, length_km: float, n_x: float, mu1: np.n
         ef = np.exp(mus) / ps
         n_p, n_m = ef * (n + dn), ef * (n - dn)
         m_p, m_m = ef * (m + dm), ef * (m - dm)
-        s0 = tau0 * (m2 * n_m[2] - m3 * n_p[1]) / (m2 - m3)                       # Eq. (2)
-        s0u = 2 * (tau0 * np.exp(m3) / ps[2] * (m[2] + dm) + dn)  # vacuum events err half the time
-        s1 = (tau1 * m1 * (n_m[1] - n_p[2] - (m2**2 - m3**2) / m1**2 * (n_p[0] - s0u / tau0))
+        s0 = np.maximum(tau0 * (m2 * n_m[2] - m3 * n_p[1]) / (m2 - m3), 0.0)     # Eq. (2), lower bound
+        # Eq. (3): with S_n = s_n/τ_n and N_k = e^{μ_k} n_k/p_k = Σ_n S_n μ_k^n/n!,
+        # N_2 − N_3 − c (N_1 − S_0) ≤ S_1 (μ_2 − μ_3 − c μ_1), c = (μ_2² − μ_3²)/μ_1²: S_0 enters with a
+        # positive coefficient, so its LOWER bound (Eq. 2) is the one to substitute (an upper bound
+        # overstates s_1, grossly so where dark counts dominate and μ_1 − μ_2 − μ_3 → 0)
+        s1 = (tau1 * m1 * (n_m[1] - n_p[2] - (m2**2 - m3**2) / m1**2 * (n_p[0] - s0 / tau0))
               / (m1 * (m2 - m3) - m2**2 + m3**2))                                # Eq. (3)
         v1 = tau1 * (m_p[1] - m_m[2]) / (m2 - m3)                                # Eq. (4)
         return np.maximum(s0, 0), np.maximum(s1, 0), v1

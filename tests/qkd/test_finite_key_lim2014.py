@@ -64,3 +64,11 @@ def test_asymptotic_length() -> None:
     assert asymptotic_length(10**6, 0.5, 0.02, 0.02, 1.16) == pytest.approx(
         10**6 * (0.5 * (1 - h(0.02)) - 1.16 * h(0.02)))
     assert asymptotic_length(10**6, 0.1, 0.2, 0.1) == 0.0
+
+
+def test_expected_rate_never_grows_with_distance_and_ends_where_dark_counts_dominate() -> None:
+    # Eq. (3) with an upper bound on the vacuum term (instead of Eq. 2's lower bound) let the optimiser find
+    # μ1 ≈ μ2 + μ3 settings with a near-zero denominator and a "rate" that rose again beyond 200 km
+    rates = [lim2014_expected_rate(d, 1e6, samples=4000, refinements=4)[0] for d in (100, 150, 225, 300)]
+    assert rates[0] > rates[1] > 0
+    assert rates[2] == 0.0 and rates[3] == 0.0
