@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 from cryptography import x509
@@ -47,11 +45,10 @@ def test_status_command_prints_the_pools_of_a_running_node(tmp_path, pki, spawn_
     path = tmp_path / "node.toml"
     path.write_text(to_toml(cfg.model_dump(mode="json")))
     spawn_node(path)
-    out = subprocess.run([sys.executable, "-m", "qkd.kms.cli", "status", str(path), "--json"],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    report = json.loads(out)
-    [local] = report["pools"]
+    result = CliRunner().invoke(app, ["status", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    [local] = json.loads(result.output)["pools"]
     assert (local["name"], local["stored_bits"]) == ("local", 8192)
-    table = subprocess.run([sys.executable, "-m", "qkd.kms.cli", "status", str(path)],
-                           capture_output=True, text=True, timeout=60, check=True).stdout
-    assert "KME_A pools" in table and "8,192" in table
+    result = CliRunner().invoke(app, ["status", str(path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "KME_A pools" in result.output and "8,192" in result.output

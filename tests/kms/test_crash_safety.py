@@ -157,9 +157,9 @@ def check_invariants(r: dict) -> None:
 
 async def test_sigkill_during_key_delivery_and_deposits_loses_nothing_and_delivers_nothing_twice(
         tmp_path, pki, spawn_node):
-    r = await run_crash_cycles(tmp_path, pki, spawn_node, cycles=6, seed=20261123)
+    r = await run_crash_cycles(tmp_path, pki, spawn_node, cycles=4, seed=20261123)
     check_invariants(r)
-    assert len(r["slave"]) >= 30 and r["acked_bits"] > 0   # the run did real work between kills
+    assert len(r["slave"]) >= 20 and r["acked_bits"] > 0   # the run did real work between kills
 
 
 @pytest.mark.slow
@@ -201,7 +201,7 @@ def test_sigkill_while_a_link_deposits_blocks_never_leaves_one_direction_ahead(t
 
     rng = random.Random(5)
     acked = 0
-    for _ in range(4):
+    for _ in range(2):
         proc = subprocess.Popen([sys.executable, "-c", LINK_WRITER, str(tmp_path)], stdout=subprocess.PIPE,
                                 text=True)
         for _ in range(rng.randint(3, 12)):
