@@ -79,21 +79,27 @@ def _p(p: float) -> float:
     return max(p, _MIN_P)
 
 
+def _half(n: int) -> int:
+    """The "k = n/2" block size of the later passes, rounded up: two blocks for odd n too (rounding
+    down would leave a third, one-bit block and a full shuffled layout of the pass)."""
+    return max((n + 1) // 2, 1)
+
+
 VARIANTS: dict[str, Variant] = {
     "original": Variant("original", lambda p, n: [math.ceil(0.73 / _p(p)) * 2**i for i in range(4)], False),
     "biconf": Variant("biconf", lambda p, n: [math.ceil(0.92 / _p(p)), 3 * math.ceil(0.92 / _p(p))], False,
                       biconf_streak=10),
-    "yanetal": Variant("yanetal", lambda p, n: [math.ceil(0.8 / _p(p)), 5 * math.ceil(0.8 / _p(p))] + [n // 2] * 8,
+    "yanetal": Variant("yanetal", lambda p, n: [math.ceil(0.8 / _p(p)), 5 * math.ceil(0.8 / _p(p))] + [_half(n)] * 8,
                        False),
-    "option3": Variant("option3", lambda p, n: [math.ceil(1 / _p(p)), 2 * math.ceil(1 / _p(p))] + [n // 2] * 14,
+    "option3": Variant("option3", lambda p, n: [math.ceil(1 / _p(p)), 2 * math.ceil(1 / _p(p))] + [_half(n)] * 14,
                        False),
-    "option4": Variant("option4", lambda p, n: [math.ceil(1 / _p(p)), 2 * math.ceil(1 / _p(p))] + [n // 2] * 14,
+    "option4": Variant("option4", lambda p, n: [math.ceil(1 / _p(p)), 2 * math.ceil(1 / _p(p))] + [_half(n)] * 14,
                        True),
     "option7": Variant("option7", lambda p, n: [2 ** math.ceil(math.log2(1 / _p(p))),
-                                                4 * 2 ** math.ceil(math.log2(1 / _p(p)))] + [n // 2] * 12, True),
+                                                4 * 2 ** math.ceil(math.log2(1 / _p(p)))] + [_half(n)] * 12, True),
     "option8": Variant("option8", lambda p, n: [2 ** math.ceil(math.log2(1 / _p(p)) - 0.5),
                                                 2 ** math.ceil((math.log2(1 / _p(p)) - 0.5 + 12) / 2), 4096]
-                       + [n // 2] * 11, True),
+                       + [_half(n)] * 11, True),
 }
 
 
@@ -131,7 +137,7 @@ class CascadeReport:
     seconds: float
     passes_laid_out: int = 0
     gave_up: bool = False
-    alice_cpu_seconds: float = 0.0   # reconcile_local only: CPU time of each end's work
+    alice_cpu_seconds: float = 0.0   # reconcile_local(time_ends=True) only: time of each end's work
     bob_cpu_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -220,7 +226,7 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
         streak = 0
         while streak < v.biconf_streak and j < v.max_passes and not gave_up:
             before = bob.corrections
-            await open_passes(j, [n // 2 if n > 1 else 1])
+            await open_passes(j, [_half(n)])
             j += 1
             streak = streak + 1 if bob.corrections == before else 0
     await channel.send("cascade.done", b"")
@@ -278,46 +284,47 @@ async def reconcile_alice(channel: ClassicalChannel, bits: np.ndarray) -> int:
 
 
 def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate: float,
-                    variant_name: str = "default", seed: int | None = None) -> tuple[np.ndarray, CascadeReport]:
+                    variant_name: str = "default", seed: int | None = None, *,
+                    time_ends: bool = False) -> tuple[np.ndarray, CascadeReport]:
     """Both ends in one call, no channel (benchmarks, frame-error-rate studies). Same kernels and the
-    same disclosed-bit accounting as the channel protocol."""
+    same disclosed-bit accounting as the channel protocol.
+
+    ``time_ends``: also time each end's work (``alice_cpu_seconds``, ``bob_cpu_seconds``; single-threaded,
+    so wall time per call stands for CPU time). Off by default: two clock reads per kernel call cost
+    several µs each on a virtual machine, a large share of a 10^5-bit run."""
     t0 = time.perf_counter()
     n = int(bob_bits.size)
     v = variant(variant_name, qber_estimate)
     sizes = plan(v, qber_estimate, n)
     seed = secrets.randbits(64) if seed is None else seed
-    cpu = time.process_time
-    t = cpu()
-    alice = AliceOracle(np.ascontiguousarray(alice_bits, dtype=np.uint8), seed)
-    t_alice = cpu() - t
-    t = cpu()
-    bob = BobSearches(np.ascontiguousarray(bob_bits, dtype=np.uint8), seed, v.sub_block_reuse)
-    t_bob = cpu() - t
+    clock = time.perf_counter if time_ends else None
+    spent = [0.0, 0.0]   # alice, bob
+
+    def timed(end: int, fn: Callable[..., Any], *args: Any) -> Any:
+        if clock is None:
+            return fn(*args)
+        t = clock()
+        out = fn(*args)
+        spent[end] += clock() - t
+        return out
+
+    alice = timed(0, AliceOracle, np.ascontiguousarray(alice_bits, dtype=np.uint8), seed)
+    bob = timed(1, BobSearches, np.ascontiguousarray(bob_bits, dtype=np.uint8), seed, v.sub_block_reuse)
     disclosed, rounds, j = 0, 1, 0
 
     def run(j: int, k: int) -> None:
-        nonlocal disclosed, rounds, t_alice, t_bob
-        t = cpu()
-        par = alice.open_pass(j, k)
-        t_alice += cpu() - t
+        nonlocal disclosed, rounds
+        par = timed(0, alice.open_pass, j, k)
         disclosed += par.size - (1 if j > 0 else 0)
-        t = cpu()
-        bob.open_pass(j, k, par)
-        t_bob += cpu() - t
+        timed(1, bob.open_pass, j, k, par)
         while True:
-            t = cpu()
-            q = bob.questions()
-            t_bob += cpu() - t
+            q = timed(1, bob.questions)
             if q[0].size == 0:
                 return
-            t = cpu()
-            ans = alice.answer(*q)
-            t_alice += cpu() - t
+            ans = timed(0, alice.answer, *q)
             disclosed += ans.size
             rounds += 1
-            t = cpu()
-            bob.answers(ans)
-            t_bob += cpu() - t
+            timed(1, bob.answers, ans)
 
     for j, k in enumerate(sizes):
         run(j, k)
@@ -327,7 +334,7 @@ def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate:
         while streak < v.biconf_streak and j < v.max_passes:
             before = bob.corrections
             rounds += 1
-            run(j, n // 2 if n > 1 else 1)
+            run(j, _half(n))
             j += 1
             streak = streak + 1 if bob.corrections == before else 0
     corr = int(bob.corrections)
@@ -335,7 +342,7 @@ def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate:
                                    _efficiency(disclosed, n, qber_estimate),
                                    _efficiency(disclosed, n, corr / n if n else 0),
                                    time.perf_counter() - t0, int(bob.passes_laid_out),
-                                   alice_cpu_seconds=t_alice, bob_cpu_seconds=t_bob)
+                                   alice_cpu_seconds=spent[0], bob_cpu_seconds=spent[1])
 
 
 __all__ = ["CascadeError", "CascadeReport", "VARIANTS", "Variant", "binary_entropy", "plan", "reconcile_alice",
