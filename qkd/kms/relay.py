@@ -192,8 +192,19 @@ class RelayEngine:
             check = base64.b64decode(body["check"], validate=True)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"relay message: malformed ({type(exc).__name__}: {exc})") from None
+        for key_id, size in keys:
+            try:
+                uuid.UUID(key_id)
+            except ValueError:
+                raise ValueError(f"relay message: key_ID {key_id[:40]!r} is not a UUID") from None
+            if size <= 0 or size % 8:
+                raise ValueError(f"relay message: key size {size} bits is not a positive multiple of 8")
+        if len({k for k, _ in keys}) != len(keys):
+            raise ValueError("relay message: the same key_ID appears twice")
         if not 1 <= hop < len(path) or path[hop] != self.me:
             raise ValueError(f"relay message: hop {hop} of {path} is not this node {self.me!r}")
+        if self.network.sae_node.get(master) != path[0]:
+            raise ValueError(f"relay message: master SAE {master!r} is not attached to the first node {path[0]!r}")
         prev = path[hop - 1]
         if sender != prev:
             raise PermissionError(f"relay message from {sender!r}, but the previous hop is {prev!r}")

@@ -346,10 +346,13 @@ class KeyStore:
     def _insert_key(self, key_id: str, master: str, slave: str, key: bytes, roles: dict[str, str]) -> None:
         nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))
         now = time.time()
-        self._db.execute("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, updated, "
-                         "master_state, slave_state, nonce, ct) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         (key_id, master, slave, len(key) * 8, now, now, roles.get("master"), roles.get("slave"),
-                          nonce, ct))
+        try:
+            self._db.execute("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, updated, "
+                             "master_state, slave_state, nonce, ct) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                             (key_id, master, slave, len(key) * 8, now, now, roles.get("master"),
+                              roles.get("slave"), nonce, ct))
+        except sqlite3.IntegrityError:
+            raise KeyStoreError(f"key_ID {key_id!r} already exists in this KME (a key_ID is used once)") from None
 
     def issue_local(self, pool: str, master: str, slave: str, number: int, size_bits: int) -> list[IssuedKey]:
         """enc_keys for a pair served by this node: take ``number`` keys of ``size_bits`` from ``pool``.

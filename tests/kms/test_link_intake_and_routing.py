@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -112,3 +113,41 @@ async def test_keys_distilled_by_the_link_pipeline_reach_an_sae_pair_across_the_
     finally:
         for k in kmes.values():
             await k.stop()
+
+
+async def test_full_pools_push_back_on_feeds_and_deposits_and_refill_once_key_is_used(tmp_path, pki):
+    """Capacity 8192 bits: a fast feed stops at the capacity (never above), an admin deposit into the full
+    pool answers 503 reason=capacity storing nothing, and once an SAE pair drew key the feed refills."""
+    import aiohttp
+
+    from qkd.kms.config import KmeConfig
+    from qkd.kms.testing import single_node_config
+
+    data = single_node_config(tmp_path, pki, prefill_bits=0, pool_capacity_bits=8192).model_dump(mode="json")
+    data["feeds"] = [{"pool": "local", "kind": "synthetic-os-rng", "rate_bps": 2e6, "block_bits": 1024}]
+    kme = await start_kme(KmeConfig.model_validate(data))
+    store = kme.service.store
+    try:
+        for _ in range(400):
+            if store.available_bits("local") == 8192:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)                                   # the feed keeps trying meanwhile
+        assert store.available_bits("local") == 8192
+        before = store.fingerprint()
+        ctx = pki.client_context("admin")
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as s:
+            async with s.post(f"{kme.url}/admin/v1/pools/local/deposit", data=b"\x00" * 16) as resp:
+                body = await resp.json()
+        assert resp.status == 503 and body["details"][0]["reason"] == "capacity"
+        assert store.fingerprint() == before
+        async with KmeClient(kme.url, pki.client_context("SAE_A")) as a:
+            await a.enc_keys("SAE_B", number=8, size_bits=512)     # 4096 bits drawn
+        for _ in range(400):
+            if store.available_bits("local") == 8192:
+                break
+            await asyncio.sleep(0.01)
+        [m] = store.metrics()
+        assert (m.stored_bits, m.consumed_bits_total, m.deposited_bits_total) == (8192, 4096, 8192 + 4096)
+    finally:
+        await kme.stop()

@@ -121,3 +121,34 @@ async def test_relay_hop_to_a_node_presenting_another_kmes_certificate_is_refuse
     finally:
         for k in kmes:
             await k.stop()
+
+
+async def test_malformed_or_inconsistent_relay_messages_are_refused_and_store_nothing(chain, pki):
+    b, t = chain["KME_B"], chain["KME_T"]
+    pool = "KME_T-KME_B:KME_T>KME_B"
+    start, pad = t.service.store.take(pool, 32)
+    material = bytes(range(32))
+    first = message(material, pad, start, NODES, 2, "KME_T-KME_B")
+    assert (await post(pki, "KME_T", b.url, first))[0] == 200
+    start, pad = t.service.store.take(pool, 32)
+    reused = message(material, pad, start, NODES, 2, "KME_T-KME_B")
+    reused["keys"][0]["key_ID"] = first["keys"][0]["key_ID"]      # a key_ID B already holds
+    reused["check"] = base64.b64encode(check_value(material, reused["relay_id"],
+                                                   [first["keys"][0]["key_ID"]])).decode()
+    cases = [
+        (reused, 503, "already exists"),
+        (dict(message(material, pad, start, NODES, 2, "KME_T-KME_B"), master_SAE_ID="SAE_B"), 400,
+         "not attached to the first node"),
+        (dict(message(material, pad, start, NODES, 2, "KME_T-KME_B"),
+              keys=[{"key_ID": "k1", "size": 256}]), 400, "not a UUID"),
+        (dict(message(material, pad, start, NODES, 2, "KME_T-KME_B"),
+              keys=[{"key_ID": str(uuid.uuid4()), "size": 252}, {"key_ID": str(uuid.uuid4()), "size": 4}]),
+         400, "multiple of 8"),
+        (dict(message(material, pad, start, NODES, 2, "KME_T-KME_B"), hop=1), 400, "not this node"),
+        ({"path": NODES}, 400, "malformed"),
+    ]
+    for body, status, needle in cases:
+        before = b.service.store.fingerprint()
+        got, answer = await post(pki, "KME_T", b.url, body)
+        assert (got, needle in answer["message"]) == (status, True), (needle, answer)
+        assert b.service.store.fingerprint() == before
