@@ -160,6 +160,8 @@ async def test_sigkill_during_key_delivery_and_deposits_loses_nothing_and_delive
     r = await run_crash_cycles(tmp_path, pki, spawn_node, cycles=4, seed=20261123)
     check_invariants(r)
     assert len(r["slave"]) >= 20 and r["acked_bits"] > 0   # the run did real work between kills
+    # and kills landed inside deliveries (reserved, response maybe sent, delivered mark not yet committed)
+    assert r["counts"].get("master:quarantined", 0) + r["counts"].get("slave:quarantined", 0) > 0
 
 
 @pytest.mark.slow
