@@ -136,7 +136,7 @@ def asymptotic_bounds(key: SiftedKey, f_ec: float = 1.16) -> tuple[float, float,
     mu, nu = mus[0], mus[1]
     y1, e1 = vacuum_weak_bounds(mu, nu, float(gains[0]), float(gains[1]), float(e_k[1]), y0)
     # q: fraction of signal detections that became key bits (basis match × not sampled)
-    n_key_signal = int(np.count_nonzero(key.key_intensity == 0))
+    n_key_signal = int(key.sifted[Z, 0] - key.disclosed[Z, 0])   # signal key bits (see :func:`estimate`)
     q = n_key_signal / int(key.detected[0]) if key.detected[0] else 0.0
     e_z = float(key.errors[Z, 0] / key.disclosed[Z, 0]) if key.disclosed[Z, 0] else 0.5
     rate = key.intensity_probabilities[0] * gllp_rate(q, f_ec, float(gains[0]), e_z,
@@ -149,8 +149,9 @@ def estimate(key: SiftedKey, eps_sec: float = 1e-10, f_ec: float = 1.16) -> Para
     mus = np.asarray(key.intensities, dtype=float)
     ps = np.asarray(key.intensity_probabilities, dtype=float)
     n_int = mus.size
-    # key bits per intensity (Z, sample removed), X sifted counts and errors per intensity
-    n_z = np.bincount(key.key_intensity, minlength=n_int)[:n_int].astype(float)
+    # key bits per intensity (Z, sample removed): every Z-sifted detection is either disclosed (QBER or sync
+    # sample) or a key bit, so the counts give them without a pass over the key; X sifted counts and errors
+    n_z = (key.sifted[Z] - key.disclosed[Z]).astype(float)
     n_x = key.sifted[X].astype(float)
     m_x = key.errors[X].astype(float)
     if n_int == 3:

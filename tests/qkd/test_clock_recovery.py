@@ -72,3 +72,7 @@ def test_stored_record_and_philox_record_sift_to_the_same_key() -> None:
     assert np.array_equal(k_philox.key_slots, k_stored.key_slots)
     for name in ("sifted", "disclosed", "errors", "detected"):
         assert np.array_equal(getattr(k_philox, name), getattr(k_stored, name)), name
+    # every Z-sifted detection is disclosed or a key bit: estimation counts key bits from these counts
+    for key in (k_philox, k_stored):
+        n_int = len(key.intensities)
+        assert np.array_equal(np.bincount(key.key_intensity, minlength=n_int), key.sifted[0] - key.disclosed[0])
