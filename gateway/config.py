@@ -19,6 +19,9 @@ QkdPolicy = Literal["required", "preferred", "off"]
 Mode = Literal["hybrid-qkd", "pqc-only"]
 AeadName = Literal["aes-256-gcm", "chacha20-poly1305"]
 
+#: Longest wait for the KME ``status`` probe that follows an unanswered ``enc_keys`` (seconds).
+KME_PROBE_TIMEOUT_S = 1.0
+
 #: Mode strength order: a peer's ``min_mode`` accepts this mode and every stronger one.
 MODE_RANK: dict[str, int] = {"pqc-only": 0, "hybrid-qkd": 1}
 
@@ -200,6 +203,10 @@ class SiteConfig(_Model):
             raise ValueError("identity.signing_key: required when a peer uses auth = 'signature'")
         if any(p.qkd != "off" for p in self.peers) and self.kme is None:
             raise ValueError("kme: required when a peer has qkd = 'required' or 'preferred'")
+        if self.kme is not None and self.kme.timeout_s + KME_PROBE_TIMEOUT_S >= self.tunnel.handshake_timeout_s:
+            raise ValueError(f"kme.timeout_s = {self.kme.timeout_s}: a KME call plus its {KME_PROBE_TIMEOUT_S} s "
+                             f"status probe must end before tunnel.handshake_timeout_s = "
+                             f"{self.tunnel.handshake_timeout_s}")
         return self
 
     def peer(self, name: str) -> PeerConfig:

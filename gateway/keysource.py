@@ -34,7 +34,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.config import KmeConfig
+from gateway.config import KME_PROBE_TIMEOUT_S, KmeConfig
 from gateway.errors import GatewayConfigError
 from gateway.keys import wipe
 from qkd.kms.client import (
@@ -131,7 +131,7 @@ class QkdKeySource:
     """One long-lived KME client for this gateway (aiohttp reconnects after a KME restart)."""
 
     #: Longest wait for the ``status`` probe that tells a dead KME from a failed relay (seconds).
-    PROBE_TIMEOUT_S = 1.0
+    PROBE_TIMEOUT_S = KME_PROBE_TIMEOUT_S
 
     def __init__(self, config: KmeConfig) -> None:
         self.config = config

@@ -225,3 +225,13 @@ async def test_half_close_by_the_far_service_first_still_carries_the_rest_of_the
     finally:
         await pair.stop()
         server.close()
+
+
+def test_site_config_rejects_a_kme_timeout_that_would_outlast_the_handshake(tmp_path, pki):
+    import pytest
+    from pydantic import ValidationError
+
+    a, _ = site_dicts(tmp_path, pki, "https://127.0.0.1:1", b_tunnel_port=1, sha_target="127.0.0.1:2")
+    a["tunnel"]["handshake_timeout_s"] = 2.5
+    with pytest.raises(ValidationError, match=r"kme.timeout_s = 2.0: .* before tunnel.handshake_timeout_s = 2.5"):
+        SiteConfig.model_validate(a)
