@@ -3,9 +3,9 @@
 Modules: ``store`` (SQLite WAL pools and keys, AES-256-GCM at rest, at-most-once delivery), ``masterkey``
 (0600 node key), ``api`` (ETSI GS QKD 014 V1.1.1 formats), ``server`` (aiohttp app), ``client``
 (:class:`KmeClient`), ``relay`` (hop-by-hop one-time pad), ``topology`` (pools, routing), ``feeds`` and
-``linkend`` (key intake: pipeline sink, emulated link ends, synthetic feeds), ``pki`` (test CA and
-certificates), ``testing`` (in-process KMEs), ``demo``, ``cli`` (``qshift kme serve|status|pki``), and
-``openapi.json`` (the service's OpenAPI 3.1 description).
+``linkend`` (key intake: pipeline sink, link ends run on the emulator or on time-tag files, synthetic
+feeds), ``pki`` (test CA and certificates), ``testing`` (in-process KMEs), ``demo``, ``cli``
+(``qshift kme serve|status|pki``), and ``openapi.json`` (the service's OpenAPI 3.1 description).
 
 Public API (other packages import only from here or from :mod:`qkd.kms.client`):
 
