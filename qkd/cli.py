@@ -91,9 +91,17 @@ def plot_keyrate(reports: list[dict[str, Any]], path: Path) -> None:
         rate = np.asarray([r or 0.0 for r in rep["rates_bits_per_pulse"]], dtype=float)
         ok = rate > 0
         ax.semilogy(dist[ok], rate[ok], label=f"{rep['preset']} ({rep['decoy']} decoy)")
-    rep0 = reports[0]
-    ax.semilogy(rep0["distances_km"], rep0["plob_bits_per_pulse"], "k--", label="PLOB bound −log₂(1−η)")
-    ax.set_xlabel("fiber length (km)")
+    drawn: list[list[Any]] = []
+    styles = ["k--", "k:", "k-.", "k--"]
+    for rep in reports:   # one PLOB curve per distinct channel (presets may differ in loss)
+        plob = [b if b is not None else np.inf for b in rep["plob_bits_per_pulse"]]
+        if any(plob == d for d in drawn):
+            continue
+        label = "PLOB bound −log₂(1−η)" + (f" ({rep['preset']})" if len(reports) > 1 else "")
+        ax.semilogy(rep["distances_km"], plob, styles[len(drawn) % len(styles)], label=label)
+        drawn.append(plob)
+    free_space = any(rep["link"].get("channel") for rep in reports)
+    ax.set_xlabel("distance (km): fiber length or free-space range" if free_space else "fiber length (km)")
     ax.set_ylabel("secret key rate (bits per pulse)")
     ax.set_title("Decoy-state BB84 key rate vs distance (Ma et al. 2005)")
     ax.grid(True, which="both", alpha=0.3)
@@ -105,8 +113,8 @@ def plot_keyrate(reports: list[dict[str, Any]], path: Path) -> None:
 
 @app.command()
 def keyrate(
-    preset: Annotated[list[str], typer.Option("--preset", help="gys | lim2014 | ingaas-fiber | snspd-fiber "
-                                              "(repeat to compare)")] = ["gys"],  # noqa: B006
+    preset: Annotated[list[str], typer.Option("--preset", help="gys | lim2014 | ingaas-fiber | snspd-fiber | "
+                                              "freespace-night | freespace-day (repeat to compare)")] = ["gys"],  # noqa: B006
     decoy: Annotated[str, typer.Option(help="infinite | vacuum-weak")] = "infinite",
     nu: Annotated[float, typer.Option(help="weak decoy intensity for vacuum-weak (photons/pulse)")] = 0.05,
     distances_km: Annotated[str, typer.Option("--distances-km", help="comma-separated km")] = DEFAULT_DISTANCES,

@@ -19,7 +19,7 @@ from dataclasses import replace
 from qkd.physics.detector import INGAAS_APD_GATED, SNSPD, Detector
 from qkd.physics.fiber import FiberChannel
 from qkd.physics.freespace import FreeSpaceChannel
-from qkd.physics.keyrate import GYS, LIM2014, LinkParameters
+from qkd.physics.keyrate import GYS, LIM2014, FreeSpaceLinkParameters, LinkParameters
 from qkd.physics.link import Link
 from qkd.physics.source import WeakCoherentSource
 
@@ -53,12 +53,18 @@ def link_preset(name: str, length_km: float = 0.0) -> Link:
 
 
 def theory_preset(name: str) -> LinkParameters:
-    """The key-rate theory parameters of preset ``name`` (fiber presets only)."""
+    """The key-rate theory parameters of preset ``name``: fiber presets vary the fiber length, free-space presets
+    the optical range of their zenith link (:class:`FreeSpaceLinkParameters`)."""
     if name == "gys":
         return GYS
     if name == "lim2014":
         return LIM2014
     if name in ("ingaas-fiber", "snspd-fiber"):
         return link_preset(name).theory(name)
-    raise KeyError(f"preset {name!r} has no fiber key-rate curve; fiber presets: gys, lim2014, ingaas-fiber, "
-                   "snspd-fiber")
+    if name in ("freespace-night", "freespace-day"):
+        link = link_preset(name)
+        lp = link.theory(name)
+        return FreeSpaceLinkParameters(name, 0.0, lp.e_det, lp.y0, lp.eta_bob, lp.f_ec, lp.q, 0.0,
+                                       "zenith free-space link, key rate vs optical range (km)",
+                                       channel=link.channel)
+    raise KeyError(f"unknown preset {name!r}; known: {', '.join(PRESET_NAMES)}")

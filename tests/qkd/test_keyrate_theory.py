@@ -84,3 +84,23 @@ def test_key_rate_falls_with_the_fiber_attenuation_slope() -> None:
     # far from the cut-off the rate scales like η: 10 km of 0.21 dB/km is a factor 10^{-0.21}
     r1, r2 = key_rate(GYS, 40, 0.48), key_rate(GYS, 50, 0.48)
     assert r2 / r1 == pytest.approx(10 ** (-0.21), rel=0.02)
+
+
+def test_free_space_presets_give_a_key_rate_vs_range_below_plob_and_daylight_shortens_it() -> None:
+    from dataclasses import replace
+
+    from qkd.physics.presets import link_preset, theory_preset
+
+    night, day = theory_preset("freespace-night"), theory_preset("freespace-day")
+    channel = link_preset("freespace-night").channel
+    # t_AB at a range is the free-space channel's own mean transmittance there (geometric × atmospheric)
+    assert night.channel_transmittance(800.0) == pytest.approx(
+        replace(channel, distance_m=800e3).mean_transmittance(), rel=1e-12)
+    assert day.y0 > 100 * night.y0                     # 1e6 vs 1e3 background counts/s
+    ranges = [100.0, 1000.0, 3000.0]
+    c_night = key_rate_curve(night, ranges)
+    c_day = key_rate_curve(day, ranges)
+    for curve in (c_night, c_day):
+        assert all(r <= b for r, b in zip(curve.rates_bits_per_pulse, curve.plob_bits_per_pulse, strict=True))
+    assert c_night.rates_bits_per_pulse[2] > 0 and c_day.rates_bits_per_pulse[2] == 0
+    assert 1000 < c_day.max_distance_km < c_night.max_distance_km < math.inf
