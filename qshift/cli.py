@@ -109,8 +109,8 @@ def demo(
 @app.command("fallback-test")
 def fallback_test(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files (see deploy/scenarios/).")],
-    out: Annotated[Path, typer.Option("--out", help="Directory for the reports, one subdirectory per scenario.")] = Path(
-        "qshift-fallback"),
+    out: Annotated[Path, typer.Option(
+        "--out", help="Directory for the reports, one subdirectory per scenario.")] = Path("qshift-fallback"),
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable results on stdout.")] = False,
 ) -> None:
     """Run QKD-to-PQC fallback scenarios with timed faults and assertions. Exit 1 if any assertion fails."""

@@ -6,7 +6,7 @@ authenticated in-process classical channel) reconcile, verify and amplify it; ea
 key into its own node's KME link pool. An aborted block (QBER above threshold, failed verification) raises
 the link alarm on both KMEs; a delivered block clears it. Faults act on ``eve_fraction`` and ``cut``.
 
-Key length: emulated blocks here are 10^7 pulses (seconds of CPU), too short for the finite-key bound to
+Key length: emulated blocks here are 5·10^6 pulses (about a second of CPU), too short for the finite-key bound to
 give a positive length, so scenarios run the pipeline with the asymptotic decoy-state length
 (``LinkPolicy(key_length="asymptotic")``) and say so in their output.
 """
@@ -21,12 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qkd.emulator import emulate_link
-from qkd.physics import FiberChannel, FreeSpaceChannel, Link, link_preset
+from qkd.physics import FreeSpaceChannel, Link, link_preset
 from qkd.postprocess.channel import in_process_pair
 from qkd.postprocess.link import BlockResult, LinkEnd, LinkPolicy
+from qshift.scenario.impairment import ImpairedTransport
 from qshift.scenario.model import LinkSpec
 
-PULSES_PER_BLOCK = 10_000_000
+PULSES_PER_BLOCK = 5_000_000
 KEY_LENGTH_MODE = "asymptotic"
 
 Deposit = Callable[[str, bytes], None]
@@ -88,6 +89,10 @@ class LinkWorker:
         self._task: asyncio.Task[None] | None = None
         policy = LinkPolicy(qber_abort=spec.qber_abort, key_length=KEY_LENGTH_MODE)
         a_channel, b_channel = in_process_pair(link_id=spec.name)
+        # the classical path of each direction, impaired by the latency / loss faults (TCP semantics)
+        self._classical = (ImpairedTransport(a_channel.transport, seed=seed * 2 + 1),
+                           ImpairedTransport(b_channel.transport, seed=seed * 2 + 2))
+        a_channel.transport, b_channel.transport = self._classical
         # Both ends deliver the same key; Bob's delivery deposits it at both nodes' KMEs together (see
         # ScenarioSystem._deposit_for), Alice's is the same bytes and is not deposited twice.
         self._alice = LinkEnd("alice", spec.name, a_channel, _KmeSink(lambda k: None), policy)
@@ -145,6 +150,14 @@ class LinkWorker:
     async def _loop(self) -> None:
         while True:
             await self.run_block()
+
+    def set_classical_impairment(self, *, latency_ms: float | None = None, loss: float | None = None) -> None:
+        """Delay (ms, one way) and loss probability on both directions of the classical channel."""
+        for transport in self._classical:
+            if latency_ms is not None:
+                transport.latency_ms = latency_ms
+            if loss is not None:
+                transport.loss = loss
 
     def set_cut(self, cut: bool) -> None:
         self.cut = cut

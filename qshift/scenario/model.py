@@ -85,7 +85,16 @@ class ClassicalPathFault(_Fault):
 
     kind: Literal["latency", "loss"]
     link: str
-    value: float = Field(ge=0, description="latency: added delay in ms; loss: fraction of messages dropped")
+    value: float = Field(ge=0, description="latency: added one-way delay in ms; loss: probability that a "
+                         "transmission is lost (TCP retransmits it after its timeout); 0 lifts the fault")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ClassicalPathFault:
+        if self.kind == "loss" and self.value >= 0.9:
+            raise ValueError(f"loss at {self.at_s}s: {self.value} must be below 0.9 (a fraction of transmissions)")
+        if self.kind == "latency" and self.value > 10_000:
+            raise ValueError(f"latency at {self.at_s}s: {self.value} ms is above 10000 ms")
+        return self
 
 
 Fault = Annotated[

@@ -24,7 +24,6 @@ from qshift.scenario.traffic import run_stream
 SAMPLE_PERIOD_S = 0.25
 TUNNEL_UP_TIMEOUT_S = 30.0
 STREAM_DRAIN_TIMEOUT_S = 60.0
-UNSUPPORTED_FAULTS = {"latency", "loss"}
 
 
 class ScenarioError(QshiftError):
@@ -77,16 +76,18 @@ async def _apply(fault: Fault, system: ScenarioSystem) -> str:
                     service.store.take(pool, bits // 8)
                     drained += bits
         return f"drained {drained} bits from the pools of {fault.node}"  # type: ignore[union-attr]
+    if kind == "latency":
+        system.links[fault.link].set_classical_impairment(latency_ms=fault.value)  # type: ignore[union-attr]
+        return f"classical channel: +{fault.value:g} ms one way"  # type: ignore[union-attr]
+    if kind == "loss":
+        system.links[fault.link].set_classical_impairment(loss=fault.value)  # type: ignore[union-attr]
+        return f"classical channel: {fault.value:.0%} of transmissions lost (TCP retransmits)"  # type: ignore[union-attr]
     raise ScenarioError(f"fault kind {kind!r} is not supported by this runner")
 
 
 async def run_scenario(scenario: Scenario, state_dir: Path | None = None,
                        on_tick: Callable[[Sample, ScenarioSystem, RunRecord], None] | None = None) -> RunRecord:
     """Run ``scenario`` end to end on loopback and return what was observed."""
-    unsupported = sorted({f.kind for f in scenario.faults} & UNSUPPORTED_FAULTS)
-    if unsupported:
-        raise ScenarioError(f"scenario {scenario.name!r}: fault kinds {unsupported} (classical-path impairment) "
-                            "are not implemented by the in-process runner yet; no run was made")
     owned_tmp = None
     if state_dir is None:
         owned_tmp = tempfile.TemporaryDirectory(prefix="qshift-scenario-")

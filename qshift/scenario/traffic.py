@@ -100,7 +100,7 @@ async def run_stream(port: int, stream_id: int, total_bytes: int, rate_bytes_per
         echoed = await asyncio.wait_for(reader.readexactly(32), timeout=30)
         if echoed != sent.digest():
             error = "sink digest differs from what was sent"
-    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
         error = f"stream broken after {sent_bytes} B: {type(exc).__name__}"
     finally:
         writer.close()

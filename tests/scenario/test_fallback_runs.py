@@ -72,7 +72,8 @@ expect = "pqc-only"
 
 def test_malformed_scenario_is_a_one_line_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text((REPO / "deploy" / "scenarios" / "link-cut.toml").read_text().replace('link = "A-T"', 'link = "A-X"'))
+    shipped = (REPO / "deploy" / "scenarios" / "link-cut.toml").read_text()
+    bad.write_text(shipped.replace('link = "A-T"', 'link = "A-X"'))
     result = qshift("fallback-test", str(bad), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -97,12 +98,11 @@ def test_demo_story_holds_and_writes_the_report(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
                     reason="headless Chromium not installed (.ci/run installs Debian's chromium when it can)")
 def test_html_report_renders_its_plots_in_a_browser(tmp_path: Path) -> None:
-    from qshift.scenario.report import html_report
-    from tests.scenario.test_scenario_model_and_assertions import BASE, _record
-
     from qshift.config import validate_config
     from qshift.scenario.assertions import evaluate
     from qshift.scenario.model import Scenario
+    from qshift.scenario.report import html_report
+    from tests.scenario.test_scenario_model_and_assertions import BASE, _record
 
     record = _record(fallback_at=12.0, recover_at=22.5)
     page = tmp_path / "report.html"
