@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import mlkem as _c
 
@@ -26,28 +25,52 @@ SEED_SIZE = 64  # d ‖ z
 SHARED_SECRET_SIZE = 32
 
 
+def _lane_constants(k: int) -> tuple[int, int, int]:
+    """Masks for the SWAR modulus check on 256·k twelve-bit lanes taken two at a time (see below)."""
+    pairs = 128 * k
+    low_lanes = sum(0xFFF << (24 * i) for i in range(pairs))
+    plus = sum((4096 - Q) << (24 * i) for i in range(pairs))
+    carry = sum(1 << (24 * i + 12) for i in range(pairs))
+    return low_lanes, plus, carry
+
+
+_LANES = {k: _lane_constants(k) for k in (2, 3, 4)}
+
+
+def _first_bad_coefficient(packed: bytes) -> tuple[int, int]:
+    """(index, value) of the first coefficient >= q (slow path, only to name the fault)."""
+    for index in range(len(packed) * 2 // 3):
+        offset = index * 3 // 2
+        if index % 2 == 0:
+            value = packed[offset] | ((packed[offset + 1] & 0x0F) << 8)
+        else:
+            value = (packed[offset] >> 4) | (packed[offset + 1] << 4)
+        if value >= Q:
+            return index, value
+    raise AssertionError("no coefficient >= q")  # pragma: no cover - called only after the fast check failed
+
+
 def check_encapsulation_key(ek: bytes, k: int, algorithm: str) -> None:
     """FIPS 203 §7.2 input checks on an encapsulation key: length 384·k + 32 and every coefficient < q.
 
-    Raises :class:`InvalidKeyError` naming the first offending polynomial / coefficient index.
+    ByteDecode12 (FIPS 203 Alg. 6) reads coefficient i from bits 12i .. 12i+11 of ek read as a
+    little-endian integer. The check runs on that integer as SWAR over pairs of lanes: even lanes are
+    masked out (12 zero bits between them), 4096 − q is added to every lane, and a lane overflows into
+    its 13th bit exactly when it held a value >= q; the same for the odd lanes shifted down by 12 bits.
+    Raises :class:`InvalidKeyError` naming the first offending polynomial / coefficient.
     """
     expected = 384 * k + 32
     if len(ek) != expected:
         raise InvalidKeyError(f"{algorithm} encapsulation key: {len(ek)} bytes, expected {expected}")
-    packed = np.frombuffer(ek, dtype=np.uint8, count=384 * k).reshape(-1, 3).astype(np.uint16)
-    # ByteDecode12 (FIPS 203 Alg. 6): three bytes hold two little-endian 12-bit coefficients
-    low = packed[:, 0] | ((packed[:, 1] & 0x0F) << 8)
-    high = (packed[:, 1] >> 4) | (packed[:, 2] << 4)
-    coefficients = np.empty(2 * packed.shape[0], dtype=np.uint16)
-    coefficients[0::2] = low
-    coefficients[1::2] = high
-    bad = np.flatnonzero(coefficients >= Q)
-    if bad.size:
-        index = int(bad[0])
-        raise InvalidKeyError(
-            f"{algorithm} encapsulation key: coefficient {index % 256} of polynomial {index // 256} is "
-            f"{int(coefficients[index])} >= q={Q} (FIPS 203 §7.2 modulus check, byte offset {index * 3 // 2})"
-        )
+    lanes, plus, carry = _LANES[k]
+    value = int.from_bytes(ek[: 384 * k], "little")
+    if ((((value & lanes) + plus) | (((value >> 12) & lanes) + plus)) & carry) == 0:
+        return
+    index, bad = _first_bad_coefficient(bytes(ek[: 384 * k]))
+    raise InvalidKeyError(
+        f"{algorithm} encapsulation key: coefficient {index % 256} of polynomial {index // 256} is "
+        f"{bad} >= q={Q} (FIPS 203 §7.2 modulus check, byte offset {index * 3 // 2})"
+    )
 
 
 class MLKEMPublicKey:
@@ -59,17 +82,18 @@ class MLKEMPublicKey:
     ciphertext_size: ClassVar[int]
     _impl: ClassVar[type]
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_raw")
 
-    def __init__(self, key: object) -> None:
+    def __init__(self, key: object, raw: bytes | None = None) -> None:
         self._key = key
+        self._raw = raw  # the encoded key, kept when known (saves a re-encoding per use)
 
     @classmethod
     def from_public_bytes(cls, data: bytes) -> MLKEMPublicKey:
         data = bytes(data)
         check_encapsulation_key(data, cls.k, cls.algorithm)
         try:
-            return cls(cls._impl.from_public_bytes(data))
+            return cls(cls._impl.from_public_bytes(data), data)
         except ValueError as exc:
             raise InvalidKeyError(f"{cls.algorithm} encapsulation key rejected by the backend: {exc}") from None
 
@@ -78,7 +102,9 @@ class MLKEMPublicKey:
         return self._key.encapsulate()  # type: ignore[attr-defined,no-any-return]
 
     def public_bytes_raw(self) -> bytes:
-        return self._key.public_bytes_raw()  # type: ignore[attr-defined,no-any-return]
+        if self._raw is None:
+            self._raw = self._key.public_bytes_raw()  # type: ignore[attr-defined]
+        return self._raw
 
     def public_bytes(self, encoding: serialization.Encoding, format: serialization.PublicFormat) -> bytes:
         """SubjectPublicKeyInfo (PEM/DER) or raw, as ``cryptography`` encodes it."""

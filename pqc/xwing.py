@@ -45,9 +45,9 @@ def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytes:
     return hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + XWING_LABEL).digest()
 
 
-def _x25519(private: x25519.X25519PrivateKey, peer_public: bytes) -> bytes:
+def _x25519(private: x25519.X25519PrivateKey, peer_public: x25519.X25519PublicKey) -> bytes:
     try:
-        return private.exchange(x25519.X25519PublicKey.from_public_bytes(peer_public))
+        return private.exchange(peer_public)
     except ValueError:
         # cryptography refuses an all-zero shared secret (low-order point); X-Wing uses it as is.
         return bytes(32)
@@ -57,12 +57,13 @@ class XWingPublicKey:
     """An X-Wing encapsulation key ``pk_M ‖ pk_X`` (1216 bytes)."""
 
     algorithm = ALGORITHM
-    __slots__ = ("_mlkem", "_pk_x", "_raw")
+    __slots__ = ("_mlkem", "_pk_x", "_x_public", "_raw")
 
-    def __init__(self, mlkem_public: MLKEM768PublicKey, pk_x: bytes) -> None:
+    def __init__(self, mlkem_public: MLKEM768PublicKey, pk_x: bytes, raw: bytes | None = None) -> None:
         self._mlkem = mlkem_public
         self._pk_x = pk_x
-        self._raw = mlkem_public.public_bytes_raw() + pk_x
+        self._x_public = x25519.X25519PublicKey.from_public_bytes(pk_x)  # parsed once, used per encaps
+        self._raw = raw if raw is not None else mlkem_public.public_bytes_raw() + pk_x
 
     @classmethod
     def from_public_bytes(cls, data: bytes) -> XWingPublicKey:
@@ -71,13 +72,13 @@ class XWingPublicKey:
         if len(data) != PUBLIC_KEY_SIZE:
             raise InvalidKeyError(f"X-Wing public key: {len(data)} bytes, expected {PUBLIC_KEY_SIZE}")
         mlkem_public = MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK])
-        return cls(mlkem_public, data[_MLKEM_PK:])  # type: ignore[arg-type]
+        return cls(mlkem_public, data[_MLKEM_PK:], data)  # type: ignore[arg-type]
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret, ciphertext)``: 32-byte secret, 1120-byte ciphertext."""
         ephemeral = x25519.X25519PrivateKey.generate()
         ct_x = ephemeral.public_key().public_bytes_raw()
-        ss_x = _x25519(ephemeral, self._pk_x)
+        ss_x = _x25519(ephemeral, self._x_public)
         ss_m, ct_m = self._mlkem.encapsulate()
         return combiner(ss_m, ss_x, ct_x, self._pk_x), ct_m + ct_x
 
@@ -136,7 +137,7 @@ class XWingPrivateKey:
         ct_m = ciphertext[:_MLKEM_CT]
         ct_x = bytes(ciphertext[_MLKEM_CT:])
         ss_m = self._mlkem.decapsulate(ct_m)
-        ss_x = _x25519(self._x25519, ct_x)
+        ss_x = _x25519(self._x25519, x25519.X25519PublicKey.from_public_bytes(ct_x))
         return combiner(ss_m, ss_x, ct_x, self._public._pk_x)
 
     def private_bytes_raw(self) -> bytes:
@@ -161,6 +162,6 @@ def encapsulate_derandomized(
         raise InvalidKeyError(f"X-Wing eseed: {len(eseed)} bytes, expected 64")
     ephemeral = x25519.X25519PrivateKey.from_private_bytes(eseed[32:64])
     ct_x = ephemeral.public_key().public_bytes_raw()
-    ss_x = _x25519(ephemeral, public_key._pk_x)
+    ss_x = _x25519(ephemeral, public_key._x_public)
     ss_m, ct_m = mlkem_encaps_internal(public_key.mlkem_public_key.public_bytes_raw(), bytes(eseed[:32]))
     return combiner(ss_m, ss_x, ct_x, public_key._pk_x), ct_m + ct_x
