@@ -6,6 +6,7 @@ manifests, ``tomllib`` + the real pydantic loaders for the configs) and map cont
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -98,8 +99,17 @@ def _url_host_port(url: str) -> tuple[str, int]:
     return m.group(1), int(m.group(2))
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def _yaml_docs(path: Path) -> tuple[Any, ...]:
+    return tuple(yaml.load_all(path.read_text(), Loader=_Loader))
+
+
 def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
+    """deploy/docker-compose.yml (parsed once per test session; callers must not modify it)."""
+    return _yaml_docs(COMPOSE_FILE)[0]
 
 
 def k8s_objects() -> list[tuple[str, dict[str, Any]]]:
@@ -108,14 +118,14 @@ def k8s_objects() -> list[tuple[str, dict[str, Any]]]:
     for path in sorted(K8S.glob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue
-        for doc in yaml.safe_load_all(path.read_text()):
+        for doc in _yaml_docs(path):
             if doc is not None:
                 out.append((path.name, doc))
     return out
 
 
 def kustomization() -> dict[str, Any]:
-    return yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    return _yaml_docs(K8S / "kustomization.yaml")[0]
 
 
 def unit(path: Path) -> dict[str, dict[str, list[str]]]:
