@@ -110,8 +110,8 @@ class LinkWorker:
             return None
         link = replace(self.link, intercept_resend_fraction=self.eve_fraction)
         started = time.perf_counter()
-        sifted, estimate = await asyncio.to_thread(
-            emulate_link, link, self.pulses_per_block, self.seed + self._block_index)
+        emulated = await asyncio.to_thread(emulate_link, link, self.pulses_per_block, self.seed + self._block_index)
+        sifted, estimate = emulated[0], emulated[1]
         index = self._block_index
         self._block_index += 1
         _, result = await asyncio.gather(self._alice.process_block(index, sifted, estimate),
