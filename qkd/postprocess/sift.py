@@ -21,13 +21,21 @@ Steps
    sifted. Z-basis sifted bits go to a random disclosed QBER sample with probability
    ``z_sample_fraction``, the rest form the key; X-basis sifted bits are all disclosed for phase-error
    estimation (efficient BB84 keyed on Z).
+
+:func:`sift` runs where both records are at hand (the emulator, or files of both ends). Between two
+nodes, :func:`sift_transmitter` (Alice: the transmitter record) and :func:`sift_receiver` (Bob: the time
+tags) run the same steps over the authenticated :class:`~qkd.postprocess.channel.ClassicalChannel`: Bob's
+sync sample and bases go to Alice, Alice answers with the slot shift, the basis-match flags and her
+disclosed bits, Bob returns the error counts; every disclosed bit is declared to the channel's ledger.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -171,18 +179,26 @@ def _fit_period(t_rel: np.ndarray, period_ps: float, max_drift_ppm: float,
         t_span *= 8
 
 
-def recover_clock(tags: TimeTags, tx: TransmitterRecord, window_ps: float, *, codes: np.ndarray,
-                  max_drift_ppm: float = 50.0, max_shift_slots: int = 1000, sync_sample: int = 2048,
-                  ) -> ClockFit:
-    """Find the receiver clock (offset, drift) against the slot clock from the data (see module doc)."""
+@dataclass(frozen=True)
+class _LocalClock:
+    """The receiver-only part of clock recovery: period and fractional offset relative to the first tag."""
+
+    t0: int
+    period_ps: float
+    frac_ps: float
+    n_fitted: int
+    residual_rms_ps: float
+
+
+def _fit_clock_locally(tags: TimeTags, period_ps: float, window_ps: float, max_drift_ppm: float) -> _LocalClock:
+    """Receiver period (drift) and fractional offset from the tag times alone (module doc, step 1)."""
     t = tags.t_ps
     n = t.size
     if n < 64:
         raise SiftError(f"clock recovery needs ≥ 64 time tags, got {n}")
-    period = tx.period_ps
     t0 = int(t[0])
     t_rel = (t - t0).astype(np.float64)
-    p_rx = _fit_period(t_rel, period, max_drift_ppm)
+    p_rx = _fit_period(t_rel, period_ps, max_drift_ppm)
     # fractional offset from the coherent phase, then least-squares refinement on tags in the window
     phase = float(np.angle(np.exp(2j * np.pi * ((t_rel / p_rx) % 1.0)).mean()) / (2 * np.pi))
     frac = phase * p_rx
@@ -197,16 +213,30 @@ def recover_clock(tags: TimeTags, tx: TransmitterRecord, window_ps: float, *, co
         p_rx = float(((kk - km) * (tt - tm)).sum() / ((kk - km) ** 2).sum())
         frac = float(tm - p_rx * km)
     resid = t_rel[good] - (k[good] * p_rx + frac)
-    # whole-slot shift from the sync sample: bits compared at candidate shifts
-    x = (t_rel - frac) / p_rx
+    return _LocalClock(t0, p_rx, frac, int(good.sum()), float(np.sqrt((resid**2).mean())))
+
+
+def _sync_sample(tags: TimeTags, local: _LocalClock, window_ps: float, codes: np.ndarray,
+                 sync_sample: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """The receiver's disclosed sync sample: slot indices at zero whole-slot offset (int64) and codes
+    (basis·2 + bit) of the first ``sync_sample`` in-window tags; plus ``base`` and ``rem`` such that the
+    offset for a whole-slot shift s is rem + s·period."""
+    t_rel = (tags.t_ps - local.t0).astype(np.float64)
+    x = (t_rel - local.frac_ps) / local.period_ps
     k = np.rint(x).astype(np.int64)
-    base = int(math.floor((t0 + frac) / p_rx + 0.5))  # slot of t_rx = t0 + frac with zero offset
+    base = int(math.floor((local.t0 + local.frac_ps) / local.period_ps + 0.5))  # slot of t0 + frac at zero offset
     code = codes[tags.channel]
-    in_win = (np.abs(x - k) * p_rx <= window_ps / 2) & (code != 255)
+    in_win = (np.abs(x - k) * local.period_ps <= window_ps / 2) & (code != 255)
     idx = np.flatnonzero(in_win)[:sync_sample]
-    k_abs = k[idx] + base
-    rem = (t0 + frac) - base * p_rx   # whole offset = rem + shift·p_rx
-    b_basis, b_bit = code[idx] >> 1, code[idx] & 1
+    rem = (local.t0 + local.frac_ps) - base * local.period_ps
+    return k[idx] + base, code[idx].astype(np.uint8), base, rem
+
+
+def _shift_agreement(tx: TransmitterRecord, k_abs: np.ndarray, b_code: np.ndarray,
+                     max_shift_slots: int) -> tuple[int, float, int, float]:
+    """Transmitter side of the whole-slot search: for each candidate shift, the fraction of basis-matched
+    sync-sample bits that agree. Returns (best shift, its agreement, its matched count, z-score)."""
+    b_basis, b_bit = b_code >> 1, b_code & 1
     shifts = np.arange(-max_shift_slots, max_shift_slots + 1)
     cand = k_abs[None, :] - shifts[:, None]
     valid = (cand >= 0) & (cand < tx.n_slots)
@@ -216,18 +246,30 @@ def recover_clock(tags: TimeTags, tx: TransmitterRecord, window_ps: float, *, co
     match = valid & (a_basis == b_basis[None, :])
     agree = (match & (a_bit == b_bit[None, :])).sum(axis=1) / np.maximum(match.sum(axis=1), 1)
     best = int(np.argmax(agree))
-    shift = int(shifts[best])
-    offset = rem + shift * p_rx
-    fit = ClockFit(offset_ps=float(offset), period_ps=p_rx, drift_ppm=(p_rx / period - 1) * 1e6,
-                   slot_shift=shift, residual_rms_ps=float(np.sqrt((resid**2).mean())),
-                   sync_agreement=float(agree[best]), n_tags_fitted=int(good.sum()))
     others = np.delete(agree, best)
     n_match = max(int(match[best].sum()), 1)
     z_score = (agree[best] - float(np.median(others))) / (0.5 / math.sqrt(n_match)) if others.size else math.inf
+    return int(shifts[best]), float(agree[best]), n_match, float(z_score)
+
+
+def _clock_fit(local: _LocalClock, nominal_period_ps: float, rem: float, shift: int, agreement: float,
+               n_match: int, z_score: float) -> ClockFit:
     if z_score < 8.0:
-        raise SiftError(f"clock recovery: no slot shift stands out: best {shift} agrees on {agree[best]:.3f} of "
+        raise SiftError(f"clock recovery: no slot shift stands out: best {shift} agrees on {agreement:.3f} of "
                         f"{n_match} sync-sample bits, {z_score:.1f} σ above the others (need 8)")
-    return fit
+    return ClockFit(offset_ps=float(rem + shift * local.period_ps), period_ps=local.period_ps,
+                    drift_ppm=(local.period_ps / nominal_period_ps - 1) * 1e6, slot_shift=shift,
+                    residual_rms_ps=local.residual_rms_ps, sync_agreement=agreement, n_tags_fitted=local.n_fitted)
+
+
+def recover_clock(tags: TimeTags, tx: TransmitterRecord, window_ps: float, *, codes: np.ndarray,
+                  max_drift_ppm: float = 50.0, max_shift_slots: int = 1000, sync_sample: int = 2048,
+                  ) -> ClockFit:
+    """Find the receiver clock (offset, drift) against the slot clock from the data (see module doc)."""
+    local = _fit_clock_locally(tags, tx.period_ps, window_ps, max_drift_ppm)
+    k_abs, b_code, _, rem = _sync_sample(tags, local, window_ps, codes, sync_sample)
+    shift, agreement, n_match, z = _shift_agreement(tx, k_abs, b_code, max_shift_slots)
+    return _clock_fit(local, tx.period_ps, rem, shift, agreement, n_match, z)
 
 
 def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fraction: float = 0.05,
@@ -291,3 +333,171 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
                               "qber_z_sample": result.qber(Z), "qber_x": result.qber(X),
                               "drift_ppm": clock.drift_ppm, "offset_ps": clock.offset_ps})
     return result
+
+
+# -- sifting between two parties over the authenticated classical channel ------------------------------------
+@dataclass(frozen=True)
+class SiftedEnd:
+    """One end's result of :func:`sift_transmitter` / :func:`sift_receiver`: its *own* key bits (``bits``,
+    uint8 0/1, slot order) with their public slot indices and intensity classes, and the public counts
+    both ends hold identically (same meaning as in :class:`SiftedKey`). :func:`qkd.postprocess.estimate.
+    estimate` accepts it like a :class:`SiftedKey`."""
+
+    role: str
+    bits: np.ndarray = field(repr=False)
+    key_slots: np.ndarray = field(repr=False)
+    key_intensity: np.ndarray = field(repr=False)
+    sifted: np.ndarray
+    disclosed: np.ndarray
+    errors: np.ndarray
+    detected: np.ndarray
+    sent: np.ndarray
+    sent_exact: bool
+    n_slots: int
+    intensities: tuple[float, ...]
+    intensity_probabilities: tuple[float, ...]
+    p_z: float
+    clock: ClockFit | None
+    n_sync_disclosed: int
+    disclosed_bits: int
+
+    @property
+    def n_key(self) -> int:
+        """Number of key bits."""
+        return int(self.bits.shape[0])
+
+    def qber(self, basis: int) -> float:
+        """Observed error rate of the disclosed bits of ``basis`` (all intensities); nan if none."""
+        d = int(self.disclosed[basis].sum())
+        return float(self.errors[basis].sum() / d) if d else float("nan")
+
+
+def _counts(n_int: int, basis: np.ndarray, intensity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """int64 [2, n_int] histogram of (basis, intensity) over ``mask``."""
+    flat = basis[mask].astype(np.int64) * n_int + intensity[mask]
+    return np.bincount(flat, minlength=2 * n_int).reshape(2, n_int).astype(np.int64)
+
+
+async def sift_transmitter(channel: Any, tx: TransmitterRecord, *, z_sample_fraction: float = 0.05,
+                           max_shift_slots: int = 1000, seed: int | None = None,
+                           exact_sent_counts: bool = False) -> SiftedEnd:
+    """Alice's end of sifting over a :class:`qkd.postprocess.channel.ClassicalChannel` (Bob runs
+    :func:`sift_receiver` on the other end).
+
+    Messages: ``sift.params`` (A→B: slot period, number of slots, intensities, probabilities — public);
+    ``sift.sync`` (B→A: Bob's clock-sync sample, slots and basis+bit, disclosed) → ``sift.shift`` (A→B: the
+    whole-slot shift whose bits agree best); ``sift.bases`` (B→A: detected slots and Bob's bases);
+    ``sift.match`` (A→B: per detection, basis match, disclosed flag and intensity class) with Alice's bits
+    at the disclosed positions (the Z QBER sample, chosen by Alice at random after Bob's announcement, and all
+    X bits); ``sift.errors`` (B→A: error counts per basis and intensity). The channel's ledger counts the
+    disclosed bits (sync sample, Z sample, X) as they are sent. ``seed`` drives the sample (OS entropy if
+    None)."""
+    if not 0 < z_sample_fraction < 1:
+        raise SiftError(f"z_sample_fraction must be in (0, 1), got {z_sample_fraction}")
+    n_int = len(tx.intensities)
+    params = {"period_ps": tx.period_ps, "n_slots": int(tx.n_slots), "intensities": list(tx.intensities),
+              "intensity_probabilities": list(tx.intensity_probabilities), "p_z": tx.p_z}
+    await channel.send("sift.params", json.dumps(params).encode())
+    _, body = await channel.recv("sift.sync")
+    n_sync, shift = 0, None
+    if body:
+        sync = np.frombuffer(body, dtype=np.int64)
+        k_abs, b_code = sync[0::2].copy(), sync[1::2].astype(np.uint8)
+        n_sync = int(k_abs.size)
+        shift, agreement, n_match, z = _shift_agreement(tx, k_abs, b_code, max_shift_slots)
+        await channel.send("sift.shift", json.dumps({"shift": shift, "agreement": agreement, "n_match": n_match,
+                                                      "z_score": z}).encode())
+        if z < 8.0:
+            raise SiftError(f"clock recovery: no slot shift stands out (best {shift}, {z:.1f} σ, need 8)")
+    _, body = await channel.recv("sift.bases")
+    n_det = int(np.frombuffer(body[:8], dtype="<u8")[0]) if len(body) >= 8 else -1
+    if n_det < 0 or len(body) != 8 + 8 * n_det + (n_det + 7) // 8:
+        raise SiftError(f"sift.bases: malformed message of {len(body)} bytes")
+    slots = np.frombuffer(body[8:8 + 8 * n_det], dtype="<i8").astype(np.int64)
+    b_basis = np.unpackbits(np.frombuffer(body[8 + 8 * n_det:], dtype=np.uint8))[:n_det]
+    if slots.size and (slots.min() < 0 or slots.max() >= tx.n_slots):
+        raise SiftError(f"sift.bases: slot indices outside the record [0, {tx.n_slots})")
+    a_basis, a_bit, a_int = tx.at(slots)
+    match = a_basis == b_basis
+    n_sync = min(n_sync, slots.size)
+    rng = np.random.default_rng(seed)
+    sampled = (a_basis == X) | (rng.random(slots.size) < z_sample_fraction)
+    sampled[:n_sync] = True                       # the sync sample is already public: never key
+    disclosed_mask = match & sampled
+    flags = (match.astype(np.uint8) | (disclosed_mask.astype(np.uint8) << 1) | (a_int.astype(np.uint8) << 2))
+    n_new_disclosed = int(disclosed_mask[n_sync:].sum())
+    await channel.send("sift.match", flags.tobytes() + np.packbits(a_bit[disclosed_mask]).tobytes(),
+                       disclosed_bits=n_new_disclosed)
+    errors = (await channel.recv_array("sift.errors", np.int64)).reshape(2, n_int).copy()
+    key = match & ~sampled
+    return _sifted_end("alice", a_bit[key], slots[key], a_int[key], a_basis, a_int, match, disclosed_mask, errors,
+                       tx.n_slots, tx, None, n_sync, exact_sent_counts)
+
+
+async def sift_receiver(channel: Any, tags: TimeTags, *, window_ps: float,
+                        channel_map: dict[int, tuple[int, int]] | None = None, clock: ClockFit | None = None,
+                        seed: int = 0, sync_sample: int = 2048, max_drift_ppm: float = 50.0) -> SiftedEnd:
+    """Bob's end of sifting over the classical channel (see :func:`sift_transmitter` for the messages).
+    Clock recovery as :func:`recover_clock`, with the whole-slot shift found by Alice from Bob's disclosed
+    sync sample; ``clock`` skips it. ``seed`` drives the multi-click choice."""
+    codes = channel_codes(channel_map)
+    _, body = await channel.recv("sift.params")
+    params = json.loads(body)
+    period, n_slots = float(params["period_ps"]), int(params["n_slots"])
+    n_int = len(params["intensities"])
+    n_sync = 0
+    if clock is None:
+        local = _fit_clock_locally(tags, period, window_ps, max_drift_ppm)
+        k_abs, b_code, _, rem = _sync_sample(tags, local, window_ps, codes, sync_sample)
+        n_sync = int(k_abs.size)
+        pairs = np.empty(2 * n_sync, dtype=np.int64)
+        pairs[0::2], pairs[1::2] = k_abs, b_code
+        await channel.send("sift.sync", pairs.tobytes(), disclosed_bits=n_sync)
+        _, body = await channel.recv("sift.shift")
+        ans = json.loads(body)
+        clock = _clock_fit(local, period, rem, int(ans["shift"]), float(ans["agreement"]), int(ans["n_match"]),
+                           float(ans["z_score"]))
+    else:
+        await channel.send("sift.sync", b"")
+    rng = np.random.SeedSequence([seed, 0x5F7]).generate_state(1, dtype=np.uint64)
+    slots, code, _, _, _ = assign_slots(np.ascontiguousarray(tags.t_ps, dtype=np.int64),
+                                        np.ascontiguousarray(tags.channel, dtype=np.uint8), codes, clock.offset_ps,
+                                        clock.period_ps, window_ps, int(rng[0]))
+    inside = (slots >= 0) & (slots < n_slots)
+    slots, code = slots[inside], code[inside]
+    await channel.send("sift.bases", np.uint64(slots.size).astype("<u8").tobytes()
+                       + slots.astype("<i8").tobytes() + np.packbits(code >> 1).tobytes())
+    _, body = await channel.recv("sift.match")
+    flags = np.frombuffer(body[:slots.size], dtype=np.uint8)
+    if flags.size != slots.size:
+        raise SiftError(f"sift.match: {flags.size} flags for {slots.size} detections")
+    match, disclosed_mask, a_int = (flags & 1).astype(bool), ((flags >> 1) & 1).astype(bool), flags >> 2
+    a_bits_disclosed = np.unpackbits(np.frombuffer(body[slots.size:], dtype=np.uint8))[:int(disclosed_mask.sum())]
+    b_basis, b_bit = (code >> 1).astype(np.uint8), (code & 1).astype(np.uint8)
+    err = np.zeros(slots.size, dtype=bool)
+    err[disclosed_mask] = a_bits_disclosed != b_bit[disclosed_mask]
+    errors = _counts(n_int, b_basis, a_int, err)
+    await channel.send_array("sift.errors", errors)
+    key = match & ~disclosed_mask
+    n_sync = min(n_sync, slots.size)
+    public = SimpleNamespace(intensities=tuple(params["intensities"]), p_z=float(params["p_z"]),
+                             intensity_probabilities=tuple(params["intensity_probabilities"]))
+    return _sifted_end("bob", b_bit[key], slots[key], a_int[key], b_basis, a_int, match, disclosed_mask, errors,
+                       n_slots, public, clock, n_sync, False)
+
+
+def _sifted_end(role: str, bits: np.ndarray, key_slots: np.ndarray, key_int: np.ndarray, basis: np.ndarray,
+                intensity: np.ndarray, match: np.ndarray, disclosed_mask: np.ndarray, errors: np.ndarray,
+                n_slots: int, public: Any, clock: ClockFit | None, n_sync: int, exact: bool) -> SiftedEnd:
+    n_int = len(public.intensities)
+    detected = np.bincount(intensity, minlength=n_int)[:n_int].astype(np.int64)
+    if exact and hasattr(public, "sent_counts"):
+        sent = np.asarray(public.sent_counts(), dtype=np.float64)
+    else:
+        sent = np.outer([public.p_z, 1 - public.p_z], public.intensity_probabilities) * n_slots
+    disclosed = _counts(n_int, basis, intensity, disclosed_mask)
+    return SiftedEnd(role, bits.astype(np.uint8), key_slots, key_int.astype(np.uint8),
+                     _counts(n_int, basis, intensity, match), disclosed, errors, detected, sent,
+                     bool(exact and hasattr(public, "sent_counts")), int(n_slots), tuple(public.intensities),
+                     tuple(public.intensity_probabilities), float(public.p_z), clock, n_sync,
+                     int(disclosed.sum()))
