@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
-from qkd.postprocess.cli import parse_eve
+from qkd.postprocess.cli import app, parse_eve
 
 QSHIFT = [sys.executable, "-m", "qshift.cli"] if not (Path(sys.executable).parent / "qshift").exists() else [
     str(Path(sys.executable).parent / "qshift")]
@@ -32,7 +33,11 @@ def test_qkd_run_delivers_identical_secret_keys_on_a_25_km_fiber() -> None:
 
 
 def test_qkd_run_under_full_intercept_resend_delivers_nothing() -> None:
-    s = run_cli("--length-km", "25", "--seconds", "0", "--max-blocks", "1", "--eve", "intercept-resend:1.0")
+    # the command in-process (the subprocess test above covers its wiring into ``qshift qkd``)
+    out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--seconds", "0",
+                                   "--max-blocks", "1", "--eve", "intercept-resend:1.0", "--json"])
+    assert out.exit_code == 0, out.output
+    s = json.loads(out.stdout)
     assert s["delivered"] == 0 and s["secret_bits"] == 0 and s["aborted"] == {"qber": s["blocks"]}
     assert s["alarms"] and s["alarms"][0]["kind"] == "qber-alarm"
 
