@@ -55,9 +55,6 @@ def scan(
     ] = None,
 ) -> None:
     """Scan sources, rate every crypto asset under a policy, and report."""
-    from inventory.report import cbom as cbom_mod
-    from inventory.report import html as html_mod
-    from inventory.report import sarif as sarif_mod
     from inventory.report import table
     from inventory.risk import load_policy
     from inventory.scan import ScanOptions, parse_endpoint, run_scan
@@ -88,11 +85,18 @@ def scan(
         report = run_scan(opts, pol)
     doc = report.to_dict()
     if cbom is not None:
+        # imported only when asked for: jsonschema's format checkers take seconds to import
+        from inventory.report import cbom as cbom_mod
+
         text = cbom_mod.render(report.assets, report.assessments)  # validated; raises before writing
         cbom.write_text(text)
     if sarif is not None:
+        from inventory.report import sarif as sarif_mod
+
         sarif.write_text(sarif_mod.render(report.assets, report.assessments, pol.name))
     if html is not None:
+        from inventory.report import html as html_mod
+
         html.write_text(html_mod.render(doc))
     if json_out:
         typer.echo(json.dumps(doc, indent=2))

@@ -225,8 +225,17 @@ def _go(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
             f.consumed.add(fn.id)
         f.hit("ECDSA", node, curve=curve)
         return
+    x = _GO_XCRYPTO.get(callee)
+    if x is not None:
+        f.hit(x, node, usage="key-exchange" if x == "X25519" else None)
+        return
     if find(callee) is not None:
         f.hit(callee, node)
+
+
+#: ``golang.org/x/crypto`` functions whose Go spelling the catalogue does not carry.
+_GO_XCRYPTO = {"curve25519.X25519": "X25519", "curve25519.ScalarMult": "X25519",
+               "curve25519.ScalarBaseMult": "X25519", "ed25519.Sign": "Ed25519", "blowfish.NewCipher": "Blowfish"}
 
 
 def _go_selector(f: _File, node: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from inventory.model import Skipped, SourceResult
 from inventory.sources import certs, code_treesitter, configs, manifests, python_ast
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+HEAD_BYTES = 64 * 1024  #: first read of every file: classification, NUL test, and whole small files
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
 TRIGGERS: dict[str, re.Pattern[bytes]] = {
     "python": re.compile(rb"^[ \t]*(?:import|from)[ \t][^\n]*\b(?:hashlib|hmac|cryptography|Crypto|Cryptodome|"
@@ -42,8 +44,11 @@ TRIGGERS["typescript"] = TRIGGERS["tsx"] = TRIGGERS["javascript"]
 TRIGGERS["cpp"] = TRIGGERS["c"]
 #: Necessary substrings per language, tested with ``bytes.__contains__`` (fast) before the trigger regex.
 KEYWORDS: dict[str, tuple[bytes, ...]] = {
-    "python": (b"hashlib", b"hmac", b"set_ciphers", b"ryptography", b"Crypto", b"jwt", b"jose", b"paramiko", b"rsa",
-               b"ecdsa", b"set_ecdh_curve"),
+    # ``rsa`` (the PyPI package) is imported as ``import rsa``/``from rsa``/``, rsa`` in a name list: the bare
+    # substring ``rsa`` occurs in most English text (traversal, universal, parse…). ``jose`` needs no needle of
+    # its own: every python-jose rule goes through its ``jwt`` module.
+    # ``rypto`` stands for ``cryptography``, ``Crypto`` and ``Cryptodome`` in one pass
+    "python": (b"hashlib", b"hmac", b"rypto", b"jwt", b"paramiko", b"ecdsa", b"set_ciphers", b"set_ecdh_curve"),
     "java": (b"getInstance", b"ECGenParameterSpec", b"Digest", b"Engine", b"Signer", b"KeyPairGenerator",
              b"Agreement"),
     "go": (b"crypto/", b"tls."),
@@ -56,11 +61,16 @@ KEYWORDS["typescript"] = KEYWORDS["tsx"] = KEYWORDS["javascript"]
 KEYWORDS["cpp"] = KEYWORDS["c"]
 
 
+#: Python needles for the ``rsa`` package, tested only when the (common) substring ``rsa`` is present.
+_PY_RSA_IMPORTS = (b"import rsa", b"from rsa", b", rsa")
+
+
 def may_contain_crypto(lang: str, data: bytes) -> bool:
     """Cheap necessary condition for any finding of ``lang`` in ``data`` (see module docstring)."""
     keys = KEYWORDS.get(lang)
     if keys is not None and not any(k in data for k in keys):
-        return False
+        if lang != "python" or b"rsa" not in data or not any(k in data for k in _PY_RSA_IMPORTS):
+            return False
     trigger = TRIGGERS.get(lang)
     return trigger is None or trigger.search(data) is not None
 
@@ -93,7 +103,7 @@ def classify(name: str, head: bytes) -> tuple[str, str] | None:
         return "manifest", man
     if certs.looks_like_key_file(base, head) and suffix not in (".txt", ".md", ".rst", ".html"):
         return "cert", ""
-    conf = configs.kind_of(name, head[:65536].decode("utf-8", "replace"))
+    conf = configs.kind_of(name, head.decode("utf-8", "replace") if suffix == ".conf" else "")
     if conf:
         return "config", conf
     if suffix == ".json" and b'"kty"' in head:
@@ -113,10 +123,10 @@ def _gitignore_spec(directory: Path) -> object | None:
         return None
 
 
-def walk(root: Path, opts: WalkOptions, skipped: list[Skipped]) -> Iterator[Path]:
+def walk(root: Path, opts: WalkOptions, skipped: list[Skipped]) -> Iterator[str]:
     """Files under ``root`` (or ``root`` itself), minus excluded and git-ignored ones."""
     if root.is_file():
-        yield root
+        yield str(root)
         return
     if not root.exists():
         skipped.append(Skipped(str(root), "not found"))
@@ -145,69 +155,122 @@ def walk(root: Path, opts: WalkOptions, skipped: list[Skipped]) -> Iterator[Path
         if not specs and not opts.exclude:
             dirnames[:] = sorted(n for n in dirnames if n != ".git")
             for n in sorted(filenames):
-                yield Path(dirpath, n)
+                yield os.path.join(dirpath, n)
             continue
         dirnames[:] = sorted(n for n in dirnames if n != ".git" and not ignored(d / n, True))
         for n in sorted(filenames):
             p = d / n
             if not ignored(p, False):
-                yield p
+                yield str(p)
 
 
-def scan_file(path: Path, display: str, opts: WalkOptions) -> SourceResult:
-    """Analyse one file. Never raises for bad input: problems become :class:`Skipped` entries."""
-    result = SourceResult()
-    result.stats.files_seen = 1
+def _read(path: str, display: str, max_bytes: int, result: SourceResult) -> tuple[bytes, int] | None:
+    """(first :data:`HEAD_BYTES` bytes, size) of a regular file, or ``None`` with a :class:`Skipped` entry appended.
+
+    Opened ``O_NONBLOCK`` and checked with ``fstat`` so that a FIFO or device node never blocks the scan.
+    """
     try:
-        try:
-            size = os.stat(path).st_size
-        except FileNotFoundError:
-            result.skipped.append(Skipped(display, "broken symlink" if os.path.islink(path) else "vanished"))
-            return result
-        if size > opts.max_file_bytes:
-            result.skipped.append(Skipped(display, f"too large ({size} bytes > {opts.max_file_bytes})"))
-            return result
-        with path.open("rb") as fh:
-            head = fh.read(8192)
-            kind = classify(display, head)
-            if kind is None:
-                return result
-            family, sub = kind
-            if family == "pcap":
-                fh.close()
-                r = _scan_pcap(path, display)
-                r.stats.files_seen = 1
-                r.stats.files_scanned = 1
-                r.stats.bytes_scanned = size
-                return r
-            data = head + fh.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        result.skipped.append(Skipped(display, "broken symlink" if os.path.islink(path) else "vanished"))
+        return None
     except PermissionError:
         result.skipped.append(Skipped(display, "unreadable: permission denied"))
-        return result
+        return None
     except OSError as exc:
         result.skipped.append(Skipped(display, f"unreadable: {exc.strerror or exc}"))
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            result.skipped.append(Skipped(display, "not a regular file"))
+            return None
+        size = st.st_size
+        if size > max_bytes:
+            result.skipped.append(Skipped(display, f"too large ({size} bytes > {max_bytes})"))
+            return None
+        head = os.read(fd, HEAD_BYTES)
+        return head, size
+    except OSError as exc:
+        result.skipped.append(Skipped(display, f"unreadable: {exc.strerror or exc}"))
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_rest(path: str, display: str, head: bytes, result: SourceResult) -> bytes | None:
+    """The whole file once its head said it is worth reading (``None`` + :class:`Skipped` on failure)."""
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            fh.seek(len(head))
+            chunks = [head]
+            while True:
+                b = fh.read(1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
+        return b"".join(chunks)
+    except OSError as exc:
+        result.skipped.append(Skipped(display, f"unreadable: {exc.strerror or exc}"))
+        return None
+
+
+#: Suffixes of compiled code, images and archives: never a source, config, certificate or capture, not opened.
+OPAQUE_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib", ".a", ".o", ".png", ".jpg", ".jpeg",
+                             ".gif", ".ico", ".svgz", ".woff", ".woff2", ".ttf", ".otf", ".zip", ".whl", ".gz",
+                             ".bz2", ".xz", ".npy", ".npz", ".mo"})
+
+
+def scan_file(path: str | Path, display: str, opts: WalkOptions) -> SourceResult:
+    """Analyse one file. Never raises for bad input: problems become :class:`Skipped` entries."""
+    path = os.fspath(path)
+    result = SourceResult()
+    result.stats.files_seen = 1
+    dot = path.rfind(".")
+    if dot > path.rfind("/") and path[dot:].lower() in OPAQUE_SUFFIXES:
         return result
+    got = _read(path, display, opts.max_file_bytes, result)
+    if got is None:
+        return result
+    head, size = got
+    kind = classify(display, head)
+    if kind is None:
+        return result
+    family, sub = kind
+    if family == "pcap":
+        r = _scan_pcap(Path(path), display)
+        r.stats.files_seen = 1
+        r.stats.files_scanned = 1
+        r.stats.bytes_scanned = size
+        return r
+    binary = b"\x00" in head
+    if binary and family in ("code", "config", "manifest"):
+        result.skipped.append(Skipped(display, "binary"))
+        return result
+    if family == "code" and len(head) == size and not may_contain_crypto(sub, head):
+        result.stats.files_scanned = 1
+        result.stats.bytes_scanned = size
+        return result
+    if len(head) < size:
+        full = _read_rest(path, display, head, result)
+        if full is None:
+            return result
+        data = full
+    else:
+        data = head
     result.stats.files_scanned = 1
     result.stats.bytes_scanned = len(data)
-    binary = b"\x00" in head
     try:
         if family == "code":
-            if binary:
-                result.skipped.append(Skipped(display, "binary"))
-                return result
             if not may_contain_crypto(sub, data):
                 return result
             if sub == "python":
-                text = data.decode("utf-8", "replace")
-                result.findings = python_ast.scan(display, text)
+                result.findings = python_ast.scan(display, data)
             else:
                 result.findings = code_treesitter.scan(display, data, sub)
         elif family == "cert":
             result.findings = certs.scan(display, data, (None, *opts.pkcs12_passwords))
         elif family in ("config", "manifest"):
-            if binary:
-                result.skipped.append(Skipped(display, "binary"))
-                return result
             text = data.decode("utf-8", "replace")
             mod = configs if family == "config" else manifests
             result.findings = mod.scan(display, text, sub)
@@ -238,7 +301,7 @@ def _scan_chunk(args: tuple[list[tuple[str, str]], WalkOptions]) -> SourceResult
     items, opts = args
     total = SourceResult()
     for p, display in items:
-        total.extend(scan_file(Path(p), display, opts))
+        total.extend(scan_file(p, display, opts))
     return total
 
 
@@ -252,7 +315,7 @@ def scan_paths(roots: list[Path], opts: WalkOptions, jobs: int = 2,
     items: list[tuple[str, str]] = []
     for root in roots:
         for p in walk(root, opts, total.skipped):
-            items.append((str(p), str(p)))
+            items.append((p, p))
     chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
     done_files = done_bytes = 0
     if jobs <= 1 or len(chunks) <= 1:

@@ -11,6 +11,8 @@ same file. Confidence: 0.9 when every parameter the algorithm needs was resolved
 from __future__ import annotations
 
 import ast
+import bisect
+import gc
 import re
 from collections.abc import Callable
 
@@ -31,6 +33,8 @@ _PREFIXES = (
     ("Crypto.", "pcd."),
     ("jose.jwt.", "jwt."),
 )
+#: Heads of the short names above (``jwt`` excluded: it is also PyJWT's real module name).
+_SHORT_HEADS = frozenset(short.split(".")[0] for _, short in _PREFIXES) - {"jwt"}
 _PCD_MODES = {"MODE_ECB": "ECB", "MODE_CBC": "CBC", "MODE_CFB": "CFB", "MODE_OFB": "OFB", "MODE_CTR": "CTR",
               "MODE_GCM": "GCM", "MODE_CCM": "CCM", "MODE_EAX": "EAX", "MODE_SIV": "SIV", "MODE_OCB": "OCB"}
 _PCD_CIPHERS = {"AES": "AES", "DES3": "3DES", "DES": "DES", "ARC4": "RC4", "Blowfish": "Blowfish",
@@ -85,6 +89,8 @@ class _Visitor(ast.NodeVisitor):
         for long, short in _PREFIXES:
             if name.startswith(long):
                 return short + name[len(long):]
+        if name.split(".", 1)[0] in _SHORT_HEADS:
+            return None  # a local such as ``hash`` or ``alg``: not the module a short prefix stands for
         return name
 
     def value(self, node: ast.AST | None) -> object:
@@ -410,19 +416,100 @@ def _method_call(v: _Visitor, node: ast.Call) -> None:
             v.hit("ECDH", node, curve=val, usage="key-exchange")
 
 
-def scan(path: str, text: str) -> list[Finding]:
-    """Findings of one Python file; a syntax error raises :class:`MalformedInputError` with its line."""
+#: Modules whose names (or the names bound to them) every rule's callee starts with.
+_CRYPTO_MODULES = frozenset({"hashlib", "hmac", "cryptography", "Crypto", "Cryptodome", "jwt", "jose", "paramiko",
+                             "rsa", "ecdsa", "ssl"})
+_METHOD_WORDS = ("set_ciphers", "set_ecdh_curve")
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _collect_imports(v: _Visitor, tree: ast.Module) -> None:
+    """Every ``import``/``from … import`` of the file, at any depth (statements only: imports are statements)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            v.visit_Import(node)
+            continue
+        if isinstance(node, ast.ImportFrom):
+            v.visit_ImportFrom(node)
+            continue
+        for name in _BODY_FIELDS:
+            child = getattr(node, name, None)
+            if child.__class__ is list:
+                stack.extend(child)
+
+
+def _hot_lines(text: str | bytes, aliases: dict[str, str]) -> list[int] | None:
+    """Sorted 1-based numbers of the lines that mention a crypto module, a name bound to one, or a method we
+    match (``set_ciphers``…). A call can only be a finding if its callee names one of these, so statements
+    spanning none of these lines are skipped. ``None`` (no pruning) when line numbers could disagree with the
+    parser's (bare ``\r`` newlines) or a name is not ASCII."""
+    words = set(_CRYPTO_MODULES) | set(_METHOD_WORDS)
+    words.update(k for k, target in aliases.items() if target.split(".", 1)[0] in _CRYPTO_MODULES)
+    if not all(w.isascii() for w in words):
+        return None
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+    hot: list[int] = []
+    line, pos = 1, 0
+    for m in pattern.finditer(data):
+        start = m.start()
+        line += data.count(b"\n", pos, start)
+        pos = start
+        if not hot or hot[-1] != line:
+            hot.append(line)
+    return hot
+
+
+def _spans_hot(node: ast.stmt, hot: list[int]) -> bool:
+    first = node.lineno
+    for d in getattr(node, "decorator_list", ()):
+        first = min(first, d.lineno)
+    i = bisect.bisect_left(hot, first)
+    return i < len(hot) and hot[i] <= (node.end_lineno or node.lineno)
+
+
+def _parse(path: str, text: str | bytes) -> ast.Module:
     try:
-        tree = ast.parse(text, filename=path)
+        return ast.parse(text, filename=path)
+    except SyntaxError:
+        if not isinstance(text, bytes):
+            raise
+        # undecodable bytes (a Latin-1 comment without a coding cookie): parse what a lenient decode gives
+        return ast.parse(text.decode("utf-8", "replace"), filename=path)
+
+
+def scan(path: str, text: str | bytes) -> list[Finding]:
+    """Findings of one Python file (``bytes`` are decoded by the parser, PEP 263 cookie honoured); a syntax
+    error raises :class:`MalformedInputError` with its line."""
+    # an AST has no reference cycles: the cyclic GC would only re-scan its ~10^5 fresh nodes, again and again
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_tree(path, text)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _scan_tree(path: str, text: str | bytes) -> list[Finding]:
+    try:
+        tree = _parse(path, text)
     except SyntaxError as exc:
         raise MalformedInputError(f"{path}:{exc.lineno or 0}", f"Python syntax error: {exc.msg}") from None
     except ValueError as exc:  # NUL bytes
         raise MalformedInputError(path, f"not Python source: {exc}") from None
     v = _Visitor()
     v.collect_constants(tree)
+    _collect_imports(v, tree)
+    hot = _hot_lines(text, v.aliases)
     calls: list[ast.Call] = []
-    # pre-order walk (an outer call comes before the calls nested in it), without ast.walk's generators
-    AST, Call, Import, ImportFrom = ast.AST, ast.Call, ast.Import, ast.ImportFrom
+    # pre-order walk (an outer call comes before the calls nested in it), without ast.walk's generators;
+    # statements whose line span holds no hot line cannot contain a hit and are not entered
+    AST, Call, stmt = ast.AST, ast.Call, ast.stmt
     stack: list[ast.AST] = [tree]
     pop, push = stack.pop, stack.append
     while stack:
@@ -430,22 +517,22 @@ def scan(path: str, text: str) -> list[Finding]:
         cls = type(node)
         if cls is Call:
             calls.append(node)  # type: ignore[arg-type]
-        elif cls is Import:
-            v.visit_Import(node)  # type: ignore[arg-type]
-            continue
-        elif cls is ImportFrom:
-            v.visit_ImportFrom(node)  # type: ignore[arg-type]
-            continue
         for name in cls._fields:
             child = getattr(node, name, None)
             if child.__class__ is list:
                 for item in reversed(child):
                     if isinstance(item, AST):
+                        if hot is not None and isinstance(item, stmt) and not _spans_hot(item, hot):
+                            continue
                         push(item)
             elif isinstance(child, AST) and child._fields:
                 push(child)
     for call in calls:
         v.handle_call(call)
+    if not v.hits:
+        return []
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     lines = text.splitlines()
     out = []
     for h in v.hits:

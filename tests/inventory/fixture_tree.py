@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -159,6 +159,76 @@ name = "x"
 rustls = "0.23.20"
 ring = "0.17"
 ''',
+    "src/more.py": """import hmac
+import hashlib
+import ssl
+import jwt
+import rsa
+import paramiko
+from ecdsa import SigningKey, NIST384p
+from Crypto.Cipher import AES
+from Crypto.PublicKey import RSA as PRSA
+from jose import jwt as jose_jwt
+AES_KEY = b"0123456789abcdef0123456789abcdef"
+mac = hmac.new(b"k", b"m", hashlib.sha256)
+cipher = AES.new(AES_KEY, AES.MODE_GCM)
+pk = PRSA.generate(1024)
+token = jwt.encode({"a": 1}, "secret", algorithm="HS256")
+claims = jose_jwt.decode(token, "k", algorithms=["RS256"])
+pub, priv = rsa.newkeys(512)
+sk = SigningKey.generate(curve=NIST384p)
+host = paramiko.RSAKey.generate(bits=2048)
+ctx = ssl.create_default_context()
+ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+ctx.set_ecdh_curve("prime256v1")
+hash = hashlib.sha256()
+hash.update(b"a local named like a module alias is not a finding")
+label = alg.name.lower()
+""",
+    "jvm/Bc.java": """import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+class Bc {
+  void f() throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC", "BC");
+    g.initialize(new ECGenParameterSpec("secp384r1"));
+    Signature s = Signature.getInstance("SHA256withECDSA");
+    KeyAgreement ka = KeyAgreement.getInstance("X25519");
+    Mac m = Mac.getInstance("HmacSHA256");
+    org.bouncycastle.crypto.engines.AESEngine e = new org.bouncycastle.crypto.engines.AESEngine();
+    KeyPairGenerator mk = KeyPairGenerator.getInstance("ML-KEM-768");
+  }
+}
+""",
+    "src/xcrypto.go": """package main
+
+import (
+	"crypto/sha1"
+	"crypto/tls"
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/curve25519"
+)
+
+func x() {
+	_ = sha1.Sum([]byte("x"))
+	a, _ := chacha20poly1305.New(key)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}}
+	s, _ := curve25519.X25519(k, curve25519.Basepoint)
+}
+""",
+    "web/jwt.js": """const jwt = require("jsonwebtoken");
+const t = jwt.sign({ a: 1 }, key, { algorithm: "RS256" });
+const k = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt"]);
+""",
+    "etc/ssh/ssh_config": """Host *
+    KexAlgorithms sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp256
+    HostKeyAlgorithms ecdsa-sha2-nistp256
+    Ciphers aes128-ctr
+    MACs hmac-sha1
+""",
+    "pyproject.toml": """[project]
+name = "x"
+dependencies = ["cryptography>=42", "pyjwt==2.8.0", "liboqs-python"]
+""",
     # noise: mentions crypto but holds no crypto use
     "README.md": "We use RSA-2048 and MD5 here (documentation, not code).\n",
     "src/notes.py": "# RSA and md5 in comments only\nx = 'sha1'\n",
@@ -234,6 +304,37 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("library:maven/org.bouncycastle:bcprov-jdk18on", "jvm/pom.xml", 5, "<artifactId>"),
     ("library:cargo/rustls", "rust/Cargo.toml", 5, "rustls"),
     ("library:cargo/ring", "rust/Cargo.toml", 6, "ring"),
+    ("HMAC-SHA256", "src/more.py", 12, "hmac.new"),
+    ("AES-256-GCM", "src/more.py", 13, "AES.new"),
+    ("RSA-1024", "src/more.py", 14, "PRSA.generate"),
+    ("HMAC-SHA256", "src/more.py", 15, "jwt.encode"),
+    ("RSASSA-PKCS1-v1_5-SHA256", "src/more.py", 16, '"RS256"'),
+    ("RSA-512", "src/more.py", 17, "rsa.newkeys"),
+    ("ECDSA-P384", "src/more.py", 18, "SigningKey.generate"),
+    ("RSA-2048", "src/more.py", 19, "paramiko.RSAKey.generate"),
+    ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "src/more.py", 21, "ctx.set_ciphers"),
+    ("ECDH-P256", "src/more.py", 22, "ctx.set_ecdh_curve"),
+    ("SHA-256", "src/more.py", 23, "hashlib.sha256"),
+    ("ECDSA-P384", "jvm/Bc.java", 5, "KeyPairGenerator.getInstance"),
+    ("ECDSA-SHA256", "jvm/Bc.java", 7, "Signature.getInstance"),
+    ("X25519", "jvm/Bc.java", 8, "KeyAgreement.getInstance"),
+    ("HMAC-SHA256", "jvm/Bc.java", 9, "Mac.getInstance"),
+    ("AES", "jvm/Bc.java", 10, "new "),
+    ("ML-KEM-768", "jvm/Bc.java", 11, "KeyPairGenerator.getInstance"),
+    ("SHA-1", "src/xcrypto.go", 11, "sha1.Sum"),
+    ("ChaCha20-Poly1305", "src/xcrypto.go", 12, "chacha20poly1305.New"),
+    ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "src/xcrypto.go", 13, "tls.TLS_ECDHE"),
+    ("X25519", "src/xcrypto.go", 14, "curve25519.X25519"),
+    ("RSASSA-PKCS1-v1_5-SHA256", "web/jwt.js", 2, "jwt.sign"),
+    ("AES-256-GCM", "web/jwt.js", 3, "crypto.subtle.generateKey"),
+    ("sntrup761x25519-sha512", "etc/ssh/ssh_config", 2, "sntrup761x25519-sha512@openssh.com"),
+    ("ECDH-P256", "etc/ssh/ssh_config", 2, "ecdh-sha2-nistp256"),
+    ("ECDSA-P256", "etc/ssh/ssh_config", 3, "ecdsa-sha2-nistp256"),
+    ("AES-128-CTR", "etc/ssh/ssh_config", 4, "aes128-ctr"),
+    ("HMAC-SHA1", "etc/ssh/ssh_config", 5, "hmac-sha1"),
+    ("library:pypi/cryptography", "pyproject.toml", 3, "cryptography"),
+    ("library:pypi/pyjwt", "pyproject.toml", 3, "pyjwt"),
+    ("library:pypi/liboqs-python", "pyproject.toml", 3, "liboqs-python"),
 ]
 
 
@@ -316,6 +417,28 @@ def build(root: Path, shared_vectors: Path) -> list[tuple[str, str, int, int]]:
     expected += [("cert:CN=LAMPS WG,O=IETF", "certs/ML-DSA-65.crt", 1, 1), ("ML-DSA-65", "certs/ML-DSA-65.crt", 1, 1),
                  ("key:ML-DSA-65", "certs/ML-DSA-65.crt", 1, 1), ("key:ML-DSA-44", "certs/mldsa44.key", 1, 1),
                  ("ML-DSA-44", "certs/mldsa44.key", 1, 1)]
+    # DER certificate (P-521, ECDSA-SHA512), ML-KEM-768 private key (PKCS#8 PEM) and an ML-KEM certificate
+    # signed by an ML-DSA-65 CA
+    der_key = ec.generate_private_key(ec.SECP521R1())
+    der_cert = (x509.CertificateBuilder().subject_name(_name("der.example")).issuer_name(_name("der.example"))
+                .public_key(der_key.public_key()).serial_number(5).not_valid_before(dt.datetime.now(dt.UTC))
+                .not_valid_after(dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).sign(der_key, hashes.SHA512()))
+    (certs / "leaf.der").write_bytes(der_cert.public_bytes(serialization.Encoding.DER))
+    expected += [(lab, "certs/leaf.der", 1, 1) for lab in ("cert:CN=der.example", "ECDSA-SHA512", "key:ECDSA-P521",
+                                                            "ECDSA-P521")]
+    kem_key = mlkem.MLKEM768PrivateKey.generate()
+    (certs / "mlkem.key").write_bytes(kem_key.private_bytes(serialization.Encoding.PEM,
+                                                            serialization.PrivateFormat.PKCS8,
+                                                            serialization.NoEncryption()))
+    (certs / "mlkem.key").chmod(0o600)
+    expected += [("key:ML-KEM-768", "certs/mlkem.key", 1, 1), ("ML-KEM-768", "certs/mlkem.key", 1, 1)]
+    kem_ca = mldsa.MLDSA65PrivateKey.generate()
+    kem_cert = (x509.CertificateBuilder().subject_name(_name("kem.example")).issuer_name(_name("PQ CA"))
+                .public_key(kem_key.public_key()).serial_number(9).not_valid_before(dt.datetime.now(dt.UTC))
+                .not_valid_after(dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).sign(kem_ca, None))
+    (certs / "kem.crt").write_bytes(kem_cert.public_bytes(serialization.Encoding.PEM))
+    expected += [(lab, "certs/kem.crt", 1, 1) for lab in ("cert:CN=kem.example", "ML-DSA-65", "key:ML-KEM-768",
+                                                           "ML-KEM-768")]
     # OpenSSH private key, authorized_keys with options, JWKS
     keys = root / "home" / ".ssh"
     keys.mkdir(parents=True)
@@ -333,6 +456,14 @@ def build(root: Path, shared_vectors: Path) -> list[tuple[str, str, int, int]]:
                                                     serialization.PublicFormat.OpenSSH).decode() + " bob",
     ]
     (keys / "authorized_keys").write_text("\n".join(ak_lines) + "\n")
+    rsa_pub = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    kh_lines = ["example.com,10.0.0.1 " + rsa_pub, "|1|c2FsdA==|aGFzaA== " + rsa_pub]
+    (keys / "known_hosts").write_text("\n".join(kh_lines) + "\n")
+    (keys / "id_rsa.pub").write_text(rsa_pub + " me@example\n")
+    for i, ln in enumerate(kh_lines, 1):
+        expected += [(lab, "home/.ssh/known_hosts", i, ln.index("ssh-rsa") + 1) for lab in ("key:RSA-2048", "RSA-2048")]
+    expected += [("key:RSA-2048", "home/.ssh/id_rsa.pub", 1, 1), ("RSA-2048", "home/.ssh/id_rsa.pub", 1, 1)]
     expected += [("key:Ed25519", "home/.ssh/authorized_keys", 2, 1), ("Ed25519", "home/.ssh/authorized_keys", 2, 1),
                  ("key:RSA-3072", "home/.ssh/authorized_keys", 3, ak_lines[2].index("ssh-rsa") + 1),
                  ("RSA-3072", "home/.ssh/authorized_keys", 3, ak_lines[2].index("ssh-rsa") + 1)]
