@@ -37,6 +37,7 @@ from qkd.postprocess.link import (
     LinkPolicy,
     LinkRun,
     emulated_blocks,
+    recorded_blocks,
     run_link,
     with_eavesdropper,
 )
@@ -48,6 +49,6 @@ __all__ = [
     "KeySink", "LeakageLedger", "LinkEnd", "LinkPolicy", "LinkRun", "PolyHash128", "SignatureAuth",
     "WegmanCarterAuth", "accept_websocket", "asymptotic_length", "collision_bound", "connect_websocket",
     "emulated_blocks", "in_process_pair", "lim2014_expected_rate", "lim2014_length", "reconcile_alice",
-    "reconcile_bob", "reconcile_local", "run_link", "toeplitz_hash", "toeplitz_hash_words", "toeplitz_reference",
-    "verify_receiver", "verify_sender", "with_eavesdropper",
+    "reconcile_bob", "reconcile_local", "recorded_blocks", "run_link", "toeplitz_hash", "toeplitz_hash_words",
+    "toeplitz_reference", "verify_receiver", "verify_sender", "with_eavesdropper",
 ]
