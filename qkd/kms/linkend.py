@@ -23,6 +23,12 @@ time-tag file ``timetag_files[i]`` sifted (clock recovery, slot assignment, basi
 sift them locally (the sifting exchange itself does not run over the channel; reconciliation,
 verification and amplification do). The link ends after the last file pair.
 
+Known limit (crash between the two ends' deposits): each end deposits a distilled block when its own
+pipeline finishes it; if one node dies after its peer deposited block ``i`` and before it did, the two
+ends' streams of that link stay one block apart. Relays over the link then fail the end-to-end check
+(:mod:`qkd.kms.relay`: no wrong key is ever served) until the link's pools are re-seeded; a resynchronising
+``link.hello`` (exchange deposited block counts, drop the extra block at the end that has it) is not wired.
+
 Authentication of the classical channel: the frames run inside the mutually authenticated TLS session
 between the two KMEs (computational authentication of both ends, the class of ``SignatureAuth``);
 frame-level Wegman-Carter tags with pads replenished from distilled key across node restarts are not
