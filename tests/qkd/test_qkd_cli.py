@@ -96,5 +96,9 @@ def test_sift_of_a_truncated_file_names_file_and_offset(tmp_path: Path) -> None:
 def test_satellite_pass_json_profile() -> None:
     r = run("qkd", "satellite-pass", "--points", "5", "--json")
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rep = json.loads(r.stdout)
+    rows = rep["rows"]
     assert len(rows) == 5 and rows[2]["elevation_deg"] > 89.9
+    # the key rate peaks at zenith (shortest range, least airmass) and the pass yields a secret key
+    rates = [row["key_rate_bits_per_pulse"] for row in rows]
+    assert rates[2] == max(rates) > 0 and rep["secret_bits_per_pass"] > 0
