@@ -1,0 +1,28 @@
+"""Toeplitz hashing at large n against an independent method: integer convolution by float64 FFT, exact at
+this size (|rounding error| ≪ ½: coefficients ≤ n ≤ 2^18, error bound ~ ε log2(N) ‖x‖‖s‖ ≈ 1e-9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qkd.postprocess.amplify import pack, toeplitz_hash_words, unpack
+
+
+def fft_toeplitz(x_bits: np.ndarray, s_bits: np.ndarray, ell: int) -> np.ndarray:
+    n = x_bits.size
+    size = 1 << (n + s_bits.size - 1).bit_length()
+    conv = np.fft.irfft(np.fft.rfft(x_bits.astype(np.float64), size) * np.fft.rfft(s_bits.astype(np.float64), size),
+                        size)
+    window = conv[n - 1:n - 1 + ell]
+    assert float(np.max(np.abs(window - np.rint(window)))) < 0.01   # the FFT result is unambiguous
+    return (np.rint(window).astype(np.int64) & 1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("n,ell", [(1 << 18, 1 << 17), (200_003, 77_777)])
+def test_toeplitz_matches_an_exact_integer_convolution_at_large_n(n: int, ell: int) -> None:
+    rng = np.random.default_rng(n)
+    x = rng.integers(0, 2, n, dtype=np.uint8)
+    s = rng.integers(0, 2, n + ell - 1, dtype=np.uint8)
+    got = unpack(toeplitz_hash_words(pack(x), n, pack(s), ell), ell)
+    assert np.array_equal(got, fft_toeplitz(x, s, ell))
