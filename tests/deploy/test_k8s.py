@@ -19,7 +19,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from qkd.kms.pki import make_pki
 from qshift.cli import app
 from tests.deploy import layout
 from tests.deploy.layout import COMPOSE_CONFIGS, IMAGE, K8S, UID
@@ -310,15 +309,15 @@ def test_the_policy_evaluator_denies_what_a_default_deny_namespace_denies() -> N
 # ---------------------------------------------------------------------------------------------- secrets
 def _make_secrets(root: Path) -> None:
     """What deploy/README.md tells the operator to run, into ``root`` (= deploy/k8s/secrets)."""
-    from pqc.keys import write_keypair
-    from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey
-
-    make_pki(root / "pki", kmes=["KME_A", "KME_T", "KME_B"], saes=["SAE_A", "SAE_B"],
-             hosts=("localhost", "127.0.0.1", "kme-a", "kme-t", "kme-b"))
+    pki = ["kme", "pki", str(root / "pki"), "--kme", "KME_A", "--kme", "KME_T", "--kme", "KME_B",
+           "--sae", "SAE_A", "--sae", "SAE_B", "--host", "kme-a", "--host", "kme-t", "--host", "kme-b"]
+    result = CliRunner().invoke(app, pki)
+    assert result.exit_code == 0, result.output
     (root / "pki" / "ca.key").unlink()
-    (root / "identity").mkdir()
-    for site in ("a", "b"):
-        write_keypair(CompositeMLDSA65Ed25519PrivateKey.generate(), root / "identity" / f"site-{site}.key")
+    for site in ("a", "b"):   # keygen makes the identity directory (0700)
+        key = str(root / f"identity/site-{site}.key")
+        result = CliRunner().invoke(app, ["pqc", "keygen", "MLDSA65-Ed25519", "-o", key])
+        assert result.exit_code == 0, result.output
 
 
 def test_secret_generators_take_exactly_files_that_the_pki_and_key_commands_write(tmp_path: Path) -> None:
