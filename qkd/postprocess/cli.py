@@ -3,6 +3,11 @@ Toeplitz → secret keys — with a live view of QBER, sifted and secret key rat
 
 Data first: :func:`run_emulated_link` returns the summary dict that ``--json`` prints; the rich live
 table and the final summary table are rendered from the per-block results.
+
+Key length: ``asymptotic`` (default) or ``finite`` (Lim et al., PRA 89, 022307 (2014), Eq. 1). With the
+``snspd-fiber`` preset (p_Z = 0.9, decoy probability 0.1) a finite-key length needs blocks of ≳ 5·10^8
+pulses at 25 km (the X-basis decoy statistics of smaller blocks leave the phase-error bound at ½); see
+:mod:`qkd.postprocess.link`.
 """
 
 from __future__ import annotations
@@ -146,7 +151,8 @@ def run(
     eve: Annotated[str | None, typer.Option(help="attack, e.g. intercept-resend:0.3")] = None,
     preset: Annotated[str | None, typer.Option(help="link preset (default: snspd-fiber / freespace-night)")] = None,
     block_pulses: Annotated[int, typer.Option(help="emulated pulses per block")] = 10**7,
-    key_length: Annotated[str, typer.Option(help="asymptotic | finite (Lim et al. 2014 Eq. 1)")] = "asymptotic",
+    key_length: Annotated[str, typer.Option(help="asymptotic | finite (Lim et al. 2014 Eq. 1; the fiber preset "
+                                                 "needs --block-pulses >= 5e8 for a finite key)")] = "asymptotic",
     variant: Annotated[str, typer.Option(help="Cascade variant")] = "default",
     seed: Annotated[int, typer.Option(help="emulator seed (recorded in the output)")] = 1,
     max_blocks: Annotated[int | None, typer.Option(help="stop after this many blocks")] = None,
