@@ -152,7 +152,7 @@ def run(
     preset: Annotated[str | None, typer.Option(help="link preset (default: snspd-fiber / freespace-night)")] = None,
     block_pulses: Annotated[int, typer.Option(help="emulated pulses per block")] = 10**7,
     key_length: Annotated[str, typer.Option(help="asymptotic | finite (Lim et al. 2014 Eq. 1; the fiber preset "
-                                                 "needs --block-pulses >= 5e8 for a finite key)")] = "asymptotic",
+                                                 "needs --block-pulses 500000000 or more)")] = "asymptotic",
     variant: Annotated[str, typer.Option(help="Cascade variant")] = "default",
     seed: Annotated[int, typer.Option(help="emulator seed (recorded in the output)")] = 1,
     max_blocks: Annotated[int | None, typer.Option(help="stop after this many blocks")] = None,
