@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -344,3 +345,13 @@ def test_kubectl_kustomize_renders_and_every_secret_reference_resolves(tmp_path:
                 if "secret" in v:
                     assert v["secret"]["secretName"] in secrets, v
             assert d["spec"]["template"]["spec"]["containers"][0]["image"] == IMAGE
+
+
+def test_config_map_is_rendered_from_the_compose_configs() -> None:
+    result = subprocess.run([sys.executable, str(K8S / "render-config.py"), "--check"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    www = objects("ConfigMap")["web-b-www"]["data"]["index.html"]
+    assert www == (COMPOSE_CONFIGS / "www" / "index.html").read_text()
+    web = container("web-b")["command"]
+    assert web == layout.compose()["services"]["web-b"]["entrypoint"]
