@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,14 +20,32 @@ FUZZ = settings(max_examples=int(os.environ.get("QSHIFT_FUZZ_EXAMPLES", "150")),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
-def _seed_cert() -> bytes:
-    leaf, ca, _, _ = fixture_tree.make_chain()
+def _seed_stores() -> dict[str, bytes]:
+    """One real, well-formed input per certificate/key format: the fuzzer corrupts these."""
+    import json
+
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-    return leaf.public_bytes(serialization.Encoding.PEM)
+    leaf, ca, leaf_key, ca_key = fixture_tree.make_chain()
+    ed = ed25519.Ed25519PrivateKey.generate()
+    pem = leaf.public_bytes(serialization.Encoding.PEM)
+    return {
+        "x.pem": pem + ca.public_bytes(serialization.Encoding.PEM),
+        "x.der": leaf.public_bytes(serialization.Encoding.DER),
+        "x.p12": pkcs12.serialize_key_and_certificates(b"k", leaf_key, leaf, [ca], serialization.NoEncryption()),
+        "x.p7b": pkcs7.serialize_certificates([leaf, ca], serialization.Encoding.DER),
+        "authorized_keys": ed.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                                        serialization.PublicFormat.OpenSSH) + b" a@b\n",
+        "id_ed25519": ed.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                       serialization.NoEncryption()),
+        "x.jwk": json.dumps({"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}).encode(),
+    }
 
 
-SEED_PEM = _seed_cert()
+SEED_STORES = _seed_stores()
 SEED_HELLO = tlsw.record(22, tlsw.build_client_hello([0x1301, 0xC02F], [0x11EC, 0x1D], {0x1D: b"\x01" * 32}))
 SEED_KEXINIT = sshw.build_kexinit(["mlkem768x25519-sha256"], ["ssh-ed25519"], ["aes256-gcm@openssh.com"],
                                   ["hmac-sha2-256"])
@@ -43,14 +62,21 @@ def _mutate(data: bytes, edits: list[tuple[int, int]], cut: int) -> bytes:
 edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=12)
 
 
-@FUZZ
-@given(edits, st.integers(0, 400), st.sampled_from(["x.pem", "x.der", "x.p12", "x.p7b", "authorized_keys", "x.jwk"]))
-def test_corrupted_certificates_and_keys_raise_only_typed_errors(e, cut: int, name: str) -> None:
-    data = _mutate(SEED_PEM, e, cut)
+def _certs_case(e, cut: int, name: str) -> None:
+    data = _mutate(SEED_STORES[name], e, cut)
     try:
         certs.scan(name, data)
     except InventoryError:
         pass
+
+
+CERT_STRATEGIES = (edits, st.integers(0, 400), st.sampled_from(sorted(SEED_STORES)))
+
+
+@FUZZ
+@given(*CERT_STRATEGIES)
+def test_corrupted_certificates_and_keys_raise_only_typed_errors(e, cut: int, name: str) -> None:
+    _certs_case(e, cut, name)
 
 
 @FUZZ
@@ -110,3 +136,21 @@ def test_corrupted_pcaps_raise_only_typed_errors_and_the_file_walker_never_raise
             pass
         result = files.scan_file(p, str(p), files.WalkOptions())
         assert result.stats.files_seen == 1
+
+
+@pytest.mark.slow
+def test_long_fuzz_of_every_parser_raises_only_typed_errors() -> None:
+    """The same properties with ``QSHIFT_LONG_FUZZ_EXAMPLES`` (default 5,000) examples each (slow: soak runs)."""
+    long = settings(FUZZ, max_examples=int(os.environ.get("QSHIFT_LONG_FUZZ_EXAMPLES", "5000")))
+    cases = [
+        (_certs_case, CERT_STRATEGIES),
+        (test_arbitrary_config_text_raises_only_typed_errors.hypothesis.inner_test,
+         (st.text(max_size=2000), st.sampled_from(["sshd", "nginx", "apache", "haproxy", "openssl.cnf",
+                                                     "java.security"]))),
+        (test_corrupted_client_hello_and_kexinit_raise_only_typed_errors.hypothesis.inner_test,
+         (edits, st.integers(0, 300))),
+        (test_corrupted_pcaps_raise_only_typed_errors_and_the_file_walker_never_raises.hypothesis.inner_test,
+         (edits, st.integers(0, 600))),
+    ]
+    for fn, strategies in cases:
+        long(given(*strategies)(fn))()
