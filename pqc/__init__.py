@@ -1,6 +1,14 @@
 """Crypto agility: the algorithm catalogue, KEM / signature / AEAD backends, hybrid KEMs, combiner.
 
-``pqc`` imports nothing else of qshift. Other packages import only what this module re-exports.
+Modules: ``catalogue`` (one table of every algorithm), ``backends`` (implementations asked for by
+catalogue name: ``kem("ML-KEM-768")``, ``signature("ML-DSA-65")``, ``aead("AES-256-GCM")`` …; the
+``cryptography`` backend always, ``liboqs`` only when its library is installed), one module per family
+with the pyca verbs (``mlkem``, ``x25519``, ``signatures`` incl. the MLDSA65-Ed25519 composite, ``xwing``,
+``hybrid`` = X25519MLKEM768), ``combiner`` (CatKDF-shaped session keys), ``aead`` (record framing),
+``keys`` (PEM/DER/qshift key files), ``speed`` (``qshift pqc bench``), ``cli``.
+
+``pqc`` imports nothing else of qshift. Other packages import only what this module re-exports (gateway
+also imports the family modules named above).
 """
 
 from pqc.backends import (

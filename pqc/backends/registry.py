@@ -21,7 +21,7 @@ from pqc.backends.base import (
 )
 from pqc.errors import BackendUnavailableError, UnknownAlgorithmError
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _BACKENDS: dict[str, Backend] = {}
 
 
@@ -34,13 +34,17 @@ def register_backend(backend: Backend) -> None:
 
 
 def _defaults() -> None:
+    """Register the two built-in backends on first use (under the lock: first use may be concurrent)."""
     if _BACKENDS:
         return
-    from pqc.backends.cryptography_backend import CryptographyBackend
-    from pqc.backends.liboqs_backend import LiboqsBackend
+    with _lock:
+        if _BACKENDS:
+            return
+        from pqc.backends.cryptography_backend import CryptographyBackend
+        from pqc.backends.liboqs_backend import LiboqsBackend
 
-    register_backend(CryptographyBackend())
-    register_backend(LiboqsBackend())
+        register_backend(CryptographyBackend())
+        register_backend(LiboqsBackend())
 
 
 def backend_names() -> list[str]:
