@@ -87,6 +87,7 @@ async def test_100_streams_up_to_1mb_each_way_are_byte_exact_across_three_rekeys
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)   # ~5 GB through two gateway processes: minutes on a shared 2-core machine
 async def test_100_streams_up_to_50mb_each_way_are_byte_exact_across_rekeys(tmp_path, pki, kme_ctl, sha_target):
     await _hundred_streams(tmp_path, pki, kme_ctl, sha_target, 50 << 20,
                            {"interval_s": 5.0, "max_bytes": 256 << 20, "hard_limit_s": 120.0})
