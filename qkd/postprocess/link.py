@@ -17,7 +17,8 @@ Per block (both ends in lock-step over one :class:`ClassicalChannel`):
    s_{X,1} = 0, φ = ½ and ℓ = 0; ℓ > 0 from ~4·10^8 pulses (10^9 pulses: 6.5·10^-3 bit/pulse, half
    the asymptotic rate). With p_Z = 0.5 and intensity probabilities (0.5, 0.35, 0.15) the same link
    gives ℓ > 0 from ~5·10^6 pulses (10^7 pulses: 1.2·10^-3 bit/pulse);
-5. amplify (Toeplitz, fresh public seed) → both ends deliver ``(link_id, key_id, key, metadata)`` to
+5. amplify (Toeplitz, fresh public seed) to ℓ rounded down to whole bytes (a key travels as bytes and
+   must carry no non-secret padding bits) → both ends deliver ``(link_id, key_id, key, metadata)`` to
    their :class:`KeySink`.
 
 Abort causes: ``qber``, ``too-few-counts``, ``verification``, ``zero-length``, ``authentication``
@@ -261,7 +262,11 @@ class LinkEnd:
         if length <= 0:
             res.cause, res.reason = "zero-length", reason
             return done(res)
-        length = min(length, n)
+        # whole bytes only: a key delivered as bytes must not carry padding bits that are not secret
+        length = min(length, n) // 8 * 8
+        if length <= 0:
+            res.cause, res.reason = "zero-length", "fewer than 8 secret bits"
+            return done(res)
         # amplify
         if self.role == "alice":
             words = await amplify_sender(ch, bits, length)
