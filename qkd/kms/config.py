@@ -26,8 +26,10 @@ class NodeSection(_Model):
     db_path: str
     master_key_path: str
     durable_deliveries: bool = Field(
-        default=False, description="fsync every delivery-state commit (survives power loss, slower); "
-                                   "default: WAL synchronous=NORMAL, which survives a killed process")
+        default=False, description="also fsync the 'delivered' marks. Consuming key material and reserving "
+                                   "keys are always fsync'd (no key reuse or double delivery after a power "
+                                   "cut); without this a power cut may turn a just-delivered key into a "
+                                   "quarantined one (label only)")
     admin_ids: list[str] = Field(default_factory=list,
                                  description="certificate CNs allowed on /admin/v1 (deposits, alarms, status); "
                                              "the node's own certificate always is")

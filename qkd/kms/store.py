@@ -19,9 +19,14 @@ Delivery is at most once: ``pending → reserved → delivered``. A reservation 
 leaves the process and marked delivered after the response was written. When the store is opened after a
 crash, reservations left over are *quarantined*: the caller may or may not have received the key, so it
 is never handed out again (at-most-once wins over availability) and it is counted in the metrics.
-Deposits are committed with ``PRAGMA synchronous=FULL`` before :meth:`deposit` returns (the producer's
-acknowledgement); delivery-state transitions use ``synchronous=NORMAL`` in WAL mode, which survives a
-killed process (SIGKILL) but not a power cut - ``durable_deliveries=True`` makes them FULL as well.
+Durability (SQLite WAL): deposits are committed with ``PRAGMA synchronous=FULL`` (fsync) before
+:meth:`deposit` returns - the producer's acknowledgement. Every transaction that *consumes* key material
+or *reserves* a key before it leaves the process (issuing keys, taking or receiving relay pads, the slave's
+reservation, a group commit carrying any of these) is FULL too: were one rolled back by a power cut after
+its key was sent, the same pool bytes could be issued again (key reuse) or a key delivered twice. Only the
+later *delivered* marks (and quarantine/release) use ``synchronous=NORMAL``, which survives a killed
+process; a power cut can undo such a mark, and the key is then found *reserved* and quarantined at the
+next open - never handed out again. ``durable_deliveries=True`` makes those marks FULL as well.
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 """
 _ROLE_COLUMN = {"master": "master_state", "slave": "slave_state"}
+_CONSUME_SYNC = "FULL"   # consuming key material / reserving a key: must survive a power cut (see above)
 
 
 class UnknownKeyIdError(KeyStoreError):
@@ -288,7 +294,7 @@ class KeyStore:
         """
         def run() -> tuple[int, bytes]:
             return self._take_in_tx(pool, nbytes)
-        return self._tx(self._delivery_sync, run)
+        return self._tx(_CONSUME_SYNC, run)
 
     def _take_in_tx(self, pool: str, nbytes: int) -> tuple[int, bytes]:
         head, tail, _ = self._pool_row(pool)
@@ -317,7 +323,7 @@ class KeyStore:
 
         Bytes between the head and ``start`` were burned by the peer (a failed send) and are discarded.
         """
-        return self._tx(self._delivery_sync, self._take_range_in_tx, pool, start, nbytes)
+        return self._tx(_CONSUME_SYNC, self._take_range_in_tx, pool, start, nbytes)
 
     def set_alarm(self, pool: str, alarm: bool, qber: float | None = None) -> None:
         """Set or clear the link alarm of ``pool`` (with the QBER that caused it, a fraction)."""
@@ -360,7 +366,7 @@ class KeyStore:
         In one transaction: consume the material, create each key with the master's delivery *reserved*
         and the slave's *pending*. Raises :class:`InsufficientKeyError` with nothing consumed.
         """
-        return self._tx(self._delivery_sync, self.issue_local_in_tx, pool, master, slave, number, size_bits)
+        return self._tx(_CONSUME_SYNC, self.issue_local_in_tx, pool, master, slave, number, size_bits)
 
     def issue_local_in_tx(self, pool: str, master: str, slave: str, number: int,
                           size_bits: int) -> list[IssuedKey]:
@@ -398,7 +404,7 @@ class KeyStore:
                 n = size_bits // 8
                 self._insert_key(key_id, master, slave, material[pos:pos + n], {"slave": "pending"})
                 pos += n
-        self._tx(self._delivery_sync, run)
+        self._tx(_CONSUME_SYNC, run)
 
     def reserve_for_slave(self, master: str, slave: str, key_ids: list[str]) -> list[IssuedKey]:
         """dec_keys: reserve every key of ``key_ids`` for ``slave``, all or nothing.
@@ -406,7 +412,7 @@ class KeyStore:
         Raises :class:`UnknownKeyIdError`, :class:`ForeignKeyIdError` or :class:`KeyAlreadyDeliveredError`
         naming the first offending key_ID (by its position in the request); nothing is reserved then.
         """
-        return self._tx(self._delivery_sync, self.reserve_for_slave_in_tx, master, slave, key_ids)
+        return self._tx(_CONSUME_SYNC, self.reserve_for_slave_in_tx, master, slave, key_ids)
 
     def reserve_for_slave_in_tx(self, master: str, slave: str, key_ids: list[str]) -> list[IssuedKey]:
         """:meth:`reserve_for_slave` inside the caller's transaction (see :meth:`run_batch`)."""
@@ -470,7 +476,7 @@ class KeyStore:
         took effect.
         """
         marks, self._deferred_marks = self._deferred_marks, []
-        self._begin(self._delivery_sync)
+        self._begin(_CONSUME_SYNC if ops else self._delivery_sync)
         out: list[tuple[bool, Any]] = []
         try:
             if marks:

@@ -104,3 +104,35 @@ def test_slave_gets_each_key_once_and_reservations_left_by_a_crash_are_quarantin
         store.reserve_for_slave("SAE_A", "SAE_B", [keys[1].key_id])
     assert store.reserve_for_slave("SAE_A", "SAE_B", [keys[2].key_id])[0].key == keys[2].key
     assert store.delivery_counts()["slave:quarantined"] == 1
+
+
+def test_consuming_key_material_or_reserving_is_fsynced_while_delivered_marks_need_not_be(tmp_path):
+    """A power cut must not undo a consumption or reservation whose key may have left (key reuse, double
+    delivery): those transactions run with synchronous=FULL even with durable_deliveries off."""
+    store = open_store(tmp_path)
+    store.deposit("local", os.urandom(4096))
+    sync = {1: "NORMAL", 2: "FULL"}[store._db.execute("PRAGMA synchronous").fetchone()[0]]
+    trace: list[str] = []
+    store._db.set_trace_callback(trace.append)
+    keys = store.issue_local("local", "SAE_A", "SAE_B", 2, 256)
+    store.mark_delivered([k.key_id for k in keys], "master")
+    [(ok, _)] = store.run_batch([(store.reserve_for_slave_in_tx, ("SAE_A", "SAE_B", [keys[0].key_id]))])
+    store.take("local", 16)
+    store.take_range("local", store.tail("local") - 16, 16)
+    store.mark_delivered([keys[0].key_id], "slave")
+    kinds = []
+    tx: list[str] = []
+    for stmt in trace:
+        if stmt.startswith("PRAGMA synchronous="):
+            sync = stmt.split("=")[1]
+        elif stmt == "BEGIN IMMEDIATE":
+            tx = [sync]
+        elif stmt == "COMMIT":
+            consumes = any(s.startswith(("UPDATE pools SET head", "INSERT INTO keys",
+                                         "UPDATE keys SET slave_state='reserved'")) for s in tx[1:])
+            kinds.append((consumes, tx[0]))
+        else:
+            tx.append(stmt)
+    assert ok and (True, "FULL") in kinds
+    assert all(sync == "FULL" for consumes, sync in kinds if consumes), kinds
+    assert (False, "NORMAL") in kinds          # the delivered marks
