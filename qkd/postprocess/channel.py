@@ -24,8 +24,9 @@ Authentication (selectable):
   cannot break both schemes *during* the run, "everlasting" afterwards).
 
 Deferred (transcript) authentication: with ``deferred=True`` frames carry no tag; both ends log what
-they sent and received and :meth:`ClassicalChannel.checkpoint` exchanges one Wegman–Carter tag per
-direction over the whole transcript (one pad per direction per checkpoint instead of per frame —
+they sent and received (each frame length-prefixed, so that re-framing the byte stream — two frames
+delivered as one — changes the transcript) and :meth:`ClassicalChannel.checkpoint` exchanges one
+Wegman–Carter tag per direction over the whole transcript (one pad per direction per checkpoint instead of per frame —
 256 bits of key per block instead of ~128 bits × frames). The link pipeline checkpoints after the
 privacy-amplification seed and before delivering, so no key derived from an unauthenticated
 transcript is ever delivered.
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 MAGIC = b"QKC1"
 _HDR = struct.Struct(">4sBQIH")
+_LEN = struct.Struct(">I")
 
 
 class ChannelError(QkdError):
@@ -297,7 +299,7 @@ class ClassicalChannel:
         data = head + body
         if self.deferred:
             tag = b""
-            self._tx_log.append(data)
+            self._tx_log.append(_LEN.pack(len(data)) + data)   # length-prefixed: the transcript is injective
         else:
             tag = self.auth.tag(self._tx_dir, self._tx_seq, data)
         self._tx_seq += 1
@@ -318,7 +320,7 @@ class ClassicalChannel:
         if direction != rx_dir:
             raise AuthenticationError(f"frame {seq}: direction {direction} is this end's own direction (reflection)")
         if self.deferred:
-            self._rx_log.append(data)
+            self._rx_log.append(_LEN.pack(len(data)) + data)
         else:
             self.auth.check(direction, seq, data, tag)
         if seq != self._rx_seq:
