@@ -12,6 +12,7 @@ that carried the first byte of the message.
 from __future__ import annotations
 
 import bisect
+import socket
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +44,9 @@ def _is_grease(v: int) -> bool:
     return (v & 0x0F0F) == 0x0A0A and (v >> 8) == (v & 0xFF)
 
 
-def _decode_frame(linktype: int, data: bytes) -> tuple[str, str, int, int, int, int, int, bytes] | None:
-    """(src, dst, proto, sport, dport, seq, tcp_flags, payload) of a TCP/UDP frame, or ``None``."""
+def _decode_frame(linktype: int, data: bytes) -> tuple[bytes, bytes, int, int, int, int, int, bytes] | None:
+    """(src, dst, proto, sport, dport, seq, tcp_flags, payload) of a TCP/UDP frame, or ``None``; addresses are
+    the raw 4 or 16 bytes (formatted once per flow by :func:`_addr`, not once per packet)."""
     if linktype == 1:  # Ethernet
         if len(data) < 14:
             return None
@@ -84,8 +86,8 @@ def _decode_frame(linktype: int, data: bytes) -> tuple[str, str, int, int, int, 
         proto = data[off + 9]
         if (data[off + 6] & 0x1F) or data[off + 7]:  # IP fragment: not reassembled
             return None
-        src = ".".join(str(b) for b in data[off + 12:off + 16])
-        dst = ".".join(str(b) for b in data[off + 16:off + 20])
+        src = data[off + 12:off + 16]
+        dst = data[off + 16:off + 20]
         end = min(len(data), off + total) if total else len(data)
         off += ihl
     elif etype == 0x86DD:
@@ -93,10 +95,8 @@ def _decode_frame(linktype: int, data: bytes) -> tuple[str, str, int, int, int, 
             return None
         proto = data[off + 6]
         plen = (data[off + 4] << 8) | data[off + 5]
-        import ipaddress
-
-        src = str(ipaddress.IPv6Address(data[off + 8:off + 24]))
-        dst = str(ipaddress.IPv6Address(data[off + 24:off + 40]))
+        src = data[off + 8:off + 24]
+        dst = data[off + 24:off + 40]
         off += 40
         end = min(len(data), off + plen)
     else:
@@ -114,6 +114,11 @@ def _decode_frame(linktype: int, data: bytes) -> tuple[str, str, int, int, int, 
         sport, dport = struct.unpack_from(">HH", data, off)
         return src, dst, 17, sport, dport, 0, 0, data[off + 8:end]
     return None
+
+
+def _addr(raw: bytes) -> str:
+    """Printable IPv4 or IPv6 address of 4 or 16 raw bytes."""
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
 
 
 def _reassemble(flow: _Flow) -> tuple[bytes, list[tuple[int, int]]]:
@@ -390,7 +395,7 @@ def scan(path: str | Path) -> SourceResult:
         reader = RawPcapReader(p)
     except (Scapy_Exception, OSError, EOFError, struct.error, ValueError) as exc:
         raise MalformedInputError(p, f"not a pcap/pcapng capture: {exc}") from None
-    flows: dict[tuple[str, int, str, int], _Flow] = {}
+    flows: dict[tuple[bytes, int, bytes, int], _Flow] = {}
     analyser = _Analyser(p)
     frame = 0
     default_link = getattr(reader, "linktype", 1)
@@ -413,32 +418,36 @@ def scan(path: str | Path) -> SourceResult:
             if proto == 17:
                 if sport in (500, 4500) or dport in (500, 4500):
                     try:
-                        analyser.ike(payload, frame, f"{dst}:{dport}" if dport in (500, 4500) else f"{src}:{sport}")
+                        analyser.ike(payload, frame, f"{_addr(dst)}:{dport}" if dport in (500, 4500)
+                                     else f"{_addr(src)}:{sport}")
                     except MalformedInputError as exc:
                         result.skipped.append(Skipped(p, f"frame {frame}: {exc.reason}"))
                 continue
             key = (src, sport, dst, dport)
             flow = flows.get(key)
             if flow is None:
-                flow = flows[key] = _Flow(src, sport, dst, dport, first_frame=frame)
+                flow = flows[key] = _Flow(_addr(src), sport, _addr(dst), dport, first_frame=frame)
             if flags & 0x02:  # SYN
                 flow.isn = (seq + 1) & 0xFFFFFFFF
                 flow.initiator = not flags & 0x10
             if payload and len(flow.segments) < 512:
-                flow.segments.append((seq, frame, bytes(payload)))
+                if flow.isn is not None and ((seq - flow.isn) & 0xFFFFFFFF) > MAX_STREAM_BYTES:
+                    continue  # past the bytes reassembly keeps: bulk data after the handshake
+                flow.segments.append((seq, frame, payload))
     except OSError as exc:
         result.skipped.append(Skipped(p, f"read error after frame {frame}: {exc}"))
     finally:
         reader.close()
     result.stats.packets = frame
-    seen: set[tuple[str, int, str, int]] = set()
+    seen: set[tuple[bytes, int, bytes, int]] = set()
     for key, flow in flows.items():
         if key in seen or not flow.segments:
             continue
-        reverse = flows.get((flow.dst, flow.dport, flow.src, flow.sport))
+        rkey = (key[2], key[3], key[0], key[1])
+        reverse = flows.get(rkey)
         seen.add(key)
         if reverse is not None:
-            seen.add((flow.dst, flow.dport, flow.src, flow.sport))
+            seen.add(rkey)
         head = _reassemble(flow)[0][:6]
         rhead = _reassemble(reverse)[0][:6] if reverse is not None else b""
         try:

@@ -179,3 +179,27 @@ def test_non_capture_file_is_a_typed_error(tmp_path: Path) -> None:
 
     with pytest.raises(MalformedInputError):
         pcap.scan(p)
+
+
+def test_capture_scan_yields_a_valid_cbom_linking_protocols_to_their_algorithms(tmp_path: Path) -> None:
+    import json
+
+    from inventory.report import cbom
+    from inventory.scan import ScanOptions, run_scan
+
+    hello = tlsw.record(22, tlsw.build_client_hello([0x1301], [0x11EC], {0x11EC: os.urandom(1216)}))
+    c, s = ("10.0.0.1", 40002), ("10.0.0.2", 443)
+    tls = _write([_tcp(c[0], s[0], c[1], s[1], 1, flags="S"), _tcp(c[0], s[0], c[1], s[1], 2, hello),
+                  _tcp(s[0], c[0], s[1], c[1], 7000, _server_hello(0x11EC))], tmp_path / "tls.pcapng")
+    ike = _write([Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=500, dport=500) / Raw(_ike_sa_init())],
+                 tmp_path / "ike.pcap")
+    report = run_scan(ScanOptions(pcaps=[tls, ike]))
+    doc = json.loads(cbom.render(report.assets, report.assessments))  # validated against CycloneDX 1.6
+    protocols = [c for c in doc["components"] if c["cryptoProperties"]["assetType"] == "protocol"]
+    assert {p["cryptoProperties"]["protocolProperties"]["type"] for p in protocols} == {"tls", "ike"}
+    deps = {d["ref"]: set(d.get("dependsOn", [])) for d in doc["dependencies"]}
+    refs = {c["bom-ref"]: c["name"] for c in doc["components"]}
+    tls_ref = next(p["bom-ref"] for p in protocols if p["cryptoProperties"]["protocolProperties"]["type"] == "tls")
+    assert "X25519MLKEM768" in {refs[r] for r in deps[tls_ref]}
+    ike_ref = next(p["bom-ref"] for p in protocols if p["cryptoProperties"]["protocolProperties"]["type"] == "ike")
+    assert {"ML-KEM-768", "AES-256-GCM"} <= {refs[r] for r in deps[ike_ref]}

@@ -146,3 +146,19 @@ def test_cli_rejects_a_bad_endpoint_and_an_empty_scan_with_exit_2(capsys: pytest
     assert code == 2 and "notaport" in err
     code, _, err = _cli(["inventory", "scan"], capsys)
     assert code == 2 and "nothing to scan" in err
+
+
+def test_a_cbom_that_breaks_the_cyclonedx_schema_is_refused_with_a_typed_error() -> None:
+    from inventory.errors import ReportError
+    from inventory.report import cbom
+
+    good = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "cryptographic-asset", "name": "RSA-2048", "bom-ref": "algorithm:RSA-2048",
+         "cryptoProperties": {"assetType": "algorithm", "algorithmProperties": {"primitive": "pke"}}}]}
+    cbom.validate(json.dumps(good))
+    bad = json.loads(json.dumps(good))
+    bad["components"][0]["cryptoProperties"]["assetType"] = "spell"  # not in the 1.6 enumeration
+    with pytest.raises(ReportError, match="CycloneDX 1.6"):
+        cbom.validate(json.dumps(bad))
+    with pytest.raises(ReportError, match="specVersion"):
+        cbom.validate(json.dumps({**good, "specVersion": "1.5"}))
