@@ -53,7 +53,9 @@ def asset_status(asset: Asset, by_name: dict[str, Asset]) -> str:
     if asset.algorithm is not None:
         return asset.algorithm.quantum_status.value
     if asset.asset_type is AssetType.LIBRARY:
-        return "quantum-safe" if asset.details.get("pq_support") == "yes" else "broken-by-shor"
+        support = asset.details.get("pq_support")
+        # "unknown": the declared constraint neither pins a PQ-capable release nor rules one out
+        return {"yes": "quantum-safe", "unknown": "unknown"}.get(support, "broken-by-shor")
     related = [by_name.get(f"algorithm:{r}") for r in asset.related]
     algs = [a.algorithm for a in related if a is not None and a.algorithm is not None]
     if asset.asset_type is AssetType.PROTOCOL:
@@ -96,6 +98,8 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
         return "no change needed: quantum-safe" if status == "quantum-safe" else "no change needed: hybrid PQ"
     if asset.asset_type is AssetType.LIBRARY:
         note = asset.details.get("note", "")
+        if status == "unknown":
+            return f"pin {asset.name} to a release that ships ML-KEM/ML-DSA ({note})"
         return f"upgrade or replace {asset.name} with a release that ships ML-KEM/ML-DSA ({note})"
     if asset.asset_type is AssetType.CERTIFICATE:
         return (f"reissue this certificate with an {sig} key (or a composite {sig} + classical certificate "

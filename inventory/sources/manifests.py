@@ -70,7 +70,11 @@ _VERSION = re.compile(r"(\d+(?:\.\d+)*)")
 
 
 def _vtuple(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split("."))
+    """``"47"`` and ``"47.0"`` compare equal: trailing zero components are dropped."""
+    parts = [int(x) for x in v.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
 
 
 def pq_support(ecosystem: str, name: str, constraint: str) -> tuple[str, str]:
@@ -85,6 +89,10 @@ def pq_support(ecosystem: str, name: str, constraint: str) -> tuple[str, str]:
     if constraint.strip().startswith(("<", "~<")):
         return "unknown", note + f" (needs ≥ {first})"
     ok = _vtuple(m.group(1)) >= _vtuple(first)
+    c = constraint.strip()
+    if not ok and c.startswith(">") and "<" not in c and "," not in c:
+        # a bare lower bound (``>=42``) lets the resolver pick a release with PQ support without requiring one
+        return "unknown", note + f" (allows ≥ {first} but does not require it)"
     return ("yes" if ok else "no"), note + f" (needs ≥ {first})"
 
 

@@ -103,3 +103,17 @@ def test_every_asset_gets_a_status_priority_and_recommendation(report: ScanRepor
     assert report.assessments["algorithm:X25519MLKEM768"].priority == "none"
     nginx_ecdh = report.assessments["algorithm:ECDH-P256"]
     assert "X25519MLKEM768" in nginx_ecdh.recommendation
+
+
+def test_fifo_and_dangling_symlink_are_skipped_with_reasons_and_never_block(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "ok.py").write_text("import hashlib\nhashlib.sha1()\n")
+    os.mkfifo(tmp_path / "pipe.pem")  # opening it for reading without O_NONBLOCK would wait for a writer
+    (tmp_path / "gone.crt").symlink_to(tmp_path / "nowhere.crt")
+    (tmp_path / "lib.so").write_bytes(b"\x7fELF" + b"\x00" * 64)
+    report = run_scan(ScanOptions(paths=[tmp_path], jobs=1))
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert reasons == {"pipe.pem": "not a regular file", "gone.crt": "broken symlink"}
+    assert [a.name for a in report.assets] == ["SHA-1"]
+    assert report.summary()["skipped_by_reason"] == {"not a regular file": 1, "broken symlink": 1}

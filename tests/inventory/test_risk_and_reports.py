@@ -162,3 +162,15 @@ def test_a_cbom_that_breaks_the_cyclonedx_schema_is_refused_with_a_typed_error()
         cbom.validate(json.dumps(bad))
     with pytest.raises(ReportError, match="specVersion"):
         cbom.validate(json.dumps({**good, "specVersion": "1.5"}))
+
+
+def test_manifest_pq_support_tells_a_pinned_old_release_from_a_bare_lower_bound() -> None:
+    from inventory.sources.manifests import pq_support
+
+    assert pq_support("pypi", "cryptography", "==46.0.1")[0] == "no"
+    assert pq_support("pypi", "cryptography", ">=47")[0] == "yes"
+    support, note = pq_support("pypi", "cryptography", ">=42")
+    assert support == "unknown" and "does not require" in note
+    assert pq_support("pypi", "cryptography", ">=42,<46")[0] == "no"
+    assert pq_support("pypi", "cryptography", "")[0] == "unknown"
+    assert pq_support("pypi", "pycryptodome", "==3.20.0")[0] == "no"
