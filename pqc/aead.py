@@ -158,9 +158,22 @@ class Sealer:
         return sequence, cipher.encrypt(self._direction.nonce(sequence), plaintext, aad)
 
     def seal_frame(self, plaintext: bytes, aad: bytes = b"") -> bytes:
-        """Encrypt one record as a frame ``u64 sequence ‖ ciphertext ‖ tag``."""
-        sequence, sealed = self.seal(plaintext, aad)
-        return sequence.to_bytes(SEQUENCE_SIZE, "big") + sealed
+        """Encrypt one record as a frame ``u64 sequence ‖ ciphertext ‖ tag``.
+
+        Same checks and order as :meth:`seal`, inlined: this is the data plane's per-record path.
+        """
+        direction = self._direction
+        cipher = direction._cipher
+        if cipher is None:
+            raise KeyWipedError("sealer: key was wiped")
+        sequence = self._next
+        if sequence >= self._limit:
+            raise SequenceExhaustedError(
+                f"sealer: {self._limit} records sealed under this key (sequence {sequence}); rekey"
+            )
+        self._next = sequence + 1  # advance before encrypting: a failure never leaves the nonce reusable
+        nonce = (direction._iv ^ sequence).to_bytes(IV_SIZE, "big")
+        return sequence.to_bytes(SEQUENCE_SIZE, "big") + cipher.encrypt(nonce, plaintext, aad)
 
     def wipe(self) -> None:
         self._direction.wipe()
@@ -249,8 +262,24 @@ class Opener:
         """Open a ``u64 sequence ‖ ciphertext ‖ tag`` frame; returns ``(sequence, plaintext)``."""
         if len(frame) < SEQUENCE_SIZE + TAG_SIZE:
             raise FrameError(f"frame: {len(frame)} bytes, shorter than header + tag ({SEQUENCE_SIZE + TAG_SIZE})")
+        # same steps as open(), inlined: this is the data plane's per-record path
+        direction = self._direction
+        cipher = direction._cipher
+        if cipher is None:
+            raise KeyWipedError("opener: key was wiped")
         sequence = int.from_bytes(frame[:SEQUENCE_SIZE], "big")
-        return sequence, self.open(sequence, frame[SEQUENCE_SIZE:], aad)
+        window = self._window
+        window.check(sequence)
+        try:
+            plaintext = cipher.decrypt(
+                (direction._iv ^ sequence).to_bytes(IV_SIZE, "big"), frame[SEQUENCE_SIZE:], aad
+            )
+        except InvalidTag:
+            raise AuthenticationError(
+                f"record {sequence}: authentication failed ({len(frame) - SEQUENCE_SIZE} bytes, {self.algorithm})"
+            ) from None
+        window.accept(sequence)
+        return sequence, plaintext
 
     def wipe(self) -> None:
         self._direction.wipe()
