@@ -25,7 +25,7 @@ def config(tmp_path, pki, node, topo, ports, max_blocks=2):
         "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node)), "key": str(pki.key(node))},
         "topology": topo,
         "feeds": [{"pool": LINK, "kind": "emulated", "preset": "snspd-fiber", "length_km": 10.0,
-                   "pulses_per_block": 4_000_000, "emulator_seed": 11, "max_blocks": max_blocks}],
+                   "pulses_per_block": 2_000_000, "emulator_seed": 11, "max_blocks": max_blocks}],
     })
 
 
