@@ -14,6 +14,9 @@ Per chunk of slots the emulator samples *detections* directly:
 4. Per detector, dead time and afterpulsing (compiled, ``qkd._native.detector_events``), then Gaussian
    timing jitter, then the receiver clock: t_rx = t·(1 + drift·1e-6) + offset, rounded to int64 ps.
 
+Free-space channels with turbulence are emulated in chunks no longer than their fading window, each chunk
+with its own lognormal transmittance factor.
+
 Randomness: the transmitter's record comes from Philox keyed by the run ``seed``; everything else from a
 ``numpy.random.Generator`` seeded from the same seed. The seed is recorded in the output metadata.
 """
@@ -205,9 +208,14 @@ class DetectorEventEmulator:
         """Time tags chunk by chunk (time-ordered across chunks). ``progress(n_slots_done)`` is called
         after each chunk."""
         period_s = self.link.source.period_ps * 1e-12
+        step = self.chunk_slots
+        window_s = getattr(self.link.channel, "fading_window_s", None)
+        if window_s is not None and getattr(self.link.channel, "scintillation_log_variance", 0.0) > 0:
+            # one chunk per turbulence window, so that each window gets its own fading factor
+            step = max(1, min(step, int(round(window_s / period_s))))
         s0 = 0
         while s0 < self.n_slots:
-            s1 = min(s0 + self.chunk_slots, self.n_slots)
+            s1 = min(s0 + step, self.n_slots)
             eta_ch = float(self.link.channel.transmittance_windows(s0 * period_s, (s1 - s0) * period_s, 1,
                                                                    self.rng)[0])
             tags = self._chunk(s0, s1, eta_ch, last=s1 >= self.n_slots)

@@ -9,7 +9,9 @@ Loss budget of a free-space QKD link, each factor dimensionless:
   circular aperture of radius a is 1 − exp(−2a²/w²) (Siegman Eq. 17.1-15). Pointing jitter σ_θ (rad,
   per axis) widens the long-term spot: w_LT² = w² + 4 (σ_θ L)² (Bourgoin 2013, Sec. 3.1);
 * turbulence: a lognormal fading factor per time window, exp(X) with X ~ N(−σ²/2, σ²), mean 1, σ² the
-  log-irradiance variance (Andrews & Phillips, *Laser Beam Propagation through Random Media*, Ch. 8);
+  log-irradiance variance (Andrews & Phillips, *Laser Beam Propagation through Random Media*, Ch. 8),
+  independent between windows of ``fading_window_s`` (the irradiance coherence time of atmospheric
+  turbulence is of the order of milliseconds; default 1 ms; the emulator draws one factor per window);
 * background light: a click rate at the receiver (counts/s, day or night), turned into a probability
   per gate of width τ_g as 1 − exp(−R τ_g).
 
@@ -50,8 +52,8 @@ class FreeSpaceChannel:
 
     Defaults (850 nm, the usual free-space band): 10 cm transmit and
     1 m receive apertures, zenith transmittance 0.8 (clear sky, Bourgoin 2013 Fig. 3 range 0.7–0.9),
-    1 µrad pointing jitter, log-irradiance variance 0.1, background 1e3 counts/s by night and 1e6 by day,
-    misalignment 1%.
+    1 µrad pointing jitter, log-irradiance variance 0.1 with independent fading windows of 1 ms, background
+    1e3 counts/s by night and 1e6 by day, misalignment 1%.
     """
 
     distance_m: float = 500e3
@@ -65,6 +67,7 @@ class FreeSpaceChannel:
     background_rate_hz: float = 1e3
     misalignment_error: float = 0.01
     extra_loss_db: float = 0.0
+    fading_window_s: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.distance_m <= 0:
@@ -77,6 +80,8 @@ class FreeSpaceChannel:
             raise ChannelConfigError("scintillation_log_variance and background_rate_hz must be ≥ 0")
         if not 0 <= self.misalignment_error <= 0.5:
             raise ChannelConfigError(f"misalignment_error must be in [0, 0.5], got {self.misalignment_error}")
+        if self.fading_window_s <= 0:
+            raise ChannelConfigError(f"fading_window_s must be > 0, got {self.fading_window_s}")
 
     @property
     def airmass(self) -> float:

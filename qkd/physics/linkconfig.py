@@ -39,6 +39,8 @@ class ChannelModel(_Strict):
     distance_m: float | None = Field(None, gt=0)
     elevation_deg: float | None = Field(None, gt=0, le=90)
     background_rate_hz: float | None = Field(None, ge=0)
+    scintillation_log_variance: float | None = Field(None, ge=0)
+    fading_window_s: float | None = Field(None, gt=0)
 
 
 class DetectorModel(_Strict):
@@ -93,7 +95,8 @@ class LinkConfig(_Strict):
         if ch.kind == "fiber":
             base = link.channel if isinstance(link.channel, FiberChannel) else FiberChannel()
             channel: FiberChannel | FreeSpaceChannel = replace(base, **given(
-                ch, ("kind", "distance_m", "elevation_deg", "background_rate_hz")))
+                ch, ("kind", "distance_m", "elevation_deg", "background_rate_hz", "scintillation_log_variance",
+                     "fading_window_s")))
         else:
             base_fs = link.channel if isinstance(link.channel, FreeSpaceChannel) else FreeSpaceChannel()
             channel = replace(base_fs, **given(ch, ("kind", "length_km", "attenuation_db_per_km",
