@@ -87,7 +87,21 @@ def _catalogue_find(spelling: str) -> Algorithm | None:
     mapped = SOURCE_SPELLINGS.get(spelling.lower())
     if mapped is not None:
         return find(mapped)
+    parts = _transformation(spelling)
+    if parts is not None:  # a JCA "alg/mode/padding" the catalogue does not spell: mode, then the bare cipher
+        base = find(parts[0]) or (find(SOURCE_SPELLINGS[parts[0].lower()])
+                                  if parts[0].lower() in SOURCE_SPELLINGS else None)
+        if base is not None:
+            return find(f"{base.name}-{parts[1]}") or base
     return None
+
+
+def _transformation(raw: str) -> tuple[str, str, str] | None:
+    """(algorithm, mode, padding) of a JCA transformation string such as ``AES/CBC/PKCS5Padding``."""
+    parts = raw.split("/")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1].upper(), parts[2]
 
 
 def _curve_entry(curve: str, key_exchange: bool) -> Algorithm | None:
@@ -191,6 +205,11 @@ def normalise(findings: list[Finding]) -> list[Asset]:
     """
     assets: dict[str, Asset] = {}
     for f in findings:
+        if f.asset_type is AssetType.ALGORITHM and "/" in f.raw:
+            parts = _transformation(f.raw)
+            if parts is not None:
+                f.mode = f.mode or parts[1]
+                f.padding = f.padding or parts[2]
         alg = resolve(f) if f.asset_type in (AssetType.ALGORITHM, AssetType.MATERIAL) else None
         if alg is not None:
             f.name = alg.name

@@ -33,6 +33,7 @@ from cyclonedx.model.crypto import (
     CertificateProperties,
     CryptoAssetType,
     CryptoMode,
+    CryptoPadding,
     CryptoPrimitive,
     CryptoProperties,
     ProtocolProperties,
@@ -104,12 +105,15 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
             if alg is not None:
                 prim = CryptoPrimitive(alg.primitive.value) if alg.primitive.value in {
                     p.value for p in CryptoPrimitive} else CryptoPrimitive.OTHER
-                mode = _MODES.get((alg.mode or "").lower()) if alg.mode else None
+                seen_modes = {f.mode.lower() for f in a.occurrences if f.mode}
+                mode_name = alg.mode or (seen_modes.pop() if len(seen_modes) == 1 and alg.primitive.value in (
+                    "block-cipher", "ae") else None)  # JCA writes "RSA/ECB/…": no mode for RSA
+                mode = _MODES.get(mode_name.lower()) if mode_name else None
                 nist = alg.nist_category if alg.nist_category is not None else 0
                 ap = AlgorithmProperties(primitive=prim, parameter_set_identifier=alg.parameter_set or (
                     str(alg.key_bits) if alg.key_bits else None), curve=alg.parameter_set if alg.family in (
                     "ECDSA", "ECDH") else None, mode=mode, classical_security_level=alg.classical_security_bits,
-                    nist_quantum_security_level=max(0, min(nist, 6)))
+                    nist_quantum_security_level=max(0, min(nist, 6)), padding=_padding(a))
                 oid = alg.oids[0] if alg.oids else None
             cp = CryptoProperties(asset_type=CryptoAssetType.ALGORITHM, algorithm_properties=ap, oid=oid)
             ctype = ComponentType.CRYPTOGRAPHIC_ASSET
@@ -190,6 +194,22 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
         if deps:
             bom.register_dependency(comp, [c for c in bom.components if c.bom_ref in deps])
     return bom
+
+
+def _padding(asset: Asset) -> CryptoPadding | None:
+    """The padding the occurrences name (JCA ``…/PKCS5Padding``, OAEP/PKCS#1 entries), if they agree."""
+    def kind(name: str) -> CryptoPadding:
+        for prefix, pad in (("pkcs5", CryptoPadding.PKCS5), ("pkcs7", CryptoPadding.PKCS7),
+                            ("pkcs1", CryptoPadding.PKCS1V15), ("oaep", CryptoPadding.OAEP),
+                            ("nopadding", CryptoPadding.RAW)):
+            if name.lower().startswith(prefix):
+                return pad
+        return CryptoPadding.OTHER
+
+    pads = {kind(f.padding) for f in asset.occurrences if f.padding}
+    if asset.name.startswith("RSAES-OAEP"):
+        pads.add(CryptoPadding.OAEP)
+    return pads.pop() if len(pads) == 1 else None
 
 
 def render(assets: list[Asset], assessments: dict[str, Any]) -> str:

@@ -105,17 +105,25 @@ class _Visitor(ast.NodeVisitor):
             a, b = self.value(node.left), self.value(node.right)
             if isinstance(a, int) and isinstance(b, int):
                 return a * b
+            if isinstance(a, bytes | str) and isinstance(b, int) and 0 <= b <= 1024:  # b"k" * 32: a 256-bit key
+                return a * b
         return None
 
     # --- collection ------------------------------------------------------------------------------
     def collect_constants(self, tree: ast.Module) -> None:
+        """Module-level ``NAME = <literal>`` (also ``2048 * 2``, ``b"k" * 32``, ``B = A``), in file order."""
         for stmt in tree.body:
+            target, value = None, None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                if isinstance(stmt.value, ast.Constant):
-                    self.consts[stmt.targets[0].id] = stmt.value.value
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(
-                    stmt.value, ast.Constant):
-                self.consts[stmt.target.id] = stmt.value.value
+                target, value = stmt.targets[0].id, stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                target, value = stmt.target.id, stmt.value
+            if target is not None:
+                val = self.value(value)
+                if val is not None:
+                    self.consts[target] = val
+                else:
+                    self.consts.pop(target, None)  # rebound to something unknown
 
     def hit(self, raw: str, node: ast.AST, **kw: object) -> None:
         self.hits.append(_Hit(raw, node, **kw))  # type: ignore[arg-type]

@@ -184,6 +184,9 @@ ctx.set_ecdh_curve("prime256v1")
 hash = hashlib.sha256()
 hash.update(b"a local named like a module alias is not a finding")
 label = alg.name.lower()
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+KEY16 = b"k" * 16
+ecb = Cipher(algorithms.AES(KEY16), modes.ECB())
 """,
     "jvm/Bc.java": """import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
@@ -196,6 +199,7 @@ class Bc {
     Mac m = Mac.getInstance("HmacSHA256");
     org.bouncycastle.crypto.engines.AESEngine e = new org.bouncycastle.crypto.engines.AESEngine();
     KeyPairGenerator mk = KeyPairGenerator.getInstance("ML-KEM-768");
+    Cipher d = Cipher.getInstance("DESede/ECB/PKCS5Padding");
   }
 }
 """,
@@ -321,6 +325,8 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("HMAC-SHA256", "jvm/Bc.java", 9, "Mac.getInstance"),
     ("AES", "jvm/Bc.java", 10, "new "),
     ("ML-KEM-768", "jvm/Bc.java", 11, "KeyPairGenerator.getInstance"),
+    ("3DES", "jvm/Bc.java", 12, "Cipher.getInstance"),
+    ("AES-128-ECB", "src/more.py", 28, "Cipher("),
     ("SHA-1", "src/xcrypto.go", 11, "sha1.Sum"),
     ("ChaCha20-Poly1305", "src/xcrypto.go", 12, "chacha20poly1305.New"),
     ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "src/xcrypto.go", 13, "tls.TLS_ECDHE"),
