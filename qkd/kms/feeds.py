@@ -43,8 +43,10 @@ class LinkKeySink:
             return
         # both halves in one transaction: a crash or a full pool stores neither, so the stream offsets of
         # both directions stay equal to the peer's
+        start = self.store.tail(self.pools[0])
         try:
-            self.store.deposit_many([(self.pools[0], block[:half]), (self.pools[1], block[half:2 * half])])
+            self.store.deposit_many([(self.pools[0], block[:half]), (self.pools[1], block[half:2 * half])],
+                                    counters={self.last_block_counter: start})
         except CapacityError as exc:
             raise CapacityError(f"link {self.link_id!r}: {exc}; slow the link down") from None
 
@@ -62,6 +64,25 @@ class LinkKeySink:
         kind = getattr(alarm, "kind", "")
         if kind in ("qber-alarm", "qber-clear"):
             self.set_alarm(kind == "qber-alarm", float(getattr(alarm, "qber", 0.0)))
+
+    @property
+    def last_block_counter(self) -> str:
+        """Store counter holding the stream offset where the last deposited block starts (both pools)."""
+        return f"link-last-block/{self.link_id}"
+
+    def stream_state(self) -> dict[str, int]:
+        """``{"tail": ..., "last_block_start": ...}`` of this end (bytes; both pools have the same offsets)."""
+        tails = {self.store.tail(p) for p in self.pools}
+        if len(tails) != 1:
+            raise KeyStoreError(f"link {self.link_id!r}: its two directed pools have different tails {tails}")
+        return {"tail": tails.pop(), "last_block_start": self.store.counter(self.last_block_counter)}
+
+    def drop_last_block(self, start: int) -> None:
+        """Give up the last deposited block (its bytes from ``start`` on, in both pools): the peer never
+        deposited it. Refused (KeyStoreError) if any of it was already used."""
+        self.store.truncate(list(self.pools), start)
+        log.warning("link block the peer lacks dropped", extra={"event": "kms.link.resync", "link": self.link_id,
+                                                                 "offset": start})
 
     def headroom_bits(self) -> int:
         """Bits either directed pool can still take before it is full (back-pressure to the link)."""

@@ -23,11 +23,14 @@ time-tag file ``timetag_files[i]`` sifted (clock recovery, slot assignment, basi
 sift them locally (the sifting exchange itself does not run over the channel; reconciliation,
 verification and amplification do). The link ends after the last file pair.
 
-Known limit (crash between the two ends' deposits): each end deposits a distilled block when its own
-pipeline finishes it; if one node dies after its peer deposited block ``i`` and before it did, the two
-ends' streams of that link stay one block apart. Relays over the link then fail the end-to-end check
-(:mod:`qkd.kms.relay`: no wrong key is ever served) until the link's pools are re-seeded; a resynchronising
-``link.hello`` (exchange deposited block counts, drop the extra block at the end that has it) is not wired.
+Resynchronisation after a crash: each end deposits a distilled block when its own pipeline finishes it,
+so a node that dies after its peer deposited block ``i`` and before it did would leave the two ends'
+streams one block apart (every relay pad misaligned). Each deposit records where its block starts, in the
+same transaction (:meth:`~qkd.kms.feeds.LinkKeySink.stream_state`); ``link.hello`` carries Alice's tail
+and last block start, and Bob answers ``link.hello.ack``: equal tails - go on; one end ahead by exactly
+its last block - that end drops the block (:meth:`~qkd.kms.store.KeyStore.truncate`, only if none of it
+was used yet); anything else - the link stays down with an error in the log (relays over it would fail
+the end-to-end check anyway: no wrong key is ever served).
 
 Authentication of the classical channel: the frames run inside the mutually authenticated TLS session
 between the two KMEs (computational authentication of both ends, the class of ``SignatureAuth``);
@@ -47,6 +50,7 @@ import aiohttp
 from aiohttp import web
 
 from qkd.kms.config import FeedSection
+from qkd.kms.errors import KeyStoreError
 from qkd.kms.pki import kme_dns_name
 
 if TYPE_CHECKING:
@@ -55,6 +59,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL_PATH = "/kme/v1/links/{link}/channel"
+
+
+def resync_action(mine: dict[str, int], peer: dict[str, int]) -> tuple[str, int]:
+    """What Bob does with the two ends' ``stream_state``: ``("ok", tail)``, ``("drop_mine", offset)``,
+    ``("drop_peer", offset)`` (that end holds exactly one block more: it drops it from ``offset``), or
+    ``("mismatch", 0)``."""
+    if mine["tail"] == peer["tail"]:
+        return "ok", mine["tail"]
+    if mine["tail"] > peer["tail"] and mine["last_block_start"] == peer["tail"]:
+        return "drop_mine", mine["last_block_start"]
+    if peer["tail"] > mine["tail"] and peer["last_block_start"] == mine["tail"]:
+        return "drop_peer", peer["last_block_start"]
+    return "mismatch", 0
 
 
 class EmulatedLinkEnd:
@@ -151,7 +168,14 @@ class EmulatedLinkEnd:
                     channel = ClassicalChannel(WebSocketTransport(ws), NoAuth(), initiator=True,
                                                link_id=self.link_id)
                     start = self.service.store.counter(self._counter())
-                    await channel.send("link.hello", json.dumps({"start": start}).encode())
+                    await channel.send("link.hello", json.dumps({"start": start,
+                                                                 **self.sink.stream_state()}).encode())
+                    _, body = await channel.recv("link.hello.ack")
+                    ack = json.loads(body)
+                    if ack.get("error"):
+                        raise RuntimeError(f"link {self.link_id!r}: peer refused to resume: {ack['error']}")
+                    if ack.get("drop_from") is not None:
+                        self.sink.drop_last_block(int(ack["drop_from"]))
                     log.info("emulated link up", extra={"event": "kms.link.up", "link": self.link_id,
                                                         "role": "alice", "start_block": start})
                     await self._run_blocks(channel, start)
@@ -173,7 +197,26 @@ class EmulatedLinkEnd:
         await ws.prepare(request)
         channel = ClassicalChannel(WebSocketTransport(ws), NoAuth(), initiator=False, link_id=self.link_id)
         _, body = await channel.recv("link.hello")
-        start = int(json.loads(body)["start"])
+        hello = json.loads(body)
+        start = int(hello["start"])
+        ack: dict[str, Any] = {}
+        try:
+            action, offset = resync_action(self.sink.stream_state(), hello)
+            if action == "drop_mine":
+                self.sink.drop_last_block(offset)
+            elif action == "drop_peer":
+                ack["drop_from"] = offset
+            elif action == "mismatch":
+                ack["error"] = (f"streams differ by more than one block (tail {self.sink.stream_state()['tail']} "
+                                f"here, {hello['tail']} at the peer)")
+        except KeyStoreError as exc:
+            ack["error"] = str(exc)
+        await channel.send("link.hello.ack", json.dumps(ack).encode())
+        if "error" in ack:
+            log.error("emulated link cannot resume", extra={"event": "kms.link.resync_failed",
+                                                             "link": self.link_id, "error": ack["error"]})
+            await ws.close()
+            return ws
         log.info("emulated link up", extra={"event": "kms.link.up", "link": self.link_id, "role": "bob",
                                             "start_block": start})
         try:

@@ -229,13 +229,14 @@ class KeyStore:
             return self.tail(pool)
         return self._tx("FULL", self._deposit_in_tx, pool, material)
 
-    def deposit_many(self, parts: list[tuple[str, bytes]]) -> list[int]:
+    def deposit_many(self, parts: list[tuple[str, bytes]], counters: dict[str, int] | None = None) -> list[int]:
         """Deposit each ``(pool, material)`` of ``parts`` in ONE durable transaction: all or nothing.
 
         Used for the two halves of a link block (see :class:`qkd.kms.feeds.LinkKeySink`): a crash can
         never leave one direction with the block and the other without it, which would shift the stream
         offsets of one pool against the peer's copy for good. Raises :class:`CapacityError` (nothing
-        stored) if any pool would exceed its capacity. Returns the new tail offsets (bytes).
+        stored) if any pool would exceed its capacity. ``counters`` (name → value) are set in the same
+        transaction (e.g. where the block starts, for :meth:`truncate`). Returns the new tail offsets (bytes).
         """
         def run() -> list[int]:
             for pool, material in parts:          # check every pool before writing any
@@ -243,9 +244,32 @@ class KeyStore:
                 if (tail - head + len(material)) * 8 > capacity:
                     raise CapacityError(f"pool {pool!r}: deposit of {len(material) * 8} bits exceeds capacity "
                                         f"{capacity} bits ({(tail - head) * 8} stored)")
-            return [self._deposit_in_tx(pool, material) if material else self._pool_row(pool)[1]
-                    for pool, material in parts]
+            tails = [self._deposit_in_tx(pool, material) if material else self._pool_row(pool)[1]
+                     for pool, material in parts]
+            for name, value in (counters or {}).items():
+                self._set_counter_in_tx(name, value)
+            return tails
         return self._tx("FULL", run)
+
+    def truncate(self, pools: list[str], offset: int) -> None:
+        """Drop the stream bytes ``[offset, tail)`` of each pool in ``pools`` (one durable transaction): the
+        end of a link that deposited a block its peer never did gives it up, so both ends' streams match
+        again. ``offset`` must be where a deposit started (chunk boundary) and not yet consumed
+        (``head <= offset``); otherwise :class:`KeyStoreError` and nothing changes."""
+        def run() -> None:
+            for pool in pools:
+                head, tail, _ = self._pool_row(pool)
+                if not head <= offset <= tail:
+                    raise KeyStoreError(f"pool {pool!r}: cannot truncate to offset {offset} (head {head}, tail "
+                                        f"{tail}): that key was already used or never deposited")
+                if self._db.execute("SELECT 1 FROM chunks WHERE pool=? AND start<? AND start+nbytes>?",
+                                    (pool, offset, offset)).fetchone():
+                    raise KeyStoreError(f"pool {pool!r}: offset {offset} is inside a deposited chunk")
+                self._db.execute("DELETE FROM chunks WHERE pool=? AND start>=?", (pool, offset))
+                self._db.execute("UPDATE pools SET tail=?, deposited_bytes=deposited_bytes-? WHERE name=?",
+                                 (offset, tail - offset, pool))
+            self._open_cache = None
+        self._tx("FULL", run)
 
     def _deposit_in_tx(self, pool: str, material: bytes) -> int:
         head, tail, capacity = self._pool_row(pool)
@@ -345,6 +369,9 @@ class KeyStore:
     def set_counter(self, name: str, value: int) -> None:
         """Set counter ``name`` durably (fsync'd commit)."""
         self._set_sync("FULL")
+        self._set_counter_in_tx(name, value)
+
+    def _set_counter_in_tx(self, name: str, value: int) -> None:
         self._db.execute("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                          "value=excluded.value", (name, value))
 

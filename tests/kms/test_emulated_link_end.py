@@ -135,3 +135,68 @@ def test_time_tag_feed_needs_a_transmitter_file_per_time_tag_file(tmp_path, pki)
                    "transmitter_files": ["a.json"]}]
     with pytest.raises(ValidationError, match="one transmitter file per time-tag file"):
         KmeConfig.model_validate(c)
+
+
+def test_resync_action_drops_exactly_one_extra_block_at_the_end_that_has_it():
+    from qkd.kms.linkend import resync_action
+
+    assert resync_action({"tail": 80, "last_block_start": 40}, {"tail": 80, "last_block_start": 40}) == ("ok", 80)
+    assert resync_action({"tail": 120, "last_block_start": 80}, {"tail": 80, "last_block_start": 40}) == (
+        "drop_mine", 80)
+    assert resync_action({"tail": 80, "last_block_start": 40}, {"tail": 120, "last_block_start": 80}) == (
+        "drop_peer", 80)
+    # two blocks apart, or a last block that does not start where the other end stops: never guess
+    assert resync_action({"tail": 160, "last_block_start": 120}, {"tail": 80, "last_block_start": 40})[0] == "mismatch"
+    assert resync_action({"tail": 120, "last_block_start": 90}, {"tail": 80, "last_block_start": 40})[0] == "mismatch"
+
+
+async def test_after_a_crash_between_the_two_deposits_the_end_ahead_drops_its_extra_block(tmp_path, pki):
+    """Both ends distil block 0; then Alice (KME_A) deposits block 1 and KME_T dies before it does. At the
+    restart Bob's answer makes Alice drop block 1, both continue with block 2 on aligned streams, and a key
+    relayed over the link (end-to-end check) reaches the SAE on the other side."""
+    import os
+
+    from qkd.kms.feeds import LinkKeySink
+    from qkd.kms.masterkey import Sealer, load
+    from qkd.kms.store import KeyStore
+    from qkd.kms.topology import Network
+
+    ports = {"KME_A": free_port(), "KME_T": free_port(), "KME_B": free_port()}
+    topo = chain_topology(["KME_A", "KME_T"], ports, {"SAE_A": "KME_A", "SAE_C": "KME_T"})
+
+    async def run(max_blocks: int, until: int):
+        t = await start_kme(config(tmp_path, pki, "KME_T", topo, ports, max_blocks=max_blocks))
+        a = await start_kme(config(tmp_path, pki, "KME_A", topo, ports, max_blocks=max_blocks))
+        ends = [a.service.link_ends[LINK], t.service.link_ends[LINK]]
+        for _ in range(600):
+            if all(e.blocks_done >= until for e in ends):
+                break
+            await asyncio.sleep(0.05)
+        assert [e.blocks_done for e in ends] == [until, until]
+        return a, t
+
+    a, t = await run(1, 1)
+    await a.stop()
+    await t.stop()
+    cfg = config(tmp_path, pki, "KME_A", topo, ports)
+    store = KeyStore(cfg.node.db_path, Sealer(load(cfg.node.master_key_path)))
+    sink = LinkKeySink(store, Network(cfg.topology), LINK)
+    tail_before = sink.stream_state()["tail"]
+    sink.push(os.urandom(4000))                                      # block 1 at Alice only
+    store.set_counter(f"emulated-link/{LINK}/next-block", 2)         # Alice had claimed it
+    store.close()
+    a, t = await run(3, 1)                                           # resumes with block 2 only
+    try:
+        pools = [f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A"]
+        for pool in pools:
+            assert a.service.store.tail(pool) == t.service.store.tail(pool) >= tail_before
+        assert [m.deposited_bits_total for m in a.service.store.metrics() if m.name in pools] == \
+               [m.deposited_bits_total for m in t.service.store.metrics() if m.name in pools]
+        async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
+                KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
+            keys = await sae_a.enc_keys("SAE_C", number=2)
+            got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
+        assert [g.key for g in got] == [k.key for k in keys]
+    finally:
+        await a.stop()
+        await t.stop()
