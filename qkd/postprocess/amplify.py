@@ -8,7 +8,9 @@ hash lemma the output is ε-close to uniform given Eve's information when ℓ is
 Computation: y = T x is the middle of the GF(2)[x] product s(z) · x(z): ``y_i`` is the coefficient of
 z^(i+n−1). The product runs on bit-packed 64-bit words with carry-less multiplication (PCLMULQDQ) and
 Karatsuba (:func:`qkd._native.gf2.clmul_poly`), so it is exact integer arithmetic — no FFT and no
-floating-point rounding, whatever n. :func:`toeplitz_reference` is the direct GF(2) matrix-vector
+floating-point rounding, whatever n. For ℓ ≤ n/2 the matrix is cut into ⌈n/ℓ⌉ square ℓ × ℓ Toeplitz
+blocks, each the middle of a (2ℓ − 1)-bit by ℓ-bit product (1.5× fewer operations at ℓ = n/2, 2–4× at
+ℓ = n/4 … n/10 than the one full product). :func:`toeplitz_reference` is the direct GF(2) matrix-vector
 product the tests compare with bit for bit.
 
 Seed: Alice draws the n + ℓ − 1 seed bits from the OS RNG for every block and sends them with ℓ;
@@ -69,8 +71,46 @@ def toeplitz_hash_words(x_words: np.ndarray, n_bits: int, seed_words: np.ndarray
     total = n_bits + out_bits - 1
     if total % 64:
         s[-1] &= np.uint64((1 << (total % 64)) - 1)
+    if 2 * out_bits <= n_bits:
+        return _toeplitz_by_square_blocks(x, n_bits, s, out_bits)
     prod = gf2.clmul_poly(s, x)
     return gf2.extract_bits(prod, n_bits - 1, out_bits)
+
+
+def _shift_up(words: np.ndarray, shift: int, out_words: int) -> np.ndarray:
+    """The packed bit string moved up by ``shift`` bits (``shift`` zero bits below), ``out_words`` long."""
+    out = np.zeros(out_words, dtype=np.uint64)
+    q, r = divmod(shift, 64)
+    m = min(words.size, out_words - q)
+    if r == 0:
+        out[q:q + m] = words[:m]
+    else:
+        out[q:q + m] = words[:m] << np.uint64(r)
+        hi = words[:min(words.size, out_words - q - 1)] >> np.uint64(64 - r)
+        out[q + 1:q + 1 + hi.size] ^= hi
+    return out
+
+
+def _toeplitz_by_square_blocks(x: np.ndarray, n_bits: int, s: np.ndarray, out_bits: int) -> np.ndarray:
+    """T x as a sum of ℓ × ℓ Toeplitz blocks, for ℓ ≤ n/2 (masked inputs).
+
+    Pad x to n' = c ℓ bits (c = ⌈n/ℓ⌉ chunks x_t of ℓ bits) and put n' − n zero bits below the seed (s'),
+    which leaves T x unchanged. Chunk t sees the 2ℓ − 1 seed bits S_t = s'[n' − (t+1)ℓ, n' − tℓ + ℓ − 1) and
+    contributes the middle ℓ bits (from bit ℓ − 1) of S_t · x_t: y_i = Σ_t Σ_u S_t[i + ℓ − 1 − u] x_t[u] =
+    Σ_j s'[i − j + n' − 1] x'_j. Cost c · 2 M(ℓ) instead of the full (n + ℓ) × n product, ≈ 2 M(n): fewer
+    operations for every ℓ ≤ n/2 (Karatsuba M(n) ~ n^1.58), and far fewer for small ℓ/n."""
+    ell = out_bits
+    c = -(-n_bits // ell)
+    n_pad = c * ell
+    s_words = _shift_up(s, n_pad - n_bits, (n_pad + ell - 1 + 63) // 64)
+    x_words = np.zeros((n_pad + 63) // 64, dtype=np.uint64)
+    x_words[:x.size] = x
+    y = np.zeros((ell + 63) // 64, dtype=np.uint64)
+    for t in range(c):
+        seg = gf2.extract_bits(s_words, n_pad - (t + 1) * ell, 2 * ell - 1)
+        chunk = gf2.extract_bits(x_words, t * ell, ell)
+        y ^= gf2.extract_bits(gf2.clmul_poly(seg, chunk), ell - 1, ell)
+    return y
 
 
 def toeplitz_hash(bits: np.ndarray, seed_bits: np.ndarray, out_bits: int) -> np.ndarray:

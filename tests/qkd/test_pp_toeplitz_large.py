@@ -26,3 +26,15 @@ def test_toeplitz_matches_an_exact_integer_convolution_at_large_n(n: int, ell: i
     s = rng.integers(0, 2, n + ell - 1, dtype=np.uint8)
     got = unpack(toeplitz_hash_words(pack(x), n, pack(s), ell), ell)
     assert np.array_equal(got, fft_toeplitz(x, s, ell))
+
+
+@pytest.mark.parametrize("n,ell", [(2001, 1), (2001, 7), (2001, 64), (2001, 667), (2000, 1000), (2001, 1000),
+                                   (2001, 1001)])
+def test_square_block_decomposition_equals_the_direct_product(n: int, ell: int) -> None:
+    # ℓ ≤ n/2 takes the sum-of-ℓ×ℓ-blocks path (x padded to a multiple of ℓ), ℓ > n/2 the full product
+    from qkd.postprocess.amplify import toeplitz_hash, toeplitz_reference
+
+    rng = np.random.default_rng(n * 7919 + ell)
+    x = rng.integers(0, 2, n, dtype=np.uint8)
+    s = rng.integers(0, 2, n + ell - 1, dtype=np.uint8)
+    assert np.array_equal(toeplitz_hash(x, s, ell), toeplitz_reference(x, s, ell))
