@@ -95,8 +95,10 @@ def plots(record: RunRecord) -> dict[str, str]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(8, 2.5))
-    mode_times = [0.0] + [t for t, _, _ in record.mode_changes] + [record.duration_s]
-    levels = [0] + [_MODE_LEVEL.get(m, 0) for _, m, _ in record.mode_changes]
+    # the mode from the first observation on (traffic starts once the tunnel is up: no "down" is invented at 0)
+    changes = record.mode_changes or [(0.0, "down", "")]
+    mode_times = [t for t, _, _ in changes] + [record.duration_s]
+    levels = [_MODE_LEVEL.get(m, 0) for _, m, _ in changes]
     ax.step(mode_times, levels + [levels[-1]], where="post")
     ax.set_yticks(list(_MODE_LEVEL.values()), list(_MODE_LEVEL.keys()))
     ax.set_xlabel("time (s)")
