@@ -39,13 +39,13 @@ from tests.deploy.layout import DEPLOY
 
 BIN = Path(sys.executable).parent
 PR_SET_NO_NEW_PRIVS, PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 38, 65, 1
+_LIBC = ctypes.CDLL(None, use_errno=True)      # loaded in the parent: the child only calls prctl
 
 
 def _harden() -> None:
     """Child side, before exec: no privilege gain, and no writable+executable memory when supported."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)   # EINVAL on kernels < 6.3: ignored
+    _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _LIBC.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)   # EINVAL on kernels < 6.3: ignored
     os.umask(0o077)
 
 
