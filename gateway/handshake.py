@@ -21,6 +21,7 @@ caught by the initiator when it compares ``H(ClientHello)`` echoed in the signed
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -256,11 +257,14 @@ class InitiatorHandshake:
 
     async def finish(self, msg2: bytes) -> tuple[bytes, SessionKeys]:
         try:
-            return self._finish(msg2)
+            return await self._finish(msg2)
         finally:
             self.abandon()
 
-    def _finish(self, msg2: bytes) -> tuple[bytes, SessionKeys]:
+    async def _finish(self, msg2: bytes) -> tuple[bytes, SessionKeys]:
+        """Check ServerHello, derive, answer. The event loop gets a turn between the signature check,
+        the decapsulation and our signature (each a few ms of CPU that holds the GIL), so the streams of
+        a session that is rekeying wait for one of them at a time, not for all three."""
         peer = self.peer
         try:
             f = decode_message(msg2, MSG_SERVER_HELLO, set(range(1, 8)), set(range(1, 8)), "ServerHello")
@@ -284,6 +288,7 @@ class InitiatorHandshake:
             raise HandshakeError("policy", f"ServerHello: AEAD {aead!r} not offered")
         assert self._qkd is not None
         qkd_key = self._qkd.key if mode == "hybrid-qkd" else None
+        await asyncio.sleep(0)
         ss = primitives.xwing_decapsulate(self._xwing, f[SH_XWING_CT])
         okm = _schedule(mode=mode, xwing_ss=ss, qkd=qkd_key, psk=peer.psk, th2=th2,
                         initiator=self.ctx.site_id, responder=peer.name,
@@ -295,6 +300,7 @@ class InitiatorHandshake:
             if not hmac.compare_digest(expected, f[SH_CONFIRM]):
                 raise HandshakeError("bad_confirmation", f"ServerHello: key confirmation from {peer.name} fails")
             th3 = _h(self._msg1, msg2)
+            await asyncio.sleep(0)
             auth_i = _auth_tag(self.ctx, peer, b"qshift-gw/1 initiator auth", th3)
             confirm_i = _confirm(okm[CONFIRM_I], b"qshift-gw/1 initiator confirm", th3 + auth_i)
             msg3 = encode_message(MSG_FINISH, {FI_AUTH: auth_i, FI_CONFIRM: confirm_i})
@@ -384,6 +390,11 @@ class ResponderHandshake:
             discard(qkd)
             raise HandshakeError("malformed", f"ClientHello from {initiator}: X-Wing public key rejected "
                                  f"({type(exc).__name__})") from None
+        try:
+            await asyncio.sleep(0)   # let the streams run between the encapsulation and our signature
+        except BaseException:
+            discard(qkd)
+            raise
         selection = _json({"mode": mode, "aead": aead, "policy": {"qkd": peer.qkd, "min_mode": peer.min_mode},
                            "qkd": {"redeemed": qkd.key is not None, "cause": None if mode == "hybrid-qkd"
                                    else qkd.cause}})
