@@ -85,6 +85,7 @@ cdef extern from *:
     size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) nogil
 
 DEF MAXP = 64
+DEF FY_MAX = 1 << 18       # plain Fisher–Yates while the permutation (4 bytes per bit) fits in L2
 DEF SHORT_RANGE = 2048   # Bob's range parities up to this length: direct XOR of his bits in pass order
 
 IDENTITY = 0
@@ -126,7 +127,7 @@ def shuffle_into(uint32_t[::1] p, uint64_t seed, int pass_index):
     cdef uint32_t t
     cdef Py_ssize_t cnt[257]
     cdef Py_ssize_t off[256]
-    if n < 65536:
+    if n <= FY_MAX:
         with nogil:
             for i in range(n):
                 p[i] = <uint32_t>i
