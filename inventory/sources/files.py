@@ -33,7 +33,7 @@ HEAD_BYTES = 64 * 1024  #: first read of every file: classification, NUL test, a
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
 TRIGGERS: dict[str, re.Pattern[bytes]] = {
     "python": re.compile(rb"^[ \t]*(?:import|from)[ \t][^\n]*\b(?:hashlib|hmac|cryptography|Crypto|Cryptodome|"
-                         rb"jwt|jose|paramiko|rsa|ecdsa)\b|set_ciphers|set_ecdh_curve", re.M),
+                         rb"jwt|jose|paramiko|rsa|ecdsa)\b", re.M),
     "java": re.compile(rb"getInstance|ECGenParameterSpec|Digest|Engine|Signer|KeyPairGenerator|Agreement"),
     "go": re.compile(rb"crypto/|golang\.org/x/crypto|tls\."),
     "javascript": re.compile(rb"crypto|subtle|jwt|jsonwebtoken|createHash"),
@@ -71,6 +71,8 @@ def may_contain_crypto(lang: str, data: bytes) -> bool:
     if keys is not None and not any(k in data for k in keys):
         if lang != "python" or b"rsa" not in data or not any(k in data for k in _PY_RSA_IMPORTS):
             return False
+    if lang == "python" and (b"set_ciphers" in data or b"set_ecdh_curve" in data):
+        return True  # method calls on any object: no import needed
     trigger = TRIGGERS.get(lang)
     return trigger is None or trigger.search(data) is not None
 

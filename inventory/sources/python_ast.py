@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import gc
 import re
 from collections.abc import Callable
@@ -460,7 +461,7 @@ def _hot_lines(text: str | bytes, aliases: dict[str, str]) -> list[int] | None:
     data = text.encode("utf-8") if isinstance(text, str) else text
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
-    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+    pattern = _word_pattern(tuple(sorted(words)))
     hot: list[int] = []
     line, pos = 1, 0
     for m in pattern.finditer(data):
@@ -470,6 +471,11 @@ def _hot_lines(text: str | bytes, aliases: dict[str, str]) -> list[int] | None:
         if not hot or hot[-1] != line:
             hot.append(line)
     return hot
+
+
+@functools.lru_cache(maxsize=256)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[bytes]:
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
 
 
 def _spans_hot(node: ast.stmt, hot: list[int]) -> bool:
