@@ -21,13 +21,31 @@ cdef inline uint64_t splitmix64(uint64_t* state) noexcept nogil:
     return z ^ (z >> 31)
 
 
+cdef inline uint8_t pick_code(uint8_t mask, int64_t slot, uint64_t seed) noexcept nogil:
+    """A uniformly random one of the distinct codes (0..3) set in ``mask``, the draw keyed by (seed, slot):
+    the choice depends on which detectors clicked in the slot, not on the order of their tags."""
+    cdef uint8_t n = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1)
+    cdef uint64_t s = seed ^ (<uint64_t>slot * 0xD1B54A32D192ED03ULL)
+    cdef uint64_t r = 0
+    cdef uint8_t c
+    if n > 1:
+        r = splitmix64(&s) % n
+    for c in range(4):
+        if (mask >> c) & 1:
+            if r == 0:
+                return c
+            r -= 1
+    return 0
+
+
 def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint8_t[::1] chan_code,
                  double offset_ps, double period_ps, double window_ps, uint64_t seed):
     """Assign time tags to slots: slot k = round((t − offset)/period) when |residual| ≤ window/2.
 
     ``t_ps`` must be non-decreasing. ``chan_code[c]`` maps detector channel c to basis·2 + bit (0..3) or
-    255 (ignored channel). Several tags in one slot (a multi-click) are resolved by picking one of them
-    uniformly at random (squashing-model practice: a double click gets a random value).
+    255 (ignored channel). Several tags in one slot (a multi-click) are resolved by picking one of the
+    distinct detectors that clicked uniformly at random (squashing-model practice: a double click gets a
+    random value), with the draw keyed by (seed, slot) so that it does not depend on the tags' order.
     Returns (slots int64, code uint8, n_outside_window, n_multi_click_slots, n_ignored)."""
     cdef Py_ssize_t n = t_ps.shape[0], i, m = 0
     slots = np.empty(n, dtype=np.int64)
@@ -36,9 +54,8 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
     cdef uint8_t[::1] co = codes
     cdef double x, inv = 1.0 / period_ps, half = 0.5 * window_ps / period_ps, r
     cdef int64_t k
-    cdef uint8_t c
+    cdef uint8_t c, mask = 0
     cdef Py_ssize_t n_out = 0, n_multi = 0, n_ign = 0, group = 0
-    cdef uint64_t rs = seed
     if channel.shape[0] != n:
         raise ValueError(f"t_ps and channel differ in length: {n} and {channel.shape[0]}")
     if chan_code.shape[0] < 256:
@@ -58,17 +75,20 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
                 n_out += 1
                 continue
             if m > 0 and so[m - 1] == k:
-                # reservoir choice among the group's clicks: keep the new one with probability 1/(group+1)
                 group += 1
                 if group == 1:
                     n_multi += 1
-                if splitmix64(&rs) % <uint64_t>(group + 1) == 0:
-                    co[m - 1] = c
+                mask |= <uint8_t>(1 << c)
                 continue
+            if group > 0:
+                co[m - 1] = pick_code(mask, so[m - 1], seed)
             group = 0
+            mask = <uint8_t>(1 << c)
             so[m] = k
             co[m] = c
             m += 1
+        if group > 0:
+            co[m - 1] = pick_code(mask, so[m - 1], seed)
     return slots[:m], codes[:m], n_out, n_multi, n_ign
 
 
@@ -250,10 +270,10 @@ def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const 
     key_slots, key_intensity, sifted, disclosed, errors, detected, n_outside, n_multi, n_ignored)."""
     cdef Py_ssize_t n = t_ps.shape[0], i, nk = 0, n_out = 0, n_multi = 0, n_ign = 0, n_assigned = 0
     cdef int64_t n_slots = tx_packed.shape[0], k, cur = -1
-    cdef uint8_t c, cur_code = 0
+    cdef uint8_t c, cur_code = 0, mask = 0
     cdef double x, inv = 1.0 / period_ps, half = 0.5 * window_ps / period_ps, r
     cdef Py_ssize_t group = 0
-    cdef uint64_t rs = seed, rs_pick = seed ^ 0xA5A5A5A5A5A5A5A5ULL
+    cdef uint64_t rs = seed, pick_seed = seed ^ 0xA5A5A5A5A5A5A5A5ULL
     cdef uint64_t thr = <uint64_t>(z_sample_fraction * 18446744073709551615.0) if z_sample_fraction < 1 else 0xFFFFFFFFFFFFFFFFULL
     alice = np.empty(n, dtype=np.uint8)
     bob = np.empty(n, dtype=np.uint8)
@@ -295,11 +315,12 @@ def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const 
                     group += 1
                     if group == 1:
                         n_multi += 1
-                    if splitmix64(&rs_pick) % <uint64_t>(group + 1) == 0:
-                        cur_code = c
+                    mask |= <uint8_t>(1 << c)
                     continue
             # a new slot (or the end): finish the previous group
             if cur >= 0:
+                if group > 0:
+                    cur_code = pick_code(mask, cur, pick_seed)
                 _sift_one(cur, cur_code, &tx_packed[0], n_int, thr,
                           z_sample_fraction >= 1 or n_assigned < n_sync, &rs, &sf[0, 0], &dc[0, 0], &er[0, 0],
                           &dt[0], &ka[0], &kb[0], &ks[0], &ki[0], &nk)
@@ -308,5 +329,6 @@ def sift_fused_array(const int64_t[::1] t_ps, const uint8_t[::1] channel, const 
                 cur = k
                 cur_code = c
                 group = 0
+                mask = <uint8_t>(1 << c)
     return (alice[:nk], bob[:nk], kslots[:nk], kint[:nk], sifted, disclosed, errors, detected, n_out, n_multi,
             n_ign)

@@ -8,7 +8,8 @@ Per chunk of slots the emulator samples *detections* directly:
    computed at the candidates only (Philox keyed by slot), and candidates are kept with p_i/p_max — exact
    thinning of the per-slot probability. Intensity fluctuation multiplies μ per pulse by a Gaussian factor.
 2. Bob's passive basis choice, the misalignment error, and an optional intercept-resend Eve decide the
-   detector (channel = basis·2 + bit).
+   detector (channel = basis·2 + bit). Further detected photons of multi-photon pulses (probability
+   ≈ λ/2 per detection, λ = ημ) fire further detectors: double clicks, as real threshold detectors give.
 3. Dark/background clicks per detector, again by geometric gaps, uniform inside the gate (gated) or the
    slot (free-running).
 4. Per detector, dead time and afterpulsing (compiled, ``qkd._native.detector_events``), then Gaussian
@@ -71,6 +72,7 @@ class EmulationStats:
     afterpulses: int = 0
     lost_to_dead_time: int = 0
     eve_intercepted: int = 0
+    multi_photon_clicks: int = 0
 
     def add(self, other: EmulationStats) -> None:
         for k in vars(self):
@@ -102,6 +104,7 @@ class DetectorEventEmulator:
         self.tx = PhiloxTransmitterRecord(self.seed, self.n_slots, src.period_ps, src.intensities,
                                           src.intensity_probabilities, src.p_z)
         self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, 0xE3])))
+        self.rng_multi = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, 0x3D])))
         self.stats = EmulationStats()
         self._state = [(-1e308, 1e308)] * N_DETECTORS
         self._held = TimeTags(np.empty(0, np.int64), np.empty(0, np.uint8))
@@ -119,11 +122,14 @@ class DetectorEventEmulator:
         a_basis, a_bit, a_int = self.tx.at(cand)
         if sig > 0:
             f = np.maximum(rng.normal(1.0, sig, cand.size), 0.0)
-            p = -np.expm1(-eta * mus[a_int] * f)
+            lam_all = eta * mus[a_int] * f
+            p = -np.expm1(-lam_all)
         else:
+            lam_all = eta * mus[a_int]
             p = p_cls[a_int]
         keep = rng.random(cand.size) * p_max < p
         slots, a_basis, a_bit = cand[keep], a_basis[keep], a_bit[keep]
+        lam = lam_all[keep]
         n = slots.size
         st.signal_clicks = n
         b_basis = (rng.random(n) >= link.bob_p_z).astype(np.uint8)
@@ -140,8 +146,46 @@ class DetectorEventEmulator:
         flip = (rng.random(n) < link.channel.misalignment_error).astype(np.uint8)
         rand_bit = rng.integers(0, 2, n, dtype=np.uint8)
         b_bit = np.where(b_basis == s_basis, s_bit ^ flip, rand_bit).astype(np.uint8)
-        t = slots.astype(np.float64) * src.period_ps
-        return t, (b_basis * 2 + b_bit).astype(np.uint8), st
+        code = (b_basis * 2 + b_bit).astype(np.uint8)
+        x_pulse, x_code = self._extra_photons(lam, s_basis, s_bit, code)
+        st.multi_photon_clicks = int(x_pulse.size)
+        st.signal_clicks += int(x_pulse.size)
+        t = np.concatenate([slots, slots[x_pulse]]).astype(np.float64) * src.period_ps
+        return t, np.concatenate([code, x_code]), st
+
+    def _extra_photons(self, lam: np.ndarray, s_basis: np.ndarray, s_bit: np.ndarray,
+                       code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Clicks of the 2nd, 3rd, … detected photon of multi-photon pulses (index of the detected pulse,
+        detector code). Given at least one detected photon, a pulse of mean detected photon number λ = ημ
+        holds k ≥ 2 with probability 1 − λe^{−λ}/(1 − e^{−λ}) (Poisson); each further photon takes Bob's
+        passive basis split, the misalignment flip and the state (Alice's or Eve's) independently, and a
+        detector already fired by the pulse does not fire twice (threshold detectors). These are the
+        double clicks the squashing-model rule in sifting resolves. Drawn from a separate generator so that
+        the single-photon stream is the same as without them."""
+        link, rng = self.link, self.rng_multi
+        n = lam.size
+        if n == 0:
+            return np.empty(0, np.int64), np.empty(0, np.uint8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_multi = np.where(lam > 1e-12, 1.0 + lam * np.exp(-lam) / np.expm1(-lam), lam / 2.0)
+        idx = np.flatnonzero(rng.random(n) < p_multi)
+        if idx.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.uint8)
+        # k | k ≥ 2 by inverse CDF of the Poisson tail (λ ≤ ~1: 24 terms are ample)
+        ks = np.arange(2, 26)
+        lk = lam[idx][:, None]
+        log_pmf = ks[None, :] * np.log(lk) - lk - np.cumsum(np.log(np.arange(1, 26)))[1:][None, :]
+        pmf = np.exp(log_pmf)
+        cdf = np.cumsum(pmf, axis=1) / pmf.sum(axis=1, keepdims=True)
+        k = ks[np.minimum((cdf < rng.random(idx.size)[:, None]).sum(axis=1), ks.size - 1)]
+        pulse = np.repeat(idx, k - 1)
+        m = pulse.size
+        basis = (rng.random(m) >= link.bob_p_z).astype(np.uint8)
+        flip = (rng.random(m) < link.channel.misalignment_error).astype(np.uint8)
+        bit = np.where(basis == s_basis[pulse], s_bit[pulse] ^ flip, rng.integers(0, 2, m, dtype=np.uint8))
+        key = np.unique(pulse.astype(np.int64) * N_DETECTORS + basis * 2 + bit)
+        key = key[key != (key // N_DETECTORS) * N_DETECTORS + code[key // N_DETECTORS]]   # detector already fired
+        return key // N_DETECTORS, (key % N_DETECTORS).astype(np.uint8)
 
     def _dark(self, s0: int, s1: int) -> tuple[np.ndarray, np.ndarray, int]:
         link, rng = self.link, self.rng

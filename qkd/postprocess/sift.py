@@ -296,8 +296,10 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
          _) = sift_fused_array(t_ps, chan, codes, clock.offset_ps, clock.period_ps, window_ps,
                                tx.packed, n_int, z_sample_fraction, int(rng[1]), n_sync)
     else:
+        # the multi-click choice draws from the same stream as the fused kernel's (seed ^ 0xA5…), so that a
+        # stored record and its Philox twin sift to the same key, double clicks included
         slots, code, n_out, n_multi, _ = assign_slots(t_ps, chan, codes, clock.offset_ps, clock.period_ps,
-                                                      window_ps, int(rng[0]))
+                                                      window_ps, int(rng[1]) ^ 0xA5A5A5A5A5A5A5A5)
         inside = (slots >= 0) & (slots < tx.n_slots)
         if not inside.all():
             n_out += int((~inside).sum())
@@ -459,10 +461,10 @@ async def sift_receiver(channel: Any, tags: TimeTags, *, window_ps: float,
                            float(ans["z_score"]))
     else:
         await channel.send("sift.sync", b"")
-    rng = np.random.SeedSequence([seed, 0x5F7]).generate_state(1, dtype=np.uint64)
+    rng = np.random.SeedSequence([seed, 0x5F7]).generate_state(2, dtype=np.uint64)   # same draws as :func:`sift`
     slots, code, _, _, _ = assign_slots(np.ascontiguousarray(tags.t_ps, dtype=np.int64),
                                         np.ascontiguousarray(tags.channel, dtype=np.uint8), codes, clock.offset_ps,
-                                        clock.period_ps, window_ps, int(rng[0]))
+                                        clock.period_ps, window_ps, int(rng[1]) ^ 0xA5A5A5A5A5A5A5A5)
     inside = (slots >= 0) & (slots < n_slots)
     slots, code = slots[inside], code[inside]
     await channel.send("sift.bases", np.uint64(slots.size).astype("<u8").tobytes()

@@ -1,9 +1,9 @@
 """Plain-numpy twins of the compiled sifting kernels (``qkd._native.sift_kernels``).
 
 Same inputs, same outputs, vectorised numpy instead of one compiled pass: the tests check the compiled
-kernels against these, and ``bench/qkd_physics.py`` measures them as the in-run baseline. The random
-choices (multi-click pick, QBER sample) use a numpy generator here, so those two outputs agree with the
-compiled ones in distribution, and exactly when there are no multi-clicks and the sample fraction is 0 or 1.
+kernels against these, and ``bench/qkd_physics.py`` measures them as the in-run baseline. The multi-click
+pick is the same keyed draw as the compiled one (exactly equal); the QBER sample uses a numpy generator
+here, so it agrees in distribution, and exactly when the sample fraction is 0 or 1.
 """
 
 from __future__ import annotations
@@ -30,9 +30,36 @@ def assign_slots_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndar
     starts = np.flatnonzero(first)
     sizes = np.diff(np.append(starts, k.size))
     n_multi = int((sizes > 1).sum())
-    rng = np.random.default_rng(seed)
-    pick = starts + (rng.random(starts.size) * sizes).astype(np.int64)
-    return k[starts], code[pick], n_out, n_multi, n_ign
+    slots = k[starts]
+    mask = np.bitwise_or.reduceat((np.uint8(1) << code).astype(np.uint8), starts)
+    return slots, pick_code_numpy(mask, slots, seed), n_out, n_multi, n_ign
+
+
+def _splitmix64_next(state: np.ndarray) -> np.ndarray:
+    """SplitMix64 output for each uint64 state (the state advanced once), as the compiled kernels draw it."""
+    z = state + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def pick_code_numpy(mask: np.ndarray, slots: np.ndarray, seed: int) -> np.ndarray:
+    """Numpy version of the compiled ``pick_code``: a uniformly random one of the distinct codes set in each
+    ``mask`` (bits 0..3), keyed by (seed, slot)."""
+    mask = mask.astype(np.uint8)
+    n = sum(((mask >> np.uint8(c)) & np.uint8(1)).astype(np.uint64) for c in range(4))
+    with np.errstate(over="ignore"):
+        state = np.uint64(seed) ^ (slots.astype(np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        r = np.where(n > 1, _splitmix64_next(state) % np.maximum(n, np.uint64(1)), np.uint64(0))
+    out = np.zeros(mask.size, dtype=np.uint8)
+    done = np.zeros(mask.size, dtype=bool)
+    for c in range(4):
+        has = ((mask >> np.uint8(c)) & np.uint8(1)).astype(bool) & ~done
+        hit = has & (r == 0)
+        out[hit] = c
+        done |= hit
+        r = np.where(has & ~hit, r - np.uint64(1), r)
+    return out
 
 
 def sift_count_numpy(a_basis: np.ndarray, a_bit: np.ndarray, a_int: np.ndarray, b_code: np.ndarray, n_int: int,

@@ -66,7 +66,7 @@ def test_stored_record_and_philox_record_sift_to_the_same_key() -> None:
                                     run.tx.p_z)
     k_philox = sift(run.tags, run.tx, window_ps=400.0, seed=2)
     k_stored = sift(run.tags, stored, window_ps=400.0, seed=2)
-    assert k_philox.n_multi_click == k_stored.n_multi_click == 0
+    assert k_philox.n_multi_click == k_stored.n_multi_click > 0   # multi-photon double clicks
     assert np.array_equal(k_philox.alice_bits, k_stored.alice_bits)
     assert np.array_equal(k_philox.bob_bits, k_stored.bob_bits)
     assert np.array_equal(k_philox.key_slots, k_stored.key_slots)

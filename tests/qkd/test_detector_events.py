@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -14,6 +15,7 @@ from qkd.physics.fiber import FiberChannel
 from qkd.physics.link import Link
 from qkd.physics.presets import link_preset
 from qkd.physics.source import WeakCoherentSource
+from qkd.postprocess.sift import sift
 
 
 def test_bernoulli_positions_have_the_bernoulli_rate_and_stay_in_range() -> None:
@@ -82,3 +84,24 @@ def test_intercept_resend_raises_the_qber_by_a_quarter_of_the_intercepted_fracti
     expected = base + fraction * 0.25 * (1 - 2 * base)
     n = key.disclosed[1].sum()
     assert abs(est.qber_x - expected) < 5 * np.sqrt(expected * (1 - expected) / n) + 0.002
+
+
+def test_multi_photon_pulses_give_double_clicks_at_the_poisson_rate() -> None:
+    # ideal detectors, no dark counts: every multi-click slot comes from a pulse with ≥ 2 detected photons
+    base = link_preset("gys", 0.0)
+    link = replace(base, detector=replace(base.detector, dark_count_probability=0.0))
+    run = emulate(link, 20_000_000, seed=51)
+    eta = link.channel.mean_transmittance() * link.eta_bob
+    expected_extra = 0.0
+    for mu, p in zip(link.source.intensities, link.source.intensity_probabilities, strict=True):
+        lam = eta * mu
+        # E[further detectors fired] ≈ P(k = 2)·P(second photon on another detector); the k ≥ 3 tail is
+        # O(λ³). ½/½ passive bases: other basis (½) → another detector; same basis (½): that basis is
+        # Alice's (½) → bits differ w.p. 2e(1−e), else random bits differ w.p. ½
+        e = link.channel.misalignment_error
+        p_other = 0.5 + 0.5 * (0.5 * 2 * e * (1 - e) + 0.5 * 0.5)
+        expected_extra += 20_000_000 * p * math.exp(-lam) * lam**2 / 2 * p_other
+    n = run.stats.multi_photon_clicks
+    assert abs(n - expected_extra) < 5 * math.sqrt(expected_extra) + 0.01 * expected_extra
+    key = sift(run.tags, run.tx, window_ps=link.window_ps)
+    assert key.n_multi_click == pytest.approx(n, rel=0.05)

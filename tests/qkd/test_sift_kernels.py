@@ -36,6 +36,7 @@ def test_multi_clicks_keep_one_tag_per_slot_chosen_at_random() -> None:
     slots, code, _, n_multi, _ = assign_slots(t, ch, codes, 250.0, 1000.0, 300.0, 3)
     ref = assign_slots_numpy(t, ch, codes, 250.0, 1000.0, 300.0, 3)
     assert np.array_equal(slots, ref[0]) and n_multi == ref[3] > 4000
+    assert np.array_equal(code, ref[1])                   # the keyed pick is the same draw in numpy
     assert np.all(np.diff(slots) > 0)
     # of a double click, the first and the second tag are each kept half of the time
     k = np.floor((t - 250.0) / 1000.0 + 0.5).astype(np.int64)
@@ -48,6 +49,21 @@ def test_multi_clicks_keep_one_tag_per_slot_chosen_at_random() -> None:
     share_first = float((chosen[differ] == first[differ]).mean())
     n = int(differ.sum())
     assert abs(share_first - 0.5) < 5 * 0.5 / np.sqrt(n), (share_first, n)
+
+
+def test_the_multi_click_choice_does_not_depend_on_the_order_of_the_tags() -> None:
+    t, ch = _tags(50_000, 2, double=True)
+    codes = channel_codes()
+    a = assign_slots(t, ch, codes, 250.0, 1000.0, 300.0, 3)
+    # reverse the order of the two detectors within every double click (tag times unchanged)
+    x = (t - 250.0) / 1000.0
+    k = np.floor(x + 0.5).astype(np.int64)
+    inside = np.abs(x - k) <= 0.15
+    dup = np.flatnonzero((k[1:] == k[:-1]) & inside[1:] & inside[:-1])
+    ch2 = ch.copy()
+    ch2[dup], ch2[dup + 1] = ch[dup + 1], ch[dup]
+    b = assign_slots(t, ch2, codes, 250.0, 1000.0, 300.0, 3)
+    assert dup.size > 4000 and np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
 def test_sift_count_equals_numpy_when_the_sample_is_all_or_nothing() -> None:
