@@ -282,7 +282,7 @@ class Session:
         if epoch is None:
             await self._bad_record("unknown_epoch")
             return
-        if epoch.age() >= self.rekey_cfg.hard_limit_s:
+        if epoch.age() >= self.rekey_cfg.hard_limit_s or epoch.frames_received >= self.rekey_cfg.hard_limit_frames:
             await self._bad_record("expired")
             return
         header = bytes((REC_SEALED,)) + body[:4]

@@ -235,3 +235,17 @@ def test_site_config_rejects_a_kme_timeout_that_would_outlast_the_handshake(tmp_
     a["tunnel"]["handshake_timeout_s"] = 2.5
     with pytest.raises(ValidationError, match=r"kme.timeout_s = 2.0: .* before tunnel.handshake_timeout_s = 2.5"):
         SiteConfig.model_validate(a)
+
+
+async def test_records_under_keys_past_the_receive_hard_limit_are_refused_as_expired(tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, data={"bad_record_threshold": 2})
+    try:
+        receiver: Session = pair.session_b()
+        receiver._recv_epochs[0].frames_received = receiver.rekey_cfg.hard_limit_frames   # as if 2^32 arrived
+        result = await transfer(pair.fa, 10_000, 10_000)
+        assert not result.ok
+        await wait_for(lambda: receiver.closed, 5, "close on records past the hard limit")
+        assert receiver.close_cause == "bad_record_threshold"
+        assert metric(pair.b, "gateway_records_rejected_total", peer="site-a", reason="expired") == 2
+    finally:
+        await pair.stop()
