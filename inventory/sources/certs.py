@@ -101,8 +101,7 @@ def certificate_findings(cert: x509.Certificate, loc: Location, fmt: str, source
     except (UnsupportedAlgorithm, ValueError):
         public = None
         key_raw, bits, curve = cert.public_key_algorithm_oid.dotted_string, None, None
-    fingerprint = cert.fingerprint(cert.signature_hash_algorithm or _SHA256()) if False else hashlib.sha256(
-        cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
     subject = cert.subject.rfc4514_string()
     details = {
         "id": "cert:" + fingerprint,
@@ -138,10 +137,6 @@ def certificate_findings(cert: x509.Certificate, loc: Location, fmt: str, source
         out.append(Finding(raw=key_raw, asset_type=AssetType.ALGORITHM, source=source, location=loc,
                            confidence=1.0, context=f"key of {subject}"))
     return out
-
-
-class _SHA256:  # placeholder type never used at run time (keeps the expression above type-correct)
-    name = "sha256"
 
 
 def _line_of(data: bytes, offset: int) -> int:

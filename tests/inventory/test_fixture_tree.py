@@ -120,3 +120,16 @@ def test_fifo_and_dangling_symlink_are_skipped_with_reasons_and_never_block(tmp_
     assert reasons == {"pipe.pem": "not a regular file", "gone.crt": "broken symlink"}
     assert [a.name for a in report.assets] == ["SHA-1"]
     assert report.summary()["skipped_by_reason"] == {"not a regular file": 1, "broken symlink": 1}
+
+
+def test_certificates_report_issuer_validity_key_signature_and_chain_role(report: ScanReport) -> None:
+    certs = {a.details["subject"]: a.details for a in report.assets if a.asset_type is AssetType.CERTIFICATE}
+    leaf, root = certs["CN=leaf.example"], certs["CN=Test Root"]
+    assert (leaf["chain_role"], root["chain_role"]) == ("leaf", "root")
+    assert leaf["issuer"] == "CN=Test Root" and leaf["key_bits"] == 2048
+    assert leaf["not_valid_before"] < leaf["not_valid_after"]
+    assert (root["curve"], root["signature_algorithm_oid"]) == ("secp384r1", "1.2.840.10045.4.3.3")
+    kem = certs["CN=kem.example"]  # ML-KEM-768 key certified by an ML-DSA-65 CA
+    assert kem["public_key_algorithm_oid"] == "2.16.840.1.101.3.4.4.2"
+    assert kem["signature_algorithm_oid"] == "2.16.840.1.101.3.4.3.18"
+    assert kem["chain_role"] == "leaf" and kem["issuer"] == "CN=PQ CA"
