@@ -48,10 +48,31 @@ def _worst(statuses: list[str]) -> str:
     return min(known, key=_STATUS_ORDER.index) if known else "unknown"
 
 
+#: Protocol versions a config enables (``ssl_protocols``, ``MinProtocol``…), normalised: the broken ones
+#: (SSL 2/3: RFC 6176, RFC 7568; TLS 1.0/1.1: RFC 8996) and TLS 1.2, which has no quantum-safe key exchange.
+_BROKEN_VERSIONS = {"sslv2": "SSLv2 (RFC 6176)", "sslv3": "SSLv3 (RFC 7568)", "tlsv1": "TLS 1.0 (RFC 8996)",
+                    "tlsv1.0": "TLS 1.0 (RFC 8996)", "tls1": "TLS 1.0 (RFC 8996)", "tlsv1.1": "TLS 1.1 (RFC 8996)",
+                    "tls1.1": "TLS 1.1 (RFC 8996)"}
+_TLS12 = {"tlsv1.2", "tls1.2", "tlsv1_2"}
+
+
+def _version(asset: Asset) -> str | None:
+    """The normalised protocol version of a config protocol asset (``tlsv1.2``), else ``None``."""
+    if asset.asset_type is not AssetType.PROTOCOL:
+        return None
+    proto = str(asset.details.get("protocol") or "").lower()
+    return proto if proto in _BROKEN_VERSIONS or proto in _TLS12 else None
+
+
 def asset_status(asset: Asset, by_name: dict[str, Asset]) -> str:
     """Status of an asset; certificates/keys/protocols take it from the algorithms they use."""
     if asset.algorithm is not None:
         return asset.algorithm.quantum_status.value
+    version = _version(asset)
+    if version in _BROKEN_VERSIONS:
+        return "classically-broken"
+    if version in _TLS12:
+        return "broken-by-shor"  # every TLS 1.2 key exchange is RSA or (EC)DH: no PQ option exists
     if asset.asset_type is AssetType.LIBRARY:
         support = asset.details.get("pq_support")
         # "unknown": the declared constraint neither pins a PQ-capable release nor rules one out
@@ -109,6 +130,13 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
         if alg is not None and alg.primitive.value in ("kem", "key-agree", "pke") and alg.family != "RSA":
             return f"replace the {name} key with an {kem} key (hybrid {hybrid_group} in protocols)"
         return f"replace the {name} key with an {sig} key (or a composite {sig} key)"
+    version = _version(asset)
+    if version in _BROKEN_VERSIONS:
+        return (f"disable {_BROKEN_VERSIONS[version]} in this config; offer TLS 1.3 with {hybrid_group} "
+                "(TLS 1.2 only for legacy clients)")
+    if version in _TLS12:
+        return (f"offer TLS 1.3 with {hybrid_group} next to TLS 1.2 (TLS 1.2 has no quantum-safe key exchange); "
+                "drop TLS 1.2 once clients allow")
     if asset.asset_type is AssetType.PROTOCOL:
         proto = asset.details.get("protocol")
         if proto == "ssh":

@@ -174,3 +174,13 @@ def test_manifest_pq_support_tells_a_pinned_old_release_from_a_bare_lower_bound(
     assert pq_support("pypi", "cryptography", ">=42,<46")[0] == "no"
     assert pq_support("pypi", "cryptography", "")[0] == "unknown"
     assert pq_support("pypi", "pycryptodome", "==3.20.0")[0] == "no"
+
+
+def test_config_protocol_versions_are_rated_sslv3_tls10_broken_and_tls12_shor_vulnerable(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf").write_text("server {\n    ssl_protocols SSLv3 TLSv1 TLSv1.2 TLSv1.3;\n}\n")
+    report = run_scan(ScanOptions(paths=[tmp_path], jobs=1))
+    rated = {k.rsplit(":", 1)[1]: (r.status, r.priority) for k, r in report.assessments.items()}
+    assert rated["sslv3"] == rated["tlsv1"] == ("classically-broken", "critical")
+    assert rated["tlsv1.2"][0] == "broken-by-shor"
+    assert rated["tlsv1.3"][0] == "unknown"  # depends on the groups, which this file does not set
+    assert "RFC 7568" in report.assessments["protocol:nginx:sslv3"].recommendation
