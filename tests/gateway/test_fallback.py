@@ -43,8 +43,12 @@ async def _fault_and_recover(pair, inject, clear, cause: str) -> None:
     await wait_for(lambda: _mode(pair) == ("pqc-only", "pqc-only"), 10, "fallback to pqc-only")
     status = (await http_json(pair.a.mgmt_port, "/status"))["peers"]["site-b"]
     assert status["mode"] == "pqc-only"
-    assert status["last_transition"]["to"] == "pqc-only" and status["last_transition"]["cause"] == cause
-    assert status["session"]["fallback_cause"] == cause
+    # A KME killed between site-a's enc_keys and site-b's dec_keys is first seen by site-b, which cannot
+    # redeem the key_ID: the same fault, reported as the peer's (``peer_key_...``).
+    accepted = {cause, "peer_key_" + cause} if cause == "kme_unreachable" else {cause}
+    first = status["last_transition"]["cause"]
+    assert status["last_transition"]["to"] == "pqc-only" and first in accepted, status["last_transition"]
+    assert status["session"]["fallback_cause"] in accepted
     await clear()
     await wait_for(lambda: _mode(pair) == ("hybrid-qkd", "hybrid-qkd"), 10, "return to hybrid-qkd")
     results = await asyncio.gather(*flows)
@@ -54,13 +58,13 @@ async def _fault_and_recover(pair, inject, clear, cause: str) -> None:
     assert first_a.rekeys >= 2
     after = (await http_json(pair.a.mgmt_port, "/status"))["peers"]["site-b"]
     assert after["last_transition"]["to"] == "hybrid-qkd" and after["last_transition"]["cause"] == "qkd_restored"
-    assert metric(pair.a, "gateway_qkd_fallbacks_total", peer="site-b", cause=cause) >= 1
+    assert metric(pair.a, "gateway_qkd_fallbacks_total", peer="site-b", cause=first) >= 1
     assert metric(pair.a, "gateway_mode_transitions_total", peer="site-b", from_mode="hybrid-qkd",
-                  to_mode="pqc-only", cause=cause) == 1
+                  to_mode="pqc-only", cause=first) == 1
     assert metric(pair.a, "gateway_mode_transitions_total", peer="site-b", from_mode="pqc-only",
                   to_mode="hybrid-qkd", cause="qkd_restored") == 1
     text = await http_text(pair.a.mgmt_port, "/metrics")
-    assert f'gateway_qkd_fallbacks_total{{cause="{cause}",peer="site-b"}}' in text
+    assert f'gateway_qkd_fallbacks_total{{cause="{first}",peer="site-b"}}' in text
 
 
 async def test_killed_kme_means_pqc_only_without_broken_streams_and_restart_means_hybrid_again(
@@ -70,7 +74,8 @@ async def test_killed_kme_means_pqc_only_without_broken_streams_and_restart_mean
     try:
         await _fault_and_recover(pair, kme_ctl.kill, kme_ctl.start, "kme_unreachable")
         events = [r for r in caplog.records if getattr(r, "event", "") == "gateway.mode_change"]
-        assert any(r.to_mode == "pqc-only" and r.cause == "kme_unreachable" and r.levelno == logging.WARNING
+        assert any(r.to_mode == "pqc-only" and r.cause in ("kme_unreachable", "peer_key_kme_unreachable")
+                   and r.levelno == logging.WARNING
                    for r in events)
         assert any(r.to_mode == "hybrid-qkd" and r.cause == "qkd_restored" for r in events)
     finally:

@@ -116,7 +116,8 @@ async def test_gateway_processes_fall_back_when_the_kme_dies_and_return_when_it_
         await kme_ctl.kill()
         await until(("pqc-only", "pqc-only"), "fallback to pqc-only")
         status = (await ga.status())["peers"]["site-b"]
-        assert status["last_transition"]["cause"] == "kme_unreachable"
+        # killed between site-a's enc_keys and site-b's dec_keys, the fault is first seen by site-b
+        assert status["last_transition"]["cause"] in ("kme_unreachable", "peer_key_kme_unreachable")
         await kme_ctl.start()
         await until(("hybrid-qkd", "hybrid-qkd"), "back to hybrid-qkd")
         results = await asyncio.gather(*flows)
@@ -128,7 +129,7 @@ async def test_gateway_processes_fall_back_when_the_kme_dies_and_return_when_it_
         await gb.stop()
     events = [json.loads(line) for line in (tmp_path / "a.log").read_text().splitlines() if line.startswith("{")]
     changes = [e for e in events if e.get("event") == "gateway.mode_change"]
-    assert [(e["from_mode"], e["to_mode"], e["cause"]) for e in changes] == [
+    assert [(e["from_mode"], e["to_mode"], e["cause"].removeprefix("peer_key_")) for e in changes] == [
         (None, "hybrid-qkd", "session_start"), ("hybrid-qkd", "pqc-only", "kme_unreachable"),
         ("pqc-only", "hybrid-qkd", "qkd_restored")]
     assert [e["level"] for e in changes] == ["info", "warning", "info"]
