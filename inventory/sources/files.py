@@ -16,6 +16,7 @@ its trigger identifiers.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import re
 import stat
@@ -307,36 +308,48 @@ def _scan_chunk(args: tuple[list[tuple[str, str]], WalkOptions]) -> SourceResult
     return total
 
 
+def _chunks(roots: list[Path], opts: WalkOptions, skipped: list[Skipped],
+            size: int) -> Iterator[list[tuple[str, str]]]:
+    chunk: list[tuple[str, str]] = []
+    for root in roots:
+        for p in walk(root, opts, skipped):
+            chunk.append((p, p))
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
 def scan_paths(roots: list[Path], opts: WalkOptions, jobs: int = 2,
                progress: Callable[[int, int], None] | None = None, chunk_size: int = 64) -> SourceResult:
     """Scan every file under ``roots`` with ``jobs`` processes (1 = in this process).
 
+    Chunks are handed to the workers while the walk goes on; results are merged in walk order.
     ``progress(files_done, bytes_done)`` is called after each chunk.
     """
     total = SourceResult()
-    items: list[tuple[str, str]] = []
-    for root in roots:
-        for p in walk(root, opts, total.skipped):
-            items.append((p, p))
-    chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
-    done_files = done_bytes = 0
-    if jobs <= 1 or len(chunks) <= 1:
-        results: Iterator[SourceResult] = (_scan_chunk((c, opts)) for c in chunks)
-        for r in results:
-            total.extend(r)
-            done_files += r.stats.files_seen
-            done_bytes += r.stats.bytes_scanned
-            if progress:
-                progress(done_files, done_bytes)
+    done = [0, 0]
+
+    def merge(r: SourceResult) -> None:
+        total.extend(r)
+        done[0] += r.stats.files_seen
+        done[1] += r.stats.bytes_scanned
+        if progress:
+            progress(done[0], done[1])
+
+    chunks = _chunks(roots, opts, total.skipped, chunk_size)
+    first = next(chunks, None)
+    second = next(chunks, None) if first is not None else None
+    if jobs <= 1 or second is None:
+        for c in itertools.chain([first] if first else [], [second] if second else [], chunks):
+            merge(_scan_chunk((c, opts)))
         return total
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        for r in pool.map(_scan_chunk, [(c, opts) for c in chunks]):
-            total.extend(r)
-            done_files += r.stats.files_seen
-            done_bytes += r.stats.bytes_scanned
-            if progress:
-                progress(done_files, done_bytes)
+        futures = [pool.submit(_scan_chunk, (c, opts)) for c in itertools.chain([first, second], chunks)]
+        for fut in futures:
+            merge(fut.result())
     return total
