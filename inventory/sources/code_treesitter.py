@@ -80,6 +80,7 @@ class _Hit:
     curve: str | None = None
     usage: str | None = None
     resolved: bool = True
+    protocol: str | None = None  # a protocol version the code enables (``tlsv1.0``): a protocol finding
 
 
 class _File:
@@ -238,10 +239,19 @@ _GO_XCRYPTO = {"curve25519.X25519": "X25519", "curve25519.ScalarMult": "X25519",
                "curve25519.ScalarBaseMult": "X25519", "ed25519.Sign": "Ed25519", "blowfish.NewCipher": "Blowfish"}
 
 
+#: ``crypto/tls`` version constants (``tls.Config`` MinVersion/MaxVersion) → config protocol words.
+_GO_TLS_VERSIONS = {"tls.VersionSSL30": "sslv3", "tls.VersionTLS10": "tlsv1.0", "tls.VersionTLS11": "tlsv1.1",
+                    "tls.VersionTLS12": "tlsv1.2", "tls.VersionTLS13": "tlsv1.3"}
+
+
 def _go_selector(f: _File, node: Any) -> None:
     from pqc.catalogue import find
 
     text = f.text(node)
+    version = _GO_TLS_VERSIONS.get(text)
+    if version is not None:
+        f.hit(text, node, protocol=version)
+        return
     if text.startswith("tls.") and not text.startswith("tls.Version") and find(text) is not None:
         f.hit(text, node, usage="key-exchange" if "MLKEM" in text or "Curve" in text or text == "tls.X25519"
               else "cipher-suite")
@@ -445,6 +455,11 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
     for h in f.hits:
         row, col = h.node.start_point
         ctx = lines[row].strip()[:200] if row < len(lines) else ""
+        if h.protocol is not None:
+            out.append(Finding(raw=h.raw, asset_type=AssetType.PROTOCOL, source=lang,
+                               location=Location(path, row + 1, col + 1), confidence=0.9, usage="protocol",
+                               context=ctx, details={"id": f"{lang}:{h.protocol}", "protocol": h.protocol}))
+            continue
         out.append(Finding(raw=h.raw, asset_type=AssetType.ALGORITHM, source=lang, location=Location(path, row + 1,
                            col + 1), confidence=0.9 if h.resolved else 0.7, key_bits=h.bits, curve=h.curve,
                            usage=h.usage, context=ctx))

@@ -331,6 +331,7 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("ChaCha20-Poly1305", "src/xcrypto.go", 12, "chacha20poly1305.New"),
     ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "src/xcrypto.go", 13, "tls.TLS_ECDHE"),
     ("X25519", "src/xcrypto.go", 14, "curve25519.X25519"),
+    ("protocol:go:tlsv1.2", "src/xcrypto.go", 13, "tls.VersionTLS12"),
     ("RSASSA-PKCS1-v1_5-SHA256", "web/jwt.js", 2, "jwt.sign"),
     ("AES-256-GCM", "web/jwt.js", 3, "crypto.subtle.generateKey"),
     ("sntrup761x25519-sha512", "etc/ssh/ssh_config", 2, "sntrup761x25519-sha512@openssh.com"),

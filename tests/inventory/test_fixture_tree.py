@@ -104,6 +104,7 @@ def test_every_asset_gets_a_status_priority_and_recommendation(report: ScanRepor
     md5 = report.assessments["algorithm:MD5"]
     assert (md5.status, md5.priority) == ("classically-broken", "critical")
     assert report.assessments["algorithm:X25519MLKEM768"].priority == "none"
+    assert report.assessments["protocol:go:tlsv1.2"].status == "broken-by-shor"  # tls.Config MinVersion
     nginx_ecdh = report.assessments["algorithm:ECDH-P256"]
     assert "X25519MLKEM768" in nginx_ecdh.recommendation
 
