@@ -168,6 +168,14 @@ _JAVA_FACTORIES = {"Cipher", "MessageDigest", "Signature", "KeyPairGenerator", "
 _BC_SUFFIXES = ("KeyPairGenerator", "Digest", "Engine", "Signer", "KEMGenerator", "KEMExtractor", "Agreement")
 
 
+#: ``SSLContext.getInstance`` protocol names that pin a version (``"TLS"`` does not).
+_JAVA_PROTOCOLS = {"sslv3": "sslv3", "tlsv1": "tlsv1.0", "tlsv1.1": "tlsv1.1", "tlsv1.2": "tlsv1.2",
+                   "tlsv1.3": "tlsv1.3"}
+#: OpenSSL protocol-version macros (``SSL_CTX_set_min_proto_version`` and friends).
+_C_PROTOCOLS = {"SSL3_VERSION": "sslv3", "TLS1_VERSION": "tlsv1.0", "TLS1_1_VERSION": "tlsv1.1",
+                "TLS1_2_VERSION": "tlsv1.2", "TLS1_3_VERSION": "tlsv1.3"}
+
+
 def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     last = callee.rsplit(".", 1)[-1]
     if new:
@@ -190,6 +198,12 @@ def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
                 return
         return
     parts = callee.split(".")
+    if last == "getInstance" and len(parts) >= 2 and parts[-2] == "SSLContext" and args and isinstance(
+            args[0].value, str):
+        version = _JAVA_PROTOCOLS.get(args[0].value.lower())
+        if version is not None:
+            f.hit(args[0].value, node, protocol=version)
+        return
     if last == "getInstance" and len(parts) >= 2 and parts[-2] in _JAVA_FACTORIES and args:
         if isinstance(args[0].value, str):
             kind = parts[-2]
@@ -364,6 +378,12 @@ def _c(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         return
     if callee == "EVP_PKEY_CTX_new_id" and args:
         f.hit(args[0].text, node)
+        return
+    if callee in ("SSL_CTX_set_min_proto_version", "SSL_CTX_set_max_proto_version", "SSL_set_min_proto_version",
+                  "SSL_set_max_proto_version") and len(args) >= 2:
+        version = _C_PROTOCOLS.get(args[1].text)
+        if version is not None:
+            f.hit(args[1].text, node, protocol=version)
         return
     if callee in ("SSL_CTX_set_cipher_list", "SSL_CTX_set_ciphersuites", "SSL_CTX_set1_groups_list") and len(
             args) >= 2 and isinstance(args[1].value, str):

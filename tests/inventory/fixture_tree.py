@@ -82,6 +82,7 @@ void f(RSA *rsa, BIGNUM *e) {
 void setup(SSL_CTX *ctx) {
   SSL_CTX_set1_groups_list(ctx, "X25519MLKEM768:X25519");
   EC_KEY *k = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
 }
 ''',
     "dotnet/Crypto.cs": '''using System.Security.Cryptography;
@@ -200,6 +201,7 @@ class Bc {
     org.bouncycastle.crypto.engines.AESEngine e = new org.bouncycastle.crypto.engines.AESEngine();
     KeyPairGenerator mk = KeyPairGenerator.getInstance("ML-KEM-768");
     Cipher d = Cipher.getInstance("DESede/ECB/PKCS5Padding");
+    SSLContext tls = SSLContext.getInstance("TLSv1.1");
   }
 }
 """,
@@ -326,6 +328,8 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("AES", "jvm/Bc.java", 10, "new "),
     ("ML-KEM-768", "jvm/Bc.java", 11, "KeyPairGenerator.getInstance"),
     ("3DES", "jvm/Bc.java", 12, "Cipher.getInstance"),
+    ("protocol:java:tlsv1.1", "jvm/Bc.java", 13, "SSLContext.getInstance"),
+    ("protocol:cpp:tlsv1.0", "native/tls.cpp", 5, "SSL_CTX_set_min_proto_version"),
     ("AES-128-ECB", "src/more.py", 28, "Cipher("),
     ("SHA-1", "src/xcrypto.go", 11, "sha1.Sum"),
     ("ChaCha20-Poly1305", "src/xcrypto.go", 12, "chacha20poly1305.New"),

@@ -105,6 +105,8 @@ def test_every_asset_gets_a_status_priority_and_recommendation(report: ScanRepor
     assert (md5.status, md5.priority) == ("classically-broken", "critical")
     assert report.assessments["algorithm:X25519MLKEM768"].priority == "none"
     assert report.assessments["protocol:go:tlsv1.2"].status == "broken-by-shor"  # tls.Config MinVersion
+    assert report.assessments["protocol:java:tlsv1.1"].status == "classically-broken"  # RFC 8996
+    assert report.assessments["protocol:cpp:tlsv1.0"].priority == "critical"
     nginx_ecdh = report.assessments["algorithm:ECDH-P256"]
     assert "X25519MLKEM768" in nginx_ecdh.recommendation
 
