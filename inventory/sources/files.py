@@ -8,9 +8,9 @@ Work is spread over ``jobs`` processes in chunks.
 
 Speed: a cheap byte-level prefilter (:data:`KEYWORDS` substrings, then :data:`TRIGGERS`) decides whether
 a code file can contain a finding at all before it is parsed. It is sound for our rules: every Python
-rule needs an import of one of the trigger modules (``ssl`` has no rule of its own: only the
-``set_ciphers``/``set_ecdh_curve`` calls, matched literally), and every other-language rule needs one of
-its trigger identifiers.
+rule needs an import of one of the trigger modules, except the ``ssl`` rules, which need a literal
+``set_ciphers``/``set_ecdh_curve`` call or a ``PROTOCOL_SSLv*``/``PROTOCOL_TLSv1*`` constant (tested as
+substrings), and every other-language rule needs one of its trigger identifiers.
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ def may_contain_crypto(lang: str, data: bytes) -> bool:
     if keys is not None and not any(k in data for k in keys):
         if lang != "python" or b"rsa" not in data or not any(k in data for k in _PY_RSA_IMPORTS):
             return False
-    if lang == "python" and (b"set_ciphers" in data or b"set_ecdh_curve" in data):
-        return True  # method calls on any object: no import needed
+    if lang == "python" and (b"set_ciphers" in data or b"set_ecdh_curve" in data or b"PROTOCOL_SSLv" in data
+                             or b"PROTOCOL_TLSv1" in data):
+        return True  # method calls on any object, ssl version pins: no crypto-module import needed
     trigger = TRIGGERS.get(lang)
     return trigger is None or trigger.search(data) is not None
 

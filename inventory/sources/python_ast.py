@@ -48,12 +48,14 @@ _HASHLIB = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_224", "
 
 
 class _Hit:
-    __slots__ = ("raw", "bits", "curve", "mode", "padding", "usage", "resolved", "node")
+    __slots__ = ("raw", "bits", "curve", "mode", "padding", "usage", "resolved", "node", "protocol")
 
     def __init__(self, raw: str, node: ast.AST, bits: int | None = None, curve: str | None = None,
-                 mode: str | None = None, usage: str | None = None, resolved: bool = True) -> None:
+                 mode: str | None = None, usage: str | None = None, resolved: bool = True,
+                 protocol: str | None = None) -> None:
         self.raw, self.node, self.bits, self.curve, self.mode = raw, node, bits, curve, mode
         self.usage, self.resolved, self.padding = usage, resolved, None
+        self.protocol = protocol  # a pinned protocol version (``tlsv1.0``): a protocol finding
 
 
 class _Visitor(ast.NodeVisitor):
@@ -351,6 +353,19 @@ def _ecdsa_pkg(v: _Visitor, q: str, node: ast.Call) -> None:
     v.hit("ECDSA", node, curve=curve)
 
 
+#: ``ssl.PROTOCOL_*`` constants that pin one version (``PROTOCOL_TLS*`` negotiate and are not listed).
+_SSL_PROTOCOLS = {"PROTOCOL_SSLv2": "sslv2", "PROTOCOL_SSLv3": "sslv3", "PROTOCOL_TLSv1": "tlsv1.0",
+                  "PROTOCOL_TLSv1_1": "tlsv1.1", "PROTOCOL_TLSv1_2": "tlsv1.2"}
+
+
+def _ssl_version(v: _Visitor, node: ast.Call, arg: ast.AST | None) -> None:
+    if isinstance(arg, ast.Attribute | ast.Name):
+        q = v.qualname(arg)
+        name = q.rsplit(".", 1)[-1] if q else None
+        if name in _SSL_PROTOCOLS:
+            v.hit(name, node, protocol=_SSL_PROTOCOLS[name])
+
+
 _EXACT: dict[str, Handler] = {
     "asym.rsa.generate_private_key": _sized("RSA", 1, "key_size"),
     "asym.dsa.generate_private_key": _sized("DSA", 0, "key_size"),
@@ -372,6 +387,8 @@ _EXACT: dict[str, Handler] = {
     "paramiko.ECDSAKey.generate": _paramiko,
     "paramiko.Ed25519Key": _fixed("Ed25519"),
     "paramiko.rsakey.RSAKey.generate": _paramiko,
+    "ssl.SSLContext": lambda v, q, node: _ssl_version(v, node, v.arg(node, 0, "protocol")),
+    "ssl.wrap_socket": lambda v, q, node: _ssl_version(v, node, v.arg(node, 99, "ssl_version")),
 }
 
 
@@ -553,6 +570,11 @@ def _scan_tree(path: str, text: str | bytes) -> list[Finding]:
         line = getattr(h.node, "lineno", 1)
         col = getattr(h.node, "col_offset", 0) + 1
         ctx = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        if h.protocol is not None:
+            out.append(Finding(raw=h.raw, asset_type=AssetType.PROTOCOL, source=SOURCE,
+                               location=Location(path, line, col), confidence=0.9, usage="protocol",
+                               context=ctx[:200], details={"id": f"{SOURCE}:{h.protocol}", "protocol": h.protocol}))
+            continue
         out.append(Finding(raw=h.raw, asset_type=AssetType.ALGORITHM, source=SOURCE, location=Location(path, line, col),
                            confidence=0.9 if h.resolved else 0.7, key_bits=h.bits, curve=h.curve, mode=h.mode,
                            usage=h.usage, context=ctx[:200]))

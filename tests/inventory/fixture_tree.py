@@ -188,6 +188,7 @@ label = alg.name.lower()
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 KEY16 = b"k" * 16
 ecb = Cipher(algorithms.AES(KEY16), modes.ECB())
+legacy = ssl.SSLContext(ssl.PROTOCOL_TLSv1)
 """,
     "jvm/Bc.java": """import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
@@ -331,6 +332,7 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("protocol:java:tlsv1.1", "jvm/Bc.java", 13, "SSLContext.getInstance"),
     ("protocol:cpp:tlsv1.0", "native/tls.cpp", 5, "SSL_CTX_set_min_proto_version"),
     ("AES-128-ECB", "src/more.py", 28, "Cipher("),
+    ("protocol:python:tlsv1.0", "src/more.py", 29, "ssl.SSLContext"),
     ("SHA-1", "src/xcrypto.go", 11, "sha1.Sum"),
     ("ChaCha20-Poly1305", "src/xcrypto.go", 12, "chacha20poly1305.New"),
     ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "src/xcrypto.go", 13, "tls.TLS_ECDHE"),
