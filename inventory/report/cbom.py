@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -185,6 +186,9 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
                      "ikev2": ProtocolPropertiesType.IKE}.get(d.get("protocol", ""), ProtocolPropertiesType.OTHER)
             versions = d.get("versions") or d.get("client_versions") or []
             version = d.get("negotiated_version") or (versions[-1] if versions else None)
+            pinned = re.fullmatch(r"tls(?:v)?1(?:[._](\d))?", str(d.get("protocol", "")).lower())
+            if pinned:  # a version a config or code enables (``tlsv1.2``)
+                ptype, version = ProtocolPropertiesType.TLS, f"1.{pinned.group(1) or 0}"
             comp.crypto_properties = CryptoProperties(
                 asset_type=CryptoAssetType.PROTOCOL,
                 protocol_properties=ProtocolProperties(type=ptype, version=str(version).replace("TLSv", "")

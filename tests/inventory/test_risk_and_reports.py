@@ -184,3 +184,8 @@ def test_config_protocol_versions_are_rated_sslv3_tls10_broken_and_tls12_shor_vu
     assert rated["tlsv1.2"][0] == "broken-by-shor"
     assert rated["tlsv1.3"][0] == "unknown"  # depends on the groups, which this file does not set
     assert "RFC 7568" in report.assessments["protocol:nginx:sslv3"].recommendation
+    from inventory.report import cbom
+
+    doc = json.loads(cbom.render(report.assets, report.assessments))
+    props = {c["name"]: c["cryptoProperties"]["protocolProperties"] for c in doc["components"]}
+    assert props["TLSv1"] == {"type": "tls", "version": "1.0"} and props["TLSv1.3"]["version"] == "1.3"
