@@ -78,9 +78,11 @@ class _Http:
             raise KmeRefusedError(status, message or f"HTTP {status}", details)
         if status == 503 and reason == "insufficient_key":
             raise KeyExhaustedError(f"KME {self.base_url}: not enough key: {message}")
+        kept = {"status": status, "reason": reason if isinstance(reason, str) else None,
+                "details": details if isinstance(details, list) else None}
         if status == 503 and reason == "link_alarm":
-            raise LinkAlarmError(f"KME {self.base_url}: link alarm: {message}")
-        raise KmeUnavailableError(f"KME {self.base_url}: {method} {path}: HTTP {status}: {message}")
+            raise LinkAlarmError(f"KME {self.base_url}: link alarm: {message}", **kept)
+        raise KmeUnavailableError(f"KME {self.base_url}: {method} {path}: HTTP {status}: {message}", **kept)
 
 
 def _keys(body: Any, where: str) -> list[DeliveredKey]:

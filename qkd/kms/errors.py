@@ -21,7 +21,18 @@ class KmsError(QkdError):
 
 
 class KmeUnavailableError(KmsError):
-    """The KME could not be reached, timed out, or failed on its side (5xx other than key exhaustion)."""
+    """The KME could not be reached, timed out, or failed on its side (5xx other than key exhaustion).
+
+    When the KME answered, ``status`` is its HTTP status and ``reason`` / ``details`` are the ETSI error
+    body's ``details[0].reason`` and ``details`` (e.g. ``relay_failed`` with ``failed_hop``); all None when
+    it did not answer. They never hold key material."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None,
+                 details: list | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.details = details
 
 
 class LinkAlarmError(KmeUnavailableError):

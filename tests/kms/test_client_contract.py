@@ -50,8 +50,9 @@ async def test_exhausted_kme_raises_key_exhausted(kme, pki):
 
 async def test_unreachable_kme_raises_unavailable(pki):
     async with KmeClient(f"https://127.0.0.1:{free_port()}", pki.client_context("SAE_A"), timeout_s=2) as c:
-        with pytest.raises(KmeUnavailableError):
+        with pytest.raises(KmeUnavailableError) as unreachable:
             await c.status("SAE_B")
+    assert unreachable.value.status is None and unreachable.value.reason is None   # nothing answered
 
 
 def test_client_errors_share_the_qkd_base():

@@ -71,8 +71,11 @@ async def test_relay_a_t_b_same_key_k_per_hop_failures_name_the_hop_and_t_down_t
     nodes["KME_T"].kill()
     _, dels_a = await pools(url(ports, "KME_A"), pki)
     async with KmeClient(url(ports, "KME_A"), pki.client_context("SAE_A")) as a:
-        with pytest.raises(KmeUnavailableError, match="KME_A->KME_T"):
+        with pytest.raises(KmeUnavailableError, match="KME_A->KME_T") as refused:
             await a.enc_keys("SAE_B")
+    # the ETSI error body survives in the exception for callers that act on it (the gateway's fallback cause)
+    assert refused.value.status == 503 and refused.value.reason is not None
+    assert refused.value.details and refused.value.details[0].get("reason") == refused.value.reason
     assert (await pools(url(ports, "KME_A"), pki))[1] == dels_a
     assert (await pools(url(ports, "KME_B"), pki))[1] == dels_before
     spawn_node(paths["KME_T"])            # T comes back on the same store (its alarm was kept)
