@@ -66,17 +66,41 @@ KEYWORDS["cpp"] = KEYWORDS["c"]
 _PY_RSA_IMPORTS = (b"import rsa", b"from rsa", b", rsa")
 
 
+#: Python rules that need no import of a crypto module: method calls on any object, ``ssl`` version pins.
+_PY_ANYWHERE = (b"set_ciphers", b"set_ecdh_curve")
+_PY_SSL_PINS = (b"PROTOCOL_SSLv", b"PROTOCOL_TLSv1")
+
+
 def may_contain_crypto(lang: str, data: bytes) -> bool:
     """Cheap necessary condition for any finding of ``lang`` in ``data`` (see module docstring)."""
+    if lang == "python":
+        return _python_may_contain_crypto(data)
     keys = KEYWORDS.get(lang)
     if keys is not None and not any(k in data for k in keys):
-        if lang != "python" or b"rsa" not in data or not any(k in data for k in _PY_RSA_IMPORTS):
-            return False
-    if lang == "python" and (b"set_ciphers" in data or b"set_ecdh_curve" in data or b"PROTOCOL_SSLv" in data
-                             or b"PROTOCOL_TLSv1" in data):
-        return True  # method calls on any object, ssl version pins: no crypto-module import needed
+        return False
     trigger = TRIGGERS.get(lang)
     return trigger is None or trigger.search(data) is not None
+
+
+def _python_may_contain_crypto(data: bytes) -> bool:
+    """Python: an anywhere-rule substring, or an import line naming a crypto module.
+
+    Import lines all lie before the end of the line holding the last ``import`` substring, so the
+    module needles and the import-line regex only look at that prefix (usually the first few KiB).
+    """
+    if any(k in data for k in _PY_ANYWHERE):
+        return True
+    if b"PROTOCOL_" in data and any(k in data for k in _PY_SSL_PINS):
+        return True
+    last = data.rfind(b"import")
+    if last < 0:
+        return False
+    end = data.find(b"\n", last)
+    region = data if end < 0 else data[:end]
+    if not any(k in region for k in KEYWORDS["python"]):
+        if b"rsa" not in region or not any(k in region for k in _PY_RSA_IMPORTS):
+            return False
+    return TRIGGERS["python"].search(region) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,3 +136,12 @@ def test_certificates_report_issuer_validity_key_signature_and_chain_role(report
     assert kem["public_key_algorithm_oid"] == "2.16.840.1.101.3.4.4.2"
     assert kem["signature_algorithm_oid"] == "2.16.840.1.101.3.4.3.18"
     assert kem["chain_role"] == "leaf" and kem["issuer"] == "CN=PQ CA"
+
+
+def test_prefilter_keeps_ssl_pins_without_crypto_imports_and_imports_late_in_a_file(tmp_path: Path) -> None:
+    (tmp_path / "pin.py").write_text("import ssl\nctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1_2)\n")
+    (tmp_path / "late.py").write_text("x = 1\n" * 5000 + "def f():\n    import hashlib\n    return hashlib.md5()\n")
+    report = run_scan(ScanOptions(paths=[tmp_path], jobs=1))
+    where = {a.key: [str(f.location) for f in a.occurrences] for a in report.assets}
+    assert where == {"protocol:python:tlsv1.2": [f"{tmp_path / 'pin.py'}:2:7"],
+                     "algorithm:MD5": [f"{tmp_path / 'late.py'}:5003:12"]}
