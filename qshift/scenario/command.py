@@ -78,7 +78,7 @@ def demo(out_dir: Path, json_out: bool) -> int:
     console.print(f"[bold]qshift demo[/]: {scenario.description}\n"
                   "A --fiber 25 km-- T --free-space 2 km-- B; KMEs with relay A→T→B; gateways at A and B; "
                   f"real TCP traffic A→B. Emulated blocks of {PULSES_PER_BLOCK:.0e} pulses, key length "
-                  f"{KEY_LENGTH_MODE} (decoy-state bound; blocks this short give no finite-key length). "
+                  f"{KEY_LENGTH_MODE} (Lim et al. 2014, ε_sec 1e-10), balanced bases. "
                   f"State and logs in {out_dir}.")
     outcome = run_with_display(scenario, out_dir, console, live=console.is_terminal and not json_out)
     if json_out:
