@@ -8,28 +8,27 @@ loudly":
 
 ``kme_unreachable``, ``key_exhausted``, ``kme_refused``, ``link_alarm``, ``relay_failed``, ``kme_error``.
 
-The cause says what the KME reported, as far as the client lets us see it. An ETSI GS QKD 014 error
-answer is ``503 {"message", "details": [{"reason", "failed_hop"}]}``; ``qkd.kms.client`` turns
-``insufficient_key`` and ``link_alarm`` into their own exceptions and every other 5xx, like a connection
-failure, into ``KmeUnavailableError`` whose message keeps ``HTTP <status>: <message>``. So:
+The cause says what the KME reported. An ETSI GS QKD 014 error answer is
+``503 {"message", "details": [{"reason", "failed_hop"}]}``; ``qkd.kms.client`` turns ``insufficient_key``
+and ``link_alarm`` into their own exceptions and every other failure into ``KmeUnavailableError``, which
+keeps the HTTP ``status`` and the ``reason`` / ``details`` of the answer (all None without one). So:
 
-* a 5xx answer whose message names a ``failed hop`` (the KME's relay through a trusted node broke) is
-  ``relay_failed``, any other 5xx answer ``kme_error``: the KME was reached, it is not "unreachable";
+* a 5xx answer with reason ``relay_failed`` (the KME's relay through a trusted node broke; ``failed_hop``
+  names the hop) is ``relay_failed``, any other 5xx answer ``kme_error``: the KME was reached, it is not
+  "unreachable";
 * no answer at all (refused, timed out, TLS) is checked with a short ``status`` call (local to the KME,
   it never relays): when the KME answers it, the key request failed beyond it, so the cause is
   ``link_alarm`` if the status says so, ``relay_failed`` if the peer's SAE sits behind another KME
   (``target_KME_ID`` differs from ``source_KME_ID``: a relay that timed out), ``kme_error`` otherwise;
   only when the KME does not answer that either is the cause ``kme_unreachable``.
 
-A structured ``reason`` / ``details`` on the exception, when the client provides one, wins over the
-message. The KME's own message (never key material) is kept as ``detail`` for logs and ``/status``.
+The KME's own message (never key material) is kept as ``detail`` for logs and ``/status``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -70,29 +69,16 @@ CAUSES = ("kme_unreachable", "key_exhausted", "kme_refused", "link_alarm", "rela
 #: ETSI error ``details[].reason`` values -> cause.
 _REASON_CAUSE = {"insufficient_key": "key_exhausted", "link_alarm": "link_alarm", "relay_failed": "relay_failed"}
 DETAIL_CHARS = 240
-_HTTP_ANSWER = re.compile(r"HTTP (\d{3}): ?(.*)$", re.DOTALL)
-_FAILED_HOP = re.compile(r"\(failed hop ([^)]*)\)")
 
 
 def _detail(text: str) -> str:
     return " ".join(text.split())[:DETAIL_CHARS]
 
 
-def _reported_reason(exc: BaseException) -> str | None:
-    """The ETSI ``details[0].reason`` if the client kept it on the exception (forward compatible)."""
-    reason = getattr(exc, "reason", None)
-    if isinstance(reason, str):
-        return reason
-    details = getattr(exc, "details", None)
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        value = details[0].get("reason")
-        return value if isinstance(value, str) else None
-    return None
-
-
 def classify(exc: BaseException) -> tuple[str, str | None, bool]:
     """``(cause, detail, answered)`` for a KME client error; ``answered`` is False when the KME never
-    answered the request (connection refused, timeout, TLS failure), i.e. worth a ``status`` probe."""
+    answered the request (connection refused, timeout, TLS failure), i.e. worth a ``status`` probe.
+    The cause is the ETSI ``details[0].reason`` the KME answered with (kept on the client's exception)."""
     if isinstance(exc, LinkAlarmError):
         return "link_alarm", _detail(str(exc)), True
     if isinstance(exc, KeyExhaustedError):
@@ -101,16 +87,9 @@ def classify(exc: BaseException) -> tuple[str, str | None, bool]:
         return "kme_refused", _detail(str(exc)), True
     if not isinstance(exc, KmeUnavailableError):
         return "kme_error", _detail(f"{type(exc).__name__}: {exc}"), True
-    reason = _reported_reason(exc)
-    if reason in _REASON_CAUSE:
-        return _REASON_CAUSE[reason], _detail(str(exc)), True
-    answer = _HTTP_ANSWER.search(str(exc))
-    if answer is None:
+    if exc.status is None:
         return "kme_unreachable", _detail(str(exc)), False
-    status, message = int(answer.group(1)), answer.group(2)
-    if status == 503 and _FAILED_HOP.search(message):
-        return "relay_failed", _detail(message), True
-    return "kme_error", _detail(f"HTTP {status}: {message}"), True
+    return _REASON_CAUSE.get(exc.reason or "", "kme_error"), _detail(str(exc)), True
 
 
 #: Causes a handshake may carry besides :data:`CAUSES`: no key asked for by policy / no KME configured /

@@ -133,9 +133,10 @@ async def test_trusted_node_failure_is_reported_as_relay_failed_with_the_hop_and
 
 @pytest.mark.parametrize(("exc", "cause", "answered"), [
     (KmeUnavailableError("KME https://k: POST /api/v1/keys/SAE_B/enc_keys: HTTP 503: node 'KME_T' unreachable: "
-                         "ClientConnectorError (failed hop KME_A->KME_T)"), "relay_failed", True),
-    (KmeUnavailableError("KME https://k: POST /api/v1/keys/SAE_B/enc_keys: HTTP 503: key store error"),
-     "kme_error", True),
+                         "ClientConnectorError (failed hop KME_A->KME_T)", status=503, reason="relay_failed",
+                         details=[{"reason": "relay_failed", "failed_hop": "KME_A->KME_T"}]), "relay_failed", True),
+    (KmeUnavailableError("KME https://k: POST /api/v1/keys/SAE_B/enc_keys: HTTP 503: key store error",
+                         status=503), "kme_error", True),
     (KmeUnavailableError("KME https://k: POST /api/v1/keys/SAE_B/enc_keys: ClientConnectorError: refused"),
      "kme_unreachable", False),
     (LinkAlarmError("KME https://k: link alarm: QBER 0.14"), "link_alarm", True),
