@@ -67,8 +67,21 @@ class ClockFit:
     n_tags_fitted: int
 
 
+class _DisclosedCounts:
+    """The error rate both ends can compute from the public ``disclosed`` / ``errors`` counts
+    ([basis, intensity] arrays) of :class:`SiftedKey` and :class:`SiftedEnd`."""
+
+    disclosed: np.ndarray
+    errors: np.ndarray
+
+    def qber(self, basis: int) -> float:
+        """Observed error rate of the disclosed bits of ``basis`` (all intensities); nan if none."""
+        d = int(self.disclosed[basis].sum())
+        return float(self.errors[basis].sum() / d) if d else float("nan")
+
+
 @dataclass(frozen=True)
-class SiftedKey:
+class SiftedKey(_DisclosedCounts):
     """Result of sifting.
 
     ``alice_bits`` / ``bob_bits``: uint8 0/1 arrays, equal length: the Z-basis key bits (sifted, minus the
@@ -111,11 +124,6 @@ class SiftedKey:
     def n_key(self) -> int:
         """Number of key bits."""
         return int(self.alice_bits.shape[0])
-
-    def qber(self, basis: int) -> float:
-        """Observed error rate of the disclosed bits of ``basis`` (all intensities); nan if none."""
-        d = int(self.disclosed[basis].sum())
-        return float(self.errors[basis].sum() / d) if d else float("nan")
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready counts (no key bits)."""
@@ -340,7 +348,7 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
 
 # -- sifting between two parties over the authenticated classical channel ------------------------------------
 @dataclass(frozen=True)
-class SiftedEnd:
+class SiftedEnd(_DisclosedCounts):
     """One end's result of :func:`sift_transmitter` / :func:`sift_receiver`: its *own* key bits (``bits``,
     uint8 0/1, slot order) with their public slot indices and intensity classes, and the public counts
     both ends hold identically (same meaning as in :class:`SiftedKey`). :func:`qkd.postprocess.estimate.
@@ -368,11 +376,6 @@ class SiftedEnd:
     def n_key(self) -> int:
         """Number of key bits."""
         return int(self.bits.shape[0])
-
-    def qber(self, basis: int) -> float:
-        """Observed error rate of the disclosed bits of ``basis`` (all intensities); nan if none."""
-        d = int(self.disclosed[basis].sum())
-        return float(self.errors[basis].sum() / d) if d else float("nan")
 
 
 def _counts(n_int: int, basis: np.ndarray, intensity: np.ndarray, mask: np.ndarray) -> np.ndarray:
