@@ -60,11 +60,20 @@ class BenchResult:
         self.ratio = self.value / self.baseline_value if self.baseline_value else float("nan")
 
 
-def write_results(benchmark: str, results: list[BenchResult]) -> Path:
-    """Write ``bench/results/<benchmark>.json`` and print a one-line summary per figure."""
+def write_results(benchmark: str, results: list[BenchResult], replace_prefixes: tuple[str, ...] | None = None) -> Path:
+    """Write ``bench/results/<benchmark>.json`` and print a one-line summary per figure.
+
+    With ``replace_prefixes`` (a run of some sections only), the figures already in the file whose names
+    start with none of those prefixes are kept, so re-running one section does not drop the others.
+    """
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{benchmark}.json"
-    document = {"benchmark": benchmark, "machine": machine(), "results": [asdict(r) for r in results]}
+    rows = [asdict(r) for r in results]
+    if replace_prefixes is not None and path.exists():
+        kept = [row for row in json.loads(path.read_text()).get("results", [])
+                if not str(row.get("name", "")).startswith(replace_prefixes)]
+        rows = kept + rows
+    document = {"benchmark": benchmark, "machine": machine(), "results": rows}
     path.write_text(json.dumps(document, indent=2) + "\n")
     for r in results:
         print(f"{r.name}: {r.value:.4g} {r.unit} vs {r.baseline} {r.baseline_value:.4g} (ratio {r.ratio:.2f})")

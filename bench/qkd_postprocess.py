@@ -268,12 +268,24 @@ def bench_pipeline(quick: bool) -> list[BenchResult]:
     ]
 
 
+#: section name -> (function, prefix of its figures' names)
+SECTIONS = {
+    "cascade": (bench_cascade, "cascade_"),
+    "toeplitz": (bench_toeplitz, "toeplitz_"),
+    "pipeline": (bench_pipeline, "pipeline_"),
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=sorted(SECTIONS), action="append",
+                    help="run only these sections (repeatable); the file keeps the other sections' figures")
     args = ap.parse_args()
-    results = bench_cascade(args.quick) + bench_toeplitz(args.quick) + bench_pipeline(args.quick)
-    write_results("qkd_postprocess", results)
+    chosen = args.only or sorted(SECTIONS)
+    results = [r for name in chosen for r in SECTIONS[name][0](args.quick)]
+    prefixes = tuple(SECTIONS[name][1] for name in chosen) if args.only else None
+    write_results("qkd_postprocess", results, replace_prefixes=prefixes)
 
 
 if __name__ == "__main__":
