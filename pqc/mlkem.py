@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import mlkem as _c
 
+from pqc.backend_keys import BackendPrivateKey, BackendPublicKey
 from pqc.errors import InvalidCiphertextError, InvalidKeyError
 
 Q = 3329  # FIPS 203 §2.4: the ML-KEM prime modulus
@@ -73,86 +73,50 @@ def check_encapsulation_key(ek: bytes, k: int, algorithm: str) -> None:
     )
 
 
-class MLKEMPublicKey:
+class MLKEMPublicKey(BackendPublicKey):
     """An ML-KEM encapsulation key. Build with :meth:`from_public_bytes` (validated) or from a private key."""
 
-    algorithm: ClassVar[str]
     k: ClassVar[int]
-    public_key_size: ClassVar[int]
     ciphertext_size: ClassVar[int]
-    _impl: ClassVar[type]
 
-    __slots__ = ("_key", "_raw")
+    __slots__ = ("_raw",)
 
     def __init__(self, key: object, raw: bytes | None = None) -> None:
-        self._key = key
+        super().__init__(key)
         self._raw = raw  # the encoded key, kept when known (saves a re-encoding per use)
 
     @classmethod
-    def from_public_bytes(cls, data: bytes) -> MLKEMPublicKey:
-        data = bytes(data)
+    def check_public_bytes(cls, data: bytes) -> None:
+        """FIPS 203 §7.2 input checks (length and modulus) of :func:`check_encapsulation_key`."""
         check_encapsulation_key(data, cls.k, cls.algorithm)
-        try:
-            return cls(cls._impl.from_public_bytes(data), data)
-        except ValueError as exc:
-            raise InvalidKeyError(f"{cls.algorithm} encapsulation key rejected by the backend: {exc}") from None
+
+    @classmethod
+    def _wrap_imported(cls, key: object, data: bytes) -> MLKEMPublicKey:
+        return cls(key, data)
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret, ciphertext)`` (FIPS 203 Alg. 17 ML-KEM.Encaps, OS randomness)."""
-        return self._key.encapsulate()  # type: ignore[attr-defined,no-any-return]
+        return self._key.encapsulate()  # type: ignore[no-any-return]
 
     def public_bytes_raw(self) -> bytes:
         if self._raw is None:
-            self._raw = self._key.public_bytes_raw()  # type: ignore[attr-defined]
+            self._raw = self._key.public_bytes_raw()
         return self._raw
 
-    def public_bytes(self, encoding: serialization.Encoding, format: serialization.PublicFormat) -> bytes:
-        """SubjectPublicKeyInfo (PEM/DER) or raw, as ``cryptography`` encodes it."""
-        return self._key.public_bytes(encoding, format)  # type: ignore[attr-defined,no-any-return]
 
-    @property
-    def backend_key(self) -> object:
-        """The underlying ``cryptography`` key object."""
-        return self._key
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.public_bytes_raw() == other.public_bytes_raw()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((self.algorithm, self.public_bytes_raw()))
-
-    def __repr__(self) -> str:
-        return f"<{self.algorithm} public key>"
-
-
-class MLKEMPrivateKey:
+class MLKEMPrivateKey(BackendPrivateKey):
     """An ML-KEM decapsulation key, held as its 64-byte seed d‖z by the backend."""
 
-    algorithm: ClassVar[str]
+    private_key_size = SEED_SIZE
+    private_form = "d‖z seed"
+    _impl_loader = "from_seed_bytes"
     ciphertext_size: ClassVar[int]
-    _impl: ClassVar[type]
-    _public_cls: ClassVar[type[MLKEMPublicKey]]
-
-    __slots__ = ("_key",)
-
-    def __init__(self, key: object) -> None:
-        self._key = key
-
-    @classmethod
-    def generate(cls) -> MLKEMPrivateKey:
-        return cls(cls._impl.generate())
+    __slots__ = ()
 
     @classmethod
     def from_seed_bytes(cls, seed: bytes) -> MLKEMPrivateKey:
         """Derive the key pair from d‖z (FIPS 203 Alg. 16 ML-KEM.KeyGen_internal)."""
-        if len(seed) != SEED_SIZE:
-            raise InvalidKeyError(f"{cls.algorithm} seed: {len(seed)} bytes, expected {SEED_SIZE} (d ‖ z)")
-        return cls(cls._impl.from_seed_bytes(bytes(seed)))
-
-    from_private_bytes = from_seed_bytes  # the raw private format is the seed
-
-    def public_key(self) -> MLKEMPublicKey:
-        return self._public_cls(self._key.public_key())  # type: ignore[attr-defined]
+        return cls.from_private_bytes(seed)  # type: ignore[no-any-return]
 
     def decapsulate(self, ciphertext: bytes) -> bytes:
         """Shared secret for ``ciphertext`` (FIPS 203 Alg. 18; implicit rejection on a forged ciphertext)."""
@@ -160,27 +124,7 @@ class MLKEMPrivateKey:
             raise InvalidCiphertextError(
                 f"{self.algorithm} ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
             )
-        return self._key.decapsulate(ciphertext)  # type: ignore[attr-defined,no-any-return]
-
-    def private_bytes_raw(self) -> bytes:
-        """The 64-byte seed d‖z."""
-        return self._key.private_bytes_raw()  # type: ignore[attr-defined,no-any-return]
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        """PKCS#8 (seed form, draft-ietf-lamps-kyber-certificates) or raw, as ``cryptography`` encodes it."""
-        return self._key.private_bytes(encoding, format, encryption_algorithm)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def backend_key(self) -> object:
-        return self._key
-
-    def __repr__(self) -> str:
-        return f"<{self.algorithm} private key>"
+        return self._key.decapsulate(ciphertext)  # type: ignore[no-any-return]
 
 
 class MLKEM768PublicKey(MLKEMPublicKey):

@@ -19,91 +19,13 @@ import secrets
 from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519 as _ed
 from cryptography.hazmat.primitives.asymmetric import mldsa as _md
 
+from pqc.backend_keys import BackendPrivateKey, BackendPublicKey
 from pqc.errors import InvalidKeyError, InvalidSignatureError
 
 _MAX_CONTEXT = 255  # FIPS 204 §5.2: ctx is at most 255 bytes
-
-
-class _PublicBase:
-    algorithm: ClassVar[str]
-    public_key_size: ClassVar[int]
-    signature_size: ClassVar[int]
-    _impl: ClassVar[Any]
-    __slots__ = ("_key",)
-
-    def __init__(self, key: Any) -> None:
-        self._key = key
-
-    @classmethod
-    def from_public_bytes(cls, data: bytes) -> Any:
-        if len(data) != cls.public_key_size:
-            raise InvalidKeyError(f"{cls.algorithm} public key: {len(data)} bytes, expected {cls.public_key_size}")
-        try:
-            return cls(cls._impl.from_public_bytes(bytes(data)))
-        except ValueError as exc:
-            raise InvalidKeyError(f"{cls.algorithm} public key rejected: {exc}") from None
-
-    def public_bytes_raw(self) -> bytes:
-        return self._key.public_bytes_raw()  # type: ignore[no-any-return]
-
-    def public_bytes(self, encoding: serialization.Encoding, format: serialization.PublicFormat) -> bytes:
-        """SubjectPublicKeyInfo (PEM/DER) or raw."""
-        return self._key.public_bytes(encoding, format)  # type: ignore[no-any-return]
-
-    @property
-    def backend_key(self) -> Any:
-        return self._key
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.public_bytes_raw() == other.public_bytes_raw()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((self.algorithm, self.public_bytes_raw()))
-
-    def __repr__(self) -> str:
-        return f"<{self.algorithm} public key>"
-
-
-class _PrivateBase:
-    algorithm: ClassVar[str]
-    seed_size: ClassVar[int] = 32
-    _impl: ClassVar[Any]
-    _public_cls: ClassVar[type[_PublicBase]]
-    __slots__ = ("_key",)
-
-    def __init__(self, key: Any) -> None:
-        self._key = key
-
-    @classmethod
-    def generate(cls) -> Any:
-        return cls(cls._impl.generate())
-
-    def public_key(self) -> Any:
-        return self._public_cls(self._key.public_key())
-
-    def private_bytes_raw(self) -> bytes:
-        """The 32-byte seed (ML-DSA ξ, or the Ed25519 private key)."""
-        return self._key.private_bytes_raw()  # type: ignore[no-any-return]
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        """PKCS#8 (PEM/DER; ML-DSA in the seed form of RFC 9881) or raw."""
-        return self._key.private_bytes(encoding, format, encryption_algorithm)  # type: ignore[no-any-return]
-
-    @property
-    def backend_key(self) -> Any:
-        return self._key
-
-    def __repr__(self) -> str:
-        return f"<{self.algorithm} private key>"
 
 
 def _check_context(context: bytes, algorithm: str) -> None:
@@ -111,7 +33,8 @@ def _check_context(context: bytes, algorithm: str) -> None:
         raise InvalidSignatureError(f"{algorithm} context: {len(context)} bytes, at most {_MAX_CONTEXT}")
 
 
-class MLDSAPublicKey(_PublicBase):
+class MLDSAPublicKey(BackendPublicKey):
+    signature_size: ClassVar[int]
     __slots__ = ()
 
     def verify(self, signature: bytes, data: bytes, context: bytes = b"") -> None:
@@ -127,17 +50,16 @@ class MLDSAPublicKey(_PublicBase):
             raise InvalidSignatureError(f"{self.algorithm} signature does not verify") from None
 
 
-class MLDSAPrivateKey(_PrivateBase):
+class MLDSAPrivateKey(BackendPrivateKey):
+    private_key_size = 32
+    private_form = "seed"
+    _impl_loader = "from_seed_bytes"
     __slots__ = ()
 
     @classmethod
     def from_seed_bytes(cls, seed: bytes) -> Any:
         """Key pair from the 32-byte seed ξ (FIPS 204 Alg. 6 ML-DSA.KeyGen_internal)."""
-        if len(seed) != cls.seed_size:
-            raise InvalidKeyError(f"{cls.algorithm} seed: {len(seed)} bytes, expected {cls.seed_size}")
-        return cls(cls._impl.from_seed_bytes(bytes(seed)))
-
-    from_private_bytes = from_seed_bytes  # the raw private format is the seed ξ
+        return cls.from_private_bytes(seed)
 
     def sign(self, data: bytes, context: bytes = b"") -> bytes:
         """Hedged ML-DSA signature (FIPS 204 Alg. 2) over ``data`` with optional ``context``."""
@@ -190,7 +112,7 @@ class MLDSA87PrivateKey(MLDSAPrivateKey):
     __slots__ = ()
 
 
-class Ed25519PublicKey(_PublicBase):
+class Ed25519PublicKey(BackendPublicKey):
     algorithm = "Ed25519"
     public_key_size = 32
     signature_size = 64
@@ -207,19 +129,17 @@ class Ed25519PublicKey(_PublicBase):
             raise InvalidSignatureError("Ed25519 signature does not verify") from None
 
 
-class Ed25519PrivateKey(_PrivateBase):
+class Ed25519PrivateKey(BackendPrivateKey):
     algorithm = "Ed25519"
+    private_key_size = 32
     _impl = _ed.Ed25519PrivateKey
     _public_cls = Ed25519PublicKey
     __slots__ = ()
 
     @classmethod
-    def from_private_bytes(cls, data: bytes) -> Ed25519PrivateKey:
-        if len(data) != 32:
-            raise InvalidKeyError(f"Ed25519 private key: {len(data)} bytes, expected 32")
-        return cls(_ed.Ed25519PrivateKey.from_private_bytes(bytes(data)))
-
-    from_seed_bytes = from_private_bytes
+    def from_seed_bytes(cls, seed: bytes) -> Any:
+        """The RFC 8032 private key is its 32-byte seed."""
+        return cls.from_private_bytes(seed)
 
     def sign(self, data: bytes) -> bytes:
         return self._key.sign(data)  # type: ignore[no-any-return]
