@@ -159,30 +159,44 @@ def _check_mldsa_both(
         raise InvalidKeyError(f"{source}: {name} expanded key s1/s2 coefficient {bad} exceeds η={eta}")
 
 
-def _load_mldsa_pkcs8(oid: str, inner: bytes, source: str) -> Any:
-    name, k, l_, eta, expanded_size = _MLDSA_OIDS[oid]
-    cls = {"ML-DSA-44": MLDSA44PrivateKey, "ML-DSA-65": MLDSA65PrivateKey, "ML-DSA-87": MLDSA87PrivateKey}[name]
+def _seed_and_expanded(inner: bytes, name: str, seed_size: int, expanded_size: int,
+                       source: str) -> tuple[bytes, bytes | None]:
+    """The seed, and the expanded key when present, of an ML-DSA / ML-KEM PKCS#8 ``privateKey``.
+
+    Both use the CHOICE of RFC 9881 §6 (ML-DSA) and draft-ietf-lamps-kyber-certificates (ML-KEM):
+    ``seed [0] IMPLICIT OCTET STRING``, ``expandedKey OCTET STRING`` or ``both SEQUENCE {seed,
+    expandedKey}``. The backend imports only the seed, so the expandedKey-only form is refused; the caller
+    checks that an expanded key it gets agrees with the seed.
+    """
     choice = _der.read_tlv(inner, 0, f"{source}: {name} private key")
     if choice.end != len(inner):
         raise InvalidKeyError(f"{source}: {name} private key has {len(inner) - choice.end} trailing bytes")
     if choice.tag == _der.CONTEXT_0_PRIMITIVE:
-        return cls.from_seed_bytes(choice.value)
+        return choice.value, None
     if choice.tag == _der.SEQUENCE:
         parts = _der.read_children(choice.value, f"{source}: {name} private key (both)")
         if len(parts) != 2 or parts[0].tag != _der.OCTET_STRING or parts[1].tag != _der.OCTET_STRING:
             raise InvalidKeyError(f"{source}: {name} private key 'both' must be SEQUENCE {{seed, expandedKey}}")
-        seed, expanded = parts[0].value, parts[1].value
+        expanded = parts[1].value
         if len(expanded) != expanded_size:
             raise InvalidKeyError(f"{source}: {name} expanded key: {len(expanded)} bytes, expected {expanded_size}")
-        key = cls.from_seed_bytes(seed)
-        _check_mldsa_both(name, k, l_, eta, seed, expanded, key.public_key().public_bytes_raw(), source)
-        return key
+        return parts[0].value, expanded
     if choice.tag == _der.OCTET_STRING:
         raise InvalidKeyError(
             f"{source}: {name} private key in expandedKey-only form ({len(choice.value)} bytes): "
-            "the backend imports only the 32-byte seed; re-export the key in seed or both form"
+            f"the backend imports only the {seed_size}-byte seed; re-export the key in seed or both form"
         )
     raise InvalidKeyError(f"{source}: {name} private key: unexpected tag 0x{choice.tag:02x} at byte {choice.offset}")
+
+
+def _load_mldsa_pkcs8(oid: str, inner: bytes, source: str) -> Any:
+    name, k, l_, eta, expanded_size = _MLDSA_OIDS[oid]
+    cls = {"ML-DSA-44": MLDSA44PrivateKey, "ML-DSA-65": MLDSA65PrivateKey, "ML-DSA-87": MLDSA87PrivateKey}[name]
+    seed, expanded = _seed_and_expanded(inner, name, cls.private_key_size, expanded_size, source)
+    key = cls.from_seed_bytes(seed)
+    if expanded is not None:
+        _check_mldsa_both(name, k, l_, eta, seed, expanded, key.public_key().public_bytes_raw(), source)
+    return key
 
 
 def _load_mlkem_pkcs8(oid: str, inner: bytes, source: str) -> Any:
@@ -191,19 +205,9 @@ def _load_mlkem_pkcs8(oid: str, inner: bytes, source: str) -> Any:
     if name not in classes:
         raise InvalidKeyError(f"{source}: {name} is not implemented by the cryptography backend")
     cls = classes[name]
-    choice = _der.read_tlv(inner, 0, f"{source}: {name} private key")
-    if choice.end != len(inner):
-        raise InvalidKeyError(f"{source}: {name} private key has {len(inner) - choice.end} trailing bytes")
-    if choice.tag == _der.CONTEXT_0_PRIMITIVE:
-        return cls.from_seed_bytes(choice.value)
-    if choice.tag == _der.SEQUENCE:
-        parts = _der.read_children(choice.value, f"{source}: {name} private key (both)")
-        if len(parts) != 2 or parts[0].tag != _der.OCTET_STRING or parts[1].tag != _der.OCTET_STRING:
-            raise InvalidKeyError(f"{source}: {name} private key 'both' must be SEQUENCE {{seed, expandedKey}}")
-        seed, dk = parts[0].value, parts[1].value
-        if len(dk) != expanded_size:
-            raise InvalidKeyError(f"{source}: {name} expanded key: {len(dk)} bytes, expected {expanded_size}")
-        key = cls.from_seed_bytes(seed)
+    seed, dk = _seed_and_expanded(inner, name, cls.private_key_size, expanded_size, source)
+    key = cls.from_seed_bytes(seed)
+    if dk is not None:
         ek = key.public_key().public_bytes_raw()
         # FIPS 203 Alg. 16: dk = dk_PKE ‖ ek ‖ H(ek) ‖ z
         start = 384 * k
@@ -213,12 +217,7 @@ def _load_mlkem_pkcs8(oid: str, inner: bytes, source: str) -> Any:
             raise InvalidKeyError(f"{source}: {name} expanded key: H(ek) does not match")
         if dk[-32:] != seed[32:]:
             raise InvalidKeyError(f"{source}: {name} expanded key: z does not match the seed")
-        return key
-    if choice.tag == _der.OCTET_STRING:
-        raise InvalidKeyError(
-            f"{source}: {name} private key in expandedKey-only form: the backend imports only the 64-byte seed"
-        )
-    raise InvalidKeyError(f"{source}: {name} private key: unexpected tag 0x{choice.tag:02x} at byte {choice.offset}")
+    return key
 
 
 def _wrap(key: object, table: list[tuple[type, Callable[[Any], Any]]], source: str) -> Any:
