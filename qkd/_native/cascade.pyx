@@ -32,6 +32,8 @@ the new bisection starts at the smallest known node containing the flipped bit. 
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 cnp.import_array()
@@ -42,6 +44,14 @@ cdef extern from *:
     static inline uint64_t qs_mulhi64(uint64_t a, uint64_t b) {
         return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64);
     }
+    static inline void qs_store_be32(uint8_t *w, uint32_t v) {
+        w[0] = (uint8_t)(v >> 24); w[1] = (uint8_t)(v >> 16); w[2] = (uint8_t)(v >> 8); w[3] = (uint8_t)v;
+    }
+    static inline uint32_t qs_load_be32(const uint8_t *r) {
+        return ((uint32_t)r[0] << 24) | ((uint32_t)r[1] << 16) | ((uint32_t)r[2] << 8) | (uint32_t)r[3];
+    }
+    static inline void qs_prefetch_w(const void *p) { __builtin_prefetch(p, 1, 3); }
+    static inline void qs_prefetch_r(const void *p) { __builtin_prefetch(p, 0, 3); }
     __attribute__((target("popcnt")))
     static inline int qs_popcount64(uint64_t x) { return __builtin_popcountll(x); }
 
@@ -80,12 +90,17 @@ cdef extern from *:
     }
     """
     uint64_t qs_mulhi64(uint64_t a, uint64_t b) nogil
+    void qs_prefetch_w(const void *p) nogil
+    void qs_store_be32(uint8_t *w, uint32_t v) nogil
+    uint32_t qs_load_be32(const uint8_t *r) nogil
+    void qs_prefetch_r(const void *p) nogil
     int qs_popcount64(uint64_t x) nogil
     int qs_member_parity(const uint64_t *key, const uint64_t *mask, int b, size_t s, size_t e) nogil
     size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) nogil
 
 DEF MAXP = 64
 DEF FY_MAX = 1 << 18       # plain Fisher–Yates while the permutation (4 bytes per bit) fits in L2
+DEF WC_LANES = 16         # shuffle scatter: indices buffered per bucket (one 64-byte line)
 DEF SHORT_RANGE = 2048   # Bob's range parities up to this length: direct XOR of his bits in pass order
 
 IDENTITY = 0
@@ -139,32 +154,63 @@ def shuffle_into(uint32_t[::1] p, uint64_t seed, int pass_index):
                 p[j] = t
                 i -= 1
         return
-    tags = np.empty(n, dtype=np.uint8)
-    cdef uint8_t[::1] tg = tags
+    cdef uint32_t *out = &p[0]
+    cdef uint64_t st0 = st
+    cdef uint32_t *wc = <uint32_t *>malloc(256 * WC_LANES * sizeof(uint32_t))
+    cdef uint8_t fill[256]
+    cdef Py_ssize_t tag, nxt
+    if wc == NULL:
+        raise MemoryError("shuffle buffers")
     with nogil:
+        # tags: one byte of SplitMix64 output per index, counted first (bucket sizes)...
         for b in range(257):
             cnt[b] = 0
         for i in range(n):
             if (i & 7) == 0:
                 r = _splitmix64(&st)
-            tg[i] = <uint8_t>(r & 255)
+            cnt[(r & 255) + 1] += 1
             r >>= 8
-            cnt[tg[i] + 1] += 1
         for b in range(256):
             cnt[b + 1] += cnt[b]
             off[b] = cnt[b]
+            fill[b] = 0
+        for b in range(256):
+            qs_prefetch_w(out + off[b])
+            qs_prefetch_w(out + off[b] + WC_LANES - 1)
+        # ...then drawn again from the same state (no n-byte tag array) and scattered stably into their
+        # buckets through per-bucket write-combining buffers of WC_LANES indices (256 sequential
+        # output streams would otherwise miss the cache and TLB on nearly every store)
+        st = st0
         for i in range(n):
-            p[off[tg[i]]] = <uint32_t>i
-            off[tg[i]] += 1
+            if (i & 7) == 0:
+                r = _splitmix64(&st)
+            tag = <Py_ssize_t>(r & 255)
+            r >>= 8
+            wc[tag * WC_LANES + fill[tag]] = <uint32_t>i
+            fill[tag] += 1
+            if fill[tag] == WC_LANES:
+                memcpy(out + off[tag], wc + tag * WC_LANES, WC_LANES * sizeof(uint32_t))
+                off[tag] += WC_LANES
+                fill[tag] = 0
+                qs_prefetch_w(out + off[tag] + WC_LANES - 1)   # the next flush's lines, long before it
+        for b in range(256):
+            memcpy(out + off[b], wc + b * WC_LANES, fill[b] * sizeof(uint32_t))
+        free(wc)
+        # each bucket Fisher–Yates shuffled in cache; the next bucket's lines are prefetched meanwhile
+        # (its first touches would otherwise be random misses)
         for b in range(256):
             lo = cnt[b]
             hi = cnt[b + 1]
             i = hi - 1
+            nxt = hi
             while i > lo:
+                if nxt < cnt[b + 2 if b < 255 else 256] and ((hi - 1 - i) & 3) == 0:
+                    qs_prefetch_w(out + nxt)
+                    nxt += 16
                 j = lo + <Py_ssize_t>qs_mulhi64(_splitmix64(&st), <uint64_t>(i - lo + 1))
-                t = p[i]
-                p[i] = p[j]
-                p[j] = t
+                t = out[i]
+                out[i] = out[j]
+                out[j] = t
                 i -= 1
 
 
@@ -297,10 +343,14 @@ cdef class AliceOracle:
     cdef uint64_t seed
     cdef public Py_ssize_t n
     cdef int total_parity
+    cdef Py_ssize_t npl           # passes opened
+    cdef uint64_t *key_p          # her packed key
 
     def __init__(self, const uint8_t[::1] bits, uint64_t seed):
         self.bits = np.asarray(bits, dtype=np.uint8)
         self.packed = pack_bits(bits)
+        self.key_p = <uint64_t *>cnp.PyArray_DATA(self.packed)
+        self.npl = 0
         self.seed = seed
         self.n = bits.shape[0]
         self.plans = []
@@ -313,6 +363,7 @@ cdef class AliceOracle:
             raise ValueError(f"pass {j} opened out of order (next is {len(self.plans)})")
         plan = PassPlan(self.n, self.seed, j, block_bits)
         self.plans.append(plan)
+        self.npl = j + 1
         self.pp.append(None)
         self.pp_p[j] = NULL
         self.amask_p[j] = NULL
@@ -351,35 +402,54 @@ cdef class AliceOracle:
         self.pp[j] = pp
         self.pp_p[j] = <uint8_t *>cnp.PyArray_DATA(pp)
 
+    cdef int _parity(self, Py_ssize_t i, uint8_t code, uint32_t s, uint32_t e) except -1:
+        """Parity of question ``i``: positions ``[s, e)`` of the pass named by ``code``."""
+        cdef int pj
+        if e <= s or e > self.n:
+            raise ValueError(f"parity question {i}: range [{s}, {e}) outside 0..{self.n}")
+        if code & 0x80:
+            # HALVES pass: bit 7 set, bit 6 = block; positions are key indices, members by mask
+            pj = code & 63
+            if pj >= self.npl or self.amask_p[pj] == NULL:
+                raise ValueError(f"parity question {i} names pass {pj} as a halves pass")
+            return qs_member_parity(self.key_p, self.amask_p[pj], (code >> 6) & 1, s, e)
+        if code >= self.npl:
+            raise ValueError(f"parity question {i} names pass {code}, not opened")
+        if self.pp_p[code] == NULL:
+            self._lay_out(code)
+        return self.pp_p[code][s] ^ self.pp_p[code][e]
+
     def answer(self, const uint8_t[::1] passes, const uint32_t[::1] starts, const uint32_t[::1] ends):
         """Parity of Alice's bits at positions ``[starts[i], ends[i])`` of pass ``passes[i]``."""
         cdef Py_ssize_t m = passes.shape[0], i
+        if starts.shape[0] != m or ends.shape[0] != m:
+            raise ValueError(f"{m} pass codes, {starts.shape[0]} starts, {ends.shape[0]} ends")
         out = np.empty(m, dtype=np.uint8)
         cdef uint8_t[::1] o = out
-        cdef uint8_t *pp = NULL
-        cdef int cur = -1, pj
-        cdef Py_ssize_t npl = len(self.plans)
-        cdef uint64_t *key = <uint64_t *>cnp.PyArray_DATA(self.packed)
         for i in range(m):
-            if passes[i] & 0x80:
-                # HALVES pass: bit 7 set, bit 6 = block; positions are key indices, members by mask
-                pj = passes[i] & 63
-                if pj >= npl or self.amask_p[pj] == NULL:
-                    raise ValueError(f"parity question {i} names pass {pj} as a halves pass")
-                if ends[i] <= starts[i] or ends[i] > self.n:
-                    raise ValueError(f"parity question {i}: range [{starts[i]}, {ends[i]}) outside 0..{self.n}")
-                o[i] = qs_member_parity(key, self.amask_p[pj], (passes[i] >> 6) & 1, starts[i], ends[i])
-                continue
-            if passes[i] != cur:
-                cur = passes[i]
-                if cur >= npl:
-                    raise ValueError(f"parity question {i} names pass {cur}, not opened")
-                if self.pp_p[cur] == NULL:
-                    self._lay_out(cur)
-                pp = self.pp_p[cur]
-            if ends[i] <= starts[i] or ends[i] > self.n:
-                raise ValueError(f"parity question {i}: range [{starts[i]}, {ends[i]}) outside 0..{self.n}")
-            o[i] = pp[starts[i]] ^ pp[ends[i]]
+            o[i] = <uint8_t>self._parity(i, passes[i], starts[i], ends[i])
+        return out
+
+    def answer_wire(self, const uint8_t[::1] body):
+        """The ``cascade.answer`` body for a ``cascade.ask`` body (see :meth:`BobSearches.ask`): the parities,
+        bit i of byte i // 8 (LSB first), ⌈m/8⌉ bytes for m questions."""
+        cdef Py_ssize_t nb = body.shape[0], m = nb // 9, i
+        if nb % 9:
+            raise ValueError(f"cascade.ask body of {nb} bytes is not 9 bytes per question")
+        out = PyBytes_FromStringAndSize(NULL, (m + 7) // 8)
+        cdef uint8_t *o = <uint8_t *>PyBytes_AS_STRING(out)
+        if m == 0:
+            return out
+        cdef const uint8_t *r = &body[0]
+        cdef uint8_t acc = 0
+        for i in range(m):
+            acc |= <uint8_t>(self._parity(i, r[i], qs_load_be32(r + m + 4 * i), qs_load_be32(r + 5 * m + 4 * i))
+                             << (i & 7))
+            if (i & 7) == 7:
+                o[i >> 3] = acc
+                acc = 0
+        if m & 7:
+            o[m >> 3] = acc
         return out
 
 
@@ -413,7 +483,7 @@ cdef class BobSearches:
     cdef uint8_t *ins_p[MAXP]
     cdef uint64_t *mask_p[MAXP]
     # running searches
-    cdef object s_pass, s_start, s_end, s_depth, s_apar, s_blk
+    cdef object s_pass, s_start, s_end, s_depth, s_apar, s_blk, s_done
     cdef Py_ssize_t ns, scap
     cdef uint8_t *sp_
     cdef uint32_t *ss_
@@ -421,6 +491,7 @@ cdef class BobSearches:
     cdef uint8_t *sd_
     cdef uint8_t *sa_
     cdef uint32_t *sb_
+    cdef uint8_t *sdn_
     cdef object cand_pass, cand_bit
     cdef Py_ssize_t ncand, ccap
     cdef uint8_t *cp_
@@ -445,6 +516,7 @@ cdef class BobSearches:
         self.s_depth = np.empty(cap, dtype=np.uint8)
         self.s_apar = np.empty(cap, dtype=np.uint8)
         self.s_blk = np.empty(cap, dtype=np.uint32)
+        self.s_done = np.empty(cap, dtype=np.uint8)
         self.ns = 0
         self.scap = cap
         self.cand_pass = np.empty(cap, dtype=np.uint8)
@@ -463,6 +535,7 @@ cdef class BobSearches:
         self.sd_ = <uint8_t *>cnp.PyArray_DATA(self.s_depth)
         self.sa_ = <uint8_t *>cnp.PyArray_DATA(self.s_apar)
         self.sb_ = <uint32_t *>cnp.PyArray_DATA(self.s_blk)
+        self.sdn_ = <uint8_t *>cnp.PyArray_DATA(self.s_done)
         self.cp_ = <uint8_t *>cnp.PyArray_DATA(self.cand_pass)
         self.cb_ = <uint32_t *>cnp.PyArray_DATA(self.cand_bit)
 
@@ -629,6 +702,7 @@ cdef class BobSearches:
             self.s_depth = np.concatenate([self.s_depth, np.empty(cap, dtype=np.uint8)])
             self.s_apar = np.concatenate([self.s_apar, np.empty(cap, dtype=np.uint8)])
             self.s_blk = np.concatenate([self.s_blk, np.empty(cap, dtype=np.uint32)])
+            self.s_done = np.empty(2 * cap, dtype=np.uint8)
             self.scap = 2 * cap
             self._repoint()
         cdef Py_ssize_t i = self.ns
@@ -660,19 +734,49 @@ cdef class BobSearches:
         mid = (st + (en - st) // 2).astype(np.uint32)
         return self.s_pass[:m].copy(), st, mid
 
+    def ask(self):
+        """The ``cascade.ask`` body of this round (b"" when no bisection runs): for every running bisection
+        the pass code (1 byte), then all range starts, then all range ends of the left halves (big-endian
+        u32 each), 9 bytes per question."""
+        cdef Py_ssize_t m = self.ns, i
+        body = PyBytes_FromStringAndSize(NULL, 9 * m)
+        cdef uint8_t *w = <uint8_t *>PyBytes_AS_STRING(body)
+        cdef uint32_t s, e
+        memcpy(w, self.sp_, m)
+        for i in range(m):
+            s = self.ss_[i]
+            e = self.se_[i]
+            qs_store_be32(w + m + 4 * i, s)
+            qs_store_be32(w + 5 * m + 4 * i, s + (e - s) // 2)
+        return body
+
+    def take_answers(self, const uint8_t[::1] packed_answers):
+        """Consume the ``cascade.answer`` body (Alice's left-half parities, bit i of byte i // 8, LSB first,
+        for the questions of the last :meth:`ask`). Returns the flips made."""
+        cdef Py_ssize_t m = self.ns
+        if packed_answers.shape[0] != (m + 7) // 8:
+            raise ValueError(f"{packed_answers.shape[0]} answer bytes for {m} questions")
+        if m == 0:
+            return 0
+        return self._advance(&packed_answers[0], True)
+
     def answers(self, const uint8_t[::1] alice_left):
         """Consume Alice's parities of the left halves: advance, correct, cascade. Returns flips made."""
+        if alice_left.shape[0] != self.ns:
+            raise ValueError(f"{alice_left.shape[0]} answers for {self.ns} questions")
+        if self.ns == 0:
+            return 0
+        return self._advance(&alice_left[0], False)
+
+    cdef Py_ssize_t _advance(self, const uint8_t *alice_left, bint packed):
         cdef Py_ssize_t m = self.ns, i, s, e, mid, keep = 0, nflip = 0, bit
-        if alice_left.shape[0] != m:
-            raise ValueError(f"{alice_left.shape[0]} answers for {m} questions")
         cdef uint8_t *sp = self.sp_
         cdef uint32_t *ss = self.ss_
         cdef uint32_t *se = self.se_
         cdef uint8_t *sd = self.sd_
         cdef uint8_t *sa = self.sa_
         cdef uint32_t *sb = self.sb_
-        done = np.zeros(m, dtype=np.uint8)
-        cdef uint8_t[::1] dn = done
+        cdef uint8_t *dn = self.sdn_
         cdef int j, d
         cdef uint8_t al, ar, bl
         cdef uint32_t *kn
@@ -684,7 +788,8 @@ cdef class BobSearches:
             e = se[i]
             d = sd[i]
             mid = s + (e - s) // 2
-            al = alice_left[i]
+            al = ((alice_left[i >> 3] >> (i & 7)) & 1) if packed else alice_left[i]
+            dn[i] = 0
             ar = sa[i] ^ al
             if code & 0x80:
                 if self._hrange(code, s, mid) != al:

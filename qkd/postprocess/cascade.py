@@ -205,18 +205,16 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
         nonlocal rounds, gave_up
         bob.open_pass(j, k, par)
         while True:
-            passes, starts, ends = bob.questions()
-            if passes.size == 0 or gave_up:
+            ask = bob.ask()
+            if not ask or gave_up:
                 return
-            if channel.ledger.disclosed_bits - start_ledger + passes.size > cap:
+            if channel.ledger.disclosed_bits - start_ledger + len(ask) // 9 > cap:
                 gave_up = True   # the QBER estimate is far off: stop; verification will reject the block
                 return
-            await channel.send("cascade.ask", passes.tobytes() + starts.astype(">u4").tobytes()
-                               + ends.astype(">u4").tobytes())
+            await channel.send("cascade.ask", ask)
             _, body = await channel.recv("cascade.answer")
             rounds += 1
-            ans = np.unpackbits(np.frombuffer(body, dtype=np.uint8), count=passes.size, bitorder="little")
-            bob.answers(np.ascontiguousarray(ans))
+            bob.take_answers(body)
 
     # Cascade opens the fixed passes one after another, but Alice's block parities do not depend on
     # Bob's progress, so all of them travel in one exchange.
@@ -273,11 +271,7 @@ async def reconcile_alice(channel: ClassicalChannel, bits: np.ndarray) -> int:
             disclosed += int(flat.size)
         elif kind == "cascade.ask":
             m = len(body) // 9
-            passes = np.frombuffer(body, dtype=np.uint8, count=m)
-            starts = np.frombuffer(body, dtype=">u4", offset=m, count=m).astype(np.uint32)
-            ends = np.frombuffer(body, dtype=">u4", offset=5 * m, count=m).astype(np.uint32)
-            ans = alice.answer(np.ascontiguousarray(passes), starts, ends)
-            await channel.send("cascade.answer", np.packbits(ans, bitorder="little").tobytes(), disclosed_bits=m)
+            await channel.send("cascade.answer", alice.answer_wire(body), disclosed_bits=m)
             disclosed += m
         else:
             raise CascadeError(f"unexpected {kind!r} frame during Cascade")
@@ -317,14 +311,19 @@ def reconcile_local(alice_bits: np.ndarray, bob_bits: np.ndarray, qber_estimate:
         par = timed(0, alice.open_pass, j, k)
         disclosed += par.size - (1 if j > 0 else 0)
         timed(1, bob.open_pass, j, k, par)
-        while True:
-            q = timed(1, bob.questions)
-            if q[0].size == 0:
-                return
-            ans = timed(0, alice.answer, *q)
-            disclosed += ans.size
+        # the bisection rounds exchange the wire bodies of cascade.ask / cascade.answer, as over a channel
+        if clock is None:
+            ask, answer, take = bob.ask, alice.answer_wire, bob.take_answers
+            while ask_body := ask():
+                disclosed += len(ask_body) // 9
+                rounds += 1
+                take(answer(ask_body))
+            return
+        while ask_body := timed(1, bob.ask):
+            ans = timed(0, alice.answer_wire, ask_body)
+            disclosed += len(ask_body) // 9
             rounds += 1
-            timed(1, bob.answers, ans)
+            timed(1, bob.take_answers, ans)
 
     for j, k in enumerate(sizes):
         run(j, k)
