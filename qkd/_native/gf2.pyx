@@ -5,8 +5,10 @@ Bit convention everywhere: bit ``i`` of a packed array is bit ``i % 64`` (least 
 word ``i // 64``, i.e. ``numpy.packbits(bits, bitorder="little")`` viewed as little-endian ``uint64``.
 A GF(2)[x] polynomial stores the coefficient of ``x^i`` in bit ``i``.
 
-* ``clmul_poly(a, b)``: the product in GF(2)[x], Karatsuba on 64-bit ``PCLMULQDQ`` carry-less products
-  (product-scanning schoolbook up to 32 words). Exact integer arithmetic: no floating-point rounding at any size.
+* ``clmul_poly(a, b)``: the product in GF(2)[x]: Karatsuba on 64-bit carry-less products (``PCLMULQDQ``
+  when the CPU has it, else portable code; product-scanning schoolbook up to 32 words), and for long operands
+  the additive FFT over GF(2^64) of Lin, Chung and Han (2014) on Cantor's basis (see ``gf2_clmul.h``).
+  Exact finite-field arithmetic: no floating-point rounding at any size.
 * ``toeplitz_middle(seed, x, n_bits, out_bits)``: the Toeplitz hash ``y = T x`` with ``T[i, j] =
   seed[i - j + n - 1]`` (an ``out_bits x n_bits`` matrix given by ``n_bits + out_bits - 1`` seed bits),
   computed as coefficients ``n-1 … n-1+out_bits-1`` of the product ``seed(x) * x(x)``.
@@ -24,122 +26,23 @@ from libc.string cimport memset, memcpy
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <string.h>
-    #include <immintrin.h>
-
-    __attribute__((target("pclmul,sse4.1")))
-    static inline void qs_clmul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
-        __m128i va = _mm_cvtsi64_si128((long long)a);
-        __m128i vb = _mm_cvtsi64_si128((long long)b);
-        __m128i r = _mm_clmulepi64_si128(va, vb, 0x00);
-        *lo = (uint64_t)_mm_cvtsi128_si64(r);
-        *hi = (uint64_t)_mm_extract_epi64(r, 1);
-    }
-
-    /* r[0 .. 2n) = a[0..n) * b[0..n) (schoolbook by product scanning: every output word pair is
-       accumulated in a register; r must not alias a or b). */
-    __attribute__((target("pclmul,sse4.1")))
-    static void qs_mul_base(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n) {
-        __m128i carry = _mm_setzero_si128();
-        for (size_t k = 0; k + 1 < 2 * n; k++) {
-            size_t lo = k + 1 > n ? k + 1 - n : 0, hi = k < n ? k : n - 1;
-            __m128i acc = _mm_setzero_si128();
-            for (size_t i = lo; i <= hi; i++) {
-                __m128i va = _mm_loadl_epi64((const __m128i *)(a + i));
-                __m128i vb = _mm_loadl_epi64((const __m128i *)(b + k - i));
-                acc = _mm_xor_si128(acc, _mm_clmulepi64_si128(va, vb, 0x00));
-            }
-            /* word k gets acc.lo ^ previous acc.hi */
-            acc = _mm_xor_si128(acc, carry);
-            r[k] = (uint64_t)_mm_cvtsi128_si64(acc);
-            carry = _mm_srli_si128(acc, 8);
-        }
-        r[2 * n - 1] = (uint64_t)_mm_cvtsi128_si64(carry);
-    }
-
-    /* Scratch words needed by qs_kara for size n. */
-    static size_t qs_kara_scratch(size_t n) {
-        size_t s = 0;
-        while (n > 32) { size_t h = (n + 1) / 2; s += 4 * h; n = h; }
-        return s + 8;
-    }
-
-    /* r[0 .. 2n) = a * b, Karatsuba with split h = ceil(n/2); scratch from qs_kara_scratch(n). */
-    static void qs_kara(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n, uint64_t *t) {
-        if (n <= 32) { qs_mul_base(r, a, b, n); return; }
-        size_t h = (n + 1) / 2, l = n - h;  /* l <= h */
-        uint64_t *sa = t, *sb = t + h, *pm = t + 2 * h, *rest = t + 4 * h;
-        /* p0 -> r[0..2h), p2 -> r[2h .. 2h+2l) = r[2h .. 2n) */
-        qs_kara(r, a, b, h, rest);
-        if (l == h) {
-            qs_kara(r + 2 * h, a + h, b + h, l, rest);
-        } else {
-            /* pad a1, b1 to h words in sa/sb temporarily */
-            memcpy(sa, a + h, l * sizeof(uint64_t)); memset(sa + l, 0, (h - l) * sizeof(uint64_t));
-            memcpy(sb, b + h, l * sizeof(uint64_t)); memset(sb + l, 0, (h - l) * sizeof(uint64_t));
-            qs_kara(pm, sa, sb, h, rest);              /* 2h words, top 2(h-l) are zero */
-            memcpy(r + 2 * h, pm, 2 * l * sizeof(uint64_t));
-        }
-        for (size_t i = 0; i < h; i++) {
-            sa[i] = a[i] ^ (i < l ? a[h + i] : 0);
-            sb[i] = b[i] ^ (i < l ? b[h + i] : 0);
-        }
-        qs_kara(pm, sa, sb, h, rest);
-        /* pm ^= p0 ^ p2 */
-        for (size_t i = 0; i < 2 * h; i++) pm[i] ^= r[i];
-        for (size_t i = 0; i < 2 * l; i++) pm[i] ^= r[2 * h + i];
-        for (size_t i = 0; i < 2 * h; i++) r[h + i] ^= pm[i];
-    }
-
-    /* r[0 .. na+nb) = a[0..na) * b[0..nb), unbalanced: cut the longer operand into pieces. */
-    static int qs_mul(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
-        if (na < nb) { const uint64_t *tp = a; a = b; b = tp; size_t tn = na; na = nb; nb = tn; }
-        memset(r, 0, (na + nb) * sizeof(uint64_t));
-        if (nb == 0) return 0;
-        uint64_t *t = (uint64_t *)malloc((qs_kara_scratch(nb) + 3 * nb) * sizeof(uint64_t));
-        if (!t) return -1;
-        uint64_t *piece = t, *prod = t + nb, *scratch = t + 3 * nb;
-        for (size_t off = 0; off < na; off += nb) {
-            size_t m = na - off < nb ? na - off : nb;
-            memcpy(piece, a + off, m * sizeof(uint64_t));
-            memset(piece + m, 0, (nb - m) * sizeof(uint64_t));
-            qs_kara(prod, piece, b, nb, scratch);
-            size_t lim = m + nb;
-            for (size_t i = 0; i < lim; i++) r[off + i] ^= prod[i];
-        }
-        free(t);
-        return 0;
-    }
-
-    /* GF(2^128) multiply, modulus x^128 + x^7 + x^2 + x + 1, plain polynomial order. */
-    __attribute__((target("pclmul,sse4.1")))
-    static void qs_gf128_mul(const uint64_t *a, const uint64_t *b, uint64_t *out) {
-        uint64_t l0, h0, l1, h1, l2, h2, l3, h3;
-        qs_clmul64(a[0], b[0], &l0, &h0);
-        qs_clmul64(a[1], b[1], &l3, &h3);
-        qs_clmul64(a[0], b[1], &l1, &h1);
-        qs_clmul64(a[1], b[0], &l2, &h2);
-        uint64_t w0 = l0, w1 = h0 ^ l1 ^ l2, w2 = h1 ^ h2 ^ l3, w3 = h3;
-        /* fold w3 (x^192..) and w2 (x^128..): x^128 = x^7 + x^2 + x + 1 */
-        uint64_t c3 = (w3 >> 63) ^ (w3 >> 62) ^ (w3 >> 57);      /* overflow of w3 above 2^64 */
-        w2 ^= c3;
-        w1 ^= w3 ^ (w3 << 1) ^ (w3 << 2) ^ (w3 << 7);
-        uint64_t c2 = (w2 >> 63) ^ (w2 >> 62) ^ (w2 >> 57);
-        w1 ^= c2;
-        w0 ^= w2 ^ (w2 << 1) ^ (w2 << 2) ^ (w2 << 7);
-        out[0] = w0; out[1] = w1;
-    }
-    """
+cdef extern from "gf2_clmul.h":
     void qs_mul_base(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n) nogil
     int qs_mul(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) nogil
+    int qs_mul_karatsuba(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) nogil
+    int qs_mul_fft(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) nogil
     void qs_gf128_mul(const uint64_t *a, const uint64_t *b, uint64_t *out) nogil
+    uint64_t qs_gf64_mul(uint64_t a, uint64_t b) nogil
+    int qs_set_hardware(int allow) nogil
+    int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint64_t *s, size_t ell,
+                        size_t pieces) nogil
+    size_t qs_toeplitz_pieces(size_t n, size_t ell) nogil
+    int qs_fft_init() nogil
+    size_t qs_fft_threshold
+    const int QS_X86
 
 
-def clmul_poly(const uint64_t[::1] a, const uint64_t[::1] b):
-    """Product of two GF(2)[x] polynomials (packed words): ``len(a) + len(b)`` words."""
+cdef _product(const uint64_t[::1] a, const uint64_t[::1] b, int method):
     cdef Py_ssize_t na = a.shape[0], nb = b.shape[0]
     out = np.zeros(na + nb, dtype=np.uint64)
     cdef uint64_t[::1] r = out
@@ -147,10 +50,91 @@ def clmul_poly(const uint64_t[::1] a, const uint64_t[::1] b):
     if na == 0 or nb == 0:
         return out
     with nogil:
-        rc = qs_mul(&r[0], &a[0], na, &b[0], nb)
+        if method == 0:
+            rc = qs_mul(&r[0], &a[0], na, &b[0], nb)
+        elif method == 1:
+            rc = qs_mul_karatsuba(&r[0], &a[0], na, &b[0], nb)
+        else:
+            rc = qs_mul_fft(&r[0], &a[0], na, &b[0], nb)
+    if rc == -1:
+        raise MemoryError(f"GF(2)[x] product: no memory for {na} x {nb} words")
     if rc != 0:
-        raise MemoryError(f"clmul_poly: no scratch memory for {na} x {nb} words")
+        raise ValueError(f"GF(2)[x] product of {na} x {nb} words: FFT failed (code {rc})")
     return out
+
+
+def clmul_poly(const uint64_t[::1] a, const uint64_t[::1] b):
+    """Product of two GF(2)[x] polynomials (packed words): ``len(a) + len(b)`` words.
+
+    Karatsuba on carry-less 64-bit products while the shorter operand has fewer than
+    :func:`fft_threshold` words, the additive FFT over GF(2^64) from there on; both exact."""
+    return _product(a, b, 0)
+
+
+def clmul_poly_karatsuba(const uint64_t[::1] a, const uint64_t[::1] b):
+    """The product by Karatsuba over carry-less 64-bit products at every size (tests, benchmark)."""
+    return _product(a, b, 1)
+
+
+def clmul_poly_fft(const uint64_t[::1] a, const uint64_t[::1] b):
+    """The product by the additive FFT over GF(2^64) (Lin-Chung-Han 2014, Cantor basis) at every size."""
+    return _product(a, b, 2)
+
+
+def toeplitz_fft(const uint64_t[::1] x, Py_ssize_t n_bits, const uint64_t[::1] seed, Py_ssize_t out_bits,
+                 Py_ssize_t pieces=0):
+    """Toeplitz hash ``y = T x`` (``T[i, j] = seed[i - j + n - 1]``) by the additive FFT over GF(2^64).
+
+    ``x``: ``ceil(n/64)`` words, ``seed``: ``ceil((n + l - 1)/64)`` words, both with the bits above their
+    length zero; returns ``ceil(l/64)`` words. The input is cut into ``pieces`` pieces (0: the count with
+    the smallest estimated cost, :func:`toeplitz_pieces`) whose products with their seed segments are summed
+    in the transform domain (2P forward transforms, one inverse)."""
+    cdef size_t n = n_bits, ell = out_bits, P = pieces
+    if n_bits <= 0 or out_bits <= 0 or pieces < 0:
+        raise ValueError(f"Toeplitz FFT needs n > 0, l > 0, pieces >= 0; got {n_bits}, {out_bits}, {pieces}")
+    if x.shape[0] < <Py_ssize_t>((n + 63) // 64) or seed.shape[0] < <Py_ssize_t>((n + ell - 1 + 63) // 64):
+        raise ValueError(f"Toeplitz FFT: {x.shape[0]} input / {seed.shape[0]} seed words are too few")
+    out = np.zeros((ell + 63) // 64, dtype=np.uint64)
+    cdef uint64_t[::1] y = out
+    cdef int rc
+    with nogil:
+        rc = qs_toeplitz_fft(&y[0], &x[0], n, &seed[0], ell, P)
+    if rc == -1:
+        raise MemoryError(f"Toeplitz FFT: no memory for n={n_bits}, l={out_bits}")
+    if rc != 0:
+        raise ValueError(f"Toeplitz FFT failed for n={n_bits}, l={out_bits} (code {rc})")
+    return out
+
+
+def toeplitz_pieces(Py_ssize_t n_bits, Py_ssize_t out_bits) -> int:
+    """The number of input pieces :func:`toeplitz_fft` uses by default for these sizes."""
+    return qs_toeplitz_pieces(n_bits, out_bits)
+
+
+def fft_threshold() -> int:
+    """Words of the shorter operand from which :func:`clmul_poly` uses the FFT."""
+    return qs_fft_threshold
+
+
+def set_fft_threshold(Py_ssize_t words) -> int:
+    """Set the FFT threshold (words, >= 1); returns the previous value (tests and the benchmark)."""
+    global qs_fft_threshold
+    if words < 1:
+        raise ValueError(f"FFT threshold must be >= 1 word, got {words}")
+    old = qs_fft_threshold
+    qs_fft_threshold = words
+    return old
+
+
+def use_hardware_clmul(bint allow) -> bool:
+    """Allow (default) or forbid PCLMULQDQ; returns whether it is in use. Forbidding it runs the portable
+    shift-and-xor code that non-x86 builds use, so the tests can compare both on one machine."""
+    return bool(qs_set_hardware(1 if allow else 0))
+
+
+def gf64_mul(uint64_t a, uint64_t b) -> int:
+    """Product in GF(2^64) = GF(2)[t] / (t^64 + t^4 + t^3 + t + 1) (the FFT's field)."""
+    return qs_gf64_mul(a, b)
 
 
 def clmul_poly_schoolbook(const uint64_t[::1] a, const uint64_t[::1] b):

@@ -6,12 +6,19 @@ hash lemma the output is ε-close to uniform given Eve's information when ℓ is
 (see :mod:`qkd.postprocess.finite_key`).
 
 Computation: y = T x is the middle of the GF(2)[x] product s(z) · x(z): ``y_i`` is the coefficient of
-z^(i+n−1). The product runs on bit-packed 64-bit words with carry-less multiplication (PCLMULQDQ) and
-Karatsuba (:func:`qkd._native.gf2.clmul_poly`), so it is exact integer arithmetic — no FFT and no
-floating-point rounding, whatever n. For ℓ ≤ n/2 the matrix is cut into ⌈n/ℓ⌉ square ℓ × ℓ Toeplitz
-blocks, each the middle of a (2ℓ − 1)-bit by ℓ-bit product (1.5× fewer operations at ℓ = n/2, 2–4× at
-ℓ = n/4 … n/10 than the one full product). :func:`toeplitz_reference` is the direct GF(2) matrix-vector
-product the tests compare with bit for bit.
+z^(i+n−1). Two exact methods (finite-field arithmetic on bit-packed 64-bit words, no floating point, so
+no rounding at any n), chosen by size (:func:`toeplitz_method`):
+
+* ``"fft"`` (n ≥ 10^5 bits, or ℓ ≤ n/4): the additive FFT over GF(2^64) of Lin, Chung and Han (FOCS 2014) on
+  Cantor's basis, as used for long GF(2)[x] products by Chen, Cheng, Kuo, Li and Yang (2017): the input is
+  cut into P pieces, each piece's product with its (n/P + ℓ − 1)-bit seed segment is formed from 32-bit
+  pieces as elements of GF(2^64), and the P products are summed in the transform domain (2P forward
+  transforms, one inverse: :func:`qkd._native.gf2.toeplitz_fft`). Θ(n log n) field operations.
+* ``"karatsuba"`` (small n): carry-less 64-bit products (PCLMULQDQ) and Karatsuba
+  (:func:`qkd._native.gf2.clmul_poly`); for ℓ ≤ n/2 the matrix is cut into ⌈n/ℓ⌉ square ℓ × ℓ Toeplitz
+  blocks, each the middle of a (2ℓ − 1)-bit by ℓ-bit product.
+
+:func:`toeplitz_reference` is the direct GF(2) matrix-vector product the tests compare both with bit for bit.
 
 Seed: Alice draws the n + ℓ − 1 seed bits from the OS RNG for every block and sends them with ℓ;
 the seed is public (it is not counted as leakage: it is independent of the key).
@@ -71,6 +78,23 @@ def toeplitz_hash_words(x_words: np.ndarray, n_bits: int, seed_words: np.ndarray
     total = n_bits + out_bits - 1
     if total % 64:
         s[-1] &= np.uint64((1 << (total % 64)) - 1)
+    if toeplitz_method(n_bits, out_bits) == "fft":
+        return gf2.toeplitz_fft(x, n_bits, s, out_bits)
+    return _toeplitz_by_karatsuba(x, n_bits, s, out_bits)
+
+
+#: input length (bits) from which the FFT is used whatever ℓ (measured crossover ~10^5 bits at ℓ = n/2)
+FFT_MIN_BITS = 100_000
+
+
+def toeplitz_method(n_bits: int, out_bits: int) -> str:
+    """``"fft"`` or ``"karatsuba"``: the faster exact method for an ℓ × n Toeplitz hash (bench/qkd_postprocess.py
+    measures both; the Karatsuba block path loses for ℓ ≤ n/4, where it needs many ℓ × ℓ blocks)."""
+    return "fft" if n_bits >= FFT_MIN_BITS or 4 * out_bits <= n_bits else "karatsuba"
+
+
+def _toeplitz_by_karatsuba(x: np.ndarray, n_bits: int, s: np.ndarray, out_bits: int) -> np.ndarray:
+    """T x by carry-less Karatsuba products (masked inputs): square blocks for ℓ ≤ n/2, else one product."""
     if 2 * out_bits <= n_bits:
         return _toeplitz_by_square_blocks(x, n_bits, s, out_bits)
     prod = gf2.clmul_poly(s, x)
@@ -161,4 +185,4 @@ def words_to_bytes(words: np.ndarray, n_bits: int) -> bytes:
 
 
 __all__ = ["AmplificationError", "amplify_receiver", "amplify_sender", "pack", "toeplitz_hash",
-           "toeplitz_hash_words", "toeplitz_reference", "unpack", "words_to_bytes"]
+           "toeplitz_hash_words", "toeplitz_method", "toeplitz_reference", "unpack", "words_to_bytes"]
