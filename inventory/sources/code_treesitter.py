@@ -165,6 +165,8 @@ def _collect_consts(f: _File, root: Any) -> None:
 # --- per-language rules -------------------------------------------------------------------------
 _JAVA_FACTORIES = {"Cipher", "MessageDigest", "Signature", "KeyPairGenerator", "KeyGenerator", "KeyAgreement",
                    "Mac", "SecretKeyFactory", "KeyFactory", "KEM"}
+_JAVA_GET = "getInstance"
+_JAVA_EC_SPEC = "ECGenParameterSpec"
 _BC_SUFFIXES = ("KeyPairGenerator", "Digest", "Engine", "Signer", "KEMGenerator", "KEMExtractor", "Agreement")
 
 
@@ -179,7 +181,7 @@ _C_PROTOCOLS = {"SSL3_VERSION": "sslv3", "TLS1_VERSION": "tlsv1.0", "TLS1_1_VERS
 def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     last = callee.rsplit(".", 1)[-1]
     if new:
-        if last == "ECGenParameterSpec" and args and isinstance(args[0].value, str):
+        if last == _JAVA_EC_SPEC and args and isinstance(args[0].value, str):
             parent = node.parent
             while parent is not None and parent.type not in ("method_invocation",):
                 parent = parent.parent
@@ -198,13 +200,13 @@ def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
                 return
         return
     parts = callee.split(".")
-    if last == "getInstance" and len(parts) >= 2 and parts[-2] == "SSLContext" and args and isinstance(
+    if last == _JAVA_GET and len(parts) >= 2 and parts[-2] == "SSLContext" and args and isinstance(
             args[0].value, str):
         version = _JAVA_PROTOCOLS.get(args[0].value.lower())
         if version is not None:
             f.hit(args[0].value, node, protocol=version)
         return
-    if last == "getInstance" and len(parts) >= 2 and parts[-2] in _JAVA_FACTORIES and args:
+    if last == _JAVA_GET and len(parts) >= 2 and parts[-2] in _JAVA_FACTORIES and args:
         if isinstance(args[0].value, str):
             kind = parts[-2]
             h = f.hit(args[0].value, node, usage="key-exchange" if kind == "KeyAgreement" else None,
@@ -277,6 +279,14 @@ _SUBTLE = {"generateKey", "importKey", "encrypt", "decrypt", "sign", "verify", "
            "wrapKey", "unwrapKey", "encapsulateKey", "encapsulateBits", "decapsulateKey", "decapsulateBits"}
 
 
+_JS_HMAC = "createHmac"
+_JS_KEYPAIR = ("generateKeyPairSync", "generateKeyPair")
+_JS_PBKDF2 = ("pbkdf2Sync", "pbkdf2")
+_JS_DH = "createDiffieHellman"
+_JS_SUBTLE = "subtle"
+_JS_JWT_CALLS = ("jwt.sign", "jwt.verify", "jsonwebtoken.sign", "jsonwebtoken.verify")
+
+
 def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     last = callee.rsplit(".", 1)[-1]
     if last in _NODE_STRING_ARG0 and args and isinstance(args[0].value, str):
@@ -286,10 +296,10 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         else:
             f.hit(raw, node, usage=_NODE_STRING_ARG0[last])
         return
-    if last == "createHmac" and args and isinstance(args[0].value, str):
+    if last == _JS_HMAC and args and isinstance(args[0].value, str):
         f.hit(f"hmac_{args[0].value.lower().replace('-', '')}", node)
         return
-    if last in ("generateKeyPairSync", "generateKeyPair") and args and isinstance(args[0].value, str):
+    if last in _JS_KEYPAIR and args and isinstance(args[0].value, str):
         kind = args[0].value.lower()
         opts = args[1].pairs if len(args) > 1 else {}
         if kind in ("rsa", "rsa-pss", "dsa", "dh"):
@@ -303,14 +313,14 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         else:
             f.hit(args[0].value, node)
         return
-    if last in ("pbkdf2Sync", "pbkdf2"):
+    if last in _JS_PBKDF2:
         f.hit("PBKDF2", node)
         return
-    if last == "createDiffieHellman" and args:
+    if last == _JS_DH and args:
         b = args[0].value if isinstance(args[0].value, int) else None
         f.hit("DH", node, bits=b, resolved=b is not None)
         return
-    if "subtle" in callee and last in _SUBTLE and args:
+    if _JS_SUBTLE in callee and last in _SUBTLE and args:
         a = args[0]
         name = a.pairs.get("name").value if "name" in a.pairs else a.value
         if isinstance(name, str):
@@ -326,7 +336,7 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
                 b = None
             f.hit(raw, node, bits=b, curve=c, usage="key-exchange" if name == "ECDH" else None)
         return
-    if callee in ("jwt.sign", "jwt.verify", "jsonwebtoken.sign", "jsonwebtoken.verify") and len(args) >= 3:
+    if callee in _JS_JWT_CALLS and len(args) >= 3:
         opts = args[2].pairs
         if "algorithm" in opts and isinstance(opts["algorithm"].value, str):
             f.hit(opts["algorithm"].value, node, usage="signature")
@@ -338,31 +348,41 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         return
 
 
+_C_PREFIX = "EVP_"
+_C_DIGESTS = ("MD5", "SHA1", "SHA256", "SHA384", "SHA512", "MD4")
+_C_BITS_AT = {"RSA_generate_key_ex": (1, "RSA"), "RSA_generate_key": (0, "RSA"),
+              "EVP_PKEY_CTX_set_rsa_keygen_bits": (1, "RSA"), "DH_generate_parameters_ex": (1, "DH"),
+              "DSA_generate_parameters_ex": (1, "DSA"), "EVP_RSA_gen": (0, "RSA")}
+_C_CURVE_CALLS = ("EC_KEY_new_by_curve_name", "EC_GROUP_new_by_curve_name", "EVP_PKEY_CTX_set_ec_paramgen_curve_nid")
+_C_NAME_CALLS = ("EVP_PKEY_CTX_new_from_name", "EVP_PKEY_fromdata_init")
+_C_PROTO_CALLS = ("SSL_CTX_set_min_proto_version", "SSL_CTX_set_max_proto_version", "SSL_set_min_proto_version",
+                  "SSL_set_max_proto_version")
+_C_LIST_CALLS = ("SSL_CTX_set_cipher_list", "SSL_CTX_set_ciphersuites", "SSL_CTX_set1_groups_list")
+#: Every callee :func:`_c` reports starts with ``EVP_`` (``EVP_sha256``, ``EVP_PKEY_Q_keygen``…) or is listed here.
+_C_CALLEES = (*_C_DIGESTS, *_C_BITS_AT, *_C_CURVE_CALLS, *_C_NAME_CALLS, *_C_PROTO_CALLS, *_C_LIST_CALLS)
+
+
 def _c(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     from pqc.catalogue import find
 
-    if callee.startswith("EVP_") and not args and callee[4:5].islower():
+    if callee.startswith(_C_PREFIX) and not args and callee[4:5].islower():
         raw = callee[4:].replace("_", "-")
         if find(raw) is not None:
             f.hit(raw, node)
         return
-    if callee in ("MD5", "SHA1", "SHA256", "SHA384", "SHA512", "MD4") and args:
+    if callee in _C_DIGESTS and args:
         f.hit(callee, node)
         return
-    bits_at = {"RSA_generate_key_ex": (1, "RSA"), "RSA_generate_key": (0, "RSA"),
-               "EVP_PKEY_CTX_set_rsa_keygen_bits": (1, "RSA"), "DH_generate_parameters_ex": (1, "DH"),
-               "DSA_generate_parameters_ex": (1, "DSA"), "EVP_RSA_gen": (0, "RSA")}
-    if callee in bits_at:
-        i, raw = bits_at[callee]
+    if callee in _C_BITS_AT:
+        i, raw = _C_BITS_AT[callee]
         b = args[i].value if len(args) > i and isinstance(args[i].value, int) else None
         f.hit(raw, node, bits=b, resolved=b is not None)
         return
-    if callee in ("EC_KEY_new_by_curve_name", "EC_GROUP_new_by_curve_name",
-                  "EVP_PKEY_CTX_set_ec_paramgen_curve_nid") and args:
+    if callee in _C_CURVE_CALLS and args:
         nid = args[-1].text
         f.hit("ECDSA", node, curve=nid.removeprefix("NID_"), resolved=True)
         return
-    if callee == "EVP_PKEY_Q_keygen" and len(args) >= 3 and isinstance(args[2].value, str):
+    if callee == _C_PREFIX + "PKEY_Q_keygen" and len(args) >= 3 and isinstance(args[2].value, str):
         kind = args[2].value
         extra = args[3].value if len(args) > 3 else None
         if kind.upper() == "RSA":
@@ -372,21 +392,19 @@ def _c(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         else:
             f.hit(kind, node)
         return
-    if callee in ("EVP_PKEY_CTX_new_from_name", "EVP_PKEY_fromdata_init") and len(args) >= 2 and isinstance(
+    if callee in _C_NAME_CALLS and len(args) >= 2 and isinstance(
             args[1].value, str):
         f.hit(args[1].value, node)
         return
-    if callee == "EVP_PKEY_CTX_new_id" and args:
+    if callee == _C_PREFIX + "PKEY_CTX_new_id" and args:
         f.hit(args[0].text, node)
         return
-    if callee in ("SSL_CTX_set_min_proto_version", "SSL_CTX_set_max_proto_version", "SSL_set_min_proto_version",
-                  "SSL_set_max_proto_version") and len(args) >= 2:
+    if callee in _C_PROTO_CALLS and len(args) >= 2:
         version = _C_PROTOCOLS.get(args[1].text)
         if version is not None:
             f.hit(args[1].text, node, protocol=version)
         return
-    if callee in ("SSL_CTX_set_cipher_list", "SSL_CTX_set_ciphersuites", "SSL_CTX_set1_groups_list") and len(
-            args) >= 2 and isinstance(args[1].value, str):
+    if callee in _C_LIST_CALLS and len(args) >= 2 and isinstance(args[1].value, str):
         usage = "key-exchange" if "groups" in callee else "cipher-suite"
         for tok in re.split(r"[:,]", args[1].value):
             if tok and not tok.startswith(("!", "-", "@")) and tok.upper() not in ("HIGH", "DEFAULT", "ALL"):
@@ -402,6 +420,9 @@ _CS_NEW = {"RSACryptoServiceProvider": "RSA", "DSACryptoServiceProvider": "DSA",
            "TripleDESCryptoServiceProvider": "3DES", "DESCryptoServiceProvider": "DES",
            "RijndaelManaged": "AES", "AesManaged": "AES", "Rfc2898DeriveBytes": "PBKDF2",
            "ECDsaCng": "ECDSA", "RSACng": "RSA"}
+
+
+_CS_ML = ("MLKem", "MLDsa", "SlhDsa")
 
 
 def _csharp(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
@@ -425,14 +446,42 @@ def _csharp(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> Non
         else:
             f.hit(cls.replace("_", "-"), node)
         return
-    if last in ("GenerateKey", "ImportFromPem") and len(parts) >= 2 and parts[-2] in ("MLKem", "MLDsa",
-                                                                                       "SlhDsa") and args:
+    if last in ("GenerateKey", "ImportFromPem") and len(parts) >= 2 and parts[-2] in _CS_ML and args:
         f.hit(args[0].text.rsplit(".", 1)[-1], node)
 
 
 _RULES: dict[str, Callable[[_File, Any, str, list[Arg], bool], None]] = {
     "java": _java, "go": _go, "javascript": _js, "typescript": _js, "tsx": _js, "c": _c, "cpp": _c,
     "csharp": _csharp}
+
+
+def _trigger_table() -> dict[str, frozenset[str] | None]:
+    """Per language, identifiers of which every finding of :data:`_RULES` needs at least one, verbatim, in the
+    file (a rule compares the callee's last name, a class name or a dotted head with these). ``None``: no
+    such set (Go reports any callee or ``tls.`` selector the catalogue knows)."""
+    from inventory.sources import code_regex
+
+    fallback = code_regex.TRIGGER_WORDS  # the regex fallback used when a grammar is missing
+    js = {*_NODE_STRING_ARG0, _JS_HMAC, *_JS_KEYPAIR, *_JS_PBKDF2, _JS_DH, _JS_SUBTLE,
+          *(c.split(".")[0] for c in _JS_JWT_CALLS)}
+    c = {_C_PREFIX, *_C_CALLEES}
+    table: dict[str, frozenset[str] | None] = {
+        "java": frozenset({_JAVA_GET, _JAVA_EC_SPEC, *_BC_SUFFIXES} | fallback),
+        "go": None,
+        "javascript": frozenset(js | fallback),
+        "c": frozenset(c | fallback),
+        "csharp": frozenset({*_CS_CREATE, *_CS_NEW, *_CS_ML} | fallback),
+    }
+    table["typescript"] = table["tsx"] = table["javascript"]
+    table["cpp"] = table["c"]
+    assert set(table) == set(_RULES)
+    return table
+
+
+@cache
+def trigger_words(lang: str) -> frozenset[str] | None:
+    """See :func:`_trigger_table`; ``None`` for a language without a finite trigger set."""
+    return _trigger_table()[lang]
 
 
 def _callee(f: _File, node: Any) -> str:

@@ -6,11 +6,8 @@ Classification is by name first (suffix, well-known names), then by content (PEM
 files above ``max_file_bytes`` are skipped; unreadable and malformed files are skipped with the reason.
 Work is spread over ``jobs`` processes in chunks.
 
-Speed: a cheap byte-level prefilter (:data:`KEYWORDS` substrings, then :data:`TRIGGERS`) decides whether
-a code file can contain a finding at all before it is parsed. It is sound for our rules: every Python
-rule needs an import of one of the trigger modules, except the ``ssl`` rules, which need a literal
-``set_ciphers``/``set_ecdh_curve`` call or a ``PROTOCOL_SSLv*``/``PROTOCOL_TLSv1*`` constant (tested as
-substrings), and every other-language rule needs one of its trigger identifiers.
+Speed: a conservative prefilter (:mod:`inventory.sources.prefilter`, words derived from the parsers' rule
+tables) decides whether a code file can contain a finding at all before it is parsed.
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
-import re
 import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -28,79 +24,11 @@ from pathlib import Path
 from inventory.errors import MalformedInputError
 from inventory.model import Skipped, SourceResult
 from inventory.sources import certs, code_treesitter, configs, manifests, python_ast
+from inventory.sources.prefilter import may_contain_crypto
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 HEAD_BYTES = 64 * 1024  #: first read of every file: classification, NUL test, and whole small files
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
-TRIGGERS: dict[str, re.Pattern[bytes]] = {
-    "python": re.compile(rb"^[ \t]*(?:import|from)[ \t][^\n]*\b(?:hashlib|hmac|cryptography|Crypto|Cryptodome|"
-                         rb"jwt|jose|paramiko|rsa|ecdsa)\b", re.M),
-    "java": re.compile(rb"getInstance|ECGenParameterSpec|Digest|Engine|Signer|KeyPairGenerator|Agreement"),
-    "go": re.compile(rb"crypto/|golang\.org/x/crypto|tls\."),
-    "javascript": re.compile(rb"crypto|subtle|jwt|jsonwebtoken|createHash"),
-    "c": re.compile(rb"EVP_|RSA_|EC_KEY|EC_GROUP|MD5|SHA1|SHA256|SHA384|SHA512|MD4|DH_|DSA_|SSL_CTX"),
-    "csharp": re.compile(rb"Cryptography|RSA|ECDsa|ECDiffieHellman|HMAC|MD5|SHA|Aes|DES|MLKem|MLDsa|Rfc2898"),
-}
-TRIGGERS["typescript"] = TRIGGERS["tsx"] = TRIGGERS["javascript"]
-TRIGGERS["cpp"] = TRIGGERS["c"]
-#: Necessary substrings per language, tested with ``bytes.__contains__`` (fast) before the trigger regex.
-KEYWORDS: dict[str, tuple[bytes, ...]] = {
-    # ``rsa`` (the PyPI package) is imported as ``import rsa``/``from rsa``/``, rsa`` in a name list: the bare
-    # substring ``rsa`` occurs in most English text (traversal, universal, parse…). ``jose`` needs no needle of
-    # its own: every python-jose rule goes through its ``jwt`` module.
-    # ``rypto`` stands for ``cryptography``, ``Crypto`` and ``Cryptodome`` in one pass
-    "python": (b"hashlib", b"hmac", b"rypto", b"jwt", b"paramiko", b"ecdsa", b"set_ciphers", b"set_ecdh_curve"),
-    "java": (b"getInstance", b"ECGenParameterSpec", b"Digest", b"Engine", b"Signer", b"KeyPairGenerator",
-             b"Agreement"),
-    "go": (b"crypto/", b"tls."),
-    "javascript": (b"crypto", b"subtle", b"jwt", b"jsonwebtoken", b"createHash"),
-    "c": (b"EVP_", b"RSA_", b"EC_KEY", b"EC_GROUP", b"MD5", b"SHA", b"MD4", b"DH_", b"DSA_", b"SSL_CTX"),
-    "csharp": (b"Cryptography", b"RSA", b"ECD", b"HMAC", b"MD5", b"SHA", b"Aes", b"DES", b"MLKem", b"MLDsa",
-               b"Rfc2898"),
-}
-KEYWORDS["typescript"] = KEYWORDS["tsx"] = KEYWORDS["javascript"]
-KEYWORDS["cpp"] = KEYWORDS["c"]
-
-
-#: Python needles for the ``rsa`` package, tested only when the (common) substring ``rsa`` is present.
-_PY_RSA_IMPORTS = (b"import rsa", b"from rsa", b", rsa")
-
-
-#: Python rules that need no import of a crypto module: method calls on any object, ``ssl`` version pins.
-_PY_ANYWHERE = (b"set_ciphers", b"set_ecdh_curve")
-_PY_SSL_PINS = (b"PROTOCOL_SSLv", b"PROTOCOL_TLSv1")
-
-
-def may_contain_crypto(lang: str, data: bytes) -> bool:
-    """Cheap necessary condition for any finding of ``lang`` in ``data`` (see module docstring)."""
-    if lang == "python":
-        return _python_may_contain_crypto(data)
-    keys = KEYWORDS.get(lang)
-    if keys is not None and not any(k in data for k in keys):
-        return False
-    trigger = TRIGGERS.get(lang)
-    return trigger is None or trigger.search(data) is not None
-
-
-def _python_may_contain_crypto(data: bytes) -> bool:
-    """Python: an anywhere-rule substring, or an import line naming a crypto module.
-
-    Import lines all lie before the end of the line holding the last ``import`` substring, so the
-    module needles and the import-line regex only look at that prefix (usually the first few KiB).
-    """
-    if any(k in data for k in _PY_ANYWHERE):
-        return True
-    if b"PROTOCOL_" in data and any(k in data for k in _PY_SSL_PINS):
-        return True
-    last = data.rfind(b"import")
-    if last < 0:
-        return False
-    end = data.find(b"\n", last)
-    region = data if end < 0 else data[:end]
-    if not any(k in region for k in KEYWORDS["python"]):
-        if b"rsa" not in region or not any(k in region for k in _PY_RSA_IMPORTS):
-            return False
-    return TRIGGERS["python"].search(region) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +203,6 @@ def scan_file(path: str | Path, display: str, opts: WalkOptions) -> SourceResult
     if binary and family in ("code", "config", "manifest"):
         result.skipped.append(Skipped(display, "binary"))
         return result
-    if family == "code" and len(head) == size and not may_contain_crypto(sub, head):
-        result.stats.files_scanned = 1
-        result.stats.bytes_scanned = size
-        return result
     if len(head) < size:
         full = _read_rest(path, display, head, result)
         if full is None:
@@ -288,10 +212,10 @@ def scan_file(path: str | Path, display: str, opts: WalkOptions) -> SourceResult
         data = head
     result.stats.files_scanned = 1
     result.stats.bytes_scanned = len(data)
+    if family == "code" and not may_contain_crypto(sub, data):
+        return result
     try:
         if family == "code":
-            if not may_contain_crypto(sub, data):
-                return result
             if sub == "python":
                 result.findings = python_ast.scan(display, data)
             else:

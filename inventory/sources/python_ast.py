@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import functools
 import gc
 import re
 from collections.abc import Callable
@@ -392,10 +391,16 @@ _EXACT: dict[str, Handler] = {
 }
 
 
+#: Heads (first dotted component) of the qualified names :func:`_lookup` has handlers for beyond :data:`_EXACT`.
+_LOOKUP_HEADS = frozenset({"asym", "hash", "alg", "aead", "pcd", "hashlib"})
+
+
 def _lookup(q: str) -> Handler | None:
     h = _EXACT.get(q)
     if h is not None:
         return h
+    if q.split(".", 1)[0] not in _LOOKUP_HEADS:
+        return None
     if q.startswith("asym.") and re.search(r"Private(Key)?\.(generate|from_seed_bytes|from_private_bytes)$", q):
         return _asym_class
     if q.startswith("asym.padding.") or q.startswith("asym.padding"):
@@ -442,15 +447,71 @@ def _method_call(v: _Visitor, node: ast.Call) -> None:
             v.hit("ECDH", node, curve=val, usage="key-exchange")
 
 
+def _rule_heads() -> frozenset[str]:
+    """Top-level module names that every rule's resolved callee starts with, derived from the rule tables.
+
+    A qualified name reaches a handler only through :data:`_EXACT` or :func:`_lookup` (heads in
+    :data:`_LOOKUP_HEADS`); a short head (``asym``, ``pcd``…) is only ever produced from a long name of
+    :data:`_PREFIXES`, so it stands for that long name's head (``cryptography``, ``Crypto``…); a short
+    head outside :data:`_SHORT_HEADS` (``jwt``) is also a real module name that :meth:`_Visitor.qualname`
+    passes through.
+    """
+    short_to_long: dict[str, set[str]] = {}
+    for long, short in _PREFIXES:
+        short_to_long.setdefault(short.split(".")[0], set()).add(long.split(".")[0])
+    heads: set[str] = set()
+    for q in (*_EXACT, *(h + ".x" for h in _LOOKUP_HEADS)):
+        head = q.split(".", 1)[0]
+        heads |= short_to_long.get(head, set())
+        if head not in _SHORT_HEADS:
+            heads.add(head)
+    return frozenset(heads)
+
+
 #: Modules whose names (or the names bound to them) every rule's callee starts with.
-_CRYPTO_MODULES = frozenset({"hashlib", "hmac", "cryptography", "Crypto", "Cryptodome", "jwt", "jose", "paramiko",
-                             "rsa", "ecdsa", "ssl"})
+_CRYPTO_MODULES = _rule_heads()
+#: Method names matched on any object (:func:`_method_call`).
 _METHOD_WORDS = ("set_ciphers", "set_ecdh_curve")
+#: Heads whose every rule also needs one of these names in the file: the ``ssl`` rules hit only on a
+#: ``PROTOCOL_*`` constant that pins a version (:func:`_ssl_version`).
+_HEAD_NEEDS = {"ssl": tuple(_SSL_PROTOCOLS)}
+
+
+def trigger_words() -> frozenset[str]:
+    """Identifiers of which every Python finding needs at least one in the (NFKC-normalised) source text.
+
+    A finding is a call whose callee resolves to a rule head (:data:`_CRYPTO_MODULES`): the head is
+    either written as a name or bound by an import statement that names it (both contain the head as a
+    whole identifier), except for heads listed in :data:`_HEAD_NEEDS`, which need one of their words; or
+    a method call named in :data:`_METHOD_WORDS`. Used by the file prefilter.
+    """
+    words = set(_METHOD_WORDS)
+    for head in _CRYPTO_MODULES:
+        words.update(_HEAD_NEEDS.get(head, (head,)))
+    return frozenset(words)
+
+
+def plain_ascii(data: bytes) -> bool:
+    """True if ``data`` is ASCII without a PEP 263 coding line: the parser then sees these very bytes as
+    characters (a cookie such as ``utf-7`` or ``unicode_escape``, or NFKC normalisation of non-ASCII
+    identifiers, could otherwise turn other bytes into a name such as ``hashlib``)."""
+    if not data.isascii():
+        return False
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    return b"coding" not in (data if second < 0 else data[:second])
+
+
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _collect_imports(v: _Visitor, tree: ast.Module) -> None:
-    """Every ``import``/``from … import`` of the file, at any depth (statements only: imports are statements)."""
+def _collect_imports(v: _Visitor, tree: ast.Module, import_lines: list[int] | None) -> None:
+    """Every ``import``/``from … import`` of the file, at any depth (statements only: imports are statements).
+
+    With ``import_lines`` (the lines holding the word ``import``), statements whose line span holds none of
+    them are not entered: an import statement spans its ``import`` keyword, and so does any statement that
+    contains one. The imports visited, and their order, are the same as without pruning.
+    """
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
@@ -463,36 +524,64 @@ def _collect_imports(v: _Visitor, tree: ast.Module) -> None:
         for name in _BODY_FIELDS:
             child = getattr(node, name, None)
             if child.__class__ is list:
-                stack.extend(child)
+                if import_lines is None:
+                    stack.extend(child)
+                else:
+                    stack.extend(c for c in child if not isinstance(c, ast.stmt) or _spans_hot(c, import_lines))
 
 
-def _hot_lines(text: str | bytes, aliases: dict[str, str]) -> list[int] | None:
-    """Sorted 1-based numbers of the lines that mention a crypto module, a name bound to one, or a method we
-    match (``set_ciphers``…). A call can only be a finding if its callee names one of these, so statements
-    spanning none of these lines are skipped. ``None`` (no pruning) when line numbers could disagree with the
-    parser's (bare ``\r`` newlines) or a name is not ASCII."""
-    words = set(_CRYPTO_MODULES) | set(_METHOD_WORDS)
-    words.update(k for k, target in aliases.items() if target.split(".", 1)[0] in _CRYPTO_MODULES)
-    if not all(w.isascii() for w in words):
-        return None
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return None
-    pattern = _word_pattern(tuple(sorted(words)))
-    hot: list[int] = []
+def _line_numbers_reliable(data: bytes) -> bool:
+    """Byte-level line numbers and identifiers agree with the parser's: plain ASCII (no coding cookie, no
+    NFKC-normalised identifier) and no bare ``\\r`` newline."""
+    return plain_ascii(data) and (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
+
+
+def _lines_of(data: bytes, positions: list[int]) -> list[int]:
+    """Sorted distinct 1-based line numbers of sorted byte offsets."""
+    lines: list[int] = []
     line, pos = 1, 0
-    for m in pattern.finditer(data):
-        start = m.start()
+    for start in positions:
         line += data.count(b"\n", pos, start)
         pos = start
-        if not hot or hot[-1] != line:
-            hot.append(line)
-    return hot
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
-@functools.lru_cache(maxsize=256)
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[bytes]:
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+def _import_lines(data: bytes) -> list[int]:
+    positions = []
+    i = data.find(b"import")
+    while i >= 0:
+        positions.append(i)
+        i = data.find(b"import", i + 6)
+    return _lines_of(data, positions)
+
+
+_WORD_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _hot_lines(data: bytes, aliases: dict[str, str]) -> list[int]:
+    """Sorted 1-based numbers of the lines that mention a crypto module, a name bound to one, or a method we
+    match (``set_ciphers``…), as a whole word. A call can only be a finding if its callee names one of these,
+    so statements spanning none of these lines are skipped. Only for data with reliable line numbers
+    (:func:`_line_numbers_reliable`)."""
+    positions = [m.start() for m in _STATIC_WORDS.finditer(data)]
+    extra = {k for k, target in aliases.items() if target.split(".", 1)[0] in _CRYPTO_MODULES} - _STATIC_SET
+    for word in extra:
+        w = word.encode("ascii")
+        i = data.find(w)
+        while i >= 0:
+            j = i + len(w)
+            if (i == 0 or data[i - 1] not in _WORD_CHARS) and (j == len(data) or data[j] not in _WORD_CHARS):
+                positions.append(i)
+            i = data.find(w, j)
+    if extra:
+        positions.sort()
+    return _lines_of(data, positions)
+
+
+_STATIC_SET = frozenset(_CRYPTO_MODULES) | frozenset(_METHOD_WORDS)
+_STATIC_WORDS = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(_STATIC_SET)) + rb")\b")
 
 
 def _spans_hot(node: ast.stmt, hot: list[int]) -> bool:
@@ -535,8 +624,10 @@ def _scan_tree(path: str, text: str | bytes) -> list[Finding]:
         raise MalformedInputError(path, f"not Python source: {exc}") from None
     v = _Visitor()
     v.collect_constants(tree)
-    _collect_imports(v, tree)
-    hot = _hot_lines(text, v.aliases)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    reliable = _line_numbers_reliable(data)
+    _collect_imports(v, tree, _import_lines(data) if reliable else None)
+    hot = _hot_lines(data, v.aliases) if reliable else None
     calls: list[ast.Call] = []
     # pre-order walk (an outer call comes before the calls nested in it), without ast.walk's generators;
     # statements whose line span holds no hot line cannot contain a hit and are not entered

@@ -1,0 +1,154 @@
+"""The code-file prefilter: a cheap test that a file *cannot* hold a finding, so that it is never parsed.
+
+It must be conservative (never drop a file the parsers would report something in), so the words it
+looks for are not a hand list: they come from the rule tables of the parsers themselves
+(:func:`inventory.sources.python_ast.trigger_words`, :func:`inventory.sources.code_treesitter.trigger_words`).
+
+* Python: every finding needs one of the trigger words as a whole identifier (a name, an attribute or
+  an imported module) in the source *as the parser reads it*. For plain-ASCII data without a coding line
+  (nearly every file) those are the bytes themselves; otherwise (a PEP 263 cookie such as ``utf-7`` or
+  ``unicode_escape``, non-ASCII text whose identifiers the parser NFKC-normalises, e.g. ``ｈａｓｈｌｉｂ``) the
+  words are searched in every decoding the parser may use, NFKC-normalised.
+  A word counts as whole unless an ASCII letter or ``_`` precedes it or a letter, digit or ``_`` follows
+  it (a digit before it is let through: ``9rsa`` is a syntax error, and letting it through is the safe side).
+  Matches inside comments or strings count too: the prefilter never reasons about them.
+* Tree-sitter languages: one of the language's trigger words as a substring (rules compare callee names
+  verbatim). Go has no finite trigger set (any callee the catalogue knows is reported): never filtered.
+
+All words of a language are searched in one pass with an Aho-Corasick automaton (``ahocorasick_rs``,
+leftmost-longest), built once per process; without that package, ``bytes.find`` per word (same answers).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+from inventory.sources import code_treesitter, python_ast
+
+try:
+    import ahocorasick_rs
+except ImportError:  # pragma: no cover - the fallback is tested by forcing it
+    ahocorasick_rs = None
+
+#: Bytes that make an occurrence part of a longer identifier on its left / right (ASCII; see module docstring).
+_LEFT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_RIGHT = _LEFT | frozenset(b"0123456789")
+#: Any ``coding[:=]name`` in the first two lines: every codec so named is tried (a superset of PEP 263's rule).
+_COOKIE = re.compile(rb"coding[:=][ \t]*([-\w.]+)")
+
+Finder = Callable[[bytes], list[tuple[int, int, int]]]
+
+
+def may_contain_crypto(lang: str, data: bytes) -> bool:
+    """False only if no parser rule for ``lang`` can report anything in ``data`` (see module docstring)."""
+    if lang == "python":
+        return python_may_contain_crypto(data)
+    finder = _substring_finder(lang)
+    return finder is None or bool(finder(data))
+
+
+def python_may_contain_crypto(data: bytes) -> bool:
+    """Python: a trigger word as a whole identifier in the text the parser sees (see module docstring)."""
+    if python_ast.plain_ascii(data):
+        return _has_word(data)
+    return any(_has_word(text) for text in _parser_texts(data))
+
+
+def _has_word(data: bytes, find: Finder | None = None) -> bool:
+    """One of the finder's words as a whole identifier in ``data`` (default: the Python trigger words)."""
+    find = find or _python_finder()
+    end = len(data)
+    for _, i, j in find(data):
+        if (i == 0 or data[i - 1] not in _LEFT) and (j == end or data[j] not in _RIGHT):
+            return True
+    return False
+
+
+def _parser_texts(data: bytes) -> set[bytes]:
+    """``data`` as the parser may decode it (each candidate codec, and the scanner's UTF-8 fallback), NFKC
+    normalised as identifiers are, UTF-8 encoded."""
+    texts = {data.decode("utf-8", "replace")}
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    head = data if second < 0 else data[:second]
+    for m in _COOKIE.finditer(head):
+        for codec in _codec_names(m.group(1).decode("ascii")):
+            try:
+                texts.add(data.decode(codec))
+            except (LookupError, UnicodeError, ValueError, TypeError):
+                continue  # no such codec, or the bytes do not decode: the parser fails on them too
+    return {unicodedata.normalize("NFKC", t).encode("utf-8", "surrogatepass") for t in texts}
+
+
+def _codec_names(name: str) -> tuple[str, ...]:
+    """The cookie's name as written and as CPython's tokenizer normalises it (``get_normal_name``:
+    ``utf-8-*`` → ``utf-8``; ``latin-1-*``, ``iso-8859-1-*``, ``iso-latin-1-*`` → ``iso-8859-1``)."""
+    low = name[:12].lower().replace("_", "-")
+    if low == "utf-8" or low.startswith("utf-8-"):
+        return name, "utf-8"
+    if low in ("latin-1", "iso-8859-1", "iso-latin-1") or low.startswith(("latin-1-", "iso-8859-1-", "iso-latin-1-")):
+        return name, "iso-8859-1"
+    return (name,)
+
+
+@functools.cache
+def _python_finder() -> Finder:
+    return _finder(sorted(python_ast.trigger_words()), whole_words=True)
+
+
+@functools.cache
+def _substring_finder(lang: str) -> Finder | None:
+    words = code_treesitter.trigger_words(lang)
+    if words is None:
+        return None
+    return _finder(minimal_cover(words), whole_words=False)
+
+
+def minimal_cover(words: Iterable[str]) -> list[str]:
+    """The words that contain no other word of the set: a text holds one of ``words`` as a substring iff it
+    holds one of these."""
+    ws = set(words)
+    return sorted(w for w in ws if not any(o != w and o in w for o in ws))
+
+
+def _finder(words: list[str], whole_words: bool) -> Finder:
+    """A function listing (word index, start, end) of occurrences of ``words`` in a byte string.
+
+    With Aho-Corasick leftmost-longest matching, occurrences that start inside an earlier match are not
+    listed. For substring tests that loses nothing (the earlier match is an occurrence). For whole-word
+    tests an occurrence starting inside another match has that match's character on its left, a letter or
+    ``_`` (hence not whole) unless it is a digit: then every occurrence is listed (overlapping search).
+    """
+    needles = [w.encode("ascii") for w in words]
+    if ahocorasick_rs is None:
+        return functools.partial(_find_all, needles)
+    if whole_words and _starts_after_digit(needles):
+        ac = ahocorasick_rs.BytesAhoCorasick(needles)
+        return functools.partial(ac.find_matches_as_indexes, overlapping=True)
+    ac = ahocorasick_rs.BytesAhoCorasick(needles, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST)
+    return ac.find_matches_as_indexes
+
+
+def _starts_after_digit(needles: list[bytes]) -> bool:
+    """True if some needle can occur starting right after a digit inside another needle."""
+    for a in needles:
+        for k in range(1, len(a)):
+            if a[k - 1:k].isdigit():
+                tail = a[k:]
+                if any(b.startswith(tail) or tail.startswith(b) for b in needles):
+                    return True
+    return False
+
+
+def _find_all(needles: list[bytes], data: bytes) -> list[tuple[int, int, int]]:
+    """Every occurrence of every needle (the fallback without ``ahocorasick_rs``)."""
+    out = []
+    for n, w in enumerate(needles):
+        i = data.find(w)
+        while i >= 0:
+            out.append((n, i, i + len(w)))
+            i = data.find(w, i + 1)
+    return out
