@@ -34,7 +34,7 @@ cimport numpy as cnp
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 cnp.import_array()
 
@@ -74,6 +74,18 @@ cdef extern from *:
         return __builtin_popcountll(acc) & 1;
     }
 
+    /* parity of bits [s, e) of a packed word array */
+    __attribute__((target("popcnt")))
+    static inline int qs_range_parity(const uint64_t *w, size_t s, size_t e) {
+        if (e <= s) return 0;
+        size_t w0 = s >> 6, w1 = (e - 1) >> 6;
+        uint64_t lo = ~(uint64_t)0 << (s & 63), hi = ~(uint64_t)0 >> (63 - ((e - 1) & 63));
+        if (w0 == w1) return __builtin_popcountll(w[w0] & lo & hi) & 1;
+        uint64_t acc = (w[w0] & lo) ^ (w[w1] & hi);
+        for (size_t i = w0 + 1; i < w1; i++) acc ^= w[i];
+        return __builtin_popcountll(acc) & 1;
+    }
+
     /* number of members of block b at indices [s, e), stopping early once it exceeds 1;
        *first receives the first member's index */
     __attribute__((target("popcnt")))
@@ -95,6 +107,7 @@ cdef extern from *:
     uint32_t qs_load_be32(const uint8_t *r) nogil
     void qs_prefetch_r(const void *p) nogil
     int qs_popcount64(uint64_t x) nogil
+    int qs_range_parity(const uint64_t *w, size_t s, size_t e) nogil
     int qs_member_parity(const uint64_t *key, const uint64_t *mask, int b, size_t s, size_t e) nogil
     size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) nogil
 
@@ -214,10 +227,11 @@ def shuffle_into(uint32_t[::1] p, uint64_t seed, int pass_index):
                 i -= 1
 
 
-def halves_mask(Py_ssize_t n, uint64_t seed, int pass_index):
+def halves_mask(Py_ssize_t n, uint64_t seed, int pass_index, out=None):
     """Packed membership mask of block 0 of a HALVES pass (bit i set: key bit i is in block 0)."""
     cdef Py_ssize_t nw = (n + 63) // 64, w
-    out = np.empty(nw, dtype=np.uint64)
+    if out is None:
+        out = np.empty(nw, dtype=np.uint64)
     cdef uint64_t[::1] m = out
     cdef uint64_t st = _pass_state(seed, pass_index)
     with nogil:
@@ -228,9 +242,10 @@ def halves_mask(Py_ssize_t n, uint64_t seed, int pass_index):
     return out
 
 
-def halves_order(const uint64_t[::1] mask, Py_ssize_t n):
+def halves_order(const uint64_t[::1] mask, Py_ssize_t n, out=None):
     """Order of a HALVES pass: members of block 0 ascending, then the rest ascending; and |block 0|."""
-    out = np.empty(n, dtype=np.uint32)
+    if out is None:
+        out = np.empty(n, dtype=np.uint32)
     cdef uint32_t[::1] o = out
     cdef Py_ssize_t i, a = 0, k = 0, b
     with nogil:
@@ -275,6 +290,61 @@ def pack_bits(const uint8_t[::1] bits):
     return out
 
 
+# Work buffers of laid-out passes (n-sized orders, positions, bits in pass order, known-node tables) are
+# reused across blocks: a fresh multi-megabyte array is a fresh mmap, and its first touches are page
+# faults that cost more than the pass itself (about a quarter of a 10^6-bit run). Buffers that held key
+# bits are wiped when returned; the pool keeps at most _POOL_LIMIT bytes.
+DEF POOL_MIN = 1 << 16
+DEF POOL_LIMIT = 1 << 27
+cdef list _POOL = []
+cdef Py_ssize_t _POOL_BYTES = 0
+
+
+cdef object _take(list owner, Py_ssize_t count, object dtype, bint zero):
+    """An array of ``count`` items of ``dtype`` on a pooled buffer (recorded in ``owner`` for :func:`_give`)."""
+    global _POOL_BYTES
+    cdef Py_ssize_t item = np.dtype(dtype).itemsize
+    cdef Py_ssize_t need = ((count * item + 63) // 64) * 64, size, best = -1, best_size = 0, i
+    cdef object buf = None
+    if need >= POOL_MIN:
+        for i in range(len(_POOL)):
+            size = (<cnp.ndarray>_POOL[i]).shape[0]
+            if need <= size <= 2 * need and (best < 0 or size < best_size):
+                best, best_size = i, size
+        if best >= 0:
+            buf = _POOL.pop(best)
+            _POOL_BYTES -= best_size
+    if buf is None:
+        buf = np.empty(max(need, 64), dtype=np.uint8)
+    if zero:
+        memset(cnp.PyArray_DATA(buf), 0, need)
+    owner.append((buf, False))
+    return buf[:count * item].view(dtype)
+
+
+cdef object _take_secret(list owner, Py_ssize_t count, object dtype):
+    """As :func:`_take`, for a buffer that will hold key bits: wiped when given back."""
+    arr = _take(owner, count, dtype, False)
+    owner[len(owner) - 1] = (owner[len(owner) - 1][0], True)
+    return arr
+
+
+cdef void _give(list owner):
+    """Return the buffers of ``owner`` to the pool (key-bearing ones wiped first)."""
+    global _POOL_BYTES
+    cdef Py_ssize_t size
+    if owner is None:
+        return
+    for buf, secret in owner:
+        size = (<cnp.ndarray>buf).shape[0]
+        if secret:
+            memset(cnp.PyArray_DATA(buf), 0, size)
+        if size >= POOL_MIN and _POOL_BYTES + size <= POOL_LIMIT:
+            _POOL.append(buf)
+            _POOL_BYTES += size
+    del owner[:]
+
+
 _IDENTITY_CACHE: dict = {}
 
 
@@ -306,13 +376,15 @@ cdef class PassPlan:
     cdef public object order       # uint32[n] or None until laid out
     cdef public object mask        # uint64 packed, HALVES only
 
-    def __init__(self, Py_ssize_t n, uint64_t seed, int pass_index, Py_ssize_t block_bits):
+    def __init__(self, Py_ssize_t n, uint64_t seed, int pass_index, Py_ssize_t block_bits, list owner=None):
+        """``owner``: a list that receives the pooled buffers the plan's arrays live on (see ``_take``)."""
         self.n = n
         self.kind = pass_kind(n, pass_index, block_bits)
         self.order = None
         self.mask = None
         if self.kind == HALVES:
-            self.mask = halves_mask(n, seed, pass_index)
+            self.mask = halves_mask(n, seed, pass_index,
+                                    None if owner is None else _take(owner, (n + 63) // 64, np.uint64, False))
             k = _popcount_words(self.mask)
             self.k = max(k, 1)
             self.nb = 2 if 0 < k < n else 1
@@ -322,22 +394,25 @@ cdef class PassPlan:
             self.k = min(max(block_bits, 1), n)
             self.nb = (n + self.k - 1) // self.k
 
-    def lay_out(self, uint64_t seed, int pass_index):
+    def lay_out(self, uint64_t seed, int pass_index, list owner=None):
         if self.order is not None:
             return
         if self.kind == IDENTITY:
             self.order = _identity(self.n)
-        elif self.kind == SHUFFLED:
-            self.order = np.empty(self.n, dtype=np.uint32)
-            shuffle_into(self.order, seed, pass_index)
+            return
+        out = np.empty(self.n, dtype=np.uint32) if owner is None else _take(owner, self.n, np.uint32, False)
+        if self.kind == SHUFFLED:
+            shuffle_into(out, seed, pass_index)
+            self.order = out
         else:
-            self.order, _ = halves_order(self.mask, self.n)
+            self.order, _ = halves_order(self.mask, self.n, out)
 
 
 cdef class AliceOracle:
     """Alice's side: parities of ranges of her fixed key in each pass's order."""
 
     cdef object bits, packed, plans, pp
+    cdef list pooled              # pooled buffers of this oracle (returned on deallocation)
     cdef uint8_t *pp_p[MAXP]
     cdef uint64_t *amask_p[MAXP]
     cdef uint64_t seed
@@ -351,6 +426,7 @@ cdef class AliceOracle:
         self.packed = pack_bits(bits)
         self.key_p = <uint64_t *>cnp.PyArray_DATA(self.packed)
         self.npl = 0
+        self.pooled = []
         self.seed = seed
         self.n = bits.shape[0]
         self.plans = []
@@ -361,7 +437,7 @@ cdef class AliceOracle:
         """Parities of the top-level blocks of pass ``j`` (uint8, one per block)."""
         if j != len(self.plans) or j >= MAXP:
             raise ValueError(f"pass {j} opened out of order (next is {len(self.plans)})")
-        plan = PassPlan(self.n, self.seed, j, block_bits)
+        plan = PassPlan(self.n, self.seed, j, block_bits, self.pooled)
         self.plans.append(plan)
         self.npl = j + 1
         self.pp.append(None)
@@ -387,11 +463,12 @@ cdef class AliceOracle:
 
     cdef _lay_out(self, int j):
         plan = self.plans[j]
-        plan.lay_out(self.seed, j)
+        scratch = []
+        plan.lay_out(self.seed, j, scratch)
         cdef const uint32_t[::1] order = plan.order
         cdef const uint8_t[::1] bits = self.bits
         cdef Py_ssize_t t, n = self.n
-        pp = np.empty(n + 1, dtype=np.uint8)
+        pp = _take_secret(self.pooled, n + 1, np.uint8)
         cdef uint8_t[::1] ppv = pp
         cdef uint8_t acc = 0
         with nogil:
@@ -399,8 +476,14 @@ cdef class AliceOracle:
             for t in range(n):
                 acc ^= bits[order[t]]
                 ppv[t + 1] = acc
+        plan.order = None          # Alice answers from the prefix parities only
+        order = None
+        _give(scratch)
         self.pp[j] = pp
         self.pp_p[j] = <uint8_t *>cnp.PyArray_DATA(pp)
+
+    def __dealloc__(self):
+        _give(self.pooled)
 
     cdef int _parity(self, Py_ssize_t i, uint8_t code, uint32_t s, uint32_t e) except -1:
         """Parity of question ``i``: positions ``[s, e)`` of the pass named by ``code``."""
@@ -460,8 +543,8 @@ cdef class BobSearches:
     ``answers(alice_parities_of_q)`` until ``questions()`` returns empty arrays.
     """
 
-    cdef public object bits
     cdef object packed, plans, rows
+    cdef list pooled              # pooled buffers of this search (returned on deallocation)
     cdef uint64_t seed
     cdef Py_ssize_t n
     cdef int npass
@@ -471,11 +554,12 @@ cdef class BobSearches:
     cdef Py_ssize_t ksz[MAXP]
     cdef Py_ssize_t nbl[MAXP]
     cdef bint laid[MAXP]
+    cdef bint ident[MAXP]      # identity order: pos and order are the shared arange, bo is the packed key
     cdef bint longr[MAXP]      # pass has blocks longer than SHORT_RANGE: keeps prefix parities + Fenwick
     cdef uint32_t *order_p[MAXP]
     cdef uint32_t *pos_p[MAXP]
     cdef uint8_t *bpp_p[MAXP]
-    cdef uint8_t *bo_p[MAXP]
+    cdef uint64_t *bo_p[MAXP]   # his bits in pass order, packed (pass 0: his packed key itself)
     cdef uint8_t *fen_p[MAXP]
     cdef uint32_t *kn_p[MAXP]   # known nodes by start: bits 0..23 Alice parity at depth d, 24..31 max depth
     cdef uint8_t *apar_p[MAXP]
@@ -501,14 +585,14 @@ cdef class BobSearches:
     cdef public long long passes_laid_out
 
     def __init__(self, const uint8_t[::1] bits, uint64_t seed, bint sub_block_reuse=True):
-        self.bits = np.array(bits, dtype=np.uint8, copy=True)
-        self.packed = pack_bits(bits)
+        self.packed = pack_bits(bits)     # his key, corrected in place; ``bits`` unpacks it
         self.seed = seed
         self.n = bits.shape[0]
         self.npass = 0
         self.reuse = sub_block_reuse
         self.plans = []
         self.rows = []
+        self.pooled = []
         cap = 1024
         self.s_pass = np.empty(cap, dtype=np.uint8)
         self.s_start = np.empty(cap, dtype=np.uint32)
@@ -524,9 +608,17 @@ cdef class BobSearches:
         self.ncand = 0
         self.ccap = cap
         self._repoint()
-        self.total_parity = int(np.bitwise_xor.reduce(self.bits)) if self.n else 0
+        self.total_parity = _popcount_words(self.packed) & 1
         self.corrections = 0
         self.passes_laid_out = 0
+
+    def __dealloc__(self):
+        _give(self.pooled)
+
+    @property
+    def bits(self):
+        """Bob's key as corrected so far (uint8 0/1, a new array)."""
+        return np.unpackbits(self.packed.view(np.uint8), count=self.n, bitorder="little")
 
     cdef void _repoint(self):
         self.sp_ = <uint8_t *>cnp.PyArray_DATA(self.s_pass)
@@ -547,7 +639,7 @@ cdef class BobSearches:
         """Open pass ``j``; start a bisection in every block whose parity differs from Alice's."""
         if j != self.npass or j >= MAXP:
             raise ValueError(f"pass {j} opened out of order (next is {self.npass})")
-        plan = PassPlan(self.n, self.seed, j, block_bits)
+        plan = PassPlan(self.n, self.seed, j, block_bits, self.pooled)
         cdef Py_ssize_t nb = plan.nb, b, s, e, k = plan.k, n = self.n
         if alice_block_parities.shape[0] != nb:
             raise ValueError(f"pass {j}: {alice_block_parities.shape[0]} block parities for {nb} blocks")
@@ -567,7 +659,6 @@ cdef class BobSearches:
         self.mask_p[j] = NULL
         self.npass = j + 1
         cdef uint8_t[::1] mv = mism
-        cdef uint8_t[::1] bits = self.bits
         cdef int p0, tot
         if plan.kind == HALVES:
             row["mask"] = plan.mask
@@ -600,43 +691,52 @@ cdef class BobSearches:
 
     cdef _lay_out(self, int j):
         plan = self.plans[j]
-        plan.lay_out(self.seed, j)
+        plan.lay_out(self.seed, j, self.pooled)
         row = self.rows[j]
         cdef Py_ssize_t n = self.n, t
         cdef bint long_ranges = self.ksz[j] > SHORT_RANGE
-        pos = np.empty(n, dtype=np.uint32)
+        cdef list own = self.pooled
+        cdef bint ident = self.kind[j] == IDENTITY
+        pos = plan.order if ident else _take(own, n, np.uint32, False)   # identity: position = index
         # prefix parities and the Fenwick tree only serve ranges longer than SHORT_RANGE bits
-        bpp = np.empty(n + 1 if long_ranges else 1, dtype=np.uint8)
-        fen = np.zeros(n + 1 if long_ranges else 1, dtype=np.uint8)
-        kn = np.zeros(n, dtype=np.uint32) if self.reuse else np.zeros(1, dtype=np.uint32)
-        bo = np.empty(n + 8, dtype=np.uint8)
+        bpp = _take_secret(own, n + 1 if long_ranges else 1, np.uint8)
+        fen = _take(own, n + 1 if long_ranges else 1, np.uint8, True)
+        kn = _take(own, n if self.reuse else 1, np.uint32, True)
+        cdef Py_ssize_t nw = (n + 63) // 64
+        # his bits in pass order, packed; in the identity pass that is his key itself (no copy)
+        bo = self.packed if ident else _take_secret(own, nw + 1, np.uint64)
         row.update(order=plan.order, pos=pos, bpp=bpp, fen=fen, kn=kn, bo=bo)
-        cdef uint8_t[::1] bov = bo
+        cdef uint64_t *bov = <uint64_t *>cnp.PyArray_DATA(bo)
+        cdef const uint64_t *key = <uint64_t *>cnp.PyArray_DATA(self.packed)
         cdef const uint32_t[::1] o = plan.order
-        cdef uint32_t[::1] pv = pos
+        cdef uint32_t *pv = <uint32_t *>cnp.PyArray_DATA(pos)
         cdef uint8_t[::1] bv = bpp
-        cdef uint8_t[::1] bits = self.bits
-        cdef uint8_t acc = 0
+        cdef uint8_t acc = 0, bit
         cdef uint32_t x
+        cdef uint64_t word = 0
         with nogil:
             bv[0] = 0
-            if long_ranges:
-                for t in range(n):
-                    x = o[t]
+            for t in range(n):
+                x = o[t]
+                if not ident:
                     pv[x] = <uint32_t>t
-                    bov[t] = bits[x]
-                    acc ^= bits[x]
+                bit = (key[x >> 6] >> (x & 63)) & 1
+                word |= (<uint64_t>bit) << (t & 63)
+                if (t & 63) == 63:
+                    if not ident:
+                        bov[t >> 6] = word
+                    word = 0
+                if long_ranges:
+                    acc ^= bit
                     bv[t + 1] = acc
-            else:
-                for t in range(n):
-                    x = o[t]
-                    pv[x] = <uint32_t>t
-                    bov[t] = bits[x]
+            if (n & 63) and not ident:
+                bov[n >> 6] = word
         self.order_p[j] = <uint32_t *>cnp.PyArray_DATA(plan.order)
         self.pos_p[j] = <uint32_t *>cnp.PyArray_DATA(pos)
         self.bpp_p[j] = <uint8_t *>cnp.PyArray_DATA(bpp)
         self.fen_p[j] = <uint8_t *>cnp.PyArray_DATA(fen)
-        self.bo_p[j] = <uint8_t *>cnp.PyArray_DATA(bo)
+        self.bo_p[j] = bov
+        self.ident[j] = ident
         self.kn_p[j] = <uint32_t *>cnp.PyArray_DATA(kn)
         self.laid[j] = True
         self.longr[j] = long_ranges
@@ -651,25 +751,11 @@ cdef class BobSearches:
         return r
 
     cdef inline uint8_t _range(self, int j, Py_ssize_t s, Py_ssize_t e) noexcept:
-        """Bob's current parity of positions [s, e) of pass j: direct XOR of his bits in pass order
-        for short ranges (sequential bytes, 8 at a time), prefix parity + Fenwick for long ones."""
-        cdef const uint8_t *bo
-        cdef uint64_t acc = 0, w
-        cdef uint8_t r = 0
+        """Bob's current parity of positions [s, e) of pass j: popcount over his packed bits in pass order
+        for short ranges, prefix parity + Fenwick tree of corrections for long ones."""
         if e - s > SHORT_RANGE:
             return self._prefix(j, s) ^ self._prefix(j, e)
-        bo = self.bo_p[j]
-        while s < e and (s & 7):
-            r ^= bo[s]
-            s += 1
-        while s + 8 <= e:
-            memcpy(&w, bo + s, 8)
-            acc ^= w
-            s += 8
-        while s < e:
-            r ^= bo[s]
-            s += 1
-        return r ^ (qs_popcount64(acc) & 1)
+        return <uint8_t>qs_range_parity(self.bo_p[j], s, e)
 
     cdef inline Py_ssize_t _block_of(self, int j, Py_ssize_t bit) noexcept:
         cdef Py_ssize_t b
@@ -864,12 +950,10 @@ cdef class BobSearches:
         return nflip
 
     cdef void _flip(self, Py_ssize_t bit):
-        cdef uint8_t *bits = <uint8_t *>cnp.PyArray_DATA(self.bits)
         cdef uint64_t *packed = <uint64_t *>cnp.PyArray_DATA(self.packed)
         cdef Py_ssize_t i, n = self.n
         cdef int j
         cdef uint8_t *fen
-        bits[bit] ^= 1
         self.total_parity ^= 1
         packed[bit >> 6] ^= (<uint64_t>1) << (bit & 63)
         self.corrections += 1
@@ -878,7 +962,9 @@ cdef class BobSearches:
             b = self._block_of(j, bit)
             self.mism_p[j][b] ^= 1
             if self.laid[j]:
-                self.bo_p[j][self.pos_p[j][bit]] ^= 1
+                if not self.ident[j]:      # the identity pass reads the packed key, flipped above
+                    i = self.pos_p[j][bit]
+                    self.bo_p[j][i >> 6] ^= (<uint64_t>1) << (i & 63)
                 if self.longr[j]:
                     fen = self.fen_p[j]
                     i = self.pos_p[j][bit] + 1
