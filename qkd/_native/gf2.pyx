@@ -126,10 +126,11 @@ def set_fft_threshold(Py_ssize_t words) -> int:
     return old
 
 
-def use_hardware_clmul(bint allow) -> bool:
-    """Allow (default) or forbid PCLMULQDQ; returns whether it is in use. Forbidding it runs the portable
-    shift-and-xor code that non-x86 builds use, so the tests can compare both on one machine."""
-    return bool(qs_set_hardware(1 if allow else 0))
+def use_hardware_clmul(int level=2) -> int:
+    """Cap the hardware used: 2 (default) VPCLMULQDQ + AVX2 for the FFT if the CPU has them, 1 PCLMULQDQ
+    (SSE), 0 the portable shift-and-xor code that non-x86 builds use. Returns the level in use, so the tests
+    can compare every level on one machine."""
+    return qs_set_hardware(level)
 
 
 def gf64_mul(uint64_t a, uint64_t b) -> int:

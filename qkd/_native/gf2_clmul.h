@@ -106,6 +106,22 @@ static void qs_mul_base_pclmul(uint64_t *r, const uint64_t *a, const uint64_t *b
 #undef QS_TARGET
 #undef QS_CLMUL
 
+/* The same kernels on 256-bit vectors (VPCLMULQDQ + AVX2: four field products per instruction pair). */
+#define QS_SFX _vpclmul
+#define QS_VEC 2
+#define QS_TARGET __attribute__((target("vpclmulqdq,avx2,pclmul,sse4.1")))
+#define QS_CLMUL(a, b, lo, hi) do {                                                              \
+        __m128i r_ = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)(a)),                      \
+                                          _mm_cvtsi64_si128((long long)(b)), 0x00);               \
+        (lo) = (uint64_t)_mm_cvtsi128_si64(r_);                                                   \
+        (hi) = (uint64_t)_mm_extract_epi64(r_, 1);                                                \
+    } while (0)
+#include "gf2_fft_impl.h"
+#undef QS_SFX
+#undef QS_VEC
+#undef QS_TARGET
+#undef QS_CLMUL
+
 __attribute__((target("pclmul,sse4.1")))
 static void qs_clmul64_pclmul(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
     __m128i r = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)a), _mm_cvtsi64_si128((long long)b), 0x00);
@@ -116,25 +132,32 @@ static void qs_clmul64_pclmul(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi
 
 /* ---------------------------------------------------------------- run-time dispatch */
 
-static int qs_pclmul_state = -1;   /* -1 unknown, 0 no, 1 yes; qs_force_soft() pins 0 for the tests */
+/* Hardware level: -1 unknown, 0 portable code, 1 PCLMULQDQ (SSE), 2 VPCLMULQDQ + AVX2 for the FFT kernels. */
+static int qs_hw_level = -1;
+static int qs_hw_max = 2;          /* cap set by qs_set_hardware (tests compare every level on one machine) */
 
-static int qs_use_pclmul(void) {
-    if (qs_pclmul_state < 0) {
+static int qs_level(void) {
+    if (qs_hw_level < 0) {
+        int lv = 0;
 #if QS_X86 && (defined(__GNUC__) || defined(__clang__))
         __builtin_cpu_init();
-        qs_pclmul_state = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1") ? 1 : 0;
-#else
-        qs_pclmul_state = 0;
+        if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
+            lv = 1;
+            if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("vpclmulqdq")) lv = 2;
+        }
 #endif
+        qs_hw_level = lv < qs_hw_max ? lv : qs_hw_max;
     }
-    return qs_pclmul_state;
+    return qs_hw_level;
 }
 
-/* 1: use PCLMULQDQ if the CPU has it (default); 0: always the portable code. Returns the state in use. */
-static int qs_set_hardware(int allow) {
-    qs_pclmul_state = -1;
-    if (!allow) qs_pclmul_state = 0;
-    return qs_use_pclmul();
+static int qs_use_pclmul(void) { return qs_level() >= 1; }
+
+/* Use at most hardware level `cap` (0 portable, 1 PCLMULQDQ, 2 VPCLMULQDQ/AVX2); returns the level in use. */
+static int qs_set_hardware(int cap) {
+    qs_hw_max = cap < 0 ? 0 : cap;
+    qs_hw_level = -1;
+    return qs_level();
 }
 
 static void qs_clmul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
@@ -280,17 +303,12 @@ static int qs_shifts(unsigned i, size_t *d) {
     return m;
 }
 
-/* g[u - d[q]] ^= g[u] for u in [t0, t1) and every shift d[q] (the ranges are disjoint from [t0, t1)); in
- * pieces of 512 words so that the source stays in L1 while it is added at every shift. */
 static void qs_xor_shifts(uint64_t *g, size_t t0, size_t t1, const size_t *d, int m) {
-    for (size_t p0 = t0; p0 < t1; p0 += 512) {
-        size_t len = t1 - p0 < 512 ? t1 - p0 : 512;
-        const uint64_t *src = g + p0;
-        for (int q = 0; q < m; q++) {
-            uint64_t *dst = g + p0 - d[q];
-            for (size_t u = 0; u < len; u++) dst[u] ^= src[u];
-        }
-    }
+#if QS_X86
+    if (qs_level() >= 2) { qs_xor_shifts_vpclmul(g, t0, t1, d, m); return; }
+    if (qs_level() >= 1) { qs_xor_shifts_pclmul(g, t0, t1, d, m); return; }
+#endif
+    qs_xor_shifts_soft(g, t0, t1, d, m);
 }
 
 /* Monomial -> novel basis on a block g[0 .. 2^(i+1)) of which only g[0 .. nz) may be non-zero. */
@@ -328,28 +346,32 @@ static void qs_from_novel(uint64_t *g, unsigned i) {
 
 static void qs_afft(uint64_t *a, unsigned k, size_t nz) {
 #if QS_X86
-    if (qs_use_pclmul()) { qs_afft_pclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz); return; }
+    if (qs_level() >= 2) { qs_afft_vpclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz); return; }
+    if (qs_level() >= 1) { qs_afft_pclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz); return; }
 #endif
     qs_afft_soft(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz);
 }
 
 static void qs_aifft(uint64_t *a, unsigned k) {
 #if QS_X86
-    if (qs_use_pclmul()) { qs_aifft_pclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab); return; }
+    if (qs_level() >= 2) { qs_aifft_vpclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab); return; }
+    if (qs_level() >= 1) { qs_aifft_pclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab); return; }
 #endif
     qs_aifft_soft(a, k, (const uint64_t (*)[4096])qs_lam_tab);
 }
 
 static void qs_pointwise(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
 #if QS_X86
-    if (qs_use_pclmul()) { qs_pointwise_pclmul(c, a, b, n); return; }
+    if (qs_level() >= 2) { qs_pointwise_vpclmul(c, a, b, n); return; }
+    if (qs_level() >= 1) { qs_pointwise_pclmul(c, a, b, n); return; }
 #endif
     qs_pointwise_soft(c, a, b, n);
 }
 
 static void qs_pointwise_acc(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
 #if QS_X86
-    if (qs_use_pclmul()) { qs_pointwise_acc_pclmul(c, a, b, n); return; }
+    if (qs_level() >= 2) { qs_pointwise_acc_vpclmul(c, a, b, n); return; }
+    if (qs_level() >= 1) { qs_pointwise_acc_pclmul(c, a, b, n); return; }
 #endif
     qs_pointwise_acc_soft(c, a, b, n);
 }

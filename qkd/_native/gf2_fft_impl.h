@@ -22,27 +22,51 @@ QS_TARGET static inline uint64_t QS_FN(qs_gf64_mul)(uint64_t a, uint64_t b) {
  * lo ^= lam * hi; hi ^= lo.  Inverse: hi ^= lo; lo ^= lam * hi.  Radix-4 rows fuse two levels
  * (i on the pairs (a0, a2), (a1, a3) with lam_i, then i-1 on (a0, a1) with lam_a and (a2, a3) with lam_b)
  * so that a block larger than the cache is read and written once per two levels. */
-#if QS_VEC
-QS_TARGET static inline __m128i QS_FN(qs_mulv)(__m128i x, __m128i L) {
-    __m128i p0 = _mm_clmulepi64_si128(x, L, 0x00), p1 = _mm_clmulepi64_si128(x, L, 0x01);
-    __m128i lo = _mm_unpacklo_epi64(p0, p1), hi = _mm_unpackhi_epi64(p0, p1);
-    __m128i t = _mm_xor_si128(_mm_xor_si128(hi, _mm_srli_epi64(hi, 63)),
-                              _mm_xor_si128(_mm_srli_epi64(hi, 61), _mm_srli_epi64(hi, 60)));
-    __m128i r = _mm_xor_si128(_mm_xor_si128(lo, t), _mm_slli_epi64(t, 1));
-    return _mm_xor_si128(r, _mm_xor_si128(_mm_slli_epi64(t, 3), _mm_slli_epi64(t, 4)));
-}
+#if QS_VEC == 1
+typedef __m128i QS_CAT(qs_vec, QS_SFX);
+#define QS_W 2
 #define QS_LD(p) _mm_loadu_si128((const __m128i *)(p))
 #define QS_ST(p, v) _mm_storeu_si128((__m128i *)(p), (v))
 #define QS_X(a, b) _mm_xor_si128((a), (b))
+#define QS_SET1(x) _mm_set1_epi64x((long long)(x))
+#define QS_CLMUL_V(a, b, imm) _mm_clmulepi64_si128((a), (b), (imm))
+#define QS_UNPLO _mm_unpacklo_epi64
+#define QS_UNPHI _mm_unpackhi_epi64
+#define QS_SRL _mm_srli_epi64
+#define QS_SLL _mm_slli_epi64
+#elif QS_VEC == 2
+typedef __m256i QS_CAT(qs_vec, QS_SFX);
+#define QS_W 4
+#define QS_LD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define QS_ST(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
+#define QS_X(a, b) _mm256_xor_si256((a), (b))
+#define QS_SET1(x) _mm256_set1_epi64x((long long)(x))
+#define QS_CLMUL_V(a, b, imm) _mm256_clmulepi64_epi128((a), (b), (imm))
+#define QS_UNPLO _mm256_unpacklo_epi64
+#define QS_UNPHI _mm256_unpackhi_epi64
+#define QS_SRL _mm256_srli_epi64
+#define QS_SLL _mm256_slli_epi64
+#endif
+
+#if QS_VEC
+#define QS_V QS_CAT(qs_vec, QS_SFX)
+/* lam * x for every 64-bit lane (lam broadcast in L), reduced mod t^64 + t^4 + t^3 + t + 1. */
+QS_TARGET static inline QS_V QS_FN(qs_mulv)(QS_V x, QS_V L) {
+    QS_V p0 = QS_CLMUL_V(x, L, 0x00), p1 = QS_CLMUL_V(x, L, 0x01);
+    QS_V lo = QS_UNPLO(p0, p1), hi = QS_UNPHI(p0, p1);
+    QS_V t = QS_X(QS_X(hi, QS_SRL(hi, 63)), QS_X(QS_SRL(hi, 61), QS_SRL(hi, 60)));
+    QS_V r = QS_X(QS_X(lo, t), QS_SLL(t, 1));
+    return QS_X(r, QS_X(QS_SLL(t, 3), QS_SLL(t, 4)));
+}
 #endif
 
 QS_TARGET static void QS_FN(qs_fwd_row)(uint64_t *lo, uint64_t *hp, size_t h, uint64_t lam) {
     size_t j = 0;
     if (lam == 0) { for (; j < h; j++) hp[j] ^= lo[j]; return; }
 #if QS_VEC
-    __m128i L = _mm_set1_epi64x((long long)lam);
-    for (; j + 2 <= h; j += 2) {
-        __m128i x = QS_X(QS_LD(lo + j), QS_FN(qs_mulv)(QS_LD(hp + j), L));
+    QS_V L = QS_SET1(lam);
+    for (; j + QS_W <= h; j += QS_W) {
+        QS_V x = QS_X(QS_LD(lo + j), QS_FN(qs_mulv)(QS_LD(hp + j), L));
         QS_ST(lo + j, x);
         QS_ST(hp + j, QS_X(QS_LD(hp + j), x));
     }
@@ -54,9 +78,9 @@ QS_TARGET static void QS_FN(qs_inv_row)(uint64_t *lo, uint64_t *hp, size_t h, ui
     size_t j = 0;
     if (lam == 0) { for (; j < h; j++) hp[j] ^= lo[j]; return; }
 #if QS_VEC
-    __m128i L = _mm_set1_epi64x((long long)lam);
-    for (; j + 2 <= h; j += 2) {
-        __m128i y = QS_X(QS_LD(hp + j), QS_LD(lo + j));
+    QS_V L = QS_SET1(lam);
+    for (; j + QS_W <= h; j += QS_W) {
+        QS_V y = QS_X(QS_LD(hp + j), QS_LD(lo + j));
         QS_ST(hp + j, y);
         QS_ST(lo + j, QS_X(QS_LD(lo + j), QS_FN(qs_mulv)(y, L)));
     }
@@ -68,10 +92,9 @@ QS_TARGET static void QS_FN(qs_fwd_row4)(uint64_t *a, size_t q, uint64_t li, uin
     uint64_t *a0 = a, *a1 = a + q, *a2 = a + 2 * q, *a3 = a + 3 * q;
     size_t j = 0;
 #if QS_VEC
-    __m128i Li = _mm_set1_epi64x((long long)li), La = _mm_set1_epi64x((long long)la),
-            Lb = _mm_set1_epi64x((long long)lb);
-    for (; j + 2 <= q; j += 2) {
-        __m128i x0 = QS_LD(a0 + j), x1 = QS_LD(a1 + j), x2 = QS_LD(a2 + j), x3 = QS_LD(a3 + j);
+    QS_V Li = QS_SET1(li), La = QS_SET1(la), Lb = QS_SET1(lb);
+    for (; j + QS_W <= q; j += QS_W) {
+        QS_V x0 = QS_LD(a0 + j), x1 = QS_LD(a1 + j), x2 = QS_LD(a2 + j), x3 = QS_LD(a3 + j);
         x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li)); x2 = QS_X(x2, x0);
         x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li)); x3 = QS_X(x3, x1);
         x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La)); x1 = QS_X(x1, x0);
@@ -93,10 +116,9 @@ QS_TARGET static void QS_FN(qs_inv_row4)(uint64_t *a, size_t q, uint64_t li, uin
     uint64_t *a0 = a, *a1 = a + q, *a2 = a + 2 * q, *a3 = a + 3 * q;
     size_t j = 0;
 #if QS_VEC
-    __m128i Li = _mm_set1_epi64x((long long)li), La = _mm_set1_epi64x((long long)la),
-            Lb = _mm_set1_epi64x((long long)lb);
-    for (; j + 2 <= q; j += 2) {
-        __m128i x0 = QS_LD(a0 + j), x1 = QS_LD(a1 + j), x2 = QS_LD(a2 + j), x3 = QS_LD(a3 + j);
+    QS_V Li = QS_SET1(li), La = QS_SET1(la), Lb = QS_SET1(lb);
+    for (; j + QS_W <= q; j += QS_W) {
+        QS_V x0 = QS_LD(a0 + j), x1 = QS_LD(a1 + j), x2 = QS_LD(a2 + j), x3 = QS_LD(a3 + j);
         x1 = QS_X(x1, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La));
         x3 = QS_X(x3, x2); x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb));
         x2 = QS_X(x2, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li));
@@ -172,17 +194,42 @@ QS_TARGET static void QS_FN(qs_aifft)(uint64_t *a, unsigned k, const uint64_t (*
     QS_FN(qs_aifft_rec)(a, k - 1, 0, lt);
 }
 
-#undef QS_LAM
-#if QS_VEC
-#undef QS_LD
-#undef QS_ST
-#undef QS_X
-#endif
-
 /* c[u] ^= a[u] * b[u] in GF(2^64). */
 QS_TARGET static void QS_FN(qs_pointwise_acc)(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
     for (size_t u = 0; u < n; u++) c[u] ^= QS_FN(qs_gf64_mul)(a[u], b[u]);
 }
+
+/* g[u - d[q]] ^= g[u] for u in [t0, t1) and every shift d[q] (the ranges are disjoint from [t0, t1)), in
+ * pieces of 512 words so that the source stays in L1 while it is added at every shift. */
+QS_TARGET static void QS_FN(qs_xor_shifts)(uint64_t *g, size_t t0, size_t t1, const size_t *d, int m) {
+    for (size_t p0 = t0; p0 < t1; p0 += 512) {
+        size_t len = t1 - p0 < 512 ? t1 - p0 : 512;
+        const uint64_t *src = g + p0;
+        for (int q = 0; q < m; q++) {
+            uint64_t *dst = g + p0 - d[q];
+            size_t u = 0;
+#if QS_VEC
+            for (; u + QS_W <= len; u += QS_W) QS_ST(dst + u, QS_X(QS_LD(dst + u), QS_LD(src + u)));
+#endif
+            for (; u < len; u++) dst[u] ^= src[u];
+        }
+    }
+}
+
+#undef QS_LAM
+#if QS_VEC
+#undef QS_V
+#undef QS_W
+#undef QS_LD
+#undef QS_ST
+#undef QS_X
+#undef QS_SET1
+#undef QS_CLMUL_V
+#undef QS_UNPLO
+#undef QS_UNPHI
+#undef QS_SRL
+#undef QS_SLL
+#endif
 
 /* c[u] = a[u] * b[u] in GF(2^64). */
 QS_TARGET static void QS_FN(qs_pointwise)(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
