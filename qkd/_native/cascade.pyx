@@ -360,13 +360,12 @@ def _identity(Py_ssize_t n):
     return arr
 
 
-cdef inline uint32_t _known_set(uint32_t w, int depth, uint8_t parity) noexcept nogil:
-    """Record Alice's parity of the node at ``depth`` starting here; raise the known depth."""
-    cdef uint32_t known = w >> 24
-    w = (w & ~((<uint32_t>1) << depth)) | ((<uint32_t>parity) << depth)
-    if known < <uint32_t>depth:
-        w = (w & 0x00FFFFFF) | ((<uint32_t>depth) << 24)
-    return w
+cdef inline void _bit_put(uint64_t *w, size_t i, uint8_t v) noexcept nogil:
+    w[i >> 6] = (w[i >> 6] & ~((<uint64_t>1) << (i & 63))) | ((<uint64_t>(v & 1)) << (i & 63))
+
+
+cdef inline uint8_t _bit_get(const uint64_t *w, size_t i) noexcept nogil:
+    return <uint8_t>((w[i >> 6] >> (i & 63)) & 1)
 
 
 cdef class PassPlan:
@@ -561,13 +560,18 @@ cdef class BobSearches:
     cdef uint8_t *bpp_p[MAXP]
     cdef uint64_t *bo_p[MAXP]   # his bits in pass order, packed (pass 0: his packed key itself)
     cdef uint8_t *fen_p[MAXP]
-    cdef uint32_t *kn_p[MAXP]   # known nodes by start: bits 0..23 Alice parity at depth d, 24..31 max depth
+    # Known nodes (sub-block reuse): per block a heap-numbered tree (root 1, children 2h, 2h + 1; node h
+    # at depth d splits at mid = start + len // 2), T = 2^(depth + 1) nodes: bits [b 2T, b 2T + T) say
+    # "Alice's parity of node h is known", bits [b 2T + T, b 2T + 2T) hold it. Depths above 23 are
+    # not recorded.
+    cdef uint64_t *kn_p[MAXP]
+    cdef size_t knT[MAXP]
     cdef uint8_t *apar_p[MAXP]
     cdef uint8_t *mism_p[MAXP]
     cdef uint8_t *ins_p[MAXP]
     cdef uint64_t *mask_p[MAXP]
     # running searches
-    cdef object s_pass, s_start, s_end, s_depth, s_apar, s_blk, s_done
+    cdef object s_pass, s_start, s_end, s_depth, s_apar, s_blk, s_done, s_node
     cdef Py_ssize_t ns, scap
     cdef uint8_t *sp_
     cdef uint32_t *ss_
@@ -576,6 +580,7 @@ cdef class BobSearches:
     cdef uint8_t *sa_
     cdef uint32_t *sb_
     cdef uint8_t *sdn_
+    cdef uint32_t *sh_          # heap index of the running node in its block's tree
     cdef object cand_pass, cand_bit
     cdef Py_ssize_t ncand, ccap
     cdef uint8_t *cp_
@@ -601,6 +606,7 @@ cdef class BobSearches:
         self.s_apar = np.empty(cap, dtype=np.uint8)
         self.s_blk = np.empty(cap, dtype=np.uint32)
         self.s_done = np.empty(cap, dtype=np.uint8)
+        self.s_node = np.empty(cap, dtype=np.uint32)
         self.ns = 0
         self.scap = cap
         self.cand_pass = np.empty(cap, dtype=np.uint8)
@@ -628,6 +634,7 @@ cdef class BobSearches:
         self.sa_ = <uint8_t *>cnp.PyArray_DATA(self.s_apar)
         self.sb_ = <uint32_t *>cnp.PyArray_DATA(self.s_blk)
         self.sdn_ = <uint8_t *>cnp.PyArray_DATA(self.s_done)
+        self.sh_ = <uint32_t *>cnp.PyArray_DATA(self.s_node)
         self.cp_ = <uint8_t *>cnp.PyArray_DATA(self.cand_pass)
         self.cb_ = <uint32_t *>cnp.PyArray_DATA(self.cand_bit)
 
@@ -701,7 +708,11 @@ cdef class BobSearches:
         # prefix parities and the Fenwick tree only serve ranges longer than SHORT_RANGE bits
         bpp = _take_secret(own, n + 1 if long_ranges else 1, np.uint8)
         fen = _take(own, n + 1 if long_ranges else 1, np.uint8, True)
-        kn = _take(own, n if self.reuse else 1, np.uint32, True)
+        cdef Py_ssize_t depth = 0, k = self.ksz[j]
+        while (<Py_ssize_t>1 << depth) < k:
+            depth += 1
+        cdef size_t T = (<size_t>1) << (min(depth, 23) + 1)
+        kn = _take(own, (self.nbl[j] * 2 * T + 63) // 64 if self.reuse else 1, np.uint64, True)
         cdef Py_ssize_t nw = (n + 63) // 64
         # his bits in pass order, packed; in the identity pass that is his key itself (no copy)
         bo = self.packed if ident else _take_secret(own, nw + 1, np.uint64)
@@ -737,7 +748,8 @@ cdef class BobSearches:
         self.fen_p[j] = <uint8_t *>cnp.PyArray_DATA(fen)
         self.bo_p[j] = bov
         self.ident[j] = ident
-        self.kn_p[j] = <uint32_t *>cnp.PyArray_DATA(kn)
+        self.kn_p[j] = <uint64_t *>cnp.PyArray_DATA(kn)
+        self.knT[j] = T
         self.laid[j] = True
         self.longr[j] = long_ranges
         self.passes_laid_out += 1
@@ -779,7 +791,8 @@ cdef class BobSearches:
         return <uint8_t>qs_member_parity(<uint64_t *>cnp.PyArray_DATA(self.packed), self.mask_p[code & 63],
                                          (code >> 6) & 1, s, e)
 
-    cdef void _push(self, int j, Py_ssize_t s, Py_ssize_t e, int depth, uint8_t apar, Py_ssize_t blk):
+    cdef void _push(self, int j, Py_ssize_t s, Py_ssize_t e, int depth, uint8_t apar, Py_ssize_t blk,
+                    uint32_t node=1):
         cdef Py_ssize_t cap = self.scap
         if self.ns == cap:
             self.s_pass = np.concatenate([self.s_pass, np.empty(cap, dtype=np.uint8)])
@@ -789,6 +802,7 @@ cdef class BobSearches:
             self.s_apar = np.concatenate([self.s_apar, np.empty(cap, dtype=np.uint8)])
             self.s_blk = np.concatenate([self.s_blk, np.empty(cap, dtype=np.uint32)])
             self.s_done = np.empty(2 * cap, dtype=np.uint8)
+            self.s_node = np.concatenate([self.s_node, np.empty(cap, dtype=np.uint32)])
             self.scap = 2 * cap
             self._repoint()
         cdef Py_ssize_t i = self.ns
@@ -798,6 +812,7 @@ cdef class BobSearches:
         self.sd_[i] = depth
         self.sa_[i] = apar
         self.sb_[i] = blk
+        self.sh_[i] = node
         self.ins_p[j][blk] = 1
         self.ns += 1
 
@@ -863,9 +878,12 @@ cdef class BobSearches:
         cdef uint8_t *sa = self.sa_
         cdef uint32_t *sb = self.sb_
         cdef uint8_t *dn = self.sdn_
+        cdef uint32_t *sh = self.sh_
+        cdef uint32_t h
+        cdef size_t T, base
         cdef int j, d
         cdef uint8_t al, ar, bl
-        cdef uint32_t *kn
+        cdef uint64_t *kn
         cdef uint8_t code
         cdef size_t first = 0, cnt
         for i in range(m):
@@ -894,17 +912,24 @@ cdef class BobSearches:
                 sd[i] = d + 1
                 continue
             j = code
+            h = sh[i]
             if self.reuse and d + 1 < 24:
                 kn = self.kn_p[j]
-                kn[s] = _known_set(kn[s], d + 1, al)
-                kn[mid] = _known_set(kn[mid], d + 1, ar)
+                T = self.knT[j]
+                base = <size_t>sb[i] * 2 * T
+                _bit_put(kn, base + 2 * h, 1)
+                _bit_put(kn, base + T + 2 * h, al)
+                _bit_put(kn, base + 2 * h + 1, 1)
+                _bit_put(kn, base + T + 2 * h + 1, ar)
             bl = self._range(j, s, mid)
             if bl != al:
                 e = mid
                 sa[i] = al
+                sh[i] = 2 * h
             else:
                 s = mid
                 sa[i] = ar
+                sh[i] = 2 * h + 1
             ss[i] = s
             se[i] = e
             sd[i] = d + 1
@@ -943,7 +968,7 @@ cdef class BobSearches:
                 self._cand(j, self.order_p[j][ss[i]])
                 continue
             sp[keep] = sp[i]; ss[keep] = ss[i]; se[keep] = se[i]
-            sd[keep] = sd[i]; sa[keep] = sa[i]; sb[keep] = sb[i]
+            sd[keep] = sd[i]; sa[keep] = sa[i]; sb[keep] = sb[i]; sh[keep] = sh[i]
             keep += 1
         self.ns = keep
         self._check_candidates()
@@ -978,7 +1003,9 @@ cdef class BobSearches:
         cdef Py_ssize_t p, k, b, s, e, mid, n = self.n, c, bit
         cdef int j, d
         cdef uint8_t a
-        cdef uint32_t *kn
+        cdef uint64_t *kn
+        cdef uint32_t h, child
+        cdef size_t T, base
         while self.ncand:
             self.ncand -= 1
             c = self.ncand
@@ -995,29 +1022,32 @@ cdef class BobSearches:
             e = n if b == self.nbl[j] - 1 else s + k
             a = self.apar_p[j][b]
             d = 0
+            h = 1
             if self.reuse:
                 p = self.pos_p[j][bit]
                 kn = self.kn_p[j]
+                T = self.knT[j]
+                base = <size_t>b * 2 * T
                 while d + 1 < 24 and e - s > 1:
                     mid = s + (e - s) // 2
+                    child = 2 * h if p < mid else 2 * h + 1
+                    if not _bit_get(kn, base + child):
+                        break
                     if p < mid:
-                        if (kn[s] >> 24) < <uint32_t>(d + 1):
-                            break
                         e = mid
-                        a = (kn[s] >> (d + 1)) & 1
                     else:
-                        if (kn[mid] >> 24) < <uint32_t>(d + 1):
-                            break
                         s = mid
-                        a = (kn[mid] >> (d + 1)) & 1
+                    a = _bit_get(kn, base + T + child)
+                    h = child
                     d += 1
                 if self._range(j, s, e) == a:
                     s = b * k
                     e = n if b == self.nbl[j] - 1 else s + k
                     a = self.apar_p[j][b]
                     d = 0
+                    h = 1
             if e - s == 1:
                 # a single bit whose correct value is already known: flip it without asking
                 self._flip(self.order_p[j][s])
                 continue
-            self._push(j, s, e, d, a, b)
+            self._push(j, s, e, d, a, b, h)
