@@ -412,7 +412,7 @@ cdef class AliceOracle:
 
     cdef object bits, packed, plans, pp
     cdef list pooled              # pooled buffers of this oracle (returned on deallocation)
-    cdef uint8_t *pp_p[MAXP]
+    cdef uint64_t *pp_p[MAXP]     # packed prefix parities: bit t = parity of her bits [0, t) in pass order
     cdef uint64_t *amask_p[MAXP]
     cdef uint64_t seed
     cdef public Py_ssize_t n
@@ -449,15 +449,14 @@ cdef class AliceOracle:
             p0 = masked_parity(self.packed, plan.mask)
             return np.array([p0, p0 ^ self.total_parity], dtype=np.uint8)
         self._lay_out(j)
-        pp = self.pp[j]
-        cdef uint8_t[::1] ppv = pp
+        cdef const uint64_t *ppv = self.pp_p[j]
         cdef Py_ssize_t nb = plan.nb, b, s, e, k = plan.k, n = self.n
         out = np.empty(nb, dtype=np.uint8)
         cdef uint8_t[::1] o = out
         for b in range(nb):
             s = b * k
             e = n if b == nb - 1 else s + k
-            o[b] = ppv[s] ^ ppv[e]
+            o[b] = _bit_get(ppv, s) ^ _bit_get(ppv, e)
         return out
 
     cdef _lay_out(self, int j):
@@ -465,21 +464,33 @@ cdef class AliceOracle:
         scratch = []
         plan.lay_out(self.seed, j, scratch)
         cdef const uint32_t[::1] order = plan.order
-        cdef const uint8_t[::1] bits = self.bits
-        cdef Py_ssize_t t, n = self.n
-        pp = _take_secret(self.pooled, n + 1, np.uint8)
-        cdef uint8_t[::1] ppv = pp
-        cdef uint8_t acc = 0
+        cdef const uint64_t *key = self.key_p
+        cdef Py_ssize_t t, n = self.n, nw = n // 64 + 1
+        pp = _take_secret(self.pooled, nw, np.uint64)
+        cdef uint64_t *ppv = <uint64_t *>cnp.PyArray_DATA(pp)
+        cdef uint64_t x = 0, y, carry = 0
+        cdef uint32_t i
         with nogil:
-            ppv[0] = 0
-            for t in range(n):
-                acc ^= bits[order[t]]
-                ppv[t + 1] = acc
+            # her bits in pass order, 64 at a time, turned into exclusive prefix parities word by word
+            for t in range(nw * 64):
+                if t < n:
+                    i = order[t]
+                    x |= ((key[i >> 6] >> (i & 63)) & 1) << (t & 63)
+                if (t & 63) == 63:
+                    y = x ^ (x << 1)
+                    y ^= y << 2
+                    y ^= y << 4
+                    y ^= y << 8
+                    y ^= y << 16
+                    y ^= y << 32          # bit i: parity of x bits 0..i
+                    ppv[t >> 6] = (y << 1) ^ (0 - carry)
+                    carry ^= y >> 63
+                    x = 0
         plan.order = None          # Alice answers from the prefix parities only
         order = None
         _give(scratch)
         self.pp[j] = pp
-        self.pp_p[j] = <uint8_t *>cnp.PyArray_DATA(pp)
+        self.pp_p[j] = ppv
 
     def __dealloc__(self):
         _give(self.pooled)
@@ -499,7 +510,7 @@ cdef class AliceOracle:
             raise ValueError(f"parity question {i} names pass {code}, not opened")
         if self.pp_p[code] == NULL:
             self._lay_out(code)
-        return self.pp_p[code][s] ^ self.pp_p[code][e]
+        return _bit_get(self.pp_p[code], s) ^ _bit_get(self.pp_p[code], e)
 
     def answer(self, const uint8_t[::1] passes, const uint32_t[::1] starts, const uint32_t[::1] ends):
         """Parity of Alice's bits at positions ``[starts[i], ends[i])`` of pass ``passes[i]``."""
