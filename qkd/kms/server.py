@@ -39,6 +39,7 @@ from qkd.kms.api import ApiError
 from qkd.kms.config import KmeConfig
 from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError, TopologyError
 from qkd.kms.feeds import LinkKeySink, SyntheticFeed
+from qkd.kms.groupcommit import GroupCommit
 from qkd.kms.linkend import CHANNEL_PATH, EmulatedLinkEnd
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.pki import peer_identity, server_ssl_context
@@ -47,51 +48,6 @@ from qkd.kms.store import ForeignKeyIdError, IssuedKey, KeyAlreadyDeliveredError
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 
 log = logging.getLogger(__name__)
-
-
-class GroupCommit:
-    """Runs the store operations of all requests that reach the handlers in one event-loop turn in one
-    SQLite transaction (:meth:`KeyStore.run_batch`), plus the queued delivered marks. A handler awaits
-    its operation's result, which exists only once the transaction is committed."""
-
-    def __init__(self, store: KeyStore) -> None:
-        self.store = store
-        self._pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[Any], Any]] = []
-        self._scheduled = False
-
-    def submit(self, fn: Any, *args: Any, on_orphan: Any = None) -> asyncio.Future[Any]:
-        """Queue ``fn(*args)`` (a ``KeyStore.*_in_tx`` method). ``on_orphan(result)`` undoes a result
-        whose caller went away before it was committed (nothing was sent for it)."""
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((fn, args, fut, on_orphan))
-        self.kick()
-        return fut
-
-    def kick(self) -> None:
-        """Make sure a flush runs on the next loop turn (also flushes queued delivered marks)."""
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._scheduled = False
-        batch, self._pending = self._pending, []
-        try:
-            results = self.store.run_batch([(fn, args) for fn, args, _, _ in batch])
-        except Exception as exc:  # nothing of the batch took effect
-            log.exception("group commit failed", extra={"event": "kms.store.commit_failed"})
-            for _, _, fut, _ in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-            return
-        for (_, _, fut, on_orphan), (ok, value) in zip(batch, results, strict=True):
-            if fut.cancelled():
-                if ok and on_orphan is not None:
-                    on_orphan(value)
-            elif ok:
-                fut.set_result(value)
-            else:
-                fut.set_exception(value)
 
 
 def open_store(config: KmeConfig) -> KeyStore:
@@ -142,6 +98,7 @@ class KmeService:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.relay.close()
+        self.commits.close()
         self.store.close()
 
     # ---------------------------------------------------------------- key intake and alarms

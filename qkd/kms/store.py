@@ -27,12 +27,22 @@ its key was sent, the same pool bytes could be issued again (key reuse) or a key
 later *delivered* marks (and quarantine/release) use ``synchronous=NORMAL``, which survives a killed
 process; a power cut can undo such a mark, and the key is then found *reserved* and quarantined at the
 next open - never handed out again. ``durable_deliveries=True`` makes those marks FULL as well.
+
+Pipelined group commit (:meth:`KeyStore.run_batch` with ``durable=False``, used by the KME service): the
+batch's transaction commits with ``synchronous=NORMAL`` - its WAL frames are written to the OS, which
+survives a killed process - and :meth:`KeyStore.wal_sync` then fdatasyncs the WAL file, which is exactly
+the sync that ``synchronous=FULL`` does at commit in WAL mode (SQLite, "Write-Ahead Logging", sync
+rules), only done by the caller, in a thread, so that the event loop goes on meanwhile. Nothing of such a
+batch may leave the process before ``wal_sync`` returns; the WAL is append-only between checkpoints and a
+checkpoint syncs the WAL before and the database after copying, so a sync also covers every earlier commit.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -129,16 +139,20 @@ class IssuedKey:
 
 
 class KeyStore:
-    """SQLite-backed, crash-safe key store. Not thread-safe: one instance per event loop / process."""
+    """SQLite-backed, crash-safe key store. Not thread-safe (one instance per event loop / process), except
+    :meth:`wal_sync`, which may run in another thread."""
 
     def __init__(self, db_path: str | Path, sealer: Sealer, *, chunk_bytes: int = 4096,
-                 durable_deliveries: bool = False) -> None:
+                 durable_deliveries: bool = False, busy_timeout_s: float = 5.0) -> None:
+        """``busy_timeout_s``: how long a transaction waits for another connection's write lock (seconds)
+        before it fails (``sqlite3.OperationalError``, "database is locked")."""
         self.path = Path(db_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._sealer = sealer
         self.chunk_bytes = chunk_bytes
         self._delivery_sync = "FULL" if durable_deliveries else "NORMAL"
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=busy_timeout_s)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._sync = "FULL"
@@ -146,12 +160,35 @@ class KeyStore:
         self._open_cache: tuple[tuple[str, int], bytes] | None = None
         self._db.executescript(_SCHEMA)
         self._rate_marks: dict[str, tuple[float, int, int]] = {}
+        self._wal_path = Path(f"{self.path}-wal")
+        self._wal_fd: int | None = None
+        self._wal_lock = threading.Lock()
         self.quarantined_at_open = self._recover()
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
         self.flush_delivered()
         self._db.close()
+        with self._wal_lock:
+            if self._wal_fd is not None:
+                os.close(self._wal_fd)
+                self._wal_fd = None
+
+    def wal_sync(self) -> None:
+        """fdatasync the WAL file: every transaction committed before this call is durable once it returns.
+
+        Touches no SQLite state, so it may run in another thread while this one goes on with new
+        transactions (see the module docstring). Raises ``OSError`` if the disk reports a failure: then
+        nothing committed since the last successful sync may be taken as durable.
+        """
+        with self._wal_lock:
+            fd = self._wal_fd
+            if fd is None or os.fstat(fd).st_ino != os.stat(self._wal_path).st_ino:  # reopened after a reset
+                if fd is not None:
+                    os.close(fd)
+                    self._wal_fd = None
+                fd = self._wal_fd = os.open(self._wal_path, os.O_RDONLY | os.O_CLOEXEC)
+            os.fdatasync(fd)
 
     def _set_sync(self, sync: str) -> None:
         if sync != self._sync:
@@ -494,16 +531,18 @@ class KeyStore:
         for i in range(0, len(ids), 500):
             self._wipe_finished(ids[i:i + 500])
 
-    def run_batch(self, ops: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
+    def run_batch(self, ops: list[tuple[Callable[..., Any], tuple[Any, ...]]], *,
+                  durable: bool = True) -> list[tuple[bool, Any]]:
         """Group commit: run ``ops`` (``*_in_tx`` methods and their arguments) and the queued delivered
         marks in ONE transaction, each op in its own savepoint so that a failing op changes nothing.
 
         Returns ``(True, result)`` or ``(False, exception)`` per op, after the commit - so a reservation
         is durable before its caller may send anything. If the commit itself fails, it raises and no op
-        took effect.
+        took effect. ``durable=False``: the commit is not fsync'd here (``synchronous=NORMAL``); the caller
+        must see :meth:`wal_sync` return before any result leaves the process (pipelined group commit).
         """
         marks, self._deferred_marks = self._deferred_marks, []
-        self._begin(_CONSUME_SYNC if ops else self._delivery_sync)
+        self._begin((_CONSUME_SYNC if durable else "NORMAL") if ops else self._delivery_sync)
         out: list[tuple[bool, Any]] = []
         try:
             if marks:

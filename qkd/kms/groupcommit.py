@@ -1,0 +1,140 @@
+"""Pipelined group commit of the KME's key deliveries (a standard database technique: Gray & Reuter,
+"Transaction Processing", group commit; Helland et al., HPTS 1987).
+
+The store operations of all requests that reach the handlers in one event-loop turn run in ONE SQLite
+transaction (:meth:`KeyStore.run_batch`), together with the queued *delivered* marks. The transaction is
+committed without fsync (``durable=False``: its WAL frames reach the OS, which a killed process cannot
+undo) and one ``fdatasync`` of the WAL (:meth:`KeyStore.wal_sync`) then runs in a worker thread while
+the event loop goes on parsing requests, encrypting responses and committing the next batches. A request's
+result (its keys, or its error) is released only once a sync that *started after its commit* returned:
+nothing of a batch leaves the process before the batch is durable, exactly as with
+``synchronous=FULL`` - the loop just does not sit idle during the disk's latency. One sync covers every
+batch committed before it started (the WAL is written in order), so under load several batches share one.
+
+Failures: a transaction that fails (for instance the write lock stays taken by another process past the
+busy timeout) rolls back - every request of the batch gets the error and nothing was consumed. A failed
+sync cannot be rolled back (the transaction is committed, only its durability is unknown): every waiting
+request gets a :class:`KeyStoreError`, no key of those batches is sent, and the group commit refuses all
+later requests (fail-stop, as databases do after an fsync error: the page cache can no longer be trusted).
+The keys those batches reserved stay *reserved* and are quarantined when the store is next opened; the
+pool bytes they took are lost, never used twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from qkd.kms.errors import KeyStoreError
+from qkd.kms.store import KeyStore
+
+log = logging.getLogger(__name__)
+
+_Waiter = tuple[asyncio.Future[Any], Callable[[Any], None] | None]
+
+
+class GroupCommit:
+    """Batches store operations of one event-loop turn into one transaction and releases each result only
+    after the WAL sync that makes it durable (see the module docstring).
+
+    ``sync`` is the durability barrier (default :meth:`KeyStore.wal_sync`), run in a private worker thread.
+    """
+
+    def __init__(self, store: KeyStore, sync: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self._sync = sync if sync is not None else store.wal_sync
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], Any]] = []
+        self._scheduled = False
+        self._unsynced: list[tuple[list[_Waiter], list[tuple[bool, Any]]]] = []
+        self._syncing = False
+        self._failed: KeyStoreError | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kms-wal-sync")
+        self.batches = 0     # transactions committed (counters for tests and metrics)
+        self.syncs = 0       # WAL syncs that released batches
+
+    def submit(self, fn: Callable[..., Any], *args: Any,
+               on_orphan: Callable[[Any], None] | None = None) -> asyncio.Future[Any]:
+        """Queue ``fn(*args)`` (a ``KeyStore.*_in_tx`` method); the future resolves once its batch is
+        durable. ``on_orphan(result)`` undoes a result whose caller went away before it was released
+        (nothing was sent for it). Raises :class:`KeyStoreError` after a failed sync (fail-stop)."""
+        if self._failed is not None:
+            raise self._failed
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((fn, args, fut, on_orphan))
+        self.kick()
+        return fut
+
+    def kick(self) -> None:
+        """Make sure a flush runs on the next loop turn (also flushes queued delivered marks)."""
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def close(self) -> None:
+        """Wait for a sync in flight and stop the worker thread (results still waiting are not released)."""
+        self._executor.shutdown(wait=True)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if self._failed is not None:
+            for _, _, fut, _ in batch:
+                if not fut.done():
+                    fut.set_exception(self._failed)
+            return
+        try:
+            results = self.store.run_batch([(fn, args) for fn, args, _, _ in batch], durable=False)
+        except Exception as exc:  # rolled back: nothing of the batch took effect
+            log.exception("group commit failed", extra={"event": "kms.store.commit_failed"})
+            err = KeyStoreError(f"group commit of {len(batch)} request(s) failed: {type(exc).__name__}: {exc}")
+            for _, _, fut, _ in batch:
+                if not fut.done():
+                    fut.set_exception(err)
+            return
+        if not batch:   # only delivered marks: nothing waits for their durability
+            return
+        self.batches += 1
+        self._unsynced.append(([(fut, on_orphan) for _, _, fut, on_orphan in batch], results))
+        self._start_sync()
+
+    def _start_sync(self) -> None:
+        if self._syncing or not self._unsynced or self._failed is not None:
+            return
+        self._syncing = True
+        covered, self._unsynced = self._unsynced, []     # every batch committed before the sync starts
+        done = asyncio.get_running_loop().run_in_executor(self._executor, self._sync)
+        done.add_done_callback(lambda f: self._synced(covered, f))
+
+    def _synced(self, covered: list[tuple[list[_Waiter], list[tuple[bool, Any]]]],
+                done: asyncio.Future[None]) -> None:
+        self._syncing = False
+        exc = None if done.cancelled() else done.exception()
+        if done.cancelled() or exc is not None:
+            self._failed = KeyStoreError(f"key store WAL sync failed ({type(exc).__name__}: {exc}); the store "
+                                         "refuses further deliveries until it is reopened")
+            log.critical("key store WAL sync failed", extra={"event": "kms.store.sync_failed",
+                                                             "error": str(exc)})
+            for waiters, _ in covered + self._unsynced:
+                for fut, _ in waiters:
+                    if not fut.done():
+                        fut.set_exception(self._failed)
+            self._unsynced = []
+            return
+        self.syncs += 1
+        for waiters, results in covered:
+            for (fut, on_orphan), (ok, value) in zip(waiters, results, strict=True):
+                if fut.cancelled():
+                    if ok and on_orphan is not None:
+                        try:
+                            on_orphan(value)
+                        except Exception:  # noqa: BLE001 - the other waiters must still be released
+                            log.exception("undoing an orphaned delivery failed",
+                                          extra={"event": "kms.store.orphan_failed"})
+                elif ok:
+                    fut.set_result(value)
+                else:
+                    fut.set_exception(value)
+        self._start_sync()

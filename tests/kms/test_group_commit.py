@@ -1,0 +1,158 @@
+"""Pipelined group commit: concurrent requests share one transaction and one WAL sync; a result is released
+only after the sync that follows its commit; a failed commit or sync releases nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from qkd.kms.client import KmeClient, KmeRefusedError
+from qkd.kms.errors import KeyStoreError
+from qkd.kms.groupcommit import GroupCommit
+from qkd.kms.masterkey import Sealer, load_or_create
+from qkd.kms.store import KeyAlreadyDeliveredError, KeyStore
+
+
+def open_store(tmp_path, **kw) -> KeyStore:
+    store = KeyStore(tmp_path / "k.sqlite", Sealer(load_or_create(tmp_path / "master.key")), **kw)
+    store.ensure_pool("local", "local", 1 << 24)
+    store.deposit("local", os.urandom(1 << 16))
+    return store
+
+
+def committed_key_rows(tmp_path) -> int:
+    """Key rows another connection sees (what is committed, durable or not)."""
+    db = sqlite3.connect(tmp_path / "k.sqlite")
+    try:
+        return db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
+    finally:
+        db.close()
+
+
+async def test_results_are_released_only_after_the_wal_sync_that_follows_their_commit(tmp_path):
+    store = open_store(tmp_path)
+    gate = threading.Event()
+    synced_rows: list[int] = []
+
+    def gated_sync() -> None:        # the real fdatasync of the WAL, held back until the test opens the gate
+        gate.wait(10)
+        store.wal_sync()
+        synced_rows.append(committed_key_rows(tmp_path))
+
+    commits = GroupCommit(store, sync=gated_sync)
+    try:
+        futs = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256) for _ in range(8)]
+        for _ in range(20):          # let the loop run the flush; the batch commits, its sync waits at the gate
+            await asyncio.sleep(0.005)
+        assert committed_key_rows(tmp_path) == 8 and commits.batches == 1
+        assert not any(f.done() for f in futs)
+        # a second batch committed while the first sync is in flight waits for a sync that starts after it
+        late = commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 2, 256)
+        for _ in range(10):
+            await asyncio.sleep(0.005)
+        assert committed_key_rows(tmp_path) == 10 and not late.done()
+        gate.set()
+        keys = [k for f in futs for k in await f] + await late
+    finally:
+        commits.close()
+    assert len({k.key_id for k in keys}) == 10 and len({k.key for k in keys}) == 10
+    assert commits.syncs == 2 and synced_rows == [10, 10]
+    store.close()
+
+
+async def test_concurrent_redemptions_through_group_commit_hand_each_key_out_once(tmp_path):
+    store = open_store(tmp_path)
+    commits = GroupCommit(store)
+    try:
+        issued = await asyncio.gather(*(commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 2, 256)
+                                        for _ in range(16)))
+        keys = [k for batch in issued for k in batch]
+        assert len({k.key for k in keys}) == 32             # distinct pool bytes for every key
+        assert store.available_bits("local") == (1 << 19) - 32 * 256
+        # three concurrent redemptions of every key: they land in the same batches, each key goes out once
+        attempts = [commits.submit(store.reserve_for_slave_in_tx, "SAE_A", "SAE_B", [k.key_id])
+                    for k in keys for _ in range(3)]
+        outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+    finally:
+        commits.close()
+    won = [o[0] for o in outcomes if isinstance(o, list)]
+    lost = [o for o in outcomes if not isinstance(o, list)]
+    assert sorted(k.key_id for k in won) == sorted(k.key_id for k in keys)
+    assert {k.key_id: k.key for k in won} == {k.key_id: k.key for k in keys}
+    assert len(lost) == 64 and all(isinstance(e, KeyAlreadyDeliveredError) for e in lost)
+    store.close()
+
+
+async def test_a_failed_group_commit_fails_every_waiter_and_consumes_nothing(tmp_path):
+    store = open_store(tmp_path, busy_timeout_s=0.05)
+    [pending] = store.issue_local("local", "SAE_A", "SAE_B", 1, 256)
+    before = store.fingerprint()
+    blocker = sqlite3.connect(tmp_path / "k.sqlite", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")             # another process holds the write lock past the busy timeout
+    commits = GroupCommit(store)
+    try:
+        futs = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256) for _ in range(5)]
+        futs.append(commits.submit(store.reserve_for_slave_in_tx, "SAE_A", "SAE_B", [pending.key_id]))
+        outcomes = await asyncio.gather(*futs, return_exceptions=True)
+        assert all(isinstance(o, KeyStoreError) and "group commit of 6 request(s) failed" in str(o)
+                   for o in outcomes), outcomes
+        blocker.execute("ROLLBACK")
+        assert store.fingerprint() == before
+        # the store works on once the lock is free: the same key is still there for the slave
+        [again] = await commits.submit(store.reserve_for_slave_in_tx, "SAE_A", "SAE_B", [pending.key_id])
+        assert again.key == pending.key
+    finally:
+        commits.close()
+        blocker.close()
+    store.close()
+
+
+async def test_a_failed_wal_sync_sends_no_key_refuses_later_requests_and_quarantines_at_reopen(tmp_path):
+    store = open_store(tmp_path)
+
+    def failing_disk() -> None:      # the disk reports an error for the sync (as fdatasync does with EIO)
+        store.wal_sync()
+        raise OSError(errno.EIO, "Input/output error")
+
+    commits = GroupCommit(store, sync=failing_disk)
+    try:
+        futs = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256) for _ in range(4)]
+        outcomes = await asyncio.gather(*futs, return_exceptions=True)
+        assert all(isinstance(o, KeyStoreError) and "sync failed" in str(o) for o in outcomes)
+        with pytest.raises(KeyStoreError, match="sync failed"):
+            commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256)
+    finally:
+        commits.close()
+    store.close()
+    reopened = open_store(tmp_path)
+    assert reopened.quarantined_at_open == 4          # in doubt: never handed out
+    assert reopened.delivery_counts()["master:quarantined"] == 4
+    reopened.close()
+
+
+async def test_concurrent_saes_over_mtls_get_each_key_exactly_once(kme, pki):
+    """Many concurrent enc_keys over real mTLS connections, then three concurrent dec_keys per key_ID."""
+    async with KmeClient(kme.url, pki.client_context("SAE_A")) as a, \
+            KmeClient(kme.url, pki.client_context("SAE_B")) as b:
+        batches = await asyncio.gather(*(a.enc_keys("SAE_B", 2, 256) for _ in range(24)))
+        keys = {k.key_id: bytes(k.key) for batch in batches for k in batch}
+        assert len(keys) == 48 and len(set(keys.values())) == 48
+
+        async def redeem(key_id: str):
+            try:
+                [got] = await b.dec_keys("SAE_A", [key_id])
+                return got
+            except KmeRefusedError as exc:
+                assert exc.status == 400
+                return None
+
+        got = await asyncio.gather(*(redeem(k) for k in keys for _ in range(3)))
+    delivered = [g for g in got if g is not None]
+    assert sorted(g.key_id for g in delivered) == sorted(keys)
+    assert all(bytes(g.key) == keys[g.key_id] for g in delivered)
+    assert kme.service.commits.syncs <= kme.service.commits.batches
