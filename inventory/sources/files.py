@@ -13,6 +13,7 @@ tables) decides whether a code file can contain a finding at all before it is pa
 from __future__ import annotations
 
 import fnmatch
+import gc
 import itertools
 import os
 import stat
@@ -179,63 +180,70 @@ OPAQUE_SUFFIXES = frozenset({".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib", ".
 
 def scan_file(path: str | Path, display: str, opts: WalkOptions) -> SourceResult:
     """Analyse one file. Never raises for bad input: problems become :class:`Skipped` entries."""
-    path = os.fspath(path)
     result = SourceResult()
-    result.stats.files_seen = 1
+    _scan_into(os.fspath(path), display, opts, result)
+    return result
+
+
+def _scan_into(path: str, display: str, opts: WalkOptions, result: SourceResult) -> None:
+    """:func:`scan_file`, adding to ``result`` (findings, skipped entries, counters) instead of returning."""
+    stats = result.stats
+    stats.files_seen += 1
     dot = path.rfind(".")
     if dot > path.rfind("/") and path[dot:].lower() in OPAQUE_SUFFIXES:
-        return result
+        return
     got = _read(path, display, opts.max_file_bytes, result)
     if got is None:
-        return result
+        return
     head, size = got
     kind = classify(display, head)
     if kind is None:
-        return result
+        return
     family, sub = kind
     if family == "pcap":
         r = _scan_pcap(Path(path), display)
-        r.stats.files_seen = 1
-        r.stats.files_scanned = 1
-        r.stats.bytes_scanned = size
-        return r
+        result.findings.extend(r.findings)
+        result.skipped.extend(r.skipped)
+        stats.packets += r.stats.packets
+        stats.endpoints += r.stats.endpoints
+        stats.files_scanned += 1
+        stats.bytes_scanned += size
+        return
     binary = b"\x00" in head
     if binary and family in ("code", "config", "manifest"):
         result.skipped.append(Skipped(display, "binary"))
-        return result
+        return
     if len(head) < size:
         full = _read_rest(path, display, head, result)
         if full is None:
-            return result
+            return
         data = full
     else:
         data = head
-    result.stats.files_scanned = 1
-    result.stats.bytes_scanned = len(data)
+    stats.files_scanned += 1
+    stats.bytes_scanned += len(data)
     if family == "code" and not may_contain_crypto(sub, data):
-        return result
+        return
     try:
         if family == "code":
             if sub == "python":
-                result.findings = python_ast.scan(display, data)
+                found = python_ast.scan(display, data)
             else:
-                result.findings = code_treesitter.scan(display, data, sub)
+                found = code_treesitter.scan(display, data, sub)
         elif family == "cert":
-            result.findings = certs.scan(display, data, (None, *opts.pkcs12_passwords))
-        elif family in ("config", "manifest"):
+            found = certs.scan(display, data, (None, *opts.pkcs12_passwords))
+        else:
             text = data.decode("utf-8", "replace")
             mod = configs if family == "config" else manifests
-            result.findings = mod.scan(display, text, sub)
+            found = mod.scan(display, text, sub)
     except MalformedInputError as exc:
-        result.findings = []
         result.skipped.append(Skipped(display, f"malformed: {exc.reason}"))
     except RecursionError:
-        result.findings = []
         result.skipped.append(Skipped(display, "malformed: nesting too deep to parse"))
     except (ValueError, UnicodeError, OverflowError, MemoryError) as exc:
-        result.findings = []
         result.skipped.append(Skipped(display, f"malformed: {type(exc).__name__}: {exc}"[:300]))
-    return result
+    else:
+        result.findings.extend(found)
 
 
 def _scan_pcap(path: Path, display: str) -> SourceResult:
@@ -253,7 +261,7 @@ def _scan_chunk(args: tuple[list[tuple[str, str]], WalkOptions]) -> SourceResult
     items, opts = args
     total = SourceResult()
     for p, display in items:
-        total.extend(scan_file(p, display, opts))
+        _scan_into(p, display, opts, total)
     return total
 
 
@@ -297,8 +305,14 @@ def scan_paths(roots: list[Path], opts: WalkOptions, jobs: int = 2,
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(_scan_chunk, (c, opts)) for c in itertools.chain([first, second], chunks)]
-        for fut in futures:
-            merge(fut.result())
+    # the forked workers inherit this process's heap: frozen, its objects are skipped by every collection
+    # there (CPU) and their pages stay shared instead of being copied when the collector touches them
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(_scan_chunk, (c, opts)) for c in itertools.chain([first, second], chunks)]
+            for fut in futures:
+                merge(fut.result())
+    finally:
+        gc.unfreeze()
     return total
