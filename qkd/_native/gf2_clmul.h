@@ -311,37 +311,137 @@ static void qs_xor_shifts(uint64_t *g, size_t t0, size_t t1, const size_t *d, in
     qs_xor_shifts_soft(g, t0, t1, d, m);
 }
 
-/* Monomial -> novel basis on a block g[0 .. 2^(i+1)) of which only g[0 .. nz) may be non-zero. */
-static void qs_to_novel(uint64_t *g, unsigned i, size_t nz) {
+/* Monomial -> novel basis on a block g of 2^(i+1) coefficients of w words each (w > 1: the coefficients are
+ * rows, xored as wholes), of which only the first nz may be non-zero. */
+static void qs_to_novel(uint64_t *g, unsigned i, size_t nz, size_t w) {
     if (i == 0 || nz == 0) return;
     size_t h = (size_t)1 << i;
     if (nz > h) {
         size_t d[64]; int m = qs_shifts(i, d);
         size_t c = d[m - 1];   /* the smallest shift: j largest */
-        for (size_t t1 = 2 * h; t1 > h; t1 = t1 > h + c ? t1 - c : h) {
-            qs_xor_shifts(g, t1 > h + c ? t1 - c : h, t1, d, m);
-        }
-        qs_to_novel(g, i - 1, h);
-        qs_to_novel(g + h, i - 1, nz - h);
+        for (int q = 0; q < m; q++) d[q] *= w;
+        for (size_t t1 = 2 * h; t1 > h; t1 = t1 > h + c ? t1 - c : h)
+            qs_xor_shifts(g, (t1 > h + c ? t1 - c : h) * w, t1 * w, d, m);
+        qs_to_novel(g, i - 1, h, w);
+        qs_to_novel(g + h * w, i - 1, nz - h, w);
     } else {
-        qs_to_novel(g, i - 1, nz);
+        qs_to_novel(g, i - 1, nz, w);
     }
 }
 
-/* Novel -> monomial basis on a block of 2^(i+1) coefficients (inverse of qs_to_novel). */
-static void qs_from_novel(uint64_t *g, unsigned i) {
+/* Novel -> monomial basis on a block of 2^(i+1) coefficients of w words (inverse of qs_to_novel). */
+static void qs_from_novel(uint64_t *g, unsigned i, size_t w) {
     if (i == 0) return;
     size_t h = (size_t)1 << i;
-    qs_from_novel(g, i - 1);
-    qs_from_novel(g + h, i - 1);
+    qs_from_novel(g, i - 1, w);
+    qs_from_novel(g + h * w, i - 1, w);
     size_t d[64]; int m = qs_shifts(i, d);
     size_t c = d[m - 1];
+    for (int q = 0; q < m; q++) d[q] *= w;
     size_t starts[8]; int ns = 0;
     for (size_t t1 = 2 * h; t1 > h; t1 = t1 > h + c ? t1 - c : h) starts[ns++] = t1;
-    for (int s = ns - 1; s >= 0; s--) {
-        size_t t1 = starts[s];
-        qs_xor_shifts(g, t1 > h + c ? t1 - c : h, t1, d, m);
+    for (int sidx = ns - 1; sidx >= 0; sidx--) {
+        size_t t1 = starts[sidx];
+        qs_xor_shifts(g, (t1 > h + c ? t1 - c : h) * w, t1 * w, d, m);
     }
+}
+
+/* Taylor expansion of f (2^K coefficients, the first nz possibly non-zero) at Z = y^tau + y, tau = 2^K0
+ * (Gao and Mateer 2010): f = sum_m F_m(y) Z^m with deg F_m < tau, F_m stored at f[m tau .. (m+1) tau).
+ * One level divides by Z^D = y^(tau D) + y^D (D a power of two, characteristic 2): a single shift. */
+static void qs_taylor(uint64_t *f, unsigned K, unsigned K0, size_t nz) {
+    if (K <= K0 || nz == 0) return;
+    size_t half = (size_t)1 << (K - 1), D = half >> K0, d = half - D;
+    if (nz > half) {
+        for (size_t t1 = 2 * half; t1 > half; t1 = t1 > half + d ? t1 - d : half)
+            qs_xor_shifts(f, t1 > half + d ? t1 - d : half, t1, &d, 1);
+        qs_taylor(f, K - 1, K0, half);
+        qs_taylor(f + half, K - 1, K0, nz - half);
+    } else {
+        qs_taylor(f, K - 1, K0, nz);
+    }
+}
+
+static void qs_taylor_inv(uint64_t *f, unsigned K, unsigned K0) {
+    if (K <= K0) return;
+    size_t half = (size_t)1 << (K - 1), D = half >> K0, d = half - D;
+    qs_taylor_inv(f, K - 1, K0);
+    qs_taylor_inv(f + half, K - 1, K0);
+    size_t starts[8]; int ns = 0;
+    for (size_t t1 = 2 * half; t1 > half; t1 = t1 > half + d ? t1 - d : half) starts[ns++] = t1;
+    for (int sidx = ns - 1; sidx >= 0; sidx--) {
+        size_t t1 = starts[sidx];
+        qs_xor_shifts(f, t1 > half + d ? t1 - d : half, t1, &d, 1);
+    }
+}
+
+/* Blocks up to 2^QS_CONV_DIRECT coefficients are converted by division level by level (they are in cache),
+ * breadth first over all blocks of a level without a call per block (levels 1, 2, 3 have blocks of 4, 8, 16). */
+#define QS_CONV_DIRECT 12
+
+static void qs_to_novel_small(uint64_t *g, unsigned K) {
+    size_t n = (size_t)1 << K;
+    for (unsigned i = K - 1; i >= 1; i--) {
+        size_t h = (size_t)1 << i, d[64];
+        int m = qs_shifts(i, d);
+        size_t c = d[m - 1];
+        for (size_t base = 0; base < n; base += 2 * h) {
+            uint64_t *b = g + base;
+            for (size_t t1 = 2 * h; t1 > h; t1 = t1 > h + c ? t1 - c : h) {
+                size_t t0 = t1 > h + c ? t1 - c : h;
+                for (int q = 0; q < m; q++)
+                    for (size_t u = t0; u < t1; u++) b[u - d[q]] ^= b[u];
+            }
+        }
+    }
+}
+
+static void qs_from_novel_small(uint64_t *g, unsigned K) {
+    size_t n = (size_t)1 << K;
+    for (unsigned i = 1; i < K; i++) {
+        size_t h = (size_t)1 << i, d[64];
+        int m = qs_shifts(i, d);
+        size_t c = d[m - 1];
+        for (size_t base = 0; base < n; base += 2 * h) {
+            uint64_t *b = g + base;
+            /* chunks ascending: [h, h + r), then up by c, where the descending pass had [2h - c, 2h) first */
+            size_t starts[8]; int ns = 0;
+            for (size_t t1 = 2 * h; t1 > h; t1 = t1 > h + c ? t1 - c : h) starts[ns++] = t1;
+            for (int sidx = ns - 1; sidx >= 0; sidx--) {
+                size_t t1 = starts[sidx], t0 = t1 > h + c ? t1 - c : h;
+                for (int q = 0; q < m; q++)
+                    for (size_t u = t0; u < t1; u++) b[u - d[q]] ^= b[u];
+            }
+        }
+    }
+}
+
+/* Monomial -> novel basis of 2^K coefficients (first nz possibly non-zero). With K0 = the largest power of two
+ * below K, s_(K0 + t) = s_t(s_K0(y)) and s_K0(y) = y^(2^K0) + y, so the novel basis element of index
+ * j_hi 2^K0 + j_lo is X'_(j_hi)(Z) X_(j_lo)(y) with Z = y^(2^K0) + y: Taylor-expand at Z, convert the rows
+ * (coefficients of Z^m) as a size-2^(K - K0) problem on whole rows, then each row recursively. This replaces
+ * the many-term divisions of the large levels (up to 2^popcount(i) - 1 passes over the block at level i) by
+ * single-shift passes. */
+static void qs_to_novel_fast(uint64_t *f, unsigned K, size_t nz) {
+    if (K == 0 || nz == 0) return;
+    if (K <= QS_CONV_DIRECT) { qs_to_novel_small(f, K); return; }
+    unsigned K0 = 1;
+    while (2 * K0 < K) K0 *= 2;
+    size_t tau = (size_t)1 << K0, rows_nz = (nz + tau - 1) >> K0;
+    qs_taylor(f, K, K0, nz);
+    qs_to_novel(f, K - K0 - 1, rows_nz, tau);
+    for (size_t m = 0; m < rows_nz; m++) qs_to_novel_fast(f + m * tau, K0, tau);
+}
+
+static void qs_from_novel_fast(uint64_t *f, unsigned K) {
+    if (K == 0) return;
+    if (K <= QS_CONV_DIRECT) { qs_from_novel_small(f, K); return; }
+    unsigned K0 = 1;
+    while (2 * K0 < K) K0 *= 2;
+    size_t tau = (size_t)1 << K0, rows = (size_t)1 << (K - K0);
+    for (size_t m = 0; m < rows; m++) qs_from_novel_fast(f + m * tau, K0);
+    qs_from_novel(f, K - K0 - 1, tau);
+    qs_taylor_inv(f, K, K0);
 }
 
 static void qs_afft(uint64_t *a, unsigned k, size_t nz) {
@@ -404,14 +504,14 @@ static int qs_mul_fft(uint64_t *r, const uint64_t *a, size_t na, const uint64_t 
     if (!A || !B) { free(A); free(B); return -1; }
     qs_split32(A, a, na);
     qs_split32(B, b, nb);
-    qs_to_novel(A, k - 1, ma);
-    qs_to_novel(B, k - 1, mb);
+    qs_to_novel_fast(A, k, ma);
+    qs_to_novel_fast(B, k, mb);
     qs_afft(A, k, ma);
     qs_afft(B, k, mb);
     qs_pointwise(A, A, B, N);
     free(B);
     qs_aifft(A, k);
-    qs_from_novel(A, k - 1);
+    qs_from_novel_fast(A, k);
     size_t nr = na + nb;
     for (size_t m = 0; m < mc; m++) {
         uint64_t c = A[m];
@@ -514,15 +614,15 @@ static int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint6
             free(sp);
         }
         qs_split32n(B, tmp, mb);
-        qs_to_novel(A, k - 1, ma);
-        qs_to_novel(B, k - 1, mb);
+        qs_to_novel_fast(A, k, ma);
+        qs_to_novel_fast(B, k, mb);
         qs_afft(A, k, ma);
         qs_afft(B, k, mb);
         qs_pointwise_acc(acc, A, B, N);
     }
     free(A); free(B);
     qs_aifft(acc, k);
-    qs_from_novel(acc, k - 1);
+    qs_from_novel_fast(acc, k);
     /* product words covering the window [b - 1, b - 1 + l): reassemble 32-bit-offset coefficients */
     size_t nr = (b + segbits + 63) / 64 + 1;
     uint64_t *prod = (uint64_t *)calloc(nr, sizeof(uint64_t));
