@@ -44,7 +44,14 @@ from qkd.kms.linkend import CHANNEL_PATH, EmulatedLinkEnd
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.pki import peer_identity, server_ssl_context
 from qkd.kms.relay import RELAY_PATH, RelayEngine
-from qkd.kms.store import ForeignKeyIdError, IssuedKey, KeyAlreadyDeliveredError, KeyStore, UnknownKeyIdError
+from qkd.kms.store import (
+    ForeignKeyIdError,
+    IssuedKey,
+    KeyAlreadyDeliveredError,
+    KeyStore,
+    PoolAlarmedError,
+    UnknownKeyIdError,
+)
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 
 log = logging.getLogger(__name__)
@@ -185,13 +192,12 @@ class KmeService:
         if slave == master:
             raise api.bad_request("slave_SAE_ID: equals the caller (master) SAE ID")
         if dst == self.me:
-            alarm, qber = self.store.alarm(LOCAL_POOL)
-            if alarm:
-                raise api.server_side(f"key source alarmed (QBER {qber})", "link_alarm", qber=qber)
             try:
                 keys = await self.commits.submit(
-                    self.store.issue_local_in_tx, LOCAL_POOL, master, slave, req.number, req.size_bits,
+                    self.store.issue_local_in_tx, LOCAL_POOL, master, slave, req.number, req.size_bits, True,
                     on_orphan=lambda ks: self.store.quarantine([k.key_id for k in ks], "master"))
+            except PoolAlarmedError as exc:
+                raise api.server_side(f"key source alarmed (QBER {exc.qber})", "link_alarm", qber=exc.qber) from None
             except InsufficientKeyError:
                 raise api.server_side(f"not enough key: {req.number} x {req.size_bits} bits requested, "
                                       f"{self.store.available_bits(LOCAL_POOL)} bits stored",

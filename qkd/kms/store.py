@@ -111,6 +111,15 @@ class KeyAlreadyDeliveredError(KeyStoreError):
     """A key_ID was already delivered to (or is reserved for) this role: at most once."""
 
 
+class PoolAlarmedError(KeyStoreError):
+    """The pool's link is alarmed (e.g. QBER above threshold): no key is issued from it."""
+
+    def __init__(self, pool: str, qber: float | None) -> None:
+        super().__init__(f"pool {pool!r}: link alarmed (QBER {qber})")
+        self.pool = pool
+        self.qber = qber
+
+
 @dataclass(frozen=True)
 class PoolMetrics:
     """One pool's figures (bits, bits/s, seconds)."""
@@ -357,8 +366,13 @@ class KeyStore:
             return self._take_in_tx(pool, nbytes)
         return self._tx(_CONSUME_SYNC, run)
 
-    def _take_in_tx(self, pool: str, nbytes: int) -> tuple[int, bytes]:
-        head, tail, _ = self._pool_row(pool)
+    def _take_in_tx(self, pool: str, nbytes: int, *, refuse_alarmed: bool = False) -> tuple[int, bytes]:
+        row = self._db.execute("SELECT head, tail, alarm, qber FROM pools WHERE name=?", (pool,)).fetchone()
+        if row is None:
+            raise KeyStoreError(f"pool {pool!r} does not exist")
+        head, tail, alarm, qber = row
+        if refuse_alarmed and alarm:
+            raise PoolAlarmedError(pool, qber)
         if tail - head < nbytes:
             raise InsufficientKeyError(f"pool {pool!r}: {nbytes * 8} bits requested, {(tail - head) * 8} stored")
         data = self._consume_prefix(pool, head + nbytes, head)
@@ -424,19 +438,23 @@ class KeyStore:
         except sqlite3.IntegrityError:
             raise KeyStoreError(f"key_ID {key_id!r} already exists in this KME (a key_ID is used once)") from None
 
-    def issue_local(self, pool: str, master: str, slave: str, number: int, size_bits: int) -> list[IssuedKey]:
+    def issue_local(self, pool: str, master: str, slave: str, number: int, size_bits: int, *,
+                    refuse_alarmed: bool = False) -> list[IssuedKey]:
         """enc_keys for a pair served by this node: take ``number`` keys of ``size_bits`` from ``pool``.
 
         In one transaction: consume the material, create each key with the master's delivery *reserved*
-        and the slave's *pending*. Raises :class:`InsufficientKeyError` with nothing consumed.
+        and the slave's *pending*. Raises :class:`InsufficientKeyError` with nothing consumed, or (with
+        ``refuse_alarmed``) :class:`PoolAlarmedError` if the pool's link is alarmed - checked in the same
+        transaction as the take.
         """
-        return self._tx(_CONSUME_SYNC, self.issue_local_in_tx, pool, master, slave, number, size_bits)
+        return self._tx(_CONSUME_SYNC, self.issue_local_in_tx, pool, master, slave, number, size_bits,
+                        refuse_alarmed)
 
     def issue_local_in_tx(self, pool: str, master: str, slave: str, number: int,
-                          size_bits: int) -> list[IssuedKey]:
+                          size_bits: int, refuse_alarmed: bool = False) -> list[IssuedKey]:
         """:meth:`issue_local` inside the caller's transaction (see :meth:`run_batch`)."""
         nbytes = size_bits // 8
-        _, data = self._take_in_tx(pool, number * nbytes)
+        _, data = self._take_in_tx(pool, number * nbytes, refuse_alarmed=refuse_alarmed)
         out = []
         for i in range(number):
             key_id = str(uuid.uuid4())
