@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import struct
 import sys
 import sysconfig
@@ -69,14 +70,25 @@ def bench_source(root: Path, repeat: int) -> list[BenchResult]:
         r = files.scan_paths([root], opts, jobs=2)
         findings.append(len(r.findings))
 
+    load_before = os.getloadavg()[0]
     t_plain = median_seconds(plain, repeat=repeat)
-    t_scan = median_seconds(scan, repeat=repeat)
-    cpu_plain = _cpu_seconds(plain)
-    cpu_scan = _cpu_seconds(scan)
+    samples: list[float] = []
+
+    def timed_scan() -> None:
+        start = time.perf_counter()
+        scan()
+        samples.append(time.perf_counter() - start)
+
+    t_scan = median_seconds(timed_scan, repeat=repeat)
+    cpu_plain = statistics.median(_cpu_seconds(plain) for _ in range(3 if repeat > 1 else 1))
+    cpu_scan = statistics.median(_cpu_seconds(scan) for _ in range(3 if repeat > 1 else 1))
+    # the machine is shared: the load average (runnable tasks, 1 min) says how much of the 2 cores was ours
     params = {"tree": str(root), "files": n_files, "total_mb": round(total_bytes / 1e6, 1),
               "source_mb": round(source_bytes / 1e6, 1), "jobs": 2, "findings": findings[-1],
+              "load_average_1min_before": round(load_before, 2),
               "load_average_1min": round(os.getloadavg()[0], 2), "scan_cpu_s": round(cpu_scan, 3),
-              "plain_cpu_s": round(cpu_plain, 3)}
+              "plain_cpu_s": round(cpu_plain, 3), "scan_wall_s_samples": [round(x, 3) for x in samples[1:]],
+              "repeat": repeat}
     return [
         BenchResult("source_scan_mb_per_s", source_bytes / 1e6 / t_scan, "MB/s",
                     "plain os.walk + read of every file (MB/s of the same source bytes)",
@@ -169,13 +181,13 @@ def main() -> None:
     ap.add_argument("--tree", type=Path, default=Path(sysconfig.get_paths()["purelib"]))
     args = ap.parse_args()
     root = args.tree
-    repeat = 3
+    repeat = 5
     if args.quick:
         root = root / "cryptography" if (root / "cryptography").is_dir() else root
         repeat = 1
     t0 = time.perf_counter()
     results = bench_source(root, repeat)
-    results += bench_pcap(200 if args.quick else 2000, 20 if args.quick else 40, repeat)
+    results += bench_pcap(200 if args.quick else 2000, 20 if args.quick else 40, min(repeat, 3))
     write_results("inventory", results)
     print(f"total {time.perf_counter() - t0:.1f} s")
 
