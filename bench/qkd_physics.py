@@ -3,10 +3,15 @@
 Each figure is a rate against a baseline measured in the same run:
 
 * ``sift_estimate_stored_tx`` — one compiled pass (slot assignment, multi-click choice, lookup in a stored
-  per-slot transmitter record, basis sifting, counting) plus parameter estimation, in detection events
-  per second, against the same computation in plain numpy (``qkd.postprocess.sift_reference``).
-* ``sift_philox_tx`` — the emulator path: slot assignment + Philox4x32-10 lookup of Alice's record +
-  sifting, compiled, against plain numpy (numpy Philox written here, vectorised).
+  per-slot transmitter record, basis sifting, QBER sample, counting) plus parameter estimation, in detection
+  events per second, against the same computation in plain numpy (``qkd.postprocess.sift_reference.
+  sift_fused_numpy``: the same draws, the same results, checked here).
+* ``sift_philox_tx`` — the emulator path: the same pass with Alice's record computed by Philox4x32-10 at the
+  assigned slots, plus estimation, against plain numpy (numpy Philox written here, vectorised).
+
+Both sifting figures take the clock as known (clock recovery is a separate, per-run cost: its time for the
+same tags is recorded in ``params.clock_recovery_s``), and record the CPU-time rate of the portable scalar
+path (``compiled_scalar_events_per_cpu_s``; the default path uses AVX2 when the CPU has it).
 * ``emulator_1ghz_50km`` — emitted pulses per second of wall time for a 1 GHz InGaAs link at 50 km
   (detections sampled, not pulses looped) against a per-slot vectorised numpy emulation that draws every
   slot's values.
@@ -34,15 +39,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import BenchResult, median_seconds, write_results  # noqa: E402
-from qkd._native.sift_kernels import assign_slots, sift_fused_array, sift_philox  # noqa: E402
+from qkd._native.sift_kernels import sift_fused_array, sift_fused_philox  # noqa: E402
 
 from qkd.events.emulate import emulate  # noqa: E402
 from qkd.events.formats.ptu import iter_ptu, write_ptu  # noqa: E402
 from qkd.events.record import ArrayTransmitterRecord, _thresholds  # noqa: E402
 from qkd.physics.presets import link_preset  # noqa: E402
 from qkd.postprocess.estimate import estimate  # noqa: E402
-from qkd.postprocess.sift import ClockFit, SiftedKey, channel_codes  # noqa: E402
-from qkd.postprocess.sift_reference import assign_slots_numpy, sift_count_numpy  # noqa: E402
+from qkd.postprocess.sift import ClockFit, SiftedKey, channel_codes, recover_clock  # noqa: E402
+from qkd.postprocess.sift_reference import sift_fused_numpy  # noqa: E402
 
 
 def _cpu_rate(fn, n_items: int, repeat: int = 3) -> float:
@@ -64,6 +69,16 @@ def _key_from_counts(tx, counts, n_slots) -> SiftedKey:
                      ClockFit(0.0, tx.period_ps, 0.0, 0, 0.0, 1.0, 0), 0, 0, 0, 0, 0)
 
 
+def _same(a: tuple, b: tuple) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _clock_recovery_s(run, window_ps: float) -> float:
+    t0 = time.perf_counter()
+    recover_clock(run.tags, run.tx, window_ps, codes=channel_codes())
+    return time.perf_counter() - t0
+
+
 def bench_sift_stored(n_slots: int, repeat: int) -> BenchResult:
     link = link_preset("ingaas-fiber", 10.0)
     run = emulate(link, n_slots, seed=11)
@@ -73,28 +88,30 @@ def bench_sift_stored(n_slots: int, repeat: int) -> BenchResult:
     t, c = run.tags.t_ps, run.tags.channel
     codes = channel_codes()
     n_ev = t.size
-    packed.packed  # noqa: B018  (pack once, as loading a transmitter file does)
+    n_int = len(packed.intensities)
+    rec = packed.packed  # pack once, as loading a transmitter file does
+    args = (t, c, codes, 0.0, link.source.period_ps, link.window_ps)
 
-    def compiled() -> None:
-        out = sift_fused_array(t, c, codes, 0.0, link.source.period_ps, link.window_ps, packed.packed, 3, 0.05, 1, 0)
+    def compiled(simd: bool = True) -> tuple:
+        out = sift_fused_array(*args, rec, n_int, 0.05, 1, 0, simd)
         estimate(_key_from_counts(packed, out[:8], n_slots))
+        return out
 
-    def numpy_baseline() -> None:
-        slots, code, *_ = assign_slots_numpy(t, c, codes, 0.0, link.source.period_ps, link.window_ps, 1)
-        ok = (slots >= 0) & (slots < n_slots)
-        slots, code = slots[ok], code[ok]
-        ab, av, ai = packed.at(slots)
-        key, sifted, disclosed, errors, detected = sift_count_numpy(ab, av, ai, code, 3, 0.05, 1)
-        km = key.astype(bool)
-        estimate(_key_from_counts(packed, (av[km], code[km] & 1, slots[km], ai[km], sifted, disclosed, errors,
-                                           detected), n_slots))
+    def numpy_baseline() -> tuple:
+        out = sift_fused_numpy(*args, n_slots, packed.at, n_int, 0.05, 1, 0)
+        estimate(_key_from_counts(packed, out[:8], n_slots))
+        return out
 
+    assert _same(compiled(), numpy_baseline()) and _same(compiled(), compiled(False))
     tc = median_seconds(compiled, repeat=repeat)
     tn = median_seconds(numpy_baseline, repeat=max(3, repeat // 2))
     return BenchResult("sift_estimate_stored_tx", n_ev / tc, "events/s", "plain numpy (same computation)",
                        n_ev / tn, {"events": int(n_ev), "slots": n_slots, "link": "ingaas-fiber 10 km, 1 GHz",
-                                   "compiled_events_per_cpu_s": _cpu_rate(compiled, n_ev),
-                                   "numpy_events_per_cpu_s": _cpu_rate(numpy_baseline, n_ev, 2)})
+                                   "compiled_events_per_cpu_s": _cpu_rate(compiled, n_ev, 5),
+                                   "compiled_scalar_events_per_cpu_s": _cpu_rate(lambda: compiled(False), n_ev),
+                                   "numpy_events_per_cpu_s": _cpu_rate(numpy_baseline, n_ev, 2),
+                                   "clock_recovery_s": _clock_recovery_s(run, link.window_ps),
+                                   "load_average_1min": os.getloadavg()[0]})
 
 
 def _philox_numpy(slots: np.ndarray, k0: int, k1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,30 +139,36 @@ def bench_sift_philox(n_slots: int, repeat: int) -> BenchResult:
     z, cum = _thresholds(run.tx.p_z, run.tx.intensity_probabilities)
     k0, k1 = run.tx.key
     n_ev = t.size
+    n_int = len(run.tx.intensities)
+    args = (t, c, codes, 0.0, link.source.period_ps, link.window_ps)
 
-    def compiled() -> None:
-        slots, code, *_ = assign_slots(t, c, codes, 0.0, link.source.period_ps, link.window_ps, 1)
-        sift_philox(slots, code, k0, k1, 0, z, cum, 0.05, 1)
-
-    def numpy_baseline() -> None:
-        slots, code, *_ = assign_slots_numpy(t, c, codes, 0.0, link.source.period_ps, link.window_ps, 1)
+    def numpy_lookup(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         w0, w1, w2 = _philox_numpy(slots, k0, k1)
-        ab = (w0 >= np.uint64(z)).astype(np.uint8)
-        av = (w1 >> np.uint64(31)).astype(np.uint8)
-        ai = np.searchsorted(cum.astype(np.uint64), w2, side="right").astype(np.uint8)
-        sift_count_numpy(ab, av, ai, code, 3, 0.05, 1)
+        return ((w0 >= np.uint64(z)).astype(np.uint8), (w1 >> np.uint64(31)).astype(np.uint8),
+                np.searchsorted(cum.astype(np.uint64), w2, side="right").astype(np.uint8))
 
-    # the two lookups agree
-    slots, code, *_ = assign_slots(t, c, codes, 0.0, link.source.period_ps, link.window_ps, 1)
-    w0, w1, w2 = _philox_numpy(slots[:1000], k0, k1)
-    ab, av, ai = run.tx.at(slots[:1000])
-    assert np.array_equal((w0 >= np.uint64(z)).astype(np.uint8), ab)
-    assert np.array_equal((w1 >> np.uint64(31)).astype(np.uint8), av)
+    def compiled(simd: bool = True) -> tuple:
+        out = sift_fused_philox(*args, n_slots, k0, k1, run.tx.stream, z, cum, 0.05, 1, 0, simd)
+        estimate(_key_from_counts(run.tx, out[:8], n_slots))
+        return out
+
+    def numpy_baseline() -> tuple:
+        out = sift_fused_numpy(*args, n_slots, numpy_lookup, n_int, 0.05, 1, 0)
+        estimate(_key_from_counts(run.tx, out[:8], n_slots))
+        return out
+
+    # the numpy Philox is the record's, and both passes give the same results
+    probe = np.arange(0, n_slots, max(1, n_slots // 1000), dtype=np.int64)
+    assert _same(numpy_lookup(probe), run.tx.at(probe))
+    assert _same(compiled(), numpy_baseline()) and _same(compiled(), compiled(False))
     tc = median_seconds(compiled, repeat=repeat)
     tn = median_seconds(numpy_baseline, repeat=max(3, repeat // 2))
     return BenchResult("sift_philox_tx", n_ev / tc, "events/s", "plain numpy (numpy Philox, same computation)",
                        n_ev / tn, {"events": int(n_ev), "slots": n_slots,
-                                   "compiled_events_per_cpu_s": _cpu_rate(compiled, n_ev)})
+                                   "compiled_events_per_cpu_s": _cpu_rate(compiled, n_ev, 5),
+                                   "compiled_scalar_events_per_cpu_s": _cpu_rate(lambda: compiled(False), n_ev),
+                                   "numpy_events_per_cpu_s": _cpu_rate(numpy_baseline, n_ev, 2),
+                                   "load_average_1min": os.getloadavg()[0]})
 
 
 def _per_slot_numpy_emulation(link, n_slots: int, seed: int) -> int:

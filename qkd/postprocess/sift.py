@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array
+from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array, sift_fused_philox
 from qkd.errors import QkdError
-from qkd.events.record import ArrayTransmitterRecord, TimeTags, TransmitterRecord
+from qkd.events.record import ArrayTransmitterRecord, PhiloxTransmitterRecord, TimeTags, TransmitterRecord, _thresholds
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +304,14 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
         (alice, bob, key_slots, key_int, sifted, disclosed, errors, detected, n_out, n_multi,
          _) = sift_fused_array(t_ps, chan, codes, clock.offset_ps, clock.period_ps, window_ps,
                                tx.packed, n_int, z_sample_fraction, int(rng[1]), n_sync)
+    elif isinstance(tx, PhiloxTransmitterRecord) and n_int <= 8:
+        # emulated record: the same pass with Alice's values computed by Philox at the assigned slots
+        z_thr, cum = _thresholds(tx.p_z, tx.intensity_probabilities)
+        k0, k1 = tx.key
+        (alice, bob, key_slots, key_int, sifted, disclosed, errors, detected, n_out, n_multi,
+         _) = sift_fused_philox(t_ps, chan, codes, clock.offset_ps, clock.period_ps, window_ps, tx.n_slots, k0, k1,
+                                tx.stream, z_thr, cum, z_sample_fraction, int(rng[1]), n_sync)
+        n_sync = min(n_sync, int(detected.sum()))   # every assigned detection has a valid Philox class
     else:
         # the multi-click choice draws from the same stream as the fused kernel's (seed ^ 0xA5…), so that a
         # stored record and its Philox twin sift to the same key, double clicks included

@@ -1,19 +1,25 @@
 """Plain-numpy twins of the compiled sifting kernels (``qkd._native.sift_kernels``).
 
 Same inputs, same outputs, vectorised numpy instead of one compiled pass: the tests check the compiled
-kernels against these, and ``bench/qkd_physics.py`` measures them as the in-run baseline. The multi-click
-pick is the same keyed draw as the compiled one (exactly equal); the QBER sample uses a numpy generator
-here, so it agrees in distribution, and exactly when the sample fraction is 0 or 1.
+kernels against these, and ``bench/qkd_physics.py`` measures them as the in-run baseline. The random draws
+are the compiled ones, computed vectorised: the multi-click pick is keyed by (seed, slot), and the QBER
+sample takes the j-th SplitMix64 output (Steele, Lea, Flood, OOPSLA 2014) of the sample stream for the j-th
+Z-basis sifted detection, so the results are exactly equal.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 
 def assign_slots_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndarray, offset_ps: float,
-                       period_ps: float, window_ps: float, seed: int) -> tuple[np.ndarray, np.ndarray, int, int, int]:
-    """Numpy version of :func:`qkd._native.sift_kernels.assign_slots`."""
+                       period_ps: float, window_ps: float, seed: int, n_slots: int | None = None,
+                       ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """Numpy version of :func:`qkd._native.sift_kernels.assign_slots`; with ``n_slots``, tags of slots
+    outside [0, n_slots) are dropped (and counted outside) before multi-clicks are grouped, as the fused
+    kernels do."""
     code = chan_code[channel]
     keep = code != 255
     n_ign = int((~keep).sum())
@@ -21,6 +27,8 @@ def assign_slots_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndar
     x = (t - offset_ps) * (1.0 / period_ps)
     k = np.floor(x + 0.5).astype(np.int64)
     inside = np.abs(x - k) <= 0.5 * window_ps / period_ps
+    if n_slots is not None:
+        inside &= (k >= 0) & (k < n_slots)
     n_out = int((~inside).sum())
     k, code = k[inside], code[inside]
     if k.size == 0:
@@ -62,24 +70,61 @@ def pick_code_numpy(mask: np.ndarray, slots: np.ndarray, seed: int) -> np.ndarra
     return out
 
 
+def sample_threshold(z_sample_fraction: float) -> int:
+    """The uint64 threshold of the compiled kernels: a Z-sifted detection becomes a key bit when its draw is
+    ≥ this (``z_sample_fraction`` · (2⁶⁴ − 1), truncated; 2⁶⁴ − 1 when the fraction is ≥ 1)."""
+    if z_sample_fraction >= 1:
+        return 2**64 - 1
+    return min(max(int(z_sample_fraction * 18446744073709551615.0), 0), 2**64 - 1)
+
+
+def sample_draws(seed: int, j: np.ndarray) -> np.ndarray:
+    """The j-th output (0-based, uint64) of the SplitMix64 stream started at ``seed``: mix(seed + (j + 1)·γ)."""
+    with np.errstate(over="ignore"):
+        state = np.uint64(seed) + (j.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        return _splitmix64_next(state - np.uint64(0x9E3779B97F4A7C15))
+
+
 def sift_count_numpy(a_basis: np.ndarray, a_bit: np.ndarray, a_int: np.ndarray, b_code: np.ndarray, n_int: int,
                      z_sample_fraction: float, seed: int):
-    """Numpy version of :func:`qkd._native.sift_kernels.sift_count`."""
+    """Numpy version of :func:`qkd._native.sift_kernels.sift_count` (the same draws: exactly equal)."""
     b_basis = b_code >> 1
     valid = a_int < n_int
     detected = np.bincount(a_int[valid], minlength=n_int)[:n_int].astype(np.int64)
     match = valid & (a_basis == b_basis)
     flat = a_basis.astype(np.int64) * n_int + a_int
     sifted = np.bincount(flat[match], minlength=2 * n_int)[: 2 * n_int].reshape(2, n_int)
-    rng = np.random.default_rng(seed)
-    to_key = match & (a_basis == 0)
+    z_sifted = match & (a_basis == 0)
+    to_key = np.zeros(a_basis.size, dtype=bool)
     if z_sample_fraction < 1:
-        to_key &= rng.random(a_basis.size) >= z_sample_fraction
-    else:
-        to_key &= False
+        pos = np.flatnonzero(z_sifted)
+        to_key[pos] = sample_draws(seed, np.arange(pos.size)) >= np.uint64(sample_threshold(z_sample_fraction))
     disc = match & ~to_key
     err = disc & ((a_bit ^ b_code) & 1).astype(bool)
     disclosed = np.bincount(flat[disc], minlength=2 * n_int)[: 2 * n_int].reshape(2, n_int)
     errors = np.bincount(flat[err], minlength=2 * n_int)[: 2 * n_int].reshape(2, n_int)
     return (to_key.astype(np.uint8), sifted.astype(np.int64), disclosed.astype(np.int64),
             errors.astype(np.int64), detected)
+
+
+def sift_fused_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndarray, offset_ps: float,
+                     period_ps: float, window_ps: float, n_slots: int,
+                     lookup: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]], n_int: int,
+                     z_sample_fraction: float, seed: int, n_sync: int):
+    """Numpy version of :func:`qkd._native.sift_kernels.sift_fused_array` / ``sift_fused_philox``:
+    ``lookup(slots)`` gives the transmitter's (basis, bit, intensity class) uint8 arrays at int64 slots.
+    Same outputs (alice_key, bob_key, key_slots, key_intensity, sifted, disclosed, errors, detected,
+    n_outside, n_multi, n_ignored)."""
+    slots, code, n_out, n_multi, n_ign = assign_slots_numpy(t_ps, channel, chan_code, offset_ps, period_ps,
+                                                            window_ps, seed ^ 0xA5A5A5A5A5A5A5A5, n_slots)
+    a_basis, a_bit, a_int = lookup(slots)
+    valid = a_int < n_int
+    n_sync = min(int(n_sync), slots.size)
+    # the first n_sync assigned detections (valid or not) are the sync sample: disclosed, never key, no draw
+    key, sifted, disclosed, errors, detected = sift_count_numpy(a_basis[n_sync:], a_bit[n_sync:], a_int[n_sync:],
+                                                                code[n_sync:], n_int, z_sample_fraction, seed)
+    _, s2, d2, e2, det2 = sift_count_numpy(a_basis[:n_sync], a_bit[:n_sync], a_int[:n_sync], code[:n_sync], n_int,
+                                           1.0, 0)
+    km = np.concatenate([np.zeros(n_sync, bool), key.astype(bool)]) & valid
+    return (a_bit[km], (code[km] & 1).astype(np.uint8), slots[km], a_int[km], sifted + s2, disclosed + d2,
+            errors + e2, detected + det2, n_out, n_multi, n_ign)

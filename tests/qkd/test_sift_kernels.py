@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from qkd._native.sift_kernels import assign_slots, sift_count
+from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array, sift_fused_philox
 
+from qkd.events.record import PhiloxTransmitterRecord, _thresholds
 from qkd.postprocess.sift import channel_codes
-from qkd.postprocess.sift_reference import assign_slots_numpy, sift_count_numpy
+from qkd.postprocess.sift_reference import assign_slots_numpy, sift_count_numpy, sift_fused_numpy
 
 
 def _tags(n: int, seed: int, double: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -83,3 +84,83 @@ def test_sift_count_equals_numpy_when_the_sample_is_all_or_nothing() -> None:
     assert abs(disclosed[0].sum() / z_sifted - 0.1) < 5 * np.sqrt(0.09 / z_sifted)
     assert key.sum() + disclosed[0].sum() == z_sifted
     assert (disclosed[1] == sifted[1]).all() and detected.sum() == n
+
+
+def test_sift_count_equals_numpy_at_any_sample_fraction() -> None:
+    # the numpy twin draws the same SplitMix64 stream for the QBER sample: exactly equal, not only in law
+    rng = np.random.default_rng(6)
+    n = 100_000
+    a_basis = (rng.random(n) > 0.7).astype(np.uint8)
+    a_bit = rng.integers(0, 2, n).astype(np.uint8)
+    a_int = rng.choice(4, n, p=[0.6, 0.2, 0.1, 0.1]).astype(np.uint8)   # class 3 is not valid with n_int 3
+    b_code = rng.integers(0, 4, n).astype(np.uint8)
+    for frac in (0.05, 0.5, 0.999):
+        for seed in (0, 12345, 2**64 - 1):
+            a = sift_count(a_basis, a_bit, a_int, b_code, 3, frac, seed)
+            b = sift_count_numpy(a_basis, a_bit, a_int, b_code, 3, frac, seed)
+            assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), (frac, seed)
+
+
+def _messy_tags(seed: int, n: int, n_slots: int, mean_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tags with jitter beyond the window, ignored channels, slots before 0 and after the record, double and
+    triple clicks, and times near ±2^51 ps (the SIMD path's exact-conversion limit)."""
+    rng = np.random.default_rng(seed)
+    slots = np.sort(rng.integers(-50, n_slots + 50, n)) if mean_gap == 0 else \
+        np.cumsum(rng.integers(1, 2 * mean_gap, n)) - 30
+    t = slots * 1000 + 250 + rng.normal(0, 170, slots.size).round().astype(np.int64)
+    extra = [t[:: int(rng.integers(3, 9))] + 2, t[:: int(rng.integers(11, 19))] + 4]
+    t = np.sort(np.concatenate([t, *extra]))
+    ch = rng.choice(6, t.size, p=[0.23, 0.23, 0.23, 0.23, 0.04, 0.04]).astype(np.uint8)
+    return t, ch
+
+
+def _lookup(packed: np.ndarray):
+    def at(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rec = packed[slots]
+        return rec & 1, (rec >> 1) & 1, rec >> 2
+    return at
+
+
+def test_fused_kernels_equal_the_numpy_pass_on_messy_input() -> None:
+    """Property test of the fused passes (stored and Philox record, SIMD and scalar paths): on random inputs
+    with every edge case the kernels handle, all outputs equal the plain-numpy composition
+    (assignment → lookup → sifting with the same draws), for sample fractions 0 < f < 1, 0 and 1 and with a
+    sync sample."""
+    codes = channel_codes({0: (0, 0), 1: (0, 1), 2: (1, 0), 3: (1, 1), 5: (0, 1)})   # channel 4 ignored
+    for trial in range(6):
+        rng = np.random.default_rng(100 + trial)
+        n_slots = int(rng.integers(10_000, 400_000))
+        t, ch = _messy_tags(trial, int(rng.integers(500, 20_000)), n_slots, int(rng.choice([0, 3, 40])))
+        if trial == 5:                       # offsets that put the times near and beyond 2^51 ps
+            t = t + (2**51 - 1000 * (n_slots // 2))
+        offset = float(t[0] // 1000 * 1000) if trial == 5 else float(rng.uniform(-300, 300))
+        packed = rng.integers(0, 16, n_slots).astype(np.uint8)   # classes 0..3: class 3 invalid for n_int 3
+        tx = PhiloxTransmitterRecord(seed=trial, n_slots=n_slots, period_ps=1000.0, intensities=(0.5, 0.1, 0.0),
+                                     intensity_probabilities=(0.7, 0.2, 0.1), p_z=0.8)
+        z, cum = _thresholds(tx.p_z, tx.intensity_probabilities)
+        frac = float(rng.choice([0.0, 0.05, 0.6, 1.0]))
+        seed = int(rng.integers(0, 2**63))
+        n_sync = int(rng.choice([0, 7, 300]))
+        args = (t, ch, codes, offset, 1000.0, 300.0)
+        ref = sift_fused_numpy(*args, n_slots, _lookup(packed), 3, frac, seed, n_sync)
+        ref_ph = sift_fused_numpy(*args, n_slots, tx.at, 3, frac, seed, n_sync)
+        for simd in (True, False):
+            got = sift_fused_array(*args, packed, 3, frac, seed, n_sync, simd)
+            got_ph = sift_fused_philox(*args, n_slots, *tx.key, tx.stream, z, cum, frac, seed, n_sync, simd)
+            for name, a, b in (("stored", got, ref), ("philox", got_ph, ref_ph)):
+                for j, (x, y) in enumerate(zip(a, b, strict=True)):
+                    assert np.array_equal(x, y), (trial, simd, name, j)
+        assert ref[8] > 0 and ref[10] > 0 and ref[9] > 0   # tags outside, ignored tags and multi-clicks occurred
+
+
+def test_the_stored_and_the_philox_pass_agree() -> None:
+    tx = PhiloxTransmitterRecord(seed=4, n_slots=300_000, period_ps=1000.0, intensities=(0.5, 0.1, 0.0),
+                                 intensity_probabilities=(0.7, 0.2, 0.1), p_z=0.9)
+    b, v, i = tx.at(np.arange(tx.n_slots))
+    packed = (b | (v << 1) | (i << 2)).astype(np.uint8)
+    t, ch = _messy_tags(9, 30_000, tx.n_slots, 5)
+    z, cum = _thresholds(tx.p_z, tx.intensity_probabilities)
+    args = (t, ch, channel_codes(), 0.0, 1000.0, 300.0)
+    a = sift_fused_array(*args, packed, 3, 0.05, 3, 10)
+    p = sift_fused_philox(*args, tx.n_slots, *tx.key, tx.stream, z, cum, 0.05, 3, 10)
+    assert all(np.array_equal(x, y) for x, y in zip(a, p, strict=True)) and a[0].size > 1000
