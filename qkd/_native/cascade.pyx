@@ -468,24 +468,25 @@ cdef class AliceOracle:
         cdef Py_ssize_t t, n = self.n, nw = n // 64 + 1
         pp = _take_secret(self.pooled, nw, np.uint64)
         cdef uint64_t *ppv = <uint64_t *>cnp.PyArray_DATA(pp)
-        cdef uint64_t x = 0, y, carry = 0
+        cdef uint64_t x, y, carry = 0
         cdef uint32_t i
+        cdef Py_ssize_t w, b, top
         with nogil:
             # her bits in pass order, 64 at a time, turned into exclusive prefix parities word by word
-            for t in range(nw * 64):
-                if t < n:
-                    i = order[t]
-                    x |= ((key[i >> 6] >> (i & 63)) & 1) << (t & 63)
-                if (t & 63) == 63:
-                    y = x ^ (x << 1)
-                    y ^= y << 2
-                    y ^= y << 4
-                    y ^= y << 8
-                    y ^= y << 16
-                    y ^= y << 32          # bit i: parity of x bits 0..i
-                    ppv[t >> 6] = (y << 1) ^ (0 - carry)
-                    carry ^= y >> 63
-                    x = 0
+            for w in range(nw):
+                x = 0
+                top = min(64, n - 64 * w)
+                for b in range(top):
+                    i = order[64 * w + b]
+                    x |= ((key[i >> 6] >> (i & 63)) & 1) << b
+                y = x ^ (x << 1)
+                y ^= y << 2
+                y ^= y << 4
+                y ^= y << 8
+                y ^= y << 16
+                y ^= y << 32          # bit i: parity of x bits 0..i
+                ppv[w] = (y << 1) ^ (0 - carry)
+                carry ^= y >> 63
         plan.order = None          # Alice answers from the prefix parities only
         order = None
         _give(scratch)
@@ -735,24 +736,24 @@ cdef class BobSearches:
         cdef uint8_t[::1] bv = bpp
         cdef uint8_t acc = 0, bit
         cdef uint32_t x
-        cdef uint64_t word = 0
+        cdef uint64_t word
+        cdef Py_ssize_t w, b, top
         with nogil:
             bv[0] = 0
-            for t in range(n):
-                x = o[t]
-                if not ident:
-                    pv[x] = <uint32_t>t
-                bit = (key[x >> 6] >> (x & 63)) & 1
-                word |= (<uint64_t>bit) << (t & 63)
-                if (t & 63) == 63:
-                    if not ident:
-                        bov[t >> 6] = word
+            if not ident:
+                for w in range(nw):
                     word = 0
-                if long_ranges:
-                    acc ^= bit
+                    top = min(64, n - 64 * w)
+                    for b in range(top):
+                        x = o[64 * w + b]
+                        pv[x] = <uint32_t>(64 * w + b)
+                        word |= ((key[x >> 6] >> (x & 63)) & 1) << b
+                    bov[w] = word
+            if long_ranges:
+                for t in range(n):
+                    x = o[t]
+                    acc ^= (key[x >> 6] >> (x & 63)) & 1
                     bv[t + 1] = acc
-            if (n & 63) and not ident:
-                bov[n >> 6] = word
         self.order_p[j] = <uint32_t *>cnp.PyArray_DATA(plan.order)
         self.pos_p[j] = <uint32_t *>cnp.PyArray_DATA(pos)
         self.bpp_p[j] = <uint8_t *>cnp.PyArray_DATA(bpp)
