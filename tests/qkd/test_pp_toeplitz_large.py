@@ -31,7 +31,8 @@ def test_toeplitz_matches_an_exact_integer_convolution_at_large_n(n: int, ell: i
 @pytest.mark.parametrize("n,ell", [(2001, 1), (2001, 7), (2001, 64), (2001, 667), (2000, 1000), (2001, 1000),
                                    (2001, 1001)])
 def test_square_block_decomposition_equals_the_direct_product(n: int, ell: int) -> None:
-    # ℓ ≤ n/2 takes the sum-of-ℓ×ℓ-blocks path (x padded to a multiple of ℓ), ℓ > n/2 the full product
+    # ℓ ≤ n/4 takes the additive-FFT path (input pieces summed in the transform domain), n/4 < ℓ ≤ n/2 the
+    # sum-of-ℓ×ℓ-blocks Karatsuba path (x padded to a multiple of ℓ), ℓ > n/2 the full Karatsuba product
     from qkd.postprocess.amplify import toeplitz_hash, toeplitz_reference
 
     rng = np.random.default_rng(n * 7919 + ell)
