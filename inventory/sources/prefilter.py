@@ -5,7 +5,9 @@ looks for are not a hand list: they come from the rule tables of the parsers the
 (:func:`inventory.sources.python_ast.trigger_words`, :func:`inventory.sources.code_treesitter.trigger_words`).
 
 * Python: every finding needs one of the trigger words as a whole identifier (a name, an attribute or
-  an imported module) in the source *as the parser reads it*. For plain-ASCII data without a coding line
+  an imported module) in the source *as the parser reads it*, and then every component of some rule's
+  dotted name (:func:`inventory.sources.python_ast.rule_requirements`: ``hmac.new`` needs ``hmac`` and
+  ``new``; a file that only calls ``hmac.compare_digest`` is not parsed). For plain-ASCII data without a coding line
   (nearly every file) those are the bytes themselves; otherwise (a PEP 263 cookie such as ``utf-7`` or
   ``unicode_escape``, non-ASCII text whose identifiers the parser NFKC-normalises, e.g. ``ｈａｓｈｌｉｂ``) the
   words are searched in every decoding the parser may use, NFKC-normalised.
@@ -51,10 +53,11 @@ def may_contain_crypto(lang: str, data: bytes) -> bool:
 
 
 def python_may_contain_crypto(data: bytes) -> bool:
-    """Python: a trigger word as a whole identifier in the text the parser sees (see module docstring)."""
+    """Python: a trigger word as a whole identifier in the text the parser sees, then every slot of some rule
+    of :func:`inventory.sources.python_ast.rule_requirements` (see module docstring)."""
     if python_ast.plain_ascii(data):
-        return _has_word(data)
-    return any(_has_word(text) for text in _parser_texts(data))
+        return _has_word(data) and _meets_a_rule(data)
+    return any(_has_word(text) and _meets_a_rule(text) for text in _parser_texts(data))
 
 
 def _has_word(data: bytes, find: Finder | None = None) -> bool:
@@ -67,20 +70,53 @@ def _has_word(data: bytes, find: Finder | None = None) -> bool:
     return False
 
 
+def _meets_a_rule(data: bytes) -> bool:
+    """Some rule has one of each of its slots' words, as a whole identifier, in ``data``."""
+    words, rules = _rule_table()
+    end = len(data)
+    present = set()
+    for n, i, j in _rule_finder()(data):
+        if (i == 0 or data[i - 1] not in _LEFT) and (j == end or data[j] not in _RIGHT):
+            present.add(words[n])
+    return any(all(not slot.isdisjoint(present) for slot in rule) for rule in rules)
+
+
+@functools.cache
+def _rule_table() -> tuple[list[str], list[tuple[frozenset[str], ...]]]:
+    rules = python_ast.rule_requirements()
+    return sorted({w for rule in rules for slot in rule for w in slot}), rules
+
+
+@functools.cache
+def _rule_finder() -> Finder:
+    return _finder(_rule_table()[0], whole_words=True)
+
+
 def _parser_texts(data: bytes) -> set[bytes]:
-    """``data`` as the parser may decode it (each candidate codec, and the scanner's UTF-8 fallback), NFKC
-    normalised as identifiers are, UTF-8 encoded."""
-    texts = {data.decode("utf-8", "replace")}
+    """``data`` as the parser may decode it (UTF-8, each codec a coding line names, and the scanner's lenient
+    UTF-8 fallback), NFKC-normalised as identifiers are, UTF-8 encoded."""
     first = data.find(b"\n")
     second = data.find(b"\n", first + 1) if first >= 0 else -1
     head = data if second < 0 else data[:second]
+    codecs = {"utf-8"}
     for m in _COOKIE.finditer(head):
-        for codec in _codec_names(m.group(1).decode("ascii")):
-            try:
-                texts.add(data.decode(codec))
-            except (LookupError, UnicodeError, ValueError, TypeError):
-                continue  # no such codec, or the bytes do not decode: the parser fails on them too
-    return {unicodedata.normalize("NFKC", t).encode("utf-8", "surrogatepass") for t in texts}
+        codecs.update(_codec_names(m.group(1).decode("ascii")))
+    texts: set[str] = set()
+    out: set[bytes] = set()
+    for codec in codecs:
+        try:
+            text = data.decode(codec)
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            continue  # no such codec, or the bytes do not decode: the parser fails on them too
+        if codec == "utf-8" and unicodedata.is_normalized("NFKC", text):
+            out.add(data)  # already what the parser's identifiers are made of: search the bytes as they are
+        else:
+            texts.add(text)
+    if "utf-8" not in codecs or data not in out:
+        texts.add(data.decode("utf-8", "replace"))
+    for text in texts:
+        out.add(unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass"))
+    return out
 
 
 def _codec_names(name: str) -> tuple[str, ...]:

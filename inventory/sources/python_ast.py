@@ -491,6 +491,49 @@ def trigger_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _written(q: str) -> str:
+    """The dotted name as written in source for a rule's qualified name (a short head back to its long
+    prefix: ``asym.rsa.x`` → ``cryptography.hazmat.primitives.asymmetric.rsa.x``)."""
+    head = q.split(".", 1)[0]
+    if head in _SHORT_HEADS:
+        for long, short in _PREFIXES:
+            if q.startswith(short):
+                return long + q[len(short):]
+    return q
+
+
+def rule_requirements() -> list[tuple[frozenset[str], ...]]:
+    """For every rule, the identifiers a file needs to hold (each slot: one of its words) to get a finding.
+
+    A resolved callee's every dotted component is written in the file as an identifier: in the attribute
+    chain of the call, or in the import statement whose alias the chain starts with (an alias is bound to
+    the module path the import spells out). So an :data:`_EXACT` rule needs each component of its written
+    name; a :func:`_lookup` family needs the components of its prefix (the rest of the name is open; for
+    ``pcd`` either spelling); a head in :data:`_HEAD_NEEDS` also needs one of its words; and the method
+    rules need their method name. Each rule's first slot holds only :func:`trigger_words`.
+    """
+    rules: list[tuple[frozenset[str], ...]] = []
+    for q in _EXACT:
+        slots = [frozenset({w}) for w in _written(q).split(".")]
+        if q.split(".", 1)[0] in _HEAD_NEEDS:
+            slots.insert(0, frozenset(_HEAD_NEEDS[q.split(".", 1)[0]]))
+        rules.append(tuple(slots))
+    for head in sorted(_LOOKUP_HEADS):
+        if head in _SHORT_HEADS:
+            spellings = [long.rstrip(".").split(".") for long, short in _PREFIXES if short.split(".")[0] == head
+                         and short.count(".") == 1]
+            width = max(len(sp) for sp in spellings)
+            if len(spellings) == 1 or all(len(sp) == 1 for sp in spellings):
+                slots = [frozenset(sp[i] for sp in spellings if i < len(sp)) for i in range(width)]
+            else:  # several multi-component spellings: only their first components are surely written
+                slots = [frozenset(sp[0] for sp in spellings)]
+            rules.append(tuple(slots))
+        else:
+            rules.append((frozenset({head}),))
+    rules += [(frozenset({w}),) for w in _METHOD_WORDS]
+    return rules
+
+
 def plain_ascii(data: bytes) -> bool:
     """True if ``data`` is ASCII without a PEP 263 coding line: the parser then sees these very bytes as
     characters (a cookie such as ``utf-7`` or ``unicode_escape``, or NFKC normalisation of non-ASCII

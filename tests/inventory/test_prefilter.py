@@ -96,9 +96,13 @@ def test_spellings_the_parser_resolves_pass_the_prefilter(label: str, source: by
 
 @pytest.mark.parametrize(("source", "expected"), [
     (b"x = universal_traversal(1)\n", False),  # 'rsa' inside longer names
+    (b"import hmac\nok = hmac.compare_digest(a, b)\n", False),  # no rule: hmac.new / hmac.digest only
+    (b"import hmac\nmac = hmac.new(k, m, 'sha256')\n", True),
+    (b"from cryptography.hazmat.primitives import serialization\nserialization.load_pem_private_key(b)\n", False),
+    (b"from cryptography.hazmat.primitives import hashes\nh = hashes.SHA256()\n", True),
     (b"import hashlibx\nhashlibx.md5()\n", False),
     (b"import os\nos.path.join('a')\n", False),
-    (b'"""uses rsa keys"""\n', True),  # strings and comments are not reasoned about
+    (b'"""call rsa.newkeys(512)"""\n', True),  # strings and comments are not reasoned about
     (b"import Cryptodome\n", True),
 ])
 def test_whole_word_matching(source: bytes, expected: bool) -> None:
@@ -144,15 +148,27 @@ def test_fallback_without_ahocorasick_gives_the_same_answers(monkeypatch: pytest
     langs = ["python", "c", "java", "javascript", "csharp"]
     fast = [[prefilter.may_contain_crypto(lang, s) for s in sources] for lang in langs]
     monkeypatch.setattr(prefilter, "ahocorasick_rs", None)
-    prefilter._python_finder.cache_clear()
-    prefilter._substring_finder.cache_clear()
+    caches = (prefilter._python_finder, prefilter._substring_finder, prefilter._rule_finder)
+    for c in caches:
+        c.cache_clear()
     try:
         slow = [[prefilter.may_contain_crypto(lang, s) for s in sources] for lang in langs]
     finally:
-        prefilter._python_finder.cache_clear()
-        prefilter._substring_finder.cache_clear()
+        for c in caches:
+            c.cache_clear()
     assert fast == slow
     assert any(row.count(True) for row in fast) and any(row.count(False) for row in fast)
+
+
+def test_rule_requirements_cover_every_rule_and_start_with_trigger_words() -> None:
+    rules = python_ast.rule_requirements()
+    assert len(rules) == len(python_ast._EXACT) + len(python_ast._LOOKUP_HEADS) + len(python_ast._METHOD_WORDS)
+    assert all(rule[0] <= python_ast.trigger_words() for rule in rules)
+    # each short head of the exact table stands for exactly one written prefix
+    for q in python_ast._EXACT:
+        head = q.split(".")[0]
+        if head in python_ast._SHORT_HEADS:
+            assert sum(q.startswith(short) for _, short in python_ast._PREFIXES) == 1, q
 
 
 def test_minimal_cover_keeps_the_shortest_words() -> None:
