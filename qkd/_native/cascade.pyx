@@ -462,8 +462,10 @@ cdef class AliceOracle:
     cdef _lay_out(self, int j):
         plan = self.plans[j]
         scratch = []
-        plan.lay_out(self.seed, j, scratch)
-        cdef const uint32_t[::1] order = plan.order
+        cdef bint ident = plan.kind == IDENTITY
+        if not ident:                  # the identity pass reads her packed key directly
+            plan.lay_out(self.seed, j, scratch)
+        cdef const uint32_t *order = NULL if ident else <uint32_t *>cnp.PyArray_DATA(plan.order)
         cdef const uint64_t *key = self.key_p
         cdef Py_ssize_t t, n = self.n, nw = n // 64 + 1
         pp = _take_secret(self.pooled, nw, np.uint64)
@@ -474,11 +476,14 @@ cdef class AliceOracle:
         with nogil:
             # her bits in pass order, 64 at a time, turned into exclusive prefix parities word by word
             for w in range(nw):
-                x = 0
                 top = min(64, n - 64 * w)
-                for b in range(top):
-                    i = order[64 * w + b]
-                    x |= ((key[i >> 6] >> (i & 63)) & 1) << b
+                if ident:
+                    x = key[w] if top > 0 else 0     # natural order: her packed key (zero-padded)
+                else:
+                    x = 0
+                    for b in range(top):
+                        i = order[64 * w + b]
+                        x |= ((key[i >> 6] >> (i & 63)) & 1) << b
                 y = x ^ (x << 1)
                 y ^= y << 2
                 y ^= y << 4
@@ -488,7 +493,6 @@ cdef class AliceOracle:
                 ppv[w] = (y << 1) ^ (0 - carry)
                 carry ^= y >> 63
         plan.order = None          # Alice answers from the prefix parities only
-        order = None
         _give(scratch)
         self.pp[j] = pp
         self.pp_p[j] = ppv
@@ -703,20 +707,21 @@ cdef class BobSearches:
                 e = n if b == nb - 1 else s + k
                 if e - s == 1:
                     # a one-bit block with the wrong parity: the bit itself is wrong
-                    self._flip(self.order_p[j][s])
+                    self._flip(self._at(j, s))
                 else:
                     self._push(j, s, e, 0, alice_block_parities[b], b)
         self._check_candidates()
 
     cdef _lay_out(self, int j):
         plan = self.plans[j]
-        plan.lay_out(self.seed, j, self.pooled)
+        cdef bint ident = self.kind[j] == IDENTITY    # identity: position = index, no order arrays
+        if not ident:
+            plan.lay_out(self.seed, j, self.pooled)
         row = self.rows[j]
         cdef Py_ssize_t n = self.n, t
         cdef bint long_ranges = self.ksz[j] > SHORT_RANGE
         cdef list own = self.pooled
-        cdef bint ident = self.kind[j] == IDENTITY
-        pos = plan.order if ident else _take(own, n, np.uint32, False)   # identity: position = index
+        pos = None if ident else _take(own, n, np.uint32, False)
         # prefix parities and the Fenwick tree only serve ranges longer than SHORT_RANGE bits
         bpp = _take_secret(own, n + 1 if long_ranges else 1, np.uint8)
         fen = _take(own, n + 1 if long_ranges else 1, np.uint8, True)
@@ -731,8 +736,8 @@ cdef class BobSearches:
         row.update(order=plan.order, pos=pos, bpp=bpp, fen=fen, kn=kn, bo=bo)
         cdef uint64_t *bov = <uint64_t *>cnp.PyArray_DATA(bo)
         cdef const uint64_t *key = <uint64_t *>cnp.PyArray_DATA(self.packed)
-        cdef const uint32_t[::1] o = plan.order
-        cdef uint32_t *pv = <uint32_t *>cnp.PyArray_DATA(pos)
+        cdef uint32_t *pv = NULL if ident else <uint32_t *>cnp.PyArray_DATA(pos)
+        cdef const uint32_t *o = NULL if ident else <uint32_t *>cnp.PyArray_DATA(plan.order)
         cdef uint8_t[::1] bv = bpp
         cdef uint8_t acc = 0, bit
         cdef uint32_t x
@@ -751,11 +756,11 @@ cdef class BobSearches:
                     bov[w] = word
             if long_ranges:
                 for t in range(n):
-                    x = o[t]
+                    x = <uint32_t>t if ident else o[t]
                     acc ^= (key[x >> 6] >> (x & 63)) & 1
                     bv[t + 1] = acc
-        self.order_p[j] = <uint32_t *>cnp.PyArray_DATA(plan.order)
-        self.pos_p[j] = <uint32_t *>cnp.PyArray_DATA(pos)
+        self.order_p[j] = NULL if ident else <uint32_t *>cnp.PyArray_DATA(plan.order)
+        self.pos_p[j] = NULL if ident else <uint32_t *>cnp.PyArray_DATA(pos)
         self.bpp_p[j] = <uint8_t *>cnp.PyArray_DATA(bpp)
         self.fen_p[j] = <uint8_t *>cnp.PyArray_DATA(fen)
         self.bo_p[j] = bov
@@ -781,11 +786,19 @@ cdef class BobSearches:
             return self._prefix(j, s) ^ self._prefix(j, e)
         return <uint8_t>qs_range_parity(self.bo_p[j], s, e)
 
+    cdef inline Py_ssize_t _pos(self, int j, Py_ssize_t bit) noexcept:
+        """Position of key bit ``bit`` in laid-out pass ``j``."""
+        return bit if self.ident[j] else self.pos_p[j][bit]
+
+    cdef inline Py_ssize_t _at(self, int j, Py_ssize_t t) noexcept:
+        """Key bit at position ``t`` of laid-out pass ``j``."""
+        return t if self.ident[j] else self.order_p[j][t]
+
     cdef inline Py_ssize_t _block_of(self, int j, Py_ssize_t bit) noexcept:
         cdef Py_ssize_t b
         if self.kind[j] == HALVES:  # HALVES passes are never laid out: membership by mask
             return 0 if (self.mask_p[j][bit >> 6] >> (bit & 63)) & 1 else 1
-        b = self.pos_p[j][bit] // self.ksz[j]
+        b = self._pos(j, bit) // self.ksz[j]
         if b >= self.nbl[j]:
             b = self.nbl[j] - 1
         return b
@@ -959,7 +972,7 @@ cdef class BobSearches:
                         self._flip(bit)
                         nflip += 1
                 else:
-                    bit = self.order_p[j][ss[i]]
+                    bit = self._at(j, ss[i])
                     if self._range(j, ss[i], se[i]) != sa[i]:
                         self._flip(bit)
                         nflip += 1
@@ -977,7 +990,7 @@ cdef class BobSearches:
                     continue
             elif self._range(j, ss[i], se[i]) == sa[i]:
                 self.ins_p[j][sb[i]] = 0
-                self._cand(j, self.order_p[j][ss[i]])
+                self._cand(j, self._at(j, ss[i]))
                 continue
             sp[keep] = sp[i]; ss[keep] = ss[i]; se[keep] = se[i]
             sd[keep] = sd[i]; sa[keep] = sa[i]; sb[keep] = sb[i]; sh[keep] = sh[i]
@@ -1000,11 +1013,11 @@ cdef class BobSearches:
             self.mism_p[j][b] ^= 1
             if self.laid[j]:
                 if not self.ident[j]:      # the identity pass reads the packed key, flipped above
-                    i = self.pos_p[j][bit]
+                    i = self._pos(j, bit)
                     self.bo_p[j][i >> 6] ^= (<uint64_t>1) << (i & 63)
                 if self.longr[j]:
                     fen = self.fen_p[j]
-                    i = self.pos_p[j][bit] + 1
+                    i = self._pos(j, bit) + 1
                     while i <= n:
                         fen[i] ^= 1
                         i += i & (-i)
@@ -1036,7 +1049,7 @@ cdef class BobSearches:
             d = 0
             h = 1
             if self.reuse:
-                p = self.pos_p[j][bit]
+                p = self._pos(j, bit)
                 kn = self.kn_p[j]
                 T = self.knT[j]
                 base = <size_t>b * 2 * T
@@ -1060,6 +1073,6 @@ cdef class BobSearches:
                     h = 1
             if e - s == 1:
                 # a single bit whose correct value is already known: flip it without asking
-                self._flip(self.order_p[j][s])
+                self._flip(self._at(j, s))
                 continue
             self._push(j, s, e, d, a, b, h)
