@@ -344,7 +344,7 @@ cdef extern from *:
        equals the scalar truncate-and-fix, then a compaction of the kept lanes by permutation. */
     __attribute__((target("avx2")))
     static int64_t qs_assign_avx2(const qs_sift_args *a, int64_t i0, int64_t i1, double inv, double half,
-                                  int64_t *restrict be, int64_t m, int64_t *n_ign, int64_t *n_out) {
+                                  int64_t *restrict be, int64_t m, int64_t *n_ign, int64_t *n_out, int identity) {
         const __m256d voff = _mm256_set1_pd(a->offset_ps), vinv = _mm256_set1_pd(inv);
         const __m256d vhalf = _mm256_set1_pd(half), vnhalf = _mm256_set1_pd(-half), vp5 = _mm256_set1_pd(0.5);
         const __m256d vzero = _mm256_setzero_pd(), vns = _mm256_set1_pd((double)a->n_slots);
@@ -353,6 +353,7 @@ cdef extern from *:
         const __m256i bias51 = _mm256_set1_epi64x((int64_t)1 << 51), c255 = _mm256_set1_epi64x(255);
         const __m256i three = _mm256_set1_epi64x(3);
         const uint8_t *cc = a->cc, *ch = a->ch;
+        const int64_t m0 = m;
         int64_t ign_total = 0, out_total = 0, i = i0;
         for (; i + 4 <= i1; i += 4) {
             __m256i ti = _mm256_loadu_si256((const __m256i *)(a->t + i));
@@ -368,13 +369,21 @@ cdef extern from *:
             __m256d ok = _mm256_and_pd(_mm256_cmp_pd(r, vhalf, _CMP_LE_OQ), _mm256_cmp_pd(r, vnhalf, _CMP_GE_OQ));
             ok = _mm256_and_pd(ok, _mm256_and_pd(_mm256_cmp_pd(kd, vzero, _CMP_GE_OQ),
                                                  _mm256_cmp_pd(kd, vns, _CMP_LT_OQ)));
-            uint32_t c4 = (uint32_t)cc[ch[i]] | ((uint32_t)cc[ch[i + 1]] << 8) | ((uint32_t)cc[ch[i + 2]] << 16)
-                          | ((uint32_t)cc[ch[i + 3]] << 24);
-            __m256i cv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128((int)c4));
-            int ign = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(cv, c255)));
+            __m256i cv;
+            int ign;
+            if (identity) {                 /* channels 0..3 are codes 0..3, the others ignored */
+                uint32_t w;
+                memcpy(&w, ch + i, 4);
+                cv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128((int)w));
+                ign = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(cv, three)));
+            } else {
+                uint32_t c4 = (uint32_t)cc[ch[i]] | ((uint32_t)cc[ch[i + 1]] << 8) | ((uint32_t)cc[ch[i + 2]] << 16)
+                              | ((uint32_t)cc[ch[i + 3]] << 24);
+                cv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128((int)c4));
+                ign = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(cv, c255)));
+            }
             int keep = _mm256_movemask_pd(ok) & ~ign & 0xF;
             ign_total += qs_pc4[ign];
-            out_total += 4 - qs_pc4[ign] - qs_pc4[keep];
             /* kd is an integer in [0, n_slots) in the kept lanes; n_slots ≤ 2^51 (checked by the caller) */
             __m256i kv = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(kd, magic_d)), magic_i);
             __m256i ev = _mm256_or_si256(_mm256_slli_epi64(kv, 2), _mm256_and_si256(cv, three));
@@ -382,9 +391,11 @@ cdef extern from *:
             _mm256_storeu_si256((__m256i *)(be + m), _mm256_permutevar8x32_epi32(ev, perm));
             m += qs_pc4[keep];
         }
+        int64_t m_vec = m;
         m = qs_assign_scalar(a, i, i1, inv, half, be, m, &ign_total, &out_total);
+        (void)m_vec;
         *n_ign += ign_total;
-        *n_out += out_total;
+        *n_out += (i1 - i0) - ign_total - (m - m0);   /* every tag is ignored, kept or outside */
         return m;
     }
     #endif
@@ -401,7 +412,8 @@ cdef extern from *:
         const int frac_all = a->z_sample_fraction >= 1, n_int = a->n_int;
         /* idx → [valid class, bases match, Z basis, sample not all]; entry 1024: the no-slot-yet sentinel */
         uint8_t zlut[1025], zero_lut[1025];
-        int64_t hist[2 * 1025];             /* [idx][0] assigned detections, [idx][1] key bits among them */
+        uint64_t hist[1025];                /* per idx: assigned detections + 2^32 · key bits among them */
+        int64_t since_flush = 0;
         uint64_t ring[16];                  /* QBER-sample draw bits jd.. (a ring of 1024), produced ahead */
         int64_t be[QS_BLOCK + 8] = {0};
         uint16_t bi[QS_BLOCK + 8];
@@ -410,8 +422,11 @@ cdef extern from *:
         int64_t cur = -1, nk = 0, n_multi = 0, n_ign = 0, n_out = 0, sync_left = a->n_sync;
         unsigned cur_idx = 1024, mask = 0;
         int64_t *restrict ks = a->ks;
+        const uint8_t *packed = a->packed;
         uint8_t *restrict kr = a->ka;       /* key entry bytes first (see QS_FINISH), split at the end */
-        int simd = 0;
+        int simd = 0, identity = 1;         /* identity: channels 0..3 are codes 0..3, the others ignored */
+        for (int c = 0; c < 256; c++)
+            identity &= a->cc[c] == (c < 4 ? c : 255);
     #ifdef QS_HAVE_AVX2_PATH
         simd = a->use_simd && a->n_slots <= ((int64_t)1 << 51) && __builtin_cpu_supports("avx2");
     #endif
@@ -434,15 +449,15 @@ cdef extern from *:
             uint64_t zs_ = (ZL)[idx_];                                                                \
             uint64_t key_ = zs_ & (ring[(jd >> 6) & 15] >> (jd & 63));                                \
             jd += zs_;                                                                                \
-            hist[2 * idx_] += 1;                                                                      \
-            hist[2 * idx_ + 1] += (int64_t)key_;                                                      \
+            hist[idx_] += 1 + (key_ << 32);                                                           \
             kr[nk] = (uint8_t)((idx_ >> 2) | (idx_ & 1u));                                            \
             ks[nk] = cur;                                                                             \
             nk += (int64_t)key_;                                                                      \
         } while (0)
-    #define QS_PHASE_C(ZL, SYNC) do {                                                                     \
+    #define QS_PHASE_C(ZL, SYNC, IDX, PREFETCH) do {                                                      \
             for (int64_t j = 0; j < m; j++) {                                                         \
                 int64_t k_ = be[j] >> 2;                                                              \
+                PREFETCH;                                                                             \
                 if (__builtin_expect(k_ == cur, 0)) {   /* another tag in the slot: a multi-click */  \
                     if (mask == 0) {                                                                  \
                         n_multi++;                                                                    \
@@ -454,23 +469,19 @@ cdef extern from *:
                 QS_FINISH(ZL);                                                                        \
                 SYNC;                                                                                 \
                 cur = k_;                                                                             \
-                cur_idx = bi[j];                                                                      \
+                cur_idx = (IDX);                                                                      \
             }                                                                                         \
         } while (0)
         for (int64_t i0 = 0; i0 < a->n; i0 += QS_BLOCK) {
             int64_t i1 = a->n - i0 > QS_BLOCK ? i0 + QS_BLOCK : a->n, m;
     #ifdef QS_HAVE_AVX2_PATH
             if (simd)
-                m = qs_assign_avx2(a, i0, i1, inv, half, be, 0, &n_ign, &n_out);
+                m = qs_assign_avx2(a, i0, i1, inv, half, be, 0, &n_ign, &n_out, identity);
             else
     #endif
                 m = qs_assign_scalar(a, i0, i1, inv, half, be, 0, &n_ign, &n_out);
             if (a->packed) {
-                for (int64_t j = 0; j < m; j++) {
-                    int64_t k = be[j] >> 2;
-                    __builtin_prefetch(a->packed + k + QS_PREFETCH_SLOTS);   /* a hint: never faults */
-                    bi[j] = (uint16_t)(((unsigned)a->packed[k] << 2) | (unsigned)(be[j] & 3));
-                }
+                /* the stored record is read in phase C */
             } else
     #ifdef QS_HAVE_AVX2_PATH
             if (simd) {
@@ -496,6 +507,15 @@ cdef extern from *:
                     bi[j] = (uint16_t)((rec << 2) | (unsigned)(be[j] & 3));
                 }
             }
+            since_flush += m;
+            if (since_flush > ((int64_t)1 << 30)) {     /* fold the packed counts before they can overflow */
+                for (int idx = 0; idx < 1024; idx++) {
+                    a->hist[2 * idx] += (int64_t)(hist[idx] & 0xFFFFFFFFu);
+                    a->hist[2 * idx + 1] += (int64_t)(hist[idx] >> 32);
+                    hist[idx] = 0;
+                }
+                since_flush = 0;
+            }
             while (produced < jd + (uint64_t)m + 1) {   /* each slot takes at most one draw */
     #ifdef QS_HAVE_AVX2_PATH
                 ring[(produced >> 6) & 15] = simd ? qs_draws_avx2(a->seed, produced, thr)
@@ -505,13 +525,24 @@ cdef extern from *:
     #endif
                 produced += 64;
             }
-            if (sync_left > 0) {
-                /* the first n_sync assigned detections (the disclosed clock-sync sample): never key, no draw;
-                   the sentinel finish (cur < 0) does not count */
-                QS_PHASE_C(sync_left > 0 ? zero_lut : zlut, if (cur >= 0 && sync_left > 0) sync_left--);
-            } else {
-                QS_PHASE_C(zlut, (void)0);
-            }
+            /* the first n_sync assigned detections (the disclosed clock-sync sample): never key, no draw; the
+               sentinel finish (cur < 0) does not count. The stored record is read here, prefetched ahead. */
+    #define QS_SYNC_ZL (sync_left > 0 ? zero_lut : zlut)
+    #define QS_SYNC_STEP if (cur >= 0 && sync_left > 0) sync_left--
+    #define QS_STORED_IDX ((unsigned)packed[k_] << 2) | (unsigned)(be[j] & 3)
+    #define QS_STORED_PF __builtin_prefetch(packed + k_ + QS_PREFETCH_SLOTS)
+            if (packed && sync_left > 0)
+                QS_PHASE_C(QS_SYNC_ZL, QS_SYNC_STEP, QS_STORED_IDX, QS_STORED_PF);
+            else if (packed)
+                QS_PHASE_C(zlut, (void)0, QS_STORED_IDX, QS_STORED_PF);
+            else if (sync_left > 0)
+                QS_PHASE_C(QS_SYNC_ZL, QS_SYNC_STEP, bi[j], (void)0);
+            else
+                QS_PHASE_C(zlut, (void)0, bi[j], (void)0);
+    #undef QS_SYNC_ZL
+    #undef QS_SYNC_STEP
+    #undef QS_STORED_IDX
+    #undef QS_STORED_PF
         }
         QS_FINISH(sync_left > 0 ? zero_lut : zlut);
     #undef QS_PHASE_C
@@ -523,7 +554,10 @@ cdef extern from *:
             a->ki[j] = e >> 2;
             kr[j] = (e >> 1) & 1;
         }
-        memcpy(a->hist, hist, 2 * 1024 * sizeof(int64_t));
+        for (int idx = 0; idx < 1024; idx++) {
+            a->hist[2 * idx] += (int64_t)(hist[idx] & 0xFFFFFFFFu);
+            a->hist[2 * idx + 1] += (int64_t)(hist[idx] >> 32);
+        }
         a->nk = nk;
         a->n_out = n_out;
         a->n_multi = n_multi;
