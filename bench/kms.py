@@ -59,19 +59,21 @@ except ImportError:  # pragma: no cover
     from asyncio import run as run_loop
 
 
-def start_server(tmp: Path, pki, prefill_bits: int) -> tuple[subprocess.Popen, str]:
+def start_server(tmp: Path, pki, prefill_bits: int, workers: int = 1) -> tuple[subprocess.Popen, str, list[int]]:
+    """``qshift kme serve`` as a child process; returns it, its URL and the pids of its worker processes."""
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cfg = single_node_config(tmp, pki, port=port, prefill_bits=prefill_bits, max_key_per_request=128)
     cfg.topology.nodes[0].url = f"https://127.0.0.1:{port}"
     path = tmp / "node.toml"
     path.write_text(to_toml(cfg.model_dump(mode="json")))
-    proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(path)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(path), "--workers", str(workers)],
+                            stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if '"kme.ready"' not in line:
         raise RuntimeError(f"KME did not start: {line!r}")
-    return proc, json.loads(line)["url"]
+    ready = json.loads(line)
+    return proc, ready["url"], ready["pids"]
 
 
 async def pairs(url: str, pki, duration_s: float, concurrency: int, number: int = 1,
@@ -293,6 +295,38 @@ async def interleaved(url: str, pki, rounds: int, slice_s: float, concurrency: i
     return out
 
 
+async def workers_compare(url1: str, pids1: list[int], url2: str, pids2: list[int], pki, rounds: int,
+                          slice_s: float, concurrency: int) -> dict:
+    """Single-key pairs/s of a node with one worker (``url1``) and one with ``--workers 2`` (``url2``), in
+    interleaved slices over open connections; also pairs per CPU-second of all the node's processes."""
+    out: dict = {"w1": [], "w2": [], "w1_cpu": [], "w2_cpu": [], "w2_lat": []}
+    ctx_a, ctx_b = pki.client_context("SAE_A"), pki.client_context("SAE_B")
+    nodes = {}
+    for name, url, pids in (("w1", url1, pids1), ("w2", url2, pids2)):
+        port = int(url.rsplit(":", 1)[1])
+        nodes[name] = (url.removeprefix("https://"), pids,
+                       [(await LeanHttps.connect("127.0.0.1", port, ctx_a),
+                         await LeanHttps.connect("127.0.0.1", port, ctx_b)) for _ in range(concurrency)])
+    try:
+        for host, _, conns in nodes.values():
+            await lean_pairs(conns, host, 0.3)
+        for _ in range(rounds):
+            for name, (host, pids, conns) in nodes.items():
+                t0, c0 = time.perf_counter(), sum(process_cpu_s(p) for p in pids)
+                rate, lat = await lean_pairs(conns, host, slice_s)
+                cpu = sum(process_cpu_s(p) for p in pids) - c0
+                out[name].append(rate)
+                out[name + "_cpu"].append(rate * (time.perf_counter() - t0) / max(cpu, 1e-3))
+                if name == "w2":
+                    out["w2_lat"] += lat
+    finally:
+        for _, _, conns in nodes.values():
+            for a, b in conns:
+                a.close()
+                b.close()
+    return out
+
+
 async def relay_vs_local(tmp: Path, pki, duration_s: float) -> tuple[float, float]:
     """(relayed key pairs/s SAE_A@KME_A → SAE_B@KME_B via KME_T, local pairs/s at KME_A), in-process."""
     nodes = ["KME_A", "KME_T", "KME_B"]
@@ -369,13 +403,16 @@ def main() -> None:
         pki = make_pki(tmp / "pki", kmes=["KME_A", "KME_T", "KME_B"], saes=["SAE_A", "SAE_B", "SAE_C", "admin"])
         rounds = 2 if args.quick else 5
         slice_s = duration / rounds
-        proc, url = start_server(tmp, pki, prefill_bits=256 * 60000 * int(duration))
+        proc, url, _ = start_server(tmp / "w1", pki, prefill_bits=256 * 60000 * int(duration))
+        proc2, url2, pids2 = start_server(tmp / "w2", pki, prefill_bits=256 * 20000 * int(duration), workers=2)
         try:
             # interleaved slices, so that load from other processes hits baseline and measurement alike
             m = run_loop(interleaved(url, pki, rounds, slice_s, args.concurrency, proc.pid))
+            w = run_loop(workers_compare(url, [proc.pid], url2, pids2, pki, rounds, slice_s, args.concurrency))
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for p in (proc, proc2):
+                p.terminate()
+                p.wait(10)
         base_rate, rate, rate_b = (statistics.fmean(m[k]) for k in ("base", "single", "batched"))
         med = {k: statistics.median(v) for k, v in m.items() if isinstance(v, list) and k.endswith(("_cpu", "_wait"))}
         q, qb, q1, qa = (statistics.quantiles(m[k], n=100) for k in ("lat", "lat_b", "lat1", "aiohttp_lat"))
@@ -410,6 +447,18 @@ def main() -> None:
              "round_latency_p99_ms": round(qb[98] * 1e3, 3),
              "server_run_queue_wait_fraction": round(med["batched_wait"], 3),
              "key_pairs_per_server_cpu_s": round(med["batched_cpu"], 1)}))
+        qw = statistics.quantiles(w["w2_lat"], n=100)
+        results.append(BenchResult(
+            "enc_keys+dec_keys 256-bit key pairs, node with --workers 2 (SO_REUSEPORT, shared store)",
+            statistics.fmean(w["w2"]), "pairs/s", "the same node with one worker, interleaved slices, same run",
+            statistics.fmean(w["w1"]),
+            {**common, "keys_per_request": 1, "workers": 2, "latency_p50_ms": round(qw[49] * 1e3, 3),
+             "latency_p99_ms": round(qw[98] * 1e3, 3),
+             "pairs_per_node_cpu_s_workers_2": round(statistics.median(w["w2_cpu"]), 1),
+             "pairs_per_node_cpu_s_workers_1": round(statistics.median(w["w1_cpu"]), 1),
+             "server": "separate processes (qshift kme serve --workers 2 / 1)",
+             "meaning": "on this 2-core VM the bench client and both workers share two cores; on a node with "
+                        "more cores the workers get a core each"}))
         relay_rate, local_rate = run_loop(relay_vs_local(tmp / "relay", pki, duration))
         results.append(BenchResult(
             "relayed key pairs A-T-B (2 OTP hops, 3 KMEs in one process)", relay_rate, "key pairs/s",

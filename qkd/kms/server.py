@@ -57,22 +57,26 @@ from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 log = logging.getLogger(__name__)
 
 
-def open_store(config: KmeConfig) -> KeyStore:
-    """Open (or create) the node's store and master key from ``config``."""
+def open_store(config: KmeConfig, *, recover: bool = True) -> KeyStore:
+    """Open (or create) the node's store and master key from ``config`` (``recover``: see :class:`KeyStore`)."""
     return KeyStore(config.node.db_path, Sealer(load_or_create(config.node.master_key_path)),
-                    durable_deliveries=config.node.durable_deliveries)
+                    durable_deliveries=config.node.durable_deliveries, recover=recover)
 
 
 class KmeService:
     """One node: store, pools, feeds, relay engine; the state behind the aiohttp handlers."""
 
     def __init__(self, config: KmeConfig, store: KeyStore | None = None,
-                 client_ssl: ssl.SSLContext | None = None) -> None:
+                 client_ssl: ssl.SSLContext | None = None, *, worker: int = 0) -> None:
+        """``worker``: index of this process among the node's worker processes (``qshift kme serve
+        --workers N``). Worker 0 recovers the store at open and runs the feeds and link ends; the others
+        only serve requests from the shared store."""
         self.config = config
         self.me = config.node.id
         self.limits = config.limits
         self.network = Network(config.topology)
-        self.store = store if store is not None else open_store(config)
+        self.worker = worker
+        self.store = store if store is not None else open_store(config, recover=worker == 0)
         cap = self.limits.pool_capacity_bits
         self.store.ensure_pool(LOCAL_POOL, "local", cap)
         self.sinks: dict[str, LinkKeySink] = {}
@@ -86,8 +90,9 @@ class KmeService:
         self.client_ssl = client_ssl
         self.commits = GroupCommit(self.store)
         self.relay = RelayEngine(self.me, self.network, self.store, client_ssl, self.limits.relay_timeout_s)
-        self.feeds = [SyntheticFeed(f, self.store, self.network) for f in config.feeds if not f.runs_link_end]
-        self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in config.feeds if f.runs_link_end}
+        feeds = config.feeds if worker == 0 else []
+        self.feeds = [SyntheticFeed(f, self.store, self.network) for f in feeds if not f.runs_link_end]
+        self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in feeds if f.runs_link_end}
         self._tasks: list[asyncio.Task] = []
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 
@@ -360,13 +365,13 @@ KME_SERVICE = web.AppKey("kme_service", KmeService)
 
 
 def create_kme_app(config: KmeConfig, *, store: KeyStore | None = None,
-                   client_ssl: ssl.SSLContext | None = None) -> web.Application:
+                   client_ssl: ssl.SSLContext | None = None, worker: int = 0) -> web.Application:
     """The KME as an ``aiohttp.web.Application`` (the CLI, tests and demo all start it this way).
 
     ``app[KME_SERVICE]`` is the :class:`KmeService` (store, ``deposit``, ``set_link_alarm``). Serve it with
     :func:`server_ssl_for` as the site's SSL context (mutual TLS is what identifies callers).
     """
-    service = KmeService(config, store=store, client_ssl=client_ssl)
+    service = KmeService(config, store=store, client_ssl=client_ssl, worker=worker)
     app = web.Application(middlewares=[_errors], client_max_size=64 << 20)
     app[KME_SERVICE] = service
     base = "/api/v1/keys/{%s}"
@@ -417,12 +422,19 @@ class RunningKme:
         await self.runner.cleanup()
 
 
-async def start_kme(config: KmeConfig, *, store: KeyStore | None = None) -> RunningKme:
-    """Serve ``config``'s KME on ``node.listen_host:listen_port`` (port 0: ephemeral) with mutual TLS."""
-    app = create_kme_app(config, store=store)
+async def start_kme(config: KmeConfig, *, store: KeyStore | None = None, worker: int = 0, port: int | None = None,
+                    reuse_port: bool = False) -> RunningKme:
+    """Serve ``config``'s KME on ``node.listen_host:listen_port`` (port 0: ephemeral) with mutual TLS.
+
+    ``port`` overrides ``listen_port``; ``reuse_port`` binds with ``SO_REUSEPORT`` so that several worker
+    processes of one node share the port (the kernel spreads connections over them); ``worker``: see
+    :class:`KmeService`.
+    """
+    app = create_kme_app(config, store=store, worker=worker)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.node.listen_host, config.node.listen_port, ssl_context=server_ssl_for(config))
+    site = web.TCPSite(runner, config.node.listen_host, config.node.listen_port if port is None else port,
+                       ssl_context=server_ssl_for(config), reuse_port=reuse_port or None)
     await site.start()
     port = runner.addresses[0][1]
     return RunningKme(runner, port, app)

@@ -152,9 +152,11 @@ class KeyStore:
     :meth:`wal_sync`, which may run in another thread."""
 
     def __init__(self, db_path: str | Path, sealer: Sealer, *, chunk_bytes: int = 4096,
-                 durable_deliveries: bool = False, busy_timeout_s: float = 5.0) -> None:
+                 durable_deliveries: bool = False, busy_timeout_s: float = 5.0, recover: bool = True) -> None:
         """``busy_timeout_s``: how long a transaction waits for another connection's write lock (seconds)
-        before it fails (``sqlite3.OperationalError``, "database is locked")."""
+        before it fails (``sqlite3.OperationalError``, "database is locked"). ``recover=False``: do not
+        quarantine reservations at open - for a further worker process opening a store that the node's
+        first process already recovered and whose reservations belong to live processes."""
         self.path = Path(db_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._sealer = sealer
@@ -166,13 +168,15 @@ class KeyStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._sync = "FULL"
         self._deferred_marks: list[tuple[str, str]] = []
-        self._open_cache: tuple[tuple[str, int], bytes] | None = None
+        # plaintext of the pool chunk being consumed, keyed by (pool, start, nonce): the nonce makes the key
+        # unique even if another process truncates and re-deposits at the same offset
+        self._open_cache: tuple[tuple[str, int, bytes], bytes] | None = None
         self._db.executescript(_SCHEMA)
         self._rate_marks: dict[str, tuple[float, int, int]] = {}
         self._wal_path = Path(f"{self.path}-wal")
         self._wal_fd: int | None = None
         self._wal_lock = threading.Lock()
-        self.quarantined_at_open = self._recover()
+        self.quarantined_at_open = self._recover() if recover else 0
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
@@ -346,7 +350,7 @@ class KeyStore:
         rows = self._db.execute("SELECT start, nbytes, nonce, ct FROM chunks WHERE pool=? AND start<? "
                                 "AND start+nbytes>? ORDER BY start", (pool, upto, head)).fetchall()
         for start, nbytes, nonce, ct in rows:
-            cached = self._open_cache if self._open_cache and self._open_cache[0] == (pool, start) else None
+            cached = self._open_cache if self._open_cache and self._open_cache[0] == (pool, start, nonce) else None
             plain = cached[1] if cached else self._sealer.open(nonce, ct, _chunk_aad(pool, start))
             end = start + nbytes
             out += plain[max(head, start) - start:min(upto, end) - start]
@@ -354,7 +358,7 @@ class KeyStore:
                 self._db.execute("DELETE FROM chunks WHERE pool=? AND start=?", (pool, start))
                 self._open_cache = None
             else:
-                self._open_cache = ((pool, start), plain)
+                self._open_cache = ((pool, start, nonce), plain)
         return bytes(out)
 
     def take(self, pool: str, nbytes: int) -> tuple[int, bytes]:

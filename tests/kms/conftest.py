@@ -29,12 +29,12 @@ async def kme(tmp_path, pki):
 class NodeProcess:
     """``python -m qkd.kms.cli serve <toml>`` as a real child process."""
 
-    def __init__(self, toml_path, env: dict | None = None):
+    def __init__(self, toml_path, env: dict | None = None, args: tuple[str, ...] = ()):
         import os
         import subprocess
         import sys
         self.toml_path = toml_path
-        self.proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(toml_path)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "qkd.kms.cli", "serve", str(toml_path), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, **(env or {})})
 
@@ -69,10 +69,10 @@ class NodeProcess:
 def spawn_node():
     procs = []
 
-    def spawn(toml_path, env: dict | None = None) -> NodeProcess:
-        p = NodeProcess(toml_path, env)
+    def spawn(toml_path, env: dict | None = None, args: tuple[str, ...] = ()) -> NodeProcess:
+        p = NodeProcess(toml_path, env, args)
         procs.append(p)
-        p.wait_ready()
+        p.ready = p.wait_ready()
         return p
 
     yield spawn

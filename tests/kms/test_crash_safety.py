@@ -24,7 +24,7 @@ MAX_NUMBER = 4
 
 
 async def run_crash_cycles(tmp_path, pki, spawn_node, cycles: int, seed: int, consumers: int = 3,
-                           fault_delay_s: float = 0.004) -> dict:
+                           fault_delay_s: float = 0.004, workers: int = 1) -> dict:
     rng = random.Random(seed)
     port = free_port()
     cfg = single_node_config(tmp_path, pki, port=port, prefill_bits=0)
@@ -92,7 +92,7 @@ async def run_crash_cycles(tmp_path, pki, spawn_node, cycles: int, seed: int, co
 
     env = {"QSHIFT_KMS_FAULT_DELAY_S": str(fault_delay_s)}
     for _ in range(cycles):
-        node = spawn_node(path, env)
+        node = spawn_node(path, env, ("--workers", str(workers)))
         await drain()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(depositor(stop))] + [asyncio.create_task(consumer(stop))
@@ -108,7 +108,7 @@ async def run_crash_cycles(tmp_path, pki, spawn_node, cycles: int, seed: int, co
         stop.set()
         await asyncio.gather(*tasks)
 
-    node = spawn_node(path)
+    node = spawn_node(path, None, ("--workers", str(workers)))
     await drain()
     # a second redemption of any key the slave got, or that was in doubt, must be refused
     redeemed_again = []
@@ -155,9 +155,12 @@ def check_invariants(r: dict) -> None:
     assert r["counts"].get("slave:reserved", 0) == 0 and r["counts"].get("master:reserved", 0) == 0
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 async def test_sigkill_during_key_delivery_and_deposits_loses_nothing_and_delivers_nothing_twice(
-        tmp_path, pki, spawn_node):
-    r = await run_crash_cycles(tmp_path, pki, spawn_node, cycles=4, seed=20261123)
+        tmp_path, pki, spawn_node, workers):
+    """With ``--workers 2`` the kill hits worker 0 and the other worker dies with it (PR_SET_PDEATHSIG)."""
+    r = await run_crash_cycles(tmp_path, pki, spawn_node, cycles=4 if workers == 1 else 2, seed=20261123 + workers,
+                               workers=workers)
     check_invariants(r)
     assert len(r["slave"]) >= 20 and r["acked_bits"] > 0   # the run did real work between kills
     # and kills landed inside deliveries (reserved, response maybe sent, delivered mark not yet committed)
