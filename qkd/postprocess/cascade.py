@@ -214,7 +214,10 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
             await channel.send("cascade.ask", ask)
             _, body = await channel.recv("cascade.answer")
             rounds += 1
-            bob.take_answers(body)
+            try:
+                bob.take_answers(body)
+            except ValueError as e:
+                raise CascadeError(f"malformed cascade.answer from Alice: {e}") from None
 
     # Cascade opens the fixed passes one after another, but Alice's block parities do not depend on
     # Bob's progress, so all of them travel in one exchange.
@@ -271,7 +274,11 @@ async def reconcile_alice(channel: ClassicalChannel, bits: np.ndarray) -> int:
             disclosed += int(flat.size)
         elif kind == "cascade.ask":
             m = len(body) // 9
-            await channel.send("cascade.answer", alice.answer_wire(body), disclosed_bits=m)
+            try:
+                answer = alice.answer_wire(body)
+            except ValueError as e:
+                raise CascadeError(f"malformed cascade.ask from Bob: {e}") from None
+            await channel.send("cascade.answer", answer, disclosed_bits=m)
             disclosed += m
         else:
             raise CascadeError(f"unexpected {kind!r} frame during Cascade")
