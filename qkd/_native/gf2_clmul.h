@@ -379,9 +379,27 @@ static void qs_taylor_inv(uint64_t *f, unsigned K, unsigned K0) {
  * breadth first over all blocks of a level without a call per block (levels 1, 2, 3 have blocks of 4, 8, 16). */
 #define QS_CONV_DIRECT 12
 
+/* Levels 3, 2, 1 of the conversion on one 16-coefficient block, straight-line: s_3 = y^8 + y^4 + y^2 + y
+ * (shifts 7, 6, 4 in chunks [12, 16), [8, 12)), s_2 = y^4 + y (shift 3, chunks [5, 8), [4, 5)),
+ * s_1 = y^2 + y (shift 1). */
+static inline void qs_novel16_fwd(uint64_t *b) {
+    for (int u = 15; u >= 12; u--) { b[u - 7] ^= b[u]; b[u - 6] ^= b[u]; b[u - 4] ^= b[u]; }
+    for (int u = 11; u >= 8; u--) { b[u - 7] ^= b[u]; b[u - 6] ^= b[u]; b[u - 4] ^= b[u]; }
+    for (int o = 0; o < 16; o += 8) { b[o + 4] ^= b[o + 7]; b[o + 3] ^= b[o + 6]; b[o + 2] ^= b[o + 5]; b[o + 1] ^= b[o + 4]; }
+    for (int o = 0; o < 16; o += 4) { b[o + 2] ^= b[o + 3]; b[o + 1] ^= b[o + 2]; }
+}
+
+static inline void qs_novel16_inv(uint64_t *b) {
+    for (int o = 0; o < 16; o += 4) { b[o + 1] ^= b[o + 2]; b[o + 2] ^= b[o + 3]; }
+    for (int o = 0; o < 16; o += 8) { b[o + 1] ^= b[o + 4]; b[o + 2] ^= b[o + 5]; b[o + 3] ^= b[o + 6]; b[o + 4] ^= b[o + 7]; }
+    for (int u = 8; u < 12; u++) { b[u - 7] ^= b[u]; b[u - 6] ^= b[u]; b[u - 4] ^= b[u]; }
+    for (int u = 12; u < 16; u++) { b[u - 7] ^= b[u]; b[u - 6] ^= b[u]; b[u - 4] ^= b[u]; }
+}
+
 static void qs_to_novel_small(uint64_t *g, unsigned K) {
     size_t n = (size_t)1 << K;
-    for (unsigned i = K - 1; i >= 1; i--) {
+    unsigned lowest = K >= 4 ? 4 : 1;
+    for (unsigned i = K - 1; i >= lowest; i--) {
         size_t h = (size_t)1 << i, d[64];
         int m = qs_shifts(i, d);
         size_t c = d[m - 1];
@@ -394,11 +412,14 @@ static void qs_to_novel_small(uint64_t *g, unsigned K) {
             }
         }
     }
+    if (lowest == 4) for (size_t base = 0; base < n; base += 16) qs_novel16_fwd(g + base);
 }
 
 static void qs_from_novel_small(uint64_t *g, unsigned K) {
     size_t n = (size_t)1 << K;
-    for (unsigned i = 1; i < K; i++) {
+    unsigned lowest = K >= 4 ? 4 : 1;
+    if (lowest == 4) for (size_t base = 0; base < n; base += 16) qs_novel16_inv(g + base);
+    for (unsigned i = lowest; i < K; i++) {
         size_t h = (size_t)1 << i, d[64];
         int m = qs_shifts(i, d);
         size_t c = d[m - 1];

@@ -50,9 +50,9 @@ typedef __m256i QS_CAT(qs_vec, QS_SFX);
 
 #if QS_VEC
 #define QS_V QS_CAT(qs_vec, QS_SFX)
-/* lam * x for every 64-bit lane (lam broadcast in L), reduced mod t^64 + t^4 + t^3 + t + 1. */
+/* L * x lane by lane (64-bit lanes), reduced mod t^64 + t^4 + t^3 + t + 1. */
 QS_TARGET static inline QS_V QS_FN(qs_mulv)(QS_V x, QS_V L) {
-    QS_V p0 = QS_CLMUL_V(x, L, 0x00), p1 = QS_CLMUL_V(x, L, 0x01);
+    QS_V p0 = QS_CLMUL_V(x, L, 0x00), p1 = QS_CLMUL_V(x, L, 0x11);
     QS_V lo = QS_UNPLO(p0, p1), hi = QS_UNPHI(p0, p1);
     QS_V t = QS_X(QS_X(hi, QS_SRL(hi, 63)), QS_X(QS_SRL(hi, 61), QS_SRL(hi, 60)));
     QS_V r = QS_X(QS_X(lo, t), QS_SLL(t, 1));
@@ -138,6 +138,46 @@ QS_TARGET static void QS_FN(qs_inv_row4)(uint64_t *a, size_t q, uint64_t li, uin
 
 #define QS_LAM(B) (lt[0][(B) & 4095] ^ lt[1][((B) >> 12) & 4095] ^ lt[2][(B) >> 24])
 
+#if QS_VEC == 2
+/* Levels 1 and 0 of the transform on n words (n a multiple of 16) whose first 4-word block has index g0 at
+ * level 1: four 4-word blocks at a time, transposed so that every lane holds one block (per-lane twiddles;
+ * lam is F_2-linear, so lam(g + c) = lam(g) ^ lam(c) for g a multiple of 4 and c < 4). */
+#define QS_T4(r0, r1, r2, r3) do {                                                                \
+        __m256i t0_ = _mm256_unpacklo_epi64(r0, r1), t1_ = _mm256_unpackhi_epi64(r0, r1);        \
+        __m256i t2_ = _mm256_unpacklo_epi64(r2, r3), t3_ = _mm256_unpackhi_epi64(r2, r3);        \
+        r0 = _mm256_permute2x128_si256(t0_, t2_, 0x20); r1 = _mm256_permute2x128_si256(t1_, t3_, 0x20); \
+        r2 = _mm256_permute2x128_si256(t0_, t2_, 0x31); r3 = _mm256_permute2x128_si256(t1_, t3_, 0x31); \
+    } while (0)
+
+QS_TARGET static void QS_FN(qs_low2)(uint64_t *a, size_t n, size_t g0, const uint64_t (*lt)[4096], int inverse) {
+    const QS_V C1 = _mm256_set_epi64x((long long)QS_LAM(3), (long long)QS_LAM(2), (long long)QS_LAM(1), 0);
+    const QS_V Ca = _mm256_set_epi64x((long long)QS_LAM(6), (long long)QS_LAM(4), (long long)QS_LAM(2), 0);
+    const QS_V Cb = _mm256_set_epi64x((long long)QS_LAM(7), (long long)QS_LAM(5), (long long)QS_LAM(3),
+                                      (long long)QS_LAM(1));
+    for (size_t w = 0; w < n; w += 16) {
+        size_t g = g0 + w / 4;
+        QS_V Li = QS_X(QS_SET1(QS_LAM(g)), C1), l2 = QS_SET1(QS_LAM(2 * g));
+        QS_V La = QS_X(l2, Ca), Lb = QS_X(l2, Cb);
+        QS_V x0 = QS_LD(a + w), x1 = QS_LD(a + w + 4), x2 = QS_LD(a + w + 8), x3 = QS_LD(a + w + 12);
+        QS_T4(x0, x1, x2, x3);
+        if (!inverse) {
+            x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li)); x2 = QS_X(x2, x0);
+            x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li)); x3 = QS_X(x3, x1);
+            x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La)); x1 = QS_X(x1, x0);
+            x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb)); x3 = QS_X(x3, x2);
+        } else {
+            x1 = QS_X(x1, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La));
+            x3 = QS_X(x3, x2); x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb));
+            x2 = QS_X(x2, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li));
+            x3 = QS_X(x3, x1); x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li));
+        }
+        QS_T4(x0, x1, x2, x3);
+        QS_ST(a + w, x0); QS_ST(a + w + 4, x1); QS_ST(a + w + 8, x2); QS_ST(a + w + 12, x3);
+    }
+}
+#undef QS_T4
+#endif
+
 /* Forward additive FFT (Lin-Chung-Han 2014, novel polynomial basis over the Cantor basis, offset 0) of the
  * block a[0 .. 2^(i+1)) whose index at level i is B: levels i .. 0, depth first so that blocks that fit in
  * the cache are finished there. Level l, block index b has twiddle lam(b) = s_l(offset of the block) =
@@ -145,13 +185,20 @@ QS_TARGET static void QS_FN(qs_inv_row4)(uint64_t *a, size_t q, uint64_t li, uin
 QS_TARGET static void QS_FN(qs_afft_rec)(uint64_t *a, unsigned i, size_t B, const uint64_t (*lt)[4096]) {
     size_t h = (size_t)1 << i;
     if (h <= QS_FFT_CACHE_WORDS) {          /* in cache: breadth first inside the block */
-        for (int l = (int)i; l >= 0; l--) {
+        int lowest = 0;
+#if QS_VEC == 2
+        if (i >= 3) lowest = 2;             /* levels 1 and 0 by qs_low2 */
+#endif
+        for (int l = (int)i; l >= lowest; l--) {
             size_t hl = (size_t)1 << l, nb = (size_t)1 << (i - l);
             for (size_t b = 0; b < nb; b++) {
                 size_t gb = (B << (i - l)) + b;
                 QS_FN(qs_fwd_row)(a + 2 * hl * b, a + 2 * hl * b + hl, hl, QS_LAM(gb));
             }
         }
+#if QS_VEC == 2
+        if (lowest) QS_FN(qs_low2)(a, 2 * h, B << (i - 1), lt, 0);
+#endif
         return;
     }
     /* levels i and i-1 fused */
@@ -164,7 +211,11 @@ QS_TARGET static void QS_FN(qs_afft_rec)(uint64_t *a, unsigned i, size_t B, cons
 QS_TARGET static void QS_FN(qs_aifft_rec)(uint64_t *a, unsigned i, size_t B, const uint64_t (*lt)[4096]) {
     size_t h = (size_t)1 << i;
     if (h <= QS_FFT_CACHE_WORDS) {
-        for (unsigned l = 0; l <= i; l++) {
+        unsigned lowest = 0;
+#if QS_VEC == 2
+        if (i >= 3) { lowest = 2; QS_FN(qs_low2)(a, 2 * h, B << (i - 1), lt, 1); }
+#endif
+        for (unsigned l = lowest; l <= i; l++) {
             size_t hl = (size_t)1 << l, nb = (size_t)1 << (i - l);
             for (size_t b = 0; b < nb; b++) {
                 size_t gb = (B << (i - l)) + b;
@@ -196,7 +247,11 @@ QS_TARGET static void QS_FN(qs_aifft)(uint64_t *a, unsigned k, const uint64_t (*
 
 /* c[u] ^= a[u] * b[u] in GF(2^64). */
 QS_TARGET static void QS_FN(qs_pointwise_acc)(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
-    for (size_t u = 0; u < n; u++) c[u] ^= QS_FN(qs_gf64_mul)(a[u], b[u]);
+    size_t u = 0;
+#if QS_VEC
+    for (; u + QS_W <= n; u += QS_W) QS_ST(c + u, QS_X(QS_LD(c + u), QS_FN(qs_mulv)(QS_LD(a + u), QS_LD(b + u))));
+#endif
+    for (; u < n; u++) c[u] ^= QS_FN(qs_gf64_mul)(a[u], b[u]);
 }
 
 /* g[u - d[q]] ^= g[u] for u in [t0, t1) and every shift d[q] (the ranges are disjoint from [t0, t1)), in
