@@ -2,6 +2,14 @@
 """Compiled kernels of sifting: tag → slot assignment with multi-click resolution, and basis sifting with
 per-(basis, intensity) counting. Called by ``qkd.postprocess.sift``; numpy twins live in
 ``qkd.postprocess.sift_reference`` for tests and the benchmark baseline.
+
+:func:`sift_fused_array` and :func:`sift_fused_philox` run the whole pass (assignment, Alice's record,
+multi-click choice, sifting, QBER sample, counts) in one C function over blocks of 256 tags (``qs_sift``
+below): an AVX2 slot assignment when the CPU has it (chosen at run time; the portable scalar path computes
+the same doubles and gives the same results), the stored record read with a prefetch or Philox4x32-10 in
+SIMD lanes, and a branch-free sifting loop whose QBER-sample draws (the SplitMix64 stream that
+:func:`sift_count` draws one by one) are precomputed 64 at a time. :func:`assign_slots` and
+:func:`sift_count` remain for the two-party sifting and for records of other kinds.
 """
 
 import numpy as np
@@ -428,6 +436,7 @@ cdef extern from *:
         for (int c = 0; c < 256; c++)
             identity &= a->cc[c] == (c < 4 ? c : 255);
     #ifdef QS_HAVE_AVX2_PATH
+        __builtin_cpu_init();
         simd = a->use_simd && a->n_slots <= ((int64_t)1 << 51) && __builtin_cpu_supports("avx2");
     #endif
         for (int idx = 0; idx < 1024; idx++) {
@@ -438,8 +447,7 @@ cdef extern from *:
         memset(zero_lut, 0, sizeof zero_lut);
         memset(hist, 0, sizeof hist);
         /* finish the slot cur: the multi-click choice if several detectors fired, then the key decision (a Z
-           sifted detection outside the sync sample takes the next draw) and the key entry: the record byte
-           with Bob's bit in bit 0 (basis, bit 0 of the record, is Z = 0 for every key bit) */
+           sifted detection outside the sync sample takes the next draw) and the key entry: slot and idx */
     #define QS_FINISH(ZL) do {                                                                            \
             unsigned idx_ = cur_idx;                                                                  \
             if (__builtin_expect(mask != 0, 0)) {                                                     \
@@ -450,7 +458,7 @@ cdef extern from *:
             uint64_t key_ = zs_ & (ring[(jd >> 6) & 15] >> (jd & 63));                                \
             jd += zs_;                                                                                \
             hist[idx_] += 1 + (key_ << 32);                                                           \
-            kr[nk] = (uint8_t)((idx_ >> 2) | (idx_ & 1u));                                            \
+            kr[nk] = (uint8_t)idx_;                                                                   \
             ks[nk] = cur;                                                                             \
             nk += (int64_t)key_;                                                                      \
         } while (0)
@@ -547,12 +555,14 @@ cdef extern from *:
         QS_FINISH(sync_left > 0 ? zero_lut : zlut);
     #undef QS_PHASE_C
     #undef QS_FINISH
-        /* split the key entry bytes (in place into ka) into Alice's bits, Bob's bits and the classes */
+        /* split the key entry bytes (in place into ka) into Alice's bits, Bob's bits and the classes: a key
+           bit's idx is class << 4 | Alice's bit << 3 | Bob's bit (Z basis at both ends), whose low byte holds
+           the class when there are at most 16; with more (a stored record only) the class is read again */
         for (int64_t j = 0; j < nk; j++) {
             uint8_t e = kr[j];
             a->kb[j] = e & 1;
-            a->ki[j] = e >> 2;
-            kr[j] = (e >> 1) & 1;
+            a->ki[j] = n_int <= 16 ? (uint8_t)(e >> 4) : (uint8_t)(packed[ks[j]] >> 2);
+            kr[j] = (e >> 3) & 1;
         }
         for (int idx = 0; idx < 1024; idx++) {
             a->hist[2 * idx] += (int64_t)(hist[idx] & 0xFFFFFFFFu);

@@ -164,3 +164,17 @@ def test_the_stored_and_the_philox_pass_agree() -> None:
     a = sift_fused_array(*args, packed, 3, 0.05, 3, 10)
     p = sift_fused_philox(*args, tx.n_slots, *tx.key, tx.stream, z, cum, 0.05, 3, 10)
     assert all(np.array_equal(x, y) for x, y in zip(a, p, strict=True)) and a[0].size > 1000
+
+
+def test_many_intensity_classes_in_a_stored_record() -> None:
+    # more than 16 classes take another path for the key bits' classes
+    rng = np.random.default_rng(8)
+    n_slots = 200_000
+    packed = rng.integers(0, 256, n_slots).astype(np.uint8)   # classes 0..63
+    t, ch = _messy_tags(3, 20_000, n_slots, 6)
+    args = (t, ch, channel_codes(), 0.0, 1000.0, 300.0)
+    for n_int in (17, 40, 64):
+        got = sift_fused_array(*args, packed, n_int, 0.3, 5, 0)
+        ref = sift_fused_numpy(*args, n_slots, _lookup(packed), n_int, 0.3, 5, 0)
+        assert all(np.array_equal(x, y) for x, y in zip(got, ref, strict=True)), n_int
+        assert got[3].max() >= 16
