@@ -265,21 +265,34 @@ def _scan_chunk(args: tuple[list[tuple[str, str]], WalkOptions]) -> SourceResult
     return total
 
 
+#: Suffixes of files that may go to a parser (the costly ones): a chunk holds at most a quarter of its size of them.
+_CODE_SUFFIXES = frozenset({".py", *code_treesitter.LANG_OF_SUFFIX})
+
+
 def _chunks(roots: list[Path], opts: WalkOptions, skipped: list[Skipped],
             size: int) -> Iterator[list[tuple[str, str]]]:
+    """Runs of walked files, in walk order: ``size`` files, or fewer when ``size // 4`` of them are source
+    code (parsing is most of the work: a directory of code makes short chunks, so that no single chunk
+    holds up the end of the scan)."""
     chunk: list[tuple[str, str]] = []
+    code = 0
+    code_max = max(1, size // 4)
     for root in roots:
         for p in walk(root, opts, skipped):
             chunk.append((p, p))
-            if len(chunk) == size:
+            dot = p.rfind(".")
+            if dot > p.rfind("/") and p[dot:].lower() in _CODE_SUFFIXES:
+                code += 1
+            if len(chunk) == size or code == code_max:
                 yield chunk
                 chunk = []
+                code = 0
     if chunk:
         yield chunk
 
 
 def scan_paths(roots: list[Path], opts: WalkOptions, jobs: int = 2,
-               progress: Callable[[int, int], None] | None = None, chunk_size: int = 64) -> SourceResult:
+               progress: Callable[[int, int], None] | None = None, chunk_size: int = 128) -> SourceResult:
     """Scan every file under ``roots`` with ``jobs`` processes (1 = in this process).
 
     Chunks are handed to the workers while the walk goes on; results are merged in walk order.
