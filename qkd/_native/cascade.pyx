@@ -44,7 +44,7 @@ once per end) and the random accesses of Bob's position array are the largest re
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
@@ -86,6 +86,21 @@ cdef extern from *:
         return __builtin_popcountll(acc) & 1;
     }
 
+    /* popcount of nw words; parity of the AND of two word arrays (POPCNT inlined: this file is built
+       without -mpopcnt, so a plain __builtin_popcountll would be a library call per word) */
+    __attribute__((target("popcnt")))
+    static size_t qs_words_popcount(const uint64_t *w, size_t nw) {
+        size_t c = 0;
+        for (size_t i = 0; i < nw; i++) c += (size_t)__builtin_popcountll(w[i]);
+        return c;
+    }
+    __attribute__((target("popcnt")))
+    static int qs_words_and_parity(const uint64_t *a, const uint64_t *m, size_t nw) {
+        uint64_t acc = 0;
+        for (size_t i = 0; i < nw; i++) acc ^= a[i] & m[i];
+        return __builtin_popcountll(acc) & 1;
+    }
+
     /* parity of bits [s, e) of a packed word array */
     __attribute__((target("popcnt")))
     static inline int qs_range_parity(const uint64_t *w, size_t s, size_t e) {
@@ -120,6 +135,8 @@ cdef extern from *:
     void qs_prefetch_r(const void *p) nogil
     int qs_popcount64(uint64_t x) nogil
     int qs_range_parity(const uint64_t *w, size_t s, size_t e) nogil
+    size_t qs_words_popcount(const uint64_t *w, size_t nw) nogil
+    int qs_words_and_parity(const uint64_t *a, const uint64_t *m, size_t nw) nogil
     int qs_member_parity(const uint64_t *key, const uint64_t *mask, int b, size_t s, size_t e) nogil
     size_t qs_member_count2(const uint64_t *mask, int b, size_t s, size_t e, size_t *first) nogil
 
@@ -275,22 +292,18 @@ def halves_order(const uint64_t[::1] mask, Py_ssize_t n, out=None):
 
 
 def _popcount_words(const uint64_t[::1] words):
-    cdef Py_ssize_t w
-    cdef Py_ssize_t c = 0
-    with nogil:
-        for w in range(words.shape[0]):
-            c += qs_popcount64(words[w])
-    return c
+    if words.shape[0] == 0:
+        return 0
+    return qs_words_popcount(&words[0], words.shape[0])
 
 
 def masked_parity(const uint64_t[::1] packed, const uint64_t[::1] mask):
     """Parity of the bits of ``packed`` selected by ``mask`` (both packed, same length)."""
-    cdef Py_ssize_t w
-    cdef int c = 0
-    with nogil:
-        for w in range(packed.shape[0]):
-            c ^= qs_popcount64(packed[w] & mask[w]) & 1
-    return c
+    if packed.shape[0] != mask.shape[0]:
+        raise ValueError(f"key of {packed.shape[0]} words, mask of {mask.shape[0]}")
+    if packed.shape[0] == 0:
+        return 0
+    return qs_words_and_parity(&packed[0], &mask[0], packed.shape[0])
 
 
 def pack_bits(const uint8_t[::1] bits):
@@ -396,7 +409,7 @@ cdef class PassPlan:
         if self.kind == HALVES:
             self.mask = halves_mask(n, seed, pass_index,
                                     None if owner is None else _take(owner, (n + 63) // 64, np.uint64, False))
-            k = _popcount_words(self.mask)
+            k = qs_words_popcount(<uint64_t *>cnp.PyArray_DATA(self.mask), (n + 63) // 64)
             self.k = max(k, 1)
             self.nb = 2 if 0 < k < n else 1
             if self.nb == 1:
@@ -458,7 +471,8 @@ cdef class AliceOracle:
             self.amask_p[j] = <uint64_t *>cnp.PyArray_DATA(plan.mask)
             if plan.nb == 1:
                 return np.array([self.total_parity], dtype=np.uint8)
-            p0 = masked_parity(self.packed, plan.mask)
+            p0 = qs_words_and_parity(<uint64_t *>cnp.PyArray_DATA(self.packed),
+                                         <uint64_t *>cnp.PyArray_DATA(plan.mask), (self.n + 63) // 64)
             return np.array([p0, p0 ^ self.total_parity], dtype=np.uint8)
         self._lay_out(j)
         cdef const uint64_t *ppv = self.pp_p[j]
@@ -540,17 +554,19 @@ cdef class AliceOracle:
             o[i] = <uint8_t>self._parity(i, passes[i], starts[i], ends[i])
         return out
 
-    def answer_wire(self, const uint8_t[::1] body):
+    def answer_wire(self, body):
         """The ``cascade.answer`` body for a ``cascade.ask`` body (see :meth:`BobSearches.ask`): the parities,
         bit i of byte i // 8 (LSB first), ⌈m/8⌉ bytes for m questions."""
-        cdef Py_ssize_t nb = body.shape[0], m = nb // 9, i
+        if type(body) is not bytes:
+            body = bytes(body)
+        cdef Py_ssize_t nb = PyBytes_GET_SIZE(body), m = nb // 9, i
         if nb % 9:
             raise ValueError(f"cascade.ask body of {nb} bytes is not 9 bytes per question")
         out = PyBytes_FromStringAndSize(NULL, (m + 7) // 8)
         cdef uint8_t *o = <uint8_t *>PyBytes_AS_STRING(out)
         if m == 0:
             return out
-        cdef const uint8_t *r = &body[0]
+        cdef const uint8_t *r = <const uint8_t *>PyBytes_AS_STRING(body)
         cdef uint8_t acc = 0
         for i in range(m):
             acc |= <uint8_t>(self._parity(i, r[i], qs_load_be32(r + m + 4 * i), qs_load_be32(r + 5 * m + 4 * i))
@@ -702,7 +718,8 @@ cdef class BobSearches:
             if nb == 1:
                 mv[0] = tot ^ alice_block_parities[0]
             else:
-                p0 = masked_parity(self.packed, plan.mask)
+                p0 = qs_words_and_parity(<uint64_t *>cnp.PyArray_DATA(self.packed),
+                                         <uint64_t *>cnp.PyArray_DATA(plan.mask), (self.n + 63) // 64)
                 mv[0] = p0 ^ alice_block_parities[0]
                 mv[1] = p0 ^ tot ^ alice_block_parities[1]
         else:
@@ -888,15 +905,17 @@ cdef class BobSearches:
             qs_store_be32(w + 5 * m + 4 * i, s + (e - s) // 2)
         return body
 
-    def take_answers(self, const uint8_t[::1] packed_answers):
+    def take_answers(self, packed_answers):
         """Consume the ``cascade.answer`` body (Alice's left-half parities, bit i of byte i // 8, LSB first,
         for the questions of the last :meth:`ask`). Returns the flips made."""
         cdef Py_ssize_t m = self.ns
-        if packed_answers.shape[0] != (m + 7) // 8:
-            raise ValueError(f"{packed_answers.shape[0]} answer bytes for {m} questions")
+        if type(packed_answers) is not bytes:
+            packed_answers = bytes(packed_answers)
+        if PyBytes_GET_SIZE(packed_answers) != (m + 7) // 8:
+            raise ValueError(f"{PyBytes_GET_SIZE(packed_answers)} answer bytes for {m} questions")
         if m == 0:
             return 0
-        return self._advance(&packed_answers[0], True)
+        return self._advance(<const uint8_t *>PyBytes_AS_STRING(packed_answers), True)
 
     def answers(self, const uint8_t[::1] alice_left):
         """Consume Alice's parities of the left halves: advance, correct, cascade. Returns flips made."""
