@@ -459,12 +459,23 @@ class KeyStore:
         """:meth:`issue_local` inside the caller's transaction (see :meth:`run_batch`)."""
         nbytes = size_bits // 8
         _, data = self._take_in_tx(pool, number * nbytes, refuse_alarmed=refuse_alarmed)
-        out = []
+        out, rows = [], []
+        now = time.time()
         for i in range(number):
             key_id = str(uuid.uuid4())
             key = data[i * nbytes:(i + 1) * nbytes]
-            self._insert_key(key_id, master, slave, key, {"master": "reserved", "slave": "pending"})
+            nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))
+            rows.append((key_id, master, slave, size_bits, now, now, nonce, ct))
             out.append(IssuedKey(key_id, key))
+        try:   # fresh random UUIDs: a clash is not expected, and would roll the whole request back
+            sql = ("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, updated, master_state, "
+                   "slave_state, nonce, ct) VALUES (?,?,?,?,?,?,'reserved','pending',?,?)")
+            if len(rows) == 1:
+                self._db.execute(sql, rows[0])
+            else:
+                self._db.executemany(sql, rows)
+        except sqlite3.IntegrityError:
+            raise KeyStoreError("a new key_ID already exists in this KME (a key_ID is used once)") from None
         return out
 
     def record_issued_remote(self, master: str, slave: str, keys: list[IssuedKey]) -> None:
@@ -502,24 +513,35 @@ class KeyStore:
 
     def reserve_for_slave_in_tx(self, master: str, slave: str, key_ids: list[str]) -> list[IssuedKey]:
         """:meth:`reserve_for_slave` inside the caller's transaction (see :meth:`run_batch`)."""
-        out = []
-        now = time.time()
+        rows: dict[str, tuple] = {}
+        for i in range(0, len(key_ids), 500):     # one lookup per 500 key_IDs, not one per key_ID
+            part = key_ids[i:i + 500]
+            for row in self._db.execute("SELECT key_id, master_sae, slave_sae, nonce, ct, slave_state FROM keys "
+                                        f"WHERE key_id IN ({','.join('?' * len(part))})", part):
+                rows[row[0]] = row[1:]
+        out: list[IssuedKey] = []
+        taken: set[str] = set()
         for pos, key_id in enumerate(key_ids):
-            row = self._db.execute(
-                "SELECT master_sae, slave_sae, nonce, ct, slave_state FROM keys WHERE key_id=?",
-                (key_id,)).fetchone()
+            row = rows.get(key_id)
             if row is None or row[4] is None:
                 raise UnknownKeyIdError(f"key_IDs[{pos}] {key_id!r}: not known to this KME")
             k_master, k_slave, nonce, ct, state = row
             if k_master != master or k_slave != slave:
                 raise ForeignKeyIdError(f"key_IDs[{pos}] {key_id!r}: not issued to the pair "
                                         f"({master!r}, {slave!r})")
+            if key_id in taken:
+                state = "reserved"                  # the same key_ID earlier in this request
             if state != "pending" or ct is None:
                 raise KeyAlreadyDeliveredError(f"key_IDs[{pos}] {key_id!r}: already {state}, "
                                                "keys are delivered at most once")
-            key = self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))
-            self._db.execute("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?", (now, key_id))
-            out.append(IssuedKey(key_id, key))
+            out.append(IssuedKey(key_id, self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))))
+            taken.add(key_id)
+        now = time.time()
+        if len(out) == 1:
+            self._db.execute("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?", (now, out[0].key_id))
+        else:
+            self._db.executemany("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?",
+                                 [(now, k.key_id) for k in out])
         return out
 
     def mark_delivered(self, key_ids: Iterable[str], role: str, *, defer: bool = False) -> None:

@@ -136,3 +136,16 @@ def test_consuming_key_material_or_reserving_is_fsynced_while_delivered_marks_ne
     assert ok and (True, "FULL") in kinds
     assert all(sync == "FULL" for consumes, sync in kinds if consumes), kinds
     assert (False, "NORMAL") in kinds          # the delivered marks
+
+
+def test_reserving_many_keys_is_all_or_nothing_and_a_repeated_key_id_counts_as_taken(tmp_path):
+    store = open_store(tmp_path)
+    store.deposit("local", os.urandom(4096))
+    keys = store.issue_local("local", "SAE_A", "SAE_B", 5, 256)
+    ids = [k.key_id for k in keys]
+    before = store.fingerprint()
+    with pytest.raises(KeyAlreadyDeliveredError, match=r"key_IDs\[3\].*already reserved"):
+        store.reserve_for_slave("SAE_A", "SAE_B", ids[:3] + ids[1:2])
+    assert store.fingerprint() == before
+    got = store.reserve_for_slave("SAE_A", "SAE_B", ids)
+    assert [(g.key_id, g.key) for g in got] == [(k.key_id, k.key) for k in keys]
