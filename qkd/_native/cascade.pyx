@@ -358,7 +358,7 @@ cdef void _give(list owner):
     """Return the buffers of ``owner`` to the pool (key-bearing ones wiped first)."""
     global _POOL_BYTES
     cdef Py_ssize_t size
-    if owner is None:
+    if owner is None or _POOL is None:    # _POOL is None only while the module is torn down
         return
     for buf, secret in owner:
         size = (<cnp.ndarray>buf).shape[0]
@@ -582,8 +582,9 @@ cdef class AliceOracle:
 cdef class BobSearches:
     """Bob's side: his key (corrected in place), the opened passes and every running bisection.
 
-    Per pass ``j``: ``open_pass(j, k_j, alice_block_parities)``; then repeat ``q = questions()`` /
-    ``answers(alice_parities_of_q)`` until ``questions()`` returns empty arrays.
+    Per pass ``j``: ``open_pass(j, k_j, alice_block_parities)``; then repeat ``body = ask()`` /
+    ``take_answers(alice.answer_wire(body))`` until ``ask()`` returns b"" (the array forms
+    ``questions()`` / ``answers()`` do the same without the wire encoding).
     """
 
     cdef object packed, plans, rows
