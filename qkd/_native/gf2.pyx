@@ -9,9 +9,13 @@ A GF(2)[x] polynomial stores the coefficient of ``x^i`` in bit ``i``.
   when the CPU has it, else portable code; product-scanning schoolbook up to 32 words), and for long operands
   the additive FFT over GF(2^64) of Lin, Chung and Han (2014) on Cantor's basis (see ``gf2_clmul.h``).
   Exact finite-field arithmetic: no floating-point rounding at any size.
-* ``toeplitz_middle(seed, x, n_bits, out_bits)``: the Toeplitz hash ``y = T x`` with ``T[i, j] =
-  seed[i - j + n - 1]`` (an ``out_bits x n_bits`` matrix given by ``n_bits + out_bits - 1`` seed bits),
-  computed as coefficients ``n-1 … n-1+out_bits-1`` of the product ``seed(x) * x(x)``.
+* ``toeplitz_fft(x, n_bits, seed, out_bits)``: the Toeplitz hash ``y = T x`` with ``T[i, j] =
+  seed[i - j + n - 1]`` (an ``out_bits x n_bits`` matrix given by ``n_bits + out_bits - 1`` seed bits), the
+  coefficients ``n-1 … n-1+out_bits-1`` of ``seed(x) * x(x)``, by the additive FFT with the input cut into
+  pieces whose products are summed in the transform domain.
+* Hardware: PCLMULQDQ (SSE) and, for the FFT kernels, VPCLMULQDQ + AVX2 are used when the CPU has them
+  (``__builtin_cpu_supports``, checked once); otherwise, and on non-x86 builds, portable shift-and-xor code.
+  :func:`use_hardware_clmul` caps the level so the tests compare all of them.
 * ``gf128_mul`` / ``gf128_polyhash``: arithmetic in GF(2^128) = GF(2)[x] / (x^128 + x^7 + x^2 + x + 1)
   (the GCM polynomial, in plain not bit-reflected order) and the polynomial (Horner) hash
   ``h_k(m) = sum_i m_i k^(L-i+2) + len(m) k`` of Carter–Wegman / Bernstein's "polynomial evaluation"
@@ -37,9 +41,7 @@ cdef extern from "gf2_clmul.h":
     int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint64_t *s, size_t ell,
                         size_t pieces) nogil
     size_t qs_toeplitz_pieces(size_t n, size_t ell) nogil
-    int qs_fft_init() nogil
     size_t qs_fft_threshold
-    const int QS_X86
 
 
 cdef _product(const uint64_t[::1] a, const uint64_t[::1] b, int method):

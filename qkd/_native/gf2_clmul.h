@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+/* QS_NO_X86: build the portable code only, as on aarch64 (lets an x86 machine test that build). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(QS_NO_X86)
 #include <immintrin.h>
 #define QS_X86 1
 #else
@@ -123,7 +124,7 @@ static void qs_mul_base_pclmul(uint64_t *r, const uint64_t *a, const uint64_t *b
 #undef QS_CLMUL
 
 __attribute__((target("pclmul,sse4.1")))
-static void qs_clmul64_pclmul(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
+static inline void qs_clmul64_pclmul(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
     __m128i r = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)a), _mm_cvtsi64_si128((long long)b), 0x00);
     *lo = (uint64_t)_mm_cvtsi128_si64(r);
     *hi = (uint64_t)_mm_extract_epi64(r, 1);
@@ -158,13 +159,6 @@ static int qs_set_hardware(int cap) {
     qs_hw_max = cap < 0 ? 0 : cap;
     qs_hw_level = -1;
     return qs_level();
-}
-
-static void qs_clmul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
-#if QS_X86
-    if (qs_use_pclmul()) { qs_clmul64_pclmul(a, b, lo, hi); return; }
-#endif
-    qs_clmul_soft(a, b, lo, hi);
 }
 
 static void qs_mul_base(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n) {
@@ -676,22 +670,38 @@ static int qs_mul(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, 
 
 /* ---------------------------------------------------------------- GF(2^128) */
 
-/* GF(2^128) multiply, modulus x^128 + x^7 + x^2 + x + 1, plain polynomial order. */
-static void qs_gf128_mul(const uint64_t *a, const uint64_t *b, uint64_t *out) {
-    uint64_t l0, h0, l1, h1, l2, h2, l3, h3;
-    qs_clmul64(a[0], b[0], &l0, &h0);
-    qs_clmul64(a[1], b[1], &l3, &h3);
-    qs_clmul64(a[0], b[1], &l1, &h1);
-    qs_clmul64(a[1], b[0], &l2, &h2);
-    uint64_t w0 = l0, w1 = h0 ^ l1 ^ l2, w2 = h1 ^ h2 ^ l3, w3 = h3;
-    /* fold w3 (x^192..) and w2 (x^128..): x^128 = x^7 + x^2 + x + 1 */
-    uint64_t c3 = (w3 >> 63) ^ (w3 >> 62) ^ (w3 >> 57);
-    w2 ^= c3;
-    w1 ^= w3 ^ (w3 << 1) ^ (w3 << 2) ^ (w3 << 7);
-    uint64_t c2 = (w2 >> 63) ^ (w2 >> 62) ^ (w2 >> 57);
-    w1 ^= c2;
-    w0 ^= w2 ^ (w2 << 1) ^ (w2 << 2) ^ (w2 << 7);
+/* GF(2^128) multiply, modulus x^128 + x^7 + x^2 + x + 1, plain polynomial order (one body per clmul). */
+#define QS_GF128_BODY(CLMUL)                                                                        \
+    uint64_t l0, h0, l1, h1, l2, h2, l3, h3;                                                        \
+    CLMUL(a[0], b[0], &l0, &h0);                                                                     \
+    CLMUL(a[1], b[1], &l3, &h3);                                                                     \
+    CLMUL(a[0], b[1], &l1, &h1);                                                                     \
+    CLMUL(a[1], b[0], &l2, &h2);                                                                     \
+    uint64_t w0 = l0, w1 = h0 ^ l1 ^ l2, w2 = h1 ^ h2 ^ l3, w3 = h3;                                 \
+    /* fold w3 (x^192..) and w2 (x^128..): x^128 = x^7 + x^2 + x + 1 */                             \
+    uint64_t c3 = (w3 >> 63) ^ (w3 >> 62) ^ (w3 >> 57);                                              \
+    w2 ^= c3;                                                                                        \
+    w1 ^= w3 ^ (w3 << 1) ^ (w3 << 2) ^ (w3 << 7);                                                    \
+    uint64_t c2 = (w2 >> 63) ^ (w2 >> 62) ^ (w2 >> 57);                                              \
+    w1 ^= c2;                                                                                        \
+    w0 ^= w2 ^ (w2 << 1) ^ (w2 << 2) ^ (w2 << 7);                                                    \
     out[0] = w0; out[1] = w1;
+
+static void qs_gf128_mul_soft(const uint64_t *a, const uint64_t *b, uint64_t *out) { QS_GF128_BODY(qs_clmul_soft) }
+
+#if QS_X86
+__attribute__((target("pclmul,sse4.1")))
+static void qs_gf128_mul_pclmul(const uint64_t *a, const uint64_t *b, uint64_t *out) {
+    QS_GF128_BODY(qs_clmul64_pclmul)
 }
+#endif
+
+static void qs_gf128_mul(const uint64_t *a, const uint64_t *b, uint64_t *out) {
+#if QS_X86
+    if (qs_use_pclmul()) { qs_gf128_mul_pclmul(a, b, out); return; }
+#endif
+    qs_gf128_mul_soft(a, b, out);
+}
+#undef QS_GF128_BODY
 
 #endif /* QS_GF2_CLMUL_H */
