@@ -23,6 +23,7 @@ leftmost-longest), built once per process; without that package, ``bytes.find`` 
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 import unicodedata
@@ -93,30 +94,64 @@ def _rule_finder() -> Finder:
 
 
 def _parser_texts(data: bytes) -> set[bytes]:
-    """``data`` as the parser may decode it (UTF-8, each codec a coding line names, and the scanner's lenient
-    UTF-8 fallback), NFKC-normalised as identifiers are, UTF-8 encoded."""
+    """Byte strings to search for the identifiers the parser may see in ``data``: UTF-8 (or the scanner's
+    lenient UTF-8 fallback) and each codec a coding line names, NFKC-normalised as identifiers are."""
     first = data.find(b"\n")
     second = data.find(b"\n", first + 1) if first >= 0 else -1
     head = data if second < 0 else data[:second]
-    codecs = {"utf-8"}
-    for m in _COOKIE.finditer(head):
-        codecs.update(_codec_names(m.group(1).decode("ascii")))
-    texts: set[str] = set()
     out: set[bytes] = set()
-    for codec in codecs:
-        try:
-            text = data.decode(codec)
-        except (LookupError, UnicodeError, ValueError, TypeError):
-            continue  # no such codec, or the bytes do not decode: the parser fails on them too
-        if codec == "utf-8" and unicodedata.is_normalized("NFKC", text):
-            out.add(data)  # already what the parser's identifiers are made of: search the bytes as they are
-        else:
-            texts.add(text)
-    if "utf-8" not in codecs or data not in out:
+    texts: set[str] = set()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
         texts.add(data.decode("utf-8", "replace"))
-    for text in texts:
-        out.add(unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass"))
+    else:
+        out.add(_identifier_spelling(data))
+    for m in _COOKIE.finditer(head):
+        for name in _codec_names(m.group(1).decode("ascii")):
+            try:
+                if codecs.lookup(name).name in ("utf-8", "utf-8-sig"):
+                    continue  # the UTF-8 reading above (a BOM is no identifier character)
+                texts.add(data.decode(name))
+            except (LookupError, UnicodeError, ValueError, TypeError):
+                continue  # no such codec, or the bytes do not decode: the parser fails on them too
+    out.update(_nfkc_utf8(t) for t in texts)
     return out
+
+
+def _nfkc_utf8(text: str) -> bytes:
+    return unicodedata.normalize("NFKC", text).encode("utf-8", "surrogatepass")
+
+
+def _identifier_spelling(data: bytes) -> bytes:
+    """Valid UTF-8 ``data`` with every character that can make an identifier normalise to ASCII word
+    characters replaced by its NFKC form (usually none: ``data`` itself).
+
+    An identifier token is a maximal run of ASCII word characters and non-ASCII characters. If it normalises
+    to an all-ASCII word, each of its non-ASCII characters normalises to ASCII word characters only (NFKC
+    deletes nothing, composition only makes non-ASCII characters, and ASCII characters never compose with
+    each other), so after the replacement the token reads as that word; its neighbours are not identifier
+    characters and are left as they are. UTF-8 is self-synchronising: a character's bytes match only there.
+    """
+    # deleting ASCII bytes leaves whole sequences: UTF-8 lead and continuation bytes are never ASCII
+    others = data.translate(None, _ASCII_BYTES).decode("utf-8")
+    for c in set(others):
+        if _to_word_chars(c):
+            data = data.replace(c.encode("utf-8"), unicodedata.normalize("NFKC", c).encode("utf-8"))
+    return data
+
+
+@functools.lru_cache(maxsize=4096)
+def _to_word_chars(c: str) -> bool:
+    """``c`` may stand in an identifier (XID_Continue, which the tokenizer checks before normalising; any
+    other character in a name is a syntax error) and its NFKC form holds an ASCII letter, digit or ``_``
+    (``ｈ``, ``ﬁ``, ``𝐡``…; not ``²`` or ``™``)."""
+    # without a decomposition mapping NFKC leaves a character alone (or composes it: never into ASCII)
+    return (("a" + c).isidentifier() and unicodedata.decomposition(c) != ""
+            and any(ord(x) in _RIGHT for x in unicodedata.normalize("NFKC", c)))
+
+
+_ASCII_BYTES = bytes(range(128))
 
 
 def _codec_names(name: str) -> tuple[str, ...]:
