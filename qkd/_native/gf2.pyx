@@ -30,6 +30,11 @@ from libc.string cimport memset, memcpy
 
 cnp.import_array()
 
+# Cantor basis, twiddle tables and the CPU's hardware level are set once here, under the GIL, before any
+# product runs without it.
+qs_fft_init()
+qs_set_hardware(2)
+
 cdef extern from "gf2_clmul.h":
     void qs_mul_base(uint64_t *r, const uint64_t *a, const uint64_t *b, size_t n) nogil
     int qs_mul(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) nogil
@@ -38,6 +43,7 @@ cdef extern from "gf2_clmul.h":
     void qs_gf128_mul(const uint64_t *a, const uint64_t *b, uint64_t *out) nogil
     uint64_t qs_gf64_mul(uint64_t a, uint64_t b) nogil
     int qs_set_hardware(int allow) nogil
+    int qs_fft_init() nogil
     int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint64_t *s, size_t ell,
                         size_t pieces) nogil
     size_t qs_toeplitz_pieces(size_t n, size_t ell) nogil
