@@ -438,6 +438,8 @@ static void qs_from_novel_small(uint64_t *g, unsigned K) {
  * the many-term divisions of the large levels (up to 2^popcount(i) - 1 passes over the block at level i) by
  * single-shift passes. */
 static void qs_to_novel_fast(uint64_t *f, unsigned K, size_t nz) {
+    /* data in the lower half only: the division by s_(K-1) leaves it as it is (zero quotient) */
+    while (K > 0 && nz <= ((size_t)1 << (K - 1))) K--;
     if (K == 0 || nz == 0) return;
     if (K <= QS_CONV_DIRECT) { qs_to_novel_small(f, K); return; }
     unsigned K0 = 1;
@@ -558,6 +560,34 @@ static void qs_extract(uint64_t *out, const uint64_t *w, size_t nw, size_t start
     if (nbits % 64) out[no - 1] &= ((uint64_t)1 << (nbits % 64)) - 1;
 }
 
+/* The 64 bits of w (nw words) from bit q on; bits before 0 (q < 0) and from nw * 64 on read as zero. */
+static inline uint64_t qs_bits64_at(const uint64_t *w, size_t nw, long long q) {
+    if (q <= -64) return 0;
+    if (q < 0) return nw ? w[0] << (unsigned)(-q) : 0;
+    size_t i = (size_t)q / 64;
+    unsigned r = (unsigned)((size_t)q % 64);
+    uint64_t lo = i < nw ? w[i] : 0;
+    if (!r) return lo;
+    uint64_t hi = i + 1 < nw ? w[i + 1] : 0;
+    return (lo >> r) | (hi << (64 - r));
+}
+
+/* e[0 .. ceil(nbits/32)) = the bits [start, start + nbits) of w as 32-bit pieces (one per element). */
+static void qs_split32_at(uint64_t *e, const uint64_t *w, size_t nw, long long start, size_t nbits) {
+    size_t m = (nbits + 31) / 32;
+    for (size_t i = 0; i < m; i++) e[i] = qs_bits64_at(w, nw, start + 32 * (long long)i) & 0xffffffffu;
+    if (m && nbits % 32) e[m - 1] &= ((uint64_t)1 << (nbits % 32)) - 1;
+}
+
+/* Zero e[filled .. p) where p is the smallest power of two >= bound (<= N): the transform reads the data
+ * block of that size (qs_to_novel_fast and qs_afft touch nothing above it). */
+static void qs_zero_to_pow2(uint64_t *e, size_t filled, size_t bound, size_t N) {
+    size_t p = 2;
+    while (p < bound) p *= 2;
+    if (p > N) p = N;
+    if (filled < p) memset(e + filled, 0, (p - filled) * sizeof(uint64_t));
+}
+
 /* Transform size exponent for P pieces of b bits (b a multiple of 32) against seed segments of b + l - 1
  * bits: the product has ma + mb - 1 pieces of 32 bits. */
 static unsigned qs_toeplitz_k(size_t b, size_t ell) {
@@ -593,42 +623,23 @@ static int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint6
     unsigned k = qs_toeplitz_k(b, ell);
     if (k > QS_FFT_MAXK) return -2;
     size_t N = (size_t)1 << k, nxw = (n + 63) / 64, nsw = (n + ell - 1 + 63) / 64;
-    size_t segbits = b + ell - 1, segw = (segbits + 63) / 64, bw = b / 64 + 1;
+    size_t segbits = b + ell - 1;
     size_t ma = b / 32, mb = (segbits + 31) / 32;
     uint64_t *acc = (uint64_t *)calloc(N, sizeof(uint64_t));
     uint64_t *A = (uint64_t *)malloc(N * sizeof(uint64_t));
     uint64_t *B = (uint64_t *)malloc(N * sizeof(uint64_t));
-    uint64_t *tmp = (uint64_t *)malloc((segw + bw + 2) * sizeof(uint64_t));
-    if (!acc || !A || !B || !tmp) { free(acc); free(A); free(B); free(tmp); return -1; }
+    if (!acc || !A || !B) { free(acc); free(A); free(B); return -1; }
     size_t shift = npad - n;   /* s'[v] = s[v - shift] */
     for (size_t t = 0; t < P; t++) {
-        /* piece x_t = x'[t b, (t + 1) b) */
-        memset(A, 0, N * sizeof(uint64_t));
+        /* piece x_t = x'[t b, (t + 1) b): 32-bit pieces, the ones past n are zero */
         size_t xb = t * b < n ? (n - t * b < b ? n - t * b : b) : 0;
         if (xb == 0) continue;
-        qs_extract(tmp, x, nxw, t * b, xb);
-        qs_split32n(A, tmp, (xb + 31) / 32);
-        /* segment S_t = s'[o, o + segbits), o = npad - (t + 1) b; s' is s moved up by shift bits */
-        memset(B, 0, N * sizeof(uint64_t));
+        qs_split32_at(A, x, nxw, (long long)(t * b), xb);
+        qs_zero_to_pow2(A, (xb + 31) / 32, ma, N);
+        /* segment S_t = s'[o, o + segbits), o = npad - (t + 1) b, i.e. s from bit o - shift (may be < 0) */
         size_t o = npad - (t + 1) * b;
-        if (o >= shift) {
-            qs_extract(tmp, s, nsw, o - shift, segbits);
-        } else {   /* the segment starts in the zero bits below the seed */
-            size_t z = shift - o;
-            memset(tmp, 0, (segw + 1) * sizeof(uint64_t));
-            /* bits [z, segbits) of the segment are s[0 .. segbits - z) */
-            size_t pb = segbits - z, pw = (pb + 63) / 64;
-            uint64_t *sp = (uint64_t *)malloc((pw + 1) * sizeof(uint64_t));
-            if (!sp) { free(acc); free(A); free(B); free(tmp); return -1; }
-            qs_extract(sp, s, nsw, 0, pb);
-            size_t q = z / 64; unsigned r = (unsigned)(z % 64);
-            for (size_t i = 0; i < pw; i++) {
-                tmp[q + i] ^= r ? sp[i] << r : sp[i];
-                if (r && q + i + 1 < segw + 1) tmp[q + i + 1] ^= sp[i] >> (64 - r);
-            }
-            free(sp);
-        }
-        qs_split32n(B, tmp, mb);
+        qs_split32_at(B, s, nsw, (long long)o - (long long)shift, segbits);
+        qs_zero_to_pow2(B, mb, mb, N);
         qs_to_novel_fast(A, k, ma);
         qs_to_novel_fast(B, k, mb);
         qs_afft(A, k, ma);
@@ -641,7 +652,7 @@ static int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint6
     /* product words covering the window [b - 1, b - 1 + l): reassemble 32-bit-offset coefficients */
     size_t nr = (b + segbits + 63) / 64 + 1;
     uint64_t *prod = (uint64_t *)calloc(nr, sizeof(uint64_t));
-    if (!prod) { free(acc); free(tmp); return -1; }
+    if (!prod) { free(acc); return -1; }
     size_t mc = ma + mb - 1;
     for (size_t m = 0; m < mc; m++) {
         uint64_t c = acc[m];
@@ -654,7 +665,7 @@ static int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint6
         }
     }
     qs_extract(y, prod, nr, b - 1, ell);
-    free(prod); free(acc); free(tmp);
+    free(prod); free(acc);
     return 0;
 }
 
