@@ -161,3 +161,21 @@ def test_fft_toeplitz_refuses_bad_sizes() -> None:
         gf2.toeplitz_fft(np.zeros(1, np.uint64), 100, np.zeros(3, np.uint64), 10)
     with pytest.raises(ValueError, match="n > 0"):
         gf2.toeplitz_fft(np.zeros(1, np.uint64), 0, np.zeros(3, np.uint64), 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n,ell", [(1 << 22, 1 << 21), ((1 << 22) + 12345, 1_000_003)])
+def test_fft_toeplitz_matches_float_fft_convolution_at_millions_of_bits(n: int, ell: int) -> None:
+    # independent method: the integer convolution of the 0/1 vectors by float64 FFT, exact here since the
+    # coefficients are integers <= n < 2^23 and the rounding error (~ eps log2(N) sqrt(n (n + l)) ~ 1e-8) is far
+    # below 1/2; checked below as max |c - round(c)| < 0.25
+    rng = np.random.default_rng(n)
+    x = rng.integers(0, 2, n, dtype=np.uint8)
+    s = rng.integers(0, 2, n + ell - 1, dtype=np.uint8)
+    size = 1 << (2 * n + ell - 2).bit_length()
+    conv = np.fft.irfft(np.fft.rfft(x.astype(np.float64), size) * np.fft.rfft(s.astype(np.float64), size), size)
+    window = conv[n - 1:n - 1 + ell]
+    rounded = np.rint(window)
+    assert float(np.max(np.abs(window - rounded))) < 0.25
+    want = (rounded.astype(np.int64) & 1).astype(np.uint8)
+    assert np.array_equal(unpack(toeplitz_hash_words(pack(x), n, pack(s), ell), ell), want)
