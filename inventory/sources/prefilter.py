@@ -7,10 +7,12 @@ looks for are not a hand list: they come from the rule tables of the parsers the
 * Python: every finding needs one of the trigger words as a whole identifier (a name, an attribute or
   an imported module) in the source *as the parser reads it*, and then every component of some rule's
   dotted name (:func:`inventory.sources.python_ast.rule_requirements`: ``hmac.new`` needs ``hmac`` and
-  ``new``; a file that only calls ``hmac.compare_digest`` is not parsed). For plain-ASCII data without a coding line
-  (nearly every file) those are the bytes themselves; otherwise (a PEP 263 cookie such as ``utf-7`` or
-  ``unicode_escape``, non-ASCII text whose identifiers the parser NFKC-normalises, e.g. ``ｈａｓｈｌｉｂ``) the
-  words are searched in every decoding the parser may use, NFKC-normalised.
+  ``new``; a file that only calls ``hmac.compare_digest`` is not parsed). For plain-ASCII data without a
+  coding line (nearly every file) those are the bytes themselves; otherwise (a PEP 263 cookie such as
+  ``utf-7`` or ``unicode_escape``, non-ASCII text whose identifiers the parser NFKC-normalises, e.g.
+  ``ｈａｓｈｌｉｂ``) the words are searched in every decoding the parser may use, with identifiers as NFKC
+  makes them (for valid UTF-8: the bytes with only the characters that can turn into ASCII name
+  characters replaced, see :func:`_identifier_spelling`).
   A word counts as whole unless an ASCII letter or ``_`` precedes it or a letter, digit or ``_`` follows
   it (a digit before it is let through: ``9rsa`` is a syntax error, and letting it through is the safe side).
   Matches inside comments or strings count too: the prefilter never reasons about them.
