@@ -350,9 +350,10 @@ cdef extern from *:
     /* (A) four tags at a time, the same double arithmetic as qs_assign_scalar lane by lane: int64 ↔ double
        through the 2^52 + 2^51 bias (exact for |v| < 2^51; other tags take the scalar path), floor(x + 0.5)
        equals the scalar truncate-and-fix, then a compaction of the kept lanes by permutation. */
-    __attribute__((target("avx2")))
-    static int64_t qs_assign_avx2(const qs_sift_args *a, int64_t i0, int64_t i1, double inv, double half,
-                                  int64_t *restrict be, int64_t m, int64_t *n_ign, int64_t *n_out, int identity) {
+    __attribute__((target("avx2"), always_inline))
+    static inline int64_t qs_assign_avx2_impl(const qs_sift_args *a, int64_t i0, int64_t i1, double inv,
+                                              double half, int64_t *restrict be, int64_t m, int64_t *n_ign,
+                                              int64_t *n_out, const int identity) {
         const __m256d voff = _mm256_set1_pd(a->offset_ps), vinv = _mm256_set1_pd(inv);
         const __m256d vhalf = _mm256_set1_pd(half), vnhalf = _mm256_set1_pd(-half), vp5 = _mm256_set1_pd(0.5);
         const __m256d vzero = _mm256_setzero_pd(), vns = _mm256_set1_pd((double)a->n_slots);
@@ -406,13 +407,23 @@ cdef extern from *:
         *n_out += (i1 - i0) - ign_total - (m - m0);   /* every tag is ignored, kept or outside */
         return m;
     }
+
+    /* the AVX2 assignment, compiled once for the identity channel map and once for a general one */
+    __attribute__((target("avx2")))
+    static int64_t qs_assign_avx2(const qs_sift_args *a, int64_t i0, int64_t i1, double inv, double half,
+                                  int64_t *restrict be, int64_t m, int64_t *n_ign, int64_t *n_out, int identity) {
+        if (identity)
+            return qs_assign_avx2_impl(a, i0, i1, inv, half, be, m, n_ign, n_out, 1);
+        return qs_assign_avx2_impl(a, i0, i1, inv, half, be, m, n_ign, n_out, 0);
+    }
     #endif
 
     /* the whole pass: (A) slots of a block of tags, (B) Alice's record at them (loads from the stored record,
        independent of each other; or Philox in SIMD lanes) combined with Bob's code into idx = record << 2 | code,
        (C) multi-click groups and sifting in tag order, branch-free: a histogram increment over idx and a key
        entry written unconditionally, the write position advancing only for key bits. */
-    static void qs_sift(qs_sift_args *a) {
+    __attribute__((always_inline))
+    static inline void qs_sift_impl(qs_sift_args *a, const int simd) {
         const double inv = 1.0 / a->period_ps, half = 0.5 * a->window_ps / a->period_ps;
         const uint64_t thr = a->z_sample_fraction < 1 ? (uint64_t)(a->z_sample_fraction * 18446744073709551615.0)
                                                        : 0xFFFFFFFFFFFFFFFFULL;
@@ -432,13 +443,9 @@ cdef extern from *:
         int64_t *restrict ks = a->ks;
         const uint8_t *packed = a->packed;
         uint8_t *restrict kr = a->ka;       /* key entry bytes first (see QS_FINISH), split at the end */
-        int simd = 0, identity = 1;         /* identity: channels 0..3 are codes 0..3, the others ignored */
+        int identity = 1;                   /* channels 0..3 are codes 0..3, the others ignored */
         for (int c = 0; c < 256; c++)
             identity &= a->cc[c] == (c < 4 ? c : 255);
-    #ifdef QS_HAVE_AVX2_PATH
-        __builtin_cpu_init();
-        simd = a->use_simd && a->n_slots <= ((int64_t)1 << 51) && __builtin_cpu_supports("avx2");
-    #endif
         for (int idx = 0; idx < 1024; idx++) {
             unsigned rec = (unsigned)idx >> 2, code = (unsigned)idx & 3u, ab = rec & 1u;
             zlut[idx] = (uint8_t)(((int)(rec >> 2) < n_int) & (ab == (code >> 1)) & (ab == 0) & (frac_all ^ 1));
@@ -558,11 +565,21 @@ cdef extern from *:
         /* split the key entry bytes (in place into ka) into Alice's bits, Bob's bits and the classes: a key
            bit's idx is class << 4 | Alice's bit << 3 | Bob's bit (Z basis at both ends), whose low byte holds
            the class when there are at most 16; with more (a stored record only) the class is read again */
-        for (int64_t j = 0; j < nk; j++) {
-            uint8_t e = kr[j];
-            a->kb[j] = e & 1;
-            a->ki[j] = n_int <= 16 ? (uint8_t)(e >> 4) : (uint8_t)(packed[ks[j]] >> 2);
-            kr[j] = (e >> 3) & 1;
+        uint8_t *restrict kb = a->kb, *restrict ki = a->ki;
+        if (n_int <= 16) {
+            for (int64_t j = 0; j < nk; j++) {
+                uint8_t e = kr[j];
+                kb[j] = e & 1;
+                ki[j] = e >> 4;
+                kr[j] = (e >> 3) & 1;
+            }
+        } else {
+            for (int64_t j = 0; j < nk; j++) {
+                uint8_t e = kr[j];
+                kb[j] = e & 1;
+                ki[j] = packed[ks[j]] >> 2;
+                kr[j] = (e >> 3) & 1;
+            }
         }
         for (int idx = 0; idx < 1024; idx++) {
             a->hist[2 * idx] += (int64_t)(hist[idx] & 0xFFFFFFFFu);
@@ -572,6 +589,31 @@ cdef extern from *:
         a->n_out = n_out;
         a->n_multi = n_multi;
         a->n_ign = n_ign;
+    }
+
+    #ifdef QS_HAVE_AVX2_PATH
+    /* the pass compiled for CPUs with AVX2 and BMI1/2 (no FMA: the double arithmetic stays that of the scalar
+       path, bit for bit) and for the baseline ISA; chosen at run time */
+    __attribute__((target("avx2,bmi,bmi2")))
+    static void qs_sift_avx2(qs_sift_args *a) {
+        qs_sift_impl(a, 1);
+    }
+    #endif
+
+    static void qs_sift_portable(qs_sift_args *a) {
+        qs_sift_impl(a, 0);
+    }
+
+    static void qs_sift(qs_sift_args *a) {
+    #ifdef QS_HAVE_AVX2_PATH
+        __builtin_cpu_init();
+        if (a->use_simd && a->n_slots <= ((int64_t)1 << 51) && __builtin_cpu_supports("avx2")
+                && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")) {
+            qs_sift_avx2(a);
+            return;
+        }
+    #endif
+        qs_sift_portable(a);
     }
     """
     ctypedef struct qs_sift_args:
