@@ -23,6 +23,11 @@ Steps
    ``z_sample_fraction``, the rest form the key; X-basis sifted bits are all disclosed for phase-error
    estimation (efficient BB84 keyed on Z).
 
+For a stored record (:class:`~qkd.events.record.ArrayTransmitterRecord`) and for the emulator's
+(:class:`~qkd.events.record.PhiloxTransmitterRecord`), steps 2–3 run as one compiled pass over the tags
+(``qkd._native.sift_kernels.sift_fused_array`` / ``sift_fused_philox``); other records are looked up at the
+assigned slots and sifted by the separate kernels, with the same draws and results.
+
 :func:`sift` runs where both records are at hand (the emulator, or files of both ends). Between two
 nodes, :func:`sift_transmitter` (Alice: the transmitter record) and :func:`sift_receiver` (Bob: the time
 tags) run the same steps over the authenticated :class:`~qkd.postprocess.channel.ClassicalChannel`: Bob's
