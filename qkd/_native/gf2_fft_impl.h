@@ -176,6 +176,23 @@ QS_TARGET static void QS_FN(qs_low2)(uint64_t *a, size_t n, size_t g0, const uin
     }
 }
 #undef QS_T4
+#elif QS_VEC == 1
+/* Level 0 of the transform on n words (n even, n >= 4 a multiple of 4): two 2-word blocks at a time,
+ * transposed so that each lane holds one block (per-lane twiddles lam(g), lam(g + 1), g even). */
+QS_TARGET static void QS_FN(qs_low1)(uint64_t *a, size_t n, size_t g0, const uint64_t (*lt)[4096], int inverse) {
+    const QS_V C1 = _mm_set_epi64x((long long)QS_LAM(1), 0);
+    for (size_t w = 0; w < n; w += 4) {
+        QS_V L = QS_X(QS_SET1(QS_LAM(g0 + w / 2)), C1);
+        QS_V r0 = QS_LD(a + w), r1 = QS_LD(a + w + 2);
+        QS_V lo = _mm_unpacklo_epi64(r0, r1), hi = _mm_unpackhi_epi64(r0, r1);
+        if (!inverse) {
+            lo = QS_X(lo, QS_FN(qs_mulv)(hi, L)); hi = QS_X(hi, lo);
+        } else {
+            hi = QS_X(hi, lo); lo = QS_X(lo, QS_FN(qs_mulv)(hi, L));
+        }
+        QS_ST(a + w, _mm_unpacklo_epi64(lo, hi)); QS_ST(a + w + 2, _mm_unpackhi_epi64(lo, hi));
+    }
+}
 #endif
 
 /* Forward additive FFT (Lin-Chung-Han 2014, novel polynomial basis over the Cantor basis, offset 0) of the
@@ -188,6 +205,8 @@ QS_TARGET static void QS_FN(qs_afft_rec)(uint64_t *a, unsigned i, size_t B, cons
         int lowest = 0;
 #if QS_VEC == 2
         if (i >= 3) lowest = 2;             /* levels 1 and 0 by qs_low2 */
+#elif QS_VEC == 1
+        if (i >= 1) lowest = 1;             /* level 0 by qs_low1 */
 #endif
         for (int l = (int)i; l >= lowest; l--) {
             size_t hl = (size_t)1 << l, nb = (size_t)1 << (i - l);
@@ -198,6 +217,8 @@ QS_TARGET static void QS_FN(qs_afft_rec)(uint64_t *a, unsigned i, size_t B, cons
         }
 #if QS_VEC == 2
         if (lowest) QS_FN(qs_low2)(a, 2 * h, B << (i - 1), lt, 0);
+#elif QS_VEC == 1
+        if (lowest) QS_FN(qs_low1)(a, 2 * h, B << i, lt, 0);
 #endif
         return;
     }
@@ -214,6 +235,8 @@ QS_TARGET static void QS_FN(qs_aifft_rec)(uint64_t *a, unsigned i, size_t B, con
         unsigned lowest = 0;
 #if QS_VEC == 2
         if (i >= 3) { lowest = 2; QS_FN(qs_low2)(a, 2 * h, B << (i - 1), lt, 1); }
+#elif QS_VEC == 1
+        if (i >= 1) { lowest = 1; QS_FN(qs_low1)(a, 2 * h, B << i, lt, 1); }
 #endif
         for (unsigned l = lowest; l <= i; l++) {
             size_t hl = (size_t)1 << l, nb = (size_t)1 << (i - l);
