@@ -8,8 +8,10 @@ undo) and one ``fdatasync`` of the WAL (:meth:`KeyStore.wal_sync`) then runs in 
 the event loop goes on parsing requests, encrypting responses and committing the next batches. A request's
 result (its keys, or its error) is released only once a sync that *started after its commit* returned:
 nothing of a batch leaves the process before the batch is durable, exactly as with
-``synchronous=FULL`` - the loop just does not sit idle during the disk's latency. One sync covers every
-batch committed before it started (the WAL is written in order), so under load several batches share one.
+``synchronous=FULL`` - the loop just does not sit idle during the disk's latency. Requests that arrive
+while a sync is in flight could only be released by the next sync anyway, so they are gathered and
+committed as ONE transaction when the sync returns, and the next sync starts right after: under load each
+transaction and each sync carries all the requests of one disk round trip.
 
 Failures: a transaction that fails (for instance the write lock stays taken by another process past the
 busy timeout) rolls back - every request of the batch gets the error and nothing was consumed. A failed
@@ -51,6 +53,7 @@ class GroupCommit:
         self._unsynced: list[tuple[list[_Waiter], list[tuple[bool, Any]]]] = []
         self._syncing = False
         self._failed: KeyStoreError | None = None
+        self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kms-wal-sync")
         self.batches = 0     # transactions committed (counters for tests and metrics)
         self.syncs = 0       # WAL syncs that released batches
@@ -74,12 +77,20 @@ class GroupCommit:
             asyncio.get_running_loop().call_soon(self._flush)
 
     def close(self) -> None:
-        """Wait for a sync in flight and stop the worker thread (results still waiting are not released)."""
+        """Wait for a sync in flight and stop the worker thread. Results not yet released then fail (their
+        keys stay *reserved*, quarantined at the next open); nothing is committed after this."""
+        self._closed = True
         self._executor.shutdown(wait=True)
 
     def _flush(self) -> None:
         self._scheduled = False
+        if self._syncing and self._failed is None:
+            # a sync is in flight: what arrives now can only be released by the NEXT sync, which starts when
+            # this one returns - so gather it until then and commit it as one transaction (less CPU)
+            return
         batch, self._pending = self._pending, []
+        if self._closed and self._failed is None:
+            self._failed = KeyStoreError("the key store is closing")
         if self._failed is not None:
             for _, _, fut, _ in batch:
                 if not fut.done():
@@ -101,7 +112,14 @@ class GroupCommit:
         self._start_sync()
 
     def _start_sync(self) -> None:
-        if self._syncing or not self._unsynced or self._failed is not None:
+        if self._syncing or not self._unsynced:
+            return
+        if self._closed or self._failed is not None:
+            for waiters, _ in self._unsynced:
+                for fut, _ in waiters:
+                    if not fut.done():
+                        fut.set_exception(self._failed or KeyStoreError("the key store is closing"))
+            self._unsynced = []
             return
         self._syncing = True
         covered, self._unsynced = self._unsynced, []     # every batch committed before the sync starts
@@ -137,4 +155,5 @@ class GroupCommit:
                     fut.set_result(value)
                 else:
                     fut.set_exception(value)
-        self._start_sync()
+        if self._pending or self.store.has_deferred_marks():
+            self._flush()        # commits what gathered during the sync and starts the next sync

@@ -556,6 +556,10 @@ class KeyStore:
         if not defer:
             self.flush_delivered()
 
+    def has_deferred_marks(self) -> bool:
+        """Whether delivered marks wait for the next transaction (see :meth:`mark_delivered`)."""
+        return bool(self._deferred_marks)
+
     def flush_delivered(self) -> int:
         """Commit the queued delivered marks (and wipe the keys that are finished); returns how many."""
         marks, self._deferred_marks = self._deferred_marks, []

@@ -51,17 +51,19 @@ async def test_results_are_released_only_after_the_wal_sync_that_follows_their_c
             await asyncio.sleep(0.005)
         assert committed_key_rows(tmp_path) == 8 and commits.batches == 1
         assert not any(f.done() for f in futs)
-        # a second batch committed while the first sync is in flight waits for a sync that starts after it
-        late = commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 2, 256)
+        # requests arriving while the sync is in flight are gathered; they are committed when it returns and
+        # released only by the next sync, which starts after their commit
+        late = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 2, 256) for _ in range(3)]
         for _ in range(10):
             await asyncio.sleep(0.005)
-        assert committed_key_rows(tmp_path) == 10 and not late.done()
+        assert committed_key_rows(tmp_path) == 8 and not any(f.done() for f in late)
         gate.set()
-        keys = [k for f in futs for k in await f] + await late
+        first = [k for f in futs for k in await f]
+        keys = first + [k for f in late for k in await f]
     finally:
         commits.close()
-    assert len({k.key_id for k in keys}) == 10 and len({k.key for k in keys}) == 10
-    assert commits.syncs == 2 and synced_rows == [10, 10]
+    assert len({k.key_id for k in keys}) == 14 and len({k.key for k in keys}) == 14
+    assert commits.batches == 2 and commits.syncs == 2 and synced_rows == [8, 14]
     store.close()
 
 
