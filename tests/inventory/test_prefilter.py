@@ -84,7 +84,7 @@ def test_dropping_any_python_trigger_word_loses_a_finding(word: str) -> None:
     # identifiers the parser NFKC-normalises: no byte of "hashlib" in the file
     ("nfkc", "\uff48\uff41\uff53\uff48\uff4c\uff49\uff42.md5()\n".encode()),
     ("nfkc, one letter", "# \u2139 caf\u00e9\nhash\uff4cib.md5()\n".encode()),
-    ("nfkc, math letter", "import \U0001d421ashlib\nhashlib.sha1()\n".encode()),
+    ("nfkc, math letter", "\U0001d421ashlib.sha1()\n".encode()),
     ("invalid utf-8 comment", b"# caf\xe9\nhashlib.md5()\n"),
     ("utf-7 cookie", b"# coding: utf-7\n+AGg-ashlib.md5()\n"),
     ("unicode_escape cookie", b"# coding: unicode_escape\n\\u0068ashlib.md5()\n"),
