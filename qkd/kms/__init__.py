@@ -1,11 +1,12 @@
 """Key management: key store, ETSI GS QKD 014 KME service, trusted-node relay, topology, client.
 
 Modules: ``store`` (SQLite WAL pools and keys, AES-256-GCM at rest, at-most-once delivery), ``masterkey``
-(0600 node key), ``api`` (ETSI GS QKD 014 V1.1.1 formats), ``server`` (aiohttp app), ``client``
+(0600 node key), ``api`` (ETSI GS QKD 014 V1.1.1 formats), ``server`` (aiohttp app), ``groupcommit``
+(one transaction and one WAL sync per group of requests, synced off the event loop), ``client``
 (:class:`KmeClient`), ``relay`` (hop-by-hop one-time pad), ``topology`` (pools, routing), ``feeds`` and
 ``linkend`` (key intake: pipeline sink, link ends run on the emulator or on time-tag files, synthetic
 feeds), ``pki`` (test CA and certificates), ``testing`` (in-process KMEs), ``demo``, ``cli``
-(``qshift kme serve|status|pki``), and ``openapi.json`` (the service's OpenAPI 3.1 description).
+(``qshift kme serve [--workers N]|status|pki``), and ``openapi.json`` (the service's OpenAPI 3.1 description).
 
 Public API (other packages import only from here or from :mod:`qkd.kms.client`):
 

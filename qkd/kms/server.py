@@ -16,7 +16,9 @@ caller is not an SAE attached to this KME or asks for a key of another pair; 503
 failed (``"relay_failed"`` with ``failed_hop``). An error consumes nothing.
 
 Delivery: keys are reserved in the store, the response is written, then they are marked delivered
-(see :mod:`qkd.kms.store` for what a crash in between does). Fault injection for crash tests: the
+(see :mod:`qkd.kms.store` for what a crash in between does). The reservations of concurrent requests share
+one transaction and one WAL sync (:mod:`qkd.kms.groupcommit`); no response leaves before its sync returned.
+Fault injection for crash tests: the
 environment variable ``QSHIFT_KMS_FAULT_DELAY_S`` (seconds, default 0) widens the window between the
 reservation and the response write and between the write and the delivered mark, so that a SIGKILL lands
 there often; it is never set in production.
