@@ -18,10 +18,9 @@ failed (``"relay_failed"`` with ``failed_hop``). An error consumes nothing.
 Delivery: keys are reserved in the store, the response is written, then they are marked delivered
 (see :mod:`qkd.kms.store` for what a crash in between does). The reservations of concurrent requests share
 one transaction and one WAL sync (:mod:`qkd.kms.groupcommit`); no response leaves before its sync returned.
-Fault injection for crash tests: the
-environment variable ``QSHIFT_KMS_FAULT_DELAY_S`` (seconds, default 0) widens the window between the
-reservation and the response write and between the write and the delivered mark, so that a SIGKILL lands
-there often; it is never set in production.
+Fault injection for crash tests: the environment variable ``QSHIFT_KMS_FAULT_DELAY_S`` (seconds, default 0)
+widens the window between the reservation and the response write and between the write and the delivered
+mark, so that a SIGKILL lands there often; it is never set in production.
 """
 
 from __future__ import annotations
