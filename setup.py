@@ -22,6 +22,8 @@ def _extensions() -> list[Extension]:
             Extension(
                 module,
                 [str(rel)],
+                # our C headers next to the .pyx (``cdef extern from "x.h"``): a change to one recompiles
+                depends=sorted(str(h.relative_to(HERE)) for h in pyx.parent.glob("*.h")),
                 include_dirs=[numpy.get_include()],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 extra_compile_args=["-O3"],
