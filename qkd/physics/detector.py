@@ -59,6 +59,15 @@ class Detector:
             return self.dark_count_probability
         return float(-math.expm1(-self.dark_count_rate_hz * period_ps * 1e-12))
 
+    def registered_fraction(self, click_rate_hz: float) -> float:
+        """Fraction of the clicks arriving at ``click_rate_hz`` (1/s) that a non-paralyzable detector with
+        dead time τ registers: 1 / (1 + R·τ) (steady state; Rogers et al., "Detector dead-time effects and
+        paralyzability in high-speed quantum key distribution", New J. Phys. 9, 319 (2007), Eq. 1).
+        Afterpulses are not counted; for a gated detector it is an approximation (blind gates are whole)."""
+        if click_rate_hz < 0:
+            raise DetectorConfigError(f"detector {self.name}: click rate must be ≥ 0, got {click_rate_hz}")
+        return 1.0 / (1.0 + click_rate_hz * self.dead_time_ns * 1e-9)
+
     def dark_probability_in_window(self, period_ps: float, window_ps: float) -> float:
         """Probability of a dark click that falls inside a coincidence window of ``window_ps`` (full width)."""
         if self.gated:

@@ -8,6 +8,7 @@ QBER (Bennett, Bessette, Brassard, Salvail, Smolin, J. Cryptology 5, 3 (1992), S
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from qkd.physics.detector import Detector
@@ -77,6 +78,33 @@ class Link:
             alpha, extra = 0.0, self.channel.loss_db
         return LinkParameters(name, alpha, self.channel.misalignment_error, self.y0_in_window(), self.eta_bob,
                               f_ec, self.source.p_z * self.bob_p_z, extra)
+
+    def dead_time_survival(self) -> float:
+        """Fraction of all clicks the four detectors' dead time lets through (steady state, closed form).
+
+        Photons detected per slot are Poisson with mean η·μ_k (η = channel transmittance × receiver ×
+        efficiency; free space at its mean loss). The passive splitter and the bit value route each photon
+        to detector d with probability w_d (bob_p_z/2 for each Z detector, (1 − bob_p_z)/2 for each X
+        detector), so by Poisson thinning detector d clicks in a slot with probability
+        p_d = Σ_k p_k (1 − e^(−η μ_k w_d)) + its background probability, i.e. at R_d = p_d · clock rate,
+        and registers R_d / (1 + R_d τ) (:meth:`Detector.registered_fraction`). Returns
+        Σ_d R_d / (1 + R_d τ) / Σ_d R_d. Dead time removes signal and background clicks alike, so every
+        gain, and to first order the key rate, scales by this factor while the error rates do not change.
+        """
+        theory = self.theory()
+        length = self.channel.length_km if isinstance(self.channel, FiberChannel) else 0.0
+        eta = float(theory.channel_transmittance(length)) * self.eta_bob
+        src = self.source
+        background = self.background_probability_per_detector()
+        weights = (self.bob_p_z / 2, self.bob_p_z / 2, (1 - self.bob_p_z) / 2, (1 - self.bob_p_z) / 2)
+        incident = registered = 0.0
+        for w in weights:
+            p_click = sum(p_k * -math.expm1(-eta * mu_k * w)
+                          for p_k, mu_k in zip(src.intensity_probabilities, src.intensities, strict=True)) + background
+            rate_hz = min(p_click, 1.0) * src.clock_rate_hz
+            incident += rate_hz
+            registered += rate_hz * self.detector.registered_fraction(rate_hz)
+        return registered / incident if incident > 0 else 1.0
 
     def with_channel(self, channel: FiberChannel | FreeSpaceChannel) -> Link:
         return replace(self, channel=channel)
