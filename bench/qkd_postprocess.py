@@ -312,9 +312,15 @@ def bench_toeplitz(quick: bool) -> list[BenchResult]:
 
 
 def bench_pipeline(quick: bool) -> list[BenchResult]:
-    from qkd.physics.keyrate import optimal_mu
+    """The whole link at 1 GHz over 10 km of fiber with SNSPDs: emulated blocks (emulation + sifting +
+    estimation, the hardware's and Bob's front end) then reconcile → verify → amplify at both ends, timed
+    apart. The secret rate is compared with the asymptotic decoy-state theory at the link's μ, as is and
+    scaled by the detectors' closed-form dead-time survival (Link.dead_time_survival: the theory has no
+    dead time, while 40 ns SNSPDs at ~4e7 clicks/s per detector register only ~30 % of the clicks)."""
+    from qkd.emulator import emulate_link
+    from qkd.physics.keyrate import key_rate, optimal_mu
     from qkd.physics.presets import link_preset
-    from qkd.postprocess.link import LinkPolicy, emulated_blocks, run_link
+    from qkd.postprocess.link import LinkPolicy, run_link
 
     link = link_preset("snspd-fiber", 10)
     pulses = 10**7
@@ -322,7 +328,12 @@ def bench_pipeline(quick: bool) -> list[BenchResult]:
     # emulation and post-processing timed apart: the emulator stands in for the hardware
     t0 = time.process_time()
     w0 = time.perf_counter()
-    blocks = list(emulated_blocks(link, pulses, 5, n_blocks))
+    blocks, incident_clicks, lost_clicks = [], 0, 0
+    for i in range(n_blocks):
+        sifted, estimate, emulated = emulate_link(link, pulses, 5 + i, return_run=True)
+        blocks.append((sifted, estimate))
+        incident_clicks += emulated.stats.signal_clicks + emulated.stats.dark_clicks
+        lost_clicks += emulated.stats.lost_to_dead_time
     emu_cpu = time.process_time() - t0
     t1 = time.process_time()
     w1 = time.perf_counter()
@@ -338,15 +349,23 @@ def bench_pipeline(quick: bool) -> list[BenchResult]:
     pp_sifted_per_cpu = s["sifted_bits"] / pp_cpu
     lp = link.theory()
     mu_opt, rate_opt = optimal_mu(lp, 10.0)
-    from qkd.physics.keyrate import key_rate
     theory_at_mu = key_rate(lp, 10.0, link.source.intensities[0]) * link.source.clock_rate_hz
+    survival = link.dead_time_survival()
+    theory_dead_time = theory_at_mu * survival
+    common = {"blocks": n_blocks, "pulses_per_block": pulses, "delivered": s["delivered"],
+              "mean_qber": s["mean_qber"], "mean_efficiency": s["mean_efficiency"], "key_length_mode": "asymptotic",
+              "dead_time_survival_closed_form": survival,
+              "dead_time_survival_emulated": 1 - lost_clicks / incident_clicks,
+              "theory_rate_no_dead_time_bps": theory_at_mu,
+              "theory_optimal_mu": mu_opt, "theory_rate_at_optimal_mu_bps": rate_opt * link.source.clock_rate_hz}
     return [
         BenchResult("pipeline_secret_rate_link_time", secret_link, "secret bit/s of link time (1 GHz source, 10 km)",
-                    "theory asymptotic decoy rate of this link at its signal intensity",
-                    theory_at_mu, {"blocks": n_blocks, "pulses_per_block": pulses, "delivered": s["delivered"],
-                                   "mean_qber": s["mean_qber"], "mean_efficiency": s["mean_efficiency"],
-                                   "theory_optimal_mu": mu_opt, "theory_rate_at_optimal_mu_bps":
-                                   rate_opt * link.source.clock_rate_hz, "key_length_mode": "asymptotic"}),
+                    "theory asymptotic decoy rate of this link at its signal intensity, times the detectors' "
+                    "dead-time survival", theory_dead_time, common),
+        BenchResult("pipeline_secret_rate_vs_dead_time_free_theory", secret_link,
+                    "secret bit/s of link time (1 GHz source, 10 km)",
+                    "theory asymptotic decoy rate at the signal intensity, without dead time (the closed form of "
+                    "Ma et al. 2005)", theory_at_mu, common),
         BenchResult("pipeline_secret_rate_wall", s["secret_bits"] / wall, "secret bit/s of wall time (emulation incl.)",
                     "secret rate in link time (real-time factor)", secret_link,
                     {"wall_seconds": wall, "cpu_seconds": cpu, "cores_used": cpu / wall,
