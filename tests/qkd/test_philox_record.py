@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from qkd._native.philox import philox_block
+from qkd._native.philox import philox_block, tx_record_at
 
-from qkd.events.record import ArrayTransmitterRecord, PhiloxTransmitterRecord
+from qkd.events.record import ArrayTransmitterRecord, PhiloxTransmitterRecord, _thresholds
 
 
 def test_philox4x32_10_matches_the_random123_known_answers() -> None:
@@ -57,3 +57,20 @@ def test_array_record_round_trips_through_npz(tmp_path) -> None:
     slots = np.array([0, 17, 4999])
     for x, y in zip(back.at(slots), tx.at(slots), strict=True):
         assert (x == y).all()
+
+
+def test_record_at_equals_the_scalar_philox_block_mapping() -> None:
+    # tx_record_at computes 512 slots at a time in SIMD lanes: same values as the scalar known-answer block
+    rng = np.random.default_rng(3)
+    slots = np.concatenate([rng.integers(0, 2**40, 3000), np.arange(700), [2**63 - 1, 2**32, 2**32 - 1]])
+    slots = slots.astype(np.int64)
+    z, cum = _thresholds(0.7, (0.5, 0.2, 0.2, 0.1))
+    ctr = np.zeros((slots.size, 4), np.uint32)
+    ctr[:, 0] = (slots.astype(np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    ctr[:, 1] = (slots.astype(np.uint64) >> np.uint64(32)).astype(np.uint32)
+    ctr[:, 2] = 3
+    w = philox_block(ctr, 0x12345678, 0x9ABCDEF0)
+    b, v, i = tx_record_at(slots, 0x12345678, 0x9ABCDEF0, 3, z, cum)
+    assert np.array_equal(b, (w[:, 0] >= z).astype(np.uint8))
+    assert np.array_equal(v, (w[:, 1] >> 31).astype(np.uint8))
+    assert np.array_equal(i, np.searchsorted(cum, w[:, 2], side="right").astype(np.uint8))
