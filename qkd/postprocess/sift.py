@@ -204,13 +204,24 @@ class _LocalClock:
     residual_rms_ps: float
 
 
+#: at most this many tags, evenly spread over the acquisition, enter the phase and least-squares clock fit:
+#: the drift error of the fit falls as 1/(span·√N), so 2^18 tags spanning the whole run fit the period to
+#: well under a part per billion at the 30–300 ps jitter of real detectors, at a fixed cost per acquisition
+FIT_MAX_TAGS = 1 << 18
+
+
 def _fit_clock_locally(tags: TimeTags, period_ps: float, window_ps: float, max_drift_ppm: float) -> _LocalClock:
-    """Receiver period (drift) and fractional offset from the tag times alone (module doc, step 1)."""
+    """Receiver period (drift) and fractional offset from the tag times alone (module doc, step 1).
+
+    The phase and the least-squares refinement use at most :data:`FIT_MAX_TAGS` tags taken evenly over the
+    whole acquisition (all of them in shorter runs)."""
     t = tags.t_ps
     n = t.size
     if n < 64:
         raise SiftError(f"clock recovery needs ≥ 64 time tags, got {n}")
     t0 = int(t[0])
+    if n > FIT_MAX_TAGS:
+        t = t[np.linspace(0, n - 1, FIT_MAX_TAGS).astype(np.int64)]
     t_rel = (t - t0).astype(np.float64)
     p_rx = _fit_period(t_rel, period_ps, max_drift_ppm)
     # fractional offset from the coherent phase, then least-squares refinement on tags in the window
@@ -234,16 +245,21 @@ def _sync_sample(tags: TimeTags, local: _LocalClock, window_ps: float, codes: np
                  sync_sample: int) -> tuple[np.ndarray, np.ndarray, int, float]:
     """The receiver's disclosed sync sample: slot indices at zero whole-slot offset (int64) and codes
     (basis·2 + bit) of the first ``sync_sample`` in-window tags; plus ``base`` and ``rem`` such that the
-    offset for a whole-slot shift s is rem + s·period."""
-    t_rel = (tags.t_ps - local.t0).astype(np.float64)
-    x = (t_rel - local.frac_ps) / local.period_ps
-    k = np.rint(x).astype(np.int64)
+    offset for a whole-slot shift s is rem + s·period. Reads growing prefixes of the tags until it has them."""
     base = int(math.floor((local.t0 + local.frac_ps) / local.period_ps + 0.5))  # slot of t0 + frac at zero offset
-    code = codes[tags.channel]
-    in_win = (np.abs(x - k) * local.period_ps <= window_ps / 2) & (code != 255)
-    idx = np.flatnonzero(in_win)[:sync_sample]
     rem = (local.t0 + local.frac_ps) - base * local.period_ps
-    return k[idx] + base, code[idx].astype(np.uint8), base, rem
+    n = tags.t_ps.size
+    stop = min(n, 4 * sync_sample)
+    while True:
+        t_rel = (tags.t_ps[:stop] - local.t0).astype(np.float64)
+        x = (t_rel - local.frac_ps) / local.period_ps
+        k = np.rint(x).astype(np.int64)
+        code = codes[tags.channel[:stop]]
+        in_win = (np.abs(x - k) * local.period_ps <= window_ps / 2) & (code != 255)
+        idx = np.flatnonzero(in_win)[:sync_sample]
+        if idx.size == sync_sample or stop == n:
+            return k[idx] + base, code[idx].astype(np.uint8), base, rem
+        stop = min(n, stop * 4)
 
 
 def _shift_agreement(tx: TransmitterRecord, k_abs: np.ndarray, b_code: np.ndarray,
