@@ -156,9 +156,15 @@ class ArrayTransmitterRecord:
         return self.basis[slots], self.bit[slots], self.intensity[slots]
 
     def sent_counts(self) -> np.ndarray:
-        n_int = len(self.intensities)
-        flat = np.bincount(self.basis.astype(np.int64) * n_int + self.intensity, minlength=2 * n_int)
-        return flat[: 2 * n_int].reshape(2, n_int).astype(np.int64)
+        """Pulses sent per (basis, intensity class), shape (2, classes): counted once over every slot
+        (a pass over the whole record), then kept; a copy is returned so callers cannot change the cache."""
+        cached = self.__dict__.get("_sent_counts")
+        if cached is None:
+            n_int = len(self.intensities)
+            flat = np.bincount(self.basis.astype(np.int64) * n_int + self.intensity, minlength=2 * n_int)
+            cached = flat[: 2 * n_int].reshape(2, n_int).astype(np.int64)
+            object.__setattr__(self, "_sent_counts", cached)
+        return cached.copy()
 
     def save(self, path: str | Path) -> None:
         """Write the ``.npz`` transmitter file (arrays ``basis``, ``bit``, ``intensity``; scalars
