@@ -74,3 +74,17 @@ def test_record_at_equals_the_scalar_philox_block_mapping() -> None:
     assert np.array_equal(b, (w[:, 0] >= z).astype(np.uint8))
     assert np.array_equal(v, (w[:, 1] >> 31).astype(np.uint8))
     assert np.array_equal(i, np.searchsorted(cum, w[:, 2], side="right").astype(np.uint8))
+
+
+def test_stored_record_sent_counts_are_counted_once_and_handed_out_as_copies() -> None:
+    rng = np.random.default_rng(4)
+    n = 10_000
+    basis = rng.integers(0, 2, n).astype(np.uint8)
+    intensity = rng.integers(0, 3, n).astype(np.uint8)
+    record = ArrayTransmitterRecord(basis, rng.integers(0, 2, n).astype(np.uint8), intensity, 1000.0,
+                                    (0.5, 0.1, 0.0), (0.8, 0.1, 0.1), 0.5)
+    expected = np.array([[np.count_nonzero((basis == b) & (intensity == k)) for k in range(3)] for b in range(2)])
+    first = record.sent_counts()
+    assert np.array_equal(first, expected) and int(first.sum()) == n
+    first[0, 0] = -1
+    assert np.array_equal(record.sent_counts(), expected)
