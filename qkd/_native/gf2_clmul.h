@@ -92,31 +92,26 @@ static void qs_mul_base_pclmul(uint64_t *r, const uint64_t *a, const uint64_t *b
     r[2 * n - 1] = (uint64_t)_mm_cvtsi128_si64(carry);
 }
 
-#define QS_SFX _pclmul
-#define QS_VEC 1
-#define QS_TARGET __attribute__((target("pclmul,sse4.1")))
+/* one 64 x 64 -> 128-bit carry-less product (PCLMULQDQ), for both vector levels below */
 #define QS_CLMUL(a, b, lo, hi) do {                                                              \
         __m128i r_ = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)(a)),                      \
                                           _mm_cvtsi64_si128((long long)(b)), 0x00);               \
         (lo) = (uint64_t)_mm_cvtsi128_si64(r_);                                                   \
         (hi) = (uint64_t)_mm_extract_epi64(r_, 1);                                                \
     } while (0)
+#define QS_SFX _pclmul
+#define QS_VEC 1
+#define QS_TARGET __attribute__((target("pclmul,sse4.1")))
 #include "gf2_fft_impl.h"
 #undef QS_SFX
 #undef QS_VEC
 #undef QS_TARGET
-#undef QS_CLMUL
+/* QS_CLMUL stays defined for the 256-bit level */
 
 /* The same kernels on 256-bit vectors (VPCLMULQDQ + AVX2: four field products per instruction pair). */
 #define QS_SFX _vpclmul
 #define QS_VEC 2
 #define QS_TARGET __attribute__((target("vpclmulqdq,avx2,pclmul,sse4.1")))
-#define QS_CLMUL(a, b, lo, hi) do {                                                              \
-        __m128i r_ = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)(a)),                      \
-                                          _mm_cvtsi64_si128((long long)(b)), 0x00);               \
-        (lo) = (uint64_t)_mm_cvtsi128_si64(r_);                                                   \
-        (hi) = (uint64_t)_mm_extract_epi64(r_, 1);                                                \
-    } while (0)
 #include "gf2_fft_impl.h"
 #undef QS_SFX
 #undef QS_VEC

@@ -155,28 +155,7 @@ cdef extern from *:
     #define QS_HAVE_AVX2_PATH 1
     #endif
 
-    /* Philox4x32-10 over n independent counters in struct-of-arrays form; written so that the compiler
-       vectorises the lanes; compiled for AVX2 and for the baseline ISA, chosen at load time (ifunc). */
-    #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-    __attribute__((target_clones("avx2", "default")))
-    #endif
-    static void qs_philox_soa(uint32_t *restrict c0, uint32_t *restrict c1, uint32_t *restrict c2,
-                              uint32_t *restrict c3, int n, uint32_t k0, uint32_t k1) {
-        for (int r = 0; r < 10; r++) {
-            for (int j = 0; j < n; j++) {
-                uint64_t p0 = (uint64_t)0xD2511F53u * c0[j];
-                uint64_t p1 = (uint64_t)0xCD9E8D57u * c2[j];
-                uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[j] ^ k0;
-                uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[j] ^ k1;
-                c1[j] = (uint32_t)p1;
-                c3[j] = (uint32_t)p0;
-                c0[j] = n0;
-                c2[j] = n2;
-            }
-            k0 += 0x9E3779B9u;
-            k1 += 0xBB67AE85u;
-        }
-    }
+    #include "philox_lanes.h"   /* qs_philox_lanes: Philox4x32-10 in SIMD lanes */
 
     #define QS_BLOCK 256
     #define QS_PREFETCH_SLOTS 2048
@@ -513,7 +492,7 @@ cdef extern from *:
                     c2[j] = a->stream;
                     c3[j] = 0;
                 }
-                qs_philox_soa(c0, c1, c2, c3, (int)m, a->k0, a->k1);
+                qs_philox_lanes(c0, c1, c2, c3, (int)m, a->k0, a->k1);
                 for (int64_t j = 0; j < m; j++) {
                     unsigned it = 0;
                     for (int q = 0; q < n_int - 1; q++)
