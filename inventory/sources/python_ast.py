@@ -229,11 +229,6 @@ def _algorithms(v: _Visitor, q: str, node: ast.Call) -> None:
     v.hit(q.split(".", 1)[1], node)
 
 
-def _mode_only(v: _Visitor, q: str, node: ast.Call) -> None:
-    # a mode outside a Cipher(...) call: report the mode with its block cipher unknown
-    return
-
-
 def _asym_class(v: _Visitor, q: str, node: ast.Call) -> None:
     m = re.match(r"asym\.\w+\.(\w+?)Private(?:Key)?\.(generate|from_seed_bytes|from_private_bytes)$", q)
     if m:

@@ -583,8 +583,8 @@ cdef class BobSearches:
     """Bob's side: his key (corrected in place), the opened passes and every running bisection.
 
     Per pass ``j``: ``open_pass(j, k_j, alice_block_parities)``; then repeat ``body = ask()`` /
-    ``take_answers(alice.answer_wire(body))`` until ``ask()`` returns b"" (the array forms
-    ``questions()`` / ``answers()`` do the same without the wire encoding).
+    ``take_answers(alice.answer_wire(body))`` until ``ask()`` returns b"" (``questions()`` shows the
+    running questions as arrays, for tests against Alice's array form ``answer()``).
     """
 
     cdef object packed, plans, rows
@@ -916,17 +916,11 @@ cdef class BobSearches:
             raise ValueError(f"{PyBytes_GET_SIZE(packed_answers)} answer bytes for {m} questions")
         if m == 0:
             return 0
-        return self._advance(<const uint8_t *>PyBytes_AS_STRING(packed_answers), True)
+        return self._advance(<const uint8_t *>PyBytes_AS_STRING(packed_answers))
 
-    def answers(self, const uint8_t[::1] alice_left):
-        """Consume Alice's parities of the left halves: advance, correct, cascade. Returns flips made."""
-        if alice_left.shape[0] != self.ns:
-            raise ValueError(f"{alice_left.shape[0]} answers for {self.ns} questions")
-        if self.ns == 0:
-            return 0
-        return self._advance(&alice_left[0], False)
-
-    cdef Py_ssize_t _advance(self, const uint8_t *alice_left, bint packed):
+    cdef Py_ssize_t _advance(self, const uint8_t *alice_left):
+        """Consume Alice's packed parities of the left halves (bit i of the body answers question i):
+        advance, correct, cascade. Returns the flips made."""
         cdef Py_ssize_t m = self.ns, i, s, e, mid, keep = 0, nflip = 0, bit
         cdef uint8_t *sp = self.sp_
         cdef uint32_t *ss = self.ss_
@@ -949,7 +943,7 @@ cdef class BobSearches:
             e = se[i]
             d = sd[i]
             mid = s + (e - s) // 2
-            al = ((alice_left[i >> 3] >> (i & 7)) & 1) if packed else alice_left[i]
+            al = (alice_left[i >> 3] >> (i & 7)) & 1
             dn[i] = 0
             ar = sa[i] ^ al
             if code & 0x80:

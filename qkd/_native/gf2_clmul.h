@@ -496,11 +496,6 @@ static void qs_split32(uint64_t *e, const uint64_t *w, size_t n) {
     for (size_t i = 0; i < n; i++) { e[2 * i] = w[i] & 0xffffffffu; e[2 * i + 1] = w[i] >> 32; }
 }
 
-/* The first m 32-bit pieces of w into e[0 .. m). */
-static void qs_split32n(uint64_t *e, const uint64_t *w, size_t m) {
-    for (size_t i = 0; i < m; i++) e[i] = (w[i / 2] >> (32 * (i & 1))) & 0xffffffffu;
-}
-
 /* r[0 .. na+nb) = a * b by the additive FFT. Returns 0, -1 (no memory), -2 (too long), -3 (no basis). */
 static int qs_mul_fft(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
     memset(r, 0, (na + nb) * sizeof(uint64_t));

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,6 +36,13 @@ from qkd.kms.store import KeyStore
 log = logging.getLogger(__name__)
 
 _Waiter = tuple[asyncio.Future[Any], Callable[[Any], None] | None]
+
+
+def _fail_all(futures: Iterable[asyncio.Future[Any]], err: BaseException) -> None:
+    """Give ``err`` to every future not yet resolved (a cancelled one is left as it is)."""
+    for fut in futures:
+        if not fut.done():
+            fut.set_exception(err)
 
 
 class GroupCommit:
@@ -92,18 +99,14 @@ class GroupCommit:
         if self._closed and self._failed is None:
             self._failed = KeyStoreError("the key store is closing")
         if self._failed is not None:
-            for _, _, fut, _ in batch:
-                if not fut.done():
-                    fut.set_exception(self._failed)
+            _fail_all((fut for _, _, fut, _ in batch), self._failed)
             return
         try:
             results = self.store.run_batch([(fn, args) for fn, args, _, _ in batch], durable=False)
         except Exception as exc:  # rolled back: nothing of the batch took effect
             log.exception("group commit failed", extra={"event": "kms.store.commit_failed"})
             err = KeyStoreError(f"group commit of {len(batch)} request(s) failed: {type(exc).__name__}: {exc}")
-            for _, _, fut, _ in batch:
-                if not fut.done():
-                    fut.set_exception(err)
+            _fail_all((fut for _, _, fut, _ in batch), err)
             return
         if not batch:   # only delivered marks: nothing waits for their durability
             return
@@ -115,10 +118,8 @@ class GroupCommit:
         if self._syncing or not self._unsynced:
             return
         if self._closed or self._failed is not None:
-            for waiters, _ in self._unsynced:
-                for fut, _ in waiters:
-                    if not fut.done():
-                        fut.set_exception(self._failed or KeyStoreError("the key store is closing"))
+            _fail_all((fut for waiters, _ in self._unsynced for fut, _ in waiters),
+                      self._failed or KeyStoreError("the key store is closing"))
             self._unsynced = []
             return
         self._syncing = True
@@ -135,10 +136,7 @@ class GroupCommit:
                                          "refuses further deliveries until it is reopened")
             log.critical("key store WAL sync failed", extra={"event": "kms.store.sync_failed",
                                                              "error": str(exc)})
-            for waiters, _ in covered + self._unsynced:
-                for fut, _ in waiters:
-                    if not fut.done():
-                        fut.set_exception(self._failed)
+            _fail_all((fut for waiters, _ in covered + self._unsynced for fut, _ in waiters), self._failed)
             self._unsynced = []
             return
         self.syncs += 1

@@ -643,12 +643,6 @@ class KeyStore:
             " AND COALESCE(master_state, '') NOT IN ('pending','reserved')"
             " AND COALESCE(slave_state, '') NOT IN ('pending','reserved')", ids or [])
 
-    def pending_for_slave(self, master: str, slave: str) -> int:
-        """Number of keys waiting for ``slave``'s dec_keys from ``master``."""
-        return self._db.execute(
-            "SELECT COUNT(*) FROM keys WHERE master_sae=? AND slave_sae=? AND slave_state='pending'",
-            (master, slave)).fetchone()[0]
-
     # ------------------------------------------------------------------ metrics
     def delivery_counts(self) -> dict[str, int]:
         """Counts of delivery records by ``role:state`` (e.g. ``slave:pending``)."""

@@ -91,9 +91,7 @@ class Link:
         Σ_d R_d / (1 + R_d τ) / Σ_d R_d. Dead time removes signal and background clicks alike, so every
         gain, and to first order the key rate, scales by this factor while the error rates do not change.
         """
-        theory = self.theory()
-        length = self.channel.length_km if isinstance(self.channel, FiberChannel) else 0.0
-        eta = float(theory.channel_transmittance(length)) * self.eta_bob
+        eta = self.channel.mean_transmittance() * self.eta_bob
         src = self.source
         background = self.background_probability_per_detector()
         weights = (self.bob_p_z / 2, self.bob_p_z / 2, (1 - self.bob_p_z) / 2, (1 - self.bob_p_z) / 2)

@@ -57,10 +57,10 @@ def test_dead_time_separates_successive_clicks_of_each_detector() -> None:
 def test_dead_time_losses_match_the_non_paralyzable_closed_form(length_km: float) -> None:
     """Saturated SNSPDs (40 ns dead time at 1 GHz): the emulator's ground-truth fraction of clicks that
     survive the dead time agrees with Link.dead_time_survival (Poisson thinning over the four detectors,
-    1/(1 + Rτ) each). Measured at 10 / 50 km: 0.314 / 0.705 vs the closed form 0.301 / 0.697; the residual
-    comes from the extra photons of multi-photon pulses, which the emulator routes within Bob's basis
-    rather than independently, so the tolerance is 0.025 (the two differ by 0.5 or more if the dead time is
-    dropped from either)."""
+    1/(1 + Rτ) each). With this seed and 3e6 slots the emulator gives 0.315 / 0.701 at 10 / 50 km, the
+    closed form 0.301 / 0.697. The residual comes from the extra photons of multi-photon pulses, which the
+    emulator routes within Bob's basis rather than independently, so the tolerance is 0.025 (dropping the
+    dead time from either side moves the difference to 0.3 or more)."""
     link = link_preset("snspd-fiber", length_km)
     stats = emulate(link, 3_000_000, 3).stats
     measured = 1 - stats.lost_to_dead_time / (stats.signal_clicks + stats.dark_clicks)
