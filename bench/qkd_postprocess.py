@@ -320,7 +320,8 @@ def bench_pipeline(quick: bool) -> list[BenchResult]:
     from qkd.emulator import emulate_link
     from qkd.physics.keyrate import key_rate, optimal_mu
     from qkd.physics.presets import link_preset
-    from qkd.postprocess.link import LinkPolicy, run_link
+    from qkd.postprocess.link import LinkPolicy
+from qkd.runtime import run_link
 
     link = link_preset("snspd-fiber", 10)
     pulses = 10**7

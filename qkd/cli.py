@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qkd.errors import QkdError
+from qkd.events.record import load_transmitter
 from qkd.postprocess.cli import app as postprocess_app
 
 app = typer.Typer(help="QKD: emulated links, detector events, key rate theory, post-processing.",
@@ -315,23 +316,6 @@ def emulate(
         _print_json(rep)
     else:
         _console().print(f"wrote {len(run.tags)} tags to {out}, transmitter record to {tx_out} (seed {sd})")
-
-
-def load_transmitter(path: Path):
-    """A transmitter record from ``.npz`` (per-slot arrays) or ``.json`` (Philox descriptor)."""
-    from qkd.events.record import ArrayTransmitterRecord, EventsError, PhiloxTransmitterRecord
-
-    if path.suffix.lower() == ".npz":
-        return ArrayTransmitterRecord.load(path)
-    if path.suffix.lower() == ".json":
-        try:
-            d = json.loads(path.read_text())
-            return PhiloxTransmitterRecord(int(d["seed"]), int(d["n_slots"]), float(d["period_ps"]),
-                                           tuple(d["intensities"]), tuple(d["intensity_probabilities"]),
-                                           float(d["p_z"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise EventsError(f"{path}: not a transmitter descriptor: {exc}") from None
-    raise EventsError(f"{path}: transmitter record must be .npz or .json")
 
 
 def _parse_channel_map(text: str) -> dict[int, tuple[int, int]]:

@@ -13,6 +13,7 @@ Detector channel convention of the emulator and the native format: channel = bas
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -194,3 +195,18 @@ class ArrayTransmitterRecord:
             arrays["intensity"].astype(np.uint8), float(arrays["period_ps"]),
             tuple(float(x) for x in arrays["intensities"]),
             tuple(float(x) for x in arrays["intensity_probabilities"]), float(arrays["p_z"]))
+
+
+def load_transmitter(path: Path) -> TransmitterRecord:
+    """A transmitter record from ``.npz`` (per-slot arrays) or ``.json`` (Philox descriptor)."""
+    if path.suffix.lower() == ".npz":
+        return ArrayTransmitterRecord.load(path)
+    if path.suffix.lower() == ".json":
+        try:
+            d = json.loads(path.read_text())
+            return PhiloxTransmitterRecord(int(d["seed"]), int(d["n_slots"]), float(d["period_ps"]),
+                                           tuple(d["intensities"]), tuple(d["intensity_probabilities"]),
+                                           float(d["p_z"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise EventsError(f"{path}: not a transmitter descriptor: {exc}") from None
+    raise EventsError(f"{path}: transmitter record must be .npz or .json")

@@ -2,10 +2,12 @@
 Cascade reconciliation, verification, privacy amplification, finite-key length and the link pipeline.
 
 Stages, one module each (named as the papers name them): ``sift``, ``estimate``, ``channel``,
-``cascade``, ``verify``, ``amplify``, ``finite_key``, ``link``.
+``cascade``, ``verify``, ``amplify``, ``finite_key``, ``authbudget``, ``link`` (the block protocol;
+the runtime that drives it is :mod:`qkd.runtime`).
 """
 
 from qkd.postprocess.amplify import AmplificationError, toeplitz_hash, toeplitz_hash_words, toeplitz_reference
+from qkd.postprocess.authbudget import AUTH_MODES, AuthBudget, AuthBudgetExceeded, AuthBudgetExhausted
 from qkd.postprocess.cascade import (
     VARIANTS,
     CascadeError,
@@ -30,25 +32,24 @@ from qkd.postprocess.finite_key import KeyLength, asymptotic_length, lim2014_exp
 from qkd.postprocess.link import (
     Alarm,
     AlarmMonitor,
+    BlockDesync,
     BlockResult,
     InMemorySink,
     KeySink,
     LinkEnd,
     LinkPolicy,
-    LinkRun,
-    emulated_blocks,
-    recorded_blocks,
-    run_link,
-    with_eavesdropper,
+    PoolDigest,
+    PoolMismatch,
 )
 from qkd.postprocess.verify import PolyHash128, collision_bound, verify_receiver, verify_sender
 
 __all__ = [
-    "VARIANTS", "Alarm", "AlarmMonitor", "AmplificationError", "AuthKeyExhausted", "AuthenticationError",
+    "AUTH_MODES", "VARIANTS", "Alarm", "AuthBudget", "AuthBudgetExceeded", "AuthBudgetExhausted", "BlockDesync",
+    "PoolDigest", "PoolMismatch", "AlarmMonitor", "AmplificationError", "AuthKeyExhausted", "AuthenticationError",
     "BlockResult", "CascadeError", "CascadeReport", "ChannelError", "ClassicalChannel", "InMemorySink", "KeyLength",
-    "KeySink", "LeakageLedger", "LinkEnd", "LinkPolicy", "LinkRun", "PolyHash128", "SignatureAuth",
+    "KeySink", "LeakageLedger", "LinkEnd", "LinkPolicy", "PolyHash128", "SignatureAuth",
     "WegmanCarterAuth", "accept_websocket", "asymptotic_length", "collision_bound", "connect_websocket",
-    "emulated_blocks", "in_process_pair", "lim2014_expected_rate", "lim2014_length", "reconcile_alice",
-    "reconcile_bob", "reconcile_local", "recorded_blocks", "run_link", "toeplitz_hash", "toeplitz_hash_words",
-    "toeplitz_reference", "verify_receiver", "verify_sender", "with_eavesdropper",
+    "in_process_pair", "lim2014_expected_rate", "lim2014_length", "reconcile_alice",
+    "reconcile_bob", "reconcile_local", "toeplitz_hash", "toeplitz_hash_words",
+    "toeplitz_reference", "verify_receiver", "verify_sender",
 ]

@@ -69,6 +69,14 @@ class AuthenticationError(ChannelError):
 class AuthKeyExhausted(ChannelError):
     """The Wegman–Carter pad pool is empty: replenish it from distilled key before sending."""
 
+    cause = "auth-budget"
+
+
+class StepDeadline(ChannelError):
+    """A protocol step's message did not arrive within the channel's step deadline."""
+
+    cause = "step-deadline"
+
 
 # --------------------------------------------------------------------------------------------------
 # leakage accounting
@@ -178,6 +186,18 @@ class WegmanCarterAuth:
     def pads_available(self, direction: int) -> int:
         return self._pads[direction].available
 
+    def next_seq(self, direction: int) -> int:
+        """Index of the next pad of ``direction`` (= pads of that direction spent so far)."""
+        return self._next_seq[direction]
+
+    def skip_to(self, direction: int, seq: int) -> None:
+        """Discard the pads of ``direction`` before index ``seq`` (never reuse a pad the peer may have
+        spent in a session that failed); a no-op when already there."""
+        while self._next_seq[direction] < seq:
+            self._pads[direction].take()
+            self._next_seq[direction] += 1
+            self.bits_consumed += 128
+
     def _pad_for(self, direction: int, seq: int) -> bytes:
         if seq != self._next_seq[direction]:
             raise AuthenticationError(f"direction {direction}: frame seq {seq}, expected {self._next_seq[direction]}")
@@ -278,7 +298,7 @@ class ClassicalChannel:
     """One end of the authenticated classical channel (see the module docstring)."""
 
     def __init__(self, transport: Transport, auth: Authenticator, *, initiator: bool, link_id: str = "link",
-                 deferred: bool = False) -> None:
+                 deferred: bool = False, step_timeout_s: float | None = None) -> None:
         self.transport = transport
         self.auth = auth
         self.deferred = deferred
@@ -288,8 +308,15 @@ class ClassicalChannel:
         self.initiator = initiator
         self.link_id = link_id
         self._tx_dir = 0 if initiator else 1
-        self._tx_seq = 0
-        self._rx_seq = 0
+        # a Wegman–Carter authenticator carried over from an earlier session numbers frames (per-frame mode)
+        # or checkpoints (deferred mode) from the pads it has spent, so no pad is ever used twice
+        next_seq = getattr(auth, "next_seq", None)
+        first_tx = next_seq(self._tx_dir) if next_seq is not None else 0
+        first_rx = next_seq(1 - self._tx_dir) if next_seq is not None else 0
+        self._tx_seq = 0 if deferred else first_tx
+        self._rx_seq = 0 if deferred else first_rx
+        self._checkpoint_seq = [first_tx, first_rx] if deferred else [0, 0]
+        self.step_timeout_s = step_timeout_s
         self.ledger = LeakageLedger()
 
     async def send(self, kind: str, body: bytes, disclosed_bits: int = 0) -> None:
@@ -306,9 +333,13 @@ class ClassicalChannel:
         self.ledger.record(kind, disclosed_bits, len(body), len(tag))
         await self.transport.send_bytes(data + tag)
 
-    async def recv(self, kind: str | None = None) -> tuple[str, bytes]:
-        """Receive the next frame, check its tag, sequence and (if given) kind; returns (kind, body)."""
-        raw = await self.transport.recv_bytes()
+    async def recv(self, kind: str | None = None, *, idle: bool = False) -> tuple[str, bytes]:
+        """Receive the next frame, check its tag, sequence and (if given) kind; returns (kind, body).
+
+        Within ``step_timeout_s`` (if set) or :class:`StepDeadline`; ``idle``: a wait between protocol steps
+        (the peer may be computing its next block), bounded by the transport's liveness, not by the step
+        deadline."""
+        raw = await self._recv_raw(kind, idle)
         ts = 0 if self.deferred else self.auth.tag_size
         if len(raw) < _HDR.size + ts:
             raise ChannelError(f"frame of {len(raw)} bytes is shorter than header + tag")
@@ -333,6 +364,28 @@ class ClassicalChannel:
             raise ChannelError(f"expected a {kind!r} frame, got {got!r} (frame {seq})")
         return got, body
 
+    def realign_auth(self) -> None:
+        """After the authenticator skipped pads (:meth:`WegmanCarterAuth.skip_to`, agreed with the peer at
+        the start of a session): number the next checkpoints from the pads left. Per-frame channels number
+        frames from the pads, so they must be aligned before the channel is made."""
+        next_seq = getattr(self.auth, "next_seq", None)
+        if next_seq is None:
+            return
+        if self.deferred:
+            self._checkpoint_seq = [next_seq(self._tx_dir), next_seq(1 - self._tx_dir)]
+        elif (self._tx_seq, self._rx_seq) != (next_seq(self._tx_dir), next_seq(1 - self._tx_dir)):
+            raise AuthenticationError(f"link {self.link_id!r}: the two ends' per-frame pads are out of step")
+
+    async def _recv_raw(self, kind: str | None, idle: bool = False) -> bytes:
+        if idle or self.step_timeout_s is None:
+            return await self.transport.recv_bytes()
+        try:
+            async with asyncio.timeout(self.step_timeout_s):
+                return await self.transport.recv_bytes()
+        except TimeoutError:
+            raise StepDeadline(f"link {self.link_id!r}: no {kind or 'frame'!r} from the peer within the step "
+                               f"deadline of {self.step_timeout_s} s (frame {self._rx_seq})") from None
+
     async def checkpoint(self) -> None:
         """Deferred mode: authenticate everything sent and received since the last checkpoint with one
         tag per direction (both ends call it; one pad per direction per checkpoint). Raises
@@ -342,14 +395,16 @@ class ClassicalChannel:
             return
         idx = self._checkpoints
         self._checkpoints += 1
-        mine = self.auth.tag(self._tx_dir, idx, b"".join(self._tx_log))
+        tx_seq, rx_seq = self._checkpoint_seq
+        self._checkpoint_seq = [tx_seq + 1, rx_seq + 1]
+        mine = self.auth.tag(self._tx_dir, tx_seq, b"".join(self._tx_log))
         received = b"".join(self._rx_log)
         self._tx_log, self._rx_log = [], []
         await self.transport.send_bytes(MAGIC + b"T" + mine)
-        raw = await self.transport.recv_bytes()
+        raw = await self._recv_raw("checkpoint")
         if raw[:5] != MAGIC + b"T":
             raise AuthenticationError(f"checkpoint {idx}: expected the peer's transcript tag, got another frame")
-        self.auth.check(1 - self._tx_dir, idx, received, raw[5:])
+        self.auth.check(1 - self._tx_dir, rx_seq, received, raw[5:])
 
     async def send_array(self, kind: str, arr: np.ndarray, disclosed_bits: int = 0) -> None:
         await self.send(kind, np.ascontiguousarray(arr).tobytes(), disclosed_bits)
@@ -360,6 +415,13 @@ class ClassicalChannel:
 
     async def close(self) -> None:
         await self.transport.close()
+
+
+def in_process_transports() -> tuple[Transport, Transport]:
+    """Two connected in-process transports (asyncio queues), initiator's first."""
+    q1: asyncio.Queue[bytes | None] = asyncio.Queue()
+    q2: asyncio.Queue[bytes | None] = asyncio.Queue()
+    return _QueueTransport(q2, q1), _QueueTransport(q1, q2)
 
 
 def in_process_pair(auth_a: Authenticator | None = None, auth_b: Authenticator | None = None,
@@ -397,5 +459,6 @@ async def accept_websocket(request: Any, auth: Authenticator, link_id: str = "li
 
 
 __all__ = ["AuthKeyExhausted", "AuthenticationError", "Authenticator", "ChannelError", "ClassicalChannel",
-           "LeakageLedger", "NoAuth", "SignatureAuth", "Transport", "WebSocketTransport", "WegmanCarterAuth",
-           "accept_websocket", "connect_websocket", "in_process_pair"]
+           "LeakageLedger", "NoAuth", "SignatureAuth", "StepDeadline",
+           "Transport", "WebSocketTransport", "WegmanCarterAuth",
+           "accept_websocket", "connect_websocket", "in_process_pair", "in_process_transports"]

@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from qkd.postprocess.link import BlockResult, LinkPolicy, emulated_blocks, run_link
+from qkd.postprocess.link import BlockResult, LinkPolicy
+from qkd.runtime import emulated_blocks, run_link
 
 app = typer.Typer(help="QKD post-processing: run an emulated link end to end.")
 

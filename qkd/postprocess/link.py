@@ -1,66 +1,107 @@
-"""The continuous link pipeline: two :class:`LinkEnd`s turn sifted blocks into delivered secret keys.
+"""The block protocol of a QKD link: two :class:`LinkEnd`\\ s turn one sifted block into one agreed key.
 
-Per block (both ends in lock-step over one :class:`ClassicalChannel`):
+Per block, both ends in lock-step over one :class:`ClassicalChannel` (every decision is made by *both*
+ends and exchanged, so they never part ways on an outcome):
 
-1. ``block.begin`` (Alice → Bob): block index, key ID, sizes. Abort checks on the parameter estimate:
-   QBER above ``qber_abort`` or too few counts → abort, nothing delivered.
-2. reconcile (Cascade, Bob drives) → λ_EC = bits disclosed, counted by the channel ledger;
-3. verify (GF(2^128) polynomial hash, fresh key) → a failed block is discarded and counted;
-4. key length: ``finite`` = [LCWXZ14] Eq. (1) on the estimate's s_0, s_1, φ (``finite_key``), or
-   ``asymptotic`` = s_1^∞ (1 − h(e_1^∞)) − λ_EC − tag bits, with the decoy-state asymptotic
-   single-photon yield Y_1 and error e_1 of the estimate ([MQZL05]; for emulated runs too short to
-   give a finite-key length). ℓ = 0 → abort with the reason.
-   How many pulses a finite key needs is set by the X-basis (phase-error) statistics, i.e. by the
-   source's basis and intensity probabilities, not by this code: on 25 km of fibre (``snspd-fiber``,
-   p_Z = 0.9 at both ends, so 1 % of pulses are X–X; decoy probability 0.1) the weak-decoy X counts
-   of a 10^7-pulse block (~170) lie inside the Hoeffding band of [LCWXZ14] (±~300 counts), so
-   s_{X,1} = 0, φ = ½ and ℓ = 0; ℓ > 0 from ~4·10^8 pulses (10^9 pulses: 6.5·10^-3 bit/pulse, half
-   the asymptotic rate). With p_Z = 0.5 and intensity probabilities (0.5, 0.35, 0.15) the same link
-   gives ℓ > 0 from ~5·10^6 pulses (10^7 pulses: 1.2·10^-3 bit/pulse);
-5. amplify (Toeplitz, fresh public seed) to ℓ rounded down to whole bytes (a key travels as bytes and
-   must carry no non-secret padding bits) → both ends deliver ``(link_id, key_id, key, metadata)`` to
-   their :class:`KeySink`.
+1. **begin** (Alice → Bob ``block.begin``, Bob → Alice ``block.go``): block index, key ID, sizes, each
+   end's verdict on the parameter estimate (QBER above ``qber_abort``, too few counts, no room in its key
+   sink) and Alice's running *pool digest* (:class:`PoolDigest`, a hash chain over every block both ends
+   delivered: index, key ID, length and key-confirmation tag). A different index or size raises
+   :class:`BlockDesync`; a different digest raises :class:`PoolMismatch` (the two pools of the link
+   differ). The block is aborted at both ends if either end's verdict is an abort.
+2. **reconcile** (Cascade, Bob drives) → λ_EC = bits disclosed, counted by the channel ledger;
+3. **verify** (GF(2^128) polynomial hash, fresh key) → a failed block is aborted at both ends;
+4. **length** (``block.length``, both ways): ``finite`` = [LCWXZ14] Eq. (1) on the estimate's s_0, s_1, φ
+   (``finite_key``), or ``asymptotic`` = s_1^∞ (1 − h(e_1^∞)) − λ_EC − tag bits with the decoy-state
+   asymptotic Y_1 and e_1 ([MQZL05]), rounded down to whole bytes. Both ends compute ℓ and exchange it:
+   a difference is a ``disagreement`` abort, ℓ ≤ ``CONFIRM_BITS`` a ``zero-length`` abort.
+5. **amplify** (Toeplitz, fresh public seed) to ℓ bits. The last ``CONFIRM_BITS`` bits of the amplified
+   output are the *key-confirmation tag*: it is exchanged (``block.outcome``) and never delivered, so the
+   delivered ℓ − 64 bits stay uniform and independent of it (the ℓ-bit output is ε-close to uniform as a
+   whole). Equal tags confirm equal keys except with probability 2^-64 (Toeplitz hashing is universal);
+   different tags are a ``disagreement`` abort at both ends.
+6. **checkpoint** (deferred transcript authentication, :meth:`ClassicalChannel.checkpoint`): the whole
+   block's transcript, outcome exchange included, is authenticated before anything is delivered; a
+   failure is an ``authentication`` abort.
+7. **deliver** to the :class:`KeySink` (both ends, same key ID, same bytes), then the pool digest advances.
 
-Abort causes: ``qber``, ``too-few-counts``, ``verification``, ``zero-length``, ``authentication``
-(the transcript tag of a deferred-authentication channel does not verify). An
-:class:`AlarmMonitor` follows the QBER (exponentially weighted) and emits ``qber-alarm`` /
-``qber-clear`` events to subscribers (the gateway and the KME can register callables).
+How many pulses a finite key needs is set by the X-basis statistics of the source, not by this code: on
+25 km of fibre with p_Z = 0.9 a 10^7-pulse block gives ℓ = 0 (about 170 weak-decoy X counts lie inside
+the Hoeffding band of [LCWXZ14]); with p_Z = 0.5 and intensity probabilities (0.5, 0.35, 0.15) the same
+link gives ℓ > 0 from ~5·10^6 pulses.
 
-``qkd.postprocess`` never imports ``qkd.kms``: the KME key store implements :class:`KeySink`.
+Abort causes (:data:`ABORT_CAUSES`): ``qber``, ``too-few-counts``, ``backpressure`` (a sink had no room;
+not a fault of the link), ``verification``, ``zero-length``, ``disagreement``, ``authentication``. An
+:class:`AlarmMonitor` follows the QBER (exponentially weighted) and emits ``qber-alarm`` / ``qber-clear``.
+
+What drives the ends (block sources, sessions, deadlines, heartbeats, restarts, link state) is
+:mod:`qkd.runtime`; ``qkd.postprocess`` never imports it, nor ``qkd.kms`` (whose store is a :class:`KeySink`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from qkd.errors import QkdError
 from qkd.postprocess.amplify import amplify_receiver, amplify_sender, words_to_bytes
+from qkd.postprocess.authbudget import AuthBudget
 from qkd.postprocess.cascade import CascadeReport, binary_entropy, reconcile_alice, reconcile_bob
-from qkd.postprocess.channel import AuthenticationError, ClassicalChannel, WegmanCarterAuth, in_process_pair
+from qkd.postprocess.channel import AuthenticationError, ClassicalChannel
+from qkd.postprocess.estimate import ParameterEstimate
 from qkd.postprocess.finite_key import TAG_BITS, lim2014_length
+from qkd.postprocess.sift import SiftedKey
 from qkd.postprocess.verify import verify_receiver, verify_sender
 
 log = logging.getLogger(__name__)
 
+#: bits of the amplified output sacrificed as the key-confirmation tag (exchanged, never delivered)
+CONFIRM_BITS = 64
+ABORT_CAUSES = ("qber", "too-few-counts", "backpressure", "verification", "zero-length", "disagreement",
+                "authentication")
+
+
+class BlockDesync(QkdError):
+    """The two ends hold different blocks (index or size differ): the session cannot go on."""
+
+    cause = "desync"
+
+
+class BlockDeadline(QkdError):
+    """A block did not finish within the block deadline."""
+
+    cause = "block-deadline"
+
+
+class PoolMismatch(QkdError):
+    """The two ends' pool digests differ: the link's key pools are no longer identical."""
+
+    cause = "pool-mismatch"
+
 
 class KeySink(Protocol):
-    """Where secret keys go (the KME key store implements it)."""
+    """Where secret keys go (the KME key intake implements it)."""
 
     def deliver(self, link_id: str, key_id: str, key: bytes, metadata: dict[str, Any]) -> None: ...
 
 
 @dataclass
 class InMemorySink:
-    """A :class:`KeySink` that keeps delivered keys in a list (tests, CLI runs without a KME)."""
+    """A :class:`KeySink` that keeps delivered keys in a list (tests, CLI runs without a KME).
+
+    It keeps the same stream bookkeeping as the KME's key intake (``stream_state``, ``drop_last_block``),
+    so the link runtime resynchronises it the same way."""
 
     keys: list[tuple[str, str, bytes, dict[str, Any]]] = field(default_factory=list)
 
@@ -70,6 +111,17 @@ class InMemorySink:
     @property
     def total_bits(self) -> int:
         return sum(m["length_bits"] for _, _, _, m in self.keys)
+
+    def stream_state(self) -> dict[str, int]:
+        """``{"tail", "last_block_start"}`` in bytes, as :class:`qkd.kms.feeds.LinkKeySink` reports them."""
+        tail = sum(len(k) for _, _, k, _ in self.keys)
+        last = len(self.keys[-1][2]) if self.keys else 0
+        return {"tail": tail, "last_block_start": tail - last}
+
+    def drop_last_block(self, start: int) -> None:
+        if not self.keys or self.stream_state()["last_block_start"] != start:
+            raise QkdError(f"in-memory sink: no last block starting at byte {start}")
+        self.keys.pop()
 
     def __repr__(self) -> str:  # never show key material
         return f"InMemorySink({len(self.keys)} keys, {self.total_bits} bits)"
@@ -130,8 +182,6 @@ class LinkPolicy:
     eps_cor: float = 1e-15
     key_length: str = "finite"          # "finite" ([LCWXZ14]) or "asymptotic"
     alarm_threshold: float = 0.08
-    pad_low_water: int = 64             # Wegman–Carter pads per direction before refilling
-    pad_refill: int = 256               # pads per direction taken from distilled key (128 bits each)
 
 
 @dataclass
@@ -162,7 +212,7 @@ class BlockResult:
         return asdict(self)
 
 
-def _asymptotic_entropy(estimate: Any, sifted: Any) -> tuple[float, float, str]:
+def _asymptotic_entropy(estimate: ParameterEstimate, sifted: SiftedKey) -> tuple[float, float, str]:
     """(s1, e1, reason) from the decoy asymptotic Y_1 and e_1 of the estimate, for the signal bits."""
     y1 = float(getattr(estimate, "y1_lower_asymptotic", float("nan")))
     e1 = float(getattr(estimate, "e1_upper_asymptotic", float("nan")))
@@ -177,11 +227,66 @@ def _asymptotic_entropy(estimate: Any, sifted: Any) -> tuple[float, float, str]:
     return n_signal * frac, min(max(e1, 0.0), 0.5), ""
 
 
+class PoolDigest:
+    """A running hash over the blocks a link end delivered: SHA-256 chain over (link, index, key ID, length,
+    key-confirmation tag). Equal at both ends exactly when both delivered the same blocks (to 2^-64 per
+    block, the confirmation tag's collision bound). It holds no key material: the confirmation tag is
+    public (sacrificed from the amplified output) and the rest is metadata."""
+
+    def __init__(self, link_id: str) -> None:
+        self.value = hashlib.sha256(b"qshift/pool-digest/v1|" + link_id.encode()).hexdigest()
+        self.blocks = 0
+
+    def advance(self, index: int, key_id: str, length_bits: int, confirm: str) -> None:
+        line = f"{self.value}|{index}|{key_id}|{length_bits}|{confirm}".encode()
+        self.value = hashlib.sha256(line).hexdigest()
+        self.blocks += 1
+
+    def matches(self, other: str) -> bool:
+        return hmac.compare_digest(self.value, other)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One end's decision at a step of the block protocol (``ok`` or an abort ``cause`` with a reason)."""
+
+    ok: bool
+    cause: str = ""
+    reason: str = ""
+    value: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "cause": self.cause, "reason": self.reason, "value": self.value}
+
+    @classmethod
+    def from_json(cls, body: Any, where: str) -> Verdict:
+        if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+            raise BlockDesync(f"{where}: malformed verdict from the peer")
+        return cls(body["ok"], str(body.get("cause", "")), str(body.get("reason", "")), body.get("value"))
+
+
+def joint(mine: Verdict, peer: Verdict, *, compare_values: bool = False) -> Verdict:
+    """The decision both ends take from their two verdicts: abort if either aborts (this end's cause
+    first), ``disagreement`` if ``compare_values`` and the values differ, else this end's verdict."""
+    if not mine.ok:
+        return mine
+    if not peer.ok:
+        return Verdict(False, peer.cause, f"peer: {peer.reason}")
+    if compare_values and mine.value != peer.value:
+        return Verdict(False, "disagreement", f"the ends differ: {mine.value!r} here, {peer.value!r} at the peer")
+    return mine
+
+
 class LinkEnd:
-    """One end of a link: ``role`` ``alice`` (transmitter) or ``bob`` (receiver)."""
+    """One end of a link: ``role`` ``alice`` (transmitter, speaks first) or ``bob`` (receiver).
+
+    ``headroom_bits``: how many bits the sink can still take (back-pressure; ``None``: unbounded).
+    ``budget``: the Wegman–Carter pad budget, for channels that spend key on authentication."""
 
     def __init__(self, role: str, link_id: str, channel: ClassicalChannel, sink: KeySink,
-                 policy: LinkPolicy | None = None) -> None:
+                 policy: LinkPolicy | None = None, *, budget: AuthBudget | None = None,
+                 headroom_bits: Callable[[], int] | None = None, digest: PoolDigest | None = None,
+                 block_timeout_s: float | None = None) -> None:
         if role not in ("alice", "bob"):
             raise ValueError(f"role must be 'alice' or 'bob', got {role!r}")
         self.role = role
@@ -189,63 +294,31 @@ class LinkEnd:
         self.channel = channel
         self.sink = sink
         self.policy = policy or LinkPolicy()
+        self.budget = budget
+        self.headroom_bits = headroom_bits
+        self.digest = digest or PoolDigest(link_id)
+        self.block_timeout_s = block_timeout_s
         self.alarms = AlarmMonitor(link_id, self.policy.alarm_threshold)
         self.results: list[BlockResult] = []
 
-    async def process_block(self, index: int, sifted: Any, estimate: Any) -> BlockResult:
-        """Run one block through reconcile → verify → amplify → deliver (or abort)."""
-        t0 = time.perf_counter()
+    # -- verdicts ------------------------------------------------------------------------------------
+    def _estimate_verdict(self, n: int, sifted: SiftedKey, estimate: ParameterEstimate) -> Verdict:
         pol = self.policy
-        ch = self.channel
-        bits = np.ascontiguousarray(sifted.alice_bits if self.role == "alice" else sifted.bob_bits, dtype=np.uint8)
-        n = int(bits.size)
         qber = float(estimate.qber_z)
-        if self.role == "alice":
-            key_id = str(uuid.uuid4())
-            await ch.send("block.begin", json.dumps({"index": index, "key_id": key_id, "n": n}).encode())
-        else:
-            _, body = await ch.recv("block.begin")
-            head = json.loads(body)
-            key_id = head["key_id"]
-            if head["n"] != n or head["index"] != index:
-                raise ValueError(f"block {index}: Alice announces block {head['index']} of {head['n']} bits, "
-                                 f"Bob holds {n}")
-        res = BlockResult(index, key_id, "aborted", n_sifted=n, qber_estimate=qber, eps_sec=pol.eps_sec,
-                          eps_cor=pol.eps_cor)
-        self.alarms.update(qber, index)
-
-        def done(r: BlockResult) -> BlockResult:
-            r.seconds = time.perf_counter() - t0
-            self.results.append(r)
-            log.info("block processed", extra={"event": "qkd.block", "link_id": self.link_id, "role": self.role,
-                                               "block": index, "status": r.status, "cause": r.cause,
-                                               "bits": r.length_bits})
-            return r
-
         if not math.isfinite(qber) or qber > pol.qber_abort:
-            res.cause, res.reason = "qber", f"QBER estimate {qber:.4f} above the abort threshold {pol.qber_abort}"
-            return done(res)
+            return Verdict(False, "qber", f"QBER estimate {qber:.4f} above the abort threshold {pol.qber_abort}")
         if n == 0 or (pol.key_length == "finite" and estimate.single_photon_lower <= 0):
-            res.cause = "too-few-counts"
-            res.reason = f"{n} sifted bits, single-photon lower bound {estimate.single_photon_lower}"
-            return done(res)
-        # reconcile
-        before = ch.ledger.disclosed_bits
-        report: CascadeReport | None = None
-        if self.role == "bob":
-            bits, report = await reconcile_bob(ch, bits, max(qber, 1e-4), pol.cascade_variant)
-            res.cascade = report.to_dict()
-        else:
-            await reconcile_alice(ch, bits)
-        lambda_ec = ch.ledger.disclosed_bits - before
-        # verify
-        ver = await (verify_sender(ch, bits) if self.role == "alice" else verify_receiver(ch, bits))
-        res.disclosed_bits = ch.ledger.disclosed_bits - before
-        res.verification = {"ok": ver.ok, "tag_bits": ver.disclosed_bits, "eps_ver": ver.eps_ver}
-        if not ver.ok:
-            res.cause, res.reason = "verification", "keys differ after reconciliation (hash tags differ)"
-            return done(res)
-        # key length
+            return Verdict(False, "too-few-counts",
+                           f"{n} sifted bits, single-photon lower bound {estimate.single_photon_lower}")
+        if self.headroom_bits is not None and self.headroom_bits() < n:
+            return Verdict(False, "backpressure", f"the key sink has room for {self.headroom_bits()} bits, "
+                                                  f"the block may distil up to {n}")
+        return Verdict(True, value=n)
+
+    def _length(self, estimate: ParameterEstimate, sifted: SiftedKey, lambda_ec: int, n: int,
+                res: BlockResult) -> Verdict:
+        """ℓ (whole bytes, the confirmation tag included) and every term of its formula in ``res``."""
+        pol = self.policy
         if pol.key_length == "finite":
             kl = lim2014_length(estimate.vacuum_lower, estimate.single_photon_lower, estimate.phase_error_upper,
                                 lambda_ec, pol.eps_sec, pol.eps_cor, TAG_BITS)
@@ -259,142 +332,128 @@ class LinkEnd:
                               "tag_bits": TAG_BITS, "length": length}
             if length == 0 and not reason:
                 reason = f"λ_EC = {lambda_ec} bits exceeds s1(1 − h(e1)) = {s1 * (1 - binary_entropy(e1)):.0f}"
-        if length <= 0:
-            res.cause, res.reason = "zero-length", reason
-            return done(res)
-        # whole bytes only: a key delivered as bytes must not carry padding bits that are not secret
-        length = min(length, n) // 8 * 8
-        if length <= 0:
-            res.cause, res.reason = "zero-length", "fewer than 8 secret bits"
-            return done(res)
-        # amplify
+        # whole bytes only: a key delivered as bytes must carry no padding bits that are not secret
+        length = min(max(length, 0), n) // 8 * 8
+        if length <= CONFIRM_BITS:
+            return Verdict(False, "zero-length", reason or f"{length} secret bits: no more than the "
+                                                           f"{CONFIRM_BITS}-bit confirmation tag", value=length)
+        return Verdict(True, value=length)
+
+    async def _exchange(self, kind: str, mine: Verdict, *, compare_values: bool = False) -> Verdict:
+        """Alice sends her verdict first, Bob answers with his; both return the joint decision."""
         if self.role == "alice":
-            words = await amplify_sender(ch, bits, length)
+            await self.channel.send(kind, json.dumps(mine.to_json()).encode())
+            _, body = await self.channel.recv(kind)
         else:
-            words = await amplify_receiver(ch, bits)
+            _, body = await self.channel.recv(kind)
+            await self.channel.send(kind, json.dumps(mine.to_json()).encode())
+        return joint(mine, Verdict.from_json(json.loads(body), f"link {self.link_id!r} {kind}"),
+                     compare_values=compare_values)
+
+    # -- one block -------------------------------------------------------------------------------------
+    async def process_block(self, index: int, sifted: SiftedKey, estimate: ParameterEstimate) -> BlockResult:
+        """Run one block through begin → reconcile → verify → length → amplify → confirm → deliver.
+
+        Returns the outcome both ends agreed on. Raises :class:`BlockDesync` or :class:`PoolMismatch`
+        (the session cannot go on), channel errors, or the sink's error."""
+        t0 = time.perf_counter()
+        bits = np.ascontiguousarray(sifted.alice_bits if self.role == "alice" else sifted.bob_bits, dtype=np.uint8)
+        n = int(bits.size)
+        qber = float(estimate.qber_z)
+        mine = self._estimate_verdict(n, sifted, estimate)
+        key_id, go = await self._begin(index, n, mine)
+        res = BlockResult(index, key_id, "aborted", n_sifted=n, qber_estimate=qber, eps_sec=self.policy.eps_sec,
+                          eps_cor=self.policy.eps_cor)
+        self.alarms.update(qber, index)
+        if not go.ok:
+            return self._done(res, go, t0)
+        if self.block_timeout_s is None:
+            return await self._distil(bits, sifted, estimate, res, t0)
         try:
-            await ch.checkpoint()
+            async with asyncio.timeout(self.block_timeout_s):
+                return await self._distil(bits, sifted, estimate, res, t0)
+        except TimeoutError:
+            raise BlockDeadline(f"link {self.link_id!r} block {index}: not finished within the block deadline of "
+                                f"{self.block_timeout_s} s") from None
+
+    async def _distil(self, bits: np.ndarray, sifted: SiftedKey, estimate: ParameterEstimate, res: BlockResult,
+                      t0: float) -> BlockResult:
+        """Steps 2–7 of a block both ends decided to run (see the module docstring)."""
+        index, key_id, n, qber = res.block_index, res.key_id, res.n_sifted, res.qber_estimate
+        bits, lambda_ec = await self._reconcile(bits, qber, res)
+        ver = await (verify_sender(self.channel, bits) if self.role == "alice" else verify_receiver(self.channel, bits))
+        res.disclosed_bits = lambda_ec + ver.disclosed_bits
+        res.verification = {"ok": ver.ok, "tag_bits": ver.disclosed_bits, "eps_ver": ver.eps_ver}
+        if not ver.ok:
+            return self._done(res, Verdict(False, "verification", "keys differ after reconciliation"), t0)
+        agreed = await self._exchange("block.length", self._length(estimate, sifted, lambda_ec, n, res),
+                                      compare_values=True)
+        if not agreed.ok:
+            return self._done(res, agreed, t0)
+        length = int(agreed.value)
+        words = await (amplify_sender(self.channel, bits, length) if self.role == "alice"
+                       else amplify_receiver(self.channel, bits))
+        amplified = words_to_bytes(words, length)
+        key, confirm = amplified[:-CONFIRM_BITS // 8], amplified[-CONFIRM_BITS // 8:].hex()
+        outcome = await self._exchange("block.outcome", Verdict(True, value=confirm), compare_values=True)
+        try:
+            await self.channel.checkpoint()
         except AuthenticationError as exc:
-            res.cause, res.reason = "authentication", str(exc)
-            return done(res)
-        key = words_to_bytes(words, length)
-        key, used = self._refill_pads(key)
-        length = len(key) * 8 if used else length
-        if length <= 0:
-            res.cause, res.reason = "zero-length", "the whole key went to authentication pads"
-            return done(res)
-        res.status, res.length_bits = "delivered", length
-        meta = {"block_index": index, "length_bits": length, "n_sifted": n, "qber": qber,
-                "disclosed_bits": res.disclosed_bits, "eps_sec": pol.eps_sec, "eps_cor": pol.eps_cor,
-                "key_length_mode": pol.key_length, "role": self.role}
+            return self._done(res, Verdict(False, "authentication", str(exc)), t0)
+        if not outcome.ok:
+            return self._done(res, outcome, t0)
+        if self.budget is not None:
+            self.budget.block_done()
+            key = self.budget.refill_from(key)
+        res.status, res.length_bits = "delivered", 8 * len(key)
+        meta = {"block_index": index, "length_bits": res.length_bits, "n_sifted": n, "qber": qber,
+                "disclosed_bits": res.disclosed_bits, "eps_sec": self.policy.eps_sec, "eps_cor": self.policy.eps_cor,
+                "key_length_mode": self.policy.key_length, "role": self.role}
         self.sink.deliver(self.link_id, key_id, key, meta)
-        return done(res)
+        self.digest.advance(index, key_id, length, confirm)
+        return self._done(res, Verdict(True), t0)
+
+    async def _begin(self, index: int, n: int, mine: Verdict) -> tuple[str, Verdict]:
+        """``block.begin`` / ``block.go``: key ID, index and size checks, pool digests, joint verdict."""
+        where = f"link {self.link_id!r} block {index}"
+        if self.role == "alice":
+            key_id = str(uuid.uuid4())
+            head = {"index": index, "key_id": key_id, "n": n, "digest": self.digest.value, "verdict": mine.to_json()}
+            await self.channel.send("block.begin", json.dumps(head).encode())
+            _, body = await self.channel.recv("block.go", idle=True)     # Bob may still be preparing the block
+            return key_id, joint(mine, Verdict.from_json(json.loads(body), where))
+        _, body = await self.channel.recv("block.begin", idle=True)  # Alice may still be preparing the block
+        head = json.loads(body)
+        if not isinstance(head, dict) or head.get("index") != index or head.get("n") != n:
+            raise BlockDesync(f"{where}: Alice announces block {head.get('index')} of {head.get('n')} bits, "
+                              f"Bob holds block {index} of {n} bits")
+        if not self.digest.matches(str(head.get("digest", ""))):
+            raise PoolMismatch(f"{where}: the pool digests of the two ends differ after {self.digest.blocks} "
+                               f"delivered blocks here: the link's key pools are not identical")
+        await self.channel.send("block.go", json.dumps(mine.to_json()).encode())
+        return str(head["key_id"]), joint(mine, Verdict.from_json(head.get("verdict"), where))
+
+    async def _reconcile(self, bits: np.ndarray, qber: float, res: BlockResult) -> tuple[np.ndarray, int]:
+        before = self.channel.ledger.disclosed_bits
+        report: CascadeReport | None = None
+        if self.role == "bob":
+            bits, report = await reconcile_bob(self.channel, bits, max(qber, 1e-4), self.policy.cascade_variant)
+            res.cascade = report.to_dict()
+        else:
+            await reconcile_alice(self.channel, bits)
+        return bits, self.channel.ledger.disclosed_bits - before
+
+    def _done(self, res: BlockResult, verdict: Verdict, t0: float) -> BlockResult:
+        if not verdict.ok:
+            res.status, res.cause, res.reason = "aborted", verdict.cause, verdict.reason
+        res.seconds = time.perf_counter() - t0
+        self.results.append(res)
+        log.info("block processed", extra={"event": "qkd.block", "link_id": self.link_id, "role": self.role,
+                                           "block": res.block_index, "status": res.status, "cause": res.cause,
+                                           "bits": res.length_bits})
+        return res
 
 
-    def _refill_pads(self, key: bytes) -> tuple[bytes, int]:
-        """Wegman–Carter channels: when either direction has fewer than ``pad_low_water`` pads, take
-        ``pad_refill`` pads per direction (16 bytes each) from the front of the fresh key, identically
-        at both ends, and deliver the rest. Returns (key to deliver, bytes used)."""
-        auth = self.channel.auth
-        if not isinstance(auth, WegmanCarterAuth):
-            return key, 0
-        pol = self.policy
-        if min(auth.pads_available(0), auth.pads_available(1)) >= pol.pad_low_water:
-            return key, 0
-        need = 2 * 16 * pol.pad_refill
-        if len(key) < 2 * need:
-            need = (len(key) // 2) // 32 * 32
-        if need == 0:
-            return key, 0
-        half = need // 2
-        auth.replenish(key[:half], key[half:need])
-        log.info("authentication pads refilled from distilled key",
-                 extra={"event": "qkd.auth_refill", "link_id": self.link_id, "bits": 8 * need})
-        return key[need:], need
-
-
-Block = tuple[Any, Any]
-
-
-def emulated_blocks(link: Any, pulses_per_block: int, seed: int, n_blocks: int | None = None,
-                    z_sample_fraction: float = 0.05) -> Iterator[Block]:
-    """(SiftedKey, ParameterEstimate) per block from the physics emulator (``qkd.emulator``)."""
-    from qkd.emulator import emulate_link
-
-    i = 0
-    while n_blocks is None or i < n_blocks:
-        yield emulate_link(link, pulses_per_block, seed + i, z_sample_fraction=z_sample_fraction)
-        i += 1
-
-
-def recorded_blocks(recordings: Iterable[tuple[Any, Any]], *, window_ps: float, z_sample_fraction: float = 0.05,
-                    eps_sec: float = 1e-10, seed: int = 0) -> Iterator[Block]:
-    """(SiftedKey, ParameterEstimate) per recorded acquisition: ``recordings`` yields ``(path, tx)``, a
-    time-tag file in any format :func:`qkd.events.formats.read_timetags` reads (PTU, quTAG, native, CSV)
-    and the transmitter's record of the same acquisition. Files are read lazily, one block at a time."""
-    from qkd.events.formats import read_timetags
-    from qkd.postprocess.estimate import estimate
-    from qkd.postprocess.sift import sift
-
-    for i, (path, tx) in enumerate(recordings):
-        key = sift(read_timetags(path), tx, window_ps=window_ps, z_sample_fraction=z_sample_fraction, seed=seed + i)
-        yield key, estimate(key, eps_sec=eps_sec)
-
-
-def with_eavesdropper(link: Any, fraction: float) -> Any:
-    """The same link with an intercept-resend attack on ``fraction`` of the pulses (emulator)."""
-    return replace(link, intercept_resend_fraction=fraction)
-
-
-@dataclass
-class LinkRun:
-    """Both ends' block results and sinks of :func:`run_link`."""
-
-    link_id: str
-    alice: list[BlockResult]
-    bob: list[BlockResult]
-    alice_sink: KeySink
-    bob_sink: KeySink
-    alarms: list[Alarm]
-    seconds: float
-    disclosed_bits: int
-
-    def summary(self) -> dict[str, Any]:
-        delivered = [r for r in self.bob if r.status == "delivered"]
-        aborted: dict[str, int] = {}
-        for r in self.bob:
-            if r.status != "delivered":
-                aborted[r.cause] = aborted.get(r.cause, 0) + 1
-        sifted = sum(r.n_sifted for r in self.bob)
-        secret = sum(r.length_bits for r in delivered)
-        effs = [r.cascade["efficiency_realised"] for r in self.bob if r.cascade and
-                math.isfinite(r.cascade["efficiency_realised"])]
-        return {"link_id": self.link_id, "blocks": len(self.bob), "delivered": len(delivered), "aborted": aborted,
-                "sifted_bits": sifted, "secret_bits": secret, "seconds": self.seconds,
-                "mean_qber": float(np.nanmean([r.qber_estimate for r in self.bob])) if self.bob else float("nan"),
-                "mean_efficiency": float(np.mean(effs)) if effs else float("nan"),
-                "disclosed_bits": self.disclosed_bits, "alarms": [asdict(a) for a in self.alarms]}
-
-
-async def run_link(blocks: Iterable[Block], link_id: str = "link", policy: LinkPolicy | None = None,
-                   alice_sink: KeySink | None = None, bob_sink: KeySink | None = None,
-                   on_block: Callable[[BlockResult, BlockResult], None] | None = None,
-                   channels: tuple[ClassicalChannel, ClassicalChannel] | None = None) -> LinkRun:
-    """Run both ends in-process (one in-process authenticated channel unless ``channels`` given) over
-    ``blocks``; ``on_block(alice_result, bob_result)`` is called after each block (live display)."""
-    t0 = time.perf_counter()
-    a_ch, b_ch = channels or in_process_pair(link_id=link_id, deferred=True)
-    alice_sink = alice_sink if alice_sink is not None else InMemorySink()
-    bob_sink = bob_sink if bob_sink is not None else InMemorySink()
-    alice = LinkEnd("alice", link_id, a_ch, alice_sink, policy)
-    bob = LinkEnd("bob", link_id, b_ch, bob_sink, policy)
-    for i, (sifted, est) in enumerate(blocks):
-        ra, rb = await asyncio.gather(alice.process_block(i, sifted, est), bob.process_block(i, sifted, est))
-        if on_block:
-            on_block(ra, rb)
-    return LinkRun(link_id, alice.results, bob.results, alice_sink, bob_sink, bob.alarms.events,
-                   time.perf_counter() - t0, b_ch.ledger.disclosed_bits)
-
-
-__all__ = ["Alarm", "AlarmMonitor", "BlockResult", "InMemorySink", "KeySink", "LinkEnd", "LinkPolicy", "LinkRun",
-           "emulated_blocks", "recorded_blocks", "run_link", "with_eavesdropper"]
+__all__ = ["ABORT_CAUSES", "CONFIRM_BITS", "Alarm", "AlarmMonitor", "BlockDeadline", "BlockDesync", "BlockResult",
+           "InMemorySink",
+           "KeySink", "LinkEnd", "LinkPolicy", "PoolDigest", "PoolMismatch", "Verdict", "joint"]

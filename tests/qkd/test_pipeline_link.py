@@ -11,7 +11,8 @@ import pytest
 
 from qkd.emulator import emulate_link
 from qkd.physics.presets import link_preset
-from qkd.postprocess.link import InMemorySink, LinkPolicy, emulated_blocks, run_link, with_eavesdropper
+from qkd.postprocess.link import InMemorySink, LinkPolicy
+from qkd.runtime import emulated_blocks, run_link, with_eavesdropper
 
 LINK = link_preset("snspd-fiber", 25)
 ASYM = LinkPolicy(key_length="asymptotic")

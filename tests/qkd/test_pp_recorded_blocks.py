@@ -12,7 +12,8 @@ import pytest
 from qkd.emulator import emulate_link
 from qkd.events.formats import write_native
 from qkd.physics.presets import link_preset
-from qkd.postprocess.link import LinkPolicy, recorded_blocks, run_link
+from qkd.postprocess.link import LinkPolicy
+from qkd.runtime import recorded_blocks, run_link
 
 LINK = link_preset("snspd-fiber", 25)
 

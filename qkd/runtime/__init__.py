@@ -1,0 +1,43 @@
+"""The link runtime: the one supervised driver of a QKD link's two ends (see :mod:`qkd.runtime.runtime`).
+
+Block sources (:mod:`~qkd.runtime.sources`: emulator, time-tag files, recorded blocks), heartbeats
+(:mod:`~qkd.runtime.liveness`), truthful link state and metrics (:mod:`~qkd.runtime.state`), and the
+supervised sessions with deadlines, agreement and restarts (:mod:`~qkd.runtime.runtime`). The CLI
+(``qshift qkd run``), the KME's link ends, the demo and the fallback scenarios all run it.
+"""
+
+from qkd.runtime.liveness import LivenessTransport, PeerClosed, PeerSilent
+from qkd.runtime.runtime import (
+    BlockCounter,
+    LinkEndRuntime,
+    LinkPairRuntime,
+    LinkRun,
+    LinkRuntimeError,
+    MemoryCounter,
+    RuntimeConfig,
+    StreamSink,
+    failure_cause,
+    resync_action,
+    run_link,
+)
+from qkd.runtime.sources import (
+    Block,
+    BlockSource,
+    EmulatedSource,
+    IterableSource,
+    LinkFaults,
+    SourceExhausted,
+    TimetagFileSource,
+    emulated_blocks,
+    recorded_blocks,
+    with_eavesdropper,
+)
+from qkd.runtime.state import LINK_STATES, LinkStatus, metrics_text
+
+__all__ = [
+    "LINK_STATES", "Block", "BlockCounter", "BlockSource", "EmulatedSource", "IterableSource", "LinkEndRuntime",
+    "LinkFaults", "LinkPairRuntime", "LinkRun", "LinkRuntimeError", "LinkStatus", "LivenessTransport",
+    "MemoryCounter", "PeerClosed", "PeerSilent", "RuntimeConfig", "SourceExhausted", "StreamSink",
+    "TimetagFileSource", "emulated_blocks", "failure_cause", "metrics_text", "recorded_blocks", "resync_action",
+    "run_link", "with_eavesdropper",
+]
