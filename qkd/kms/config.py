@@ -139,6 +139,41 @@ class FeedSection(_Model):
                                          description="transmitter record (.npz or .json) per block")
     window_ps: float = Field(default=300.0, gt=0, description="coincidence window of the sifting (ps)")
     sift_seed: int = Field(default=0, ge=0, description="block i sifts with seed sift_seed + i (both ends)")
+    # emulated source shape (defaults: the preset's own)
+    p_z: float | None = Field(default=None, gt=0, lt=1, description="Z-basis probability at both ends")
+    intensity_probabilities: tuple[float, float, float] | None = Field(
+        default=None, description="probabilities of the signal, weak-decoy and vacuum intensities")
+    turbulence: bool = Field(default=False, description="free-space presets: moderate scintillation "
+                                                        "(log-amplitude variance 0.3)")
+    qber_abort: float = Field(default=0.11, gt=0, lt=0.5, description="abort a block above this QBER estimate")
+    # the link runtime (qkd.runtime): authentication, liveness, deadlines
+    auth: Literal["tls", "transcript"] = Field(
+        default="tls", description="authentication of the link's classical channel: 'tls' = the mutually "
+                                   "authenticated TLS session between the two KMEs (computational, no key "
+                                   "spent); 'transcript' = Wegman-Carter over each block's transcript "
+                                   "(information-theoretic, 256 bits of key per block, pads from auth_psk_file "
+                                   "then refilled from the link's own key)")
+    auth_psk_file: str = Field(default="", description="transcript auth: the pre-shared pads, the same file at "
+                                                       "both nodes (32 bytes of hash keys + 32 per pad pair)")
+    channel_url: str = Field(default="", description="Alice: reach the peer's link channel at this base URL "
+                                                     "instead of its topology URL (a dedicated path)")
+    heartbeat_s: float = Field(default=1.0, gt=0, description="heartbeat period on the classical channel")
+    silence_timeout_s: float = Field(default=5.0, gt=0, description="a peer silent this long has failed")
+    step_timeout_s: float = Field(default=30.0, gt=0, description="deadline of one protocol step")
+    block_timeout_s: float = Field(default=120.0, gt=0, description="deadline of one block")
+    connect_timeout_s: float = Field(default=10.0, gt=0, description="deadline of connecting to the peer")
+    backoff_max_s: float = Field(default=10.0, gt=0, description="longest wait before restarting a failed link")
+
+    @model_validator(mode="after")
+    def _runtime(self) -> FeedSection:
+        if self.heartbeat_s >= self.silence_timeout_s:
+            raise ValueError(f"feed {self.pool!r}: heartbeat_s ({self.heartbeat_s}) must be below "
+                             f"silence_timeout_s ({self.silence_timeout_s})")
+        if self.auth == "transcript" and not self.auth_psk_file:
+            raise ValueError(f"feed {self.pool!r}: auth = 'transcript' needs auth_psk_file (the pre-shared pads)")
+        if self.intensity_probabilities is not None and abs(sum(self.intensity_probabilities) - 1) > 1e-9:
+            raise ValueError(f"feed {self.pool!r}: intensity_probabilities must sum to 1")
+        return self
 
     @property
     def runs_link_end(self) -> bool:

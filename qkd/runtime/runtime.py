@@ -247,6 +247,7 @@ class LinkEndRuntime:
         self.budget = AuthBudget(wc_auth, auth_mode, link_id) if wc_auth is not None else None
         self.counter = counter or MemoryCounter()
         self.headroom_bits = headroom_bits
+        self.headroom_needed_bits = 0     # wait (stalled, pool-full) until the sink has this much room
         self.status = status or LinkStatus(link_id, role, auth_mode=auth_mode)
         self.status.auth_mode = auth_mode
         self.on_block = on_block
@@ -340,7 +341,7 @@ class LinkEndRuntime:
         end.alarms = self.alarm_monitor
         last = self.source.last_index
         while last is None or index < last:
-            if not await self._budget_allows_block():
+            if not await self._budget_allows_block() or not await self._sink_has_room():
                 continue
             if self.role == "alice":
                 self.counter.claim(index)            # claim first: a crash never runs a block twice
@@ -374,6 +375,14 @@ class LinkEndRuntime:
             await asyncio.sleep(self.config.idle_poll_s)
             return False
         return True
+
+    async def _sink_has_room(self) -> bool:
+        """Back-pressure: a full key sink is not a fault (no alarm), the link waits ``stalled(pool-full)``."""
+        if self.headroom_bits is None or self.headroom_bits() >= self.headroom_needed_bits:
+            return True
+        self.status.stalled("pool-full", alarm=False)
+        await asyncio.sleep(self.config.idle_poll_s)
+        return False
 
     def _record(self, result: BlockResult) -> None:
         self.results.append(result)
