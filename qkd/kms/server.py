@@ -103,8 +103,7 @@ class KmeService:
             feed.prefill()
             self._tasks.append(asyncio.create_task(feed.run()))
         for end in self.link_ends.values():
-            if end.role == "alice":
-                self._tasks.append(asyncio.create_task(end.run_alice()))
+            self._tasks.append(asyncio.create_task(end.run(), name=f"link-end-{end.link_id}"))
 
     async def close(self) -> None:
         for t in self._tasks:
