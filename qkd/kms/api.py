@@ -8,6 +8,9 @@ Key request (§6.2: ``number``, ``size``, ``additional_slave_SAE_IDs``, ``extens
 ``key_IDs[{key_ID}]``), Error (§6.5: ``message``, ``details``). Sizes are in bits, keys base64 (RFC 4648).
 
 Status codes (§5): 200 success, 400 bad request format, 401 unauthorized, 503 error on the server side.
+Every error answer of the KME - including HTTP framing faults, oversized or late bodies and undecodable
+JSON - is one of these with an Error body (``message``, optional ``details``); the only other statuses are
+404 and 405 for a path or method that is not an endpoint at all, with the same body.
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.details = [details] if details else []
+        self.close_connection = False     # the request was not read to its end: close after answering
+
+    @property
+    def reason(self) -> str:
+        """``details[0].reason`` when given, else a name for the status (a metric label, never key data)."""
+        if self.details and isinstance(self.details[0].get("reason"), str):
+            return self.details[0]["reason"]
+        return {400: "bad_request", 401: "unauthorized"}.get(self.status, "error")
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"message": self.message}

@@ -23,6 +23,12 @@ down, link alarmed or out of key, check failed) answers 503 naming ``failed_hop`
 node then hands nothing to the master SAE, and the slave's node stored nothing. Pads consumed before the
 failure are burned, never reused (the receiver of a later pad discards the gap: see
 :meth:`qkd.kms.store.KeyStore.take_range`).
+
+What can be delivered (:meth:`RelayEngine.path_report`, behind the Status object's ``stored_key_count``):
+each hop of the route consumes ``|K|`` bits of its own link, so a pair behind the route can get at most the
+smallest hop's key, and nothing while a hop is alarmed or one of its nodes does not answer. A node knows
+its own pools; it asks the other nodes of the route for theirs (``GET /kme/v1/links``, mutual TLS, KMEs of
+the topology only; figures only, no key), each answer cached for :data:`LINKS_CACHE_S`.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import hmac
 import logging
 import secrets
 import ssl
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +57,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RELAY_PATH = "/kme/v1/relay"
+LINKS_PATH = "/kme/v1/links"
+LINKS_CACHE_S = 1.0          # how long a peer's link figures are reused by status calls
+LINKS_TIMEOUT_S = 2.0        # at most this long to ask a peer for them
 
 
 def check_value(material: bytes, relay_id: str, key_ids: list[str]) -> bytes:
@@ -70,6 +80,7 @@ class RelayEngine:
         self.timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
         self._send_locks: dict[str, asyncio.Lock] = {}
+        self._links_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     async def close(self) -> None:
         if self._session is not None:
@@ -115,6 +126,79 @@ class RelayEngine:
             qbers = [self.store.alarm(pool_name(lk, self.me, nb))[1] for lk, nb in self.network.links_of(self.me)]
             known = [q for q in qbers if q is not None]
             return True, (max(known) if known else None)
+
+    # ---------------------------------------------------------------- what can be delivered
+    def local_links(self) -> dict[str, dict[str, Any]]:
+        """This node's figures for both directed pools of each of its links (``GET /kme/v1/links``)."""
+        out: dict[str, dict[str, Any]] = {}
+        for link_id, nb in self.network.links_of(self.me):
+            for frm, to in ((self.me, nb), (nb, self.me)):
+                pool = pool_name(link_id, frm, to)
+                alarm, qber = self.store.alarm(pool)
+                out[pool] = {"available_bits": self.store.available_bits(pool), "alarm": alarm, "qber": qber}
+        return out
+
+    async def node_links(self, node: str) -> dict[str, Any] | None:
+        """Pool figures of ``node`` (this node's own, or asked over mutual TLS); None if it does not answer."""
+        if node == self.me:
+            return self.local_links()
+        now = time.monotonic()
+        cached = self._links_cache.get(node)
+        if cached is not None and now - cached[0] < LINKS_CACHE_S:
+            return cached[1]
+        pools: dict[str, Any] | None = None
+        try:
+            async with self._sess().get(self.network.node_urls[node] + LINKS_PATH, server_hostname=kme_dns_name(node),
+                                        timeout=aiohttp.ClientTimeout(total=min(self.timeout_s, LINKS_TIMEOUT_S))
+                                        ) as resp:
+                body = await resp.json(content_type=None)
+                if resp.status == 200 and isinstance(body, dict) and isinstance(body.get("pools"), dict):
+                    pools = body["pools"]
+        except (TimeoutError, aiohttp.ClientError, ValueError):
+            pools = None
+        self._links_cache[node] = (time.monotonic(), pools)
+        return pools
+
+    async def path_report(self, dst: str, needed_bits: int) -> dict[str, Any]:
+        """What can be delivered to node ``dst`` now: ``{"path", "usable", "hops", "deliverable_bits"}``.
+
+        ``path`` is the route a relay of ``needed_bits`` would take, or, when none is usable from here, the
+        shortest route (``usable`` False). Per hop ``X->Y``: ``available_bits`` (the smaller of the two ends'
+        copies of the pool ``X>Y`` that answered), ``alarm``, ``qber``, ``reachable`` (both nodes answered) and
+        ``deliverable_bits`` (``available_bits``, 0 if alarmed or unreachable). ``deliverable_bits`` of the
+        path: the smallest hop's (0 without a route)."""
+        usable = True
+        try:
+            path = self.route(dst, needed_bits)
+        except TopologyError:
+            usable = False
+            try:
+                path = self.network.route(self.me, dst, lambda *_: 1.0)
+            except TopologyError:
+                return {"path": [], "usable": False, "hops": [], "deliverable_bits": 0}
+        nodes = sorted(set(path))
+        reports = dict(zip(nodes, await asyncio.gather(*(self.node_links(n) for n in nodes)), strict=True))
+        hops = []
+        worst: int | None = None
+        for x, y in zip(path, path[1:], strict=False):
+            link_id = self.network.link_between(x, y)
+            pool = pool_name(link_id, x, y)
+            figures: list[dict[str, Any]] = []
+            for r in (reports[x], reports[y]):
+                f = r.get(pool) if r is not None else None
+                if isinstance(f, dict) and isinstance(f.get("available_bits"), int):
+                    figures.append(f)
+            reachable = len(figures) == 2
+            available: int = min((int(f["available_bits"]) for f in figures), default=0)
+            alarm = any(bool(f.get("alarm")) for f in figures)
+            qbers = [float(f["qber"]) for f in figures if isinstance(f.get("qber"), int | float)]
+            deliverable_hop = available if reachable and not alarm else 0
+            hops.append({"hop": f"{x}->{y}", "link": link_id, "available_bits": available, "alarm": alarm,
+                         "qber": max(qbers) if qbers else None, "reachable": reachable,
+                         "deliverable_bits": deliverable_hop})
+            worst = deliverable_hop if worst is None else min(worst, deliverable_hop)
+        deliverable = (worst or 0) if usable else 0
+        return {"path": path, "usable": usable, "hops": hops, "deliverable_bits": deliverable}
 
     async def send_new_keys(self, master: str, slave: str, dst: str, sizes: list[int]) -> list[IssuedKey]:
         """Draw K, relay it to node ``dst`` and return the keys once ``dst`` acknowledged storing them."""

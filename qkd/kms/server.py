@@ -18,6 +18,20 @@ failed (``"relay_failed"`` with ``failed_hop``). An error consumes nothing.
 Delivery: keys are reserved in the store, the response is written, then they are marked delivered
 (see :mod:`qkd.kms.store` for what a crash in between does). The reservations of concurrent requests share
 one transaction and one WAL sync (:mod:`qkd.kms.groupcommit`); no response leaves before its sync returned.
+Key lifetimes: a slave delivery in doubt (crash, failed response) stays redeemable by that slave only, a
+delivery nobody redeems expires; both are destroyed at their deadline (:mod:`qkd.kms.store`), by a sweep
+every :attr:`HttpLimits.expiry_interval_s` and at redemption.
+
+Observability: ``GET /metrics`` (Prometheus text, :mod:`qkd.kms.metrics`) for any caller with a certificate
+of the deployment CA (it holds no key material); ``GET /kme/v1/links`` gives the other KMEs of the topology
+this node's pool figures, so that Status can report what a relayed pair can really get.
+
+Bounds before and while a request is read (:class:`HttpLimits`): the TLS handshake, a request's headers
+(from its first byte) and its body each have a deadline; request bodies are limited per endpoint to what
+the API needs (:func:`body_limits`); an idle keep-alive connection is closed. Every refusal is an ETSI
+answer - HTTP framing faults and late bodies included (400, then the connection is closed) - and a refused
+client certificate gets its TLS alert (:class:`AlertingTlsProtocol`).
+
 Fault injection for crash tests: the environment variable ``QSHIFT_KMS_FAULT_DELAY_S`` (seconds, default 0)
 widens the window between the reservation and the response write and between the write and the delivered
 mark, so that a SIGKILL lands there often; it is never set in production.
@@ -31,24 +45,29 @@ import json
 import logging
 import os
 import ssl
+from asyncio import sslproto
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from qkd.kms import api
 from qkd.kms.api import ApiError
-from qkd.kms.config import KmeConfig
-from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError, TopologyError
+from qkd.kms.config import KmeConfig, LimitsSection
+from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError
 from qkd.kms.feeds import LinkKeySink, SyntheticFeed
 from qkd.kms.groupcommit import GroupCommit
 from qkd.kms.linkend import CHANNEL_PATH, EmulatedLinkEnd
 from qkd.kms.masterkey import Sealer, load_or_create
+from qkd.kms.metrics import KmeMetrics
 from qkd.kms.pki import peer_identity, server_ssl_context
-from qkd.kms.relay import RELAY_PATH, RelayEngine
+from qkd.kms.relay import LINKS_PATH, RELAY_PATH, RelayEngine
 from qkd.kms.store import (
     ForeignKeyIdError,
     IssuedKey,
     KeyAlreadyDeliveredError,
+    KeyLifetimes,
     KeyStore,
     PoolAlarmedError,
     UnknownKeyIdError,
@@ -58,26 +77,64 @@ from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 log = logging.getLogger(__name__)
 
 
-def open_store(config: KmeConfig, *, recover: bool = True) -> KeyStore:
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one connection may hold before and while it sends a request (seconds, bytes).
+
+    ``header_timeout_s`` runs from the first byte of a request on an idle connection to the end of its
+    headers; ``body_timeout_s`` from the handler's first read to the end of the body; ``idle_timeout_s``
+    closes a keep-alive connection without a request (longer than aiohttp clients' 15 s pool keep-alive,
+    so that clients drop idle connections first); ``lingering_s`` is how long the rest of a body nobody
+    reads is drained. ``json_body_bytes`` bounds the small JSON bodies (enc_keys, alarms); the others
+    follow from ``[limits]`` (:func:`body_limits`); ``admin_deposit_bytes`` bounds one admin deposit.
+    """
+
+    tls_handshake_timeout_s: float = 10.0
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    idle_timeout_s: float = 30.0
+    lingering_s: float = 2.0
+    json_body_bytes: int = 16 << 10
+    admin_deposit_bytes: int = 4 << 20
+    expiry_interval_s: float = 30.0
+
+
+def body_limits(limits: LimitsSection, http: HttpLimits) -> dict[str, int]:
+    """Largest request body per endpoint (bytes): what a request within ``limits`` can need."""
+    n = limits.max_key_per_request
+    key_b64 = (limits.max_key_size_bits // 8 + 2) // 3 * 4
+    return {"enc_keys": http.json_body_bytes,
+            "dec_keys": http.json_body_bytes + 256 * n,            # key_IDs: ~52 bytes each, compact
+            "relay": http.json_body_bytes + n * (key_b64 + 160),   # ciphertext + per key_ID entry
+            "alarm": http.json_body_bytes,
+            "deposit": http.admin_deposit_bytes}
+
+
+def open_store(config: KmeConfig, *, recover: bool = True, lifetimes: KeyLifetimes | None = None) -> KeyStore:
     """Open (or create) the node's store and master key from ``config`` (``recover``: see :class:`KeyStore`)."""
     return KeyStore(config.node.db_path, Sealer(load_or_create(config.node.master_key_path)),
-                    durable_deliveries=config.node.durable_deliveries, recover=recover)
+                    durable_deliveries=config.node.durable_deliveries, recover=recover, lifetimes=lifetimes)
 
 
 class KmeService:
     """One node: store, pools, feeds, relay engine; the state behind the aiohttp handlers."""
 
     def __init__(self, config: KmeConfig, store: KeyStore | None = None,
-                 client_ssl: ssl.SSLContext | None = None, *, worker: int = 0) -> None:
+                 client_ssl: ssl.SSLContext | None = None, *, worker: int = 0, http: HttpLimits | None = None,
+                 lifetimes: KeyLifetimes | None = None) -> None:
         """``worker``: index of this process among the node's worker processes (``qshift kme serve
         --workers N``). Worker 0 recovers the store at open and runs the feeds and link ends; the others
-        only serve requests from the shared store."""
+        only serve requests from the shared store. ``http``: connection and body bounds; ``lifetimes``:
+        deadlines of slave deliveries (for a store opened here)."""
         self.config = config
         self.me = config.node.id
         self.limits = config.limits
+        self.http = http or HttpLimits()
+        self.body_limits = body_limits(config.limits, self.http)
         self.network = Network(config.topology)
         self.worker = worker
-        self.store = store if store is not None else open_store(config, recover=worker == 0)
+        self.store = store if store is not None else open_store(config, recover=worker == 0, lifetimes=lifetimes)
+        self.metrics = KmeMetrics(self.me, self.store)
         cap = self.limits.pool_capacity_bits
         self.store.ensure_pool(LOCAL_POOL, "local", cap)
         self.sinks: dict[str, LinkKeySink] = {}
@@ -153,20 +210,27 @@ class KmeService:
         return node
 
     # ---------------------------------------------------------------- ETSI handlers
-    def _status(self, master: str, slave: str) -> dict[str, Any]:
+    async def _status(self, master: str, slave: str) -> dict[str, Any]:
+        """Status object; ``stored_key_count`` is what the pair can get now: for a relayed pair the smallest
+        hop's key along the route, 0 while a hop is alarmed or one of its nodes does not answer. The
+        extension keeps ``link_alarm``/``qber`` and adds ``path`` and per-hop figures (``hops``)."""
         dst = self.known_sae(slave, "slave_SAE_ID")
         size = self.limits.key_size_bits
         if dst == self.me:
             stored = self.store.available_bits(LOCAL_POOL)
             alarm, qber = self.store.alarm(LOCAL_POOL)
+            extension: dict[str, Any] = {"link_alarm": alarm, "qber": qber, "path": [self.me], "hops": []}
         else:
             alarm, qber = self.relay.path_alarm(dst)
-            try:
-                path = self.relay.route(dst, size)
-                stored = self.store.available_bits(pool_name(self.network.link_between(self.me, path[1]),
-                                                             self.me, path[1]))
-            except TopologyError:  # no usable route now: nothing can be delivered
-                stored = 0
+            report = await self.relay.path_report(dst, size)
+            stored = report["deliverable_bits"]
+            alarmed = [h for h in report["hops"] if h["alarm"]]
+            if alarmed and not alarm:
+                alarm = True
+                known = [h["qber"] for h in alarmed if h["qber"] is not None]
+                qber = max(known) if known else None
+            hops = [{**h, "stored_key_count": h["deliverable_bits"] // size} for h in report["hops"]]
+            extension = {"link_alarm": alarm, "qber": qber, "path": report["path"], "hops": hops}
         return {
             "source_KME_ID": self.me, "target_KME_ID": dst, "master_SAE_ID": master, "slave_SAE_ID": slave,
             "key_size": size, "stored_key_count": stored // size,
@@ -174,19 +238,19 @@ class KmeService:
             "max_key_per_request": self.limits.max_key_per_request,
             "max_key_size": self.limits.max_key_size_bits, "min_key_size": self.limits.min_key_size_bits,
             "max_SAE_ID_count": 0,
-            "status_extension": {"link_alarm": alarm, "qber": qber},
+            "status_extension": extension,
         }
 
     async def handle_status(self, request: web.Request) -> web.Response:
         master = self.local_sae(request)
-        return web.json_response(self._status(master, request.match_info["slave_SAE_ID"]))
+        return web.json_response(await self._status(master, request.match_info["slave_SAE_ID"]))
 
     async def handle_enc_keys(self, request: web.Request) -> web.StreamResponse:
         master = self.local_sae(request)
         slave = request.match_info["slave_SAE_ID"]
         size_default = self.limits.key_size_bits
         if request.method == "POST":
-            req, extra = api.parse_key_request_json(await _json_body(request), size_default)
+            req, extra = api.parse_key_request_json(await self._json_body(request, "enc_keys"), size_default)
             if extra:
                 raise api.bad_request("additional_slave_SAE_IDs: not supported (max_SAE_ID_count is 0)")
         else:
@@ -221,7 +285,9 @@ class KmeService:
         except RelayError as exc:
             log.warning("relay failed", extra={"event": "kms.relay.failed", "failed_hop": exc.failed_hop,
                                                "reason": exc.reason})
+            self.metrics.count_relay(False, exc.failed_hop, exc.reason)
             raise api.server_side(str(exc), exc.reason, failed_hop=exc.failed_hop) from None
+        self.metrics.count_relay(True)
         self.store.record_issued_remote(master, slave, keys)
         return keys
 
@@ -229,7 +295,7 @@ class KmeService:
         slave = self.local_sae(request)
         master = request.match_info["master_SAE_ID"]
         if request.method == "POST":
-            ids = api.parse_key_ids_json(await _json_body(request))
+            ids = api.parse_key_ids_json(await self._json_body(request, "dec_keys"))
         else:
             ids = api.parse_key_ids_query(request.query)
         self.known_sae(master, "master_SAE_ID")
@@ -273,12 +339,13 @@ class KmeService:
         if sender not in self.network.node_urls:
             raise api.unauthorized(f"caller {sender!r} is not a KME of the topology")
         try:
-            await self.relay.receive(sender, await _json_body(request))
+            await self.relay.receive(sender, await self._json_body(request, "relay"))
         except PermissionError as exc:
             raise api.unauthorized(str(exc)) from None
         except ValueError as exc:
             raise api.bad_request(str(exc)) from None
         except RelayError as exc:
+            self.metrics.count_relay(False, exc.failed_hop, exc.reason, started=False)
             raise api.server_side(str(exc), exc.reason, failed_hop=exc.failed_hop) from None
         return web.json_response({"stored": True, "node": self.me})
 
@@ -300,11 +367,78 @@ class KmeService:
         return who
 
     def pools_report(self) -> dict[str, Any]:
-        """Data behind ``qshift kme status``: per-pool metrics and delivery counts."""
+        """Data behind ``qshift kme status``: per-pool metrics, delivery counts (``role:state``, e.g.
+        ``slave:in_doubt``, ``slave:expired``) and key lifetime counts (:meth:`KeyStore.lifecycle_counts`)."""
         return {"node": self.me,
                 "pools": [m.__dict__ for m in self.store.metrics()],
                 "deliveries": self.store.delivery_counts(),
-                "quarantined_at_open": self.store.quarantined_at_open}
+                "quarantined_at_open": self.store.quarantined_at_open,
+                "in_doubt_at_open": self.store.in_doubt_at_open,
+                "key_lifetimes": {"pending_ttl_s": self.store.lifetimes.pending_ttl_s,
+                                  "in_doubt_ttl_s": self.store.lifetimes.in_doubt_ttl_s,
+                                  **self.store.lifecycle_counts()}}
+
+    async def handle_metrics(self, request: web.Request) -> web.Response:
+        """Prometheus text; any caller holding a certificate of the deployment CA (no key material in it)."""
+        if self.caller(request) is None:
+            raise api.unauthorized("a client certificate is required")
+        return web.Response(text=self.metrics.render(), headers={"Content-Type": self.metrics.content_type})
+
+    async def handle_links(self, request: web.Request) -> web.Response:
+        """This node's pool figures for the other KMEs of the topology (see :meth:`RelayEngine.path_report`)."""
+        who = self.caller(request)
+        if who not in self.network.node_urls and (who is None or who not in self.config.node.admin_ids):
+            raise api.unauthorized(f"caller {who!r} is not a KME of the topology")
+        return web.json_response({"node": self.me, "pools": self.relay.local_links()})
+
+    # ---------------------------------------------------------------- housekeeping
+    def start_housekeeping(self) -> None:
+        """Worker 0 sweeps expired slave deliveries every ``http.expiry_interval_s``."""
+        if self.worker == 0:
+            self._tasks.append(asyncio.create_task(self._expire_loop()))
+
+    async def _expire_loop(self) -> None:
+        while True:
+            try:
+                self.store.expire_keys()
+            except Exception as exc:  # noqa: BLE001 - retried at the next interval; logged
+                log.error("key expiry sweep failed", extra={"event": "kms.keys.expiry_failed",
+                                                            "error": type(exc).__name__})
+            await asyncio.sleep(self.http.expiry_interval_s)
+
+    # ---------------------------------------------------------------- request bodies
+    async def _read_body(self, request: web.Request, endpoint: str) -> bytes:
+        """The body, at most ``body_limits[endpoint]`` bytes, within ``http.body_timeout_s``; 400 otherwise
+        (and the connection is closed: the rest of the body is not read)."""
+        limit = self.body_limits[endpoint]
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            exc = api.bad_request(f"request body: {declared} bytes exceeds the {endpoint} limit of {limit} bytes")
+            exc.close_connection = True
+            raise exc
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.http.body_timeout_s):
+                while True:
+                    chunk = await request.content.read(limit + 1 - size)
+                    if not chunk:
+                        break
+                    parts.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        exc = api.bad_request(f"request body: exceeds the {endpoint} limit of {limit} bytes")
+                        exc.close_connection = True
+                        raise exc
+        except TimeoutError:
+            self.metrics.http_timeouts["body"] += 1
+            exc = api.bad_request(f"request body: not received within {self.http.body_timeout_s} s")
+            exc.close_connection = True
+            raise exc from None
+        return b"".join(parts)
+
+    async def _json_body(self, request: web.Request, endpoint: str) -> Any:
+        return _parse_json(await self._read_body(request, endpoint))
 
     async def handle_admin_pools(self, request: web.Request) -> web.Response:
         self._admin(request)
@@ -313,7 +447,7 @@ class KmeService:
     async def handle_admin_deposit(self, request: web.Request) -> web.Response:
         self._admin(request)
         pool = request.match_info["pool"]
-        data = await request.read()
+        data = await self._read_body(request, "deposit")
         try:
             self.deposit(pool, data)
         except CapacityError as exc:
@@ -324,7 +458,7 @@ class KmeService:
 
     async def handle_admin_alarm(self, request: web.Request) -> web.Response:
         self._admin(request)
-        body = await _json_body(request)
+        body = await self._json_body(request, "alarm")
         if not isinstance(body, dict) or not isinstance(body.get("alarm"), bool):
             raise api.bad_request("alarm: expected {\"alarm\": bool, \"qber\": number|null}")
         qber = body.get("qber")
@@ -337,50 +471,94 @@ class KmeService:
         return web.json_response({"link": request.match_info["link"], "alarm": body["alarm"], "qber": qber})
 
 
-async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
+def _parse_json(raw: bytes) -> Any:
+    """JSON of a request body; 400 for anything undecodable (bad UTF-8, syntax, nesting too deep, integers
+    beyond Python's digit limit)."""
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise api.bad_request(f"malformed JSON body: {exc}") from None
+    except RecursionError:
+        raise api.bad_request("malformed JSON body: nested too deeply") from None
+    except ValueError as exc:          # JSONDecodeError, UnicodeDecodeError, int digit limit
+        raise api.bad_request(f"malformed JSON body: {str(exc)[:200]}") from None
+
+
+def _endpoint(request: web.Request) -> str:
+    """The route's template (``/api/v1/keys/{slave_SAE_ID}/enc_keys``): a metric label, never an SAE ID."""
+    try:
+        resource = request.match_info.route.resource
+    except Exception:  # noqa: BLE001 - no route matched
+        resource = None
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def _error_response(status: int, message: str, reason: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"message": message}
+    if reason:
+        body["details"] = [{"reason": reason}]
+    return web.json_response(body, status=status)
 
 
 @web.middleware
 async def _errors(request: web.Request, handler):
+    """Every failure becomes an ETSI error answer (400/401/503; 404/405 for no such endpoint), counted."""
+    service = request.app[KME_SERVICE]
+    reason: str | None = None
     try:
-        return await handler(request)
+        resp = await handler(request)
     except ApiError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        resp = web.json_response(exc.body(), status=exc.status)
+        reason = exc.reason
+        if exc.close_connection:
+            resp.force_close()
     except web.HTTPException as exc:
         if exc.status in (404, 405):
-            return web.json_response({"message": f"{exc.reason}: {request.method} {request.path}"},
-                                     status=exc.status)
-        raise
+            reason = "not_found" if exc.status == 404 else "method_not_allowed"
+            resp = _error_response(exc.status, f"{exc.reason}: {request.method} {request.path[:200]}", reason)
+        elif exc.status < 400:
+            raise
+        else:                          # e.g. 413 from a body reader: not an ETSI status
+            reason = "malformed_request"
+            resp = _error_response(400, f"bad request: {exc.reason}", reason)
+            resp.force_close()
     except KeyStoreError as exc:
         log.error("key store error", extra={"event": "kms.store.error", "error": str(exc)})
-        return web.json_response({"message": "key store error", "details": [{"reason": "store"}]}, status=503)
+        reason = "store"
+        resp = _error_response(503, "key store error", reason)
+    except (asyncio.CancelledError, ConnectionError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - never a 500: log it, answer 503 with an ETSI body
+        log.exception("internal error", extra={"event": "kms.internal_error", "error": type(exc).__name__})
+        reason = "internal_error"
+        resp = _error_response(503, "internal error of the KME", reason)
+    service.metrics.count_response(_endpoint(request), resp.status, reason)
+    return resp
 
 
 KME_SERVICE = web.AppKey("kme_service", KmeService)
 
 
 def create_kme_app(config: KmeConfig, *, store: KeyStore | None = None,
-                   client_ssl: ssl.SSLContext | None = None, worker: int = 0) -> web.Application:
+                   client_ssl: ssl.SSLContext | None = None, worker: int = 0, http: HttpLimits | None = None,
+                   lifetimes: KeyLifetimes | None = None) -> web.Application:
     """The KME as an ``aiohttp.web.Application`` (the CLI, tests and demo all start it this way).
 
-    ``app[KME_SERVICE]`` is the :class:`KmeService` (store, ``deposit``, ``set_link_alarm``). Serve it with
-    :func:`server_ssl_for` as the site's SSL context (mutual TLS is what identifies callers).
+    ``app[KME_SERVICE]`` is the :class:`KmeService` (store, ``deposit``, ``set_link_alarm``, ``metrics``).
+    Serve it with :func:`start_kme` (or with :func:`server_ssl_for` as a site's SSL context: mutual TLS is
+    what identifies callers; only :func:`start_kme` adds the connection bounds and TLS alerts).
     """
-    service = KmeService(config, store=store, client_ssl=client_ssl, worker=worker)
-    app = web.Application(middlewares=[_errors], client_max_size=64 << 20)
+    service = KmeService(config, store=store, client_ssl=client_ssl, worker=worker, http=http, lifetimes=lifetimes)
+    app = web.Application(middlewares=[_errors], client_max_size=max(service.body_limits.values()))
     app[KME_SERVICE] = service
     base = "/api/v1/keys/{%s}"
     app.router.add_get(base % "slave_SAE_ID" + "/status", service.handle_status)
-    app.router.add_get(base % "slave_SAE_ID" + "/enc_keys", service.handle_enc_keys)
+    # no HEAD on the key routes: a HEAD would take keys out and send none of them
+    app.router.add_get(base % "slave_SAE_ID" + "/enc_keys", service.handle_enc_keys, allow_head=False)
     app.router.add_post(base % "slave_SAE_ID" + "/enc_keys", service.handle_enc_keys)
-    app.router.add_get(base % "master_SAE_ID" + "/dec_keys", service.handle_dec_keys)
+    app.router.add_get(base % "master_SAE_ID" + "/dec_keys", service.handle_dec_keys, allow_head=False)
     app.router.add_post(base % "master_SAE_ID" + "/dec_keys", service.handle_dec_keys)
     app.router.add_post(RELAY_PATH, service.handle_relay)
+    app.router.add_get(LINKS_PATH, service.handle_links)
+    app.router.add_get("/metrics", service.handle_metrics)
     app.router.add_get(CHANNEL_PATH, service.handle_link_channel)
     app.router.add_get("/admin/v1/pools", service.handle_admin_pools)
     app.router.add_post("/admin/v1/pools/{pool}/deposit", service.handle_admin_deposit)
@@ -388,6 +566,7 @@ def create_kme_app(config: KmeConfig, *, store: KeyStore | None = None,
 
     async def on_startup(_app: web.Application) -> None:
         await service.start()
+        service.start_housekeeping()
 
     async def on_cleanup(_app: web.Application) -> None:
         await service.close()
@@ -400,6 +579,120 @@ def create_kme_app(config: KmeConfig, *, store: KeyStore | None = None,
 def server_ssl_for(config: KmeConfig) -> ssl.SSLContext:
     """Mutual-TLS server context from the node's ``[tls]`` section."""
     return server_ssl_context(config.tls.ca, config.tls.cert, config.tls.key)
+
+
+class KmeRequestHandler(RequestHandler):
+    """aiohttp's connection handler with a deadline on a request's headers and ETSI answers to framing faults.
+
+    The header deadline starts with the first byte that arrives while the connection is idle and ends when
+    the parser has the whole request head; when it passes, the client gets a 400 Error body and the
+    connection is closed. (aiohttp's own keep-alive timer, ``idle_timeout_s``, closes a connection that
+    sends nothing; it is also the bound for a partial request pipelined behind a complete one.)"""
+
+    def __init__(self, manager: Any, *, loop: asyncio.AbstractEventLoop, service: KmeService, **kwargs: Any) -> None:
+        super().__init__(manager, loop=loop, **kwargs)
+        self._service = service
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        idle = not self._request_in_progress and not self._messages and self._payload_parser is None
+        if idle and self._header_deadline is None and not (self._force_close or self._close):
+            self._header_deadline = self._loop.call_later(self._service.http.header_timeout_s, self._headers_late)
+        before = self._request_count
+        super().data_received(data)
+        if self._request_count != before and self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+        super().connection_lost(exc)
+
+    def _headers_late(self) -> None:
+        self._header_deadline = None
+        if self._request_in_progress or self._messages or self.transport is None:
+            return
+        self._service.metrics.http_timeouts["header"] += 1
+        self._service.metrics.count_response("http", 400, "header_timeout")
+        body = json.dumps({"message": f"request headers not received within {self._service.http.header_timeout_s} s",
+                           "details": [{"reason": "header_timeout"}]}).encode()
+        self.transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n"
+                             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        self.force_close()
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        """aiohttp's answer to what never reached a handler (a request it could not parse; a handler that
+        failed outside the middleware): 400 (or 503 for faults of the server) with an ETSI Error body."""
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started: no error answer possible")
+        etsi = 400 if status < 500 else 503
+        reason = "malformed_http" if etsi == 400 else "internal_error"
+        text = (message or getattr(exc, "message", None) or str(exc or "") or "error").splitlines()[0][:200]
+        log.info("refused a malformed HTTP request", extra={"event": "kms.http.malformed", "status": status,
+                                                             "error": type(exc).__name__ if exc else None})
+        self._service.metrics.count_response("http", etsi, reason)
+        resp = _error_response(etsi, f"bad HTTP request: {text}" if etsi == 400 else "internal error of the KME",
+                               reason)
+        resp.force_close()
+        return resp
+
+
+class AlertingTlsProtocol(sslproto.SSLProtocol):
+    """asyncio's TLS protocol, which closes a refused handshake without sending the alert OpenSSL wrote
+    (a client with a bad certificate sees a bare EOF). This one sends that alert first - ``unknown ca``,
+    ``certificate required``, ``bad certificate`` ... - and counts the refusal by OpenSSL's reason."""
+
+    def __init__(self, *args: Any, service: KmeService, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._service = service
+
+    def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
+        if handshake_exc is not None:
+            self._service.metrics.tls_failures[str(getattr(handshake_exc, "reason", None)
+                                                   or type(handshake_exc).__name__)] += 1
+            try:
+                alert = self._outgoing.read()  # type: ignore[attr-defined]  # asyncio.sslproto internals
+                transport: Any = self._transport
+                if alert and transport is not None:
+                    transport.write(alert)
+            except Exception:  # noqa: BLE001 - the connection is being dropped anyway
+                pass
+        super()._on_handshake_complete(handshake_exc)
+
+
+class KmeTlsSite(web.BaseSite):
+    """A TCP site whose connections run :class:`AlertingTlsProtocol` around :class:`KmeRequestHandler`
+    (TLS handshake deadline ``http.tls_handshake_timeout_s``)."""
+
+    def __init__(self, runner: web.AppRunner, service: KmeService, host: str, port: int,
+                 ssl_context: ssl.SSLContext, *, reuse_port: bool = False) -> None:
+        super().__init__(runner, ssl_context=ssl_context)
+        self._service = service
+        self._host = host
+        self._port = port
+        self._reuse_port = reuse_port
+
+    @property
+    def name(self) -> str:
+        return f"https://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None and self._ssl_context is not None
+        service, http, ctx = self._service, self._service.http, self._ssl_context
+
+        def protocol() -> asyncio.BaseProtocol:
+            handler = KmeRequestHandler(server, loop=loop, service=service, keepalive_timeout=http.idle_timeout_s,
+                                        lingering_time=http.lingering_s, access_log=None)
+            return AlertingTlsProtocol(loop, handler, ctx, None, server_side=True,
+                                       ssl_handshake_timeout=http.tls_handshake_timeout_s, service=service)
+        self._server = await loop.create_server(protocol, self._host, self._port, backlog=self._backlog,
+                                                reuse_port=self._reuse_port or None)
 
 
 class RunningKme:
@@ -423,18 +716,21 @@ class RunningKme:
 
 
 async def start_kme(config: KmeConfig, *, store: KeyStore | None = None, worker: int = 0, port: int | None = None,
-                    reuse_port: bool = False) -> RunningKme:
+                    reuse_port: bool = False, http: HttpLimits | None = None,
+                    lifetimes: KeyLifetimes | None = None) -> RunningKme:
     """Serve ``config``'s KME on ``node.listen_host:listen_port`` (port 0: ephemeral) with mutual TLS.
 
     ``port`` overrides ``listen_port``; ``reuse_port`` binds with ``SO_REUSEPORT`` so that several worker
     processes of one node share the port (the kernel spreads connections over them); ``worker``: see
-    :class:`KmeService`.
+    :class:`KmeService`; ``http``: connection and body bounds (:class:`HttpLimits`); ``lifetimes``: deadlines
+    of slave deliveries (:class:`qkd.kms.store.KeyLifetimes`).
     """
-    app = create_kme_app(config, store=store, worker=worker)
+    app = create_kme_app(config, store=store, worker=worker, http=http, lifetimes=lifetimes)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.node.listen_host, config.node.listen_port if port is None else port,
-                       ssl_context=server_ssl_for(config), reuse_port=reuse_port or None)
+    site = KmeTlsSite(runner, app[KME_SERVICE], config.node.listen_host,
+                      config.node.listen_port if port is None else port, server_ssl_for(config),
+                      reuse_port=reuse_port)
     await site.start()
     port = runner.addresses[0][1]
     return RunningKme(runner, port, app)

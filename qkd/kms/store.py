@@ -15,10 +15,26 @@ Two kinds of records:
 * **keys** - keys issued to a (master SAE, slave SAE) pair under a UUID key_ID, with a delivery state per
   role this node serves (``master_state`` via enc_keys, ``slave_state`` via dec_keys; NULL if not here).
 
-Delivery is at most once: ``pending → reserved → delivered``. A reservation is committed before the key
-leaves the process and marked delivered after the response was written. When the store is opened after a
-crash, reservations left over are *quarantined*: the caller may or may not have received the key, so it
-is never handed out again (at-most-once wins over availability) and it is counted in the metrics.
+Delivery is at most once per party: ``pending → reserved → delivered``. A reservation is committed before
+the key leaves the process and marked delivered after the response was written. A reservation left over
+by a crash (or a response that failed after it may have started) is *in doubt*: the caller may or may not
+have received the key.
+
+* **master side** (enc_keys): *quarantined*, never handed out again - the master cannot name the key it
+  may have missed, so nobody could redeem it anyway.
+* **slave side** (dec_keys): *in_doubt*. The key was already bound to one (master, slave) pair, and the
+  slave named it by key_ID: the same slave SAE - and only it (dec_keys checks the pair) - may redeem it
+  again until ``in_doubt_ttl_s`` after the doubt arose; then it is destroyed (*expired*, material wiped).
+  A repeated delivery goes to the party that was entitled to it in the first place and to nobody else,
+  so no third party ever sees a key; without this rule a kill during dec_keys lost the key for good.
+
+**Orphans**: a slave delivery still *pending* ``pending_ttl_s`` after the key was issued (e.g. the relay's
+reply never reached the master's node, so no master SAE holds the key_ID; or the master's delivery was
+quarantined) is destroyed the same way. Every key has its ``expires`` time; :meth:`KeyStore.expire_keys`
+destroys the overdue ones (the KME runs it periodically) and a dec_keys past the deadline is refused even
+before the sweep ran. Counts: :meth:`KeyStore.lifecycle_counts` (expired keys per state they left,
+in-doubt keys redeemed again, reservations found in doubt at open), reported in ``qshift kme status`` and
+``/metrics``.
 Durability (SQLite WAL): deposits are committed with ``PRAGMA synchronous=FULL`` (fsync) before
 :meth:`deposit` returns - the producer's acknowledgement. Every transaction that *consumes* key material
 or *reserves* a key before it leaves the process (issuing keys, taking or receiving relay pads, the slave's
@@ -85,17 +101,30 @@ CREATE TABLE IF NOT EXISTS keys (
     created REAL NOT NULL,
     updated REAL NOT NULL,
     -- delivery state per role this node serves; NULL: not served here
-    master_state TEXT CHECK (master_state IN ('pending', 'reserved', 'delivered', 'quarantined')),
-    slave_state TEXT CHECK (slave_state IN ('pending', 'reserved', 'delivered', 'quarantined')),
+    master_state TEXT CHECK (master_state IN ('pending', 'reserved', 'delivered', 'quarantined', 'in_doubt',
+                                              'expired')),
+    slave_state TEXT CHECK (slave_state IN ('pending', 'reserved', 'delivered', 'quarantined', 'in_doubt',
+                                            'expired')),
     nonce BLOB,
-    ct BLOB
+    ct BLOB,
+    -- when a slave delivery still pending or in doubt is destroyed (epoch seconds); NULL: no deadline
+    expires REAL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+_KEYS_INDEX = ("CREATE INDEX IF NOT EXISTS keys_open_slave ON keys(expires) "
+               "WHERE slave_state IN ('pending', 'in_doubt')")
 _ROLE_COLUMN = {"master": "master_state", "slave": "slave_state"}
+_OPEN_STATES = "('pending', 'reserved', 'in_doubt')"   # the material of a key in one of these is kept
+_EXPIRED_COUNTER = "keys_expired_total:"               # + the state the key left ('pending', 'in_doubt')
+_REDELIVERED_COUNTER = "keys_in_doubt_redelivered_total"
+_IN_DOUBT_AT_OPEN_COUNTER = "keys_in_doubt_at_open_total"
+_QUARANTINED_AT_OPEN_COUNTER = "keys_quarantined_at_open_total"
+DEFAULT_PENDING_TTL_S = 24 * 3600.0
+DEFAULT_IN_DOUBT_TTL_S = 600.0
 _CONSUME_SYNC = "FULL"   # consuming key material / reserving a key: must survive a power cut (see above)
 
 
@@ -109,6 +138,10 @@ class ForeignKeyIdError(KeyStoreError):
 
 class KeyAlreadyDeliveredError(KeyStoreError):
     """A key_ID was already delivered to (or is reserved for) this role: at most once."""
+
+
+class KeyExpiredError(KeyAlreadyDeliveredError):
+    """A key_ID's slave delivery was destroyed: not redeemed before its deadline (see the module docstring)."""
 
 
 class PoolAlarmedError(KeyStoreError):
@@ -139,6 +172,15 @@ class PoolMetrics:
 
 
 @dataclass(frozen=True)
+class KeyLifetimes:
+    """How long a slave delivery may wait (seconds): ``pending_ttl_s`` after the key was issued (orphans),
+    ``in_doubt_ttl_s`` after a reservation fell in doubt (crash or failed response)."""
+
+    pending_ttl_s: float = DEFAULT_PENDING_TTL_S
+    in_doubt_ttl_s: float = DEFAULT_IN_DOUBT_TTL_S
+
+
+@dataclass(frozen=True)
 class IssuedKey:
     """A key taken out of the store: key_ID and material (bytes; the caller wraps it and wipes it).
     The material never appears in ``repr``."""
@@ -152,12 +194,15 @@ class KeyStore:
     :meth:`wal_sync`, which may run in another thread."""
 
     def __init__(self, db_path: str | Path, sealer: Sealer, *, chunk_bytes: int = 4096,
-                 durable_deliveries: bool = False, busy_timeout_s: float = 5.0, recover: bool = True) -> None:
+                 durable_deliveries: bool = False, busy_timeout_s: float = 5.0, recover: bool = True,
+                 lifetimes: KeyLifetimes | None = None) -> None:
         """``busy_timeout_s``: how long a transaction waits for another connection's write lock (seconds)
         before it fails (``sqlite3.OperationalError``, "database is locked"). ``recover=False``: do not
         quarantine reservations at open - for a further worker process opening a store that the node's
-        first process already recovered and whose reservations belong to live processes."""
+        first process already recovered and whose reservations belong to live processes. ``lifetimes``:
+        deadlines of slave deliveries (see the module docstring)."""
         self.path = Path(db_path)
+        self.lifetimes = lifetimes or KeyLifetimes()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._sealer = sealer
         self.chunk_bytes = chunk_bytes
@@ -172,11 +217,16 @@ class KeyStore:
         # unique even if another process truncates and re-deposits at the same offset
         self._open_cache: tuple[tuple[str, int, bytes], bytes] | None = None
         self._db.executescript(_SCHEMA)
+        self._migrate()
+        self._db.execute(_KEYS_INDEX)
         self._rate_marks: dict[str, tuple[float, int, int]] = {}
         self._wal_path = Path(f"{self.path}-wal")
         self._wal_fd: int | None = None
         self._wal_lock = threading.Lock()
-        self.quarantined_at_open = self._recover() if recover else 0
+        self.quarantined_at_open = 0
+        self.in_doubt_at_open = 0
+        if recover:
+            self.quarantined_at_open, self.in_doubt_at_open = self._recover()
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
@@ -222,21 +272,45 @@ class KeyStore:
         self._db.execute("COMMIT")
         return result
 
-    def _recover(self) -> int:
-        """Quarantine reservations left by a crash (the key may have left the process)."""
-        def run() -> int:
+    def _migrate(self) -> None:
+        """Stores made before key lifetimes: widen the state constraints and add ``expires`` (one transaction;
+        keys of that time get no deadline and are swept by age, see :meth:`expire_keys`)."""
+        sql = self._db.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='keys'").fetchone()[0]
+        if "in_doubt" in sql:
+            return
+        cols = ("key_id, master_sae, slave_sae, size_bits, created, updated, master_state, slave_state, "
+                "nonce, ct")
+        start = _SCHEMA.index("CREATE TABLE IF NOT EXISTS keys")
+        table = _SCHEMA[start:_SCHEMA.index(") WITHOUT ROWID;", start)] + ") WITHOUT ROWID"
+
+        def run() -> None:
+            self._db.execute(table.replace("IF NOT EXISTS keys", "keys_v2"))
+            self._db.execute(f"INSERT INTO keys_v2({cols}) SELECT {cols} FROM keys")
+            self._db.execute("DROP TABLE keys")
+            self._db.execute("ALTER TABLE keys_v2 RENAME TO keys")
+        self._tx("FULL", run)
+        log.info("key store migrated: key lifetimes", extra={"event": "kms.store.migrated", "path": str(self.path)})
+
+    def _recover(self) -> tuple[int, int]:
+        """Reservations left by a crash: the master's are quarantined, the slave's fall in doubt (see the
+        module docstring). Returns ``(quarantined, in_doubt)``."""
+        def run() -> tuple[int, int]:
             now = time.time()
-            n = 0
-            for col in _ROLE_COLUMN.values():
-                n += self._db.execute(f"UPDATE keys SET {col}='quarantined', updated=? WHERE {col}='reserved'",
-                                      (now,)).rowcount
+            quarantined = self._db.execute("UPDATE keys SET master_state='quarantined', updated=? "
+                                           "WHERE master_state='reserved'", (now,)).rowcount
+            in_doubt = self._db.execute("UPDATE keys SET slave_state='in_doubt', updated=?, expires=? "
+                                        "WHERE slave_state='reserved'",
+                                        (now, now + self.lifetimes.in_doubt_ttl_s)).rowcount
+            self._add_counter_in_tx(_QUARANTINED_AT_OPEN_COUNTER, quarantined)
+            self._add_counter_in_tx(_IN_DOUBT_AT_OPEN_COUNTER, in_doubt)
             self._wipe_finished()
-            return n
-        n = self._tx("FULL", run)
-        if n:
-            log.warning("quarantined in-doubt key deliveries after restart",
-                        extra={"event": "kms.store.quarantine", "count": n})
-        return n
+            return quarantined, in_doubt
+        quarantined, in_doubt = self._tx("FULL", run)
+        if quarantined or in_doubt:
+            log.warning("in-doubt key deliveries after restart: master's quarantined, slave's redeemable by "
+                        "that slave until their deadline", extra={"event": "kms.store.quarantine",
+                                                                   "count": quarantined, "in_doubt": in_doubt})
+        return quarantined, in_doubt
 
     # ------------------------------------------------------------------ pools
     def ensure_pool(self, name: str, kind: str, capacity_bits: int) -> None:
@@ -430,15 +504,21 @@ class KeyStore:
         self._db.execute("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                          "value=excluded.value", (name, value))
 
+    def _add_counter_in_tx(self, name: str, delta: int) -> None:
+        if delta:
+            self._db.execute("INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                             "value=value+excluded.value", (name, delta))
+
     # ------------------------------------------------------------------ SAE keys
     def _insert_key(self, key_id: str, master: str, slave: str, key: bytes, roles: dict[str, str]) -> None:
         nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))
         now = time.time()
+        expires = now + self.lifetimes.pending_ttl_s if roles.get("slave") == "pending" else None
         try:
             self._db.execute("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, updated, "
-                             "master_state, slave_state, nonce, ct) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                             "master_state, slave_state, nonce, ct, expires) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                              (key_id, master, slave, len(key) * 8, now, now, roles.get("master"),
-                              roles.get("slave"), nonce, ct))
+                              roles.get("slave"), nonce, ct, expires))
         except sqlite3.IntegrityError:
             raise KeyStoreError(f"key_ID {key_id!r} already exists in this KME (a key_ID is used once)") from None
 
@@ -461,15 +541,16 @@ class KeyStore:
         _, data = self._take_in_tx(pool, number * nbytes, refuse_alarmed=refuse_alarmed)
         out, rows = [], []
         now = time.time()
+        expires = now + self.lifetimes.pending_ttl_s
         for i in range(number):
             key_id = str(uuid.uuid4())
             key = data[i * nbytes:(i + 1) * nbytes]
             nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))
-            rows.append((key_id, master, slave, size_bits, now, now, nonce, ct))
+            rows.append((key_id, master, slave, size_bits, now, now, nonce, ct, expires))
             out.append(IssuedKey(key_id, key))
         try:   # fresh random UUIDs: a clash is not expected, and would roll the whole request back
             sql = ("INSERT INTO keys(key_id, master_sae, slave_sae, size_bits, created, updated, master_state, "
-                   "slave_state, nonce, ct) VALUES (?,?,?,?,?,?,'reserved','pending',?,?)")
+                   "slave_state, nonce, ct, expires) VALUES (?,?,?,?,?,?,'reserved','pending',?,?,?)")
             if len(rows) == 1:
                 self._db.execute(sql, rows[0])
             else:
@@ -506,8 +587,11 @@ class KeyStore:
     def reserve_for_slave(self, master: str, slave: str, key_ids: list[str]) -> list[IssuedKey]:
         """dec_keys: reserve every key of ``key_ids`` for ``slave``, all or nothing.
 
-        Raises :class:`UnknownKeyIdError`, :class:`ForeignKeyIdError` or :class:`KeyAlreadyDeliveredError`
-        naming the first offending key_ID (by its position in the request); nothing is reserved then.
+        A key is redeemable while its slave delivery is *pending*, or *in doubt* (redeemed before, then
+        a crash or a failed response - see the module docstring), and its deadline has not passed.
+        Raises :class:`UnknownKeyIdError`, :class:`ForeignKeyIdError`, :class:`KeyExpiredError` or
+        :class:`KeyAlreadyDeliveredError` naming the first offending key_ID (by its position in the
+        request); nothing is reserved then.
         """
         return self._tx(_CONSUME_SYNC, self.reserve_for_slave_in_tx, master, slave, key_ids)
 
@@ -516,32 +600,39 @@ class KeyStore:
         rows: dict[str, tuple] = {}
         for i in range(0, len(key_ids), 500):     # one lookup per 500 key_IDs, not one per key_ID
             part = key_ids[i:i + 500]
-            for row in self._db.execute("SELECT key_id, master_sae, slave_sae, nonce, ct, slave_state FROM keys "
-                                        f"WHERE key_id IN ({','.join('?' * len(part))})", part):
+            for row in self._db.execute("SELECT key_id, master_sae, slave_sae, nonce, ct, slave_state, expires "
+                                        f"FROM keys WHERE key_id IN ({','.join('?' * len(part))})", part):
                 rows[row[0]] = row[1:]
         out: list[IssuedKey] = []
         taken: set[str] = set()
+        redelivered = 0
+        now = time.time()
         for pos, key_id in enumerate(key_ids):
             row = rows.get(key_id)
-            if row is None or row[4] is None:
+            if row is None or (row[4] is None and row[5] != "expired"):
                 raise UnknownKeyIdError(f"key_IDs[{pos}] {key_id!r}: not known to this KME")
-            k_master, k_slave, nonce, ct, state = row
+            k_master, k_slave, nonce, ct, state, expires = row
             if k_master != master or k_slave != slave:
                 raise ForeignKeyIdError(f"key_IDs[{pos}] {key_id!r}: not issued to the pair "
                                         f"({master!r}, {slave!r})")
             if key_id in taken:
                 state = "reserved"                  # the same key_ID earlier in this request
-            if state != "pending" or ct is None:
+            if state == "expired" or (state in ("pending", "in_doubt") and expires is not None
+                                      and expires <= now):
+                raise KeyExpiredError(f"key_IDs[{pos}] {key_id!r}: expired, not redeemed before its deadline "
+                                      "(the key was destroyed)")
+            if state not in ("pending", "in_doubt") or ct is None:
                 raise KeyAlreadyDeliveredError(f"key_IDs[{pos}] {key_id!r}: already {state}, "
                                                "keys are delivered at most once")
+            redelivered += state == "in_doubt"
             out.append(IssuedKey(key_id, self._sealer.open(nonce, ct, _key_aad(key_id, k_master, k_slave))))
             taken.add(key_id)
-        now = time.time()
         if len(out) == 1:
             self._db.execute("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?", (now, out[0].key_id))
         else:
             self._db.executemany("UPDATE keys SET slave_state='reserved', updated=? WHERE key_id=?",
                                  [(now, k.key_id) for k in out])
+        self._add_counter_in_tx(_REDELIVERED_COUNTER, redelivered)
         return out
 
     def mark_delivered(self, key_ids: Iterable[str], role: str, *, defer: bool = False) -> None:
@@ -625,23 +716,66 @@ class KeyStore:
             [(time.time(), k) for k in ids]))
 
     def quarantine(self, key_ids: Iterable[str], role: str) -> None:
-        """Writing the response failed after it may have started: never hand these keys out again."""
+        """Writing the response failed after it may have started: the delivery is in doubt. The master's
+        is quarantined (never handed out again); the slave's is *in doubt*, redeemable by that slave only
+        until ``in_doubt_ttl_s`` from now (see the module docstring)."""
         ids = list(key_ids)
 
         def run() -> None:
             col = _ROLE_COLUMN[role]
-            self._db.executemany(f"UPDATE keys SET {col}='quarantined', updated=? WHERE key_id=? AND "
-                                 f"{col}='reserved'", [(time.time(), k) for k in ids])
+            now = time.time()
+            if role == "slave":
+                self._db.executemany("UPDATE keys SET slave_state='in_doubt', updated=?, expires=? WHERE key_id=? "
+                                     "AND slave_state='reserved'",
+                                     [(now, now + self.lifetimes.in_doubt_ttl_s, k) for k in ids])
+            else:
+                self._db.executemany(f"UPDATE keys SET {col}='quarantined', updated=? WHERE key_id=? AND "
+                                     f"{col}='reserved'", [(now, k) for k in ids])
             self._wipe_finished(ids)
         self._tx(self._delivery_sync, run)
+
+    def expire_keys(self, now: float | None = None) -> dict[str, int]:
+        """Destroy slave deliveries past their deadline (*pending* orphans and *in-doubt* keys): state
+        *expired*, material wiped, counted. Keys of stores made before deadlines existed expire
+        ``pending_ttl_s`` after they were issued. Returns the number expired per state they left."""
+        now = time.time() if now is None else now
+
+        def run() -> dict[str, int]:
+            out = {}
+            for state in ("pending", "in_doubt"):
+                ids = [r[0] for r in self._db.execute(
+                    "SELECT key_id FROM keys WHERE slave_state=? AND COALESCE(expires, created + ?) <= ?",
+                    (state, self.lifetimes.pending_ttl_s, now))]
+                for i in range(0, len(ids), 500):
+                    part = ids[i:i + 500]
+                    self._db.execute(f"UPDATE keys SET slave_state='expired', updated=? WHERE key_id IN "
+                                     f"({','.join('?' * len(part))})", [now, *part])
+                    self._wipe_finished(part)
+                self._add_counter_in_tx(_EXPIRED_COUNTER + state, len(ids))
+                out[state] = len(ids)
+            return out
+        out = self._tx(self._delivery_sync, run)
+        if any(out.values()):
+            log.warning("slave deliveries expired: keys destroyed", extra={"event": "kms.keys.expired", **out})
+        return out
+
+    def lifecycle_counts(self) -> dict[str, int]:
+        """Durable counts since the store was made: keys expired (``expired_pending``, ``expired_in_doubt``),
+        in-doubt keys redeemed again (``in_doubt_redelivered``), reservations found in doubt when the store
+        was opened after a crash (``quarantined_at_open``: master's, ``in_doubt_at_open``: slave's)."""
+        return {"expired_pending": self.counter(_EXPIRED_COUNTER + "pending"),
+                "expired_in_doubt": self.counter(_EXPIRED_COUNTER + "in_doubt"),
+                "in_doubt_redelivered": self.counter(_REDELIVERED_COUNTER),
+                "quarantined_at_open": self.counter(_QUARANTINED_AT_OPEN_COUNTER),
+                "in_doubt_at_open": self.counter(_IN_DOUBT_AT_OPEN_COUNTER)}
 
     def _wipe_finished(self, ids: list[str] | None = None) -> None:
         """Drop the sealed material of keys with no delivery left pending or reserved on this node."""
         cond = "" if ids is None else f" AND key_id IN ({','.join('?' * len(ids))})"
         self._db.execute(
             "UPDATE keys SET nonce=NULL, ct=NULL WHERE ct IS NOT NULL" + cond +
-            " AND COALESCE(master_state, '') NOT IN ('pending','reserved')"
-            " AND COALESCE(slave_state, '') NOT IN ('pending','reserved')", ids or [])
+            f" AND COALESCE(master_state, '') NOT IN {_OPEN_STATES}"
+            f" AND COALESCE(slave_state, '') NOT IN {_OPEN_STATES}", ids or [])
 
     # ------------------------------------------------------------------ metrics
     def delivery_counts(self) -> dict[str, int]:
@@ -654,19 +788,23 @@ class KeyStore:
                 out[f"{role}:{state}"] = n
         return out
 
-    def metrics(self) -> list[PoolMetrics]:
-        """Per-pool figures; rates are averaged since the previous call (or since open)."""
+    def metrics(self, *, rates: bool = True) -> list[PoolMetrics]:
+        """Per-pool figures; rates are averaged since the previous call (or since open). ``rates=False``:
+        rates 0, and the next call's averaging window is left alone (for scrapes that derive rates from
+        the totals)."""
         now = time.monotonic()
         out = []
         for (name, kind, cap, head, tail, dep, con, dis, alarm, qber) in self._db.execute(
                 "SELECT name, kind, capacity_bits, head, tail, deposited_bytes, consumed_bytes, discarded_bytes, "
                 "alarm, qber FROM pools ORDER BY name").fetchall():
             oldest = self._db.execute("SELECT MIN(added) FROM chunks WHERE pool=?", (name,)).fetchone()[0]
-            t0, dep0, con0 = self._rate_marks.get(name, (now, dep, con))
-            dt = now - t0
-            in_rate = (dep - dep0) * 8 / dt if dt > 0 else 0.0
-            out_rate = (con - con0) * 8 / dt if dt > 0 else 0.0
-            self._rate_marks[name] = (now, dep, con)
+            in_rate = out_rate = 0.0
+            if rates:
+                t0, dep0, con0 = self._rate_marks.get(name, (now, dep, con))
+                dt = now - t0
+                in_rate = (dep - dep0) * 8 / dt if dt > 0 else 0.0
+                out_rate = (con - con0) * 8 / dt if dt > 0 else 0.0
+                self._rate_marks[name] = (now, dep, con)
             out.append(PoolMetrics(name, kind, (tail - head) * 8, cap, dep * 8, con * 8, dis * 8, in_rate,
                                    out_rate, None if oldest is None else max(0.0, time.time() - oldest),
                                    bool(alarm), qber))

@@ -9,7 +9,7 @@ import pytest
 
 from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, MasterKeyError
 from qkd.kms.masterkey import Sealer, load, load_or_create
-from qkd.kms.store import KeyAlreadyDeliveredError, KeyStore
+from qkd.kms.store import ForeignKeyIdError, KeyAlreadyDeliveredError, KeyStore
 
 
 def open_store(tmp_path, **kw):
@@ -86,7 +86,7 @@ def test_capacity_is_back_pressure_nothing_stored(tmp_path):
     assert store.available_bits("small") == 192
 
 
-def test_slave_gets_each_key_once_and_reservations_left_by_a_crash_are_quarantined(tmp_path):
+def test_slave_gets_each_key_once_and_a_reservation_left_by_a_crash_is_in_doubt_for_that_slave_only(tmp_path):
     store = open_store(tmp_path)
     store.deposit("local", os.urandom(1024))
     keys = store.issue_local("local", "SAE_A", "SAE_B", 3, 256)
@@ -99,11 +99,16 @@ def test_slave_gets_each_key_once_and_reservations_left_by_a_crash_are_quarantin
     store.reserve_for_slave("SAE_A", "SAE_B", [keys[1].key_id])   # reserved, then "crash"
     store.close()
     store = open_store(tmp_path)
-    assert store.quarantined_at_open == 1
-    with pytest.raises(KeyAlreadyDeliveredError, match="quarantined"):
+    assert (store.quarantined_at_open, store.in_doubt_at_open) == (0, 1)
+    assert store.delivery_counts()["slave:in_doubt"] == 1
+    with pytest.raises(ForeignKeyIdError):                           # nobody else may have it
+        store.reserve_for_slave("SAE_A", "SAE_C", [keys[1].key_id])
+    assert store.reserve_for_slave("SAE_A", "SAE_B", [keys[1].key_id])[0].key == keys[1].key
+    store.mark_delivered([keys[1].key_id], "slave")
+    with pytest.raises(KeyAlreadyDeliveredError):
         store.reserve_for_slave("SAE_A", "SAE_B", [keys[1].key_id])
     assert store.reserve_for_slave("SAE_A", "SAE_B", [keys[2].key_id])[0].key == keys[2].key
-    assert store.delivery_counts()["slave:quarantined"] == 1
+    assert store.lifecycle_counts()["in_doubt_redelivered"] == 1
 
 
 def test_consuming_key_material_or_reserving_is_fsynced_while_delivered_marks_need_not_be(tmp_path):
