@@ -600,8 +600,10 @@ class KeyStore:
         rows: dict[str, tuple] = {}
         for i in range(0, len(key_ids), 500):     # one lookup per 500 key_IDs, not one per key_ID
             part = key_ids[i:i + 500]
-            for row in self._db.execute("SELECT key_id, master_sae, slave_sae, nonce, ct, slave_state, expires "
-                                        f"FROM keys WHERE key_id IN ({','.join('?' * len(part))})", part):
+            for row in self._db.execute("SELECT key_id, master_sae, slave_sae, nonce, ct, slave_state, "
+                                        "COALESCE(expires, created + ?) FROM keys "
+                                        f"WHERE key_id IN ({','.join('?' * len(part))})",
+                                        [self.lifetimes.pending_ttl_s, *part]):
                 rows[row[0]] = row[1:]
         out: list[IssuedKey] = []
         taken: set[str] = set()
@@ -617,8 +619,7 @@ class KeyStore:
                                         f"({master!r}, {slave!r})")
             if key_id in taken:
                 state = "reserved"                  # the same key_ID earlier in this request
-            if state == "expired" or (state in ("pending", "in_doubt") and expires is not None
-                                      and expires <= now):
+            if state == "expired" or (state in ("pending", "in_doubt") and expires <= now):
                 raise KeyExpiredError(f"key_IDs[{pos}] {key_id!r}: expired, not redeemed before its deadline "
                                       "(the key was destroyed)")
             if state not in ("pending", "in_doubt") or ct is None:
