@@ -105,11 +105,10 @@ def merge_families(lines: Iterable[str]) -> list[str]:
             if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
                 name = parts[2]
                 declared.add(name)
-                if name not in head:
-                    head[name] = {}
+                head.setdefault(name, {}).setdefault(parts[1], line)
+                if name not in samples:
+                    samples[name] = []
                     order.append(name)
-                    samples.setdefault(name, [])
-                head[name].setdefault(parts[1], line)
             continue
         m = _SAMPLE_NAME.match(line)
         if m is None:

@@ -103,7 +103,8 @@ async def test_http_framing_faults_are_answered_400_with_an_etsi_error_body(kme,
 
 async def test_head_on_the_key_routes_takes_no_key(kme, pki):
     before = kme.service.store.fingerprint()
-    for who, path in (("SAE_A", "/api/v1/keys/SAE_B/enc_keys"), ("SAE_B", f"/api/v1/keys/SAE_A/dec_keys?key_ID={KEY_ID}")):
+    for who, path in (("SAE_A", "/api/v1/keys/SAE_B/enc_keys"),
+                      ("SAE_B", f"/api/v1/keys/SAE_A/dec_keys?key_ID={KEY_ID}")):
         status, _, _, _ = await raw_exchange(kme, pki.client_context(who), request("HEAD", path))
         assert status == 405
     assert kme.service.store.fingerprint() == before
