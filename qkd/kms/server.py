@@ -50,7 +50,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from qkd.kms import api
 from qkd.kms.api import ApiError
@@ -430,6 +431,11 @@ class KmeService:
                         exc = api.bad_request(f"request body: exceeds the {endpoint} limit of {limit} bytes")
                         exc.close_connection = True
                         raise exc
+        except (HttpProcessingError, RequestPayloadError) as fault:   # bad chunking, undecodable encoding
+            text = getattr(fault, "message", None) or str(fault) or type(fault).__name__
+            exc = api.bad_request(f"request body: {' '.join(text.split())[:200]}")
+            exc.close_connection = True
+            raise exc from None
         except TimeoutError:
             self.metrics.http_timeouts["body"] += 1
             exc = api.bad_request(f"request body: not received within {self.http.body_timeout_s} s")
@@ -621,6 +627,16 @@ class KmeRequestHandler(RequestHandler):
         self.transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n"
                              b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
         self.force_close()
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """A body nobody read that fails to decode while aiohttp drains it (after the answer was sent) only
+        closes the connection: logged as such, not as an unhandled exception."""
+        exc = kw.get("exc_info")
+        if isinstance(exc, RequestPayloadError | HttpProcessingError):
+            log.info("closed a connection after an undecodable request body",
+                     extra={"event": "kms.http.bad_body", "error": type(exc).__name__})
+            return
+        super().log_exception(*args, **kw)
 
     def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
