@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,41 @@ app = typer.Typer(help="Crypto inventory: scan code, certificates, configs, endp
                   no_args_is_help=True)
 
 FAIL_EXIT = 1
+#: Values ``--fail-on`` accepts: a quantum status or a priority of :mod:`inventory.risk`.
+GATE_STATUSES = ("classically-broken", "broken-by-shor", "weakened-by-grover", "hybrid", "quantum-safe", "unknown")
+GATE_PRIORITIES = ("critical", "high", "medium", "low", "review", "none")
+
+
+def parse_gates(values: list[str]) -> set[str]:
+    """The ``--fail-on`` values (repeatable or comma lists); an unknown one is a usage error (exit 2)."""
+    gates = {g.strip().lower() for item in values for g in item.split(",") if g.strip()}
+    bad = sorted(gates - set(GATE_STATUSES) - set(GATE_PRIORITIES))
+    if bad:
+        raise InventoryError(f"--fail-on {','.join(bad)}: expected a status ({', '.join(GATE_STATUSES)}) "
+                             f"or a priority ({', '.join(GATE_PRIORITIES)})")
+    return gates
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """An unexpected exception becomes an :class:`InventoryError` (one line, exit 2; ``--debug`` shows the
+    chained traceback), so that exit 1 only ever means a ``--fail-on`` gate matched."""
+    try:
+        yield
+    except (InventoryError, typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise InventoryError(f"{where}{exc.strerror or exc}") from exc
+    except Exception as exc:
+        raise InventoryError(f"internal error: {type(exc).__name__}: {exc}") from exc
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise InventoryError(f"{what} {path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _size(text: str) -> int:
@@ -46,6 +83,9 @@ def scan(
     pkcs12_password: Annotated[list[str] | None, typer.Option("--pkcs12-password",
                                                               help="Password to try on PKCS#12 files.")] = None,
     timeout: Annotated[float, typer.Option(help="Per-connection timeout for live endpoints (s).")] = 5.0,
+    allow_unreachable: Annotated[bool, typer.Option(
+        "--allow-unreachable", help="An endpoint that cannot be reached is listed as skipped, not an error.")
+    ] = False,
     cbom: Annotated[Path | None, typer.Option(help="Write the CycloneDX 1.6 CBOM (JSON) here.")] = None,
     sarif: Annotated[Path | None, typer.Option(help="Write SARIF 2.1.0 here.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
@@ -54,61 +94,71 @@ def scan(
         "--fail-on", help="Exit 1 if any asset has this quantum status or priority (repeatable, or comma list).")
     ] = None,
 ) -> None:
-    """Scan sources, rate every crypto asset under a policy, and report."""
-    from inventory.report import table
-    from inventory.risk import load_policy
-    from inventory.scan import ScanOptions, parse_endpoint, run_scan
+    """Scan sources, rate every crypto asset under a policy, and report.
 
-    pol = load_policy(policy)
-    opts = ScanOptions(paths=list(paths or []), tls=[parse_endpoint(t, 443) for t in tls or []],
-                       ssh=[parse_endpoint(s, 22) for s in ssh or []], pcaps=list(pcap or []),
-                       exclude=tuple(exclude or ()), respect_gitignore=not no_gitignore,
-                       max_file_bytes=_size(max_file_size), jobs=jobs,
-                       pkcs12_passwords=tuple(p.encode() for p in pkcs12_password or []), timeout_s=timeout)
-    err = Console(stderr=True)
-    if sys.stderr.isatty() and not json_out and opts.paths:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    Exit codes: 0 clean; 1 a ``--fail-on`` gate matched; 2 a usage or I/O error (missing path, unknown
+    gate, unwritable output, unreachable endpoint without ``--allow-unreachable``), one line on stderr.
+    """
+    with _one_line_errors():
+        from inventory.report import table
+        from inventory.risk import load_policy
+        from inventory.scan import ScanOptions, parse_endpoint, run_scan
 
-        with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed} files"),
-                      TextColumn("{task.fields[rate]:,.0f} files/s"), TimeElapsedColumn(), console=err,
-                      transient=True) as prog:
-            task = prog.add_task("scan", total=None, rate=0.0)
-            import time
+        pol = load_policy(policy)
+        gates = parse_gates(list(fail_on or []) + list(pol.fail_on))
+        missing = [str(p) for p in [*(paths or []), *(pcap or [])] if not p.exists() and not p.is_symlink()]
+        if missing:
+            raise InventoryError(f"{missing[0]}: no such file or directory"
+                                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        opts = ScanOptions(paths=list(paths or []), tls=[parse_endpoint(t, 443) for t in tls or []],
+                           ssh=[parse_endpoint(s, 22) for s in ssh or []], pcaps=list(pcap or []),
+                           exclude=tuple(exclude or ()), respect_gitignore=not no_gitignore,
+                           max_file_bytes=_size(max_file_size), jobs=jobs,
+                           pkcs12_passwords=tuple(p.encode() for p in pkcs12_password or []), timeout_s=timeout,
+                           allow_unreachable=allow_unreachable)
+        err = Console(stderr=True)
+        if sys.stderr.isatty() and not json_out and opts.paths:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            t0 = time.perf_counter()
+            with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed} files"),
+                          TextColumn("{task.fields[rate]:,.0f} files/s"), TimeElapsedColumn(), console=err,
+                          transient=True) as prog:
+                task = prog.add_task("scan", total=None, rate=0.0)
+                import time
 
-            def progress(done: int, nbytes: int) -> None:
-                prog.update(task, completed=done, rate=done / max(time.perf_counter() - t0, 1e-9))
+                t0 = time.perf_counter()
 
-            report = run_scan(opts, pol, progress)
-    else:
-        report = run_scan(opts, pol)
-    doc = report.to_dict()
-    if cbom is not None:
-        # imported only when asked for: jsonschema's format checkers take seconds to import
-        from inventory.report import cbom as cbom_mod
+                def progress(done: int, nbytes: int) -> None:
+                    prog.update(task, completed=done, rate=done / max(time.perf_counter() - t0, 1e-9))
 
-        text = cbom_mod.render(report.assets, report.assessments)  # validated; raises before writing
-        cbom.write_text(text)
-    if sarif is not None:
-        from inventory.report import sarif as sarif_mod
+                report = run_scan(opts, pol, progress)
+        else:
+            report = run_scan(opts, pol)
+        doc = report.to_dict()
+        if cbom is not None:
+            # imported only when asked for: jsonschema's format checkers take seconds to import
+            from inventory.report import cbom as cbom_mod
 
-        sarif.write_text(sarif_mod.render(report.assets, report.assessments, pol.name))
-    if html is not None:
-        from inventory.report import html as html_mod
+            text = cbom_mod.render(report.assets, report.assessments)  # validated; raises before writing
+            _write(cbom, text, "--cbom")
+        if sarif is not None:
+            from inventory.report import sarif as sarif_mod
 
-        html.write_text(html_mod.render(doc))
-    if json_out:
-        typer.echo(json.dumps(doc, indent=2))
-    else:
-        table.render(doc, Console())
-    gates = {g.strip() for item in (fail_on or []) + pol.fail_on for g in item.split(",") if g.strip()}
-    if gates:
-        hits = [a for a in doc["assets"] if a["risk"]["status"] in gates or a["risk"]["priority"] in gates]
-        if hits:
-            err.print(f"--fail-on {','.join(sorted(gates))}: {len(hits)} asset(s) match, e.g. {hits[0]['name']} "
-                      f"at {hits[0]['occurrences'][0]['where'] if hits[0]['occurrences'] else '?'}")
-            raise typer.Exit(FAIL_EXIT)
+            _write(sarif, sarif_mod.render(report.assets, report.assessments, pol.name), "--sarif")
+        if html is not None:
+            from inventory.report import html as html_mod
+
+            _write(html, html_mod.render(doc), "--html")
+        if json_out:
+            typer.echo(json.dumps(doc, indent=2))
+        else:
+            table.render(doc, Console())
+        if gates:
+            hits = [a for a in doc["assets"] if a["risk"]["status"] in gates or a["risk"]["priority"] in gates]
+            if hits:
+                err.print(f"--fail-on {','.join(sorted(gates))}: {len(hits)} asset(s) match, e.g. {hits[0]['name']} "
+                          f"at {hits[0]['occurrences'][0]['where'] if hits[0]['occurrences'] else '?'}")
+                raise typer.Exit(FAIL_EXIT)
 
 
 @app.command()

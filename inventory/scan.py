@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inventory.errors import InventoryError
+from inventory.errors import EndpointError, InventoryError
 from inventory.model import Finding, ScanStats, Skipped, SourceResult
 from inventory.normalise import Asset, normalise
 from inventory.risk import Assessment, Policy, assess_all, builtin_policy
@@ -40,6 +40,7 @@ class ScanOptions:
     jobs: int = 2
     pkcs12_passwords: tuple[bytes, ...] = ()
     timeout_s: float = 5.0
+    allow_unreachable: bool = False  #: an unreachable endpoint is a skipped input instead of an :class:`EndpointError`
 
 
 @dataclass(slots=True)
@@ -119,7 +120,12 @@ def run_scan(opts: ScanOptions, policy: Policy | None = None,
             r = file_source._scan_pcap(p, str(p))
         total.extend(r)
     if opts.tls or opts.ssh:
-        total.extend(asyncio.run(_live(opts)))
+        live = asyncio.run(_live(opts))
+        if live.skipped and not opts.allow_unreachable:
+            first = live.skipped[0]
+            more = f" (and {len(live.skipped) - 1} more endpoint(s))" if len(live.skipped) > 1 else ""
+            raise EndpointError(first.path, f"{first.reason}{more}; pass --allow-unreachable to scan without it")
+        total.extend(live)
     total.stats.seconds = time.perf_counter() - start
     assets = normalise(total.findings)
     assessments = assess_all(assets, policy)

@@ -9,7 +9,7 @@ from typing import Any
 
 _COLOURS = {"classically-broken": "#8b0000", "broken-by-shor": "#d62728", "weakened-by-grover": "#ff9f1c",
             "hybrid": "#2ca02c", "quantum-safe": "#1a7f37", "unknown": "#888", "critical": "#8b0000",
-            "high": "#d62728", "medium": "#ff9f1c", "low": "#1f77b4", "none": "#2ca02c"}
+            "high": "#d62728", "medium": "#ff9f1c", "low": "#1f77b4", "review": "#888", "none": "#2ca02c"}
 
 
 def _bars(title: str, counts: dict[str, int]) -> str:

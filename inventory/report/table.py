@@ -7,8 +7,9 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 
-_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "none": "green"}
-_ORDER = ["critical", "high", "medium", "low", "none"]
+_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "review": "magenta",
+          "none": "green"}
+_ORDER = ["critical", "high", "medium", "low", "review", "none"]
 
 
 def render(doc: dict[str, Any], console: Console, limit: int = 60) -> None:

@@ -1,10 +1,11 @@
 """Assess each asset: quantum status, deadline, Mosca exposure, priority and a concrete recommendation.
 
-Score (0–100) = base by status (classically-broken 90, broken-by-shor 60, weakened-by-grover below the
-policy's symmetric/hash floor 40, else 5; hybrid/quantum-safe 0) + ``key_exchange_weight`` when the asset
-establishes keys (harvest-now-decrypt-later: recorded traffic is decrypted later) + ``network_facing_weight``
-when a remote party sees it + 10 when Mosca's x + y > z holds for its scope. Priority: critical ≥ 90,
-high ≥ 70, medium ≥ 40, low > 0, none.
+Score (0–100) = base by status (classically-broken 90, broken-by-shor 70 so never below high,
+weakened-by-grover below the policy's symmetric/hash floor 40, else 5; hybrid/quantum-safe 0)
++ ``key_exchange_weight`` when the asset establishes keys (harvest-now-decrypt-later: recorded traffic
+is decrypted later) + ``network_facing_weight`` when a remote party sees it + 10 when Mosca's
+x + y > z holds for its scope. Priority: critical ≥ 90, high ≥ 70, medium ≥ 40, low > 0, none; an
+asset whose status is ``unknown`` has priority ``review`` (listed apart, never rated as harmless).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Assessment:
 
     @property
     def sarif_level(self) -> str:
-        return {"critical": "error", "high": "error", "medium": "warning", "low": "note"}.get(self.priority, "none")
+        levels = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "review": "note"}
+        return levels.get(self.priority, "none")
 
 
 def _worst(statuses: list[str]) -> str:
@@ -215,7 +217,7 @@ def assess(asset: Asset, policy: Policy, by_name: dict[str, Asset], year: int | 
     year = year or dt.date.today().year
     status = asset_status(asset, by_name)
     alg = asset.algorithm
-    score = {"classically-broken": 90, "broken-by-shor": 60, "weakened-by-grover": 5, "hybrid": 0,
+    score = {"classically-broken": 90, "broken-by-shor": 70, "weakened-by-grover": 5, "hybrid": 0,
              "quantum-safe": 0}.get(status, 20)
     compliant = status in ("quantum-safe", "hybrid")
     if status == "weakened-by-grover" and alg is not None:
@@ -245,6 +247,8 @@ def assess(asset: Asset, policy: Policy, by_name: dict[str, Asset], year: int | 
     score = min(score, 100)
     priority = ("critical" if score >= 90 else "high" if score >= 70 else "medium" if score >= 40
                 else "low" if score > 0 else "none")
+    if status == "unknown":
+        priority = "review"  # not resolved: a person looks at it; never rated as if it were harmless
     deadline, reason = _deadline(asset, status, policy)
     return Assessment(status=status, score=score, priority=priority, deadline=deadline, deadline_reason=reason,
                       mosca={"scope": scope.name, "shelf_life_years": x, "migration_years": y,

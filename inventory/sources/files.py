@@ -20,6 +20,7 @@ import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from inventory.errors import MalformedInputError
@@ -242,6 +243,8 @@ def _scan_into(path: str, display: str, opts: WalkOptions, result: SourceResult)
         result.skipped.append(Skipped(display, "malformed: nesting too deep to parse"))
     except (ValueError, UnicodeError, OverflowError, MemoryError) as exc:
         result.skipped.append(Skipped(display, f"malformed: {type(exc).__name__}: {exc}"[:300]))
+    except Exception as exc:  # noqa: BLE001 - each file in isolation: a parser bug skips this file, never the scan
+        result.skipped.append(Skipped(display, f"analysis failed: {type(exc).__name__}: {exc}"[:300]))
     else:
         result.findings.extend(found)
 
@@ -254,6 +257,9 @@ def _scan_pcap(path: Path, display: str) -> SourceResult:
     except MalformedInputError as exc:
         r = SourceResult()
         r.skipped.append(Skipped(display, f"malformed: {exc.reason}"))
+    except Exception as exc:  # noqa: BLE001 - a capture the reader chokes on is skipped, never fatal
+        r = SourceResult()
+        r.skipped.append(Skipped(display, f"analysis failed: {type(exc).__name__}: {exc}"[:300]))
     return r
 
 
@@ -261,7 +267,10 @@ def _scan_chunk(args: tuple[list[tuple[str, str]], WalkOptions]) -> SourceResult
     items, opts = args
     total = SourceResult()
     for p, display in items:
-        _scan_into(p, display, opts, total)
+        try:
+            _scan_into(p, display, opts, total)
+        except Exception as exc:  # noqa: BLE001 - e.g. a reader bug outside the parser guard
+            total.skipped.append(Skipped(display, f"analysis failed: {type(exc).__name__}: {exc}"[:300]))
     return total
 
 
@@ -322,10 +331,42 @@ def scan_paths(roots: list[Path], opts: WalkOptions, jobs: int = 2,
     # there (CPU) and their pages stay shared instead of being copied when the collector touches them
     gc.freeze()
     try:
+        pending: list[list[tuple[str, str]]] = []
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(_scan_chunk, (c, opts)) for c in itertools.chain([first, second], chunks)]
-            for fut in futures:
-                merge(fut.result())
+            all_chunks = [c for c in itertools.chain([first, second], chunks) if c is not None]
+            futures = [pool.submit(_scan_chunk, (c, opts)) for c in all_chunks]
+            for i, fut in enumerate(futures):
+                try:
+                    merge(fut.result())
+                except Exception:  # noqa: BLE001 - a worker died (crash, OOM kill) or its result did not pickle
+                    pending.append(all_chunks[i])
+        if pending:
+            _rescan_isolated(pending, opts, ctx, merge)
     finally:
         gc.unfreeze()
     return total
+
+
+def _rescan_isolated(chunks: list[list[tuple[str, str]]], opts: WalkOptions, ctx: BaseContext,
+                     merge: Callable[[SourceResult], None]) -> None:
+    """Chunks whose worker failed, again one file per task: a file that kills its worker again is skipped
+    with the reason, and a fresh pool goes on with the rest."""
+    items = [item for c in chunks for item in c]
+    while items:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            futures = [pool.submit(_scan_chunk, ([item], opts)) for item in items]
+            rest: list[tuple[str, str]] = []
+            broken = False
+            for item, fut in zip(items, futures, strict=True):
+                if broken:
+                    rest.append(item)
+                    continue
+                try:
+                    merge(fut.result())
+                except Exception as exc:  # noqa: BLE001
+                    r = SourceResult()
+                    r.stats.files_seen = 1
+                    r.skipped.append(Skipped(item[1], f"analysis crashed its worker: {type(exc).__name__}"))
+                    merge(r)
+                    broken = True  # the pool is unusable after a worker death: the rest go to a new one
+        items = rest

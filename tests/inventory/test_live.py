@@ -117,10 +117,19 @@ def _closed_port() -> int:
     return port
 
 
-def test_scan_of_many_endpoints_reports_each_and_skips_the_dead_one(tls_server, ssh_server) -> None:
+def test_unreachable_endpoint_is_an_error_unless_allowed(tls_server) -> None:
+    from inventory.errors import EndpointError
+
+    dead = _closed_port()
+    with pytest.raises(EndpointError, match=f"tls://127.0.0.1:{dead}.*--allow-unreachable"):
+        run_scan(ScanOptions(tls=[("127.0.0.1", tls_server.port), ("127.0.0.1", dead)], timeout_s=3))
+
+
+def test_scan_of_many_endpoints_reports_each_and_skips_the_dead_one_when_allowed(tls_server, ssh_server) -> None:
     dead = _closed_port()
     report = run_scan(ScanOptions(tls=[("127.0.0.1", tls_server.port), ("127.0.0.1", dead)],
-                                  ssh=[("127.0.0.1", ssh_server.port), ("127.0.0.1", dead)], timeout_s=3))
+                                  ssh=[("127.0.0.1", ssh_server.port), ("127.0.0.1", dead)], timeout_s=3,
+                                  allow_unreachable=True))
     keys = {a.key for a in report.assets}
     assert f"protocol:tls://127.0.0.1:{tls_server.port}" in keys
     assert f"protocol:ssh://127.0.0.1:{ssh_server.port}" in keys
