@@ -803,6 +803,143 @@ for _cp, _name, _ossl, _kex, _auth, _cipher, _mac, _go in _TLS12:
         aliases=(_ossl, f"tls.{_name}") if _go else (_ossl,), standards=("RFC 5246", "IANA TLS Cipher Suites"),
     )
 
+# ---------------------------------------------------------------------------------------------
+# Algorithms met in code and configs that qshift does not implement (the inventory names them):
+# national and legacy ciphers and their modes, password hashes and KDF constructions, MACs,
+# Shor-broken schemes outside RSA/DH/EC, family-level PQ names (a class or factory that does not
+# state its parameter set), fresh DH groups and P-192.
+# ---------------------------------------------------------------------------------------------
+T.broken(
+    "MD4", "MD4", P.HASH, 2, hash_quantum_bits(128), output_bytes=16, oids=("1.2.840.113549.2.4",),
+    aliases=("md4.New",), standards=("RFC 1320", "RFC 6150"), notes="Collisions by hand (Wang et al. 2005).",
+)
+T.symmetric(
+    "RIPEMD-160", "RIPEMD", P.HASH, 80, hash_quantum_bits(160), output_bytes=20, oids=("1.3.36.3.2.1",),
+    aliases=("RIPEMD160", "RMD160", "ripemd160.New"), standards=("ISO/IEC 10118-3",),
+)
+T.symmetric(
+    "SM3", "SM3", P.HASH, hash_classical_bits(256), hash_quantum_bits(256), output_bytes=32,
+    oids=("1.2.156.10197.1.401",), standards=("GB/T 32905-2016", "ISO/IEC 10118-3"),
+)
+T.symmetric(
+    "Whirlpool", "Whirlpool", P.HASH, hash_classical_bits(512), hash_quantum_bits(512), output_bytes=64,
+    standards=("ISO/IEC 10118-3",),
+)
+T.symmetric(
+    "BLAKE2b-256", "BLAKE2", P.HASH, hash_classical_bits(256), hash_quantum_bits(256), output_bytes=32,
+    aliases=("blake2b256", "blake2b.New256", "blake2b.Sum256"), standards=("RFC 7693",),
+)
+T.symmetric(
+    "Poly1305", "Poly1305", P.MAC, 128, 64, output_bytes=16, aliases=("crypto_onetimeauth",),
+    standards=("RFC 8439",), notes="One-time authenticator: a key must never be reused.",
+)
+T.symmetric(
+    "SipHash", "SipHash", P.MAC, 128, 64, output_bytes=8, aliases=("SipHash-2-4", "crypto_shorthash"),
+    notes="Keyed hash for hash tables, not a general-purpose MAC.",
+)
+T.symmetric(
+    "AES-GMAC", "GMAC", P.MAC, 128, 64, output_bytes=16, aliases=("GMAC", "AESGMAC", "AES-GMAC"),
+    standards=("NIST SP 800-38D",), notes="Key size unknown: figures assume AES-128.",
+)
+for _name, _aliases, _std in (
+    ("scrypt", ("Scrypt", "SCRYPT", "scrypt.Key", "id-scrypt"), ("RFC 7914",)),
+    ("Argon2", ("Argon2id", "Argon2i", "Argon2d", "argon2.IDKey", "argon2.Key", "crypto_pwhash"), ("RFC 9106",)),
+    ("bcrypt", ("BCrypt", "bcrypt.GenerateFromPassword"), ()),
+    ("KBKDF", ("KBKDFHMAC", "KBKDFCMAC", "SP800-108"), ("NIST SP 800-108r1",)),
+    ("ConcatKDF", ("ConcatKDFHash", "ConcatKDFHMAC", "SP800-56C"), ("NIST SP 800-56C r2",)),
+    ("X963KDF", ("X9.63-KDF", "ANSI-X9.63-KDF"), ("ANSI X9.63",)),
+    ("PKCS12-KDF", ("PKCS12PBE",), ("RFC 7292",)),
+):
+    T.symmetric(_name, _name, P.KDF, 128, 64, aliases=_aliases, standards=_std,
+                notes="Strength is the input secret's (or password's); figures assume a 128-bit secret.")
+T.symmetric(
+    "Fernet", "Fernet", P.AE, 128, 64, components=("AES-128-CBC", "HMAC-SHA256"),
+    standards=("Fernet specification (AES-128-CBC + HMAC-SHA256)",),
+)
+T.key_search(
+    "Salsa20", "Salsa20", P.STREAM_CIPHER, 256, aliases=("salsa20.XORKeyStream", "crypto_stream_salsa20"),
+    standards=("eSTREAM",),
+)
+T.key_search(
+    "XSalsa20-Poly1305", "Salsa20", P.AE, 256, aliases=("crypto_secretbox", "secretbox", "secretbox.Seal"),
+    standards=("NaCl crypto_secretbox",),
+)
+for _mode, _prim in (("EAX", P.AE), ("SIV", P.AE)):
+    T.symmetric(f"AES-{_mode}", "AES", _prim, 128, 64, mode=_mode, components=("AES",),
+                aliases=(f"AES/{_mode}/NoPadding", f"AES{_mode}"),
+                notes="Key size unknown: figures assume AES-128 (worst case).")
+    for _k in (128, 192, 256):
+        T.key_search(f"AES-{_k}-{_mode}", "AES", _prim, _k, mode=_mode, components=(f"AES-{_k}",),
+                     aliases=(f"AES{_k}-{_mode}", f"AES_{_k}_{_mode}"))
+_TAKEN = {x.lower() for r in T.rows for x in (r.name, *r.aliases, *r.ssh_names)}
+
+
+def _free(*names: str) -> tuple[str, ...]:
+    """The spellings no earlier row claims (as a name, alias or SSH name)."""
+    return tuple(n for n in names if n.lower() not in _TAKEN)
+
+
+#: 128-bit-block ciphers other than AES: weakened by Grover at their key size.
+_OTHER_128 = (("Twofish", 256, ()), ("Serpent", 256, ()), ("Camellia", 128, ("CAMELLIA",)),
+              ("SM4", 128, ("SMS4",)), ("ARIA", 128, ()), ("SEED", 128, ()))
+_CIPHER_MODES = ("ECB", "CBC", "CFB", "OFB", "CTR", "GCM")
+for _c, _kb, _al in _OTHER_128:
+    T.key_search(_c, _c, P.BLOCK_CIPHER, _kb, aliases=_free(*_al),
+                 notes="" if _c != "Camellia" else "Key size unknown: figures assume Camellia-128.")
+    for _mode in _CIPHER_MODES:
+        if f"{_c}-{_mode}".lower() in _TAKEN:
+            continue
+        T.key_search(f"{_c}-{_mode}", _c, P.AE if _mode == "GCM" else P.BLOCK_CIPHER, _kb, mode=_mode,
+                     components=(_c,), aliases=_free(f"{_c}/{_mode}", f"{_c.lower()}-{_mode.lower()}"))
+#: 64-bit-block and short-key ciphers: broken classically (Sweet32 birthday bounds, key search) like Blowfish.
+for _c, _kb, _q, _al in (("CAST5", 128, grover_bits(128), ("CAST-128", "CAST")), ("IDEA", 128, grover_bits(128), ()),
+                         ("RC2", 128, grover_bits(128), ("ARC2",)), ("DES", 56, grover_bits(56), ()),
+                         ("3DES", 168, grover_bits(112), ()), ("Blowfish", 128, grover_bits(128), ())):
+    if _c not in ("DES", "3DES", "Blowfish"):
+        T.broken(_c, _c, P.BLOCK_CIPHER, _kb, _q, key_bits=_kb, aliases=_free(*_al),
+                 notes="64-bit block: birthday-bound attacks (Sweet32) after about 2^32 blocks under one key.")
+    for _mode in ("ECB", "CBC", "CFB", "OFB", "CTR"):
+        _n = f"{_c}-{_mode}"
+        if _n.lower() in _TAKEN:  # DES-CBC, 3DES-CBC; blowfish-cbc is Blowfish's SSH name
+            continue
+        T.broken(_n, _c, P.BLOCK_CIPHER, min(_kb, 112) if _c == "3DES" else _kb, _q, key_bits=_kb, mode=_mode,
+                 components=(_c,), aliases=_free(f"{_c}/{_mode}", f"{_c.lower()}-{_mode.lower()}"))
+# Shor-broken schemes beyond RSA / DH / EC on the NIST curves
+T.shor("SM2", "SM2", P.SIGNATURE, 128, key_bits=256, oids=("1.2.156.10197.1.301",),
+       aliases=("SM2Sign", "SM3withSM2", "sm2sig_sm3"), standards=("GB/T 32918",))
+T.shor("ElGamal", "ElGamal", P.PKE, None, aliases=("Elgamal", "ELGAMAL"), standards=("ElGamal 1985",))
+T.shor("ECIES", "ECIES", P.PKE, None, aliases=("ECIESwithAES-CBC", "ECIESWithSHA256"),
+       standards=("SEC 1 v2", "ISO/IEC 18033-2"))
+T.shor("DLIES", "DLIES", P.PKE, None, aliases=("IES", "DHIES"), standards=("ISO/IEC 18033-2",))
+T.shor("ISO9796-2", "RSA", P.SIGNATURE, None, aliases=("ISO9796-2Signer", "ISO9796d2", "SHA1withRSA/ISO9796-2"),
+       standards=("ISO/IEC 9796-2",))
+for _k in (1024, 1536, 2048, 3072, 4096, 8192):
+    T.shor(f"DH-{_k}", "DH", P.KEY_AGREE, ifc_security_bits(_k), key_bits=_k,
+           notes="Freshly generated finite-field group of this size (not a named MODP/ffdhe group).")
+T.shor("ECDSA-P192", "ECDSA", P.SIGNATURE, ecc_security_bits(192), key_bits=192, parameter_set="P-192",
+       aliases=("P-192", "P192", "secp192r1", "prime192v1", "NIST192p", "NIST P-192", "SECP192R1"),
+       oids=("1.2.840.10045.3.1.1",), standards=("FIPS 186-4",))
+T.shor("ECDH-P192", "ECDH", P.KEY_AGREE, ecc_security_bits(192), key_bits=192, parameter_set="P-192",
+       aliases=("ECDHE-P192",), standards=("SP 800-56A",))
+# family-level post-quantum names (the parameter set is chosen elsewhere)
+for _name, _fam, _prim, _al in (
+    ("ML-KEM", "ML-KEM", P.KEM, ("MLKEM", "CRYSTALS-Kyber-ML-KEM")),
+    ("ML-DSA", "ML-DSA", P.SIGNATURE, ("MLDSA", "Dilithium", "CRYSTALS-Dilithium")),
+    ("Kyber", "Kyber", P.KEM, ("CRYSTALS-Kyber",)),
+    ("SPHINCS+", "SLH-DSA", P.SIGNATURE, ("SPHINCSPlus", "SPHINCS", "SLH-DSA")),
+    ("Falcon", "Falcon", P.SIGNATURE, ("FN-DSA",)),
+    ("BIKE", "BIKE", P.KEM, ()),
+    ("HQC", "HQC", P.KEM, ()),
+    ("NTRU", "NTRU", P.KEM, ("NTRUEncrypt",)),
+    ("FrodoKEM", "FrodoKEM", P.KEM, ("Frodo",)),
+    ("Classic-McEliece", "Classic-McEliece", P.KEM, ("CMCE", "McEliece")),
+):
+    if _name not in {r.name for r in T.rows}:
+        # a family of its own: listing a family (``pqc algorithms --family ml-kem``) shows its parameter sets
+        T.pq(_name, f"{_fam}-unstated", _prim, 2 if _fam == "ML-DSA" else 1, aliases=tuple(a for a in _al if a.lower() not in
+                                                     {x.lower() for r in T.rows for x in (r.name, *r.aliases)}),
+             notes="Parameter set not stated where it was found: figures of the family's lowest category.")
+
 #: The catalogue table, in declaration order.
 ALGORITHMS: tuple[Algorithm, ...] = tuple(T.rows)
 

@@ -17,7 +17,7 @@ int evp(unsigned char *key, unsigned char *iv, const unsigned char *msg, size_t 
     EVP_EncryptInit_ex(ctx, EVP_aes_128_cbc(), NULL, key, iv); /* expect: AES-128-CBC */
     EVP_EncryptInit_ex(ctx, EVP_des_ede3_cbc(), NULL, key, iv); /* expect: 3DES-CBC */
     EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, iv); /* expect: ChaCha20-Poly1305 */
-    EVP_EncryptInit_ex(ctx, EVP_bf_cbc(), NULL, key, iv); /* expect: Blowfish-CBC */
+    EVP_EncryptInit_ex(ctx, EVP_bf_cbc(), NULL, key, iv); /* expect: Blowfish */
     EVP_EncryptInit_ex(ctx, EVP_rc4(), NULL, key, NULL); /* expect: RC4 */
     EVP_CIPHER *fetched = EVP_CIPHER_fetch(NULL, "AES-192-CTR", NULL); /* expect: AES-192-CTR */
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();

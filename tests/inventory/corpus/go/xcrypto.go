@@ -40,6 +40,6 @@ func xcrypto(key, salt, msg []byte, nonce *[24]byte, k32 *[32]byte) {
 	sk, _ := scrypt.Key(key, salt, 32768, 8, 1, 32) // expect: scrypt
 	tf, _ := twofish.NewCipher(key) // expect: Twofish
 	cfg := &ssh.ClientConfig{}
-	cfg.KeyExchanges = []string{"curve25519-sha256", "diffie-hellman-group14-sha1"} // expect: curve25519-sha256
+	cfg.KeyExchanges = []string{"curve25519-sha256", "diffie-hellman-group14-sha1"} // expect: X25519
 	_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _ = a, h, b, bf, aead, xa, shared, r, m, pub, priv, sealed, dk, rm, sk, tf, cfg
 }

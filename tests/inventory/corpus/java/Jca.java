@@ -15,7 +15,7 @@ public class Jca {
         Cipher d = Cipher.getInstance("DESede/CBC/PKCS5Padding"); // expect: 3DES-CBC
         Cipher e = Cipher.getInstance("DES/ECB/PKCS5Padding"); // expect: DES-ECB
         Cipher r = Cipher.getInstance("RSA/ECB/OAEPWithSHA-256AndMGF1Padding"); // expect: RSAES-OAEP
-        Cipher bf = Cipher.getInstance("Blowfish/CBC/PKCS5Padding", "BC"); // expect: Blowfish-CBC
+        Cipher bf = Cipher.getInstance("Blowfish/CBC/PKCS5Padding", "BC"); // expect: Blowfish
         Cipher cast = Cipher.getInstance("CAST5/CFB/NoPadding"); // expect: CAST5-CFB
         Cipher ies = Cipher.getInstance("ECIES"); // expect: ECIES
         Cipher elg = Cipher.getInstance("ElGamal/None/NoPadding"); // expect: ElGamal

@@ -14,7 +14,7 @@ function node(key, iv, data) {
   const hm = crypto.createHmac('sha256', key); // expect: HMAC-SHA256
   const c = crypto.createCipheriv('aes-256-gcm', key, iv); // expect: AES-256-GCM
   const d = crypto.createDecipheriv('des-ede3-cbc', key, iv); // expect: 3DES-CBC
-  const bf = crypto.createCipheriv('bf-cbc', key, iv); // expect: Blowfish-CBC
+  const bf = crypto.createCipheriv('bf-cbc', key, iv); // expect: Blowfish
   const ecdh = crypto.createECDH(CURVE); // expect: ECDH-P384
   const dh = crypto.createDiffieHellman(2048); // expect: DH-2048
   const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 3072 }); // expect: RSA-3072
