@@ -328,7 +328,7 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("HMAC-SHA256", "jvm/Bc.java", 9, "Mac.getInstance"),
     ("AES", "jvm/Bc.java", 10, "new "),
     ("ML-KEM-768", "jvm/Bc.java", 11, "KeyPairGenerator.getInstance"),
-    ("3DES", "jvm/Bc.java", 12, "Cipher.getInstance"),
+    ("3DES-ECB", "jvm/Bc.java", 12, "Cipher.getInstance"),
     ("protocol:java:tlsv1.1", "jvm/Bc.java", 13, "SSLContext.getInstance"),
     ("protocol:cpp:tlsv1.0", "native/tls.cpp", 5, "SSL_CTX_set_min_proto_version"),
     ("AES-128-ECB", "src/more.py", 28, "Cipher("),

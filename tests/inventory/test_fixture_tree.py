@@ -88,7 +88,7 @@ def test_fixture_cbom_validates_against_cyclonedx_1_6_and_links_cert_key_algorit
     mlkem = comps["algorithm:ML-KEM-768"]
     assert mlkem["cryptoProperties"]["oid"] == "2.16.840.1.101.3.4.4.2"
     assert mlkem["cryptoProperties"]["algorithmProperties"]["nistQuantumSecurityLevel"] == 3
-    tdes = comps["algorithm:3DES"]["cryptoProperties"]["algorithmProperties"]  # Java "DESede/ECB/PKCS5Padding"
+    tdes = comps["algorithm:3DES-ECB"]["cryptoProperties"]["algorithmProperties"]  # Java "DESede/ECB/PKCS5Padding"
     assert (tdes["mode"], tdes["padding"]) == ("ecb", "pkcs5")
     assert comps["algorithm:AES-128-ECB"]["cryptoProperties"]["algorithmProperties"]["mode"] == "ecb"
     occ = rsa["evidence"]["occurrences"]
