@@ -306,6 +306,7 @@ async def test_two_thousand_malformed_requests_get_etsi_errors_and_consume_nothi
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)      # ~1e5 TLS requests against a process: several minutes on a shared 2-core machine
 async def test_a_hundred_thousand_malformed_requests_get_etsi_errors_and_consume_nothing(tmp_path, pki, spawn_node):
     total = int(os.environ.get("QSHIFT_FUZZ_REQUESTS", "100000"))
     result = await run_fuzz(tmp_path, pki, spawn_node, total, seed=1015)
