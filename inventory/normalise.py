@@ -68,6 +68,24 @@ SOURCE_SPELLINGS: dict[str, str] = {
     "evp_pkey_ed25519": "Ed25519",
     "evp_pkey_dh": "DH",
     "evp_pkey_dsa": "DSA",
+    # JCA names without a catalogue alias
+    "xdh": "X25519",  # JCA "XDH": X25519 unless a NamedParameterSpec says X448
+    "nonewithecdsa": "ECDSA",
+    "nonewithrsa": "RSA",
+    "nonewithdsa": "DSA",
+    "ecdsa-p1363": "ECDSA",
+    "rsassa-pss": "RSASSA-PSS",
+    "ec": "ECDSA",
+    "eddsa": "Ed25519",
+    "diffiehellman": "DH",
+    "pbewithhmacsha256andaes_256": "PBKDF2",
+    "pbewithmd5anddes": "DES-CBC",
+    # libsodium / NaCl and Go x/crypto spellings
+    "crypto_box": "X25519",
+    "crypto_kx": "X25519",
+    "crypto_scalarmult": "X25519",
+    "crypto_sign": "Ed25519",
+    "crypto_generichash": "BLAKE2b-512",
     # TLS protocol versions are protocol assets, not algorithms; no mapping
 }
 
@@ -129,6 +147,14 @@ def resolve(finding: Finding) -> Algorithm | None:
         return None
     if key_exchange and alg.family == "ECDSA" and alg.parameter_set:
         alg = find(_ECDH_OF.format(alg.parameter_set)) or alg
+    if finding.key_bits and alg.key_bits is None and alg.name in ("RSAES-OAEP", "RSASSA-PSS"):
+        sized = find(f"RSA-{finding.key_bits}-{'OAEP' if alg.name == 'RSAES-OAEP' else 'PSS'}")
+        if sized is not None:
+            return sized
+    if finding.key_bits and alg.key_bits is None and alg.family == "DH":
+        sized = find(f"DH-{finding.key_bits}")  # a freshly generated group of that size, not a named one
+        if sized is not None:
+            return sized
     if finding.key_bits and alg.key_bits is None and alg.primitive.value in ("pke", "signature", "key-agree",
                                                                              "block-cipher", "ae"):
         family = alg.family if alg.family != "DH" else "MODP"

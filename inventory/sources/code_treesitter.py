@@ -20,6 +20,8 @@ from functools import cache
 from typing import Any
 
 from inventory.model import AssetType, Finding, Location
+from inventory.sources import java_api
+from pqc.catalogue import find
 
 LANG_OF_SUFFIX = {".java": "java", ".go": "go", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
                   ".jsx": "javascript", ".ts": "typescript", ".tsx": "tsx", ".c": "c", ".h": "c", ".cc": "cpp",
@@ -91,6 +93,7 @@ class _File:
         self.hits: list[_Hit] = []
         self.consumed: set[int] = set()
         self.vars: dict[str, _Hit] = {}
+        self.bc_vars: dict[str, str] = {}  #: variable → description of the BouncyCastle object it holds
 
     def text(self, node: Any) -> str:
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -164,47 +167,174 @@ def _collect_consts(f: _File, root: Any) -> None:
 
 # --- per-language rules -------------------------------------------------------------------------
 _JAVA_FACTORIES = {"Cipher", "MessageDigest", "Signature", "KeyPairGenerator", "KeyGenerator", "KeyAgreement",
-                   "Mac", "SecretKeyFactory", "KeyFactory", "KEM"}
+                   "Mac", "SecretKeyFactory", "KeyFactory", "KEM", "AlgorithmParameterGenerator",
+                   "AlgorithmParameters"}
 _JAVA_GET = "getInstance"
 _JAVA_EC_SPEC = "ECGenParameterSpec"
-_BC_SUFFIXES = ("KeyPairGenerator", "Digest", "Engine", "Signer", "KEMGenerator", "KEMExtractor", "Agreement")
+_JAVA_NEW_INSTANCE = "newInstance"
 
 
 #: ``SSLContext.getInstance`` protocol names that pin a version (``"TLS"`` does not).
 _JAVA_PROTOCOLS = {"sslv3": "sslv3", "tlsv1": "tlsv1.0", "tlsv1.1": "tlsv1.1", "tlsv1.2": "tlsv1.2",
-                   "tlsv1.3": "tlsv1.3"}
+                   "tlsv1.3": "tlsv1.3", "sslv2hello": "sslv2"}
 #: OpenSSL protocol-version macros (``SSL_CTX_set_min_proto_version`` and friends).
 _C_PROTOCOLS = {"SSL3_VERSION": "sslv3", "TLS1_VERSION": "tlsv1.0", "TLS1_1_VERSION": "tlsv1.1",
                 "TLS1_2_VERSION": "tlsv1.2", "TLS1_3_VERSION": "tlsv1.3"}
+#: JCA key and parameter specs: class → (spelling, index of a string argument naming the algorithm or None,
+#: index of an int argument giving the key size or None).
+_JAVA_SPECS: dict[str, tuple[str | None, int | None, int | None]] = {
+    "SecretKeySpec": (None, -1, None), "NamedParameterSpec": (None, 0, None),
+    "RSAKeyGenParameterSpec": ("RSA", None, 0), "DHParameterSpec": ("DH", None, None),
+    "DHGenParameterSpec": ("DH", None, 0), "DSAGenParameterSpec": ("DSA", None, 0),
+    "DSAParameterSpec": ("DSA", None, None), "OAEPParameterSpec": ("RSAES-OAEP", None, None),
+    "PSSParameterSpec": ("RSASSA-PSS", None, None), "ECParameterSpec": ("ECDSA", None, None),
+    "RSAPublicKeySpec": ("RSA", None, None), "RSAPrivateKeySpec": ("RSA", None, None),
+    "RSAPrivateCrtKeySpec": ("RSA", None, None), "DSAPublicKeySpec": ("DSA", None, None),
+    "DSAPrivateKeySpec": ("DSA", None, None), "DHPublicKeySpec": ("DH", None, None),
+    "DHPrivateKeySpec": ("DH", None, None), "ECPublicKeySpec": ("ECDSA", None, None),
+    "ECPrivateKeySpec": ("ECDSA", None, None), "XECPublicKeySpec": ("X25519", None, None),
+    "XECPrivateKeySpec": ("X25519", None, None), "EdECPublicKeySpec": ("Ed25519", None, None),
+    "EdECPrivateKeySpec": ("Ed25519", None, None), "DESedeKeySpec": ("3DES", None, None),
+    "DESKeySpec": ("DES", None, None), "ChaCha20ParameterSpec": ("ChaCha20", None, None),
+}
+#: JSSE setters whose string-array argument lists protocols, cipher suites or named groups.
+_JSSE_SETTERS = {"setEnabledProtocols": "protocol", "setProtocols": "protocol", "setEnabledCipherSuites": "suite",
+                 "setCipherSuites": "suite", "setNamedGroups": "group"}
+_JAVA_HASHES = {"sha-1": "SHA1", "sha-224": "SHA224", "sha-256": "SHA256", "sha-384": "SHA384", "sha-512": "SHA512",
+                "sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
+
+
+def _java_class_and_args(f: _File, node: Any) -> tuple[str, list[Any]] | None:
+    """(class, argument nodes) of ``new X(…)`` or ``X.newInstance(…)`` with X a BouncyCastle class we know."""
+    if node.type == "object_creation_expression":
+        t = node.child_by_field_name("type")
+        if t is None:
+            return None
+        cls = f.text(t).split("<", 1)[0].rsplit(".", 1)[-1]
+    elif node.type == "method_invocation":
+        name = node.child_by_field_name("name")
+        obj = node.child_by_field_name("object")
+        if name is None or obj is None or f.text(name) != _JAVA_NEW_INSTANCE:
+            return None
+        cls = f.text(obj).rsplit(".", 1)[-1]
+    else:
+        return None
+    if cls not in _BC_CLASSES and not (cls.endswith("Digest") and cls[:-6] in java_api.DIGESTS):
+        return None
+    al = node.child_by_field_name("arguments")
+    return cls, [c for c in al.named_children if c.type != "comment"] if al is not None else []
+
+
+def _bc(f: _File, node: Any) -> bool:
+    """Report a BouncyCastle construction as one primitive (see :mod:`inventory.sources.java_api`)."""
+    got = _java_class_and_args(f, node)
+    if got is None:
+        return False
+
+    def var(n: Any) -> str | None:
+        return f.bc_vars.get(f.text(n)) if n.type == "identifier" else None
+
+    d = java_api.Describer(lambda n: _java_class_and_args(f, n), f.literal, var)
+    name = d.describe_class(*got)
+    if name is None:
+        return False
+    for inner in d.inner:
+        f.consumed.add(inner.id)
+    h = f.hit(name, node, usage="key-exchange" if "Agreement" in got[0] else None)
+    decl = node.parent
+    if decl is not None and decl.type == "variable_declarator":
+        target = decl.child_by_field_name("name")
+        if target is not None:
+            f.bc_vars[f.text(target)] = name
+            f.vars[f.text(target)] = h
+    return True
+
+
+def _java_strings(f: _File, node: Any) -> list[tuple[str, Any]]:
+    """String literals (resolved constants too) inside an argument such as ``new String[] {…}``."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        v = f.literal(n) if n.type in ("string_literal", "identifier") else None
+        if isinstance(v, str):
+            out.append((v, n))
+            continue
+        stack.extend(reversed(n.named_children))
+    return out
+
+
+def _java_spec(f: _File, node: Any, cls: str, args: list[Arg]) -> None:
+    raw, name_at, bits_at = _JAVA_SPECS[cls]
+    if name_at is not None and len(args) > abs(name_at) - (1 if name_at < 0 else 0):
+        v = args[name_at].value
+        if not isinstance(v, str):
+            return
+        raw = v
+    if raw is None:
+        return
+    bits = args[bits_at].value if bits_at is not None and len(args) > bits_at else None
+    bits = bits if isinstance(bits, int) else None
+    if cls == "PSSParameterSpec" and args and isinstance(args[0].value, str):
+        word = _JAVA_HASHES.get(args[0].value.lower())
+        raw = f"RSASSA-PSS-{word}" if word else raw
+    target = _enclosing_init_target(f, node)
+    if target is not None and bits is not None:
+        target.bits, target.resolved = bits, True
+        return
+    f.hit(raw, node, bits=bits)
+
+
+def _enclosing_init_target(f: _File, node: Any) -> _Hit | None:
+    """The earlier hit whose variable an enclosing ``v.initialize(…)`` / ``v.init(…)`` call configures."""
+    parent = node.parent
+    while parent is not None and parent.type not in ("method_invocation",):
+        parent = parent.parent
+    if parent is None:
+        return None
+    obj = parent.child_by_field_name("object")
+    return f.vars.get(f.text(obj)) if obj is not None else None
 
 
 def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
-    last = callee.rsplit(".", 1)[-1]
+    last = callee.split("<", 1)[0].rsplit(".", 1)[-1]
     if new:
         if last == _JAVA_EC_SPEC and args and isinstance(args[0].value, str):
-            parent = node.parent
-            while parent is not None and parent.type not in ("method_invocation",):
-                parent = parent.parent
-            target = None
-            if parent is not None:
-                obj = parent.child_by_field_name("object")
-                target = f.vars.get(f.text(obj)) if obj is not None else None
+            target = _enclosing_init_target(f, node)
             if target is not None:
                 target.curve, target.resolved = args[0].value, True
             else:
                 f.hit("ECDSA", node, curve=args[0].value)
             return
-        for suffix in _BC_SUFFIXES:
-            if last.endswith(suffix) and len(last) > len(suffix):
-                f.hit(last[: -len(suffix)], node, resolved=True)
-                return
+        if last in _JAVA_SPECS:
+            _java_spec(f, node, last, args)
+            return
+        if _bc(f, node):
+            return
+        if last.endswith(_BC_SUFFIXES) and find(last) is not None:  # a class named after its algorithm
+            f.hit(last, node)
         return
     parts = callee.split(".")
+    if last == _JAVA_NEW_INSTANCE and _bc(f, node):
+        return
+    if callee in java_api.STATIC:
+        f.hit(java_api.STATIC[callee], node)
+        return
     if last == _JAVA_GET and len(parts) >= 2 and parts[-2] == "SSLContext" and args and isinstance(
             args[0].value, str):
         version = _JAVA_PROTOCOLS.get(args[0].value.lower())
         if version is not None:
             f.hit(args[0].value, node, protocol=version)
+        return
+    if last in _JSSE_SETTERS and args:
+        kind = _JSSE_SETTERS[last]
+        for value, el in _java_strings(f, args[0].node):
+            if kind == "protocol":
+                version = _JAVA_PROTOCOLS.get(value.lower())
+                if version is not None:
+                    f.hit(value, el, protocol=version)
+            else:
+                f.hit(value, el, usage="key-exchange" if kind == "group" else "cipher-suite")
         return
     if last == _JAVA_GET and len(parts) >= 2 and parts[-2] in _JAVA_FACTORIES and args:
         if isinstance(args[0].value, str):
@@ -225,6 +355,25 @@ def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         target = f.vars[parts[-2]]
         if isinstance(args[0].value, int):
             target.bits, target.resolved = args[0].value, True
+        elif args[0].node.type == "object_creation_expression":
+            t = args[0].node.child_by_field_name("type")
+            cls = f.text(t).rsplit(".", 1)[-1] if t is not None else ""
+            if cls == "RSAKeyGenerationParameters" and len(args[0].node.child_by_field_name(
+                    "arguments").named_children) > 2:
+                bits = f.literal(args[0].node.child_by_field_name("arguments").named_children[2])
+                if isinstance(bits, int):
+                    target.bits, target.resolved = bits, True
+
+
+def _java_field(f: _File, node: Any) -> None:
+    """``MLKEMParameters.ml_kem_768`` and the like: the parameter set the code chooses."""
+    name = java_api.param_field(f.text(node))
+    if name is not None:
+        f.hit(name, node)
+
+
+_BC_SUFFIXES = ("KeyPairGenerator", "Digest", "Engine", "Signer", "KEMGenerator", "KEMExtractor", "Agreement")
+_BC_CLASSES = java_api.class_names() - {"Digest", "Parameters"}
 
 
 def _go(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
@@ -466,7 +615,8 @@ def _trigger_table() -> dict[str, frozenset[str] | None]:
           *(c.split(".")[0] for c in _JS_JWT_CALLS)}
     c = {_C_PREFIX, *_C_CALLEES}
     table: dict[str, frozenset[str] | None] = {
-        "java": frozenset({_JAVA_GET, _JAVA_EC_SPEC, *_BC_SUFFIXES} | fallback),
+        "java": frozenset({_JAVA_GET, _JAVA_EC_SPEC, *_BC_SUFFIXES, *java_api.class_names(), *_JAVA_SPECS,
+                           *_JSSE_SETTERS, *(s.split(".")[0] for s in java_api.STATIC)} | fallback),
         "go": None,
         "javascript": frozenset(js | fallback),
         "c": frozenset(c | fallback),
@@ -513,6 +663,8 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
                 rule(f, n, _callee(f, n), f.args(n), False)
             elif t in _NEW_TYPES:
                 rule(f, n, _callee(f, n), f.args(n), True)
+            elif t == "field_access" and lang == "java":
+                _java_field(f, n)
             elif t == "selector_expression" and lang == "go":
                 parent = n.parent
                 if not (parent is not None and parent.type == "call_expression"

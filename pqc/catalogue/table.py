@@ -883,27 +883,35 @@ def _free(*names: str) -> tuple[str, ...]:
 _OTHER_128 = (("Twofish", 256, ()), ("Serpent", 256, ()), ("Camellia", 128, ("CAMELLIA",)),
               ("SM4", 128, ("SMS4",)), ("ARIA", 128, ()), ("SEED", 128, ()))
 _CIPHER_MODES = ("ECB", "CBC", "CFB", "OFB", "CTR", "GCM")
-for _c, _kb, _al in _OTHER_128:
-    T.key_search(_c, _c, P.BLOCK_CIPHER, _kb, aliases=_free(*_al),
-                 notes="" if _c != "Camellia" else "Key size unknown: figures assume Camellia-128.")
+for _cname, _kb, _al in _OTHER_128:
+    T.key_search(_cname, _cname, P.BLOCK_CIPHER, _kb, aliases=_free(*_al),
+                 notes="" if _cname != "Camellia" else "Key size unknown: figures assume Camellia-128.")
     for _mode in _CIPHER_MODES:
-        if f"{_c}-{_mode}".lower() in _TAKEN:
+        if f"{_cname}-{_mode}".lower() in _TAKEN:
             continue
-        T.key_search(f"{_c}-{_mode}", _c, P.AE if _mode == "GCM" else P.BLOCK_CIPHER, _kb, mode=_mode,
-                     components=(_c,), aliases=_free(f"{_c}/{_mode}", f"{_c.lower()}-{_mode.lower()}"))
+        T.key_search(f"{_cname}-{_mode}", _cname, P.AE if _mode == "GCM" else P.BLOCK_CIPHER, _kb, mode=_mode,
+                     components=(_cname,), aliases=_free(f"{_cname}/{_mode}", f"{_cname.lower()}-{_mode.lower()}"))
 #: 64-bit-block and short-key ciphers: broken classically (Sweet32 birthday bounds, key search) like Blowfish.
-for _c, _kb, _q, _al in (("CAST5", 128, grover_bits(128), ("CAST-128", "CAST")), ("IDEA", 128, grover_bits(128), ()),
+for _cname, _kb, _q, _al in (("CAST5", 128, grover_bits(128), ("CAST-128", "CAST")), ("IDEA", 128, grover_bits(128), ()),
                          ("RC2", 128, grover_bits(128), ("ARC2",)), ("DES", 56, grover_bits(56), ()),
                          ("3DES", 168, grover_bits(112), ()), ("Blowfish", 128, grover_bits(128), ())):
-    if _c not in ("DES", "3DES", "Blowfish"):
-        T.broken(_c, _c, P.BLOCK_CIPHER, _kb, _q, key_bits=_kb, aliases=_free(*_al),
+    if _cname not in ("DES", "3DES", "Blowfish"):
+        T.broken(_cname, _cname, P.BLOCK_CIPHER, _kb, _q, key_bits=_kb, aliases=_free(*_al),
                  notes="64-bit block: birthday-bound attacks (Sweet32) after about 2^32 blocks under one key.")
     for _mode in ("ECB", "CBC", "CFB", "OFB", "CTR"):
-        _n = f"{_c}-{_mode}"
-        if _n.lower() in _TAKEN:  # DES-CBC, 3DES-CBC; blowfish-cbc is Blowfish's SSH name
+        _mname = f"{_cname}-{_mode}"
+        if _mname.lower() in _TAKEN:  # DES-CBC, 3DES-CBC; blowfish-cbc is Blowfish's SSH name
             continue
-        T.broken(_n, _c, P.BLOCK_CIPHER, min(_kb, 112) if _c == "3DES" else _kb, _q, key_bits=_kb, mode=_mode,
-                 components=(_c,), aliases=_free(f"{_c}/{_mode}", f"{_c.lower()}-{_mode.lower()}"))
+        T.broken(_mname, _cname, P.BLOCK_CIPHER, min(_kb, 112) if _cname == "3DES" else _kb, _q, key_bits=_kb,
+                 mode=_mode,
+                 components=(_cname,), aliases=_free(f"{_cname}/{_mode}", f"{_cname.lower()}-{_mode.lower()}"))
+# RSA with both its size and its padding stated (``RSA-2048-OAEP``)
+for _k in RSA_SIZES:
+    if _k >= 1024:
+        T.shor(f"RSA-{_k}-OAEP", "RSA", P.PKE, ifc_security_bits(_k), key_bits=_k, components=("RSAES-OAEP",),
+               standards=("RFC 8017",))
+        T.shor(f"RSA-{_k}-PSS", "RSA", P.SIGNATURE, ifc_security_bits(_k), key_bits=_k, components=("RSASSA-PSS",),
+               standards=("RFC 8017",))
 # Shor-broken schemes beyond RSA / DH / EC on the NIST curves
 T.shor("SM2", "SM2", P.SIGNATURE, 128, key_bits=256, oids=("1.2.156.10197.1.301",),
        aliases=("SM2Sign", "SM3withSM2", "sm2sig_sm3"), standards=("GB/T 32918",))

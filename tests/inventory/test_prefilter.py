@@ -113,7 +113,7 @@ def test_whole_word_matching(source: bytes, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(("lang", "name", "source"), [
-    ("java", "A.java", "class A { Object k = new FooKEMGenerator(); }\n"),
+    ("java", "A.java", "class A { Object k = new HQCKEMGenerator(rnd); }\n"),
     ("java", "B.java", "class B { void f() throws Exception { javax.crypto.Cipher.getInstance(\"DES\"); } }\n"),
     ("c", "t.c", "void f(SSL *s) { SSL_set_min_proto_version(s, TLS1_VERSION); }\n"),
     ("c", "d.c", "void f(void) { const void *m = EVP_md5(); }\n"),

@@ -34,7 +34,7 @@ async function web(data) {
   const subtle = globalThis.crypto.subtle;
   const k1 = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']); // expect: AES-256-GCM
   const k2 = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign']); // expect: ECDSA-P384
-  const k3 = await subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt']); // expect: RSAES-OAEP
+  const k3 = await subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt']); // expect: RSA-4096-OAEP
   const k4 = await subtle.generateKey({ name: 'Ed25519' }, true, ['sign']); // expect: Ed25519
   const d = await subtle.digest('SHA-1', data); // expect: SHA-1
   const k5 = await subtle.generateKey({ name: 'HMAC', hash: 'SHA-512' }, true, ['sign']); // expect: HMAC-SHA512

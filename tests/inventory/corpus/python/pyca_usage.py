@@ -1,3 +1,5 @@
+# ruff: noqa
+# mypy: ignore-errors
 """Uses of pyca/cryptography (hazmat and Fernet). Never run."""
 
 import os
