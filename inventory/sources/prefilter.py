@@ -17,7 +17,8 @@ looks for are not a hand list: they come from the rule tables of the parsers the
   it (a digit before it is let through: ``9rsa`` is a syntax error, and letting it through is the safe side).
   Matches inside comments or strings count too: the prefilter never reasons about them.
 * Tree-sitter languages: one of the language's trigger words as a substring (rules compare callee names
-  verbatim). Go has no finite trigger set (any callee the catalogue knows is reported): never filtered.
+  verbatim). Go: every rule names an imported crypto package, whose import path holds ``crypto`` (standard
+  library, ``golang.org/x/crypto``) or ``circl``.
 
 All words of a language are searched in one pass with an Aho-Corasick automaton (``ahocorasick_rs``,
 leftmost-longest), built once per process; without that package, ``bytes.find`` per word (same answers).
