@@ -63,6 +63,7 @@ class _Visitor(ast.NodeVisitor):
         self.consts: dict[str, object] = {}
         self.hits: list[_Hit] = []
         self.consumed: set[int] = set()
+        self.assigned: dict[str, str] = {}  #: name → qualified callee of the call last assigned to it
 
     # --- name resolution -------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -103,6 +104,17 @@ class _Visitor(ast.NodeVisitor):
             return node.value
         if isinstance(node, ast.Name):
             return self.consts.get(node.id)
+        if isinstance(node, ast.Call) and node.args and not node.keywords:
+            q = self.qualname(node.func)
+            n = self.value(node.args[0])
+            if q in _RANDOM_BYTES and isinstance(n, int) and 0 < n <= 1024:
+                return b"\0" * n  # only its length is used: a key of n random bytes
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and node.slice.step is None:
+            base = self.value(node.value)
+            lo, hi = self.value(node.slice.lower) if node.slice.lower else 0, self.value(node.slice.upper) \
+                if node.slice.upper else None
+            if isinstance(base, bytes | str) and isinstance(lo, int) and (hi is None or isinstance(hi, int)):
+                return base[lo:hi]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             a, b = self.value(node.left), self.value(node.right)
             if isinstance(a, int) and isinstance(b, int):
@@ -174,6 +186,8 @@ def _curve_name(v: _Visitor, node: ast.AST | None) -> str | None:
         q = v.qualname(node.func)
         v.consumed.add(id(node))
         return q.rsplit(".", 1)[-1] if q else None
+    if isinstance(node, ast.Name) and node.id in v.assigned:
+        return v.assigned[node.id].rsplit(".", 1)[-1]
     if isinstance(node, ast.Attribute | ast.Name):
         q = v.qualname(node)
         return q.rsplit(".", 1)[-1] if q else None
@@ -230,7 +244,8 @@ def _algorithms(v: _Visitor, q: str, node: ast.Call) -> None:
 
 
 def _asym_class(v: _Visitor, q: str, node: ast.Call) -> None:
-    m = re.match(r"asym\.\w+\.(\w+?)Private(?:Key)?\.(generate|from_seed_bytes|from_private_bytes)$", q)
+    m = re.match(r"asym\.\w+\.(\w+?)(?:Private|Public)(?:Key)?\.(generate|from_seed_bytes|from_private_bytes|"
+                 r"from_public_bytes)$", q)
     if m:
         v.hit(m.group(1), node)
 
@@ -360,16 +375,110 @@ def _ssl_version(v: _Visitor, node: ast.Call, arg: ast.AST | None) -> None:
             v.hit(name, node, protocol=_SSL_PROTOCOLS[name])
 
 
+_RANDOM_BYTES = frozenset({"os.urandom", "secrets.token_bytes", "pcd.Random.get_random_bytes"})
+
+
+def _consume_args(v: _Visitor, node: ast.Call) -> None:
+    """Calls in the arguments (``hashes.SHA256()``, ``algorithms.AES(k)``) are part of this primitive."""
+    for a in [*node.args, *(k.value for k in node.keywords)]:
+        for sub in ast.walk(a):
+            if isinstance(sub, ast.Call):
+                v.consumed.add(id(sub))
+
+
+def _with_hash(raw: str, index: int, keyword: str, sep: str = "-") -> Handler:
+    """A construction parameterised by a hash (``HKDF(algorithm=hashes.SHA256())`` → HKDF-SHA256)."""
+    def h(v: _Visitor, q: str, node: ast.Call) -> None:
+        name = _hash_name(v, v.arg(node, index, keyword))
+        _consume_args(v, node)
+        word = name.upper().replace("_", "-").replace("SHA-", "SHA") if name else None  # SHA256, SHA3-256
+        v.hit(f"{raw}{sep}{word}" if word else raw, node, resolved=word is not None)
+    return h
+
+
+def _whole(raw: str, usage: str | None = None) -> Handler:
+    """One primitive whatever the arguments; calls inside them are part of it."""
+    def h(v: _Visitor, q: str, node: ast.Call) -> None:
+        _consume_args(v, node)
+        v.hit(raw, node, usage=usage)
+    return h
+
+
+def _ec_numbers(index: int, keyword: str) -> Handler:
+    def h(v: _Visitor, q: str, node: ast.Call) -> None:
+        curve = _curve_name(v, v.arg(node, index, keyword))
+        v.hit("ECDSA", node, curve=curve, resolved=curve is not None)
+    return h
+
+
+def _last_name(v: _Visitor, node: ast.AST | None) -> str | None:
+    q = v.qualname(node) if isinstance(node, ast.Attribute | ast.Name) else None
+    return q.rsplit(".", 1)[-1] if q else None
+
+
+def _pcd_hmac(v: _Visitor, q: str, node: ast.Call) -> None:
+    mod = v.arg(node, 2, "digestmod")
+    name = _last_name(v, mod)
+    v.hit(f"hmac_{name.lower()}" if name else "HMAC-SHA256" if mod is None else "HMAC", node)
+
+
+def _pcd_cmac(v: _Visitor, q: str, node: ast.Call) -> None:
+    mod = v.arg(node, 2, "ciphermod")
+    name = _last_name(v, mod)
+    v.hit(f"{_PCD_CIPHERS.get(name, name)}-CMAC" if name else "AES-CMAC", node)
+
+
+def _pcd_dss(v: _Visitor, q: str, node: ast.Call) -> None:
+    key = v.arg(node, 0, "key")
+    made = v.assigned.get(key.id, "") if isinstance(key, ast.Name) else ""
+    v.hit("ECDSA" if ".ECC." in made else "DSA", node, usage="signature")
+
+
 _EXACT: dict[str, Handler] = {
     "asym.rsa.generate_private_key": _sized("RSA", 1, "key_size"),
     "asym.dsa.generate_private_key": _sized("DSA", 0, "key_size"),
     "asym.dh.generate_parameters": _sized("DH", 1, "key_size"),
     "asym.ec.generate_private_key": _ec_generate,
     "asym.ec.ECDH": _fixed("ECDH", "key-exchange"),
+    "asym.ec.ECDSA": _whole("ECDSA", "signature"),
+    "asym.ec.derive_private_key": _ec_numbers(1, "curve"),
+    "asym.ec.EllipticCurvePublicNumbers": _ec_numbers(2, "curve"),
+    "asym.ec.EllipticCurvePublicKey.from_encoded_point": _ec_numbers(0, "curve"),
+    "asym.rsa.RSAPublicNumbers": _fixed("RSA"),
+    "asym.rsa.RSAPrivateNumbers": _fixed("RSA"),
+    "asym.dsa.DSAParameterNumbers": _fixed("DSA"),
+    "asym.dsa.DSAPublicNumbers": _fixed("DSA"),
+    "asym.dh.DHParameterNumbers": _fixed("DH"),
+    "asym.dh.DHPublicNumbers": _fixed("DH"),
+    "kdf.hkdf.HKDF": _with_hash("HKDF", 0, "algorithm"),
+    "kdf.hkdf.HKDFExpand": _with_hash("HKDF", 0, "algorithm"),
+    "kdf.pbkdf2.PBKDF2HMAC": _whole("PBKDF2"),
+    "kdf.scrypt.Scrypt": _fixed("scrypt"),
+    "kdf.kbkdf.KBKDFHMAC": _whole("KBKDF"),
+    "kdf.kbkdf.KBKDFCMAC": _whole("KBKDF"),
+    "kdf.concatkdf.ConcatKDFHash": _whole("ConcatKDF"),
+    "kdf.concatkdf.ConcatKDFHMAC": _whole("ConcatKDF"),
+    "kdf.x963kdf.X963KDF": _whole("X963KDF"),
+    "kdf.argon2.Argon2id": _fixed("Argon2"),
+    "cryptography.fernet.Fernet": _fixed("Fernet"),
+    "cryptography.fernet.Fernet.generate_key": _fixed("Fernet"),
+    "cryptography.fernet.MultiFernet": _fixed("Fernet"),
+    "cryptography.hazmat.primitives.keywrap.aes_key_wrap": _fixed("AES-KW"),
+    "cryptography.hazmat.primitives.keywrap.aes_key_unwrap": _fixed("AES-KW"),
+    "cryptography.hazmat.primitives.keywrap.aes_key_wrap_with_padding": _fixed("AES-KWP"),
+    "cryptography.hazmat.primitives.keywrap.aes_key_unwrap_with_padding": _fixed("AES-KWP"),
+    "cryptography.hazmat.primitives.cmac.CMAC": _whole("AES-CMAC"),
+    "cryptography.hazmat.primitives.poly1305.Poly1305": _fixed("Poly1305"),
+    "cryptography.hazmat.primitives.poly1305.Poly1305.generate_tag": _fixed("Poly1305"),
+    "cryptography.hazmat.primitives.poly1305.Poly1305.verify_tag": _fixed("Poly1305"),
+    "hashlib.scrypt": _fixed("scrypt"),
+    "nacl.public.PrivateKey.generate": _fixed("X25519", "key-exchange"),
+    "nacl.public.Box": _fixed("X25519", "key-exchange"),
+    "nacl.signing.SigningKey.generate": _fixed("Ed25519"),
+    "nacl.secret.SecretBox": _fixed("XSalsa20-Poly1305"),
+    "nacl.pwhash.argon2id.kdf": _fixed("Argon2"),
     "ciphers.Cipher": _cipher,
     "hmacmod.HMAC": _crypto_hmac,
-    "kdf.pbkdf2.PBKDF2HMAC": _fixed("PBKDF2"),
-    "kdf.hkdf.HKDF": _fixed("HKDF"),
     "hmac.new": _hmac,
     "hmac.digest": _hmac,
     "jwt.encode": _jwt,
@@ -386,6 +495,25 @@ _EXACT: dict[str, Handler] = {
 }
 
 
+#: PyCryptodome names (``pcd.`` stands for ``Crypto.`` or ``Cryptodome.``): reached through :func:`_lookup`.
+_PCD_EXACT: dict[str, Handler] = {
+    "pcd.Protocol.KDF.PBKDF2": _fixed("PBKDF2"),
+    "pcd.Protocol.KDF.HKDF": _with_hash("HKDF", 3, "hashmod"),
+    "pcd.Protocol.KDF.scrypt": _fixed("scrypt"),
+    "pcd.Protocol.KDF.bcrypt": _fixed("bcrypt"),
+    "pcd.Protocol.KDF.bcrypt_check": _fixed("bcrypt"),
+    "pcd.Hash.HMAC.new": _pcd_hmac,
+    "pcd.Hash.CMAC.new": _pcd_cmac,
+    "pcd.Signature.DSS.new": _pcd_dss,
+    "pcd.PublicKey.RSA.import_key": _fixed("RSA"),
+    "pcd.PublicKey.RSA.importKey": _fixed("RSA"),
+    "pcd.PublicKey.RSA.construct": _fixed("RSA"),
+    "pcd.PublicKey.ECC.import_key": _fixed("ECDSA"),
+    "pcd.PublicKey.ECC.construct": _fixed("ECDSA"),
+    "pcd.PublicKey.DSA.import_key": _fixed("DSA"),
+    "pcd.PublicKey.ElGamal.generate": _fixed("ElGamal"),
+}
+
 #: Heads (first dotted component) of the qualified names :func:`_lookup` has handlers for beyond :data:`_EXACT`.
 _LOOKUP_HEADS = frozenset({"asym", "hash", "alg", "aead", "pcd", "hashlib"})
 
@@ -396,7 +524,10 @@ def _lookup(q: str) -> Handler | None:
         return h
     if q.split(".", 1)[0] not in _LOOKUP_HEADS:
         return None
-    if q.startswith("asym.") and re.search(r"Private(Key)?\.(generate|from_seed_bytes|from_private_bytes)$", q):
+    if q in _PCD_EXACT:
+        return _PCD_EXACT[q]
+    if q.startswith("asym.") and re.search(r"(Private|Public)(Key)?\.(generate|from_seed_bytes|from_private_bytes|"
+                                           r"from_public_bytes)$", q):
         return _asym_class
     if q.startswith("asym.padding.") or q.startswith("asym.padding"):
         return _padding
@@ -442,6 +573,28 @@ def _method_call(v: _Visitor, node: ast.Call) -> None:
             v.hit("ECDH", node, curve=val, usage="key-exchange")
 
 
+#: ``ssl.TLSVersion`` members → protocol words (``ctx.minimum_version = ssl.TLSVersion.TLSv1_1``).
+_TLS_VERSIONS = {"SSLv3": "sslv3", "TLSv1": "tlsv1.0", "TLSv1_1": "tlsv1.1", "TLSv1_2": "tlsv1.2",
+                 "TLSv1_3": "tlsv1.3"}
+_VERSION_ATTRS = ("minimum_version", "maximum_version")
+
+
+def _assignment(v: _Visitor, node: ast.Assign) -> None:
+    """``k = ec.SECP384R1()`` (later ``generate_private_key(k)`` reads the curve) and TLS version bounds."""
+    if len(node.targets) != 1:
+        return
+    target = node.targets[0]
+    if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+        q = v.qualname(node.value.func)
+        if q is not None:
+            v.assigned[target.id] = q
+    elif isinstance(target, ast.Attribute) and target.attr in _VERSION_ATTRS and isinstance(
+            node.value, ast.Attribute):
+        q = v.qualname(node.value)
+        if q is not None and q.startswith("ssl.TLSVersion.") and q[15:] in _TLS_VERSIONS:
+            v.hit(q[15:], node, protocol=_TLS_VERSIONS[q[15:]])
+
+
 def _rule_heads() -> frozenset[str]:
     """Top-level module names that every rule's resolved callee starts with, derived from the rule tables.
 
@@ -466,7 +619,7 @@ def _rule_heads() -> frozenset[str]:
 #: Modules whose names (or the names bound to them) every rule's callee starts with.
 _CRYPTO_MODULES = _rule_heads()
 #: Method names matched on any object (:func:`_method_call`).
-_METHOD_WORDS = ("set_ciphers", "set_ecdh_curve")
+_METHOD_WORDS = ("set_ciphers", "set_ecdh_curve", *_VERSION_ATTRS)
 #: Heads whose every rule also needs one of these names in the file: the ``ssl`` rules hit only on a
 #: ``PROTOCOL_*`` constant that pins a version (:func:`_ssl_version`).
 _HEAD_NEEDS = {"ssl": tuple(_SSL_PROTOCOLS)}
@@ -667,6 +820,7 @@ def _scan_tree(path: str, text: str | bytes) -> list[Finding]:
     _collect_imports(v, tree, _import_lines(data) if reliable else None)
     hot = _hot_lines(data, v.aliases) if reliable else None
     calls: list[ast.Call] = []
+    assigns: list[ast.Assign] = []
     # pre-order walk (an outer call comes before the calls nested in it), without ast.walk's generators;
     # statements whose line span holds no hot line cannot contain a hit and are not entered
     AST, Call, stmt = ast.AST, ast.Call, ast.stmt
@@ -677,6 +831,8 @@ def _scan_tree(path: str, text: str | bytes) -> list[Finding]:
         cls = type(node)
         if cls is Call:
             calls.append(node)  # type: ignore[arg-type]
+        elif cls is ast.Assign:
+            assigns.append(node)  # type: ignore[arg-type]
         for name in cls._fields:
             child = getattr(node, name, None)
             if child.__class__ is list:
@@ -687,6 +843,8 @@ def _scan_tree(path: str, text: str | bytes) -> list[Finding]:
                         push(item)
             elif isinstance(child, AST) and child._fields:
                 push(child)
+    for a in assigns:
+        _assignment(v, a)
     for call in calls:
         v.handle_call(call)
     if not v.hits:

@@ -47,7 +47,9 @@ def _rule_sources() -> list[tuple[str, str]]:
         if "." in mod:
             cases.append((q + " (alias)", f"import {mod} as zz\nzz.{attr}{args}\n"))
     cases += [("set_ciphers", 'ctx.set_ciphers("ECDHE+AESGCM:!aNULL")\n'),
-              ("set_ecdh_curve", 'ctx.set_ecdh_curve("prime256v1")\n')]
+              ("set_ecdh_curve", 'ctx.set_ecdh_curve("prime256v1")\n'),
+              ("minimum_version", "import ssl\nctx.minimum_version = ssl.TLSVersion.TLSv1_1\n"),
+              ("maximum_version", "import ssl\nctx.maximum_version = ssl.TLSVersion.TLSv1\n")]
     return cases
 
 
@@ -64,6 +66,8 @@ _ONLY_WORD = {
     "jwt": 'jwt.encode({}, "k", algorithm="HS256")\n', "Crypto": "Crypto.Hash.MD5.new()\n",
     "Cryptodome": "Cryptodome.Hash.MD5.new()\n", "cryptography": "cryptography.hazmat.primitives.hashes.SHA256()\n",
     "set_ciphers": 'c.set_ciphers("AES128-SHA")\n', "set_ecdh_curve": 'c.set_ecdh_curve("prime256v1")\n',
+    "minimum_version": "c.minimum_version = ssl.TLSVersion.TLSv1\n",
+    "maximum_version": "c.maximum_version = ssl.TLSVersion.SSLv3\n", "nacl": "nacl.secret.SecretBox(k)\n",
     **{w: f"ssl.SSLContext(ssl.{w})\n" for w in python_ast._SSL_PROTOCOLS},
 }
 #: Words implied by another: every ``jose.jwt`` rule also writes ``jwt`` (the short head of ``jose.jwt.``).
