@@ -86,6 +86,34 @@ class KmeConfig(_Model):
     key_size_bits: int = Field(default=256, ge=128, le=4096)
 
 
+class KeyPathConfig(_Model):
+    """The key-path watcher: how fast the gateway notices QKD trouble and rekeys around it.
+
+    Every ``probe_interval_s`` the watcher asks the KME for the ETSI ``status`` of the route to each
+    peer's SAE (deadline ``probe_timeout_s``). The key path of a peer is *bad* after ``fail_after``
+    failed probes in a row (KME unreachable or no answer in time, an alarmed link on the route, no key
+    left when this site draws the keys) or at once after a key-path error in a handshake, and *good*
+    again after ``recover_after`` good probes in a row (or a handshake that got its QKD key). Under
+    ``qkd = "preferred"`` a change rekeys the session at once: bad -> ``pqc-only``, good -> back to
+    ``hybrid-qkd``, whatever ``rekey.interval_s`` is. Watcher rekeys of one session are at least
+    ``min_switch_interval_s`` apart and come from a bucket of ``switch_burst`` that refills one every
+    ``switch_refill_s``: a flapping KME costs a few rekeys and then one per ``switch_refill_s``.
+    With the defaults a dead KME (connection refused) or an alarmed link shows as ``pqc-only`` about 1 s
+    later, and a healed key path as ``hybrid-qkd`` about 1 s after keys flow again; a KME that takes
+    connections but never answers, after ``fail_after`` x ``probe_timeout_s``.
+    """
+
+    enabled: bool = True
+    probe_interval_s: float = Field(default=0.5, gt=0, le=60)
+    #: A KME's ``status`` may ask the route's nodes for their figures (up to 2 s when one hangs).
+    probe_timeout_s: float = Field(default=2.5, gt=0, le=30)
+    fail_after: int = Field(default=2, ge=1, le=100)
+    recover_after: int = Field(default=2, ge=1, le=100)
+    min_switch_interval_s: float = Field(default=1.0, ge=0)
+    switch_burst: int = Field(default=6, ge=1)
+    switch_refill_s: float = Field(default=10.0, gt=0)
+
+
 class RekeyConfig(_Model):
     """When sessions rekey, and when keys are too old to use (WireGuard / Rosenpass defaults)."""
 
@@ -183,6 +211,7 @@ class SiteConfig(_Model):
     identity: IdentityConfig = IdentityConfig()
     kme: KmeConfig | None = None
     rekey: RekeyConfig = RekeyConfig()
+    key_path: KeyPathConfig = KeyPathConfig()
     data: DataPlaneConfig = DataPlaneConfig()
     peers: list[PeerConfig] = Field(default_factory=list)
     forward: list[ForwardRule] = Field(default_factory=list)

@@ -30,7 +30,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway import primitives
 from gateway.config import MODE_RANK, AeadName, Mode, QkdPolicy
@@ -38,6 +38,9 @@ from gateway.errors import HandshakeError, PolicyError, ProtocolError
 from gateway.keys import SessionKeys, wipe
 from gateway.keysource import QkdKeySource, QkdResult, discard, known_cause
 from gateway.wire import decode_message, encode_message
+
+if TYPE_CHECKING:
+    from gateway.keypath import KeyPathWatcher
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,24 @@ class HandshakeContext:
     peers: dict[str, PeerTrust]
     replay: ReplayGuard
     max_clock_skew_s: float
+    #: The key-path watcher: told what every KME call showed; shortens KME waits while the path is bad.
+    key_path: KeyPathWatcher | None = None
+
+    def kme_deadline_s(self, peer: PeerTrust) -> float | None:
+        """A short deadline for KME calls on a key path known to be bad, when the policy allows PQC only."""
+        if self.key_path is None or peer.qkd != "preferred" or peer.min_mode != "pqc-only":
+            return None
+        return self.key_path.deadline_s(peer.name)
+
+    def known_unreachable(self, peer: PeerTrust) -> str | None:
+        """Why not to ask a KME the key-path watcher finds unreachable (``preferred`` policy only)."""
+        if self.key_path is None or peer.qkd != "preferred" or peer.min_mode != "pqc-only":
+            return None
+        return self.key_path.known_unreachable(peer.name)
+
+    def learn(self, peer: PeerTrust, result: QkdResult) -> None:
+        if self.key_path is not None:
+            self.key_path.learn(peer.name, result)
 
 
 def _auth_tag(ctx: HandshakeContext, peer: PeerTrust, label: bytes, th: bytes) -> bytes:
@@ -224,7 +245,12 @@ class InitiatorHandshake:
         peer = self.peer
         qkd = QkdResult(None, None, "policy_off")
         if peer.qkd != "off" and self.ctx.keysource is not None and peer.sae_id:
-            qkd = await self.ctx.keysource.fetch(peer.sae_id)
+            known = self.ctx.known_unreachable(peer)
+            if known is not None:
+                qkd = QkdResult(None, None, "kme_unreachable", known)
+            else:
+                qkd = await self.ctx.keysource.fetch(peer.sae_id, self.ctx.kme_deadline_s(peer))
+                self.ctx.learn(peer, qkd)
         elif peer.qkd != "off":
             qkd = QkdResult(None, None, "no_kme")
         if qkd.key is None and (peer.qkd == "required" or peer.min_mode == "hybrid-qkd"):
@@ -367,7 +393,13 @@ class ResponderHandshake:
                 raise HandshakeError("key_id_reused", f"ClientHello from {initiator}: QKD key_ID already used "
                                      "in another session")
             if peer.qkd != "off" and "hybrid-qkd" in modes and ctx.keysource is not None:
-                qkd = await ctx.keysource.redeem(peer.sae_id or qkd_offer.get("sae_id") or "", key_id)
+                known = ctx.known_unreachable(peer)
+                if known is not None:
+                    qkd = QkdResult(None, key_id, "kme_unreachable", known)
+                else:
+                    qkd = await ctx.keysource.redeem(peer.sae_id or qkd_offer.get("sae_id") or "", key_id,
+                                                     ctx.kme_deadline_s(peer))
+                    ctx.learn(peer, qkd)
                 if qkd.cause is not None:
                     qkd.cause = "peer_key_" + qkd.cause
             else:

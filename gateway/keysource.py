@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ CAUSES = ("kme_unreachable", "key_exhausted", "kme_refused", "link_alarm", "rela
 #: ETSI error ``details[].reason`` values -> cause.
 _REASON_CAUSE = {"insufficient_key": "key_exhausted", "link_alarm": "link_alarm", "relay_failed": "relay_failed"}
 DETAIL_CHARS = 240
+#: How long a ``status`` answer the key-path watcher got still says "the KME is alive" (seconds).
+STATUS_FRESH_S = 3.0
 
 
 def _detail(text: str) -> str:
@@ -116,6 +119,8 @@ class QkdKeySource:
         self.config = config
         self._client: KmeClient | None = None
         self._probe: KmeClient | None = None
+        self._watch: KmeClient | None = None
+        self._recent_status: dict[str, tuple[float, Any]] = {}
         self._lock = asyncio.Lock()
         self._context = self._ssl()
 
@@ -143,24 +148,34 @@ class QkdKeySource:
     async def _get_probe(self) -> KmeClient:
         async with self._lock:
             if self._probe is None:
-                client = KmeClient(self.config.url, self._context,
-                                   timeout_s=min(self.PROBE_TIMEOUT_S, self.config.timeout_s))
+                # The client's own timeout is a backstop: _explain_silence's deadline fires first.
+                client = KmeClient(self.config.url, self._context, timeout_s=self.PROBE_TIMEOUT_S + 1.0)
                 await client.__aenter__()
                 self._probe = client
             return self._probe
 
     async def close(self) -> None:
-        for name in ("_client", "_probe"):
+        for name in ("_client", "_probe", "_watch"):
             client = getattr(self, name)
             if client is not None:
                 setattr(self, name, None)
                 await client.__aexit__(None, None, None)
 
     async def _explain_silence(self, slave_sae_id: str, detail: str | None) -> tuple[str, str | None]:
-        """``enc_keys`` got no answer: ask ``status`` (never relayed) whether the KME itself is alive."""
+        """``enc_keys`` got no answer: ask ``status`` (never relayed) whether the KME itself is alive.
+
+        A KME's ``status`` may ask the nodes of the route for their figures, which takes a while when one
+        of them hangs: when the probe only runs out of time (the KME took the connection), an answer the
+        key-path watcher got from it within :data:`STATUS_FRESH_S` stands in for it."""
+        timeout = min(self.PROBE_TIMEOUT_S, self.config.timeout_s)
         try:
             probe = await self._get_probe()
-            status: Any = await probe.status(slave_sae_id)
+            status: Any = await asyncio.wait_for(probe.status(slave_sae_id), timeout)
+        except TimeoutError:
+            recent = self._recent_status.get(slave_sae_id)
+            if recent is None or time.monotonic() - recent[0] > STATUS_FRESH_S:
+                return "kme_unreachable", detail
+            status = recent[1]
         except KmsError:
             return "kme_unreachable", detail
         if not isinstance(status, dict):
@@ -175,12 +190,34 @@ class QkdKeySource:
                                            f"answer (relay through the trusted path): {detail}")
         return "kme_error", _detail(f"KME {source} answers status but not enc_keys: {detail}")
 
-    async def fetch(self, slave_sae_id: str) -> QkdResult:
+    async def route_status(self, slave_sae_id: str, timeout_s: float) -> Any:
+        """The ETSI ``status`` of the route to ``slave_sae_id`` within ``timeout_s`` (the key-path
+        watcher's probe, on a client of its own). Raises :class:`KmsError` or :class:`TimeoutError`."""
+        async with self._lock:
+            if self._watch is None:
+                client = KmeClient(self.config.url, self._context, timeout_s=timeout_s + 1.0)   # backstop
+                await client.__aenter__()
+                self._watch = client
+            watch = self._watch
+        status = await asyncio.wait_for(watch.status(slave_sae_id), timeout_s)
+        self._recent_status[slave_sae_id] = (time.monotonic(), status)
+        return status
+
+    async def fetch(self, slave_sae_id: str, deadline_s: float | None = None) -> QkdResult:
         """``enc_keys`` for ``slave_sae_id``; a cause instead of a key on any failure. (An alarmed link
-        answers ``enc_keys`` with 503 ``link_alarm``, so no separate ``status`` round trip is needed.)"""
+        answers ``enc_keys`` with 503 ``link_alarm``, so no separate ``status`` round trip is needed.)
+        ``deadline_s`` (the key-path watcher sets it while the key path is bad) bounds the wait for the
+        answer instead of ``kme.timeout_s``; no answer by then is explained like any other silence."""
         try:
             client = await self._get()
-            delivered = await client.enc_keys(slave_sae_id, number=1, size_bits=self.config.key_size_bits)
+            call = client.enc_keys(slave_sae_id, number=1, size_bits=self.config.key_size_bits)
+            delivered = await (call if deadline_s is None else asyncio.wait_for(call, deadline_s))
+        except TimeoutError:
+            cause, detail = await self._explain_silence(slave_sae_id, f"no enc_keys answer within {deadline_s} s")
+            log.info("no QKD key from the KME", extra={
+                "event": "gateway.qkd_unavailable", "sae": slave_sae_id, "cause": cause, "detail": detail,
+                "error": "TimeoutError"})
+            return QkdResult(None, None, cause, detail)
         except KmsError as exc:
             cause, detail, answered = classify(exc)
             if not answered:
@@ -197,13 +234,16 @@ class QkdKeySource:
             extra.wipe()
         return QkdResult(key, str(first.key_id), None)
 
-    async def redeem(self, master_sae_id: str, key_id: str) -> QkdResult:
-        """``dec_keys`` for a key_ID the initiator sent; a cause instead of a key on any failure."""
+    async def redeem(self, master_sae_id: str, key_id: str, deadline_s: float | None = None) -> QkdResult:
+        """``dec_keys`` for a key_ID the initiator sent; a cause instead of a key on any failure
+        (``deadline_s``: as for :meth:`fetch`)."""
         try:
             client = await self._get()
-            delivered = await client.dec_keys(master_sae_id, [key_id])
-        except KmsError as exc:
-            cause, detail, _ = classify(exc)
+            call = client.dec_keys(master_sae_id, [key_id])
+            delivered = await (call if deadline_s is None else asyncio.wait_for(call, deadline_s))
+        except (KmsError, TimeoutError) as exc:
+            cause, detail = ("kme_unreachable", f"no dec_keys answer within {deadline_s} s") \
+                if isinstance(exc, TimeoutError) else classify(exc)[:2]
             log.info("QKD key_ID not redeemed", extra={
                 "event": "gateway.qkd_unavailable", "sae": master_sae_id, "cause": cause, "detail": detail,
                 "error": type(exc).__name__})

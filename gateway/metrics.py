@@ -48,6 +48,29 @@ class GatewayMetrics:
         self.key_age = Gauge(
             "gateway_key_age_seconds", "Age of the keys in use with the peer (seconds)", ["peer"], registry=r)
 
+        # The key-path watcher (gateway/keypath.py).
+        self.kme_reachable = Gauge(
+            "gateway_kme_reachable", "1 when this site's KME answered the last status probe for the peer's route",
+            ["peer"], registry=r)
+        self.key_path_up = Gauge(
+            "gateway_key_path_up", "1 when the key path to the peer is good (KME answers, no alarm on the route, "
+            "keys available)", ["peer"], registry=r)
+        self.kme_last_probe = Gauge(
+            "gateway_kme_last_probe_timestamp_seconds", "Wall-clock time of the last KME status probe",
+            ["peer"], registry=r)
+        self.key_path_errors = Counter(
+            "gateway_key_path_errors", "Key-path errors seen by status probes and handshakes, by cause",
+            ["peer", "cause", "source"], registry=r)
+        self.fallback_transitions = Counter(
+            "gateway_fallback_transitions", "Rekeys the key-path watcher started, by the mode they move to",
+            ["peer", "to"], registry=r)
+        self.fallback_deferred = Counter(
+            "gateway_fallback_deferred", "Watcher rekeys held back by the rate limit (a flapping key path)",
+            ["peer"], registry=r)
+        self.key_path_watcher_restarts = Counter(
+            "gateway_key_path_watcher_restarts", "Times the key-path watcher failed and was restarted",
+            registry=r)
+
     def render(self) -> bytes:
         """Prometheus text exposition of every metric."""
         return generate_latest(self.registry)

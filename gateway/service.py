@@ -29,6 +29,7 @@ from gateway.handshake import (
     ReplayGuard,
     ResponderHandshake,
 )
+from gateway.keypath import KeyPathWatcher
 from gateway.keys import SessionKeys
 from gateway.keysource import QkdKeySource
 from gateway.metrics import GatewayMetrics
@@ -98,6 +99,12 @@ class GatewayService:
             peers={p.name: _trust(p) for p in config.peers}, replay=ReplayGuard(2 * config.tunnel.max_clock_skew_s),
             max_clock_skew_s=config.tunnel.max_clock_skew_s)
         self.sessions: dict[str, Session] = {}
+        self.key_path: KeyPathWatcher | None = None
+        if self.keysource is not None and config.kme is not None and config.key_path.enabled \
+                and any(p.qkd != "off" for p in config.peers):
+            self.key_path = KeyPathWatcher(config.key_path, config.kme, self.keysource, config.peers, self.metrics,
+                                           self.sessions.get)
+            self.ctx.key_path = self.key_path
         self.peer_states = {p.name: PeerState(p.name) for p in config.peers}
         self._ready = {p.name: asyncio.Event() for p in config.peers}
         self._servers: list[asyncio.Server] = []
@@ -122,6 +129,8 @@ class GatewayService:
                                                                   rule.target), host, port)
             self._servers.append(server)
             self.forward_addresses.append(server.sockets[0].getsockname()[:2])
+        if self.key_path is not None:
+            self._spawn(self.key_path.run(), "key-path-watcher")
         for peer in cfg.peers:
             if peer.connect:
                 self._spawn(self._dial_loop(peer), f"dial-{peer.name}")
@@ -403,6 +412,7 @@ class GatewayService:
                 "mode": session.keys.mode if session else None,
                 "policy": {"qkd": self.ctx.peers[name].qkd, "min_mode": self.ctx.peers[name].min_mode},
                 "session": session.status() if session else None,
+                "key_path": self.key_path.status(name) if self.key_path is not None else None,
                 "last_transition": state.last_transition,
                 "last_error": state.last_error,
                 "last_error_reason": state.last_error_reason,
@@ -411,7 +421,9 @@ class GatewayService:
             }
         return {"site": self.config.site_id, "up_since": self.started_at,
                 "tunnel": list(self.tunnel_address) if self.tunnel_address else None,
-                "forwards": [list(a) for a in self.forward_addresses], "peers": peers}
+                "forwards": [list(a) for a in self.forward_addresses],
+                "key_path_watcher": self.key_path.summary() if self.key_path is not None else None,
+                "peers": peers}
 
 
 def create_gateway_app(config: SiteConfig, *, null_cipher: bool = False) -> web.Application:

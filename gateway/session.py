@@ -130,6 +130,7 @@ class Session:
         self._rekey_requested = False
         self._msg2_waiter: asyncio.Future[bytes] | None = None
         self._responder: RekeyResponder | None = None
+        self._responding_since: float | None = None   # responder: a rekey msg1 is being answered
         self._tasks: set[asyncio.Task[Any]] = set()
         self._data_turn = asyncio.Lock()
         self._done = asyncio.Event()
@@ -428,6 +429,19 @@ class Session:
             self._rekey_requested = True
             self._spawn(self._send_control(CTRL_REKEY_REQUEST, b""), "rekey-request")
 
+    def request_rekey(self) -> None:
+        """Rekey as soon as possible: the initiator starts one, the responder asks the initiator for one."""
+        self._want_rekey()
+
+    @property
+    def rekey_pending(self) -> bool:
+        """A rekey is under way or asked for (a new request now would be a no-op or a duplicate)."""
+        if self.role == "initiator":
+            return self._rekey_task is not None and not self._rekey_task.done()
+        responding = self._responding_since is not None and \
+            time.monotonic() - self._responding_since < self.rekey_cfg.hard_limit_s - self.rekey_cfg.interval_s
+        return self._rekey_requested or responding
+
     def rekey_now(self) -> asyncio.Task[None]:
         """Start a rekey now (initiator side) and return its task."""
         self._want_rekey()
@@ -508,9 +522,11 @@ class Session:
                 if self._msg2_waiter is not None and not self._msg2_waiter.done():
                     self._msg2_waiter.set_result(body)
             elif self.role == "responder" and msg_type == 1:
+                self._responding_since = time.monotonic()
                 self._spawn(self._rekey_respond(body), "rekey-respond")
             elif self.role == "responder" and msg_type == 3 and self._responder is not None:
                 responder, self._responder = self._responder, None
+                self._responding_since = None
                 try:
                     keys = await responder.complete(body)  # inline: the next record may use the new epoch
                 except HandshakeError as exc:

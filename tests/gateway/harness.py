@@ -120,7 +120,8 @@ def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_tar
                forward_a_port: int = 0, forward_b_port: int = 0, mgmt_a_port: int = 0,
                mgmt_b_port: int = 0, a_connect_port: int | None = None,
                tunnel_extra: dict[str, Any] | None = None, kme_url_b: str | None = None,
-               kme_timeout_s: float = 2.0) -> tuple[dict[str, Any], dict[str, Any]]:
+               kme_timeout_s: float = 2.0, key_path: dict[str, Any] | None = None
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Config mappings for site-a (dials) and site-b (listens), forwarding both ways to ``sha_target``.
     Both sites use the KME at ``kme_url`` unless site-b has its own (``kme_url_b``)."""
     psk = write_psk(tmp / "a-b.psk") if auth == "psk" else None
@@ -144,7 +145,7 @@ def site_dicts(tmp: Path, pki: Any, kme_url: str, *, b_tunnel_port: int, sha_tar
     if auth == "signature" and keys is None:
         keys = make_identities(tmp)
     keys = keys or {}
-    extra = {"rekey": rekey or {}, "data": data or {},
+    extra = {"rekey": rekey or {}, "data": data or {}, "key_path": key_path or {},
              "tunnel": {"handshake_timeout_s": 5.0, "redial_interval_s": 0.2, **(tunnel_extra or {})}}
     a = {"site_id": "site-a", "management": {"listen": f"127.0.0.1:{mgmt_a_port}"}, "kme": kme(SAE_A),
          "peers": [peer("site-b", SAE_B, qkd_a, min_mode_a, keys.get("b_pub"),
@@ -370,3 +371,37 @@ class Kme:
     async def kill(self) -> None:
         await self.running.stop()
         self.running = None
+
+
+class Chain:
+    """Three real KMEs on loopback, ``KME_A - KME_T - KME_B`` (keys for SAE_B relayed through the trusted
+    node T), each startable and killable on its own fixed port with its own store."""
+
+    NODES = ("KME_A", "KME_T", "KME_B")
+
+    def __init__(self, tmp_path: Path, pki: Any, *, prefill_bits: int = 1 << 16,
+                 relay_timeout_a_s: float | None = None) -> None:
+        from qkd.kms.testing import chain_node_config, chain_topology, free_port
+
+        self.ports = {n: free_port() for n in self.NODES}
+        topo = chain_topology(list(self.NODES), self.ports, {SAE_A: "KME_A", SAE_B: "KME_B"})
+        self.configs = {n: chain_node_config(tmp_path / n, pki, n, topo, self.ports, prefill_bits=prefill_bits)
+                        for n in self.NODES}
+        if relay_timeout_a_s is not None:
+            self.configs["KME_A"].limits.relay_timeout_s = relay_timeout_a_s
+        self.running: dict[str, Any] = {}
+
+    def url(self, node: str) -> str:
+        return f"https://127.0.0.1:{self.ports[node]}"
+
+    async def start(self, node: str) -> None:
+        from qkd.kms.server import start_kme
+
+        self.running[node] = await start_kme(self.configs[node])
+
+    async def kill(self, node: str) -> None:
+        await self.running.pop(node).stop()
+
+    async def stop(self) -> None:
+        for node in list(self.running):
+            await self.kill(node)

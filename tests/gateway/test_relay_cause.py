@@ -12,41 +12,13 @@ import pytest
 from gateway.keysource import classify
 from qkd.kms.errors import KeyExhaustedError, KmeRefusedError, KmeUnavailableError, LinkAlarmError
 from qkd.kms.pki import make_pki
-from qkd.kms.server import start_kme
-from qkd.kms.testing import chain_node_config, chain_topology, free_port
-from tests.gateway.harness import SAE_A, SAE_B, http_json, start_pair, transfer, wait_for
+from tests.gateway.harness import SAE_A, SAE_B, Chain, http_json, start_pair, transfer, wait_for
 
-NODES = ["KME_A", "KME_T", "KME_B"]
+NODES = list(Chain.NODES)
 
 
 def metric(gw, name: str, **labels: str) -> float:
     return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
-
-
-class Chain:
-    """KME_A - KME_T - KME_B, each startable and killable on its own fixed port."""
-
-    def __init__(self, tmp_path, pki) -> None:
-        self.ports = {n: free_port() for n in NODES}
-        topo = chain_topology(NODES, self.ports, {SAE_A: "KME_A", SAE_B: "KME_B"})
-        self.configs = {n: chain_node_config(tmp_path / n, pki, n, topo, self.ports, prefill_bits=1 << 16)
-                        for n in NODES}
-        # KME_A waits longer for T than the gateway waits for KME_A: the silent-relay case below.
-        self.configs["KME_A"].limits.relay_timeout_s = 4.0
-        self.running: dict[str, object] = {}
-
-    def url(self, node: str) -> str:
-        return f"https://127.0.0.1:{self.ports[node]}"
-
-    async def start(self, node: str) -> None:
-        self.running[node] = await start_kme(self.configs[node])
-
-    async def kill(self, node: str) -> None:
-        await self.running.pop(node).stop()
-
-    async def stop(self) -> None:
-        for node in list(self.running):
-            await self.kill(node)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +28,8 @@ def chain_pki(tmp_path_factory):
 
 @pytest.fixture
 async def chain(tmp_path, chain_pki):
-    c = Chain(tmp_path, chain_pki)
+    # KME_A waits longer for T than the gateway waits for KME_A: the silent-relay case below.
+    c = Chain(tmp_path, chain_pki, relay_timeout_a_s=4.0)
     for node in NODES:
         await c.start(node)
     yield c

@@ -44,14 +44,14 @@ async def test_no_key_material_in_debug_logs_status_or_metrics(tmp_path, pki, km
         secrets.append(bytes(ss))
         return ss
 
-    async def fetch(self, sae):
-        result = await real_fetch(self, sae)
+    async def fetch(self, sae, *args):
+        result = await real_fetch(self, sae, *args)
         if result.key is not None:
             secrets.append(bytes(result.key))
         return result
 
-    async def redeem(self, sae, key_id):
-        result = await real_redeem(self, sae, key_id)
+    async def redeem(self, sae, key_id, *args):
+        result = await real_redeem(self, sae, key_id, *args)
         if result.key is not None:
             secrets.append(bytes(result.key))
         return result
