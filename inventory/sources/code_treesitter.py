@@ -114,6 +114,9 @@ class _File:
                 return int(s, 0)
             except ValueError:
                 return None
+        if t == "cast_expression":  # C: (size_t)3072
+            value = node.child_by_field_name("value")
+            return self.literal(value) if value is not None else None
         if t in ("identifier", "expression_list", "preproc_arg", "parenthesized_expression"):
             if t == "identifier":
                 return self.consts.get(self.text(node))
@@ -207,6 +210,8 @@ _JAVA_HASHES = {"sha-1": "SHA1", "sha-224": "SHA224", "sha-256": "SHA256", "sha-
 
 def _java_class_and_args(f: _File, node: Any) -> tuple[str, list[Any]] | None:
     """(class, argument nodes) of ``new X(…)`` or ``X.newInstance(…)`` with X a BouncyCastle class we know."""
+    if node.type == "argument" and node.named_children:  # C# wraps each argument
+        node = node.named_children[0]
     if node.type == "object_creation_expression":
         t = node.child_by_field_name("type")
         if t is None:
@@ -590,7 +595,7 @@ def _go_ssh_strings(f: _File, node: Any) -> None:
 
 _NODE_STRING_ARG0 = {"createHash": None, "createCipheriv": None, "createDecipheriv": None, "createSign": "signature",
                      "createVerify": "signature", "createECDH": "key-exchange"}
-_SUBTLE = {"generateKey", "importKey", "encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits",
+_SUBTLE = {"digest", "generateKey", "importKey", "encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits",
            "wrapKey", "unwrapKey", "encapsulateKey", "encapsulateBits", "decapsulateKey", "decapsulateBits"}
 
 
@@ -602,8 +607,78 @@ _JS_SUBTLE = "subtle"
 _JS_JWT_CALLS = ("jwt.sign", "jwt.verify", "jsonwebtoken.sign", "jsonwebtoken.verify")
 
 
+#: node-forge: ``forge.md.<name>.create()`` digests.
+_FORGE_MD = re.compile(r"(?:^|\.)md\.(md5|sha1|sha256|sha384|sha512|sha512\.sha384|sha512\.sha256)\.create$")
+_FORGE = {"rsa.generateKeyPair": "RSA", "ed25519.generateKeyPair": "Ed25519", "hmac.create": "HMAC",
+          "pkcs5.pbkdf2": "PBKDF2", "rc2.createEncryptionCipher": "RC2", "rc2.createDecryptionCipher": "RC2",
+          "rsa.setPublicKey": "RSA", "rsa.setPrivateKey": "RSA"}
+_FORGE_CIPHER = ("cipher.createCipher", "cipher.createDecipher")
+#: Node ``crypto`` calls beyond the string-first ones.
+_NODE_MORE = {"scrypt": "scrypt", "scryptSync": "scrypt", "hkdf": "HKDF", "hkdfSync": "HKDF",
+              "publicEncrypt": "RSA", "privateDecrypt": "RSA", "privateEncrypt": "RSA", "publicDecrypt": "RSA",
+              "generateKey": None, "generateKeySync": None}
+#: jose: calls whose argument at this index is a JOSE algorithm name.
+_JOSE_ALG_AT = {"generateKeyPair": 0, "generateSecret": 0, "importJWK": 1, "importPKCS8": 1, "importSPKI": 1,
+                "importX509": 1}
+_JOSE_HEADER = ("setProtectedHeader", "setHeader")
+
+
+def _js_more(f: _File, node: Any, callee: str, args: list[Arg]) -> bool:
+    last = callee.rsplit(".", 1)[-1]
+    m = _FORGE_MD.search(callee)
+    if m:
+        f.hit({"sha512.sha384": "SHA-384", "sha512.sha256": "SHA-512/256"}.get(m.group(1), m.group(1)), node)
+        return True
+    tail = ".".join(callee.rsplit(".", 2)[-2:])
+    if tail in _FORGE and ("forge" in callee or "pki" in callee or tail.split(".")[0] in callee.split(".")[:1]):
+        raw = _FORGE[tail]
+        bits = None
+        if raw == "RSA" and args:
+            b = args[0].pairs.get("bits") if args[0].pairs else args[0]
+            bits = b.value if b is not None and isinstance(b.value, int) else None
+        f.hit(raw, node, bits=bits, resolved=raw != "RSA" or bits is not None or "set" in tail)
+        return True
+    if tail in _FORGE_CIPHER and args and isinstance(args[0].value, str):
+        f.hit(args[0].value, node)
+        return True
+    if last in _NODE_MORE and (callee.startswith(("crypto.", "require(")) or callee == last) and args:
+        spelling = _NODE_MORE[last]
+        if spelling == "HKDF":
+            h = args[0].value if isinstance(args[0].value, str) else None
+            f.hit(f"HKDF-{h.upper().replace('-', '')}" if h else "HKDF", node)
+        elif spelling == "RSA":
+            pad = args[0].pairs.get("padding") if args[0].pairs else None
+            oaep = pad is None or "OAEP" in pad.text  # Node's default padding is OAEP
+            f.hit("RSAES-OAEP" if oaep and last in ("publicEncrypt", "privateDecrypt") else "RSA", node)
+        elif spelling is None:
+            kind = args[0].value if isinstance(args[0].value, str) else None
+            length = args[1].pairs.get("length") if len(args) > 1 and args[1].pairs else None
+            bits = length.value if length is not None and isinstance(length.value, int) else None
+            if kind == "aes":
+                f.hit(f"AES-{bits}" if bits else "AES", node)
+            elif kind == "hmac":
+                f.hit("HMAC", node)
+            else:
+                return False
+        else:
+            f.hit(spelling, node)
+        return True
+    if last in _JOSE_ALG_AT and "jose" in callee:
+        i = _JOSE_ALG_AT[last]
+        alg = args[i].value if len(args) > i else None
+        if isinstance(alg, str):
+            f.hit(alg, node, usage="signature")
+        return True
+    if last in _JOSE_HEADER and args and "alg" in args[0].pairs and isinstance(args[0].pairs["alg"].value, str):
+        f.hit(args[0].pairs["alg"].value, node, usage="signature")
+        return True
+    return False
+
+
 def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     last = callee.rsplit(".", 1)[-1]
+    if _js_more(f, node, callee, args):
+        return
     if last in _NODE_STRING_ARG0 and args and isinstance(args[0].value, str):
         raw = args[0].value
         if last == "createECDH":
@@ -649,6 +724,10 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
             if raw.startswith("AES-") and b:
                 raw = f"AES-{b}-{raw[4:]}"
                 b = None
+            hash_arg = a.pairs.get("hash")
+            hname = hash_arg.pairs.get("name") if hash_arg is not None and hash_arg.pairs else hash_arg
+            if raw == "HMAC" and hname is not None and isinstance(hname.value, str):
+                raw, b = f"HMAC-{hname.value.replace('-', '')}", None
             f.hit(raw, node, bits=b, curve=c, usage="key-exchange" if name == "ECDH" else None)
         return
     if callee in _JS_JWT_CALLS and len(args) >= 3:
@@ -674,11 +753,109 @@ _C_PROTO_CALLS = ("SSL_CTX_set_min_proto_version", "SSL_CTX_set_max_proto_versio
                   "SSL_set_max_proto_version")
 _C_LIST_CALLS = ("SSL_CTX_set_cipher_list", "SSL_CTX_set_ciphersuites", "SSL_CTX_set1_groups_list")
 #: Every callee :func:`_c` reports starts with ``EVP_`` (``EVP_sha256``, ``EVP_PKEY_Q_keygen``…) or is listed here.
-_C_CALLEES = (*_C_DIGESTS, *_C_BITS_AT, *_C_CURVE_CALLS, *_C_NAME_CALLS, *_C_PROTO_CALLS, *_C_LIST_CALLS)
+#: OpenSSL calls naming an algorithm by a string: callee → index of that argument.
+_C_STRING_AT = {"EVP_CIPHER_fetch": 1, "EVP_MD_fetch": 1, "EVP_MAC_fetch": 1, "EVP_KDF_fetch": 1,
+                "EVP_SIGNATURE_fetch": 1, "EVP_KEM_fetch": 1, "EVP_KEYMGMT_fetch": 1, "EVP_KEYEXCH_fetch": 1,
+                "EVP_get_cipherbyname": 0, "EVP_get_digestbyname": 0, "EVP_PKEY_CTX_new_from_name": 1}
+#: OpenSSL calls parameterised by an ``EVP_MD``: callee → (spelling, index of the digest argument).
+_C_WITH_MD = {"HMAC": ("HMAC", 0), "HMAC_Init_ex": ("HMAC", 3), "PKCS5_PBKDF2_HMAC": ("PBKDF2", 5),
+              "PKCS5_PBKDF2_HMAC_SHA1": ("PBKDF2", None), "EVP_PBE_scrypt": ("scrypt", None),
+              "EVP_EC_gen": ("ECDSA", None)}
+#: libsodium function prefixes → catalogue spelling (longest prefix wins).
+_SODIUM = {"crypto_box": "X25519", "crypto_kx": "X25519", "crypto_scalarmult": "X25519",
+           "crypto_scalarmult_ed25519": "Ed25519", "crypto_sign": "Ed25519", "crypto_secretbox": "XSalsa20-Poly1305",
+           "crypto_secretbox_xchacha20poly1305": "XChaCha20-Poly1305",
+           "crypto_aead_xchacha20poly1305_ietf": "XChaCha20-Poly1305",
+           "crypto_aead_chacha20poly1305": "ChaCha20-Poly1305", "crypto_aead_aes256gcm": "AES-256-GCM",
+           "crypto_secretstream_xchacha20poly1305": "XChaCha20-Poly1305", "crypto_generichash": "BLAKE2b-{}",
+           "crypto_hash_sha256": "SHA-256", "crypto_hash_sha512": "SHA-512", "crypto_hash": "SHA-512",
+           "crypto_auth_hmacsha256": "HMAC-SHA256", "crypto_auth_hmacsha512": "HMAC-SHA512",
+           "crypto_auth_hmacsha512256": "HMAC-SHA512", "crypto_auth": "HMAC-SHA512",
+           "crypto_pwhash_scryptsalsa208sha256": "scrypt", "crypto_pwhash": "Argon2", "crypto_onetimeauth": "Poly1305",
+           "crypto_stream_chacha20": "ChaCha20", "crypto_stream_xchacha20": "ChaCha20", "crypto_stream": "Salsa20",
+           "crypto_stream_salsa20": "Salsa20", "crypto_shorthash": "SipHash", "crypto_kdf_hkdf_sha256": "HKDF-SHA256",
+           "crypto_kdf_hkdf_sha512": "HKDF-SHA512", "crypto_kdf": "BLAKE2b-512"}
+_SODIUM_PREFIX = "crypto_"
+_C_CTX_SETTERS = {"EVP_PKEY_CTX_set_rsa_keygen_bits": "bits", "EVP_PKEY_CTX_set_ec_paramgen_curve_nid": "curve",
+                  "EVP_PKEY_CTX_set_dh_paramgen_prime_len": "bits", "EVP_PKEY_CTX_set_dsa_paramgen_bits": "bits"}
+_C_CALLEES = (*_C_DIGESTS, *_C_BITS_AT, *_C_CURVE_CALLS, *_C_NAME_CALLS, *_C_PROTO_CALLS, *_C_LIST_CALLS,
+              *_C_STRING_AT, *_C_WITH_MD, _SODIUM_PREFIX)
+
+
+def _sodium(callee: str) -> str | None:
+    best = None
+    for prefix, raw in _SODIUM.items():
+        if (callee == prefix or callee.startswith(prefix + "_")) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, raw)
+    return best[1] if best else None
+
+
+def _c_bind(f: _File, call: Any, h: _Hit) -> None:
+    """``EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(…)``: later setters on ``ctx`` refine this hit."""
+    parent = call.parent
+    if parent is not None and parent.type == "init_declarator":
+        d = parent.child_by_field_name("declarator")
+        while d is not None and d.type == "pointer_declarator":
+            d = d.child_by_field_name("declarator")
+        if d is not None and d.type == "identifier":
+            f.vars[f.text(d)] = h
+    elif parent is not None and parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        if left is not None:
+            f.vars[f.text(left)] = h
+
+
+def _c_more(f: _File, node: Any, callee: str, args: list[Arg]) -> bool:
+    """libsodium, fetch-by-name, digest-parameterised calls and context setters (see the tables above)."""
+    from pqc.catalogue import find
+
+    if callee.startswith(_SODIUM_PREFIX):
+        raw = _sodium(callee)
+        if raw is None:
+            return True
+        if "{}" in raw:
+            out = args[1].value if len(args) > 1 and isinstance(args[1].value, int) else 32
+            raw = raw.format(out * 8 if out in (32, 64) else 512)
+        f.hit(raw, node, usage="key-exchange" if raw == "X25519" else None)
+        return True
+    if callee in _C_STRING_AT:
+        i = _C_STRING_AT[callee]
+        name = args[i].value if len(args) > i else None
+        if isinstance(name, str):
+            _c_bind(f, node, f.hit(name, node))
+        return True
+    if callee in _C_WITH_MD:
+        raw, at = _C_WITH_MD[callee]
+        if callee == "EVP_EC_gen":
+            curve = args[0].value if args and isinstance(args[0].value, str) else None
+            f.hit(raw, node, curve=curve, resolved=curve is not None)
+            return True
+        md = args[at] if at is not None and len(args) > at else None
+        word = None
+        if md is not None and md.node.type == "call_expression":
+            fn = md.node.child_by_field_name("function")
+            alg = find(f.text(fn)[4:].replace("_", "-")) if fn is not None and f.text(fn).startswith(_C_PREFIX) \
+                else None
+            if alg is not None:
+                f.consumed.add(md.node.id)
+                word = alg.name.replace("SHA-", "SHA")
+        f.hit(f"{raw}-{word}" if word and raw == "HMAC" else raw, node)
+        return True
+    if callee in _C_CTX_SETTERS and len(args) >= 2 and args[0].text in f.vars:
+        target = f.vars[args[0].text]
+        if _C_CTX_SETTERS[callee] == "bits" and isinstance(args[1].value, int):
+            target.bits, target.resolved = args[1].value, True
+        elif _C_CTX_SETTERS[callee] == "curve":
+            target.raw, target.curve = "ECDSA", args[1].text.removeprefix("NID_")
+        return True
+    return False
 
 
 def _c(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     from pqc.catalogue import find
+
+    if _c_more(f, node, callee, args):
+        return
 
     if callee.startswith(_C_PREFIX) and not args and callee[4:5].islower():
         raw = callee[4:].replace("_", "-")
@@ -712,7 +889,7 @@ def _c(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         f.hit(args[1].value, node)
         return
     if callee == _C_PREFIX + "PKEY_CTX_new_id" and args:
-        f.hit(args[0].text, node)
+        _c_bind(f, node, f.hit(args[0].text, node))
         return
     if callee in _C_PROTO_CALLS and len(args) >= 2:
         version = _C_PROTOCOLS.get(args[1].text)
@@ -740,8 +917,38 @@ _CS_NEW = {"RSACryptoServiceProvider": "RSA", "DSACryptoServiceProvider": "DSA",
 _CS_ML = ("MLKem", "MLDsa", "SlhDsa")
 
 
+#: .NET member constants: padding choices and ``SslProtocols`` members.
+_CS_MEMBERS = {"RSAEncryptionPadding.OaepSHA1": "RSAES-OAEP", "RSAEncryptionPadding.OaepSHA256": "RSAES-OAEP",
+               "RSAEncryptionPadding.OaepSHA384": "RSAES-OAEP", "RSAEncryptionPadding.OaepSHA512": "RSAES-OAEP",
+               "RSAEncryptionPadding.Pkcs1": "RSA", "RSASignaturePadding.Pss": "RSASSA-PSS",
+               "RSASignaturePadding.Pkcs1": "RSA"}
+_CS_PROTOCOLS = {"SslProtocols.Ssl2": "sslv2", "SslProtocols.Ssl3": "sslv3", "SslProtocols.Tls": "tlsv1.0",
+                 "SslProtocols.Tls11": "tlsv1.1", "SslProtocols.Tls12": "tlsv1.2", "SslProtocols.Tls13": "tlsv1.3"}
+_CS_HASH_STATIC = ("HashData", "TryHashData", "HashDataAsync")
+_CS_HKDF = ("DeriveKey", "Extract", "Expand")
+
+
+def _cs_member(f: _File, node: Any) -> None:
+    text = re.sub(r"\s+", "", f.text(node))
+    key = ".".join(text.rsplit(".", 2)[-2:])
+    if key in _CS_PROTOCOLS:
+        f.hit(key, node, protocol=_CS_PROTOCOLS[key])
+    elif key in _CS_MEMBERS:
+        f.hit(_CS_MEMBERS[key], node)
+
+
 def _csharp(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
     last = callee.rsplit(".", 1)[-1]
+    if new and _bc(f, node):  # BouncyCastle.NET: the Java API in Pascal case
+        return
+    parts0 = callee.split(".")
+    if not new and last in _CS_HASH_STATIC and len(parts0) >= 2 and parts0[-2] in _CS_CREATE:
+        f.hit(parts0[-2].replace("_", "-"), node)
+        return
+    if not new and last in _CS_HKDF and len(parts0) >= 2 and parts0[-2] == "HKDF":
+        h = args[0].text.rsplit(".", 1)[-1] if args else ""
+        f.hit(f"HKDF-{h}" if h.startswith("SHA") else "HKDF", node)
+        return
     if new:
         raw = _CS_NEW.get(last)
         if raw:
@@ -777,7 +984,8 @@ def _trigger_table() -> dict[str, frozenset[str] | None]:
     from inventory.sources import code_regex
 
     fallback = code_regex.TRIGGER_WORDS  # the regex fallback used when a grammar is missing
-    js = {*_NODE_STRING_ARG0, _JS_HMAC, *_JS_KEYPAIR, *_JS_PBKDF2, _JS_DH, _JS_SUBTLE,
+    js = {*_NODE_STRING_ARG0, _JS_HMAC, *_JS_KEYPAIR, *_JS_PBKDF2, _JS_DH, _JS_SUBTLE, *_NODE_MORE, *_JOSE_ALG_AT,
+          *_JOSE_HEADER, *_FORGE, *_FORGE_CIPHER, "md.md5", "md.sha1", "md.sha256", "md.sha384", "md.sha512",
           *(c.split(".")[0] for c in _JS_JWT_CALLS)}
     c = {_C_PREFIX, *_C_CALLEES}
     table: dict[str, frozenset[str] | None] = {
@@ -787,7 +995,8 @@ def _trigger_table() -> dict[str, frozenset[str] | None]:
         "go": frozenset({"crypto", "circl"} | fallback),
         "javascript": frozenset(js | fallback),
         "c": frozenset(c | fallback),
-        "csharp": frozenset({*_CS_CREATE, *_CS_NEW, *_CS_ML} | fallback),
+        "csharp": frozenset({*_CS_CREATE, *_CS_NEW, *_CS_ML, *_CS_PROTOCOLS, *_CS_MEMBERS, "HKDF",
+                             *java_api.class_names()} | fallback),
     }
     table["typescript"] = table["tsx"] = table["javascript"]
     table["cpp"] = table["c"]
@@ -834,6 +1043,8 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
                 rule(f, n, _callee(f, n), f.args(n), False)
             elif t in _NEW_TYPES:
                 rule(f, n, _callee(f, n), f.args(n), True)
+            elif t == "member_access_expression" and lang == "csharp":
+                _cs_member(f, n)
             elif t == "field_access" and lang == "java":
                 _java_field(f, n)
             elif t in ("keyed_element", "assignment_statement") and lang == "go":
