@@ -559,6 +559,11 @@ def _go_selector(f: _File, node: Any) -> None:
 
     text = f.text(node)
     pkg, _, name = text.partition(".")
+    if f.go_imports.get(pkg) == "crypto/x509":
+        spelling = _go_x509(name)
+        if spelling is not None:
+            f.hit(spelling, node, usage="signature")
+        return
     if f.go_imports.get(pkg) != "crypto/tls":
         return
     version = _GO_TLS_VERSIONS.get(name)
@@ -568,6 +573,19 @@ def _go_selector(f: _File, node: Any) -> None:
     if not name.startswith("Version") and find(f"tls.{name}") is not None:
         f.hit(f"tls.{name}", node, usage="key-exchange" if "MLKEM" in name or "Curve" in name or name == "X25519"
               else "cipher-suite")
+
+
+_GO_X509_EC = re.compile(r"^(ECDSA|DSA)WithSHA(\d+)$")
+
+
+def _go_x509(name: str) -> str | None:
+    """``x509.SHA256WithRSA`` / ``ECDSAWithSHA384`` / ``SHA256WithRSAPSS`` / ``PureEd25519`` → catalogue spelling."""
+    from pqc.catalogue import find
+
+    m = _GO_X509_EC.match(name)
+    spelling = f"SHA{m.group(2)}with{m.group(1)}" if m else name.replace("WithRSAPSS", "withRSA/PSS")
+    spelling = {"PureEd25519": "Ed25519"}.get(spelling, spelling)
+    return spelling if find(spelling) is not None and spelling[0].isupper() else None
 
 
 def _go_ssh_strings(f: _File, node: Any) -> None:

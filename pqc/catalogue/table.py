@@ -826,6 +826,10 @@ T.symmetric(
     standards=("ISO/IEC 10118-3",),
 )
 T.symmetric(
+    "Tiger", "Tiger", P.HASH, hash_classical_bits(192), hash_quantum_bits(192), output_bytes=24,
+    aliases=("Tiger-192",), notes="1990s design; not standardised by NIST.",
+)
+T.symmetric(
     "BLAKE2b-256", "BLAKE2", P.HASH, hash_classical_bits(256), hash_quantum_bits(256), output_bytes=32,
     aliases=("blake2b256", "blake2b.New256", "blake2b.Sum256"), standards=("RFC 7693",),
 )
