@@ -21,7 +21,6 @@ from typing import Any
 
 from inventory.model import AssetType, Finding, Location
 from inventory.sources import java_api
-from pqc.catalogue import find
 
 LANG_OF_SUFFIX = {".java": "java", ".go": "go", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
                   ".jsx": "javascript", ".ts": "typescript", ".tsx": "tsx", ".c": "c", ".h": "c", ".cc": "cpp",
@@ -152,21 +151,48 @@ class _File:
         return h
 
 
+_CONST_KINDS = ("variable_declarator", "const_spec", "init_declarator", "preproc_def")
+#: Node kinds the rules look at (calls, constructions, member accesses, Go keyed elements and assignments).
+_WALK_KINDS = ("method_invocation", "call_expression", "invocation_expression", "object_creation_expression",
+               "new_expression", "member_access_expression", "field_access", "keyed_element", "assignment_statement",
+               "selector_expression")
+
+
+@cache
+def _query(lang: str, kinds: tuple[str, ...]) -> Any:
+    """A tree-sitter query capturing every node of ``kinds`` that the language's grammar has (``None``: none)."""
+    import tree_sitter
+
+    language = parser_for(lang).language
+    present = [k for k in kinds if language.id_for_node_kind(k, True)]
+    return tree_sitter.Query(language, " ".join(f"({k}) @n" for k in present)) if present else None
+
+
+def _nodes(lang: str, root: Any, kinds: tuple[str, ...]) -> list[Any]:
+    """Nodes of ``kinds`` under ``root`` in pre-order (an outer node before the nodes inside it), found by the
+    grammar's query engine instead of a walk in Python over every node."""
+    import tree_sitter
+
+    q = _query(lang, kinds)
+    if q is None:
+        return []
+    nodes = list(tree_sitter.QueryCursor(q).captures(root).get("n", []))
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    return nodes
+
+
 def _collect_consts(f: _File, root: Any) -> None:
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if n.type in ("variable_declarator", "const_spec", "init_declarator", "preproc_def"):
-            name = n.child_by_field_name("name") or n.child_by_field_name("declarator")
-            value = n.child_by_field_name("value")
-            if value is None and n.type == "variable_declarator":  # C#: identifier = literal
-                kids = n.named_children
-                value = kids[-1] if len(kids) >= 2 else None
-            if name is not None and value is not None and name.type == "identifier":
-                lit = f.literal(value)
-                if lit is not None:
-                    f.consts[f.text(name)] = lit
-        stack.extend(n.children)
+    # reversed document order, so that the first declaration of a name wins
+    for n in reversed(_nodes(f.lang, root, _CONST_KINDS)):
+        name = n.child_by_field_name("name") or n.child_by_field_name("declarator")
+        value = n.child_by_field_name("value")
+        if value is None and n.type == "variable_declarator":  # C#: identifier = literal
+            kids = n.named_children
+            value = kids[-1] if len(kids) >= 2 else None
+        if name is not None and value is not None and name.type == "identifier":
+            lit = f.literal(value)
+            if lit is not None:
+                f.consts[f.text(name)] = lit
 
 
 # --- per-language rules -------------------------------------------------------------------------
@@ -225,7 +251,7 @@ def _java_class_and_args(f: _File, node: Any) -> tuple[str, list[Any]] | None:
         cls = f.text(obj).rsplit(".", 1)[-1]
     else:
         return None
-    if cls not in _BC_CLASSES and not (cls.endswith("Digest") and cls[:-6] in java_api.DIGESTS):
+    if cls not in _BC_CLASSES:
         return None
     al = node.child_by_field_name("arguments")
     return cls, [c for c in al.named_children if c.type != "comment"] if al is not None else []
@@ -315,10 +341,7 @@ def _java(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         if last in _JAVA_SPECS:
             _java_spec(f, node, last, args)
             return
-        if _bc(f, node):
-            return
-        if last.endswith(_BC_SUFFIXES) and find(last) is not None:  # a class named after its algorithm
-            f.hit(last, node)
+        _bc(f, node)
         return
     parts = callee.split(".")
     if last == _JAVA_NEW_INSTANCE and _bc(f, node):
@@ -378,8 +401,10 @@ def _java_field(f: _File, node: Any) -> None:
         f.hit(name, node)
 
 
-_BC_SUFFIXES = ("KeyPairGenerator", "Digest", "Engine", "Signer", "KEMGenerator", "KEMExtractor", "Agreement")
-_BC_CLASSES = java_api.class_names() - {"Digest", "Parameters"}
+_BC_CLASSES = java_api.class_names()
+#: ``getInstance`` counts only on these classes: the prefilter looks for ``Class.getInstance`` as written (a
+#: call spelt with white space or a line break before the dot is the one form it can miss).
+_JAVA_GET_WORDS = tuple(f"{c}.{_JAVA_GET}" for c in (*_JAVA_FACTORIES, "SSLContext"))
 
 
 #: Go crypto packages by import path → functions → (catalogue spelling, how to refine it). Refinements:
@@ -1007,14 +1032,14 @@ def _trigger_table() -> dict[str, frozenset[str] | None]:
           *(c.split(".")[0] for c in _JS_JWT_CALLS)}
     c = {_C_PREFIX, *_C_CALLEES}
     table: dict[str, frozenset[str] | None] = {
-        "java": frozenset({_JAVA_GET, _JAVA_EC_SPEC, *_BC_SUFFIXES, *java_api.class_names(), *_JAVA_SPECS,
-                           *_JSSE_SETTERS, *(s.split(".")[0] for s in java_api.STATIC)} | fallback),
-        # a Go finding needs an imported crypto package: its path holds one of these words
-        "go": frozenset({"crypto", "circl"} | fallback),
+        "java": frozenset({*_JAVA_GET_WORDS, _JAVA_EC_SPEC, *java_api.trigger_words(), *_JAVA_SPECS,
+                           *_JSSE_SETTERS, *(fallback - {_JAVA_GET})}),
+        # a Go finding needs an imported crypto package: its quoted import path holds one of these
+        "go": frozenset({'"crypto/', "`crypto/", "/crypto/", "circl/"} | fallback),
         "javascript": frozenset(js | fallback),
         "c": frozenset(c | fallback),
         "csharp": frozenset({*_CS_CREATE, *_CS_NEW, *_CS_ML, *_CS_PROTOCOLS, *_CS_MEMBERS, "HKDF",
-                             *java_api.class_names()} | fallback),
+                             *java_api.trigger_words()} | fallback),
     }
     table["typescript"] = table["tsx"] = table["javascript"]
     table["cpp"] = table["c"]
@@ -1024,8 +1049,16 @@ def _trigger_table() -> dict[str, frozenset[str] | None]:
 
 @cache
 def trigger_words(lang: str) -> frozenset[str] | None:
-    """See :func:`_trigger_table`; ``None`` for a language without a finite trigger set."""
-    return _trigger_table()[lang]
+    """See :func:`_trigger_table`; ``None`` for a language without a finite trigger set. Without the language's
+    grammar the regular-expression fallback scans the file, so its words count too."""
+    words = _trigger_table()[lang]
+    try:
+        parser_for(lang)
+    except ImportError:
+        from inventory.sources import code_regex
+
+        return None if words is None else words | code_regex.TRIGGER_WORDS
+    return words
 
 
 def _callee(f: _File, node: Any) -> str:
@@ -1041,6 +1074,17 @@ def _callee(f: _File, node: Any) -> str:
     return re.sub(r"\s+", "", f.text(fn))
 
 
+@cache
+def _callee_filter(lang: str) -> re.Pattern[str] | None:
+    """Words of which a callee must hold one for a rule of ``lang`` to report the call: the trigger words (each
+    rule compares its callee with them) and, for Java, ``init`` (``g.initialize(2048)`` refines an earlier hit)."""
+    words = _trigger_table()[lang]
+    if words is None or lang == "go":
+        return None
+    words = words | ({"init"} if lang == "java" else set())
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
 def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
     parser = parser_for(lang)
     tree = parser.parse(src)
@@ -1051,16 +1095,18 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
         if not f.go_imports:
             return []  # every Go rule names an imported crypto package
     rule = _RULES[lang]
-    # pre-order walk so that outer calls can consume inner argument nodes
-    stack = [tree.root_node]
-    while stack:
-        n = stack.pop()
+    wanted = _callee_filter(lang)
+    # pre-order, so that outer calls can consume inner argument nodes
+    for n in _nodes(lang, tree.root_node, _WALK_KINDS):
         t = n.type
         if n.id not in f.consumed:
-            if t in _CALL_TYPES:
-                rule(f, n, _callee(f, n), f.args(n), False)
-            elif t in _NEW_TYPES:
-                rule(f, n, _callee(f, n), f.args(n), True)
+            if t in _CALL_TYPES or t in _NEW_TYPES:
+                callee = _callee(f, n)
+                if lang == "go" and callee.partition(".")[0] not in f.go_imports:
+                    continue
+                if wanted is not None and not wanted.search(callee):
+                    continue  # no rule of the language can report a call whose callee names none of its words
+                rule(f, n, callee, f.args(n), t in _NEW_TYPES)
             elif t == "member_access_expression" and lang == "csharp":
                 _cs_member(f, n)
             elif t == "field_access" and lang == "java":
@@ -1072,7 +1118,6 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
                 if not (parent is not None and parent.type == "call_expression"
                         and parent.child_by_field_name("function") == n):
                     _go_selector(f, n)
-        stack.extend(reversed(n.children))
     lines = src.decode("utf-8", "replace").splitlines()
     out = []
     for h in f.hits:

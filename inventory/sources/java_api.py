@@ -127,12 +127,26 @@ def _hash_word(digest: str) -> str:
     return digest.replace("SHA-", "SHA")
 
 
+#: Classes read with their arguments by :meth:`Describer.describe_class` (beyond the tables above).
+COMPOSITES = frozenset({"HMac", "CMac", "CMacWithIV", "GMac", "PSSSigner", "RSADigestSigner", "DSADigestSigner",
+                        "GenericSigner", "HKDFBytesGenerator", "PssSigner", "RsaDigestSigner", "DsaDigestSigner",
+                        "HkdfBytesGenerator"})
+#: ``*Parameters`` classes whose fields :func:`param_field` reads.
+PARAM_CLASSES = tuple(f"{p}Parameters." for p in ("MLKEM", "MLDSA", "Kyber", "Dilithium", "SLHDSA", "SPHINCSPlus",
+                                                   "Falcon", "BIKE", "HQC", "NTRU", "Frodo", "CMCE"))
+
+
 def class_names() -> frozenset[str]:
-    """Every class and static-call head the tables know (prefilter trigger words)."""
-    return frozenset({*ENGINES, *MODES, *PASS_THROUGH, *ENCODINGS, *FIXED, *(s.split(".")[0] for s in STATIC),
-                      "Digest", "HMac", "CMac", "CMacWithIV", "GMac", "PSSSigner", "RSADigestSigner",
-                      "DSADigestSigner", "GenericSigner", "HKDFBytesGenerator", "Parameters", "PssSigner",
-                      "RsaDigestSigner", "DsaDigestSigner", "HkdfBytesGenerator"})
+    """Every class the tables know, digests spelt out (``SHA256Digest``): the constructions :func:`describe`
+    reads. Every BouncyCastle finding names one of them verbatim."""
+    return frozenset({*ENGINES, *MODES, *PASS_THROUGH, *ENCODINGS, *FIXED, *COMPOSITES,
+                      *(f"{stem}Digest" for stem in DIGESTS)})
+
+
+def trigger_words() -> frozenset[str]:
+    """Words of which every finding of these tables needs one in the file: class names, static-call heads and
+    parameter-set classes."""
+    return frozenset({*class_names(), *(s.split(".")[0] for s in STATIC), *PARAM_CLASSES})
 
 
 def digest_of(cls: str, args: list[Any], literal: Callable[[Any], object]) -> str | None:

@@ -17,8 +17,10 @@ looks for are not a hand list: they come from the rule tables of the parsers the
   it (a digit before it is let through: ``9rsa`` is a syntax error, and letting it through is the safe side).
   Matches inside comments or strings count too: the prefilter never reasons about them.
 * Tree-sitter languages: one of the language's trigger words as a substring (rules compare callee names
-  verbatim). Go: every rule names an imported crypto package, whose import path holds ``crypto`` (standard
-  library, ``golang.org/x/crypto``) or ``circl``.
+  verbatim). Go: every rule names an imported crypto package, whose quoted import path holds ``"crypto/``
+  (standard library), ``/crypto/`` (``golang.org/x/crypto/…``) or ``circl/``. Java: ``getInstance``
+  counts on the JCA classes only, looked for as ``Cipher.getInstance`` and so on (white space before the
+  dot is the one spelling this misses).
 
 All words of a language are searched in one pass with an Aho-Corasick automaton (``ahocorasick_rs``,
 leftmost-longest), built once per process; without that package, ``bytes.find`` per word (same answers).
