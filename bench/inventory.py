@@ -6,6 +6,9 @@ Figures (each against a baseline measured in the same run, on the same data, war
   ``--jobs 2``; MB/s counts the bytes of files the scanner classifies as source/config/cert/manifest.
   Baseline: a plain ``os.walk`` + full read of every file of the tree in one process.
 * ``source_scan_files_per_s``: the same run in files/s (all files walked).
+* ``{jdk_src,go_src,node_modules}_scan_*``: the same figures on the real trees of the speed bar that the
+  machine has (:func:`real_trees`), with peak memory (main process and largest worker).
+* ``recall_*`` / ``named_*`` / ``precision_*``: per language on the labelled corpus (``tests/inventory/corpus``).
 * ``pcap_packets_per_s``: :func:`inventory.sources.pcap.scan` over a capture of TLS 1.3 and SSH
   handshakes plus bulk data segments. Baseline: iterating the same file with scapy's ``RawPcapReader``
   (reading only, no analysis).
@@ -51,7 +54,7 @@ def _baseline_walk(root: Path) -> tuple[int, int, int]:
     return n, total, source
 
 
-def bench_source(root: Path, repeat: int) -> list[BenchResult]:
+def bench_source(root: Path, repeat: int, label: str = "source") -> list[BenchResult]:
     n_files, total_bytes, source_bytes = _baseline_walk(root)  # also warms the page cache
     opts = files.WalkOptions(respect_gitignore=False)
 
@@ -88,16 +91,19 @@ def bench_source(root: Path, repeat: int) -> list[BenchResult]:
               "load_average_1min_before": round(load_before, 2),
               "load_average_1min": round(os.getloadavg()[0], 2), "scan_cpu_s": round(cpu_scan, 3),
               "plain_cpu_s": round(cpu_plain, 3), "scan_wall_s_samples": [round(x, 3) for x in samples[1:]],
-              "repeat": repeat}
+              "repeat": repeat,
+              # high-water marks so far: this process (the walk, merging) and its largest reaped worker
+              "peak_rss_mb_main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+              "peak_rss_mb_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
     return [
-        BenchResult("source_scan_mb_per_s", source_bytes / 1e6 / t_scan, "MB/s",
+        BenchResult(f"{label}_scan_mb_per_s", source_bytes / 1e6 / t_scan, "MB/s",
                     "plain os.walk + read of every file (MB/s of the same source bytes)",
                     source_bytes / 1e6 / t_plain, params),
-        BenchResult("source_scan_files_per_s", n_files / t_scan, "files/s", "plain os.walk + read of every file",
+        BenchResult(f"{label}_scan_files_per_s", n_files / t_scan, "files/s", "plain os.walk + read of every file",
                     n_files / t_plain, params),
         # CPU seconds (this process + its reaped workers) do not grow with other tenants' load as wall time does:
         # on an idle 2-core machine the wall rate is at most 2x this figure
-        BenchResult("source_scan_mb_per_cpu_s", source_bytes / 1e6 / cpu_scan, "MB/CPU-s",
+        BenchResult(f"{label}_scan_mb_per_cpu_s", source_bytes / 1e6 / cpu_scan, "MB/CPU-s",
                     "plain os.walk + read of every file (MB of the same source bytes per CPU-s)",
                     source_bytes / 1e6 / cpu_plain, params),
     ]
@@ -175,6 +181,58 @@ def bench_pcap(connections: int, bulk: int, repeat: int) -> list[BenchResult]:
                          "findings": found[-1]})]
 
 
+def real_trees() -> list[tuple[str, Path]]:
+    """The real trees of the speed bar that this machine has: the JDK's source (``lib/src.zip`` of an installed
+    JDK, unpacked once into the temp directory), Go's source tree (``GOROOT/src`` of an installed Go or the
+    ``golang-*-src`` package) and a node_modules tree. Absent ones are left out (the bench says so)."""
+    import glob
+    import shutil
+    import subprocess
+    import zipfile
+
+    out: list[tuple[str, Path]] = []
+    zips = sorted((z for z in glob.glob("/usr/lib/jvm/*/lib/src.zip") if os.path.isfile(z)),
+                  key=lambda z: os.path.getsize(os.path.realpath(z)))
+    if zips:
+        dest = Path(tempfile.gettempdir()) / "qshift-bench-jdk-src"
+        if not (dest / ".complete").exists():
+            shutil.rmtree(dest, ignore_errors=True)
+            with zipfile.ZipFile(os.path.realpath(zips[-1])) as z:
+                z.extractall(dest)
+            (dest / ".complete").write_text(zips[-1])
+        out.append(("jdk_src", dest))
+    goroot = None
+    if shutil.which("go"):
+        goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip() or None
+    candidates = [f"{goroot}/src"] if goroot else []
+    candidates += sorted(glob.glob("/usr/share/go-*/src")) + sorted(glob.glob("/usr/lib/go-*/src"))
+    for c in candidates:
+        if Path(c, "crypto").is_dir():
+            out.append(("go_src", Path(c)))
+            break
+    for c in ("/usr/lib/node_modules", "/usr/local/lib/node_modules"):
+        if Path(c).is_dir():
+            out.append(("node_modules", Path(c)))
+            break
+    return out
+
+
+def bench_recall() -> list[BenchResult]:
+    """Recall / exact naming / precision per language on the labelled corpus (``tests/inventory/corpus``)."""
+    from tests.inventory.recall import measure
+
+    out = []
+    for lang, sc in measure().items():
+        out.append(BenchResult(f"recall_{lang}", sc.recall, "fraction",
+                               "marked lines of the labelled corpus (tests/inventory/corpus)", 1.0, sc.to_dict()))
+        out.append(BenchResult(f"named_{lang}", sc.naming, "fraction",
+                               "marked lines of the labelled corpus, exact canonical name", 1.0, sc.to_dict()))
+        out.append(BenchResult(f"precision_{lang}", sc.precision, "fraction",
+                               "findings of the labelled corpus on marked lines / all its findings", 1.0,
+                               sc.to_dict()))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
@@ -187,6 +245,12 @@ def main() -> None:
         repeat = 1
     t0 = time.perf_counter()
     results = bench_source(root, repeat)
+    if not args.quick:
+        trees = real_trees()
+        print("real trees:", ", ".join(f"{label}={path}" for label, path in trees) or "none on this machine")
+        for label, path in trees:
+            results += bench_source(path, 3, label)
+    results += bench_recall()
     results += bench_pcap(200 if args.quick else 2000, 20 if args.quick else 40, min(repeat, 3))
     write_results("inventory", results)
     print(f"total {time.perf_counter() - t0:.1f} s")

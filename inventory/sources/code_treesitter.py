@@ -663,7 +663,7 @@ _NODE_MORE = {"scrypt": "scrypt", "scryptSync": "scrypt", "hkdf": "HKDF", "hkdfS
 #: jose: calls whose argument at this index is a JOSE algorithm name.
 _JOSE_ALG_AT = {"generateKeyPair": 0, "generateSecret": 0, "importJWK": 1, "importPKCS8": 1, "importSPKI": 1,
                 "importX509": 1}
-_JOSE_HEADER = ("setProtectedHeader", "setHeader")
+_JOSE_HEADER = ("setProtectedHeader",)
 
 
 def _js_more(f: _File, node: Any, callee: str, args: list[Arg]) -> bool:
