@@ -66,6 +66,9 @@ def _version(asset: Asset) -> str | None:
     return proto if proto in _BROKEN_VERSIONS or proto in _TLS12 else None
 
 
+_PRE_TLS13 = ("TLSv1.2", "TLSv1.1", "TLSv1.0", "TLSv1", "SSLv3")
+
+
 def asset_status(asset: Asset, by_name: dict[str, Asset]) -> str:
     """Status of an asset; certificates/keys/protocols take it from the algorithms they use."""
     if asset.algorithm is not None:
@@ -86,7 +89,20 @@ def asset_status(asset: Asset, by_name: dict[str, Asset]) -> str:
         if any(a.quantum_status.value in ("hybrid", "quantum-safe") for a in kex):
             rest = [a.quantum_status.value for a in algs if a not in kex and a.quantum_status.value in (
                 "classically-broken",)]
-            return "classically-broken" if rest else "hybrid"
+            if rest:
+                return "classically-broken"
+            # rated by what a classical client can still negotiate: a PQ group offered beside classical ones
+            # (or beside TLS 1.2, whose key exchanges are all classical) protects only the clients that use it
+            classical = [a.name for a in kex if a.quantum_status.value == "broken-by-shor"]
+            wire = asset.details.get("kex_algorithms") or asset.details.get("groups") or []
+            spelled = [w for w in wire if isinstance(w, str) and (a := find(w)) is not None
+                       and a.quantum_status.value == "broken-by-shor"]
+            classical = spelled or classical  # the names the endpoint's own configuration uses
+            old = [v for v in asset.details.get("versions", []) if v in _PRE_TLS13]
+            if classical or old:
+                asset.details["classical_fallback"] = {"key_exchange": classical, "versions": old}
+                return "broken-by-shor"
+            return "hybrid"
     return _worst([a.quantum_status.value for a in algs])
 
 
@@ -114,6 +130,16 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
     kem, sig = policy.recommended_kem, policy.recommended_signature
     hybrid_group = "X25519MLKEM768" if kem == "ML-KEM-768" else "SecP384r1MLKEM1024"
     hybrid_ssh = "mlkem768x25519-sha256"
+    fallback = asset.details.get("classical_fallback") if asset.asset_type is AssetType.PROTOCOL else None
+    if status == "broken-by-shor" and fallback:
+        offer = hybrid_ssh if asset.details.get("protocol") == "ssh" else hybrid_group
+        parts = []
+        if fallback["versions"]:
+            parts.append(f"disable {', '.join(fallback['versions'])} (classical key exchange only)")
+        if fallback["key_exchange"]:
+            parts.append(f"drop the classical key exchange {', '.join(fallback['key_exchange'])}")
+        return (f"PQ offered, but classical clients still get classical key exchange: once clients support "
+                f"{offer}, " + " and ".join(parts))
     if status in ("quantum-safe", "hybrid"):
         if alg is not None and policy.name == "cnsa2" and alg.name not in policy.required_kem + \
                 policy.required_signature and alg.primitive.value in ("kem", "signature"):

@@ -189,3 +189,24 @@ def test_config_protocol_versions_are_rated_sslv3_tls10_broken_and_tls12_shor_vu
     doc = json.loads(cbom.render(report.assets, report.assessments))
     props = {c["name"]: c["cryptoProperties"]["protocolProperties"] for c in doc["components"]}
     assert props["TLSv1"] == {"type": "tls", "version": "1.0"} and props["TLSv1.3"]["version"] == "1.3"
+
+
+def _endpoint(related: list[str], versions: list[str], groups: list[str]) -> tuple[str, str]:
+    from inventory.model import AssetType, Finding, Location
+    from inventory.normalise import normalise
+    from inventory.risk import assess_all, builtin_policy
+
+    f = Finding(raw="TLS h:443", asset_type=AssetType.PROTOCOL, source="tls", location=Location("tls://h:443"),
+                confidence=1.0, network_facing=True, related=related,
+                details={"id": "tls://h:443", "protocol": "tls", "versions": versions, "groups": groups})
+    assets = normalise([f])
+    r = assess_all(assets, builtin_policy("nist"))["protocol:tls://h:443"]
+    return r.status, r.recommendation
+
+
+def test_endpoint_is_rated_by_what_a_classical_client_can_still_negotiate() -> None:
+    status, rec = _endpoint(["X25519MLKEM768", "X25519"], ["TLSv1.2", "TLSv1.3"], ["X25519MLKEM768", "x25519"])
+    assert status == "broken-by-shor"
+    assert "disable TLSv1.2" in rec and "x25519" in rec and "X25519MLKEM768" in rec
+    status, _ = _endpoint(["X25519MLKEM768"], ["TLSv1.3"], ["X25519MLKEM768"])
+    assert status == "hybrid"
