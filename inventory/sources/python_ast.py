@@ -207,16 +207,33 @@ def _hash_name(v: _Visitor, node: ast.AST | None) -> str | None:
         v.consumed.add(id(node))
         node = node.func
     if isinstance(node, ast.Attribute | ast.Name):
-        q = v.qualname(node)
-        return q.rsplit(".", 1)[-1] if q else None
+        return _imported_name(v, node)
     val = v.value(node)
     return val if isinstance(val, str) else None
 
 
+def _imported_name(v: _Visitor, node: ast.Attribute | ast.Name) -> str | None:
+    """The last component of a name that the file imports (``hashes.SHA256``, ``sha256`` from ``from hashlib
+    import sha256``) or binds to a string constant; ``None`` for a local or attribute such as ``algorithm`` or
+    ``self._algorithm`` (a variable is no algorithm name)."""
+    head: ast.AST = node
+    while isinstance(head, ast.Attribute):
+        head = head.value
+    if not isinstance(head, ast.Name):
+        return None
+    if head.id not in v.aliases and head.id not in _CRYPTO_MODULES:
+        val = v.consts.get(head.id) if isinstance(node, ast.Name) else None
+        return val if isinstance(val, str) else None
+    q = v.qualname(node)
+    return q.rsplit(".", 1)[-1] if q else None
+
+
 def _cipher(v: _Visitor, q: str, node: ast.Call) -> None:
     alg_node, mode_node = v.arg(node, 0, "algorithm"), v.arg(node, 1, "mode")
-    alg = _hash_name(v, alg_node) or "cipher"
+    alg = _hash_name(v, alg_node)
     mode = _hash_name(v, mode_node)
+    if alg is None:
+        return  # Cipher(algo(key), mode(iv)) over variables: generic code, no algorithm to name
     key_bits = None
     if isinstance(alg_node, ast.Call) and alg_node.args:
         key = v.value(alg_node.args[0])
@@ -230,7 +247,9 @@ def _cipher(v: _Visitor, q: str, node: ast.Call) -> None:
 
 def _hashes(v: _Visitor, q: str, node: ast.Call) -> None:
     name = q.split(".", 1)[1]
-    if name in ("Hash", "HashAlgorithm", "HashContext"):
+    if "." in name:  # hashes.HashContext.register(…) and the like: no hash
+        return
+    if name in ("Hash", "HashAlgorithm", "HashContext", "ExtendableOutputFunction"):
         if name == "Hash":
             h = _hash_name(v, v.arg(node, 0, "algorithm"))
             if h:
@@ -324,8 +343,7 @@ def _hmac(v: _Visitor, q: str, node: ast.Call) -> None:
         dm = v.arg(node, 2, "digest")
     h = None
     if isinstance(dm, ast.Attribute | ast.Name):
-        qn = v.qualname(dm)
-        h = qn.rsplit(".", 1)[-1] if qn else None
+        h = _imported_name(v, dm)
     else:
         val = v.value(dm)
         h = val if isinstance(val, str) else None

@@ -19,7 +19,8 @@ _ARGS = {
     "jwt.decode": '("t", "k", algorithms=["HS256"])',
     "ssl.SSLContext": "(ssl.PROTOCOL_TLSv1_1)",
     "ssl.wrap_socket": "(s, ssl_version=ssl.PROTOCOL_TLSv1)",
-    "hash.Hash": "(hashes.SHA256())",
+    "hash.Hash": "(cryptography.hazmat.primitives.hashes.SHA256())",
+    "ciphers.Cipher": "(cryptography.hazmat.primitives.ciphers.algorithms.AES(k))",
 }
 #: One qualified name per ``_lookup`` family (beyond the exact table).
 _LOOKUP_CASES = ["asym.ed25519.Ed25519PrivateKey.generate", "asym.padding.OAEP", "hash.SHA256", "alg.AES",
