@@ -150,6 +150,9 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
         if status == "unknown":
             return f"pin {asset.name} to a release that ships ML-KEM/ML-DSA ({note})"
         return f"upgrade or replace {asset.name} with a release that ships ML-KEM/ML-DSA ({note})"
+    if asset.asset_type is AssetType.CERTIFICATE and asset.details.get("trust_anchor"):
+        return (f"third-party trust anchor ({asset.details.get('trust_store')}): a dependency to track, nothing to "
+                f"reissue here; keep the bundle updated and follow its vendor's move to {sig} roots")
     if asset.asset_type is AssetType.CERTIFICATE:
         return (f"reissue this certificate with an {sig} key (or a composite {sig} + classical certificate "
                 f"while relying parties migrate)")
@@ -270,6 +273,8 @@ def assess(asset: Asset, policy: Policy, by_name: dict[str, Asset], year: int | 
             score += policy.network_facing_weight
         if at_risk:
             score += 10
+    if asset.asset_type is AssetType.CERTIFICATE and asset.details.get("trust_anchor"):
+        score = min(score, 80)  # tracked, not ours to reissue: high at most, never critical
     score = min(score, 100)
     priority = ("critical" if score >= 90 else "high" if score >= 70 else "medium" if score >= 40
                 else "low" if score > 0 else "none")

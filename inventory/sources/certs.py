@@ -382,6 +382,26 @@ def looks_like_key_file(name: str, head: bytes) -> bool:
     return b"-----BEGIN " in head
 
 
+#: Paths of third-party trust stores (system CA bundles, certifi, Java cacerts, distro anchors).
+_TRUST_STORE = re.compile(r"(?:^|/)(?:cacert\.pem|ca-certificates\.crt|ca-bundle(?:\.trust)?\.crt|tls-ca-bundle\.pem|"
+                          r"ca-root-nss\.crt|cert\.pem)$|/certifi/|/etc/ssl/certs/|/usr/share/ca-certificates/|"
+                          r"/etc/pki/ca-trust/|/usr/local/share/certs/", re.IGNORECASE)
+#: A PEM file with at least this many CA certificates is a trust bundle wherever it lies.
+_BUNDLE_MIN = 5
+
+
+def _mark_trust_anchors(path: str, findings: list[Finding]) -> None:
+    """Root/CA certificates of a third-party trust store get ``details["trust_anchor"]``: a dependency to track
+    (its vendor migrates it), not a certificate for the scanning team to reissue."""
+    certs_ = [f for f in findings if f.asset_type is AssetType.CERTIFICATE]
+    cas = [f for f in certs_ if f.details.get("chain_role") in ("root", "intermediate", "ca", "self-signed")]
+    if not (_TRUST_STORE.search(path) or len(cas) >= _BUNDLE_MIN):
+        return
+    for f in cas or certs_:
+        f.details["trust_anchor"] = True
+        f.details["trust_store"] = path
+
+
 def scan(path: str, data: bytes, passwords: tuple[bytes | None, ...] = (None,)) -> list[Finding]:
     """All certificate/key findings in one file's bytes; ``path`` is used for locations."""
     lower = path.lower()
@@ -392,6 +412,7 @@ def scan(path: str, data: bytes, passwords: tuple[bytes | None, ...] = (None,)) 
         findings = _pem_blocks(path, data, passwords)
         if b"ssh-" in data or b"ecdsa-sha2" in data:
             findings += _ssh_public_lines(path, data.decode("utf-8", "replace"))
+        _mark_trust_anchors(path, findings)
         return findings
     base = lower.rsplit("/", 1)[-1]
     if suffix == ".pub" or base.startswith(("authorized_keys", "known_hosts")):

@@ -210,3 +210,37 @@ def test_endpoint_is_rated_by_what_a_classical_client_can_still_negotiate() -> N
     assert "disable TLSv1.2" in rec and "x25519" in rec and "X25519MLKEM768" in rec
     status, _ = _endpoint(["X25519MLKEM768"], ["TLSv1.3"], ["X25519MLKEM768"])
     assert status == "hybrid"
+
+
+def test_ca_bundle_roots_are_trust_anchors_to_track_not_certificates_to_reissue(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from inventory.risk import assess_all, builtin_policy
+    from inventory.scan import ScanOptions, run_scan
+
+    pems = []
+    for i in range(2):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Root {i}")])
+        now = dt.datetime.now(dt.UTC)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(i + 1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        pems.append(cert.public_bytes(serialization.Encoding.PEM))
+    store = tmp_path / "certifi"
+    store.mkdir()
+    (store / "cacert.pem").write_bytes(b"".join(pems))
+    report = run_scan(ScanOptions(paths=[tmp_path], jobs=1))
+    rated = assess_all(report.assets, builtin_policy("nist"))
+    anchors = [a for a in report.assets if a.asset_type.value == "certificate"]
+    assert len(anchors) == 2 and all(a.details["trust_anchor"] for a in anchors)
+    for a in anchors:
+        r = rated[a.key]
+        assert r.priority == "high" and "trust anchor" in r.recommendation and "reissue" not in r.recommendation.split(
+            "nothing to reissue")[0]
