@@ -157,6 +157,36 @@ def _load_private(der_or_pem: bytes, pem: bool, passwords: tuple[bytes | None, .
     raise ValueError(str(last) if last else "no password matched")
 
 
+_QSHIFT_PRIVATE, _QSHIFT_PUBLIC = "QSHIFT PRIVATE KEY", "QSHIFT PUBLIC KEY"
+_QSHIFT_MAGIC = b"qshift-key-v1\x00"
+
+
+def _qshift_key(path: str, body: bytes, loc: Location, label: str) -> list[Finding]:
+    """qshift's own PEM format (``pqc.keys``: ``"qshift-key-v1" 0x00 algorithm 0x00 raw``) for X-Wing,
+    X25519MLKEM768 and the ML-DSA-65 + Ed25519 composite. The private key (``name``) and its public key
+    (``name.pub``, written beside it by ``write_keypair``) are one asset."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(b"".join(body.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"base64: {exc}") from None
+    if not raw.startswith(_QSHIFT_MAGIC) or b"\x00" not in raw[len(_QSHIFT_MAGIC):]:
+        raise ValueError("not a qshift-key-v1 body")
+    name, _, key = raw[len(_QSHIFT_MAGIC):].partition(b"\x00")
+    alg = name.decode("ascii", "replace")
+    kind = "private-key" if label == _QSHIFT_PRIVATE else "public-key"
+    stem = path[:-4] if path.endswith(".pub") else path
+    details = {"id": "key:qshift:" + hashlib.sha256(stem.encode()).hexdigest()[:32], "kind": kind,
+               "format": "qshift-key-v1", "key_bytes": len(key)}
+    context = f"qshift {kind.replace('-', ' ')} ({alg})"
+    return [Finding(raw=alg, asset_type=AssetType.MATERIAL, source=SOURCE, location=loc, confidence=1.0,
+                    context=context, details=details),
+            Finding(raw=alg, asset_type=AssetType.ALGORITHM, source=SOURCE, location=loc, confidence=1.0,
+                    usage="signature" if "DSA" in alg else "key-exchange", context=context)]
+
+
 def _pem_blocks(path: str, data: bytes, passwords: tuple[bytes | None, ...]) -> list[Finding]:
     out: list[Finding] = []
     for m in _PEM_BLOCK.finditer(data):
@@ -178,6 +208,8 @@ def _pem_blocks(path: str, data: bytes, passwords: tuple[bytes | None, ...]) -> 
             elif label == "OPENSSH PRIVATE KEY":
                 key = _ssh_private(block, passwords)
                 out += _key_findings(key, loc, "private-key", "OpenSSH", SOURCE, "OpenSSH private key")
+            elif label in (_QSHIFT_PRIVATE, _QSHIFT_PUBLIC):
+                out += _qshift_key(path, m.group(2), loc, label)
             elif label == "ENCRYPTED PRIVATE KEY" and passwords == (None,):
                 out.append(Finding(raw="encrypted private key", asset_type=AssetType.MATERIAL, source=SOURCE,
                                    location=loc, confidence=0.5, context="PKCS#8 encrypted private key",

@@ -909,6 +909,10 @@ for _cname, _kb, _q, _al in (("CAST5", 128, grover_bits(128), ("CAST-128", "CAST
         T.broken(_mname, _cname, P.BLOCK_CIPHER, min(_kb, 112) if _cname == "3DES" else _kb, _q, key_bits=_kb,
                  mode=_mode,
                  components=(_cname,), aliases=_free(f"{_cname}/{_mode}", f"{_cname.lower()}-{_mode.lower()}"))
+# composite signature of qshift's own key files (ML-DSA-65 + Ed25519)
+T.hybrid("MLDSA65-Ed25519", "composite-signature", ("ML-DSA-65", "Ed25519"), 3, primitive=P.SIGNATURE,
+         aliases=("id-MLDSA65-Ed25519-SHA512", "MLDSA65-Ed25519-SHA512"), public_key_bytes=1952 + 32,
+         standards=("draft-ietf-lamps-pq-composite-sigs",))
 # RSA with both its size and its padding stated (``RSA-2048-OAEP``)
 for _k in RSA_SIZES:
     if _k >= 1024:
