@@ -9,6 +9,7 @@ and per protocol endpoint; occurrences are merged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,17 @@ def _catalogue_find(spelling: str) -> Algorithm | None:
     mapped = SOURCE_SPELLINGS.get(spelling.lower())
     if mapped is not None:
         return find(mapped)
+    pbe = _PBE.match(spelling)
+    if pbe is not None:  # JCA PBE names: PBEWithHmacSHA256AndAES_256 is PBKDF2; PBEWithMD5AndDES is PBES1 over DES
+        if pbe.group(1):
+            return find("PBKDF2")
+        cipher = pbe.group(3).upper()
+        return find({"DES": "DES-CBC", "DESEDE": "3DES-CBC", "TRIPLEDES": "3DES-CBC"}.get(cipher, cipher.split("_")[0]))
+    sized = _SIZED_MODE.match(spelling)
+    if sized is not None:  # camellia-128-cbc, ARIA-256-GCM: the mode entry when the catalogue has no sized one
+        alg = find(f"{sized.group(1)}-{sized.group(3)}")
+        if alg is not None:
+            return alg
     parts = _transformation(spelling)
     if parts is not None:  # a JCA "alg/mode/padding" the catalogue does not spell: mode, then the bare cipher
         base = find(parts[0]) or (find(SOURCE_SPELLINGS[parts[0].lower()])
@@ -112,6 +124,15 @@ def _catalogue_find(spelling: str) -> Algorithm | None:
         if base is not None:
             return find(f"{base.name}-{parts[1]}") or base
     return None
+
+
+_PBE = re.compile(r"^PBEWith(Hmac)?(\w+?)And(\w+)$", re.IGNORECASE)
+_SIZED_MODE = re.compile(r"^([A-Za-z][A-Za-z0-9]*?)[-_]?(128|192|256)[-_]([A-Za-z]+(?:-SIV)?)$")
+
+
+def known_spelling(spelling: str) -> bool:
+    """True if normalisation resolves ``spelling`` to a catalogue entry (scanners use it to keep only real names)."""
+    return _catalogue_find(spelling) is not None
 
 
 def _transformation(raw: str) -> tuple[str, str, str] | None:

@@ -819,10 +819,22 @@ _SODIUM = {"crypto_box": "X25519", "crypto_kx": "X25519", "crypto_scalarmult": "
            "crypto_stream_salsa20": "Salsa20", "crypto_shorthash": "SipHash", "crypto_kdf_hkdf_sha256": "HKDF-SHA256",
            "crypto_kdf_hkdf_sha512": "HKDF-SHA512", "crypto_kdf": "BLAKE2b-512"}
 _SODIUM_PREFIX = "crypto_"
+#: OpenSSL's low-level (pre-EVP) API: callee → (spelling, index of an RSA padding argument or None).
+_C_LEGACY: dict[str, tuple[str, int | None]] = {
+    "RSA_public_encrypt": ("RSA", 4), "RSA_private_decrypt": ("RSA", 4), "RSA_private_encrypt": ("RSA", 4),
+    "RSA_public_decrypt": ("RSA", 4), "RSA_sign": ("RSA", None), "RSA_verify": ("RSA", None),
+    "ECDSA_sign": ("ECDSA", None), "ECDSA_verify": ("ECDSA", None), "ECDSA_do_sign": ("ECDSA", None),
+    "ECDSA_do_verify": ("ECDSA", None), "ECDH_compute_key": ("ECDH", None), "DH_compute_key": ("DH", None),
+    "DSA_sign": ("DSA", None), "DSA_verify": ("DSA", None), "AES_set_encrypt_key": ("AES", None),
+    "AES_set_decrypt_key": ("AES", None), "DES_set_key": ("DES", None), "DES_set_key_checked": ("DES", None),
+    "DES_ecb_encrypt": ("DES-ECB", None), "DES_ede3_cbc_encrypt": ("3DES-CBC", None), "MD5_Init": ("MD5", None),
+    "MD4_Init": ("MD4", None), "SHA1_Init": ("SHA-1", None), "SHA256_Init": ("SHA-256", None),
+    "SHA512_Init": ("SHA-512", None), "RC4_set_key": ("RC4", None), "BF_set_key": ("Blowfish", None),
+}
 _C_CTX_SETTERS = {"EVP_PKEY_CTX_set_rsa_keygen_bits": "bits", "EVP_PKEY_CTX_set_ec_paramgen_curve_nid": "curve",
                   "EVP_PKEY_CTX_set_dh_paramgen_prime_len": "bits", "EVP_PKEY_CTX_set_dsa_paramgen_bits": "bits"}
 _C_CALLEES = (*_C_DIGESTS, *_C_BITS_AT, *_C_CURVE_CALLS, *_C_NAME_CALLS, *_C_PROTO_CALLS, *_C_LIST_CALLS,
-              *_C_STRING_AT, *_C_WITH_MD, _SODIUM_PREFIX)
+              *_C_STRING_AT, *_C_WITH_MD, _SODIUM_PREFIX, *_C_LEGACY)
 
 
 def _sodium(callee: str) -> str | None:
@@ -895,15 +907,24 @@ def _c_more(f: _File, node: Any, callee: str, args: list[Arg]) -> bool:
 
 
 def _c(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
-    from pqc.catalogue import find
 
     if _c_more(f, node, callee, args):
         return
 
     if callee.startswith(_C_PREFIX) and not args and callee[4:5].islower():
+        from inventory.normalise import known_spelling
+
         raw = callee[4:].replace("_", "-")
-        if find(raw) is not None:
+        if known_spelling(raw):
             f.hit(raw, node)
+        return
+    if callee in _C_LEGACY:
+        raw, pad_at = _C_LEGACY[callee]
+        if pad_at is not None and len(args) > pad_at and "OAEP" in args[pad_at].text:
+            raw = "RSAES-OAEP"
+        if raw == "AES" and len(args) > 1 and isinstance(args[1].value, int):
+            raw = f"AES-{args[1].value}"
+        f.hit(raw, node, usage="key-exchange" if raw in ("ECDH", "DH") else None)
         return
     if callee in _C_DIGESTS and args:
         f.hit(callee, node)

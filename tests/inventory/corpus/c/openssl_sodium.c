@@ -82,3 +82,14 @@ int sodium(unsigned char *m, unsigned long long mlen) {
     crypto_shorthash(h, m, mlen, k); /* expect: SipHash */
     return 0;
 }
+
+void legacy(RSA *r, unsigned char *k, unsigned char *iv, EC_KEY *eckey, const unsigned char *in, unsigned char *out) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    MD5_CTX c;
+    AES_KEY key;
+    EVP_EncryptInit_ex(ctx, EVP_camellia_128_cbc(), NULL, k, iv); /* expect: Camellia-CBC */
+    RSA_public_encrypt(32, in, out, r, RSA_PKCS1_OAEP_PADDING); /* expect: RSAES-OAEP */
+    AES_set_encrypt_key(k, 128, &key); /* expect: AES-128 */
+    ECDSA_do_sign(in, 32, eckey); /* expect: ECDSA */
+    MD5_Init(&c); /* expect: MD5 */
+}

@@ -25,3 +25,11 @@ class Fresh {
         KeyGenerator bfk = KeyGenerator.getInstance("Blowfish"); // expect: Blowfish
     }
 }
+
+class FreshPbe {
+    void pbe() throws Exception {
+        SecretKeyFactory a = SecretKeyFactory.getInstance("PBEWithHmacSHA256AndAES_256"); // expect: PBKDF2
+        SecretKeyFactory b = SecretKeyFactory.getInstance("PBEWithMD5AndDES"); // expect: DES-CBC
+        Cipher c = Cipher.getInstance("ARIA/GCM/NoPadding"); // expect: ARIA-GCM
+    }
+}
