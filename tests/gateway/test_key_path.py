@@ -57,10 +57,12 @@ async def _peer_status(pair: Pair, side: str) -> dict[str, Any]:
     return (await http_json(gw.mgmt_port, "/status"))["peers"][peer]
 
 
-async def _until(pair: Pair, check, what: str, bound_s: float = BOUND_S) -> tuple[float, dict[str, Any]]:
-    """Poll both gateways' ``/status`` over HTTP until ``check(status_a, status_b)``; return the elapsed
-    time and site A's status. Fails past ``bound_s``."""
-    started = time.monotonic()
+async def _until(pair: Pair, check, what: str, bound_s: float = BOUND_S,
+                 since: float | None = None) -> tuple[float, dict[str, Any]]:
+    """Poll both gateways' ``/status`` over HTTP until ``check(status_a, status_b)``; return the time
+    elapsed since ``since`` (``time.monotonic()`` taken just before the fault or the fix; default now)
+    and site A's status. Fails past ``bound_s``."""
+    started = time.monotonic() if since is None else since
     while True:
         a, b = await _peer_status(pair, "a"), await _peer_status(pair, "b")
         elapsed = time.monotonic() - started
@@ -96,9 +98,10 @@ async def test_killed_kme_a_means_pqc_only_within_3s_and_its_restart_hybrid_with
         flows = _flows(pair, 5.0)
         await asyncio.sleep(0.3)
         killed_at = time.time()
+        t = time.monotonic()
         await chain.kill("KME_A")
         _, a = await _until(pair, lambda a, b: _modes("pqc-only")(a, b) and a["key_path"]["kme_reachable"] is False,
-                            "kill KME_A -> pqc-only")
+                            "kill KME_A -> pqc-only", since=t)
         path = a["key_path"]
         assert path["state"] == "bad" and path["stale"] is False
         assert path["last_probe_ok"] is False and path["last_probe_at"] >= killed_at
@@ -112,9 +115,10 @@ async def test_killed_kme_a_means_pqc_only_within_3s_and_its_restart_hybrid_with
         assert metric(pair.a, "gateway_key_path_errors_total", peer="site-b", cause="kme_unreachable",
                       source="probe") >= 1
 
+        t = time.monotonic()
         await chain.start("KME_A")
         _, a = await _until(pair, lambda a, b: _modes("hybrid-qkd")(a, b) and a["key_path"]["kme_reachable"],
-                            "restart KME_A -> hybrid-qkd")
+                            "restart KME_A -> hybrid-qkd", since=t)
         assert a["key_path"]["state"] == "good" and a["key_path"]["last_probe_ok"] is True
         assert a["last_transition"]["cause"] == "qkd_restored"
         assert a["key_path"]["last_error"]["cause"] == "kme_unreachable"     # kept: the last error and its time
@@ -136,16 +140,18 @@ async def test_alarmed_link_on_the_route_means_pqc_only_within_3s_and_clearing_i
         first = (pair.session_a(), pair.session_b())
         flows = _flows(pair, 5.0)
         await asyncio.sleep(0.3)
+        t = time.monotonic()
         chain.running["KME_A"].service.set_link_alarm("KME_A-KME_T", True, qber=0.14)
-        _, a = await _until(pair, _modes("pqc-only"), "alarm A-T -> pqc-only")
+        _, a = await _until(pair, _modes("pqc-only"), "alarm A-T -> pqc-only", since=t)
         assert a["key_path"]["kme_reachable"] is True and a["key_path"]["link_alarm"] is True
         assert a["key_path"]["qber"] == pytest.approx(0.14)
         assert a["key_path"]["last_error"]["cause"] == "link_alarm"
         assert a["session"]["fallback_cause"] == "link_alarm"
         assert (await _peer_status(pair, "b"))["session"]["fallback_cause"] == "link_alarm"
 
+        t = time.monotonic()
         chain.running["KME_A"].service.set_link_alarm("KME_A-KME_T", False)
-        _, a = await _until(pair, _modes("hybrid-qkd"), "clear alarm -> hybrid-qkd")
+        _, a = await _until(pair, _modes("hybrid-qkd"), "clear alarm -> hybrid-qkd", since=t)
         assert a["key_path"]["link_alarm"] is False and a["key_path"]["state"] == "good"
         await _streams_intact(pair, flows, first)
         assert metric(pair.a, "gateway_fallback_transitions_total", peer="site-b", to="pqc-only") == 1
@@ -215,15 +221,17 @@ async def test_responder_site_losing_its_kme_means_pqc_only_within_3s_and_back_w
         assert first[0].keys.mode == "hybrid-qkd"
         flows = _flows(pair, 5.0)
         await asyncio.sleep(0.3)
+        t = time.monotonic()
         await path.cut()
         await _until(pair, lambda a, b: _modes("pqc-only")(a, b) and b["key_path"]["kme_reachable"] is False,
-                     "site B's KME cut off -> pqc-only")
+                     "site B's KME cut off -> pqc-only", since=t)
         b = await _peer_status(pair, "b")
         assert b["session"]["fallback_cause"] == "peer_key_kme_unreachable"
         assert (await _peer_status(pair, "a"))["key_path"]["state"] == "good"   # site A's own path is fine
 
+        t = time.monotonic()
         await path.mend()
-        await _until(pair, _modes("hybrid-qkd"), "site B's KME back -> hybrid-qkd")
+        await _until(pair, _modes("hybrid-qkd"), "site B's KME back -> hybrid-qkd", since=t)
         await _streams_intact(pair, flows, first)
         assert metric(pair.b, "gateway_fallback_transitions_total", peer="site-a", to="pqc-only") == 1
         assert metric(pair.b, "gateway_fallback_transitions_total", peer="site-a", to="hybrid-qkd") == 1
@@ -241,11 +249,13 @@ async def test_killed_trusted_node_on_the_route_means_pqc_only_within_3s_and_its
         first = (pair.session_a(), pair.session_b())
         flows = _flows(pair, 5.0)
         await asyncio.sleep(0.3)
+        t = time.monotonic()
         await chain.kill("KME_T")
-        _, a = await _until(pair, _modes("pqc-only"), "kill KME_T -> pqc-only")
+        _, a = await _until(pair, _modes("pqc-only"), "kill KME_T -> pqc-only", since=t)
         assert a["key_path"]["kme_reachable"] is True and a["session"]["fallback_cause"] == "relay_failed"
+        t = time.monotonic()
         await chain.start("KME_T")
-        await _until(pair, _modes("hybrid-qkd"), "restart KME_T -> hybrid-qkd")
+        await _until(pair, _modes("hybrid-qkd"), "restart KME_T -> hybrid-qkd", since=t)
         await _streams_intact(pair, flows, first)
     finally:
         await pair.stop()
@@ -257,9 +267,10 @@ async def test_required_policy_keeps_failing_closed_and_the_watcher_never_downgr
                        min_mode_a="hybrid-qkd", min_mode_b="hybrid-qkd")
     try:
         session = pair.session_a()
+        t = time.monotonic()
         await chain.kill("KME_A")
         # /status is truthful about the key path at once ...
-        await _until(pair, lambda a, b: a["key_path"]["kme_reachable"] is False, "required: KME_A seen down")
+        await _until(pair, lambda a, b: a["key_path"]["kme_reachable"] is False, "required: KME_A seen down", since=t)
         await asyncio.sleep(1.5)
         a = await _peer_status(pair, "a")
         # ... but no pqc-only session is ever made: the QKD-keyed session runs on until its rekey ...
@@ -328,8 +339,9 @@ async def test_a_failing_watcher_is_logged_counted_and_restarted(tmp_path, chain
         assert status["key_path_watcher"]["restarts"] == 2
         assert "injected fault" in status["key_path_watcher"]["last_crash"]["error"]
         # It carries on: a fault after the restarts is still seen within the bound.
+        t = time.monotonic()
         await chain.kill("KME_A")
-        await _until(pair, _modes("pqc-only"), "kill KME_A after watcher restarts -> pqc-only")
+        await _until(pair, _modes("pqc-only"), "kill KME_A after watcher restarts -> pqc-only", since=t)
     finally:
         keysource.route_status = real
         await pair.stop()
