@@ -49,6 +49,7 @@ from qkd.runtime import (
     LinkEndRuntime,
     LinkFaults,
     RuntimeConfig,
+    SharedEmulation,
     TimetagFileSource,
     resync_action,
 )
@@ -82,13 +83,13 @@ def feed_link(feed: FeedSection) -> Link:
     return replace(link, source=source)
 
 
-def feed_source(feed: FeedSection, faults: LinkFaults | None = None) -> BlockSource:
+def feed_source(feed: FeedSection, faults: LinkFaults | None = None, end: str = "") -> BlockSource:
     """The block source of a link-end feed (emulator or time-tag files)."""
     if feed.kind == "timetag-files":
         return TimetagFileSource(feed.timetag_files, feed.transmitter_files, window_ps=feed.window_ps,
                                  sift_seed=feed.sift_seed, name=f"{feed.pool} time-tag files")
     return EmulatedSource(feed_link(feed), feed.pulses_per_block, feed.emulator_seed, faults=faults,
-                          max_blocks=feed.max_blocks or None, name=f"{feed.pool} emulator")
+                          max_blocks=feed.max_blocks or None, name=f"{feed.pool} emulator", end=end)
 
 
 def runtime_config(feed: FeedSection) -> RuntimeConfig:
@@ -126,7 +127,7 @@ class KmeLinkEnd:
         self.peer = second if service.me == first else first
         self.sink = service.sinks[self.link_id]
         self.faults = faults or LinkFaults()
-        self.source = feed_source(feed, self.faults)
+        self.source = feed_source(feed, self.faults, end=service.me)
         wc_auth = None
         if feed.auth == "transcript":
             wc_auth = WegmanCarterAuth.from_preshared(Path(feed.auth_psk_file).read_bytes())
@@ -138,7 +139,44 @@ class KmeLinkEnd:
             headroom_bits=self.sink.headroom_bits)
         self.runtime.headroom_needed_bits = feed.pulses_per_block if feed.kind == "emulated" else 0
         self.status = self.runtime.status
+        # the pools' alarm survives a restart in the store: the status starts from it, so the first
+        # confirmed block clears it (an alarm clears only on evidence)
+        raised, _ = service.store.alarm(self.sink.pools[0])
+        if raised:
+            self.status.alarm, self.status.alarm_reason = True, "raised before this node started"
         self.status.on_alarm(self._on_alarm)
+        self.paused = False
+        self._task: asyncio.Task[None] | None = None
+
+    def use_faults(self, faults: LinkFaults, shared: SharedEmulation | None = None) -> None:
+        """Share the emulated link's fault knobs (and, with ``shared``, its emulated blocks) with the other end
+        when both run in one process (scenarios, the demo)."""
+        self.faults = faults
+        if isinstance(self.source, EmulatedSource):
+            self.source.faults = faults
+            self.source.shared = shared
+
+    def start(self) -> None:
+        """Start the end's supervised task (Alice connects; Bob watches for a missing peer)."""
+        if self._task is None or self._task.done():
+            self.paused = False
+            self._task = asyncio.create_task(self.run(), name=f"link-end-{self.link_id}")
+            self._task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            self.runtime.session_failed(exc)
+
+    async def stop(self) -> None:
+        """Stop the end: its task and its session end; channels are refused until :meth:`start`."""
+        self.paused = True
+        tasks = [t for t in (self._task, self.runtime._session_task) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.status.stopped()
 
     def _on_alarm(self, raised: bool, qber: float | None, reason: str) -> None:
         self.service.set_link_alarm(self.link_id, raised, qber)
@@ -153,6 +191,18 @@ class KmeLinkEnd:
 
     def snapshot(self) -> dict[str, Any]:
         return {**self.status.snapshot(), "peer": self.peer, "source": self.source.name}
+
+    def exhaust_pads(self) -> int:
+        """Spend every Wegman–Carter pad left (fault testing: the budget forced empty); returns how many."""
+        auth = self.runtime.wc_auth
+        if auth is None:
+            return 0
+        spent = 0
+        for direction in (0, 1):
+            left = auth.pads_available(direction)
+            auth.skip_to(direction, auth.next_seq(direction) + left)
+            spent += left
+        return spent
 
     def provision_pads(self, material: bytes) -> None:
         """Add Wegman–Carter pads (the same bytes at both nodes: first half initiator→responder)."""
@@ -182,6 +232,8 @@ class KmeLinkEnd:
 
     async def handle_channel(self, request: web.Request) -> web.StreamResponse:
         """Bob's end: accept Alice's WebSocket and run a session on it until it ends or fails."""
+        if self.paused:
+            raise web.HTTPServiceUnavailable(text=f"link end {self.link_id!r} is stopped")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         try:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import logging
 import os
@@ -74,6 +75,7 @@ from qkd.kms.store import (
     UnknownKeyIdError,
 )
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
+from qkd.runtime import metrics_text
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +154,8 @@ class KmeService:
         feeds = config.feeds if worker == 0 else []
         self.feeds = [SyntheticFeed(f, self.store, self.network) for f in feeds if not f.runs_link_end]
         self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in feeds if f.runs_link_end}
+        for end in self.link_ends.values():
+            self.metrics.register_section(f"link:{end.link_id}", functools.partial(metrics_text, [end.status]))
         self._tasks: list[asyncio.Task] = []
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 
@@ -161,9 +165,11 @@ class KmeService:
             feed.prefill()
             self._tasks.append(asyncio.create_task(feed.run()))
         for end in self.link_ends.values():
-            self._tasks.append(asyncio.create_task(end.run(), name=f"link-end-{end.link_id}"))
+            end.start()
 
     async def close(self) -> None:
+        for end in self.link_ends.values():
+            await end.stop()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -574,10 +580,16 @@ def create_kme_app(config: KmeConfig, *, store: KeyStore | None = None,
         await service.start()
         service.start_housekeeping()
 
+    async def on_shutdown(_app: web.Application) -> None:
+        # link sessions are long-lived WebSockets: end them first, so the server does not wait on them
+        for end in service.link_ends.values():
+            await end.stop()
+
     async def on_cleanup(_app: web.Application) -> None:
         await service.close()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
 

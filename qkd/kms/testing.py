@@ -90,6 +90,10 @@ def to_toml(data: dict) -> str:
             lines.append(header)
         nested: list[tuple[str, object, bool]] = []
         for k, v in d.items():
+            if v is None:          # TOML has no null: an unset optional field is left out
+                continue
+            if isinstance(v, tuple):
+                v = list(v)
             if isinstance(v, dict):
                 nested.append((k, v, False))
             elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):

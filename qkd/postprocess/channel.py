@@ -395,6 +395,9 @@ class ClassicalChannel:
             return
         idx = self._checkpoints
         self._checkpoints += 1
+        next_seq = getattr(self.auth, "next_seq", None)
+        if next_seq is not None:    # Wegman–Carter: the next unspent pad of each direction, whatever happened before
+            self._checkpoint_seq = [next_seq(self._tx_dir), next_seq(1 - self._tx_dir)]
         tx_seq, rx_seq = self._checkpoint_seq
         self._checkpoint_seq = [tx_seq + 1, rx_seq + 1]
         mine = self.auth.tag(self._tx_dir, tx_seq, b"".join(self._tx_log))

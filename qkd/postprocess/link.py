@@ -413,6 +413,14 @@ class LinkEnd:
         self.digest.advance(index, key_id, length, confirm)
         return self._done(res, Verdict(True), t0)
 
+    async def abort_block(self, index: int, cause: str, reason: str) -> BlockResult:
+        """A block this end has no input for (e.g. no detections): run ``begin`` with an abort verdict, so
+        both ends record the same aborted block and stay in step."""
+        t0 = time.perf_counter()
+        key_id, go = await self._begin(index, 0, Verdict(False, cause, reason))
+        res = BlockResult(index, key_id, "aborted", eps_sec=self.policy.eps_sec, eps_cor=self.policy.eps_cor)
+        return self._done(res, go, t0)
+
     async def _begin(self, index: int, n: int, mine: Verdict) -> tuple[str, Verdict]:
         """``block.begin`` / ``block.go``: key ID, index and size checks, pool digests, joint verdict."""
         where = f"link {self.link_id!r} block {index}"
@@ -424,14 +432,15 @@ class LinkEnd:
             return key_id, joint(mine, Verdict.from_json(json.loads(body), where))
         _, body = await self.channel.recv("block.begin", idle=True)  # Alice may still be preparing the block
         head = json.loads(body)
-        if not isinstance(head, dict) or head.get("index") != index or head.get("n") != n:
+        peer = Verdict.from_json(head.get("verdict") if isinstance(head, dict) else None, where)
+        if head.get("index") != index or (head.get("n") != n and mine.ok and peer.ok):
             raise BlockDesync(f"{where}: Alice announces block {head.get('index')} of {head.get('n')} bits, "
                               f"Bob holds block {index} of {n} bits")
         if not self.digest.matches(str(head.get("digest", ""))):
             raise PoolMismatch(f"{where}: the pool digests of the two ends differ after {self.digest.blocks} "
                                f"delivered blocks here: the link's key pools are not identical")
         await self.channel.send("block.go", json.dumps(mine.to_json()).encode())
-        return str(head["key_id"]), joint(mine, Verdict.from_json(head.get("verdict"), where))
+        return str(head["key_id"]), joint(mine, peer)
 
     async def _reconcile(self, bits: np.ndarray, qber: float, res: BlockResult) -> tuple[np.ndarray, int]:
         before = self.channel.ledger.disclosed_bits

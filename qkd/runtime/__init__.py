@@ -26,6 +26,8 @@ from qkd.runtime.sources import (
     EmulatedSource,
     IterableSource,
     LinkFaults,
+    NoDetections,
+    SharedEmulation,
     SourceExhausted,
     TimetagFileSource,
     emulated_blocks,
@@ -37,7 +39,8 @@ from qkd.runtime.state import LINK_STATES, LinkStatus, metrics_text
 __all__ = [
     "LINK_STATES", "Block", "BlockCounter", "BlockSource", "EmulatedSource", "IterableSource", "LinkEndRuntime",
     "LinkFaults", "LinkPairRuntime", "LinkRun", "LinkRuntimeError", "LinkStatus", "LivenessTransport",
-    "MemoryCounter", "PeerClosed", "PeerSilent", "RuntimeConfig", "SourceExhausted", "StreamSink",
+    "MemoryCounter", "NoDetections", "PeerClosed", "PeerSilent", "RuntimeConfig", "SharedEmulation",
+    "SourceExhausted", "StreamSink",
     "TimetagFileSource", "emulated_blocks", "failure_cause", "metrics_text", "recorded_blocks", "resync_action",
     "run_link", "with_eavesdropper",
 ]

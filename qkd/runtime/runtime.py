@@ -48,6 +48,7 @@ from qkd.postprocess.channel import (
 from qkd.postprocess.link import (
     Alarm,
     AlarmMonitor,
+    BlockDeadline,
     BlockResult,
     InMemorySink,
     KeySink,
@@ -56,10 +57,16 @@ from qkd.postprocess.link import (
     PoolDigest,
 )
 from qkd.runtime.liveness import LivenessTransport
-from qkd.runtime.sources import Block, BlockSource, IterableSource, SourceExhausted
+from qkd.runtime.sources import Block, BlockSource, IterableSource, NoDetections, SourceExhausted
 from qkd.runtime.state import LinkStatus
 
 log = logging.getLogger(__name__)
+
+
+class ChannelAuthFailed(QkdError):
+    """A block's transcript did not authenticate: the session restarts (pads realigned at ``link.hello``)."""
+
+    cause = "authentication"
 
 
 class LinkRuntimeError(QkdError):
@@ -346,15 +353,26 @@ class LinkEndRuntime:
             if self.role == "alice":
                 self.counter.claim(index)            # claim first: a crash never runs a block twice
             try:
-                sifted, estimate = await self._read_block(index)
+                async with asyncio.timeout(self.config.block_timeout_s):
+                    sifted, estimate = await self._read_block(index)
+            except TimeoutError:
+                raise BlockDeadline(f"link {self.link_id!r} block {index}: the source gave no block within "
+                                    f"{self.config.block_timeout_s} s") from None
             except SourceExhausted:
                 break
-            result = await end.process_block(index, sifted, estimate)
+            except NoDetections as exc:
+                result = await end.abort_block(index, "too-few-counts", str(exc))
+            else:
+                result = await end.process_block(index, sifted, estimate)
             self._record(result)
             index += 1
+            if result.cause == "authentication":
+                # the two ends may have spent different pads: a new session realigns them (link.hello)
+                raise ChannelAuthFailed(f"link {self.link_id!r} block {result.block_index}: {result.reason}")
             last = self.source.last_index
-            if result.cause == "backpressure":
-                await asyncio.sleep(self.config.idle_poll_s * 2)
+            if result.status != "delivered":
+                # no hot loop on a link that cannot distil (a cut fiber aborts each block at once)
+                await asyncio.sleep(self.config.idle_poll_s * (2 if result.cause == "backpressure" else 1))
             elif self.config.block_interval_s:
                 await asyncio.sleep(self.config.block_interval_s)
         self.finished = True
@@ -518,7 +536,12 @@ class LinkPairRuntime:
                                   policy, self.config, auth_mode=auth_mode,
                                   wc_auth=WegmanCarterAuth.from_preshared(psk), headroom_bits=headroom_bits,
                                   on_block=self._bob_block)
+        self.bob.status.on_change(self._bob_changed)
         self.started = time.perf_counter()
+
+    def _bob_changed(self, status: LinkStatus) -> None:
+        if status.state == "stalled":     # both ends stall together (same pad counts): the pair does too
+            self.status.stalled(status.reason, alarm=status.alarm)
 
     def _alice_block(self, result: BlockResult) -> None:
         self._pending[result.block_index] = result

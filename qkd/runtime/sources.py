@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -29,8 +29,8 @@ from qkd.postprocess.sift import SiftedKey
 
 Block = tuple[SiftedKey, ParameterEstimate]
 
-#: receiver transmittance standing for a cut quantum channel (no photon arrives; dark counts do)
-CUT_TRANSMITTANCE = 1e-30
+#: receiver transmittance standing for a cut quantum channel (120 dB: no photon arrives; dark counts do)
+CUT_TRANSMITTANCE = 1e-12
 
 
 class SourceExhausted(QkdError):
@@ -59,13 +59,64 @@ class LinkFaults:
 
     eve_fraction: float | None = None
     cut: bool = False
+    #: emulated read-out errors: the next N blocks read by the end named by the key raise
+    readout_errors: dict[str, int] = field(default_factory=dict)
+
+
+class NoDetections(QkdError):
+    """The block has too few detections to sift (a cut channel): a block with no key, not a fault of the
+    runtime; both ends abort it as ``too-few-counts``."""
+
+    cause = "too-few-counts"
+
+
+class EmulatedReadoutError(QkdError):
+    """An injected fault of the emulated detector read-out (fault testing)."""
+
+    cause = "stage-error:source"
+
+
+class SharedEmulation:
+    """Block ``i`` of an emulated link computed once for both ends when they run in one process (each end
+    still takes only its own side's bits): halves the emulator's CPU in scenarios and the demo. Keyed by
+    the block index and the fault knobs in force, so two ends that see different worlds never share."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[object, ...], tuple[threading.Lock, list[Block | BaseException]]] = {}
+        self._keep = keep
+        self.computed = 0
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], Block]) -> Block:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = (threading.Lock(), [])
+                index = int(key[0])  # type: ignore[call-overload]
+                for old in [k for k in self._entries if int(k[0]) < index - self._keep]:  # type: ignore[call-overload]
+                    del self._entries[old]
+        lock, box = entry
+        with lock:
+            if not box:
+                try:
+                    box.append(compute())
+                    self.computed += 1
+                except Exception as exc:  # noqa: BLE001 - handed to both ends, raised at each
+                    box.append(exc)
+            result = box[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
 
 class EmulatedSource:
     """Blocks of ``pulses_per_block`` pulses of ``link`` from the emulator (block ``i``: seed ``seed + i``)."""
 
     def __init__(self, link: Link, pulses_per_block: int, seed: int, *, faults: LinkFaults | None = None,
-                 max_blocks: int | None = None, z_sample_fraction: float = 0.05, name: str = "emulated") -> None:
+                 max_blocks: int | None = None, z_sample_fraction: float = 0.05, name: str = "emulated",
+                 end: str = "") -> None:
+        self.end = end
+        self.shared: SharedEmulation | None = None
         self.link = link
         self.pulses_per_block = pulses_per_block
         self.seed = seed
@@ -92,9 +143,26 @@ class EmulatedSource:
 
         if self.max_blocks is not None and index >= self.max_blocks:
             raise SourceExhausted(f"{self.name}: block {index} is past the last block {self.max_blocks - 1}")
-        out = emulate_link(self.world(), self.pulses_per_block, self.seed + index,
-                           z_sample_fraction=self.z_sample_fraction)
-        return out[0], out[1]
+        pending = self.faults.readout_errors.get(self.end, 0)
+        if pending > 0:
+            self.faults.readout_errors[self.end] = pending - 1
+            raise EmulatedReadoutError(f"{self.name}: injected read-out error in block {index} at "
+                                       f"{self.end or 'this end'}")
+        from qkd.postprocess.sift import SiftError
+
+        world = self.world()
+
+        def compute() -> Block:
+            try:
+                out = emulate_link(world, self.pulses_per_block, self.seed + index,
+                                   z_sample_fraction=self.z_sample_fraction)
+            except SiftError as exc:
+                raise NoDetections(f"{self.name}: block {index}: {exc}") from None
+            return out[0], out[1]
+        if self.shared is None:
+            return compute()
+        key = (index, self.seed, self.pulses_per_block, world.intercept_resend_fraction, world.receiver_efficiency)
+        return self.shared.get(key, compute)
 
     def expected_secret_bits_per_block(self) -> float:
         """Closed-form asymptotic decoy-state key per block (``qkd.physics.keyrate``), for budget checks."""
@@ -206,5 +274,6 @@ def with_eavesdropper(link: Link, fraction: float) -> Link:
     return replace(link, intercept_resend_fraction=fraction)
 
 
-__all__ = ["Block", "BlockSource", "EmulatedSource", "IterableSource", "LinkFaults", "SourceExhausted",
+__all__ = ["Block", "BlockSource", "EmulatedReadoutError", "EmulatedSource", "IterableSource", "LinkFaults",
+           "NoDetections", "SharedEmulation", "SourceExhausted",
            "TimetagFileSource", "emulated_blocks", "recorded_blocks", "with_eavesdropper"]

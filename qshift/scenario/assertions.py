@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from qshift.scenario.model import (
     Assertion,
     FailsClosed,
+    LinkFails,
+    LinkRecovers,
+    LinkStateAt,
     MaxStall,
     MaxTimeToFallback,
     MaxTimeToRecover,
@@ -17,8 +20,9 @@ from qshift.scenario.model import (
 from qshift.scenario.record import RunRecord
 
 # Faults that start trouble and the ones that end it (for time-to-fallback / time-to-recover).
-_TROUBLE = {"eve", "link-cut", "kme-kill", "key-exhaust", "relay-node-down"}
-_REMEDY = {"link-restore", "kme-restart", "relay-node-up"}
+_TROUBLE = {"eve", "link-cut", "kme-kill", "key-exhaust", "relay-node-down", "channel-silent", "link-end-kill",
+            "stage-error", "auth-exhaust"}
+_REMEDY = {"link-restore", "kme-restart", "relay-node-up", "channel-restore", "link-end-restart", "auth-refill"}
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,38 @@ def _judge(assertion: Assertion, scenario: Scenario, record: RunRecord) -> Asser
             not flowing and refused,
             f"refused: {record.data_refused_reason or 'no refusal recorded'}; "
             f"modes after: {sorted(later_modes) or ['down']}",
+        )
+    if isinstance(assertion, LinkStateAt):
+        sample = next((x for x in record.samples if x.t_s >= assertion.at_s), None)
+        link = sample.links.get(assertion.link) if sample is not None else None
+        label = link.state if link is not None else "no sample"
+        state_ok = link is not None and (label == assertion.expect or label.split("(")[0] == assertion.expect)
+        alarm_ok = assertion.alarm is None or (link is not None and link.alarm == assertion.alarm)
+        want = assertion.expect + ("" if assertion.alarm is None else f", alarm {'on' if assertion.alarm else 'off'}")
+        seen = label + ("" if link is None else f", alarm {'on' if link.alarm else 'off'}")
+        return AssertionResult(f"link {assertion.link} at {assertion.at_s:g}s is {want}", state_ok and alarm_ok,
+                               f"link {assertion.link} at {assertion.at_s:g}s was {seen}")
+    if isinstance(assertion, LinkFails):
+        start = _first_trouble_s(scenario) or 0.0
+        seen = [e for e in record.events if e.source == assertion.link and e.kind == "link:failed"
+                and start <= e.t_s <= start + assertion.within_s and e.detail.startswith(assertion.cause)]
+        return AssertionResult(
+            f"link {assertion.link} fails ({assertion.cause}) within {assertion.within_s:g}s",
+            bool(seen),
+            f"failed at {seen[0].t_s:.2f}s: {seen[0].detail}" if seen else
+            f"no such failure between {start:g}s and {start + assertion.within_s:g}s",
+        )
+    if isinstance(assertion, LinkRecovers):
+        start = _last_remedy_s(scenario)
+        if start is None:
+            start = max((f.at_s for f in scenario.faults), default=0.0)
+        when = next((x.t_s for x in record.samples if x.t_s >= start and assertion.link in x.links
+                     and x.links[assertion.link].state == "running" and not x.links[assertion.link].alarm), None)
+        took = None if when is None else when - start
+        return AssertionResult(
+            f"link {assertion.link} running again within {assertion.max_s:g}s",
+            took is not None and took <= assertion.max_s,
+            "never recovered" if took is None else f"running, alarm off {took:.2f}s after the fix at {start:g}s",
         )
     raise AssertionError(f"unhandled assertion kind {assertion!r}")  # pragma: no cover - schema forbids it
 

@@ -18,7 +18,8 @@ def live_view(sample: Sample, record: RunRecord, previous: Sample | None) -> Gro
     for column in ("link", "state", "QBER", "secret key rate", "key pool"):
         links.add_column(column)
     for name, link in sample.links.items():
-        style = {"running": "green", "aborted": "red", "cut": "red"}.get(link.state, "")
+        style = {"running": "green", "aborting": "red", "failed": "red", "stalled": "yellow",
+                 "down": "red"}.get(link.state.split("(")[0], "")
         links.add_row(name, f"[{style}]{link.state}[/]" if style else link.state,
                       "-" if link.qber is None else f"{100 * link.qber:.2f} %",
                       f"{link.secret_key_rate_bps / 1e3:.1f} kbit/s", f"{link.pool_bits / 8 / 1024:.1f} KiB")

@@ -97,8 +97,42 @@ class ClassicalPathFault(_Fault):
         return self
 
 
+class ChannelSilenceFault(_Fault):
+    """The link's classical path swallows everything without closing (``channel-restore`` lifts it)."""
+
+    kind: Literal["channel-silent", "channel-restore"]
+    link: str
+
+
+class LinkEndFault(_Fault):
+    """One node's end of a link dies (its runtime task is killed) or is started again."""
+
+    kind: Literal["link-end-kill", "link-end-restart"]
+    link: str
+    node: str
+
+
+class StageErrorFault(_Fault):
+    """The next ``count`` blocks read at ``node``'s end of the link raise an error in the emulated read-out."""
+
+    kind: Literal["stage-error"]
+    link: str
+    node: str
+    count: int = Field(default=1, ge=1, le=100)
+
+
+class AuthBudgetFault(_Fault):
+    """``auth-exhaust``: the link's Wegman–Carter pads are spent at both ends; ``auth-refill``: fresh
+    pre-shared pads are provisioned to both ends (as an operator would)."""
+
+    kind: Literal["auth-exhaust", "auth-refill"]
+    link: str
+
+
 Fault = Annotated[
-    EveFault | LinkCutFault | KmeFault | KeyExhaustFault | ClassicalPathFault, Field(discriminator="kind")
+    EveFault | LinkCutFault | KmeFault | KeyExhaustFault | ClassicalPathFault | ChannelSilenceFault
+    | LinkEndFault | StageErrorFault | AuthBudgetFault,
+    Field(discriminator="kind"),
 ]
 
 
@@ -144,8 +178,39 @@ class FailsClosed(_Strict):
     after_s: float = Field(ge=0)
 
 
+class LinkStateAt(_Strict):
+    """A link's state at a time, as its runtime reports it: ``expect`` matches the label exactly
+    (``failed(peer-silent)``) or its state (``failed``); ``alarm`` (if given) the link alarm."""
+
+    kind: Literal["link-state-at"]
+    at_s: float = Field(ge=0)
+    link: str
+    expect: str = Field(pattern=r"^(starting|running|aborting|stalled|failed|stopped|down)(\([a-z0-9:_-]+\))?$")
+    alarm: bool | None = None
+
+
+class LinkFails(_Strict):
+    """After the first fault, the timeline shows the link ``failed`` with a cause starting with ``cause``
+    (the fault was noticed, logged and typed)."""
+
+    kind: Literal["link-fails"]
+    link: str
+    cause: str = Field(min_length=1)
+    within_s: float = Field(gt=0, description="seconds after the first fault")
+
+
+class LinkRecovers(_Strict):
+    """From the last fault lifted (or the last fault, when none is lifted), the link delivers a confirmed
+    block (``running``, alarm cleared) within ``max_s``."""
+
+    kind: Literal["link-recovers"]
+    link: str
+    max_s: float = Field(gt=0)
+
+
 Assertion = Annotated[
-    ModeAt | MaxStall | ZeroBytesLost | MaxTimeToFallback | MaxTimeToRecover | FailsClosed,
+    ModeAt | MaxStall | ZeroBytesLost | MaxTimeToFallback | MaxTimeToRecover | FailsClosed | LinkStateAt
+    | LinkFails | LinkRecovers,
     Field(discriminator="kind"),
 ]
 
@@ -178,6 +243,9 @@ class Scenario(_Strict):
         for end in (self.tunnel.initiator, self.tunnel.responder):
             if end not in sites:
                 raise ValueError(f"tunnel end {end!r} is not a site node (site = true)")
+        for assertion in self.assertions:
+            if isinstance(assertion, LinkStateAt | LinkFails | LinkRecovers) and assertion.link not in links:
+                raise ValueError(f"assertion {assertion.kind!r} names unknown link {assertion.link!r}")
         for fault in self.faults:
             target_link = getattr(fault, "link", None)
             target_node = getattr(fault, "node", None)
@@ -185,6 +253,11 @@ class Scenario(_Strict):
                 raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s names unknown link {target_link!r}")
             if target_node is not None and target_node not in nodes:
                 raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s names unknown node {target_node!r}")
+            if target_link is not None and target_node is not None:
+                ends = next(link.ends for link in self.links if link.name == target_link)
+                if target_node not in ends:
+                    raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s: node {target_node!r} is not an end "
+                                     f"of link {target_link!r}")
             if fault.at_s > self.duration_s:
                 raise ValueError(f"fault {fault.kind!r} at {fault.at_s}s is after the end ({self.duration_s}s)")
         return self

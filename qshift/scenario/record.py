@@ -24,7 +24,8 @@ class LinkSample:
     qber: float | None
     secret_key_rate_bps: float
     pool_bits: int
-    state: str  # "running" | "aborted" | "cut"
+    state: str  # the link runtime's label: running, aborting(cause), stalled(reason), failed(cause), down …
+    alarm: bool = False
 
 
 @dataclass(frozen=True)

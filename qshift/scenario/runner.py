@@ -8,6 +8,7 @@ block and the tunnel completed its first handshake). ``on_tick`` receives a :cla
 from __future__ import annotations
 
 import asyncio
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,7 +17,20 @@ from pathlib import Path
 from qkd.errors import QkdError
 from qkd.kms.topology import pool_name
 from qshift.errors import QshiftError
-from qshift.scenario.model import Fault, Scenario
+from qshift.scenario.links import PRESHARED_PADS
+from qshift.scenario.model import (
+    AuthBudgetFault,
+    ChannelSilenceFault,
+    ClassicalPathFault,
+    EveFault,
+    Fault,
+    KeyExhaustFault,
+    KmeFault,
+    LinkCutFault,
+    LinkEndFault,
+    Scenario,
+    StageErrorFault,
+)
 from qshift.scenario.record import Event, LinkSample, RunRecord, Sample
 from qshift.scenario.system import ScenarioSystem, kme_id
 from qshift.scenario.traffic import run_stream
@@ -44,30 +58,41 @@ class _Clock:
 
 
 def _link_pool_bits(system: ScenarioSystem, link: str, ends: tuple[str, str]) -> int:
-    service = system.kme_service(ends[0])
-    if service is None:
-        return 0
-    a, b = kme_id(ends[0]), kme_id(ends[1])
-    return sum(service.store.available_bits(pool_name(link, s, r)) for s, r in ((a, b), (b, a)))
+    for end in ends:
+        service = system.kme_service(end)
+        if service is not None:
+            a, b = kme_id(ends[0]), kme_id(ends[1])
+            return sum(service.store.available_bits(pool_name(link, s, r)) for s, r in ((a, b), (b, a)))
+    return 0
+
+
+def _link_sample(system: ScenarioSystem, link: str) -> LinkSample:
+    """What the link's Alice end reports (Bob's while Alice's KME is down; ``down`` with neither)."""
+    handle = system.links[link]
+    view = system.link_view(link)
+    pool = _link_pool_bits(system, link, handle.ends)
+    if view is None:
+        return LinkSample(None, 0.0, pool, "down")
+    return LinkSample(view.last_qber, view.key_rate_bps, pool, view.label, view.alarm)
 
 
 async def _apply(fault: Fault, system: ScenarioSystem) -> str:
     """Carry out one fault; returns a one-line description for the timeline."""
     kind = fault.kind
-    if kind == "eve":
-        system.links[fault.link].eve_fraction = fault.fraction  # type: ignore[union-attr]
-        return f"intercept-resend on {fault.fraction:.0%} of pulses"  # type: ignore[union-attr]
-    if kind in ("link-cut", "link-restore"):
-        system.links[fault.link].set_cut(kind == "link-cut")  # type: ignore[union-attr]
+    if isinstance(fault, EveFault):
+        system.links[fault.link].faults.eve_fraction = fault.fraction
+        return f"intercept-resend on {fault.fraction:.0%} of pulses"
+    if isinstance(fault, LinkCutFault):
+        system.links[fault.link].faults.cut = kind == "link-cut"
         return "fiber cut" if kind == "link-cut" else "fiber restored"
-    if kind in ("kme-kill", "relay-node-down"):
-        await system.kill_kme(fault.node)  # type: ignore[union-attr]
-        return f"KME of {fault.node} stopped"  # type: ignore[union-attr]
-    if kind in ("kme-restart", "relay-node-up"):
-        await system.restart_kme(fault.node)  # type: ignore[union-attr]
-        return f"KME of {fault.node} restarted on its key store"  # type: ignore[union-attr]
-    if kind == "key-exhaust":
-        service = system.kme_service(fault.node)  # type: ignore[union-attr]
+    if isinstance(fault, KmeFault):
+        if kind in ("kme-kill", "relay-node-down"):
+            await system.kill_kme(fault.node)
+            return f"KME of {fault.node} stopped"
+        await system.restart_kme(fault.node)
+        return f"KME of {fault.node} restarted on its key store"
+    if isinstance(fault, KeyExhaustFault):
+        service = system.kme_service(fault.node)
         drained = 0
         if service is not None:
             for pool in service.store.pool_names():
@@ -75,13 +100,41 @@ async def _apply(fault: Fault, system: ScenarioSystem) -> str:
                 if bits >= 8:
                     service.store.take(pool, bits // 8)
                     drained += bits
-        return f"drained {drained} bits from the pools of {fault.node}"  # type: ignore[union-attr]
-    if kind == "latency":
-        system.links[fault.link].set_classical_impairment(latency_ms=fault.value)  # type: ignore[union-attr]
-        return f"classical channel: +{fault.value:g} ms one way"  # type: ignore[union-attr]
-    if kind == "loss":
-        system.links[fault.link].set_classical_impairment(loss=fault.value)  # type: ignore[union-attr]
-        return f"classical channel: {fault.value:.0%} of transmissions lost (TCP retransmits)"  # type: ignore[union-attr]
+        return f"drained {drained} bits from the pools of {fault.node}"
+    if isinstance(fault, ClassicalPathFault):
+        path = system.links[fault.link].path
+        if kind == "latency":
+            path.latency_ms = fault.value
+            return f"classical channel: +{fault.value:g} ms one way"
+        path.loss = fault.value
+        return f"classical channel: {fault.value:.0%} of transmissions lost (TCP retransmits)"
+    if isinstance(fault, ChannelSilenceFault):
+        system.links[fault.link].path.silent = kind == "channel-silent"
+        return ("classical channel silent (nothing delivered, nothing closed)" if kind == "channel-silent"
+                else "classical channel delivers again")
+    if isinstance(fault, LinkEndFault):
+        end = system.link_end(fault.link, fault.node)
+        if end is None:
+            return f"no link end at {fault.node} (its KME is down)"
+        if kind == "link-end-kill":
+            await end.stop()
+            return f"link end at {fault.node} killed"
+        end.start()
+        return f"link end at {fault.node} started again"
+    if isinstance(fault, StageErrorFault):
+        faults = system.links[fault.link].faults
+        faults.readout_errors[kme_id(fault.node)] = fault.count
+        return f"{fault.count} block(s) at {fault.node} raise in the emulated read-out"
+    if isinstance(fault, AuthBudgetFault):
+        handle = system.links[fault.link]
+        ends = [e for e in (system.link_end(fault.link, n) for n in handle.ends) if e is not None]
+        if kind == "auth-exhaust":
+            spent = [end.exhaust_pads() for end in ends]
+            return f"authentication pads spent at both ends ({spent[0] if spent else 0} pads)"
+        material = secrets.token_bytes(32 * PRESHARED_PADS)
+        for end in ends:
+            end.provision_pads(material)
+        return f"{PRESHARED_PADS} fresh pre-shared pad pairs provisioned at both ends"
     raise ScenarioError(f"fault kind {kind!r} is not supported by this runner")
 
 
@@ -142,13 +195,7 @@ async def run_scenario(scenario: Scenario, state_dir: Path | None = None,
                 last_mode = mode
             if status.get("last_error") and mode == "down":
                 record.data_refused_reason = str(status["last_error"])
-            links = {
-                spec.name: LinkSample(system.links[spec.name].state.qber,
-                                      system.links[spec.name].state.secret_key_rate_bps,
-                                      _link_pool_bits(system, spec.name, spec.ends),
-                                      system.links[spec.name].state.state)
-                for spec in scenario.links
-            }
+            links = {spec.name: _link_sample(system, spec.name) for spec in scenario.links}
             sample = Sample(t, links, mode, system.sink.bytes_total, int(status.get("handshakes") or 0))
             record.samples.append(sample)
             if on_tick is not None:

@@ -1,14 +1,20 @@
-"""Start the whole system of a scenario on loopback: a KME per node, gateways at the two tunnel sites,
-emulated QKD links feeding the KMEs' link pools, and a TCP sink service behind the responding gateway.
+"""Start the whole system of a scenario on loopback: a KME per node running its ends of the emulated QKD
+links, gateways at the two tunnel sites, and a TCP sink service behind the responding gateway.
 
-Everything is the production code (``qkd.kms`` services, ``gateway`` services, the emulator and the
-post-processing pipeline) started in this process on real sockets; state lives in a temporary directory.
+Everything is the production code started in this process on real sockets, as ``qshift kme serve`` and
+``qshift gateway serve`` run it: each KME runs its link ends on the link runtime (``qkd.runtime``) from
+its ``[[feeds]]``, over a WebSocket in mutual TLS to the peer KME (through a :class:`ChannelPath` that
+the classical-channel faults act on), into its own key intake; relays, ETSI GS QKD 014 and the gateways
+follow. State lives in a temporary directory. The handles faults act on are here: :class:`LinkHandle`
+(the shared emulated physics, the channel path, the two ends), KME kill and restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +26,15 @@ from gateway.service import GatewayService, create_gateway_app, service_of
 from pqc.keys import write_keypair
 from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey
 from qkd.kms import KmeConfig, make_pki, start_kme
+from qkd.kms.linkend import KmeLinkEnd
 from qkd.kms.server import KmeService, RunningKme
-from qshift.scenario.links import LinkWorker
-from qshift.scenario.model import Scenario
+from qkd.runtime import LinkFaults, LinkStatus, SharedEmulation
+from qshift.scenario.links import link_feed, write_preshared_pads
+from qshift.scenario.model import LinkSpec, Scenario
+from qshift.scenario.netpath import ChannelPath
 from qshift.scenario.traffic import SinkService
+
+WARM_UP_TIMEOUT_S = 90.0
 
 
 def kme_id(node: str) -> str:
@@ -52,6 +63,24 @@ class RunningGateway:
 
 
 @dataclass
+class LinkHandle:
+    """One scenario link: its spec, the emulated physics both ends share, and its classical path."""
+
+    spec: LinkSpec
+    alice: str                       # node name of the link's Alice (the smaller KME ID)
+    bob: str
+    faults: LinkFaults
+    emulation: SharedEmulation
+    path: ChannelPath
+    psk_file: Path
+    last_label: str = ""
+
+    @property
+    def ends(self) -> tuple[str, str]:
+        return self.alice, self.bob
+
+
+@dataclass
 class ScenarioSystem:
     """The running parts of one scenario, with the handles faults act on."""
 
@@ -59,13 +88,21 @@ class ScenarioSystem:
     state_dir: Path
     kme_configs: dict[str, KmeConfig] = field(default_factory=dict)
     kmes: dict[str, RunningKme | None] = field(default_factory=dict)
-    links: dict[str, LinkWorker] = field(default_factory=dict)
+    links: dict[str, LinkHandle] = field(default_factory=dict)
     gateways: dict[str, RunningGateway] = field(default_factory=dict)
     sink: SinkService = field(default_factory=SinkService)
+    on_link_event: Callable[[str, str, str], None] | None = None
 
     # -- building ---------------------------------------------------------------------------------
-    def _kme_configs(self, pki: Any) -> dict[str, KmeConfig]:
-        ports = {n.name: free_port() for n in self.scenario.nodes}
+    async def _make_links(self, ports: dict[str, int]) -> None:
+        for index, spec in enumerate(self.scenario.links):
+            alice, bob = sorted(spec.ends, key=kme_id)
+            path = ChannelPath("127.0.0.1", ports[bob], seed=self.scenario.seed * 1000 + index, name=spec.name)
+            await path.start()
+            psk = write_preshared_pads(self.state_dir / f"{spec.name}.wc-pads")
+            self.links[spec.name] = LinkHandle(spec, alice, bob, LinkFaults(), SharedEmulation(), path, psk)
+
+    def _kme_configs(self, pki: Any, ports: dict[str, int]) -> dict[str, KmeConfig]:
         topology = {
             "nodes": [{"id": kme_id(n.name), "url": f"https://127.0.0.1:{ports[n.name]}"}
                       for n in self.scenario.nodes],
@@ -76,6 +113,12 @@ class ScenarioSystem:
         configs = {}
         for node in self.scenario.nodes:
             ident = kme_id(node.name)
+            feeds = []
+            for index, handle in enumerate(self.links.values()):
+                if node.name in handle.ends:
+                    url = handle.path.url if node.name == handle.alice else ""
+                    feeds.append(link_feed(handle.spec, seed=self.scenario.seed * 1000 + 100 * index,
+                                           psk_file=handle.psk_file, channel_url=url))
             configs[node.name] = KmeConfig.model_validate({
                 "node": {"id": ident, "listen_port": ports[node.name],
                          "db_path": str(self.state_dir / f"{ident}.sqlite"),
@@ -83,6 +126,7 @@ class ScenarioSystem:
                 "tls": {"ca": str(pki.ca), "cert": str(pki.cert(ident)), "key": str(pki.key(ident))},
                 "limits": {"relay_timeout_s": 2.0},
                 "topology": topology,
+                "feeds": feeds,
             })
         return configs
 
@@ -114,22 +158,22 @@ class ScenarioSystem:
             site["reverse"] = [{"peer": f"site-{peer}", "target": self.sink.address}]
         return SiteConfig.model_validate(site)
 
-    async def start(self, on_link_event: Any = None) -> None:
-        """PKI, KMEs, link workers (first key blocks distilled before the tunnel starts), sink, gateways."""
+    async def start(self, on_link_event: Callable[[str, str, str], None] | None = None) -> None:
+        """PKI, channel paths, KMEs running their link ends (first key blocks distilled at both ends of every
+        link before the tunnel starts), sink, gateways."""
         scenario = self.scenario
         sites = [n.name for n in scenario.nodes if n.site]
         pki = make_pki(self.state_dir / "pki", kmes=[kme_id(n.name) for n in scenario.nodes],
                        saes=[sae_id(s) for s in sites])
-        self.kme_configs = self._kme_configs(pki)
+        self._pki = pki
+        ports = {n.name: free_port() for n in scenario.nodes}
+        await self._make_links(ports)
+        self.kme_configs = self._kme_configs(pki, ports)
         for node in scenario.nodes:
             self.kmes[node.name] = await start_kme(self.kme_configs[node.name])
-        for index, link in enumerate(scenario.links):
-            self.links[link.name] = LinkWorker(link, seed=scenario.seed * 1000 + index,
-                                               deposit=self._deposit_for(link.ends),
-                                               alarm=self._alarm_for(link.ends), on_event=on_link_event)
-        await asyncio.gather(*(w.warm_up() for w in self.links.values()))
-        for worker in self.links.values():
-            worker.start()
+            self._attach(node.name)
+        await self._warm_up()
+        self.on_link_event = on_link_event      # the timeline starts with the traffic, after the warm-up
         await self.sink.start()
         keys = {}
         for s in (scenario.tunnel.initiator, scenario.tunnel.responder):
@@ -146,29 +190,63 @@ class ScenarioSystem:
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             self.gateways[name] = RunningGateway(runner, app)
 
-    def _deposit_for(self, ends: tuple[str, str]) -> Any:
-        """Deposit a distilled block at both ends' KMEs, or at neither: a block one end's KME missed would
-        leave the two link pools out of step (their relay one-time pads must line up byte for byte)."""
-        def deposit(link: str, material: bytes) -> None:
-            services = [self.kme_service(end) for end in ends]
-            if all(s is not None for s in services):
-                for service in services:
-                    assert service is not None
-                    service.deposit(link, material)
-        return deposit
+    async def _warm_up(self) -> None:
+        """Wait until both ends of every link delivered a block (the pools hold key before traffic)."""
+        deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+        while True:
+            pending = [f"{name}@{node}" for name, handle in self.links.items() for node in handle.ends
+                       if (st := self.link_status(name, node)) is None or st.blocks["delivered"] < 1]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                details = {name: [st.label if (st := self.link_status(name, n)) else "down" for n in h.ends]
+                           for name, h in self.links.items()}
+                raise RuntimeError(f"links did not distil a first block within {WARM_UP_TIMEOUT_S:.0f} s: "
+                                   f"{', '.join(pending)} (states {details})")
+            await asyncio.sleep(0.1)
 
-    def _alarm_for(self, ends: tuple[str, str]) -> Any:
-        def alarm(link: str, raised: bool, qber: float | None) -> None:
-            for end in ends:
-                kme = self.kmes.get(end)
-                if kme is not None:
-                    kme.service.set_link_alarm(link, raised, qber)
-        return alarm
+    def _attach(self, node: str) -> None:
+        """Give a (re)started KME's link ends the links' shared physics and report their state changes."""
+        service = self.kme_service(node)
+        if service is None:
+            return
+        for name, handle in self.links.items():
+            end = service.link_ends.get(name)
+            if end is None:
+                continue
+            end.use_faults(handle.faults, handle.emulation)
+            end.status.on_change(lambda status, h=handle: self._link_changed(h, status))
+
+    def _link_changed(self, handle: LinkHandle, status: LinkStatus) -> None:
+        label = status.label
+        if label == handle.last_label or self.on_link_event is None:
+            return
+        handle.last_label = label
+        if status.state == "running" and status.last_block is not None:
+            detail = f"block {status.last_block} delivered, QBER {status.last_qber or 0.0:.3f}"
+        elif status.state == "aborting":
+            detail = f"block {status.last_block}: {status.reason}, QBER {status.last_qber or 0.0:.3f}"
+        else:
+            detail = f"{status.reason} ({status.role} end)"
+        self.on_link_event(handle.spec.name, f"link:{status.state}", detail)
 
     # -- handles for faults and sampling ----------------------------------------------------------------
     def kme_service(self, node: str) -> KmeService | None:
         kme = self.kmes.get(node)
         return kme.service if kme is not None else None
+
+    def link_end(self, link: str, node: str) -> KmeLinkEnd | None:
+        service = self.kme_service(node)
+        return service.link_ends.get(link) if service is not None else None
+
+    def link_status(self, link: str, node: str) -> LinkStatus | None:
+        end = self.link_end(link, node)
+        return end.status if end is not None else None
+
+    def link_view(self, link: str) -> LinkStatus | None:
+        """The link as its Alice end reports it (Bob's while Alice's KME is down)."""
+        handle = self.links[link]
+        return self.link_status(link, handle.alice) or self.link_status(link, handle.bob)
 
     async def kill_kme(self, node: str) -> None:
         kme = self.kmes.get(node)
@@ -179,6 +257,7 @@ class ScenarioSystem:
     async def restart_kme(self, node: str) -> None:
         if self.kmes.get(node) is None:
             self.kmes[node] = await start_kme(self.kme_configs[node])
+            self._attach(node)
 
     def forward_port(self) -> int:
         service = self.gateways[self.scenario.tunnel.initiator].service
@@ -189,10 +268,15 @@ class ScenarioSystem:
         return dict(service.status()["peers"][f"site-{self.scenario.tunnel.responder}"])
 
     async def stop(self) -> None:
-        for worker in self.links.values():
-            await worker.stop()
+        self.on_link_event = None                 # what stopping does to the links is not part of the run
+        for node in self.kmes:
+            service = self.kme_service(node)
+            for end in service.link_ends.values() if service is not None else ():
+                await end.stop()
         for gw in self.gateways.values():
             await gw.runner.cleanup()
         await self.sink.stop()
         for node in list(self.kmes):
             await self.kill_kme(node)
+        for handle in self.links.values():
+            await handle.path.stop()

@@ -97,7 +97,9 @@ async def test_keys_distilled_by_the_link_pipeline_reach_an_sae_pair_across_the_
     try:
         sinks = {n: kmes[n].service.sinks["KME_A-KME_T"] for n in ports}
         link = presets.link_preset("snspd-fiber", 10.0)
-        run = await link_mod.run_link(link_mod.emulated_blocks(link, 4_000_000, seed=3, n_blocks=2),
+        from qkd.runtime import emulated_blocks, run_link
+
+        run = await run_link(emulated_blocks(link, 4_000_000, seed=3, n_blocks=2),
                                       link_id="KME_A-KME_T", policy=link_mod.LinkPolicy(key_length="asymptotic"),
                                       alice_sink=sinks["KME_A"], bob_sink=sinks["KME_T"])
         assert run.summary()["delivered"] >= 1
