@@ -6,12 +6,14 @@ the example configs): without help a dead KME or an alarmed link would show only
 
 * **probes**: every ``key_path.probe_interval_s`` it asks this site's KME for the ETSI GS QKD 014
   ``status`` of the route to each peer's SAE (``GET /api/v1/keys/{slave_SAE_ID}/status``), with a
-  deadline of ``probe_timeout_s``. A probe is bad when the KME does not answer (``kme_unreachable``),
-  answers with an error (``kme_refused``, ``kme_error``), reports an alarmed link on the route
-  (``status_extension.link_alarm``: ``link_alarm``), a node of the route that does not answer it
-  (``status_extension.hops[].reachable`` false: ``relay_failed``) or, where this site draws the keys
-  (it dials the peer, so its ``enc_keys`` take them), no key deliverable on the route
-  (``stored_key_count``: ``key_exhausted``).
+  deadline of ``probe_timeout_s``. A probe is bad when the KME does not answer (``kme_unreachable``) or
+  answers with an error (``kme_refused``, ``kme_error``). Where this site draws the keys (it dials the
+  peer, so its ``enc_keys`` take them and its KME relays them) it is also bad when the KME reports an
+  alarmed link on the route (``status_extension.link_alarm``: ``link_alarm``), a node of the route that
+  does not answer it (``status_extension.hops[].reachable`` false: ``relay_failed``) or no key
+  deliverable on the route (``stored_key_count``: ``key_exhausted``). The other site only redeems
+  key_IDs at its own KME: for it, only whether that KME answers counts (the route is judged once, by the
+  site whose KME relays over it).
 * **handshakes**: every ``enc_keys`` / ``dec_keys`` a handshake makes is evidence too (:meth:`learn`): an
   error makes the key path bad at once (a relay that failed beyond the KME shows only there), a key
   received makes it good at once.
@@ -260,6 +262,10 @@ class KeyPathWatcher:
         count, size = answer.get("stored_key_count"), answer.get("key_size")
         state.stored_key_count = count if isinstance(count, int) else None
         source, target = answer.get("source_KME_ID"), answer.get("target_KME_ID")
+        if not state.draws_keys:
+            # This site only redeems key_IDs (dec_keys at its own KME): the route is the drawing site's
+            # to judge, at its own KME, which sees every hop; here only "does our KME answer" counts.
+            return True, None, None, True
         if alarm:
             return False, "link_alarm", _detail(f"KME {source}: a link on the route to {target} is alarmed "
                                                 f"(QBER {qber})"), True

@@ -156,6 +156,8 @@ async def test_alarmed_link_on_the_route_means_pqc_only_within_3s_and_clearing_i
         await _streams_intact(pair, flows, first)
         assert metric(pair.a, "gateway_fallback_transitions_total", peer="site-b", to="pqc-only") == 1
         assert metric(pair.a, "gateway_fallback_transitions_total", peer="site-b", to="hybrid-qkd") == 1
+        # Site B only redeems: the route is site A's to judge, so B's watcher asked for nothing.
+        assert metric(pair.b, "gateway_fallback_transitions_total", peer="site-a", to="pqc-only") == 0
     finally:
         await pair.stop()
 
