@@ -381,6 +381,7 @@ class KmeService:
                 "deliveries": self.store.delivery_counts(),
                 "quarantined_at_open": self.store.quarantined_at_open,
                 "in_doubt_at_open": self.store.in_doubt_at_open,
+                "links": [end.snapshot() for end in self.link_ends.values()],
                 "key_lifetimes": {"pending_ttl_s": self.store.lifetimes.pending_ttl_s,
                                   "in_doubt_ttl_s": self.store.lifetimes.in_doubt_ttl_s,
                                   **self.store.lifecycle_counts()}}

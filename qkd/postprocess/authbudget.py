@@ -34,11 +34,11 @@ AUTH_MODES = ("transcript", "per-frame", "tls", "signature")
 #: bits per Wegman–Carter pad (one tag of one direction)
 PAD_BITS = 128
 PAD_BYTES = PAD_BITS // 8
-#: pads per direction a per-frame block is assumed to need before one has been measured (a 10^7-pulse
-#: block of the scenario links uses about 320: Cascade's round trips dominate)
-PER_FRAME_PADS_ESTIMATE = 400
-#: the pool is refilled to this many blocks' worth of measured use
-REFILL_BLOCKS = 3
+#: pads per direction a per-frame block is assumed to need before one has been measured (Cascade's round
+#: trips dominate: measured 350-700 per direction on blocks of 4·10^6-10^7 pulses at 10-25 km)
+PER_FRAME_PADS_ESTIMATE = 700
+#: the pool is refilled towards this many blocks' worth of measured use
+REFILL_BLOCKS = 2
 
 
 class AuthBudgetExhausted(QkdError):
@@ -129,19 +129,26 @@ class AuthBudget:
         return used
 
     def refill_from(self, key: bytes) -> bytes:
-        """Top both directions up to ``REFILL_BLOCKS`` blocks of measured use from the front of ``key`` and
-        return the rest (the key to deliver). Raises :class:`AuthBudgetExceeded` if that takes it all."""
+        """Top both directions up towards ``REFILL_BLOCKS`` blocks of measured use from the front of ``key``
+        (at most half of it: the link keeps delivering while it rebuilds a reserve) and return the rest.
+
+        Raises :class:`AuthBudgetExceeded` when one block's measured use alone needs the whole key: the
+        link consumes more key than it distils."""
+        per_block = 2 * PAD_BYTES * self.measured
+        if per_block >= len(key):
+            raise AuthBudgetExceeded(
+                f"link {self.link_id!r}: a block spent {2 * self.measured} authentication pads "
+                f"({8 * per_block} bits) and distilled {8 * len(key)} bits: authentication consumes more key "
+                f"than the link distils (mode {self.mode!r})")
         target = REFILL_BLOCKS * self.needed()
         take = [max(0, target - self.auth.pads_available(d)) for d in (0, 1)]
+        budget_pads = len(key) // 2 // PAD_BYTES
+        while take[0] + take[1] > budget_pads:
+            take = [t * budget_pads // (take[0] + take[1]) for t in take]
         nbytes = PAD_BYTES * (take[0] + take[1])
         if nbytes == 0:
             self.counters.produced_bits += 8 * len(key)
             return key
-        if nbytes >= len(key):
-            raise AuthBudgetExceeded(
-                f"link {self.link_id!r}: refilling {take[0] + take[1]} authentication pads ({8 * nbytes} bits) "
-                f"needs more than the block's {8 * len(key)} bits of key: authentication consumes more key than "
-                f"the link distils (mode {self.mode!r}, {self.measured} pads per direction per block)")
         first = PAD_BYTES * take[0]
         self.auth.replenish(key[:first], key[first:nbytes])
         self.counters.refilled_bits += 8 * nbytes

@@ -68,10 +68,14 @@ class LivenessTransport:
     async def run(self) -> None:
         """Reader, heartbeat and watchdog until one fails (raises :class:`PeerSilent`, :class:`PeerClosed`)."""
         self.last_rx = time.monotonic()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._read(), name=f"{self.link_id}-reader")
-            group.create_task(self._beat(), name=f"{self.link_id}-heartbeat")
-            group.create_task(self._watch(), name=f"{self.link_id}-watchdog")
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._read(), name=f"{self.link_id}-reader")
+                group.create_task(self._beat(), name=f"{self.link_id}-heartbeat")
+                group.create_task(self._watch(), name=f"{self.link_id}-watchdog")
+        except BaseExceptionGroup as group_error:
+            first = next(e for e in group_error.exceptions if not isinstance(e, asyncio.CancelledError))
+            raise first from None
 
     async def _read(self) -> None:
         while True:

@@ -88,7 +88,7 @@ def test_demo_story_holds_and_writes_the_report(tmp_path: Path) -> None:
     modes = [c["mode"] for c in outcome["run"]["mode_changes"]]
     assert modes[:3] == ["hybrid-qkd", "pqc-only", "hybrid-qkd"]
     kinds = [e["kind"] for e in outcome["run"]["events"]]
-    assert "link:aborted" in kinds and "fault:eve" in kinds
+    assert "link:aborting" in kinds and "fault:eve" in kinds
     html = (tmp_path / "report.html").read_text()
     assert "demo-story" in html and html.count("data:image/png;base64,") == 3
     log = (tmp_path / "qshift.log").read_text()

@@ -1,0 +1,156 @@
+"""The link runtime drives both ends of a link supervised: a failure of either end cancels the other and is
+logged once with its typed cause, counted, alarmed and restarted; the ends agree on every block; the
+authentication budget stalls the link instead of killing it; nothing waits for ever."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+import pytest
+
+from qkd.physics import link_preset
+from qkd.postprocess.authbudget import AuthBudgetExceeded, check_auth_plan
+from qkd.postprocess.channel import in_process_transports
+from qkd.postprocess.link import InMemorySink, LinkPolicy, PoolMismatch
+from qkd.runtime import (
+    EmulatedSource,
+    LinkFaults,
+    LinkPairRuntime,
+    LivenessTransport,
+    PeerSilent,
+    RuntimeConfig,
+    metrics_text,
+    run_link,
+)
+
+LINK = link_preset("snspd-fiber", 10.0)
+ASYM = LinkPolicy(key_length="asymptotic")
+FAST = RuntimeConfig(idle_poll_s=0.05, backoff_initial_s=0.1, backoff_max_s=0.4)
+
+
+async def _until(predicate, timeout_s: float, what: str) -> float:
+    """Seconds until ``predicate()`` holds; fails naming ``what`` after ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    while not predicate():
+        if loop.time() - t0 > timeout_s:
+            pytest.fail(f"{what} not within {timeout_s} s")
+        await asyncio.sleep(0.02)
+    return loop.time() - t0
+
+
+async def test_an_exhausted_authentication_budget_stalls_alarms_and_recovers_when_refilled(caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    pair = LinkPairRuntime("L", EmulatedSource(LINK, 2_000_000, 5), policy=ASYM, config=FAST)
+    task = asyncio.create_task(pair.run())
+    try:
+        await _until(lambda: pair.status.blocks["delivered"] >= 2, 30, "two delivered blocks")
+        for end in (pair.alice, pair.bob):                 # spend every pad at both ends
+            auth = end.wc_auth
+            for direction in (0, 1):
+                auth.skip_to(direction, auth.next_seq(direction) + auth.pads_available(direction))
+        took = await _until(lambda: pair.status.label == "stalled(auth-budget)", 10, "stalled(auth-budget)")
+        assert took < 5 and pair.status.alarm
+        assert pair.alice.status.label == pair.bob.status.label == "stalled(auth-budget)"
+        assert any(getattr(r, "event", "") == "qkd.link.state" and r.reason == "auth-budget" for r in caplog.records)
+        text = metrics_text([pair.status])
+        assert 'qkd_link_state{link="L",role="pair",state="stalled"} 1' in text
+        assert 'qkd_link_alarm{link="L",role="pair"} 1' in text
+        delivered = pair.status.blocks["delivered"]
+        material = secrets.token_bytes(32 * 64)             # an operator provisions fresh pads at both ends
+        for end in (pair.alice, pair.bob):
+            end.wc_auth.replenish(material[:1024], material[1024:])
+        await _until(lambda: pair.status.blocks["delivered"] > delivered + 1, 20, "blocks after the refill")
+        assert pair.status.state == "running" and not pair.status.alarm
+        snap = pair.status.snapshot()["authentication"]
+        assert snap["mode"] == "transcript" and 0 < snap["consumed_bits"] < snap["produced_bits"]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert pair.status.state == "stopped"
+
+
+async def test_a_stage_error_at_one_end_cancels_the_other_is_typed_counted_and_the_link_restarts() -> None:
+    faults = LinkFaults()
+    source = EmulatedSource(LINK, 2_000_000, 9, faults=faults, end="A")
+    pair = LinkPairRuntime("L", source, policy=ASYM, config=FAST)
+    task = asyncio.create_task(pair.run())
+    try:
+        await _until(lambda: pair.status.blocks["delivered"] >= 1, 30, "a first block")
+        faults.readout_errors["A"] = 2
+        await _until(lambda: pair.status.failures.get("stage-error:source", 0) == 2, 20, "two typed failures")
+        assert pair.status.alarm and pair.status.last_failure["cause"] == "stage-error:source"
+        delivered = pair.status.blocks["delivered"]
+        await _until(lambda: pair.status.blocks["delivered"] > delivered, 20, "a block after the restarts")
+        assert pair.status.state == "running" and not pair.status.alarm and pair.status.restarts >= 2
+        # both ends delivered the same keys in the same order, none twice
+        a_keys = [k[2] for k in pair.alice.sink.sink.keys] if hasattr(pair.alice.sink, "sink") else None
+        a_sink, b_sink = pair.alice.sink, pair.bob.sink
+        assert isinstance(a_sink, InMemorySink) and isinstance(b_sink, InMemorySink) and a_keys is None
+        assert [k[2] for k in a_sink.keys] == [k[2] for k in b_sink.keys]
+        assert len({k[1] for k in b_sink.keys}) == len(b_sink.keys)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_finite_run_gives_up_after_its_restarts_with_the_cause_instead_of_hanging() -> None:
+    faults = LinkFaults(readout_errors={"A": 100})
+    source = EmulatedSource(LINK, 2_000_000, 9, faults=faults, end="A", max_blocks=3)
+    with pytest.raises(Exception, match="stage-error:source"):
+        await asyncio.wait_for(run_link(source, "L", ASYM, config=RuntimeConfig(backoff_initial_s=0.05,
+                                                                                max_restarts=2)), 30)
+
+
+async def test_the_pools_diverging_is_detected_at_the_next_block_and_fails_the_session() -> None:
+    pair = LinkPairRuntime("L", EmulatedSource(LINK, 2_000_000, 3), policy=ASYM, config=FAST)
+    task = asyncio.create_task(pair.run())
+    try:
+        await _until(lambda: pair.status.blocks["delivered"] >= 1, 30, "a first block")
+        pair.bob.digest.advance(99, "forged", 8, "00")        # Bob's pool no longer matches Alice's
+        await _until(lambda: pair.status.pool_mismatches >= 1, 20, "the pool mismatch")
+        assert pair.status.last_failure["cause"] == PoolMismatch.cause and pair.status.alarm
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_silent_peer_is_detected_within_the_bound_whatever_the_protocol_waits_for() -> None:
+    a_tr, b_tr = in_process_transports()
+    alive = LivenessTransport(a_tr, heartbeat_s=0.1, silence_timeout_s=0.5, link_id="L")
+    # the other end never runs its heartbeat: it is silent without closing
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    with pytest.raises(PeerSilent, match="nothing received"):
+        await asyncio.wait_for(alive.run(), 5)
+    assert 0.5 <= loop.time() - t0 < 0.8
+    with pytest.raises(PeerSilent):                         # and a receive waiting in the protocol fails too
+        await asyncio.wait_for(alive.recv_bytes(), 1)
+    del b_tr
+
+
+def test_a_configuration_whose_authentication_costs_more_than_it_distils_is_refused_at_start() -> None:
+    far = EmulatedSource(link_preset("snspd-fiber", 200.0), 100_000, 1)
+    with pytest.raises(AuthBudgetExceeded, match=r"'per-frame' needs about \d+ bits of key per block, more than"):
+        LinkPairRuntime("far", far, auth_mode="per-frame")
+    check_auth_plan("transcript", far.expected_secret_bits_per_block() + 1000, "ok")   # O(1) tags: fine
+
+
+async def test_per_frame_authentication_that_costs_more_than_a_block_distils_fails_with_that_cause() -> None:
+    # 4·10^6 pulses at 10 km distil ~60 kbit; Cascade's ~500 frames per direction cost ~130 kbit of pads
+    with pytest.raises(Exception, match="auth-budget-exceeded"):
+        await asyncio.wait_for(run_link(EmulatedSource(LINK, 4_000_000, 21, max_blocks=4), "pf", ASYM,
+                                        auth_mode="per-frame",
+                                        config=RuntimeConfig(backoff_initial_s=0.05, max_restarts=0)), 60)
+
+
+async def test_per_frame_authentication_refills_from_delivered_key_in_proportion_to_its_use() -> None:
+    run = await asyncio.wait_for(run_link(EmulatedSource(LINK, 20_000_000, 21, max_blocks=3), "pf", ASYM,
+                                          auth_mode="per-frame"), 120)
+    assert [r.status for r in run.bob] == ["delivered"] * 3
+    assert [k[2] for k in run.alice_sink.keys] == [k[2] for k in run.bob_sink.keys]
+    auth = run.status["authentication"]
+    assert auth["mode"] == "per-frame" and auth["consumed_bits"] > 0
+    assert auth["produced_bits"] > auth["consumed_bits"]        # the link pays for its own authentication
