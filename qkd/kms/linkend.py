@@ -28,6 +28,7 @@ EMULATED feeds: the physics comes from the emulator, not from photons.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -234,13 +235,15 @@ class KmeLinkEnd:
         """Bob's end: accept Alice's WebSocket and run a session on it until it ends or fails."""
         if self.paused:
             raise web.HTTPServiceUnavailable(text=f"link end {self.link_id!r} is stopped")
-        ws = web.WebSocketResponse(max_msg_size=0)
+        ws = web.WebSocketResponse(max_msg_size=0, timeout=self.feed.heartbeat_s)
         await ws.prepare(request)
         try:
             await self.runtime.accept(WebSocketTransport(ws))
         finally:
             if not ws.closed:
-                await asyncio.shield(ws.close())
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(self.feed.heartbeat_s):
+                        await asyncio.shield(ws.close())
         return ws
 
 

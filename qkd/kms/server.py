@@ -155,7 +155,8 @@ class KmeService:
         self.feeds = [SyntheticFeed(f, self.store, self.network) for f in feeds if not f.runs_link_end]
         self.link_ends = {f.pool: EmulatedLinkEnd(f, self) for f in feeds if f.runs_link_end}
         for end in self.link_ends.values():
-            self.metrics.register_section(f"link:{end.link_id}", functools.partial(metrics_text, [end.status]))
+            self.metrics.register_section(f"link:{end.link_id}",
+                                          functools.partial(lambda st: metrics_text([st]).splitlines(), end.status))
         self._tasks: list[asyncio.Task] = []
         self._fault_delay_s = float(os.environ.get("QSHIFT_KMS_FAULT_DELAY_S", "0") or 0)
 

@@ -285,8 +285,10 @@ class LinkEndRuntime:
                 await self._protocol(self._channel(live))
                 watch.cancel()
         finally:
+            # a closing handshake the peer may never answer (a silent path) must not delay the failure report
             with contextlib.suppress(Exception):
-                await transport.close()
+                async with asyncio.timeout(cfg.heartbeat_s):
+                    await transport.close()
 
     async def _hello(self, channel: ClassicalChannel) -> int:
         """Agree on the first block, the key-sink streams and the spent pads; returns the first block index."""

@@ -95,6 +95,8 @@ class ChannelPath:
         try:
             while True:
                 data = await reader.read(CHUNK_BYTES)
+                if not data and (self.silent or silent_from_start):
+                    await asyncio.Event().wait()       # a blackhole forwards no FIN either (until stopped)
                 if not data:
                     break
                 if self.silent or silent_from_start:
