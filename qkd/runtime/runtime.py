@@ -648,7 +648,7 @@ async def run_link(blocks: Iterable[Block] | BlockSource, link_id: str = "link",
     :class:`BlockSource`) with the supervised pair runtime; ``on_block(alice_result, bob_result)`` after each
     block. Returns when the blocks end; raises :class:`LinkRuntimeError` after ``config.max_restarts``
     failed sessions (default 2 for this finite run)."""
-    source: BlockSource = blocks if hasattr(blocks, "last_index") else IterableSource(blocks)  # type: ignore[arg-type]
+    source: BlockSource = blocks if isinstance(blocks, BlockSource) else IterableSource(blocks)
     alice_sink = alice_sink if alice_sink is not None else InMemorySink()
     bob_sink = bob_sink if bob_sink is not None else InMemorySink()
     pair = LinkPairRuntime(link_id, source, policy=policy, config=config or RuntimeConfig(max_restarts=2),

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from qkd.errors import QkdError
 from qkd.physics.link import Link
@@ -39,6 +39,7 @@ class SourceExhausted(QkdError):
     cause = "source-exhausted"
 
 
+@runtime_checkable
 class BlockSource(Protocol):
     """One block per index; ``last_index``: index after the last block (``None``: unbounded)."""
 

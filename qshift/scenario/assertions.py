@@ -121,12 +121,12 @@ def _judge(assertion: Assertion, scenario: Scenario, record: RunRecord) -> Asser
                                f"link {assertion.link} at {assertion.at_s:g}s was {seen}")
     if isinstance(assertion, LinkFails):
         start = _first_trouble_s(scenario) or 0.0
-        seen = [e for e in record.events if e.source == assertion.link and e.kind == "link:failed"
-                and start <= e.t_s <= start + assertion.within_s and e.detail.startswith(assertion.cause)]
+        failures = [e for e in record.events if e.source == assertion.link and e.kind == "link:failed"
+                    and start <= e.t_s <= start + assertion.within_s and e.detail.startswith(assertion.cause)]
         return AssertionResult(
             f"link {assertion.link} fails ({assertion.cause}) within {assertion.within_s:g}s",
-            bool(seen),
-            f"failed at {seen[0].t_s:.2f}s: {seen[0].detail}" if seen else
+            bool(failures),
+            f"failed at {failures[0].t_s:.2f}s: {failures[0].detail}" if failures else
             f"no such failure between {start:g}s and {start + assertion.within_s:g}s",
         )
     if isinstance(assertion, LinkRecovers):

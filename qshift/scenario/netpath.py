@@ -22,6 +22,8 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from qshift.scenario.impairment import delivery_delay_s
 
@@ -54,9 +56,8 @@ class ChannelPath:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-        task.set_name(name)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._reap)
         return task

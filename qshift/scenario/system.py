@@ -12,6 +12,7 @@ follow. State lives in a temporary directory. The handles faults act on are here
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import time
 from collections.abc import Callable
@@ -215,7 +216,7 @@ class ScenarioSystem:
             if end is None:
                 continue
             end.use_faults(handle.faults, handle.emulation)
-            end.status.on_change(lambda status, h=handle: self._link_changed(h, status))
+            end.status.on_change(functools.partial(self._link_changed, handle))
 
     def _link_changed(self, handle: LinkHandle, status: LinkStatus) -> None:
         label = status.label
