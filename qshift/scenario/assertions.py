@@ -21,8 +21,9 @@ from qshift.scenario.record import RunRecord
 
 # Faults that start trouble and the ones that end it (for time-to-fallback / time-to-recover).
 _TROUBLE = {"eve", "link-cut", "kme-kill", "key-exhaust", "relay-node-down", "channel-silent", "link-end-kill",
-            "stage-error", "auth-exhaust"}
-_REMEDY = {"link-restore", "kme-restart", "relay-node-up", "channel-restore", "link-end-restart", "auth-refill"}
+            "stage-error", "auth-exhaust", "kme-restart-stale"}
+_REMEDY = {"link-restore", "kme-restart", "relay-node-up", "channel-restore", "link-end-restart", "auth-refill",
+           "kme-restart-current"}
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,15 @@ class KmeFault(_Fault):
     node: str
 
 
+class StalePoolFault(_Fault):
+    """``store-snapshot``: copy the node's key store as it is now; ``kme-restart-stale``: restart the node's KME
+    on that old copy (a store restored from a stale backup: its link streams are behind its peers');
+    ``kme-restart-current``: restart it on the store it really had (the operator's fix)."""
+
+    kind: Literal["store-snapshot", "kme-restart-stale", "kme-restart-current"]
+    node: str
+
+
 class KeyExhaustFault(_Fault):
     """Drain every key pool of a node's KME."""
 
@@ -131,7 +140,7 @@ class AuthBudgetFault(_Fault):
 
 Fault = Annotated[
     EveFault | LinkCutFault | KmeFault | KeyExhaustFault | ClassicalPathFault | ChannelSilenceFault
-    | LinkEndFault | StageErrorFault | AuthBudgetFault,
+    | LinkEndFault | StageErrorFault | AuthBudgetFault | StalePoolFault,
     Field(discriminator="kind"),
 ]
 

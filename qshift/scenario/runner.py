@@ -30,6 +30,7 @@ from qshift.scenario.model import (
     LinkEndFault,
     Scenario,
     StageErrorFault,
+    StalePoolFault,
 )
 from qshift.scenario.record import Event, LinkSample, RunRecord, Sample
 from qshift.scenario.system import ScenarioSystem, kme_id
@@ -91,6 +92,17 @@ async def _apply(fault: Fault, system: ScenarioSystem) -> str:
             return f"KME of {fault.node} stopped"
         await system.restart_kme(fault.node)
         return f"KME of {fault.node} restarted on its key store"
+    if isinstance(fault, StalePoolFault):
+        db = system.store_path(fault.node)
+        if kind == "store-snapshot":
+            system.snapshot_store(fault.node)
+            return f"store of {fault.node} copied"
+        if kind == "kme-restart-stale":
+            await system.restart_kme_on(fault.node, db.with_suffix(".snapshot.sqlite"),
+                                        db.with_suffix(".current.sqlite"))
+            return f"KME of {fault.node} restarted on its stale copy"
+        await system.restart_kme_on(fault.node, db.with_suffix(".current.sqlite"), None)
+        return f"KME of {fault.node} restarted on its current store"
     if isinstance(fault, KeyExhaustFault):
         service = system.kme_service(fault.node)
         drained = 0

@@ -255,6 +255,32 @@ class ScenarioSystem:
             self.kmes[node] = None
             await kme.stop()
 
+    def store_path(self, node: str) -> Path:
+        return Path(self.kme_configs[node].node.db_path)
+
+    def snapshot_store(self, node: str) -> Path:
+        """A consistent copy of the node's key store now (SQLite online backup)."""
+        import sqlite3
+
+        copy = self.store_path(node).with_suffix(".snapshot.sqlite")
+        copy.unlink(missing_ok=True)
+        with sqlite3.connect(self.store_path(node)) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        return copy
+
+    async def restart_kme_on(self, node: str, store_file: Path, keep_current_as: Path | None) -> None:
+        """Restart the node's KME on ``store_file`` (copied over its store; the current one kept aside)."""
+        import shutil
+
+        await self.kill_kme(node)
+        db = self.store_path(node)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if keep_current_as is not None:
+            shutil.move(db, keep_current_as)
+        shutil.copyfile(store_file, db)
+        await self.restart_kme(node)
+
     async def restart_kme(self, node: str) -> None:
         if self.kmes.get(node) is None:
             self.kmes[node] = await start_kme(self.kme_configs[node])
