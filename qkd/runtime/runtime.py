@@ -69,6 +69,12 @@ class ChannelAuthFailed(QkdError):
     cause = "authentication"
 
 
+class ConnectFailed(QkdError):
+    """Alice could not open the classical connection to the peer (refused, TLS, timeout, HTTP error)."""
+
+    cause = "connect"
+
+
 class LinkRuntimeError(QkdError):
     """The link cannot run as configured, or the peer refused to resume (names the link and the reason)."""
 
@@ -429,6 +435,19 @@ class LinkEndRuntime:
         self.status.failed(cause, f"{type(carrier).__name__}: {carrier}", self.status.last_block)
         return cause
 
+    async def _connect(self, connect: Callable[[], Awaitable[Transport]]) -> Transport:
+        """``connect()`` within ``connect_timeout_s``; any failure is a :class:`ConnectFailed`."""
+        try:
+            async with asyncio.timeout(self.config.connect_timeout_s):
+                return await connect()
+        except TimeoutError:
+            raise ConnectFailed(f"link {self.link_id!r}: no connection to the peer within "
+                                f"{self.config.connect_timeout_s} s") from None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised typed, with the reason
+            raise ConnectFailed(f"link {self.link_id!r}: cannot connect to the peer: {exc!r}") from exc
+
     async def run_initiator(self, connect: Callable[[], Awaitable[Transport]]) -> None:
         """Alice: connect, run a session, and restart it after every failure until the source ends."""
         backoff = self.config.backoff_initial_s
@@ -439,28 +458,13 @@ class LinkEndRuntime:
             first = False
             delivered = self.status.blocks["delivered"]
             try:
-                try:
-                    async with asyncio.timeout(self.config.connect_timeout_s):
-                        transport = await connect()
-                except TimeoutError:
-                    raise LinkRuntimeError(f"link {self.link_id!r}: no connection to the peer within "
-                                           f"{self.config.connect_timeout_s} s") from None
+                transport = await self._connect(connect)
                 await self.session(transport)
             except asyncio.CancelledError:
                 self.status.stopped()
                 raise
             except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
-                if isinstance(exc, LinkRuntimeError) and "no connection" in str(exc):
-                    self.status.failures["connect"] = self.status.failures.get("connect", 0) + 1
-                    self.status.last_failure = {"cause": "connect", "detail": str(exc), "block": None,
-                                                "time": time.time()}
-                    log.error("link failed: connect", extra={"event": "qkd.link.failed", "link_id": self.link_id,
-                                                             "role": self.role, "cause": "connect",
-                                                             "detail": str(exc)})
-                    self.status.set_state("failed", "connect")
-                    self.status._set_alarm(True, "link failed: connect")
-                else:
-                    self.session_failed(exc)
+                self.session_failed(exc)
                 if self.status.blocks["delivered"] > delivered:
                     backoff = self.config.backoff_initial_s
                 await asyncio.sleep(backoff)
