@@ -93,6 +93,7 @@ async def test_a_short_soak_runs_without_a_death_with_identical_streams() -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(4 * 3600)
 async def test_ten_thousand_blocks_without_a_death_flat_memory_and_identical_pools() -> None:
     n = int(os.environ.get("QSHIFT_SOAK_BLOCKS", "10000"))
     pair, a_sink, b_sink, samples = await _soak(n)

@@ -44,6 +44,7 @@ def _took(results, prefix: str) -> float | None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(12 * 3600)
 @pytest.mark.parametrize("loaded", [False, True], ids=["idle", "loaded"])
 def test_every_scenario_and_the_demo_pass_every_time(loaded: bool, tmp_path: Path) -> None:
     runs = int(os.environ.get("QSHIFT_SOAK_RUNS", "20"))
