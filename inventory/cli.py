@@ -166,22 +166,29 @@ def diff(
     old: Annotated[Path, typer.Argument(help="Older scan (--json output or CBOM).")],
     new: Annotated[Path, typer.Argument(help="Newer scan (--json output or CBOM).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", help="Exit 1 if an asset has this status or priority in the new scan and not in the old one: "
+                          "new-<status> or new-<priority>, e.g. new-broken-by-shor (repeatable, or comma list).")
+    ] = None,
 ) -> None:
-    """Migration progress between two scans."""
-    from rich.table import Table
+    """Migration progress between two scans, as a table or ``--json``.
 
-    from inventory.report.diff import diff as compute
+    Exit codes: 0 no gate matched; 1 a ``--fail-on`` gate matched; 2 a usage or I/O error.
+    """
+    with _one_line_errors():
+        from inventory.report import table
+        from inventory.report.diff import diff as compute
+        from inventory.report.diff import gate_hits
+        from inventory.report.diff import parse_gates as parse_diff_gates
 
-    d = compute(old, new)
-    if json_out:
-        typer.echo(json.dumps(d, indent=2))
-        return
-    t = Table(title=f"migration progress {d['progress']:.0%}")
-    t.add_column("change")
-    t.add_column("assets", overflow="fold")
-    t.add_row("vulnerable fixed", ", ".join(d["vulnerable_fixed"]) or "-")
-    t.add_row("vulnerable introduced", ", ".join(d["vulnerable_introduced"]) or "-")
-    t.add_row("added", ", ".join(d["added"]) or "-")
-    t.add_row("removed", ", ".join(d["removed"]) or "-")
-    t.add_row("by status (old → new)", f"{d['old_by_status']} → {d['new_by_status']}")
-    Console().print(t)
+        gates = parse_diff_gates(list(fail_on or []))
+        d = compute(old, new)
+        hits = gate_hits(d, gates)
+        if json_out:
+            typer.echo(json.dumps({**d, "gates": sorted(gates), "gate_hits": [h["key"] for h in hits]}, indent=2))
+        else:
+            table.render_diff(d, Console())
+        if hits:
+            Console(stderr=True).print(f"--fail-on {','.join(sorted(gates))}: {len(hits)} asset(s) match, e.g. "
+                                       f"{hits[0]['name']} ({hits[0]['change']})", soft_wrap=True)
+            raise typer.Exit(FAIL_EXIT)
