@@ -45,7 +45,7 @@ def diff(old_path: Path, new_path: Path) -> dict[str, Any]:
     old, new = _load(old_path), _load(new_path)
     added = sorted(k for k in new if k not in old)
     removed = sorted(k for k in old if k not in new)
-    changed = []
+    changed: list[dict[str, Any]] = []
     for k in sorted(set(old) & set(new)):
         o, n = old[k], new[k]
         if (o["status"], o["priority"], o["occurrences"]) != (n["status"], n["priority"], n["occurrences"]):
