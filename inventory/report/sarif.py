@@ -7,8 +7,8 @@ medium → warning, low → note).
 
 Locations: a finding in a file with a line has a ``region``; a finding on a live endpoint
 (``tls://host:port``, ``ssh://host:port``) has a logical location of kind ``endpoint``; a finding in a
-capture has a logical location for its frame and, when a handshake of that capture starts at that frame,
-one of kind ``flow`` naming the endpoint.
+capture has a logical location for its frame and, when it can be told which handshake it belongs to
+(:class:`_Flows`), one of kind ``flow`` naming the endpoint.
 
 URIs: qshift has no public web site or repository, so the tool and rule URIs are URNs
 (``urn:qshift:inventory``, ``urn:qshift:inventory:rule:<id>``) — absolute URIs as SARIF requires that name
@@ -78,20 +78,45 @@ def _rule(status: str, rid: str, short: str, text: str) -> dict[str, Any]:
             "properties": {"quantum-status": status, "tags": ["security", "cryptography", "post-quantum"]}}
 
 
-def _flow_endpoints(assets: list[Asset]) -> dict[tuple[str, int], str]:
-    """(capture path, frame) → ``proto://endpoint`` for every handshake a capture shows."""
-    out: dict[tuple[str, int], str] = {}
-    for a in assets:
-        if a.asset_type is not AssetType.PROTOCOL:
-            continue
-        for f in a.occurrences:
-            ep = f.details.get("id") if isinstance(f.details, dict) else None
-            if f.location.frame is not None and isinstance(ep, str):
-                out[(f.location.uri, f.location.frame)] = ep
-    return out
+class _Flows:
+    """Which handshake (``proto://endpoint``) of a capture a finding in that capture belongs to.
+
+    A flow's protocol finding sits at the frame where its handshake starts and lists what was negotiated
+    (suite, group, certificate ids) in ``related``. A finding belongs to a flow when it sits at that frame,
+    when it is the only flow of the capture, or when exactly one flow that started at or before its frame
+    lists it; otherwise it is left without a flow rather than guessed.
+    """
+
+    def __init__(self, assets: list[Asset]) -> None:
+        self.starts: dict[tuple[str, int], str] = {}
+        self.by_uri: dict[str, list[tuple[int, str, set[str]]]] = {}
+        for a in assets:
+            if a.asset_type is not AssetType.PROTOCOL:
+                continue
+            for f in a.occurrences:
+                ep = f.details.get("id")
+                if f.location.frame is None or not isinstance(ep, str):
+                    continue
+                self.starts[(f.location.uri, f.location.frame)] = ep
+                self.by_uri.setdefault(f.location.uri, []).append((f.location.frame, ep, set(f.related)))
+
+    def of(self, f: Finding) -> str | None:
+        loc = f.location
+        if loc.frame is None:
+            return None
+        if f.asset_type is AssetType.PROTOCOL and isinstance(f.details.get("id"), str):
+            return f.details["id"]
+        if (loc.uri, loc.frame) in self.starts:
+            return self.starts[(loc.uri, loc.frame)]
+        flows = self.by_uri.get(loc.uri, [])
+        if len({ep for _, ep, _ in flows}) == 1:
+            return flows[0][1]
+        names = {f.raw, str(f.details.get("id"))}
+        hits = {ep for start, ep, related in flows if start <= loc.frame and related & names}
+        return hits.pop() if len(hits) == 1 else None
 
 
-def location(f: Finding, flows: dict[tuple[str, int], str]) -> dict[str, Any]:
+def location(f: Finding, flows: _Flows) -> dict[str, Any]:
     """The SARIF ``location`` of one finding (physical always; region and logical locations when known)."""
     loc = f.location
     phys: dict[str, Any] = {"artifactLocation": {"uri": loc.uri}}
@@ -102,8 +127,8 @@ def location(f: Finding, flows: dict[tuple[str, int], str]) -> dict[str, Any]:
     if "://" in loc.uri and loc.line is None and loc.frame is None:  # a live endpoint
         logical.append({"name": loc.uri.split("://", 1)[1], "fullyQualifiedName": loc.uri, "kind": "endpoint"})
     if loc.frame is not None:
-        flow = (f.details.get("id") if f.asset_type is AssetType.PROTOCOL else None) or flows.get((loc.uri, loc.frame))
-        if isinstance(flow, str):
+        flow = flows.of(f)
+        if flow is not None:
             logical.append({"name": flow.split("://", 1)[-1], "fullyQualifiedName": flow, "kind": "flow"})
         logical.append({"name": f"frame {loc.frame}", "fullyQualifiedName": f"{loc.uri}#frame={loc.frame}",
                         "kind": "frame"})
@@ -117,7 +142,7 @@ def build(assets: list[Asset], assessments: dict[str, Assessment], policy_name: 
 
     rules = [_rule(status, *spec) for status, spec in RULES.items()]
     index = {status: i for i, status in enumerate(RULES)}
-    flows = _flow_endpoints(assets)
+    flows = _Flows(assets)
     results = []
     for a in assets:
         r = assessments[a.key]

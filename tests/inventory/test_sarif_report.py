@@ -113,8 +113,23 @@ def test_captured_findings_name_their_flow_and_frame(doc: dict) -> None:
     for r in captured:
         kinds = {lg["kind"]: lg for lg in r["locations"][0]["logicalLocations"]}
         assert kinds["frame"]["name"] == f"frame {r['properties']['frame']}"
-    # the ClientHello's offers start at the flow's first frame, so they name the flow's endpoint
-    offered = [r for r in captured if r["properties"]["frame"] == 2]
-    assert offered and all(
-        {"name": "10.0.0.2:443", "fullyQualifiedName": "tls://10.0.0.2:443", "kind": "flow"}
-        in r["locations"][0]["logicalLocations"] for r in offered)
+    # the ClientHello's offers (frame 2) and the ServerHello's choices (frame 3) all name the flow
+    assert {r["properties"]["frame"] for r in captured} == {2, 3}
+    flow = {"name": "10.0.0.2:443", "fullyQualifiedName": "tls://10.0.0.2:443", "kind": "flow"}
+    assert all(flow in r["locations"][0]["logicalLocations"] for r in captured)
+
+
+def test_a_finding_between_two_flows_that_both_negotiated_it_gets_no_guessed_flow() -> None:
+    cap = "two.pcap"
+    proto = [Finding(raw=f"TLS {ep}", asset_type=AssetType.PROTOCOL, source="pcap", location=Location(cap, frame=fr),
+                     confidence=1.0, details={"id": f"tls://{ep}", "protocol": "tls", "endpoint": ep},
+                     related=["X25519"]) for ep, fr in (("10.0.0.2:443", 1), ("10.0.0.3:443", 2))]
+    shared = Finding(raw="X25519", asset_type=AssetType.ALGORITHM, source="pcap", location=Location(cap, frame=5),
+                     confidence=1.0, details={"role": "negotiated"})
+    own = Finding(raw="X25519", asset_type=AssetType.ALGORITHM, source="pcap", location=Location(cap, frame=2),
+                  confidence=1.0, details={"role": "offered-by-client"})
+    flows = sarif._Flows(normalise(proto))
+    assert flows.of(shared) is None
+    assert flows.of(own) == "tls://10.0.0.3:443"
+    kinds = [lg["kind"] for lg in sarif.location(shared, flows)["logicalLocations"]]
+    assert kinds == ["frame"]
