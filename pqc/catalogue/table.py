@@ -912,6 +912,7 @@ for _cname, _kb, _q, _al in (("CAST5", 128, grover_bits(128), ("CAST-128", "CAST
 # composite signature of qshift's own key files (ML-DSA-65 + Ed25519)
 T.hybrid("MLDSA65-Ed25519", "composite-signature", ("ML-DSA-65", "Ed25519"), 3, primitive=P.SIGNATURE,
          aliases=("id-MLDSA65-Ed25519-SHA512", "MLDSA65-Ed25519-SHA512"), public_key_bytes=1952 + 32,
+         signature_bytes=3309 + 64,
          standards=("draft-ietf-lamps-pq-composite-sigs",))
 # RSA with both its size and its padding stated (``RSA-2048-OAEP``)
 for _k in RSA_SIZES:
