@@ -184,11 +184,12 @@ class KmeLinkEnd:
 
     @property
     def results(self) -> list[BlockResult]:
-        return self.runtime.results
+        """The latest block results (a bounded window)."""
+        return list(self.runtime.results)
 
     @property
     def blocks_done(self) -> int:
-        return len(self.runtime.results)
+        return self.runtime.blocks_done
 
     def snapshot(self) -> dict[str, Any]:
         return {**self.status.snapshot(), "peer": self.peer, "source": self.source.name}

@@ -299,7 +299,7 @@ class LinkEnd:
         self.digest = digest or PoolDigest(link_id)
         self.block_timeout_s = block_timeout_s
         self.alarms = AlarmMonitor(link_id, self.policy.alarm_threshold)
-        self.results: list[BlockResult] = []
+        self.last_result: BlockResult | None = None     # the runtime keeps the history (bounded)
 
     # -- verdicts ------------------------------------------------------------------------------------
     def _estimate_verdict(self, n: int, sifted: SiftedKey, estimate: ParameterEstimate) -> Verdict:
@@ -456,7 +456,7 @@ class LinkEnd:
         if not verdict.ok:
             res.status, res.cause, res.reason = "aborted", verdict.cause, verdict.reason
         res.seconds = time.perf_counter() - t0
-        self.results.append(res)
+        self.last_result = res
         log.info("block processed", extra={"event": "qkd.block", "link_id": self.link_id, "role": self.role,
                                            "block": res.block_index, "status": res.status, "cause": res.cause,
                                            "bits": res.length_bits})

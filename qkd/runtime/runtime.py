@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -239,7 +240,7 @@ class LinkEndRuntime:
                  auth_mode: str = "transcript", wc_auth: WegmanCarterAuth | None = None,
                  counter: BlockCounter | None = None, headroom_bits: Callable[[], int] | None = None,
                  status: LinkStatus | None = None,
-                 on_block: Callable[[BlockResult], None] | None = None) -> None:
+                 on_block: Callable[[BlockResult], None] | None = None, keep_results: int | None = 1000) -> None:
         if role not in ("alice", "bob"):
             raise LinkRuntimeError(f"link {link_id!r}: role must be 'alice' or 'bob', got {role!r}")
         if auth_mode in ("transcript", "per-frame") and wc_auth is None:
@@ -266,7 +267,10 @@ class LinkEndRuntime:
         self.on_block = on_block
         self.digest = PoolDigest(link_id)
         self.alarm_monitor = AlarmMonitor(link_id, self.policy.alarm_threshold)
-        self.results: list[BlockResult] = []
+        # the latest block results (all of them for a finite run: keep_results=None); a service keeps a
+        # bounded window, so memory stays flat however long the link runs
+        self.results: deque[BlockResult] = deque(maxlen=keep_results)
+        self.blocks_done = 0
         self.finished = False
         self._session_task: asyncio.Task[None] | None = None
         self._update_auth_status()
@@ -412,6 +416,7 @@ class LinkEndRuntime:
 
     def _record(self, result: BlockResult) -> None:
         self.results.append(result)
+        self.blocks_done += 1
         if result.status == "delivered":
             self.status.block_delivered(result.block_index, result.length_bits, result.qber_estimate, result.seconds)
         else:
@@ -516,7 +521,7 @@ class LinkPairRuntime:
                  config: RuntimeConfig | None = None, auth_mode: str = "transcript",
                  alice_sink: KeySink | None = None, bob_sink: KeySink | None = None,
                  preshared: bytes | None = None, headroom_bits: Callable[[], int] | None = None,
-                 on_block: Callable[[BlockResult, BlockResult], None] | None = None,
+                 on_block: Callable[[BlockResult, BlockResult], None] | None = None, keep_results: int | None = 1000,
                  wrap_transports: Callable[[Transport, Transport], tuple[Transport, Transport]] | None = None) -> None:
         import secrets
 
@@ -537,11 +542,11 @@ class LinkPairRuntime:
         self.alice = LinkEndRuntime(link_id, "alice", shared, alice_sink if alice_sink is not None else InMemorySink(),
                                     policy, self.config, auth_mode=auth_mode,
                                     wc_auth=WegmanCarterAuth.from_preshared(psk), headroom_bits=headroom_bits,
-                                    on_block=self._alice_block)
+                                    on_block=self._alice_block, keep_results=keep_results)
         self.bob = LinkEndRuntime(link_id, "bob", shared, bob_sink if bob_sink is not None else InMemorySink(),
                                   policy, self.config, auth_mode=auth_mode,
                                   wc_auth=WegmanCarterAuth.from_preshared(psk), headroom_bits=headroom_bits,
-                                  on_block=self._bob_block)
+                                  on_block=self._bob_block, keep_results=keep_results)
         self.bob.status.on_change(self._bob_changed)
         self.started = time.perf_counter()
 
@@ -656,12 +661,13 @@ async def run_link(blocks: Iterable[Block] | BlockSource, link_id: str = "link",
     alice_sink = alice_sink if alice_sink is not None else InMemorySink()
     bob_sink = bob_sink if bob_sink is not None else InMemorySink()
     pair = LinkPairRuntime(link_id, source, policy=policy, config=config or RuntimeConfig(max_restarts=2),
-                           auth_mode=auth_mode, alice_sink=alice_sink,
+                           auth_mode=auth_mode, alice_sink=alice_sink, keep_results=None,
                            bob_sink=bob_sink, on_block=on_block)
     t0 = time.perf_counter()
     await pair.run()
-    disclosed = sum(r.disclosed_bits for r in pair.bob.results)
-    return LinkRun(link_id, pair.alice.results, pair.bob.results, alice_sink, bob_sink, pair.bob.alarm_monitor.events,
+    disclosed = sum(r.disclosed_bits for r in pair.bob.results)   # all of them: keep_results=None
+    return LinkRun(link_id, list(pair.alice.results), list(pair.bob.results), alice_sink, bob_sink,
+                   pair.bob.alarm_monitor.events,
                    time.perf_counter() - t0, disclosed, pair.status.snapshot())
 
 

@@ -53,7 +53,8 @@ async def _soak(n_blocks: int) -> tuple[LinkPairRuntime, DigestSink, DigestSink,
     a_sink, b_sink = DigestSink(), DigestSink()
     sinks: tuple[KeySink, KeySink] = (a_sink, b_sink)
     pair = LinkPairRuntime("soak", IterableSource(_cycled_blocks(n_blocks)), policy=LinkPolicy(key_length="asymptotic"),
-                           config=RuntimeConfig(max_restarts=0), alice_sink=sinks[0], bob_sink=sinks[1])
+                           config=RuntimeConfig(max_restarts=0), alice_sink=sinks[0], bob_sink=sinks[1],
+                           keep_results=16)
     samples: list[int] = []
 
     async def sample_memory() -> None:
