@@ -137,8 +137,18 @@ def location(f: Finding, flows: _Flows) -> dict[str, Any]:
     return out
 
 
+def _tool_version() -> str:
+    """qshift's installed version (the distribution's metadata: ``inventory`` does not import ``qshift``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qshift")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def build(assets: list[Asset], assessments: dict[str, Assessment], policy_name: str) -> dict[str, Any]:
-    from qshift import __version__
+    __version__ = _tool_version()
 
     rules = [_rule(status, *spec) for status, spec in RULES.items()]
     index = {status: i for i, status in enumerate(RULES)}

@@ -11,8 +11,10 @@ States (:data:`LINK_STATES`):
   the runtime restarts it after a backoff;
 * ``stopped`` — stopped on purpose.
 
-The **alarm** is raised by any failure, by an aborted block (except back-pressure) and by an empty
-authentication budget, and it clears **only on evidence**: a block both ends confirmed and delivered.
+The **alarm** is raised by any failure, by an empty authentication budget, at once by an aborted block
+that signals an attack or a broken channel (:data:`ALARM_AT_ONCE`), and by other aborts (verification,
+zero length: ordinary statistics) when :data:`ALARM_AFTER_CONSECUTIVE` blocks in a row abort. It clears
+**only on evidence**: a block both ends confirmed and delivered.
 Every change of state is logged once (``qkd.link.state``) and counted; :meth:`LinkStatus.metrics_lines`
 renders the Prometheus text the KME's ``/metrics`` serves. Nothing here holds key material.
 """
@@ -29,6 +31,12 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 LINK_STATES = ("starting", "running", "aborting", "stalled", "failed", "stopped")
+#: aborts that raise the alarm at once: an attack or a broken channel (QBER above threshold, no light,
+#: a transcript that does not authenticate, ends that disagree)
+ALARM_AT_ONCE = frozenset({"qber", "too-few-counts", "authentication", "disagreement"})
+#: other aborts (a Cascade frame that failed verification — FER ~1e-2 per block —, a zero-length block) are
+#: ordinary statistics: they raise the alarm only when this many blocks in a row abort
+ALARM_AFTER_CONSECUTIVE = 3
 #: weight of the newest block in the smoothed secret key rate
 RATE_ALPHA = 0.3
 
@@ -68,6 +76,7 @@ class LinkStatus:
     auth_produced_bits: int = 0
     auth_pads_available: int | None = None
     transitions: int = 0
+    consecutive_aborts: int = 0
     _hooks: list[AlarmHook] = field(default_factory=list, repr=False)
     _listeners: list[Callable[[LinkStatus], None]] = field(default_factory=list, repr=False)
 
@@ -120,6 +129,7 @@ class LinkStatus:
         self.key_rate_bps = rate if self.last_delivered_at is None else (
             RATE_ALPHA * rate + (1 - RATE_ALPHA) * self.key_rate_bps)
         self.last_delivered_at = now
+        self.consecutive_aborts = 0
         self.set_state("running")
         self._set_alarm(False, "")
 
@@ -134,8 +144,11 @@ class LinkStatus:
         if cause == "backpressure":
             self.set_state("stalled", "pool-full")
             return
+        self.consecutive_aborts += 1
         self.set_state("aborting", cause)
-        self._set_alarm(True, f"block {index} aborted: {cause}")
+        if cause in ALARM_AT_ONCE or self.consecutive_aborts >= ALARM_AFTER_CONSECUTIVE:
+            self._set_alarm(True, f"block {index} aborted: {cause}" + (
+                "" if cause in ALARM_AT_ONCE else f" ({self.consecutive_aborts} blocks in a row)"))
 
     def failed(self, cause: str, detail: str, block: int | None) -> None:
         """The session died: logged once with its typed cause and block, counted, alarmed."""
@@ -226,4 +239,4 @@ def metrics_text(statuses: list[LinkStatus]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-__all__ = ["LINK_STATES", "LinkStatus", "METRIC_HELP", "metrics_text"]
+__all__ = ["ALARM_AFTER_CONSECUTIVE", "ALARM_AT_ONCE", "LINK_STATES", "LinkStatus", "METRIC_HELP", "metrics_text"]

@@ -153,3 +153,25 @@ async def test_per_frame_authentication_refills_from_delivered_key_in_proportion
     auth = run.status["authentication"]
     assert auth["mode"] == "per-frame" and auth["consumed_bits"] > 0
     assert auth["produced_bits"] > auth["consumed_bits"]        # the link pays for its own authentication
+
+
+def test_the_alarm_rises_at_once_on_an_attack_and_only_on_repeats_for_ordinary_aborts_and_clears_on_evidence():
+    from qkd.runtime import LinkStatus
+
+    seen: list[bool] = []
+    status = LinkStatus("L", "alice")
+    status.on_alarm(lambda raised, qber, reason: seen.append(raised))
+    status.block_delivered(0, 8000, 0.01, 1.0)
+    status.block_aborted(1, "verification", "keys differ", 0.01)    # FER ~1e-2: statistics, not an attack
+    assert status.label == "aborting(verification)" and not status.alarm
+    status.block_aborted(2, "zero-length", "short", 0.01)
+    assert not status.alarm
+    status.block_aborted(3, "verification", "keys differ", 0.01)    # three in a row: the link is not well
+    assert status.alarm and "3 blocks in a row" in status.alarm_reason
+    status.block_delivered(4, 8000, 0.01, 1.0)                        # only a confirmed block clears it
+    assert not status.alarm and status.state == "running"
+    status.block_aborted(5, "qber", "QBER 0.25", 0.25)               # an attack: at once
+    assert status.alarm and status.label == "aborting(qber)"
+    status.block_aborted(6, "backpressure", "full", 0.01)            # a full pool is no fault
+    assert status.label == "stalled(pool-full)" and status.alarm     # and does not clear the alarm either
+    assert seen == [True, False, True]
