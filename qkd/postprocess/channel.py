@@ -430,12 +430,13 @@ def in_process_transports() -> tuple[Transport, Transport]:
 def in_process_pair(auth_a: Authenticator | None = None, auth_b: Authenticator | None = None,
                     link_id: str = "link", deferred: bool = False) -> tuple[ClassicalChannel, ClassicalChannel]:
     """Two connected in-process channel ends (initiator first). Without authenticators, a fresh
-    random pre-shared Wegman–Carter key with 4096 pads per direction is made for both ends.
+    random pre-shared Wegman–Carter key with 32,768 pads per direction is made for both ends (a
+    20,000-bit Cascade run at 20% QBER with a 1% estimate sends up to ~4,600 frames per direction).
     ``deferred``: authenticate transcripts at :meth:`ClassicalChannel.checkpoint` instead of frames."""
     if auth_a is None or auth_b is None:
         import secrets
 
-        psk = secrets.token_bytes(32 + 32 * 4096)
+        psk = secrets.token_bytes(32 + 32 * 32_768)
         auth_a = WegmanCarterAuth.from_preshared(psk)
         auth_b = WegmanCarterAuth.from_preshared(psk)
     q1: asyncio.Queue[bytes | None] = asyncio.Queue()
