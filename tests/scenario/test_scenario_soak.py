@@ -9,7 +9,9 @@ import asyncio
 import json
 import multiprocessing
 import os
+import re
 import statistics
+import threading
 import time
 import tomllib
 from importlib import resources
@@ -36,10 +38,17 @@ def _busy(stop_at: float) -> None:
         pass
 
 
+_TOOK = re.compile(r"(\d+(?:\.\d+)?)s after the (?:fault|fix)")
+
+
 def _took(results, prefix: str) -> float | None:
+    """Seconds from the fault (or fix) to the mode change, read from a passed timing assertion's message
+    ("fell back 1.23s after the fault at 10s", "recovered 1.86s after the fix at 20s")."""
     for r in results:
-        if r.name.startswith(prefix) and r.passed and "after the" in r.message:
-            return float(r.message.split(" ")[1].rstrip("s"))
+        if r.name.startswith(prefix) and r.passed:
+            found = _TOOK.search(r.message)
+            assert found is not None, f"unparsed timing message: {r.message!r}"
+            return float(found.group(1))
     return None
 
 
@@ -50,12 +59,22 @@ def test_every_scenario_and_the_demo_pass_every_time(loaded: bool, tmp_path: Pat
     runs = int(os.environ.get("QSHIFT_SOAK_RUNS", "20"))
     out_dir = Path(os.environ.get("QSHIFT_SOAK_OUT", str(tmp_path)))
     scenarios = _scenarios()
+    started = time.monotonic()
     load: list[multiprocessing.Process] = []
     if loaded:
         stop_at = time.monotonic() + 4 * 3600
         load = [multiprocessing.Process(target=_busy, args=(stop_at,), daemon=True) for _ in range(2)]
         for p in load:
             p.start()
+    load_samples: list[float] = []
+    sampling = threading.Event()
+
+    def sample_load() -> None:   # the 1-minute load average every 5 s, so the summary says how idle "idle" was
+        while not sampling.wait(5.0):
+            load_samples.append(os.getloadavg()[0])
+
+    sampler = threading.Thread(target=sample_load, daemon=True)
+    sampler.start()
     failures: list[str] = []
     fallback: dict[str, list[float]] = {}
     recover: dict[str, list[float]] = {}
@@ -72,8 +91,12 @@ def test_every_scenario_and_the_demo_pass_every_time(loaded: bool, tmp_path: Pat
     finally:
         for p in load:
             p.terminate()
+        sampling.set()
     summary = {
         "runs_per_scenario": runs, "loaded": loaded, "load_average": os.getloadavg(), "failures": failures,
+        "load_1min_during_run": {"mean": round(statistics.fmean(load_samples), 2) if load_samples else None,
+                                 "max": max(load_samples, default=None), "samples": len(load_samples)},
+        "cpu_count": os.cpu_count(), "wall_s": round(time.monotonic() - started, 1),
         "fallback_s": {k: {"median": statistics.median(v), "max": max(v), "n": len(v)} for k, v in fallback.items()},
         "recover_s": {k: {"median": statistics.median(v), "max": max(v), "n": len(v)} for k, v in recover.items()},
     }
