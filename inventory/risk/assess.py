@@ -79,7 +79,7 @@ def asset_status(asset: Asset, by_name: dict[str, Asset]) -> str:
     if version in _TLS12:
         return "broken-by-shor"  # every TLS 1.2 key exchange is RSA or (EC)DH: no PQ option exists
     if asset.asset_type is AssetType.LIBRARY:
-        support = asset.details.get("pq_support")
+        support = str(asset.details.get("pq_support"))
         # "unknown": the declared constraint neither pins a PQ-capable release nor rules one out
         return {"yes": "quantum-safe", "unknown": "unknown"}.get(support, "broken-by-shor")
     related = [by_name.get(f"algorithm:{r}") for r in asset.related]

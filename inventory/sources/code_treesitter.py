@@ -32,34 +32,28 @@ _STRING_TYPES = {"string_literal", "string", "interpreted_string_literal", "raw_
 _NUMBER_TYPES = {"decimal_integer_literal", "int_literal", "number", "number_literal", "integer_literal"}
 
 
+#: Language → (grammar wheel module, its language-capsule factory).
+_GRAMMARS: dict[str, tuple[str, str]] = {
+    "java": ("tree_sitter_java", "language"), "go": ("tree_sitter_go", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"), "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"), "csharp": ("tree_sitter_c_sharp", "language"),
+}
+
+
 @cache
 def parser_for(lang: str) -> Any:
     """A tree-sitter parser for ``lang``; raises ImportError if its grammar wheel is missing."""
+    import importlib
+
     import tree_sitter
 
-    if lang == "java":
-        import tree_sitter_java as g
-        capsule = g.language()
-    elif lang == "go":
-        import tree_sitter_go as g
-        capsule = g.language()
-    elif lang == "javascript":
-        import tree_sitter_javascript as g
-        capsule = g.language()
-    elif lang in ("typescript", "tsx"):
-        import tree_sitter_typescript as g
-        capsule = g.language_typescript() if lang == "typescript" else g.language_tsx()
-    elif lang == "c":
-        import tree_sitter_c as g
-        capsule = g.language()
-    elif lang == "cpp":
-        import tree_sitter_cpp as g
-        capsule = g.language()
-    elif lang == "csharp":
-        import tree_sitter_c_sharp as g
-        capsule = g.language()
-    else:
+    module, factory = _GRAMMARS.get(lang, (None, ""))
+    if module is None:
         raise ImportError(lang)
+    grammar: Any = importlib.import_module(module)
+    capsule = getattr(grammar, factory)()
     return tree_sitter.Parser(tree_sitter.Language(capsule))
 
 
@@ -755,12 +749,13 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
         return
     if _JS_SUBTLE in callee and last in _SUBTLE and args:
         a = args[0]
-        name = a.pairs.get("name").value if "name" in a.pairs else a.value
+        name_arg = a.pairs.get("name")
+        name = name_arg.value if name_arg is not None else a.value
         if isinstance(name, str):
             bits = a.pairs.get("modulusLength") or a.pairs.get("length")
             curve = a.pairs.get("namedCurve")
             b = bits.value if bits is not None and isinstance(bits.value, int) else None
-            c = curve.value if curve is not None and isinstance(curve.value, str) else None
+            curve_name = curve.value if curve is not None and isinstance(curve.value, str) else None
             raw = {"ECDSA": "ECDSA", "ECDH": "ECDH", "RSASSA-PKCS1-v1_5": "RSA", "RSA-PSS": "RSASSA-PSS",
                    "AES-GCM": "AES-GCM", "AES-CBC": "AES-CBC", "AES-CTR": "AES-CTR", "AES-KW": "AES-KW",
                    "HMAC": "HMAC"}.get(name, name)
@@ -771,7 +766,7 @@ def _js(f: _File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
             hname = hash_arg.pairs.get("name") if hash_arg is not None and hash_arg.pairs else hash_arg
             if raw == "HMAC" and hname is not None and isinstance(hname.value, str):
                 raw, b = f"HMAC-{hname.value.replace('-', '')}", None
-            f.hit(raw, node, bits=b, curve=c, usage="key-exchange" if name == "ECDH" else None)
+            f.hit(raw, node, bits=b, curve=curve_name, usage="key-exchange" if name == "ECDH" else None)
         return
     if callee in _JS_JWT_CALLS and len(args) >= 3:
         opts = args[2].pairs

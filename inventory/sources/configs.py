@@ -137,9 +137,10 @@ def scan_tls_config(path: str, text: str, source: str) -> list[Finding]:
                         break
                     out.append(_finding(path, lineno, col, name, usage, source, line, disabled=neg))
             continue
-        usage = TLS_DIRECTIVES.get(key)
-        if usage is None or (source == "openssl.cnf" and key in ("ciphers", "curves") and False):
+        found_usage = TLS_DIRECTIVES.get(key)
+        if found_usage is None:
             continue
+        usage = found_usage
         value = line[start:].split("#", 1)[0].rstrip().rstrip(";")
         for name, col, neg in _tls_tokens(_values(value, 0), usage):
             out.append(_finding(path, lineno, col + start, name, usage, source, line, disabled=neg))

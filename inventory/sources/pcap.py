@@ -168,7 +168,7 @@ class _Analyser:
                                      details=dict(details)))
 
     def protocol(self, proto: str, endpoint: str, frame: int, related: list[str], **details: object) -> None:
-        d = {"id": f"{proto}://{endpoint}", "protocol": proto, "endpoint": endpoint}
+        d: dict[str, object] = {"id": f"{proto}://{endpoint}", "protocol": proto, "endpoint": endpoint}
         d.update(details)
         self.findings.append(Finding(raw=f"{proto.upper()} {endpoint}", asset_type=AssetType.PROTOCOL, source=SOURCE,
                                      location=self.loc(frame), confidence=1.0, network_facing=True,
@@ -296,9 +296,10 @@ class _Analyser:
             details["negotiated"] = chosen
             for key, usage in (("kex", "key-exchange"), ("host_key", "signature"), ("cipher", "cipher"),
                                ("mac", "mac")):
-                if chosen[key]:
-                    related.append(chosen[key])
-                    self.alg(chosen[key], frame, usage, f"negotiated SSH {key}", role="negotiated")
+                picked = chosen[key]
+                if picked:
+                    related.append(picked)
+                    self.alg(picked, frame, usage, f"negotiated SSH {key}", role="negotiated")
         self.protocol("ssh", endpoint, frame0, related, **details)
 
     # --- IKEv2 -------------------------------------------------------------------------------------

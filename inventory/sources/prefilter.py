@@ -33,9 +33,11 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from inventory.sources import code_treesitter, python_ast
 
+ahocorasick_rs: Any
 try:
     import ahocorasick_rs
 except ImportError:  # pragma: no cover - the fallback is tested by forcing it

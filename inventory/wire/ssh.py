@@ -53,7 +53,9 @@ def parse_kexinit(payload: bytes, what: str = "KEXINIT") -> KexInit:
             raise MalformedInputError(what, f"name-list {name} is not US-ASCII") from None
         lists.append([x for x in text.split(",") if x])
     follows = bool(payload[pos]) if pos < len(payload) else False
-    return KexInit(*lists, first_kex_packet_follows=follows)
+    kex, hostkeys, enc_cs, enc_sc, mac_cs, mac_sc, comp_cs, comp_sc, lang_cs, lang_sc = lists
+    return KexInit(kex, hostkeys, enc_cs, enc_sc, mac_cs, mac_sc, comp_cs, comp_sc, lang_cs, lang_sc,
+                   first_kex_packet_follows=follows)
 
 
 def build_kexinit(kex: list[str], hostkeys: list[str], ciphers: list[str], macs: list[str]) -> bytes:
