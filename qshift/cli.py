@@ -16,15 +16,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gateway.cli import app as gateway_app
+from qshift.commands.gateway import app as gateway_app
 from gateway.errors import GatewayError
-from inventory.cli import app as inventory_app
+from qshift.commands.inventory import app as inventory_app
 from inventory.errors import InventoryError
-from pqc.cli import app as pqc_app
+from qshift.commands.pqc import app as pqc_app
 from pqc.errors import PqcError
-from qkd.cli import app as qkd_app
+from qshift.commands.qkd import app as qkd_app
 from qkd.errors import QkdError
-from qkd.kms.cli import app as kme_app
+from qshift.commands.kme import app as kme_app
 from qshift import __version__
 from qshift.errors import QshiftError
 from qshift.logsetup import configure_logging

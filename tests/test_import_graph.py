@@ -11,9 +11,8 @@ Allowed arrows (DESIGN.md, "Packages and their boundaries"): ``qshift -> everyth
 ``qkd -> pqc``; ``pqc ->`` nothing of ours; no cycles. Inside ``qkd``: ``qkd.postprocess`` imports neither
 ``qkd.runtime`` nor ``qkd.kms``, and ``qkd.runtime`` does not import ``qkd.kms``.
 
-Known violations of today's code are listed in :data:`KNOWN_VIOLATIONS`, each with the reason it is
-pending. The test fails on any violation not in that list, and on any entry of the list that no longer
-occurs, so the list can only shrink.
+Every command (a Typer app) and all config loading live in ``qshift/`` (issue 17): no file outside
+``qshift/`` imports ``typer`` or defines a ``cli.py``, and :data:`KNOWN_VIOLATIONS` is empty.
 
 ``python tests/test_import_graph.py`` prints the package graph (edge counts per scope).
 """
@@ -32,25 +31,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("pqc", "qkd", "gateway", "inventory", "qshift")
 
-#: Known violations, pending issue 17 ("One composition root …", item 1: every command and all config loading
-#: live in ``qshift/``; no package imports ``qshift``; no cycles). Key: (importing file, imported module).
-#: Remove an entry in the commit that removes the import; ``test_every_known_violation_still_occurs`` fails
-#: until you do.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    # qkd -> qshift (a cycle qshift <-> qkd): `qshift qkd simulate --config` loads the link TOML with the
-    # composition root's loader. Pending issue 17: the command moves to qshift/, qkd keeps a typed LinkConfig.
-    ("qkd/cli.py", "qshift.config"): "issue 17: qkd CLI loads its config through qshift.config",
-    # qkd -> qshift (cycle qshift <-> qkd): `qshift kme serve|status` loads the node TOML at module level.
-    # Pending issue 17: the kme commands move to qshift/, qkd.kms takes a KmeConfig object.
-    ("qkd/kms/cli.py", "qshift.config"): "issue 17: kme CLI loads its config through qshift.config",
-    # gateway -> qshift (cycle qshift <-> gateway): `qshift gateway serve|check` loads the site TOML.
-    # Pending issue 17: the gateway commands move to qshift/, gateway takes a SiteConfig object.
-    ("gateway/cli.py", "qshift.config"): "issue 17: gateway CLI loads its config through qshift.config",
-    # qkd.postprocess -> qkd.runtime (a cycle inside qkd: qkd.runtime drives qkd.postprocess.link): the
-    # `qshift qkd run` command lives in qkd/postprocess/cli.py and runs the link on the runtime.
-    # Pending issue 17: the command moves to qshift/ (or to the runtime), postprocess keeps only the stages.
-    ("qkd/postprocess/cli.py", "qkd.runtime"): "issue 17: `qkd run` command sits in postprocess, runs the runtime",
-}
+#: Known violations: none since issue 17 moved every command and all config loading into ``qshift/``.
+#: Key: (importing file, imported module). The list must stay empty: fix the import instead of adding to it
+#: (``test_the_allow_list_is_empty`` fails otherwise). The machinery below is kept for the report.
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -219,7 +203,8 @@ def test_every_file_of_the_five_packages_parses_and_the_graph_is_not_empty() -> 
     assert len(files) > 100, f"only {len(files)} files found under {REPO_ROOT}"
     edges = all_edges()
     assert {e.scope for e in edges} >= {"module", "function", "type-checking"}
-    assert any(e.importer == "qshift.cli" and e.imported == "qkd.cli" for e in edges), "known edge not seen"
+    assert any(e.importer == "qshift.commands.kme" and _within(e.imported, "qkd.kms") for e in edges), \
+        "known edge qshift.commands.kme -> qkd.kms not seen"
 
 
 def test_no_new_arrow_violation() -> None:
@@ -238,8 +223,8 @@ def test_every_known_violation_still_occurs() -> None:
 
 
 def test_no_cycles_between_packages() -> None:
-    """(f) on every import except the known violations (which close qshift <-> qkd and qshift <-> gateway)."""
-    cycle = find_cycle(package_graph(skip_known=True))
+    """(f) on every import, module-, function- and TYPE_CHECKING-level alike."""
+    cycle = find_cycle(package_graph())
     assert cycle is None, f"import cycle between packages: {' -> '.join(cycle or [])}"
 
 
@@ -262,12 +247,34 @@ def test_the_rules_catch_each_kind_of_violation(importer: str, imported: str, ru
 
 
 @pytest.mark.parametrize(("importer", "imported"), [
-    ("qshift.cli", "qkd.kms.cli"), ("gateway.keysource", "qkd.kms.client"), ("gateway.keypath", "qkd.kms"),
+    ("qshift.commands.kme", "qkd.kms.server"), ("qshift.cli", "qshift.commands.qkd"), ("gateway.keysource", "qkd.kms.client"), ("gateway.keypath", "qkd.kms"),
     ("gateway.primitives", "pqc.aead"), ("inventory.normalise", "pqc.catalogue"), ("qkd.kms.linkend", "qkd.runtime"),
     ("qkd.runtime.runtime", "qkd.postprocess.link"), ("qkd.postprocess.channel", "pqc.signatures"),
 ])
 def test_the_rules_allow_the_designed_arrows(importer: str, imported: str) -> None:
     assert arrow_violation(importer, imported) is None
+
+
+def test_the_allow_list_is_empty() -> None:
+    assert KNOWN_VIOLATIONS == {}, "fix the import instead of allowing it"
+
+
+def test_every_command_and_config_loader_lives_in_the_composition_root() -> None:
+    """No domain package holds a CLI: no ``cli.py`` module and no ``typer``/``click`` import outside ``qshift/``."""
+    found: list[str] = []
+    for package in PACKAGES[:-1]:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            rel = path.relative_to(REPO_ROOT).as_posix()
+            if path.name == "cli.py":
+                found.append(f"{rel}: a command module outside qshift/")
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                for name in names:
+                    if name.split(".")[0] in ("typer", "click"):
+                        found.append(f"{rel}:{node.lineno}: imports {name} (commands live in qshift/commands/)")
+    assert not found, "\n".join(found)
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
-from qkd.kms.cli import app
+from qshift.commands.kme import app
 from qkd.kms.config import KmeConfig
 from qkd.kms.testing import free_port, single_node_config, to_toml
 from qshift.config import load_config

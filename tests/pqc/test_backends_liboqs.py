@@ -42,7 +42,7 @@ SCENARIO = textwrap.dedent(
     import qshift.cli  # the whole CLI app, every sub-app mounted
     import pqc
     from pqc.backends import get_backend, kem, statuses
-    from pqc.catalogue.cli import algorithm_rows
+    from qshift.commands.pqc_algorithms import algorithm_rows
     from pqc.errors import BackendUnavailableError
     from qshift.doctor import _liboqs
 

@@ -94,7 +94,7 @@ def test_backends_column_lists_the_available_backends_of_the_real_registry() -> 
     from rich.console import Console
 
     from pqc.backends import get_backend
-    from pqc.catalogue.cli import algorithm_rows, render_table
+    from qshift.commands.pqc_algorithms import algorithm_rows, render_table
 
     rows = algorithm_rows(family="ML-KEM")
     by_name = {r["name"]: r["backends"] for r in rows}

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from qkd.postprocess.cli import app, parse_eve
+from qshift.commands.qkd_run import app, parse_eve
 
 QSHIFT = [sys.executable, "-m", "qshift.cli"] if not (Path(sys.executable).parent / "qshift").exists() else [
     str(Path(sys.executable).parent / "qshift")]

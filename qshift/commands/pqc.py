@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pqc.backends import KeyAlgorithm, implementation
-from pqc.catalogue.cli import algorithms
+from qshift.commands.pqc_algorithms import algorithms
 from pqc.errors import KeyFileError, UnknownAlgorithmError
 from pqc.keys import QSHIFT_PRIVATE_LABEL, private_key_to_pem, public_path_for, write_keypair
 

@@ -21,11 +21,11 @@ from rich.table import Table
 
 from qkd.errors import QkdError
 from qkd.events.record import load_transmitter
-from qkd.postprocess.cli import app as postprocess_app
+from qshift.commands.qkd_run import app as run_app
 
 app = typer.Typer(help="QKD: emulated links, detector events, key rate theory, post-processing.",
                   no_args_is_help=True)
-app.add_typer(postprocess_app)
+app.add_typer(run_app)
 
 DEFAULT_DISTANCES = "0,25,50,75,100,125,150,175,200"
 

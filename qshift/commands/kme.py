@@ -76,7 +76,7 @@ async def _serve_node(cfg: Any, config: Path, workers: int) -> bool:
     try:
         for index in range(1, workers):
             child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "qkd.kms.cli", "serve", str(config), "--worker-port", str(kme.port),
+                sys.executable, "-m", "qshift.commands.kme", "serve", str(config), "--worker-port", str(kme.port),
                 "--worker-index", str(index), stdout=asyncio.subprocess.PIPE,
                 env={**os.environ, _PARENT_ENV: str(os.getpid())})
             children.append(child)

@@ -1,0 +1,6 @@
+"""Every ``qshift`` command group, one module each, mounted by :mod:`qshift.cli`.
+
+``pqc`` (+ ``pqc_algorithms``), ``qkd`` (+ ``qkd_run``), ``kme``, ``gateway``, ``inventory``. The domain
+packages expose library APIs that take typed config objects; these modules parse options, load and
+validate config files (:mod:`qshift.config`), call those APIs, and render the results.
+"""
