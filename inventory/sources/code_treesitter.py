@@ -82,12 +82,23 @@ class _File:
     def __init__(self, lang: str, src: bytes) -> None:
         self.lang = lang
         self.src = src
-        self.consts: dict[str, str | int] = {}
+        self._consts: dict[str, str | int] | None = None
+        self.root: Any = None  #: the tree's root node: constants are collected from it on first use
         self.hits: list[_Hit] = []
         self.consumed: set[int] = set()
         self.vars: dict[str, _Hit] = {}
         self.bc_vars: dict[str, str] = {}  #: variable → description of the BouncyCastle object it holds
         self.go_imports: dict[str, str] = {}  #: Go package name → crypto import path
+
+    @property
+    def consts(self) -> dict[str, str | int]:
+        """Literal constants of the file (name → value), collected on first use: most files that reach a parser
+        have no call a rule resolves an identifier argument of."""
+        if self._consts is None:
+            self._consts = {}
+            if self.root is not None:
+                _collect_consts(self, self.root)
+        return self._consts
 
     def text(self, node: Any) -> str:
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -162,17 +173,69 @@ def _query(lang: str, kinds: tuple[str, ...]) -> Any:
     return tree_sitter.Query(language, " ".join(f"({k}) @n" for k in present)) if present else None
 
 
-def _nodes(lang: str, root: Any, kinds: tuple[str, ...]) -> list[Any]:
+def _nodes(lang: str, root: Any, kinds: tuple[str, ...], spans: list[tuple[int, int]] | None = None) -> list[Any]:
     """Nodes of ``kinds`` under ``root`` in pre-order (an outer node before the nodes inside it), found by the
-    grammar's query engine instead of a walk in Python over every node."""
+    grammar's query engine instead of a walk in Python over every node. With ``spans`` (byte ranges), only the
+    nodes that overlap one of them."""
     import tree_sitter
 
     q = _query(lang, kinds)
     if q is None:
         return []
-    nodes = list(tree_sitter.QueryCursor(q).captures(root).get("n", []))
+    cursor = tree_sitter.QueryCursor(q)
+    if spans is None:
+        nodes = list(cursor.captures(root).get("n", []))
+    else:
+        found: dict[int, Any] = {}
+        for start, end in spans:
+            cursor.set_byte_range(start, end)
+            for n in cursor.captures(root).get("n", []):
+                found[n.id] = n
+        nodes = list(found.values())
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     return nodes
+
+
+#: Languages whose rules look at calls and constructions only, each reported only when its callee holds one of
+#: :func:`_callee_filter`'s words: the walk can be limited to the nodes around those words in the source.
+_CALLS_ONLY = frozenset({"javascript", "typescript", "tsx", "c", "cpp"})
+#: Above this many places where a callee word occurs, one pass over the whole tree is cheaper than one per place.
+_MAX_SPANS = 400
+
+
+@cache
+def _word_pieces(lang: str) -> Callable[[bytes], list[tuple[int, int]]] | None:
+    """A finder of one identifier piece of every callee word of ``lang`` (``md.md5`` → ``md5``) in source bytes,
+    giving (start, end) spans: a callee that holds a word holds its pieces verbatim in the source (the whitespace
+    :func:`_callee` strips never splits an identifier)."""
+    words = _trigger_table()[lang]
+    if words is None:
+        return None
+    pieces = set()
+    for w in words:
+        parts = [p for p in re.split(r"[^A-Za-z0-9_$]+", w) if p]
+        if not parts:
+            return None
+        pieces.add(max(parts, key=len).encode())
+    needles = sorted(pieces, key=len, reverse=True)
+    try:
+        import ahocorasick_rs
+    except ImportError:  # pragma: no cover - the regex does the same, slower
+        pattern = re.compile(b"|".join(re.escape(p) for p in needles))
+        return lambda src: [m.span() for m in pattern.finditer(src)]
+    ac = ahocorasick_rs.BytesAhoCorasick(needles)
+    return lambda src: [(start, end) for _, start, end in ac.find_matches_as_indexes(src)]
+
+
+def _call_spans(lang: str, src: bytes) -> list[tuple[int, int]] | None:
+    """Byte ranges of the callee words in ``src`` (``None``: walk the whole tree)."""
+    if lang not in _CALLS_ONLY:
+        return None
+    finder = _word_pieces(lang)
+    if finder is None:
+        return None
+    spans = finder(src)
+    return spans if len(spans) <= _MAX_SPANS else None
 
 
 def _collect_consts(f: _File, root: Any) -> None:
@@ -1105,7 +1168,7 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
     parser = parser_for(lang)
     tree = parser.parse(src)
     f = _File(lang, src)
-    _collect_consts(f, tree.root_node)
+    f.root = tree.root_node
     if lang == "go":
         _go_imports(f, tree.root_node)
         if not f.go_imports:
@@ -1113,7 +1176,7 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
     rule = _RULES[lang]
     wanted = _callee_filter(lang)
     # pre-order, so that outer calls can consume inner argument nodes
-    for n in _nodes(lang, tree.root_node, _WALK_KINDS):
+    for n in _nodes(lang, tree.root_node, _WALK_KINDS, _call_spans(lang, src)):
         t = n.type
         if n.id not in f.consumed:
             if t in _CALL_TYPES or t in _NEW_TYPES:

@@ -181,3 +181,29 @@ def test_rule_requirements_cover_every_rule_and_start_with_trigger_words() -> No
 
 def test_minimal_cover_keeps_the_shortest_words() -> None:
     assert prefilter.minimal_cover(["SHA", "SHA256", "HMACSHA1", "MD5", "HMACMD5"]) == ["MD5", "SHA"]
+
+
+def test_walking_only_the_calls_around_callee_words_finds_what_the_whole_tree_walk_finds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """JS/TS/C/C++: the query runs over the byte ranges of the callee words only (the speed of big bundles);
+    on every corpus file of those languages (plus calls split over lines and words inside longer names) the
+    findings are the same as a walk over every call of the tree."""
+    from tests.inventory.recall import CORPUS
+
+    cases = [(p.name, p.read_bytes()) for p in sorted(CORPUS.rglob("*")) if p.is_file()]
+    cases.append(("split.js", b"const h = crypto\n  .createHash(\n 'md5');\nfoo(bar(crypto . createHash('sha1')))\n"
+                              b"const x = notcreateHashy('md5'); forge.md\n.md5.create();\n"))
+    real = code_treesitter._call_spans
+    compared = 0
+    for name, data in cases:
+        kind = classify(name, data[:4096])
+        if kind is None or kind[1] not in code_treesitter._CALLS_ONLY:
+            continue
+        assert real(kind[1], data) is not None
+        fast = code_treesitter.scan_tree(name, data, kind[1])
+        monkeypatch.setattr(code_treesitter, "_call_spans", lambda lang, src: None)
+        whole = code_treesitter.scan_tree(name, data, kind[1])
+        monkeypatch.setattr(code_treesitter, "_call_spans", real)
+        assert repr(fast) == repr(whole), name
+        compared += 1
+    assert compared >= 3
