@@ -50,11 +50,11 @@ class BackendPublicKey:
         return cls._wrap_imported(key, data)
 
     def public_bytes_raw(self) -> bytes:
-        return self._key.public_bytes_raw()  # type: ignore[no-any-return]
+        return self._key.public_bytes_raw()
 
     def public_bytes(self, encoding: serialization.Encoding, format: serialization.PublicFormat) -> bytes:
         """SubjectPublicKeyInfo (PEM/DER) or raw, as ``cryptography`` encodes it."""
-        return self._key.public_bytes(encoding, format)  # type: ignore[no-any-return]
+        return self._key.public_bytes(encoding, format)
 
     @property
     def backend_key(self) -> Any:
@@ -62,7 +62,7 @@ class BackendPublicKey:
         return self._key
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.public_bytes_raw() == other.public_bytes_raw()  # type: ignore[attr-defined]
+        return type(other) is type(self) and self.public_bytes_raw() == other.public_bytes_raw()
 
     def __hash__(self) -> int:
         return hash((self.algorithm, self.public_bytes_raw()))
@@ -110,7 +110,7 @@ class BackendPrivateKey:
 
     def private_bytes_raw(self) -> bytes:
         """The raw private key (the seed for ML-KEM and ML-DSA)."""
-        return self._key.private_bytes_raw()  # type: ignore[no-any-return]
+        return self._key.private_bytes_raw()
 
     def private_bytes(
         self,
@@ -119,7 +119,7 @@ class BackendPrivateKey:
         encryption_algorithm: serialization.KeySerializationEncryption,
     ) -> bytes:
         """PKCS#8 (PEM/DER; ML-KEM and ML-DSA in their seed forms) or raw, as ``cryptography`` encodes it."""
-        return self._key.private_bytes(encoding, format, encryption_algorithm)  # type: ignore[no-any-return]
+        return self._key.private_bytes(encoding, format, encryption_algorithm)
 
     @property
     def backend_key(self) -> Any:

@@ -106,7 +106,7 @@ def derive_session_keys(
     if not inputs:
         raise CombinerError("combiner inputs: at least one (label, secret) pair is required")
     algorithm, _ = _hash(hash_name)
-    max_length = 255 * algorithm.digest_size
+    max_length = 255 * algorithm().digest_size
     if not 1 <= length <= max_length:
         raise CombinerError(f"combiner length: {length} bytes, expected 1..{max_length} for {hash_name}")
     seen: set[str] = set()

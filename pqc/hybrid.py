@@ -53,7 +53,7 @@ class X25519MLKEM768PublicKey:
         data = bytes(data)
         if len(data) != PUBLIC_KEY_SIZE:
             raise InvalidKeyError(f"X25519MLKEM768 public key: {len(data)} bytes, expected {PUBLIC_KEY_SIZE}")
-        return cls(MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK]), data[_MLKEM_PK:])  # type: ignore[arg-type]
+        return cls(MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK]), data[_MLKEM_PK:])
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret (64 B), ciphertext (1120 B))`` = the server's side of the exchange."""
@@ -99,7 +99,7 @@ class X25519MLKEM768PrivateKey:
 
     def public_key(self) -> X25519MLKEM768PublicKey:
         return X25519MLKEM768PublicKey(
-            self._mlkem.public_key(),  # type: ignore[arg-type]
+            self._mlkem.public_key(),
             self._x25519.public_key().public_bytes_raw(),
         )
 

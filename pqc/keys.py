@@ -289,7 +289,7 @@ def private_key_to_pem(key: Any) -> bytes:
     """PKCS#8 PEM where a standard exists, else the qshift PEM format."""
     if key.algorithm in _RAW_FORMATS:
         return _pem(QSHIFT_PRIVATE_LABEL, _MAGIC + b"\x00" + key.algorithm.encode() + b"\x00" + key.private_bytes_raw())
-    return key.private_bytes(  # type: ignore[no-any-return]
+    return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
@@ -298,7 +298,7 @@ def private_key_to_der(key: Any) -> bytes:
     """PKCS#8 DER (standard algorithms only)."""
     if key.algorithm in _RAW_FORMATS:
         raise InvalidKeyError(f"{key.algorithm}: no standard PKCS#8 encoding; use private_key_to_pem")
-    return key.private_bytes(  # type: ignore[no-any-return]
+    return key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
@@ -307,13 +307,13 @@ def public_key_to_pem(key: Any) -> bytes:
     """SubjectPublicKeyInfo PEM where a standard exists, else the qshift PEM format."""
     if key.algorithm in _RAW_FORMATS:
         return _pem(QSHIFT_PUBLIC_LABEL, _MAGIC + b"\x00" + key.algorithm.encode() + b"\x00" + key.public_bytes_raw())
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)  # type: ignore[no-any-return]
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def public_key_to_der(key: Any) -> bytes:
     if key.algorithm in _RAW_FORMATS:
         raise InvalidKeyError(f"{key.algorithm}: no standard SPKI encoding; use public_key_to_pem")
-    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)  # type: ignore[no-any-return]
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def public_path_for(private_path: Path) -> Path:

@@ -96,7 +96,7 @@ class MLKEMPublicKey(BackendPublicKey):
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret, ciphertext)`` (FIPS 203 Alg. 17 ML-KEM.Encaps, OS randomness)."""
-        return self._key.encapsulate()  # type: ignore[no-any-return]
+        return self._key.encapsulate()
 
     def public_bytes_raw(self) -> bytes:
         if self._raw is None:
@@ -116,7 +116,7 @@ class MLKEMPrivateKey(BackendPrivateKey):
     @classmethod
     def from_seed_bytes(cls, seed: bytes) -> MLKEMPrivateKey:
         """Derive the key pair from d‖z (FIPS 203 Alg. 16 ML-KEM.KeyGen_internal)."""
-        return cls.from_private_bytes(seed)  # type: ignore[no-any-return]
+        return cls.from_private_bytes(seed)
 
     def decapsulate(self, ciphertext: bytes) -> bytes:
         """Shared secret for ``ciphertext`` (FIPS 203 Alg. 18; implicit rejection on a forged ciphertext)."""
@@ -124,7 +124,7 @@ class MLKEMPrivateKey(BackendPrivateKey):
             raise InvalidCiphertextError(
                 f"{self.algorithm} ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
             )
-        return self._key.decapsulate(ciphertext)  # type: ignore[no-any-return]
+        return self._key.decapsulate(ciphertext)
 
 
 class MLKEM768PublicKey(MLKEMPublicKey):

@@ -64,7 +64,7 @@ class MLDSAPrivateKey(BackendPrivateKey):
     def sign(self, data: bytes, context: bytes = b"") -> bytes:
         """Hedged ML-DSA signature (FIPS 204 Alg. 2) over ``data`` with optional ``context``."""
         _check_context(context, self.algorithm)
-        return self._key.sign(data, context or None)  # type: ignore[no-any-return]
+        return self._key.sign(data, context or None)
 
 
 class MLDSA44PublicKey(MLDSAPublicKey):
@@ -142,7 +142,7 @@ class Ed25519PrivateKey(BackendPrivateKey):
         return cls.from_private_bytes(seed)
 
     def sign(self, data: bytes) -> bytes:
-        return self._key.sign(data)  # type: ignore[no-any-return]
+        return self._key.sign(data)
 
 
 # ---- composite ML-DSA-65 + Ed25519 ----------------------------------------------------------------

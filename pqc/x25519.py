@@ -37,6 +37,6 @@ class X25519PrivateKey(BackendPrivateKey):
     def exchange(self, peer: X25519PublicKey) -> bytes:
         """32-byte shared secret; :class:`InvalidKeyError` for a low-order peer key (all-zero output)."""
         try:
-            return self._key.exchange(peer.backend_key)  # type: ignore[no-any-return]
+            return self._key.exchange(peer.backend_key)
         except ValueError:
             raise InvalidKeyError("X25519 peer public key is a low-order point (all-zero shared secret)") from None

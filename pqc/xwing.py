@@ -72,7 +72,7 @@ class XWingPublicKey:
         if len(data) != PUBLIC_KEY_SIZE:
             raise InvalidKeyError(f"X-Wing public key: {len(data)} bytes, expected {PUBLIC_KEY_SIZE}")
         mlkem_public = MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK])
-        return cls(mlkem_public, data[_MLKEM_PK:], data)  # type: ignore[arg-type]
+        return cls(mlkem_public, data[_MLKEM_PK:], data)
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret, ciphertext)``: 32-byte secret, 1120-byte ciphertext."""
@@ -113,7 +113,7 @@ class XWingPrivateKey:
         self._mlkem = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
         self._x25519 = x25519.X25519PrivateKey.from_private_bytes(expanded[64:96])
         pk_x = self._x25519.public_key().public_bytes_raw()
-        self._public = XWingPublicKey(self._mlkem.public_key(), pk_x)  # type: ignore[arg-type]
+        self._public = XWingPublicKey(self._mlkem.public_key(), pk_x)
 
     @classmethod
     def generate(cls) -> XWingPrivateKey:

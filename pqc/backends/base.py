@@ -49,7 +49,7 @@ class AeadAlgorithm:
     key_size: int
     nonce_size: int
     tag_size: int
-    factory: Callable[[bytes], Any] = field(repr=False)
+    factory: Callable[[bytes | bytearray], Any] = field(repr=False)
     primitive: str = "ae"
 
     def new(self, key: bytes | bytearray) -> Any:

@@ -69,13 +69,13 @@ class AeadCipher:
     def encrypt(self, nonce: bytes, data: bytes, aad: bytes | None = None) -> bytes:
         if len(nonce) != 12:
             raise PqcError(f"{self.algorithm} nonce: {len(nonce)} bytes, expected 12")
-        return self._cipher.encrypt(nonce, data, aad)  # type: ignore[no-any-return]
+        return self._cipher.encrypt(nonce, data, aad)
 
     def decrypt(self, nonce: bytes, data: bytes, aad: bytes | None = None) -> bytes:
         if len(nonce) != 12:
             raise PqcError(f"{self.algorithm} nonce: {len(nonce)} bytes, expected 12")
         try:
-            return self._cipher.decrypt(nonce, data, aad)  # type: ignore[no-any-return]
+            return self._cipher.decrypt(nonce, data, aad)
         except InvalidTag:
             raise AuthenticationError(f"{self.algorithm}: authentication failed ({len(data)} bytes)") from None
 
@@ -106,11 +106,11 @@ def _hmac_algorithm(name: str, hash_cls: type[hashes.HashAlgorithm]) -> MacAlgor
         except InvalidSignature:
             raise AuthenticationError(f"{name}: tag does not verify") from None
 
-    return MacAlgorithm(name, NAME, hash_cls.digest_size, compute, verify)
+    return MacAlgorithm(name, NAME, hash_cls().digest_size, compute, verify)
 
 
 def _hkdf_algorithm(name: str, hash_name: str, hash_cls: type[hashes.HashAlgorithm]) -> KdfAlgorithm:
-    limit = 255 * hash_cls.digest_size
+    limit = 255 * hash_cls().digest_size
 
     def derive(ikm: bytes, length: int, *, salt: bytes | None = None, info: bytes = b"") -> bytes:
         """RFC 5869 HKDF-Extract-then-Expand; ``length`` bytes, at most 255·HashLen."""
@@ -127,7 +127,7 @@ def _hash_algorithm(name: str, hash_cls: type[hashes.HashAlgorithm]) -> HashAlgo
         h.update(data)
         return h.finalize()
 
-    return HashAlgorithm(name, NAME, hash_cls.digest_size, digest)
+    return HashAlgorithm(name, NAME, hash_cls().digest_size, digest)
 
 
 def _catalogue_hmac_name(hash_name: str) -> str:

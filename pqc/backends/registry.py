@@ -8,6 +8,7 @@ Names the catalogue does not carry (this package's own constructions such as ``M
 from __future__ import annotations
 
 import threading
+from typing import TypeVar
 
 from pqc.backends.base import (
     AeadAlgorithm,
@@ -20,6 +21,8 @@ from pqc.backends.base import (
     MacAlgorithm,
 )
 from pqc.errors import BackendUnavailableError, UnknownAlgorithmError
+
+_Impl = TypeVar("_Impl", KeyAlgorithm, AeadAlgorithm, MacAlgorithm, KdfAlgorithm, HashAlgorithm)
 
 _lock = threading.RLock()
 _BACKENDS: dict[str, Backend] = {}
@@ -143,37 +146,38 @@ def available_algorithms() -> dict[str, list[str]]:
     return table
 
 
-def _typed(name: str, backend: str | None, kinds: tuple[type, ...], primitives: tuple[str, ...], what: str):  # noqa: ANN202
+def _typed(name: str, backend: str | None, kind: type[_Impl], primitives: tuple[str, ...], what: str) -> _Impl:
+    """The implementation ``name`` if it is a ``kind`` of one of ``primitives``, else UnknownAlgorithmError."""
     found = implementation(name, backend=backend)
-    if not isinstance(found, kinds) or found.primitive not in primitives:
+    if not isinstance(found, kind) or found.primitive not in primitives:
         raise UnknownAlgorithmError(f"{found.algorithm} is a {found.primitive}, not a {what}")
     return found
 
 
 def kem(name: str, *, backend: str | None = None) -> KeyAlgorithm:
     """A KEM by name: ``kem("ML-KEM-768").generate().public_key().encapsulate()``."""
-    return _typed(name, backend, (KeyAlgorithm,), ("kem",), "KEM")  # type: ignore[no-any-return]
+    return _typed(name, backend, KeyAlgorithm, ("kem",), "KEM")
 
 
 def signature(name: str, *, backend: str | None = None) -> KeyAlgorithm:
-    return _typed(name, backend, (KeyAlgorithm,), ("signature",), "signature algorithm")  # type: ignore[no-any-return]
+    return _typed(name, backend, KeyAlgorithm, ("signature",), "signature algorithm")
 
 
 def key_agreement(name: str, *, backend: str | None = None) -> KeyAlgorithm:
-    return _typed(name, backend, (KeyAlgorithm,), ("key-agree",), "key-agreement algorithm")  # type: ignore[no-any-return]
+    return _typed(name, backend, KeyAlgorithm, ("key-agree",), "key-agreement algorithm")
 
 
 def aead(name: str, *, backend: str | None = None) -> AeadAlgorithm:
-    return _typed(name, backend, (AeadAlgorithm,), ("ae",), "AEAD")  # type: ignore[no-any-return]
+    return _typed(name, backend, AeadAlgorithm, ("ae",), "AEAD")
 
 
 def mac(name: str, *, backend: str | None = None) -> MacAlgorithm:
-    return _typed(name, backend, (MacAlgorithm,), ("mac",), "MAC")  # type: ignore[no-any-return]
+    return _typed(name, backend, MacAlgorithm, ("mac",), "MAC")
 
 
 def kdf(name: str, *, backend: str | None = None) -> KdfAlgorithm:
-    return _typed(name, backend, (KdfAlgorithm,), ("kdf",), "KDF")  # type: ignore[no-any-return]
+    return _typed(name, backend, KdfAlgorithm, ("kdf",), "KDF")
 
 
 def hash_algorithm(name: str, *, backend: str | None = None) -> HashAlgorithm:
-    return _typed(name, backend, (HashAlgorithm,), ("hash",), "hash")  # type: ignore[no-any-return]
+    return _typed(name, backend, HashAlgorithm, ("hash",), "hash")

@@ -55,13 +55,18 @@ class TimeTags:
 
 
 class TransmitterRecord(Protocol):
-    """Alice's per-slot record, read at the slots that matter."""
+    """Alice's per-slot record, read at the slots that matter (read-only: records are frozen dataclasses)."""
 
-    period_ps: float
-    intensities: tuple[float, ...]
-    intensity_probabilities: tuple[float, ...]
-    p_z: float
-    n_slots: int
+    @property
+    def period_ps(self) -> float: ...
+    @property
+    def intensities(self) -> tuple[float, ...]: ...
+    @property
+    def intensity_probabilities(self) -> tuple[float, ...]: ...
+    @property
+    def p_z(self) -> float: ...
+    @property
+    def n_slots(self) -> int: ...
 
     def at(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(basis, bit, intensity class) uint8 arrays at int64 ``slots``."""

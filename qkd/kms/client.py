@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import ssl
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 
@@ -38,7 +38,7 @@ class _Http:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else False, limit=32),
             timeout=self._timeout)
@@ -78,11 +78,13 @@ class _Http:
             raise KmeRefusedError(status, message or f"HTTP {status}", details)
         if status == 503 and reason == "insufficient_key":
             raise KeyExhaustedError(f"KME {self.base_url}: not enough key: {message}")
-        kept = {"status": status, "reason": reason if isinstance(reason, str) else None,
-                "details": details if isinstance(details, list) else None}
+        kept_reason = reason if isinstance(reason, str) else None
+        kept_details = details if isinstance(details, list) else None
         if status == 503 and reason == "link_alarm":
-            raise LinkAlarmError(f"KME {self.base_url}: link alarm: {message}", **kept)
-        raise KmeUnavailableError(f"KME {self.base_url}: {method} {path}: HTTP {status}: {message}", **kept)
+            raise LinkAlarmError(f"KME {self.base_url}: link alarm: {message}", status=status, reason=kept_reason,
+                                 details=kept_details)
+        raise KmeUnavailableError(f"KME {self.base_url}: {method} {path}: HTTP {status}: {message}", status=status,
+                                  reason=kept_reason, details=kept_details)
 
 
 def _keys(body: Any, where: str) -> list[DeliveredKey]:

@@ -7,7 +7,7 @@ A config starts from a named preset (:mod:`qkd.physics.presets`) and overrides p
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,13 +83,14 @@ class LinkConfig(_Strict):
             raise ValueError(f"unknown preset {self.preset!r}; known: {', '.join(PRESET_NAMES)}")
         link = link_preset(self.preset, self.channel.length_km or 0.0)
 
-        def given(model: BaseModel, skip: tuple[str, ...] = ()) -> dict[str, object]:
+        def given(model: BaseModel, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+            """The keys set in ``model`` (a field dump: values of each field's own type, hence ``Any``)."""
             return {k: v for k, v in model.model_dump().items() if v is not None and k not in skip}
 
         src = given(self.source)
         for k in ("intensities", "intensity_probabilities"):
             if k in src:
-                src[k] = tuple(src[k])  # type: ignore[arg-type]
+                src[k] = tuple(src[k])
         source = replace(link.source, **src)
         ch = self.channel
         if ch.kind == "fiber":

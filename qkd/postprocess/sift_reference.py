@@ -86,7 +86,8 @@ def sample_draws(seed: int, j: np.ndarray) -> np.ndarray:
 
 
 def sift_count_numpy(a_basis: np.ndarray, a_bit: np.ndarray, a_int: np.ndarray, b_code: np.ndarray, n_int: int,
-                     z_sample_fraction: float, seed: int):
+                     z_sample_fraction: float, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Numpy version of :func:`qkd._native.sift_kernels.sift_count` (the same draws: exactly equal)."""
     b_basis = b_code >> 1
     valid = a_int < n_int
@@ -110,7 +111,9 @@ def sift_count_numpy(a_basis: np.ndarray, a_bit: np.ndarray, a_int: np.ndarray, 
 def sift_fused_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndarray, offset_ps: float,
                      period_ps: float, window_ps: float, n_slots: int,
                      lookup: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]], n_int: int,
-                     z_sample_fraction: float, seed: int, n_sync: int):
+                     z_sample_fraction: float, seed: int, n_sync: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                np.ndarray, int, int, int]:
     """Numpy version of :func:`qkd._native.sift_kernels.sift_fused_array` / ``sift_fused_philox``:
     ``lookup(slots)`` gives the transmitter's (basis, bit, intensity class) uint8 arrays at int64 slots.
     Same outputs (alice_key, bob_key, key_slots, key_intensity, sifted, disclosed, errors, detected,

@@ -8,7 +8,7 @@ truncated final record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from qkd.events.formats.csvtags import iter_csv, read_csv, write_csv
@@ -18,7 +18,9 @@ from qkd.events.formats.ptu import iter_ptu, read_ptu, write_ptu
 from qkd.events.formats.qutag import iter_qutag, read_qutag, write_qutag
 from qkd.events.record import TimeTags
 
-READERS = {".ptu": iter_ptu, ".qtag": iter_qutag, ".bin": iter_qutag, ".qtt": iter_native, ".csv": iter_csv}
+READERS: dict[str, Callable[[str | Path], Iterator[TimeTags]]] = {
+    ".ptu": iter_ptu, ".qtag": iter_qutag, ".bin": iter_qutag, ".qtt": iter_native, ".csv": iter_csv,
+}
 
 
 def iter_timetags(path: str | Path) -> Iterator[TimeTags]:
