@@ -39,6 +39,7 @@ from qkd.physics.link import N_DETECTORS, Link
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SLOTS = 1 << 26
+_GEOMETRIC_MIN_P = 1e-12   # below this, geometric gaps (mean 1/p) over a long run approach int64's range
 
 
 def bernoulli_positions(rng: np.random.Generator, start: int, stop: int, p: float) -> np.ndarray:
@@ -48,6 +49,12 @@ def bernoulli_positions(rng: np.random.Generator, start: int, stop: int, p: floa
     if p >= 1:
         return np.arange(start, stop, dtype=np.int64)
     n = stop - start
+    if p < _GEOMETRIC_MIN_P:
+        # Geometric gaps of mean 1/p no longer fit in int64 (numpy saturates them at 2**63 - 1 and the
+        # running sum wraps): draw the count, then its positions, which given the count are uniform
+        # without replacement — the same Bernoulli process.
+        k = int(rng.binomial(n, p))
+        return np.sort(start + rng.choice(n, size=k, replace=False).astype(np.int64))
     expected = n * p
     parts = []
     pos = start - 1

@@ -26,6 +26,29 @@ def test_bernoulli_positions_have_the_bernoulli_rate_and_stay_in_range() -> None
     assert abs(pos.size - 10**4) < 5 * np.sqrt(10**4)
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("p", [1e-13, 1e-20, 1e-30, 1e-300])
+def test_bernoulli_positions_at_a_vanishing_rate_end_and_are_a_bernoulli_draw(p: float) -> None:
+    # numpy's geometric gaps saturate at 2**63 - 1 for such p; summing them used to wrap and loop forever
+    rng = np.random.default_rng(2)
+    pos = bernoulli_positions(rng, 5, 5 + 10**9, p)
+    assert pos.dtype == np.int64 and pos.size == 0
+    # and with p·n large enough to see clicks, the count-then-place draw keeps the rate and the range
+    many = bernoulli_positions(rng, 7, 7 + 10**15, 1e-13)
+    assert abs(many.size - 100) < 5 * np.sqrt(100)
+    assert many.min() >= 7 and many.max() < 7 + 10**15 and np.all(np.diff(many) > 0)
+
+
+@pytest.mark.timeout(60)
+def test_a_link_with_next_to_no_transmittance_emulates_without_hanging() -> None:
+    from dataclasses import replace
+
+    link = replace(link_preset("ingaas-fiber", 20.0), receiver_efficiency=1e-30)
+    run = emulate(link, 10**7, seed=9)
+    assert run.stats.signal_clicks == 0
+    assert run.stats.dark_clicks == run.tags.t_ps.size - run.stats.afterpulses
+
+
 def test_same_seed_replays_the_run_and_the_seed_is_recorded() -> None:
     link = link_preset("ingaas-fiber", 20.0)
     a, b = emulate(link, 10**7, seed=3), emulate(link, 10**7, seed=3)
