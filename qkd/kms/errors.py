@@ -7,7 +7,9 @@ call onto what a caller can do about it:
 * :class:`KeyExhaustedError` - 503 because the KME holds fewer keys than requested (retry later / fall back);
 * :class:`KmeRefusedError` - 400/401: the request or the caller's identity was refused (a bug or a policy).
 
-Server-side errors (raised inside the store and the service) carry the HTTP status the ETSI API answers with.
+Server-side errors: the key store's (:class:`KeyStoreError` and its subclasses: pools short of key, full or
+alarmed; key_IDs unknown, foreign, already delivered or expired), which the service maps onto the ETSI API's
+HTTP answers.
 No message ever contains key material.
 """
 
@@ -63,6 +65,31 @@ class InsufficientKeyError(KeyStoreError):
 
 class CapacityError(KeyStoreError):
     """A deposit would exceed the pool's capacity: back-pressure to the producer; nothing was stored."""
+
+
+class PoolAlarmedError(KeyStoreError):
+    """The pool's link is alarmed (e.g. QBER above threshold): no key is issued from it."""
+
+    def __init__(self, pool: str, qber: float | None) -> None:
+        super().__init__(f"pool {pool!r}: link alarmed (QBER {qber})")
+        self.pool = pool
+        self.qber = qber
+
+
+class UnknownKeyIdError(KeyStoreError):
+    """A key_ID is not held by this KME (never issued here, or already delivered and wiped)."""
+
+
+class ForeignKeyIdError(KeyStoreError):
+    """A key_ID exists but was issued to another SAE pair than the caller's."""
+
+
+class KeyAlreadyDeliveredError(KeyStoreError):
+    """A key_ID was already delivered to (or is reserved for) this role: at most once."""
+
+
+class KeyExpiredError(KeyAlreadyDeliveredError):
+    """A key_ID's slave delivery was destroyed: not redeemed before its deadline (:mod:`qkd.kms.ledger`)."""
 
 
 class MasterKeyError(KmsError):

@@ -23,6 +23,7 @@ from qkd.kms.config import FeedSection
 from qkd.kms.errors import CapacityError, KeyStoreError
 from qkd.kms.store import KeyStore
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
+from qkd.kms.unitofwork import StoreTx
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ class LinkKeySink:
         # both directions stay equal to the peer's
         start = self.store.tail(self.pools[0])
         try:
-            self.store.deposit_many([(self.pools[0], block[:half]), (self.pools[1], block[half:2 * half])],
-                                    counters={self.last_block_counter: start})
+            self.store.run(lambda tx: tx.deposit_many(
+                [(self.pools[0], block[:half]), (self.pools[1], block[half:2 * half])],
+                counters={self.last_block_counter: start}))
         except CapacityError as exc:
             raise CapacityError(f"link {self.link_id!r}: {exc}; slow the link down") from None
 
@@ -80,7 +82,7 @@ class LinkKeySink:
     def drop_last_block(self, start: int) -> None:
         """Give up the last deposited block (its bytes from ``start`` on, in both pools): the peer never
         deposited it. Refused (KeyStoreError) if any of it was already used."""
-        self.store.truncate(list(self.pools), start)
+        self.store.run(lambda tx: tx.truncate(self.pools, start))
         log.warning("link block the peer lacks dropped", extra={"event": "kms.link.resync", "link": self.link_id,
                                                                  "offset": start})
 
@@ -93,8 +95,11 @@ class LinkKeySink:
         return self.store.tail(self.pools[0]) // (block_bytes // 2)
 
     def set_alarm(self, alarm: bool, qber: float | None = None) -> None:
-        for pool in self.pools:
-            self.store.set_alarm(pool, alarm, qber)
+        """Set or clear the alarm of both directed pools (one transaction)."""
+        def both(tx: StoreTx) -> None:
+            for pool in self.pools:
+                tx.set_alarm(pool, alarm=alarm, qber=qber)
+        self.store.run(both)
 
 
 def synthetic_block(seed: str, link_id: str, index: int, nbytes: int) -> bytes:

@@ -2,7 +2,9 @@
 "Transaction Processing", group commit; Helland et al., HPTS 1987).
 
 The store operations of all requests that reach the handlers in one event-loop turn run in ONE SQLite
-transaction (:meth:`KeyStore.run_batch`), together with the queued *delivered* marks. The transaction is
+transaction (:meth:`KeyStore.run_batch`), together with the queued *delivered* marks. An operation is a
+typed :data:`qkd.kms.unitofwork.StoreOp` - a function of the open unit of work, e.g. ``lambda tx:
+tx.reserve_for_slave(master, slave, key_ids)`` - and its future carries that operation's result type. The transaction is
 committed without fsync (``durable=False``: its WAL frames reach the OS, which a killed process cannot
 undo) and one ``fdatasync`` of the WAL (:meth:`KeyStore.wal_sync`) then runs in a worker thread while
 the event loop goes on parsing requests, encrypting responses and committing the next batches. A request's
@@ -28,14 +30,40 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from qkd.kms.errors import KeyStoreError
-from qkd.kms.store import KeyStore
+from qkd.kms.store import BatchOutcome, KeyStore
+from qkd.kms.unitofwork import StoreOp
 
 log = logging.getLogger(__name__)
 
-_Waiter = tuple[asyncio.Future[Any], Callable[[Any], None] | None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Request(Generic[T]):
+    """One queued operation, the future its caller awaits, and how to undo its result if that caller went
+    away before the result was released (nothing was sent for it)."""
+
+    op: StoreOp[T]
+    future: asyncio.Future[T]
+    on_orphan: Callable[[T], None] | None
+
+    def release(self, outcome: BatchOutcome) -> None:
+        """Hand the durable outcome to the caller, or undo it if the caller is gone."""
+        ok, value = outcome
+        if self.future.cancelled():
+            if ok and self.on_orphan is not None:
+                try:
+                    self.on_orphan(value)
+                except Exception:  # noqa: BLE001 - the other waiters must still be released
+                    log.exception("undoing an orphaned delivery failed", extra={"event": "kms.store.orphan_failed"})
+        elif ok:
+            self.future.set_result(value)
+        else:
+            self.future.set_exception(value)
 
 
 def _fail_all(futures: Iterable[asyncio.Future[Any]], err: BaseException) -> None:
@@ -55,9 +83,9 @@ class GroupCommit:
     def __init__(self, store: KeyStore, sync: Callable[[], None] | None = None) -> None:
         self.store = store
         self._sync = sync if sync is not None else store.wal_sync
-        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], Any]] = []
+        self._pending: list[_Request[Any]] = []
         self._scheduled = False
-        self._unsynced: list[tuple[list[_Waiter], list[tuple[bool, Any]]]] = []
+        self._unsynced: list[tuple[list[_Request[Any]], list[BatchOutcome]]] = []
         self._syncing = False
         self._failed: KeyStoreError | None = None
         self._closed = False
@@ -65,15 +93,15 @@ class GroupCommit:
         self.batches = 0     # transactions committed (counters for tests and metrics)
         self.syncs = 0       # WAL syncs that released batches
 
-    def submit(self, fn: Callable[..., Any], *args: Any,
-               on_orphan: Callable[[Any], None] | None = None) -> asyncio.Future[Any]:
-        """Queue ``fn(*args)`` (a ``KeyStore.*_in_tx`` method); the future resolves once its batch is
-        durable. ``on_orphan(result)`` undoes a result whose caller went away before it was released
-        (nothing was sent for it). Raises :class:`KeyStoreError` after a failed sync (fail-stop)."""
+    def submit(self, op: StoreOp[T], *, on_orphan: Callable[[T], None] | None = None) -> asyncio.Future[T]:
+        """Queue ``op`` (a function of the batch's :class:`~qkd.kms.unitofwork.StoreTx`); the future resolves
+        to its result once its batch is durable. ``on_orphan(result)`` undoes a result whose caller went away
+        before it was released (nothing was sent for it). Raises :class:`KeyStoreError` after a failed sync
+        (fail-stop)."""
         if self._failed is not None:
             raise self._failed
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((fn, args, fut, on_orphan))
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Request(op, fut, on_orphan))
         self.kick()
         return fut
 
@@ -99,26 +127,26 @@ class GroupCommit:
         if self._closed and self._failed is None:
             self._failed = KeyStoreError("the key store is closing")
         if self._failed is not None:
-            _fail_all((fut for _, _, fut, _ in batch), self._failed)
+            _fail_all((r.future for r in batch), self._failed)
             return
         try:
-            results = self.store.run_batch([(fn, args) for fn, args, _, _ in batch], durable=False)
+            results = self.store.run_batch([r.op for r in batch], durable=False)
         except Exception as exc:  # rolled back: nothing of the batch took effect
             log.exception("group commit failed", extra={"event": "kms.store.commit_failed"})
             err = KeyStoreError(f"group commit of {len(batch)} request(s) failed: {type(exc).__name__}: {exc}")
-            _fail_all((fut for _, _, fut, _ in batch), err)
+            _fail_all((r.future for r in batch), err)
             return
         if not batch:   # only delivered marks: nothing waits for their durability
             return
         self.batches += 1
-        self._unsynced.append(([(fut, on_orphan) for _, _, fut, on_orphan in batch], results))
+        self._unsynced.append((batch, results))
         self._start_sync()
 
     def _start_sync(self) -> None:
         if self._syncing or not self._unsynced:
             return
         if self._closed or self._failed is not None:
-            _fail_all((fut for waiters, _ in self._unsynced for fut, _ in waiters),
+            _fail_all((r.future for batch, _ in self._unsynced for r in batch),
                       self._failed or KeyStoreError("the key store is closing"))
             self._unsynced = []
             return
@@ -127,7 +155,7 @@ class GroupCommit:
         done = asyncio.get_running_loop().run_in_executor(self._executor, self._sync)
         done.add_done_callback(lambda f: self._synced(covered, f))
 
-    def _synced(self, covered: list[tuple[list[_Waiter], list[tuple[bool, Any]]]],
+    def _synced(self, covered: list[tuple[list[_Request[Any]], list[BatchOutcome]]],
                 done: asyncio.Future[None]) -> None:
         self._syncing = False
         exc = None if done.cancelled() else done.exception()
@@ -136,22 +164,12 @@ class GroupCommit:
                                          "refuses further deliveries until it is reopened")
             log.critical("key store WAL sync failed", extra={"event": "kms.store.sync_failed",
                                                              "error": str(exc)})
-            _fail_all((fut for waiters, _ in covered + self._unsynced for fut, _ in waiters), self._failed)
+            _fail_all((r.future for batch, _ in covered + self._unsynced for r in batch), self._failed)
             self._unsynced = []
             return
         self.syncs += 1
-        for waiters, results in covered:
-            for (fut, on_orphan), (ok, value) in zip(waiters, results, strict=True):
-                if fut.cancelled():
-                    if ok and on_orphan is not None:
-                        try:
-                            on_orphan(value)
-                        except Exception:  # noqa: BLE001 - the other waiters must still be released
-                            log.exception("undoing an orphaned delivery failed",
-                                          extra={"event": "kms.store.orphan_failed"})
-                elif ok:
-                    fut.set_result(value)
-                else:
-                    fut.set_exception(value)
+        for batch, results in covered:
+            for request, outcome in zip(batch, results, strict=True):
+                request.release(outcome)
         if self._pending or self.store.has_deferred_marks():
             self._flush()        # commits what gathered during the sync and starts the next sync

@@ -111,7 +111,7 @@ class _StoreCounter:
         return self._store.counter(self._name)
 
     def claim(self, index: int) -> None:
-        self._store.set_counter(self._name, index + 1)
+        self._store.run(lambda tx: tx.set_counter(self._name, index + 1))
 
 
 class KmeLinkEnd:

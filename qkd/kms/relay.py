@@ -22,7 +22,7 @@ so the master's node gets 200 only once the slave's node has durably stored K. A
 down, link alarmed or out of key, check failed) answers 503 naming ``failed_hop`` ("X->Y"); the master's
 node then hands nothing to the master SAE, and the slave's node stored nothing. Pads consumed before the
 failure are burned, never reused (the receiver of a later pad discards the gap: see
-:meth:`qkd.kms.store.KeyStore.take_range`).
+:meth:`qkd.kms.pools.PoolStreams.take_range`).
 
 What can be delivered (:meth:`RelayEngine.path_report`, behind the Status object's ``stored_key_count``):
 each hop of the route consumes ``|K|`` bits of its own link, so a pair behind the route can get at most the
@@ -42,13 +42,15 @@ import secrets
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from qkd.kms.errors import InsufficientKeyError, KeyStoreError, RelayError, TopologyError
+from qkd.kms.ledger import IssuedKey
 from qkd.kms.pki import kme_dns_name
-from qkd.kms.store import IssuedKey, xor_bytes
+from qkd.kms.pools import xor_bytes
 from qkd.kms.topology import Network, pool_name
 
 if TYPE_CHECKING:
@@ -92,7 +94,7 @@ class RelayEngine:
                 connector=aiohttp.TCPConnector(ssl=self.ssl_context if self.ssl_context is not None else True))
         return self._session
 
-    def weight(self, needed_bits: int):
+    def weight(self, needed_bits: int) -> Callable[[str, str, str], float | None]:
         """Link weight for routing (see :mod:`qkd.kms.topology`): this node's view of its own links."""
         def w(link_id: str, frm: str, to: str) -> float | None:
             if frm != self.me:
@@ -303,8 +305,9 @@ class RelayEngine:
                 raise ValueError(f"relay message: slave SAE {slave!r} is not attached to {self.me!r}")
             ids = [k for k, _ in keys]
             try:
-                self.store.accept_relayed(pool, start, ct, keys, master, slave,
-                                          lambda m: hmac.compare_digest(check_value(m, relay_id, ids), check))
+                self.store.run(lambda tx: tx.accept_relayed(
+                    pool, start, ct, keys=keys, master=master, slave=slave,
+                    verify=lambda m: hmac.compare_digest(check_value(m, relay_id, ids), check)))
             except InsufficientKeyError as exc:
                 raise RelayError(str(exc), failed_hop=hop_in, reason="insufficient_key") from None
             except KeyStoreError as exc:

@@ -52,28 +52,31 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from qkd.kms import api
 from qkd.kms.api import ApiError
 from qkd.kms.config import KmeConfig, LimitsSection
-from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, RelayError
+from qkd.kms.errors import (
+    CapacityError,
+    ForeignKeyIdError,
+    InsufficientKeyError,
+    KeyAlreadyDeliveredError,
+    KeyStoreError,
+    PoolAlarmedError,
+    RelayError,
+    UnknownKeyIdError,
+)
 from qkd.kms.feeds import LinkKeySink, SyntheticFeed
 from qkd.kms.groupcommit import GroupCommit
+from qkd.kms.ledger import IssuedKey, KeyLifetimes, Role
 from qkd.kms.linkend import CHANNEL_PATH, EmulatedLinkEnd
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.metrics import KmeMetrics
 from qkd.kms.pki import peer_identity, server_ssl_context
 from qkd.kms.relay import LINKS_PATH, RELAY_PATH, RelayEngine
-from qkd.kms.store import (
-    ForeignKeyIdError,
-    IssuedKey,
-    KeyAlreadyDeliveredError,
-    KeyLifetimes,
-    KeyStore,
-    PoolAlarmedError,
-    UnknownKeyIdError,
-)
+from qkd.kms.store import KeyStore
 from qkd.kms.topology import LOCAL_POOL, Network, pool_name
 from qkd.runtime import metrics_text
 
@@ -191,7 +194,7 @@ class KmeService:
     def set_link_alarm(self, link: str, alarm: bool, qber: float | None = None) -> None:
         """Set/clear the alarm of a link of this node (or of ``'local'``): enc_keys over it answers 503."""
         if link == LOCAL_POOL:
-            self.store.set_alarm(LOCAL_POOL, alarm, qber)
+            self.store.run(lambda tx: tx.set_alarm(LOCAL_POOL, alarm=alarm, qber=qber))
         elif link in self.sinks:
             self.sinks[link].set_alarm(alarm, qber)
         else:
@@ -271,8 +274,9 @@ class KmeService:
         if dst == self.me:
             try:
                 keys = await self.commits.submit(
-                    self.store.issue_local_in_tx, LOCAL_POOL, master, slave, req.number, req.size_bits, True,
-                    on_orphan=lambda ks: self.store.quarantine([k.key_id for k in ks], "master"))
+                    lambda tx: tx.issue_local(LOCAL_POOL, master, slave, req.number, req.size_bits,
+                                              refuse_alarmed=True),
+                    on_orphan=lambda ks: self.store.run(lambda tx: tx.quarantine([k.key_id for k in ks], "master")))
             except PoolAlarmedError as exc:
                 raise api.server_side(f"key source alarmed (QBER {exc.qber})", "link_alarm", qber=exc.qber) from None
             except InsufficientKeyError:
@@ -296,7 +300,7 @@ class KmeService:
             self.metrics.count_relay(False, exc.failed_hop, exc.reason)
             raise api.server_side(str(exc), exc.reason, failed_hop=exc.failed_hop) from None
         self.metrics.count_relay(True)
-        self.store.record_issued_remote(master, slave, keys)
+        self.store.run(lambda tx: tx.record_issued_remote(master, slave, keys))
         return keys
 
     async def handle_dec_keys(self, request: web.Request) -> web.StreamResponse:
@@ -309,21 +313,21 @@ class KmeService:
         self.known_sae(master, "master_SAE_ID")
         try:
             keys = await self.commits.submit(
-                self.store.reserve_for_slave_in_tx, master, slave, ids,
-                on_orphan=lambda ks: self.store.release_reserved([k.key_id for k in ks], "slave"))
+                lambda tx: tx.reserve_for_slave(master, slave, ids),
+                on_orphan=lambda ks: self.store.run(lambda tx: tx.release_reserved([k.key_id for k in ks], "slave")))
         except ForeignKeyIdError as exc:
             raise api.unauthorized(str(exc)) from None
         except (UnknownKeyIdError, KeyAlreadyDeliveredError) as exc:
             raise api.bad_request(str(exc)) from None
         return await self._deliver(request, keys, "slave")
 
-    async def _deliver(self, request: web.Request, keys: list[IssuedKey], role: str) -> web.StreamResponse:
+    async def _deliver(self, request: web.Request, keys: list[IssuedKey], role: Role) -> web.StreamResponse:
         ids = [k.key_id for k in keys]
         try:
             body = {"keys": [{"key_ID": k.key_id, "key": base64.b64encode(k.key).decode()} for k in keys]}
             resp = web.json_response(body)
         except BaseException:
-            self.store.release_reserved(ids, role)
+            self.store.run(lambda tx: tx.release_reserved(ids, role))
             raise
         if self._fault_delay_s:
             await asyncio.sleep(self._fault_delay_s)
@@ -331,7 +335,7 @@ class KmeService:
             await resp.prepare(request)
             await resp.write_eof()
         except BaseException:
-            self.store.quarantine(ids, role)
+            self.store.run(lambda tx: tx.quarantine(ids, role))
             raise
         if self._fault_delay_s:
             await asyncio.sleep(self._fault_delay_s)
@@ -513,7 +517,7 @@ def _error_response(status: int, message: str, reason: str | None = None) -> web
 
 
 @web.middleware
-async def _errors(request: web.Request, handler):
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure becomes an ETSI error answer (400/401/503; 404/405 for no such endpoint), counted."""
     service = request.app[KME_SERVICE]
     reason: str | None = None
@@ -753,7 +757,7 @@ async def start_kme(config: KmeConfig, *, store: KeyStore | None = None, worker:
     ``port`` overrides ``listen_port``; ``reuse_port`` binds with ``SO_REUSEPORT`` so that several worker
     processes of one node share the port (the kernel spreads connections over them); ``worker``: see
     :class:`KmeService`; ``http``: connection and body bounds (:class:`HttpLimits`); ``lifetimes``: deadlines
-    of slave deliveries (:class:`qkd.kms.store.KeyLifetimes`).
+    of slave deliveries (:class:`qkd.kms.ledger.KeyLifetimes`).
     """
     app = create_kme_app(config, store=store, worker=worker, http=http, lifetimes=lifetimes)
     runner = web.AppRunner(app, access_log=None)

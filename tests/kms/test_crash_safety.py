@@ -135,8 +135,8 @@ async def run_crash_cycles(tmp_path, pki, spawn_node, cycles: int, seed: int, co
 
     store = KeyStore(cfg.node.db_path, Sealer(load(cfg.node.master_key_path)))
     pool = next(m for m in store.metrics() if m.name == "local")
-    issued_bits = store._db.execute("SELECT COALESCE(SUM(size_bits), 0) FROM keys").fetchone()[0]
-    issued = store._db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
+    issued_bits = store._db.conn.execute("SELECT COALESCE(SUM(size_bits), 0) FROM keys").fetchone()[0]
+    issued = store._db.conn.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
     counts = store.delivery_counts()
     lifecycle = store.lifecycle_counts()
     store.close()

@@ -188,7 +188,7 @@ async def test_after_a_crash_between_the_two_deposits_the_end_ahead_drops_its_ex
     sink = LinkKeySink(store, Network(cfg.topology), LINK)
     tail_before = sink.stream_state()["tail"]
     sink.push(os.urandom(4000))                                      # block 1 at Alice only
-    store.set_counter(f"emulated-link/{LINK}/next-block", 2)         # Alice had claimed it
+    store.run(lambda tx: tx.set_counter(f"emulated-link/{LINK}/next-block", 2))   # Alice had claimed it
     store.close()
     a, t = await run(3, 1)                                           # resumes with block 2 only
     try:

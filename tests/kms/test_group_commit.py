@@ -12,10 +12,12 @@ import threading
 import pytest
 
 from qkd.kms.client import KmeClient, KmeRefusedError
-from qkd.kms.errors import KeyStoreError
+from qkd.kms.errors import KeyAlreadyDeliveredError, KeyStoreError
 from qkd.kms.groupcommit import GroupCommit
+from qkd.kms.ledger import IssuedKey
 from qkd.kms.masterkey import Sealer, load_or_create
-from qkd.kms.store import KeyAlreadyDeliveredError, KeyStore
+from qkd.kms.store import KeyStore
+from qkd.kms.unitofwork import StoreOp
 
 
 def open_store(tmp_path, **kw) -> KeyStore:
@@ -23,6 +25,16 @@ def open_store(tmp_path, **kw) -> KeyStore:
     store.ensure_pool("local", "local", 1 << 24)
     store.deposit("local", os.urandom(1 << 16))
     return store
+
+
+def issue(number: int) -> StoreOp[list[IssuedKey]]:
+    """enc_keys of SAE_A for SAE_B: ``number`` keys of 256 bits from the local pool."""
+    return lambda tx: tx.issue_local("local", "SAE_A", "SAE_B", number, 256)
+
+
+def redeem(key_ids: list[str]) -> StoreOp[list[IssuedKey]]:
+    """dec_keys of SAE_B for keys of SAE_A."""
+    return lambda tx: tx.reserve_for_slave("SAE_A", "SAE_B", key_ids)
 
 
 def committed_key_rows(tmp_path) -> int:
@@ -46,14 +58,14 @@ async def test_results_are_released_only_after_the_wal_sync_that_follows_their_c
 
     commits = GroupCommit(store, sync=gated_sync)
     try:
-        futs = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256) for _ in range(8)]
+        futs = [commits.submit(issue(1)) for _ in range(8)]
         for _ in range(20):          # let the loop run the flush; the batch commits, its sync waits at the gate
             await asyncio.sleep(0.005)
         assert committed_key_rows(tmp_path) == 8 and commits.batches == 1
         assert not any(f.done() for f in futs)
         # requests arriving while the sync is in flight are gathered; they are committed when it returns and
         # released only by the next sync, which starts after their commit
-        late = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 2, 256) for _ in range(3)]
+        late = [commits.submit(issue(2)) for _ in range(3)]
         for _ in range(10):
             await asyncio.sleep(0.005)
         assert committed_key_rows(tmp_path) == 8 and not any(f.done() for f in late)
@@ -71,13 +83,13 @@ async def test_concurrent_redemptions_through_group_commit_hand_each_key_out_onc
     store = open_store(tmp_path)
     commits = GroupCommit(store)
     try:
-        issued = await asyncio.gather(*(commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 2, 256)
+        issued = await asyncio.gather(*(commits.submit(issue(2))
                                         for _ in range(16)))
         keys = [k for batch in issued for k in batch]
         assert len({k.key for k in keys}) == 32             # distinct pool bytes for every key
         assert store.available_bits("local") == (1 << 19) - 32 * 256
         # three concurrent redemptions of every key: they land in the same batches, each key goes out once
-        attempts = [commits.submit(store.reserve_for_slave_in_tx, "SAE_A", "SAE_B", [k.key_id])
+        attempts = [commits.submit(redeem([k.key_id]))
                     for k in keys for _ in range(3)]
         outcomes = await asyncio.gather(*attempts, return_exceptions=True)
     finally:
@@ -98,15 +110,15 @@ async def test_a_failed_group_commit_fails_every_waiter_and_consumes_nothing(tmp
     blocker.execute("BEGIN IMMEDIATE")             # another process holds the write lock past the busy timeout
     commits = GroupCommit(store)
     try:
-        futs = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256) for _ in range(5)]
-        futs.append(commits.submit(store.reserve_for_slave_in_tx, "SAE_A", "SAE_B", [pending.key_id]))
+        futs = [commits.submit(issue(1)) for _ in range(5)]
+        futs.append(commits.submit(redeem([pending.key_id])))
         outcomes = await asyncio.gather(*futs, return_exceptions=True)
         assert all(isinstance(o, KeyStoreError) and "group commit of 6 request(s) failed" in str(o)
                    for o in outcomes), outcomes
         blocker.execute("ROLLBACK")
         assert store.fingerprint() == before
         # the store works on once the lock is free: the same key is still there for the slave
-        [again] = await commits.submit(store.reserve_for_slave_in_tx, "SAE_A", "SAE_B", [pending.key_id])
+        [again] = await commits.submit(redeem([pending.key_id]))
         assert again.key == pending.key
     finally:
         commits.close()
@@ -123,11 +135,11 @@ async def test_a_failed_wal_sync_sends_no_key_refuses_later_requests_and_quarant
 
     commits = GroupCommit(store, sync=failing_disk)
     try:
-        futs = [commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256) for _ in range(4)]
+        futs = [commits.submit(issue(1)) for _ in range(4)]
         outcomes = await asyncio.gather(*futs, return_exceptions=True)
         assert all(isinstance(o, KeyStoreError) and "sync failed" in str(o) for o in outcomes)
         with pytest.raises(KeyStoreError, match="sync failed"):
-            commits.submit(store.issue_local_in_tx, "local", "SAE_A", "SAE_B", 1, 256)
+            commits.submit(issue(1))
     finally:
         commits.close()
     store.close()

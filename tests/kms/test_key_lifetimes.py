@@ -14,9 +14,11 @@ import aiohttp
 import pytest
 
 from qkd.kms.client import KmeAdminClient, KmeClient, KmeRefusedError, KmsError
+from qkd.kms.errors import ForeignKeyIdError, KeyExpiredError
+from qkd.kms.ledger import KeyLifetimes
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.server import HttpLimits, start_kme
-from qkd.kms.store import ForeignKeyIdError, KeyExpiredError, KeyLifetimes, KeyStore
+from qkd.kms.store import KeyStore
 from qkd.kms.testing import chain_node_config, chain_topology, free_port, single_node_config, to_toml
 
 
@@ -95,7 +97,7 @@ def test_an_in_doubt_delivery_not_redeemed_before_its_deadline_is_destroyed_and_
     assert store.expire_keys() == {"pending": 0, "in_doubt": 1}
     assert store.delivery_counts()["slave:expired"] == 1
     assert store.lifecycle_counts()["expired_in_doubt"] == 1
-    assert store._db.execute("SELECT ct FROM keys").fetchone()[0] is None   # the material is gone
+    assert store._db.conn.execute("SELECT ct FROM keys").fetchone()[0] is None   # the material is gone
     with pytest.raises(KeyExpiredError):
         store.reserve_for_slave("SAE_A", "SAE_B", [key.key_id])
 
@@ -105,7 +107,7 @@ def test_a_failed_response_to_the_slave_leaves_its_delivery_in_doubt_not_lost(tm
     store.deposit("local", os.urandom(64))
     (key,) = store.issue_local("local", "SAE_A", "SAE_B", 1, 256)
     store.reserve_for_slave("SAE_A", "SAE_B", [key.key_id])
-    store.quarantine([key.key_id], "slave")               # what _deliver does when writing failed
+    store.run(lambda tx: tx.quarantine([key.key_id], "slave"))   # what _deliver does when writing failed
     assert store.reserve_for_slave("SAE_A", "SAE_B", [key.key_id])[0].key == key.key
 
 
@@ -184,5 +186,5 @@ def test_a_store_made_before_key_lifetimes_is_migrated_and_its_old_keys_expire_b
     with pytest.raises(KeyExpiredError):                   # issued 100 s ago, deadline 50 s: expired
         store.reserve_for_slave("SAE_A", "SAE_B", [k1.key_id])
     assert store.expire_keys() == {"pending": 2, "in_doubt": 0}
-    (sql,) = store._db.execute("SELECT sql FROM sqlite_master WHERE name='keys'").fetchone()
+    (sql,) = store._db.conn.execute("SELECT sql FROM sqlite_master WHERE name='keys'").fetchone()
     assert "in_doubt" in sql and "expires" in sql

@@ -10,8 +10,8 @@ import logging
 import pytest
 
 from qkd.kms.client import KmeClient, KmeRefusedError
+from qkd.kms.ledger import IssuedKey
 from qkd.kms.server import start_kme
-from qkd.kms.store import IssuedKey
 from qkd.kms.testing import chain_node_config, chain_topology, free_port
 
 NODES = ["KME_A", "KME_T", "KME_B"]

@@ -7,9 +7,16 @@ import stat
 
 import pytest
 
-from qkd.kms.errors import CapacityError, InsufficientKeyError, KeyStoreError, MasterKeyError
+from qkd.kms.errors import (
+    CapacityError,
+    ForeignKeyIdError,
+    InsufficientKeyError,
+    KeyAlreadyDeliveredError,
+    KeyStoreError,
+    MasterKeyError,
+)
 from qkd.kms.masterkey import Sealer, load, load_or_create
-from qkd.kms.store import ForeignKeyIdError, KeyAlreadyDeliveredError, KeyStore
+from qkd.kms.store import KeyStore
 
 
 def open_store(tmp_path, **kw):
@@ -116,12 +123,12 @@ def test_consuming_key_material_or_reserving_is_fsynced_while_delivered_marks_ne
     delivery): those transactions run with synchronous=FULL even with durable_deliveries off."""
     store = open_store(tmp_path)
     store.deposit("local", os.urandom(4096))
-    sync = {1: "NORMAL", 2: "FULL"}[store._db.execute("PRAGMA synchronous").fetchone()[0]]
+    sync = {1: "NORMAL", 2: "FULL"}[store._db.conn.execute("PRAGMA synchronous").fetchone()[0]]
     trace: list[str] = []
-    store._db.set_trace_callback(trace.append)
+    store._db.conn.set_trace_callback(trace.append)
     keys = store.issue_local("local", "SAE_A", "SAE_B", 2, 256)
     store.mark_delivered([k.key_id for k in keys], "master")
-    [(ok, _)] = store.run_batch([(store.reserve_for_slave_in_tx, ("SAE_A", "SAE_B", [keys[0].key_id]))])
+    [(ok, _)] = store.run_batch([lambda tx: tx.reserve_for_slave("SAE_A", "SAE_B", [keys[0].key_id])])
     store.take("local", 16)
     store.take_range("local", store.tail("local") - 16, 16)
     store.mark_delivered([keys[0].key_id], "slave")
