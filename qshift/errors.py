@@ -1,4 +1,4 @@
-"""Errors of the composition root (config loading, CLI wiring)."""
+"""Errors of the composition root (config loading, CLI wiring, command inputs and outputs)."""
 
 
 class QshiftError(Exception):
@@ -16,3 +16,14 @@ class ConfigError(QshiftError):
         self.key = key
         where = f"{path}: {key}" if key else path
         super().__init__(f"{where}: {message}")
+
+
+class InputError(QshiftError):
+    """A command's input (an option value, an input file) is not usable; the message names the option
+    and the file or value."""
+
+
+class OutputError(QshiftError):
+    """A command's output cannot be written where asked (missing directory, a directory where a file was
+    asked for, wrong file kind, an existing key or CA without ``--force``); the message names the option
+    and the path."""

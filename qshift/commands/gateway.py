@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from qshift.commands import JSON_HELP
+
 app = typer.Typer(help="Site-to-site tunnel keyed by X-Wing + QKD, with fallback to PQC only.",
                   no_args_is_help=True)
 
@@ -55,7 +57,7 @@ def serve(config: Annotated[Path, typer.Argument(help="Site TOML (see deploy/exa
 
 @app.command()
 def check(config: Annotated[Path, typer.Argument(help="Site TOML to validate.")],
-          json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+          json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """Validate a site config and load its keys without starting anything."""
     from gateway.service import GatewayService
 

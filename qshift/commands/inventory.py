@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from inventory.errors import InventoryError
+from qshift.commands import JSON_HELP
 
 app = typer.Typer(help="Crypto inventory: scan code, certificates, configs, endpoints, captures; CBOM.",
                   no_args_is_help=True)
@@ -89,7 +90,7 @@ def scan(
     cbom: Annotated[Path | None, typer.Option(help="Write the CycloneDX 1.6 CBOM (JSON) here.")] = None,
     sarif: Annotated[Path | None, typer.Option(help="Write SARIF 2.1.0 here.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the scan as JSON on stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     fail_on: Annotated[list[str] | None, typer.Option(
         "--fail-on", help="Exit 1 if any asset has this quantum status or priority (repeatable, or comma list).")
     ] = None,
@@ -165,7 +166,7 @@ def scan(
 def diff(
     old: Annotated[Path, typer.Argument(help="Older scan (--json output or CBOM).")],
     new: Annotated[Path, typer.Argument(help="Newer scan (--json output or CBOM).")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     fail_on: Annotated[list[str] | None, typer.Option(
         "--fail-on", help="Exit 1 if an asset has this status or priority in the new scan and not in the old one: "
                           "new-<status> or new-<priority>, e.g. new-broken-by-shor (repeatable, or comma list).")

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qshift.commands import JSON_HELP
 from qshift.config import load_config
 
 T = TypeVar("T")
@@ -155,7 +156,7 @@ def status(
     cert: Annotated[Path | None, typer.Option(help="Admin certificate (default: the node's own).")] = None,
     key: Annotated[Path | None, typer.Option(help="Private key of --cert.")] = None,
     url: Annotated[str | None, typer.Option(help="Node URL (default: from the topology).")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Print the pools of a running node (stored bits, rates, age, alarms) and delivery counts."""
     from qkd.kms.client import KmeAdminClient
@@ -182,7 +183,7 @@ def pki(
     kme: Annotated[list[str], typer.Option("--kme", help="Node ID to certify (repeat).")],
     sae: Annotated[list[str], typer.Option("--sae", help="SAE ID to certify (repeat).")] = [],  # noqa: B006
     host: Annotated[list[str], typer.Option("--host", help="Extra DNS name / IP for KME certificates.")] = [],  # noqa: B006
-    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Create a CA and KME/SAE certificates (identity = subject CN) for a test deployment."""
     from qkd.kms.pki import make_pki

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from pqc.catalogue import Primitive, QuantumStatus, select
 from pqc.errors import PqcError
+from qshift.commands import JSON_HELP
 
 _STATUS_STYLE = {
     QuantumStatus.QUANTUM_SAFE: "green",
@@ -127,7 +128,7 @@ def algorithms(
     primitive: Annotated[
         str | None, typer.Option("--primitive", help="CycloneDX primitive: kem, signature, ae, hash, …")
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List the algorithm catalogue: primitive, NIST category, sizes, quantum status."""
     _check_choice(status, QuantumStatus, "--status")

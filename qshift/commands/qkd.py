@@ -21,13 +21,21 @@ from rich.table import Table
 
 from qkd.errors import QkdError
 from qkd.events.record import load_transmitter
+from qshift.commands import JSON_HELP
 from qshift.commands.qkd_run import app as run_app
+from qshift.errors import InputError
+from qshift.output import atomic_outputs, check_input, check_output
 
 app = typer.Typer(help="QKD: emulated links, detector events, key rate theory, post-processing.",
                   no_args_is_help=True)
 app.add_typer(run_app)
 
 DEFAULT_DISTANCES = "0,25,50,75,100,125,150,175,200"
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+TIMETAG_OUT_SUFFIXES = (".qtt", ".ptu", ".qtag", ".csv")
+TIMETAG_IN_SUFFIXES = (".qtt", ".ptu", ".qtag", ".bin", ".csv")
+TRANSMITTER_SUFFIXES = (".npz", ".json")
+SECONDS_HELP = "emulated link time (s): pulses = seconds × clock rate (default 0.01 or the config's)"
 
 
 class QkdCliError(QkdError):
@@ -61,6 +69,12 @@ def _clean(o: Any) -> Any:
     if isinstance(o, (list, tuple)):
         return [_clean(v) for v in o]
     return o
+
+
+def _require(ok: bool, option: str, message: str) -> None:
+    """A range check of an option value: a usage error (one line, exit 2) naming the option."""
+    if not ok:
+        raise typer.BadParameter(message, param_hint=option)
 
 
 # -- keyrate ---------------------------------------------------------------------------------------------
@@ -117,23 +131,32 @@ def keyrate(
     preset: Annotated[list[str], typer.Option("--preset", help="gys | lim2014 | ingaas-fiber | snspd-fiber | "
                                               "freespace-night | freespace-day (repeat to compare)")] = ["gys"],  # noqa: B006
     decoy: Annotated[str, typer.Option(help="infinite | vacuum-weak")] = "infinite",
-    nu: Annotated[float, typer.Option(help="weak decoy intensity for vacuum-weak (photons/pulse)")] = 0.05,
-    distances_km: Annotated[str, typer.Option("--distances-km", help="comma-separated km")] = DEFAULT_DISTANCES,
-    plot: Annotated[Path | None, typer.Option(help="write key rate vs distance to this image")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    nu: Annotated[float, typer.Option(min=0.0, max=1.0,
+                                      help="weak decoy intensity for vacuum-weak (photons/pulse)")] = 0.05,
+    distances_km: Annotated[str, typer.Option("--distances-km", help="comma-separated distances (km, ≥ 0)")
+                            ] = DEFAULT_DISTANCES,
+    plot: Annotated[Path | None, typer.Option(help="write key rate vs distance to this image (.png, .svg, .pdf)")
+                    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Asymptotic decoy-state BB84 key rate vs distance with optimised μ, maximum distance, PLOB bound."""
+    _require(0 < nu < 1, "--nu", f"{nu}: expected 0 < ν < 1 photons/pulse")
     if decoy not in ("infinite", "vacuum-weak"):
         raise typer.BadParameter("expected infinite or vacuum-weak", param_hint="--decoy")
     try:
         distances = [float(x) for x in distances_km.split(",") if x.strip()]
     except ValueError:
         raise typer.BadParameter("expected comma-separated numbers", param_hint="--distances-km") from None
+    if not distances or any(not math.isfinite(d) or d < 0 for d in distances):
+        raise typer.BadParameter("expected one or more distances ≥ 0 km", param_hint="--distances-km")
+    if plot is not None:
+        check_output(plot, "--plot", suffixes=PLOT_SUFFIXES)
     reports = [keyrate_report(p, decoy, nu, distances) for p in preset]
     if plot is not None:
         top = max(max(distances), max(r["max_distance_km"] or 0 for r in reports) * 1.1)
         dense = [float(x) for x in np.linspace(0.0, top, 120)]
-        plot_keyrate([keyrate_report(p, decoy, nu, dense) for p in preset], plot)
+        with atomic_outputs(plot) as (temp,):
+            plot_keyrate([keyrate_report(p, decoy, nu, dense) for p in preset], temp)
     if json_out:
         _print_json(reports if len(reports) > 1 else reports[0])
         return
@@ -162,6 +185,7 @@ def _load_link(config: Path | None, preset: str, channel: str, length_km: float,
     if config is not None:
         from qshift.config import load_config
 
+        check_input(config, "--config", suffixes=(".toml",))
         cfg = load_config(config, LinkConfig)
         try:
             link: Link = cfg.to_link()
@@ -187,6 +211,8 @@ def _load_link(config: Path | None, preset: str, channel: str, length_km: float,
     if drift_ppm is not None:
         changes["clock_drift_ppm"] = drift_ppm
     link = replace(link, **changes)
+    if not math.isfinite(secs) or secs <= 0:
+        raise typer.BadParameter(f"{secs} s: expected emulated link time > 0 s", param_hint="--seconds")
     n_slots = int(round(secs * link.source.clock_rate_hz))
     if n_slots < 1000:
         raise typer.BadParameter(f"{secs} s at {link.source.clock_rate_hz:g} Hz is under 1000 slots",
@@ -221,15 +247,15 @@ def simulate_report(key: Any, est: Any, link: Any, seed: int, theory_check: bool
 @app.command()
 def simulate(
     channel: Annotated[str, typer.Option(help="fiber | free-space")] = "fiber",
-    length_km: Annotated[float, typer.Option("--length-km", help="fiber length (km)")] = 50.0,
-    seconds: Annotated[float | None, typer.Option(help="emulated seconds (default 0.01 or the config's)")] = None,
+    length_km: Annotated[float, typer.Option("--length-km", min=0.0, help="fiber length (km)")] = 50.0,
+    seconds: Annotated[float | None, typer.Option(help=SECONDS_HELP)] = None,
     preset: Annotated[str, typer.Option(help="link preset")] = "ingaas-fiber",
     config: Annotated[Path | None, typer.Option(help="link TOML (deploy/examples/qkd-link-*.toml)")] = None,
     seed: Annotated[int | None, typer.Option(help="emulator seed (recorded in the output)")] = None,
-    eve: Annotated[float | None, typer.Option(help="intercept-resend fraction 0..1")] = None,
+    eve: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="intercept-resend fraction 0..1")] = None,
     clock_offset_ps: Annotated[float | None, typer.Option(help="receiver clock offset (ps)")] = None,
     clock_drift_ppm: Annotated[float | None, typer.Option(help="receiver clock drift (ppm)")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Emulate a link, sift (recovering the clock) and estimate: QBER, gains, decoy bounds, key rate."""
     from qkd.emulator import emulate_link
@@ -273,43 +299,45 @@ def emulate(
     out: Annotated[Path, typer.Option(help="time-tag output (.qtt, .ptu, .qtag, .csv)")],
     tx_out: Annotated[Path, typer.Option("--tx-out", help="transmitter record: .npz (per slot) or .json "
                                          "(Philox descriptor)")],
-    length_km: Annotated[float, typer.Option("--length-km")] = 50.0,
-    seconds: Annotated[float | None, typer.Option()] = None,
-    preset: Annotated[str, typer.Option()] = "ingaas-fiber",
-    config: Annotated[Path | None, typer.Option()] = None,
-    seed: Annotated[int | None, typer.Option()] = None,
-    clock_offset_ps: Annotated[float | None, typer.Option()] = None,
-    clock_drift_ppm: Annotated[float | None, typer.Option()] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    length_km: Annotated[float, typer.Option("--length-km", min=0.0, help="fiber length (km)")] = 50.0,
+    seconds: Annotated[float | None, typer.Option(help=SECONDS_HELP)] = None,
+    preset: Annotated[str, typer.Option(help="link preset")] = "ingaas-fiber",
+    config: Annotated[Path | None, typer.Option(help="link TOML (deploy/examples/qkd-link-*.toml)")] = None,
+    seed: Annotated[int | None, typer.Option(help="emulator seed (recorded in the output)")] = None,
+    clock_offset_ps: Annotated[float | None, typer.Option(help="receiver clock offset (ps)")] = None,
+    clock_drift_ppm: Annotated[float | None, typer.Option(help="receiver clock drift (ppm)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Emulate a link and write the receiver's time tags and the transmitter's record to files."""
+    """Emulate a link and write the receiver's time tags and the transmitter's record to files.
+
+    Both files appear together, complete, or not at all (an error or Ctrl-C leaves neither)."""
     from qkd.events.emulate import emulate as run_emulator
     from qkd.events.formats import write_csv, write_native, write_ptu, write_qutag
     from qkd.events.record import ArrayTransmitterRecord
 
+    check_output(out, "--out", suffixes=TIMETAG_OUT_SUFFIXES)
+    check_output(tx_out, "--tx-out", suffixes=TRANSMITTER_SUFFIXES)
+    if out.resolve() == tx_out.resolve():
+        raise InputError(f"--out {out} and --tx-out {tx_out}: the same file")
     link, n_slots, sd = _load_link(config, preset, "fiber", length_km, seconds, seed, None, clock_offset_ps,
                                    clock_drift_ppm)
+    if tx_out.suffix.lower() == ".npz" and n_slots > 50_000_000:
+        raise InputError(f"--tx-out {tx_out}: {n_slots} slots are too many for a per-slot .npz; use .json")
     run = run_emulator(link, n_slots, sd)
-    suffix = out.suffix.lower()
-    writers = {".qtt": lambda: write_native(out, run.tags, provenance=run.tags.meta),
-               ".ptu": lambda: write_ptu(out, run.tags), ".qtag": lambda: write_qutag(out, run.tags),
-               ".csv": lambda: write_csv(out, run.tags)}
-    if suffix not in writers:
-        raise typer.BadParameter("expected .qtt, .ptu, .qtag or .csv", param_hint="--out")
     if run.tags.t_ps.size and run.tags.t_ps[0] < 0:
-        raise QkdCliError(f"{out}: negative time tags (clock offset); use a positive --clock-offset-ps")
-    writers[suffix]()
-    if tx_out.suffix.lower() == ".json":
-        tx_out.write_text(json.dumps(run.tx.describe(), indent=2))
-    elif tx_out.suffix.lower() == ".npz":
-        if n_slots > 50_000_000:
-            raise QkdCliError(f"{tx_out}: {n_slots} slots are too many for a per-slot .npz; use .json")
-        slots = np.arange(n_slots, dtype=np.int64)
-        b, v, i = run.tx.at(slots)
-        ArrayTransmitterRecord(b, v, i, run.tx.period_ps, run.tx.intensities, run.tx.intensity_probabilities,
-                               run.tx.p_z).save(tx_out)
-    else:
-        raise typer.BadParameter("expected .npz or .json", param_hint="--tx-out")
+        raise QkdCliError(f"--out {out}: negative time tags (clock offset); use a positive --clock-offset-ps")
+    with atomic_outputs(out, tx_out) as (out_temp, tx_temp):
+        writers = {".qtt": lambda: write_native(out_temp, run.tags, provenance=run.tags.meta),
+                   ".ptu": lambda: write_ptu(out_temp, run.tags), ".qtag": lambda: write_qutag(out_temp, run.tags),
+                   ".csv": lambda: write_csv(out_temp, run.tags)}
+        writers[out.suffix.lower()]()
+        if tx_out.suffix.lower() == ".json":
+            tx_temp.write_text(json.dumps(run.tx.describe(), indent=2))
+        else:
+            slots = np.arange(n_slots, dtype=np.int64)
+            b, v, i = run.tx.at(slots)
+            ArrayTransmitterRecord(b, v, i, run.tx.period_ps, run.tx.intensities, run.tx.intensity_probabilities,
+                                   run.tx.p_z).save(tx_temp)
     rep = {"seed": sd, "n_slots": n_slots, "n_tags": len(run.tags), "out": str(out), "tx_out": str(tx_out),
            "window_ps": link.window_ps, "stats": vars(run.stats)}
     if json_out:
@@ -335,22 +363,29 @@ def _parse_channel_map(text: str) -> dict[int, tuple[int, int]]:
 def sift(
     tx: Annotated[Path, typer.Option(help="transmitter record (.npz or .json)")],
     rx: Annotated[Path, typer.Option(help="receiver time tags (.ptu, .qtag/.bin, .qtt, .csv)")],
-    window_ps: Annotated[float, typer.Option("--window-ps", help="coincidence window (ps)")] = 300.0,
+    window_ps: Annotated[float, typer.Option("--window-ps", min=0.0,
+                                             help="coincidence window (ps)")] = 300.0,
     channel_map: Annotated[str, typer.Option(help="detector channels → basis/bit")] = "0:Z0,1:Z1,2:X0,3:X1",
-    z_sample_fraction: Annotated[float, typer.Option(help="fraction of Z bits disclosed for QBER")] = 0.05,
-    max_drift_ppm: Annotated[float, typer.Option(help="clock drift search range (ppm)")] = 50.0,
+    z_sample_fraction: Annotated[float, typer.Option(min=0.0, max=1.0,
+                                                     help="fraction of Z bits disclosed for QBER")] = 0.05,
+    max_drift_ppm: Annotated[float, typer.Option(min=0.0, help="clock drift search range (ppm)")] = 50.0,
     seed: Annotated[int, typer.Option(help="seed of the multi-click choice and QBER sample")] = 0,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Sift real (or emulated) files: clock recovery, slot assignment, basis sifting, estimation."""
     from qkd.events.formats import read_timetags
     from qkd.postprocess.estimate import estimate
     from qkd.postprocess.sift import sift as do_sift
 
+    _require(window_ps > 0, "--window-ps", f"{window_ps}: expected a window > 0 ps")
+    _require(0 < z_sample_fraction < 1, "--z-sample-fraction", f"{z_sample_fraction}: expected 0 < fraction < 1")
+    check_input(tx, "--tx", suffixes=TRANSMITTER_SUFFIXES)
+    check_input(rx, "--rx", suffixes=TIMETAG_IN_SUFFIXES)
+    channels = _parse_channel_map(channel_map)
     record = load_transmitter(tx)
     tags = read_timetags(rx)
     key = do_sift(tags, record, window_ps=window_ps, z_sample_fraction=z_sample_fraction,
-                  channel_map=_parse_channel_map(channel_map), seed=seed, max_drift_ppm=max_drift_ppm)
+                  channel_map=channels, seed=seed, max_drift_ppm=max_drift_ppm)
     est = estimate(key)
     rep = _clean({"tx": str(tx), "rx": str(rx), "sifted": key.summary(), "estimate": est.to_dict()})
     if json_out:
@@ -403,15 +438,17 @@ def satellite_pass_report(altitude_km: float, min_elevation_deg: float, points: 
 
 @app.command("satellite-pass")
 def satellite_pass(
-    altitude_km: Annotated[float, typer.Option("--altitude-km")] = 500.0,
-    min_elevation_deg: Annotated[float, typer.Option("--min-elevation-deg")] = 10.0,
-    points: Annotated[int, typer.Option()] = 11,
+    altitude_km: Annotated[float, typer.Option("--altitude-km", min=100.0, max=40_000.0,
+                                               help="orbit altitude (km)")] = 500.0,
+    min_elevation_deg: Annotated[float, typer.Option("--min-elevation-deg", min=0.0, max=90.0,
+                                                     help="elevation mask: the pass starts and ends here (°)")
+                                 ] = 10.0,
+    points: Annotated[int, typer.Option(min=2, max=10_000, help="times sampled over the pass")] = 11,
     preset: Annotated[str, typer.Option(help="freespace-night | freespace-day")] = "freespace-night",
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Elevation, slant range, channel loss and asymptotic key rate over a zenith satellite pass."""
-    if points < 2:
-        raise typer.BadParameter("need at least 2 points", param_hint="--points")
+    _require(min_elevation_deg < 90, "--min-elevation-deg", f"{min_elevation_deg}: expected a mask below 90°")
     rep = satellite_pass_report(altitude_km, min_elevation_deg, points, preset)
     if json_out:
         _print_json(_clean(rep))

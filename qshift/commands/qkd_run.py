@@ -26,6 +26,7 @@ from rich.table import Table
 
 from qkd.postprocess.link import BlockResult, LinkPolicy
 from qkd.runtime import emulated_blocks, run_link
+from qshift.commands import JSON_HELP
 
 app = typer.Typer(help="QKD post-processing: run an emulated link end to end.")
 
@@ -147,17 +148,21 @@ def _clean(o: Any) -> Any:
 @app.command("run")
 def run(
     channel: Annotated[str, typer.Option(help="fiber | free-space")] = "fiber",
-    length_km: Annotated[float, typer.Option("--length-km", help="fiber length (km)")] = 25.0,
-    seconds: Annotated[float, typer.Option(help="wall-clock run time (s); at least one block runs")] = 10.0,
+    length_km: Annotated[float, typer.Option("--length-km", min=0.0, help="fiber length (km)")] = 25.0,
+    wall_seconds: Annotated[float, typer.Option("--wall-seconds", min=0.0,
+                                                help="wall-clock run time (s); at least one block runs")] = 10.0,
+    seconds: Annotated[float | None, typer.Option("--seconds", hidden=True, min=0.0,
+                                                  help="old name of --wall-seconds (elsewhere --seconds is "
+                                                       "emulated link time)")] = None,
     eve: Annotated[str | None, typer.Option(help="attack, e.g. intercept-resend:0.3")] = None,
     preset: Annotated[str | None, typer.Option(help="link preset (default: snspd-fiber / freespace-night)")] = None,
-    block_pulses: Annotated[int, typer.Option(help="emulated pulses per block")] = 10**7,
+    block_pulses: Annotated[int, typer.Option(min=1000, help="emulated pulses per block")] = 10**7,
     key_length: Annotated[str, typer.Option(help="asymptotic | finite (Lim et al. 2014 Eq. 1; the fiber preset "
                                                  "needs --block-pulses 500000000 or more)")] = "asymptotic",
     variant: Annotated[str, typer.Option(help="Cascade variant")] = "default",
     seed: Annotated[int, typer.Option(help="emulator seed (recorded in the output)")] = 1,
-    max_blocks: Annotated[int | None, typer.Option(help="stop after this many blocks")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    max_blocks: Annotated[int | None, typer.Option(min=1, help="stop after this many blocks")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run an emulated QKD link end to end and deliver secret keys (in memory)."""
     if channel not in CHANNEL_PRESETS:
@@ -165,15 +170,17 @@ def run(
     if key_length not in ("asymptotic", "finite"):
         raise typer.BadParameter("expected asymptotic or finite", param_hint="--key-length")
     frac = parse_eve(eve)
+    if seconds is not None:
+        wall_seconds = seconds
     con = Console()
     if json_out:
-        s = run_emulated_link(channel, length_km, seconds, preset=preset, eve_fraction=frac,
+        s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
                               max_blocks=max_blocks)
         typer.echo(json.dumps(_clean(s), indent=2, sort_keys=True))
         return
     with Live(Table(title="QKD link (starting)"), console=con, refresh_per_second=4, transient=False) as live:
-        s = run_emulated_link(channel, length_km, seconds, preset=preset, eve_fraction=frac,
+        s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
                               max_blocks=max_blocks,
                               on_block=lambda rows, lsb: live.update(_live_table(rows, lsb)))

@@ -82,7 +82,7 @@ def test_keygen_refuses_to_overwrite_without_force_and_rejects_non_key_algorithm
 
 
 def test_bench_json_gives_ops_per_second_for_every_operation_of_the_chosen_algorithms(run) -> None:  # noqa: ANN001
-    proc = run("pqc", "bench", "-a", "ML-KEM-768", "-a", "ML-DSA-44", "-a", "X25519", "--seconds", "0.01",
+    proc = run("pqc", "bench", "-a", "ML-KEM-768", "-a", "ML-DSA-44", "-a", "X25519", "--min-time-s", "0.01",
                    "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["results"]
@@ -96,7 +96,7 @@ def test_bench_json_gives_ops_per_second_for_every_operation_of_the_chosen_algor
 
 
 def test_bench_table_by_default_covers_every_available_algorithm(run) -> None:  # noqa: ANN001
-    proc = run("pqc", "bench", "--seconds", "0.002")
+    proc = run("pqc", "bench", "--min-time-s", "0.002")
     assert proc.returncode == 0, proc.stderr
     for name in ("ML-KEM-768", "ML-KEM-1024", "X-Wing", "X25519MLKEM768", "ML-DSA-87", "MLDSA65-Ed25519"):
         assert name in proc.stdout

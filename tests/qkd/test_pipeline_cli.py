@@ -25,7 +25,7 @@ def run_cli(*args: str) -> dict:
 
 
 def test_qkd_run_delivers_identical_secret_keys_on_a_25_km_fiber() -> None:
-    s = run_cli("--channel", "fiber", "--length-km", "25", "--seconds", "0", "--max-blocks", "2")
+    s = run_cli("--channel", "fiber", "--length-km", "25", "--wall-seconds", "0", "--max-blocks", "2")
     assert s["blocks"] >= 1 and s["delivered"] == s["blocks"]
     assert s["keys_identical"] is True
     assert s["secret_bits"] > 0 and 0 < s["secret_rate_bps_link"] < s["sifted_rate_bps_link"]
@@ -34,7 +34,7 @@ def test_qkd_run_delivers_identical_secret_keys_on_a_25_km_fiber() -> None:
 
 def test_qkd_run_under_full_intercept_resend_delivers_nothing() -> None:
     # the command in-process (the subprocess test above covers its wiring into ``qshift qkd``)
-    out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--seconds", "0",
+    out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--wall-seconds", "0",
                                    "--max-blocks", "1", "--eve", "intercept-resend:1.0", "--json"])
     assert out.exit_code == 0, out.output
     s = json.loads(out.stdout)
