@@ -1,6 +1,9 @@
 """Key management: key store, ETSI GS QKD 014 KME service, trusted-node relay, topology, client.
 
-Modules: ``store`` (SQLite WAL pools and keys, AES-256-GCM at rest, at-most-once delivery), ``masterkey``
+Modules: the key store - ``store`` (:class:`KeyStore`, the facade that opens the parts and runs units of
+work), ``pools`` (pool streams: deposited key material, per-stream offsets), ``ledger`` (issued keys and their
+delivery states, at most once), ``unitofwork`` (``StoreTx``: every write, and the durability it needs),
+``database`` (the SQLite WAL file, transactions, counters), all AES-256-GCM at rest; ``masterkey``
 (0600 node key), ``api`` (ETSI GS QKD 014 V1.1.1 formats), ``server`` (aiohttp app), ``groupcommit``
 (one transaction and one WAL sync per group of requests, synced off the event loop), ``client``
 (:class:`KmeClient`), ``relay`` (hop-by-hop one-time pad), ``topology`` (pools, routing), ``feeds`` and

@@ -7,7 +7,9 @@ import asyncio
 import errno
 import os
 import sqlite3
+import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +172,31 @@ async def test_concurrent_saes_over_mtls_get_each_key_exactly_once(kme, pki):
     assert sorted(g.key_id for g in delivered) == sorted(keys)
     assert all(bytes(g.key) == keys[g.key_id] for g in delivered)
     assert kme.service.commits.syncs <= kme.service.commits.batches
+
+
+TYPED_OPS = """
+from qkd.kms.groupcommit import GroupCommit
+from qkd.kms.store import KeyStore
+
+
+async def enc_keys(store: KeyStore, commits: GroupCommit) -> None:
+    store.run(lambda tx: tx.issue_local("local", "SAE_A", "SAE_B", 1, 256, True))
+    keys = await commits.submit(lambda tx: tx.reserve_for_slave("SAE_A", "SAE_B", ["id"]))
+    keys.append(3)
+    await commits.submit(lambda tx: tx.issue_local("local", "SAE_A", "SAE_B", 1, 256, refuse_alarmed=True))
+"""
+
+
+def test_queued_operations_are_typed_a_positional_flag_and_a_wrong_result_use_are_type_errors(tmp_path):
+    """What group commit queues is a function of the typed unit of work: mypy checks the call inside it (a
+    flag given by position) and the result its future carries; the well-formed operation passes."""
+    api = pytest.importorskip("mypy.api")
+    (tmp_path / "ops.py").write_text(textwrap.dedent(TYPED_OPS))
+    root = Path(__file__).resolve().parents[2]
+    out, _, rc = api.run(["--no-incremental", "--follow-imports=silent", "--config-file",
+                          str(root / "pyproject.toml"), str(tmp_path / "ops.py")])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert rc == 1 and len(errors) == 2, out
+    assert 'ops.py:7: error: Too many positional arguments for "issue_local" of "StoreTx"' in errors[0]
+    assert 'ops.py:9: error: Argument 1 to "append" of "list" has incompatible type "int"; expected "IssuedKey"' \
+        in errors[1]

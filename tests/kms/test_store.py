@@ -161,3 +161,45 @@ def test_reserving_many_keys_is_all_or_nothing_and_a_repeated_key_id_counts_as_t
     assert store.fingerprint() == before
     got = store.reserve_for_slave("SAE_A", "SAE_B", ids)
     assert [(g.key_id, g.key) for g in got] == [(k.key_id, k.key) for k in keys]
+
+
+def test_a_unit_of_work_commits_all_its_writes_or_none(tmp_path):
+    store = open_store(tmp_path)
+    store.deposit("local", os.urandom(1024))
+    before = store.fingerprint()
+
+    def issue_then_fail(tx):
+        tx.issue_local("local", "SAE_A", "SAE_B", 2, 256)
+        tx.take("local", 64)
+        raise RuntimeError("the caller gave up")
+
+    with pytest.raises(RuntimeError):
+        store.run(issue_then_fail)
+    assert store.fingerprint() == before and store.available_bits("local") == 1024 * 8
+    keys, (start, _) = store.run(lambda tx: (tx.issue_local("local", "SAE_A", "SAE_B", 2, 256), tx.take("local", 64)))
+    assert len(keys) == 2 and start == 64 and store.available_bits("local") == (1024 - 128) * 8
+
+
+def test_a_flag_given_by_position_is_refused_and_consumes_nothing(tmp_path):
+    """Flags of the writes are keyword-only: ``refuse_alarmed`` slipped in as a sixth positional argument is a
+    type error (mypy) and a TypeError at run time - not a silently different request."""
+    store = open_store(tmp_path)
+    store.deposit("local", os.urandom(256))
+    before = store.fingerprint()
+    with pytest.raises(TypeError):
+        store.run(lambda tx: tx.issue_local("local", "SAE_A", "SAE_B", 1, 256, True))
+    with pytest.raises(TypeError):
+        store.run(lambda tx: tx.set_alarm("local", True))
+    assert store.fingerprint() == before and store.alarm("local") == (False, None)
+
+
+def test_a_write_needing_fsync_inside_a_transaction_begun_without_is_refused(tmp_path):
+    """SQLite cannot raise the durability of an open transaction: a consuming write after a delivery mark in
+    the same unit of work is refused, and the unit of work changes nothing."""
+    store = open_store(tmp_path)
+    store.deposit("local", os.urandom(256))
+    [key] = store.issue_local("local", "SAE_A", "SAE_B", 1, 256)
+    before = store.fingerprint()
+    with pytest.raises(KeyStoreError, match="synchronous=FULL inside a transaction begun with NORMAL"):
+        store.run(lambda tx: (tx.mark_delivered([(key.key_id, "master")]), tx.take("local", 16)))
+    assert store.fingerprint() == before
