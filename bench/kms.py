@@ -2,7 +2,7 @@
 
 Run: ``python bench/kms.py [--quick] [--concurrency N]``; writes ``bench/results/kms.json``.
 
-* **key pairs/s**: a KME runs as a separate process (``python -m qshift.commands.kme serve``); the bench process
+* **key pairs/s**: a KME runs as a separate process (``python -m qshift.cli kme serve``); the bench process
   drives ``--concurrency`` SAE pairs, each over its own two keep-alive mutual-TLS connections (one with
   SAE_A's certificate, one with SAE_B's): enc_keys (SAE_A, POST, 256-bit keys) then dec_keys (SAE_B, POST)
   of those key_IDs, checking the keys are equal. The load generator is a lean HTTP/1.1 client
@@ -67,7 +67,7 @@ def start_server(tmp: Path, pki, prefill_bits: int, workers: int = 1) -> tuple[s
     cfg.topology.nodes[0].url = f"https://127.0.0.1:{port}"
     path = tmp / "node.toml"
     path.write_text(to_toml(cfg.model_dump(mode="json")))
-    proc = subprocess.Popen([sys.executable, "-m", "qshift.commands.kme", "serve", str(path), "--workers", str(workers)],
+    proc = subprocess.Popen([sys.executable, "-m", "qshift.cli", "kme", "serve", str(path), "--workers", str(workers)],
                             stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if '"kme.ready"' not in line:

@@ -8,7 +8,7 @@ failure into one :class:`~qshift.errors.ConfigError` that names the file, the ke
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,6 +68,41 @@ def validate_config(data: dict[str, Any], model: type[ModelT], source: str = "<c
         raise ConfigError(source, msg + more, key=key) from None
 
 
-def load_config(path: str | Path, model: type[ModelT]) -> ModelT:
-    """Read the TOML file at ``path`` and validate it into ``model``."""
-    return validate_config(read_toml(path), model, source=str(path))
+def resolve_paths(data: dict[str, Any], keys: Sequence[str], base: Path) -> dict[str, Any]:
+    """Make the relative file paths at ``keys`` of ``data`` relative to ``base`` (in place; returns ``data``).
+
+    A key is a dotted path; ``name[]`` walks every item of a list (``feeds[].auth_psk_file``,
+    ``feeds[].timetag_files[]``). Absent keys, empty strings, non-strings and absolute paths are left as
+    they are, so validation still reports them."""
+
+    def walk(node: Any, parts: list[str]) -> Any:
+        if not parts:
+            if isinstance(node, str) and node and not Path(node).is_absolute():
+                return str(base / node)
+            return node
+        head, rest = parts[0], parts[1:]
+        many = head.endswith("[]")
+        name = head.removesuffix("[]")
+        if not isinstance(node, dict) or name not in node:
+            return node
+        value = node[name]
+        if many and isinstance(value, list):
+            node[name] = [walk(item, rest) if rest else walk(item, []) for item in value]
+        elif not many:
+            node[name] = walk(value, rest)
+        return node
+
+    for key in keys:
+        walk(data, key.split("."))
+    return data
+
+
+def load_config(path: str | Path, model: type[ModelT], *, relative_paths: Sequence[str] = ()) -> ModelT:
+    """Read the TOML file at ``path`` and validate it into ``model``.
+
+    The file paths at ``relative_paths`` (see :func:`resolve_paths`) are taken relative to the config
+    file's directory, so a command reads the same files whatever its working directory."""
+    data = read_toml(path)
+    if relative_paths:
+        resolve_paths(data, relative_paths, Path(path).parent)
+    return validate_config(data, model, source=str(path))

@@ -6,22 +6,28 @@ import asyncio
 import json
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from qshift.commands import JSON_HELP
+from qshift.errors import InputError
 
 app = typer.Typer(help="Site-to-site tunnel keyed by X-Wing + QKD, with fallback to PQC only.",
                   no_args_is_help=True)
 
 
-def load_site(path: Path):  # noqa: ANN201 - SiteConfig, imported lazily to keep `qshift --help` fast
-    """Load and validate a site TOML (relative paths in it are taken from the working directory)."""
+#: Paths in a site TOML, read relative to the TOML file (whatever the working directory).
+RELATIVE_TO_CONFIG = ("identity.signing_key", "kme.ca_file", "kme.cert_file", "kme.key_file",
+                      "peers[].public_key", "peers[].psk_file")
+
+
+def load_site(path: Path) -> Any:  # SiteConfig, imported lazily to keep `qshift --help` fast
+    """Load and validate a site TOML (relative paths in it are taken from the config file's directory)."""
     from gateway.config import SiteConfig
     from qshift.config import load_config
 
-    return load_config(path, SiteConfig)
+    return load_config(path, SiteConfig, relative_paths=RELATIVE_TO_CONFIG)
 
 
 async def _serve(path: Path) -> None:
@@ -33,9 +39,14 @@ async def _serve(path: Path) -> None:
     config = load_site(path)
     gateway_app = create_gateway_app(config)
     runner = web.AppRunner(gateway_app, access_log=None)
-    await runner.setup()
     host, port = split_host_port(config.management.listen, "management.listen")
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await runner.setup()       # starts the tunnel and forward listeners
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = exc.strerror or str(exc)
+        raise InputError(f"{path}: cannot listen: {' '.join(reason.split())}") from exc
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

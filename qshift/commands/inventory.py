@@ -14,6 +14,8 @@ from rich.console import Console
 
 from inventory.errors import InventoryError
 from qshift.commands import JSON_HELP
+from qshift.errors import QshiftError
+from qshift.output import check_output, write_atomic
 
 app = typer.Typer(help="Crypto inventory: scan code, certificates, configs, endpoints, captures; CBOM.",
                   no_args_is_help=True)
@@ -40,7 +42,7 @@ def _one_line_errors() -> Iterator[None]:
     chained traceback), so that exit 1 only ever means a ``--fail-on`` gate matched."""
     try:
         yield
-    except (InventoryError, typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (InventoryError, QshiftError, typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
@@ -50,8 +52,9 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _write(path: Path, text: str, what: str) -> None:
+    """Write a report atomically (temporary file beside it, fsync, rename): never half-written."""
     try:
-        path.write_text(text)
+        write_atomic(path, text)
     except OSError as exc:
         raise InventoryError(f"{what} {path}: cannot write: {exc.strerror or exc}") from None
 
@@ -83,7 +86,8 @@ def scan(
     policy: Annotated[str, typer.Option(help="Policy: nist, cnsa2, or a TOML policy file.")] = "nist",
     pkcs12_password: Annotated[list[str] | None, typer.Option("--pkcs12-password",
                                                               help="Password to try on PKCS#12 files.")] = None,
-    timeout: Annotated[float, typer.Option(help="Per-connection timeout for live endpoints (s).")] = 5.0,
+    timeout: Annotated[float, typer.Option("--timeout-s", "--timeout", min=0.001,
+                                           help="Per-connection timeout for live endpoints (s).")] = 5.0,
     allow_unreachable: Annotated[bool, typer.Option(
         "--allow-unreachable", help="An endpoint that cannot be reached is listed as skipped, not an error.")
     ] = False,
@@ -105,6 +109,9 @@ def scan(
         from inventory.risk import load_policy
         from inventory.scan import ScanOptions, parse_endpoint, run_scan
 
+        for option, target in (("--cbom", cbom), ("--sarif", sarif), ("--html", html)):
+            if target is not None:   # checked before the scan: a bad path fails at once, not after minutes
+                check_output(target, option)
         pol = load_policy(policy)
         gates = parse_gates(list(fail_on or []) + list(pol.fail_on))
         missing = [str(p) for p in [*(paths or []), *(pcap or [])] if not p.exists() and not p.is_symlink()]

@@ -80,33 +80,55 @@ def _sizes(row: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def render_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """A rich table of ``rows`` (as produced by :func:`algorithm_rows`)."""
+#: From this console width on, the table has one column per field; below it, fields are stacked.
+WIDE = 130
+
+
+def _longest_word(texts: list[str]) -> int:
+    return max((len(w) for t in texts for w in t.split()), default=1)
+
+
+def render_table(rows: list[dict[str, Any]], title: str, width: int = WIDE) -> Table:
+    """A rich table of ``rows`` (as produced by :func:`algorithm_rows`) that fits ``width`` columns.
+
+    Cells wrap between words, never inside one: each column is at least as wide as its longest word.
+    Below :data:`WIDE` the fields are stacked into three columns (name / family · primitive; quantum
+    status / NIST category and security bits; sizes / backends)."""
     with_backends = any("backends" in r for r in rows)
-    table = Table(title=title)
-    table.add_column("name", no_wrap=True)
-    table.add_column("family")
-    table.add_column("primitive")
-    table.add_column("NIST cat.", justify="right")
-    table.add_column("sizes (bytes)", overflow="fold")
-    table.add_column("quantum status", no_wrap=True)
-    table.add_column("bits classical / quantum", justify="right")
-    if with_backends:
-        table.add_column("backends")
+    table = Table(title=title, show_lines=width < WIDE)
+    if width >= WIDE:
+        table.add_column("name", no_wrap=True)
+        table.add_column("family")
+        table.add_column("primitive")
+        table.add_column("NIST cat.", justify="right")
+        table.add_column("sizes (bytes)", min_width=_longest_word([_sizes(r) for r in rows]))
+        table.add_column("quantum status", no_wrap=True)
+        table.add_column("bits classical / quantum", justify="right")
+        if with_backends:
+            table.add_column("backends")
+    else:
+        names = [r["name"] for r in rows]
+        first = min(_longest_word(names), 24)
+        table.add_column("algorithm", overflow="fold", width=first)
+        table.add_column("quantum status / security", width=25)
+        rest = max(width - first - 25 - 10, _longest_word([_sizes(r) for r in rows]))
+        table.add_column("sizes (bytes)" + (" / backends" if with_backends else ""), width=rest)
     for row in rows:
         status = QuantumStatus(row["quantum_status"])
         classical = row["classical_security_bits"]
-        cells = [
-            row["name"],
-            row["family"],
-            row["primitive"],
-            str(row["nist_category"] or ""),
-            _sizes(row),
-            f"[{_STATUS_STYLE[status]}]{status.value}[/]",
-            f"{classical if classical is not None else '?'} / {row['quantum_security_bits']}",
-        ]
-        if with_backends:
-            cells.append(", ".join(row.get("backends", [])))
+        bits = f"{classical if classical is not None else '?'} / {row['quantum_security_bits']}"
+        styled = f"[{_STATUS_STYLE[status]}]{status.value}[/]"
+        backends = ", ".join(row.get("backends", []))
+        if width >= WIDE:
+            cells = [row["name"], row["family"], row["primitive"], str(row["nist_category"] or ""), _sizes(row),
+                     styled, bits]
+            if with_backends:
+                cells.append(backends)
+        else:
+            nist = f"NIST {row['nist_category']} · " if row["nist_category"] else ""
+            cells = [f"[bold]{row['name']}[/]\n{row['family']} · {row['primitive']}",
+                     f"{styled}\n{nist}{bits} bits",
+                     _sizes(row) + (f"\n[dim]{backends or 'no backend'}[/]" if with_backends else "")]
         table.add_row(*cells)
     return table
 
@@ -139,4 +161,5 @@ def algorithms(
         return
     filters = ", ".join(f"{k}={v}" for k, v in (("family", family), ("status", status), ("primitive", primitive)) if v)
     title = f"qshift algorithm catalogue ({len(rows)} entries{': ' + filters if filters else ''})"
-    Console().print(render_table(rows, title))
+    console = Console()
+    console.print(render_table(rows, title, console.width))

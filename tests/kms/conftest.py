@@ -27,14 +27,14 @@ async def kme(tmp_path, pki):
 
 
 class NodeProcess:
-    """``python -m qshift.commands.kme serve <toml>`` as a real child process."""
+    """``python -m qshift.cli kme serve <toml>`` as a real child process."""
 
     def __init__(self, toml_path, env: dict | None = None, args: tuple[str, ...] = ()):
         import os
         import subprocess
         import sys
         self.toml_path = toml_path
-        self.proc = subprocess.Popen([sys.executable, "-m", "qshift.commands.kme", "serve", str(toml_path), *args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "qshift.cli", "kme", "serve", str(toml_path), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, **(env or {})})
 

@@ -104,7 +104,7 @@ def test_workers_are_refused_for_a_node_running_emulated_link_ends(tmp_path, pki
     feeds["feeds"] = [{"pool": "KME_A-KME_B", "kind": "emulated"}] + feeds["feeds"][1:]
     path = tmp_path / "node.toml"
     path.write_text(to_toml(feeds))
-    out = subprocess.run([sys.executable, "-m", "qshift.commands.kme", "serve", str(path), "--workers", "2"],
+    out = subprocess.run([sys.executable, "-m", "qshift.cli", "kme", "serve", str(path), "--workers", "2"],
                          capture_output=True, text=True, timeout=60)
     message = " ".join(w for w in out.stderr.split() if w.strip("│╭╮╰╯─"))   # rich may wrap it in a box
     assert out.returncode != 0 and "emulated link ends" in message
