@@ -19,17 +19,8 @@ from qkd.kms.ledger import KeyLifetimes
 from qkd.kms.masterkey import Sealer, load_or_create
 from qkd.kms.server import HttpLimits, start_kme
 from qkd.kms.store import KeyStore
-from qkd.kms.testing import chain_node_config, chain_topology, free_port, single_node_config, to_toml
-
-
-def write_toml(cfg, path) -> None:
-    def strip(x):
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if v is not None}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-    path.write_text(to_toml(strip(cfg.model_dump(mode="json"))))
+from qkd.kms.testing import chain_node_config, chain_topology, free_port, single_node_config
+from tests.kms.nodes import write_toml
 
 
 def open_store(directory, **lifetimes) -> KeyStore:

@@ -19,20 +19,11 @@ from collections import Counter
 import pytest
 
 from qkd.kms.client import KmeAdminClient, KmeClient
-from qkd.kms.testing import free_port, single_node_config, to_toml
+from qkd.kms.testing import free_port, single_node_config
+from tests.kms.nodes import write_toml
 
 IDENTITIES = ["SAE_A", "SAE_B", "SAE_C", "admin", "KME_T"]
 ALLOWED = {400, 401, 404, 405}
-
-
-def write_toml(cfg, path) -> None:
-    def strip(x):
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if v is not None}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-    path.write_text(to_toml(strip(cfg.model_dump(mode="json"))))
 
 
 class Generator:
