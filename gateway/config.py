@@ -46,6 +46,21 @@ class TunnelConfig(_Model):
     #: A handshake whose initiator clock differs from ours by more than this is stale (seconds).
     max_clock_skew_s: float = Field(default=120.0, gt=0)
     redial_interval_s: float = Field(default=1.0, gt=0)
+    #: After failed handshakes in a row the dialer waits ``redial_interval_s`` x 2^(n-1), at most this.
+    redial_max_interval_s: float = Field(default=5.0, gt=0)
+    # -- before the initiator is authenticated (the responder's cost and state) --
+    #: Handshakes in progress (not yet authenticated) at once; further connections are refused (``busy``).
+    max_pending_handshakes: int = Field(default=64, ge=1)
+    #: Handshakes in progress at once from one source address (``source_limit``).
+    max_pending_per_source: int = Field(default=8, ge=1)
+    #: Under load — this many handshakes in progress, or more than ``cookie_rate_per_s`` started in the
+    #: last second — a ClientHello without a valid cookie gets a stateless Retry (cookie) instead of work.
+    cookie_threshold: int = Field(default=8, ge=1)
+    cookie_rate_per_s: float = Field(default=20.0, gt=0)
+    #: Expensive handshake steps (X-Wing, signature) per source address: a token bucket of this rate
+    #: and burst; over it, the connection is refused (``source_limit``).
+    source_rate_per_s: float = Field(default=10.0, gt=0)
+    source_burst: int = Field(default=20, ge=1)
 
     @field_validator("listen")
     @classmethod
@@ -84,6 +99,13 @@ class KmeConfig(_Model):
     timeout_s: float = Field(default=5.0, gt=0)
     #: Key size requested with ``enc_keys`` (bits).
     key_size_bits: int = Field(default=256, ge=128, le=4096)
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, v: str) -> str:
+        if not v.lower().startswith("https://") or len(v) <= len("https://"):
+            raise ValueError(f"kme.url: {v!r} is not an https:// URL (QKD keys travel only over mutual TLS)")
+        return v
 
 
 class KeyPathConfig(_Model):
@@ -139,7 +161,8 @@ class DataPlaneConfig(_Model):
     aead: AeadName = "aes-256-gcm"
     stream_window_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
     max_frame_payload_bytes: int = Field(default=64 * 1024, ge=1024, le=1 << 20)
-    #: The session is torn down when this many records fail authentication, replay or order checks.
+    #: The session is torn down when this many *authentic* records arrive replayed or out of order (a
+    #: record that fails authentication is dropped and counted, never held against the session).
     bad_record_threshold: int = Field(default=16, ge=1)
     open_timeout_s: float = Field(default=10.0, gt=0)
 

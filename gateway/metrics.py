@@ -26,11 +26,19 @@ class GatewayMetrics:
         self.handshakes = Counter(
             "gateway_handshakes", "Completed handshakes and rekeys", ["peer", "role", "kind", "mode"], registry=r)
         self.handshake_failures = Counter(
-            "gateway_handshake_failures", "Failed or rejected handshakes and rekeys by reason",
+            "gateway_handshake_failures", "Failed or rejected handshakes and rekeys by reason (peer "
+            "\"unauthenticated\" when the other side had not proven who it is)",
             ["peer", "reason"], registry=r)
         self.records_rejected = Counter(
-            "gateway_records_rejected", "Sealed records dropped: replay, reorder, tamper, unknown_epoch, expired",
+            "gateway_records_rejected", "Records dropped after the handshake: replay, reorder (authentic, they "
+            "count against the session), tamper, unknown_epoch, expired, unauthenticated_alert (dropped only)",
             ["peer", "reason"], registry=r)
+        self.handshakes_refused = Counter(
+            "gateway_handshakes_refused", "Tunnel connections refused or answered with a cookie Retry before any "
+            "handshake work: busy, source_limit, cookie_retry", ["reason"], registry=r)
+        self.pending_handshakes = Gauge(
+            "gateway_pending_handshakes", "Handshakes in progress whose initiator is not yet authenticated",
+            registry=r)
         self.session_teardowns = Counter(
             "gateway_session_teardowns", "Sessions torn down, by cause", ["peer", "cause"], registry=r)
         self.bytes = Counter(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import GatewayConfigError
-from gateway.keys import SessionKeys
+from gateway.errors import GatewayConfigError, ProtocolError
+from gateway.keys import SessionKeys, wipe
 from gateway.record import RecordCipher, RecordRejected
 from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, Opener, Sealer
 from pqc.combiner import derive_session_keys
@@ -113,11 +113,16 @@ class _SendCipher:
 
 
 class _ReceiveCipher:
-    """Opens with a ``pqc.aead.Opener``. TCP delivers in order, so a record older than the highest
-    accepted one is rejected as ``reorder`` (never seen) or ``replay`` (seen), authenticated or not."""
+    """Opens with a ``pqc.aead.Opener``. The tag is checked first: a record that does not authenticate is
+    ``tamper`` whatever its sequence number says (a forgery must not pass for a replay). An authentic
+    record older than the highest accepted one is ``reorder`` (never seen) or ``replay`` (seen): TCP
+    delivers in order, so only a man in the middle can have moved it."""
 
     def __init__(self, key: bytearray, iv: bytes, algorithm: str) -> None:
         self._opener = Opener(key, iv, algorithm=algorithm, window=REPLAY_WINDOW)
+        self._key = bytearray(key)
+        self._iv = iv
+        self._algorithm = algorithm
 
     def seal(self, aad: bytes, plaintext: bytes) -> bytes:
         raise RecordRejected("tamper", "a receive cipher cannot seal records")
@@ -127,21 +132,57 @@ class _ReceiveCipher:
             raise RecordRejected("malformed", f"sealed frame of {len(frame)} bytes")
         sequence = int.from_bytes(frame[:8], "big")
         window = self._opener.window
+        if sequence > window.highest:
+            try:
+                return self._opener.open_frame(frame, aad)[1]
+            except AuthenticationError as exc:
+                raise RecordRejected("tamper", str(exc)) from None
+            except PqcError as exc:
+                raise RecordRejected("malformed", str(exc)) from None
+        # Not above the highest: authenticate it on its own (the window is not touched), then judge it.
+        probe = Opener(self._key, self._iv, algorithm=self._algorithm, window=1)
         try:
-            window.check(sequence)
-        except ReplayError as exc:
-            raise RecordRejected("replay", str(exc)) from None
-        if sequence < window.highest:
-            raise RecordRejected("reorder", f"record {sequence} arrived after record {window.highest}")
-        try:
-            return self._opener.open_frame(frame, aad)[1]
+            probe.open_frame(frame, aad)
         except AuthenticationError as exc:
             raise RecordRejected("tamper", str(exc)) from None
         except PqcError as exc:
             raise RecordRejected("malformed", str(exc)) from None
+        finally:
+            probe.wipe()
+        try:
+            window.check(sequence)
+        except ReplayError as exc:
+            raise RecordRejected("replay", str(exc), authenticated=True) from None
+        raise RecordRejected("reorder", f"record {sequence} arrived after record {window.highest}",
+                             authenticated=True)
 
     def wipe(self) -> None:
         self._opener.wipe()
+        wipe(self._key)
+
+
+# -- one-shot sealed box (the QKD key_ID inside Finish) --------------------------------------------------------
+_BOX_IV = bytes(12)
+
+
+def seal_box(key: bytes | bytearray, aad: bytes, plaintext: bytes) -> bytes:
+    """AES-256-GCM under a key used for this one message only (fixed IV, sequence 0)."""
+    sealer = Sealer(key, _BOX_IV, algorithm=AES_256_GCM)
+    try:
+        return sealer.seal_frame(plaintext, aad)
+    finally:
+        sealer.wipe()
+
+
+def open_box(key: bytes | bytearray, aad: bytes, box: bytes) -> bytes:
+    """Open :func:`seal_box`'s output; :class:`ProtocolError` when it does not authenticate."""
+    opener = Opener(key, _BOX_IV, algorithm=AES_256_GCM, window=1)
+    try:
+        return opener.open_frame(box, aad)[1]
+    except PqcError as exc:
+        raise ProtocolError(f"sealed box does not open ({type(exc).__name__})") from None
+    finally:
+        opener.wipe()
 
 
 def record_ciphers(keys: SessionKeys) -> tuple[RecordCipher, RecordCipher]:

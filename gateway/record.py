@@ -14,10 +14,14 @@ from gateway.errors import GatewayError
 
 
 class RecordRejected(GatewayError):
-    """A sealed record failed a check; ``reason`` is ``replay``, ``reorder``, ``tamper`` or ``expired``."""
+    """A sealed record failed a check; ``reason`` is ``replay``, ``reorder``, ``tamper`` or ``expired``.
 
-    def __init__(self, reason: str, message: str) -> None:
+    ``authenticated`` is True when the record's tag verified (a replayed or reordered record of the
+    peer's): only such records count against the session; a forgery is dropped and counted, nothing more."""
+
+    def __init__(self, reason: str, message: str, authenticated: bool = False) -> None:
         self.reason = reason
+        self.authenticated = authenticated
         super().__init__(message)
 
 

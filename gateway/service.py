@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +23,18 @@ from aiohttp import web
 from gateway import primitives
 from gateway.config import PeerConfig, SiteConfig, split_host_port
 from gateway.errors import GatewayConfigError, GatewayError, HandshakeError, ProtocolError
+from gateway.admission import HandshakeAdmission
 from gateway.handshake import (
+    CH_COOKIE,
+    CH_INITIATOR,
     HandshakeContext,
     InitiatorHandshake,
     PeerTrust,
     ReplayGuard,
     ResponderHandshake,
+    encode_retry,
+    parse_client_hello,
+    retry_cookie,
 )
 from gateway.keypath import KeyPathWatcher
 from gateway.keys import SessionKeys
@@ -35,11 +42,25 @@ from gateway.keysource import QkdKeySource
 from gateway.metrics import GatewayMetrics
 from gateway.record import NullCipher, RecordCipher
 from gateway.session import Session
-from gateway.wire import REC_ALERT, REC_HANDSHAKE, REC_SEALED, encode_record, read_record
+from gateway.wire import MAX_HANDSHAKE_RECORD_BYTES, REC_ALERT, REC_HANDSHAKE, REC_SEALED, encode_record, read_record
 
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = web.AppKey("gateway", object)
+#: The metric label of handshake failures whose other side had not proven who it is.
+UNAUTHENTICATED = "unauthenticated"
+#: How long a cookie from a peer's Retry is sent along (seconds; the responder accepts it for 120-240 s).
+COOKIE_REUSE_S = 100.0
+#: Retries in a row after which the dialer backs off as after a failure.
+MAX_RETRIES_IN_A_ROW = 3
+
+
+class _RetryRequested(Exception):
+    """The responder is under load and answered our ClientHello with a cookie: dial again with it."""
+
+
+class _Refused(Exception):
+    """This side refused a connection before any handshake work (reason in ``args[0]``)."""
 
 
 @dataclass
@@ -106,6 +127,11 @@ class GatewayService:
                                            self.sessions.get)
             self.ctx.key_path = self.key_path
         self.peer_states = {p.name: PeerState(p.name) for p in config.peers}
+        #: Handshake failures whose initiator had not proven who it is (never charged to a peer).
+        self.unauthenticated: dict[str, Any] = {"failures": 0, "last_error": None, "last_error_reason": None,
+                                                "claimed_peer": None}
+        self.admission = HandshakeAdmission(config.tunnel, self.metrics)
+        self._cookies: dict[str, tuple[bytes, float]] = {}
         self._ready = {p.name: asyncio.Event() for p in config.peers}
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -170,18 +196,34 @@ class GatewayService:
         return self.sessions.get(peer)
 
     # -- handshakes ------------------------------------------------------------------------------------
-    def _handshake_failed(self, peer: str, exc: HandshakeError, role: str) -> None:
+    def _handshake_failed(self, peer: str, exc: HandshakeError, role: str, claimed: str | None = None) -> None:
+        """Count, log and show a failed handshake. ``peer`` is :data:`UNAUTHENTICATED` when the other side
+        had not proven who it is: then no peer's metrics or ``last_error`` are touched (``claimed`` is the
+        name it gave, logged and shown under ``unauthenticated`` in ``/status``)."""
         self.metrics.handshake_failures.labels(peer, exc.reason).inc()
         state = self.peer_states.get(peer)
         if state is not None:
             state.last_error = str(exc)
             state.last_error_reason = exc.reason
+        elif peer == UNAUTHENTICATED:
+            self.unauthenticated["failures"] += 1
+            self.unauthenticated.update(last_error=str(exc), last_error_reason=exc.reason,
+                                        claimed_peer=claimed)
         log.warning("handshake failed", extra={"event": "gateway.handshake_failed", "peer": peer,
-                                               "role": role, "reason": exc.reason, "error": str(exc)})
+                                               "claimed_peer": claimed, "role": role, "reason": exc.reason,
+                                               "error": str(exc)})
+
+    def _redial_delay(self, failures: int) -> float:
+        """Back off after failed handshakes in a row: interval x 2^(n-1), capped, with +-10 % jitter."""
+        tunnel = self.config.tunnel
+        cap = max(tunnel.redial_interval_s, tunnel.redial_max_interval_s)
+        delay = min(cap, tunnel.redial_interval_s * 2 ** max(0, min(failures - 1, 30)))
+        return delay * random.uniform(0.9, 1.1)
 
     async def _dial_loop(self, peer: PeerConfig) -> None:
         assert peer.connect is not None
         host, port = split_host_port(peer.connect, f"peers[{peer.name}].connect")
+        failures = retries = 0
         while self.running:
             try:
                 reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
@@ -195,6 +237,15 @@ class GatewayService:
             try:
                 session = await asyncio.wait_for(self._initiate(peer.name, reader, writer),
                                                  self.config.tunnel.handshake_timeout_s)
+            except _RetryRequested:
+                retries += 1
+                log.info("peer under load: dialing again with its cookie", extra={
+                    "event": "gateway.handshake_retry", "peer": peer.name, "retries": retries})
+                writer.close()
+                if retries < MAX_RETRIES_IN_A_ROW:
+                    continue
+                self._handshake_failed(peer.name, HandshakeError(
+                    "retry", f"{retries} cookie Retries in a row from {peer.name}"), "initiator")
             except HandshakeError as exc:
                 self._handshake_failed(peer.name, exc, "initiator")
                 with contextlib.suppress(Exception):
@@ -210,77 +261,125 @@ class GatewayService:
                                        "initiator")
             if session is None:
                 writer.close()
-                await asyncio.sleep(self.config.tunnel.redial_interval_s)
+                failures += 1
+                retries = 0
+                await asyncio.sleep(self._redial_delay(failures))
                 continue
+            failures = retries = 0
             await self._run_guarded(session)
             if self.running:
                 await asyncio.sleep(min(0.2, self.config.tunnel.redial_interval_s))
 
     async def _initiate(self, peer: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Session:
-        hs = InitiatorHandshake(self.ctx, peer)
+        """First handshake as initiator. The session is registered (and ``connected`` reported) only when
+        the responder's READY record authenticates under the new keys."""
+        cookie = self._cookies.get(peer)
+        hs = InitiatorHandshake(self.ctx, peer,
+                                cookie=cookie[0] if cookie and time.monotonic() - cookie[1] < COOKIE_REUSE_S else None)
         try:
             msg1 = await hs.first_message()
             writer.write(encode_record(REC_HANDSHAKE, msg1))
             await writer.drain()
-            rtype, msg2 = await read_record(reader)
+            rtype, msg2 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
             if rtype == REC_ALERT:
                 raise HandshakeError("peer_refused", "the peer refused our ClientHello: "
                                      + msg2[:64].decode("utf-8", "replace"))
             if rtype != REC_HANDSHAKE:
                 raise HandshakeError("malformed", f"expected a ServerHello record, got type {rtype}")
-            msg3, keys = await hs.finish(msg2)
+            new_cookie = retry_cookie(msg2)
+            if new_cookie is not None:
+                self._cookies[peer] = (new_cookie, time.monotonic())
+                raise _RetryRequested()
+            msg3 = await hs.answer(msg2)
+            writer.write(encode_record(REC_HANDSHAKE, msg3))
+            await writer.drain()
+            rtype, msg4 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
+            if rtype == REC_ALERT:
+                raise HandshakeError("peer_refused", "the peer refused our Finish: "
+                                     + msg4[:64].decode("utf-8", "replace"))
+            if rtype != REC_HANDSHAKE:
+                raise HandshakeError("malformed", f"expected a Result record, got type {rtype}")
+            keys = hs.conclude(msg4)
         finally:
             hs.abandon()
-        writer.write(encode_record(REC_HANDSHAKE, msg3))
-        await writer.drain()
-        # The responder's first sealed record (READY) confirms it accepted our Finish; an ALERT says why not.
+        # The responder's first sealed record (READY) must authenticate under the new keys.
         try:
-            rtype, first = await read_record(reader)
+            rtype, first = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
         except BaseException:
             keys.wipe()
             raise
-        if rtype != REC_SEALED:
-            keys.wipe()
+        session = Session(peer=peer, role="initiator", reader=reader, writer=writer, keys=keys,
+                          data=self.config.data, rekey=self.config.rekey, metrics=self.metrics, hooks=self)
+        if rtype != REC_SEALED or not session.accept_ready(first):
+            session.discard()
             if rtype == REC_ALERT:
                 raise HandshakeError("peer_refused", "the peer refused our Finish: "
                                      + first[:64].decode("utf-8", "replace"))
-            raise HandshakeError("malformed", f"expected the peer's first sealed record, got type {rtype}")
-        session = self._new_session(peer, "initiator", reader, writer, keys)
-        session.first_record = first
+            raise HandshakeError("bad_ready", f"the peer's first record (type {rtype}, {len(first)} bytes) is not "
+                                 "a READY that authenticates under the session keys")
+        self.keys_installed(session, None, keys, "handshake")
         return session
 
     async def _on_tunnel_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peername = writer.get_extra_info("peername")
+        source = str(peername[0]) if isinstance(peername, tuple) and peername else "unknown"
+        refusal = self.admission.enter(source)
+        if refusal is not None:
+            self._refused(source, refusal)
+            with contextlib.suppress(Exception):
+                writer.write(encode_record(REC_ALERT, refusal.encode()))
+            writer.close()
+            return
         hs = ResponderHandshake(self.ctx)
         try:
-            session = await asyncio.wait_for(self._respond(hs, reader, writer),
+            session = await asyncio.wait_for(self._respond(hs, source, reader, writer),
                                              self.config.tunnel.handshake_timeout_s)
+        except _Refused as exc:
+            self._refused(source, str(exc.args[0]))
+            with contextlib.suppress(Exception):
+                if exc.args[0] != "cookie_retry":
+                    writer.write(encode_record(REC_ALERT, str(exc.args[0]).encode()))
+                await asyncio.wait_for(writer.drain(), 1.0)
+            writer.close()
+            return
         except HandshakeError as exc:
-            self._handshake_failed(hs.peer.name if hs.peer else "unknown", exc, "responder")
+            self._responder_failed(hs, exc)
             with contextlib.suppress(Exception):
                 writer.write(encode_record(REC_ALERT, exc.reason.encode()))
-                await writer.drain()
+                await asyncio.wait_for(writer.drain(), 1.0)
             writer.close()
             return
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ProtocolError) as exc:
             reason = "timeout" if isinstance(exc, TimeoutError) else \
                 "malformed" if isinstance(exc, ProtocolError) else "connection"
-            self._handshake_failed(hs.peer.name if hs.peer else "unknown",
-                                   HandshakeError(reason, str(exc) or repr(exc)), "responder")
+            self._responder_failed(hs, HandshakeError(reason, str(exc) or repr(exc)))
             if reason == "malformed":
                 with contextlib.suppress(Exception):
                     writer.write(encode_record(REC_ALERT, b"malformed"))
-                    await writer.drain()
+                    await asyncio.wait_for(writer.drain(), 1.0)
             writer.close()
             return
         except Exception as exc:  # noqa: BLE001 - one bad connection must not take the listener down
             log.exception("handshake crashed", extra={"event": "gateway.handshake_failed", "reason": "internal"})
-            self._handshake_failed(hs.peer.name if hs.peer else "unknown",
-                                   HandshakeError("internal", f"{type(exc).__name__}: {exc}"), "responder")
+            self._responder_failed(hs, HandshakeError("internal", f"{type(exc).__name__}: {exc}"))
             writer.close()
             return
         finally:
             hs.abandon()
+            self.admission.leave(source)
         await self._run_guarded(session)
+
+    def _responder_failed(self, hs: ResponderHandshake, exc: HandshakeError) -> None:
+        claimed = hs.peer.name if hs.peer is not None else None
+        peer = hs.peer.name if hs.authenticated and hs.peer is not None else UNAUTHENTICATED
+        self._handshake_failed(peer, exc, "responder", claimed=claimed)
+
+    def _refused(self, source: str, reason: str) -> None:
+        """A connection refused before any handshake work (counted by the admission's metric)."""
+        total = sum(self.admission.refused.values())
+        if total <= 10 or total % 1000 == 0:
+            log.warning("tunnel connection refused before the handshake", extra={
+                "event": "gateway.handshake_refused", "source": source, "reason": reason, "refused_total": total})
 
     async def _run_guarded(self, session: Session) -> None:
         """Run a session to its end; whatever goes wrong in it, the listener and the dialer carry on."""
@@ -293,22 +392,38 @@ class GatewayService:
                                                     "error": f"{type(exc).__name__}: {exc}"})
             await session.close("internal_error")
 
-    async def _respond(self, hs: ResponderHandshake, reader: asyncio.StreamReader,
+    async def _respond(self, hs: ResponderHandshake, source: str, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter) -> Session:
-        rtype, msg1 = await read_record(reader)
+        rtype, msg1 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
         if rtype != REC_HANDSHAKE:
             raise HandshakeError("malformed", f"expected a ClientHello record, got type {rtype}")
+        fields = parse_client_hello(msg1)
+        admission = self.admission
+        if admission.under_load() and \
+                not admission.cookie_valid(source, fields[CH_INITIATOR], fields.get(CH_COOKIE)):
+            writer.write(encode_record(REC_HANDSHAKE, encode_retry(admission.cookie(source, fields[CH_INITIATOR]))))
+            admission.refuse("cookie_retry")
+            raise _Refused("cookie_retry")
+        if not admission.take_token(source):
+            admission.refuse("source_limit")
+            raise _Refused("source_limit")
         msg2 = await hs.respond(msg1)
         writer.write(encode_record(REC_HANDSHAKE, msg2))
         await writer.drain()
-        rtype, msg3 = await read_record(reader)
+        rtype, msg3 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
         if rtype == REC_ALERT:
             raise HandshakeError("peer_refused", "the peer refused our ServerHello: "
                                  + msg3[:64].decode("utf-8", "replace"))
         if rtype != REC_HANDSHAKE:
             raise HandshakeError("malformed", f"expected a Finish record, got type {rtype}")
         keys = await hs.complete(msg3)
-        assert hs.peer is not None
+        assert hs.peer is not None and hs.result_message is not None
+        try:
+            writer.write(encode_record(REC_HANDSHAKE, hs.result_message))
+            await writer.drain()
+        except BaseException:
+            keys.wipe()
+            raise
         return self._new_session(hs.peer.name, "responder", reader, writer, keys)
 
     def _new_session(self, peer: str, role: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -423,6 +538,8 @@ class GatewayService:
                 "tunnel": list(self.tunnel_address) if self.tunnel_address else None,
                 "forwards": [list(a) for a in self.forward_addresses],
                 "key_path_watcher": self.key_path.summary() if self.key_path is not None else None,
+                "admission": self.admission.status(),
+                "unauthenticated": dict(self.unauthenticated),
                 "peers": peers}
 
 

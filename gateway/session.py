@@ -23,6 +23,7 @@ import contextlib
 import logging
 import struct
 import time
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -121,6 +122,9 @@ class Session:
         self._next_stream_id = 1 if role == "initiator" else 2
         self._opening: set[int] = set()   # stream ids of OPENs being connected (not yet in ``streams``)
         self.bad_records = 0
+        self.dropped_records = 0
+        #: How long the last rekeys took (ms), newest last.
+        self.rekey_durations_ms: deque[float] = deque(maxlen=64)
         self.closed = False
         self.close_cause: str | None = None
         self.started = time.time()
@@ -165,9 +169,10 @@ class Session:
                 if rtype == REC_SEALED:
                     await self._guarded(self._on_sealed(body))
                 elif rtype == REC_ALERT:
-                    await self.close("peer_alert:" + body[:64].decode("utf-8", "replace"), notify=False)
+                    # Unauthenticated: anyone on the path can write one. The peer closes with a sealed CLOSE.
+                    self._dropped("unauthenticated_alert", body[:64].decode("utf-8", "replace"))
                 else:
-                    await self._guarded(self._bad_record("unexpected_handshake"))
+                    self._dropped("unexpected_handshake")
         finally:
             ticker.cancel()
             if not self.closed:  # cancelled from outside: still tear down cleanly
@@ -224,6 +229,17 @@ class Session:
         self.hooks.session_closed(self, cause)
         self._done.set()
 
+    def discard(self) -> None:
+        """Wipe the keys of a session that never ran (its READY did not authenticate)."""
+        self.closed = True
+        self.close_cause = "discarded"
+        for epoch in {id(e): e for e in [self._send_epoch, *self._recv_epochs.values()]}.values():
+            epoch.retire()
+        self._recv_epochs.clear()
+        with contextlib.suppress(Exception):
+            self.writer.close()
+        self._done.set()
+
     def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         task.set_name(f"{self.peer}-{name}")
@@ -265,6 +281,31 @@ class Session:
         await self.send_frame(F_CONTROL, 0, bytes((kind,)) + body)
 
     # -- receiving -----------------------------------------------------------------------------------
+    def _dropped(self, reason: str, detail: str = "") -> None:
+        """A record that did not authenticate (forged, corrupted, unauthenticated ALERT): dropped and
+        counted (``records_rejected{reason}``), never held against the session."""
+        self.dropped_records += 1
+        self.metrics.records_rejected.labels(self.peer, reason).inc()
+        if self.dropped_records <= 10 or self.dropped_records % 1000 == 0:
+            log.warning("unauthenticated record dropped", extra={
+                "event": "gateway.record_dropped", "peer": self.peer, "reason": reason,
+                "detail": detail, "dropped_records": self.dropped_records})
+
+    def accept_ready(self, record: bytes) -> bool:
+        """Initiator: True when ``record`` (the responder's first) opens under epoch 0 and is READY."""
+        if len(record) < 4 or _EPOCH.unpack_from(record)[0] != 0:
+            return False
+        epoch = self._recv_epochs[0]
+        try:
+            plaintext = epoch.recv.open(bytes((REC_SEALED,)) + record[:4], record[4:])
+            ftype, _, rest = decode_frame(plaintext)
+        except (RecordRejected, FrameError):
+            return False
+        if ftype != F_CONTROL or rest[:1] != bytes((CTRL_READY,)):
+            return False
+        epoch.frames_received += 1
+        return True
+
     async def _bad_record(self, reason: str) -> None:
         self.bad_records += 1
         self.metrics.records_rejected.labels(self.peer, reason).inc()
@@ -276,21 +317,32 @@ class Session:
 
     async def _on_sealed(self, body: bytes) -> None:
         if len(body) < 4:
-            await self._bad_record("malformed")
+            self._dropped("malformed")
             return
         (number,) = _EPOCH.unpack_from(body)
         epoch = self._recv_epochs.get(number)
         if epoch is None:
-            await self._bad_record("unknown_epoch")
-            return
-        if epoch.age() >= self.rekey_cfg.hard_limit_s or epoch.frames_received >= self.rekey_cfg.hard_limit_frames:
-            await self._bad_record("expired")
+            self._dropped("unknown_epoch")
             return
         header = bytes((REC_SEALED,)) + body[:4]
+        if epoch.age() >= self.rekey_cfg.hard_limit_s or epoch.frames_received >= self.rekey_cfg.hard_limit_frames:
+            # Keys past the hard limit: the plaintext is never used; an authentic record counts against
+            # the session (the peer must not seal under such keys), a forged one is only dropped.
+            try:
+                epoch.recv.open(header, body[4:])
+            except RecordRejected as exc:
+                if not exc.authenticated:
+                    self._dropped(exc.reason)
+                    return
+            await self._bad_record("expired")
+            return
         try:
             plaintext = epoch.recv.open(header, body[4:])
         except RecordRejected as exc:
-            await self._bad_record(exc.reason)
+            if exc.authenticated:
+                await self._bad_record(exc.reason)
+            else:
+                self._dropped(exc.reason)
             return
         epoch.frames_received += 1
         if len(self._recv_epochs) > 1:
@@ -476,8 +528,10 @@ class Session:
         # msg3 goes out under the old epoch; the switch happens before any other frame can be written.
         self._write_frame(encode_frame(F_CONTROL, 0, bytes((CTRL_HANDSHAKE,)) + msg3))
         self._switch_send(new, "rekey")
+        duration_ms = round((time.monotonic() - started) * 1e3, 2)
+        self.rekey_durations_ms.append(duration_ms)
         log.info("rekey done", extra={"event": "gateway.rekey", "peer": self.peer, "epoch": new.number,
-                                      "mode": keys.mode, "duration_ms": round((time.monotonic() - started) * 1e3, 2)})
+                                      "mode": keys.mode, "duration_ms": duration_ms})
         with contextlib.suppress(Exception):
             await self.writer.drain()
 
@@ -568,5 +622,7 @@ class Session:
             "bytes_from_peer": self.bytes_in,
             "streams": len(self.streams),
             "bad_records": self.bad_records,
+            "dropped_records": self.dropped_records,
+            "last_rekey_ms": self.rekey_durations_ms[-1] if self.rekey_durations_ms else None,
             "up_since": self.started,
         }

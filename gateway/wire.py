@@ -31,9 +31,12 @@ RECORD_TYPES = (REC_HANDSHAKE, REC_ALERT, REC_SEALED)
 
 #: Largest record body accepted (bytes): a 1 MiB payload plus headers and tag.
 MAX_RECORD_BYTES = (1 << 20) + 1024
+#: Largest record body accepted before the peer is authenticated (the longest handshake message, a
+#: ServerHello with its composite signature, is under 5 KiB).
+MAX_HANDSHAKE_RECORD_BYTES = 16 * 1024
 
 MAGIC = b"QSGW"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 _LEN = struct.Struct(">I")
 _FIELD = struct.Struct(">BI")
@@ -44,13 +47,14 @@ def encode_record(rtype: int, body: bytes | bytearray | memoryview) -> bytes:
     return _LEN.pack(len(body) + 1) + bytes((rtype,)) + bytes(body)
 
 
-async def read_record(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    """Read one record; raise :class:`ProtocolError` on a bad length or type, EOF as IncompleteReadError."""
+async def read_record(reader: asyncio.StreamReader, max_body: int = MAX_RECORD_BYTES) -> tuple[int, bytes]:
+    """Read one record of at most ``max_body`` body bytes; raise :class:`ProtocolError` on a bad length or
+    type (before reading the body), EOF as IncompleteReadError."""
     head = await reader.readexactly(5)
     (length,) = _LEN.unpack_from(head)
     rtype = head[4]
-    if length < 1 or length > MAX_RECORD_BYTES + 1:
-        raise ProtocolError(f"record: length {length} outside 1..{MAX_RECORD_BYTES + 1}")
+    if length < 1 or length > max_body + 1:
+        raise ProtocolError(f"record: length {length} outside 1..{max_body + 1}")
     if rtype not in RECORD_TYPES:
         raise ProtocolError(f"record: unknown type 0x{rtype:02x}")
     body = await reader.readexactly(length - 1) if length > 1 else b""

@@ -153,7 +153,8 @@ async def test_responder_min_mode_hybrid_refuses_a_peer_that_offers_only_pqc(tmp
     pair = await start_pair(tmp_path, pki, kme_ctl.url, sha_target, wait=False, qkd_a="off",
                             min_mode_b="hybrid-qkd")
     try:
-        await wait_for(lambda: metric(pair.b, "gateway_handshake_failures_total", peer="site-a",
+        # Refused at the ClientHello, before site-a has proven who it is: charged to no peer (issue 15, 5).
+        await wait_for(lambda: metric(pair.b, "gateway_handshake_failures_total", peer="unauthenticated",
                                       reason="qkd_required") >= 1, 10, "site-b refusing pqc-only")
         await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
                                       reason="peer_refused") >= 1, 10, "site-a told why")

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from gateway.errors import ProtocolError
-from gateway.wire import MAX_RECORD_BYTES, decode_message, encode_message, encode_record, read_record
+from gateway.wire import MAX_RECORD_BYTES, PROTOCOL_VERSION, decode_message, encode_message, encode_record, read_record
 
 
 def test_message_round_trip_keeps_fields_in_tag_order():
@@ -31,7 +31,7 @@ def test_malformed_messages_are_rejected_naming_the_position(mutate, needle):
 
 def test_out_of_order_unknown_and_missing_fields_are_rejected():
     field = lambda tag, value: struct.pack(">BI", tag, len(value)) + value  # noqa: E731
-    head = b"QSGW" + bytes((1, 1))
+    head = b"QSGW" + bytes((PROTOCOL_VERSION, 1))
     with pytest.raises(ProtocolError, match="tag 1 out of order at offset 13"):
         decode_message(head + bytes((2,)) + field(2, b"x") + field(1, b"y"), 1, {1, 2}, set(), "Hello")
     with pytest.raises(ProtocolError, match="unknown field tag 7 at offset 7"):
