@@ -14,12 +14,29 @@ intercept-resend eavesdropper (QBER rises by ≈ fraction/4).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal, overload
 
 from qkd.events.emulate import DEFAULT_CHUNK_SLOTS, EmulatedRun, emulate
 from qkd.physics.link import Link
 from qkd.physics.presets import link_preset
 from qkd.postprocess.estimate import ParameterEstimate, estimate
 from qkd.postprocess.sift import SiftedKey, sift
+
+
+@overload
+def emulate_link(link: Link | str, n_pulses: int, seed: int, *, length_km: float = ...,
+                 z_sample_fraction: float = ..., eps_sec: float = ..., f_ec: float = ...,
+                 exact_sent_counts: bool = ..., chunk_slots: int = ...,
+                 progress: Callable[[int], None] | None = ...,
+                 return_run: Literal[False] = ...) -> tuple[SiftedKey, ParameterEstimate]: ...
+
+
+@overload
+def emulate_link(link: Link | str, n_pulses: int, seed: int, *, length_km: float = ...,
+                 z_sample_fraction: float = ..., eps_sec: float = ..., f_ec: float = ...,
+                 exact_sent_counts: bool = ..., chunk_slots: int = ...,
+                 progress: Callable[[int], None] | None = ...,
+                 return_run: Literal[True]) -> tuple[SiftedKey, ParameterEstimate, EmulatedRun]: ...
 
 
 def emulate_link(link: Link | str, n_pulses: int, seed: int, *, length_km: float = 0.0,

@@ -28,6 +28,7 @@ from qkd.postprocess.channel import (
     connect_websocket,
     in_process_pair,
 )
+from qkd.postprocess.estimate import EstimationError, ParameterEstimate, estimate
 from qkd.postprocess.finite_key import KeyLength, asymptotic_length, lim2014_expected_rate, lim2014_length
 from qkd.postprocess.link import (
     Alarm,
@@ -41,7 +42,17 @@ from qkd.postprocess.link import (
     PoolDigest,
     PoolMismatch,
 )
-from qkd.postprocess.verify import PolyHash128, collision_bound, verify_receiver, verify_sender
+from qkd.postprocess.sift import (
+    ClockFit,
+    SiftedEnd,
+    SiftedKey,
+    SiftError,
+    SiftParameters,
+    sift,
+    sift_receiver,
+    sift_transmitter,
+)
+from qkd.postprocess.verify import PolyHash128, VerificationResult, collision_bound, verify_receiver, verify_sender
 
 __all__ = [
     "AUTH_MODES", "VARIANTS", "Alarm", "AuthBudget", "AuthBudgetExceeded", "AuthBudgetExhausted", "BlockDesync",
@@ -52,4 +63,6 @@ __all__ = [
     "in_process_pair", "lim2014_expected_rate", "lim2014_length", "reconcile_alice",
     "reconcile_bob", "reconcile_local", "toeplitz_hash", "toeplitz_hash_words",
     "toeplitz_reference", "verify_receiver", "verify_sender",
+    "ClockFit", "EstimationError", "ParameterEstimate", "SiftError", "SiftParameters", "SiftedEnd", "SiftedKey",
+    "VerificationResult", "estimate", "sift", "sift_receiver", "sift_transmitter",
 ]

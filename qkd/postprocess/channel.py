@@ -44,12 +44,17 @@ import logging
 import struct
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from qkd.errors import QkdError
 from qkd.postprocess.verify import PolyHash128
+
+if TYPE_CHECKING:
+    import aiohttp
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -217,14 +222,26 @@ class WegmanCarterAuth:
             raise AuthenticationError(f"Wegman–Carter tag of frame {seq} (direction {direction}) does not verify")
 
 
+class FrameSigner(Protocol):
+    """A private signature key with a context string (``pqc`` ML-DSA and composite keys have this shape)."""
+
+    def sign(self, data: bytes, context: bytes = b"") -> bytes: ...
+
+
+class FrameVerifier(Protocol):
+    """The peer's public signature key (``signature_size``, when it has one, sizes the tags)."""
+
+    def verify(self, signature: bytes, data: bytes, context: bytes = b"") -> None: ...
+
+
 class SignatureAuth:
     """Composite ML-DSA-65 + Ed25519 signatures (``pqc.signatures``) over each frame.
 
     ``own_private`` signs this end's frames; ``peer_public`` verifies the peer's. Keys are
-    ``pqc`` composite keys (pinned out of band).
+    ``pqc`` composite keys (pinned out of band); ``qkd`` takes them by their shape, not their class.
     """
 
-    def __init__(self, own_private: Any, peer_public: Any) -> None:
+    def __init__(self, own_private: FrameSigner, peer_public: FrameVerifier) -> None:
         self._priv = own_private
         self._peer = peer_public
         self.tag_size = int(getattr(peer_public, "signature_size", 0)) or 3373
@@ -272,7 +289,7 @@ class _QueueTransport:
 class WebSocketTransport:
     """A classical channel over an aiohttp WebSocket (binary messages)."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse | web.WebSocketResponse) -> None:
         self._ws = ws
 
     async def send_bytes(self, data: bytes) -> None:
@@ -412,7 +429,7 @@ class ClassicalChannel:
     async def send_array(self, kind: str, arr: np.ndarray, disclosed_bits: int = 0) -> None:
         await self.send(kind, np.ascontiguousarray(arr).tobytes(), disclosed_bits)
 
-    async def recv_array(self, kind: str, dtype: Any) -> np.ndarray:
+    async def recv_array(self, kind: str, dtype: npt.DTypeLike) -> np.ndarray:
         _, body = await self.recv(kind)
         return np.frombuffer(body, dtype=dtype)
 
@@ -446,13 +463,15 @@ def in_process_pair(auth_a: Authenticator | None = None, auth_b: Authenticator |
     return a, b
 
 
-async def connect_websocket(session: Any, url: str, auth: Authenticator, link_id: str = "link") -> ClassicalChannel:
+async def connect_websocket(session: aiohttp.ClientSession, url: str, auth: Authenticator,
+                            link_id: str = "link") -> ClassicalChannel:
     """Open the initiator end of a channel to ``url`` (an aiohttp ``ClientSession`` is given)."""
     ws = await session.ws_connect(url, max_msg_size=0)
     return ClassicalChannel(WebSocketTransport(ws), auth, initiator=True, link_id=link_id)
 
 
-async def accept_websocket(request: Any, auth: Authenticator, link_id: str = "link") -> tuple[ClassicalChannel, Any]:
+async def accept_websocket(request: web.Request, auth: Authenticator,
+                           link_id: str = "link") -> tuple[ClassicalChannel, web.WebSocketResponse]:
     """Accept the responder end inside an aiohttp handler; returns (channel, ws) — return ``ws`` from
     the handler once the protocol run is finished."""
     from aiohttp import web
@@ -463,6 +482,6 @@ async def accept_websocket(request: Any, auth: Authenticator, link_id: str = "li
 
 
 __all__ = ["AuthKeyExhausted", "AuthenticationError", "Authenticator", "ChannelError", "ClassicalChannel",
-           "LeakageLedger", "NoAuth", "SignatureAuth", "StepDeadline",
+           "FrameSigner", "FrameVerifier", "LeakageLedger", "NoAuth", "SignatureAuth", "StepDeadline",
            "Transport", "WebSocketTransport", "WegmanCarterAuth",
            "accept_websocket", "connect_websocket", "in_process_pair", "in_process_transports"]

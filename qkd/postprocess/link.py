@@ -214,8 +214,7 @@ class BlockResult:
 
 def _asymptotic_entropy(estimate: ParameterEstimate, sifted: SiftedKey) -> tuple[float, float, str]:
     """(s1, e1, reason) from the decoy asymptotic Y_1 and e_1 of the estimate, for the signal bits."""
-    y1 = float(getattr(estimate, "y1_lower_asymptotic", float("nan")))
-    e1 = float(getattr(estimate, "e1_upper_asymptotic", float("nan")))
+    y1, e1 = float(estimate.y1_lower_asymptotic), float(estimate.e1_upper_asymptotic)
     if not (math.isfinite(y1) and math.isfinite(e1)) or y1 <= 0:
         return 0.0, 0.5, "decoy estimate gives no single-photon yield"
     mu = float(sifted.intensities[0])
@@ -246,23 +245,32 @@ class PoolDigest:
         return hmac.compare_digest(self.value, other)
 
 
+VerdictValue = int | str | None
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """One end's decision at a step of the block protocol (``ok`` or an abort ``cause`` with a reason)."""
+    """One end's decision at a step of the block protocol (``ok`` or an abort ``cause`` with a reason).
+
+    ``value``: what the step decided, compared between the ends where they must agree: the number of bits
+    the block may distil (begin), the key length ℓ (length), the key-confirmation tag in hex (outcome)."""
 
     ok: bool
     cause: str = ""
     reason: str = ""
-    value: Any = None
+    value: VerdictValue = None
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "cause": self.cause, "reason": self.reason, "value": self.value}
 
     @classmethod
-    def from_json(cls, body: Any, where: str) -> Verdict:
+    def from_json(cls, body: object, where: str) -> Verdict:
         if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
             raise BlockDesync(f"{where}: malformed verdict from the peer")
-        return cls(body["ok"], str(body.get("cause", "")), str(body.get("reason", "")), body.get("value"))
+        value = body.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | str)):
+            raise BlockDesync(f"{where}: verdict value {value!r} from the peer is neither a number of bits nor a tag")
+        return cls(body["ok"], str(body.get("cause", "")), str(body.get("reason", "")), value)
 
 
 def joint(mine: Verdict, peer: Verdict, *, compare_values: bool = False) -> Verdict:
@@ -390,7 +398,7 @@ class LinkEnd:
                                       compare_values=True)
         if not agreed.ok:
             return self._done(res, agreed, t0)
-        length = int(agreed.value)
+        length = int(agreed.value or 0)
         words = await (amplify_sender(self.channel, bits, length) if self.role == "alice"
                        else amplify_receiver(self.channel, bits))
         amplified = words_to_bytes(words, length)

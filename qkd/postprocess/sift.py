@@ -41,14 +41,16 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array, sift_fused_philox
 from qkd.errors import QkdError
 from qkd.events.record import ArrayTransmitterRecord, PhiloxTransmitterRecord, TimeTags, TransmitterRecord, _thresholds
+
+if TYPE_CHECKING:
+    from qkd.postprocess.channel import ClassicalChannel
 
 log = logging.getLogger(__name__)
 
@@ -407,13 +409,43 @@ class SiftedEnd(_DisclosedCounts):
         return int(self.bits.shape[0])
 
 
+@dataclass(frozen=True)
+class SiftParameters:
+    """The transmitter's public parameters, announced by Alice in ``sift.params``: slot period and count,
+    intensities and their probabilities, the probability of the Z basis."""
+
+    period_ps: float
+    n_slots: int
+    intensities: tuple[float, ...]
+    intensity_probabilities: tuple[float, ...]
+    p_z: float
+
+    @classmethod
+    def of(cls, tx: TransmitterRecord) -> SiftParameters:
+        return cls(tx.period_ps, int(tx.n_slots), tuple(tx.intensities), tuple(tx.intensity_probabilities), tx.p_z)
+
+    def to_json(self) -> bytes:
+        return json.dumps({"period_ps": self.period_ps, "n_slots": self.n_slots,
+                           "intensities": list(self.intensities),
+                           "intensity_probabilities": list(self.intensity_probabilities), "p_z": self.p_z}).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> SiftParameters:
+        try:
+            p = json.loads(body)
+            return cls(float(p["period_ps"]), int(p["n_slots"]), tuple(p["intensities"]),
+                       tuple(p["intensity_probabilities"]), float(p["p_z"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SiftError(f"sift.params: malformed message ({exc})") from None
+
+
 def _counts(n_int: int, basis: np.ndarray, intensity: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """int64 [2, n_int] histogram of (basis, intensity) over ``mask``."""
     flat = basis[mask].astype(np.int64) * n_int + intensity[mask]
     return np.bincount(flat, minlength=2 * n_int).reshape(2, n_int).astype(np.int64)
 
 
-async def sift_transmitter(channel: Any, tx: TransmitterRecord, *, z_sample_fraction: float = 0.05,
+async def sift_transmitter(channel: ClassicalChannel, tx: TransmitterRecord, *, z_sample_fraction: float = 0.05,
                            max_shift_slots: int = 1000, seed: int | None = None,
                            exact_sent_counts: bool = False) -> SiftedEnd:
     """Alice's end of sifting over a :class:`qkd.postprocess.channel.ClassicalChannel` (Bob runs
@@ -430,9 +462,8 @@ async def sift_transmitter(channel: Any, tx: TransmitterRecord, *, z_sample_frac
     if not 0 < z_sample_fraction < 1:
         raise SiftError(f"z_sample_fraction must be in (0, 1), got {z_sample_fraction}")
     n_int = len(tx.intensities)
-    params = {"period_ps": tx.period_ps, "n_slots": int(tx.n_slots), "intensities": list(tx.intensities),
-              "intensity_probabilities": list(tx.intensity_probabilities), "p_z": tx.p_z}
-    await channel.send("sift.params", json.dumps(params).encode())
+    params = SiftParameters.of(tx)
+    await channel.send("sift.params", params.to_json())
     _, body = await channel.recv("sift.sync")
     n_sync, shift = 0, None
     if body:
@@ -466,10 +497,10 @@ async def sift_transmitter(channel: Any, tx: TransmitterRecord, *, z_sample_frac
     errors = (await channel.recv_array("sift.errors", np.int64)).reshape(2, n_int).copy()
     key = match & ~sampled
     return _sifted_end("alice", a_bit[key], slots[key], a_int[key], a_basis, a_int, match, disclosed_mask, errors,
-                       tx.n_slots, tx, None, n_sync, exact_sent_counts)
+                       params, tx.sent_counts() if exact_sent_counts else None, None, n_sync)
 
 
-async def sift_receiver(channel: Any, tags: TimeTags, *, window_ps: float,
+async def sift_receiver(channel: ClassicalChannel, tags: TimeTags, *, window_ps: float,
                         channel_map: dict[int, tuple[int, int]] | None = None, clock: ClockFit | None = None,
                         seed: int = 0, sync_sample: int = 2048, max_drift_ppm: float = 50.0) -> SiftedEnd:
     """Bob's end of sifting over the classical channel (see :func:`sift_transmitter` for the messages).
@@ -477,9 +508,9 @@ async def sift_receiver(channel: Any, tags: TimeTags, *, window_ps: float,
     sync sample; ``clock`` skips it. ``seed`` drives the multi-click choice."""
     codes = channel_codes(channel_map)
     _, body = await channel.recv("sift.params")
-    params = json.loads(body)
-    period, n_slots = float(params["period_ps"]), int(params["n_slots"])
-    n_int = len(params["intensities"])
+    params = SiftParameters.from_json(body)
+    period, n_slots = params.period_ps, params.n_slots
+    n_int = len(params.intensities)
     n_sync = 0
     if clock is None:
         local = _fit_clock_locally(tags, period, window_ps, max_drift_ppm)
@@ -515,24 +546,25 @@ async def sift_receiver(channel: Any, tags: TimeTags, *, window_ps: float,
     await channel.send_array("sift.errors", errors)
     key = match & ~disclosed_mask
     n_sync = min(n_sync, slots.size)
-    public = SimpleNamespace(intensities=tuple(params["intensities"]), p_z=float(params["p_z"]),
-                             intensity_probabilities=tuple(params["intensity_probabilities"]))
     return _sifted_end("bob", b_bit[key], slots[key], a_int[key], b_basis, a_int, match, disclosed_mask, errors,
-                       n_slots, public, clock, n_sync, False)
+                       params, None, clock, n_sync)
 
 
 def _sifted_end(role: str, bits: np.ndarray, key_slots: np.ndarray, key_int: np.ndarray, basis: np.ndarray,
                 intensity: np.ndarray, match: np.ndarray, disclosed_mask: np.ndarray, errors: np.ndarray,
-                n_slots: int, public: Any, clock: ClockFit | None, n_sync: int, exact: bool) -> SiftedEnd:
-    n_int = len(public.intensities)
+                params: SiftParameters, exact_sent: np.ndarray | None, clock: ClockFit | None,
+                n_sync: int) -> SiftedEnd:
+    """One end's :class:`SiftedEnd`; ``exact_sent``: the transmitter's exact per-class slot counts (Alice,
+    when asked for), else the expected counts from the public parameters."""
+    n_int = len(params.intensities)
     detected = np.bincount(intensity, minlength=n_int)[:n_int].astype(np.int64)
-    if exact and hasattr(public, "sent_counts"):
-        sent = np.asarray(public.sent_counts(), dtype=np.float64)
+    if exact_sent is not None:
+        sent = np.asarray(exact_sent, dtype=np.float64)
     else:
-        sent = np.outer([public.p_z, 1 - public.p_z], public.intensity_probabilities) * n_slots
+        sent = np.outer([params.p_z, 1 - params.p_z], params.intensity_probabilities) * params.n_slots
     disclosed = _counts(n_int, basis, intensity, disclosed_mask)
     return SiftedEnd(role, bits.astype(np.uint8), key_slots, key_int.astype(np.uint8),
                      _counts(n_int, basis, intensity, match), disclosed, errors, detected, sent,
-                     bool(exact and hasattr(public, "sent_counts")), int(n_slots), tuple(public.intensities),
-                     tuple(public.intensity_probabilities), float(public.p_z), clock, n_sync,
+                     exact_sent is not None, params.n_slots, params.intensities,
+                     params.intensity_probabilities, params.p_z, clock, n_sync,
                      int(disclosed.sum()))

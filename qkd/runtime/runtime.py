@@ -345,7 +345,7 @@ class LinkEndRuntime:
                                            "start_block": start, "auth": self.auth_mode})
         return start
 
-    def _align_pads(self, channel: ClassicalChannel, peer_pads: Any) -> None:
+    def _align_pads(self, channel: ClassicalChannel, peer_pads: object) -> None:
         """Skip this end's pads to the peer's where the peer spent more (a session that failed mid-block)."""
         if self.wc_auth is None or not isinstance(peer_pads, list) or len(peer_pads) != 2:
             return
