@@ -13,7 +13,7 @@ from qkd.events.emulate import emulate
 from qkd.physics.presets import link_preset
 from qkd.postprocess.channel import in_process_pair
 from qkd.postprocess.estimate import estimate
-from qkd.postprocess.sift import SiftError, sift, sift_receiver, sift_transmitter
+from qkd.postprocess.sift import SiftError, SiftParameters, sift, sift_receiver, sift_transmitter
 
 
 def _run(tags, tx, **kw):
@@ -77,3 +77,22 @@ def test_a_peer_announcing_slots_outside_the_record_is_refused(emulated) -> None
 
     with pytest.raises(SiftError, match="outside the record"):
         asyncio.run(scenario())
+
+
+def test_a_malformed_parameter_announcement_is_refused_by_name(emulated) -> None:
+    async def scenario():
+        a, b = in_process_pair()
+
+        async def rogue_alice():
+            await a.send("sift.params", b'{"period_ps": 1000.0, "n_slots": 5}')
+
+        await asyncio.gather(rogue_alice(), sift_receiver(b, emulated.tags, window_ps=400.0, seed=5))
+
+    with pytest.raises(SiftError, match="sift.params: malformed message"):
+        asyncio.run(scenario())
+
+
+def test_the_parameter_announcement_round_trips_the_transmitter_record(emulated) -> None:
+    params = SiftParameters.of(emulated.tx)
+    assert SiftParameters.from_json(params.to_json()) == params
+    assert params.n_slots == emulated.tx.n_slots and params.intensities == tuple(emulated.tx.intensities)
