@@ -31,7 +31,7 @@ from qshift.commands.inventory import app as inventory_app
 from qshift.commands.kme import app as kme_app
 from qshift.commands.pqc import app as pqc_app
 from qshift.commands.qkd import app as qkd_app
-from qshift.errors import QshiftError
+from qshift.errors import OutputError, QshiftError
 from qshift.logsetup import configure_logging
 
 OUR_ERRORS: tuple[type[Exception], ...] = (QshiftError, PqcError, QkdError, GatewayError, InventoryError)
@@ -109,6 +109,14 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = F
     raise typer.Exit(0 if core_ok(results) else 1)
 
 
+def _check_out_dir(out: Path) -> None:
+    """``--out`` names a directory (created if missing): a file there is an error, before anything runs."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: is a file, expected a directory for the reports")
+    if not out.exists() and out.parent.exists() and not out.parent.is_dir():
+        raise OutputError(f"--out {out}: {out.parent} is not a directory")
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for the HTML report, JSON, JUnit and logs.")] = Path(
@@ -117,6 +125,8 @@ def demo(
 ) -> None:
     """Run the story on embedded defaults: A-T-B QKD links, KMEs with relay, gateways, Eve, fallback, recovery."""
     from qshift.scenario.command import demo as run_demo
+
+    _check_out_dir(out)
 
     raise typer.Exit(run_demo(out, json_out))
 
@@ -130,6 +140,8 @@ def fallback_test(
 ) -> None:
     """Run QKD-to-PQC fallback scenarios with timed faults and assertions. Exit 1 if any assertion fails."""
     from qshift.scenario.command import fallback_test as run_fallback
+
+    _check_out_dir(out)
 
     raise typer.Exit(run_fallback(scenarios, out, json_out))
 
