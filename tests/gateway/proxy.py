@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import struct
 from collections.abc import Callable
 
 from gateway.wire import read_record
 
 # mutate(direction, connection_index, record_index, rtype, body) -> list of (rtype, body) to forward
+# (or an awaitable of that list)
 Mutator = Callable[[str, int, int, int, bytes], list[tuple[int, bytes]]]
 
 
@@ -64,6 +66,8 @@ class InterceptingProxy:
                 rtype, body = await read_record(reader)
                 self.seen.append((direction, conn, count, rtype, body))
                 out = [(rtype, body)] if self.mutate is None else self.mutate(direction, conn, count, rtype, body)
+                if inspect.isawaitable(out):   # a mutator may act on the network before it answers
+                    out = await out
                 count += 1
                 for t, b in out:
                     writer.write(_encode(t, b))
