@@ -33,6 +33,11 @@ _SSH_KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ssh-ed448", "ecdsa-sha2-
 _SSH_LINE = re.compile(r"(?:^|\s)(" + "|".join(re.escape(t) for t in _SSH_KEY_TYPES)
                        + r"|[a-z0-9-]+-cert-v01@openssh\.com)\s+([A-Za-z0-9+/=]{16,})")
 
+#: What ``cryptography`` raises for bytes that are not what they claim: a version outside X.509's three, an
+#: extension twice, a general name of an unknown type, a key or algorithm it does not implement.
+PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension,
+                x509.UnsupportedGeneralNameType)
+
 KEY_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".key", ".pub", ".p7b", ".p7c", ".p12", ".pfx", ".jwk", ".jwks",
                 ".csr", ".p8")
 KEY_NAMES = ("authorized_keys", "authorized_keys2", "known_hosts", "id_rsa", "id_ecdsa", "id_ed25519", "id_dsa")
@@ -83,8 +88,8 @@ def _chain_role(cert: x509.Certificate) -> str:
     try:
         bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
         is_ca = bc.ca
-    except x509.ExtensionNotFound:
-        is_ca = False
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
+        is_ca = False  # extensions unreadable: the certificate is still reported, as a non-CA
     if cert.subject == cert.issuer:
         return "root" if is_ca else "self-signed"
     return "intermediate" if is_ca else "leaf"
@@ -210,15 +215,20 @@ def _pem_blocks(path: str, data: bytes, passwords: tuple[bytes | None, ...]) -> 
                 out += _key_findings(key, loc, "private-key", "OpenSSH", SOURCE, "OpenSSH private key")
             elif label in (_QSHIFT_PRIVATE, _QSHIFT_PUBLIC):
                 out += _qshift_key(path, m.group(2), loc, label)
-            elif label == "ENCRYPTED PRIVATE KEY" and passwords == (None,):
-                out.append(Finding(raw="encrypted private key", asset_type=AssetType.MATERIAL, source=SOURCE,
-                                   location=loc, confidence=0.5, context="PKCS#8 encrypted private key",
-                                   details={"id": "encrypted-key:" + hashlib.sha256(block).hexdigest(),
-                                            "kind": "private-key", "format": "PKCS#8 (encrypted)"}))
+            elif label == "ENCRYPTED PRIVATE KEY":
+                try:  # with the passwords the user gave; without one that opens it, still an (encrypted) key
+                    key = _load_private(block, True, tuple(p for p in passwords if p is not None) or (None,))
+                except PARSE_ERRORS:
+                    out.append(Finding(raw="encrypted private key", asset_type=AssetType.MATERIAL, source=SOURCE,
+                                       location=loc, confidence=0.5, context="PKCS#8 encrypted private key",
+                                       details={"id": "encrypted-key:" + hashlib.sha256(block).hexdigest(),
+                                                "kind": "private-key", "format": "PKCS#8 (encrypted)"}))
+                    continue
+                out += _key_findings(key, loc, "private-key", "PEM " + label, SOURCE, label.lower())
             elif label.endswith("PRIVATE KEY"):
                 try:
                     key = _load_private(block, True, passwords)
-                except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+                except PARSE_ERRORS as exc:
                     oid = pkcs8_algorithm_oid(m.group(2)) if label == "PRIVATE KEY" else None
                     if oid is None:
                         raise
@@ -228,7 +238,7 @@ def _pem_blocks(path: str, data: bytes, passwords: tuple[bytes | None, ...]) -> 
             elif label == "CERTIFICATE REQUEST":
                 csr = x509.load_pem_x509_csr(block)
                 out += _key_findings(csr.public_key(), loc, "public-key", "PKCS#10", SOURCE, "CSR key")
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        except PARSE_ERRORS as exc:
             raise MalformedInputError(f"{path}:{loc.line}", f"PEM block {label}: {exc}") from None
     return out
 
@@ -306,7 +316,7 @@ def _ssh_public_lines(path: str, text: str) -> list[Finding]:
         try:
             key = serialization.load_ssh_public_key(f"{ktype} {blob}".encode())
             out += _key_findings(key, loc, "public-key", "OpenSSH", SOURCE, f"{ktype} key")
-        except (ValueError, UnsupportedAlgorithm, binascii.Error):
+        except (*PARSE_ERRORS, binascii.Error):
             # a key type cryptography does not load (e.g. PQ or certificate types): report the type name
             ident = "key:" + hashlib.sha256(blob.encode()).hexdigest()
             out.append(Finding(raw=ktype, asset_type=AssetType.MATERIAL, source=SOURCE, location=loc,
@@ -380,7 +390,7 @@ def _der(path: str, data: bytes, passwords: tuple[bytes | None, ...], suffix: st
             try:
                 bundle = pkcs12.load_pkcs12(data, pw)
                 break
-            except (ValueError, TypeError) as exc:
+            except PARSE_ERRORS as exc:
                 last = exc
         else:
             raise MalformedInputError(path, f"PKCS#12: {last} (give the password with --pkcs12-password)")
@@ -401,7 +411,7 @@ def _der(path: str, data: bytes, passwords: tuple[bytes | None, ...], suffix: st
     for attempt in attempts:
         try:
             return attempt()
-        except (ValueError, TypeError, UnsupportedAlgorithm):
+        except PARSE_ERRORS:
             continue
     raise MalformedInputError(path, "DER data is not a certificate, PKCS#7 bundle or key")
 

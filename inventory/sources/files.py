@@ -12,11 +12,14 @@ tables) decides whether a code file can contain a finding at all before it is pa
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import gc
 import itertools
 import os
+import signal
 import stat
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -25,23 +28,54 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from inventory.errors import MalformedInputError
-from inventory.model import Skipped, SourceResult
+from inventory.model import Finding, Skipped, SourceResult
 from inventory.sources import certs, code_treesitter, configs, manifests, python_ast
 from inventory.sources.prefilter import may_contain_crypto
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+#: CPU seconds one file's analysis may take before it is skipped as ``timed out`` (no parser needs a tenth of it).
+DEFAULT_FILE_DEADLINE_S = 60.0
 HEAD_BYTES = 64 * 1024  #: first read of every file: classification, NUL test, and whole small files
 PCAP_SUFFIXES = (".pcap", ".pcapng", ".cap")
 
 
 @dataclass(frozen=True, slots=True)
 class WalkOptions:
-    """How to walk: exclude globs, gitignore, size limit (bytes), PKCS#12 passwords to try."""
+    """How to walk: exclude globs, gitignore, size limit (bytes), PKCS#12 passwords to try, and the per-file
+    deadline (CPU seconds of analysis; ``None``: none)."""
 
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     pkcs12_passwords: tuple[bytes, ...] = ()
+    file_deadline_s: float | None = DEFAULT_FILE_DEADLINE_S
+
+
+class DeadlineExceeded(BaseException):
+    """One file's analysis ran past its deadline. A :class:`BaseException`, so that no parser's
+    ``except Exception`` swallows it; :func:`scan_file` turns it into a skipped file."""
+
+
+def _on_deadline(signum: int, frame: object) -> None:
+    raise DeadlineExceeded
+
+
+@contextlib.contextmanager
+def cpu_deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`DeadlineExceeded` inside the block once it has used ``seconds`` of this process's CPU time
+    (``ITIMER_VIRTUAL``: other tenants' load does not count). Python code, regular expressions included, is
+    interrupted; a native parser is interrupted when it returns. Only the main thread can take signals:
+    elsewhere (and with ``None``) there is no deadline."""
+    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGVTALRM, _on_deadline)
+    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.signal(signal.SIGVTALRM, previous)
 
 
 def classify(name: str, head: bytes) -> tuple[str, str] | None:
@@ -203,7 +237,7 @@ def _scan_into(path: str, display: str, opts: WalkOptions, result: SourceResult)
         return
     family, sub = kind
     if family == "pcap":
-        r = _scan_pcap(Path(path), display)
+        r = _scan_pcap(Path(path), display, opts.file_deadline_s)
         result.findings.extend(r.findings)
         result.skipped.extend(r.skipped)
         stats.packets += r.stats.packets
@@ -227,19 +261,10 @@ def _scan_into(path: str, display: str, opts: WalkOptions, result: SourceResult)
     if family == "code" and not may_contain_crypto(sub, data):
         return
     try:
-        if family == "code":
-            if sub == "python":
-                found = python_ast.scan(display, data)
-            else:
-                found = code_treesitter.scan(display, data, sub)
-        elif family == "cert":
-            with warnings.catch_warnings():  # cryptography's deprecation notes on odd certificates: not ours to print
-                warnings.simplefilter("ignore")
-                found = certs.scan(display, data, (None, *opts.pkcs12_passwords))
-        else:
-            text = data.decode("utf-8", "replace")
-            mod = configs if family == "config" else manifests
-            found = mod.scan(display, text, sub)
+        with cpu_deadline(opts.file_deadline_s):
+            found = _analyse(display, data, family, sub, opts)
+    except DeadlineExceeded:
+        result.skipped.append(Skipped(display, f"timed out: analysis took over {opts.file_deadline_s:g} CPU-s"))
     except MalformedInputError as exc:
         result.skipped.append(Skipped(display, f"malformed: {exc.reason}"))
     except RecursionError:
@@ -252,11 +277,38 @@ def _scan_into(path: str, display: str, opts: WalkOptions, result: SourceResult)
         result.findings.extend(found)
 
 
-def _scan_pcap(path: Path, display: str) -> SourceResult:
+def _analyse(display: str, data: bytes, family: str, sub: str, opts: WalkOptions) -> list[Finding]:
+    """The parser's findings for one file's bytes (its exceptions are :func:`_scan_into`'s to sort)."""
+    if family == "code":
+        if sub == "python":
+            return python_ast.scan(display, data)
+        return code_treesitter.scan(display, data, sub)
+    if family == "cert":
+        with warnings.catch_warnings():  # cryptography's deprecation notes on odd certificates: not ours to print
+            warnings.simplefilter("ignore")
+            return certs.scan(display, data, (None, *opts.pkcs12_passwords))
+    text = data.decode("utf-8", "replace")
+    if family == "config":
+        return configs.scan(display, text, sub)
+    return manifests.scan(display, text, sub)
+
+
+#: A capture's deadline grows with its size: one CPU-s more per this many bytes (the bench reads ~10 MB/s).
+PCAP_BYTES_PER_DEADLINE_S = 1_000_000
+
+
+def _scan_pcap(path: Path, display: str, deadline_s: float | None = DEFAULT_FILE_DEADLINE_S) -> SourceResult:
     from inventory.sources import pcap
 
+    if deadline_s:
+        with contextlib.suppress(OSError):
+            deadline_s += path.stat().st_size / PCAP_BYTES_PER_DEADLINE_S
     try:
-        r = pcap.scan(path)
+        with cpu_deadline(deadline_s):
+            r = pcap.scan(path)
+    except DeadlineExceeded:
+        r = SourceResult()
+        r.skipped.append(Skipped(display, f"timed out: analysis took over {deadline_s:g} CPU-s"))
     except MalformedInputError as exc:
         r = SourceResult()
         r.skipped.append(Skipped(display, f"malformed: {exc.reason}"))

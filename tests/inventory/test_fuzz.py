@@ -1,54 +1,191 @@
-"""Corrupted inputs to the certificate, config, wire and capture parsers raise typed errors only."""
+"""Fuzzing of every input kind the scanner reads: certificates (PEM/DER/PKCS#7/CSR), private and public keys
+(PKCS#1/#8, SEC1, SPKI, OpenSSH, authorized_keys/known_hosts, JWK, qshift's own), PKCS#12 stores, captures
+(pcap/pcapng), configs (sshd, nginx, apache, haproxy, openssl.cnf, java.security), dependency manifests and
+source in every language — plus the TLS/SSH wire parsers.
+
+Each case is a real seed file (:mod:`tests.inventory.fuzz_seeds`) with hypothesis-drawn mutations
+(:mod:`tests.inventory.mutations`: bit flips, truncation, splicing, length-field corruption, ASN.1 nesting,
+format tokens) written to disk and scanned by the file walker's own entry point, :func:`files.scan_file`.
+The property: the scan never raises and never hangs (a per-file CPU deadline of ``QSHIFT_FUZZ_DEADLINE_S``,
+default 5 s, far above what any seed takes); a file it cannot read is a skipped entry naming that file with a
+typed reason ("malformed: <what and where>"), never "analysis failed" (an untyped parser exception), a
+timeout, or a memory error; every finding is located in that file.
+
+``QSHIFT_FUZZ_EXAMPLES`` (default 1,000) cases per kind in the normal suite; the slow run
+(``make soak``) runs ``QSHIFT_LONG_FUZZ_EXAMPLES`` (default 100,000) per kind.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import re
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from inventory.errors import InventoryError
-from inventory.sources import certs, configs, files, pcap
+from inventory.sources import configs, files
 from inventory.wire import ssh as sshw
 from inventory.wire import tls as tlsw
-from tests.inventory import fixture_tree
+from tests.inventory import mutations
+from tests.inventory.fuzz_seeds import KINDS, seeds
 
-FUZZ = settings(max_examples=int(os.environ.get("QSHIFT_FUZZ_EXAMPLES", "150")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+EXAMPLES = int(os.environ.get("QSHIFT_FUZZ_EXAMPLES", "1000"))
+LONG_EXAMPLES = int(os.environ.get("QSHIFT_LONG_FUZZ_EXAMPLES", "100000"))
+DEADLINE_S = float(os.environ.get("QSHIFT_FUZZ_DEADLINE_S", "5"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                       HealthCheck.data_too_large])
+OPTS = files.WalkOptions(file_deadline_s=DEADLINE_S, pkcs12_passwords=(b"x",))
+#: Where cases are written: memory-backed when the machine has it (one file per case).
+WORK = Path(tempfile.mkdtemp(prefix="qshift-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
 
-
-def _seed_stores() -> dict[str, bytes]:
-    """One real, well-formed input per certificate/key format: the fuzzer corrupts these."""
-    import json
-
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
-
-    leaf, ca, leaf_key, ca_key = fixture_tree.make_chain()
-    ed = ed25519.Ed25519PrivateKey.generate()
-    pem = leaf.public_bytes(serialization.Encoding.PEM)
-    return {
-        "x.pem": pem + ca.public_bytes(serialization.Encoding.PEM),
-        "x.der": leaf.public_bytes(serialization.Encoding.DER),
-        "x.p12": pkcs12.serialize_key_and_certificates(b"k", leaf_key, leaf, [ca], serialization.NoEncryption()),
-        "x.p7b": pkcs7.serialize_certificates([leaf, ca], serialization.Encoding.DER),
-        "authorized_keys": ed.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                                        serialization.PublicFormat.OpenSSH) + b" a@b\n",
-        "id_ed25519": ed.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                       serialization.NoEncryption()),
-        "x.jwk": json.dumps({"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-                             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}).encode(),
-    }
+#: Skip reasons that are a crash, not a diagnosis: an untyped exception, a hang, a huge allocation.
+CRASH = re.compile(r"^(analysis failed|analysis crashed|timed out)|^malformed: [A-Z]\w*(Error|Exception)\b(?<!"
+                   r"RecursionError)|MemoryError")
 
 
-SEED_STORES = _seed_stores()
+
+@st.composite
+def cases(draw: st.DrawFn, kind: str) -> tuple[str, bytes]:
+    """(file name, mutated bytes) of one seed of ``kind``. Hypothesis draws one number and the mutations come
+    from a generator seeded with it (:func:`mutations.random_case`): drawing each op through hypothesis costs
+    ten times the scan itself. A failure prints its seed and bytes; :func:`mutations.minimise` shrinks them for
+    the regression test."""
+    seed = draw(st.integers(0, (1 << 64) - 1))
+    name, data, ops = mutations.random_case(random.Random(seed), kind, seeds()[kind])
+    note(f"{kind} {name} seed={seed} ops={ops}")
+    return name, data
+
+
+def check_file(kind: str, name: str, data: bytes) -> files.SourceResult:
+    """Scan ``data`` written as ``name``; assert the fuzz property; return the result."""
+    d = WORK / kind
+    d.mkdir(exist_ok=True)
+    path = d / name
+    path.write_bytes(data)
+    r = files.scan_file(path, str(path), OPTS)
+    assert r.stats.files_seen == 1
+    for s in r.skipped:
+        assert s.path == str(path), s
+        assert not CRASH.search(s.reason), s.reason
+    for f in r.findings:
+        assert f.location.uri == str(path), f
+    return r
+
+
+def _fuzz(kind: str, examples: int) -> None:
+    @settings(FUZZ, max_examples=examples)
+    @given(cases(kind))
+    def run(case: tuple[str, bytes]) -> None:
+        note(f"{len(case[1])} bytes: {case[1][:600]!r}")
+        check_file(kind, *case)
+
+    run()
+
+
+def test_every_seed_scans_clean_and_every_kind_has_seeds() -> None:
+    """The seeds are real, well-formed inputs: each yields findings and nothing skipped."""
+    for kind in KINDS:
+        items = seeds()[kind]
+        assert len(items) >= 4, kind
+        for name, data in items:
+            r = check_file(kind, name, data)
+            assert r.skipped == [], (name, r.skipped)
+            assert r.findings or kind == "source", name
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_mutated_inputs_of_every_kind_are_diagnosed_by_file_never_crash_or_hang(kind: str) -> None:
+    _fuzz(kind, EXAMPLES)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("kind", KINDS)
+def test_long_fuzz_of_every_kind(kind: str) -> None:
+    """The same property over ``QSHIFT_LONG_FUZZ_EXAMPLES`` (default 100,000) cases per kind (slow: soak)."""
+    _fuzz(kind, LONG_EXAMPLES)
+
+
+def test_a_tree_of_mutated_files_scans_with_unchanged_exit_codes(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI over a tree of every seed plus mutants: exit 0 without a gate, 1 on a gate hit, every skipped
+    entry names a file of the tree with a typed reason, no traceback."""
+    from qshift.cli import main
+
+    rng = random.Random(16)
+    for kind in KINDS:
+        items = seeds()[kind]
+        donors = [b for _, b in items]
+        for name, seed in items:
+            for i in range(4):
+                d = tmp_path / kind / f"m{i}"
+                d.mkdir(parents=True, exist_ok=True)
+                ops = [(rng.choice(["flip", "cut", "truncate", "length", "nest", "token", "splice"]),
+                        *(rng.randrange(1 << 20) for _ in range(5))) for _ in range(rng.randint(1, 3))]
+                (d / name).write_bytes(seed if i == 0 else mutations.apply(seed, ops, rng.randint(0, 2), kind,
+                                                                           donors))
+    n = sum(1 for p in tmp_path.rglob("*") if p.is_file())  # seeds of one kind may share a name
+    capsys.readouterr()
+    code = main(["inventory", "scan", str(tmp_path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    doc = json.loads(out)
+    assert doc["stats"]["files_seen"] == n
+    assert doc["skipped"], "some mutants are malformed"
+    for s in doc["skipped"]:
+        assert s["path"].startswith(str(tmp_path)) and os.path.isfile(s["path"]), s
+        assert not CRASH.search(s["reason"]), s
+    code = main(["inventory", "scan", str(tmp_path), "--json", "--fail-on", "broken-by-shor"])
+    capsys.readouterr()
+    assert code == 1
+
+
+# --- crashes the fuzzing found, each on its minimised input ------------------------------------------------
+#: (kind, file name, input, what the scan must say). DER inputs are minimised by structure, not by ddmin (a
+#: cut breaks every enclosing length): the smallest seed carrying the same edit.
+REGRESSIONS: list[tuple[str, str, bytes, str]] = [
+    # X.509 version 6 (v1..v3 are 0..2): cryptography raises InvalidVersion, not a ValueError
+    ("certificate", "v6.der", bytes.fromhex(
+        "3082013b3081eea003020106020107300506032b657030283115301306035504030c0c66757a7a2e6578616d706c65310f300d06"
+        "0355040a0c06717368696674301e170d3236303130313030303030305a170d3236303133313030303030305a3028311530130603"
+        "5504030c0c66757a7a2e6578616d706c65310f300d060355040a0c06717368696674302a300506032b6570032100349ac3fe4066"
+        "2e65cfcf16df996707e01a155da00c251eaa13b6377fd02d9cf9a33d303b30290603551d1104223020820c66757a7a2e6578616d"
+        "706c65871000000000000000000000000000000001300e0603551d0f0101ff040403020780300506032b65700341004ca44b8f85"
+        "ea0fa870497d3d228648dd4efcc983c5e6966229737e625e5021e5a3fc5719599aa408afadb346d2e3f59a271718a72fb84f70b6"
+        "24a4659c2d410c"), "malformed: DER data is not a certificate"),
+]
+
+
+@pytest.mark.parametrize("kind, name, data, says", REGRESSIONS, ids=[r[1] for r in REGRESSIONS])
+def test_inputs_that_once_crashed_the_scan_are_diagnosed(kind: str, name: str, data: bytes, says: str) -> None:
+    r = check_file(kind, name, data)
+    assert [s.reason for s in r.skipped if s.reason.startswith(says)] or any(says in f.context for f in r.findings), \
+        (r.skipped, r.findings)
+
+
+def test_a_pem_certificate_of_version_6_is_malformed_with_its_line() -> None:
+    import base64
+
+    der = REGRESSIONS[0][2]
+    pem = b"# x\n-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+    r = check_file("certificate", "v6.pem", pem)
+    assert len(r.skipped) == 1 and r.skipped[0].reason.startswith("malformed: ") and "6 is not a valid" in \
+        r.skipped[0].reason
+
+
+# --- the wire parsers (TLS ClientHello/ServerHello, SSH KEXINIT) and arbitrary config text -----------------
+
 SEED_HELLO = tlsw.record(22, tlsw.build_client_hello([0x1301, 0xC02F], [0x11EC, 0x1D], {0x1D: b"\x01" * 32}))
 SEED_KEXINIT = sshw.build_kexinit(["mlkem768x25519-sha256"], ["ssh-ed25519"], ["aes256-gcm@openssh.com"],
                                   ["hmac-sha2-256"])
+_edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=12)
 
 
 def _mutate(data: bytes, edits: list[tuple[int, int]], cut: int) -> bytes:
@@ -59,39 +196,19 @@ def _mutate(data: bytes, edits: list[tuple[int, int]], cut: int) -> bytes:
     return bytes(b[: max(0, len(b) - cut)])
 
 
-edits = st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=12)
-
-
-def _certs_case(e, cut: int, name: str) -> None:
-    data = _mutate(SEED_STORES[name], e, cut)
-    try:
-        certs.scan(name, data)
-    except InventoryError:
-        pass
-
-
-CERT_STRATEGIES = (edits, st.integers(0, 400), st.sampled_from(sorted(SEED_STORES)))
-
-
-@FUZZ
-@given(*CERT_STRATEGIES)
-def test_corrupted_certificates_and_keys_raise_only_typed_errors(e, cut: int, name: str) -> None:
-    _certs_case(e, cut, name)
-
-
-@FUZZ
+@settings(FUZZ, max_examples=min(EXAMPLES, 300))
 @given(st.text(max_size=400), st.sampled_from(["sshd", "nginx", "apache", "haproxy", "openssl.cnf", "java.security"]))
 def test_arbitrary_config_text_raises_only_typed_errors(text: str, kind: str) -> None:
     try:
         for f in configs.scan("c", text, kind):
-            assert f.location.line >= 1
+            assert f.location.line is not None and f.location.line >= 1
     except InventoryError:
         pass
 
 
-@FUZZ
-@given(edits, st.integers(0, 300))
-def test_corrupted_client_hello_and_kexinit_raise_only_typed_errors(e, cut: int) -> None:
+@settings(FUZZ, max_examples=EXAMPLES)
+@given(_edits, st.integers(0, 300))
+def test_corrupted_client_hello_and_kexinit_raise_only_typed_errors(e: list[tuple[int, int]], cut: int) -> None:
     for seed in (SEED_HELLO, SEED_KEXINIT):
         data = _mutate(seed, e, cut)
         try:
@@ -105,52 +222,3 @@ def test_corrupted_client_hello_and_kexinit_raise_only_typed_errors(e, cut: int)
             sshw.parse_kexinit(data)
         except InventoryError:
             pass
-
-
-def _seed_pcap() -> bytes:
-    from scapy.all import IP, TCP, Ether, Raw, wrpcap
-
-    pkts = [Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=443, seq=1, flags="S"),
-            Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=443, seq=2) / Raw(SEED_HELLO),
-            Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=22, seq=2) /
-            Raw(b"SSH-2.0-x\r\n" + sshw.packet(SEED_KEXINIT))]
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "seed.pcap"
-        wrpcap(str(p), pkts)
-        return p.read_bytes()
-
-
-SEED_PCAP = _seed_pcap()
-
-
-@FUZZ
-@given(edits, st.integers(0, 600))
-def test_corrupted_pcaps_raise_only_typed_errors_and_the_file_walker_never_raises(e, cut: int) -> None:
-    data = _mutate(SEED_PCAP, e, cut)
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "fuzz.pcap"
-        p.write_bytes(data)
-        try:
-            pcap.scan(p)
-        except InventoryError:
-            pass
-        result = files.scan_file(p, str(p), files.WalkOptions())
-        assert result.stats.files_seen == 1
-
-
-@pytest.mark.slow
-def test_long_fuzz_of_every_parser_raises_only_typed_errors() -> None:
-    """The same properties with ``QSHIFT_LONG_FUZZ_EXAMPLES`` (default 5,000) examples each (slow: soak runs)."""
-    long = settings(FUZZ, max_examples=int(os.environ.get("QSHIFT_LONG_FUZZ_EXAMPLES", "5000")))
-    cases = [
-        (_certs_case, CERT_STRATEGIES),
-        (test_arbitrary_config_text_raises_only_typed_errors.hypothesis.inner_test,
-         (st.text(max_size=2000), st.sampled_from(["sshd", "nginx", "apache", "haproxy", "openssl.cnf",
-                                                     "java.security"]))),
-        (test_corrupted_client_hello_and_kexinit_raise_only_typed_errors.hypothesis.inner_test,
-         (edits, st.integers(0, 300))),
-        (test_corrupted_pcaps_raise_only_typed_errors_and_the_file_walker_never_raises.hypothesis.inner_test,
-         (edits, st.integers(0, 600))),
-    ]
-    for fn, strategies in cases:
-        long(given(*strategies)(fn))()

@@ -118,3 +118,34 @@ def test_an_internal_error_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "a.py").write_text(CRYPTO_PY)
     code, _, err = _cli(["inventory", "scan", str(tmp_path)], capsys)
     assert code == 2 and err.startswith("error: internal error: KeyError") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_whose_analysis_hangs_is_skipped_at_its_deadline_and_the_scan_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    import re
+
+    root = _tree(tmp_path, n=12)
+    (root / "hang.py").write_text(CRYPTO_PY)
+    real = python_ast.scan
+
+    def hang_on_one(path: str, data: bytes | str) -> list[object]:
+        if path.endswith("hang.py"):
+            re.match(r"(a+)+$", "a" * 64 + "b")  # catastrophic backtracking: minutes of CPU
+        return real(path, data)  # type: ignore[return-value]
+
+    monkeypatch.setattr(python_ast, "scan", hang_on_one)
+    r = files.scan_paths([root], files.WalkOptions(file_deadline_s=0.3), jobs=jobs, chunk_size=4)
+    assert len(r.findings) == 12
+    timed_out = [s for s in r.skipped if s.path.endswith("hang.py")]
+    assert len(timed_out) == 1 and timed_out[0].reason == "timed out: analysis took over 0.3 CPU-s"
+
+
+def test_the_deadline_restores_the_previous_signal_handler_and_timer() -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGVTALRM)
+    with files.cpu_deadline(5.0):
+        assert signal.getitimer(signal.ITIMER_VIRTUAL)[0] > 0
+    assert signal.getsignal(signal.SIGVTALRM) is before
+    assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
