@@ -92,11 +92,13 @@ def _write_pcaps(dest: Path) -> None:
     tbody = b"".join(ts)
     proposal = struct.pack(">BBHBBBB", 0, 0, 8 + len(tbody), 1, 1, 0, len(ts)) + tbody
     sa = struct.pack(">BBH", 0, 0, 4 + len(proposal)) + proposal
-    ike = bytes(range(1, 9)) + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + b"\x00" * 4 + struct.pack(">I", 28 + len(sa)) + sa
+    ike = (bytes(range(1, 9)) + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + b"\x00" * 4
+           + struct.pack(">I", 28 + len(sa)) + sa)
     wrpcap(str(dest / "ike.pcap"), [Ether() / IP(src="10.0.0.5", dst="10.0.0.6") / UDP(sport=500, dport=500) /
                                     Raw(ike)])
-    v6 = [CookedLinux() / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=40001, dport=443, seq=1, flags="S"),
-          CookedLinux() / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=40001, dport=443, seq=2, flags="PA") / Raw(hello)]
+    v6_ip = CookedLinux() / IPv6(src="fd00::1", dst="fd00::2")
+    v6 = [v6_ip / TCP(sport=40001, dport=443, seq=1, flags="S"),
+          v6_ip / TCP(sport=40001, dport=443, seq=2, flags="PA") / Raw(hello)]
     wrpcap(str(dest / "v6-cooked.pcap"), v6)
 
 

@@ -284,7 +284,8 @@ def _der_edit(data: bytearray, op: tuple, donors: list[bytes]) -> bytearray:
     if name == "length":
         choice = op[2] % (len(LENGTHS) + 3)
         current = _body_len(node)
-        value = LENGTHS[choice] if choice < len(LENGTHS) else (current - 1, current + 1, len(data))[choice - len(LENGTHS)]
+        edges = (*LENGTHS, current - 1, current + 1, len(data))
+        value = edges[choice]
         return _put_length(data, node, max(0, value), keep_width=bool(op[3] % 2))
     if name == "tag":
         data[node.at] = op[2] & 0xFF
