@@ -168,14 +168,14 @@ class KeyLedger:
         self._wipe_finished()
         return quarantined, in_doubt
 
-    def issue(self, master: str, slave: str, material: bytes, *, size_bits: int) -> list[IssuedKey]:
-        """Cut ``material`` into keys of ``size_bits`` under fresh key_IDs: the master's delivery *reserved*,
-        the slave's *pending*."""
+    def issue(self, master: str, slave: str, material: bytes, *, number: int, size_bits: int) -> list[IssuedKey]:
+        """Cut ``material`` into ``number`` keys of ``size_bits`` under fresh key_IDs: the master's delivery
+        *reserved*, the slave's *pending*."""
         nbytes = size_bits // 8
         out, rows = [], []
         now = time.time()
         expires = now + self.lifetimes.pending_ttl_s
-        for i in range(len(material) // nbytes):
+        for i in range(number):
             key_id = str(uuid.uuid4())
             key = material[i * nbytes:(i + 1) * nbytes]
             nonce, ct = self._sealer.seal(key, _key_aad(key_id, master, slave))

@@ -159,9 +159,9 @@ class PoolStreams:
     def deposit(self, pool: str, material: bytes) -> int:
         """Append ``material`` to ``pool`` in sealed chunks; returns the new tail offset (bytes).
         :class:`CapacityError` (nothing stored) if the pool would exceed its capacity."""
-        tail = self.check_room(pool, len(material))
         if not material:
-            return tail
+            return self.tail(pool)
+        tail = self.check_room(pool, len(material))
         now = time.time()
         rows = []
         step = self.chunk_bytes

@@ -131,7 +131,7 @@ class StoreTx:
         alarmed - checked with the take."""
         self._write(CONSUME)
         _, material = self._pools.take(pool, number * (size_bits // 8), refuse_alarmed=refuse_alarmed)
-        return self._ledger.issue(master, slave, material, size_bits=size_bits)
+        return self._ledger.issue(master, slave, material, number=number, size_bits=size_bits)
 
     def accept_relayed(self, pool: str, start: int, ciphertext: bytes, *, keys: Sequence[tuple[str, int]],
                        master: str, slave: str, verify: Callable[[bytes], bool]) -> None:
