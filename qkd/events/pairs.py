@@ -137,8 +137,15 @@ def _station_tags(rng: np.random.Generator, station: PairStation, duration_ps: f
 
 
 def emulate_pairs(source: SpdcSource, alice: PairStation, bob: PairStation, duration_s: float,
-                  seed: int) -> PairRun:
-    """Both stations' time tags for ``duration_s`` seconds of a CW entangled-pair link (module docstring)."""
+                  seed: int, *, intercept_resend_fraction: float = 0.0) -> PairRun:
+    """Both stations' time tags for ``duration_s`` seconds of a CW entangled-pair link (module docstring).
+
+    ``intercept_resend_fraction``: the fraction of Bob's photons an eavesdropper on his arm measures in a
+    random basis (Z or X) and resends as the state she found: her result equals Alice's bit when she chose
+    Alice's basis and is random otherwise; Bob then reads her state (random in the other basis)."""
+    if not 0 <= intercept_resend_fraction <= 1:
+        raise EntangledSourceError(f"pair emulator: intercept_resend_fraction must be in [0, 1], "
+                                   f"got {intercept_resend_fraction}")
     if source.statistics != "poisson":
         raise EntangledSourceError("pair emulator: models a CW (multimode, Poissonian) source; "
                                    f"got statistics={source.statistics!r}")
@@ -154,6 +161,12 @@ def emulate_pairs(source: SpdcSource, alice: PairStation, bob: PairStation, dura
     bit_a = rng.integers(0, 2, n, dtype=np.uint8)
     flip = (rng.random(n) < source.misalignment_error).astype(np.uint8)
     bit_b = np.where(basis_a == basis_b, bit_a ^ flip, rng.integers(0, 2, n, dtype=np.uint8)).astype(np.uint8)
+    if intercept_resend_fraction > 0:
+        eve = rng.random(n) < intercept_resend_fraction
+        basis_e = rng.integers(0, 2, n, dtype=np.uint8)
+        bit_e = np.where(basis_e == basis_a, bit_a, rng.integers(0, 2, n, dtype=np.uint8))
+        resent = np.where(basis_b == basis_e, bit_e ^ flip, rng.integers(0, 2, n, dtype=np.uint8))
+        bit_b = np.where(eve, resent, bit_b).astype(np.uint8)
     det_a = rng.random(n) < alice.efficiency
     det_b = rng.random(n) < bob.efficiency
     tags_a, pair_a, lost_a = _station_tags(rng, alice, duration_ps, t_pair, det_a, basis_a * 2 + bit_a, seed)
