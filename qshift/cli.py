@@ -161,6 +161,15 @@ def _plain_flags(command: Any) -> None:
     for param in getattr(command, "params", []):
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+    make_help = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:   # --help is made per context, not listed in params
+        option = make_help(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
         _plain_flags(sub)
 
