@@ -234,7 +234,11 @@ def asset_key(finding: Finding, alg: Algorithm | None) -> tuple[str, str]:
 
 
 def _merge_details(into: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Union list-valued details (offered suites seen over several connections), keep first scalars."""
+    """Union list-valued details (offered suites seen over several connections), keep first scalars; a key
+    seen both as a private key and as a public key (in a certificate, a ``.pub``) is a private key."""
+    if extra.get("kind") == "private-key" and into.get("kind") == "public-key":
+        into["kind"] = "private-key"
+        into["format"] = extra.get("format", into.get("format"))
     for k, v in extra.items():
         if k not in into:
             into[k] = v
@@ -242,6 +246,40 @@ def _merge_details(into: dict[str, Any], extra: dict[str, Any]) -> None:
             merged = list(into[k])
             merged += [x for x in v if x not in merged]
             into[k] = merged
+
+
+def private_key_occurrences(asset: Asset) -> list[Finding]:
+    """The occurrences of a key asset that hold its private half (a key file, a PKCS#12 store)."""
+    return [f for f in asset.occurrences if f.details.get("kind") == "private-key"]
+
+
+def link_keys_to_certificates(assets: dict[str, Asset]) -> None:
+    """One asset for a key and its certificate: a key pair (one ``related-crypto-material`` asset per
+    SubjectPublicKeyInfo, holding the private key file and every public copy) is linked both ways with each
+    certificate of that public key, wherever in the scan the two were found. The certificate gains the private
+    key's locations as occurrences (what to replace when it is reissued) and ``details["private_key"]``; the
+    key gains ``details["certificates"]``. The CBOM writes the pair as a private-key and a public-key
+    component with the same ``id``, related by ``subjectPublicKeyRef`` and ``dependencies``."""
+    for cert in assets.values():
+        if cert.asset_type is not AssetType.CERTIFICATE:
+            continue
+        for ident in cert.related:
+            key = assets.get(f"{AssetType.MATERIAL.value}:{ident}") if ident.startswith("key:") else None
+            if key is None:
+                continue
+            cert.details["key"] = key.key
+            holders = key.details.setdefault("certificates", [])
+            if cert.key not in holders:
+                holders.append(cert.key)
+            private = private_key_occurrences(key)
+            if not private:
+                continue
+            where = cert.details.setdefault("private_key", [])
+            for f in private:
+                if str(f.location) not in where:
+                    where.append(str(f.location))
+                if f not in cert.occurrences:
+                    cert.occurrences.append(f)
 
 
 def normalise(findings: list[Finding]) -> list[Asset]:
@@ -279,6 +317,7 @@ def normalise(findings: list[Finding]) -> list[Asset]:
             rname = resolved.name if resolved else r
             if rname not in asset.related:
                 asset.related.append(rname)
+    link_keys_to_certificates(assets)
     # every related algorithm must exist as an algorithm asset (CBOM dependency targets)
     for asset in list(assets.values()):
         for rname in asset.related:

@@ -48,8 +48,8 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from inventory.errors import ReportError
-from inventory.model import AssetType
-from inventory.normalise import Asset
+from inventory.model import AssetType, Finding
+from inventory.normalise import Asset, private_key_occurrences
 
 _TECHNIQUE = {"python": AnalysisTechnique.AST_FINGERPRINT, "manifest": AnalysisTechnique.MANIFEST_ANALYSIS,
               "tls": AnalysisTechnique.DYNAMIC_ANALYSIS, "ssh": AnalysisTechnique.DYNAMIC_ANALYSIS,
@@ -61,14 +61,15 @@ def _ref(key: str) -> str:
     return key.replace(" ", "_")
 
 
-def _evidence(asset: Asset) -> ComponentEvidence:
+def _evidence(asset: Asset, occurrences: list[Finding] | None = None) -> ComponentEvidence:
     occ = []
-    for f in asset.occurrences[:500]:
+    for f in (asset.occurrences if occurrences is None else occurrences)[:500]:
         loc = f.location
         occ.append(Occurrence(location=loc.uri if loc.frame is None else f"{loc.uri}#frame={loc.frame}",
                               line=loc.line, offset=loc.column,
                               additional_context=(f.context or f.raw)[:500] or None))
-    technique = {_TECHNIQUE.get(f.source, AnalysisTechnique.SOURCE_CODE_ANALYSIS) for f in asset.occurrences}
+    technique = {_TECHNIQUE.get(f.source, AnalysisTechnique.SOURCE_CODE_ANALYSIS) for f in
+                 (asset.occurrences if occurrences is None else occurrences)}
     methods = [Method(technique=t, confidence=Decimal(str(round(asset.confidence, 2)))) for t in
                sorted(technique, key=lambda t: t.value)]
     ident = Identity(field=IdentityField.NAME, confidence=Decimal(str(round(asset.confidence, 2))),
@@ -89,6 +90,7 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
     """The CBOM as a ``cyclonedx`` :class:`Bom` (not yet validated)."""
     bom = Bom()
     components: dict[str, Component] = {}
+    pair_private: dict[str, Component] = {}  #: key-pair asset key → its private-key component
     for a in assets:
         risk = assessments.get(a.key)
         props = [Property(name="qshift:asset-key", value=a.key)]
@@ -127,11 +129,19 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
             kind = {"private-key": RelatedCryptoMaterialType.PRIVATE_KEY,
                     "public-key": RelatedCryptoMaterialType.PUBLIC_KEY}.get(d.get("kind", ""),
                                                                             RelatedCryptoMaterialType.KEY)
+            private = private_key_occurrences(a)
+            if private and len(private) < len(a.occurrences):
+                # a key pair seen as its private key and as public copies (certificates, .pub files): the public
+                # key is this component, the private key its own, with the same id (the pair's identifier)
+                kind = RelatedCryptoMaterialType.PUBLIC_KEY
+                pair_private[a.key] = _private_component(a, private, props)
+                bom.components.add(pair_private[a.key])
             bits = d.get("key_bits")
+            public_format = next((f.details.get("format") for f in a.occurrences if f not in private), None)
             cp = CryptoProperties(asset_type=CryptoAssetType.RELATED_CRYPTO_MATERIAL,
                                   related_crypto_material_properties=RelatedCryptoMaterialProperties(
                                       type=kind, id=str(d.get("id", a.key)), size=bits if isinstance(bits, int)
-                                      else None, format=d.get("format")))
+                                      else None, format=public_format if a.key in pair_private else d.get("format")))
             ctype = ComponentType.CRYPTOGRAPHIC_ASSET
         elif a.asset_type is AssetType.PROTOCOL:
             cp = None  # filled after all components exist (needs refs)
@@ -142,7 +152,9 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
             props.append(Property(name="qshift:pq-support", value=str(a.details.get("pq_support"))))
         version = str(a.details.get("version")) if a.asset_type is AssetType.LIBRARY and a.details.get(
             "version") else None
-        comp = Component(name=a.name, type=ctype, bom_ref=_ref(a.key), crypto_properties=cp, evidence=_evidence(a),
+        shown = [f for f in a.occurrences if f.details.get("kind") != "private-key"] if a.key in pair_private else None
+        comp = Component(name=a.name, type=ctype, bom_ref=_ref(a.key), crypto_properties=cp,
+                         evidence=_evidence(a, shown),
                          properties=props, version=version,
                          group=a.details.get("ecosystem") if a.asset_type is AssetType.LIBRARY else None)
         components[a.key] = comp
@@ -154,6 +166,14 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
         refs = [components[f"algorithm:{r}"].bom_ref for r in a.related if f"algorithm:{r}" in components]
         other = [components[k].bom_ref for r in a.related for k in (f"certificate:{r}", f"related-crypto-material:{r}")
                  if k in components]
+        if a.asset_type is AssetType.CERTIFICATE:  # the private key of the certificate's public key, if found
+            other += [pair_private[k].bom_ref for r in a.related for k in (f"related-crypto-material:{r}",)
+                      if k in pair_private]
+        elif a.key in pair_private:  # the private key holds its public key (and uses the same algorithm)
+            half = pair_private[a.key]
+            if half.crypto_properties is not None and half.crypto_properties.related_crypto_material_properties:
+                half.crypto_properties.related_crypto_material_properties.algorithm_ref = refs[0] if refs else None
+            bom.register_dependency(half, [comp, *(c for c in bom.components if c.bom_ref in refs)])
         if a.asset_type is AssetType.CERTIFICATE:
             d = a.details
             sig = next((components[f"algorithm:{r}"] for r in a.related if f"algorithm:{r}" in components), None)
@@ -198,6 +218,20 @@ def build_bom(assets: list[Asset], assessments: dict[str, Any]) -> Bom:
         if deps:
             bom.register_dependency(comp, [c for c in bom.components if c.bom_ref in deps])
     return bom
+
+
+def _private_component(asset: Asset, private: list[Finding], props: list[Property]) -> Component:
+    """The private-key component of a key pair whose public key is ``asset``'s component."""
+    d = asset.details
+    bits = d.get("key_bits")
+    key = asset.key.replace("related-crypto-material:key:", "related-crypto-material:private-key:", 1)
+    cp = CryptoProperties(asset_type=CryptoAssetType.RELATED_CRYPTO_MATERIAL,
+                          related_crypto_material_properties=RelatedCryptoMaterialProperties(
+                              type=RelatedCryptoMaterialType.PRIVATE_KEY, id=str(d.get("id", asset.key)),
+                              size=bits if isinstance(bits, int) else None, format=private[0].details.get("format")))
+    return Component(name=asset.name, type=ComponentType.CRYPTOGRAPHIC_ASSET, bom_ref=_ref(key), crypto_properties=cp,
+                     evidence=_evidence(asset, private), properties=[Property(name="qshift:asset-key", value=key),
+                                                                     *props[1:]])
 
 
 def _padding(asset: Asset) -> CryptoPadding | None:

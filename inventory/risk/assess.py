@@ -154,8 +154,14 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
         return (f"third-party trust anchor ({asset.details.get('trust_store')}): a dependency to track, nothing to "
                 f"reissue here; keep the bundle updated and follow its vendor's move to {sig} roots")
     if asset.asset_type is AssetType.CERTIFICATE:
+        key_files = asset.details.get("private_key")
+        also = f"; its private key ({', '.join(key_files)}) goes with it" if key_files else ""
         return (f"reissue this certificate with an {sig} key (or a composite {sig} + classical certificate "
-                f"while relying parties migrate)")
+                f"while relying parties migrate){also}")
+    if asset.asset_type is AssetType.MATERIAL and asset.details.get("certificates"):
+        n = len(asset.details["certificates"])
+        return (f"replace with its certificate{'s' if n > 1 else ''} ({n}): a new {sig} key pair "
+                f"at the reissue, this key retired")
     if asset.asset_type is AssetType.MATERIAL:
         name = asset.details.get("algorithm") or asset.name
         if alg is not None and alg.primitive.value in ("kem", "key-agree", "pke") and alg.family != "RSA":

@@ -74,7 +74,10 @@ def _spki_id(public_key: Any) -> str:
 def _key_findings(key: Any, loc: Location, kind: str, fmt: str, source: str, context: str) -> list[Finding]:
     public = key.public_key() if hasattr(key, "public_key") and kind == "private-key" else key
     raw, bits, curve = key_facts(key)
-    ident = "key:" + _spki_id(public)
+    spki = _spki_id(public)
+    # the pair's identifier: a private key and every certificate or public key file holding its public half
+    # share it (a key without a SubjectPublicKeyInfo encoding is its own, by location)
+    ident = "key:" + (spki if spki != "unknown" else hashlib.sha256(f"{loc.uri}:{loc.line}".encode()).hexdigest())
     details = {"id": ident, "kind": kind, "format": fmt, "key_bits": bits, "curve": curve}
     material = Finding(raw=raw, asset_type=AssetType.MATERIAL, source=source, location=loc, confidence=1.0,
                        key_bits=bits, curve=curve, context=context, details=details)

@@ -452,6 +452,8 @@ def build(root: Path, shared_vectors: Path) -> list[tuple[str, str, int, int]]:
     (certs / "kem.crt").write_bytes(kem_cert.public_bytes(serialization.Encoding.PEM))
     expected += [(lab, "certs/kem.crt", 1, 1) for lab in ("cert:CN=kem.example", "ML-DSA-65", "key:ML-KEM-768",
                                                            "ML-KEM-768")]
+    # the certificate of mlkem.key's public key: one asset, also found where its private key is
+    expected.append(("cert:CN=kem.example", "certs/mlkem.key", 1, 1))
     # OpenSSH private key, authorized_keys with options, JWKS
     keys = root / "home" / ".ssh"
     keys.mkdir(parents=True)
