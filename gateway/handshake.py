@@ -393,6 +393,7 @@ class InitiatorHandshake:
             discard(self._qkd)
         wipe(self._ss)
         self._ss = None
+        primitives.xwing_wipe(self._xwing)
 
     async def finish(self, msg2: bytes) -> tuple[bytes, SessionKeys]:
         """Rekey: check ServerHello, derive, answer."""
@@ -443,6 +444,7 @@ class InitiatorHandshake:
         qkd_key = self._qkd.key if mode == "hybrid-qkd" else None
         await asyncio.sleep(0)
         ss = _secret(primitives.xwing_decapsulate(self._xwing, f[SH_XWING_CT]))
+        primitives.xwing_wipe(self._xwing)
         try:
             okm = _schedule(mode=mode, xwing_ss=ss, qkd=qkd_key, psk=peer.psk, th=th2,
                             initiator=self.ctx.site_id, responder=peer.name,
@@ -477,6 +479,7 @@ class InitiatorHandshake:
         f, th2, mode, aead, sel = self._check_server_hello(msg2)
         await asyncio.sleep(0)
         self._ss = _secret(primitives.xwing_decapsulate(self._xwing, f[SH_XWING_CT]))
+        primitives.xwing_wipe(self._xwing)
         auth_okm = _auth_schedule(xwing_ss=self._ss, psk=peer.psk, th2=th2, initiator=self.ctx.site_id,
                                   responder=peer.name, offer=self._offer, selection=f[SH_SELECTION])
         try:
@@ -531,7 +534,7 @@ class InitiatorHandshake:
             if not hmac.compare_digest(expected, f[RS_CONFIRM]):
                 raise HandshakeError("bad_confirmation", f"Result: key confirmation from {peer.name} fails")
             cause, detail = (None, None) if mode == "hybrid-qkd" else self._fallback_cause(result.get("cause"))
-            session_id = _h(self._msg1, b"", self._th3, msg4)
+            session_id = _h(self._msg1, self._th3, msg4)
             return _keys(okm, "initiator", aead=self._aead, mode=mode,
                          key_id=self._qkd.key_id if mode == "hybrid-qkd" else None,
                          cause=cause, cause_detail=detail, session_id=session_id, peer=peer.name)
@@ -768,7 +771,7 @@ class ResponderHandshake:
                 detail = (qkd.detail if qkd is not None else p["detail"]) if mode != "hybrid-qkd" else None
                 return _keys(final, "responder", aead=p["aead"], mode=mode,
                              key_id=key_id if mode == "hybrid-qkd" else None, cause=result_cause,
-                             cause_detail=detail, session_id=_h(p["msg1"], b"", th3, self.result_message),
+                             cause_detail=detail, session_id=_h(p["msg1"], th3, self.result_message),
                              peer=peer.name)
             finally:
                 wipe(final)

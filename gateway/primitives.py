@@ -32,13 +32,20 @@ def xwing_public_bytes(private: XWingPrivateKey) -> bytes:
     return private.public_key().public_bytes_raw()
 
 
-def xwing_encapsulate(public_bytes: bytes) -> tuple[bytes, bytes]:
-    """(shared secret, ciphertext) for a peer's X-Wing public key."""
+def xwing_encapsulate(public_bytes: bytes) -> tuple[bytearray, bytes]:
+    """(shared secret, ciphertext) for a peer's X-Wing public key; the secret is an erasable bytearray."""
     return XWingPublicKey.from_public_bytes(public_bytes).encapsulate()
 
 
-def xwing_decapsulate(private: XWingPrivateKey, ciphertext: bytes) -> bytes:
+def xwing_decapsulate(private: XWingPrivateKey, ciphertext: bytes) -> bytearray:
+    """The shared secret (an erasable bytearray)."""
     return private.decapsulate(ciphertext)
+
+
+def xwing_wipe(private: XWingPrivateKey | None) -> None:
+    """Erase an ephemeral X-Wing key's seed once it has decapsulated (or will not)."""
+    if private is not None:
+        private.wipe()
 
 
 # -- combiner (ETSI TS 103 744 CatKDF shape) -----------------------------------------------------------
@@ -47,7 +54,7 @@ def combine(mode: str, inputs: list[tuple[str, bytes | bytearray]], *, transcrip
     """Session key bytes from the ordered secrets (X-Wing first, the approved PQ secret)."""
     out = derive_session_keys(inputs, mode=mode, transcript=transcript,
                               context=COMBINER_CONTEXT_PREFIX + context.decode(), length=length)
-    return bytearray(out)
+    return bytearray(out)   # the ``bytes`` that pqc returns is dropped here; this copy is wiped by the caller
 
 
 # -- composite signatures (ML-DSA-65 + Ed25519) ----------------------------------------------------------

@@ -61,11 +61,13 @@ _EPOCH = struct.Struct(">I")
 class RekeyInitiator(Protocol):
     async def first_message(self) -> bytes: ...
     async def finish(self, msg2: bytes) -> tuple[bytes, SessionKeys]: ...
+    def abandon(self) -> None: ...
 
 
 class RekeyResponder(Protocol):
     async def respond(self, msg1: bytes) -> bytes: ...
     async def complete(self, msg3: bytes) -> SessionKeys: ...
+    def abandon(self) -> None: ...
 
 
 class SessionHooks(Protocol):
@@ -220,6 +222,9 @@ class Session:
                 task.cancel()
         if self._msg2_waiter is not None and not self._msg2_waiter.done():
             self._msg2_waiter.set_exception(SessionClosedError(f"session with {self.peer} closed: {cause}"))
+        if self._responder is not None:   # a rekey answered but never finished: erase what it holds
+            self._responder.abandon()
+            self._responder = None
         with contextlib.suppress(Exception):
             self.writer.close()
         epochs = {id(e): e for e in [self._send_epoch, *self._recv_epochs.values()]}
@@ -502,6 +507,7 @@ class Session:
 
     async def _rekey_as_initiator(self) -> None:
         started = time.monotonic()
+        hs: RekeyInitiator | None = None
         try:
             hs = self.hooks.rekey_initiator(self.peer, self.keys.session_id)
             msg1 = await hs.first_message()
@@ -524,6 +530,8 @@ class Session:
             return
         finally:
             self._msg2_waiter = None
+            if hs is not None:
+                hs.abandon()   # cancelled or failed half-way: its X-Wing seed and QKD key are erased
         new = self._install_recv(keys)
         # msg3 goes out under the old epoch; the switch happens before any other frame can be written.
         self._write_frame(encode_frame(F_CONTROL, 0, bytes((CTRL_HANDSHAKE,)) + msg3))
@@ -600,8 +608,11 @@ class Session:
             responder = self.hooks.rekey_responder(self.peer, self.keys.session_id)
             msg2 = await responder.respond(msg1)
         except HandshakeError as exc:
+            responder.abandon()
             await self._rekey_failed(exc.reason, str(exc))
             return
+        if self._responder is not None:   # an earlier rekey the initiator gave up on
+            self._responder.abandon()
         self._responder = responder
         with contextlib.suppress(SessionClosedError):
             await self._send_control(CTRL_HANDSHAKE, msg2)

@@ -125,6 +125,6 @@ def derive_session_keys(
         for _, secret in inputs:
             ikm += secret
         info = build_info(sizes, mode=mode, transcript=transcript, context=context, length=length, hash_name=hash_name)
-        return HKDF(algorithm=algorithm(), length=length, salt=salt, info=info).derive(bytes(ikm))
+        return HKDF(algorithm=algorithm(), length=length, salt=salt, info=info).derive(ikm)   # no immutable copy of the secrets
     finally:
         ikm[:] = bytes(len(ikm))

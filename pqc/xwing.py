@@ -40,9 +40,10 @@ _MLKEM_PK = 1184
 _MLKEM_CT = 1088
 
 
-def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytes:
-    """X-Wing combiner: SHA3-256(ss_M ‖ ss_X ‖ ct_X ‖ pk_X ‖ XWingLabel) (draft §5.3)."""
-    return hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + XWING_LABEL).digest()
+def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytearray:
+    """X-Wing combiner: SHA3-256(ss_M ‖ ss_X ‖ ct_X ‖ pk_X ‖ XWingLabel) (draft §5.3), in an erasable
+    ``bytearray`` that the caller may overwrite once the secret is used."""
+    return bytearray(hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + XWING_LABEL).digest())
 
 
 def _x25519(private: x25519.X25519PrivateKey, peer_public: x25519.X25519PublicKey) -> bytes:
@@ -74,7 +75,7 @@ class XWingPublicKey:
         mlkem_public = MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK])
         return cls(mlkem_public, data[_MLKEM_PK:], data)
 
-    def encapsulate(self) -> tuple[bytes, bytes]:
+    def encapsulate(self) -> tuple[bytearray, bytes]:
         """Return ``(shared_secret, ciphertext)``: 32-byte secret, 1120-byte ciphertext."""
         ephemeral = x25519.X25519PrivateKey.generate()
         ct_x = ephemeral.public_key().public_bytes_raw()
@@ -108,7 +109,7 @@ class XWingPrivateKey:
     def __init__(self, seed: bytes) -> None:
         if len(seed) != SEED_SIZE:
             raise InvalidKeyError(f"X-Wing private key (seed): {len(seed)} bytes, expected {SEED_SIZE}")
-        self._seed = bytes(seed)
+        self._seed = bytearray(seed)   # erasable: see wipe()
         expanded = hashlib.shake_256(self._seed).digest(96)
         self._mlkem = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
         self._x25519 = x25519.X25519PrivateKey.from_private_bytes(expanded[64:96])
@@ -130,7 +131,7 @@ class XWingPrivateKey:
     def public_key(self) -> XWingPublicKey:
         return self._public
 
-    def decapsulate(self, ciphertext: bytes) -> bytes:
+    def decapsulate(self, ciphertext: bytes) -> bytearray:
         """Shared secret (32 bytes) for a 1120-byte ciphertext ``ct_M ‖ ct_X`` (draft §5.5)."""
         if len(ciphertext) != CIPHERTEXT_SIZE:
             raise InvalidCiphertextError(f"X-Wing ciphertext: {len(ciphertext)} bytes, expected {CIPHERTEXT_SIZE}")
@@ -142,7 +143,12 @@ class XWingPrivateKey:
 
     def private_bytes_raw(self) -> bytes:
         """The 32-byte seed (the draft's private key format)."""
-        return self._seed
+        return bytes(self._seed)
+
+    def wipe(self) -> None:
+        """Overwrite the seed with zeros (an ephemeral key, once used). The expanded keys inside the
+        backend's objects are freed, not zeroed, when this object is collected."""
+        self._seed[:] = bytes(len(self._seed))
 
     def __repr__(self) -> str:
         return "<X-Wing private key>"
@@ -152,7 +158,7 @@ def encapsulate_derandomized(
     public_key: XWingPublicKey,
     eseed: bytes,
     mlkem_encaps_internal: Callable[[bytes, bytes], tuple[bytes, bytes]],
-) -> tuple[bytes, bytes]:
+) -> tuple[bytearray, bytes]:
     """X-Wing Encaps with explicit randomness ``eseed`` (64 bytes, draft §5.4 ``EncapsulateDerand``).
 
     ``mlkem_encaps_internal(pk_M, m) -> (ss_M, ct_M)`` is FIPS 203 Alg. 17 with given ``m``; our

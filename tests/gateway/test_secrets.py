@@ -95,3 +95,50 @@ async def test_no_key_material_in_debug_logs_status_or_metrics(tmp_path, pki, km
     for secret in all_secrets:
         for form in _encodings(secret):
             assert form not in text, "key material found in logs/status/metrics"
+
+
+async def test_xwing_secrets_seeds_and_combiner_outputs_are_erased_once_used(tmp_path, pki, kme, sha_target,
+                                                                            monkeypatch):
+    """Issue 15, finding 7: the X-Wing shared secrets, the ephemeral X-Wing seeds and the combiner outputs
+    the handshakes held are erasable buffers, and all of them are zeros once the sessions (first
+    handshake and rekeys) are up. The wrappers only keep a reference to what the real functions return."""
+    held: dict[str, list] = {"ss": [], "xwing": [], "okm": []}
+    real_combine, real_generate = primitives.combine, primitives.xwing_generate
+    real_encap, real_decap = primitives.xwing_encapsulate, primitives.xwing_decapsulate
+
+    def combine(*args, **kw):
+        out = real_combine(*args, **kw)
+        held["okm"].append(out)
+        return out
+
+    def generate():
+        key = real_generate()
+        held["xwing"].append(key)
+        return key
+
+    def encapsulate(pk):
+        ss, ct = real_encap(pk)
+        held["ss"].append(ss)
+        return ss, ct
+
+    def decapsulate(sk, ct):
+        ss = real_decap(sk, ct)
+        held["ss"].append(ss)
+        return ss
+
+    for name, fn in (("combine", combine), ("xwing_generate", generate), ("xwing_encapsulate", encapsulate),
+                     ("xwing_decapsulate", decapsulate)):
+        monkeypatch.setattr(handshake.primitives, name, fn)
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, rekey={"interval_s": 0.3})
+    try:
+        session = pair.session_a()
+        await wait_for(lambda: session.rekeys >= 2, 10, "two rekeys")
+        assert (await transfer(pair.fa, 50_000, 50_000)).ok
+    finally:
+        await pair.stop()   # a rekey cut short by the shutdown must erase what it holds too
+    # Per handshake: 2 shared secrets (one per side), 1 seed, 2-3 combiner outputs.
+    assert len(held["ss"]) >= 6 and len(held["xwing"]) >= 3 and len(held["okm"]) >= 6
+    for what in ("ss", "okm"):
+        assert all(isinstance(b, bytearray) for b in held[what]), what
+        assert all(not any(b) for b in held[what]), f"{what}: a used secret was not erased"
+    assert all(k.private_bytes_raw() == bytes(32) for k in held["xwing"]), "an X-Wing seed was not erased"
