@@ -54,3 +54,15 @@ def test_check_names_the_missing_key_file(tmp_path, monkeypatch, capsys):
     assert main(["gateway", "check", "a.toml"]) == 2
     err = capsys.readouterr().err
     assert "identity.signing_key" in err and "var/gateway/site-a.key" in err
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8443", "HTTP://kme.example:443", "ftp://kme", "kme:8443",
+                                 "https://"])
+def test_a_kme_url_that_is_not_https_is_refused(url):
+    """Issue 15, finding 8: QKD keys travel only over mutual TLS; the config says so at load time."""
+    data = load_config(EXAMPLES / "gateway-site-a.toml", SiteConfig).model_dump(exclude_none=True)
+    data["kme"]["url"] = url
+    with pytest.raises(ValueError, match="kme.url: .* is not an https:// URL"):
+        SiteConfig.model_validate(data)
+    data["kme"]["url"] = "https://127.0.0.1:8443"
+    assert SiteConfig.model_validate(data).kme.url == "https://127.0.0.1:8443"
