@@ -31,7 +31,9 @@ class HandshakeError(GatewayError):
 
     Reasons: ``bad_signature``, ``bad_psk_mac``, ``transcript_mismatch``, ``bad_confirmation``,
     ``unknown_peer``, ``wrong_peer``, ``stale``, ``replayed``, ``version``, ``policy``,
-    ``qkd_required``, ``key_id_reused``, ``malformed``, ``timeout``.
+    ``qkd_required``, ``key_id_reused``, ``replay_table_full``, ``bad_ready`` (the responder's first
+    sealed record does not authenticate as READY), ``retry`` (Retries in a row), ``peer_refused``,
+    ``malformed``, ``timeout``.
     """
 
     def __init__(self, reason: str, message: str) -> None:
