@@ -35,6 +35,8 @@ from qshift.errors import OutputError, QshiftError
 from qshift.logsetup import configure_logging
 
 OUR_ERRORS: tuple[type[Exception], ...] = (QshiftError, PqcError, QkdError, GatewayError, InventoryError)
+#: Errors that print one line: ours, and the operating system's (a file, a directory, a port).
+ONE_LINE_ERRORS: tuple[type[Exception], ...] = (*OUR_ERRORS, OSError)
 EXIT_OUR_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
-    except (*OUR_ERRORS, OSError) as exc:
+    except ONE_LINE_ERRORS as exc:
         if _State.debug:
             traceback.print_exc()
             return EXIT_OUR_ERROR

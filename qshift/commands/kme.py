@@ -119,6 +119,7 @@ async def _serve_node(cfg: Any, config: Path, workers: int) -> bool:
                 "--worker-index", str(index), stdout=asyncio.subprocess.PIPE,
                 env={**os.environ, _PARENT_ENV: str(os.getpid())})
             children.append(child)
+            assert child.stdout is not None   # stdout=PIPE
             line = await asyncio.wait_for(child.stdout.readline(), 60)
             if b'"kme.worker_ready"' not in line:
                 raise RuntimeError(f"KME worker {index} did not start (exit code {await child.wait()})")

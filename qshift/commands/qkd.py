@@ -175,7 +175,9 @@ def keyrate(
 
 # -- simulate / emulate / sift -------------------------------------------------------------------------
 def _load_link(config: Path | None, preset: str, channel: str, length_km: float, seconds: float | None,
-               seed: int | None, eve: float | None, offset_ps: float | None, drift_ppm: float | None):
+               seed: int | None, eve: float | None, offset_ps: float | None,
+               drift_ppm: float | None) -> tuple[Any, int, int]:
+    """The link to emulate (from ``config`` or ``preset``), its number of slots and the seed."""
     from dataclasses import replace
 
     from qkd.physics.link import Link
@@ -203,7 +205,7 @@ def _load_link(config: Path | None, preset: str, channel: str, length_km: float,
         secs = seconds
     if seed is not None:
         sd = seed
-    changes: dict[str, float] = {}
+    changes: dict[str, Any] = {}
     if eve is not None:
         changes["intercept_resend_fraction"] = eve
     if offset_ps is not None:
@@ -220,7 +222,7 @@ def _load_link(config: Path | None, preset: str, channel: str, length_km: float,
     return link, n_slots, sd
 
 
-def _progress(n_slots: int, enabled: bool):
+def _progress(n_slots: int, enabled: bool) -> tuple[Any, Any]:
     if not enabled:
         return None, None
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -267,9 +269,9 @@ def simulate(
     prog, cb = _progress(n_slots, not json_out and sys.stderr.isatty())
     if prog is not None:
         with prog:
-            key, est = emulate_link(link, n_slots, sd, progress=cb)
+            key, est = emulate_link(link, n_slots, sd, progress=cb)[:2]
     else:
-        key, est = emulate_link(link, n_slots, sd)
+        key, est = emulate_link(link, n_slots, sd)[:2]
     rep = simulate_report(key, est, link, sd)
     if json_out:
         _print_json(rep)
@@ -410,7 +412,7 @@ def satellite_pass_report(altitude_km: float, min_elevation_deg: float, points: 
     from dataclasses import replace
 
     from qkd.physics.freespace import SatellitePass
-    from qkd.physics.keyrate import optimal_mu
+    from qkd.physics.keyrate import FreeSpaceLinkParameters, optimal_mu
     from qkd.physics.presets import link_preset, theory_preset
 
     if not preset.startswith("freespace"):
@@ -419,6 +421,8 @@ def satellite_pass_report(altitude_km: float, min_elevation_deg: float, points: 
         lp = theory_preset(preset)
     except KeyError as exc:
         raise QkdCliError(str(exc.args[0])) from None
+    if not isinstance(lp, FreeSpaceLinkParameters):
+        raise QkdCliError(f"preset {preset!r} has no free-space channel")
     clock_hz = link_preset(preset).source.clock_rate_hz
     sat = SatellitePass(altitude_m=altitude_km * 1e3, min_elevation_deg=min_elevation_deg, channel=lp.channel)
     prof = sat.profile(points)

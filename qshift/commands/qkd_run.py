@@ -16,6 +16,7 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -73,7 +74,7 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
     deadline = time.monotonic() + seconds
     rows: list[dict[str, Any]] = []
 
-    def blocks():
+    def blocks() -> Iterator[Any]:
         for i, blk in enumerate(emulated_blocks(link, block_pulses, seed)):
             yield blk
             if time.monotonic() >= deadline or (max_blocks is not None and i + 1 >= max_blocks):
@@ -97,9 +98,14 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
               "sifted_rate_bps_link": s["sifted_bits"] / link_secs if link_secs else 0.0,
               "secret_rate_bps_link": s["secret_bits"] / link_secs if link_secs else 0.0,
               "secret_rate_bps_wall": s["secret_bits"] / wall if wall else 0.0,
-              "keys_identical": [k[2] for k in run.alice_sink.keys] == [k[2] for k in run.bob_sink.keys],
+              "keys_identical": _keys(run.alice_sink) == _keys(run.bob_sink),
               "blocks_detail": rows})
     return s
+
+
+def _keys(sink: Any) -> list[bytes]:
+    """The key bytes an in-memory sink (``qkd.runtime.InMemorySink``) holds, in delivery order."""
+    return [k[2] for k in sink.keys]
 
 
 def _live_table(rows: list[dict[str, Any]], link_seconds_per_block: float) -> Table:

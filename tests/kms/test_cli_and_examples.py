@@ -11,9 +11,9 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
-from qshift.commands.kme import app
 from qkd.kms.config import KmeConfig
 from qkd.kms.testing import free_port, single_node_config, to_toml
+from qshift.commands.kme import app
 from qshift.config import load_config
 
 EXAMPLES = ["kme-a.toml", "kme-t.toml", "kme-b.toml"]
