@@ -1,22 +1,26 @@
-"""The gateway handshake (protocol version 1): mutual authentication, X-Wing, QKD key_ID, key schedule.
+"""The gateway handshake (protocol version 2): mutual authentication, X-Wing, QKD key_ID, key schedule.
 
-Three messages, SIGMA-shaped (sign-and-MAC), used for the first handshake (plaintext HANDSHAKE records)
-and for every rekey (inside the encrypted session, bound to the previous session by ``rekey_of``). The
-byte layout, the transcript and the key schedule are documented in ``gateway/PROTOCOL.md``; in short::
+SIGMA-shaped (sign-and-MAC). The byte layout, the transcript and the key schedule are documented in
+``gateway/PROTOCOL.md``. The *first* handshake (plaintext HANDSHAKE records) keeps everything QKD until
+both sides are authenticated::
 
     I -> R  ClientHello  initiator, responder, nonce_i, time, X-Wing public key, offer (JSON: modes,
-                         AEADs, auth, policy, QKD key_ID or the cause of none, rekey_of)
-    R -> I  ServerHello  responder, nonce_r, H(ClientHello), X-Wing ciphertext, selection (JSON: mode,
-                         AEAD, policy, QKD result), auth_R over TH2, confirm_R
-    I -> R  Finish       auth_I over TH3, confirm_I
+                         AEADs, auth, policy, no key_ID, rekey_of = ""), [cookie]
+    R -> I  ServerHello  responder, nonce_r, H(ClientHello), X-Wing ciphertext, selection, auth_R, confirm_R
+            (I verifies R; only then does it draw a QKD key with enc_keys)
+    I -> R  Finish       auth_I, confirm_I, qkd_box = AEAD(k_box, {key_id, cause})
+            (R verifies I; only then does it record the nonce and key_ID and redeem it with dec_keys)
+    R -> I  Result       final mode and cause, confirmed with the session keys
+    (R -> I  READY, the first sealed record: the service registers the session only once it opens)
 
-    TH2 = SHA-256(ClientHello || ServerHello-core), TH3 = SHA-256(ClientHello || ServerHello)
-    keys = pqc combiner(mode; [xwing, qkd (hybrid-qkd only), psk (if any)]; transcript TH2; info)
-         -> k_i2r(32) || k_r2i(32) || iv_i2r(12) || iv_r2i(12) || confirm_r(32) || confirm_i(32)
+A *rekey* runs ClientHello (with the key_ID) / ServerHello / Finish inside the established session,
+where the peer is authenticated and every message is sealed.
 
-A man in the middle who changes any byte of ClientHello (stripping the key_ID or the hybrid offer) is
-caught by the initiator when it compares ``H(ClientHello)`` echoed in the signed ServerHello with its own
-(``transcript_mismatch``); the responder never completes because it never gets a valid Finish.
+A man in the middle who changes any byte of ClientHello (stripping the hybrid offer) is caught by the
+initiator when it compares ``H(ClientHello)`` echoed in the signed ServerHello with its own
+(``transcript_mismatch``); one who changes the Result makes the two sides derive different keys, so the
+confirmation and READY fail. Nothing is redeemed for, drawn for or recorded from a side that has not
+proven who it is (:class:`ReplayGuard`, :attr:`ResponderHandshake.authenticated`).
 """
 
 from __future__ import annotations
