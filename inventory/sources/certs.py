@@ -18,7 +18,7 @@ from datetime import UTC
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
@@ -34,9 +34,11 @@ _SSH_LINE = re.compile(r"(?:^|\s)(" + "|".join(re.escape(t) for t in _SSH_KEY_TY
                        + r"|[a-z0-9-]+-cert-v01@openssh\.com)\s+([A-Za-z0-9+/=]{16,})")
 
 #: What ``cryptography`` raises for bytes that are not what they claim: a version outside X.509's three, an
-#: extension twice, a general name of an unknown type, a key or algorithm it does not implement.
-PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension,
-                x509.UnsupportedGeneralNameType)
+#: extension twice, a general name of an unknown type, a key or algorithm it does not implement, and OpenSSL's
+#: own refusal of a key body it cannot decode (``InternalError``: an Ed25519 PKCS#8 key whose private key is
+#: wrapped in more than one OCTET STRING).
+PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, x509.InvalidVersion,
+                x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 
 KEY_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".key", ".pub", ".p7b", ".p7c", ".p12", ".pfx", ".jwk", ".jwks",
                 ".csr", ".p8")
