@@ -1197,6 +1197,8 @@ def scan_tree(path: str, src: bytes, lang: str) -> list[Finding]:
                 if not (parent is not None and parent.type == "call_expression"
                         and parent.child_by_field_name("function") == n):
                     _go_selector(f, n)
+    if not f.hits:
+        return []
     lines = src.decode("utf-8", "replace").splitlines()
     out = []
     for h in f.hits:
