@@ -17,10 +17,12 @@ timeout, or a memory error; every finding is located in that file.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,6 +46,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
 OPTS = files.WalkOptions(file_deadline_s=DEADLINE_S, pkcs12_passwords=(b"x",))
 #: Where cases are written: memory-backed when the machine has it (one file per case).
 WORK = Path(tempfile.mkdtemp(prefix="qshift-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+atexit.register(shutil.rmtree, WORK, True)
 
 #: Skip reasons that are a crash, not a diagnosis: an untyped exception, a hang, a huge allocation.
 CRASH = re.compile(r"^(analysis failed|analysis crashed|timed out)|^malformed: [A-Z]\w*(Error|Exception)\b(?<!"
