@@ -16,9 +16,10 @@ relative drift δ, both unknown; the stations are free-running). Found in three 
    shrinking to a few times their spread) refines Δ and δ to picoseconds and parts in 10⁹.
 
 Then pairs: each Alice tag is matched to the nearest Bob tag (mapped onto Alice's clock) within ± half the
-coincidence window, each Bob tag used at most once (the closer claim wins). Vectorised with sorted
-search (numpy, compiled underneath); a stream is processed chunk by chunk (:class:`CoincidenceMatcher`)
-so files larger than memory go through in bounded memory.
+coincidence window, each Bob tag used at most once (the closer claim wins): one compiled pass with a
+pointer that only moves forward (``qkd._native.coincidence_match``; :func:`match_reference` is the numpy
+reference it is tested against); a stream is processed chunk by chunk (:class:`CoincidenceMatcher`) so
+files larger than memory go through in bounded memory.
 
 Units: ps throughout; drift dimensionless (×1e6 for ppm).
 """
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from qkd._native.coincidence_match import match_sorted
 from qkd.errors import QkdError
 from qkd.events.record import TimeTags
 
@@ -145,17 +147,37 @@ def _slice_peaks(x: npt.NDArray[np.float64], d: npt.NDArray[np.float64], half_ps
     return np.asarray(centres_t), np.asarray(peaks)
 
 
+def _subset(t_a: npt.NDArray[np.int64], t_b: npt.NDArray[np.int64], offset: float, drift: float, margin_ps: float,
+            max_tags: int, slices: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """At most ``max_tags`` of Alice's tags, in ``slices`` contiguous runs spread over the whole stream (so a
+    line through them still spans the run), and the Bob tags that can pair with them under the model
+    (± ``margin_ps``); float64. Small streams are taken whole."""
+    if t_a.size <= max_tags:
+        return t_a.astype(np.float64), t_b.astype(np.float64)
+    run = max_tags // slices
+    starts = np.linspace(0, t_a.size - run, slices).astype(np.int64)
+    parts_a, parts_b = [], []
+    for s0 in starts:
+        a = t_a[s0:s0 + run]
+        lo = offset + (float(a[0]) - margin_ps) * (1.0 + drift)
+        hi = offset + (float(a[-1]) + margin_ps) * (1.0 + drift)
+        b0, b1 = np.searchsorted(t_b, [lo, hi])
+        parts_a.append(a.astype(np.float64))
+        parts_b.append(t_b[b0:b1].astype(np.float64))
+    return np.concatenate(parts_a), np.unique(np.concatenate(parts_b))
+
+
 def refine(alice: TimeTags, bob: TimeTags, model: ClockModel, search_ps: float, *, slices: int = 16,
-           bins: int = 400, final_half_ps: float = 2000.0) -> ClockModel:
+           bins: int = 400, final_half_ps: float = 2000.0, max_tags: int = 2_000_000) -> ClockModel:
     """Δ and δ to picoseconds (module docstring, step 3): per time slice, the peak of the residual
     histogram (nearest Bob tag to each Alice tag within ±``search_ps``); a line through the slice peaks
     updates the model; the search window shrinks to a few times what is left, down to
-    ``final_half_ps``; last, a least-squares line through the residuals of the pairs inside the peak."""
-    t_a = alice.t_ps.astype(np.float64)
-    t_b = bob.t_ps.astype(np.float64)
+    ``final_half_ps``; last, a least-squares line through the residuals of the pairs inside the peak.
+    Long streams are refined on ``max_tags`` of Alice's tags spread over the run (:func:`_subset`)."""
     offset, drift = model.offset_ps, model.drift
     half = search_ps
     for _ in range(12):
+        t_a, t_b = _subset(alice.t_ps, bob.t_ps, offset, drift, 4 * half, max_tags, slices)
         _, d = _nearest((t_b - offset) / (1.0 + drift), t_a)
         inside = np.abs(d) <= half
         ts, peaks = _slice_peaks(t_a[inside], d[inside], half, slices, bins)
@@ -172,6 +194,7 @@ def refine(alice: TimeTags, bob: TimeTags, model: ClockModel, search_ps: float, 
         if new_half >= half and half <= final_half_ps:
             break
         half = min(half, new_half)
+    t_a, t_b = _subset(alice.t_ps, bob.t_ps, offset, drift, 4 * half, max_tags, slices)
     _, d = _nearest((t_b - offset) / (1.0 + drift), t_a)
     inside = np.abs(d) <= half
     x, y = t_a[inside], d[inside]
@@ -194,21 +217,25 @@ def synchronise(alice: TimeTags, bob: TimeTags, *, max_offset_ps: float = 1e9, m
     stays inside two bins)."""
     if len(alice) == 0 or len(bob) == 0:
         raise ClockSyncError("clock sync: a station recorded no tags")
-    t_a = alice.t_ps.astype(np.float64)
-    t_b = bob.t_ps.astype(np.float64)
-    start, end = float(t_a[0]), float(t_a[-1])
+    start, end = float(alice.t_ps[0]), float(alice.t_ps[-1])
     length = min(segment_ps, max(1.0, (end - start) / 4))
     coarse_bin_ps = max(coarse_bin_ps, 2.0 * max_drift_ppm * 1e-6 * length)
-    first, sig1 = coarse_offset(_segment(alice, start, length), t_b, start, length, coarse_bin_ps, max_offset_ps)
+
+    def bob_near(at: float, reach: float) -> npt.NDArray[np.float64]:   # only the Bob tags a search can use
+        return _segment(bob, at - reach - coarse_bin_ps, length + 2 * (reach + coarse_bin_ps))
+
+    first, sig1 = coarse_offset(_segment(alice, start, length), bob_near(start, max_offset_ps), start, length,
+                                coarse_bin_ps, max_offset_ps)
     if sig1 < min_significance:
         raise ClockSyncError(f"clock sync: no correlation peak ({sig1:.1f} σ < {min_significance:g} σ) within "
                              f"±{max_offset_ps:.3g} ps: the two files share no light, or the offset is larger")
     drift = 0.0
     late = end - length
     if late - start > 2 * length:
-        second, sig2 = coarse_offset(_segment(alice, late, length), t_b, late, length, coarse_bin_ps,
-                                     abs(first) + 4 * coarse_bin_ps + 1e-3 * (late - start))
-        # the second search is centred on zero with a range that holds Δ plus any drift under 1000 ppm
+        # centred on zero, with a range that holds Δ plus the largest drift allowed over the run
+        reach = abs(first) + 4 * coarse_bin_ps + 1.5 * max_drift_ppm * 1e-6 * (late - start)
+        second, sig2 = coarse_offset(_segment(alice, late, length), bob_near(late, reach), late, length,
+                                     coarse_bin_ps, reach)
         if sig2 >= min_significance:
             drift = (second - first) / (late - start)
     # Δ at t_A = 0 from the offset measured around the first segment's centre
@@ -218,21 +245,31 @@ def synchronise(alice: TimeTags, bob: TimeTags, *, max_offset_ps: float = 1e9, m
 
 def match(alice: TimeTags, bob: TimeTags, model: ClockModel, window_ps: float,
           bob_taken: npt.NDArray[np.bool_] | None = None) -> Coincidences:
-    """Pairs within ± ``window_ps``/2, each Bob tag at most once (module docstring). ``bob_taken`` marks
-    Bob tags already paired (by an earlier chunk) that may not be paired again."""
+    """Pairs within ± ``window_ps``/2, each Bob tag at most once, the closest claim winning (module
+    docstring); compiled single pass (``qkd._native.coincidence_match``). ``bob_taken`` marks Bob tags
+    already paired (by an earlier chunk) that may not be paired again."""
+    free: npt.NDArray[np.int64] | None = None
+    t_b = np.ascontiguousarray(bob.t_ps, dtype=np.int64)
+    if bob_taken is not None and bob_taken.any():
+        free = np.flatnonzero(~bob_taken).astype(np.int64)
+        t_b = np.ascontiguousarray(t_b[free])
+    a_idx, b_idx, dt = match_sorted(np.ascontiguousarray(alice.t_ps, dtype=np.int64), t_b, model.offset_ps,
+                                    model.drift, window_ps / 2)
+    if free is not None:
+        b_idx = free[b_idx]
+    return Coincidences(a_idx, b_idx, alice.channel[a_idx], bob.channel[b_idx], dt)
+
+
+def match_reference(alice: TimeTags, bob: TimeTags, model: ClockModel, window_ps: float) -> Coincidences:
+    """:func:`match` in numpy (sorted search, then a stable sort settles claims on one Bob tag): the
+    reference the compiled pass is tested against."""
     mapped = model.to_alice(bob.t_ps)
     t_a = alice.t_ps.astype(np.float64)
-    if bob_taken is not None and bob_taken.any():
-        free = np.flatnonzero(~bob_taken)
-        sub, d = _nearest(mapped[free], t_a)
-        idx = free[sub] if free.size else sub
-    else:
-        idx, d = _nearest(mapped, t_a)
+    idx, d = _nearest(mapped, t_a)
     ok = np.abs(d) <= window_ps / 2
     a_idx = np.flatnonzero(ok).astype(np.int64)
     b_idx, dt = idx[ok], d[ok]
     if b_idx.size:
-        # one Bob tag claimed twice: keep the closer Alice tag
         order = np.lexsort((np.abs(dt), b_idx))
         first = np.ones(order.size, bool)
         first[1:] = b_idx[order][1:] != b_idx[order][:-1]
@@ -309,4 +346,4 @@ def match_stream(chunks: Iterable[tuple[TimeTags | None, TimeTags | None]], mode
 
 
 __all__ = ["ClockModel", "ClockSyncError", "CoincidenceMatcher", "Coincidences", "coarse_offset", "match",
-           "match_stream", "refine", "synchronise"]
+           "match_reference", "match_stream", "refine", "synchronise"]
