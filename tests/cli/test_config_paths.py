@@ -35,7 +35,7 @@ def test_kme_serve_and_status_from_other_directories(tmp_path: Path) -> None:
     proc = subprocess.Popen([QSHIFT, "kme", "serve", os.path.relpath(node, run)], cwd=run, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stderr is not None
         ready = json.loads(proc.stdout.readline() or "{}")
         assert ready.get("event") == "kme.ready", proc.stderr.read() if proc.poll() is not None else ready
         status = qshift("kme", "status", os.path.relpath(node, elsewhere), "--json", cwd=elsewhere)
