@@ -86,12 +86,15 @@ def check_file(kind: str, name: str, data: bytes) -> files.SourceResult:
     return r
 
 
-def _fuzz(kind: str, n_cases: int) -> None:
-    """``n_cases`` mutated inputs of ``kind`` through :func:`check_file`."""
+def _fuzz(kind: str, n_cases: int) -> int:
+    """``n_cases`` mutated inputs of ``kind`` through :func:`check_file`; returns how many ran."""
+    ran = [0]
+
     @settings(FUZZ, max_examples=max(1, n_cases // BATCH))
     @given(cases(kind))
     def run(batch: tuple[int, list[tuple[str, bytes]]]) -> None:
         seed, items = batch
+        ran[0] += len(items)
         for i, (name, data) in enumerate(items):
             try:
                 check_file(kind, name, data)
@@ -100,6 +103,8 @@ def _fuzz(kind: str, n_cases: int) -> None:
                 raise
 
     run()
+    print(f"fuzz {kind}: {ran[0]} cases")
+    return ran[0]
 
 
 def test_every_seed_scans_clean_and_every_kind_has_seeds() -> None:
@@ -115,7 +120,7 @@ def test_every_seed_scans_clean_and_every_kind_has_seeds() -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_mutated_inputs_of_every_kind_are_diagnosed_by_file_never_crash_or_hang(kind: str) -> None:
-    _fuzz(kind, EXAMPLES)
+    assert _fuzz(kind, EXAMPLES) >= EXAMPLES
 
 
 @pytest.mark.slow
@@ -123,7 +128,7 @@ def test_mutated_inputs_of_every_kind_are_diagnosed_by_file_never_crash_or_hang(
 @pytest.mark.parametrize("kind", KINDS)
 def test_long_fuzz_of_every_kind(kind: str) -> None:
     """The same property over ``QSHIFT_LONG_FUZZ_EXAMPLES`` (default 100,000) cases per kind (slow: soak)."""
-    _fuzz(kind, LONG_EXAMPLES)
+    assert _fuzz(kind, LONG_EXAMPLES) >= LONG_EXAMPLES
 
 
 def test_a_tree_of_mutated_files_scans_with_unchanged_exit_codes(tmp_path: Path,
