@@ -121,3 +121,15 @@ def test_readme_lists_only_commands_that_exist() -> None:
     for match in re.finditer(r"`qshift ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)", readme):
         words = match.group(1).split()
         assert " ".join(words) in names or words[0] in names, match.group(0)
+
+
+def test_the_other_tables_fit_80_columns(tmp_path: Path) -> None:
+    for args, words in [
+        (["qkd", "keyrate", "--distances-km", "0,50,100"], ["max distance", "PLOB"]),
+        (["qkd", "satellite-pass", "--points", "3"], ["elevation", "freespace-night"]),
+        (["qkd", "simulate", "--seconds", "0.002", "--seed", "2"], ["QBER", "single-photon"]),
+        (["kme", "pki", str(tmp_path / "pki"), "--kme", "KME_A", "--sae", "SAE_A"], ["KME_A", "SAE_A"]),
+    ]:
+        result = qshift(*args, columns=80)
+        assert result.returncode == 0, (args, result.stderr)
+        _fits(result.stdout, words)
