@@ -1,7 +1,8 @@
 """qshift composition root: the ``qshift`` CLI, config loading, logging setup, ``doctor`` and ``demo``.
 
-No domain logic lives here; each domain package (``pqc``, ``qkd``, ``gateway``, ``inventory``) owns its
-own sub-app and this package mounts them.
+Every command lives here (:mod:`qshift.commands`, one module per command group, mounted by
+:mod:`qshift.cli`), and all config loading (:mod:`qshift.config`); the domain packages (``pqc``, ``qkd``,
+``gateway``, ``inventory``) expose library APIs taking typed config objects and never import ``qshift``.
 """
 
 from importlib.metadata import PackageNotFoundError, version
