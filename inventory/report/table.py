@@ -80,10 +80,18 @@ def _assets(assets: list[dict[str, Any]], width: int) -> Table:
 
 
 def render(doc: dict[str, Any], console: Console, limit: int = 60) -> None:
-    assets = sorted(doc["assets"], key=lambda a: (-a["risk"]["score"], a["key"]))
+    """The headline, the assets by priority and the skipped inputs. A key whose certificates are listed is
+    shown in their rows (each certificate row counts the key file among its locations), not in its own."""
+    keys = {a["key"] for a in doc["assets"]}
+    folded = [a for a in doc["assets"] if a["asset_type"] == "related-crypto-material"
+              and a["details"].get("certificates") and set(a["details"]["certificates"]) <= keys]
+    shown = [a for a in doc["assets"] if a not in folded]
+    assets = sorted(shown, key=lambda a: (-a["risk"]["score"], a["key"]))
     parts: list[Any] = [_head(doc), _assets(assets[:limit], console.width)]
     if len(assets) > limit:
         parts.append(f"… {len(assets) - limit} more assets (use --json or --cbom for all)")
+    if folded:
+        parts.append(f"{len(folded)} key(s) shown with their certificate(s)")
     if doc["skipped"]:
         sk = Table(title="skipped inputs")
         sk.add_column("path", overflow="fold", ratio=1, min_width=20)

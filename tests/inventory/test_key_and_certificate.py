@@ -134,3 +134,20 @@ def test_a_key_with_a_chain_links_only_to_the_certificate_of_its_own_public_key(
     certs = {a.details["subject"]: a for a in report.assets if a.asset_type is AssetType.CERTIFICATE}
     assert certs["CN=leaf.example"].details["private_key"] == [f"{tmp_path / 'leaf.key'}:1:1"]
     assert "private_key" not in certs["CN=Test Root"].details
+
+
+def test_the_terminal_table_shows_a_key_with_its_certificate_in_one_row(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from inventory.report import table
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "site.key").write_bytes(key.private_bytes(ENC.PEM, PF.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "site.crt").write_bytes(_cert(key, "row.example", hashes.SHA256()).public_bytes(ENC.PEM))
+    report, _ = _scan(tmp_path)
+    console = Console(width=160, record=True, color_system=None)
+    table.render(report.to_dict(), console)
+    text = console.export_text()
+    assert "CN=row.example" in text and "(+1)" in text and "its private key" in text
+    assert "related-crypto-material" not in text
+    assert "1 key(s) shown with their certificate(s)" in text
