@@ -41,6 +41,7 @@ class ScanOptions:
     pkcs12_passwords: tuple[bytes, ...] = ()
     timeout_s: float = 5.0
     allow_unreachable: bool = False  #: an unreachable endpoint is a skipped input instead of an :class:`EndpointError`
+    file_deadline_s: float | None = file_source.DEFAULT_FILE_DEADLINE_S  #: CPU-s per file (a capture: plus its size)
 
 
 @dataclass(slots=True)
@@ -112,12 +113,14 @@ def run_scan(opts: ScanOptions, policy: Policy | None = None,
     total = SourceResult()
     if opts.paths:
         wopts = file_source.WalkOptions(exclude=opts.exclude, respect_gitignore=opts.respect_gitignore,
-                                        max_file_bytes=opts.max_file_bytes, pkcs12_passwords=opts.pkcs12_passwords)
+                                        max_file_bytes=opts.max_file_bytes, pkcs12_passwords=opts.pkcs12_passwords,
+                                        file_deadline_s=opts.file_deadline_s)
         total.extend(file_source.scan_paths(opts.paths, wopts, jobs=opts.jobs, progress=progress))
     for p in opts.pcaps:
-        r = file_source.scan_file(p, str(p), file_source.WalkOptions(max_file_bytes=1 << 40))
+        r = file_source.scan_file(p, str(p), file_source.WalkOptions(max_file_bytes=1 << 40,
+                                                                      file_deadline_s=opts.file_deadline_s))
         if not r.stats.files_scanned and not r.skipped:
-            r = file_source._scan_pcap(p, str(p))
+            r = file_source._scan_pcap(p, str(p), opts.file_deadline_s)
         total.extend(r)
     if opts.tls or opts.ssh:
         live = asyncio.run(_live(opts))
