@@ -74,8 +74,10 @@ def cpu_deadline(seconds: float | None) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-        signal.signal(signal.SIGVTALRM, previous)
+        try:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        finally:  # a signal that fired just before the timer stopped may raise here: restore all the same
+            signal.signal(signal.SIGVTALRM, previous)
 
 
 def classify(name: str, head: bytes) -> tuple[str, str] | None:
