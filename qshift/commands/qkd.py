@@ -22,6 +22,7 @@ from rich.table import Table
 from qkd.errors import QkdError
 from qkd.events.record import load_transmitter
 from qshift.commands import JSON_HELP
+from qshift.commands.qkd_plan import app as plan_app
 from qshift.commands.qkd_run import app as run_app
 from qshift.errors import InputError
 from qshift.output import atomic_outputs, check_input, check_output
@@ -29,6 +30,7 @@ from qshift.output import atomic_outputs, check_input, check_output
 app = typer.Typer(help="QKD: emulated links, detector events, key rate theory, post-processing.",
                   no_args_is_help=True)
 app.add_typer(run_app)
+app.add_typer(plan_app)
 
 DEFAULT_DISTANCES = "0,25,50,75,100,125,150,175,200"
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
