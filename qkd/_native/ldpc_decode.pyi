@@ -1,0 +1,12 @@
+"""Rate-adaptive LDPC reconciliation kernels over quasi-cyclic codes (ldpc_decode.pyx, ldpc_minsum.h)."""
+
+import numpy as np
+import numpy.typing as npt
+
+def syndrome(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],
+             Z: int, x: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """H·x over GF(2) as 0/1 bytes (mb·Z bits) for a word of nb·Z bits."""
+def decode(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],
+           Z: int, llr: npt.NDArray[np.float32], syndrome: npt.NDArray[np.uint8], alpha: float = 0.8,
+           max_iter: int = 60) -> tuple[npt.NDArray[np.uint8], int]:
+    """Layered normalised min-sum towards ``syndrome``: (bits, iterations > 0) or (last hard decision, -max_iter)."""

@@ -1,0 +1,500 @@
+"""Rate-adaptive LDPC reconciliation (one-way syndrome, blind retries) over a :class:`ClassicalChannel`.
+
+The alternative to Cascade (:mod:`qkd.postprocess.cascade`) for links with a long classical round trip:
+Cascade needs hundreds of round trips per block, this needs one, plus one per retry.
+
+Scheme (Elkouss, Martinez-Mateo, Martin, "Information reconciliation for quantum key distribution",
+Quantum Inf. Comput. 11, 226 (2011) [EMM11]; Elkouss, Martinez-Mateo, Lancho, Martin, "Rate compatible
+protocol for information reconciliation: an application to QKD", ITW 2010 [EMLM10]; blind retries from
+Martinez-Mateo, Elkouss, Martin, "Blind reconciliation", Quantum Inf. Comput. 12, 791 (2012) [MEM12], as
+used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", Phys. Rev. A 95 (2017)):
+
+* **Codes.** A family of quasi-cyclic codes of N = 1.2·10^4 and 1.2·10^5 bits at mother rates R₀ ∈ {0.5 … 0.9}
+  (:mod:`qkd.postprocess.ldpc_codes`, built deterministically in code).
+* **Frames.** The block of n key bits is cut into F frames of k ≈ n/F key bits each. A frame is a word of
+  N bits: k key bits, p *punctured* bits (fresh secret random bits of Alice's, never sent; the
+  untainted positions of the code) and s = N − k − p *shortened* bits (value 0, known to both).
+* **Rate from the QBER estimate q.** Leakage of a frame = M − p (syndrome bits minus the punctured,
+  random symbols they also cover, [EMM11] eq. (8)), so the frame starts at efficiency
+  f₀ = (M − p) / (k·h(q)). The plan picks the lowest-rate mother code that can reach ``f_start`` with
+  untainted puncturing, the frame length (1.2·10^5 for blocks ≥ 50 000 bits, else 1.2·10^4) and p, s per frame
+  (:func:`plan_ldpc`).
+* **Syndrome from Alice, decoding at Bob** (layered normalised min-sum, :mod:`qkd._native.ldpc_decode`,
+  GIL released; frames decode in parallel threads with ``workers`` > 1).
+* **Blind retries.** For frames Bob fails to decode, Alice reveals the next Δ = ⌈``f_step``·k·h(q)⌉
+  bits of the frame — first punctured values (each turns a punctured symbol into a shortened one), then
+  key bits — and Bob decodes again, up to ``max_retries`` times ([MEM12]). A frame still undecoded is
+  reported (``decoded`` False, ``failed_frames``) and keeps Bob's own bits: verification
+  (:mod:`qkd.postprocess.verify`) then rejects the block; a failure is never returned as corrected.
+
+Disclosed bits (what the channel's ledger records, and λ_EC of the finite-key length): the
+``ldpc.syndrome`` frame declares Σ_f (M − p_f), each ``ldpc.reveal`` frame the number of bits it reveals
+(punctured or key: one bit each). Shortened bits are public constants and disclose nothing about the key.
+The credit of p_f bits needs the punctured columns of H to be independent, which untainted puncturing
+guarantees, and the punctured values to be uniform and secret (``secrets``-seeded).
+
+Protocol (frames; disclosed bits in brackets): Bob → ``ldpc.start`` (JSON plan) [0]; Alice →
+``ldpc.syndrome`` (packed syndromes of all frames) [Σ M − p_f]; per retry round Bob → ``ldpc.more``
+(indices of failed frames) and Alice → ``ldpc.reveal`` (Δ bits per such frame) [bits revealed]; Bob →
+``ldpc.done`` (indices of frames that stayed undecoded). Round trips = 1 + retry rounds.
+Efficiency f = disclosed / (n·h(q)) with q the estimate the block was planned with (as Cascade's report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import secrets
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qkd._native import ldpc_decode
+from qkd.errors import QkdError
+from qkd.postprocess.cascade import binary_entropy
+from qkd.postprocess.channel import ClassicalChannel
+from qkd.postprocess.ldpc_codes import FRAME_LENGTHS, MOTHER_RATES, QCCode, family_code
+
+_MIN_Q = 1e-3
+_KNOWN_LLR = 1.0e4      # |LLR| of a bit both ends know (shortened, revealed): nats
+LONG_FRAME_FROM = 50_000   # blocks of at least this many bits use the long (1.2·10^5-bit) codes
+
+
+class LdpcError(QkdError):
+    """Invalid LDPC reconciliation parameters or a protocol violation by the peer."""
+
+
+@dataclass(frozen=True)
+class LdpcPolicy:
+    """Rate policy and decoder settings (efficiencies are f = leaked / (k·h(q)), dimensionless).
+
+    ``f_start``: efficiency of the first attempt; ``f_step``: what each retry reveals, in the same units;
+    ``max_retries``: retry rounds before a frame is given up; ``alpha``: min-sum normalisation;
+    ``max_iter``: decoder iterations per attempt; ``workers``: decoding threads at Bob."""
+
+    f_start: float = 1.06
+    f_step: float = 0.04
+    max_retries: int = 12
+    alpha: float = 0.8
+    max_iter: int = 60
+    workers: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LdpcPlan:
+    """How a block of ``n_bits`` is reconciled: the code, the frames' (key bits, punctured bits), and the
+    reveal step Δ (bits per failed frame per retry)."""
+
+    rate: float
+    frame_length: int
+    frames: tuple[tuple[int, int], ...]
+    reveal_step: int
+    max_retries: int
+
+    @property
+    def n_bits(self) -> int:
+        return sum(k for k, _ in self.frames)
+
+    @property
+    def code(self) -> QCCode:
+        return family_code(self.rate, self.frame_length)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rate": self.rate, "N": self.frame_length, "frames": [list(f) for f in self.frames],
+                "step": self.reveal_step, "retries": self.max_retries}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> LdpcPlan:
+        try:
+            plan = cls(float(obj["rate"]), int(obj["N"]), tuple((int(k), int(p)) for k, p in obj["frames"]),
+                       int(obj["step"]), int(obj["retries"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise LdpcError(f"malformed ldpc.start plan: {e!r}") from None
+        code = plan.code    # raises for codes outside the family
+        for k, p in plan.frames:
+            if not (0 < k and 0 <= p <= code.max_punctured and k + p <= code.n):
+                raise LdpcError(f"ldpc.start: frame of {k} key and {p} punctured bits does not fit {code.name}")
+        if plan.reveal_step <= 0 or not 0 <= plan.max_retries <= 1000:
+            raise LdpcError(f"ldpc.start: bad reveal step {plan.reveal_step} or retries {plan.max_retries}")
+        return plan
+
+
+def _frame_options(k: int, N: int, fh: float) -> list[tuple[int, float]]:
+    """(p, mother rate) of every code of length N that carries k key bits at leakage M − p = f·k·h."""
+    out = []
+    for rate in MOTHER_RATES:
+        code = family_code(rate, N)
+        p = code.m - math.ceil(fh * k)
+        if 0 <= p <= code.max_punctured and k + p <= N:
+            out.append((p, rate))
+    return out
+
+
+def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> LdpcPlan:
+    """Choose code, frames and puncturing for ``n_bits`` key bits at estimated QBER ``qber`` ([EMM11] §4).
+
+    Frame length: the long codes for blocks of ≥ ``LONG_FRAME_FROM`` bits, else the short ones. The block
+    is cut into the fewest frames F whose k = ⌈n/F⌉ key bits fit some mother code with
+    p = M − f_start·k·h(q) punctured bits (0 ≤ p ≤ the code's untainted maximum, k + p ≤ N; the rest of the
+    frame shortened). Among fitting codes the one puncturing least while keeping ≥ 4 reveal steps of
+    punctured values is taken (puncturing costs decoding threshold; reveals of punctured values are the
+    cheapest retries). At QBERs beyond the lowest rate's reach the lowest-rate code is shortened
+    (p = 0, leakage M > f_start·k·h)."""
+    policy = policy or LdpcPolicy()
+    if n_bits <= 0:
+        raise LdpcError(f"cannot reconcile a key of {n_bits} bits")
+    q = min(max(qber, _MIN_Q), 0.5 - 1e-9)
+    h = binary_entropy(q)
+    fh = policy.f_start * h
+    N = FRAME_LENGTHS[-1] if n_bits >= LONG_FRAME_FROM else FRAME_LENGTHS[0]
+    chosen: tuple[float, int] | None = None
+    n_frames = max(1, math.ceil(n_bits / N))
+    while chosen is None:
+        k = math.ceil(n_bits / n_frames)
+        opts = _frame_options(k, N, fh)
+        if opts:
+            step = policy.f_step * k * h
+            roomy = [o for o in opts if o[0] >= 4 * step]
+            chosen = (min(roomy) if roomy else max(opts))[1], n_frames
+        elif k + family_code(MOTHER_RATES[0], N).m <= N and fh * k >= family_code(MOTHER_RATES[0], N).m:
+            chosen = MOTHER_RATES[0], n_frames          # high QBER: lowest rate, unpunctured, leaks more
+        elif k <= 1:
+            raise LdpcError(f"no code of the family reconciles {n_bits} bits at QBER {qber}")
+        else:
+            n_frames += 1
+    rate, n_frames = chosen
+    code = family_code(rate, N)
+    base, extra = divmod(n_bits, n_frames)
+    frames = []
+    for i in range(n_frames):
+        k = base + (1 if i < extra else 0)
+        p = int(min(max(code.m - math.ceil(fh * k), 0), code.max_punctured, N - k))
+        frames.append((k, p))
+    step = max(1, math.ceil(policy.f_step * base * h))
+    return LdpcPlan(rate, N, tuple(frames), step, policy.max_retries)
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """Positions of a frame's key bits, punctured and shortened bits, and the order of blind reveals."""
+
+    key: npt.NDArray[np.int64]
+    punctured: npt.NDArray[np.int64]
+    shortened: npt.NDArray[np.int64]
+    reveal: npt.NDArray[np.int64]
+
+
+@lru_cache(maxsize=64)
+def frame_layout(rate: float, frame_length: int, k: int, p: int) -> FrameLayout:
+    """The layout of a frame of ``k`` key bits and ``p`` punctured bits in the family's code: punctured =
+    the first p untainted positions; key = the first k of the rest in a fixed pseudo-random order (seeded
+    by the code's name), shortened = the remaining ones; reveals go punctured first, then key bits."""
+    code = family_code(rate, frame_length)
+    punct = code.puncture_order[:p]
+    free = np.ones(code.n, bool)
+    free[punct] = False
+    perm = np.random.default_rng(int.from_bytes(code.name.encode(), "little") % 2**63).permutation(code.n)
+    rest = perm[free[perm]]
+    key = np.sort(rest[:k])
+    return FrameLayout(key, punct, np.sort(rest[k:]), np.concatenate([punct, rest[:k]]))
+
+
+@dataclass
+class LdpcReport:
+    """Per-block statistics (bits unless stated). ``disclosed_bits`` = ``syndrome_bits`` −
+    ``punctured_bits`` + ``revealed_bits``; ``efficiency`` f = disclosed / (n h(q)) at the estimate q;
+    ``efficiency_realised`` at q = corrections / n; ``decoded``: every frame satisfied its syndrome
+    (``failed_frames`` lists those that did not); ``iterations``: decoder iterations over all attempts."""
+
+    code: str
+    n_bits: int
+    qber_estimate: float
+    frames: int
+    frame_length: int
+    mother_rate: float
+    syndrome_bits: int
+    punctured_bits: int
+    shortened_bits: int
+    revealed_bits: int
+    disclosed_bits: int
+    round_trips: int
+    retries: int
+    iterations: int
+    decodes: int
+    decoded: bool
+    failed_frames: list[int]
+    corrections: int
+    efficiency: float
+    efficiency_realised: float
+    seconds: float
+    decode_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _efficiency(disclosed: int, n: int, p: float) -> float:
+    h = binary_entropy(p)
+    return disclosed / (n * h) if h > 0 else float("inf") if disclosed else 1.0
+
+
+def _pack(bits: npt.NDArray[np.uint8]) -> bytes:
+    return np.packbits(bits, bitorder="little").tobytes()
+
+
+def _unpack(body: bytes, count: int, what: str) -> npt.NDArray[np.uint8]:
+    if len(body) != (count + 7) // 8:
+        raise LdpcError(f"{what}: {len(body)} bytes for {count} bits")
+    return np.unpackbits(np.frombuffer(body, np.uint8), count=count, bitorder="little")
+
+
+def _frame_slices(plan: LdpcPlan) -> list[slice]:
+    out, at = [], 0
+    for k, _ in plan.frames:
+        out.append(slice(at, at + k))
+        at += k
+    return out
+
+
+class AliceFrames:
+    """Alice's frames: words (key, secret punctured values, zero shortened bits), syndromes, reveals."""
+
+    def __init__(self, plan: LdpcPlan, bits: npt.NDArray[np.uint8], rng: np.random.Generator | None = None) -> None:
+        if bits.size != plan.n_bits:
+            raise LdpcError(f"Bob reconciles {plan.n_bits} bits, Alice holds {bits.size}")
+        self.plan = plan
+        code = plan.code
+        rng = rng or np.random.default_rng(secrets.randbits(128))
+        self.words: list[npt.NDArray[np.uint8]] = []
+        self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p) for k, p in plan.frames]
+        for lay, sl in zip(self.layouts, _frame_slices(plan), strict=True):
+            w = np.zeros(code.n, np.uint8)
+            w[lay.key] = bits[sl]
+            w[lay.punctured] = rng.integers(0, 2, lay.punctured.size, dtype=np.uint8)
+            self.words.append(w)
+        self.revealed = [0] * len(plan.frames)
+
+    def syndromes(self) -> tuple[npt.NDArray[np.uint8], int]:
+        """All frames' syndromes concatenated, and the bits they disclose (Σ M − p_f)."""
+        c = self.plan.code
+        syn = [ldpc_decode.syndrome(c.row_start, c.ent_col, c.ent_shift, c.Z, w) for w in self.words]
+        return np.concatenate(syn), sum(c.m - p for _, p in self.plan.frames)
+
+    def reveal(self, frame_ids: Sequence[int]) -> npt.NDArray[np.uint8]:
+        """The next reveal-step bits of each of ``frame_ids`` (fewer when a frame has none left)."""
+        out = []
+        for f in frame_ids:
+            if not 0 <= f < len(self.words):
+                raise LdpcError(f"ldpc.more names frame {f} of {len(self.words)}")
+            order = self.layouts[f].reveal
+            a = self.revealed[f]
+            b = min(a + self.plan.reveal_step, order.size)
+            out.append(self.words[f][order[a:b]])
+            self.revealed[f] = b
+        return np.concatenate(out) if out else np.zeros(0, np.uint8)
+
+
+class BobFrames:
+    """Bob's frames: channel LLRs from his bits, Alice's syndromes, revealed values, the decoder."""
+
+    def __init__(self, plan: LdpcPlan, bits: npt.NDArray[np.uint8], qber: float, policy: LdpcPolicy) -> None:
+        self.plan, self.policy = plan, policy
+        code = plan.code
+        q = min(max(qber, _MIN_Q), 0.5 - 1e-9)
+        mag = math.log((1 - q) / q)
+        self.bits = bits
+        self.slices = _frame_slices(plan)
+        self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p) for k, p in plan.frames]
+        self.llrs: list[npt.NDArray[np.float32]] = []
+        for lay, sl in zip(self.layouts, self.slices, strict=True):
+            llr = np.zeros(code.n, np.float32)
+            llr[lay.shortened] = _KNOWN_LLR
+            llr[lay.key] = mag * (1.0 - 2.0 * bits[sl].astype(np.float32))
+            self.llrs.append(llr)
+        self.syndromes: list[npt.NDArray[np.uint8]] = []
+        self.revealed = [0] * len(plan.frames)
+        self.decoded: dict[int, npt.NDArray[np.uint8]] = {}
+        self.iterations = 0
+        self.decodes = 0
+        self.decode_seconds = 0.0
+
+    def take_syndromes(self, body: bytes) -> None:
+        m = self.plan.code.m
+        syn = _unpack(body, m * len(self.plan.frames), "ldpc.syndrome")
+        self.syndromes = [syn[i * m:(i + 1) * m] for i in range(len(self.plan.frames))]
+
+    def take_reveal(self, frame_ids: Sequence[int], body: bytes) -> None:
+        counts = []
+        for f in frame_ids:
+            a = self.revealed[f]
+            counts.append(min(a + self.plan.reveal_step, self.layouts[f].reveal.size) - a)
+        vals = _unpack(body, sum(counts), "ldpc.reveal")
+        at = 0
+        for f, c in zip(frame_ids, counts, strict=True):
+            pos = self.layouts[f].reveal[self.revealed[f]:self.revealed[f] + c]
+            self.llrs[f][pos] = _KNOWN_LLR * (1.0 - 2.0 * vals[at:at + c].astype(np.float32))
+            self.revealed[f] += c
+            at += c
+
+    def revealed_count(self, frame_ids: Sequence[int]) -> int:
+        return sum(min(self.revealed[f] + self.plan.reveal_step, self.layouts[f].reveal.size) - self.revealed[f]
+                   for f in frame_ids)
+
+    def decode(self, frame_ids: Sequence[int]) -> list[int]:
+        """Decode ``frame_ids``; returns those that failed (no word satisfies the syndrome)."""
+        c, pol = self.plan.code, self.policy
+        t0 = time.perf_counter()
+
+        def one(f: int) -> tuple[int, npt.NDArray[np.uint8], int]:
+            word, its = ldpc_decode.decode(c.row_start, c.ent_col, c.ent_shift, c.Z, self.llrs[f], self.syndromes[f],
+                                           pol.alpha, pol.max_iter)
+            return f, word, its
+
+        if pol.workers > 1 and len(frame_ids) > 1:
+            with ThreadPoolExecutor(pol.workers) as ex:
+                results = list(ex.map(one, frame_ids))
+        else:
+            results = [one(f) for f in frame_ids]
+        failed = []
+        for f, word, its in results:
+            self.decodes += 1
+            self.iterations += abs(its)
+            if its > 0:
+                self.decoded[f] = word[self.layouts[f].key]
+            else:
+                failed.append(f)
+        self.decode_seconds += time.perf_counter() - t0
+        return failed
+
+    def corrected(self) -> npt.NDArray[np.uint8]:
+        """Bob's bits with every decoded frame replaced by its decoding (undecoded frames keep his bits)."""
+        out = self.bits.copy()
+        for f, key in self.decoded.items():
+            out[self.slices[f]] = key
+        return out
+
+
+def _report(plan: LdpcPlan, bob: BobFrames, qber: float, disclosed: int, revealed: int, rounds: int, retries: int,
+            failed: list[int], t0: float) -> tuple[npt.NDArray[np.uint8], LdpcReport]:
+    n = plan.n_bits
+    code = plan.code
+    out = bob.corrected()
+    corr = int(np.count_nonzero(out != bob.bits))
+    punct = sum(p for _, p in plan.frames)
+    return out, LdpcReport(
+        code.name, n, qber, len(plan.frames), plan.frame_length, plan.rate, code.m * len(plan.frames), punct,
+        sum(code.n - k - p for k, p in plan.frames), revealed, disclosed, rounds, retries, bob.iterations,
+        bob.decodes, not failed, sorted(failed), corr, _efficiency(disclosed, n, qber),
+        _efficiency(disclosed, n, corr / n if n else 0.0), time.perf_counter() - t0, bob.decode_seconds)
+
+
+def _ids(body: bytes, n_frames: int, what: str) -> list[int]:
+    if len(body) % 4:
+        raise LdpcError(f"{what}: body of {len(body)} bytes is not a list of u32 frame indices")
+    ids = np.frombuffer(body, ">u4").astype(np.int64).tolist()
+    if any(not 0 <= f < n_frames for f in ids) or len(set(ids)) != len(ids):
+        raise LdpcError(f"{what}: frame indices {ids[:8]}… outside 0…{n_frames - 1} or repeated")
+    return ids
+
+
+async def reconcile_bob_ldpc(channel: ClassicalChannel, bits: npt.NDArray[np.uint8], qber_estimate: float,
+                             policy: LdpcPolicy | None = None) -> tuple[npt.NDArray[np.uint8], LdpcReport]:
+    """Bob's side: plan, receive Alice's syndromes, decode, ask for reveals while frames fail.
+
+    Returns (corrected bits, report). Frames still undecoded after ``max_retries`` keep Bob's bits and are
+    listed in ``report.failed_frames`` (``report.decoded`` False): the block must not be used unless
+    verification passes, which it then will not (except with probability ≤ ε_ver)."""
+    t0 = time.perf_counter()
+    policy = policy or LdpcPolicy()
+    bits = np.ascontiguousarray(bits, dtype=np.uint8)
+    plan = plan_ldpc(int(bits.size), qber_estimate, policy)
+    start_ledger = channel.ledger.disclosed_bits
+    await channel.send("ldpc.start", json.dumps(plan.to_json()).encode())
+    bob = BobFrames(plan, bits, qber_estimate, policy)
+    _, body = await channel.recv("ldpc.syndrome")
+    bob.take_syndromes(body)
+    rounds, retries, revealed = 1, 0, 0
+    failed = await asyncio.to_thread(bob.decode, list(range(len(plan.frames))))
+    while failed and retries < plan.max_retries:
+        await channel.send("ldpc.more", np.asarray(failed, ">u4").tobytes())
+        _, body = await channel.recv("ldpc.reveal")
+        revealed += bob.revealed_count(failed)
+        bob.take_reveal(failed, body)
+        rounds += 1
+        retries += 1
+        failed = await asyncio.to_thread(bob.decode, failed)
+    await channel.send("ldpc.done", np.asarray(failed, ">u4").tobytes())
+    disclosed = channel.ledger.disclosed_bits - start_ledger
+    return _report(plan, bob, qber_estimate, disclosed, revealed, rounds, retries, failed, t0)
+
+
+async def reconcile_alice_ldpc(channel: ClassicalChannel, bits: npt.NDArray[np.uint8]) -> int:
+    """Alice's side: send the syndromes of Bob's plan, reveal bits of failed frames until ``ldpc.done``.
+
+    Returns the bits she disclosed."""
+    bits = np.ascontiguousarray(bits, dtype=np.uint8)
+    _, body = await channel.recv("ldpc.start")
+    try:
+        plan = LdpcPlan.from_json(json.loads(body))
+    except ValueError as e:
+        raise LdpcError(f"malformed ldpc.start: {e}") from None
+    alice = AliceFrames(plan, bits)
+    syn, leak = alice.syndromes()
+    await channel.send("ldpc.syndrome", _pack(syn), disclosed_bits=leak)
+    disclosed = leak
+    rounds = 0
+    while True:
+        kind, body = await channel.recv()
+        if kind == "ldpc.done":
+            _ids(body, len(plan.frames), "ldpc.done")
+            return disclosed
+        if kind != "ldpc.more":
+            raise LdpcError(f"unexpected {kind!r} frame during LDPC reconciliation")
+        rounds += 1
+        if rounds > plan.max_retries:
+            raise LdpcError(f"Bob asks for retry {rounds}, the plan allows {plan.max_retries}")
+        vals = alice.reveal(_ids(body, len(plan.frames), "ldpc.more"))
+        await channel.send("ldpc.reveal", _pack(vals), disclosed_bits=int(vals.size))
+        disclosed += int(vals.size)
+
+
+def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArray[np.uint8], qber_estimate: float,
+                         policy: LdpcPolicy | None = None, seed: int | None = None
+                         ) -> tuple[npt.NDArray[np.uint8], LdpcReport]:
+    """Both ends in one call, no channel (benchmarks, frame-error-rate studies): the same plan, frames,
+    decoder and disclosed-bit accounting as the channel protocol. ``seed`` fixes Alice's punctured values."""
+    t0 = time.perf_counter()
+    policy = policy or LdpcPolicy()
+    bob_bits = np.ascontiguousarray(bob_bits, dtype=np.uint8)
+    plan = plan_ldpc(int(bob_bits.size), qber_estimate, policy)
+    rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
+    alice = AliceFrames(plan, np.ascontiguousarray(alice_bits, dtype=np.uint8), rng)
+    bob = BobFrames(plan, bob_bits, qber_estimate, policy)
+    syn, disclosed = alice.syndromes()
+    bob.take_syndromes(_pack(syn))
+    rounds, retries, revealed = 1, 0, 0
+    failed = bob.decode(list(range(len(plan.frames))))
+    while failed and retries < plan.max_retries:
+        vals = alice.reveal(failed)
+        revealed += int(vals.size)
+        disclosed += int(vals.size)
+        bob.take_reveal(failed, _pack(vals))
+        rounds += 1
+        retries += 1
+        failed = bob.decode(failed)
+    return _report(plan, bob, qber_estimate, disclosed, revealed, rounds, retries, failed, t0)
+
+
+__all__ = ["AliceFrames", "BobFrames", "FrameLayout", "LONG_FRAME_FROM", "LdpcError", "LdpcPlan", "LdpcPolicy",
+           "LdpcReport", "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc",
+           "reconcile_local_ldpc"]
