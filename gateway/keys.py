@@ -14,6 +14,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 
 def wipe(buf: bytearray | None) -> None:
     """Overwrite ``buf`` with zeros in place."""
@@ -53,3 +56,18 @@ class SessionKeys:
     def __repr__(self) -> str:  # never show key bytes
         return (f"SessionKeys(peer={self.peer!r}, mode={self.mode!r}, aead={self.aead!r}, "
                 f"key_id={self.key_id!r}, session_id={self.session_id.hex()[:16]}...)")
+
+
+def export_key(keys: SessionKeys, label: bytes, length: int = 32) -> bytearray:
+    """A key for another protocol (a WireGuard PSK, an IKEv2 PPK), derived from a live session epoch and
+    the same at both ends.
+
+    HKDF-SHA-256 (RFC 5869): input the two direction keys in a canonical (sorted) order, since each end
+    holds them swapped; salt the session id; info ``label``. HKDF is one-way, so the output reveals
+    nothing about the tunnel keys, and each use must bring its own ``label`` (name the use, the peer
+    pair, the epoch and the mode). Call it before the keys are wiped: wiped keys are refused."""
+    if not any(keys.send_key) or not any(keys.recv_key):
+        raise ValueError(f"session keys with {keys.peer} are wiped; nothing to export")
+    first, second = sorted((bytes(keys.send_key), bytes(keys.recv_key)))
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=keys.session_id, info=label)
+    return bytearray(hkdf.derive(first + second))
