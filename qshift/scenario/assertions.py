@@ -82,24 +82,15 @@ def _judge(assertion: Assertion, scenario: Scenario, record: RunRecord) -> Asser
         start = _first_trouble_s(scenario)
         if start is None:
             return AssertionResult("time to fallback", False, "the scenario injects no fault")
-        when = _first_mode_after(record, "pqc-only", start)
-        took = None if when is None else when - start
-        return AssertionResult(
-            f"fallback to pqc-only within {assertion.max_s:g}s",
-            took is not None and took <= assertion.max_s,
-            "never fell back" if took is None else f"fell back {took:.2f}s after the fault at {start:g}s",
-        )
+        return _time_to_mode(record, "pqc-only", start, assertion.max_s,
+                             f"fallback to pqc-only within {assertion.max_s:g}s", "never fell back", "fell back",
+                             "fault")
     if isinstance(assertion, MaxTimeToRecover):
         start = _last_remedy_s(scenario)
         if start is None:
             return AssertionResult("time to recover", False, "the scenario never lifts a fault")
-        when = _first_mode_after(record, "hybrid-qkd", start)
-        took = None if when is None else when - start
-        return AssertionResult(
-            f"back to hybrid-qkd within {assertion.max_s:g}s",
-            took is not None and took <= assertion.max_s,
-            "never recovered" if took is None else f"recovered {took:.2f}s after the fix at {start:g}s",
-        )
+        return _time_to_mode(record, "hybrid-qkd", start, assertion.max_s,
+                             f"back to hybrid-qkd within {assertion.max_s:g}s", "never recovered", "recovered", "fix")
     if isinstance(assertion, FailsClosed):
         later_modes = {m for t, m, _ in record.mode_changes if t >= assertion.after_s}
         flowing = any(m != "down" for m in later_modes) or record.mode_at(assertion.after_s) != "down"
@@ -143,6 +134,15 @@ def _judge(assertion: Assertion, scenario: Scenario, record: RunRecord) -> Asser
             "never recovered" if took is None else f"running, alarm off {took:.2f}s after the fix at {start:g}s",
         )
     raise AssertionError(f"unhandled assertion kind {assertion!r}")  # pragma: no cover - schema forbids it
+
+
+def _time_to_mode(record: RunRecord, mode: str, start: float, max_s: float, name: str, never: str, verb: str,
+                  event: str) -> AssertionResult:
+    """Seconds from ``start`` (a fault or a fix) to the tunnel's first change into ``mode``, against ``max_s``."""
+    when = _first_mode_after(record, mode, start)
+    took = None if when is None else when - start
+    return AssertionResult(name, took is not None and took <= max_s,
+                           never if took is None else f"{verb} {took:.2f}s after the {event} at {start:g}s")
 
 
 def evaluate(scenario: Scenario, record: RunRecord) -> list[AssertionResult]:

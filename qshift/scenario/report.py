@@ -11,10 +11,11 @@ import html
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from qshift.scenario.assertions import AssertionResult
-from qshift.scenario.record import RunRecord
+from qshift.scenario.record import LinkSample, RunRecord
 
 _MODE_LEVEL = {"down": 0, "pqc-only": 1, "hybrid-qkd": 2}
 
@@ -70,29 +71,24 @@ def plots(record: RunRecord) -> dict[str, str]:
         for t, _kind in fault_times:
             ax.axvline(t, color="red", linestyle=":", linewidth=1)  # type: ignore[attr-defined]
 
-    fig, ax = plt.subplots(figsize=(8, 3))
-    for name in link_names:
-        ys = [s.links[name].qber if name in s.links else None for s in record.samples]
-        ax.plot(times, [float("nan") if y is None else 100 * y for y in ys], label=name)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("QBER (%)")
-    ax.set_title("Estimated QBER per link")
-    mark_faults(ax)
-    ax.legend()
-    out["qber"] = _png(fig)
-    plt.close(fig)
+    def per_link(value: Callable[[LinkSample], float | None], ylabel: str, title: str) -> str:
+        """One line per link of ``value`` (NaN where a link has no sample or no value) against time."""
+        fig, ax = plt.subplots(figsize=(8, 3))
+        for name in link_names:
+            ys = [value(s.links[name]) if name in s.links else None for s in record.samples]
+            ax.plot(times, [float("nan") if y is None else y for y in ys], label=name)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        mark_faults(ax)
+        ax.legend()
+        png = _png(fig)
+        plt.close(fig)
+        return png
 
-    fig, ax = plt.subplots(figsize=(8, 3))
-    for name in link_names:
-        ax.plot(times, [s.links[name].pool_bits / 8 if name in s.links else float("nan") for s in record.samples],
-                label=name)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("key pool (bytes)")
-    ax.set_title("Key pool per link")
-    mark_faults(ax)
-    ax.legend()
-    out["pool"] = _png(fig)
-    plt.close(fig)
+    out["qber"] = per_link(lambda link: None if link.qber is None else 100 * link.qber, "QBER (%)",
+                           "Estimated QBER per link")
+    out["pool"] = per_link(lambda link: link.pool_bits / 8, "key pool (bytes)", "Key pool per link")
 
     fig, ax = plt.subplots(figsize=(8, 2.5))
     # the mode from the first observation on (traffic starts once the tunnel is up: no "down" is invented at 0)

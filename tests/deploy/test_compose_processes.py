@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from qshift.cli import app
 from qshift.config import read_toml
 from tests.deploy import layout
 from tests.deploy.layout import DEPLOY
+from tests.processes import stop_process_groups
 
 BIN = Path(sys.executable).parent
 PR_SET_NO_NEW_PRIVS, PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 38, 65, 1
@@ -163,15 +163,7 @@ class Topology:
 def processes(tmp_path: Path) -> Iterator[tuple[list[subprocess.Popen[bytes]], Path]]:
     procs: list[subprocess.Popen[bytes]] = []
     yield procs, tmp_path
-    for p in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=5)
+    stop_process_groups(procs, grace_s=15)
 
 
 def _env() -> dict[str, str]:
