@@ -1,0 +1,21 @@
+"""Data planes a site already runs, keyed by the gateway's hybrid session: WireGuard today (IPsec next).
+
+- :mod:`~gateway.dataplane.psk`: the 32-byte WireGuard PSK of a session epoch (HKDF, labelled by peer
+  pair, epoch and mode; identical at both ends; never shown);
+- :mod:`~gateway.dataplane.wireguard`: ``wg`` driven with the PSK through a pipe, with deadlines;
+- :mod:`~gateway.dataplane.rotation`: the supervised per-peer rotator (install per epoch, age policy,
+  fail closed under ``required``) and its status;
+- :mod:`~gateway.dataplane.metrics`: its Prometheus metrics.
+"""
+
+from gateway.dataplane.errors import DataPlaneError
+from gateway.dataplane.metrics import WireGuardCollector, metrics_text
+from gateway.dataplane.psk import PSK_BYTES, WireGuardPsk, derive_wireguard_psk, psk_label
+from gateway.dataplane.rotation import RotationPolicy, WireGuardPeerStatus, WireGuardPskRotator
+from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, WireGuardPeerState
+
+__all__ = [
+    "PSK_BYTES", "DataPlaneError", "RotationPolicy", "WgTool", "WireGuardCollector", "WireGuardPeerSpec",
+    "WireGuardPeerState", "WireGuardPeerStatus", "WireGuardPsk", "WireGuardPskRotator", "derive_wireguard_psk",
+    "metrics_text", "psk_label",
+]
