@@ -44,6 +44,18 @@ def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -
     return statistics.median(samples)
 
 
+def median_cpu_seconds(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
+    """Median CPU time (process_time) of ``fn()`` (seconds): the cost on one core, robust to a shared machine."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        samples.append(time.process_time() - start)
+    return statistics.median(samples)
+
+
 @dataclass
 class BenchResult:
     """One figure: ``value`` in ``unit``, against ``baseline_value`` measured in the same run."""

@@ -311,10 +311,15 @@ async def bulk(lab: Lab, total: int, rounds: int) -> dict[str, list[float]]:
             out["tunnel_multi16"].append(await send_bulk(tunnel["fa"], 16, total // 16, sink_t))
         return out
     finally:
-        lab.stop_gateways()
-        for sink in (sink_t, sink_p):
-            assert sink.server is not None
-            sink.server.close()
+        _stop(lab, sink_t, sink_p)
+
+
+def _stop(lab: Lab, *sinks: Sink) -> None:
+    """Stop the lab's gateways and close the sinks' servers."""
+    lab.stop_gateways()
+    for sink in sinks:
+        assert sink.server is not None
+        sink.server.close()
 
 
 async def _flow_gap(ports: dict[str, int], sink: Sink, seconds: float) -> tuple[float, int]:
@@ -356,10 +361,7 @@ async def stall(lab: Lab, rekey_interval_s: float, seconds: float, rounds: int) 
             out["steady_gap_ms"].append(round(gap * 1e3, 2))
         return out
     finally:
-        lab.stop_gateways()
-        for sink in (sink_r, sink_n):
-            assert sink.server is not None
-            sink.server.close()
+        _stop(lab, sink_r, sink_n)
 
 
 # -- 3. handshakes ----------------------------------------------------------------------------------------------

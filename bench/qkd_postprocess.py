@@ -27,22 +27,10 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BenchResult, write_results  # noqa: E402,I001
+from _common import BenchResult, median_cpu_seconds, write_results  # noqa: E402,I001
 
 from qkd.postprocess.amplify import toeplitz_hash_words  # noqa: E402
 from qkd.postprocess.cascade import binary_entropy, reconcile_local  # noqa: E402
-
-
-def median_cpu_seconds(fn, repeat: int = 5, warmup: int = 1) -> float:
-    """Median CPU time (process_time) of ``fn()``: the cost on one core, robust to a shared machine."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        samples.append(time.process_time() - t)
-    return float(np.median(samples))
 
 
 def bsc(n: int, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +309,7 @@ def bench_pipeline(quick: bool) -> list[BenchResult]:
     from qkd.physics.keyrate import key_rate, optimal_mu
     from qkd.physics.presets import link_preset
     from qkd.postprocess.link import LinkPolicy
-from qkd.runtime import run_link
+    from qkd.runtime import run_link
 
     link = link_preset("snspd-fiber", 10)
     pulses = 10**7
