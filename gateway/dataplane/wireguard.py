@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from gateway.dataplane.errors import DataPlaneError
 from gateway.dataplane.psk import WireGuardPsk
 
-_IFNAME = re.compile(r"^[A-Za-z0-9_.=+-]{1,15}$")
-_NETNS = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]{0,14}$")
+_NETNS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def check_public_key(key: str, what: str = "WireGuard public key") -> str:

@@ -1,0 +1,246 @@
+"""WireGuard PSKs from the hybrid session, and the rotator's policy, without a real WireGuard.
+
+The PSK tests derive from the keys of real gateway sessions (two gateways, a real KME, hybrid-qkd); the
+rotator tests drive it against a fake interface whose calls can hang or fail, on short clocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+
+import pytest
+
+from gateway.dataplane import (
+    DataPlaneError,
+    RotationPolicy,
+    WgTool,
+    WireGuardPeerSpec,
+    WireGuardPeerState,
+    WireGuardPskRotator,
+    derive_wireguard_psk,
+    metrics_text,
+    psk_label,
+)
+from gateway.keys import SessionKeys, export_key
+from tests.gateway.harness import start_pair, wait_for
+
+PEER_KEY = base64.b64encode(b"\x01" * 32).decode()
+
+
+def session_keys(peer: str = "site-b", mode: str = "hybrid-qkd", swap: bool = False,
+                 k1: bytes | None = None, k2: bytes | None = None, sid: bytes = b"\x07" * 32) -> SessionKeys:
+    k1 = k1 or b"\x11" * 32
+    k2 = k2 or b"\x22" * 32
+    send, recv = (k2, k1) if swap else (k1, k2)
+    return SessionKeys(send_key=bytearray(send), recv_key=bytearray(recv), send_iv=b"\0" * 12, recv_iv=b"\0" * 12,
+                       aead="aes-256-gcm", mode=mode, key_id=None, cause=None, session_id=sid, peer=peer)
+
+
+async def test_both_gateways_derive_the_same_psk_from_a_real_hybrid_session_and_it_is_no_tunnel_key(
+        tmp_path, pki, kme, sha_target):
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target)
+    try:
+        ka, kb = pair.session_a().keys, pair.session_b().keys
+        assert ka.mode == kb.mode == "hybrid-qkd"
+        pa = derive_wireguard_psk(ka, local_site="site-a", epoch=0)
+        pb = derive_wireguard_psk(kb, local_site="site-b", epoch=0)
+        assert len(pa.value) == 32 and pa.value == pb.value and pa.fingerprint == pb.fingerprint
+        assert bytes(pa.value) not in (bytes(ka.send_key), bytes(ka.recv_key))
+        await pair.session_a().rekey_now()
+        await wait_for(lambda: pair.session_b().rekeys == 1, 5, "site-b to install epoch 1")
+        qa = derive_wireguard_psk(pair.session_a().keys, local_site="site-a", epoch=1)
+        qb = derive_wireguard_psk(pair.session_b().keys, local_site="site-b", epoch=1)
+        assert qa.value == qb.value != pa.value
+    finally:
+        await pair.stop()
+
+
+def test_the_psk_label_separates_epoch_mode_and_peer_pair_and_is_symmetric():
+    assert psk_label("site-a", "site-b", 3, "hybrid-qkd") == psk_label("site-b", "site-a", 3, "hybrid-qkd")
+    labels = {psk_label("site-a", "site-b", 3, "hybrid-qkd"), psk_label("site-a", "site-b", 4, "hybrid-qkd"),
+              psk_label("site-a", "site-b", 3, "pqc-only"), psk_label("site-a", "site-c", 3, "hybrid-qkd")}
+    assert len(labels) == 4
+    keys = session_keys()
+    values = {bytes(export_key(keys, label)) for label in labels}
+    assert len(values) == 4
+    # each end holds the direction keys swapped: the export is the same
+    assert export_key(session_keys(swap=True), b"x") == export_key(session_keys(), b"x")
+    with pytest.raises(ValueError, match="unknown session mode"):
+        psk_label("a", "b", 0, "classical")
+
+
+def test_a_psk_is_never_shown_and_wiped_keys_are_refused(caplog):
+    keys = session_keys(k1=secrets.token_bytes(32), k2=secrets.token_bytes(32))
+    psk = derive_wireguard_psk(keys, local_site="site-a", epoch=2)
+    line = psk.wg_key_line()
+    secret_b64 = line.strip().decode()
+    for text in (repr(psk), str(psk)):
+        assert secret_b64 not in text and bytes(psk.value).hex() not in text and "fingerprint=" in text
+    psk.wipe()
+    assert not any(psk.value)
+    with pytest.raises(ValueError, match="wiped"):
+        psk.wg_key_line()
+    keys.wipe()
+    with pytest.raises(ValueError, match="wiped"):
+        derive_wireguard_psk(keys, local_site="site-a", epoch=3)
+
+
+def test_wg_tool_refuses_names_and_keys_that_could_be_options():
+    with pytest.raises(DataPlaneError, match="interface name"):
+        WgTool("--help")
+    with pytest.raises(DataPlaneError, match="32 bytes of base64"):
+        WireGuardPskRotator(peer="site-b", local_site="site-a", control=FakeWg(),
+                            spec=WireGuardPeerSpec(public_key="-x"))
+
+
+# -- the rotator against a fake interface ---------------------------------------------------------------
+class FakeWg:
+    """Records installs; ``hang``/``fail`` make the next calls hang past the deadline or fail."""
+
+    interface = "fakewg0"
+
+    def __init__(self, present: bool = True) -> None:
+        self.present = present
+        self.psks: list[str] = []
+        self.calls: list[str] = []
+        self.hang = 0
+        self.fail = 0
+        self.crash_peer = 0
+
+    async def _maybe_fail(self, op: str) -> None:
+        self.calls.append(op)
+        if self.hang:
+            self.hang -= 1
+            await asyncio.sleep(3600)
+        if self.fail:
+            self.fail -= 1
+            raise DataPlaneError("tool_failed", f"{op} refused")
+
+    async def set_psk(self, public_key: str, psk) -> None:
+        await self._maybe_fail("set_psk")
+        assert self.present, "set_psk on a removed peer"
+        self.psks.append(psk.fingerprint)
+
+    async def add_peer(self, spec, psk) -> None:
+        await self._maybe_fail("add_peer")
+        self.present = True
+        self.psks.append(psk.fingerprint)
+
+    async def remove_peer(self, public_key: str) -> None:
+        await self._maybe_fail("remove_peer")
+        self.present = False
+
+    async def peer(self, public_key: str):
+        if self.crash_peer:
+            self.crash_peer -= 1
+            raise RuntimeError("boom")
+        if not self.present:
+            return None
+        return WireGuardPeerState(spec=WireGuardPeerSpec(public_key, "10.0.0.2:51820", ("10.9.0.2/32",), 25),
+                                  has_psk=False, latest_handshake=0, rx_bytes=0, tx_bytes=0)
+
+
+def rotator(wg: FakeWg, **policy) -> WireGuardPskRotator:
+    policy = {"install_timeout_s": 0.2, "retry_interval_s": 0.05, **policy}
+    return WireGuardPskRotator(peer="site-b", local_site="site-a", control=wg,
+                               spec=WireGuardPeerSpec(PEER_KEY), policy=RotationPolicy(**policy))
+
+
+async def test_each_epoch_is_installed_and_a_stale_psk_is_kept_for_a_bounded_time_then_removed(caplog):
+    caplog.set_level(logging.INFO, "gateway.dataplane.rotation")
+    wg = FakeWg()
+    rot = rotator(wg, rotation_interval_s=0.2, max_age_s=0.4, on_stale="keep", keep_max_s=0.4)
+    rot.start()
+    try:
+        assert rot.offer(session_keys(sid=b"\1" * 32), 0)
+        await wait_for(lambda: rot.state == "up", 2, "first install")
+        assert rot.offer(session_keys(sid=b"\2" * 32), 1)
+        await wait_for(lambda: rot.rotations == 2, 2, "second install")
+        assert len(set(wg.psks)) == 2
+        st = rot.status()
+        assert (st.psk_epoch, st.mode, st.psk_fingerprint) == (1, "hybrid-qkd", wg.psks[-1])
+        await wait_for(lambda: rot.state == "stale", 2, "stale")
+        assert wg.present   # kept, loudly
+        assert any(r.levelno == logging.WARNING and getattr(r, "to_state", None) == "stale" for r in caplog.records)
+        await wait_for(lambda: rot.state == "removed", 2, "removed after keep_max_s")
+        assert not wg.present and rot.removals["stale_too_long"] == 1
+        # the next epoch recreates the peer
+        assert rot.offer(session_keys(sid=b"\3" * 32), 2)
+        await wait_for(lambda: rot.state == "up" and wg.present, 2, "restored")
+        assert wg.calls[-1] == "add_peer" and rot.last_transition["reason"] == "peer_restored"
+        text = metrics_text([rot]).decode()
+        assert 'gateway_wireguard_peer_removals_total{interface="fakewg0",peer="site-b",reason="stale_too_long"} 1.0' \
+            in text
+        assert 'gateway_wireguard_psk_epoch{interface="fakewg0",peer="site-b"} 2.0' in text
+        assert 'gateway_wireguard_psk_mode{interface="fakewg0",mode="hybrid-qkd",peer="site-b"} 1.0' in text
+        for fp in wg.psks:
+            assert fp not in text
+    finally:
+        await rot.stop()
+
+
+async def test_required_fails_closed_before_the_first_psk_when_it_expires_and_for_pqc_only_epochs():
+    wg = FakeWg()
+    policy = RotationPolicy.for_peer("required", rotation_interval_s=0.2, max_age_s=0.4,
+                                     install_timeout_s=0.2, retry_interval_s=0.05)
+    assert (policy.on_stale, policy.min_mode) == ("remove", "hybrid-qkd")
+    rot = WireGuardPskRotator(peer="site-b", local_site="site-a", control=wg, spec=WireGuardPeerSpec(PEER_KEY),
+                              policy=policy)
+    rot.start()
+    try:
+        await wait_for(lambda: rot.state == "removed" and not wg.present, 2, "removal before any PSK")
+        assert rot.removals["no_psk_yet"] == 1
+        assert not rot.offer(session_keys(mode="pqc-only"), 0)
+        assert rot.status().failures == {"offer:mode_below_policy": 1}
+        await asyncio.sleep(0.1)
+        assert not wg.present
+        assert rot.offer(session_keys(), 1)
+        await wait_for(lambda: rot.state == "up" and wg.present, 2, "installed with the first hybrid PSK")
+        assert rot.spec.endpoint == "10.0.0.2:51820" and rot.spec.allowed_ips == ("10.9.0.2/32",)
+        await wait_for(lambda: rot.state == "removed", 2, "removal when the PSK expires")
+        assert rot.removals["psk_expired"] == 1 and not wg.present
+    finally:
+        await rot.stop()
+
+
+async def test_hung_and_failing_wg_calls_are_counted_retried_and_the_supervisor_restarts_a_crash():
+    wg = FakeWg()
+    wg.crash_peer = 1
+    rot = rotator(wg, rotation_interval_s=5, max_age_s=10)
+    rot.start()
+    try:
+        await wait_for(lambda: rot.restarts == 1, 3, "a supervisor restart")
+        wg.hang, wg.fail = 1, 1
+        rot.offer(session_keys(), 0)
+        await wait_for(lambda: rot.state == "up", 3, "install after a timeout and a failure")
+        failures = rot.status().failures
+        assert failures["install:timeout"] == 1 and failures["install:tool_failed"] == 1
+        assert failures["supervisor:internal"] == 1
+        assert "install:" in (rot.last_error or "") or "supervisor" in (rot.last_error or "")
+        text = metrics_text([rot]).decode()
+        assert 'gateway_wireguard_failures_total{interface="fakewg0",op="install",peer="site-b",reason="timeout"} 1.0' \
+            in text
+        assert 'gateway_wireguard_rotator_restarts_total{interface="fakewg0",peer="site-b"} 1.0' in text
+    finally:
+        await rot.stop()
+
+
+async def test_the_rotator_asks_for_a_rekey_once_per_psk_when_it_is_due():
+    wg = FakeWg()
+    asked: list[float] = []
+    rot = WireGuardPskRotator(peer="site-b", local_site="site-a", control=wg, spec=WireGuardPeerSpec(PEER_KEY),
+                              policy=RotationPolicy(rotation_interval_s=0.15, max_age_s=5, retry_interval_s=0.05),
+                              request_rekey=lambda: asked.append(1))
+    rot.start()
+    try:
+        rot.offer(session_keys(), 0)
+        await wait_for(lambda: len(asked) == 1, 2, "a rekey request")
+        await asyncio.sleep(0.3)
+        assert len(asked) == 1
+        rot.offer(session_keys(sid=b"\x09" * 32), 1)
+        await wait_for(lambda: len(asked) == 2, 2, "a rekey request for the next PSK")
+    finally:
+        await rot.stop()
