@@ -1,0 +1,390 @@
+"""WireGuard keyed by the gateway session, for real: two network namespaces, ``wireguard-go`` in each.
+
+Site A and site B are namespaces joined by a veth pair (10.233.0.1 / .2); each runs ``wireguard-go -f`` on
+its own interface (the userspace implementation: this kernel has no WireGuard module; the control
+sockets under /var/run/wireguard/ are shared by all namespaces, so every interface has a name of its
+own). The tunnel carries 10.234.0.1 ↔ 10.234.0.2. Two real gateways (in this process, on loopback, with
+a real KME: hybrid X-Wing + QKD sessions) negotiate the session; a :class:`WireGuardPskRotator` at each
+end, fed by its gateway's ``keys_installed`` hook as the service will feed it, derives each epoch's PSK
+and installs it with ``wg`` inside its namespace.
+
+Traffic is a UDP echo with sequence numbers (loss counted packet by packet) and iperf3 for throughput.
+Needs root, ``ip netns``, /dev/net/tun, ``wireguard-go`` and ``wg`` (``.ci/run`` installs the Debian
+packages); skips with the reason otherwise. Leaves no namespace, interface or process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from gateway.dataplane import RotationPolicy, WgTool, WireGuardPeerSpec, WireGuardPskRotator, metrics_text
+from gateway.dataplane.psk import derive_wireguard_psk
+from tests.gateway.harness import start_pair, wait_for
+from tests.processes import stop_process_groups
+
+pytestmark = pytest.mark.netns
+
+TAG = f"qw{os.getpid() % 100000}"
+NS = {"a": f"{TAG}-a", "b": f"{TAG}-b"}
+IFACE = {"a": f"{TAG}a", "b": f"{TAG}b"}          # WireGuard interfaces: unique names (shared socket dir)
+UNDERLAY = {"a": "10.233.0.1", "b": "10.233.0.2"}
+INNER = {"a": "10.234.0.1", "b": "10.234.0.2"}
+PORT = {"a": 51901, "b": 51902}
+ECHO_PORT = 7900
+PEER_NAME = {"a": "site-b", "b": "site-a"}          # the gateway peer each side's WireGuard peer belongs to
+SITE = {"a": "site-a", "b": "site-b"}
+
+
+def sh(*args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=30, input=input)
+
+
+def in_ns(side: str, *args: str) -> list[str]:
+    return ["ip", "netns", "exec", NS[side], *args]
+
+
+def _unavailable() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to create network namespaces and TUN interfaces"
+    for tool, package in (("ip", "iproute2"), ("wireguard-go", "wireguard-go"), ("wg", "wireguard-tools")):
+        if not shutil.which(tool):
+            return f"{tool} is not installed (Debian package {package}; .ci/run installs it)"
+    if not os.path.exists("/dev/net/tun"):
+        return "no /dev/net/tun: wireguard-go needs TUN"
+    probe = f"{TAG}-probe"
+    result = sh("ip", "netns", "add", probe, check=False)
+    if result.returncode != 0:
+        return f"cannot create a network namespace: {result.stderr.strip()}"
+    sh("ip", "netns", "del", probe, check=False)
+    return None
+
+
+SKIP_REASON = _unavailable()
+if SKIP_REASON:
+    pytestmark = [pytest.mark.netns, pytest.mark.skip(reason=SKIP_REASON)]
+
+ECHO_SERVER = textwrap.dedent("""
+    import socket, sys
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[1], int(sys.argv[2])))
+    while True:
+        data, addr = s.recvfrom(2048)
+        s.sendto(data, addr)
+""")
+
+ECHO_CLIENT = textwrap.dedent("""
+    import json, select, socket, struct, sys, time
+    host, port, count, interval = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, port))
+    got = set()
+    def drain(until):
+        while True:
+            left = until - time.monotonic()
+            if left <= 0 or len(got) == count:
+                return
+            if select.select([s], [], [], left)[0]:
+                try:
+                    got.add(struct.unpack(">I", s.recv(2048)[:4])[0])
+                except OSError:
+                    pass
+    t0 = time.monotonic()
+    for i in range(count):
+        drain(t0 + i * interval)
+        try:
+            s.send(struct.pack(">I", i) + bytes(60))
+        except OSError:
+            pass
+    drain(time.monotonic() + 1.5)
+    missing = sorted(set(range(count)) - got)
+    print(json.dumps({"sent": count, "received": len(got), "missing": missing[:100],
+                      "elapsed_s": round(time.monotonic() - t0, 3)}))
+""")
+
+
+@dataclass
+class WgNet:
+    keys: dict[str, tuple[str, str]]     # side -> (private, public)
+    procs: list[subprocess.Popen[bytes]]
+
+    def tool(self, side: str) -> WgTool:
+        return WgTool(IFACE[side], netns=NS[side])
+
+    def spec(self, side: str) -> WireGuardPeerSpec:
+        """Side ``side``'s view of its peer (the other side)."""
+        other = "b" if side == "a" else "a"
+        return WireGuardPeerSpec(public_key=self.keys[other][1], endpoint=f"{UNDERLAY[other]}:{PORT[other]}",
+                                 allowed_ips=(f"{INNER[other]}/32",))
+
+    def reset_peers(self) -> None:
+        """Both peers removed and recreated without a PSK: no WireGuard session, no PSK of ours."""
+        for side in ("a", "b"):
+            spec = self.spec(side)
+            sh(*in_ns(side, "wg", "set", IFACE[side], "peer", spec.public_key, "remove"))
+            sh(*in_ns(side, "wg", "set", IFACE[side], "peer", spec.public_key, "endpoint", spec.endpoint or "",
+                      "allowed-ips", ",".join(spec.allowed_ips)))
+
+    def wg_psk(self, side: str) -> str | None:
+        """The PSK ``wg show`` reports on ``side`` for its peer (None when the peer is absent)."""
+        out = sh(*in_ns(side, "wg", "show", IFACE[side], "preshared-keys")).stdout
+        for line in out.splitlines():
+            key, psk = line.split("\t")
+            if key == self.spec(side).public_key:
+                return psk
+        return None
+
+    def latest_handshake(self, side: str) -> int:
+        out = sh(*in_ns(side, "wg", "show", IFACE[side], "latest-handshakes")).stdout
+        for line in out.splitlines():
+            key, when = line.split("\t")
+            if key == self.spec(side).public_key:
+                return int(when)
+        return 0
+
+
+@pytest.fixture(scope="module")
+def wgnet() -> Iterator[WgNet]:
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for side in ("a", "b"):
+            sh("ip", "netns", "add", NS[side])
+            sh(*in_ns(side, "ip", "link", "set", "lo", "up"))
+        sh("ip", "link", "add", f"{TAG}va", "netns", NS["a"], "type", "veth", "peer", "name", f"{TAG}vb",
+           "netns", NS["b"])
+        keys = {}
+        for side in ("a", "b"):
+            sh(*in_ns(side, "ip", "addr", "add", f"{UNDERLAY[side]}/24", "dev", f"{TAG}v{side}"))
+            sh(*in_ns(side, "ip", "link", "set", f"{TAG}v{side}", "up"))
+            procs.append(subprocess.Popen(in_ns(side, "wireguard-go", "-f", IFACE[side]), stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True))
+            private = sh("wg", "genkey").stdout.strip()
+            keys[side] = (private, sh("wg", "pubkey", input=private + "\n").stdout.strip())
+        deadline = time.monotonic() + 10
+        while not all(os.path.exists(f"/var/run/wireguard/{IFACE[s]}.sock") for s in ("a", "b")):
+            assert time.monotonic() < deadline, "wireguard-go did not create its interfaces"
+            time.sleep(0.05)
+        net = WgNet(keys, procs)
+        for side in ("a", "b"):
+            sh(*in_ns(side, "wg", "set", IFACE[side], "private-key", "/dev/stdin", "listen-port", str(PORT[side])),
+               input=keys[side][0] + "\n")
+            sh(*in_ns(side, "ip", "addr", "add", f"{INNER[side]}/24", "dev", IFACE[side]))
+            sh(*in_ns(side, "ip", "link", "set", IFACE[side], "up"))
+        net.reset_peers()
+        procs.append(subprocess.Popen(in_ns("b", sys.executable, "-c", ECHO_SERVER, INNER["b"], str(ECHO_PORT)),
+                                      start_new_session=True))
+        yield net
+    finally:
+        stop_process_groups(procs)
+        for side in ("a", "b"):
+            sh("ip", "netns", "del", NS[side], check=False)
+        leftovers = [n for n in sh("ip", "netns", "list").stdout.split() if n.startswith(TAG)]
+        assert not leftovers, leftovers
+        assert not any(os.path.exists(f"/var/run/wireguard/{IFACE[s]}.sock") for s in ("a", "b"))
+
+
+async def echo(count: int, interval_s: float) -> dict[str, Any]:
+    """UDP echo A -> B through the tunnel: ``count`` numbered packets, one every ``interval_s``."""
+    proc = await asyncio.create_subprocess_exec(
+        *in_ns("a", sys.executable, "-c", ECHO_CLIENT, INNER["b"], str(ECHO_PORT), str(count), str(interval_s)),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), count * interval_s + 30)
+    assert proc.returncode == 0, err.decode()
+    return json.loads(out)
+
+
+async def iperf3_mbit_s(seconds: float) -> float | None:
+    """TCP throughput A -> B through the tunnel (None without iperf3)."""
+    if not shutil.which("iperf3"):
+        return None
+    server = subprocess.Popen(in_ns("b", "iperf3", "-s", "-1", "-B", INNER["b"]), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        await asyncio.sleep(0.5)
+        proc = await asyncio.create_subprocess_exec(
+            *in_ns("a", "iperf3", "-c", INNER["b"], "-t", str(seconds), "-J"), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, _ = await asyncio.wait_for(proc.communicate(), seconds + 20)
+        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
+    finally:
+        stop_process_groups([server], grace_s=2)
+
+
+class Sites:
+    """Two real gateways and a rotator at each end, fed as the service will feed them."""
+
+    def __init__(self, pair: Any, net: WgNet, policy: RotationPolicy) -> None:
+        self.pair = pair
+        self.rot = {side: WireGuardPskRotator(peer=PEER_NAME[side], local_site=SITE[side], control=net.tool(side),
+                                              spec=net.spec(side), policy=policy) for side in ("a", "b")}
+        for side, service in (("a", pair.a.service), ("b", pair.b.service)):
+            rot = self.rot[side]
+            original = service.keys_installed
+
+            def keys_installed(session: Any, old: Any, new: Any, kind: str, _orig: Any = original,
+                               _rot: WireGuardPskRotator = rot) -> None:
+                _orig(session, old, new, kind)
+                if session.peer == _rot.peer:
+                    _rot.offer(new, session.status()["epoch"])
+
+            service.keys_installed = keys_installed
+            session = service.sessions[rot.peer]
+            rot.offer(session.keys, session.status()["epoch"])
+            rot.start()
+
+    def epochs(self) -> tuple[int | None, int | None]:
+        return self.rot["a"].status().psk_epoch, self.rot["b"].status().psk_epoch
+
+    async def rekey(self) -> int:
+        """One session rekey; returns the new epoch once both rotators have installed its PSK."""
+        await self.pair.session_a().rekey_now()
+        epoch = self.pair.session_a().status()["epoch"]
+        await wait_for(lambda: self.epochs() == (epoch, epoch) and all(r.state == "up" for r in self.rot.values()),
+                       10, f"both ends to install the PSK of epoch {epoch}")
+        return epoch
+
+    async def stop(self) -> None:
+        for rot in self.rot.values():
+            await rot.stop()
+        await self.pair.stop()
+
+
+@pytest.fixture
+async def sites_factory(tmp_path, pki, kme, sha_target, wgnet):
+    made: list[Sites] = []
+
+    async def make(policy: RotationPolicy | None = None, **pair_kw: Any) -> Sites:
+        wgnet.reset_peers()
+        pair = await start_pair(tmp_path, pki, kme.url, sha_target, **pair_kw)
+        sites = Sites(pair, wgnet, policy or RotationPolicy(install_timeout_s=5, retry_interval_s=0.2))
+        made.append(sites)
+        return sites
+
+    yield make
+    for sites in made:
+        await sites.stop()
+
+
+async def test_traffic_flows_through_wireguard_keyed_by_the_psk_both_gateways_derived(sites_factory, wgnet):
+    sites = await sites_factory()
+    await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
+    keys_a, keys_b = sites.pair.session_a().keys, sites.pair.session_b().keys
+    assert keys_a.mode == "hybrid-qkd"
+    expect_a = derive_wireguard_psk(keys_a, local_site="site-a", epoch=0).wg_key_line().decode().strip()
+    expect_b = derive_wireguard_psk(keys_b, local_site="site-b", epoch=0).wg_key_line().decode().strip()
+    assert wgnet.wg_psk("a") == expect_a == expect_b == wgnet.wg_psk("b")
+    result = await echo(40, 0.01)
+    assert result["missing"] == [], result
+    assert wgnet.latest_handshake("a") > 0 and wgnet.latest_handshake("b") > 0
+    mbit_s = await iperf3_mbit_s(2)
+    print(f"\nthroughput through WireGuard (wireguard-go, derived PSK): {mbit_s} Mbit/s")
+    assert mbit_s is None or mbit_s > 1
+    st = sites.rot["a"].status()
+    assert (st.state, st.mode, st.psk_epoch) == ("up", "hybrid-qkd", 0)
+    assert st.psk_fingerprint == sites.rot["b"].status().psk_fingerprint
+    assert expect_a not in json.dumps(st.to_dict()) and expect_a not in metrics_text(sites.rot.values()).decode()
+
+
+async def test_live_psk_rotation_under_continuous_traffic_loses_no_packet(sites_factory, wgnet):
+    sites = await sites_factory()
+    await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
+    traffic = asyncio.ensure_future(echo(300, 0.02))    # 50 packets/s for 6 s
+    await asyncio.sleep(0.5)
+    seen = []
+    for _ in range(5):
+        seen.append(await sites.rekey())
+        assert wgnet.wg_psk("a") == wgnet.wg_psk("b")
+        await asyncio.sleep(0.6)
+    result = await traffic
+    print(f"\nrotations {seen} under {result['sent']} echo packets: {result['sent'] - result['received']} lost")
+    assert seen == [1, 2, 3, 4, 5]
+    assert result["missing"] == [], result
+    assert sites.rot["a"].rotations == sites.rot["b"].rotations == 6
+    assert sites.rot["a"].status().failures == {} == sites.rot["b"].status().failures
+    # the current PSK works for a fresh WireGuard handshake: drop A's session state and go again
+    spec = wgnet.spec("a")
+    await wgnet.tool("a").remove_peer(spec.public_key)
+    sh(*in_ns("a", "wg", "set", IFACE["a"], "peer", spec.public_key, "endpoint", spec.endpoint or "",
+              "allowed-ips", ",".join(spec.allowed_ips), "preshared-key", "/dev/stdin"),
+       input=wgnet.wg_psk("b") + "\n")
+    assert (await echo(20, 0.02))["missing"] == []
+
+
+async def test_mismatched_psks_prevent_the_wireguard_handshake(sites_factory, wgnet):
+    sites = await sites_factory()
+    await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
+    for rot in sites.rot.values():
+        await rot.stop()
+    wgnet.reset_peers()
+    keys_a, keys_b = sites.pair.session_a().keys, sites.pair.session_b().keys
+    await wgnet.tool("a").add_peer(wgnet.spec("a"), derive_wireguard_psk(keys_a, local_site="site-a", epoch=0))
+    wrong = derive_wireguard_psk(keys_b, local_site="site-b", epoch=1)     # B one epoch ahead of A
+    await wgnet.tool("b").add_peer(wgnet.spec("b"), wrong)
+    result = await echo(30, 0.05)
+    assert result["received"] == 0, result
+    assert wgnet.latest_handshake("a") == 0 == wgnet.latest_handshake("b")
+    # the same PSK at B (and a fresh handshake state at A): traffic flows
+    right = derive_wireguard_psk(keys_b, local_site="site-b", epoch=0)
+    await wgnet.tool("b").set_psk(wgnet.spec("b").public_key, right)
+    await wgnet.tool("a").remove_peer(wgnet.spec("a").public_key)
+    await wgnet.tool("a").add_peer(wgnet.spec("a"), derive_wireguard_psk(keys_a, local_site="site-a", epoch=0))
+    assert (await echo(20, 0.02))["missing"] == []
+
+
+async def test_required_removes_the_peer_when_no_fresh_psk_is_agreed_and_restores_it_with_the_next(
+        sites_factory, wgnet):
+    policy = RotationPolicy.for_peer("required", rotation_interval_s=2.0, max_age_s=3.0, install_timeout_s=5,
+                                     retry_interval_s=0.2)
+    sites = await sites_factory(policy, qkd_a="required", qkd_b="required")
+    await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
+    assert (await echo(10, 0.02))["missing"] == []
+    # no rekey: the PSK expires at both ends and the peers go
+    await wait_for(lambda: all(r.state == "removed" for r in sites.rot.values()), 6, "fail-closed removal")
+    for side in ("a", "b"):
+        assert wgnet.wg_psk(side) is None
+        st = sites.rot[side].status()
+        assert st.removals == {"psk_expired": 1} and st.last_transition["reason"] == "psk_expired"
+    text = metrics_text(sites.rot.values()).decode()
+    assert 'gateway_wireguard_peer_state{interface="%s",peer="site-b",state="removed"} 1.0' % IFACE["a"] in text
+    assert (await echo(10, 0.02))["received"] == 0
+    # a fresh epoch: both peers are recreated with its PSK and a new WireGuard handshake succeeds
+    epoch = await sites.rekey()
+    assert wgnet.wg_psk("a") == wgnet.wg_psk("b") is not None
+    assert sites.rot["a"].status().last_transition["reason"] == "peer_restored"
+    assert (await echo(10, 0.02))["missing"] == [], f"epoch {epoch}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+async def test_psk_rotation_every_10_s_across_a_wireguard_rekey_loses_no_packet(sites_factory, wgnet):
+    """WireGuard starts its own handshake after 120 s: it must succeed with the PSK rotated meanwhile,
+    with traffic flowing all along."""
+    sites = await sites_factory()
+    await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
+    traffic = asyncio.ensure_future(echo(20 * 150, 0.05))
+    await asyncio.sleep(1)
+    first = wgnet.latest_handshake("a")
+    assert first > 0
+    rotations = 0
+    started = time.monotonic()
+    while time.monotonic() - started < 145:
+        await asyncio.sleep(10)
+        await sites.rekey()
+        rotations += 1
+    result = await traffic
+    later = max(wgnet.latest_handshake("a"), wgnet.latest_handshake("b"))
+    print(f"\n{rotations} rotations, WireGuard handshakes at +0 and +{later - first} s, "
+          f"{result['sent'] - result['received']} of {result['sent']} packets lost")
+    assert later >= first + 120
+    assert result["missing"] == [], result
