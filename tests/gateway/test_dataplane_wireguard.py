@@ -356,7 +356,7 @@ async def test_required_removes_the_peer_when_no_fresh_psk_is_agreed_and_restore
         st = sites.rot[side].status()
         assert st.removals == {"psk_expired": 1} and st.last_transition["reason"] == "psk_expired"
     text = metrics_text(sites.rot.values()).decode()
-    assert 'gateway_wireguard_peer_state{interface="%s",peer="site-b",state="removed"} 1.0' % IFACE["a"] in text
+    assert f'gateway_wireguard_peer_state{{interface="{IFACE["a"]}",peer="site-b",state="removed"}} 1.0' in text
     assert (await echo(10, 0.02))["received"] == 0
     # a fresh epoch: both peers are recreated with its PSK and a new WireGuard handshake succeeds
     epoch = await sites.rekey()
