@@ -5,17 +5,21 @@
 - :mod:`~gateway.dataplane.wireguard`: ``wg`` driven with the PSK through a pipe, with deadlines;
 - :mod:`~gateway.dataplane.rotation`: the supervised per-peer rotator (install per epoch, age policy,
   fail closed under ``required``) and its status;
-- :mod:`~gateway.dataplane.metrics`: its Prometheus metrics.
+- :mod:`~gateway.dataplane.metrics`: its Prometheus metrics;
+- :mod:`~gateway.dataplane.config`: the ``[peers.wireguard]`` table; :mod:`~gateway.dataplane.planes`: every
+  rotator of a gateway behind the calls the service makes.
 """
 
+from gateway.dataplane.config import WireGuardConfig
 from gateway.dataplane.errors import DataPlaneError
 from gateway.dataplane.metrics import WireGuardCollector, metrics_text
+from gateway.dataplane.planes import DataPlanes
 from gateway.dataplane.psk import PSK_BYTES, WireGuardPsk, derive_wireguard_psk, psk_label
 from gateway.dataplane.rotation import RotationPolicy, WireGuardPeerStatus, WireGuardPskRotator
 from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, WireGuardPeerState
 
 __all__ = [
-    "PSK_BYTES", "DataPlaneError", "RotationPolicy", "WgTool", "WireGuardCollector", "WireGuardPeerSpec",
-    "WireGuardPeerState", "WireGuardPeerStatus", "WireGuardPsk", "WireGuardPskRotator", "derive_wireguard_psk",
-    "metrics_text", "psk_label",
+    "PSK_BYTES", "DataPlaneError", "DataPlanes", "RotationPolicy", "WgTool", "WireGuardCollector",
+    "WireGuardConfig", "WireGuardPeerSpec", "WireGuardPeerState", "WireGuardPeerStatus", "WireGuardPsk",
+    "WireGuardPskRotator", "derive_wireguard_psk", "metrics_text", "psk_label",
 ]

@@ -102,7 +102,8 @@ class FakeWg:
 
     interface = "fakewg0"
 
-    def __init__(self, present: bool = True) -> None:
+    def __init__(self, present: bool = True, interface: str = "fakewg0") -> None:
+        self.interface = interface
         self.present = present
         self.psks: list[str] = []
         self.calls: list[str] = []
@@ -244,3 +245,37 @@ async def test_the_rotator_asks_for_a_rekey_once_per_psk_when_it_is_due():
         await wait_for(lambda: len(asked) == 2, 2, "a rekey request for the next PSK")
     finally:
         await rot.stop()
+
+
+async def test_data_planes_from_config_feed_each_peer_its_epochs_and_show_status_and_metrics():
+    from prometheus_client import CollectorRegistry, generate_latest
+    from pydantic import ValidationError
+
+    from gateway.dataplane import DataPlanes, WireGuardConfig
+
+    required = WireGuardConfig(interface="wg0", public_key=PEER_KEY, rotation_interval_s=0.2, max_age_s=0.5,
+                               install_timeout_s=0.2, retry_interval_s=0.05)
+    relaxed = WireGuardConfig(interface="wg1", public_key=base64.b64encode(b"\2" * 32).decode())
+    assert required.policy("required").on_stale == "remove" and relaxed.policy("preferred").on_stale == "keep"
+    with pytest.raises(ValidationError, match="max_age_s"):
+        WireGuardConfig(interface="wg0", public_key=PEER_KEY, rotation_interval_s=10, max_age_s=5)
+    with pytest.raises(ValidationError, match="32 bytes"):
+        WireGuardConfig(interface="wg0", public_key="nope")
+    fakes = {name: FakeWg(interface=name) for name in ("wg0", "wg1")}
+    asked: list[str] = []
+    planes = DataPlanes.from_config("site-a", [("site-b", "required", "pqc-only", required),
+                                               ("site-c", "preferred", "pqc-only", relaxed)],
+                                    request_rekey=asked.append, control=lambda wg: fakes[wg.interface])
+    registry = CollectorRegistry()
+    planes.register_metrics(registry)
+    planes.start()
+    try:
+        planes.keys_installed("site-b", session_keys(), 0)
+        planes.keys_installed("site-x", session_keys(peer="site-x"), 0)   # not a WireGuard peer: ignored
+        await wait_for(lambda: planes.status("site-b")["state"] == "up", 2, "site-b installed")
+        assert planes.status("site-c")["state"] == "waiting" and planes.status("site-x") is None
+        await wait_for(lambda: asked == ["site-b"], 2, "a rekey request for site-b")
+        text = generate_latest(registry).decode()
+        assert 'gateway_wireguard_psk_rotations_total{interface="wg0",peer="site-b"} 1.0' in text
+    finally:
+        await planes.stop()

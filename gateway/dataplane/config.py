@@ -1,0 +1,77 @@
+"""Config of a peer's WireGuard data plane: the ``[peers.wireguard]`` table of a site TOML.
+
+Meant to be nested in ``gateway.config.PeerConfig`` as ``wireguard: WireGuardConfig | None`` next to
+``kind = "tcp-tunnel" | "wireguard" | "ipsec"``; the gateway session with the peer is then the key
+agreement for the WireGuard peer named here. Example::
+
+    [[peers]]
+    name = "site-b"
+    kind = "wireguard"
+    qkd = "required"
+    [peers.wireguard]
+    interface = "wg0"
+    public_key = "AQuYdnEk…="          # the WireGuard public key of site-b's interface
+    rotation_interval_s = 120
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gateway.dataplane.errors import DataPlaneError
+from gateway.dataplane.rotation import RotationPolicy
+from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, check_public_key
+
+
+class WireGuardConfig(BaseModel):
+    """The local WireGuard interface and peer a gateway peer keys, and the rotation policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interface: str = Field(min_length=1, max_length=15)
+    #: The peer's WireGuard public key (base64), as in ``wg show``.
+    public_key: str
+    #: Optional: endpoint, allowed IPs and keepalive to (re)create the peer with; what ``wg show`` reports
+    #: for the peer at start is used for any left out.
+    endpoint: str | None = None
+    allowed_ips: list[str] = Field(default_factory=list)
+    persistent_keepalive_s: int | None = Field(default=None, ge=1, le=65535)
+    #: Network namespace the interface lives in (``ip netns exec``), and the ``wg`` command.
+    netns: str | None = None
+    wg_command: str = "wg"
+    rotation_interval_s: float = Field(default=120.0, gt=0)
+    max_age_s: float = Field(default=180.0, gt=0)
+    #: What a stale PSK does; default from the peer's QKD policy (``required`` → ``remove``, else ``keep``).
+    on_stale: Literal["keep", "remove"] | None = None
+    keep_max_s: float = Field(default=120.0, ge=0)
+    install_timeout_s: float = Field(default=5.0, gt=0)
+    retry_interval_s: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WireGuardConfig:
+        try:
+            check_public_key(self.public_key, "wireguard.public_key")
+            WgTool(self.interface, netns=self.netns)   # names that cannot be an interface / namespace
+        except DataPlaneError as exc:
+            raise ValueError(str(exc)) from None
+        if self.max_age_s <= self.rotation_interval_s:
+            raise ValueError("wireguard.max_age_s must be greater than wireguard.rotation_interval_s")
+        return self
+
+    def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
+        overrides = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
+                     "keep_max_s": self.keep_max_s, "install_timeout_s": self.install_timeout_s,
+                     "retry_interval_s": self.retry_interval_s}
+        if self.on_stale is not None:
+            overrides["on_stale"] = self.on_stale
+        return RotationPolicy.for_peer(qkd, min_mode, **overrides)
+
+    def spec(self) -> WireGuardPeerSpec:
+        return WireGuardPeerSpec(public_key=self.public_key, endpoint=self.endpoint,
+                                 allowed_ips=tuple(self.allowed_ips),
+                                 persistent_keepalive_s=self.persistent_keepalive_s)
+
+    def tool(self) -> WgTool:
+        return WgTool(self.interface, netns=self.netns, wg=self.wg_command, timeout_s=self.install_timeout_s)

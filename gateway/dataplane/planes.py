@@ -1,0 +1,63 @@
+"""Every WireGuard peer a gateway keys, behind the three calls the service makes.
+
+The service builds one :class:`DataPlanes` and calls :meth:`~DataPlanes.keys_installed` from its own
+``keys_installed`` hook (the epoch's keys are live there), :meth:`~DataPlanes.start` /
+:meth:`~DataPlanes.stop` with the service, and shows :meth:`~DataPlanes.status` under each peer in
+``/status``; :meth:`~DataPlanes.register_metrics` adds the metrics to the gateway's registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from gateway.dataplane.config import WireGuardConfig
+from gateway.dataplane.metrics import WireGuardCollector
+from gateway.dataplane.rotation import PskControl, WireGuardPskRotator
+from gateway.keys import SessionKeys
+
+
+class DataPlanes:
+    """The WireGuard rotators of one gateway, by peer name."""
+
+    def __init__(self, rotators: Iterable[WireGuardPskRotator] = ()) -> None:
+        self.rotators = {r.peer: r for r in rotators}
+
+    @classmethod
+    def from_config(cls, local_site: str, peers: Iterable[tuple[str, str, str, WireGuardConfig]],
+                    request_rekey: Callable[[str], None] | None = None,
+                    control: Callable[[WireGuardConfig], PskControl] | None = None) -> DataPlanes:
+        """``peers``: (peer name, its ``qkd`` policy, its ``min_mode``, its ``[peers.wireguard]`` table).
+        ``request_rekey(peer)`` asks the session with ``peer`` for a rekey (``Session.request_rekey``)."""
+        rotators = []
+        for name, qkd, min_mode, wg in peers:
+            def ask(peer: str = name) -> None:
+                if request_rekey is not None:
+                    request_rekey(peer)
+            rotators.append(WireGuardPskRotator(
+                peer=name, local_site=local_site, control=control(wg) if control else wg.tool(), spec=wg.spec(),
+                policy=wg.policy(qkd, min_mode), request_rekey=ask if request_rekey is not None else None))
+        return cls(rotators)
+
+    def keys_installed(self, peer: str, keys: SessionKeys, epoch: int) -> None:
+        """A new session epoch with ``peer`` (call while ``keys`` are live); a no-op for other peers."""
+        rotator = self.rotators.get(peer)
+        if rotator is not None:
+            rotator.offer(keys, epoch)
+
+    def start(self) -> None:
+        for rotator in self.rotators.values():
+            rotator.start()
+
+    async def stop(self) -> None:
+        for rotator in self.rotators.values():
+            await rotator.stop()
+
+    def status(self, peer: str) -> dict[str, Any] | None:
+        rotator = self.rotators.get(peer)
+        return rotator.status().to_dict() if rotator is not None else None
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        registry.register(WireGuardCollector(lambda: list(self.rotators.values())))
