@@ -16,7 +16,7 @@ agreement for the WireGuard peer named here. Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,7 +61,7 @@ class WireGuardConfig(BaseModel):
         return self
 
     def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
-        overrides = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
+        overrides: dict[str, Any] = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
                      "keep_max_s": self.keep_max_s, "install_timeout_s": self.install_timeout_s,
                      "retry_interval_s": self.retry_interval_s}
         if self.on_stale is not None:
