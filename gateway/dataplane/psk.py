@@ -30,13 +30,18 @@ MODES = ("pqc-only", "hybrid-qkd")
 
 def psk_label(local_site: str, peer_site: str, epoch: int, mode: str) -> bytes:
     """The HKDF info of a WireGuard PSK: the same at both ends (sites sorted)."""
+    return epoch_label(LABEL_PREFIX, local_site, peer_site, epoch, mode)
+
+
+def epoch_label(use: bytes, local_site: str, peer_site: str, epoch: int, mode: str) -> bytes:
+    """``use ‖ " " ‖ JSON{epoch, mode, sites (sorted)}``: the HKDF info of a key exported for ``use``."""
     if mode not in MODES:
         raise ValueError(f"unknown session mode {mode!r} (expected one of {', '.join(MODES)})")
     if epoch < 0:
         raise ValueError(f"session epoch {epoch} is negative")
     body = json.dumps({"epoch": epoch, "mode": mode, "sites": sorted((local_site, peer_site))},
                       sort_keys=True, separators=(",", ":"))
-    return LABEL_PREFIX + b" " + body.encode()
+    return use + b" " + body.encode()
 
 
 @dataclass(repr=False, eq=False)

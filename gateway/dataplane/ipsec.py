@@ -1,0 +1,115 @@
+"""Driving a local strongSwan (charon) through its VICI socket: PPKs (RFC 8784) fed by the gateway session.
+
+Each epoch's PPK (:mod:`gateway.dataplane.ppk`) is loaded as a ``PPK`` shared secret under its own
+PPK_ID, the IKE connection is reloaded naming that PPK_ID (``ppk_required`` follows the peer's QKD policy:
+``required`` → ``yes``), and the IKE initiator reauthenticates the IKE SA, make-before-break
+(``charon.make_before_break = yes``), so the new IKE SA and its CHILD SAs mix in the new PPK while the old
+ones carry traffic until they are replaced. A PPK enters IKEv2 only at IKE_AUTH (RFC 8784: it modifies
+SK_d, SK_pi, SK_pr); an IKE rekey (CREATE_CHILD_SA) inherits it through SK_d, so a new PPK needs a
+reauthentication, not a rekey. The responder finds the PPK by the PPK_ID the initiator sends, so it only
+needs it loaded; the PPK of the previous epoch stays loaded until the next one is in use.
+
+The ``vici`` client is synchronous: every call runs in a thread on a socket with a timeout, under an
+asyncio deadline, and fails as a :class:`~gateway.dataplane.errors.DataPlaneError` (``timeout``,
+``vici_unreachable``, ``vici_failed``).
+
+Verified here (Debian bookworm, strongSwan 5.9.8): the kernel has no ESP (``ip xfrm state add … proto
+esp`` fails), but ``charon`` with the ``kernel-libipsec`` plugin (``libcharon-extra-plugins``) runs ESP in
+user space over a TUN device (``ipsec0``) inside a network namespace; an IKE SA with ``ppk_required``
+logs ``using PPK for PPK_ID``, and UDP crosses the ESP SA. 5.9.8 has RFC 8784 PPKs but not RFC 9867's
+IKE_INTERMEDIATE exchange (strongSwan 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from gateway.dataplane.errors import DataPlaneError
+from gateway.dataplane.ppk import IkePpk
+
+T = TypeVar("T")
+
+
+class ViciControl:
+    """One charon, through its VICI socket (``unix://`` path)."""
+
+    def __init__(self, socket_path: str, *, timeout_s: float = 5.0) -> None:
+        self.socket_path = socket_path
+        self.timeout_s = timeout_s
+
+    async def _call(self, what: str, fn: Callable[[Any], T]) -> T:
+        import vici
+        from vici.exception import CommandException, SessionException
+
+        def work() -> T:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(self.timeout_s)
+                sock.connect(self.socket_path)
+                return fn(vici.Session(sock))
+            finally:
+                sock.close()
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(work), self.timeout_s + 1)
+        except (TimeoutError, socket.timeout):
+            raise DataPlaneError("timeout", f"vici {what} at {self.socket_path} took longer than "
+                                            f"{self.timeout_s} s") from None
+        except (CommandException, SessionException) as exc:
+            raise DataPlaneError("vici_failed", f"vici {what} at {self.socket_path}: {exc}") from None
+        except OSError as exc:
+            raise DataPlaneError("vici_unreachable", f"vici {what} at {self.socket_path}: {exc}") from None
+
+    async def load_shared(self, ident: str, kind: str, data: bytes, owners: list[str]) -> None:
+        await self._call(f"load-shared {ident}", lambda s: s.load_shared(
+            {"id": ident, "type": kind, "data": data, "owners": owners}))
+
+    async def load_ppk(self, ppk: IkePpk) -> None:
+        """Load ``ppk`` under its PPK_ID (its value reaches charon over the socket only)."""
+        await self.load_shared(ppk.ppk_id, "PPK", bytes(ppk.value), [ppk.ppk_id])
+
+    async def unload_shared(self, ident: str) -> None:
+        await self._call(f"unload-shared {ident}", lambda s: s.unload_shared({"id": ident}))
+
+    async def load_conn(self, name: str, conn: dict[str, Any], *, ppk_id: str | None, ppk_required: bool) -> None:
+        """(Re)load connection ``name`` naming ``ppk_id``; established SAs are left as they are."""
+        body = dict(conn)
+        if ppk_id is not None:
+            body["ppk_id"] = ppk_id
+        body["ppk_required"] = "yes" if ppk_required else "no"
+        await self._call(f"load-conn {name}", lambda s: s.load_conn({name: body}))
+
+    async def initiate(self, child: str, ike: str) -> None:
+        await self._call(f"initiate {ike}/{child}", lambda s: list(s.initiate(
+            {"child": child, "ike": ike, "timeout": int(self.timeout_s * 1000)})))
+
+    async def reauth(self, ike: str) -> None:
+        """Reauthenticate the IKE SA(s) of ``ike`` (make-before-break when charon is so configured)."""
+        await self._call(f"rekey {ike}", lambda s: s.rekey({"ike": ike, "reauth": "yes"}))
+
+    async def terminate(self, ike: str) -> None:
+        await self._call(f"terminate {ike}", lambda s: list(s.terminate(
+            {"ike": ike, "force": "yes", "timeout": int(self.timeout_s * 1000)})))
+
+    async def ike_sas(self, ike: str) -> list[dict[str, Any]]:
+        """The IKE SAs of connection ``ike`` as ``list-sas`` reports them (values decoded to str)."""
+        def listing(s: Any) -> list[dict[str, Any]]:
+            out = []
+            for entry in s.list_sas({"ike": ike}):
+                for sa in entry.values():
+                    out.append(_decode(sa))
+            return out
+        return await self._call(f"list-sas {ike}", listing)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value

@@ -1,0 +1,53 @@
+"""The IKEv2 post-quantum preshared key (RFC 8784 PPK) of one session epoch, and its public PPK_ID.
+
+Same construction as the WireGuard PSK (:mod:`gateway.dataplane.psk`), another use label::
+
+    PPK    = HKDF(epoch keys, salt = session id, info = "qshift-gw/1 ikev2 ppk" ‖ JSON{epoch, mode, sites})
+    PPK_ID = "qshift-" ‖ hex(SHA-256("qshift-gw/1 ppk id" ‖ session id ‖ info))[:32]
+
+Both ends compute both; the PPK_ID (public: it names the PPK inside IKE_AUTH) differs for every epoch of
+every session, so strongSwan can hold the PPKs of two epochs at once while IKE SAs move over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from gateway.dataplane.psk import epoch_label
+from gateway.keys import SessionKeys, export_key, wipe
+
+PPK_BYTES = 32
+LABEL_PREFIX = b"qshift-gw/1 ikev2 ppk"
+
+
+@dataclass(repr=False, eq=False)
+class IkePpk:
+    """One epoch's PPK. ``value`` is secret; ``ppk_id`` is not."""
+
+    value: bytearray
+    ppk_id: str
+    epoch: int
+    mode: str
+    created: float = field(default_factory=time.monotonic)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(b"qshift-gw/1 ppk fingerprint " + bytes(self.value)).hexdigest()[:8]
+
+    def age(self) -> float:
+        return time.monotonic() - self.created
+
+    def wipe(self) -> None:
+        wipe(self.value)
+
+    def __repr__(self) -> str:  # never the key
+        return f"IkePpk(ppk_id={self.ppk_id!r}, epoch={self.epoch}, mode={self.mode!r}, fingerprint={self.fingerprint})"
+
+
+def derive_ikev2_ppk(keys: SessionKeys, *, local_site: str, epoch: int) -> IkePpk:
+    """The PPK and PPK_ID of session epoch ``epoch`` (``keys`` live); the same at both ends."""
+    label = epoch_label(LABEL_PREFIX, local_site, keys.peer, epoch, keys.mode)
+    ppk_id = "qshift-" + hashlib.sha256(b"qshift-gw/1 ppk id" + keys.session_id + label).hexdigest()[:32]
+    return IkePpk(value=export_key(keys, label, PPK_BYTES), ppk_id=ppk_id, epoch=epoch, mode=keys.mode)
