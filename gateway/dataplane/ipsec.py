@@ -55,7 +55,7 @@ class ViciControl:
 
         try:
             return await asyncio.wait_for(asyncio.to_thread(work), self.timeout_s + 1)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise DataPlaneError("timeout", f"vici {what} at {self.socket_path} took longer than "
                                             f"{self.timeout_s} s") from None
         except (CommandException, SessionException) as exc:
