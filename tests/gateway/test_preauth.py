@@ -6,6 +6,7 @@ Real gateways, a real KME, real sockets on loopback; the attacker is this test, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -217,31 +218,62 @@ async def test_under_load_a_client_hello_without_a_cookie_gets_a_stateless_retry
         await pair.stop()
 
 
-@pytest.mark.slow
+def _proc_status(pid: int) -> dict[str, int]:
+    """VmRSS / VmHWM (bytes) and CPU seconds (user + system) of a process."""
+    out: dict[str, int] = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1]) * 1024
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    out["cpu_ticks"] = int(fields[11]) + int(fields[12])
+    return out
+
+
+#: What the flood may add to the responder process's peak memory (it was 309 MB for the 1 MiB senders
+#: alone before issue 15; 2.1 MiB measured after): the senders are refused after their 5-byte header, the
+#: ClientHellos are answered with a cookie Retry or refused under load or cost one handshake each, and
+#: nothing of them is remembered.
+FLOOD_MEMORY_BOUND = 32 << 20
+
+
+@pytest.mark.parametrize(("hellos", "senders"), [
+    (600, 60),
+    pytest.param(3000, 300, marks=pytest.mark.slow),   # the issue's size (about 17 s on two busy cores)
+], ids=["ci", "full"])
 async def test_a_flood_before_authentication_leaves_a_live_session_its_mode_traffic_and_rekeys(
-        tmp_path, pki, kme, sha_target):
-    """3,000 forged ClientHellos and 300 connections each sending 1 MiB, while a session carries traffic
-    and rekeys every second: the session keeps its mode and its bytes, no rekey takes more than 1 s, and
-    the process (both gateways and the KME) grows by less than 64 MiB (309 MB for the 1 MiB senders alone
-    before issue 15)."""
-    pair = await start_pair(tmp_path, pki, kme.url, sha_target, mutate=True, rekey={"interval_s": 1.0,
-                                                                                        "hard_limit_s": 30.0})
+        tmp_path, pki, kme, sha_target, hellos, senders):
+    """Forged ClientHellos (3,000) and connections each sending 1 MiB (300) at the responder (a real
+    ``qshift gateway serve`` process), while a session carries traffic and rekeys every second: the session
+    keeps its mode and its bytes, no rekey takes more than 1 s, and the responder's peak memory grows by
+    less than :data:`FLOOD_MEMORY_BOUND`."""
+    from gateway.handshake import InitiatorHandshake
+    from qkd.kms.testing import free_port
+    from tests.gateway.harness import GatewayProcess, site_dicts, start_gateway, to_toml
+
+    ports = {name: free_port() for name in ("tunnel", "mb")}
+    a, b = site_dicts(tmp_path, pki, kme.url, b_tunnel_port=ports["tunnel"], sha_target=sha_target,
+                      mgmt_b_port=ports["mb"], rekey={"interval_s": 1.0, "hard_limit_s": 30.0})
+    (tmp_path / "b.toml").write_text(to_toml(b))
+    gb = GatewayProcess(tmp_path / "b.toml", ports["mb"], tmp_path / "b.log")
+    await gb.start()
+    ga = await start_gateway(a)
     try:
-        session_a, session_b = pair.session_a(), pair.session_b()
-        real = next(body for d, _c, _i, t, body in pair.proxy.seen if d == "c2s" and t == REC_HANDSHAKE)
-        port = pair.b.service.tunnel_address[1]
-        rss_before = rss_bytes()
+        await wait_for(lambda: ga.service.sessions.get("site-b") is not None, 15, "the session")
+        session = ga.service.sessions["site-b"]
+        assert session.keys.mode == "hybrid-qkd"
+        real = await InitiatorHandshake(ga.service.ctx, "site-b").first_message()   # the attacker's template
+        port = ports["tunnel"]
+        pid = gb.proc.pid
+        await asyncio.sleep(1.0)
+        before = _proc_status(pid)
         stop = asyncio.Event()
 
-        async def forged_hellos(n: int) -> int:
-            answered = 0
+        async def forged_hellos(n: int) -> None:
             for _ in range(n):
-                try:
+                with contextlib.suppress(OSError, asyncio.IncompleteReadError, TimeoutError):
                     await exchange(port, encode_record(REC_HANDSHAKE, forged_hello(real)), timeout_s=10)
-                    answered += 1
-                except (OSError, asyncio.IncompleteReadError, TimeoutError):
-                    pass
-            return answered
 
         async def big_sender() -> None:
             try:
@@ -252,7 +284,7 @@ async def test_a_flood_before_authentication_leaves_a_live_session_its_mode_traf
                 writer.write(struct.pack(">I", (1 << 20) + 1) + bytes((REC_HANDSHAKE,)))
                 for _ in range(16):
                     writer.write(b"\xaa" * (1 << 16))
-                await asyncio.wait_for(writer.drain(), 10)
+                    await asyncio.wait_for(writer.drain(), 10)
                 await asyncio.wait_for(reader.read(), 10)
             except (OSError, asyncio.IncompleteReadError, TimeoutError):
                 pass
@@ -262,28 +294,34 @@ async def test_a_flood_before_authentication_leaves_a_live_session_its_mode_traf
         async def traffic() -> list[bool]:
             results = []
             while not stop.is_set():
-                results.append((await transfer(pair.fa, 200_000, 200_000)).ok)
+                results.append((await transfer(ga.service.forward_addresses[0][1], 200_000, 200_000)).ok)
             return results
 
         traffic_task = asyncio.ensure_future(traffic())
-        rekeys_before = session_a.rekeys
-        senders = [big_sender() for _ in range(300)]
-        hellos = [forged_hellos(100) for _ in range(30)]
-        await asyncio.gather(*senders, *hellos)
+        rekeys_before = session.rekeys
+        started = time.monotonic()
+        await asyncio.gather(*[big_sender() for _ in range(senders)],
+                             *[forged_hellos(hellos // 30) for _ in range(30)])
+        flood_s = time.monotonic() - started
         await asyncio.sleep(1.5)
         stop.set()
         results = await traffic_task
-        grown = rss_bytes() - rss_before
+        after = _proc_status(pid)
+        status = await gb.status()
+        grown = after["VmHWM"] - before["VmRSS"]
+        rekeys = session.rekeys - rekeys_before
+        worst = max(list(session.rekey_durations_ms)[-rekeys:]) if rekeys else None
+        print(json.dumps({"flood_s": round(flood_s, 1), "responder_peak_growth_mib": round(grown / 2**20, 1),
+                          "responder_cpu_s": (after["cpu_ticks"] - before["cpu_ticks"]) / os.sysconf("SC_CLK_TCK"),
+                          "rekeys": rekeys,
+                          "worst_rekey_ms": worst, "transfers": len(results),
+                          "admission": status["admission"], "unauthenticated": status["unauthenticated"]}))
         assert results and all(results), results
-        assert pair.session_a() is session_a and pair.session_b() is session_b
-        assert session_a.keys.mode == session_b.keys.mode == "hybrid-qkd"
-        assert session_a.rekeys > rekeys_before
-        worst = max(list(session_a.rekey_durations_ms)[-(session_a.rekeys - rekeys_before):])
-        assert worst <= 1000.0, list(session_a.rekey_durations_ms)
-        assert grown < 64 << 20, grown
-        refused = pair.b.service.admission.refused
-        print(json.dumps({"rss_growth_mib": round(grown / 2**20, 1), "worst_rekey_ms": worst,
-                          "rekeys": session_a.rekeys - rekeys_before, "refused": refused,
-                          "unauthenticated_failures": failures(pair.b, "unauthenticated")}))
+        assert ga.service.sessions.get("site-b") is session and not session.closed
+        assert session.keys.mode == "hybrid-qkd" and status["peers"]["site-a"]["mode"] == "hybrid-qkd"
+        assert status["peers"]["site-a"]["sessions"] == 1
+        assert rekeys >= 2 and worst is not None and worst <= 1000.0, list(session.rekey_durations_ms)
+        assert grown < FLOOD_MEMORY_BOUND, grown
     finally:
-        await pair.stop()
+        await ga.stop()
+        await gb.stop()
