@@ -1,13 +1,16 @@
 """Driving a local strongSwan (charon) through its VICI socket: PPKs (RFC 8784) fed by the gateway session.
 
 Each epoch's PPK (:mod:`gateway.dataplane.ppk`) is loaded as a ``PPK`` shared secret under its own
-PPK_ID, the IKE connection is reloaded naming that PPK_ID (``ppk_required`` follows the peer's QKD policy:
-``required`` → ``yes``), and the IKE initiator reauthenticates the IKE SA, make-before-break
-(``charon.make_before_break = yes``), so the new IKE SA and its CHILD SAs mix in the new PPK while the old
-ones carry traffic until they are replaced. A PPK enters IKEv2 only at IKE_AUTH (RFC 8784: it modifies
-SK_d, SK_pi, SK_pr); an IKE rekey (CREATE_CHILD_SA) inherits it through SK_d, so a new PPK needs a
-reauthentication, not a rekey. The responder finds the PPK by the PPK_ID the initiator sends, so it only
-needs it loaded; the PPK of the previous epoch stays loaded until the next one is in use.
+PPK_ID and the IKE connection is reloaded naming that PPK_ID (``ppk_required`` follows the peer's QKD
+policy: ``required`` → ``yes``), at both ends. A PPK enters IKEv2 only at IKE_AUTH (RFC 8784: it modifies
+SK_d, SK_pi, SK_pr); an IKE rekey (CREATE_CHILD_SA) inherits it through SK_d, so a new PPK needs a new IKE
+SA. Found on strongSwan 5.9.8: a *reauthentication* (``rekey`` with ``reauth``) keeps the IKE SA's old
+peer config and so its old PPK_ID, and the responder refuses a PPK_ID other than the one its connection
+names (``received PPK_ID …, but require …``). So the switch is: the responder reloads (new PPK, connection
+naming it; its established SAs stay), then the initiator reloads, *initiates* a new IKE SA (it uses the
+new config and PPK) and terminates the old one by its unique id (make-before-break by hand); then both
+unload the old PPK. An initiation that reaches a responder which has not reloaded yet fails with
+AUTH_FAILED and is retried, while the old SAs carry traffic.
 
 The ``vici`` client is synchronous: every call runs in a thread on a socket with a timeout, under an
 asyncio deadline, and fails as a :class:`~gateway.dataplane.errors.DataPlaneError` (``timeout``,
@@ -86,13 +89,11 @@ class ViciControl:
         await self._call(f"initiate {ike}/{child}", lambda s: list(s.initiate(
             {"child": child, "ike": ike, "timeout": int(self.timeout_s * 1000)})))
 
-    async def reauth(self, ike: str) -> None:
-        """Reauthenticate the IKE SA(s) of ``ike`` (make-before-break when charon is so configured)."""
-        await self._call(f"rekey {ike}", lambda s: s.rekey({"ike": ike, "reauth": "yes"}))
-
-    async def terminate(self, ike: str) -> None:
+    async def terminate(self, ike: str, ike_id: str | None = None) -> None:
+        """Terminate the IKE SAs of connection ``ike``, or only the one whose unique id is ``ike_id``."""
+        sel = {"ike-id": ike_id} if ike_id is not None else {"ike": ike}
         await self._call(f"terminate {ike}", lambda s: list(s.terminate(
-            {"ike": ike, "force": "yes", "timeout": int(self.timeout_s * 1000)})))
+            {**sel, "force": "yes", "timeout": int(self.timeout_s * 1000)})))
 
     async def ike_sas(self, ike: str) -> list[dict[str, Any]]:
         """The IKE SAs of connection ``ike`` as ``list-sas`` reports them (values decoded to str)."""
