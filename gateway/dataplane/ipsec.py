@@ -26,12 +26,15 @@ IKE_INTERMEDIATE exchange (strongSwan 6).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gateway.dataplane.errors import DataPlaneError
-from gateway.dataplane.ppk import IkePpk
+from gateway.dataplane.ppk import IkePpk, derive_ikev2_ppk
+from gateway.dataplane.rotation import EpochKey, EpochKeyRotator, RotationPolicy
+from gateway.keys import SessionKeys
 
 T = TypeVar("T")
 
@@ -85,6 +88,9 @@ class ViciControl:
         body["ppk_required"] = "yes" if ppk_required else "no"
         await self._call(f"load-conn {name}", lambda s: s.load_conn({name: body}))
 
+    async def unload_conn(self, name: str) -> None:
+        await self._call(f"unload-conn {name}", lambda s: s.unload_conn({"name": name}))
+
     async def initiate(self, child: str, ike: str) -> None:
         await self._call(f"initiate {ike}/{child}", lambda s: list(s.initiate(
             {"child": child, "ike": ike, "timeout": int(self.timeout_s * 1000)})))
@@ -114,3 +120,68 @@ def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value
+
+
+class IpsecPpkRotator(EpochKeyRotator):
+    """The PPK of one IKE connection, one per session epoch (see the module docstring for the switch).
+
+    ``initiator``: this site starts the new IKE SA (and ends the old one) when a PPK is installed; the
+    other site only reloads. ``conn`` is the connection as VICI ``load-conn`` takes it, without
+    ``ppk_id``/``ppk_required``, which the rotator sets (``ppk_required`` defaults to the policy failing
+    closed). Taking the peer away terminates its IKE SAs and unloads the connection: IKE is refused."""
+
+    plane = "ipsec"
+
+    def __init__(self, *, peer: str, local_site: str, control: ViciControl, connection: str, conn: dict[str, Any],
+                 child: str, initiator: bool, ppk_required: bool | None = None,
+                 policy: RotationPolicy | None = None, request_rekey: Callable[[], None] | None = None) -> None:
+        super().__init__(peer=peer, local_site=local_site, target=connection, policy=policy,
+                         request_rekey=request_rekey)
+        self.control = control
+        self.connection = connection
+        self.conn = conn
+        self.child = child
+        self.initiator = initiator
+        self.ppk_required = self.policy.on_stale == "remove" if ppk_required is None else ppk_required
+        self._loaded: set[str] = set()
+        self._ppk_id: str | None = None
+
+    def _derive(self, keys: SessionKeys, epoch: int) -> IkePpk:
+        return derive_ikev2_ppk(keys, local_site=self.local_site, epoch=epoch)
+
+    async def _inspect(self) -> bool:
+        return bool(await self.control.ike_sas(self.connection))
+
+    async def _put(self, key: EpochKey, present: bool) -> None:
+        assert isinstance(key, IkePpk)
+        await self.control.load_ppk(key)
+        self._loaded.add(key.ppk_id)
+        await self.control.load_conn(self.connection, self.conn, ppk_id=key.ppk_id, ppk_required=self.ppk_required)
+        if self.initiator:
+            before = [sa.get("uniqueid") for sa in await self.control.ike_sas(self.connection)]
+            await self.control.initiate(self.child, self.connection)   # fails (retried) until the peer reloaded
+            for ike_id in before:
+                if ike_id:
+                    await self.control.terminate(self.connection, ike_id)
+        self._ppk_id = key.ppk_id
+        await self._unload_except(key.ppk_id)
+
+    async def _unload_except(self, keep: str | None) -> None:
+        for ppk_id in sorted(self._loaded - {keep}):
+            try:
+                await self.control.unload_shared(ppk_id)
+            except DataPlaneError as exc:   # counted; tried again after the next install or removal
+                self._fail("unload", exc.reason, str(exc))
+                continue
+            self._loaded.discard(ppk_id)
+
+    async def _take_away(self) -> None:
+        if await self.control.ike_sas(self.connection):
+            await self.control.terminate(self.connection)
+        with contextlib.suppress(DataPlaneError):   # not loaded: already away
+            await self.control.unload_conn(self.connection)
+        self._ppk_id = None
+        await self._unload_except(None)
+
+    def peer_id(self) -> str | None:
+        return self._ppk_id

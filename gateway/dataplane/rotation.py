@@ -105,13 +105,30 @@ class PskControl(Protocol):
     async def peer(self, public_key: str) -> WireGuardPeerState | None: ...
 
 
-@dataclass
-class WireGuardPeerStatus:
-    """What ``/status`` and the metrics show for one WireGuard peer (no key material, ever)."""
+class EpochKey(Protocol):
+    """A key exported from one session epoch (:class:`~gateway.dataplane.psk.WireGuardPsk`, an IKEv2 PPK)."""
 
+    epoch: int
+    mode: str
+    created: float
+
+    @property
+    def fingerprint(self) -> str: ...
+    def age(self) -> float: ...
+    def wipe(self) -> None: ...
+
+
+@dataclass
+class KeyPlaneStatus:
+    """What ``/status`` and the metrics show for one peer of a data plane (no key material, ever).
+
+    ``plane`` is ``wireguard`` or ``ipsec``; ``target`` the WireGuard interface or the IKE connection;
+    ``peer_id`` the WireGuard peer's public key or the PPK_ID in use (both public)."""
+
+    plane: str
     peer: str
-    interface: str
-    public_key: str
+    target: str
+    peer_id: str | None
     state: str
     policy: dict[str, Any]
     mode: str | None = None
@@ -132,16 +149,23 @@ class WireGuardPeerStatus:
         return asdict(self)
 
 
-class WireGuardPskRotator:
-    """Keeps the PSK of one WireGuard peer equal to the current session epoch's, within the policy."""
+WireGuardPeerStatus = KeyPlaneStatus
 
-    def __init__(self, *, peer: str, local_site: str, control: PskControl, spec: WireGuardPeerSpec,
-                 policy: RotationPolicy | None = None, request_rekey: Callable[[], None] | None = None) -> None:
-        check_public_key(spec.public_key, f"wireguard peer key of {peer}")
+
+class EpochKeyRotator:
+    """Keeps the key of one data-plane peer equal to the current session epoch's, within the policy.
+
+    A subclass says how a key is derived (:meth:`_derive`), looked for (:meth:`_inspect`), installed
+    (:meth:`_put`) and taken away (:meth:`_take_away`); this class runs the supervised loop, the age
+    policy and the reporting."""
+
+    plane = "data-plane"
+
+    def __init__(self, *, peer: str, local_site: str, target: str, policy: RotationPolicy | None = None,
+                 request_rekey: Callable[[], None] | None = None) -> None:
         self.peer = peer
         self.local_site = local_site
-        self.control = control
-        self.spec = spec
+        self.target = target
         self.policy = policy or RotationPolicy()
         self.request_rekey = request_rekey
         self.state = "waiting"
@@ -153,11 +177,11 @@ class WireGuardPskRotator:
         self.last_transition: dict[str, Any] | None = None
         self.last_rotation_at: float | None = None
         self.last_install_ms: float | None = None
-        self._current: WireGuardPsk | None = None
-        self._pending: WireGuardPsk | None = None
-        self._installing: WireGuardPsk | None = None
+        self._current: EpochKey | None = None
+        self._pending: EpochKey | None = None
+        self._installing: EpochKey | None = None
         self._shown: tuple[int, str, str, float] | None = None   # epoch, mode, fingerprint, created
-        self._rekey_asked_for: WireGuardPsk | None = None
+        self._rekey_asked_for: EpochKey | None = None
         self._peer_present = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -168,21 +192,21 @@ class WireGuardPskRotator:
         """A new session epoch with the peer (its keys still live): derive its PSK and schedule the install.
         False (counted, logged) when the epoch's mode is below the policy or the keys are unusable."""
         if keys.peer != self.peer:
-            raise ValueError(f"keys of peer {keys.peer!r} offered to the WireGuard rotator of {self.peer!r}")
+            raise ValueError(f"keys of peer {keys.peer!r} offered to the {self.plane} rotator of {self.peer!r}")
         if MODE_RANK.get(keys.mode, -1) < MODE_RANK[self.policy.min_mode]:
             self._fail("offer", "mode_below_policy", f"epoch {epoch} with {self.peer} is {keys.mode}, below "
                                                      f"the policy's {self.policy.min_mode}: its PSK is not installed")
             return False
         try:
-            psk = derive_wireguard_psk(keys, local_site=self.local_site, epoch=epoch)
+            psk = self._derive(keys, epoch)
         except ValueError as exc:
             self._fail("offer", "derive_failed", str(exc))
             return False
         old, self._pending = self._pending, psk
         if old is not None and old is not self._installing:
             old.wipe()
-        log.debug("wireguard psk derived", extra={
-            "event": "gateway.wireguard.psk_derived", "peer": self.peer, "interface": self.control.interface,
+        log.debug("%s key derived", self.plane, extra={
+            "event": f"gateway.{self.plane}.key_derived", "peer": self.peer, "target": self.target,
             "epoch": epoch, "mode": psk.mode, "fingerprint": psk.fingerprint})
         self._wake.set()
         return True
@@ -191,7 +215,7 @@ class WireGuardPskRotator:
     def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self.run())
-            self._task.set_name(f"wireguard-psk-{self.peer}")
+            self._task.set_name(f"{self.plane}-keys-{self.peer}")
         return self._task
 
     async def stop(self) -> None:
@@ -257,30 +281,39 @@ class WireGuardPskRotator:
             self._fail(op, exc.reason, str(exc))
             return False
         except TimeoutError:
-            self._fail(op, "timeout", f"{op} on {self.control.interface} for {self.peer} took longer than "
+            self._fail(op, "timeout", f"{op} on {self.target} for {self.peer} took longer than "
                                       f"{self.policy.install_timeout_s} s")
             return False
         return True
 
     async def _prepare(self) -> None:
-        """Learn the peer as the site configured it (to recreate it after a removal); under a fail-closed
-        policy, keep it out of WireGuard until the first PSK of ours is installed."""
+        """Look for the peer as the site configured it; under a fail-closed policy, keep it out of the data
+        plane until the first key of ours is installed."""
         try:
-            seen = await asyncio.wait_for(self.control.peer(self.spec.public_key), self.policy.install_timeout_s)
+            self._peer_present = await asyncio.wait_for(self._inspect(), self.policy.install_timeout_s)
         except TimeoutError:
-            raise DataPlaneError("timeout", f"reading peer {self.peer} on {self.control.interface}") from None
-        self._peer_present = seen is not None
-        if seen is not None:
-            s = seen.spec
-            self.spec = WireGuardPeerSpec(
-                public_key=self.spec.public_key, endpoint=self.spec.endpoint or s.endpoint,
-                allowed_ips=self.spec.allowed_ips or s.allowed_ips,
-                persistent_keepalive_s=self.spec.persistent_keepalive_s or s.persistent_keepalive_s)
+            raise DataPlaneError("timeout", f"reading peer {self.peer} on {self.target}") from None
         if self._current is None and self._pending is None and self.policy.on_stale == "remove":
             if self._peer_present:
                 await self._remove("no_psk_yet")
             else:
                 self._transition("removed", "no_psk_yet")
+
+    # -- what a data plane implements --------------------------------------------------------------------
+    def _derive(self, keys: SessionKeys, epoch: int) -> EpochKey:
+        raise NotImplementedError
+
+    async def _inspect(self) -> bool:
+        """True when the peer is configured in the data plane now."""
+        raise NotImplementedError
+
+    async def _put(self, key: EpochKey, present: bool) -> None:
+        """Install ``key``; ``present`` False: (re)create the peer with it."""
+        raise NotImplementedError
+
+    async def _take_away(self) -> None:
+        """Remove the peer: nothing more goes to it or comes from it."""
+        raise NotImplementedError
 
     async def _install(self) -> bool:
         psk = self._pending
@@ -288,10 +321,7 @@ class WireGuardPskRotator:
         self._installing = psk
         started = time.monotonic()
         try:
-            if self._peer_present:
-                ok = await self._call("install", self.control.set_psk(self.spec.public_key, psk))
-            else:
-                ok = await self._call("install", self.control.add_peer(self.spec, psk))
+            ok = await self._call("install", self._put(psk, self._peer_present))
         finally:
             self._installing = None
         if not ok:
@@ -310,8 +340,8 @@ class WireGuardPskRotator:
         self.last_install_ms = round((time.monotonic() - started) * 1e3, 2)
         self._shown = (psk.epoch, psk.mode, psk.fingerprint, psk.created)
         self._transition("up", "peer_restored" if restored else "rotated", quiet=self.state == "up")
-        log.info("wireguard psk installed", extra={
-            "event": "gateway.wireguard.psk_installed", "peer": self.peer, "interface": self.control.interface,
+        log.info("%s key installed", self.plane, extra={
+            "event": f"gateway.{self.plane}.key_installed", "peer": self.peer, "target": self.target,
             "epoch": psk.epoch, "mode": psk.mode, "fingerprint": psk.fingerprint,
             "install_ms": self.last_install_ms, "restored": restored})
         self.installed.set()
@@ -339,7 +369,7 @@ class WireGuardPskRotator:
             self._transition("stale", "no_fresh_psk")
 
     async def _remove(self, reason: str) -> None:
-        if not await self._call("remove", self.control.remove_peer(self.spec.public_key)):
+        if not await self._call("remove", self._take_away()):
             return
         self._peer_present = False
         if self._current is not None:
@@ -352,8 +382,8 @@ class WireGuardPskRotator:
     def _fail(self, op: str, reason: str, message: str, exc_info: bool = False) -> None:
         self.failures[(op, reason)] += 1
         self.last_error = f"{op}: {message}"
-        log.error("wireguard psk %s failed", op, exc_info=exc_info, extra={
-            "event": "gateway.wireguard.failure", "peer": self.peer, "interface": self.control.interface,
+        log.error("%s key %s failed", self.plane, op, exc_info=exc_info, extra={
+            "event": f"gateway.{self.plane}.failure", "peer": self.peer, "target": self.target,
             "op": op, "reason": reason, "error": message, "count": self.failures[(op, reason)]})
 
     def _transition(self, to: str, reason: str, quiet: bool = False) -> None:
@@ -363,14 +393,17 @@ class WireGuardPskRotator:
             return
         self.last_transition = {"at": time.time(), "from": previous, "to": to, "reason": reason}
         level = logging.WARNING if to in ("stale", "removed") else logging.INFO
-        log.log(level, "wireguard peer %s", to, extra={
-            "event": "gateway.wireguard.transition", "peer": self.peer, "interface": self.control.interface,
+        log.log(level, "%s peer %s", self.plane, to, extra={
+            "event": f"gateway.{self.plane}.transition", "peer": self.peer, "target": self.target,
             "from_state": previous, "to_state": to, "reason": reason,
             "epoch": self._shown[0] if self._shown else None, "policy": self.policy.on_stale})
 
-    def status(self) -> WireGuardPeerStatus:
-        st = WireGuardPeerStatus(
-            peer=self.peer, interface=self.control.interface, public_key=self.spec.public_key, state=self.state,
+    def peer_id(self) -> str | None:
+        return None
+
+    def status(self) -> KeyPlaneStatus:
+        st = KeyPlaneStatus(
+            plane=self.plane, peer=self.peer, target=self.target, peer_id=self.peer_id(), state=self.state,
             policy={"rotation_interval_s": self.policy.rotation_interval_s, "max_age_s": self.policy.max_age_s,
                     "on_stale": self.policy.on_stale, "keep_max_s": self.policy.keep_max_s,
                     "min_mode": self.policy.min_mode},
@@ -386,3 +419,44 @@ class WireGuardPskRotator:
             if self._current is not None:
                 st.next_rotation_in_s = round(max(0.0, self.policy.rotation_interval_s - age), 3)
         return st
+
+
+class WireGuardPskRotator(EpochKeyRotator):
+    """The PSK of one WireGuard peer, one per session epoch."""
+
+    plane = "wireguard"
+
+    def __init__(self, *, peer: str, local_site: str, control: PskControl, spec: WireGuardPeerSpec,
+                 policy: RotationPolicy | None = None, request_rekey: Callable[[], None] | None = None) -> None:
+        check_public_key(spec.public_key, f"wireguard peer key of {peer}")
+        super().__init__(peer=peer, local_site=local_site, target=control.interface, policy=policy,
+                         request_rekey=request_rekey)
+        self.control = control
+        self.spec = spec
+
+    def _derive(self, keys: SessionKeys, epoch: int) -> WireGuardPsk:
+        return derive_wireguard_psk(keys, local_site=self.local_site, epoch=epoch)
+
+    async def _inspect(self) -> bool:
+        """Learn endpoint, allowed IPs and keepalive as the site configured them (to recreate the peer)."""
+        seen = await self.control.peer(self.spec.public_key)
+        if seen is not None:
+            s = seen.spec
+            self.spec = WireGuardPeerSpec(
+                public_key=self.spec.public_key, endpoint=self.spec.endpoint or s.endpoint,
+                allowed_ips=self.spec.allowed_ips or s.allowed_ips,
+                persistent_keepalive_s=self.spec.persistent_keepalive_s or s.persistent_keepalive_s)
+        return seen is not None
+
+    async def _put(self, key: EpochKey, present: bool) -> None:
+        assert isinstance(key, WireGuardPsk)
+        if present:
+            await self.control.set_psk(self.spec.public_key, key)
+        else:
+            await self.control.add_peer(self.spec, key)
+
+    async def _take_away(self) -> None:
+        await self.control.remove_peer(self.spec.public_key)
+
+    def peer_id(self) -> str | None:
+        return self.spec.public_key
