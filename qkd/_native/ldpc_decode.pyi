@@ -8,5 +8,7 @@ def syndrome(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], e
     """H·x over GF(2) as 0/1 bytes (mb·Z bits) for a word of nb·Z bits."""
 def decode(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],
            Z: int, llr: npt.NDArray[np.float32], syndrome: npt.NDArray[np.uint8], alpha: float = 0.8,
-           max_iter: int = 60) -> tuple[npt.NDArray[np.uint8], int]:
-    """Layered normalised min-sum towards ``syndrome``: (bits, iterations > 0) or (last hard decision, -max_iter)."""
+           max_iter: int = 60, patience: int = 0) -> tuple[npt.NDArray[np.uint8], int]:
+    """Layered normalised min-sum towards ``syndrome``: (bits, iterations > 0), or (last hard decision,
+    -iterations run) when it failed (max_iter reached, or no new minimum of unsatisfied checks for
+    ``patience`` iterations)."""

@@ -31,7 +31,7 @@ cdef extern from "ldpc_minsum.h" nogil:
     ctypedef int int32_t
     int ldpc_decode_layered(const int32_t* row_start, const int32_t* ent_col, const int32_t* ent_shift, int mb,
                             int Z, Py_ssize_t n, const float* llr, const u8* syn, u8* out, float alpha,
-                            int max_iter, float* L, float* R, float* t, float* min1, float* min2, int32_t* idx,
+                            int max_iter, int patience, float* L, float* R, float* t, float* min1, float* min2, int32_t* idx,
                             float* sgn, u8* hard, u8* acc)
 
 
@@ -80,19 +80,22 @@ def syndrome(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int
 
 
 def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift, int Z,
-           const float[::1] llr, const u8[::1] syndrome, float alpha=0.8, int max_iter=60):
+           const float[::1] llr, const u8[::1] syndrome, float alpha=0.8, int max_iter=60,
+           int patience=0):
     """Layered normalised min-sum decoding of the word whose syndrome is ``syndrome``.
 
     ``llr``: per variable log(P(0)/P(1)) (nats; 0 for a punctured bit, ±large for a known one). Returns
     ``(bits, iterations)``: ``iterations`` > 0 when ``bits`` satisfy the syndrome (found after that many
-    iterations), ``-max_iter`` when no such word was found within ``max_iter`` iterations (``bits`` is then
-    the last hard decision and must not be used as a correction)."""
+    iterations); ``-iterations run`` when no such word was found — after ``max_iter`` iterations, or earlier
+    when ``patience`` > 0 and the count of unsatisfied checks reached no new minimum for ``patience``
+    iterations (a stalled decoding). ``bits`` is then the last hard decision and must not be used as a
+    correction."""
     cdef Py_ssize_t mb = row_start.shape[0] - 1, n = llr.shape[0]
     _check_code(row_start, ent_col, ent_shift, Z, n, syndrome.shape[0])
     if n != (n // Z) * Z:
         raise ValueError(f"word of {n} bits is not a multiple of Z = {Z}")
-    if max_iter <= 0:
-        raise ValueError(f"max_iter must be positive, got {max_iter}")
+    if max_iter <= 0 or patience < 0:
+        raise ValueError(f"max_iter must be positive and patience non-negative, got {max_iter}, {patience}")
     cdef Py_ssize_t n_edges = row_start[mb], max_deg = 0, r
     for r in range(mb):
         if row_start[r + 1] - row_start[r] > max_deg:
@@ -114,7 +117,7 @@ def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32
             raise MemoryError("LDPC decoder buffers")
         with nogil:
             its = ldpc_decode_layered(&row_start[0], &ent_col[0], &ent_shift[0], <int>mb, Z, n, &llr[0], &syndrome[0], &o[0],
-                          alpha, max_iter, L, R, t, min1, min2, idx, sgn, hard, acc)
+                          alpha, max_iter, patience, L, R, t, min1, min2, idx, sgn, hard, acc)
     finally:
         free(L); free(R); free(t); free(min1); free(min2); free(idx); free(sgn); free(hard); free(acc)
     return out, its

@@ -53,10 +53,11 @@ LDPC_INLINE void ldpc_scatter(const float *restrict te, float *restrict Lc, floa
     for (int z = Z - s; z < Z; z++) Lc[z + s - Z] = te[z] + Re[z];
 }
 
-/* 1 when the hard decision of L satisfies the syndrome */
-LDPC_INLINE int ldpc_satisfied(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift, int mb,
-                               int Z, ptrdiff_t n, const float *restrict L, const uint8_t *restrict syn,
-                               uint8_t *restrict hard, uint8_t *restrict acc) {
+/* number of checks the hard decision of L leaves unsatisfied */
+LDPC_INLINE ptrdiff_t ldpc_unsatisfied(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
+                                       int mb, int Z, ptrdiff_t n, const float *restrict L,
+                                       const uint8_t *restrict syn, uint8_t *restrict hard, uint8_t *restrict acc) {
+    ptrdiff_t bad = 0;
     for (ptrdiff_t i = 0; i < n; i++) hard[i] = L[i] < 0.0f;
     for (int r = 0; r < mb; r++) {
         memcpy(acc, syn + (ptrdiff_t)r * Z, (size_t)Z);
@@ -66,19 +67,21 @@ LDPC_INLINE int ldpc_satisfied(const int32_t *row_start, const int32_t *ent_col,
             for (int z = 0; z < Z - s; z++) acc[z] ^= col[z + s];
             for (int z = Z - s; z < Z; z++) acc[z] ^= col[z + s - Z];
         }
-        uint8_t any = 0;
-        for (int z = 0; z < Z; z++) any |= acc[z];
-        if (any) return 0;
+        for (int z = 0; z < Z; z++) bad += acc[z];
     }
-    return 1;
+    return bad;
 }
 
-/* Returns the iterations to a word satisfying the syndrome, or -max_iter. out = last hard decision. */
+/* Returns the iterations to a word satisfying the syndrome, or minus the iterations run when none was found:
+ * after max_iter, or earlier when the number of unsatisfied checks has not reached a new minimum for
+ * `patience` iterations (a stalled decoding; 0 = never stop early). out = last hard decision. */
 LDPC_CLONES
 static int ldpc_decode_layered(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift, int mb,
                                int Z, ptrdiff_t n, const float *llr, const uint8_t *syn, uint8_t *out, float alpha,
-                               int max_iter, float *L, float *R, float *t, float *min1, float *min2, int32_t *idx,
-                               float *sgn, uint8_t *hard, uint8_t *acc) {
+                               int max_iter, int patience, float *L, float *R, float *t, float *min1, float *min2,
+                               int32_t *idx, float *sgn, uint8_t *hard, uint8_t *acc) {
+    ptrdiff_t best = -1;
+    int since_best = 0;
     ptrdiff_t n_msgs = (ptrdiff_t)row_start[mb] * Z;
     memcpy(L, llr, (size_t)n * sizeof(float));
     memset(R, 0, (size_t)n_msgs * sizeof(float));
@@ -103,9 +106,17 @@ static int ldpc_decode_layered(const int32_t *row_start, const int32_t *ent_col,
                              idx, sgn, k, alpha, Z, ent_shift[e]);
             }
         }
-        if (ldpc_satisfied(row_start, ent_col, ent_shift, mb, Z, n, L, syn, hard, acc)) {
+        ptrdiff_t bad = ldpc_unsatisfied(row_start, ent_col, ent_shift, mb, Z, n, L, syn, hard, acc);
+        if (bad == 0) {
             memcpy(out, hard, (size_t)n);
             return it;
+        }
+        if (best < 0 || bad < best) {
+            best = bad;
+            since_best = 0;
+        } else if (patience > 0 && ++since_best >= patience) {
+            memcpy(out, hard, (size_t)n);
+            return -it;
         }
     }
     memcpy(out, hard, (size_t)n);

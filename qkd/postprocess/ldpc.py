@@ -77,13 +77,15 @@ class LdpcPolicy:
 
     ``f_start``: efficiency of the first attempt; ``f_step``: what each retry reveals, in the same units;
     ``max_retries``: retry rounds before a frame is given up; ``alpha``: min-sum normalisation;
-    ``max_iter``: decoder iterations per attempt; ``workers``: decoding threads at Bob."""
+    ``max_iter``: decoder iterations per attempt; ``patience``: an attempt stops early after this many
+    iterations without a new minimum of unsatisfied checks (0: never); ``workers``: decoding threads at Bob."""
 
-    f_start: float = 1.06
+    f_start: float = 1.10
     f_step: float = 0.04
     max_retries: int = 12
     alpha: float = 0.8
-    max_iter: int = 60
+    max_iter: int = 80
+    patience: int = 8
     workers: int = 1
 
     def to_json(self) -> dict[str, Any]:
@@ -146,10 +148,10 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
     Frame length: the long codes for blocks of ≥ ``LONG_FRAME_FROM`` bits, else the short ones. The block
     is cut into the fewest frames F whose k = ⌈n/F⌉ key bits fit some mother code with
     p = M − f_start·k·h(q) punctured bits (0 ≤ p ≤ the code's untainted maximum, k + p ≤ N; the rest of the
-    frame shortened). Among fitting codes the one puncturing least while keeping ≥ 4 reveal steps of
-    punctured values is taken (puncturing costs decoding threshold; reveals of punctured values are the
-    cheapest retries). At QBERs beyond the lowest rate's reach the lowest-rate code is shortened
-    (p = 0, leakage M > f_start·k·h)."""
+    frame shortened). Among fitting codes the one puncturing least while keeping at least one reveal step
+    of punctured values is taken (puncturing costs decoding threshold; reveals of punctured values are
+    the cheapest retries). Where no code reaches f_start, the frames leak more: at high QBER the lowest-rate
+    code unpunctured, at low QBER or for short blocks the highest-rate code fully punctured."""
     policy = policy or LdpcPolicy()
     if n_bits <= 0:
         raise LdpcError(f"cannot reconcile a key of {n_bits} bits")
@@ -164,14 +166,18 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
         opts = _frame_options(k, N, fh)
         if opts:
             step = policy.f_step * k * h
-            roomy = [o for o in opts if o[0] >= 4 * step]
-            chosen = (min(roomy) if roomy else max(opts))[1], n_frames
-        elif k + family_code(MOTHER_RATES[0], N).m <= N and fh * k >= family_code(MOTHER_RATES[0], N).m:
-            chosen = MOTHER_RATES[0], n_frames          # high QBER: lowest rate, unpunctured, leaks more
-        elif k <= 1:
-            raise LdpcError(f"no code of the family reconciles {n_bits} bits at QBER {qber}")
+            roomy = [o for o in opts if o[0] >= step]
+            chosen = min(roomy or opts)[1], n_frames
         else:
-            n_frames += 1
+            need = [(family_code(r, N), family_code(r, N).m - math.ceil(fh * k)) for r in MOTHER_RATES]
+            if all(p > code.max_punctured for code, p in need):
+                chosen = MOTHER_RATES[-1], n_frames     # low QBER or a short block: highest rate, fully punctured
+            elif need[0][1] < 0 and k <= N:
+                chosen = MOTHER_RATES[0], n_frames      # high QBER: lowest rate, unpunctured (leaks more)
+            elif n_frames >= n_bits:
+                raise LdpcError(f"no code of the family reconciles {n_bits} bits at QBER {qber}")
+            else:
+                n_frames += 1                           # frames too full for the puncturing they need
     rate, n_frames = chosen
     code = family_code(rate, N)
     base, extra = divmod(n_bits, n_frames)
@@ -357,7 +363,7 @@ class BobFrames:
 
         def one(f: int) -> tuple[int, npt.NDArray[np.uint8], int]:
             word, its = ldpc_decode.decode(c.row_start, c.ent_col, c.ent_shift, c.Z, self.llrs[f], self.syndromes[f],
-                                           pol.alpha, pol.max_iter)
+                                           pol.alpha, pol.max_iter, pol.patience)
             return f, word, its
 
         if pol.workers > 1 and len(frame_ids) > 1:

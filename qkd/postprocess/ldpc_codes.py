@@ -75,13 +75,22 @@ def bsc_capacity_qber(rate: float) -> float:
     return (lo + hi) / 2
 
 
-#: degree profiles of the family by mother rate (chosen by simulation, see ``bench/qkd_ldpc.py``)
+def _from_edges(lambda2: float, lambda3: float, d_high: int) -> DegreeProfile:
+    """Node fractions of the edge-perspective distribution λ₂ x + λ₃ x² + (1 − λ₂ − λ₃) x^(d_high − 1)."""
+    w = {2: lambda2 / 2, 3: lambda3 / 3, d_high: (1 - lambda2 - lambda3) / d_high}
+    tot = sum(w.values())
+    return DegreeProfile(w[2] / tot, w[d_high] / tot, d_high)
+
+
+#: degree profiles of the family by mother rate: edge fractions (λ₂, λ₃, λ₈) chosen by density evolution
+#: of normalised min-sum (α = 0.8) over the BSC (population dynamics), then checked by simulation
+#: (``bench/qkd_ldpc.py``); rate 0.5 is close to Richardson–Shokrollahi–Urbanke's d_v ≤ 8 ensemble.
 PROFILES: dict[float, DegreeProfile] = {
-    0.5: DegreeProfile(0.5, 0.3, 6),
-    0.6: DegreeProfile(0.5, 0.2, 8),
-    0.7: DegreeProfile(0.5, 0.15, 8),
-    0.8: DegreeProfile(0.5, 0.1, 10),
-    0.9: DegreeProfile(0.5, 0.1, 10),
+    0.5: DegreeProfile(0.5, 0.2, 8),
+    0.6: _from_edges(0.16, 0.45, 8),
+    0.7: _from_edges(0.12, 0.50, 8),
+    0.8: _from_edges(0.09, 0.45, 8),
+    0.9: _from_edges(0.069, 0.40, 8),
 }
 
 
@@ -143,7 +152,7 @@ def _seed(name: str) -> int:
 
 def _degrees(nb: int, mb: int, profile: DegreeProfile) -> list[int]:
     """Column degrees (descending) of a ``mb`` × ``nb`` base matrix with the node fractions of ``profile``."""
-    n2 = min(int(round(profile.v2 * nb)), mb - 1)
+    n2 = int(round(profile.v2 * nb))
     nh = int(round(profile.v_high * nb))
     n3 = nb - n2 - nh
     if n3 < 0 or profile.d_high > mb:
@@ -152,17 +161,15 @@ def _degrees(nb: int, mb: int, profile: DegreeProfile) -> list[int]:
 
 
 def _base_matrix(nb: int, mb: int, degs: list[int], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
+    """Degree-2 columns (the last ones) in a staircase as far as it reaches (mb − 1 columns), every other
+    column on the rows of highest remaining capacity (so that row degrees differ by at most one)."""
     base = np.zeros((mb, nb), np.uint8)
-    n2 = degs.count(2)
-    # staircase of the degree-2 columns in the last columns: column (nb - n2 + t) joins rows t, t+1
-    for t in range(n2):
-        base[t, nb - n2 + t] = base[t + 1, nb - n2 + t] = 1
-    cap = np.full(mb, 0.0)
-    total = sum(degs)
-    cap[:] = total / mb - base.sum(axis=1)
-    for j, d in enumerate(degs[:nb - n2]):
-        noise = rng.random(mb) * 1e-3
-        rows = np.argsort(-(cap + noise))[:d]
+    n_stair = min(degs.count(2), mb - 1)
+    for t in range(n_stair):
+        base[t, nb - n_stair + t] = base[t + 1, nb - n_stair + t] = 1
+    cap = sum(degs) / mb - base.sum(axis=1).astype(float)
+    for j, d in enumerate(degs[:nb - n_stair]):
+        rows = np.argsort(-(cap + rng.random(mb) * 1e-3))[:d]
         base[rows, j] = 1
         cap[rows] -= 1
     return base

@@ -1,0 +1,291 @@
+"""Rate-adaptive LDPC reconciliation: corrects real BSC noise, counts every disclosed bit as the wire shows
+it, reports a decoding failure (never returns it as corrected), and its codes are what they claim."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import struct
+
+import numpy as np
+import pytest
+
+from qkd._native import ldpc_decode
+from qkd.postprocess.cascade import binary_entropy
+from qkd.postprocess.channel import ClassicalChannel, NoAuth, Transport, in_process_transports
+from qkd.postprocess.ldpc import (
+    LdpcError,
+    LdpcPlan,
+    LdpcPolicy,
+    LdpcReport,
+    frame_layout,
+    plan_ldpc,
+    reconcile_alice_ldpc,
+    reconcile_bob_ldpc,
+    reconcile_local_ldpc,
+)
+from qkd.postprocess.ldpc_codes import FRAME_LENGTHS, MOTHER_RATES, build_code, family_code
+from qkd.postprocess.ldpc_reference import EdgeList, decode_flooding, syndrome_reference
+from qkd.postprocess.verify import VerificationResult, verify_receiver, verify_sender
+
+SHORT = FRAME_LENGTHS[0]
+
+
+def bsc_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2, n, dtype=np.uint8)
+    flips = np.zeros(n, np.uint8)
+    flips[rng.choice(n, int(round(qber * n)), replace=False)] = 1   # exactly qber·n errors
+    return a, a ^ flips
+
+
+# -- codes ------------------------------------------------------------------------------------------------
+
+def test_family_codes_are_built_deterministically_from_their_name() -> None:
+    first = family_code(0.7, SHORT)
+    build_code.cache_clear()
+    again = family_code(0.7, SHORT)
+    assert first is not again
+    for attr in ("row_start", "ent_col", "ent_shift", "puncture_order"):
+        assert np.array_equal(getattr(first, attr), getattr(again, attr))
+    assert first.name == again.name == f"qc1-r0.70-n{SHORT}"
+
+
+@pytest.mark.parametrize("rate", MOTHER_RATES)
+def test_family_code_has_its_rate_no_lifted_four_cycles_and_untainted_puncturing(rate: float) -> None:
+    code = family_code(rate, SHORT)
+    assert code.n == SHORT and abs(code.m / code.n - (1 - rate)) < 1e-9
+    assert code.four_cycles == 0
+    cv = code.check_neighbours()
+    # no two variables share two checks (a 4-cycle), checked on the lifted graph itself: every pair of
+    # variables of every check, as one integer, occurs once
+    keys = []
+    z = np.arange(code.Z)
+    for r in range(code.mb):
+        ents = range(int(code.row_start[r]), int(code.row_start[r + 1]))
+        var = np.stack([code.ent_col[e] * code.Z + (z + code.ent_shift[e]) % code.Z for e in ents])
+        i, j = np.triu_indices(len(var), 1)
+        lo, hi = np.minimum(var[i], var[j]), np.maximum(var[i], var[j])
+        keys.append((lo.astype(np.int64) * code.n + hi).ravel())
+    allkeys = np.concatenate(keys)
+    assert np.unique(allkeys).size == allkeys.size, "two variables share two checks"
+    # untainted: every check has at most one punctured neighbour
+    punctured = np.zeros(code.n, bool)
+    punctured[code.puncture_order] = True
+    per_check = np.bincount(cv[:, 0], weights=punctured[cv[:, 1]], minlength=code.m)
+    assert per_check.max() <= 1
+    assert code.max_punctured > 0
+
+
+def test_compiled_syndrome_and_decoder_agree_with_the_numpy_reference() -> None:
+    code = family_code(0.6, SHORT)
+    edges = EdgeList(code)
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 2, code.n, dtype=np.uint8)
+    syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+    assert np.array_equal(syn, syndrome_reference(edges, x))
+    q = 0.04
+    y = x ^ (rng.random(code.n) < q).astype(np.uint8)
+    llr = (math.log((1 - q) / q) * (1.0 - 2.0 * y)).astype(np.float32)
+    fast, its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 60)
+    ref, ref_its = decode_flooding(edges, llr, syn, 0.8, 120)
+    assert its > 0 and ref_its > 0
+    assert np.array_equal(fast, x) and np.array_equal(ref, x)
+    assert its <= ref_its     # the layered schedule converges at least as fast as flooding
+
+
+def test_decoder_reports_failure_with_a_negative_iteration_count() -> None:
+    code = family_code(0.9, SHORT)
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 2, code.n, dtype=np.uint8)
+    syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+    y = x ^ (rng.random(code.n) < 0.2).astype(np.uint8)        # far beyond what a rate-0.9 code corrects
+    llr = (math.log(0.8 / 0.2) * (1.0 - 2.0 * y)).astype(np.float32)
+    _, its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 20)
+    assert its == -20
+
+
+def test_decoder_rejects_inconsistent_code_arrays() -> None:
+    code = family_code(0.5, SHORT)
+    llr = np.zeros(code.n, np.float32)
+    with pytest.raises(ValueError, match="syndrome of"):
+        ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, np.zeros(5, np.uint8))
+    bad = code.ent_shift.copy()
+    bad[0] = code.Z
+    with pytest.raises(ValueError, match="bad QC code entry"):
+        ldpc_decode.syndrome(code.row_start, code.ent_col, bad, code.Z, np.zeros(code.n, np.uint8))
+
+
+# -- plans -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [3_000, 20_000, 100_000, 250_000])
+@pytest.mark.parametrize("qber", [0.005, 0.03, 0.11])
+def test_plan_covers_the_block_and_fits_the_code(n: int, qber: float) -> None:
+    plan = plan_ldpc(n, qber)
+    code = plan.code
+    assert plan.n_bits == n
+    assert max(k for k, _ in plan.frames) - min(k for k, _ in plan.frames) <= 1
+    for k, p in plan.frames:
+        assert 0 <= p <= code.max_punctured and k + p <= code.n
+        lay = frame_layout(plan.rate, plan.frame_length, k, p)
+        together = np.concatenate([lay.key, lay.punctured, lay.shortened])
+        assert together.size == code.n and np.unique(together).size == code.n
+    assert LdpcPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+
+
+def test_plan_starts_at_the_requested_efficiency_where_the_family_reaches_it() -> None:
+    for qber in (0.02, 0.05, 0.08):
+        plan = plan_ldpc(100_000, qber, LdpcPolicy(f_start=1.1))
+        leak = sum(plan.code.m - p for _, p in plan.frames)
+        f0 = leak / (plan.n_bits * binary_entropy(qber))
+        assert 1.1 - 1e-3 <= f0 < 1.1 + 1e-3 * len(plan.frames) + 1e-3
+
+
+# -- reconciliation ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("qber", [0.01, 0.03, 0.06, 0.1])
+def test_local_reconciliation_corrects_bsc_noise(qber: float) -> None:
+    for seed in range(3):
+        a, b = bsc_pair(20_000, qber, seed)
+        out, rep = reconcile_local_ldpc(a, b, qber, seed=seed)
+        assert rep.decoded and rep.failed_frames == []
+        assert np.array_equal(out, a)
+        assert rep.corrections == int(round(qber * 20_000))
+        assert rep.disclosed_bits == rep.syndrome_bits - rep.punctured_bits + rep.revealed_bits
+        assert rep.round_trips == 1 + rep.retries
+        assert rep.efficiency < 1.8
+
+
+class WireTap:
+    """A transport that keeps every frame it carries (header parsed independently of the channel)."""
+
+    def __init__(self, inner: Transport, log: list[tuple[str, int, bytes]]) -> None:
+        self.inner, self.log = inner, log
+
+    async def send_bytes(self, data: bytes) -> None:
+        _magic, _direction, _seq, disclosed, klen = struct.unpack_from(">4sBQIH", data)
+        kind = data[19:19 + klen].decode()
+        self.log.append((kind, disclosed, data[19 + klen:]))
+        await self.inner.send_bytes(data)
+
+    async def recv_bytes(self) -> bytes:
+        return await self.inner.recv_bytes()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def _run_pair(a: np.ndarray, b: np.ndarray, qber_estimate: float, policy: LdpcPolicy | None = None,
+                    verify: bool = False
+                    ) -> tuple[np.ndarray, LdpcReport, int, list[tuple[str, int, bytes]], VerificationResult | None]:
+    log: list[tuple[str, int, bytes]] = []
+    ta, tb = in_process_transports()
+    alice = ClassicalChannel(WireTap(ta, log), NoAuth(), initiator=True)
+    bob = ClassicalChannel(WireTap(tb, log), NoAuth(), initiator=False)
+
+    async def alice_side() -> tuple[int, VerificationResult | None]:
+        d = await reconcile_alice_ldpc(alice, a)
+        return d, (await verify_sender(alice, a) if verify else None)
+
+    async def bob_side() -> tuple[np.ndarray, LdpcReport, VerificationResult | None]:
+        out, rep = await reconcile_bob_ldpc(bob, b, qber_estimate, policy)
+        return out, rep, (await verify_receiver(bob, out) if verify else None)
+
+    (disclosed_a, ver_a), (out, rep, _ver_b) = await asyncio.gather(alice_side(), bob_side())
+    assert alice.ledger.disclosed_bits == bob.ledger.disclosed_bits
+    return out, rep, disclosed_a, log, ver_a
+
+
+def _independent_disclosure(log: list[tuple[str, int, bytes]]) -> tuple[int, int]:
+    """Disclosed bits and round trips recomputed from the frames on the wire and the published plan."""
+    plan = LdpcPlan.from_json(json.loads(next(body for kind, _, body in log if kind == "ldpc.start")))
+    code = plan.code
+    revealed = [0] * len(plan.frames)
+    total, trips = 0, 0
+    for kind, _declared, body in log:
+        if kind == "ldpc.syndrome":
+            assert len(body) == (code.m * len(plan.frames) + 7) // 8
+            total += code.m * len(plan.frames) - sum(p for _, p in plan.frames)
+            trips += 1
+        elif kind == "ldpc.more":
+            trips += 1
+            for f in np.frombuffer(body, ">u4").tolist():
+                k, p = plan.frames[f]
+                step = min(plan.reveal_step, k + p - revealed[f])
+                revealed[f] += step
+                total += step
+    return total, trips
+
+
+def test_channel_protocol_discloses_exactly_what_the_wire_shows() -> None:
+    a, b = bsc_pair(30_000, 0.05, 11)
+    # a too-low estimate forces blind retries, so reveals are on the wire too
+    out, rep, disclosed_a, log, _ = asyncio.run(_run_pair(a, b, 0.045, LdpcPolicy(f_start=1.0, f_step=0.05)))
+    assert np.array_equal(out, a) and rep.decoded
+    assert rep.retries >= 1
+    independent, trips = _independent_disclosure(log)
+    declared = sum(d for _, d, _ in log)
+    assert rep.disclosed_bits == independent == declared == disclosed_a
+    assert rep.round_trips == trips
+    assert rep.revealed_bits == sum(d for kind, d, _ in log if kind == "ldpc.reveal")
+    kinds = [k for k, _, _ in log]
+    assert kinds[0] == "ldpc.start" and kinds[-1] == "ldpc.done"
+    assert kinds.count("ldpc.more") == kinds.count("ldpc.reveal") == rep.retries
+
+
+def test_decoding_failure_is_reported_and_verification_rejects_the_block() -> None:
+    a, b = bsc_pair(20_000, 0.10, 5)
+    # estimate 1 % for a 10 % channel and one retry: the frames cannot decode
+    out, rep, _, _, ver = asyncio.run(_run_pair(a, b, 0.01, LdpcPolicy(max_retries=1), verify=True))
+    assert not rep.decoded and rep.failed_frames
+    for f in rep.failed_frames:      # a failed frame keeps Bob's own bits: never a "correction"
+        k0 = sum(k for k, _ in plan_ldpc(20_000, 0.01).frames[:f])
+        k = plan_ldpc(20_000, 0.01).frames[f][0]
+        assert np.array_equal(out[k0:k0 + k], b[k0:k0 + k])
+    assert ver is not None and not ver.ok
+
+
+def test_alice_refuses_a_plan_for_another_key_length() -> None:
+    a, _ = bsc_pair(10_000, 0.02, 1)
+    plan = plan_ldpc(12_345, 0.02)
+
+    async def run() -> None:
+        ta, tb = in_process_transports()
+        alice = ClassicalChannel(ta, NoAuth(), initiator=True)
+        bob = ClassicalChannel(tb, NoAuth(), initiator=False)
+        await bob.send("ldpc.start", json.dumps(plan.to_json()).encode())
+        await reconcile_alice_ldpc(alice, a)
+
+    with pytest.raises(LdpcError, match="Alice holds 10000"):
+        asyncio.run(run())
+
+
+def test_alice_refuses_a_plan_outside_the_family() -> None:
+    a, _ = bsc_pair(10_000, 0.02, 1)
+    bogus = {"rate": 0.55, "N": SHORT, "frames": [[10_000, 0]], "step": 10, "retries": 3}
+
+    async def run() -> None:
+        ta, tb = in_process_transports()
+        alice = ClassicalChannel(ta, NoAuth(), initiator=True)
+        bob = ClassicalChannel(tb, NoAuth(), initiator=False)
+        await bob.send("ldpc.start", json.dumps(bogus).encode())
+        await reconcile_alice_ldpc(alice, a)
+
+    with pytest.raises(Exception, match="no code of rate 0.55"):
+        asyncio.run(run())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("qber", [0.01, 0.02, 0.05, 0.08, 0.11])
+def test_frame_error_rate_after_retries_at_n_1e5(qber: float) -> None:
+    """200 blocks of 10^5 bits: every block decodes after retries (FER < 1/200 at 63 % confidence … the
+    bench reports the measured rates) and the mean efficiency stays below 1.3."""
+    fs = []
+    for seed in range(200):
+        a, b = bsc_pair(100_000, qber, 1000 + seed)
+        out, rep = reconcile_local_ldpc(a, b, qber, seed=seed)
+        assert rep.decoded and np.array_equal(out, a), f"block {seed} at QBER {qber} not reconciled"
+        fs.append(rep.efficiency)
+    assert float(np.mean(fs)) < 1.3
