@@ -13,6 +13,7 @@ import json
 import re
 import tomllib
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from inventory.errors import MalformedInputError
 from inventory.model import AssetType, Finding, Location
@@ -130,15 +131,33 @@ def scan_requirements(path: str, text: str) -> list[Finding]:
     return out
 
 
+def _table(doc: object, *keys: str) -> dict[str, Any]:
+    """``doc[k1][k2]…`` when each step is a table (a dict), else ``{}``: a manifest may hold any type anywhere."""
+    for k in keys:
+        doc = doc.get(k) if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else {}
+
+
+def _version_of(spec: object) -> str:
+    """A dependency's version from ``"1.2"`` or ``{version = "1.2", …}`` (anything else: its text)."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, dict):
+        return str(spec.get("version", ""))
+    return str(spec)
+
+
 def scan_pyproject(path: str, text: str) -> list[Finding]:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MalformedInputError(path, f"invalid TOML: {exc}") from None
-    deps = list(doc.get("project", {}).get("dependencies", []) or [])
-    for extra in (doc.get("project", {}).get("optional-dependencies", {}) or {}).values():
-        deps += list(extra)
-    poetry = doc.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    project = _table(doc, "project")
+    listed = project.get("dependencies")
+    deps: list[object] = list(listed) if isinstance(listed, list) else []
+    for extra in _table(project, "optional-dependencies").values():
+        deps += list(extra) if isinstance(extra, list) else []
+    poetry = _table(doc, "tool", "poetry", "dependencies")
     out = []
     libs = CRYPTO_LIBRARIES["pypi"]
     for spec in deps:
@@ -149,8 +168,7 @@ def scan_pyproject(path: str, text: str) -> list[Finding]:
     for name, spec in poetry.items():
         if _norm_py(name) in libs:
             line, col = _locate(text, name)
-            version = spec if isinstance(spec, str) else str(spec.get("version", ""))
-            out.append(_finding(path, line, col, "pypi", _norm_py(name), version))
+            out.append(_finding(path, line, col, "pypi", _norm_py(name), _version_of(spec)))
     return out
 
 
@@ -163,7 +181,7 @@ def scan_package_json(path: str, text: str) -> list[Finding]:
         raise MalformedInputError(path, "package.json is not an object")
     out = []
     for section in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
-        for name, ver in (doc.get(section) or {}).items():
+        for name, ver in _table(doc, section).items():
             if name in CRYPTO_LIBRARIES["npm"]:
                 line, col = _locate(text, f'"{name}"')
                 out.append(_finding(path, line, col, "npm", name, str(ver)))
@@ -203,9 +221,9 @@ def scan_cargo(path: str, text: str) -> list[Finding]:
         raise MalformedInputError(path, f"invalid TOML: {exc}") from None
     out = []
     for section in ("dependencies", "dev-dependencies", "build-dependencies"):
-        for name, spec in (doc.get(section) or {}).items():
+        for name, spec in _table(doc, section).items():
             if name in CRYPTO_LIBRARIES["cargo"]:
-                version = spec if isinstance(spec, str) else str(spec.get("version", ""))
+                version = _version_of(spec)
                 m = re.search(rf"^[ \t]*{re.escape(name)}\s*=", text, re.M)
                 line = text.count("\n", 0, m.start()) + 1 if m else 1
                 out.append(_finding(path, line, 1, "cargo", name, version))
