@@ -80,9 +80,9 @@ class LdpcPolicy:
     ``max_iter``: decoder iterations per attempt; ``patience``: an attempt stops early after this many
     iterations without a new minimum of unsatisfied checks (0: never); ``workers``: decoding threads at Bob."""
 
-    f_start: float = 1.10
-    f_step: float = 0.04
-    max_retries: int = 12
+    f_start: float = 1.12
+    f_step: float = 0.03
+    max_retries: int = 20
     alpha: float = 0.8
     max_iter: int = 80
     patience: int = 8
