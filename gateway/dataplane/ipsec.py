@@ -125,15 +125,16 @@ def _decode(value: Any) -> Any:
 class IpsecPpkRotator(EpochKeyRotator):
     """The PPK of one IKE connection, one per session epoch (see the module docstring for the switch).
 
-    ``initiator``: this site starts the new IKE SA (and ends the old one) when a PPK is installed; the
-    other site only reloads. ``conn`` is the connection as VICI ``load-conn`` takes it, without
+    ``initiator``: this site starts the new IKE SA and, ``overlap_s`` later (packets in flight on the old
+    CHILD SA still arrive), ends the old one when a PPK is installed; the other site only reloads.
+    ``conn`` is the connection as VICI ``load-conn`` takes it, without
     ``ppk_id``/``ppk_required``, which the rotator sets (``ppk_required`` defaults to the policy failing
     closed). Taking the peer away terminates its IKE SAs and unloads the connection: IKE is refused."""
 
     plane = "ipsec"
 
     def __init__(self, *, peer: str, local_site: str, control: ViciControl, connection: str, conn: dict[str, Any],
-                 child: str, initiator: bool, ppk_required: bool | None = None,
+                 child: str, initiator: bool, ppk_required: bool | None = None, overlap_s: float = 1.0,
                  policy: RotationPolicy | None = None, request_rekey: Callable[[], None] | None = None) -> None:
         super().__init__(peer=peer, local_site=local_site, target=connection, policy=policy,
                          request_rekey=request_rekey)
@@ -143,6 +144,7 @@ class IpsecPpkRotator(EpochKeyRotator):
         self.child = child
         self.initiator = initiator
         self.ppk_required = self.policy.on_stale == "remove" if ppk_required is None else ppk_required
+        self.overlap_s = overlap_s
         self._loaded: set[str] = set()
         self._ppk_id: str | None = None
 
@@ -160,6 +162,9 @@ class IpsecPpkRotator(EpochKeyRotator):
         if self.initiator:
             before = [sa.get("uniqueid") for sa in await self.control.ike_sas(self.connection)]
             await self.control.initiate(self.child, self.connection)   # fails (retried) until the peer reloaded
+            if before:
+                # both ends send on the new CHILD SA by now; packets in flight on the old one still arrive
+                await asyncio.sleep(self.overlap_s)
             for ike_id in before:
                 if ike_id:
                     await self.control.terminate(self.connection, ike_id)

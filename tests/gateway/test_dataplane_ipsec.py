@@ -291,32 +291,78 @@ async def test_a_wrong_or_missing_ppk_refuses_ike_when_ppks_are_required(pair, i
     assert await established(ipsecnet) == []
 
 
-async def test_ppk_rotation_by_a_new_ike_sa_under_continuous_traffic(pair, ipsecnet):
-    ppks = ppks_of(pair)
-    await configure(ipsecnet, ppks)
-    await ipsecnet.vici("a").initiate("net", CONN)
-    traffic = asyncio.ensure_future(echo(250, 0.02))
-    await asyncio.sleep(0.5)
-    used = [ppks["a"].ppk_id]
-    for _ in range(2):
-        old = ppks
+async def test_ppk_rotators_follow_the_session_and_fail_closed_under_required(
+        tmp_path, pki, kme, sha_target, ipsecnet):
+    """The supervised rotators at both sites: each rekey of the gateway session brings a new PPK and a new
+    IKE SA with traffic flowing; with no fresh epoch the PPK expires and, under ``required``, both sites
+    take the peer away (IKE SAs terminated, connection unloaded); the next epoch restores it."""
+    from gateway.dataplane import RotationPolicy
+    from gateway.dataplane.ipsec import IpsecPpkRotator
+    from gateway.dataplane.metrics import metrics_text
+
+    for side in ("a", "b"):
+        await ipsecnet.vici(side).load_shared("ike-psk", "IKE", b"qshift-test-ike-psk-0123456789abcdef",
+                                              [UNDERLAY["a"], UNDERLAY["b"]])
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, qkd_a="required", qkd_b="required")
+    policy = RotationPolicy.for_peer("required", rotation_interval_s=2.5, max_age_s=4.0, install_timeout_s=10,
+                                     retry_interval_s=0.3)
+    rot = {side: IpsecPpkRotator(peer="site-b" if side == "a" else "site-a", local_site=SITE[side],
+                                 control=ipsecnet.vici(side), connection=CONN, conn=ipsecnet.conn(side), child="net",
+                                 initiator=side == "a", policy=policy) for side in ("a", "b")}
+    try:
+        for side, service in (("a", pair.a.service), ("b", pair.b.service)):
+            original = service.keys_installed
+
+            def keys_installed(session: Any, old: Any, new: Any, kind: str, _orig: Any = original,
+                               _rot: IpsecPpkRotator = rot[side]) -> None:
+                _orig(session, old, new, kind)
+                _rot.offer(new, session.status()["epoch"])
+
+            service.keys_installed = keys_installed
+            session = service.sessions[rot[side].peer]
+            rot[side].offer(session.keys, session.status()["epoch"])
+            rot[side].start()
+
+        def both(epoch: int) -> bool:
+            return all(r.state == "up" and r.status().psk_epoch == epoch for r in rot.values())
+
+        await wait_for(lambda: both(0), 15, "both sites keyed with epoch 0")
+        assert rot["a"].status().peer_id == rot["b"].status().peer_id
+        traffic = asyncio.ensure_future(echo(150, 0.02))
+        t0 = time.monotonic()
+        marks = []
+        for epoch in (1, 2):
+            await asyncio.sleep(0.6)
+            marks.append(round(time.monotonic() - t0, 2))
+            await pair.session_a().rekey_now()
+            await wait_for(lambda e=epoch: both(e), 15, f"both sites keyed with epoch {epoch}")
+            marks.append(round(time.monotonic() - t0, 2))
+        result = await traffic
+        lost = result["sent"] - result["received"]
+        print(f"\nIPsec PPK rotators, 2 rotations under {result['sent']} echo packets: {lost} lost "
+              f"(rekeys started/keyed at {marks} s, missing {result['missing']})")
+        # Measured: 0 in most runs, now and then 1 packet at the moment the new IKE SA's CHILD SA is installed
+        # (the responder sends on its new outbound SA before the initiator has installed the inbound one;
+        # a fresh IKE SA has none of the delayed-outbound care strongSwan takes on a CHILD SA rekey).
+        assert lost <= 2, result
+        assert len(await established(ipsecnet)) == 1
+        # no fresh epoch: the PPK expires, both sites take the peer away
+        await wait_for(lambda: all(r.state == "removed" for r in rot.values()), 10, "fail-closed removal")
+        assert await established(ipsecnet) == []
+        assert (await echo(10, 0.02))["received"] == 0
+        assert rot["a"].status().removals == {"psk_expired": 1}
+        text = metrics_text(rot.values()).decode()
+        assert f'gateway_ipsec_peer_state{{connection="{CONN}",peer="site-b",state="removed"}} 1.0' in text
+        # the next epoch restores it
         await pair.session_a().rekey_now()
-        await wait_for(lambda: pair.session_b().rekeys == pair.session_a().rekeys, 5, "site-b to install the epoch")
-        ppks = ppks_of(pair)
-        before = [sa["uniqueid"] for sa in await established(ipsecnet)]
-        await configure(ipsecnet, ppks, order=("b", "a"))      # the responder first
-        await ipsecnet.vici("a").initiate("net", CONN)          # a new IKE SA, with the new PPK
-        new_id = ppks["a"].ppk_id
-        assert all(f"using PPK for PPK_ID '{new_id}'" in ipsecnet.log(s) for s in ("a", "b"))
-        for ike_id in before:                                    # then the old one goes
-            await ipsecnet.vici("a").terminate(CONN, ike_id)
+        await wait_for(lambda: both(3), 15, "both sites keyed again with epoch 3")
+        assert (await echo(20, 0.02))["missing"] == []
+    finally:
+        for r in rot.values():
+            await r.stop()
+        await pair.stop()
         for side in ("a", "b"):
-            await ipsecnet.vici(side).unload_shared(old[side].ppk_id)
-        used.append(new_id)
-        await asyncio.sleep(1.0)
-    result = await traffic
-    lost = result["sent"] - result["received"]
-    print(f"\nPPK rotations by a new IKE SA {used}: {lost} of {result['sent']} echo packets lost")
-    assert len(set(used)) == 3
-    assert len(await established(ipsecnet)) >= 1
-    assert result["missing"] == [], result
+            try:
+                await ipsecnet.vici(side).terminate(CONN)
+            except DataPlaneError:
+                pass

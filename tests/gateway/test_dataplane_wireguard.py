@@ -299,13 +299,13 @@ async def test_traffic_flows_through_wireguard_keyed_by_the_psk_both_gateways_de
 async def test_live_psk_rotation_under_continuous_traffic_loses_no_packet(sites_factory, wgnet):
     sites = await sites_factory()
     await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
-    traffic = asyncio.ensure_future(echo(300, 0.02))    # 50 packets/s for 6 s
-    await asyncio.sleep(0.5)
+    traffic = asyncio.ensure_future(echo(200, 0.02))    # 50 packets/s for 4 s
+    await asyncio.sleep(0.3)
     seen = []
     for _ in range(5):
         seen.append(await sites.rekey())
         assert wgnet.wg_psk("a") == wgnet.wg_psk("b")
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.3)
     result = await traffic
     print(f"\nrotations {seen} under {result['sent']} echo packets: {result['sent'] - result['received']} lost")
     assert seen == [1, 2, 3, 4, 5]
