@@ -1,8 +1,8 @@
-"""Config of a peer's WireGuard data plane: the ``[peers.wireguard]`` table of a site TOML.
+"""Config of a peer's data plane: the ``[peers.wireguard]`` or ``[peers.ipsec]`` table of a site TOML.
 
-Meant to be nested in ``gateway.config.PeerConfig`` as ``wireguard: WireGuardConfig | None`` next to
-``kind = "tcp-tunnel" | "wireguard" | "ipsec"``; the gateway session with the peer is then the key
-agreement for the WireGuard peer named here. Example::
+Meant to be nested in ``gateway.config.PeerConfig`` as ``wireguard: WireGuardConfig | None`` and
+``ipsec: IpsecConfig | None`` next to ``kind = "tcp-tunnel" | "wireguard" | "ipsec"``; the gateway session
+with the peer is then the key agreement for the WireGuard peer or IKE connection named here. Example::
 
     [[peers]]
     name = "site-b"
@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.dataplane.errors import DataPlaneError
+from gateway.dataplane.ipsec import IpsecPpkRotator, ViciControl
 from gateway.dataplane.rotation import RotationPolicy
 from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, check_public_key
 
@@ -75,3 +76,58 @@ class WireGuardConfig(BaseModel):
 
     def tool(self) -> WgTool:
         return WgTool(self.interface, netns=self.netns, wg=self.wg_command, timeout_s=self.install_timeout_s)
+
+
+class IpsecConfig(BaseModel):
+    """The local strongSwan connection a gateway peer keys with PPKs (RFC 8784), and the rotation policy.
+
+    ``connection`` is the IKE connection as VICI ``load-conn`` takes it (swanctl.conf's keys: version,
+    local_addrs, remote_addrs, proposals, local/remote auth, children …) without ``ppk_id`` and
+    ``ppk_required``, which the gateway sets per epoch. Exactly one of the two sites has ``initiator``.
+    charon needs ``make_before_break = yes`` and, where the kernel has no ESP, the kernel-libipsec plugin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vici_socket: str = "/var/run/charon.vici"
+    name: str = Field(min_length=1, max_length=64)
+    child: str = Field(min_length=1, max_length=64)
+    initiator: bool
+    connection: dict[str, Any]
+    #: ``ppk_required`` on the connection; default from the peer's QKD policy (``required`` → yes).
+    ppk_required: bool | None = None
+    #: How long the old IKE SA lives on after the new one is up (seconds).
+    overlap_s: float = Field(default=1.0, ge=0)
+    rotation_interval_s: float = Field(default=120.0, gt=0)
+    max_age_s: float = Field(default=180.0, gt=0)
+    on_stale: Literal["keep", "remove"] | None = None
+    keep_max_s: float = Field(default=120.0, ge=0)
+    install_timeout_s: float = Field(default=10.0, gt=0)
+    retry_interval_s: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IpsecConfig:
+        if self.max_age_s <= self.rotation_interval_s:
+            raise ValueError("ipsec.max_age_s must be greater than ipsec.rotation_interval_s")
+        for key in ("ppk_id", "ppk_required"):
+            if key in self.connection:
+                raise ValueError(f"ipsec.connection.{key} is set by the gateway per epoch; leave it out")
+        if self.child not in self.connection.get("children", {}):
+            raise ValueError(f"ipsec.child {self.child!r} is not in ipsec.connection.children")
+        return self
+
+    def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
+        overrides: dict[str, Any] = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
+                                     "keep_max_s": self.keep_max_s, "install_timeout_s": self.install_timeout_s,
+                                     "retry_interval_s": self.retry_interval_s}
+        if self.on_stale is not None:
+            overrides["on_stale"] = self.on_stale
+        return RotationPolicy.for_peer(qkd, min_mode, **overrides)
+
+    def rotator(self, peer: str, local_site: str, qkd: str, min_mode: str = "pqc-only",
+                request_rekey: Any = None, control: ViciControl | None = None) -> IpsecPpkRotator:
+        return IpsecPpkRotator(
+            peer=peer, local_site=local_site,
+            control=control or ViciControl(self.vici_socket, timeout_s=self.install_timeout_s),
+            connection=self.name, conn=self.connection, child=self.child, initiator=self.initiator,
+            ppk_required=self.ppk_required, overlap_s=self.overlap_s, policy=self.policy(qkd, min_mode),
+            request_rekey=request_rekey)

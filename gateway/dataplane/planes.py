@@ -1,4 +1,4 @@
-"""Every WireGuard peer a gateway keys, behind the three calls the service makes.
+"""Every WireGuard peer and IKE connection a gateway keys, behind the calls the service makes.
 
 The service builds one :class:`DataPlanes` and calls :meth:`~DataPlanes.keys_installed` from its own
 ``keys_installed`` hook (the epoch's keys are live there), :meth:`~DataPlanes.start` /
@@ -13,29 +13,34 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from gateway.dataplane.config import WireGuardConfig
-from gateway.dataplane.metrics import WireGuardCollector
-from gateway.dataplane.rotation import PskControl, WireGuardPskRotator
+from gateway.dataplane.config import IpsecConfig, WireGuardConfig
+from gateway.dataplane.metrics import DataPlaneCollector
+from gateway.dataplane.rotation import EpochKeyRotator, PskControl, WireGuardPskRotator
 from gateway.keys import SessionKeys
 
 
 class DataPlanes:
-    """The WireGuard rotators of one gateway, by peer name."""
+    """The data-plane rotators of one gateway (WireGuard, IPsec), by peer name."""
 
-    def __init__(self, rotators: Iterable[WireGuardPskRotator] = ()) -> None:
+    def __init__(self, rotators: Iterable[EpochKeyRotator] = ()) -> None:
         self.rotators = {r.peer: r for r in rotators}
 
     @classmethod
-    def from_config(cls, local_site: str, peers: Iterable[tuple[str, str, str, WireGuardConfig]],
+    def from_config(cls, local_site: str, peers: Iterable[tuple[str, str, str, WireGuardConfig | IpsecConfig]],
                     request_rekey: Callable[[str], None] | None = None,
                     control: Callable[[WireGuardConfig], PskControl] | None = None) -> DataPlanes:
-        """``peers``: (peer name, its ``qkd`` policy, its ``min_mode``, its ``[peers.wireguard]`` table).
+        """``peers``: (peer name, its ``qkd`` policy, its ``min_mode``, its ``[peers.wireguard]`` or
+        ``[peers.ipsec]`` table); ``control`` replaces ``wg`` for WireGuard peers (tests).
         ``request_rekey(peer)`` asks the session with ``peer`` for a rekey (``Session.request_rekey``)."""
-        rotators = []
+        rotators: list[EpochKeyRotator] = []
         for name, qkd, min_mode, wg in peers:
             def ask(peer: str = name) -> None:
                 if request_rekey is not None:
                     request_rekey(peer)
+            if isinstance(wg, IpsecConfig):
+                rotators.append(wg.rotator(name, local_site, qkd, min_mode,
+                                           request_rekey=ask if request_rekey is not None else None))
+                continue
             rotators.append(WireGuardPskRotator(
                 peer=name, local_site=local_site, control=control(wg) if control else wg.tool(), spec=wg.spec(),
                 policy=wg.policy(qkd, min_mode), request_rekey=ask if request_rekey is not None else None))
@@ -60,4 +65,4 @@ class DataPlanes:
         return rotator.status().to_dict() if rotator is not None else None
 
     def register_metrics(self, registry: CollectorRegistry) -> None:
-        registry.register(WireGuardCollector(lambda: list(self.rotators.values())))
+        registry.register(DataPlaneCollector(lambda: list(self.rotators.values())))

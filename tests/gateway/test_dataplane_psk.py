@@ -279,3 +279,78 @@ async def test_data_planes_from_config_feed_each_peer_its_epochs_and_show_status
         assert 'gateway_wireguard_psk_rotations_total{interface="wg0",peer="site-b"} 1.0' in text
     finally:
         await planes.stop()
+
+
+class FakeVici:
+    """What IpsecPpkRotator asks of charon, recorded; IKE SAs appear on initiate."""
+
+    def __init__(self) -> None:
+        self.shared: dict[str, str] = {}
+        self.conns: dict[str, dict] = {}
+        self.sas: list[str] = []
+        self.calls: list[str] = []
+
+    async def load_ppk(self, ppk) -> None:
+        self.calls.append("load_ppk")
+        self.shared[ppk.ppk_id] = ppk.fingerprint
+
+    async def unload_shared(self, ident: str) -> None:
+        self.calls.append("unload_shared")
+        del self.shared[ident]
+
+    async def load_conn(self, name: str, conn: dict, *, ppk_id, ppk_required: bool) -> None:
+        self.calls.append("load_conn")
+        self.conns[name] = {**conn, "ppk_id": ppk_id, "ppk_required": ppk_required}
+
+    async def unload_conn(self, name: str) -> None:
+        self.calls.append("unload_conn")
+        self.conns.pop(name)
+
+    async def initiate(self, child: str, ike: str) -> None:
+        self.calls.append("initiate")
+        self.sas.append(f"{len(self.calls)}")
+
+    async def terminate(self, ike: str, ike_id: str | None = None) -> None:
+        self.calls.append("terminate")
+        self.sas = [s for s in self.sas if ike_id is not None and s != ike_id]
+
+    async def ike_sas(self, ike: str) -> list[dict]:
+        return [{"uniqueid": s, "state": "ESTABLISHED"} for s in self.sas]
+
+
+async def test_ipsec_rotator_loads_each_epochs_ppk_moves_to_a_new_ike_sa_and_fails_closed():
+    from pydantic import ValidationError
+
+    from gateway.dataplane import DataPlanes, IpsecConfig, derive_ikev2_ppk
+
+    conn = {"version": "2", "children": {"net": {"local_ts": ["10.1.0.0/24"]}}}
+    cfg = IpsecConfig(name="site", child="net", initiator=True, connection=conn, rotation_interval_s=0.3,
+                      max_age_s=0.6, install_timeout_s=0.5, retry_interval_s=0.05, overlap_s=0.01)
+    with pytest.raises(ValidationError, match="set by the gateway"):
+        IpsecConfig(name="site", child="net", initiator=True, connection={**conn, "ppk_id": "x"})
+    with pytest.raises(ValidationError, match="not in ipsec.connection.children"):
+        IpsecConfig(name="site", child="other", initiator=True, connection=conn)
+    vici = FakeVici()
+    rot = cfg.rotator("site-b", "site-a", "required", control=vici)   # type: ignore[arg-type]
+    planes = DataPlanes([rot])
+    planes.start()
+    try:
+        k0, k1 = session_keys(sid=b"\1" * 32), session_keys(sid=b"\2" * 32)
+        ppk0 = derive_ikev2_ppk(k0, local_site="site-a", epoch=0)
+        planes.keys_installed("site-b", k0, 0)
+        await wait_for(lambda: rot.state == "up", 2, "epoch 0 installed")
+        assert vici.conns["site"]["ppk_id"] == ppk0.ppk_id and vici.conns["site"]["ppk_required"] is True
+        assert list(vici.shared) == [ppk0.ppk_id] and len(vici.sas) == 1
+        first_sa = vici.sas[0]
+        planes.keys_installed("site-b", k1, 1)
+        await wait_for(lambda: rot.status().psk_epoch == 1, 2, "epoch 1 installed")
+        ppk1 = derive_ikev2_ppk(k1, local_site="site-a", epoch=1)
+        assert list(vici.shared) == [ppk1.ppk_id]                  # the old PPK unloaded
+        assert len(vici.sas) == 1 and vici.sas[0] != first_sa       # a new IKE SA, the old one ended
+        assert planes.status("site-b")["peer_id"] == ppk1.ppk_id
+        await wait_for(lambda: rot.state == "removed", 2, "fail-closed removal")
+        assert vici.sas == [] and "site" not in vici.conns and vici.shared == {}
+        assert 'gateway_ipsec_peer_removals_total{connection="site",peer="site-b",reason="psk_expired"} 1.0' \
+            in metrics_text([rot]).decode()
+    finally:
+        await planes.stop()
