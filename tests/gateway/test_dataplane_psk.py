@@ -354,3 +354,74 @@ async def test_ipsec_rotator_loads_each_epochs_ppk_moves_to_a_new_ike_sa_and_fai
             in metrics_text([rot]).decode()
     finally:
         await planes.stop()
+
+
+def attach(service, rot: WireGuardPskRotator) -> None:
+    """Feed ``rot`` every epoch of ``service``'s session with its peer, as the service will."""
+    original = service.keys_installed
+
+    def keys_installed(session, old, new, kind):
+        original(session, old, new, kind)
+        if session.peer == rot.peer:
+            rot.offer(new, session.status()["epoch"])
+
+    service.keys_installed = keys_installed
+    session = service.sessions.get(rot.peer)
+    if session is not None:
+        rot.offer(session.keys, session.status()["epoch"])
+    rot.start()
+
+
+async def test_a_killed_kme_means_a_pqc_only_psk_and_its_return_a_hybrid_one_in_status_and_metrics(
+        tmp_path, pki, sha_target):
+    from tests.gateway.harness import Kme
+
+    ctl = Kme(tmp_path, pki, prefill_bits=1 << 16)
+    await ctl.start()
+    pair = await start_pair(tmp_path, pki, ctl.url, sha_target)
+    wg = FakeWg()
+    rot = rotator(wg, rotation_interval_s=30, max_age_s=60)
+    try:
+        attach(pair.a.service, rot)
+        await wait_for(lambda: rot.status().mode == "hybrid-qkd", 5, "a hybrid PSK")
+        await ctl.kill()
+        await pair.session_a().rekey_now()
+        await wait_for(lambda: rot.status().psk_epoch == 1, 5, "the epoch-1 PSK")
+        assert rot.status().mode == "pqc-only" and rot.state == "up"
+        assert 'gateway_wireguard_psk_mode{interface="fakewg0",mode="pqc-only",peer="site-b"} 1.0' \
+            in metrics_text([rot]).decode()
+        await ctl.start()
+        await pair.session_a().rekey_now()
+        await wait_for(lambda: rot.status().psk_epoch == 2, 5, "the epoch-2 PSK")
+        assert rot.status().mode == "hybrid-qkd" and len(set(wg.psks)) == 3
+    finally:
+        await rot.stop()
+        await pair.stop()
+        if ctl.running is not None:
+            await ctl.kill()
+
+
+async def test_required_with_the_kme_down_ends_the_session_and_the_psk_expiry_removes_the_peer(
+        tmp_path, pki, sha_target):
+    from tests.gateway.harness import Kme
+
+    ctl = Kme(tmp_path, pki, prefill_bits=1 << 16)
+    await ctl.start()
+    pair = await start_pair(tmp_path, pki, ctl.url, sha_target, qkd_a="required", qkd_b="required")
+    wg = FakeWg()
+    rot = WireGuardPskRotator(peer="site-b", local_site="site-a", control=wg, spec=WireGuardPeerSpec(PEER_KEY),
+                              policy=RotationPolicy.for_peer("required", rotation_interval_s=1.0, max_age_s=1.5,
+                                                             install_timeout_s=0.5, retry_interval_s=0.05))
+    try:
+        attach(pair.a.service, rot)
+        await wait_for(lambda: rot.state == "up" and wg.present, 5, "the first PSK")
+        await ctl.kill()
+        pair.session_a().request_rekey()   # no QKD key: under required the rekey fails and the session ends
+        await wait_for(lambda: pair.session_a() is None, 10, "the session to end")
+        await wait_for(lambda: rot.state == "removed", 5, "the peer removed when the PSK expires")
+        assert not wg.present and rot.removals == {"psk_expired": 1}
+    finally:
+        await rot.stop()
+        await pair.stop()
+        if ctl.running is not None:
+            await ctl.kill()
