@@ -135,7 +135,8 @@ class HandshakeAdmission:
             if len(self._buckets) >= MAX_SOURCES:
                 self._prune(now)
             bucket = self._buckets[source] = _Bucket(float(self.cfg.source_burst), now)
-        bucket.tokens = min(float(self.cfg.source_burst), bucket.tokens + (now - bucket.at) * self.cfg.source_rate_per_s)
+        refill = (now - bucket.at) * self.cfg.source_rate_per_s
+        bucket.tokens = min(float(self.cfg.source_burst), bucket.tokens + refill)
         bucket.at = now
         if bucket.tokens < 1.0:
             return False

@@ -21,9 +21,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway import primitives
+from gateway.admission import HandshakeAdmission
 from gateway.config import PeerConfig, SiteConfig, split_host_port
 from gateway.errors import GatewayConfigError, GatewayError, HandshakeError, ProtocolError
-from gateway.admission import HandshakeAdmission
 from gateway.handshake import (
     CH_COOKIE,
     CH_INITIATOR,

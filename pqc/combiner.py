@@ -125,6 +125,7 @@ def derive_session_keys(
         for _, secret in inputs:
             ikm += secret
         info = build_info(sizes, mode=mode, transcript=transcript, context=context, length=length, hash_name=hash_name)
-        return HKDF(algorithm=algorithm(), length=length, salt=salt, info=info).derive(ikm)   # no immutable copy of the secrets
+        # derive() takes the bytearray itself: no immutable copy of the secrets on our side
+        return HKDF(algorithm=algorithm(), length=length, salt=salt, info=info).derive(ikm)
     finally:
         ikm[:] = bytes(len(ikm))

@@ -17,12 +17,9 @@ import pytest
 
 from gateway.errors import HandshakeError
 from gateway.handshake import (
-    CH_INITIATOR,
     CH_NONCE,
     CH_OFFER,
-    CH_RESPONDER,
     CH_TIME_MS,
-    CH_XWING_PK,
     MSG_CLIENT_HELLO,
     MSG_RETRY,
     ReplayGuard,
