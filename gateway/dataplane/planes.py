@@ -49,8 +49,12 @@ class DataPlanes:
     def keys_installed(self, peer: str, keys: SessionKeys, epoch: int) -> None:
         """A new session epoch with ``peer`` (call while ``keys`` are live); a no-op for other peers."""
         rotator = self.rotators.get(peer)
-        if rotator is not None:
+        if rotator is None:
+            return
+        try:   # called from the session's key switch: a fault here must not cost the session
             rotator.offer(keys, epoch)
+        except Exception as exc:  # noqa: BLE001 - counted and logged by the rotator, never raised
+            rotator._fail("offer", "internal", f"{type(exc).__name__}: {exc}", exc_info=True)
 
     def start(self) -> None:
         for rotator in self.rotators.values():

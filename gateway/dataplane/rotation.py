@@ -380,6 +380,7 @@ class EpochKeyRotator:
 
     # -- reporting --------------------------------------------------------------------------------------
     def _fail(self, op: str, reason: str, message: str, exc_info: bool = False) -> None:
+        """Count, log (ERROR) and keep as ``last_error`` one failed operation."""
         self.failures[(op, reason)] += 1
         self.last_error = f"{op}: {message}"
         log.error("%s key %s failed", self.plane, op, exc_info=exc_info, extra={
