@@ -3,7 +3,9 @@ Cascade reconciliation, verification, privacy amplification, finite-key length a
 
 Stages, one module each (named as the papers name them): ``sift``, ``estimate``, ``channel``,
 ``cascade``, ``verify``, ``amplify``, ``finite_key``, ``authbudget``, ``link`` (the block protocol;
-the runtime that drives it is :mod:`qkd.runtime`).
+the runtime that drives it is :mod:`qkd.runtime`). The stage functions ``sift.sift`` and
+``estimate.estimate`` are reached through their modules (a package attribute of the same name would hide
+the module).
 """
 
 from qkd.postprocess.amplify import AmplificationError, toeplitz_hash, toeplitz_hash_words, toeplitz_reference
@@ -28,7 +30,7 @@ from qkd.postprocess.channel import (
     connect_websocket,
     in_process_pair,
 )
-from qkd.postprocess.estimate import EstimationError, ParameterEstimate, estimate
+from qkd.postprocess.estimate import EstimationError, ParameterEstimate
 from qkd.postprocess.finite_key import KeyLength, asymptotic_length, lim2014_expected_rate, lim2014_length
 from qkd.postprocess.link import (
     Alarm,
@@ -48,7 +50,6 @@ from qkd.postprocess.sift import (
     SiftedKey,
     SiftError,
     SiftParameters,
-    sift,
     sift_receiver,
     sift_transmitter,
 )
@@ -64,5 +65,5 @@ __all__ = [
     "reconcile_bob", "reconcile_local", "toeplitz_hash", "toeplitz_hash_words",
     "toeplitz_reference", "verify_receiver", "verify_sender",
     "ClockFit", "EstimationError", "ParameterEstimate", "SiftError", "SiftParameters", "SiftedEnd", "SiftedKey",
-    "VerificationResult", "estimate", "sift", "sift_receiver", "sift_transmitter",
+    "VerificationResult", "sift_receiver", "sift_transmitter",
 ]
