@@ -22,8 +22,9 @@ def _extensions() -> list[Extension]:
             Extension(
                 module,
                 [str(rel)],
-                # our C headers next to the .pyx (``cdef extern from "x.h"``): a change to one recompiles
-                depends=sorted(str(h.relative_to(HERE)) for h in pyx.parent.glob("*.h")),
+                # our C headers and Cython declarations next to the .pyx (``cdef extern from "x.h"``, ``cimport``):
+                # a change to one recompiles
+                depends=sorted(str(d.relative_to(HERE)) for glob in ("*.h", "*.pxd") for d in pyx.parent.glob(glob)),
                 include_dirs=[numpy.get_include()],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 # no fused multiply-add contraction: compiled doubles (slot assignment in sift_kernels) must

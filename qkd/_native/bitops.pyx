@@ -1,8 +1,12 @@
 # cython: language_level=3
-"""Bit-level kernels over numpy arrays of 0/1 bytes.
+"""Bit-level kernels over numpy arrays of 0/1 bytes, and the one bit packing of the QKD stack.
 
 ``count_bit_differences`` is the Hamming distance used to estimate the quantum bit error rate (QBER)
 on disclosed sample bits; ``parity`` is the XOR of a bit array (Cascade block parities).
+
+``pack_bits`` / ``unpack_bits`` convert between 0/1 bytes and packed words: bit i is bit i % 64 of uint64
+word i // 64 (little-endian bit order, the layout of ``packed_bits.h``), ⌈n/64⌉ words with the bits above n
+zero. Cascade's keys, the verification hash's message and the Toeplitz hash's input and seed use it.
 """
 
 import numpy as np
@@ -31,3 +35,16 @@ def parity(const unsigned char[::1] bits) -> int:
         for i in range(bits.shape[0]):
             p ^= bits[i] & 1
     return p
+
+
+def pack_bits(bits) -> np.ndarray:
+    """0/1 bytes → packed uint64 words (bit i = bit i % 64 of word i // 64), ⌈n/64⌉ words, zero above n."""
+    packed = np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little")
+    out = np.zeros((packed.size + 7) // 8, dtype=np.uint64)
+    out.view(np.uint8)[:packed.size] = packed
+    return out
+
+
+def unpack_bits(words, Py_ssize_t n_bits) -> np.ndarray:
+    """The first ``n_bits`` bits of packed words as 0/1 bytes (the inverse of :func:`pack_bits`)."""
+    return np.unpackbits(np.asarray(words, dtype="<u8").view(np.uint8), count=n_bits, bitorder="little")

@@ -20,30 +20,7 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 cnp.import_array()
 
 
-cdef inline uint64_t splitmix64(uint64_t* state) noexcept nogil:
-    cdef uint64_t z
-    state[0] += 0x9E3779B97F4A7C15ULL
-    z = state[0]
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
-    return z ^ (z >> 31)
-
-
-cdef inline uint8_t pick_code(uint8_t mask, int64_t slot, uint64_t seed) noexcept nogil:
-    """A uniformly random one of the distinct codes (0..3) set in ``mask``, the draw keyed by (seed, slot):
-    the choice depends on which detectors clicked in the slot, not on the order of their tags."""
-    cdef uint8_t n = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1)
-    cdef uint64_t s = seed ^ (<uint64_t>slot * 0xD1B54A32D192ED03ULL)
-    cdef uint64_t r = 0
-    cdef uint8_t c
-    if n > 1:
-        r = splitmix64(&s) % n
-    for c in range(4):
-        if (mask >> c) & 1:
-            if r == 0:
-                return c
-            r -= 1
-    return 0
+from qkd._native.splitmix64 cimport qs_splitmix64_next
 
 
 def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint8_t[::1] chan_code,
@@ -89,14 +66,14 @@ def assign_slots(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint
                 mask |= <uint8_t>(1 << c)
                 continue
             if group > 0:
-                co[m - 1] = pick_code(mask, so[m - 1], seed)
+                co[m - 1] = qs_pick_code(mask, so[m - 1], seed)
             group = 0
             mask = <uint8_t>(1 << c)
             so[m] = k
             co[m] = c
             m += 1
         if group > 0:
-            co[m - 1] = pick_code(mask, so[m - 1], seed)
+            co[m - 1] = qs_pick_code(mask, so[m - 1], seed)
     return slots[:m], codes[:m], n_out, n_multi, n_ign
 
 
@@ -135,7 +112,7 @@ def sift_count(const uint8_t[::1] a_basis, const uint8_t[::1] a_bit, const uint8
             if ab != bb:
                 continue
             sf[ab, it] += 1
-            if ab == 0 and z_sample_fraction < 1 and splitmix64(&rs) >= thr:
+            if ab == 0 and z_sample_fraction < 1 and qs_splitmix64_next(&rs) >= thr:
                 km[i] = 1
                 continue
             dc[ab, it] += 1
@@ -156,6 +133,7 @@ cdef extern from *:
     #endif
 
     #include "philox_lanes.h"   /* qs_philox_lanes: Philox4x32-10 in SIMD lanes */
+    #include "splitmix64.h"     /* SplitMix64: the QBER-sample draws and the multi-click choice */
 
     #define QS_BLOCK 256
     #define QS_PREFETCH_SLOTS 2048
@@ -174,18 +152,16 @@ cdef extern from *:
         int64_t nk, n_out, n_multi, n_ign;
     } qs_sift_args;
 
-    static inline uint64_t qs_mix64(uint64_t z) {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-
-    /* the multi-click choice of sift_kernels.pick_code: one of the distinct codes in mask, keyed by (seed, slot) */
+    /* the multi-click choice: a uniformly random one of the distinct codes (0..3) set in mask, the draw keyed
+       by (seed, slot) (the first output of stream `slot` of `seed`), so that the choice depends on which
+       detectors clicked in the slot, not on the order of their tags */
     static inline uint8_t qs_pick_code(uint8_t mask, int64_t slot, uint64_t seed) {
         unsigned n = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1);
         uint64_t r = 0;
-        if (n > 1)
-            r = qs_mix64((seed ^ ((uint64_t)slot * 0xD1B54A32D192ED03ULL)) + 0x9E3779B97F4A7C15ULL) % n;
+        if (n > 1) {
+            uint64_t state = qs_stream_seed(seed, (uint64_t)slot);
+            r = qs_splitmix64_next(&state) % n;
+        }
         for (uint8_t c = 0; c < 4; c++) {
             if ((mask >> c) & 1) {
                 if (r == 0)
@@ -199,12 +175,13 @@ cdef extern from *:
 
     /* The QBER-sample draws, precomputed 64 at a time: bit b of the word for draws j0..j0+63 is
        [SplitMix64 output j0+b ≥ thr], output j = mix64(seed + (j + 1)·γ) (Steele, Lea, Flood, OOPSLA 2014):
-       the stream sift_kernels.splitmix64 gives, independent of the data, so it can be computed ahead. */
-    #define QS_GAMMA 0x9E3779B97F4A7C15ULL
+       the stream qs_splitmix64_next draws one by one (sift_count), independent of the data, so it can be
+       computed ahead. */
+    #define QS_GAMMA QS_SPLITMIX64_GAMMA
     static uint64_t qs_draws_scalar(uint64_t seed, uint64_t j0, uint64_t thr) {
         uint64_t w = 0, s = seed + (j0 + 1) * QS_GAMMA;
         for (int b = 0; b < 64; b++, s += QS_GAMMA)
-            w |= (uint64_t)(qs_mix64(s) >= thr) << b;
+            w |= (uint64_t)(qs_splitmix64_mix(s) >= thr) << b;
         return w;
     }
 
@@ -219,10 +196,11 @@ cdef extern from *:
 
     __attribute__((target("avx2")))
     static uint64_t qs_draws_avx2(uint64_t seed, uint64_t j0, uint64_t thr) {
-        const __m256i c1_lo = _mm256_set1_epi64x((int64_t)(0xBF58476D1CE4E5B9ULL & 0xFFFFFFFFu));
-        const __m256i c1_hi = _mm256_set1_epi64x((int64_t)(0xBF58476D1CE4E5B9ULL >> 32));
-        const __m256i c2_lo = _mm256_set1_epi64x((int64_t)(0x94D049BB133111EBULL & 0xFFFFFFFFu));
-        const __m256i c2_hi = _mm256_set1_epi64x((int64_t)(0x94D049BB133111EBULL >> 32));
+        /* qs_splitmix64_mix in 4 lanes */
+        const __m256i c1_lo = _mm256_set1_epi64x((int64_t)(QS_SPLITMIX64_MUL1 & 0xFFFFFFFFu));
+        const __m256i c1_hi = _mm256_set1_epi64x((int64_t)(QS_SPLITMIX64_MUL1 >> 32));
+        const __m256i c2_lo = _mm256_set1_epi64x((int64_t)(QS_SPLITMIX64_MUL2 & 0xFFFFFFFFu));
+        const __m256i c2_hi = _mm256_set1_epi64x((int64_t)(QS_SPLITMIX64_MUL2 >> 32));
         const __m256i sign = _mm256_set1_epi64x((int64_t)0x8000000000000000ULL);
         const __m256i vthr = _mm256_xor_si256(_mm256_set1_epi64x((int64_t)thr), sign);
         const __m256i step = _mm256_set1_epi64x((int64_t)(4 * QS_GAMMA));
@@ -617,6 +595,7 @@ cdef extern from *:
         int64_t *ks
         int64_t nk, n_out, n_multi, n_ign
     void qs_sift(qs_sift_args *a) noexcept nogil
+    uint8_t qs_pick_code(uint8_t mask, int64_t slot, uint64_t seed) noexcept nogil
 
 
 cdef tuple _sift_run(const int64_t[::1] t_ps, const uint8_t[::1] channel, const uint8_t[::1] chan_code,

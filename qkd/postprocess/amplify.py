@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qkd._native import gf2
+from qkd._native.bitops import pack_bits, unpack_bits
 from qkd.errors import QkdError
 
 if TYPE_CHECKING:
@@ -41,20 +42,6 @@ if TYPE_CHECKING:
 
 class AmplificationError(QkdError):
     """Invalid sizes for privacy amplification (message names them)."""
-
-
-def pack(bits: np.ndarray) -> np.ndarray:
-    """0/1 bytes → little-endian uint64 words (bit i in bit i%64 of word i//64)."""
-    packed = np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little")
-    pad = (-packed.size) % 8
-    if pad:
-        packed = np.concatenate([packed, np.zeros(pad, np.uint8)])
-    return packed.view("<u8").astype(np.uint64, copy=False)
-
-
-def unpack(words: np.ndarray, n_bits: int) -> np.ndarray:
-    """Inverse of :func:`pack`: the first ``n_bits`` bits as 0/1 bytes."""
-    return np.unpackbits(np.asarray(words, dtype="<u8").view(np.uint8), count=n_bits, bitorder="little")
 
 
 def seed_words_needed(n_bits: int, out_bits: int) -> int:
@@ -142,7 +129,7 @@ def toeplitz_hash(bits: np.ndarray, seed_bits: np.ndarray, out_bits: int) -> np.
     n = int(np.asarray(bits).size)
     if np.asarray(seed_bits).size != n + out_bits - 1:
         raise AmplificationError(f"seed has {np.asarray(seed_bits).size} bits, n + ℓ − 1 = {n + out_bits - 1} needed")
-    return unpack(toeplitz_hash_words(pack(bits), n, pack(seed_bits), out_bits), out_bits)
+    return unpack_bits(toeplitz_hash_words(pack_bits(bits), n, pack_bits(seed_bits), out_bits), out_bits)
 
 
 def toeplitz_reference(bits: np.ndarray, seed_bits: np.ndarray, out_bits: int) -> np.ndarray:
@@ -168,7 +155,7 @@ async def amplify_sender(channel: ClassicalChannel, bits: np.ndarray, out_bits: 
     ns = seed_words_needed(n, out_bits)
     seed = np.frombuffer(secrets.token_bytes(8 * ns), dtype="<u8").astype(np.uint64)
     await channel.send("amplify.seed", int(out_bits).to_bytes(8, "big") + seed.astype("<u8").tobytes())
-    return toeplitz_hash_words(pack(bits), n, seed, out_bits)
+    return toeplitz_hash_words(pack_bits(bits), n, seed, out_bits)
 
 
 async def amplify_receiver(channel: ClassicalChannel, bits: np.ndarray) -> np.ndarray:
@@ -176,7 +163,7 @@ async def amplify_receiver(channel: ClassicalChannel, bits: np.ndarray) -> np.nd
     _, body = await channel.recv("amplify.seed")
     out_bits = int.from_bytes(body[:8], "big")
     seed = np.frombuffer(body[8:], dtype="<u8").astype(np.uint64)
-    return toeplitz_hash_words(pack(bits), int(np.asarray(bits).size), seed, out_bits)
+    return toeplitz_hash_words(pack_bits(bits), int(np.asarray(bits).size), seed, out_bits)
 
 
 def words_to_bytes(words: np.ndarray, n_bits: int) -> bytes:
@@ -184,5 +171,5 @@ def words_to_bytes(words: np.ndarray, n_bits: int) -> bytes:
     return np.asarray(words, dtype="<u8").tobytes()[: (n_bits + 7) // 8]
 
 
-__all__ = ["AmplificationError", "amplify_receiver", "amplify_sender", "pack", "toeplitz_hash",
-           "toeplitz_hash_words", "toeplitz_method", "toeplitz_reference", "unpack", "words_to_bytes"]
+__all__ = ["AmplificationError", "amplify_receiver", "amplify_sender", "toeplitz_hash", "toeplitz_hash_words",
+           "toeplitz_method", "toeplitz_reference", "words_to_bytes"]

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from qkd._native.cascade import HALVES, AliceOracle, BobSearches, pass_kind
+from qkd._native.cascade import HALVES, AliceOracle, BobSearches, PassPlan, pass_kind
 from qkd.errors import QkdError
 from qkd.postprocess.channel import ClassicalChannel
 
@@ -120,7 +120,7 @@ def plan(v: Variant, qber: float, n: int) -> list[int]:
     return [min(max(int(k), 1), n) for k in v.block_sizes(qber, n)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CascadeReport:
     """Per-block statistics. ``efficiency`` f = disclosed / (n h(p)) with p the QBER estimate the
     run was planned with; ``efficiency_realised`` uses p = corrections / n instead."""
@@ -241,9 +241,7 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
 
 def _n_blocks(n: int, j: int, k: int, seed: int) -> int:
     if pass_kind(n, j, k) == HALVES:
-        from qkd._native.cascade import PassPlan
-
-        return int(PassPlan(n, seed, j, k).nb)
+        return int(PassPlan(n, seed, j, k).n_blocks)
     k = min(max(k, 1), n)
     return (n + k - 1) // k
 

@@ -26,20 +26,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qkd._native import gf2
+from qkd._native.bitops import pack_bits
 
 if TYPE_CHECKING:
     from qkd.postprocess.channel import ClassicalChannel
 
 TAG_BITS = 128
-
-
-def pack_words(bits: np.ndarray) -> np.ndarray:
-    """0/1 bytes → little-endian uint64 words (bit i of the key = bit i%64 of word i//64)."""
-    packed = np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little")
-    pad = (-packed.size) % 16
-    if pad:
-        packed = np.concatenate([packed, np.zeros(pad, np.uint8)])
-    return packed.view("<u8").astype(np.uint64, copy=False)
 
 
 class PolyHash128:
@@ -60,7 +52,7 @@ class PolyHash128:
         return self.digest_words(words, 8 * len(data))
 
     def digest_bits(self, bits: np.ndarray) -> bytes:
-        return self.digest_words(pack_words(bits), int(np.asarray(bits).size))
+        return self.digest_words(pack_bits(bits), int(np.asarray(bits).size))
 
 
 def collision_bound(n_bits: int) -> float:
@@ -98,5 +90,5 @@ async def verify_receiver(channel: ClassicalChannel, bits: np.ndarray) -> Verifi
     return VerificationResult(ok, TAG_BITS, collision_bound(int(np.asarray(bits).size)))
 
 
-__all__ = ["PolyHash128", "TAG_BITS", "VerificationResult", "collision_bound", "pack_words", "verify_receiver",
+__all__ = ["PolyHash128", "TAG_BITS", "VerificationResult", "collision_bound", "verify_receiver",
            "verify_sender"]

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qkd._native import gf2
-from qkd.postprocess.amplify import AmplificationError, pack, toeplitz_hash, toeplitz_hash_words, toeplitz_reference
+from qkd._native.bitops import pack_bits as pack
+from qkd.postprocess.amplify import AmplificationError, toeplitz_hash, toeplitz_hash_words, toeplitz_reference
 
 
 @pytest.mark.parametrize("n,ell", [(1, 1), (2, 1), (63, 17), (64, 64), (65, 1), (128, 100), (1000, 999),

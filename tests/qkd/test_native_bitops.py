@@ -28,3 +28,15 @@ def test_count_bit_differences_matches_numpy(pairs: list[tuple[int, int]]) -> No
 def test_length_mismatch_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="differ in length: 3 and 2 bits"):
         bitops.count_bit_differences(np.zeros(3, np.uint8), np.zeros(2, np.uint8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 1), max_size=1000))
+def test_pack_bits_puts_bit_i_in_bit_i_mod_64_of_word_i_div_64_and_unpacks_back(values: list[int]) -> None:
+    bits = np.array(values, dtype=np.uint8)
+    words = bitops.pack_bits(bits)
+    assert words.dtype == np.uint64 and words.size == (bits.size + 63) // 64
+    for i, v in enumerate(values):
+        assert (int(words[i // 64]) >> (i % 64)) & 1 == v
+    assert all(int(w) >> (bits.size - 64 * k) == 0 for k, w in enumerate(words) if bits.size - 64 * k < 64)
+    assert np.array_equal(bitops.unpack_bits(words, bits.size), bits)

@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qkd._native import gf2
+from qkd._native.bitops import pack_bits as pack
+from qkd._native.bitops import unpack_bits as unpack
 from qkd.postprocess.amplify import (
     FFT_MIN_BITS,
     _toeplitz_by_karatsuba,
-    pack,
     toeplitz_hash,
     toeplitz_hash_words,
     toeplitz_method,
     toeplitz_reference,
-    unpack,
 )
 
 LEVELS = [0, 1, 2]   # capped to what the CPU has: the portable code always runs

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qkd.postprocess.amplify import pack, toeplitz_hash_words, unpack
+from qkd._native.bitops import pack_bits as pack
+from qkd._native.bitops import unpack_bits as unpack
+from qkd.postprocess.amplify import toeplitz_hash_words
 
 
 def fft_toeplitz(x_bits: np.ndarray, s_bits: np.ndarray, ell: int) -> np.ndarray:
