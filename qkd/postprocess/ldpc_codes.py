@@ -85,6 +85,8 @@ def _from_edges(lambda2: float, lambda3: float, d_high: int) -> DegreeProfile:
 #: degree profiles of the family by mother rate: edge fractions (λ₂, λ₃, λ₈) chosen by density evolution
 #: of normalised min-sum (α = 0.8) over the BSC (population dynamics), then checked by simulation
 #: (``bench/qkd_ldpc.py``); rate 0.5 is close to Richardson–Shokrollahi–Urbanke's d_v ≤ 8 ensemble.
+#: Measured (N = 1.2·10^5, layered min-sum, unpunctured): half the frames decode at f ≈ 1.17 (rate 0.5) and
+#: f ≈ 1.29 (rate 0.9) — min-sum loses most at the high check degrees (≈ 45) of the high rates.
 PROFILES: dict[float, DegreeProfile] = {
     0.5: DegreeProfile(0.5, 0.2, 8),
     0.6: _from_edges(0.16, 0.45, 8),
