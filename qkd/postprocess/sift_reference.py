@@ -13,6 +13,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+# SplitMix64 as qkd/_native/splitmix64.h defines it (that header is the kernels' one definition; this vectorised
+# twin is the independent reference the tests hold them to, so it spells the constants out again)
+SPLITMIX64_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+SPLITMIX64_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+SPLITMIX64_MUL2 = np.uint64(0x94D049BB133111EB)
+STREAM_KEY = np.uint64(0xD1B54A32D192ED03)     # stream seed = seed XOR index·STREAM_KEY
+
 
 def assign_slots_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndarray, offset_ps: float,
                        period_ps: float, window_ps: float, seed: int, n_slots: int | None = None,
@@ -45,9 +52,9 @@ def assign_slots_numpy(t_ps: np.ndarray, channel: np.ndarray, chan_code: np.ndar
 
 def _splitmix64_next(state: np.ndarray) -> np.ndarray:
     """SplitMix64 output for each uint64 state (the state advanced once), as the compiled kernels draw it."""
-    z = state + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = state + SPLITMIX64_GAMMA
+    z = (z ^ (z >> np.uint64(30))) * SPLITMIX64_MUL1
+    z = (z ^ (z >> np.uint64(27))) * SPLITMIX64_MUL2
     return z ^ (z >> np.uint64(31))
 
 
@@ -57,7 +64,7 @@ def pick_code_numpy(mask: np.ndarray, slots: np.ndarray, seed: int) -> np.ndarra
     mask = mask.astype(np.uint8)
     n = sum(((mask >> np.uint8(c)) & np.uint8(1)).astype(np.uint64) for c in range(4))
     with np.errstate(over="ignore"):
-        state = np.uint64(seed) ^ (slots.astype(np.uint64) * np.uint64(0xD1B54A32D192ED03))
+        state = np.uint64(seed) ^ (slots.astype(np.uint64) * STREAM_KEY)
         r = np.where(n > 1, _splitmix64_next(state) % np.maximum(n, np.uint64(1)), np.uint64(0))
     out = np.zeros(mask.size, dtype=np.uint8)
     done = np.zeros(mask.size, dtype=bool)
@@ -81,8 +88,8 @@ def sample_threshold(z_sample_fraction: float) -> int:
 def sample_draws(seed: int, j: np.ndarray) -> np.ndarray:
     """The j-th output (0-based, uint64) of the SplitMix64 stream started at ``seed``: mix(seed + (j + 1)·γ)."""
     with np.errstate(over="ignore"):
-        state = np.uint64(seed) + (j.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
-        return _splitmix64_next(state - np.uint64(0x9E3779B97F4A7C15))
+        state = np.uint64(seed) + (j.astype(np.uint64) + np.uint64(1)) * SPLITMIX64_GAMMA
+        return _splitmix64_next(state - SPLITMIX64_GAMMA)
 
 
 def sift_count_numpy(a_basis: np.ndarray, a_bit: np.ndarray, a_int: np.ndarray, b_code: np.ndarray, n_int: int,
