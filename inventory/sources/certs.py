@@ -36,9 +36,10 @@ _SSH_LINE = re.compile(r"(?:^|\s)(" + "|".join(re.escape(t) for t in _SSH_KEY_TY
 #: What ``cryptography`` raises for bytes that are not what they claim: a version outside X.509's three, an
 #: extension twice, a general name of an unknown type, a key or algorithm it does not implement, and OpenSSL's
 #: own refusal of a key body it cannot decode (``InternalError``: an Ed25519 PKCS#8 key whose private key is
-#: wrapped in more than one OCTET STRING).
-PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, x509.InvalidVersion,
-                x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+#: wrapped in more than one OCTET STRING) or its OpenSSH loader's ``NotImplementedError`` ("Need uncompressed
+#: point": an ECDSA key whose private section holds a point not in the 0x04 form).
+PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, NotImplementedError,
+                x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 
 KEY_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".key", ".pub", ".p7b", ".p7c", ".p12", ".pfx", ".jwk", ".jwks",
                 ".csr", ".p8")
@@ -302,7 +303,7 @@ def _ssh_private(block: bytes, passwords: tuple[bytes | None, ...]) -> Any:
     for pw in passwords:
         try:
             return serialization.load_ssh_private_key(block, pw)
-        except (ValueError, TypeError) as exc:
+        except PARSE_ERRORS as exc:
             last = exc
     raise ValueError(str(last))
 
