@@ -7,13 +7,19 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
-from qkd.kms.testing import free_port
 from qshift.config import resolve_paths
 from tests.cli.conftest import QSHIFT, REPO, qshift
 from tests.cli.test_errors import _node_toml
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_resolve_paths_walks_tables_and_lists_and_leaves_absolute_and_empty_paths() -> None:
