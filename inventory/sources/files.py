@@ -280,19 +280,21 @@ def _scan_into(path: str, display: str, opts: WalkOptions, result: SourceResult)
 
 
 def _analyse(display: str, data: bytes, family: str, sub: str, opts: WalkOptions) -> list[Finding]:
-    """The parser's findings for one file's bytes (its exceptions are :func:`_scan_into`'s to sort)."""
-    if family == "code":
-        if sub == "python":
-            return python_ast.scan(display, data)
-        return code_treesitter.scan(display, data, sub)
-    if family == "cert":
-        with warnings.catch_warnings():  # cryptography's deprecation notes on odd certificates: not ours to print
-            warnings.simplefilter("ignore")
+    """The parser's findings for one file's bytes (its exceptions are :func:`_scan_into`'s to sort). Warnings
+    about the input (Python's on an invalid escape in scanned code, cryptography's on odd certificates) are not
+    ours to print."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if family == "code":
+            if sub == "python":
+                return python_ast.scan(display, data)
+            return code_treesitter.scan(display, data, sub)
+        if family == "cert":
             return certs.scan(display, data, (None, *opts.pkcs12_passwords))
-    text = data.decode("utf-8", "replace")
-    if family == "config":
-        return configs.scan(display, text, sub)
-    return manifests.scan(display, text, sub)
+        text = data.decode("utf-8", "replace")
+        if family == "config":
+            return configs.scan(display, text, sub)
+        return manifests.scan(display, text, sub)
 
 
 #: A capture's deadline grows with its size: one CPU-s more per this many bytes (the bench reads ~10 MB/s).
