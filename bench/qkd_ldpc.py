@@ -252,8 +252,9 @@ def main() -> None:
     if "latency" in sections:
         results += latency(2 if args.quick else 5)
     load_after = os.getloadavg()
-    prefixes = tuple(f"ldpc.{s}" for s in ("efficiency", "decoder_throughput", "reconcile_throughput", "latency")
-                     if any(s.startswith(x) or x.startswith(s.split("_")[0]) for x in sections))
+    owned = {"efficiency": ("ldpc.efficiency",), "latency": ("ldpc.latency",),
+             "throughput": ("ldpc.decoder_throughput", "ldpc.reconcile_throughput")}
+    prefixes = tuple(p for section in sections for p in owned[section])
     path = write_results("qkd_ldpc", results, replace_prefixes=prefixes if args.only else None)
     doc = json.loads(path.read_text())
     doc["load_average"] = {"before": list(load_before), "after": list(load_after),
