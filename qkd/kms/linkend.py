@@ -179,6 +179,14 @@ class KmeLinkEnd:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.status.stopped()
 
+    def release(self) -> None:
+        """After the last :meth:`stop`: drop the cached emulated blocks and the window of block results, so
+        a closed service that something still references holds no block data."""
+        shared = getattr(self.source, "shared", None)
+        if shared is not None:
+            shared.clear()
+        self.runtime.results.clear()
+
     def _on_alarm(self, raised: bool, qber: float | None, reason: str) -> None:
         self.service.set_link_alarm(self.link_id, raised, qber)
 

@@ -88,6 +88,11 @@ class SharedEmulation:
         self._keep = keep
         self.computed = 0
 
+    def clear(self) -> None:
+        """Drop every cached block (a stopped link's memory goes back now, whatever still references this)."""
+        with self._lock:
+            self._entries.clear()
+
     def get(self, key: tuple[object, ...], compute: Callable[[], Block]) -> Block:
         with self._lock:
             entry = self._entries.get(key)
