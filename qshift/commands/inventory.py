@@ -88,6 +88,11 @@ def scan(
                                                               help="Password to try on PKCS#12 files.")] = None,
     timeout: Annotated[float, typer.Option("--timeout-s", "--timeout", min=0.001,
                                            help="Per-connection timeout for live endpoints (s).")] = 5.0,
+    file_deadline: Annotated[float | None, typer.Option(
+        "--file-deadline-s", min=0.01,
+        help="CPU seconds one file may take before it is skipped as timed out (a capture: plus its size); "
+             "default 60.")
+    ] = None,
     allow_unreachable: Annotated[bool, typer.Option(
         "--allow-unreachable", help="An endpoint that cannot be reached is listed as skipped, not an error.")
     ] = False,
@@ -123,7 +128,8 @@ def scan(
                            exclude=tuple(exclude or ()), respect_gitignore=not no_gitignore,
                            max_file_bytes=_size(max_file_size), jobs=jobs,
                            pkcs12_passwords=tuple(p.encode() for p in pkcs12_password or []), timeout_s=timeout,
-                           allow_unreachable=allow_unreachable)
+                           allow_unreachable=allow_unreachable,
+                           **({} if file_deadline is None else {"file_deadline_s": file_deadline}))
         err = Console(stderr=True)
         if sys.stderr.isatty() and not json_out and opts.paths:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -141,6 +141,29 @@ def test_a_file_whose_analysis_hangs_is_skipped_at_its_deadline_and_the_scan_goe
     assert len(timed_out) == 1 and timed_out[0].reason == "timed out: analysis took over 0.3 CPU-s"
 
 
+def test_the_cli_file_deadline_reaches_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import re
+
+    root = _tree(tmp_path, n=3)
+    (root / "hang.py").write_text(CRYPTO_PY)
+    real = python_ast.scan
+
+    def hang_on_one(path: str, data: bytes | str) -> list[object]:
+        if path.endswith("hang.py"):
+            re.match(r"(a+)+$", "a" * 64 + "b")  # catastrophic backtracking: minutes of CPU
+        return real(path, data)  # type: ignore[return-value]
+
+    monkeypatch.setattr(python_ast, "scan", hang_on_one)
+    code, out, _ = _cli(["inventory", "scan", str(root), "-j", "1", "--file-deadline-s", "0.4", "--json"], capsys)
+    assert code == 0
+    skipped = [s for s in json.loads(out)["skipped"] if s["path"].endswith("hang.py")]
+    assert skipped and "over 0.4 CPU-s" in skipped[0]["reason"]
+    code, _, err = _cli(["inventory", "scan", str(root), "--file-deadline-s", "0"], capsys)
+    assert code == 2 and "--file-deadline-s" in err
+
+
 def test_the_deadline_restores_the_previous_signal_handler_and_timer() -> None:
     import signal
 
