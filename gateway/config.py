@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gateway.dataplane.config import IpsecConfig, WireGuardConfig
 from gateway.errors import GatewayConfigError
 
 QkdPolicy = Literal["required", "preferred", "off"]
@@ -183,9 +184,20 @@ class PeerConfig(_Model):
     qkd: QkdPolicy = "preferred"
     #: The weakest mode accepted from this peer.
     min_mode: Mode = "pqc-only"
+    #: The data plane the session keys: the built-in TCP tunnel (forward/reverse rules), or a WireGuard
+    #: peer's PSK / a strongSwan IKE connection's PPK per session epoch (``gateway.dataplane``).
+    kind: Literal["tcp-tunnel", "wireguard", "ipsec"] = "tcp-tunnel"
+    wireguard: WireGuardConfig | None = None
+    ipsec: IpsecConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PeerConfig:
+        tables = {"wireguard": self.wireguard, "ipsec": self.ipsec}
+        for kind, table in tables.items():
+            if self.kind == kind and table is None:
+                raise ValueError(f"peers[{self.name}]: kind = '{kind}' needs a [peers.{kind}] table")
+            if self.kind != kind and table is not None:
+                raise ValueError(f"peers[{self.name}]: a [peers.{kind}] table needs kind = '{kind}'")
         if self.auth == "signature" and not self.public_key:
             raise ValueError(f"peers[{self.name}]: auth = 'signature' needs public_key")
         if self.auth == "psk" and not self.psk_file:

@@ -23,6 +23,8 @@ from aiohttp import web
 from gateway import primitives
 from gateway.admission import HandshakeAdmission
 from gateway.config import PeerConfig, SiteConfig, split_host_port
+from gateway.dataplane.config import IpsecConfig, WireGuardConfig
+from gateway.dataplane.planes import DataPlanes
 from gateway.errors import GatewayConfigError, GatewayError, HandshakeError, ProtocolError
 from gateway.handshake import (
     CH_COOKIE,
@@ -131,6 +133,13 @@ class GatewayService:
         self.unauthenticated: dict[str, Any] = {"failures": 0, "last_error": None, "last_error_reason": None,
                                                 "claimed_peer": None}
         self.admission = HandshakeAdmission(config.tunnel, self.metrics)
+        planes: list[tuple[str, str, str, WireGuardConfig | IpsecConfig]] = []
+        for p in config.peers:
+            table = p.wireguard or p.ipsec
+            if table is not None:
+                planes.append((p.name, p.qkd, p.min_mode, table))
+        self.dataplanes = DataPlanes.from_config(config.site_id, planes, request_rekey=self._request_rekey)
+        self.dataplanes.register_metrics(self.metrics.registry)
         self._cookies: dict[str, tuple[bytes, float]] = {}
         self._ready = {p.name: asyncio.Event() for p in config.peers}
         self._servers: list[asyncio.Server] = []
@@ -155,6 +164,7 @@ class GatewayService:
                                                                   rule.target), host, port)
             self._servers.append(server)
             self.forward_addresses.append(server.sockets[0].getsockname()[:2])
+        self.dataplanes.start()
         if self.key_path is not None:
             self._spawn(self.key_path.run(), "key-path-watcher")
         for peer in cfg.peers:
@@ -165,6 +175,8 @@ class GatewayService:
 
     async def stop(self) -> None:
         self.running = False
+        # the installed PSKs/PPKs stay in WireGuard/strongSwan: a gateway restart does not cut the site off
+        await self.dataplanes.stop()
         for server in self._servers:
             server.close()
         for session in list(self.sessions.values()):
@@ -481,10 +493,18 @@ class GatewayService:
                 "event": "gateway.mode_change", "peer": session.peer, "from_mode": previous,
                 "to_mode": new.mode, "cause": cause, "detail": new.cause_detail, "kind": kind, "role": role})
         state.mode = new.mode
+        # the data plane's key for this epoch, derived while the epoch's keys are live (never raises)
+        self.dataplanes.keys_installed(session.peer, new, session.status()["epoch"])
         log.info("session keys installed", extra={
             "event": "gateway.keys_installed", "peer": session.peer, "kind": kind, "role": role,
             "mode": new.mode, "aead": new.aead, "qkd_key_id": new.key_id, "cause": new.cause,
             "detail": new.cause_detail})
+
+    def _request_rekey(self, peer: str) -> None:
+        """A data plane wants a fresh key: rekey the session with ``peer`` if there is one."""
+        session = self.sessions.get(peer)
+        if session is not None and not session.closed:
+            session.request_rekey()
 
     def session_closed(self, session: Session, cause: str) -> None:
         if self.sessions.get(session.peer) is session:
@@ -533,6 +553,7 @@ class GatewayService:
                 "last_error_reason": state.last_error_reason,
                 "sessions": state.sessions,
                 "handshakes": state.handshakes,
+                "data_plane": self.dataplanes.status(name) or {"kind": "tcp-tunnel"},
             }
         return {"site": self.config.site_id, "up_since": self.started_at,
                 "tunnel": list(self.tunnel_address) if self.tunnel_address else None,

@@ -222,7 +222,10 @@ async def iperf3_mbit_s(seconds: float) -> float | None:
 
 
 class Sites:
-    """Two real gateways and a rotator at each end, fed as the service will feed them."""
+    """Two real gateways, each feeding a rotator through its own data-plane hook (``GatewayService.
+    dataplanes``: ``keys_installed`` → ``DataPlanes.keys_installed`` → the rotator), as a gateway whose peer
+    has ``kind = "wireguard"`` does; the rotators are placed on the running services because the WireGuard
+    interfaces' keys exist only once the namespaces are up."""
 
     def __init__(self, pair: Any, net: WgNet, policy: RotationPolicy) -> None:
         self.pair = pair
@@ -230,15 +233,7 @@ class Sites:
                                               spec=net.spec(side), policy=policy) for side in ("a", "b")}
         for side, service in (("a", pair.a.service), ("b", pair.b.service)):
             rot = self.rot[side]
-            original = service.keys_installed
-
-            def keys_installed(session: Any, old: Any, new: Any, kind: str, _orig: Any = original,
-                               _rot: WireGuardPskRotator = rot) -> None:
-                _orig(session, old, new, kind)
-                if session.peer == _rot.peer:
-                    _rot.offer(new, session.status()["epoch"])
-
-            service.keys_installed = keys_installed
+            service.dataplanes.rotators[rot.peer] = rot
             session = service.sessions[rot.peer]
             rot.offer(session.keys, session.status()["epoch"])
             rot.start()
@@ -294,6 +289,11 @@ async def test_traffic_flows_through_wireguard_keyed_by_the_psk_both_gateways_de
     assert (st.state, st.mode, st.psk_epoch) == ("up", "hybrid-qkd", 0)
     assert st.psk_fingerprint == sites.rot["b"].status().psk_fingerprint
     assert expect_a not in json.dumps(st.to_dict()) and expect_a not in metrics_text(sites.rot.values()).decode()
+    # the gateway's own /status and /metrics show the data plane of that peer
+    shown = sites.pair.a.service.status()["peers"][PEER_NAME["a"]]["data_plane"]
+    assert shown["psk_epoch"] == 0 and shown["state"] == "up" and expect_a not in json.dumps(shown)
+    from prometheus_client import generate_latest
+    assert b"gateway_wireguard" in generate_latest(sites.pair.a.service.metrics.registry)
 
 
 async def test_live_psk_rotation_under_continuous_traffic_loses_no_packet(sites_factory, wgnet):

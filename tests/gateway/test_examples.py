@@ -66,3 +66,38 @@ def test_a_kme_url_that_is_not_https_is_refused(url):
         SiteConfig.model_validate(data)
     data["kme"]["url"] = "https://127.0.0.1:8443"
     assert SiteConfig.model_validate(data).kme.url == "https://127.0.0.1:8443"
+
+
+WG_KEY = "YUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="   # 32 bytes, base64, as `wg show` prints a key
+
+
+def test_a_peer_chooses_its_data_plane_and_the_service_keys_it(tmp_path) -> None:
+    """Issue 19: ``kind`` per peer; a WireGuard peer needs its table (and a table its kind); the service
+    builds a rotator for it and shows its data plane under the peer in /status."""
+    from gateway.service import GatewayService
+
+    data = load_config(EXAMPLES / "gateway-site-a.toml", SiteConfig).model_dump(exclude_none=True)
+    data["identity"].pop("signing_key", None)
+    peer = data["peers"][0]
+    psk = tmp_path / "peer.psk"
+    psk.write_text("ab" * 32)
+    psk.chmod(0o600)
+    peer.update(auth="psk", psk_file=str(psk))
+    peer.pop("public_key", None)
+    data.pop("kme", None)                     # no KME needed to build the service
+    for p in data["peers"]:
+        p["qkd"] = "off"
+    peer["kind"] = "wireguard"
+    with pytest.raises(ValueError, match=r"kind = 'wireguard' needs a \[peers.wireguard\] table"):
+        SiteConfig.model_validate(data)
+    peer["wireguard"] = {"interface": "wg-qshift0", "public_key": WG_KEY}
+    service = GatewayService(SiteConfig.model_validate(data))
+    plane = service.status()["peers"][peer["name"]]["data_plane"]
+    assert plane["state"] != "up" and plane["psk_epoch"] is None     # nothing installed before a session
+    assert set(service.dataplanes.rotators) == {peer["name"]}
+    peer["kind"] = "tcp-tunnel"
+    with pytest.raises(ValueError, match=r"a \[peers.wireguard\] table needs kind = 'wireguard'"):
+        SiteConfig.model_validate(data)
+    del peer["wireguard"]
+    plain = GatewayService(SiteConfig.model_validate(data))
+    assert plain.status()["peers"][peer["name"]]["data_plane"] == {"kind": "tcp-tunnel"}
