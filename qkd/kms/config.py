@@ -131,6 +131,9 @@ class FeedSection(_Model):
     pulses_per_block: int = Field(default=4_000_000, ge=1000)
     emulator_seed: int = Field(default=1, ge=0)
     key_length: Literal["finite", "asymptotic"] = "asymptotic"
+    #: Error correction: Cascade (interactive) or rate-adaptive LDPC (a few round trips, for links whose
+    #: classical channel has a long round trip). Both KMEs of the link must say the same.
+    reconciler: Literal["cascade", "ldpc"] = "cascade"
     block_interval_s: float = Field(default=0.0, ge=0)
     max_blocks: int = Field(default=0, ge=0, description="0: run until the node stops")
     # time-tag files

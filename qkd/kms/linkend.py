@@ -134,7 +134,8 @@ class KmeLinkEnd:
             wc_auth = WegmanCarterAuth.from_preshared(Path(feed.auth_psk_file).read_bytes())
         self.runtime = LinkEndRuntime(
             self.link_id, self.role, self.source, self.sink,
-            LinkPolicy(key_length=feed.key_length, qber_abort=feed.qber_abort), runtime_config(feed),
+            LinkPolicy(key_length=feed.key_length, qber_abort=feed.qber_abort, reconciler=feed.reconciler),
+            runtime_config(feed),
             auth_mode=feed.auth, wc_auth=wc_auth,
             counter=_StoreCounter(service, f"emulated-link/{self.link_id}/next-block"),
             headroom_bits=self.sink.headroom_bits)

@@ -61,6 +61,7 @@ from qkd.postprocess.cascade import CascadeReport, binary_entropy, reconcile_ali
 from qkd.postprocess.channel import AuthenticationError, ClassicalChannel
 from qkd.postprocess.estimate import ParameterEstimate
 from qkd.postprocess.finite_key import TAG_BITS, lim2014_length
+from qkd.postprocess.ldpc import LdpcPolicy, reconcile_alice_ldpc, reconcile_bob_ldpc
 from qkd.postprocess.sift import SiftedKey
 from qkd.postprocess.verify import verify_receiver, verify_sender
 
@@ -182,6 +183,11 @@ class LinkPolicy:
     eps_cor: float = 1e-15
     key_length: str = "finite"          # "finite" ([LCWXZ14]) or "asymptotic"
     alarm_threshold: float = 0.08
+    #: "cascade" (interactive, hundreds of round trips, f ≈ 1.05) or "ldpc" (one-way rate-adaptive LDPC with
+    #: blind retries, a few round trips, f ≈ 1.2: for links with a long classical round trip). Both ends
+    #: must agree; ``ldpc`` carries the LDPC decoder settings (None: defaults).
+    reconciler: str = "cascade"
+    ldpc: LdpcPolicy | None = None
 
 
 @dataclass
@@ -202,6 +208,8 @@ class BlockResult:
     length_bits: int = 0
     disclosed_bits: int = 0
     cascade: dict[str, Any] | None = None
+    #: Bob's report of whichever reconciler ran (``reconciler``: "cascade" | "ldpc", efficiency, round trips).
+    reconciliation: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None   # ok, tag_bits, eps_ver (collision bound)
     key_length: dict[str, Any] | None = None
     eps_sec: float = 0.0
@@ -453,9 +461,16 @@ class LinkEnd:
     async def _reconcile(self, bits: np.ndarray, qber: float, res: BlockResult) -> tuple[np.ndarray, int]:
         before = self.channel.ledger.disclosed_bits
         report: CascadeReport | None = None
-        if self.role == "bob":
+        if self.policy.reconciler == "ldpc":
+            if self.role == "bob":
+                bits, ldpc = await reconcile_bob_ldpc(self.channel, bits, max(qber, 1e-4), self.policy.ldpc)
+                res.reconciliation = {"reconciler": "ldpc", **ldpc.to_dict()}
+            else:
+                await reconcile_alice_ldpc(self.channel, bits)
+        elif self.role == "bob":
             bits, report = await reconcile_bob(self.channel, bits, max(qber, 1e-4), self.policy.cascade_variant)
             res.cascade = report.to_dict()
+            res.reconciliation = {"reconciler": "cascade", **res.cascade}
         else:
             await reconcile_alice(self.channel, bits)
         return bits, self.channel.ledger.disclosed_bits - before

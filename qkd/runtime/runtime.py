@@ -639,8 +639,8 @@ class LinkRun:
                 aborted[r.cause] = aborted.get(r.cause, 0) + 1
         sifted = sum(r.n_sifted for r in self.bob)
         secret = sum(r.length_bits for r in delivered)
-        effs = [r.cascade["efficiency_realised"] for r in self.bob if r.cascade and
-                math.isfinite(r.cascade["efficiency_realised"])]
+        effs = [r.reconciliation["efficiency_realised"] for r in self.bob if r.reconciliation and
+                math.isfinite(r.reconciliation["efficiency_realised"])]
         return {"link_id": self.link_id, "blocks": len(self.bob), "delivered": len(delivered), "aborted": aborted,
                 "sifted_bits": sifted, "secret_bits": secret, "seconds": self.seconds,
                 "mean_qber": float(np.nanmean([r.qber_estimate for r in self.bob])) if self.bob else float("nan"),

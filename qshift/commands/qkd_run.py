@@ -51,7 +51,7 @@ def parse_eve(spec: str | None) -> float:
 
 
 def _block_row(r: BlockResult) -> dict[str, Any]:
-    c = r.cascade or {}
+    c = r.reconciliation or {}
     return {"block": r.block_index, "status": r.status, "cause": r.cause, "qber": r.qber_estimate,
             "sifted_bits": r.n_sifted, "secret_bits": r.length_bits, "efficiency": c.get("efficiency_realised"),
             "round_trips": c.get("round_trips"), "reason": r.reason}
@@ -60,6 +60,7 @@ def _block_row(r: BlockResult) -> dict[str, Any]:
 def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset: str | None = None,
                       eve_fraction: float = 0.0, block_pulses: int = 10**7, seed: int = 1,
                       key_length: str = "asymptotic", variant: str = "default", max_blocks: int | None = None,
+                      reconciler: str = "cascade",
                       on_block: Any = None) -> dict[str, Any]:
     """Run blocks of ``block_pulses`` emulated pulses for ``seconds`` of wall time (at least one block).
 
@@ -70,7 +71,7 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
     link = link_preset(preset or CHANNEL_PRESETS[channel], length_km)
     if eve_fraction:
         link = replace(link, intercept_resend_fraction=eve_fraction)
-    policy = LinkPolicy(cascade_variant=variant, key_length=key_length)
+    policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler)
     deadline = time.monotonic() + seconds
     rows: list[dict[str, Any]] = []
 
@@ -166,6 +167,8 @@ def run(
     key_length: Annotated[str, typer.Option(help="asymptotic | finite (Lim et al. 2014 Eq. 1; the fiber preset "
                                                  "needs --block-pulses 500000000 or more)")] = "asymptotic",
     variant: Annotated[str, typer.Option(help="Cascade variant")] = "default",
+    reconciler: Annotated[str, typer.Option(
+        help="Error correction: cascade (interactive) | ldpc (rate-adaptive, a few round trips).")] = "cascade",
     seed: Annotated[int, typer.Option(help="emulator seed (recorded in the output)")] = 1,
     max_blocks: Annotated[int | None, typer.Option(min=1, help="stop after this many blocks")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
@@ -175,6 +178,8 @@ def run(
         raise typer.BadParameter("expected fiber or free-space", param_hint="--channel")
     if key_length not in ("asymptotic", "finite"):
         raise typer.BadParameter("expected asymptotic or finite", param_hint="--key-length")
+    if reconciler not in ("cascade", "ldpc"):
+        raise typer.BadParameter("expected cascade or ldpc", param_hint="--reconciler")
     frac = parse_eve(eve)
     if seconds is not None:
         wall_seconds = seconds
@@ -182,12 +187,14 @@ def run(
     if json_out:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
+                              reconciler=reconciler,
                               max_blocks=max_blocks)
         typer.echo(json.dumps(_clean(s), indent=2, sort_keys=True))
         return
     with Live(Table(title="QKD link (starting)"), console=con, refresh_per_second=4, transient=False) as live:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
+                              reconciler=reconciler,
                               max_blocks=max_blocks,
                               on_block=lambda rows, lsb: live.update(_live_table(rows, lsb)))
     con.print(_summary_table(s))
