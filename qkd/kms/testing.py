@@ -72,7 +72,7 @@ def to_toml(data: dict) -> str:
     """Minimal TOML writer for KME configs (tables, arrays of tables, strings, numbers, bools, lists)."""
     import json
 
-    def scalar(v) -> str:
+    def scalar(v: object) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, int | float):
