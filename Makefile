@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-PYX    := $(shell find qkd -name '*.pyx' -o -name '*.h' 2>/dev/null)
+PYX    := $(shell find qkd -name '*.pyx' -o -name '*.pxd' -o -name '*.h' 2>/dev/null)
 STAMP  := $(VENV)/.qshift-installed
 
 .PHONY: test demo bench soak lint install clean
@@ -12,7 +12,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 
-# Reinstall (and so recompile the Cython extensions) whenever packaging or a .pyx / C header file changes.
+# Reinstall (and so recompile the Cython extensions) whenever packaging or a .pyx / .pxd / C header changes.
 $(STAMP): $(PY) pyproject.toml setup.py $(PYX)
 	$(PIP) install --quiet -e '.[test,bench,lint]'
 	touch $(STAMP)
