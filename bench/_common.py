@@ -32,28 +32,25 @@ def machine() -> dict[str, Any]:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
-def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``repeat`` runs (seconds), after ``warmup`` runs."""
+def _median(fn: Callable[[], object], clock: Callable[[], float], repeat: int, warmup: int) -> float:
     for _ in range(warmup):
         fn()
     samples = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        samples.append(time.perf_counter() - start)
+        samples.append(clock() - start)
     return statistics.median(samples)
+
+
+def median_seconds(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeat`` runs (seconds), after ``warmup`` runs."""
+    return _median(fn, time.perf_counter, repeat, warmup)
 
 
 def median_cpu_seconds(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
     """Median CPU time (process_time) of ``fn()`` (seconds): the cost on one core, robust to a shared machine."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        samples.append(time.process_time() - start)
-    return statistics.median(samples)
+    return _median(fn, time.process_time, repeat, warmup)
 
 
 @dataclass

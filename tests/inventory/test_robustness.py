@@ -120,21 +120,26 @@ def test_an_internal_error_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Cap
     assert code == 2 and err.startswith("error: internal error: KeyError") and "Traceback" not in err
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_file_whose_analysis_hangs_is_skipped_at_its_deadline_and_the_scan_goes_on(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+def _hang_on(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make the Python analysis of files called ``name`` burn minutes of CPU (catastrophic backtracking)."""
     import re
 
-    root = _tree(tmp_path, n=12)
-    (root / "hang.py").write_text(CRYPTO_PY)
     real = python_ast.scan
 
     def hang_on_one(path: str, data: bytes | str) -> list[object]:
-        if path.endswith("hang.py"):
-            re.match(r"(a+)+$", "a" * 64 + "b")  # catastrophic backtracking: minutes of CPU
+        if path.endswith(name):
+            re.match(r"(a+)+$", "a" * 64 + "b")
         return real(path, data)  # type: ignore[return-value]
 
     monkeypatch.setattr(python_ast, "scan", hang_on_one)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_whose_analysis_hangs_is_skipped_at_its_deadline_and_the_scan_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    root = _tree(tmp_path, n=12)
+    (root / "hang.py").write_text(CRYPTO_PY)
+    _hang_on(monkeypatch, "hang.py")
     r = files.scan_paths([root], files.WalkOptions(file_deadline_s=0.3), jobs=jobs, chunk_size=4)
     assert len(r.findings) == 12
     timed_out = [s for s in r.skipped if s.path.endswith("hang.py")]
@@ -144,18 +149,10 @@ def test_a_file_whose_analysis_hangs_is_skipped_at_its_deadline_and_the_scan_goe
 def test_the_cli_file_deadline_reaches_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     import json
-    import re
 
     root = _tree(tmp_path, n=3)
     (root / "hang.py").write_text(CRYPTO_PY)
-    real = python_ast.scan
-
-    def hang_on_one(path: str, data: bytes | str) -> list[object]:
-        if path.endswith("hang.py"):
-            re.match(r"(a+)+$", "a" * 64 + "b")  # catastrophic backtracking: minutes of CPU
-        return real(path, data)  # type: ignore[return-value]
-
-    monkeypatch.setattr(python_ast, "scan", hang_on_one)
+    _hang_on(monkeypatch, "hang.py")
     code, out, _ = _cli(["inventory", "scan", str(root), "-j", "1", "--file-deadline-s", "0.4", "--json"], capsys)
     assert code == 0
     skipped = [s for s in json.loads(out)["skipped"] if s["path"].endswith("hang.py")]

@@ -20,14 +20,7 @@ from qkd.postprocess.cascade import (
 )
 from qkd.postprocess.channel import in_process_pair
 from qkd.postprocess.verify import PolyHash128
-
-
-def bsc_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2, n, dtype=np.uint8)
-    flips = np.zeros(n, np.uint8)
-    flips[rng.choice(n, int(round(qber * n)), replace=False)] = 1   # exactly qber·n errors
-    return a, a ^ flips
+from tests.qkd.bsc import bsc_pair
 
 
 @pytest.mark.parametrize("qber", [0.005, 0.01, 0.02, 0.05, 0.08, 0.11])

@@ -28,16 +28,9 @@ from qkd.postprocess.ldpc import (
 from qkd.postprocess.ldpc_codes import FRAME_LENGTHS, MOTHER_RATES, build_code, family_code
 from qkd.postprocess.ldpc_reference import EdgeList, decode_flooding, syndrome_reference
 from qkd.postprocess.verify import VerificationResult, verify_receiver, verify_sender
+from tests.qkd.bsc import bsc_pair
 
 SHORT = FRAME_LENGTHS[0]
-
-
-def bsc_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2, n, dtype=np.uint8)
-    flips = np.zeros(n, np.uint8)
-    flips[rng.choice(n, int(round(qber * n)), replace=False)] = 1   # exactly qber·n errors
-    return a, a ^ flips
 
 
 # -- codes ------------------------------------------------------------------------------------------------
