@@ -306,7 +306,8 @@ class LinkEndRuntime:
         state = self.sink.stream_state()
         if self.role == "alice":
             start = self.counter.next_index()
-            hello = {"start": start, "auth": self.auth_mode, "pads": pads, **state}
+            hello = {"start": start, "auth": self.auth_mode, "reconciler": self.policy.reconciler, "pads": pads,
+                     **state}
             await channel.send("link.hello", json.dumps(hello).encode())
             _, body = await channel.recv("link.hello.ack")
             ack = json.loads(body)
@@ -322,6 +323,9 @@ class LinkEndRuntime:
             ack = {"pads": pads}
             if hello.get("auth") != self.auth_mode:
                 ack["error"] = f"authentication mode {hello.get('auth')!r} at the peer, {self.auth_mode!r} here"
+            elif hello.get("reconciler", "cascade") != self.policy.reconciler:
+                ack["error"] = (f"reconciler {hello.get('reconciler', 'cascade')!r} at the peer, "
+                                f"{self.policy.reconciler!r} here")
             else:
                 try:
                     action, offset = resync_action(state, hello)
