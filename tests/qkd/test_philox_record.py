@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from qkd._native.philox import philox_block, tx_record_at
 
+from qkd._native.philox import philox_block, tx_record_at
 from qkd.events.record import ArrayTransmitterRecord, PhiloxTransmitterRecord, _thresholds
 
 

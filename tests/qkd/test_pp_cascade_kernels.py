@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qkd._native.cascade import AliceOracle, BobSearches
 
+from qkd._native.cascade import AliceOracle, BobSearches
 from qkd.postprocess.cascade import plan, reconcile_local, variant
 
 

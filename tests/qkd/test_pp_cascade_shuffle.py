@@ -7,6 +7,7 @@ from itertools import permutations
 
 import numpy as np
 import pytest
+
 from qkd._native.cascade import shuffle_into
 
 

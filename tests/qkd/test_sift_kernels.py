@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array, sift_fused_philox
 
+from qkd._native.sift_kernels import assign_slots, sift_count, sift_fused_array, sift_fused_philox
 from qkd.events.record import PhiloxTransmitterRecord, _thresholds
 from qkd.postprocess.sift import channel_codes
 from qkd.postprocess.sift_reference import assign_slots_numpy, sift_count_numpy, sift_fused_numpy
