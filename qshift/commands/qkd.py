@@ -21,6 +21,7 @@ from rich.table import Table
 
 from qkd.errors import QkdError
 from qkd.events.record import load_transmitter
+from qshift import jsonout
 from qshift.commands import JSON_HELP
 from qshift.commands.qkd_plan import app as plan_app
 from qshift.commands.qkd_run import app as run_app
@@ -49,28 +50,7 @@ def _console() -> Console:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=_jsonable))
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, float) and (math.isnan(o) or math.isinf(o)):
-        return None
-    return str(o)
-
-
-def _clean(o: Any) -> Any:
-    """Replace NaN/inf by None so the JSON is standard."""
-    if isinstance(o, float):
-        return None if (math.isnan(o) or math.isinf(o)) else o
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
+    typer.echo(jsonout.dumps(data))
 
 
 def _require(ok: bool, option: str, message: str) -> None:
@@ -92,7 +72,7 @@ def keyrate_report(preset: str, decoy: str, nu: float, distances: list[float]) -
     curve = key_rate_curve(link, distances, decoy, nu)
     d = curve.to_dict()
     d["preset"] = preset
-    return _clean(d)
+    return jsonout.standard(d)
 
 
 def plot_keyrate(reports: list[dict[str, Any]], path: Path) -> None:
@@ -243,7 +223,7 @@ def simulate_report(key: Any, est: Any, link: Any, seed: int, theory_check: bool
     eta = link.channel.mean_transmittance() * link.eta_bob
     expected = {"gains": [float(gain(m, eta, lp.y0)) for m in link.source.intensities],
                 "qber": [float(error_rate(m, eta, lp.y0, lp.e_det)) for m in link.source.intensities]}
-    return _clean({"seed": seed, "n_pulses": key.n_slots, "link": repr(link), "sifted": key.summary(),
+    return jsonout.standard({"seed": seed, "n_pulses": key.n_slots, "link": repr(link), "sifted": key.summary(),
                    "estimate": est.to_dict(), "expected_closed_form": expected,
                    "channel_loss_db": -10 * math.log10(link.channel.mean_transmittance())})
 
@@ -391,7 +371,7 @@ def sift(
     key = do_sift(tags, record, window_ps=window_ps, z_sample_fraction=z_sample_fraction,
                   channel_map=channels, seed=seed, max_drift_ppm=max_drift_ppm)
     est = estimate(key)
-    rep = _clean({"tx": str(tx), "rx": str(rx), "sifted": key.summary(), "estimate": est.to_dict()})
+    rep = jsonout.standard({"tx": str(tx), "rx": str(rx), "sifted": key.summary(), "estimate": est.to_dict()})
     if json_out:
         _print_json(rep)
         return
@@ -457,7 +437,7 @@ def satellite_pass(
     _require(min_elevation_deg < 90, "--min-elevation-deg", f"{min_elevation_deg}: expected a mask below 90°")
     rep = satellite_pass_report(altitude_km, min_elevation_deg, points, preset)
     if json_out:
-        _print_json(_clean(rep))
+        _print_json(jsonout.standard(rep))
         return
     t = Table(title=f"satellite pass, {altitude_km:g} km orbit, mask {min_elevation_deg:g}°, {preset}: "
                     f"{rep['secret_bits_per_pass']:.3g} secret bits per pass (asymptotic)")

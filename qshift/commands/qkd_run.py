@@ -13,7 +13,6 @@ pulses at 25 km (the X-basis decoy statistics of smaller blocks leave the phase-
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from rich.table import Table
 
 from qkd.postprocess.link import BlockResult, LinkPolicy
 from qkd.runtime import emulated_blocks, run_link
+from qshift import jsonout
 from qshift.commands import JSON_HELP
 
 app = typer.Typer(help="QKD post-processing: run an emulated link end to end.")
@@ -142,16 +142,6 @@ def _summary_table(s: dict[str, Any]) -> Table:
     return t
 
 
-def _clean(o: Any) -> Any:
-    if isinstance(o, float):
-        return None if (math.isnan(o) or math.isinf(o)) else o
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
-
-
 @app.command("run")
 def run(
     channel: Annotated[str, typer.Option(help="fiber | free-space")] = "fiber",
@@ -189,7 +179,7 @@ def run(
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
                               reconciler=reconciler,
                               max_blocks=max_blocks)
-        typer.echo(json.dumps(_clean(s), indent=2, sort_keys=True))
+        typer.echo(jsonout.dumps(s))
         return
     with Live(Table(title="QKD link (starting)"), console=con, refresh_per_second=4, transient=False) as live:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,

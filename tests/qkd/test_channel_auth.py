@@ -54,6 +54,15 @@ def wc_pair(n_pads: int = 8) -> tuple[ClassicalChannel, ClassicalChannel]:
     return in_process_pair(WegmanCarterAuth.from_preshared(psk), WegmanCarterAuth.from_preshared(psk))
 
 
+def tapped_pair(flip_at: int | None = None) -> tuple[ClassicalChannel, ClassicalChannel, Tap]:
+    """A Wegman–Carter pair with a :class:`Tap` on a's outgoing frames (flipping byte ``flip_at`` if given)."""
+    a, b = wc_pair()
+    tap = Tap(a.transport)
+    tap.flip_at = flip_at
+    a.transport = tap
+    return a, b, tap
+
+
 async def test_frames_round_trip_and_ledgers_agree() -> None:
     a, b = wc_pair()
     await a.send("x.parities", b"\x05", disclosed_bits=3)
@@ -66,45 +75,34 @@ async def test_frames_round_trip_and_ledgers_agree() -> None:
 
 @pytest.mark.parametrize("offset", [0, 6, 14, 20, -1])
 async def test_a_flipped_bit_anywhere_in_the_frame_is_rejected(offset: int) -> None:
-    a, b = wc_pair()
-    tap = Tap(a.transport)
-    a.transport = tap
-    tap.flip_at = offset
+    a, b, tap = tapped_pair(flip_at=offset)
     await a.send("x.data", b"parity bits here", disclosed_bits=8)
     with pytest.raises(ChannelError):  # AuthenticationError, or a malformed-frame error for the magic
         await b.recv()
 
 
 async def test_disclosed_bit_count_cannot_be_understated_by_an_attacker() -> None:
-    a, b = wc_pair()
-    tap = Tap(a.transport)
-    a.transport = tap
-    tap.flip_at = 4 + 1 + 8 + 3  # last byte of the disclosed_bits field
+    a, b, tap = tapped_pair(flip_at=4 + 1 + 8 + 3)  # the last byte of the disclosed_bits field
     await a.send("x.data", b"\x01", disclosed_bits=1)
     with pytest.raises(AuthenticationError):
         await b.recv()
 
 
-async def test_a_replayed_frame_is_rejected() -> None:
-    a, b = wc_pair()
-    tap = Tap(a.transport)
-    a.transport = tap
+@pytest.mark.parametrize("to", ["receiver", "sender"], ids=["replayed", "reflected-to-its-sender"])
+async def test_a_frame_sent_again_is_rejected(to: str) -> None:
+    """A copy of a delivered frame is refused whether it is replayed to its receiver or reflected back to its
+    sender (b's outbox is a's inbox: a would receive its own frame)."""
+    a, b, tap = tapped_pair()
     await a.send("x.data", b"one")
     await b.recv()
-    await tap.inner.send_bytes(tap.sent[0])
-    with pytest.raises(AuthenticationError):
-        await b.recv()
-
-
-async def test_a_frame_reflected_to_its_sender_is_rejected() -> None:
-    a, b = wc_pair()
-    tap = Tap(a.transport)
-    a.transport = tap
-    await a.send("x.data", b"one")
-    await b.recv()
-    await b.transport.send_bytes(tap.sent[0])  # b's outbox is a's inbox: a receives its own frame
-    with pytest.raises(AuthenticationError, match="reflection"):
-        await a.recv()
+    if to == "receiver":
+        await tap.inner.send_bytes(tap.sent[0])
+        with pytest.raises(AuthenticationError):
+            await b.recv()
+    else:
+        await b.transport.send_bytes(tap.sent[0])
+        with pytest.raises(AuthenticationError, match="reflection"):
+            await a.recv()
 
 
 async def test_pads_run_out_and_replenishing_from_distilled_key_continues_the_channel() -> None:

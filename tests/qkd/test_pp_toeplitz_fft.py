@@ -23,6 +23,7 @@ from qkd.postprocess.amplify import (
     toeplitz_method,
     toeplitz_reference,
 )
+from tests.qkd.gf2n_reference import GF64_LOW, gf2n_mul_reference
 
 LEVELS = [0, 1, 2]   # capped to what the CPU has: the portable code always runs
 
@@ -35,14 +36,7 @@ def hardware_level() -> Iterator[None]:
 
 def gf64_mul_reference(a: int, b: int) -> int:
     """Carry-less product of Python ints reduced mod t^64 + t^4 + t^3 + t + 1, bit by bit."""
-    p = 0
-    for i in range(64):
-        if (b >> i) & 1:
-            p ^= a << i
-    for i in range(127, 63, -1):
-        if (p >> i) & 1:
-            p ^= (1 << i) | (0b11011 << (i - 64))
-    return p
+    return gf2n_mul_reference(a, b, 64, GF64_LOW)
 
 
 def random_words(rng: np.random.Generator, n_bits: int) -> np.ndarray:

@@ -50,6 +50,10 @@ def _tags(n: int = 50_000, seed: int = 1, max_gap: int = 3 * 10**8, huge_gap: bo
     return TimeTags(t, rng.integers(0, 4, n).astype(np.uint8))
 
 
+def _assert_same_tags(back: TimeTags, tags: TimeTags) -> None:
+    assert np.array_equal(back.t_ps, tags.t_ps) and np.array_equal(back.channel, tags.channel)
+
+
 @pytest.mark.parametrize("record_type", [RT_GENERIC_T2, RT_HYDRAHARP2_T2])
 def test_ptu_round_trips_record_by_record_over_many_wraps(tmp_path: Path, record_type: int) -> None:
     tags = _tags()
@@ -183,7 +187,7 @@ def test_native_format_round_trips_in_blocks_and_keeps_provenance(tmp_path: Path
     parts = list(iter_native(path))
     assert len(parts) == 7
     back = read_native(path)
-    assert np.array_equal(back.t_ps, tags.t_ps) and np.array_equal(back.channel, tags.channel)
+    _assert_same_tags(back, tags)
     assert back.meta["provenance"] == {"seed": 7, "source": "test"} and back.meta["units"] == "ps"
 
 
@@ -210,8 +214,7 @@ def test_qutag_round_trips_and_reports_a_truncated_record(tmp_path: Path) -> Non
     tags = _tags(4000, seed=10)
     path = tmp_path / "q.qtag"
     write_qutag(path, tags)
-    back = read_qutag(path)
-    assert np.array_equal(back.t_ps, tags.t_ps) and np.array_equal(back.channel, tags.channel)
+    _assert_same_tags(read_qutag(path), tags)
     path.write_bytes(path.read_bytes() + b"\1\2\3")
     with pytest.raises(TruncatedRecordError) as err:
         read_qutag(path)
@@ -232,8 +235,7 @@ def test_csv_round_trips_and_malformed_lines_name_offset_and_line(tmp_path: Path
     tags = _tags(3000, seed=11)
     path = tmp_path / "c.csv"
     write_csv(path, tags)
-    back = read_csv(path)
-    assert np.array_equal(back.t_ps, tags.t_ps) and np.array_equal(back.channel, tags.channel)
+    _assert_same_tags(read_csv(path), tags)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"t_ps,channel\n10,1\n20,x\n")
     with pytest.raises(TimeTagFormatError, match="byte offset 18: line 3"):

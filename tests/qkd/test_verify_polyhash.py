@@ -12,19 +12,12 @@ from hypothesis import strategies as st
 from qkd._native import gf2
 from qkd.postprocess.channel import in_process_pair
 from qkd.postprocess.verify import PolyHash128, collision_bound, verify_receiver, verify_sender
-
-MOD = (1 << 128) | 0x87  # x^128 + x^7 + x^2 + x + 1
+from tests.qkd.gf2n_reference import GF128_LOW, gf2n_mul_reference
 
 
 def ref_mul(a: int, b: int) -> int:
-    r = 0
-    for i in range(128):
-        if (b >> i) & 1:
-            r ^= a << i
-    for i in range(254, 127, -1):
-        if (r >> i) & 1:
-            r ^= MOD << (i - 128)
-    return r
+    """a·b in GF(2^128) mod x^128 + x^7 + x^2 + x + 1, bit by bit."""
+    return gf2n_mul_reference(a, b, 128, GF128_LOW)
 
 
 def words(x: int) -> np.ndarray:
