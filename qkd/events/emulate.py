@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from qkd._native.detector_events import dead_time_afterpulse
-from qkd.events.record import PhiloxTransmitterRecord, TimeTags
+from qkd.events.record import PhiloxTransmitterRecord, TimeTags, on_station_clock
 from qkd.physics.link import N_DETECTORS, Link
 
 log = logging.getLogger(__name__)
@@ -234,10 +234,8 @@ class DetectorEventEmulator:
             out_c.append(np.full(tc.size, ch, np.uint8))
         t = np.concatenate(out_t)
         c = np.concatenate(out_c)
-        if det.jitter_ps > 0:
-            t = t + rng.normal(0.0, det.jitter_ps, t.size)
-        t = t * (1.0 + link.clock_drift_ppm * 1e-6) + link.clock_offset_ps
-        t_i = np.rint(t).astype(np.int64)
+        t_i = on_station_clock(t, jitter_ps=det.jitter_ps, clock_drift_ppm=link.clock_drift_ppm,
+                               clock_offset_ps=link.clock_offset_ps, rng=rng)
         st.n_slots = s1 - s0
         self.stats.add(st)
         # merge with tags held back from the previous chunk and keep the tail back (jitter may reorder

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qkd._native.detector_events import dead_time_afterpulse
-from qkd.events.record import TimeTags
+from qkd.events.record import TimeTags, on_station_clock
 from qkd.physics.detector import Detector
 from qkd.physics.entangled import EntangledSourceError, SpdcSource
 
@@ -126,10 +126,8 @@ def _station_tags(rng: np.random.Generator, station: PairStation, duration_ps: f
     t = np.concatenate(out_t)
     c = np.concatenate(out_c)
     p = np.concatenate(out_p)
-    if det.jitter_ps > 0:
-        t = t + rng.normal(0.0, det.jitter_ps, t.size)
-    t = t * (1.0 + station.clock_drift_ppm * 1e-6) + station.clock_offset_ps
-    t_i = np.rint(t).astype(np.int64)
+    t_i = on_station_clock(t, jitter_ps=det.jitter_ps, clock_drift_ppm=station.clock_drift_ppm,
+                           clock_offset_ps=station.clock_offset_ps, rng=rng)
     order = np.argsort(t_i, kind="stable")
     meta = {"seed": seed, "station": station.name, "units": "ps", "source": "qshift pair emulator",
             "channels": "basis*2+bit (Z0, Z1, X0, X1)"}

@@ -30,6 +30,15 @@ class EventsError(QkdError):
     """Malformed or inconsistent detector events (message names the input and position)."""
 
 
+def on_station_clock(t_true_ps: np.ndarray, *, jitter_ps: float, clock_drift_ppm: float, clock_offset_ps: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """The times (int64 ps) a station's time tagger registers for clicks at true times ``t_true_ps`` (ps):
+    Gaussian timing jitter (standard deviation ``jitter_ps``), then the station's own clock, running fast by
+    ``clock_drift_ppm`` (parts per million) and ahead by ``clock_offset_ps``, rounded to the picosecond."""
+    t = t_true_ps + rng.normal(0.0, jitter_ps, t_true_ps.size) if jitter_ps > 0 else t_true_ps
+    return np.rint(t * (1.0 + clock_drift_ppm * 1e-6) + clock_offset_ps).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class TimeTags:
     """Receiver time tags: ``t_ps`` int64 ps, ``channel`` uint8, equal length, time-ordered."""
