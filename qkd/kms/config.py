@@ -103,6 +103,23 @@ class Topology(_Model):
         return self
 
 
+class EntangledSection(_Model):
+    """The emulated hardware of a ``protocol = "bbm92"`` link (``[feeds.entangled]``): a CW SPDC pair source
+    in the middle of the feed's ``length_km`` of fibre (each arm half of it at ``attenuation_db_per_km``),
+    SNSPD stations, and Bob's free-running clock (found from the tags every block)."""
+
+    pair_rate_hz: float = Field(default=1.0e6, gt=0, le=1e9, description="pairs emitted per second")
+    visibility: float = Field(default=0.98, gt=0.5, le=1, description="two-photon interference visibility")
+    coincidence_window_ps: float = Field(default=1000.0, gt=0, le=1e6, description="coincidence window (ps)")
+    block_seconds: float = Field(default=0.5, gt=0, le=10, description="time tags per block (s of link time)")
+    attenuation_db_per_km: float = Field(default=0.2, ge=0, le=10)
+    z_sample_fraction: float = Field(default=0.1, gt=0, lt=1, description="Z key bits disclosed for the QBER")
+    witness_eps: float = Field(default=1e-9, gt=0, lt=1, description="the entanglement witness fails to alarm "
+                                                                      "with at most this probability")
+    bob_clock_offset_ps: float = Field(default=3.7e7, description="Bob's clock against Alice's (ps)")
+    bob_clock_drift_ppm: float = Field(default=-2.5, gt=-20, lt=20, description="Bob's clock drift (ppm)")
+
+
 class FeedSection(_Model):
     """Where a pool's key comes from (besides a pipeline pushing through :class:`~qkd.kms.feeds.LinkKeySink`).
 
@@ -117,6 +134,11 @@ class FeedSection(_Model):
     transmitter record ``transmitter_files[i]`` (``.npz`` per slot or ``.json`` Philox descriptor, as written
     by ``qshift qkd emulate``), with ``window_ps`` and seed ``sift_seed + i``; both nodes of the link are
     given the same file pairs.
+
+    ``protocol`` (the link kind, ``emulated`` feeds): ``bb84-decoy`` (the decoy-state BB84 emulator above) or
+    ``bbm92`` (entanglement based: an SPDC source in the middle of the fibre, both stations' time tags,
+    coincidences, the entanglement witness as the alarm; hardware in ``[feeds.entangled]``). Both KMEs of
+    the link must say the same: the link hello refuses a mismatch, naming both.
     """
 
     pool: str = Field(description="a link id, or 'local' for pairs attached to this node")
@@ -134,6 +156,10 @@ class FeedSection(_Model):
     #: Error correction: Cascade (interactive) or rate-adaptive LDPC (a few round trips, for links whose
     #: classical channel has a long round trip). Both KMEs of the link must say the same.
     reconciler: Literal["cascade", "ldpc"] = "cascade"
+    protocol: Literal["bb84-decoy", "bbm92"] = Field(
+        default="bb84-decoy", description="the link kind: decoy-state BB84 or entanglement-based BBM92")
+    entangled: EntangledSection = Field(default_factory=EntangledSection,
+                                        description="bbm92: the emulated pair source and stations")
     block_interval_s: float = Field(default=0.0, ge=0)
     max_blocks: int = Field(default=0, ge=0, description="0: run until the node stops")
     # time-tag files
@@ -176,6 +202,12 @@ class FeedSection(_Model):
             raise ValueError(f"feed {self.pool!r}: auth = 'transcript' needs auth_psk_file (the pre-shared pads)")
         if self.intensity_probabilities is not None and abs(sum(self.intensity_probabilities) - 1) > 1e-9:
             raise ValueError(f"feed {self.pool!r}: intensity_probabilities must sum to 1")
+        if self.protocol == "bbm92" and self.kind != "emulated":
+            raise ValueError(f"feed {self.pool!r}: protocol 'bbm92' runs on an emulated feed only (kind = "
+                             f"'emulated'), not {self.kind!r}")
+        if "entangled" in self.model_fields_set and self.protocol != "bbm92":
+            raise ValueError(f"feed {self.pool!r}: [feeds.entangled] describes a bbm92 link; this feed's "
+                             f"protocol is {self.protocol!r}")
         return self
 
     @property

@@ -8,9 +8,11 @@ For a feed of kind ``emulated`` or ``timetag-files`` on link ``L`` between this 
   other node is **Bob** and runs a session for each connection in :meth:`KmeLinkEnd.handle_channel` (the
   caller's certificate CN must be Alice's node ID);
 * block ``i`` comes from the feed's source (:func:`feed_source`): the emulator with seed
-  ``emulator_seed + i`` at both ends (each holds its own side's bits of the same emulated run), or the
-  time-tag file pair ``i`` sifted with seed ``sift_seed + i``; the runtime's sessions reconcile, verify,
-  amplify and confirm it, and both ends deliver the agreed key into :class:`~qkd.kms.feeds.LinkKeySink`;
+  ``emulator_seed + i`` at both ends (each holds its own side's bits of the same emulated run) — decoy
+  BB84, or with ``protocol = "bbm92"`` an entanglement-based link (both stations' time tags, coincidences,
+  the entanglement witness) —, or the time-tag file pair ``i`` sifted with seed ``sift_seed + i``; the
+  runtime's sessions reconcile, verify, amplify and confirm it, and both ends deliver the agreed key into
+  :class:`~qkd.kms.feeds.LinkKeySink`;
 * Alice claims block index ``i`` durably (store counter) before running it, so a crash never runs a block
   twice; ``link.hello`` resynchronises the two ends' key streams after a crash (one end ahead by exactly
   its last block drops it; anything else keeps the link down with the reason, and no wrong key is served);
@@ -47,6 +49,7 @@ from qkd.postprocess.link import BlockResult, LinkPolicy
 from qkd.runtime import (
     BlockSource,
     EmulatedSource,
+    EntangledSource,
     LinkEndRuntime,
     LinkFaults,
     RuntimeConfig,
@@ -85,7 +88,16 @@ def feed_link(feed: FeedSection) -> Link:
 
 
 def feed_source(feed: FeedSection, faults: LinkFaults | None = None, end: str = "") -> BlockSource:
-    """The block source of a link-end feed (emulator or time-tag files)."""
+    """The block source of a link-end feed (decoy-BB84 or BBM92 emulator, or time-tag files)."""
+    if feed.protocol == "bbm92":
+        ent = feed.entangled
+        return EntangledSource.over_fiber(
+            feed.length_km, feed.emulator_seed, pair_rate_hz=ent.pair_rate_hz, visibility=ent.visibility,
+            window_ps=ent.coincidence_window_ps, block_seconds=ent.block_seconds,
+            attenuation_db_per_km=ent.attenuation_db_per_km, bob_clock_offset_ps=ent.bob_clock_offset_ps,
+            bob_clock_drift_ppm=ent.bob_clock_drift_ppm, faults=faults, max_blocks=feed.max_blocks or None,
+            z_sample_fraction=ent.z_sample_fraction, witness_eps=ent.witness_eps,
+            name=f"{feed.pool} entangled-pair emulator", end=end)
     if feed.kind == "timetag-files":
         return TimetagFileSource(feed.timetag_files, feed.transmitter_files, window_ps=feed.window_ps,
                                  sift_seed=feed.sift_seed, name=f"{feed.pool} time-tag files")
@@ -98,6 +110,16 @@ def runtime_config(feed: FeedSection) -> RuntimeConfig:
                          step_timeout_s=feed.step_timeout_s, block_timeout_s=feed.block_timeout_s,
                          connect_timeout_s=feed.connect_timeout_s, backoff_max_s=feed.backoff_max_s,
                          block_interval_s=feed.block_interval_s)
+
+
+def _block_bits_bound(feed: FeedSection) -> int:
+    """An upper bound on the sifted bits of one block (the sink room a block may need): the pulses of a
+    decoy-BB84 block, the pairs a BBM92 block's source emits on average (×1.1 for the Poisson spread)."""
+    if feed.kind != "emulated":
+        return 0
+    if feed.protocol == "bbm92":
+        return int(1.1 * feed.entangled.pair_rate_hz * feed.entangled.block_seconds)
+    return feed.pulses_per_block
 
 
 class _StoreCounter:
@@ -134,12 +156,13 @@ class KmeLinkEnd:
             wc_auth = WegmanCarterAuth.from_preshared(Path(feed.auth_psk_file).read_bytes())
         self.runtime = LinkEndRuntime(
             self.link_id, self.role, self.source, self.sink,
-            LinkPolicy(key_length=feed.key_length, qber_abort=feed.qber_abort, reconciler=feed.reconciler),
+            LinkPolicy(key_length=feed.key_length, qber_abort=feed.qber_abort, reconciler=feed.reconciler,
+                       protocol=feed.protocol),
             runtime_config(feed),
             auth_mode=feed.auth, wc_auth=wc_auth,
             counter=_StoreCounter(service, f"emulated-link/{self.link_id}/next-block"),
             headroom_bits=self.sink.headroom_bits)
-        self.runtime.headroom_needed_bits = feed.pulses_per_block if feed.kind == "emulated" else 0
+        self.runtime.headroom_needed_bits = _block_bits_bound(feed)
         self.status = self.runtime.status
         # the pools' alarm survives a restart in the store: the status starts from it, so the first
         # confirmed block clears it (an alarm clears only on evidence)
@@ -154,7 +177,7 @@ class KmeLinkEnd:
         """Share the emulated link's fault knobs (and, with ``shared``, its emulated blocks) with the other end
         when both run in one process (scenarios, the demo)."""
         self.faults = faults
-        if isinstance(self.source, EmulatedSource):
+        if isinstance(self.source, EmulatedSource | EntangledSource):
             self.source.faults = faults
             self.source.shared = shared
 

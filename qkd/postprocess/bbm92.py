@@ -19,12 +19,18 @@ witness with finite-statistics bounds (the link's alarm), and the finite-key len
   n the key bits, k the X-basis sample, e_X its error rate, λ_EC the bits reconciliation disclosed; as in
   ``qkd.postprocess.finite_key`` our verification tag discloses max(log₂(2/ε_cor), 128) bits, which
   replaces the ε_cor part of the last term.
+* **A link kind.** :class:`Bbm92Block` is the BBM92 side of the per-block protocol's interface
+  (:class:`qkd.postprocess.link.KeyBlock`): the link runtime reconciles, verifies, amplifies and delivers it
+  like a decoy-BB84 block. Its abort tests, in order: too few pairs for the witness to decide
+  (``too-few-counts``: even an error-free sample of that size could not certify entanglement), the witness
+  not certified (``witness``, the link's alarm), the Z-sample QBER above the abort threshold (``qber``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -105,6 +111,9 @@ class WitnessResult:
     eps: float
     certified: bool
     chsh: float
+    #: whether the sample could certify at all: False when even zero observed errors would leave
+    #: Ē_Z + Ē_X ≥ ½ (too few pairs; not evidence of an attack)
+    decisive: bool = True
 
     @property
     def reason(self) -> str:
@@ -122,7 +131,9 @@ def entanglement_witness(sifted: Bbm92Sifted, eps: float = 1e-9) -> WitnessResul
     ux = hoeffding_upper(sifted.errors[X_BASIS], sifted.disclosed[X_BASIS], eps / 2)
     both = [e for e in (ez, ex) if not math.isnan(e)]
     chsh = chsh_from_qber(sum(both) / len(both)) if both else 0.0
-    return WitnessResult(ez, ex, uz, ux, eps, uz + ux < 0.5, chsh)
+    best = (hoeffding_upper(0, sifted.disclosed[Z_BASIS], eps / 2)
+            + hoeffding_upper(0, sifted.disclosed[X_BASIS], eps / 2))
+    return WitnessResult(ez, ex, uz, ux, eps, uz + ux < 0.5, chsh, best < 0.5)
 
 
 @dataclass(frozen=True)
@@ -161,5 +172,67 @@ def bbm92_key_length(n: int, k: int, phase_errors: int, lambda_ec: int, eps_sec:
     return Bbm92KeyLength(length, n, k, e_x, mu, privacy, lambda_ec, security, correctness, reason)
 
 
-__all__ = ["Bbm92Error", "Bbm92KeyLength", "Bbm92Sifted", "WitnessResult", "bbm92_key_length",
-           "entanglement_witness", "hoeffding_upper", "sift_coincidences"]
+@dataclass(frozen=True)
+class Bbm92Block:
+    """A BBM92 block for the per-block protocol (:class:`qkd.postprocess.link.KeyBlock`): the sifted
+    coincidences of both stations and the block's entanglement witness (module docstring)."""
+
+    sifted: Bbm92Sifted
+    witness: WitnessResult
+    protocol: str = "bbm92"
+
+    @property
+    def qber(self) -> float:
+        """Bit error rate estimate of the key (Z sample; the X-basis rate when no Z bit was sampled)."""
+        z = self.sifted.qber(Z_BASIS)
+        return z if not math.isnan(z) else self.sifted.qber(X_BASIS)
+
+    def key_bits(self, role: str) -> np.ndarray:
+        return self.sifted.alice_key if role == "alice" else self.sifted.bob_key
+
+    def check(self, *, qber_abort: float, key_length: str) -> tuple[str, str] | None:
+        s, w = self.sifted, self.witness
+        n, k = int(s.alice_key.size), s.disclosed[X_BASIS]
+        if n == 0 or k == 0 or not w.decisive:
+            return "too-few-counts", (f"{s.coincidences} coincidences: {n} key bits, {s.disclosed[Z_BASIS]} Z and "
+                                      f"{k} X pairs disclosed, too few to test entanglement at confidence "
+                                      f"1 − {w.eps:g}")
+        if not w.certified:
+            return "witness", w.reason
+        qber = self.qber
+        if not math.isfinite(qber) or qber > qber_abort:
+            return "qber", f"QBER estimate {qber:.4f} above the abort threshold {qber_abort}"
+        return None
+
+    def secret_length(self, lambda_ec: int, *, key_length: str, eps_sec: float,
+                      eps_cor: float) -> tuple[int, str, dict[str, Any]]:
+        """ℓ (bits): ``finite`` [TLGR12] Eq. 2 (:func:`bbm92_key_length`), or ``asymptotic``
+        n (1 − h(e_X)) − λ_EC − tag bits."""
+        s = self.sifted
+        n, k, e = int(s.alice_key.size), s.disclosed[X_BASIS], s.errors[X_BASIS]
+        if key_length == "finite":
+            kl = bbm92_key_length(n, k, e, lambda_ec, eps_sec, eps_cor)
+            return kl.length, kl.reason, {"mode": "finite-tlgr12", **asdict(kl)}
+        e_x = e / k if k else 0.5
+        secret = n * (1.0 - float(binary_entropy(min(e_x, 0.5))))
+        length = max(0, math.floor(secret - lambda_ec - TAG_BITS))
+        reason = "" if length else f"λ_EC = {lambda_ec} bits exceeds n(1 − h(e_X)) = {secret:.0f}"
+        return length, reason, {"mode": "asymptotic", "n": n, "phase_error": e_x, "lambda_ec": lambda_ec,
+                                "tag_bits": TAG_BITS, "length": length}
+
+    def report(self) -> dict[str, Any]:
+        """The witness and the sifting counts of the block (no key material)."""
+        s = self.sifted
+        return {**asdict(self.witness), "coincidences": s.coincidences, "matched": list(s.matched),
+                "disclosed": list(s.disclosed), "errors": list(s.errors)}
+
+
+def bbm92_block(found: Coincidences, *, z_sample_fraction: float, seed: int, witness_eps: float = 1e-9) -> Bbm92Block:
+    """Sift ``found`` (Z sample drawn from a generator seeded ``seed``, the same at both ends) and test the
+    witness: one block for the link runtime."""
+    sifted = sift_coincidences(found, z_sample_fraction, np.random.default_rng(seed))
+    return Bbm92Block(sifted, entanglement_witness(sifted, witness_eps))
+
+
+__all__ = ["Bbm92Block", "Bbm92Error", "Bbm92KeyLength", "Bbm92Sifted", "WitnessResult", "bbm92_block",
+           "bbm92_key_length", "entanglement_witness", "hoeffding_upper", "sift_coincidences"]

@@ -26,6 +26,10 @@ fewer, the bounds are reported as 0 (s₀, s₁) and ½ (φ_Z), i.e. no secret k
 The asymptotic estimate (:func:`asymptotic_bounds`) applies Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005),
 Sec. IV (vacuum + weak decoy) to the measured gains, for the asymptotic key rate that ``qshift qkd
 simulate`` prints.
+
+:class:`Bb84DecoyBlock` is the decoy-BB84 side of the per-block protocol's interface
+(:class:`qkd.postprocess.link.KeyBlock`): a sifted key with its estimate, its abort tests and its key
+length (finite: [LCWXZ14] Eq. 1 through ``finite_key.lim2014_length``; asymptotic: [MQZL05]).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ import numpy as np
 
 from qkd.errors import QkdError
 from qkd.physics.keyrate import binary_entropy, gllp_rate, vacuum_weak_bounds
+from qkd.postprocess import cascade
+from qkd.postprocess.finite_key import TAG_BITS, lim2014_length
 from qkd.postprocess.sift import SiftedKey, X, Z
 
 
@@ -179,5 +185,65 @@ def estimate(key: SiftedKey, eps_sec: float = 1e-10, f_ec: float = 1.16) -> Para
         y1_lower_asymptotic=y1a, e1_upper_asymptotic=e1a, key_rate_asymptotic=rate)
 
 
-__all__ = ["ParameterEstimate", "EstimationError", "estimate", "decoy_bounds", "gamma", "asymptotic_bounds",
-           "binary_entropy"]
+def _asymptotic_entropy(estimate: ParameterEstimate, sifted: SiftedKey) -> tuple[float, float, str]:
+    """(s1, e1, reason) from the decoy asymptotic Y_1 and e_1 of the estimate, for the signal bits."""
+    y1, e1 = float(estimate.y1_lower_asymptotic), float(estimate.e1_upper_asymptotic)
+    if not (math.isfinite(y1) and math.isfinite(e1)) or y1 <= 0:
+        return 0.0, 0.5, "decoy estimate gives no single-photon yield"
+    mu = float(sifted.intensities[0])
+    gain = float(estimate.gains[0]) if estimate.gains else 0.0
+    n_signal = int(np.count_nonzero(sifted.key_intensity == 0))
+    if gain <= 0:
+        return 0.0, 0.5, "no detections at the signal intensity"
+    frac = min(y1 * mu * math.exp(-mu) / gain, 1.0)
+    return n_signal * frac, min(max(e1, 0.0), 0.5), ""
+
+
+@dataclass(frozen=True)
+class Bb84DecoyBlock:
+    """A decoy-BB84 block for the per-block protocol (:class:`qkd.postprocess.link.KeyBlock`): the sifted
+    key of both ends and its parameter estimate. Abort tests: the Z-sample QBER above ``qber_abort``
+    (``qber``); no key bits, or (finite key) a single-photon lower bound of 0 (``too-few-counts``)."""
+
+    sifted: SiftedKey
+    estimate: ParameterEstimate
+    protocol: str = "bb84-decoy"
+
+    @property
+    def qber(self) -> float:
+        return float(self.estimate.qber_z)
+
+    def key_bits(self, role: str) -> np.ndarray:
+        return self.sifted.alice_bits if role == "alice" else self.sifted.bob_bits
+
+    def check(self, *, qber_abort: float, key_length: str) -> tuple[str, str] | None:
+        qber = self.qber
+        if not math.isfinite(qber) or qber > qber_abort:
+            return "qber", f"QBER estimate {qber:.4f} above the abort threshold {qber_abort}"
+        n = int(self.key_bits("alice").size)
+        if n == 0 or (key_length == "finite" and self.estimate.single_photon_lower <= 0):
+            return "too-few-counts", f"{n} sifted bits, single-photon lower bound {self.estimate.single_photon_lower}"
+        return None
+
+    def secret_length(self, lambda_ec: int, *, key_length: str, eps_sec: float,
+                      eps_cor: float) -> tuple[int, str, dict[str, Any]]:
+        """ℓ (bits): ``finite`` [LCWXZ14] Eq. 1, or ``asymptotic`` s_1 (1 − h(e_1)) − λ_EC − tag bits ([MQZL05])."""
+        est = self.estimate
+        if key_length == "finite":
+            kl = lim2014_length(est.vacuum_lower, est.single_photon_lower, est.phase_error_upper, lambda_ec,
+                                eps_sec, eps_cor, TAG_BITS)
+            return kl.length, kl.reason, kl.to_dict()
+        s1, e1, reason = _asymptotic_entropy(est, self.sifted)
+        secret = s1 * (1 - cascade.binary_entropy(e1))
+        length = max(int(math.floor(secret - lambda_ec - TAG_BITS)), 0) if not reason else 0
+        if length == 0 and not reason:
+            reason = f"λ_EC = {lambda_ec} bits exceeds s1(1 − h(e1)) = {secret:.0f}"
+        return length, reason, {"mode": "asymptotic", "s1": s1, "e1": e1, "lambda_ec": lambda_ec,
+                                "tag_bits": TAG_BITS, "length": length}
+
+    def report(self) -> dict[str, Any] | None:
+        return None
+
+
+__all__ = ["Bb84DecoyBlock", "ParameterEstimate", "EstimationError", "estimate", "decoy_bounds", "gamma",
+           "asymptotic_bounds", "binary_entropy"]

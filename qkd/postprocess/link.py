@@ -11,10 +11,13 @@ ends and exchanged, so they never part ways on an outcome):
    differ). The block is aborted at both ends if either end's verdict is an abort.
 2. **reconcile** (Cascade, Bob drives) → λ_EC = bits disclosed, counted by the channel ledger;
 3. **verify** (GF(2^128) polynomial hash, fresh key) → a failed block is aborted at both ends;
-4. **length** (``block.length``, both ways): ``finite`` = [LCWXZ14] Eq. (1) on the estimate's s_0, s_1, φ
-   (``finite_key``), or ``asymptotic`` = s_1^∞ (1 − h(e_1^∞)) − λ_EC − tag bits with the decoy-state
-   asymptotic Y_1 and e_1 ([MQZL05]), rounded down to whole bytes. Both ends compute ℓ and exchange it:
-   a difference is a ``disagreement`` abort, ℓ ≤ ``CONFIRM_BITS`` a ``zero-length`` abort.
+4. **length** (``block.length``, both ways): ℓ from the block's own protocol (:class:`KeyBlock`):
+   decoy BB84 (:class:`~qkd.postprocess.estimate.Bb84DecoyBlock`) ``finite`` = [LCWXZ14] Eq. (1) on the
+   estimate's s_0, s_1, φ (``finite_key``), or ``asymptotic`` = s_1^∞ (1 − h(e_1^∞)) − λ_EC − tag bits with
+   the decoy-state asymptotic Y_1 and e_1 ([MQZL05]); BBM92 (:class:`~qkd.postprocess.bbm92.Bbm92Block`)
+   ``finite`` = [TLGR12] Eq. 2, ``asymptotic`` = n (1 − h(e_X)) − λ_EC − tag bits; rounded down to whole
+   bytes. Both ends compute ℓ and exchange it: a difference is a ``disagreement`` abort, ℓ ≤
+   ``CONFIRM_BITS`` a ``zero-length`` abort.
 5. **amplify** (Toeplitz, fresh public seed) to ℓ bits. The last ``CONFIRM_BITS`` bits of the amplified
    output are the *key-confirmation tag*: it is exchanged (``block.outcome``) and never delivered, so the
    delivered ℓ − 64 bits stay uniform and independent of it (the ℓ-bit output is ε-close to uniform as a
@@ -30,8 +33,14 @@ How many pulses a finite key needs is set by the X-basis statistics of the sourc
 the Hoeffding band of [LCWXZ14]); with p_Z = 0.5 and intensity probabilities (0.5, 0.35, 0.15) the same
 link gives ℓ > 0 from ~5·10^6 pulses.
 
+Link kinds (:data:`PROTOCOLS`, ``LinkPolicy.protocol``): ``bb84-decoy`` and ``bbm92``. One
+:class:`LinkEnd` runs both: everything protocol-specific (each end's key bits, the QBER estimate, the abort
+tests on the estimate, the key length) comes from the block, through the :class:`KeyBlock` interface.
+
 Abort causes (:data:`ABORT_CAUSES`): ``qber``, ``too-few-counts``, ``backpressure`` (a sink had no room;
-not a fault of the link), ``verification``, ``zero-length``, ``disagreement``, ``authentication``. An
+not a fault of the link), ``verification``, ``zero-length``, ``disagreement``, ``authentication``, and
+``witness`` (BBM92: the entanglement witness of the block is not certified, e.g. an intercept-resend
+attack on one arm; see :mod:`qkd.postprocess.bbm92`). An
 :class:`AlarmMonitor` follows the QBER (exponentially weighted) and emits ``qber-alarm`` / ``qber-clear``.
 
 What drives the ends (block sources, sessions, deadlines, heartbeats, restarts, link state) is
@@ -57,10 +66,9 @@ import numpy as np
 from qkd.errors import QkdError
 from qkd.postprocess.amplify import amplify_receiver, amplify_sender, words_to_bytes
 from qkd.postprocess.authbudget import AuthBudget
-from qkd.postprocess.cascade import CascadeReport, binary_entropy, reconcile_alice, reconcile_bob
+from qkd.postprocess.cascade import CascadeReport, reconcile_alice, reconcile_bob
 from qkd.postprocess.channel import AuthenticationError, ClassicalChannel
-from qkd.postprocess.estimate import ParameterEstimate
-from qkd.postprocess.finite_key import TAG_BITS, lim2014_length
+from qkd.postprocess.estimate import Bb84DecoyBlock, ParameterEstimate
 from qkd.postprocess.ldpc import LdpcPolicy, reconcile_alice_ldpc, reconcile_bob_ldpc
 from qkd.postprocess.sift import SiftedKey
 from qkd.postprocess.verify import verify_receiver, verify_sender
@@ -70,7 +78,9 @@ log = logging.getLogger(__name__)
 #: bits of the amplified output sacrificed as the key-confirmation tag (exchanged, never delivered)
 CONFIRM_BITS = 64
 ABORT_CAUSES = ("qber", "too-few-counts", "backpressure", "verification", "zero-length", "disagreement",
-                "authentication")
+                "authentication", "witness")
+#: link kinds (protocols) a :class:`LinkEnd` runs; both ends of a link must run the same one
+PROTOCOLS = ("bb84-decoy", "bbm92")
 
 
 class BlockDesync(QkdError):
@@ -89,6 +99,40 @@ class PoolMismatch(QkdError):
     """The two ends' pool digests differ: the link's key pools are no longer identical."""
 
     cause = "pool-mismatch"
+
+
+class LinkKindMismatch(QkdError):
+    """A block of one link kind was handed to a link end configured for another."""
+
+    cause = "link-kind"
+
+
+class KeyBlock(Protocol):
+    """One block of some link kind, as the per-block protocol needs it (the interface each protocol implements:
+    decoy BB84 in :class:`qkd.postprocess.estimate.Bb84DecoyBlock`, BBM92 in
+    :class:`qkd.postprocess.bbm92.Bbm92Block`).
+
+    ``protocol``: the link kind (:data:`PROTOCOLS`). ``qber``: the bit-error estimate of the key bits
+    (fraction) that reconciliation starts from and the QBER alarm follows. ``key_bits(role)``: that end's
+    key bits (uint8 0/1; both ends the same length). ``check``: the protocol's own abort tests on the
+    estimate, ``(cause, reason)`` or None. ``secret_length``: ℓ in bits (before the byte rounding and the
+    confirmation tag the block protocol applies), the reason when ℓ = 0, and every term of the formula.
+    ``report``: protocol-specific figures for the block result (or None)."""
+
+    @property
+    def protocol(self) -> str: ...
+
+    @property
+    def qber(self) -> float: ...
+
+    def key_bits(self, role: str) -> np.ndarray: ...
+
+    def check(self, *, qber_abort: float, key_length: str) -> tuple[str, str] | None: ...
+
+    def secret_length(self, lambda_ec: int, *, key_length: str, eps_sec: float,
+                      eps_cor: float) -> tuple[int, str, dict[str, Any]]: ...
+
+    def report(self) -> dict[str, Any] | None: ...
 
 
 class KeySink(Protocol):
@@ -188,6 +232,13 @@ class LinkPolicy:
     #: must agree; ``ldpc`` carries the LDPC decoder settings (None: defaults).
     reconciler: str = "cascade"
     ldpc: LdpcPolicy | None = None
+    #: the link kind: "bb84-decoy" (prepare and measure, decoy states) or "bbm92" (entanglement based, the
+    #: entanglement witness as its alarm). Both ends must agree (the link hello refuses a mismatch).
+    protocol: str = "bb84-decoy"
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"link protocol must be one of {', '.join(PROTOCOLS)}, got {self.protocol!r}")
 
 
 @dataclass
@@ -215,23 +266,12 @@ class BlockResult:
     eps_sec: float = 0.0
     eps_cor: float = 0.0
     seconds: float = 0.0
+    protocol: str = "bb84-decoy"
+    #: BBM92: the entanglement witness of the block (E_Z, E_X, their upper bounds, certified, implied CHSH S)
+    witness: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _asymptotic_entropy(estimate: ParameterEstimate, sifted: SiftedKey) -> tuple[float, float, str]:
-    """(s1, e1, reason) from the decoy asymptotic Y_1 and e_1 of the estimate, for the signal bits."""
-    y1, e1 = float(estimate.y1_lower_asymptotic), float(estimate.e1_upper_asymptotic)
-    if not (math.isfinite(y1) and math.isfinite(e1)) or y1 <= 0:
-        return 0.0, 0.5, "decoy estimate gives no single-photon yield"
-    mu = float(sifted.intensities[0])
-    gain = float(estimate.gains[0]) if estimate.gains else 0.0
-    n_signal = int(np.count_nonzero(sifted.key_intensity == 0))
-    if gain <= 0:
-        return 0.0, 0.5, "no detections at the signal intensity"
-    frac = min(y1 * mu * math.exp(-mu) / gain, 1.0)
-    return n_signal * frac, min(max(e1, 0.0), 0.5), ""
 
 
 class PoolDigest:
@@ -318,36 +358,22 @@ class LinkEnd:
         self.last_result: BlockResult | None = None     # the runtime keeps the history (bounded)
 
     # -- verdicts ------------------------------------------------------------------------------------
-    def _estimate_verdict(self, n: int, sifted: SiftedKey, estimate: ParameterEstimate) -> Verdict:
+    def _estimate_verdict(self, n: int, block: KeyBlock) -> Verdict:
         pol = self.policy
-        qber = float(estimate.qber_z)
-        if not math.isfinite(qber) or qber > pol.qber_abort:
-            return Verdict(False, "qber", f"QBER estimate {qber:.4f} above the abort threshold {pol.qber_abort}")
-        if n == 0 or (pol.key_length == "finite" and estimate.single_photon_lower <= 0):
-            return Verdict(False, "too-few-counts",
-                           f"{n} sifted bits, single-photon lower bound {estimate.single_photon_lower}")
+        abort = block.check(qber_abort=pol.qber_abort, key_length=pol.key_length)
+        if abort is not None:
+            return Verdict(False, *abort)
         if self.headroom_bits is not None and self.headroom_bits() < n:
             return Verdict(False, "backpressure", f"the key sink has room for {self.headroom_bits()} bits, "
                                                   f"the block may distil up to {n}")
         return Verdict(True, value=n)
 
-    def _length(self, estimate: ParameterEstimate, sifted: SiftedKey, lambda_ec: int, n: int,
-                res: BlockResult) -> Verdict:
+    def _length(self, block: KeyBlock, lambda_ec: int, n: int, res: BlockResult) -> Verdict:
         """ℓ (whole bytes, the confirmation tag included) and every term of its formula in ``res``."""
         pol = self.policy
-        if pol.key_length == "finite":
-            kl = lim2014_length(estimate.vacuum_lower, estimate.single_photon_lower, estimate.phase_error_upper,
-                                lambda_ec, pol.eps_sec, pol.eps_cor, TAG_BITS)
-            length, reason = kl.length, kl.reason
-            res.key_length = kl.to_dict()
-        else:
-            s1, e1, reason = _asymptotic_entropy(estimate, sifted)
-            raw = s1 * (1 - binary_entropy(e1)) - lambda_ec - TAG_BITS
-            length = max(int(math.floor(raw)), 0) if not reason else 0
-            res.key_length = {"mode": "asymptotic", "s1": s1, "e1": e1, "lambda_ec": lambda_ec,
-                              "tag_bits": TAG_BITS, "length": length}
-            if length == 0 and not reason:
-                reason = f"λ_EC = {lambda_ec} bits exceeds s1(1 − h(e1)) = {s1 * (1 - binary_entropy(e1)):.0f}"
+        length, reason, terms = block.secret_length(lambda_ec, key_length=pol.key_length, eps_sec=pol.eps_sec,
+                                                    eps_cor=pol.eps_cor)
+        res.key_length = terms
         # whole bytes only: a key delivered as bytes must carry no padding bits that are not secret
         length = min(max(length, 0), n) // 8 * 8
         if length <= CONFIRM_BITS:
@@ -368,32 +394,40 @@ class LinkEnd:
 
     # -- one block -------------------------------------------------------------------------------------
     async def process_block(self, index: int, sifted: SiftedKey, estimate: ParameterEstimate) -> BlockResult:
-        """Run one block through begin → reconcile → verify → length → amplify → confirm → deliver.
+        """:meth:`process` for a decoy-BB84 block given as its sifted key and parameter estimate."""
+        return await self.process(index, Bb84DecoyBlock(sifted, estimate))
 
-        Returns the outcome both ends agreed on. Raises :class:`BlockDesync` or :class:`PoolMismatch`
-        (the session cannot go on), channel errors, or the sink's error."""
+    async def process(self, index: int, block: KeyBlock) -> BlockResult:
+        """Run one block of the link's kind through begin → reconcile → verify → length → amplify → confirm →
+        deliver.
+
+        Returns the outcome both ends agreed on. Raises :class:`LinkKindMismatch` (a block of another link
+        kind), :class:`BlockDesync` or :class:`PoolMismatch` (the session cannot go on), channel errors, or
+        the sink's error."""
+        if block.protocol != self.policy.protocol:
+            raise LinkKindMismatch(f"link {self.link_id!r} block {index}: a {block.protocol!r} block on a link "
+                                   f"configured for {self.policy.protocol!r}")
         t0 = time.perf_counter()
-        bits = np.ascontiguousarray(sifted.alice_bits if self.role == "alice" else sifted.bob_bits, dtype=np.uint8)
+        bits = np.ascontiguousarray(block.key_bits(self.role), dtype=np.uint8)
         n = int(bits.size)
-        qber = float(estimate.qber_z)
-        mine = self._estimate_verdict(n, sifted, estimate)
+        qber = float(block.qber)
+        mine = self._estimate_verdict(n, block)
         key_id, go = await self._begin(index, n, mine)
         res = BlockResult(index, key_id, "aborted", n_sifted=n, qber_estimate=qber, eps_sec=self.policy.eps_sec,
-                          eps_cor=self.policy.eps_cor)
+                          eps_cor=self.policy.eps_cor, protocol=block.protocol, witness=block.report())
         self.alarms.update(qber, index)
         if not go.ok:
             return self._done(res, go, t0)
         if self.block_timeout_s is None:
-            return await self._distil(bits, sifted, estimate, res, t0)
+            return await self._distil(bits, block, res, t0)
         try:
             async with asyncio.timeout(self.block_timeout_s):
-                return await self._distil(bits, sifted, estimate, res, t0)
+                return await self._distil(bits, block, res, t0)
         except TimeoutError:
             raise BlockDeadline(f"link {self.link_id!r} block {index}: not finished within the block deadline of "
                                 f"{self.block_timeout_s} s") from None
 
-    async def _distil(self, bits: np.ndarray, sifted: SiftedKey, estimate: ParameterEstimate, res: BlockResult,
-                      t0: float) -> BlockResult:
+    async def _distil(self, bits: np.ndarray, block: KeyBlock, res: BlockResult, t0: float) -> BlockResult:
         """Steps 2–7 of a block both ends decided to run (see the module docstring)."""
         index, key_id, n, qber = res.block_index, res.key_id, res.n_sifted, res.qber_estimate
         bits, lambda_ec = await self._reconcile(bits, qber, res)
@@ -402,7 +436,7 @@ class LinkEnd:
         res.verification = {"ok": ver.ok, "tag_bits": ver.disclosed_bits, "eps_ver": ver.eps_ver}
         if not ver.ok:
             return self._done(res, Verdict(False, "verification", "keys differ after reconciliation"), t0)
-        agreed = await self._exchange("block.length", self._length(estimate, sifted, lambda_ec, n, res),
+        agreed = await self._exchange("block.length", self._length(block, lambda_ec, n, res),
                                       compare_values=True)
         if not agreed.ok:
             return self._done(res, agreed, t0)
@@ -424,7 +458,7 @@ class LinkEnd:
         res.status, res.length_bits = "delivered", 8 * len(key)
         meta = {"block_index": index, "length_bits": res.length_bits, "n_sifted": n, "qber": qber,
                 "disclosed_bits": res.disclosed_bits, "eps_sec": self.policy.eps_sec, "eps_cor": self.policy.eps_cor,
-                "key_length_mode": self.policy.key_length, "role": self.role}
+                "key_length_mode": self.policy.key_length, "role": self.role, "protocol": block.protocol}
         self.sink.deliver(self.link_id, key_id, key, meta)
         self.digest.advance(index, key_id, length, confirm)
         return self._done(res, Verdict(True), t0)
@@ -434,7 +468,8 @@ class LinkEnd:
         both ends record the same aborted block and stay in step."""
         t0 = time.perf_counter()
         key_id, go = await self._begin(index, 0, Verdict(False, cause, reason))
-        res = BlockResult(index, key_id, "aborted", eps_sec=self.policy.eps_sec, eps_cor=self.policy.eps_cor)
+        res = BlockResult(index, key_id, "aborted", eps_sec=self.policy.eps_sec, eps_cor=self.policy.eps_cor,
+                          protocol=self.policy.protocol)
         return self._done(res, go, t0)
 
     async def _begin(self, index: int, n: int, mine: Verdict) -> tuple[str, Verdict]:
@@ -486,6 +521,6 @@ class LinkEnd:
         return res
 
 
-__all__ = ["ABORT_CAUSES", "CONFIRM_BITS", "Alarm", "AlarmMonitor", "BlockDeadline", "BlockDesync", "BlockResult",
-           "InMemorySink",
-           "KeySink", "LinkEnd", "LinkPolicy", "PoolDigest", "PoolMismatch", "Verdict", "joint"]
+__all__ = ["ABORT_CAUSES", "CONFIRM_BITS", "PROTOCOLS", "Alarm", "AlarmMonitor", "BlockDeadline", "BlockDesync",
+           "BlockResult", "InMemorySink", "KeyBlock", "KeySink", "LinkEnd", "LinkKindMismatch", "LinkPolicy",
+           "PoolDigest", "PoolMismatch", "Verdict", "joint"]

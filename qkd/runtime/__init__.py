@@ -1,6 +1,7 @@
 """The link runtime: the one supervised driver of a QKD link's two ends (see :mod:`qkd.runtime.runtime`).
 
-Block sources (:mod:`~qkd.runtime.sources`: emulator, time-tag files, recorded blocks), heartbeats
+Block sources (:mod:`~qkd.runtime.sources`: decoy-BB84 emulator, entangled-pair (BBM92) emulator,
+time-tag files, recorded blocks), heartbeats
 (:mod:`~qkd.runtime.liveness`), truthful link state and metrics (:mod:`~qkd.runtime.state`), and the
 supervised sessions with deadlines, agreement and restarts (:mod:`~qkd.runtime.runtime`). The CLI
 (``qshift qkd run``), the KME's link ends, the demo and the fallback scenarios all run it.
@@ -24,6 +25,7 @@ from qkd.runtime.sources import (
     Block,
     BlockSource,
     EmulatedSource,
+    EntangledSource,
     IterableSource,
     LinkFaults,
     NoDetections,
@@ -37,7 +39,8 @@ from qkd.runtime.sources import (
 from qkd.runtime.state import LINK_STATES, LinkStatus, metrics_text
 
 __all__ = [
-    "LINK_STATES", "Block", "BlockCounter", "BlockSource", "EmulatedSource", "IterableSource", "LinkEndRuntime",
+    "LINK_STATES", "Block", "BlockCounter", "BlockSource", "EmulatedSource", "EntangledSource", "IterableSource",
+    "LinkEndRuntime",
     "LinkFaults", "LinkPairRuntime", "LinkRun", "LinkRuntimeError", "LinkStatus", "LivenessTransport",
     "MemoryCounter", "NoDetections", "PeerClosed", "PeerSilent", "RuntimeConfig", "SharedEmulation",
     "SourceExhausted", "StreamSink",

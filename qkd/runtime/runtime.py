@@ -58,7 +58,7 @@ from qkd.postprocess.link import (
     PoolDigest,
 )
 from qkd.runtime.liveness import LivenessTransport
-from qkd.runtime.sources import Block, BlockSource, IterableSource, NoDetections, SourceExhausted
+from qkd.runtime.sources import Block, BlockSource, IterableSource, NoDetections, SourceExhausted, as_key_block
 from qkd.runtime.state import LinkStatus
 
 log = logging.getLogger(__name__)
@@ -306,8 +306,8 @@ class LinkEndRuntime:
         state = self.sink.stream_state()
         if self.role == "alice":
             start = self.counter.next_index()
-            hello = {"start": start, "auth": self.auth_mode, "reconciler": self.policy.reconciler, "pads": pads,
-                     **state}
+            hello = {"start": start, "auth": self.auth_mode, "reconciler": self.policy.reconciler,
+                     "protocol": self.policy.protocol, "pads": pads, **state}
             await channel.send("link.hello", json.dumps(hello).encode())
             _, body = await channel.recv("link.hello.ack")
             ack = json.loads(body)
@@ -323,6 +323,9 @@ class LinkEndRuntime:
             ack = {"pads": pads}
             if hello.get("auth") != self.auth_mode:
                 ack["error"] = f"authentication mode {hello.get('auth')!r} at the peer, {self.auth_mode!r} here"
+            elif hello.get("protocol", "bb84-decoy") != self.policy.protocol:
+                ack["error"] = (f"link kind {hello.get('protocol', 'bb84-decoy')!r} at the peer, "
+                                f"{self.policy.protocol!r} here")
             elif hello.get("reconciler", "cascade") != self.policy.reconciler:
                 ack["error"] = (f"reconciler {hello.get('reconciler', 'cascade')!r} at the peer, "
                                 f"{self.policy.reconciler!r} here")
@@ -370,7 +373,7 @@ class LinkEndRuntime:
                 self.counter.claim(index)            # claim first: a crash never runs a block twice
             try:
                 async with asyncio.timeout(self.config.block_timeout_s):
-                    sifted, estimate = await self._read_block(index)
+                    block = await self._read_block(index)
             except TimeoutError:
                 raise BlockDeadline(f"link {self.link_id!r} block {index}: the source gave no block within "
                                     f"{self.config.block_timeout_s} s") from None
@@ -379,7 +382,7 @@ class LinkEndRuntime:
             except NoDetections as exc:
                 result = await end.abort_block(index, "too-few-counts", str(exc))
             else:
-                result = await end.process_block(index, sifted, estimate)
+                result = await end.process(index, as_key_block(block))
             self._record(result)
             index += 1
             if result.cause == "authentication":
@@ -421,6 +424,8 @@ class LinkEndRuntime:
     def _record(self, result: BlockResult) -> None:
         self.results.append(result)
         self.blocks_done += 1
+        if result.witness is not None:
+            self.status.last_chsh = float(result.witness["chsh"])
         if result.status == "delivered":
             self.status.block_delivered(result.block_index, result.length_bits, result.qber_estimate, result.seconds)
         else:
@@ -563,6 +568,8 @@ class LinkPairRuntime:
 
     def _bob_block(self, result: BlockResult) -> None:
         # Bob's end speaks for the pair (both agreed on the outcome)
+        if result.witness is not None:
+            self.status.last_chsh = float(result.witness["chsh"])
         if result.status == "delivered":
             self.status.block_delivered(result.block_index, result.length_bits, result.qber_estimate, result.seconds)
         else:

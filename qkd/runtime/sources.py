@@ -1,4 +1,5 @@
-"""Where a link's blocks come from: ``(SiftedKey, ParameterEstimate)`` for block index ``i``.
+"""Where a link's blocks come from: block index ``i`` as ``(SiftedKey, ParameterEstimate)`` (decoy BB84) or
+as a :class:`~qkd.postprocess.link.KeyBlock` of its link kind (BBM92: :class:`~qkd.postprocess.bbm92.Bbm92Block`).
 
 Every source gives both ends of a link the same block ``i`` (each end takes its own side's bits):
 
@@ -9,6 +10,11 @@ Every source gives both ends of a link the same block ``i`` (each end takes its 
 * :class:`TimetagFileSource` — recorded acquisitions: the receiver's time-tag file ``i`` (any format
   :func:`qkd.events.formats.read_timetags` reads) sifted against the transmitter record ``i``.
 * :class:`IterableSource` — blocks already made (tests, the benchmarks), read one at a time.
+* :class:`EntangledSource` — an entanglement-based (BBM92) link: a CW SPDC source in the middle of a fibre,
+  both stations' time tags with their own clocks (``qkd.events.pairs``), the clock offset and drift found
+  from the tags and the coincidences matched (``qkd.events.coincidence``), sifted with the entanglement
+  witness (``qkd.postprocess.bbm92``); block ``i`` seeded ``seed + i``, the same :class:`LinkFaults`
+  (eavesdropper on Bob's arm, cut fibre, read-out errors). EMULATED, like :class:`EmulatedSource`.
 
 Sources are blocking (NumPy and compiled kernels) and are run in a worker thread by the runtime.
 """
@@ -23,11 +29,22 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from qkd.errors import QkdError
+from qkd.events.pairs import PairStation
+from qkd.physics.entangled import SpdcSource
 from qkd.physics.link import Link
-from qkd.postprocess.estimate import ParameterEstimate
+from qkd.postprocess.estimate import Bb84DecoyBlock, ParameterEstimate
+from qkd.postprocess.link import KeyBlock
 from qkd.postprocess.sift import SiftedKey
 
-Block = tuple[SiftedKey, ParameterEstimate]
+#: a decoy-BB84 block as (sifted key, estimate), or a block of any link kind
+Block = tuple[SiftedKey, ParameterEstimate] | KeyBlock
+
+
+def as_key_block(block: Block) -> KeyBlock:
+    """The per-block protocol's view of ``block`` (a ``(SiftedKey, ParameterEstimate)`` pair is decoy BB84)."""
+    if isinstance(block, tuple):
+        return Bb84DecoyBlock(*block)
+    return block
 
 #: receiver transmittance standing for a cut quantum channel (120 dB: no photon arrives; dark counts do)
 CUT_TRANSMITTANCE = 1e-12
@@ -183,6 +200,94 @@ class EmulatedSource:
         return rate * self.pulses_per_block
 
 
+class EntangledSource:
+    """Blocks of ``block_seconds`` of an emulated entanglement-based (BBM92) link (block ``i``: seed ``seed + i``).
+
+    ``spdc``: the pair source (CW, Poissonian); ``alice`` / ``bob``: the two stations (arm transmittance,
+    detectors, clocks). Per block: both stations' time tags (``qkd.events.pairs.emulate_pairs``, an
+    intercept-resend attacker on Bob's arm for ``faults.eve_fraction`` of his photons), Bob's clock found
+    against Alice's from the tags alone (``synchronise``), pairs within ``window_ps`` (``match``), sifting
+    with a ``z_sample_fraction`` Z sample and the entanglement witness at confidence 1 − ``witness_eps``
+    (``qkd.postprocess.bbm92.bbm92_block``). No correlation peak (a cut fibre) is :class:`NoDetections`."""
+
+    def __init__(self, spdc: SpdcSource, alice: PairStation, bob: PairStation, block_seconds: float, seed: int, *,
+                 window_ps: float = 1000.0, faults: LinkFaults | None = None, max_blocks: int | None = None,
+                 z_sample_fraction: float = 0.1, witness_eps: float = 1e-9, name: str = "entangled",
+                 end: str = "") -> None:
+        if not 0 < block_seconds <= 100:
+            raise QkdError(f"{name}: block_seconds must be in (0, 100] s, got {block_seconds}")
+        self.spdc = spdc
+        self.alice = alice
+        self.bob = bob
+        self.block_seconds = block_seconds
+        self.seed = seed
+        self.window_ps = window_ps
+        self.faults = faults or LinkFaults()
+        self.max_blocks = max_blocks
+        self.z_sample_fraction = z_sample_fraction
+        self.witness_eps = witness_eps
+        self.name = name
+        self.end = end
+        self.shared: SharedEmulation | None = None
+
+    @classmethod
+    def over_fiber(cls, length_km: float, seed: int, *, pair_rate_hz: float = 1.0e6, visibility: float = 0.98,
+                   window_ps: float = 1000.0, block_seconds: float = 0.5, attenuation_db_per_km: float = 0.2,
+                   bob_clock_offset_ps: float = 3.7e7, bob_clock_drift_ppm: float = -2.5,
+                   faults: LinkFaults | None = None, max_blocks: int | None = None, z_sample_fraction: float = 0.1,
+                   witness_eps: float = 1e-9, name: str = "entangled", end: str = "") -> EntangledSource:
+        """A source in the middle of ``length_km`` of fibre (each arm ``length_km``/2 at
+        ``attenuation_db_per_km``), SNSPD stations (efficiency 0.8, 100 Hz dark counts, 50 ps jitter,
+        20 ns dead time); Bob's free-running clock ``bob_clock_offset_ps`` ahead, drifting
+        ``bob_clock_drift_ppm``."""
+        from qkd.physics.fiber import FiberChannel
+
+        arm = FiberChannel(length_km / 2, attenuation_db_per_km).mean_transmittance()
+        spdc = SpdcSource.continuous_wave(pair_rate_hz, window_ps, visibility=visibility)
+        return cls(spdc, PairStation("alice", arm),
+                   PairStation("bob", arm, clock_offset_ps=bob_clock_offset_ps, clock_drift_ppm=bob_clock_drift_ppm),
+                   block_seconds, seed, window_ps=window_ps, faults=faults, max_blocks=max_blocks,
+                   z_sample_fraction=z_sample_fraction, witness_eps=witness_eps, name=name, end=end)
+
+    @property
+    def last_index(self) -> int | None:
+        return self.max_blocks
+
+    def world(self) -> tuple[PairStation, float]:
+        """Bob's station and the attacked fraction of his photons, as the faults leave them now."""
+        bob = replace(self.bob, arm_transmittance=CUT_TRANSMITTANCE) if self.faults.cut else self.bob
+        return bob, float(self.faults.eve_fraction or 0.0)
+
+    def block(self, index: int) -> Block:
+        if self.max_blocks is not None and index >= self.max_blocks:
+            raise SourceExhausted(f"{self.name}: block {index} is past the last block {self.max_blocks - 1}")
+        pending = self.faults.readout_errors.get(self.end, 0)
+        if pending > 0:
+            self.faults.readout_errors[self.end] = pending - 1
+            raise EmulatedReadoutError(f"{self.name}: injected read-out error in block {index} at "
+                                       f"{self.end or 'this end'}")
+        bob, eve = self.world()
+
+        def compute() -> Block:
+            from qkd.events.coincidence import ClockSyncError, match, synchronise
+            from qkd.events.pairs import emulate_pairs
+            from qkd.postprocess.bbm92 import bbm92_block
+
+            run = emulate_pairs(self.spdc, self.alice, bob, self.block_seconds, self.seed + index,
+                                intercept_resend_fraction=eve)
+            try:
+                model = synchronise(run.alice, run.bob)
+            except ClockSyncError as exc:
+                raise NoDetections(f"{self.name}: block {index}: {exc}") from None
+            found = match(run.alice, run.bob, model, self.window_ps)
+            return bbm92_block(found, z_sample_fraction=self.z_sample_fraction, seed=self.seed + index,
+                               witness_eps=self.witness_eps)
+        if self.shared is None:
+            return compute()
+        key = (index, "bbm92", self.seed, self.block_seconds, eve, bob.arm_transmittance)
+        return self.shared.get(key, compute)
+
+
 class TimetagFileSource:
     """Block ``i``: receiver time tags ``timetag_files[i]`` sifted against ``transmitter_files[i]``."""
 
@@ -280,6 +385,7 @@ def with_eavesdropper(link: Link, fraction: float) -> Link:
     return replace(link, intercept_resend_fraction=fraction)
 
 
-__all__ = ["Block", "BlockSource", "EmulatedReadoutError", "EmulatedSource", "IterableSource", "LinkFaults",
+__all__ = ["Block", "BlockSource", "EmulatedReadoutError", "EmulatedSource", "EntangledSource", "IterableSource",
+           "LinkFaults", "as_key_block",
            "NoDetections", "SharedEmulation", "SourceExhausted",
            "TimetagFileSource", "emulated_blocks", "recorded_blocks", "with_eavesdropper"]

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 LINK_STATES = ("starting", "running", "aborting", "stalled", "failed", "stopped")
 #: aborts that raise the alarm at once: an attack or a broken channel (QBER above threshold, no light,
 #: a transcript that does not authenticate, ends that disagree)
-ALARM_AT_ONCE = frozenset({"qber", "too-few-counts", "authentication", "disagreement"})
+#: ("witness": a BBM92 block whose entanglement witness is not certified, e.g. an intercept-resend attack)
+ALARM_AT_ONCE = frozenset({"qber", "too-few-counts", "authentication", "disagreement", "witness"})
 #: other aborts (a Cascade frame that failed verification — FER ~1e-2 per block —, a zero-length block) are
 #: ordinary statistics: they raise the alarm only when this many blocks in a row abort
 ALARM_AFTER_CONSECUTIVE = 3
@@ -69,6 +70,8 @@ class LinkStatus:
     pool_mismatches: int = 0
     last_block: int | None = None
     last_qber: float | None = None
+    #: BBM92 links: the CHSH value S the last block's correlations imply (S ≤ 2: no entanglement shown)
+    last_chsh: float | None = None
     last_delivered_at: float | None = None
     key_rate_bps: float = 0.0
     last_failure: dict[str, Any] | None = None
@@ -181,7 +184,7 @@ class LinkStatus:
                 "blocks": dict(self.blocks), "aborts": dict(self.aborts), "failures": dict(self.failures),
                 "restarts": self.restarts, "sessions": self.sessions, "secret_bits": self.secret_bits,
                 "key_rate_bps": round(self.key_rate_bps, 3), "last_block": self.last_block,
-                "last_qber": self.last_qber, "last_delivered_at": self.last_delivered_at,
+                "last_qber": self.last_qber, "last_chsh": self.last_chsh, "last_delivered_at": self.last_delivered_at,
                 "disagreements": self.disagreements, "pool_mismatches": self.pool_mismatches,
                 "last_failure": self.last_failure,
                 "authentication": {"mode": self.auth_mode, "consumed_bits": self.auth_consumed_bits,
@@ -205,6 +208,8 @@ class LinkStatus:
         out.append(f"qkd_link_auth_key_produced_bits_total{{{ls}}} {self.auth_produced_bits}")
         if self.last_qber is not None:
             out.append(f"qkd_link_qber{{{ls}}} {self.last_qber:.6f}")
+        if self.last_chsh is not None:
+            out.append(f"qkd_link_chsh{{{ls}}} {self.last_chsh:.6f}")
         return out
 
 
@@ -223,6 +228,8 @@ METRIC_HELP = {
     "qkd_link_auth_key_consumed_bits_total": ("counter", "secret key spent on classical-channel authentication"),
     "qkd_link_auth_key_produced_bits_total": ("counter", "secret key the link produced (delivered plus refills)"),
     "qkd_link_qber": ("gauge", "QBER estimate of the last block"),
+    "qkd_link_chsh": ("gauge", "BBM92 links: CHSH value S implied by the last block's correlations (S <= 2: "
+                               "no entanglement shown)"),
 }
 
 

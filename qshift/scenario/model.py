@@ -24,14 +24,23 @@ class NodeSpec(_Strict):
 
 
 class LinkSpec(_Strict):
-    """An emulated QKD link between two nodes."""
+    """An emulated QKD link between two nodes. ``kind``: the channel; ``protocol``: the link kind, decoy-state
+    BB84 (prepare and measure) or BBM92 (entanglement based: an SPDC source in the middle of the fibre, the
+    entanglement witness as its alarm; fibre only)."""
 
     name: str
     ends: tuple[str, str]
     kind: Literal["fiber", "free-space"] = "fiber"
+    protocol: Literal["bb84-decoy", "bbm92"] = "bb84-decoy"
     length_km: float = Field(gt=0, le=500)
     turbulence: bool = False
     qber_abort: float = Field(default=0.11, gt=0, lt=0.5, description="abort threshold on the estimated QBER")
+
+    @model_validator(mode="after")
+    def _bbm92_on_fiber(self) -> LinkSpec:
+        if self.protocol == "bbm92" and self.kind != "fiber":
+            raise ValueError(f"link {self.name!r}: protocol 'bbm92' is emulated over fiber only, not {self.kind!r}")
+        return self
 
 
 class TunnelSpec(_Strict):
@@ -56,7 +65,8 @@ class _Fault(_Strict):
 
 
 class EveFault(_Fault):
-    """Intercept-resend attack on a fraction of the pulses of a link (0 stops it)."""
+    """Intercept-resend attack on a fraction of the pulses of a link (BBM92: of the photons on Bob's arm);
+    0 stops it."""
 
     kind: Literal["eve"]
     link: str

@@ -81,8 +81,10 @@ async def _apply(fault: Fault, system: ScenarioSystem) -> str:
     """Carry out one fault; returns a one-line description for the timeline."""
     kind = fault.kind
     if isinstance(fault, EveFault):
-        system.links[fault.link].faults.eve_fraction = fault.fraction
-        return f"intercept-resend on {fault.fraction:.0%} of pulses"
+        handle = system.links[fault.link]
+        handle.faults.eve_fraction = fault.fraction
+        what = "photons on Bob's arm" if handle.spec.protocol == "bbm92" else "pulses"
+        return f"intercept-resend on {fault.fraction:.0%} of {what}"
     if isinstance(fault, LinkCutFault):
         system.links[fault.link].faults.cut = kind == "link-cut"
         return "fiber cut" if kind == "link-cut" else "fiber restored"

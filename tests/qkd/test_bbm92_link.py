@@ -1,0 +1,128 @@
+"""An entanglement-based (BBM92) link as a link kind, end to end on the link runtime: both stations' time tags
+(independent clocks) → coincidences → sifting and the entanglement witness → Cascade → verification →
+Tomamichel et al. 2012 finite key → Toeplitz → identical keys at both ends. An intercept-resend attacker on
+Bob's arm breaks the witness: every block aborts with cause ``witness``, the alarm is raised (log, metrics,
+status) and no key is delivered. Ends configured for different link kinds refuse the session, naming both."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+import pytest
+from pydantic import ValidationError
+
+from qkd.kms.config import FeedSection
+from qkd.postprocess.channel import WegmanCarterAuth, in_process_pair, in_process_transports
+from qkd.postprocess.link import CONFIRM_BITS, InMemorySink, LinkEnd, LinkKindMismatch, LinkPolicy
+from qkd.runtime import EntangledSource, LinkEndRuntime, LinkFaults, LinkPairRuntime, RuntimeConfig
+from qkd.runtime.runtime import LinkRuntimeError
+from qkd.runtime.sources import as_key_block
+
+BBM92 = LinkPolicy(key_length="finite", protocol="bbm92")
+
+
+def _source(seed: int, blocks: int, eve: float = 0.0) -> EntangledSource:
+    # 25 km of fibre, the source in the middle, 10^6 pairs/s, 0.5 s of time tags per block
+    return EntangledSource.over_fiber(25.0, seed, max_blocks=blocks, faults=LinkFaults(eve_fraction=eve or None))
+
+
+def _run_pair(source: EntangledSource, policy: LinkPolicy = BBM92,
+              ) -> tuple[LinkPairRuntime, InMemorySink, InMemorySink]:
+    sinks = (InMemorySink(), InMemorySink())
+    pair = LinkPairRuntime("ent", source, policy=policy, config=RuntimeConfig(max_restarts=0, idle_poll_s=0.01),
+                           alice_sink=sinks[0], bob_sink=sinks[1], keep_results=None)
+    asyncio.run(asyncio.wait_for(pair.run(), 100))
+    return pair, *sinks
+
+
+@pytest.mark.timeout(120)
+def test_a_bbm92_link_delivers_identical_verified_keys_of_finite_key_length() -> None:
+    pair, alice, bob = _run_pair(_source(seed=3, blocks=2))
+    results = list(pair.bob.results)
+    assert [r.status for r in results] == ["delivered", "delivered"], [(r.cause, r.reason) for r in results]
+    assert [k[2] for k in alice.keys] == [k[2] for k in bob.keys] and alice.total_bits > 5_000
+    assert [k[1] for k in alice.keys] == [k[1] for k in bob.keys]                    # same key IDs
+    for r in results:
+        assert r.protocol == "bbm92" and r.verification is not None and r.verification["ok"]
+        # Tomamichel et al. 2012 Eq. 2 terms, in whole bytes, less the sacrificed confirmation tag
+        assert r.key_length is not None and r.key_length["mode"] == "finite-tlgr12"
+        assert r.length_bits == r.key_length["length"] // 8 * 8 - CONFIRM_BITS
+        assert r.key_length["lambda_ec"] == r.reconciliation["disclosed_bits"]     # type: ignore[index]
+        assert r.witness is not None and r.witness["certified"] and r.witness["chsh"] > 2.6
+        assert 0 < r.qber_estimate < 0.05
+    assert all(k[3]["protocol"] == "bbm92" for k in alice.keys + bob.keys)
+    assert pair.status.state == "running" and not pair.status.alarm
+    assert pair.status.last_chsh is not None and pair.status.last_chsh > 2.6
+
+
+@pytest.mark.timeout(120)
+def test_an_intercept_resend_attacker_on_one_arm_aborts_with_the_witness_alarm_and_no_key(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    pair, alice, bob = _run_pair(_source(seed=5, blocks=2, eve=1.0))
+    results = list(pair.bob.results)
+    assert [(r.status, r.cause) for r in results] == [("aborted", "witness")] * 2
+    for r in list(pair.alice.results) + results:
+        assert "entanglement not certified" in r.reason and "S = " in r.reason
+        assert r.witness is not None and not r.witness["certified"] and r.witness["chsh"] <= 2.0
+        assert r.length_bits == 0
+    assert not alice.keys and not bob.keys                                       # never a key
+    # the alarm reaches status, metrics and the log exactly as a QBER abort does
+    snap = pair.status.snapshot()
+    assert snap["alarm"] and snap["alarm_reason"] == "block 1 aborted: witness"     # the latest aborted block
+    assert snap["label"] == "aborting(witness)" and snap["aborts"] == {"witness": 2}
+    assert snap["last_chsh"] is not None and snap["last_chsh"] <= 2.0
+    lines = pair.status.metrics_lines()
+    assert 'qkd_link_aborts_total{link="ent",role="pair",cause="witness"} 2' in lines
+    assert 'qkd_link_alarm{link="ent",role="pair"} 1' in lines
+    assert any(line.startswith('qkd_link_chsh{link="ent",role="pair"} 1.') for line in lines)
+    alarms = [r for r in caplog.records if getattr(r, "event", "") == "qkd.link.alarm" and r.alarm]
+    assert alarms and "witness" in alarms[0].reason
+    blocks = [r for r in caplog.records if getattr(r, "event", "") == "qkd.block"]
+    assert blocks and all(r.cause == "witness" and r.status == "aborted" for r in blocks)
+
+
+@pytest.mark.timeout(60)
+def test_ends_configured_for_different_link_kinds_refuse_the_session_naming_both() -> None:
+    psk = secrets.token_bytes(32 + 32 * 64)
+    source = _source(seed=7, blocks=1)
+    alice = LinkEndRuntime("mix", "alice", source, InMemorySink(), BBM92, wc_auth=WegmanCarterAuth.from_preshared(psk))
+    bob = LinkEndRuntime("mix", "bob", source, InMemorySink(), LinkPolicy(key_length="finite"),
+                         wc_auth=WegmanCarterAuth.from_preshared(psk))
+
+    async def run() -> None:
+        ta, tb = in_process_transports()
+        bob_task = asyncio.ensure_future(bob.session(tb))
+        try:
+            await asyncio.wait_for(alice.session(ta), 30)
+        finally:
+            bob_task.cancel()
+            await asyncio.gather(bob_task, return_exceptions=True)
+
+    with pytest.raises(ExceptionGroup) as info:   # a session is a task group: its failure comes grouped
+        asyncio.run(run())
+    assert info.group_contains(LinkRuntimeError, match="link kind 'bbm92' at the peer, 'bb84-decoy' here")
+    assert not alice.results and not bob.results
+
+
+async def test_a_block_of_another_link_kind_is_refused_before_anything_is_sent() -> None:
+    block = as_key_block(EntangledSource.over_fiber(25.0, 9, block_seconds=0.05).block(0))
+    a_channel, _ = in_process_pair(link_id="L")
+    end = LinkEnd("alice", "L", a_channel, InMemorySink(), LinkPolicy())          # a decoy-BB84 end
+    with pytest.raises(LinkKindMismatch, match="a 'bbm92' block on a link configured for 'bb84-decoy'"):
+        await end.process(0, block)
+    assert a_channel.ledger.disclosed_bits == 0
+
+
+def test_a_bbm92_feed_is_an_emulated_feed_and_its_hardware_table_needs_the_protocol() -> None:
+    feed = FeedSection.model_validate({"pool": "L", "kind": "emulated", "protocol": "bbm92",
+                                       "entangled": {"pair_rate_hz": 2e6, "block_seconds": 0.25}})
+    assert feed.protocol == "bbm92" and feed.entangled.pair_rate_hz == 2e6
+    with pytest.raises(ValidationError, match="protocol 'bbm92' runs on an emulated feed only"):
+        FeedSection.model_validate({"pool": "L", "kind": "timetag-files", "protocol": "bbm92"})
+    with pytest.raises(ValidationError, match=r"\[feeds.entangled\] describes a bbm92 link"):
+        FeedSection.model_validate({"pool": "L", "kind": "emulated", "entangled": {"pair_rate_hz": 2e6}})
+    with pytest.raises(ValueError, match="link protocol must be one of bb84-decoy, bbm92"):
+        LinkPolicy(protocol="e91")
