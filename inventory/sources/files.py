@@ -29,7 +29,8 @@ from pathlib import Path
 
 from inventory.errors import MalformedInputError
 from inventory.model import Finding, Skipped, SourceResult
-from inventory.sources import certs, code_treesitter, configs, manifests, python_ast
+from inventory.rules import registry
+from inventory.sources import certs, configs, manifests
 from inventory.sources.prefilter import may_contain_crypto
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -86,9 +87,7 @@ def classify(name: str, head: bytes) -> tuple[str, str] | None:
     base = lower.rsplit("/", 1)[-1]
     dot = base.rfind(".")
     suffix = base[dot:] if dot >= 0 else ""
-    if suffix == ".py":
-        return "code", "python"
-    lang = code_treesitter.LANG_OF_SUFFIX.get(suffix)
+    lang = registry.LANG_OF_SUFFIX.get(suffix)
     if lang and not base.endswith(".d.ts"):
         return "code", lang
     if suffix in PCAP_SUFFIXES:
@@ -286,9 +285,7 @@ def _analyse(display: str, data: bytes, family: str, sub: str, opts: WalkOptions
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family == "code":
-            if sub == "python":
-                return python_ast.scan(display, data)
-            return code_treesitter.scan(display, data, sub)
+            return registry.scan(display, data, sub)
         if family == "cert":
             return certs.scan(display, data, (None, *opts.pkcs12_passwords))
         text = data.decode("utf-8", "replace")
@@ -334,7 +331,7 @@ def _scan_chunk(args: tuple[list[tuple[str, str]], WalkOptions]) -> SourceResult
 
 
 #: Suffixes of files that may go to a parser (the costly ones): a chunk holds at most a quarter of its size of them.
-_CODE_SUFFIXES = frozenset({".py", *code_treesitter.LANG_OF_SUFFIX})
+_CODE_SUFFIXES = frozenset(registry.LANG_OF_SUFFIX)
 
 
 def _chunks(roots: list[Path], opts: WalkOptions, skipped: list[Skipped],

@@ -1,12 +1,13 @@
 """The code-file prefilter: a cheap test that a file *cannot* hold a finding, so that it is never parsed.
 
 It must be conservative (never drop a file the parsers would report something in), so the words it
-looks for are not a hand list: they come from the rule tables of the parsers themselves
-(:func:`inventory.sources.python_ast.trigger_words`, :func:`inventory.sources.code_treesitter.trigger_words`).
+looks for are not a hand list: they come from the rule tables themselves (Python:
+:func:`inventory.rules.derive.trigger_words` of :data:`inventory.rules.python.NAMES`; tree-sitter languages:
+:func:`inventory.rules.treesitter.trigger_words`, each language's declared words).
 
 * Python: every finding needs one of the trigger words as a whole identifier (a name, an attribute or
   an imported module) in the source *as the parser reads it*, and then every component of some rule's
-  dotted name (:func:`inventory.sources.python_ast.rule_requirements`: ``hmac.new`` needs ``hmac`` and
+  dotted name (:func:`inventory.rules.derive.rule_requirements`: ``hmac.new`` needs ``hmac`` and
   ``new``; a file that only calls ``hmac.compare_digest`` is not parsed). For plain-ASCII data without a
   coding line (nearly every file) those are the bytes themselves; otherwise (a PEP 263 cookie such as
   ``utf-7`` or ``unicode_escape``, non-ASCII text whose identifiers the parser NFKC-normalises, e.g.
@@ -35,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from inventory.sources import code_treesitter, python_ast
+from inventory.rules import derive, pyast, python, registry, treesitter
 
 ahocorasick_rs: Any
 try:
@@ -62,8 +63,8 @@ def may_contain_crypto(lang: str, data: bytes) -> bool:
 
 def python_may_contain_crypto(data: bytes) -> bool:
     """Python: a trigger word as a whole identifier in the text the parser sees, then every slot of some rule
-    of :func:`inventory.sources.python_ast.rule_requirements` (see module docstring)."""
-    if python_ast.plain_ascii(data):
+    of :func:`inventory.rules.derive.rule_requirements` (see module docstring)."""
+    if pyast.plain_ascii(data):
         return _has_word(data) and _meets_a_rule(data)
     return any(_has_word(text) and _meets_a_rule(text) for text in _parser_texts(data))
 
@@ -91,7 +92,7 @@ def _meets_a_rule(data: bytes) -> bool:
 
 @functools.cache
 def _rule_table() -> tuple[list[str], list[tuple[frozenset[str], ...]]]:
-    rules = python_ast.rule_requirements()
+    rules = derive.rule_requirements(python.NAMES)
     return sorted({w for rule in rules for slot in rule for w in slot}), rules
 
 
@@ -174,12 +175,12 @@ def _codec_names(name: str) -> tuple[str, ...]:
 
 @functools.cache
 def _python_finder() -> Finder:
-    return _finder(sorted(python_ast.trigger_words()), whole_words=True)
+    return _finder(sorted(derive.trigger_words(python.NAMES)), whole_words=True)
 
 
 @functools.cache
 def _substring_finder(lang: str) -> Finder | None:
-    words = code_treesitter.trigger_words(lang)
+    words = treesitter.trigger_words(registry.TREE_SITTER[lang])
     if words is None:
         return None
     return _finder(minimal_cover(words), whole_words=False)

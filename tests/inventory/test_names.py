@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory.normalise import normalise
-from inventory.sources import python_ast
+from inventory.rules import pyast
 
 GENERIC = b"""import hmac
 from cryptography.hazmat.primitives import hashes
@@ -21,7 +21,7 @@ class K:
 
 
 def test_python_variables_are_not_algorithms() -> None:
-    found = python_ast.scan("g.py", GENERIC)
+    found = pyast.scan("g.py", GENERIC)
     assert [f.raw for f in found] == ["HMAC"]  # hmac.new with an unknown digest: HMAC, not "hmac_digest_name"
     assert [a.name for a in normalise(found)] == ["HMAC"]
 

@@ -1,7 +1,7 @@
 """The code prefilter is conservative: every file a parser reports something in passes it.
 
-Cases are built from the rule tables themselves (every ``_EXACT`` rule and every ``_lookup`` family of the
-Python scanner), so a rule added without its trigger word, or a word dropped from the prefilter, fails here.
+Cases are built from the rule tables themselves (every ``EXACT`` rule and every ``lookup`` family of the
+Python rules), so a rule added without its trigger word, or a word dropped from the prefilter, fails here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory.sources import code_treesitter, prefilter, python_ast
+from inventory.rules import derive, pyast, python, registry, treesitter
+from inventory.sources import prefilter
 from inventory.sources.files import classify
 from tests.inventory import fixture_tree
 
@@ -22,7 +23,7 @@ _ARGS = {
     "hash.Hash": "(cryptography.hazmat.primitives.hashes.SHA256())",
     "ciphers.Cipher": "(cryptography.hazmat.primitives.ciphers.algorithms.AES(k))",
 }
-#: One qualified name per ``_lookup`` family (beyond the exact table).
+#: One qualified name per ``lookup`` family (beyond the exact table).
 _LOOKUP_CASES = ["asym.ed25519.Ed25519PrivateKey.generate", "asym.padding.OAEP", "hash.SHA256", "alg.AES",
                  "aead.AESGCM", "aead.AESGCM.generate_key", "pcd.Cipher.AES.new", "pcd.Hash.MD5.new",
                  "pcd.PublicKey.RSA.generate", "hashlib.sha256", "hashlib.new"]
@@ -30,15 +31,15 @@ _LOOKUP_CASES = ["asym.ed25519.Ed25519PrivateKey.generate", "asym.padding.OAEP",
 
 def _long(q: str) -> str:
     """The written (long) spelling of a qualified rule name: ``asym.rsa.x`` → ``cryptography…asymmetric.rsa.x``."""
-    for long, short in python_ast._PREFIXES:
-        if q.startswith(short) and q.split(".")[0] in python_ast._SHORT_HEADS:
+    for long, short in python.PREFIXES:
+        if q.startswith(short) and q.split(".")[0] in python.SHORT_HEADS:
             return long + q[len(short):]
     return q
 
 
 def _rule_sources() -> list[tuple[str, str]]:
     cases = []
-    for q in [*python_ast._EXACT, *_LOOKUP_CASES]:
+    for q in [*python.EXACT, *_LOOKUP_CASES]:
         args = _ARGS.get(q, '("md5")' if q == "hashlib.new" else "(2048)")
         written = _long(q)
         # a bare dotted name, no import: the scanner resolves it all the same
@@ -56,7 +57,7 @@ def _rule_sources() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("rule", "source"), _rule_sources(), ids=[c[0] for c in _rule_sources()])
 def test_every_python_rule_reports_and_its_source_passes_the_prefilter(rule: str, source: str) -> None:
-    assert python_ast.scan("t.py", source.encode()), f"{rule}: the case must produce a finding"
+    assert pyast.scan("t.py", source.encode()), f"{rule}: the case must produce a finding"
     assert prefilter.may_contain_crypto("python", source.encode()), rule
 
 
@@ -69,17 +70,21 @@ _ONLY_WORD = {
     "set_ciphers": 'c.set_ciphers("AES128-SHA")\n', "set_ecdh_curve": 'c.set_ecdh_curve("prime256v1")\n',
     "minimum_version": "c.minimum_version = ssl.TLSVersion.TLSv1\n",
     "maximum_version": "c.maximum_version = ssl.TLSVersion.SSLv3\n", "nacl": "nacl.secret.SecretBox(k)\n",
-    **{w: f"ssl.SSLContext(ssl.{w})\n" for w in python_ast._SSL_PROTOCOLS},
+    **{w: f"ssl.SSLContext(ssl.{w})\n" for w in python.SSL_PROTOCOLS},
 }
 #: Words implied by another: every ``jose.jwt`` rule also writes ``jwt`` (the short head of ``jose.jwt.``).
 _IMPLIED = {"jose"}
 
 
-@pytest.mark.parametrize("word", sorted(python_ast.trigger_words() - _IMPLIED))
+#: The Python trigger words, as the prefilter derives them from the rule table.
+_WORDS = derive.trigger_words(python.NAMES)
+
+
+@pytest.mark.parametrize("word", sorted(_WORDS - _IMPLIED))
 def test_dropping_any_python_trigger_word_loses_a_finding(word: str) -> None:
     source = _ONLY_WORD[word].encode()
-    assert python_ast.scan("t.py", source)
-    words = python_ast.trigger_words()
+    assert pyast.scan("t.py", source)
+    words = _WORDS
     assert [w for w in sorted(words) if prefilter._has_word(source, prefilter._finder([w], True))] == [word]
     assert prefilter.may_contain_crypto("python", source)
     assert not prefilter._has_word(source, prefilter._finder(sorted(words - {word}), True))
@@ -98,7 +103,7 @@ def test_dropping_any_python_trigger_word_loses_a_finding(word: str) -> None:
     ("late import", b"x = 1\n" * 3000 + b"import rsa\nrsa.newkeys(1024)\n"),
 ])
 def test_spellings_the_parser_resolves_pass_the_prefilter(label: str, source: bytes) -> None:
-    assert python_ast.scan("t.py", source), label
+    assert pyast.scan("t.py", source), label
     assert prefilter.may_contain_crypto("python", source), label
 
 
@@ -127,7 +132,7 @@ def test_whole_word_matching(source: bytes, expected: bool) -> None:
     ("go", "m.go", "package m\nimport \"crypto/md5\"\nfunc f() { md5.Sum(nil) }\n"),
 ])
 def test_tree_sitter_rules_pass_the_prefilter(lang: str, name: str, source: str) -> None:
-    assert code_treesitter.scan(name, source.encode(), lang), name
+    assert registry.scan(name, source.encode(), lang), name
     assert prefilter.may_contain_crypto(lang, source.encode()), name
 
 
@@ -140,8 +145,7 @@ def test_every_code_file_of_the_fixture_tree_with_findings_passes(tmp_path: Path
             continue
         data = p.read_bytes()
         try:
-            found = (python_ast.scan(str(p), data) if kind[1] == "python"
-                     else code_treesitter.scan(str(p), data, kind[1]))
+            found = registry.scan(str(p), data, kind[1])
         except Exception:  # noqa: BLE001 - malformed fixture files are skipped by the scanner too
             continue
         if found:
@@ -169,14 +173,14 @@ def test_fallback_without_ahocorasick_gives_the_same_answers(monkeypatch: pytest
 
 
 def test_rule_requirements_cover_every_rule_and_start_with_trigger_words() -> None:
-    rules = python_ast.rule_requirements()
-    assert len(rules) == len(python_ast._EXACT) + len(python_ast._LOOKUP_HEADS) + len(python_ast._METHOD_WORDS)
-    assert all(rule[0] <= python_ast.trigger_words() for rule in rules)
+    rules = derive.rule_requirements(python.NAMES)
+    assert len(rules) == len(python.EXACT) + len(python.LOOKUP_HEADS) + len(python.METHOD_WORDS)
+    assert all(rule[0] <= _WORDS for rule in rules)
     # each short head of the exact table stands for exactly one written prefix
-    for q in python_ast._EXACT:
+    for q in python.EXACT:
         head = q.split(".")[0]
-        if head in python_ast._SHORT_HEADS:
-            assert sum(q.startswith(short) for _, short in python_ast._PREFIXES) == 1, q
+        if head in python.SHORT_HEADS:
+            assert sum(q.startswith(short) for _, short in python.PREFIXES) == 1, q
 
 
 def test_minimal_cover_keeps_the_shortest_words() -> None:
@@ -193,17 +197,18 @@ def test_walking_only_the_calls_around_callee_words_finds_what_the_whole_tree_wa
     cases = [(p.name, p.read_bytes()) for p in sorted(CORPUS.rglob("*")) if p.is_file()]
     cases.append(("split.js", b"const h = crypto\n  .createHash(\n 'md5');\nfoo(bar(crypto . createHash('sha1')))\n"
                               b"const x = notcreateHashy('md5'); forge.md\n.md5.create();\n"))
-    real = code_treesitter._call_spans
+    real = treesitter._call_spans
     compared = 0
     for name, data in cases:
         kind = classify(name, data[:4096])
-        if kind is None or kind[1] not in code_treesitter._CALLS_ONLY:
+        language = registry.TREE_SITTER.get(kind[1]) if kind is not None else None
+        if language is None or not language.calls_only:
             continue
-        assert real(kind[1], data) is not None
-        fast = code_treesitter.scan_tree(name, data, kind[1])
-        monkeypatch.setattr(code_treesitter, "_call_spans", lambda lang, src: None)
-        whole = code_treesitter.scan_tree(name, data, kind[1])
-        monkeypatch.setattr(code_treesitter, "_call_spans", real)
+        assert real(language, data) is not None
+        fast = treesitter.scan_tree(name, data, language)
+        monkeypatch.setattr(treesitter, "_call_spans", lambda language, src: None)
+        whole = treesitter.scan_tree(name, data, language)
+        monkeypatch.setattr(treesitter, "_call_spans", real)
         assert repr(fast) == repr(whole), name
         compared += 1
     assert compared >= 3

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from inventory.sources import certs, files, python_ast
+from inventory.model import Finding
+from inventory.rules import pyast, registry
+from inventory.sources import certs, files
 
 CRYPTO_PY = "import hashlib\nhashlib.md5(b'x')\n"
 
@@ -48,14 +50,14 @@ def test_a_file_that_kills_its_worker_is_skipped_and_every_other_file_is_scanned
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _tree(tmp_path)
     (root / "killer.py").write_text(CRYPTO_PY)
-    real = python_ast.scan
+    real = pyast.scan
 
-    def crash_on_killer(path: str, data: bytes | str) -> list[object]:
+    def crash_on_killer(path: str, data: bytes) -> list[Finding]:
         if path.endswith("killer.py"):
             os._exit(7)  # a segfault in a native parser looks the same to the pool
-        return real(path, data)  # type: ignore[return-value]
+        return real(path, data)
 
-    monkeypatch.setattr(python_ast, "scan", crash_on_killer)
+    monkeypatch.setitem(registry.SCANNERS, "python", crash_on_killer)
     r = files.scan_paths([root], files.WalkOptions(), jobs=2, chunk_size=8)
     assert len(r.findings) == 40
     crashed = [s for s in r.skipped if s.path.endswith("killer.py")]
@@ -124,14 +126,14 @@ def _hang_on(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Make the Python analysis of files called ``name`` burn minutes of CPU (catastrophic backtracking)."""
     import re
 
-    real = python_ast.scan
+    real = pyast.scan
 
-    def hang_on_one(path: str, data: bytes | str) -> list[object]:
+    def hang_on_one(path: str, data: bytes) -> list[Finding]:
         if path.endswith(name):
             re.match(r"(a+)+$", "a" * 64 + "b")
-        return real(path, data)  # type: ignore[return-value]
+        return real(path, data)
 
-    monkeypatch.setattr(python_ast, "scan", hang_on_one)
+    monkeypatch.setitem(registry.SCANNERS, "python", hang_on_one)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -1,6 +1,5 @@
-"""The Java crypto APIs as tables: the BouncyCastle lightweight API (``org.bouncycastle.crypto`` and
-``org.bouncycastle.pqc.crypto``; BouncyCastle.NET spells the same classes in Pascal case) and JCA/JSSE
-key specs and SSL parameters.
+"""The BouncyCastle lightweight API (``org.bouncycastle.crypto`` and ``org.bouncycastle.pqc.crypto``;
+BouncyCastle.NET spells the same classes in Pascal case) as tables, shared by the Java and C# rules.
 
 BouncyCastle builds a primitive by wrapping objects: ``new PaddedBufferedBlockCipher(new
 CBCBlockCipher(AESEngine.newInstance()))`` is AES-CBC, ``new HMac(new SHA256Digest())`` is HMAC-SHA256,
@@ -16,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+
+from inventory.rules.treesitter import File
 
 #: Ciphers, asymmetric engines and wrap engines → catalogue spelling.
 ENGINES = {
@@ -245,3 +246,59 @@ class Describer:
                     self.inner.append(args[i])
             return name
         return None
+
+
+#: ``X.newInstance(…)``: BouncyCastle's factory spelling of ``new X(…)``.
+NEW_INSTANCE = "newInstance"
+
+
+def construction(f: File, node: Any) -> tuple[str, list[Any]] | None:
+    """(class, argument nodes) of ``new X(…)`` or ``X.newInstance(…)`` with X a class of the tables."""
+    if node.type == "argument" and node.named_children:  # C# wraps each argument
+        node = node.named_children[0]
+    if node.type == "object_creation_expression":
+        t = node.child_by_field_name("type")
+        if t is None:
+            return None
+        cls = f.text(t).split("<", 1)[0].rsplit(".", 1)[-1]
+    elif node.type == "method_invocation":
+        name = node.child_by_field_name("name")
+        obj = node.child_by_field_name("object")
+        if name is None or obj is None or f.text(name) != NEW_INSTANCE:
+            return None
+        cls = f.text(obj).rsplit(".", 1)[-1]
+    else:
+        return None
+    if cls not in _CLASSES:
+        return None
+    al = node.child_by_field_name("arguments")
+    return cls, [c for c in al.named_children if c.type != "comment"] if al is not None else []
+
+
+def report(f: File, node: Any) -> bool:
+    """Report a BouncyCastle construction as one primitive, its inner constructions consumed; a variable it
+    initialises stands for it later (``f.objects``) and can be refined by a setter (``f.vars``)."""
+    got = construction(f, node)
+    if got is None:
+        return False
+
+    def var(n: Any) -> str | None:
+        return f.objects.get(f.text(n)) if n.type == "identifier" else None
+
+    d = Describer(lambda n: construction(f, n), f.literal, var)
+    name = d.describe_class(*got)
+    if name is None:
+        return False
+    for inner in d.inner:
+        f.consumed.add(inner.id)
+    h = f.hit(name, node, usage="key-exchange" if "Agreement" in got[0] else None)
+    decl = node.parent
+    if decl is not None and decl.type == "variable_declarator":
+        target = decl.child_by_field_name("name")
+        if target is not None:
+            f.objects[f.text(target)] = name
+            f.vars[f.text(target)] = h
+    return True
+
+
+_CLASSES = class_names()
