@@ -1,6 +1,11 @@
 """``qshift qkd run``: a full emulated link — detector events → sift → estimate → Cascade → verify →
 Toeplitz → secret keys — with a live view of QBER, sifted and secret key rates and efficiency.
 
+``--kind``: ``bb84-decoy`` (the decoy-state BB84 emulator) or ``bbm92`` (entanglement based: a CW SPDC
+source of 10^6 pairs/s in the middle of the fiber, blocks of 0.5 s of both stations' time tags, clock
+sync and coincidences from the tags, the entanglement witness as the alarm; ``--eve`` attacks Bob's arm;
+finite key of Tomamichel et al., Nat. Commun. 3, 634 (2012)).
+
 Data first: :func:`run_emulated_link` returns the summary dict that ``--json`` prints; the rich live
 table and the final summary table are rendered from the per-block results.
 
@@ -13,6 +18,7 @@ pulses at 25 km (the X-basis decoy statistics of smaller blocks leave the phase-
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import time
 from collections.abc import Iterator
@@ -24,8 +30,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from qkd.postprocess.link import BlockResult, LinkPolicy
-from qkd.runtime import emulated_blocks, run_link
+from qkd.postprocess.link import PROTOCOLS, BlockResult, LinkPolicy
+from qkd.runtime import EntangledSource, LinkFaults, emulated_blocks, run_link
 from qshift import jsonout
 from qshift.commands import JSON_HELP
 
@@ -60,23 +66,34 @@ def _block_row(r: BlockResult) -> dict[str, Any]:
 def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset: str | None = None,
                       eve_fraction: float = 0.0, block_pulses: int = 10**7, seed: int = 1,
                       key_length: str = "asymptotic", variant: str = "default", max_blocks: int | None = None,
-                      reconciler: str = "cascade",
+                      reconciler: str = "cascade", kind: str = "bb84-decoy",
                       on_block: Any = None) -> dict[str, Any]:
-    """Run blocks of ``block_pulses`` emulated pulses for ``seconds`` of wall time (at least one block).
+    """Run blocks of ``block_pulses`` emulated pulses (``bbm92``: of 0.5 s of pair emission) for ``seconds``
+    of wall time (at least one block).
 
-    Rates are per second of *link* time (pulses / clock rate), the figure a deployed link would see,
-    and per second of wall time (this machine's post-processing throughput)."""
+    Rates are per second of *link* time (pulses / clock rate, or the time tags' span), the figure a deployed
+    link would see, and per second of wall time (this machine's post-processing throughput)."""
     from qkd.physics.presets import link_preset
 
-    link = link_preset(preset or CHANNEL_PRESETS[channel], length_km)
-    if eve_fraction:
-        link = replace(link, intercept_resend_fraction=eve_fraction)
-    policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler)
+    policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler, protocol=kind)
     deadline = time.monotonic() + seconds
     rows: list[dict[str, Any]] = []
+    made: Iterator[Any]
+    clock_rate_hz: float | None
+    pairs: EntangledSource | None = None
+    if kind == "bbm92":
+        entangled = EntangledSource.over_fiber(length_km, seed, faults=LinkFaults(eve_fraction=eve_fraction or None))
+        made = (entangled.block(i) for i in itertools.count())
+        pairs, link_seconds_per_block, clock_rate_hz = entangled, entangled.block_seconds, None
+    else:
+        link = link_preset(preset or CHANNEL_PRESETS[channel], length_km)
+        if eve_fraction:
+            link = replace(link, intercept_resend_fraction=eve_fraction)
+        made = emulated_blocks(link, block_pulses, seed)
+        link_seconds_per_block, clock_rate_hz = block_pulses / link.source.clock_rate_hz, link.source.clock_rate_hz
 
     def blocks() -> Iterator[Any]:
-        for i, blk in enumerate(emulated_blocks(link, block_pulses, seed)):
+        for i, blk in enumerate(made):
             yield blk
             if time.monotonic() >= deadline or (max_blocks is not None and i + 1 >= max_blocks):
                 return
@@ -86,15 +103,19 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
         if on_block:
             on_block(rows, link_seconds_per_block)
 
-    link_seconds_per_block = block_pulses / link.source.clock_rate_hz
     t0 = time.perf_counter()
-    run = asyncio.run(run_link(blocks(), f"emulated-{channel}-{length_km:g}km", policy, on_block=cb))
+    link_id = f"emulated-bbm92-{length_km:g}km" if kind == "bbm92" else f"emulated-{channel}-{length_km:g}km"
+    run = asyncio.run(run_link(blocks(), link_id, policy, on_block=cb))
     wall = time.perf_counter() - t0
     s = run.summary()
     link_secs = len(rows) * link_seconds_per_block
-    s.update({"channel": channel, "preset": preset or CHANNEL_PRESETS[channel], "length_km": length_km,
-              "eve_intercept_resend": eve_fraction, "seed": seed, "block_pulses": block_pulses,
-              "key_length_mode": key_length, "clock_rate_hz": link.source.clock_rate_hz,
+    s.update({"kind": kind, "channel": channel,
+              "preset": None if kind == "bbm92" else preset or CHANNEL_PRESETS[channel], "length_km": length_km,
+              "eve_intercept_resend": eve_fraction, "seed": seed,
+              "block_pulses": None if kind == "bbm92" else block_pulses,
+              "block_seconds": link_seconds_per_block if kind == "bbm92" else None,
+              "key_length_mode": key_length, "clock_rate_hz": clock_rate_hz,
+              "pair_rate_hz": pairs.spdc.mean_pairs * pairs.spdc.window_rate_hz if pairs is not None else None,
               "link_seconds": link_secs, "wall_seconds": wall,
               "sifted_rate_bps_link": s["sifted_bits"] / link_secs if link_secs else 0.0,
               "secret_rate_bps_link": s["secret_bits"] / link_secs if link_secs else 0.0,
@@ -145,6 +166,8 @@ def _summary_table(s: dict[str, Any]) -> Table:
 @app.command("run")
 def run(
     channel: Annotated[str, typer.Option(help="fiber | free-space")] = "fiber",
+    kind: Annotated[str, typer.Option(help="link kind: bb84-decoy | bbm92 (entanglement based, fiber only, "
+                                           "source in the middle)")] = "bb84-decoy",
     length_km: Annotated[float, typer.Option("--length-km", min=0.0, help="fiber length (km)")] = 25.0,
     wall_seconds: Annotated[float, typer.Option("--wall-seconds", min=0.0,
                                                 help="wall-clock run time (s); at least one block runs")] = 10.0,
@@ -170,6 +193,10 @@ def run(
         raise typer.BadParameter("expected asymptotic or finite", param_hint="--key-length")
     if reconciler not in ("cascade", "ldpc"):
         raise typer.BadParameter("expected cascade or ldpc", param_hint="--reconciler")
+    if kind not in PROTOCOLS:
+        raise typer.BadParameter(f"expected {' or '.join(PROTOCOLS)}", param_hint="--kind")
+    if kind == "bbm92" and (channel != "fiber" or preset is not None):
+        raise typer.BadParameter("bbm92 is emulated over fiber only, without a BB84 preset", param_hint="--kind")
     frac = parse_eve(eve)
     if seconds is not None:
         wall_seconds = seconds
@@ -177,14 +204,14 @@ def run(
     if json_out:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
-                              reconciler=reconciler,
+                              reconciler=reconciler, kind=kind,
                               max_blocks=max_blocks)
         typer.echo(jsonout.dumps(s))
         return
     with Live(Table(title="QKD link (starting)"), console=con, refresh_per_second=4, transient=False) as live:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
-                              reconciler=reconciler,
+                              reconciler=reconciler, kind=kind,
                               max_blocks=max_blocks,
                               on_block=lambda rows, lsb: live.update(_live_table(rows, lsb)))
     con.print(_summary_table(s))

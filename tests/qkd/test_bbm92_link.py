@@ -126,3 +126,26 @@ def test_a_bbm92_feed_is_an_emulated_feed_and_its_hardware_table_needs_the_proto
         FeedSection.model_validate({"pool": "L", "kind": "emulated", "entangled": {"pair_rate_hz": 2e6}})
     with pytest.raises(ValueError, match="link protocol must be one of bb84-decoy, bbm92"):
         LinkPolicy(protocol="e91")
+
+
+@pytest.mark.timeout(120)
+def test_qkd_run_kind_bbm92_delivers_identical_keys_and_an_attack_on_one_arm_delivers_nothing() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from qshift.commands.qkd_run import app
+
+    out = CliRunner().invoke(app, ["--kind", "bbm92", "--length-km", "25", "--wall-seconds", "0",
+                                   "--key-length", "finite", "--json"])
+    assert out.exit_code == 0, out.output
+    s = json.loads(out.stdout)
+    assert s["kind"] == "bbm92" and s["delivered"] == s["blocks"] >= 1 and s["keys_identical"] is True
+    assert 0 < s["secret_rate_bps_link"] < s["sifted_rate_bps_link"] and s["block_seconds"] == 0.5
+    out = CliRunner().invoke(app, ["--kind", "bbm92", "--wall-seconds", "0", "--eve", "intercept-resend:1.0",
+                                   "--json"])
+    assert out.exit_code == 0, out.output
+    s = json.loads(out.stdout)
+    assert s["delivered"] == 0 and s["secret_bits"] == 0 and s["aborted"] == {"witness": s["blocks"]}
+    refused = CliRunner().invoke(app, ["--kind", "bbm92", "--channel", "free-space", "--json"])
+    assert refused.exit_code == 2 and "fiber only" in refused.output
