@@ -287,6 +287,24 @@ class EntangledSource:
         key = (index, "bbm92", self.seed, self.block_seconds, eve, bob.arm_transmittance)
         return self.shared.get(key, compute)
 
+    def expected_secret_bits_per_block(self) -> float:
+        """Closed-form asymptotic BBM92 key per block (``qkd.physics.entangled``, [MFL07] Eq. 11: secret bits
+        per coincidence window × windows per block), for budget checks; key from the Z-basis pairs left after
+        the Z sample only (the X pairs are all disclosed for the witness and the phase error)."""
+        from qkd.physics.entangled import StationDetection, bbm92_figures, bbm92_key_rate
+
+        window_s = 1.0 / self.spdc.window_rate_hz
+
+        def station(s: PairStation) -> StationDetection:
+            return StationDetection(s.efficiency, min(s.detector.dark_count_rate_hz * window_s, 0.5))
+        try:
+            key_fraction = self.alice.p_z * self.bob.p_z * (1.0 - self.z_sample_fraction)
+            rate = bbm92_key_rate(bbm92_figures(self.spdc, station(self.alice), station(self.bob)),
+                                  basis_match=key_fraction)
+        except (QkdError, ValueError):
+            return math.nan
+        return rate * self.spdc.window_rate_hz * self.block_seconds
+
 
 class TimetagFileSource:
     """Block ``i``: receiver time tags ``timetag_files[i]`` sifted against ``transmitter_files[i]``."""

@@ -39,7 +39,8 @@ def _run_pair(source: EntangledSource, policy: LinkPolicy = BBM92,
 
 @pytest.mark.timeout(120)
 def test_a_bbm92_link_delivers_identical_verified_keys_of_finite_key_length() -> None:
-    pair, alice, bob = _run_pair(_source(seed=3, blocks=2))
+    source = _source(seed=3, blocks=2)
+    pair, alice, bob = _run_pair(source)
     results = list(pair.bob.results)
     assert [r.status for r in results] == ["delivered", "delivered"], [(r.cause, r.reason) for r in results]
     assert [k[2] for k in alice.keys] == [k[2] for k in bob.keys] and alice.total_bits > 5_000
@@ -55,6 +56,9 @@ def test_a_bbm92_link_delivers_identical_verified_keys_of_finite_key_length() ->
     assert all(k[3]["protocol"] == "bbm92" for k in alice.keys + bob.keys)
     assert pair.status.state == "running" and not pair.status.alarm
     assert pair.status.last_chsh is not None and pair.status.last_chsh > 2.6
+    # the closed form ([MFL07], asymptotic) lies above the finite key of 2.5·10^4-bit blocks, not far above
+    mean = sum(r.length_bits for r in results) / len(results)
+    assert 1.1 < source.expected_secret_bits_per_block() / mean < 1.8
 
 
 @pytest.mark.timeout(120)
