@@ -26,29 +26,36 @@ CONTEXT_CHARS = 200
 
 @dataclass(slots=True)
 class Hit:
-    """One match of a rule: the spelling as found and the parameters resolved (key size in bits, curve, mode).
-
-    ``node`` is the parser's node (its position becomes the finding's location); ``protocol`` is set when the
-    code pins a protocol version (``tlsv1.0``): a protocol finding rather than an algorithm."""
+    """One match of a rule: the spelling as found and the parameters it resolved."""
 
     raw: str
+    """The spelling as found (``"AES/GCM/NoPadding"``, ``"md5"``, ``"TLSv1_1"``)."""
     node: Any
+    """The parser's node: its position becomes the finding's location."""
     bits: int | None = None
+    """Key size in bits, when a literal or same-file constant gives it."""
     curve: str | None = None
+    """Curve name as written (``"SECP384R1"``, ``"prime256v1"``)."""
     mode: str | None = None
+    """Block-cipher mode (``"GCM"``)."""
     usage: str | None = None
+    """``signature``, ``key-exchange``, ``cipher-suite``… when the call says it."""
     resolved: bool = True
+    """Every parameter the algorithm needs was resolved (confidence :data:`RESOLVED`, else :data:`UNRESOLVED`)."""
     protocol: str | None = None
+    """A protocol version the code pins (``tlsv1.0``): a protocol finding rather than an algorithm."""
 
 
 #: A matcher's node → (1-based line, 1-based column).
 Position = Callable[[Any], tuple[int, int]]
 
 
-def findings(path: str, source: str, hits: Iterable[Hit], text: str | bytes, position: Position) -> list[Finding]:
+def findings(path: str, source: str, hits: Iterable[Hit], text: str | bytes, position: Position,
+             confidence: float | None = None) -> list[Finding]:
     """The findings of a file's ``hits``, in order: ``source`` names the scanner (``python``, ``java``…), ``text``
     is the file (bytes are decoded as UTF-8, undecodable bytes replaced) and gives each finding its line as
-    context."""
+    context. ``confidence`` overrides :data:`RESOLVED`/:data:`UNRESOLVED` for an algorithm finding (the regular
+    expression fallback's 0.5)."""
     hits = list(hits)
     if not hits:
         return []
@@ -66,6 +73,7 @@ def findings(path: str, source: str, hits: Iterable[Hit], text: str | bytes, pos
                                details={"id": f"{source}:{h.protocol}", "protocol": h.protocol}))
         else:
             out.append(Finding(raw=h.raw, asset_type=AssetType.ALGORITHM, source=source, location=where,
-                               confidence=RESOLVED if h.resolved else UNRESOLVED, key_bits=h.bits, curve=h.curve,
+                               confidence=confidence if confidence is not None else RESOLVED if h.resolved
+                               else UNRESOLVED, key_bits=h.bits, curve=h.curve,
                                mode=h.mode, usage=h.usage, context=ctx))
     return out
