@@ -224,7 +224,7 @@ class KmeLinkEnd:
         return self.runtime.blocks_done
 
     def snapshot(self) -> dict[str, Any]:
-        return {**self.status.snapshot(), "peer": self.peer, "source": self.source.name}
+        return {**self.status.snapshot(), "peer": self.peer, "source": self.source.name, "protocol": self.feed.protocol}
 
     def exhaust_pads(self) -> int:
         """Spend every Wegman–Carter pad left (fault testing: the budget forced empty); returns how many."""
