@@ -7,8 +7,8 @@ class InventoryError(Exception):
     """Base of all ``inventory`` errors. Messages name the input and the position of the fault."""
 
 
-class MalformedInputError(InventoryError):
-    """An input file or capture could not be parsed; ``where`` names the file and position."""
+class InputFaultError(InventoryError):
+    """Something wrong with one input: ``where`` names it (a file and position, an endpoint), ``reason`` says what."""
 
     def __init__(self, where: str, reason: str) -> None:
         self.where = where
@@ -16,13 +16,17 @@ class MalformedInputError(InventoryError):
         super().__init__(f"{where}: {reason}")
 
 
-class EndpointError(InventoryError):
-    """A live endpoint could not be reached or did not speak the expected protocol."""
+class MalformedInputError(InputFaultError):
+    """An input file or capture could not be parsed; ``where`` names the file and position."""
 
-    def __init__(self, endpoint: str, reason: str) -> None:
-        self.endpoint = endpoint
-        self.reason = reason
-        super().__init__(f"{endpoint}: {reason}")
+
+class EndpointError(InputFaultError):
+    """A live endpoint could not be reached or did not speak the expected protocol; ``where`` is the endpoint
+    (``tls://host:port``)."""
+
+    @property
+    def endpoint(self) -> str:
+        return self.where
 
 
 class PolicyError(InventoryError):

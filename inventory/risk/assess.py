@@ -186,15 +186,8 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
         return "identify this algorithm and check it against the catalogue"
     prim = alg.primitive.value
     if status == "classically-broken":
-        if prim in ("hash",):
-            return f"replace {alg.name} with SHA-{policy.min_hash_bits} (already broken classically)"
-        if prim in ("block-cipher", "stream-cipher"):
-            return f"replace {alg.name} with AES-256-GCM (already broken classically)"
-        if prim == "signature":
-            return f"replace {alg.name} with {sig} (already broken classically)"
-        if prim == "mac":
-            return f"replace {alg.name} with HMAC-SHA{policy.min_hash_bits}"
-        return f"replace {alg.name} now: broken without a quantum computer"
+        advice = _BROKEN_ADVICE.get(prim, "replace {alg} now: broken without a quantum computer")
+        return advice.format(alg=alg.name, hash_bits=policy.min_hash_bits, sig=sig)
     if status == "weakened-by-grover":
         bits = alg.key_bits or (alg.output_bytes * 8 if alg.output_bytes else None)
         if prim in ("hash", "mac") and bits and bits < policy.min_hash_bits:
@@ -206,24 +199,36 @@ def _recommend(asset: Asset, status: str, policy: Policy) -> str:
     if alg.family == "TLS-1.2":
         return f"prefer TLS 1.3 with the hybrid group {hybrid_group}; keep this suite only for legacy clients"
     if prim in ("key-agree", "kem"):
-        if "nginx" in sources:
-            return f"enable {hybrid_group} in nginx `ssl_ecdh_curve {hybrid_group}:X25519;` (OpenSSL ≥ 3.5)"
-        if "apache" in sources:
-            return f"enable {hybrid_group} in Apache `SSLOpenSSLConfCmd Groups {hybrid_group}:X25519`"
-        if "haproxy" in sources:
-            return f"enable {hybrid_group} in HAProxy `curves {hybrid_group}:X25519`"
-        if "openssl.cnf" in sources:
-            return f"put {hybrid_group} first in openssl.cnf `Groups = {hybrid_group}:X25519`"
-        if "sshd_config" in sources or "ssh_config" in sources or "ssh" in sources:
-            return f"put {hybrid_ssh} first in `KexAlgorithms` (OpenSSH ≥ 9.9)"
-        if sources & {"tls", "pcap"}:
-            return f"offer {hybrid_group} (TLS 1.3) on this endpoint"
+        for where, advice in _KEX_ADVICE:
+            if not sources.isdisjoint(where):
+                return advice.format(group=hybrid_group, ssh=hybrid_ssh)
         return f"replace {alg.name} key agreement with {kem} (hybrid: X-Wing or {hybrid_group})"
     if prim == "pke":
         return f"replace {alg.name} encryption/key transport with {kem} (hybrid {hybrid_group} in TLS)"
     if prim == "signature":
         return f"replace the {alg.name} signing key with {sig} (or a composite {sig} + {alg.family} signature)"
     return f"migrate {alg.name} to a quantum-safe alternative"
+
+
+#: Advice for a classically broken algorithm, by primitive (``{alg}``, ``{hash_bits}``: the policy's minimum
+#: hash size, ``{sig}``: the quantum-safe signature to move to).
+_BROKEN_ADVICE = {
+    "hash": "replace {alg} with SHA-{hash_bits} (already broken classically)",
+    "block-cipher": "replace {alg} with AES-256-GCM (already broken classically)",
+    "stream-cipher": "replace {alg} with AES-256-GCM (already broken classically)",
+    "signature": "replace {alg} with {sig} (already broken classically)",
+    "mac": "replace {alg} with HMAC-SHA{hash_bits}",
+}
+#: Where to enable the hybrid key exchange, by the sources that found the classical one (first match wins;
+#: ``{group}``: the hybrid TLS group, ``{ssh}``: the hybrid SSH key exchange).
+_KEX_ADVICE = (
+    ({"nginx"}, "enable {group} in nginx `ssl_ecdh_curve {group}:X25519;` (OpenSSL ≥ 3.5)"),
+    ({"apache"}, "enable {group} in Apache `SSLOpenSSLConfCmd Groups {group}:X25519`"),
+    ({"haproxy"}, "enable {group} in HAProxy `curves {group}:X25519`"),
+    ({"openssl.cnf"}, "put {group} first in openssl.cnf `Groups = {group}:X25519`"),
+    ({"sshd_config", "ssh_config", "ssh"}, "put {ssh} first in `KexAlgorithms` (OpenSSH ≥ 9.9)"),
+    ({"tls", "pcap"}, "offer {group} (TLS 1.3) on this endpoint"),
+)
 
 
 def _deadline(asset: Asset, status: str, policy: Policy) -> tuple[int | None, str]:

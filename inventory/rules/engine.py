@@ -13,7 +13,6 @@ from literals or same-file constants, 0.7 otherwise; a protocol version a file p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from inventory.model import AssetType, Finding, Location
@@ -24,26 +23,21 @@ RESOLVED, UNRESOLVED = 0.9, 0.7
 CONTEXT_CHARS = 200
 
 
-@dataclass(slots=True)
 class Hit:
-    """One match of a rule: the spelling as found and the parameters it resolved."""
+    """One match of a rule: the spelling as found (``raw``: ``"AES/GCM/NoPadding"``, ``"md5"``) at the parser's
+    ``node`` (its position becomes the finding's location), and the parameters it resolved: ``bits`` (key size),
+    ``curve`` (as written), ``mode`` (block-cipher mode), ``usage`` (``signature``, ``key-exchange``,
+    ``cipher-suite``…). ``resolved``: every parameter the algorithm needs was resolved (confidence
+    :data:`RESOLVED`, else :data:`UNRESOLVED`). ``protocol``: a protocol version the code pins (``tlsv1.0``), which
+    makes a protocol finding rather than an algorithm. Rules refine a hit in place when a later call configures
+    the same object (``g.initialize(2048)``)."""
 
-    raw: str
-    """The spelling as found (``"AES/GCM/NoPadding"``, ``"md5"``, ``"TLSv1_1"``)."""
-    node: Any
-    """The parser's node: its position becomes the finding's location."""
-    bits: int | None = None
-    """Key size in bits, when a literal or same-file constant gives it."""
-    curve: str | None = None
-    """Curve name as written (``"SECP384R1"``, ``"prime256v1"``)."""
-    mode: str | None = None
-    """Block-cipher mode (``"GCM"``)."""
-    usage: str | None = None
-    """``signature``, ``key-exchange``, ``cipher-suite``… when the call says it."""
-    resolved: bool = True
-    """Every parameter the algorithm needs was resolved (confidence :data:`RESOLVED`, else :data:`UNRESOLVED`)."""
-    protocol: str | None = None
-    """A protocol version the code pins (``tlsv1.0``): a protocol finding rather than an algorithm."""
+    __slots__ = ("raw", "node", "bits", "curve", "mode", "usage", "resolved", "protocol")
+
+    def __init__(self, raw: str, node: Any, bits: int | None = None, curve: str | None = None, mode: str | None = None,
+                 usage: str | None = None, resolved: bool = True, protocol: str | None = None) -> None:
+        self.raw, self.node, self.bits, self.curve = raw, node, bits, curve
+        self.mode, self.usage, self.resolved, self.protocol = mode, usage, resolved, protocol
 
 
 #: A matcher's node → (1-based line, 1-based column).

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 
 from inventory.errors import EndpointError, MalformedInputError
-from inventory.model import AssetType, Finding, Location, Skipped, SourceResult
+from inventory.model import AssetType, Finding, Location, SourceResult
+from inventory.sources.endpoints import connection, probe_each
 from inventory.wire import ssh as sshw
 
 CLIENT_BANNER = b"SSH-2.0-qshift_inventory\r\n"
@@ -20,43 +21,34 @@ async def read_kexinit(host: str, port: int, timeout: float = 5.0) -> tuple[str,
     """(server banner, server KEXINIT) of ``host:port``."""
     where = f"ssh://{host}:{port}"
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, TimeoutError) as exc:
-        raise EndpointError(where, f"connect failed: {exc}") from None
-    try:
-        writer.write(CLIENT_BANNER)
-        await writer.drain()
-        buf = b""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            banner, off = sshw.split_banner(buf)
-            if banner is not None:
-                payload = sshw.first_packet_payload(buf, off, where)
-                if payload is not None:
-                    if payload[:1] != bytes([sshw.MSG_KEXINIT]):
-                        raise EndpointError(where, f"first packet is message {payload[0]}, not KEXINIT")
-                    return banner, sshw.parse_kexinit(payload, where + " KEXINIT")
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise EndpointError(where, "timed out waiting for the server KEXINIT")
-            try:
-                chunk = await asyncio.wait_for(reader.read(65536), remaining)
-            except TimeoutError:
-                raise EndpointError(where, "timed out waiting for the server KEXINIT") from None
-            if not chunk:
-                raise EndpointError(where, "connection closed before the server KEXINIT")
-            buf += chunk
-            if len(buf) > 512 * 1024:
-                raise EndpointError(where, "no KEXINIT in the first 512 KiB")
+        async with connection(host, port, timeout, where) as (reader, writer):
+            writer.write(CLIENT_BANNER)
+            await writer.drain()
+            buf = b""
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while True:
+                banner, off = sshw.split_banner(buf)
+                if banner is not None:
+                    payload = sshw.first_packet_payload(buf, off, where)
+                    if payload is not None:
+                        if payload[:1] != bytes([sshw.MSG_KEXINIT]):
+                            raise EndpointError(where, f"first packet is message {payload[0]}, not KEXINIT")
+                        return banner, sshw.parse_kexinit(payload, where + " KEXINIT")
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise EndpointError(where, "timed out waiting for the server KEXINIT")
+                try:
+                    chunk = await asyncio.wait_for(reader.read(65536), remaining)
+                except TimeoutError:
+                    raise EndpointError(where, "timed out waiting for the server KEXINIT") from None
+                if not chunk:
+                    raise EndpointError(where, "connection closed before the server KEXINIT")
+                buf += chunk
+                if len(buf) > 512 * 1024:
+                    raise EndpointError(where, "no KEXINIT in the first 512 KiB")
     except MalformedInputError as exc:
         raise EndpointError(where, exc.reason) from None
-    finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except (OSError, ConnectionError):
-            pass
 
 
 async def probe(host: str, port: int, timeout: float = 5.0) -> SourceResult:
@@ -97,18 +89,4 @@ async def probe(host: str, port: int, timeout: float = 5.0) -> SourceResult:
 
 async def probe_many(endpoints: list[tuple[str, int]], timeout: float = 5.0, concurrency: int = 32) -> SourceResult:
     """Probe SSH endpoints concurrently; unreachable ones are reported as skipped with the reason."""
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(h: str, p: int) -> SourceResult:
-        async with sem:
-            try:
-                return await probe(h, p, timeout)
-            except EndpointError as exc:
-                r = SourceResult()
-                r.skipped.append(Skipped(exc.endpoint, exc.reason))
-                return r
-
-    total = SourceResult()
-    for r in await asyncio.gather(*(one(h, p) for h, p in endpoints)):
-        total.extend(r)
-    return total
+    return await probe_each(probe, endpoints, timeout, concurrency)

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, mlkem, x25519
 
 from inventory.errors import EndpointError, MalformedInputError
 from inventory.model import AssetType, Finding, Location, SourceResult
+from inventory.sources.endpoints import connection, probe_each
 from inventory.wire import tls as tlsw
 
 #: Groups probed one by one (TLS supported-group code points, IANA registry).
@@ -67,11 +68,7 @@ class ProbeAnswer:
 
 async def _exchange(host: str, port: int, hello: bytes, timeout: float, record_version: int = 0x0301,
                     want_certs: bool = False) -> ProbeAnswer:
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, TimeoutError) as exc:
-        raise EndpointError(f"tls://{host}:{port}", f"connect failed: {exc}") from None
-    try:
+    async with connection(host, port, timeout, f"tls://{host}:{port}") as (reader, writer):
         writer.write(tlsw.record(tlsw.CONTENT_HANDSHAKE, hello, record_version))
         await writer.drain()
         buf = b""
@@ -106,12 +103,6 @@ async def _exchange(host: str, port: int, hello: bytes, timeout: float, record_v
                                    or any(m.msg_type == 14 for m in msgs)):
                 return answer
         return answer
-    finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except (OSError, ConnectionError):
-            pass
 
 
 def _tls12_suites() -> list[int]:
@@ -183,18 +174,13 @@ async def probe(host: str, port: int, timeout: float = 5.0, concurrency: int = 8
     result.stats.endpoints = 1
     loc = Location(f"tls://{endpoint}")
     related: list[str] = []
-    for g in groups_ok:
-        name = _name("group", g)
-        related.append(name)
-        result.findings.append(Finding(raw=name, asset_type=AssetType.ALGORITHM, source="tls", location=loc,
-                                       confidence=1.0, usage="key-exchange", network_facing=True,
-                                       context=f"server accepts group 0x{g:04X}", details={"code_point": g}))
-    for s in suites_ok:
-        name = _name("suite", s)
-        related.append(name)
-        result.findings.append(Finding(raw=name, asset_type=AssetType.ALGORITHM, source="tls", location=loc,
-                                       confidence=1.0, usage="cipher-suite", network_facing=True,
-                                       context=f"server accepts suite 0x{s:04X}", details={"code_point": s}))
+    for kind, accepted, usage in (("group", groups_ok, "key-exchange"), ("suite", suites_ok, "cipher-suite")):
+        for code in accepted:
+            name = _name(kind, code)
+            related.append(name)
+            result.findings.append(Finding(raw=name, asset_type=AssetType.ALGORITHM, source="tls", location=loc,
+                                           confidence=1.0, usage=usage, network_facing=True,
+                                           context=f"server accepts {kind} 0x{code:04X}", details={"code_point": code}))
     from inventory.sources.certs import certificate_findings
 
     chain = []
@@ -240,21 +226,6 @@ def _legacy_hello(version: int, suites: list[int], sni: str | None) -> bytes:
 
 async def probe_many(endpoints: list[tuple[str, int]], timeout: float = 5.0,
                      concurrency: int = 32) -> SourceResult:
-    """Probe endpoints concurrently; an unreachable endpoint is reported as skipped with its reason."""
-    from inventory.model import Skipped
-
-    sem = asyncio.Semaphore(max(1, concurrency // 8))
-
-    async def one(h: str, p: int) -> SourceResult:
-        async with sem:
-            try:
-                return await probe(h, p, timeout)
-            except EndpointError as exc:
-                r = SourceResult()
-                r.skipped.append(Skipped(exc.endpoint, exc.reason))
-                return r
-
-    total = SourceResult()
-    for r in await asyncio.gather(*(one(h, p) for h, p in endpoints)):
-        total.extend(r)
-    return total
+    """Probe endpoints concurrently (each probe runs up to 8 handshakes of its own, so ``concurrency // 8``
+    endpoints at once); an unreachable endpoint is reported as skipped with its reason."""
+    return await probe_each(probe, endpoints, timeout, max(1, concurrency // 8))

@@ -147,11 +147,16 @@ def _version_of(spec: object) -> str:
     return str(spec)
 
 
-def scan_pyproject(path: str, text: str) -> list[Finding]:
+def _load_toml(path: str, text: str) -> dict[str, Any]:
+    """A TOML manifest as a dict; :class:`MalformedInputError` naming ``path`` and the parser's position."""
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MalformedInputError(path, f"invalid TOML: {exc}") from None
+
+
+def scan_pyproject(path: str, text: str) -> list[Finding]:
+    doc = _load_toml(path, text)
     project = _table(doc, "project")
     listed = project.get("dependencies")
     deps: list[object] = list(listed) if isinstance(listed, list) else []
@@ -215,10 +220,7 @@ def scan_pom(path: str, text: str) -> list[Finding]:
 
 
 def scan_cargo(path: str, text: str) -> list[Finding]:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MalformedInputError(path, f"invalid TOML: {exc}") from None
+    doc = _load_toml(path, text)
     out = []
     for section in ("dependencies", "dev-dependencies", "build-dependencies"):
         for name, spec in _table(doc, section).items():

@@ -101,16 +101,16 @@ def self_signed_rsa(tmp: Path, cn: str = "localhost", bits: int = 2048) -> tuple
     return cert_path, key_path
 
 
-class TlsServer:
-    """A Python ``ssl`` TLS server on loopback answering each connection with one handshake."""
+class _LoopbackServer:
+    """A TCP server on 127.0.0.1 (an ephemeral port) accepting in a daemon thread; :meth:`handle` serves each
+    connection. Subclasses set what ``handle`` needs before calling ``__init__`` (the thread starts in it)."""
 
-    def __init__(self, cert: Path, key: Path, max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3) -> None:
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
-        self.ctx.maximum_version = max_version
+    backlog = 16
+
+    def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
+        self.sock.listen(self.backlog)
         self.port = self.sock.getsockname()[1]
         self._stop = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -123,7 +123,30 @@ class TlsServer:
                 conn, _ = self.sock.accept()
             except (TimeoutError, OSError):
                 continue
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+class TlsServer(_LoopbackServer):
+    """A Python ``ssl`` TLS server on loopback answering each connection with one handshake."""
+
+    backlog = 64
+
+    def __init__(self, cert: Path, key: Path, max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3) -> None:
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.ctx.maximum_version = max_version
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._one, args=(conn,), daemon=True).start()
 
     def _one(self, conn: socket.socket) -> None:
         conn.settimeout(5)
@@ -131,14 +154,9 @@ class TlsServer:
             with self.ctx.wrap_socket(conn, server_side=True) as tls:
                 tls.recv(1)
         except (ssl.SSLError, OSError):
-            pass
+            pass  # a client that hangs up mid-handshake (the scanner does, once it has what it needs)
         finally:
             conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self.thread.join(2)
-        self.sock.close()
 
 
 def tls_client(port: int, max_version: ssl.TLSVersion) -> str:
@@ -151,41 +169,24 @@ def tls_client(port: int, max_version: ssl.TLSVersion) -> str:
         return tls.version() or ""
 
 
-class SshServer:
+class SshServer(_LoopbackServer):
     """A scripted SSH server: sends its identification line and KEXINIT, reads the client's, closes."""
 
     def __init__(self, kex: list[str] | None = None, hostkeys: list[str] | None = None) -> None:
         self.kex = kex or SERVER_KEX
         self.hostkeys = hostkeys or SERVER_HOSTKEYS
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self._stop:
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(3)
             try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                conn.settimeout(3)
-                try:
-                    conn.sendall(b"SSH-2.0-OpenSSH_9.9 scripted\r\n")
-                    conn.sendall(sshw.packet(sshw.build_kexinit(self.kex, self.hostkeys, CIPHERS, MACS)))
-                    conn.recv(65536)
-                    time.sleep(0.1)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop = True
-        self.thread.join(2)
-        self.sock.close()
+                conn.sendall(b"SSH-2.0-OpenSSH_9.9 scripted\r\n")
+                conn.sendall(sshw.packet(sshw.build_kexinit(self.kex, self.hostkeys, CIPHERS, MACS)))
+                conn.recv(65536)
+                time.sleep(0.1)
+            except OSError:
+                pass  # the scanner closes once it has read the server's KEXINIT
 
 
 def ssh_client(port: int) -> None:
