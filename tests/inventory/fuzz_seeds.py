@@ -55,6 +55,7 @@ def _write_pcaps(dest: Path) -> None:
 
     from inventory.wire import ssh as sshw
     from inventory.wire import tls as tlsw
+    from tests.inventory import netutil
 
     share = bytes(range(256)) * 4 + bytes(192) + bytes(range(32))  # 1,216 bytes: ML-KEM-768 ek ‖ X25519
     hello = tlsw.record(22, tlsw.build_client_hello([0x1301, 0x1302, 0xC02F], [0x11EC, 0x1D, 0x17],
@@ -84,16 +85,7 @@ def _write_pcaps(dest: Path) -> None:
            tcp("10.0.0.4", "10.0.0.3", 22, 50000, 700, b"SSH-2.0-server\r\n" + kex_s)]
     wrpcap(str(dest / "ssh.pcap"), ssh)
 
-    def transform(last: bool, ttype: int, tid: int, keylen: int | None = None) -> bytes:
-        attrs = struct.pack(">HH", 0x800E, keylen) if keylen else b""
-        return struct.pack(">BBHBBH", 0 if last else 3, 0, 8 + len(attrs), ttype, 0, tid) + attrs
-
-    ts = [transform(False, 1, 20, 256), transform(False, 2, 5), transform(False, 4, 31), transform(True, 6, 36)]
-    tbody = b"".join(ts)
-    proposal = struct.pack(">BBHBBBB", 0, 0, 8 + len(tbody), 1, 1, 0, len(ts)) + tbody
-    sa = struct.pack(">BBH", 0, 0, 4 + len(proposal)) + proposal
-    ike = (bytes(range(1, 9)) + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + b"\x00" * 4
-           + struct.pack(">I", 28 + len(sa)) + sa)
+    ike = netutil.ike_sa_init(bytes(range(1, 9)))
     wrpcap(str(dest / "ike.pcap"), [Ether() / IP(src="10.0.0.5", dst="10.0.0.6") / UDP(sport=500, dport=500) /
                                     Raw(ike)])
     v6_ip = CookedLinux() / IPv6(src="fd00::1", dst="fd00::2")

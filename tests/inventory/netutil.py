@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -197,3 +198,18 @@ def ssh_client(port: int) -> None:
             buf += s.recv(4096)
         s.sendall(sshw.packet(sshw.build_kexinit(CLIENT_KEX, SERVER_HOSTKEYS, CIPHERS, MACS)))
         time.sleep(0.2)
+
+
+def ike_sa_init(spi: bytes) -> bytes:
+    """An IKEv2 IKE_SA_INIT request (RFC 7296 §3.1, §3.3) with initiator SPI ``spi`` (8 bytes) and one SA proposal:
+    ENCR AES-GCM-16 with a 256-bit key, PRF HMAC-SHA2-256, KE X25519 (group 31), and ADDKE1 ML-KEM-768 (RFC 9370
+    transform type 6, id 36)."""
+    def transform(last: bool, ttype: int, tid: int, keylen: int | None = None) -> bytes:
+        attrs = struct.pack(">HH", 0x800E, keylen) if keylen else b""
+        return struct.pack(">BBHBBH", 0 if last else 3, 0, 8 + len(attrs), ttype, 0, tid) + attrs
+
+    ts = [transform(False, 1, 20, 256), transform(False, 2, 5), transform(False, 4, 31), transform(True, 6, 36)]
+    body = b"".join(ts)
+    proposal = struct.pack(">BBHBBBB", 0, 0, 8 + len(body), 1, 1, 0, len(ts)) + body
+    sa = struct.pack(">BBH", 0, 0, 4 + len(proposal)) + proposal
+    return spi + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + b"\x00" * 4 + struct.pack(">I", 28 + len(sa)) + sa

@@ -151,20 +151,9 @@ def test_a_gap_in_the_stream_stops_reassembly_without_error(tmp_path: Path) -> N
     assert [f for f in result.findings if f.asset_type is AssetType.PROTOCOL] == []
 
 
-def _ike_sa_init() -> bytes:
-    def transform(last: bool, ttype: int, tid: int, keylen: int | None = None) -> bytes:
-        attrs = struct.pack(">HH", 0x800E, keylen) if keylen else b""
-        return struct.pack(">BBHBBH", 0 if last else 3, 0, 8 + len(attrs), ttype, 0, tid) + attrs
-    ts = [transform(False, 1, 20, 256), transform(False, 2, 5), transform(False, 4, 31), transform(True, 6, 36)]
-    body = b"".join(ts)
-    proposal = struct.pack(">BBHBBBB", 0, 0, 8 + len(body), 1, 1, 0, len(ts)) + body
-    sa = struct.pack(">BBH", 0, 0, 4 + len(proposal)) + proposal
-    header = os.urandom(8) + b"\x00" * 8 + bytes([33, 0x20, 34, 0x08]) + b"\x00" * 4 + struct.pack(">I", 28 + len(sa))
-    return header + sa
-
-
 def test_ikev2_sa_proposal_reports_encryption_prf_and_additional_mlkem_key_exchange(tmp_path: Path) -> None:
-    pkt = Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=500, dport=500) / Raw(_ike_sa_init())
+    ike = netutil.ike_sa_init(os.urandom(8))
+    pkt = Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=500, dport=500) / Raw(ike)
     result = pcap.scan(_write([pkt], tmp_path / "ike.pcap"))
     d = _protocol(result, "ikev2").details
     assert d["proposals"] == [{"ENCR": ["AES-256-GCM"], "PRF": ["HMAC-SHA256"], "KE": ["X25519"],
@@ -191,7 +180,8 @@ def test_capture_scan_yields_a_valid_cbom_linking_protocols_to_their_algorithms(
     c, s = ("10.0.0.1", 40002), ("10.0.0.2", 443)
     tls = _write([_tcp(c[0], s[0], c[1], s[1], 1, flags="S"), _tcp(c[0], s[0], c[1], s[1], 2, hello),
                   _tcp(s[0], c[0], s[1], c[1], 7000, _server_hello(0x11EC))], tmp_path / "tls.pcapng")
-    ike = _write([Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=500, dport=500) / Raw(_ike_sa_init())],
+    ike_packet = Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=500, dport=500)
+    ike = _write([ike_packet / Raw(netutil.ike_sa_init(os.urandom(8)))],
                  tmp_path / "ike.pcap")
     report = run_scan(ScanOptions(pcaps=[tls, ike]))
     doc = json.loads(cbom.render(report.assets, report.assessments))  # validated against CycloneDX 1.6

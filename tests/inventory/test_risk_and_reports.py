@@ -12,19 +12,10 @@ from inventory.report import html, sarif
 from inventory.report.diff import diff
 from inventory.risk import builtin_policy, load_policy
 from inventory.scan import ScanOptions, run_scan
+from tests.inventory.scans import NEW_CODE, OLD_CODE
+from tests.inventory.scans import run_cli as _cli
 
 REPO = Path(__file__).resolve().parents[2]
-
-OLD_CODE = """import hashlib
-from cryptography.hazmat.primitives.asymmetric import rsa
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-h = hashlib.md5(b"x")
-"""
-NEW_CODE = """import hashlib
-from cryptography.hazmat.primitives.asymmetric import mldsa
-key = mldsa.MLDSA65PrivateKey.generate()
-h = hashlib.sha256(b"x")
-"""
 
 
 def _scan(tmp: Path, code: str, policy: str = "nist"):
@@ -96,16 +87,6 @@ def test_html_report_is_self_contained_with_three_charts_and_escapes_values(tmp_
     page = html.render(doc)
     assert page.count("<svg") == 3 and "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
-
-
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the real ``qshift`` entry point in-process (error mapping and exit codes included)."""
-    from qshift.cli import main
-
-    capsys.readouterr()
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_diff_shows_fixed_vulnerable_assets_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

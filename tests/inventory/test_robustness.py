@@ -10,6 +10,7 @@ import pytest
 from inventory.model import Finding
 from inventory.rules import pyast, registry
 from inventory.sources import certs, files
+from tests.inventory.scans import run_cli as _cli
 
 CRYPTO_PY = "import hashlib\nhashlib.md5(b'x')\n"
 
@@ -63,15 +64,6 @@ def test_a_file_that_kills_its_worker_is_skipped_and_every_other_file_is_scanned
     crashed = [s for s in r.skipped if s.path.endswith("killer.py")]
     assert len(crashed) == 1 and "crashed its worker" in crashed[0].reason
     assert r.stats.files_seen == 42
-
-
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from qshift.cli import main
-
-    capsys.readouterr()
-    code = main(argv)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_exit_0_when_clean_and_1_only_for_a_fail_on_hit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,16 +14,12 @@ from inventory.report import table
 from inventory.report.diff import diff
 from inventory.risk import load_policy
 from inventory.scan import ScanOptions, run_scan
+from tests.inventory import scans
+from tests.inventory.scans import OLD_CODE
+from tests.inventory.scans import run_cli as _cli
 
-OLD_CODE = """import hashlib
-from cryptography.hazmat.primitives.asymmetric import rsa
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-h = hashlib.md5(b"x")
-"""
-NEW_CODE = """import hashlib
-from cryptography.hazmat.primitives.asymmetric import ec, mldsa
-key = mldsa.MLDSA65PrivateKey.generate()
-h = hashlib.sha256(b"x")
+#: The migrated application also holds a P-384 key (an asset added, still broken by Shor).
+NEW_CODE = scans.NEW_CODE + """from cryptography.hazmat.primitives.asymmetric import ec
 k2 = ec.generate_private_key(ec.SECP384R1())
 """
 
@@ -82,15 +78,6 @@ def test_diff_table_fits_80_columns(tmp_path: Path) -> None:
     text = "\n".join(lines)
     assert max(len(line) for line in lines) <= 80
     assert "migration progress" in text and "ML-DSA-65" in text and "classically-broken" in text
-
-
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from qshift.cli import main
-
-    capsys.readouterr()
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_diff_gate_new_broken_by_shor_exits_1_and_names_the_asset(tmp_path: Path,
