@@ -15,6 +15,7 @@ prefilter included). Run ``python -m tests.inventory.recall`` for the table.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,17 +28,22 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 _MARK = re.compile(r"(?:#|//|/\*)\s*expect:\s*([^*\s][^*]*?)\s*(?:\*/)?\s*$")
 
 
+#: What is counted per language (see the module docstring).
+COUNTS = ("marked", "found", "named", "findings", "extra", "under_rated")
+
+
 @dataclass(slots=True)
 class LanguageScore:
-    """Counts for one language (one corpus directory)."""
+    """Counts for one language (one corpus directory): ``counts[name]`` for each name of :data:`COUNTS`, also read
+    as an attribute (``score.marked``), and the lines that went wrong (``misses``)."""
 
-    marked: int = 0
-    found: int = 0
-    named: int = 0
-    findings: int = 0
-    extra: int = 0
-    under_rated: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
     misses: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> int:
+        if name in COUNTS:
+            return self.counts[name]
+        raise AttributeError(name)
 
     @property
     def recall(self) -> float:
@@ -52,8 +58,7 @@ class LanguageScore:
         return (self.findings - self.extra) / self.findings if self.findings else 1.0
 
     def to_dict(self) -> dict[str, float | int]:
-        return {"marked": self.marked, "found": self.found, "named": self.named, "findings": self.findings,
-                "extra": self.extra, "under_rated": self.under_rated, "recall": round(self.recall, 4),
+        return {**{name: self.counts[name] for name in COUNTS}, "recall": round(self.recall, 4),
                 "named_ratio": round(self.naming, 4), "precision": round(self.precision, 4)}
 
 
@@ -89,16 +94,16 @@ def measure(corpus: Path = CORPUS) -> dict[str, LanguageScore]:
             by_line: dict[int, list[Finding]] = {}
             for f in found:
                 by_line.setdefault(f.location.line or 0, []).append(f)
-            score.marked += len(want)
-            score.findings += len(found)
-            score.extra += sum(len(fs) for line, fs in by_line.items() if line not in want)
+            score.counts["marked"] += len(want)
+            score.counts["findings"] += len(found)
+            score.counts["extra"] += sum(len(fs) for line, fs in by_line.items() if line not in want)
             for line, name in want.items():
                 here = by_line.get(line, [])
                 if here:
-                    score.found += 1
+                    score.counts["found"] += 1
                 names = {(finding_name(f) or "").lower() for f in here}
                 if name.lower() in names:
-                    score.named += 1
+                    score.counts["named"] += 1
                 else:
                     got = ", ".join(sorted(f"{f.raw}->{finding_name(f)}" for f in here)) or "nothing"
                     score.misses.append(f"{path.name}:{line}: want {name}, got {got}")
@@ -111,7 +116,7 @@ def measure(corpus: Path = CORPUS) -> dict[str, LanguageScore]:
         for a in assets:
             if a.algorithm is not None and a.quantum_status is not None and a.quantum_status.value in (
                     "broken-by-shor", "classically-broken") and rated[a.key].priority not in ("high", "critical"):
-                score.under_rated += 1
+                score.counts["under_rated"] += 1
                 score.misses.append(f"under-rated: {a.name} {rated[a.key].priority}")
     return scores
 
@@ -125,8 +130,7 @@ def main() -> None:
     for lang, s in scores.items():
         print(f"{lang:<11} {s.marked:>6} {s.found:>6} {s.recall:>7.1%} {s.naming:>7.1%} {s.precision:>9.1%} "
               f"{s.under_rated:>5}")
-        for name in ("marked", "found", "named", "findings", "extra", "under_rated"):
-            setattr(total, name, getattr(total, name) + getattr(s, name))
+        total.counts.update(s.counts)
     print(f"{'all':<11} {total.marked:>6} {total.found:>6} {total.recall:>7.1%} {total.naming:>7.1%} "
           f"{total.precision:>9.1%} {total.under_rated:>5}")
     if "-v" in sys.argv:
