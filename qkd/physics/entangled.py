@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -147,15 +148,26 @@ class StationDetection:
 @dataclass(frozen=True)
 class Bbm92Figures:
     """Per coincidence window: gain ``gain`` (Q), QBER ``qber`` (E), ``double_click_probability`` at
-    either station (given a coincidence), and the CHSH value those correlations imply."""
+    either station (given a coincidence), the CHSH value those correlations imply, and
+    ``accidental_gain``: P(A clicks) · P(B clicks), the coincidences two uncorrelated click streams with the
+    same singles would give (the experimenters' "accidentals", singles_A × singles_B × window)."""
 
     gain: float
     qber: float
     double_click_probability: float
+    accidental_gain: float = 0.0
 
     @property
     def chsh(self) -> float:
         return chsh_from_qber(self.qber)
+
+    @property
+    def signal_to_noise(self) -> float:
+        """(Q − accidentals) / accidentals: the coincidence signal-to-noise ratio experiments report
+        (e.g. 15:1 in Yin et al., Nature 582, 501 (2020)); infinite without accidentals."""
+        if self.accidental_gain <= 0.0:
+            return math.inf
+        return (self.gain - self.accidental_gain) / self.accidental_gain
 
 
 def _streams(eta_a: float, eta_b: float, e_d: float) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
@@ -215,9 +227,12 @@ def _bit_one_probability(c0: bool, c1: bool) -> float:
 
 
 def bbm92_figures(source: SpdcSource, alice: StationDetection, bob: StationDetection) -> Bbm92Figures:
-    """Gain, QBER and double-click probability of a BBM92 link (per window, bases matched)."""
-    gain = errors = doubles = 0.0
+    """Gain, QBER, double-click and accidental-coincidence probabilities of a BBM92 link (per window,
+    bases matched)."""
+    gain = errors = doubles = singles_a = singles_b = 0.0
     for (a0, a1, b0, b1), p in click_pattern_probabilities(source, alice, bob).items():
+        singles_a += p if (a0 or a1) else 0.0
+        singles_b += p if (b0 or b1) else 0.0
         if not (a0 or a1) or not (b0 or b1):
             continue
         pa, pb = _bit_one_probability(a0, a1), _bit_one_probability(b0, b1)
@@ -226,8 +241,8 @@ def bbm92_figures(source: SpdcSource, alice: StationDetection, bob: StationDetec
         if (a0 and a1) or (b0 and b1):
             doubles += p
     if gain <= 0.0:
-        return Bbm92Figures(0.0, E0, 0.0)
-    return Bbm92Figures(gain, errors / gain, doubles / gain)
+        return Bbm92Figures(0.0, E0, 0.0, singles_a * singles_b)
+    return Bbm92Figures(gain, errors / gain, doubles / gain, singles_a * singles_b)
 
 
 def mfl_thermal_gain_qber(lam: float, eta_a: float, eta_b: float, y0_a: float, y0_b: float,
@@ -258,6 +273,96 @@ def bbm92_key_rate(figures: Bbm92Figures, *, f_ec: float = 1.16, basis_match: fl
     return max(0.0, basis_match * figures.gain * (1.0 - f_ec * h - h))
 
 
+@dataclass(frozen=True)
+class CwOperatingPoint:
+    """A symmetric CW entangled-pair link that reproduces measured figures: the ``source`` (pair rate,
+    window, visibility), each ``station`` (arm transmittance × receiver efficiency, background
+    probability per window), the ``background_rate_hz`` per detector behind that probability, and the
+    ``figures`` of the model at that point."""
+
+    source: SpdcSource
+    station: StationDetection
+    background_rate_hz: float
+    figures: Bbm92Figures
+
+    @property
+    def two_photon_loss_db(self) -> float:
+        """Loss of both arms together, receivers included (dB): −10 log₁₀ η_A η_B."""
+        return -20.0 * math.log10(self.station.efficiency)
+
+    @property
+    def coincidence_rate_hz(self) -> float:
+        return self.figures.gain * self.source.window_rate_hz
+
+
+def _bisect(fn: Callable[[float], float], lo: float, hi: float, *, geometric: bool, steps: int = 100) -> float:
+    """A root of ``fn`` (which changes sign between ``lo`` and ``hi``) by bisection, arithmetic or geometric."""
+    f_lo = fn(lo)
+    for _ in range(steps):
+        mid = math.sqrt(lo * hi) if geometric else (lo + hi) / 2.0
+        f_mid = fn(mid)
+        if (f_mid > 0.0) == (f_lo > 0.0):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi) if geometric else (lo + hi) / 2.0
+
+
+def cw_operating_point(pair_rate_hz: float, coincidence_window_ps: float, *, coincidence_rate_hz: float,
+                       signal_to_noise: float, qber: float, rounds: int = 12,
+                       rel_tol: float = 1e-4) -> CwOperatingPoint:
+    """The symmetric CW link (both stations alike) whose model figures are the measured coincidence rate
+    (Hz, accidentals included), signal-to-noise ratio (:attr:`Bbm92Figures.signal_to_noise`) and QBER,
+    for a source of ``pair_rate_hz`` seen through windows of ``coincidence_window_ps``.
+
+    Experiments report these three figures rather than the loss, background and visibility behind them;
+    this inverts :func:`bbm92_figures` for those three parameters by alternating bisections (the rate
+    rises with the arm efficiency, the signal-to-noise ratio falls with the background, the QBER falls
+    with the visibility), ``rounds`` times. Raises :class:`EntangledSourceError` when no point of the model
+    reproduces the figures within ``rel_tol`` (a rate above the pair rate, a signal-to-noise ratio above
+    what multi-pair emission allows, a QBER below the accidentals' floor)."""
+    if not pair_rate_hz > 0 or not coincidence_window_ps > 0:
+        raise EntangledSourceError(f"operating point: pair_rate_hz ({pair_rate_hz}) and coincidence_window_ps "
+                                   f"({coincidence_window_ps}) must be > 0")
+    if not 0 < coincidence_rate_hz < pair_rate_hz:
+        raise EntangledSourceError(f"operating point: coincidence_rate_hz must be in (0, pair_rate_hz = "
+                                   f"{pair_rate_hz:g}), got {coincidence_rate_hz}")
+    if not signal_to_noise > 0 or not 0 < qber < E0:
+        raise EntangledSourceError(f"operating point: signal_to_noise must be > 0 (got {signal_to_noise}) and "
+                                   f"qber in (0, 0.5) (got {qber})")
+    window_s = coincidence_window_ps * 1e-12
+
+    def figures(eta: float, p_dark: float, visibility: float) -> tuple[SpdcSource, Bbm92Figures]:
+        src = SpdcSource.continuous_wave(pair_rate_hz, coincidence_window_ps, visibility=visibility)
+        station = StationDetection(eta, p_dark)
+        return src, bbm92_figures(src, station, station)
+
+    def rate(eta: float, p_dark: float, visibility: float) -> float:
+        src, fig = figures(eta, p_dark, visibility)
+        return fig.gain * src.window_rate_hz
+
+    eta, p_dark, visibility = 1e-3, 0.0, 1.0
+    for _ in range(rounds):
+        eta = _bisect(lambda x, p=p_dark, v=visibility: rate(x, p, v) - coincidence_rate_hz, 1e-12, 1.0,
+                      geometric=True)
+        if figures(eta, 0.0, visibility)[1].signal_to_noise < signal_to_noise:
+            raise EntangledSourceError(f"operating point: a signal-to-noise ratio of {signal_to_noise:g} is above "
+                                       f"what multi-pair emission alone allows at {coincidence_window_ps:g} ps "
+                                       "windows (shorten the window)")
+        p_dark = _bisect(lambda x, e=eta, v=visibility: figures(e, x, v)[1].signal_to_noise - signal_to_noise,
+                         1e-15, 0.5, geometric=True)
+        visibility = _bisect(lambda x, e=eta, p=p_dark: figures(e, p, x)[1].qber - qber, 0.0, 1.0, geometric=False)
+    src, fig = figures(eta, p_dark, visibility)
+    got = (fig.gain * src.window_rate_hz, fig.signal_to_noise, fig.qber)
+    want = (coincidence_rate_hz, signal_to_noise, qber)
+    if any(abs(g - w) > rel_tol * w for g, w in zip(got, want, strict=True)):
+        raise EntangledSourceError(f"operating point: no visibility in [0, 1] and background reproduce rate "
+                                   f"{coincidence_rate_hz:g} Hz, signal-to-noise {signal_to_noise:g} and QBER "
+                                   f"{qber:g} (model gives {got[0]:.4g} Hz, {got[1]:.4g}, {got[2]:.4g}; a QBER "
+                                   "below the accidentals' floor cannot be reached)")
+    return CwOperatingPoint(src, StationDetection(eta, p_dark), -math.log1p(-p_dark) / window_s, fig)
+
+
 def chsh_from_visibility(visibility: float) -> float:
     """S = 2√2 V for a Werner state of visibility V (Tsirelson's bound at V = 1)."""
     return 2.0 * math.sqrt(2.0) * visibility
@@ -269,7 +374,8 @@ def chsh_from_qber(qber: float) -> float:
 
 
 __all__ = [
-    "A0", "A1", "B0", "B1", "Bbm92Figures", "EntangledSourceError", "PairStatistics", "SourcePlacement",
-    "SpdcSource", "StationDetection", "arm_efficiencies", "bbm92_figures", "bbm92_key_rate",
-    "chsh_from_qber", "chsh_from_visibility", "click_pattern_probabilities", "mfl_thermal_gain_qber",
+    "A0", "A1", "B0", "B1", "Bbm92Figures", "CwOperatingPoint", "EntangledSourceError", "PairStatistics",
+    "SourcePlacement", "SpdcSource", "StationDetection", "arm_efficiencies", "bbm92_figures", "bbm92_key_rate",
+    "chsh_from_qber", "chsh_from_visibility", "click_pattern_probabilities", "cw_operating_point",
+    "mfl_thermal_gain_qber",
 ]

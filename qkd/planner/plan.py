@@ -15,6 +15,12 @@ what the bounds say, and what to add when it falls short.
   every hop too weak for the target is split by the fewest equally spaced new trusted nodes whose hops
   meet it; infeasible when even a 1 m hop falls short (the answer says so and by how much) or when the
   route has no fibre.
+* **Verdict** per pair (``status``, ``reason``): ``met``; ``needs-trusted-nodes`` (the links and trusted
+  nodes there are carry too little key, and placement can fix it); ``infeasible`` (no placement can). The
+  reason also compares the target with ``plob_flow_bps``, the maximum flow over the same relay graph with
+  every link at its repeaterless capacity (clock × −log₂(1 − η), [PLOB17]; a satellite link, which has no
+  single η, at its own rate): a target above it cannot be met by *any* protocol on these links, only by
+  shorter hops (new trusted nodes) or repeaters.
 """
 
 from __future__ import annotations
@@ -60,6 +66,9 @@ class PairPlan:
     relay_consumption: float        # link bits per end-to-end bit
     repeater: RepeaterChainRate | None
     placement: Placement | None
+    status: str = "met"             # met | needs-trusted-nodes | infeasible
+    reason: str = ""
+    plob_flow_bps: float = math.inf  # max-flow with every link at its PLOB capacity
 
 
 @dataclass(frozen=True)
@@ -69,33 +78,77 @@ class NetworkPlan:
     pairs: tuple[PairPlan, ...] = field(default_factory=tuple)
 
 
+def _plob_capacity(r: LinkRate, clock_rate_hz: float) -> float:
+    """The most any repeaterless protocol could get from this link (bits/s): clock × −log₂(1 − η)
+    ([PLOB17] Eq. 4); a link without a single η (satellite) or with repeaters is counted at its own rate."""
+    if r.transmittance is None or r.link.kind == "repeater-chain":
+        return r.rate_bps
+    return max(r.rate_bps, float(plob_bound(r.transmittance)) * (r.link.clock_rate_hz or clock_rate_hz))
+
+
 def _graph(topology: Topology, rates: list[LinkRate]) -> nx.Graph:
     g = nx.Graph()
     for n in topology.nodes:
         g.add_node(n.name, kind=n.kind)
     for r in rates:
         a, b = r.link.a, r.link.b
+        plob = _plob_capacity(r, topology.clock_rate_hz)
         if g.has_edge(a, b):   # parallel links add their rates; keep the better transmittance for bounds
             e = g.edges[a, b]
             e["capacity"] += r.rate_bps
+            e["plob_capacity"] += plob
             if r.transmittance is not None and (e["transmittance"] is None or r.transmittance > e["transmittance"]):
                 e["transmittance"] = r.transmittance
             e["length_km"] = min(e["length_km"], r.link.length_km) if r.link.kind == "fibre" else e["length_km"]
             continue
-        g.add_edge(a, b, capacity=r.rate_bps, transmittance=r.transmittance, link=r.link,
+        g.add_edge(a, b, capacity=r.rate_bps, plob_capacity=plob, transmittance=r.transmittance, link=r.link,
                    length_km=r.link.length_km if r.link.kind == "fibre" else math.inf)
     return g
 
 
-def _relay_graph(g: nx.Graph, topology: Topology, a: str, b: str) -> nx.DiGraph:
+def _relay_graph(g: nx.Graph, topology: Topology, a: str, b: str, capacity: str = "capacity") -> nx.DiGraph:
+    """Both directions of every edge between ``a``, ``b`` and trusted nodes, with the edge attribute
+    ``capacity`` as their capacity (bits/s)."""
     keep = {a, b} | {n.name for n in topology.nodes if n.relays}
     d = nx.DiGraph()
     d.add_nodes_from(keep)
     for u, v, data in g.edges(data=True):
-        if u in keep and v in keep and data["capacity"] > 0:
-            d.add_edge(u, v, capacity=data["capacity"])
-            d.add_edge(v, u, capacity=data["capacity"])
+        if u in keep and v in keep and data[capacity] > 0:
+            d.add_edge(u, v, capacity=data[capacity])
+            d.add_edge(v, u, capacity=data[capacity])
     return d
+
+
+def _max_flow(d: nx.DiGraph, a: str, b: str) -> tuple[float, dict[str, dict[str, float]]]:
+    if not nx.has_path(d, a, b):
+        return 0.0, {}
+    value, flow = nx.maximum_flow(d, a, b)
+    return float(value), flow
+
+
+def _rate(bps: float) -> str:
+    return f"{bps:.4g} bit/s"
+
+
+def _verdict(target: Target, value: float, plob_flow: float, placement: Placement | None) -> tuple[str, str]:
+    """(status, reason) of one target pair (module docstring)."""
+    pair = f"{target.a}–{target.b}"
+    want = target.min_key_rate_bps
+    if placement is None:
+        return "met", f"{pair}: {_rate(value)} over trusted nodes meets the target {_rate(want)}"
+    if value > 0:
+        have = f"the links and trusted nodes there carry at most {_rate(value)}"
+    elif plob_flow > 0:
+        have = "the links joining them through trusted nodes yield no key (0 bit/s)"
+    else:
+        have = "no route of links through trusted nodes joins them"
+    parts = [f"{pair} misses the target {_rate(want)}: {have}"]
+    if value < plob_flow < want:   # the repeaterless bound says more than the links' own rates
+        parts.append(f"the target is above the repeaterless (PLOB) bound of every route over these links "
+                     f"(at most {_rate(plob_flow)} with ideal protocols; a satellite link at its own rate): "
+                     "no protocol on these links can meet it")
+    parts.append(placement.reason)
+    return ("needs-trusted-nodes" if placement.feasible else "infeasible"), "; ".join(parts)
 
 
 def _paths(flow: dict[str, dict[str, float]], a: str, b: str) -> list[tuple[list[str], float]]:
@@ -166,12 +219,9 @@ def plan_network(topology: Topology, memory: RepeaterMemory | None = None) -> Ne
     g = _graph(topology, rates)
     pairs = []
     for target in topology.targets:
-        d = _relay_graph(g, topology, target.a, target.b)
-        if nx.has_path(d, target.a, target.b):
-            value, flow = nx.maximum_flow(d, target.a, target.b)
-            found = _paths(flow, target.a, target.b)
-        else:
-            value, found = 0.0, []
+        value, flow = _max_flow(_relay_graph(g, topology, target.a, target.b), target.a, target.b)
+        found = _paths(flow, target.a, target.b) if flow else []
+        plob_flow, _ = _max_flow(_relay_graph(g, topology, target.a, target.b, "plob_capacity"), target.a, target.b)
         paths = []
         consumed = 0.0
         for nodes, f in found:
@@ -186,6 +236,8 @@ def plan_network(topology: Topology, memory: RepeaterMemory | None = None) -> Ne
         repeater = (repeater_chain_rate(length, 3, memory or RepeaterMemory())
                     if length is not None and math.isfinite(length) and length > 0 else None)
         meets = value >= target.min_key_rate_bps
+        placement = None if meets else _placement(g, topology, target)
+        status, reason = _verdict(target, value, plob_flow, placement)
         pairs.append(PairPlan(target, float(value), meets, tuple(paths), consumed / value if value > 0 else 0.0,
-                              repeater, None if meets else _placement(g, topology, target)))
+                              repeater, placement, status, reason, plob_flow))
     return NetworkPlan(topology, tuple(rates), tuple(pairs))

@@ -9,6 +9,11 @@
 * satellite (trusted satellite, BB84 downlinks): the key of one zenith pass
   (``qkd.physics.freespace.SatellitePass``: elevation and loss over time) integrated per ground station;
   the satellite relays, so the end-to-end key per pass is the smaller station's; × passes per day / 86400.
+* satellite, BBM92 (dual downlink, the satellite not trusted): ``qkd.physics.dualdownlink`` — both ends,
+  ``length_km`` apart on the ground, see the satellite at once; the BBM92 rate of the two arms at each
+  instant integrated over their common window (or, with a measured ``two_photon_loss_db``, the rate at that
+  loss over the same window); × passes per day / 86400. ``in_view_bps`` is the key rate while both see it
+  (the figure experiments report, e.g. 0.43 bit/s in Yin et al., Nature 582, 501 (2020)).
 * repeater chain: :func:`qkd.planner.repeater.repeater_chain_rate`.
 
 Transmittance (for the PLOB bound) is the channel's, without the receiver: fibre 10^{−(αL + loss)/10}.
@@ -21,8 +26,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qkd.errors import QkdError
+from qkd.physics.dualdownlink import DualDownlink, GroundStation, transmitter_aperture_m
 from qkd.physics.entangled import SpdcSource, StationDetection, bbm92_figures, bbm92_key_rate
-from qkd.physics.freespace import SatellitePass
+from qkd.physics.freespace import FreeSpaceChannel, SatellitePass
 from qkd.physics.keyrate import FreeSpaceLinkParameters, LinkParameters, optimal_mu
 from qkd.physics.presets import theory_preset
 from qkd.planner.repeater import repeater_chain_rate
@@ -41,6 +48,7 @@ class LinkRate:
     rate_bps: float
     transmittance: float | None
     detail: str
+    in_view_bps: float | None = None   # satellites: the key rate while the link is up (bits/s)
 
 
 def _preset(link: Link, free_space: bool) -> LinkParameters:
@@ -100,6 +108,51 @@ def satellite_key_per_pass_bits(link: Link, clock_rate_hz: float, points: int = 
     return float(np.sum((rates[1:] + rates[:-1]) / 2 * np.diff(t))) * clock_rate_hz
 
 
+@dataclass(frozen=True)
+class DualDownlinkPass:
+    """One pass of a dual-downlink link: secret ``bits`` and the ``window_s`` both ends see the satellite."""
+
+    bits: float
+    window_s: float
+
+    @property
+    def in_view_bps(self) -> float:
+        return self.bits / self.window_s if self.window_s > 0 else 0.0
+
+
+def dual_downlink(link: Link) -> DualDownlink:
+    """The :class:`DualDownlink` of a bbm92 satellite link: its ``downlink`` spec, altitude, elevation mask,
+    ground distance and extra loss per arm."""
+    spec = link.downlink
+    try:
+        source = SpdcSource.continuous_wave(spec.pair_rate_hz, spec.coincidence_window_ps, visibility=spec.visibility)
+        tx_aperture_m = transmitter_aperture_m(spec.wavelength_nm, spec.divergence_urad * 1e-6)
+        channel = FreeSpaceChannel(wavelength_nm=spec.wavelength_nm, tx_aperture_m=tx_aperture_m,
+                                   rx_aperture_m=spec.rx_aperture_m, extra_loss_db=link.extra_loss_db_per_arm)
+        stations = [GroundStation(name, spec.receiver_efficiency, spec.background_rate_hz, link.min_elevation_deg)
+                    for name in (link.a, link.b)]
+        return DualDownlink(stations[0], stations[1], link.length_km * 1e3, source, channel,
+                            altitude_m=link.altitude_km * 1e3, window_ps=spec.coincidence_window_ps, f_ec=spec.f_ec)
+    except QkdError as exc:
+        raise PlannerError(f"link {link.name}: {exc}") from None
+
+
+def dual_downlink_pass(link: Link, points: int = 61) -> DualDownlinkPass:
+    """The key of one symmetric pass over a bbm92 satellite link (module docstring)."""
+    dual = dual_downlink(link)
+    start, end = dual.common_window_s()
+    if end <= start:
+        return DualDownlinkPass(0.0, 0.0)
+    spec = link.downlink
+    if spec.two_photon_loss_db is None:
+        return DualDownlinkPass(dual.key_per_pass_bits(points), end - start)
+    arm = 10.0 ** (-(spec.two_photon_loss_db + 2 * link.extra_loss_db_per_arm) / 20.0)
+    alice = StationDetection(arm, dual.background_probability(dual.station_a))
+    bob = StationDetection(arm, dual.background_probability(dual.station_b))
+    rate = bbm92_key_rate(bbm92_figures(dual.source, alice, bob), f_ec=spec.f_ec) * dual.source.window_rate_hz
+    return DualDownlinkPass(rate * (end - start), end - start)
+
+
 def link_rate(link: Link, clock_rate_hz: float) -> LinkRate:
     """The key rate of ``link`` (module docstring)."""
     clock = link.clock_rate_hz or clock_rate_hz
@@ -113,10 +166,15 @@ def link_rate(link: Link, clock_rate_hz: float) -> LinkRate:
         rate = optimal_mu(lp, link.length_km)[1] * clock
         t = float(lp.channel_transmittance(link.length_km))
         return LinkRate(link, rate, t, f"free-space range {link.length_km:g} km ({lp.name})")
+    if link.kind == "satellite" and link.protocol == "bbm92":
+        one = dual_downlink_pass(link)
+        loss = ("geometry" if link.downlink.two_photon_loss_db is None
+                else f"measured {link.downlink.two_photon_loss_db:g} dB")
+        return LinkRate(link, one.bits * link.passes_per_day / SECONDS_PER_DAY, None,
+                        f"dual downlink (untrusted satellite) to ends {link.length_km:g} km apart, loss from "
+                        f"{loss}: {one.bits:.3g} bits per pass ({one.in_view_bps:.3g} bit/s over {one.window_s:.0f} "
+                        f"s) × {link.passes_per_day:g} passes/day", one.in_view_bps)
     if link.kind == "satellite":
-        if link.protocol != "bb84-decoy":
-            raise PlannerError(f"link {link.name}: a satellite link is planned as a trusted satellite with BB84 "
-                               "downlinks (protocol = \"bb84-decoy\")")
         per_pass = satellite_key_per_pass_bits(link, clock)
         return LinkRate(link, per_pass * link.passes_per_day / SECONDS_PER_DAY, None,
                         f"trusted satellite at {link.altitude_km:g} km: {per_pass:.3g} bits per pass × "

@@ -32,11 +32,13 @@ def plan_report(plan: NetworkPlan) -> dict[str, Any]:
     return {
         "clock_rate_hz": plan.topology.clock_rate_hz,
         "links": [{"a": r.link.a, "b": r.link.b, "kind": r.link.kind, "protocol": r.link.protocol,
-                   "rate_bps": r.rate_bps, "transmittance": num(r.transmittance), "detail": r.detail}
+                   "rate_bps": r.rate_bps, "transmittance": num(r.transmittance), "detail": r.detail,
+                   "in_view_bps": num(r.in_view_bps)}
                   for r in plan.links],
         "pairs": [{
             "a": p.target.a, "b": p.target.b, "target_bps": p.target.min_key_rate_bps, "rate_bps": p.rate_bps,
-            "meets_target": p.meets_target, "relay_consumption": p.relay_consumption,
+            "meets_target": p.meets_target, "status": p.status, "reason": p.reason,
+            "plob_flow_bps": num(p.plob_flow_bps), "relay_consumption": p.relay_consumption,
             "paths": [{"nodes": list(path.nodes), "flow_bps": path.flow_bps, "plob_bps": num(path.plob_bps),
                        "ideal_repeater_bps": num(path.ideal_repeater_bps)} for path in p.paths],
             "repeater_chain": None if p.repeater is None else {
@@ -57,7 +59,7 @@ def _tables(plan: NetworkPlan) -> list[Table]:
     for r in plan.links:
         links.add_row(r.link.name, r.link.kind, human_rate(r.rate_bps), r.detail)
     pairs = Table(title="site pairs (trusted-node relay, max-flow)", width=80)
-    for col in ("pair", "rate", "target", "routes and bounds", "to add"):
+    for col in ("pair", "rate", "target", "routes and bounds", "verdict"):
         pairs.add_column(col, overflow="fold")
     for p in plan.pairs:
         routes = []
@@ -68,14 +70,14 @@ def _tables(plan: NetworkPlan) -> list[Table]:
             routes.append(f"repeater chain ({2 ** p.repeater.nesting_levels} segments): "
                           f"{human_rate(p.repeater.key_rate_bps)}")
         if p.placement is None:
-            add = "nothing (target met)"
+            verdict = "met"
         elif not p.placement.feasible:
-            add = p.placement.reason
+            verdict = f"INFEASIBLE: {p.reason}"
         else:
-            add = "; ".join(f"{n.between[0]}–{n.between[1]} at {n.at_km:g} km" for n in p.placement.new_nodes) \
-                or p.placement.reason
+            nodes = "; ".join(f"{n.between[0]}–{n.between[1]} at {n.at_km:g} km" for n in p.placement.new_nodes)
+            verdict = f"MISSED, add trusted nodes: {nodes or p.placement.reason}\n({p.reason})"
         pairs.add_row(f"{p.target.a}–{p.target.b}", human_rate(p.rate_bps), human_rate(p.target.min_key_rate_bps),
-                      "\n".join(routes) or "no route", add)
+                      "\n".join(routes) or "no route", verdict)
     return [links, pairs]
 
 

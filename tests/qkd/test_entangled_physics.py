@@ -18,6 +18,7 @@ from qkd.physics.entangled import (
     chsh_from_qber,
     chsh_from_visibility,
     click_pattern_probabilities,
+    cw_operating_point,
     mfl_thermal_gain_qber,
 )
 
@@ -154,3 +155,27 @@ def test_placement_and_cw_source() -> None:
 def test_out_of_range_source_parameters_are_refused_by_name(kwargs: dict) -> None:
     with pytest.raises(EntangledSourceError, match=next(iter(kwargs))):
         SpdcSource(**kwargs)
+
+
+def test_accidentals_are_the_product_of_the_singles_and_the_operating_point_inverts_the_model() -> None:
+    source = SpdcSource.continuous_wave(1e6, 1000.0, visibility=0.95)      # μ = 10⁻³ pairs per window
+    alice, bob = StationDetection(0.01, 1e-5), StationDetection(0.02, 3e-5)
+    fig = bbm92_figures(source, alice, bob)
+    # a Poissonian source: a station is silent iff no photon of the window reaches it and neither detector
+    # dark-counts, so P(clicks) = 1 − (1 − p)² e^{−μη}
+    singles_a = 1 - (1 - 1e-5) ** 2 * math.exp(-1e-3 * 0.01)
+    singles_b = 1 - (1 - 3e-5) ** 2 * math.exp(-1e-3 * 0.02)
+    assert fig.accidental_gain == pytest.approx(singles_a * singles_b, rel=1e-9)
+    assert fig.signal_to_noise == pytest.approx((fig.gain - fig.accidental_gain) / fig.accidental_gain)
+    assert 50 < fig.signal_to_noise < 120                     # ≈ μη_Aη_B / (singles_A singles_B) ≈ 83
+    # from the three figures an experiment reports back to the parameters of a symmetric link
+    station = StationDetection(0.01, 1e-5)
+    fig = bbm92_figures(source, station, station)
+    point = cw_operating_point(1e6, 1000.0, coincidence_rate_hz=fig.gain * source.window_rate_hz,
+                               signal_to_noise=fig.signal_to_noise, qber=fig.qber)
+    assert point.station.efficiency == pytest.approx(0.01, rel=1e-3)
+    assert point.station.dark_probability == pytest.approx(1e-5, rel=1e-3)
+    assert point.source.visibility == pytest.approx(0.95, rel=1e-4)
+    assert point.background_rate_hz == pytest.approx(-math.log1p(-1e-5) / 1e-9, rel=1e-3)
+    assert point.two_photon_loss_db == pytest.approx(40.0, abs=0.01)
+    assert point.coincidence_rate_hz == pytest.approx(fig.gain * source.window_rate_hz, rel=1e-4)

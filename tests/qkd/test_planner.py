@@ -13,7 +13,7 @@ from qkd.physics.keyrate import optimal_mu, plob_bound
 from qkd.physics.presets import theory_preset
 from qkd.planner import PlannerError, load_topology, plan_network
 from qkd.planner.picture import network_figure
-from qkd.planner.rates import fibre_rate
+from qkd.planner.rates import dual_downlink, dual_downlink_pass, fibre_rate
 from qkd.planner.repeater import FIBRE_LIGHT_SPEED_KM_S, repeater_chain_rate
 from qkd.planner.topology import Link, RepeaterMemory, parse_topology
 
@@ -85,6 +85,49 @@ def test_a_target_no_number_of_trusted_nodes_can_meet_is_answered_plainly() -> N
                                            [{"a": "a", "b": "b", "kind": "satellite", "passes_per_day": 1}],
                                            [{"a": "a", "b": "b", "min_key_rate_bps": 1e12}])))
     assert "no fibre route" in sat.pairs[0].placement.reason   # type: ignore[union-attr]
+
+
+def test_each_pair_gets_a_verdict_naming_why_a_target_cannot_be_met() -> None:
+    nodes = [("a", "site"), ("b", "site")]
+    # 200 km of fibre at 0.2 dB/km: BB84 with decoys gives nothing, and even the repeaterless bound is
+    # −log₂(1 − 10⁻⁴) × 1 GHz ≈ 144 kbit/s
+    far = plan_network(parse_topology(topo(nodes, [{"a": "a", "b": "b", "length_km": 200}],
+                                           [{"a": "a", "b": "b", "min_key_rate_bps": 1e6}]))).pairs[0]
+    assert far.status == "needs-trusted-nodes" and far.rate_bps == 0
+    assert far.plob_flow_bps == pytest.approx(float(plob_bound(1e-4)) * CLOCK)
+    assert far.reason.startswith("a–b misses the target 1e+06 bit/s: the links joining them")
+    assert "above the repeaterless (PLOB) bound of every route" in far.reason and "1.443e+05 bit/s" in far.reason
+    assert "new trusted node(s) on the route a → b" in far.reason
+    # no placement helps when even a 1 m hop is too slow
+    never = plan_network(parse_topology(topo(nodes, [{"a": "a", "b": "b", "length_km": 200}],
+                                             [{"a": "a", "b": "b", "min_key_rate_bps": 1e12}]))).pairs[0]
+    assert never.status == "infeasible" and "more trusted nodes cannot help" in never.reason
+    # enough physics, too little trusted-node capacity: below the PLOB flow, above the links' flow
+    relay = [("a", "site"), ("b", "site"), ("t", "trusted")]
+    links = [{"a": "a", "b": "t", "length_km": 60}, {"a": "t", "b": "b", "length_km": 60}]
+    short = plan_network(parse_topology(topo(relay, links, [{"a": "a", "b": "b", "min_key_rate_bps": 2 * bb84(60)}])))
+    pair = short.pairs[0]
+    assert pair.status == "needs-trusted-nodes" and pair.rate_bps == pytest.approx(bb84(60), rel=1e-6)
+    assert pair.plob_flow_bps > pair.target.min_key_rate_bps and "PLOB" not in pair.reason
+    assert f"carry at most {bb84(60):.4g} bit/s" in pair.reason
+    met = plan_network(parse_topology(topo(relay, links, [{"a": "a", "b": "b", "min_key_rate_bps": 1.0}]))).pairs[0]
+    assert met.status == "met" and met.placement is None and "meets the target" in met.reason
+
+
+def test_a_dual_downlink_satellite_link_is_the_untrusted_pass_key_averaged_over_the_day() -> None:
+    link = Link(a="a", b="b", kind="satellite", protocol="bbm92", length_km=1120, passes_per_day=2)
+    rate = plan_network(parse_topology({"nodes": [{"name": "a"}, {"name": "b"}],
+                                        "links": [link.model_dump()]})).links[0]
+    one = dual_downlink_pass(link)
+    assert one.bits == pytest.approx(dual_downlink(link).key_per_pass_bits(61))
+    assert rate.rate_bps == pytest.approx(2 * one.bits / 86_400) and rate.in_view_bps == one.in_view_bps > 0
+    assert rate.transmittance is None and "dual downlink" in rate.detail
+    # stations farther apart share less sky; beyond one satellite's footprint nothing at all
+    assert dual_downlink_pass(link.model_copy(update={"length_km": 2000})).bits < one.bits
+    assert dual_downlink_pass(link.model_copy(update={"length_km": 6000})).bits == 0.0
+    with pytest.raises(PlannerError, match="length_km > 0"):
+        parse_topology({"nodes": [{"name": "a"}, {"name": "b"}],
+                        "links": [{**link.model_dump(), "length_km": 0}]})
 
 
 def test_satellite_link_is_the_pass_integral_averaged_over_the_day() -> None:
