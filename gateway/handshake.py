@@ -264,11 +264,9 @@ def _auth_schedule(*, xwing_ss: bytes | bytearray, psk: bytearray | None, th2: b
 
 
 def _keys(okm: bytearray, role: str, **kw: Any) -> SessionKeys:
-    k_i2r, k_r2i = bytearray(okm[0:32]), bytearray(okm[32:64])
-    iv_i2r, iv_r2i = bytes(okm[64:76]), bytes(okm[76:88])
-    if role == "initiator":
-        return SessionKeys(send_key=k_i2r, recv_key=k_r2i, send_iv=iv_i2r, recv_iv=iv_r2i, **kw)
-    return SessionKeys(send_key=k_r2i, recv_key=k_i2r, send_iv=iv_r2i, recv_iv=iv_i2r, **kw)
+    """One side's session keys from the AEAD keys and IVs at the head of ``okm`` (then come the confirm keys)."""
+    send_key, recv_key, send_iv, recv_iv = primitives.split_key_material(okm, initiator=role == "initiator")
+    return SessionKeys(send_key=send_key, recv_key=recv_key, send_iv=send_iv, recv_iv=recv_iv, **kw)
 
 
 def _secret(value: bytes | bytearray) -> bytearray:

@@ -6,21 +6,36 @@ into gateway errors that name the input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gateway.errors import GatewayConfigError, ProtocolError
-from gateway.keys import SessionKeys, wipe
+from gateway.keys import SessionKeys as GatewaySessionKeys
 from gateway.record import RecordCipher, RecordRejected
-from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, Opener, Sealer
-from pqc.combiner import derive_session_keys
-from pqc.errors import AuthenticationError, PqcError, ReplayError
-from pqc.keys import read_private_key, read_public_key
-from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey, CompositeMLDSA65Ed25519PublicKey
-from pqc.xwing import XWingPrivateKey, XWingPublicKey
+from pqc import (
+    AES_256_GCM,
+    CHACHA20_POLY1305,
+    AuthenticationError,
+    CompositeMLDSA65Ed25519PrivateKey,
+    CompositeMLDSA65Ed25519PublicKey,
+    Opener,
+    OutOfOrderError,
+    PqcError,
+    ReplayError,
+    Sealer,
+    SessionKeys,
+    XWingPrivateKey,
+    XWingPublicKey,
+    derive_session_keys,
+    read_private_key,
+    read_public_key,
+)
 
 COMBINER_CONTEXT_PREFIX = "qshift-gateway/1 session "
 #: Sequence numbers remembered by the receive side (bits); ordering is enforced separately.
 REPLAY_WINDOW = 1024
+#: Both directions' AEAD keys and IVs at the head of the handshake's key material (88 bytes).
+KEY_MATERIAL_BYTES = SessionKeys.MATERIAL_SIZE
 
 
 # -- X-Wing (draft-connolly-cfrg-xwing-kem) ----------------------------------------------------------
@@ -58,27 +73,29 @@ def combine(mode: str, inputs: list[tuple[str, bytes | bytearray]], *, transcrip
 
 
 # -- composite signatures (ML-DSA-65 + Ed25519) ----------------------------------------------------------
-def load_signing_key(path: str, what: str) -> CompositeMLDSA65Ed25519PrivateKey:
-    """This site's composite private key (PEM written by ``qshift pqc keygen``)."""
+def _load_key(read: Callable[[str], Any], path: str, what: str, expected: type, kind: str) -> Any:
+    """The key ``read`` finds in the PEM file ``path``, which must be an MLDSA65-Ed25519 ``kind`` key."""
     try:
-        key = read_private_key(path)
+        key = read(path)
     except PqcError as exc:
         raise GatewayConfigError(f"{what}: {exc}") from None
-    if not isinstance(key, CompositeMLDSA65Ed25519PrivateKey):
+    if not isinstance(key, expected):
         raise GatewayConfigError(f"{what}: {path} holds a {type(key).__name__}, expected an MLDSA65-Ed25519 "
-                                 "composite private key")
+                                 f"composite {kind} key")
+    return key
+
+
+def load_signing_key(path: str, what: str) -> CompositeMLDSA65Ed25519PrivateKey:
+    """This site's composite private key (PEM written by ``qshift pqc keygen``)."""
+    key: CompositeMLDSA65Ed25519PrivateKey = _load_key(read_private_key, path, what,
+                                                        CompositeMLDSA65Ed25519PrivateKey, "private")
     return key
 
 
 def load_public_key(path: str, what: str) -> CompositeMLDSA65Ed25519PublicKey:
     """A peer's pinned composite public key (PEM)."""
-    try:
-        key = read_public_key(path)
-    except PqcError as exc:
-        raise GatewayConfigError(f"{what}: {exc}") from None
-    if not isinstance(key, CompositeMLDSA65Ed25519PublicKey):
-        raise GatewayConfigError(f"{what}: {path} holds a {type(key).__name__}, expected an MLDSA65-Ed25519 "
-                                 "composite public key")
+    key: CompositeMLDSA65Ed25519PublicKey = _load_key(read_public_key, path, what,
+                                                       CompositeMLDSA65Ed25519PublicKey, "public")
     return key
 
 
@@ -120,52 +137,31 @@ class _SendCipher:
 
 
 class _ReceiveCipher:
-    """Opens with a ``pqc.aead.Opener``. The tag is checked first: a record that does not authenticate is
-    ``tamper`` whatever its sequence number says (a forgery must not pass for a replay). An authentic
-    record older than the highest accepted one is ``reorder`` (never seen) or ``replay`` (seen): TCP
-    delivers in order, so only a man in the middle can have moved it."""
+    """Opens with a ``pqc.aead.Opener`` in order (:meth:`~pqc.aead.Opener.open_frame_in_order`): a record
+    that does not authenticate is ``tamper`` whatever its sequence number says (a forgery must not pass
+    for a replay); an authentic record older than the highest accepted one is ``reorder`` (never seen) or
+    ``replay`` (seen): TCP delivers in order, so only a man in the middle can have moved it."""
 
     def __init__(self, key: bytearray, iv: bytes, algorithm: str) -> None:
         self._opener = Opener(key, iv, algorithm=algorithm, window=REPLAY_WINDOW)
-        self._key = bytearray(key)
-        self._iv = iv
-        self._algorithm = algorithm
 
     def seal(self, aad: bytes, plaintext: bytes) -> bytes:
         raise RecordRejected("tamper", "a receive cipher cannot seal records")
 
     def open(self, aad: bytes, frame: bytes) -> bytes:
-        if len(frame) < 8:
-            raise RecordRejected("malformed", f"sealed frame of {len(frame)} bytes")
-        sequence = int.from_bytes(frame[:8], "big")
-        window = self._opener.window
-        if sequence > window.highest:
-            try:
-                return self._opener.open_frame(frame, aad)[1]
-            except AuthenticationError as exc:
-                raise RecordRejected("tamper", str(exc)) from None
-            except PqcError as exc:
-                raise RecordRejected("malformed", str(exc)) from None
-        # Not above the highest: authenticate it on its own (the window is not touched), then judge it.
-        probe = Opener(self._key, self._iv, algorithm=self._algorithm, window=1)
         try:
-            probe.open_frame(frame, aad)
+            return self._opener.open_frame_in_order(frame, aad)
         except AuthenticationError as exc:
             raise RecordRejected("tamper", str(exc)) from None
-        except PqcError as exc:
-            raise RecordRejected("malformed", str(exc)) from None
-        finally:
-            probe.wipe()
-        try:
-            window.check(sequence)
         except ReplayError as exc:
             raise RecordRejected("replay", str(exc), authenticated=True) from None
-        raise RecordRejected("reorder", f"record {sequence} arrived after record {window.highest}",
-                             authenticated=True)
+        except OutOfOrderError as exc:
+            raise RecordRejected("reorder", str(exc), authenticated=True) from None
+        except PqcError as exc:
+            raise RecordRejected("malformed", str(exc)) from None
 
     def wipe(self) -> None:
         self._opener.wipe()
-        wipe(self._key)
 
 
 # -- one-shot sealed box (the QKD key_ID inside Finish) --------------------------------------------------------
@@ -192,7 +188,17 @@ def open_box(key: bytes | bytearray, aad: bytes, box: bytes) -> bytes:
         opener.wipe()
 
 
-def record_ciphers(keys: SessionKeys) -> tuple[RecordCipher, RecordCipher]:
+def split_key_material(okm: bytearray, *, initiator: bool) -> tuple[bytearray, bytearray, bytes, bytes]:
+    """(send key, receive key, send IV, receive IV) of one side from the first 88 bytes of ``okm``, laid
+    out as :meth:`pqc.aead.SessionKeys.from_key_material` reads them (key_i2r ‖ key_r2i ‖ iv_i2r ‖ iv_r2i);
+    read through a view, so no unwiped copy of the keys is left behind."""
+    keys = SessionKeys.from_key_material(memoryview(okm)[:KEY_MATERIAL_BYTES])
+    if initiator:
+        return keys.key_i2r, keys.key_r2i, keys.iv_i2r, keys.iv_r2i
+    return keys.key_r2i, keys.key_i2r, keys.iv_r2i, keys.iv_i2r
+
+
+def record_ciphers(keys: GatewaySessionKeys) -> tuple[RecordCipher, RecordCipher]:
     """(send, receive) ciphers for one epoch from the per-direction keys and IVs."""
     algorithm = _ALGORITHMS[keys.aead]
     return (_SendCipher(keys.send_key, keys.send_iv, algorithm),

@@ -1,16 +1,20 @@
 """Crypto agility: the algorithm catalogue, KEM / signature / AEAD backends, hybrid KEMs, combiner.
 
-Modules: ``catalogue`` (one table of every algorithm), ``backends`` (implementations asked for by
-catalogue name: ``kem("ML-KEM-768")``, ``signature("ML-DSA-65")``, ``aead("AES-256-GCM")`` …; the
-``cryptography`` backend always, ``liboqs`` only when its library is installed), one module per family
-with the pyca verbs (``mlkem``, ``x25519``, ``signatures`` incl. the MLDSA65-Ed25519 composite, ``xwing``,
-``hybrid`` = X25519MLKEM768), ``combiner`` (CatKDF-shaped session keys), ``aead`` (record framing),
-``keys`` (PEM/DER/qshift key files), ``speed`` (``qshift pqc bench``), ``cli``.
+Shaped like pyca ``cryptography``: one module per family declares the key interfaces with the pyca verbs
+(``mlkem``, ``x25519``, ``signatures`` incl. the MLDSA65-Ed25519 composite, ``xwing``, ``hybrid`` =
+X25519MLKEM768; shared base in ``key_interface``), and ``generate``/``from_*_bytes`` on them return the
+key objects of the backend that implements the algorithm. ``backends`` holds the implementations, asked
+for by catalogue name (``kem("ML-KEM-768")``, ``signature("ML-DSA-65")``, ``aead("AES-256-GCM")`` …;
+``cryptography`` always, ``liboqs`` only when its library is installed). ``catalogue`` is the one table
+of algorithms and their sizes (its code-point look-ups: :mod:`pqc.catalogue`); ``combiner`` derives
+session keys (CatKDF shape); ``aead`` is the record framing (``Sealer``/``Opener``, replay window,
+per-direction ``SessionKeys``); ``keys`` reads and writes key files; ``speed`` measures (``qshift pqc bench``).
 
-``pqc`` imports nothing else of qshift. Other packages import only what this module re-exports (gateway
-also imports the family modules named above).
+``pqc`` imports nothing else of qshift. Other packages import what this module exports, the family
+modules and ``pqc.catalogue``.
 """
 
+from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, AeadSession, Opener, ReplayWindow, Sealer, SessionKeys
 from pqc.backends import (
     aead,
     available_algorithms,
@@ -23,43 +27,59 @@ from pqc.backends import (
     signature,
 )
 from pqc.backends import statuses as backend_statuses
-from pqc.catalogue import (
-    Algorithm,
-    Primitive,
-    QuantumStatus,
+from pqc.catalogue import Algorithm, Primitive, QuantumStatus, all_algorithms, find, lookup
+from pqc.combiner import derive_session_keys
+from pqc.errors import (
+    AeadError,
+    AuthenticationError,
+    BackendUnavailableError,
+    InvalidCiphertextError,
+    InvalidKeyError,
+    InvalidSignatureError,
+    KeyFileError,
+    OutOfOrderError,
+    PqcError,
+    ReplayError,
     UnknownAlgorithmError,
-    all_algorithms,
-    by_ike_group,
-    by_oid,
-    by_ssh_name,
-    by_tls_cipher_suite,
-    by_tls_group,
-    by_tls_signature_scheme,
-    find,
-    lookup,
-    lookup_sized,
 )
-from pqc.errors import PqcError
+from pqc.keys import read_private_key, read_public_key, write_keypair
 from pqc.oqs_library import LiboqsLocation, locate_liboqs
+from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey, CompositeMLDSA65Ed25519PublicKey
+from pqc.xwing import XWingPrivateKey, XWingPublicKey
 
 __all__ = [
+    "AES_256_GCM",
+    "CHACHA20_POLY1305",
+    "AeadError",
+    "AeadSession",
     "Algorithm",
+    "AuthenticationError",
+    "BackendUnavailableError",
+    "CompositeMLDSA65Ed25519PrivateKey",
+    "CompositeMLDSA65Ed25519PublicKey",
+    "InvalidCiphertextError",
+    "InvalidKeyError",
+    "InvalidSignatureError",
+    "KeyFileError",
     "LiboqsLocation",
+    "Opener",
+    "OutOfOrderError",
     "PqcError",
     "Primitive",
     "QuantumStatus",
+    "ReplayError",
+    "ReplayWindow",
+    "Sealer",
+    "SessionKeys",
     "UnknownAlgorithmError",
+    "XWingPrivateKey",
+    "XWingPublicKey",
     "aead",
     "all_algorithms",
     "available_algorithms",
     "available_for",
     "backend_statuses",
-    "by_ike_group",
-    "by_oid",
-    "by_ssh_name",
-    "by_tls_cipher_suite",
-    "by_tls_group",
-    "by_tls_signature_scheme",
+    "derive_session_keys",
     "find",
     "hash_algorithm",
     "kdf",
@@ -67,7 +87,9 @@ __all__ = [
     "key_agreement",
     "locate_liboqs",
     "lookup",
-    "lookup_sized",
     "mac",
+    "read_private_key",
+    "read_public_key",
     "signature",
+    "write_keypair",
 ]

@@ -13,7 +13,9 @@ nonce-reuse refusal and a sliding replay window.
 * An :class:`Opener` authenticates first, then checks and updates a sliding window of ``window`` sequence
   numbers (anti-replay of RFC 4303 §3.4.3): a repeated or too-old number raises
   :class:`~pqc.errors.ReplayError`; a forged record raises :class:`~pqc.errors.AuthenticationError` and
-  leaves the window untouched.
+  leaves the window untouched. Over a transport that delivers in order (TCP),
+  :meth:`Opener.open_frame_in_order` also refuses an authentic frame older than the highest accepted one
+  (:class:`~pqc.errors.OutOfOrderError` when it was never accepted, ``ReplayError`` when it was).
 * Frame layout of :meth:`Sealer.seal_frame`: ``u64 sequence (big-endian) ‖ ciphertext ‖ tag``; the
   sequence number is authenticated through the nonce.
 
@@ -39,6 +41,7 @@ from pqc.errors import (
     FrameError,
     KeyWipedError,
     NonceReuseError,
+    OutOfOrderError,
     ReplayError,
     SequenceExhaustedError,
 )
@@ -252,11 +255,12 @@ class Opener:
         try:
             plaintext = cipher.decrypt(self._direction.nonce(sequence), ciphertext, aad)
         except InvalidTag:
-            raise AuthenticationError(
-                f"record {sequence}: authentication failed ({len(ciphertext)} bytes, {self.algorithm})"
-            ) from None
+            raise self._forged(sequence, len(ciphertext)) from None
         self._window.accept(sequence)
         return plaintext
+
+    def _forged(self, sequence: int, size: int) -> AuthenticationError:
+        return AuthenticationError(f"record {sequence}: authentication failed ({size} bytes, {self.algorithm})")
 
     def open_frame(self, frame: bytes, aad: bytes = b"") -> tuple[int, bytes]:
         """Open a ``u64 sequence ‖ ciphertext ‖ tag`` frame; returns ``(sequence, plaintext)``."""
@@ -275,11 +279,30 @@ class Opener:
                 (direction._iv ^ sequence).to_bytes(IV_SIZE, "big"), frame[SEQUENCE_SIZE:], aad
             )
         except InvalidTag:
-            raise AuthenticationError(
-                f"record {sequence}: authentication failed ({len(frame) - SEQUENCE_SIZE} bytes, {self.algorithm})"
-            ) from None
+            raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
         window.accept(sequence)
         return sequence, plaintext
+
+    def open_frame_in_order(self, frame: bytes, aad: bytes = b"") -> bytes:
+        """Open a frame of a transport that delivers in order (TCP); returns the plaintext.
+
+        A frame numbered above the highest accepted one opens as with :meth:`open_frame`. Any other is
+        authenticated first, the window untouched, so a forgery is an :class:`AuthenticationError`
+        whatever number it carries; an authentic one is then refused: :class:`ReplayError` when the
+        window holds it (or it is older than the window), :class:`OutOfOrderError` when it does not.
+        """
+        sequence = int.from_bytes(frame[:SEQUENCE_SIZE], "big")
+        window = self._window
+        if sequence > window.highest:
+            return self.open_frame(frame, aad)[1]
+        if len(frame) < SEQUENCE_SIZE + TAG_SIZE:
+            raise FrameError(f"frame: {len(frame)} bytes, shorter than header + tag ({SEQUENCE_SIZE + TAG_SIZE})")
+        try:
+            self._direction.cipher().decrypt(self._direction.nonce(sequence), frame[SEQUENCE_SIZE:], aad)
+        except InvalidTag:
+            raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
+        window.check(sequence)
+        raise OutOfOrderError(f"record {sequence} arrived after record {window.highest}")
 
     def wipe(self) -> None:
         self._direction.wipe()
@@ -305,7 +328,7 @@ class SessionKeys:
     MATERIAL_SIZE: ClassVar[int] = 2 * (KEY_SIZE + IV_SIZE)
 
     @classmethod
-    def from_key_material(cls, material: bytes | bytearray) -> SessionKeys:
+    def from_key_material(cls, material: bytes | bytearray | memoryview) -> SessionKeys:
         if len(material) != cls.MATERIAL_SIZE:
             raise AeadError(f"session key material: {len(material)} bytes, expected {cls.MATERIAL_SIZE}")
         k = KEY_SIZE

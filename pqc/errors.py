@@ -49,6 +49,11 @@ class ReplayError(AeadError):
     """A frame's sequence number was already accepted or is older than the replay window."""
 
 
+class OutOfOrderError(AeadError):
+    """An authentic frame older than the highest accepted one and never accepted, on a transport that
+    delivers in order (TCP): only someone on the path can have held it back."""
+
+
 class SequenceExhaustedError(AeadError):
     """The sender's sequence-number space (or its configured record limit) is used up: rekey."""
 

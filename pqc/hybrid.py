@@ -11,109 +11,69 @@ The TLS key schedule then feeds the 64-byte concatenation to HKDF; used outside 
 
 Raw private key format (this package's, documented in :mod:`pqc.keys`): ML-KEM seed d‖z (64) ‖ X25519
 private scalar (32) = 96 bytes.
+
+Built on the family interfaces :mod:`pqc.mlkem` and :mod:`pqc.x25519`; sizes in bytes come from the
+catalogue rows of the group and its parts.
 """
 
 from __future__ import annotations
 
-import secrets
+from typing import ClassVar
 
-from cryptography.hazmat.primitives.asymmetric import x25519
-
+from pqc.composite_keys import PairPrivateKey, PairPublicKey
 from pqc.errors import InvalidCiphertextError, InvalidKeyError
 from pqc.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
+from pqc.x25519 import X25519PrivateKey, X25519PublicKey
 
 ALGORITHM = "X25519MLKEM768"
-PRIVATE_KEY_SIZE = 96
-PUBLIC_KEY_SIZE = 1216
-CIPHERTEXT_SIZE = 1120
-SHARED_SECRET_SIZE = 64
-_MLKEM_PK = 1184
-_MLKEM_CT = 1088
+_MLKEM_CT = MLKEM768PublicKey.ciphertext_size
 
 
-def _exchange(private: x25519.X25519PrivateKey, peer: bytes, what: str) -> bytes:
+def _exchange(private: X25519PrivateKey, peer: X25519PublicKey, what: str) -> bytes:
     try:
-        return private.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
-    except ValueError:
+        return private.exchange(peer)
+    except InvalidKeyError:
         raise InvalidCiphertextError(f"X25519MLKEM768 {what}: X25519 share gives the all-zero secret") from None
 
 
-class X25519MLKEM768PublicKey:
+class X25519MLKEM768PublicKey(PairPublicKey, algorithm=ALGORITHM):
     """Client key share ``ek_M ‖ pk_X`` (1216 bytes)."""
 
-    algorithm = ALGORITHM
-    __slots__ = ("_mlkem", "_pk_x")
-
-    def __init__(self, mlkem_public: MLKEM768PublicKey, pk_x: bytes) -> None:
-        self._mlkem = mlkem_public
-        self._pk_x = pk_x
-
-    @classmethod
-    def from_public_bytes(cls, data: bytes) -> X25519MLKEM768PublicKey:
-        data = bytes(data)
-        if len(data) != PUBLIC_KEY_SIZE:
-            raise InvalidKeyError(f"X25519MLKEM768 public key: {len(data)} bytes, expected {PUBLIC_KEY_SIZE}")
-        return cls(MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK]), data[_MLKEM_PK:])
+    parts = (MLKEM768PublicKey, X25519PublicKey)
+    ciphertext_size: ClassVar[int]
+    shared_secret_size: ClassVar[int]
+    __slots__ = ()
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret (64 B), ciphertext (1120 B))`` = the server's side of the exchange."""
-        ss_m, ct_m = self._mlkem.encapsulate()
-        ephemeral = x25519.X25519PrivateKey.generate()
-        ss_x = _exchange(ephemeral, self._pk_x, "public key")
+        ss_m, ct_m = self._first.encapsulate()
+        ephemeral = X25519PrivateKey.generate()
+        ss_x = _exchange(ephemeral, self._second, "public key")
         return ss_m + ss_x, ct_m + ephemeral.public_key().public_bytes_raw()
 
-    def public_bytes_raw(self) -> bytes:
-        return self._mlkem.public_bytes_raw() + self._pk_x
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, X25519MLKEM768PublicKey) and self.public_bytes_raw() == other.public_bytes_raw()
+class X25519MLKEM768PrivateKey(PairPrivateKey, algorithm=ALGORITHM):
+    """Client private state: ML-KEM-768 seed d‖z (64) ‖ X25519 scalar (32)."""
 
-    def __hash__(self) -> int:
-        return hash((ALGORITHM, self.public_bytes_raw()))
-
-    def __repr__(self) -> str:
-        return "<X25519MLKEM768 public key>"
-
-
-class X25519MLKEM768PrivateKey:
-    """Client private state: ML-KEM-768 key and X25519 key."""
-
-    algorithm = ALGORITHM
-    __slots__ = ("_mlkem", "_x25519")
-
-    def __init__(self, mlkem_private: MLKEM768PrivateKey, x25519_private: x25519.X25519PrivateKey) -> None:
-        self._mlkem = mlkem_private
-        self._x25519 = x25519_private
-
-    @classmethod
-    def generate(cls) -> X25519MLKEM768PrivateKey:
-        return cls.from_private_bytes(secrets.token_bytes(PRIVATE_KEY_SIZE))
-
-    @classmethod
-    def from_private_bytes(cls, data: bytes) -> X25519MLKEM768PrivateKey:
-        """96 bytes: ML-KEM seed d‖z (64) then the X25519 scalar (32)."""
-        if len(data) != PRIVATE_KEY_SIZE:
-            raise InvalidKeyError(f"X25519MLKEM768 private key: {len(data)} bytes, expected {PRIVATE_KEY_SIZE}")
-        mlkem_private = MLKEM768PrivateKey.from_seed_bytes(bytes(data[:64]))
-        return cls(mlkem_private, x25519.X25519PrivateKey.from_private_bytes(bytes(data[64:])))  # type: ignore[arg-type]
+    parts = (MLKEM768PrivateKey, X25519PrivateKey)
+    ciphertext_size: ClassVar[int]
+    __slots__ = ()
 
     def public_key(self) -> X25519MLKEM768PublicKey:
-        return X25519MLKEM768PublicKey(
-            self._mlkem.public_key(),
-            self._x25519.public_key().public_bytes_raw(),
-        )
+        return X25519MLKEM768PublicKey(self._first.public_key(), self._second.public_key())
 
     def decapsulate(self, ciphertext: bytes) -> bytes:
         """64-byte ``ss_M ‖ ss_X`` for the server share ``ct_M ‖ pk_X_eph``."""
-        if len(ciphertext) != CIPHERTEXT_SIZE:
+        if len(ciphertext) != self.ciphertext_size:
             raise InvalidCiphertextError(
-                f"X25519MLKEM768 ciphertext: {len(ciphertext)} bytes, expected {CIPHERTEXT_SIZE}"
+                f"X25519MLKEM768 ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
             )
-        ss_m = self._mlkem.decapsulate(ciphertext[:_MLKEM_CT])
-        return ss_m + _exchange(self._x25519, bytes(ciphertext[_MLKEM_CT:]), "ciphertext")
+        ss_m: bytes = self._first.decapsulate(ciphertext[:_MLKEM_CT])
+        peer = X25519PublicKey.from_public_bytes(bytes(ciphertext[_MLKEM_CT:]))
+        return ss_m + _exchange(self._second, peer, "ciphertext")
 
-    def private_bytes_raw(self) -> bytes:
-        return self._mlkem.private_bytes_raw() + self._x25519.private_bytes_raw()
 
-    def __repr__(self) -> str:
-        return "<X25519MLKEM768 private key>"
+PRIVATE_KEY_SIZE = X25519MLKEM768PrivateKey.private_key_size
+PUBLIC_KEY_SIZE = X25519MLKEM768PublicKey.public_key_size
+CIPHERTEXT_SIZE = X25519MLKEM768PublicKey.ciphertext_size
+SHARED_SECRET_SIZE = X25519MLKEM768PublicKey.shared_secret_size

@@ -33,53 +33,24 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519 as _ed
-from cryptography.hazmat.primitives.asymmetric import mldsa as _md
-from cryptography.hazmat.primitives.asymmetric import mlkem as _mk
-from cryptography.hazmat.primitives.asymmetric import x25519 as _x
 
 from pqc import _der
+from pqc.backends.cryptography_keys import wrap_backend_key
 from pqc.errors import InvalidKeyError, KeyFileError
 from pqc.hybrid import X25519MLKEM768PrivateKey, X25519MLKEM768PublicKey
-from pqc.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey, MLKEM1024PrivateKey, MLKEM1024PublicKey
+from pqc.mlkem import MLKEM768PrivateKey, MLKEM1024PrivateKey
 from pqc.signatures import (
     CompositeMLDSA65Ed25519PrivateKey,
     CompositeMLDSA65Ed25519PublicKey,
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
     MLDSA44PrivateKey,
-    MLDSA44PublicKey,
     MLDSA65PrivateKey,
-    MLDSA65PublicKey,
     MLDSA87PrivateKey,
-    MLDSA87PublicKey,
 )
-from pqc.x25519 import X25519PrivateKey, X25519PublicKey
 from pqc.xwing import XWingPrivateKey, XWingPublicKey
 
 QSHIFT_PRIVATE_LABEL = "QSHIFT PRIVATE KEY"
 QSHIFT_PUBLIC_LABEL = "QSHIFT PUBLIC KEY"
 _MAGIC = b"qshift-key-v1"
-
-# backend type -> our wrapper (for keys cryptography parses)
-_WRAP_PRIVATE: list[tuple[type, Callable[[Any], Any]]] = [
-    (_mk.MLKEM768PrivateKey, MLKEM768PrivateKey),
-    (_mk.MLKEM1024PrivateKey, MLKEM1024PrivateKey),
-    (_md.MLDSA44PrivateKey, MLDSA44PrivateKey),
-    (_md.MLDSA65PrivateKey, MLDSA65PrivateKey),
-    (_md.MLDSA87PrivateKey, MLDSA87PrivateKey),
-    (_ed.Ed25519PrivateKey, Ed25519PrivateKey),
-    (_x.X25519PrivateKey, X25519PrivateKey),
-]
-_WRAP_PUBLIC: list[tuple[type, Callable[[Any], Any]]] = [
-    (_mk.MLKEM768PublicKey, lambda k: MLKEM768PublicKey.from_public_bytes(k.public_bytes_raw())),
-    (_mk.MLKEM1024PublicKey, lambda k: MLKEM1024PublicKey.from_public_bytes(k.public_bytes_raw())),
-    (_md.MLDSA44PublicKey, MLDSA44PublicKey),
-    (_md.MLDSA65PublicKey, MLDSA65PublicKey),
-    (_md.MLDSA87PublicKey, MLDSA87PublicKey),
-    (_ed.Ed25519PublicKey, Ed25519PublicKey),
-    (_x.X25519PublicKey, X25519PublicKey),
-]
 
 # qshift-format algorithms: name -> (private from raw, public from raw)
 _RAW_FORMATS: dict[str, tuple[Callable[[bytes], Any], Callable[[bytes], Any]]] = {
@@ -220,11 +191,12 @@ def _load_mlkem_pkcs8(oid: str, inner: bytes, source: str) -> Any:
     return key
 
 
-def _wrap(key: object, table: list[tuple[type, Callable[[Any], Any]]], source: str) -> Any:
-    for backend_type, wrapper in table:
-        if isinstance(key, backend_type):
-            return wrapper(key)
-    raise InvalidKeyError(f"{source}: key type {type(key).__name__} is not one this package wraps")
+def _wrap(key: object, source: str) -> Any:
+    """Our key object for a key ``cryptography`` parsed (standard formats are parsed by that backend)."""
+    ours = wrap_backend_key(key)
+    if ours is None:
+        raise InvalidKeyError(f"{source}: key type {type(key).__name__} is not one this package wraps")
+    return ours
 
 
 def _load_pkcs8_der(der: bytes, source: str) -> Any:
@@ -237,7 +209,7 @@ def _load_pkcs8_der(der: bytes, source: str) -> Any:
         key = serialization.load_der_private_key(der, password=None)
     except (ValueError, TypeError) as exc:
         raise InvalidKeyError(f"{source}: private key (OID {oid}) not loadable: {exc}") from None
-    return _wrap(key, _WRAP_PRIVATE, source)
+    return _wrap(key, source)
 
 
 def load_private_key(data: bytes, source: str = "<private key>") -> Any:
@@ -272,7 +244,7 @@ def load_public_key(data: bytes, source: str = "<public key>") -> Any:
         key = serialization.load_der_public_key(der)
     except (ValueError, TypeError) as exc:
         raise InvalidKeyError(f"{source}: public key not loadable: {exc}") from None
-    return _wrap(key, _WRAP_PUBLIC, source)
+    return _wrap(key, source)
 
 
 # ---- writing ----------------------------------------------------------------------------------------
@@ -342,18 +314,19 @@ def write_keypair(key: Any, path: str | Path) -> tuple[Path, Path]:
     return private_path, public_path
 
 
-def read_private_key(path: str | Path) -> Any:
-    """Load a private key file; errors name the file."""
+def _read(path: str | Path, load: Callable[[bytes, str], Any]) -> Any:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read key file: {exc.strerror}") from None
-    return load_private_key(data, str(path))
+    return load(data, str(path))
+
+
+def read_private_key(path: str | Path) -> Any:
+    """Load a private key file (any form :func:`load_private_key` reads); errors name the file."""
+    return _read(path, load_private_key)
 
 
 def read_public_key(path: str | Path) -> Any:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read key file: {exc.strerror}") from None
-    return load_public_key(data, str(path))
+    """Load a public key file (any form :func:`load_public_key` reads); errors name the file."""
+    return _read(path, load_public_key)

@@ -1,9 +1,12 @@
-"""ML-KEM-768 / ML-KEM-1024 (FIPS 203) key objects over the ``cryptography`` (OpenSSL) backend.
+"""ML-KEM (FIPS 203): the family's interface, with pyca's verbs; backends implement it.
 
-Same verbs as pyca: ``generate``, ``from_seed_bytes`` (the 64-byte seed d‖z of FIPS 203 §7.1
-ML-KEM.KeyGen_internal), ``public_key``, ``decapsulate``, ``from_public_bytes``, ``encapsulate`` →
-``(shared_secret, ciphertext)``. Sizes in bytes (FIPS 203 Table 3): ek 1184 / 1568, ct 1088 / 1568,
-shared secret 32.
+``MLKEM768PrivateKey`` / ``MLKEM1024PrivateKey``: ``generate``, ``from_seed_bytes`` (the 64-byte seed d‖z
+of FIPS 203 §7.1 ML-KEM.KeyGen_internal), ``public_key``, ``decapsulate``, ``private_bytes_raw`` (the
+seed); ``MLKEM768PublicKey`` / ``MLKEM1024PublicKey``: ``from_public_bytes``, ``encapsulate`` →
+``(shared_secret, ciphertext)``, ``public_bytes_raw``. The class methods return the key objects of the
+first backend that implements the parameter set (``cryptography``'s OpenSSL by default; see
+:mod:`pqc.key_interface`). Sizes in bytes come from the catalogue rows (FIPS 203 Table 3: ek 1184 / 1568,
+ct 1088 / 1568, shared secret 32).
 
 Encapsulation keys are validated on import with the *modulus check* of FIPS 203 §7.2 (input check 2):
 ByteEncode12(ByteDecode12(ek)) == ek, i.e. every 12-bit coefficient of t̂ is < q = 3329. ``cryptography``
@@ -13,16 +16,14 @@ rejects such keys too but with a misleading "wrong length" message; we check fir
 
 from __future__ import annotations
 
-from typing import ClassVar
+import abc
+from typing import ClassVar, Self
 
-from cryptography.hazmat.primitives.asymmetric import mlkem as _c
-
-from pqc.backend_keys import BackendPrivateKey, BackendPublicKey
 from pqc.errors import InvalidCiphertextError, InvalidKeyError
+from pqc.key_interface import PrivateKeyInterface, PublicKeyInterface, parameter_set
 
 Q = 3329  # FIPS 203 §2.4: the ML-KEM prime modulus
-SEED_SIZE = 64  # d ‖ z
-SHARED_SECRET_SIZE = 32
+SEED_SIZE = 64  # FIPS 203 §7.1: the private key's seed form d ‖ z, 32 + 32 bytes (not a catalogue size)
 
 
 def _lane_constants(k: int) -> tuple[int, int, int]:
@@ -73,48 +74,39 @@ def check_encapsulation_key(ek: bytes, k: int, algorithm: str) -> None:
     )
 
 
-class MLKEMPublicKey(BackendPublicKey):
-    """An ML-KEM encapsulation key. Build with :meth:`from_public_bytes` (validated) or from a private key."""
+class MLKEMPublicKey(PublicKeyInterface):
+    """An ML-KEM encapsulation key, validated on import by the FIPS 203 §7.2 checks."""
 
     k: ClassVar[int]
     ciphertext_size: ClassVar[int]
+    shared_secret_size: ClassVar[int]
+    __slots__ = ()
 
-    __slots__ = ("_raw",)
-
-    def __init__(self, key: object, raw: bytes | None = None) -> None:
-        super().__init__(key)
-        self._raw = raw  # the encoded key, kept when known (saves a re-encoding per use)
+    def __init_subclass__(cls, algorithm: str | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(algorithm=algorithm, **kwargs)
+        if algorithm is not None:
+            cls.k = (cls.public_key_size - 32) // 384  # FIPS 203: |ek| = 384·k + 32
 
     @classmethod
     def check_public_bytes(cls, data: bytes) -> None:
         """FIPS 203 §7.2 input checks (length and modulus) of :func:`check_encapsulation_key`."""
         check_encapsulation_key(data, cls.k, cls.algorithm)
 
-    @classmethod
-    def _wrap_imported(cls, key: object, data: bytes) -> MLKEMPublicKey:
-        return cls(key, data)
-
+    @abc.abstractmethod
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Return ``(shared_secret, ciphertext)`` (FIPS 203 Alg. 17 ML-KEM.Encaps, OS randomness)."""
-        return self._key.encapsulate()
-
-    def public_bytes_raw(self) -> bytes:
-        if self._raw is None:
-            self._raw = self._key.public_bytes_raw()
-        return self._raw
 
 
-class MLKEMPrivateKey(BackendPrivateKey):
-    """An ML-KEM decapsulation key, held as its 64-byte seed d‖z by the backend."""
+class MLKEMPrivateKey(PrivateKeyInterface):
+    """An ML-KEM decapsulation key, held as its 64-byte seed d‖z."""
 
     private_key_size = SEED_SIZE
     private_form = "d‖z seed"
-    _impl_loader = "from_seed_bytes"
     ciphertext_size: ClassVar[int]
     __slots__ = ()
 
     @classmethod
-    def from_seed_bytes(cls, seed: bytes) -> MLKEMPrivateKey:
+    def from_seed_bytes(cls, seed: bytes) -> Self:
         """Derive the key pair from d‖z (FIPS 203 Alg. 16 ML-KEM.KeyGen_internal)."""
         return cls.from_private_bytes(seed)
 
@@ -124,38 +116,16 @@ class MLKEMPrivateKey(BackendPrivateKey):
             raise InvalidCiphertextError(
                 f"{self.algorithm} ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
             )
-        return self._key.decapsulate(ciphertext)
+        return self._decapsulate(ciphertext)
+
+    @abc.abstractmethod
+    def public_key(self) -> MLKEMPublicKey:
+        """The encapsulation key."""
+
+    @abc.abstractmethod
+    def _decapsulate(self, ciphertext: bytes) -> bytes:
+        """The backend's FIPS 203 Alg. 18 on a ciphertext of the right length."""
 
 
-class MLKEM768PublicKey(MLKEMPublicKey):
-    algorithm = "ML-KEM-768"
-    k = 3
-    public_key_size = 1184
-    ciphertext_size = 1088
-    _impl = _c.MLKEM768PublicKey
-    __slots__ = ()
-
-
-class MLKEM768PrivateKey(MLKEMPrivateKey):
-    algorithm = "ML-KEM-768"
-    ciphertext_size = 1088
-    _impl = _c.MLKEM768PrivateKey
-    _public_cls = MLKEM768PublicKey
-    __slots__ = ()
-
-
-class MLKEM1024PublicKey(MLKEMPublicKey):
-    algorithm = "ML-KEM-1024"
-    k = 4
-    public_key_size = 1568
-    ciphertext_size = 1568
-    _impl = _c.MLKEM1024PublicKey
-    __slots__ = ()
-
-
-class MLKEM1024PrivateKey(MLKEMPrivateKey):
-    algorithm = "ML-KEM-1024"
-    ciphertext_size = 1568
-    _impl = _c.MLKEM1024PrivateKey
-    _public_cls = MLKEM1024PublicKey
-    __slots__ = ()
+MLKEM768PublicKey, MLKEM768PrivateKey = parameter_set(MLKEMPublicKey, MLKEMPrivateKey, "ML-KEM-768", __name__)
+MLKEM1024PublicKey, MLKEM1024PrivateKey = parameter_set(MLKEMPublicKey, MLKEMPrivateKey, "ML-KEM-1024", __name__)

@@ -18,26 +18,27 @@ callable (tests pass an implementation that accepts ``m``) and does the X25519 a
 
 An X25519 result of all zeros (low-order ``ct_X``) is *not* an error in X-Wing: the draft feeds the
 RFC 7748 output into the combiner as is, so decapsulation never fails on a well-sized ciphertext.
+
+Built on the family interfaces :mod:`pqc.mlkem` and :mod:`pqc.x25519` (whatever backend implements them);
+sizes in bytes come from the catalogue rows of X-Wing and its parts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
-
-from cryptography.hazmat.primitives.asymmetric import x25519
+from typing import ClassVar, Self
 
 from pqc.errors import InvalidCiphertextError, InvalidKeyError
-from pqc.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
+from pqc.key_interface import PrivateKeyInterface, PublicKeyInterface
+from pqc.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey, MLKEMPrivateKey, MLKEMPublicKey
+from pqc.x25519 import X25519PrivateKey, X25519PublicKey
 
 ALGORITHM = "X-Wing"
-SEED_SIZE = 32
-PUBLIC_KEY_SIZE = 1216
-CIPHERTEXT_SIZE = 1120
-SHARED_SECRET_SIZE = 32
 XWING_LABEL = b"\\.//^\\"
-_MLKEM_PK = 1184
-_MLKEM_CT = 1088
+_MLKEM_PK = MLKEM768PublicKey.public_key_size
+_MLKEM_CT = MLKEM768PublicKey.ciphertext_size
 
 
 def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytearray:
@@ -46,99 +47,87 @@ def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytearray:
     return bytearray(hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + XWING_LABEL).digest())
 
 
-def _x25519(private: x25519.X25519PrivateKey, peer_public: x25519.X25519PublicKey) -> bytes:
-    try:
-        return private.exchange(peer_public)
-    except ValueError:
-        # cryptography refuses an all-zero shared secret (low-order point); X-Wing uses it as is.
-        return bytes(32)
-
-
-class XWingPublicKey:
+class XWingPublicKey(PublicKeyInterface, algorithm=ALGORITHM):
     """An X-Wing encapsulation key ``pk_M ‖ pk_X`` (1216 bytes)."""
 
-    algorithm = ALGORITHM
+    ciphertext_size: ClassVar[int]
     __slots__ = ("_mlkem", "_pk_x", "_x_public", "_raw")
 
-    def __init__(self, mlkem_public: MLKEM768PublicKey, pk_x: bytes, raw: bytes | None = None) -> None:
+    def __init__(self, mlkem_public: MLKEMPublicKey, pk_x: bytes, raw: bytes | None = None) -> None:
         self._mlkem = mlkem_public
         self._pk_x = pk_x
-        self._x_public = x25519.X25519PublicKey.from_public_bytes(pk_x)  # parsed once, used per encaps
+        self._x_public = X25519PublicKey.from_public_bytes(pk_x)  # parsed once, used per encaps
         self._raw = raw if raw is not None else mlkem_public.public_bytes_raw() + pk_x
 
     @classmethod
-    def from_public_bytes(cls, data: bytes) -> XWingPublicKey:
+    def from_public_bytes(cls, data: bytes) -> Self:
         """Parse and validate (ML-KEM modulus check on ``pk_M``)."""
         data = bytes(data)
-        if len(data) != PUBLIC_KEY_SIZE:
-            raise InvalidKeyError(f"X-Wing public key: {len(data)} bytes, expected {PUBLIC_KEY_SIZE}")
+        cls.check_public_bytes(data)
         mlkem_public = MLKEM768PublicKey.from_public_bytes(data[:_MLKEM_PK])
         return cls(mlkem_public, data[_MLKEM_PK:], data)
 
     def encapsulate(self) -> tuple[bytearray, bytes]:
         """Return ``(shared_secret, ciphertext)``: 32-byte secret, 1120-byte ciphertext."""
-        ephemeral = x25519.X25519PrivateKey.generate()
+        return self._encapsulate(X25519PrivateKey.generate(), self._mlkem.encapsulate)
+
+    def _encapsulate(self, ephemeral: X25519PrivateKey,
+                     mlkem_encaps: Callable[[], tuple[bytes, bytes]]) -> tuple[bytearray, bytes]:
+        """Encaps (draft §5.4) with the ephemeral X25519 key ``ek_X`` and the ML-KEM step given."""
         ct_x = ephemeral.public_key().public_bytes_raw()
-        ss_x = _x25519(ephemeral, self._x_public)
-        ss_m, ct_m = self._mlkem.encapsulate()
+        ss_x = ephemeral.exchange(self._x_public, allow_zero=True)
+        ss_m, ct_m = mlkem_encaps()
         return combiner(ss_m, ss_x, ct_x, self._pk_x), ct_m + ct_x
 
     def public_bytes_raw(self) -> bytes:
         return self._raw
 
     @property
-    def mlkem_public_key(self) -> MLKEM768PublicKey:
+    def mlkem_public_key(self) -> MLKEMPublicKey:
         return self._mlkem
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, XWingPublicKey) and self._raw == other._raw
 
-    def __hash__(self) -> int:
-        return hash((ALGORITHM, self._raw))
-
-    def __repr__(self) -> str:
-        return "<X-Wing public key>"
-
-
-class XWingPrivateKey:
+class XWingPrivateKey(PrivateKeyInterface, algorithm=ALGORITHM):
     """An X-Wing decapsulation key: the 32-byte seed, expanded once at construction."""
 
-    algorithm = ALGORITHM
+    ciphertext_size: ClassVar[int]
     __slots__ = ("_seed", "_mlkem", "_x25519", "_public")
 
     def __init__(self, seed: bytes) -> None:
-        if len(seed) != SEED_SIZE:
-            raise InvalidKeyError(f"X-Wing private key (seed): {len(seed)} bytes, expected {SEED_SIZE}")
+        if len(seed) != self.private_key_size:
+            raise InvalidKeyError(f"X-Wing private key (seed): {len(seed)} bytes, expected {self.private_key_size}")
         self._seed = bytearray(seed)   # erasable: see wipe()
         expanded = hashlib.shake_256(self._seed).digest(96)
-        self._mlkem = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
-        self._x25519 = x25519.X25519PrivateKey.from_private_bytes(expanded[64:96])
+        self._mlkem: MLKEMPrivateKey = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
+        self._x25519: X25519PrivateKey = X25519PrivateKey.from_private_bytes(expanded[64:96])
         pk_x = self._x25519.public_key().public_bytes_raw()
         self._public = XWingPublicKey(self._mlkem.public_key(), pk_x)
 
     @classmethod
-    def generate(cls) -> XWingPrivateKey:
-        import secrets
-
-        return cls(secrets.token_bytes(SEED_SIZE))
+    def generate(cls) -> Self:
+        return cls(secrets.token_bytes(cls.private_key_size))
 
     @classmethod
-    def from_seed_bytes(cls, seed: bytes) -> XWingPrivateKey:
+    def from_seed_bytes(cls, seed: bytes) -> Self:
         return cls(seed)
 
-    from_private_bytes = from_seed_bytes
+    @classmethod
+    def from_private_bytes(cls, data: bytes) -> Self:
+        return cls(data)
 
     def public_key(self) -> XWingPublicKey:
         return self._public
 
     def decapsulate(self, ciphertext: bytes) -> bytearray:
         """Shared secret (32 bytes) for a 1120-byte ciphertext ``ct_M ‖ ct_X`` (draft §5.5)."""
-        if len(ciphertext) != CIPHERTEXT_SIZE:
-            raise InvalidCiphertextError(f"X-Wing ciphertext: {len(ciphertext)} bytes, expected {CIPHERTEXT_SIZE}")
+        if len(ciphertext) != self.ciphertext_size:
+            raise InvalidCiphertextError(
+                f"X-Wing ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
+            )
         ct_m = ciphertext[:_MLKEM_CT]
         ct_x = bytes(ciphertext[_MLKEM_CT:])
         ss_m = self._mlkem.decapsulate(ct_m)
-        ss_x = _x25519(self._x25519, x25519.X25519PublicKey.from_public_bytes(ct_x))
+        ss_x = self._x25519.exchange(X25519PublicKey.from_public_bytes(ct_x), allow_zero=True)
         return combiner(ss_m, ss_x, ct_x, self._public._pk_x)
 
     def private_bytes_raw(self) -> bytes:
@@ -150,8 +139,10 @@ class XWingPrivateKey:
         backend's objects are freed, not zeroed, when this object is collected."""
         self._seed[:] = bytes(len(self._seed))
 
-    def __repr__(self) -> str:
-        return "<X-Wing private key>"
+
+PUBLIC_KEY_SIZE = XWingPublicKey.public_key_size
+CIPHERTEXT_SIZE = XWingPublicKey.ciphertext_size
+SEED_SIZE = XWingPrivateKey.private_key_size
 
 
 def encapsulate_derandomized(
@@ -166,8 +157,6 @@ def encapsulate_derandomized(
     """
     if len(eseed) != 64:
         raise InvalidKeyError(f"X-Wing eseed: {len(eseed)} bytes, expected 64")
-    ephemeral = x25519.X25519PrivateKey.from_private_bytes(eseed[32:64])
-    ct_x = ephemeral.public_key().public_bytes_raw()
-    ss_x = _x25519(ephemeral, public_key._x_public)
-    ss_m, ct_m = mlkem_encaps_internal(public_key.mlkem_public_key.public_bytes_raw(), bytes(eseed[:32]))
-    return combiner(ss_m, ss_x, ct_x, public_key._pk_x), ct_m + ct_x
+    pk_m = public_key.mlkem_public_key.public_bytes_raw()
+    return public_key._encapsulate(X25519PrivateKey.from_private_bytes(bytes(eseed[32:64])),
+                                   lambda: mlkem_encaps_internal(pk_m, bytes(eseed[:32])))

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from pqc import hybrid, mlkem, signatures, x25519, xwing
+from pqc import hybrid, signatures, xwing
 from pqc.backends.base import (
     AeadAlgorithm,
     BackendStatus,
@@ -27,23 +27,21 @@ from pqc.backends.base import (
     KeyAlgorithm,
     MacAlgorithm,
 )
+from pqc.backends.cryptography_keys import KEY_CLASSES
+from pqc.catalogue import lookup
 from pqc.errors import AuthenticationError, InvalidKeyError, PqcError
 
 NAME = "cryptography"
 
-_KEY_ALGORITHMS: list[tuple[str, str, Any, Any]] = [
-    ("ML-KEM-768", "kem", mlkem.MLKEM768PrivateKey, mlkem.MLKEM768PublicKey),
-    ("ML-KEM-1024", "kem", mlkem.MLKEM1024PrivateKey, mlkem.MLKEM1024PublicKey),
-    ("X-Wing", "kem", xwing.XWingPrivateKey, xwing.XWingPublicKey),
-    ("X25519MLKEM768", "kem", hybrid.X25519MLKEM768PrivateKey, hybrid.X25519MLKEM768PublicKey),
-    ("X25519", "key-agree", x25519.X25519PrivateKey, x25519.X25519PublicKey),
-    ("ML-DSA-44", "signature", signatures.MLDSA44PrivateKey, signatures.MLDSA44PublicKey),
-    ("ML-DSA-65", "signature", signatures.MLDSA65PrivateKey, signatures.MLDSA65PublicKey),
-    ("ML-DSA-87", "signature", signatures.MLDSA87PrivateKey, signatures.MLDSA87PublicKey),
-    ("Ed25519", "signature", signatures.Ed25519PrivateKey, signatures.Ed25519PublicKey),
-    (signatures.COMPOSITE_ALGORITHM, "signature", signatures.CompositeMLDSA65Ed25519PrivateKey,
-     signatures.CompositeMLDSA65Ed25519PublicKey),
-]
+#: name → (private class, public class): pyca's keys (:mod:`pqc.backends.cryptography_keys`), then this
+#: package's constructions over the family interfaces, which any backend's keys serve.
+_KEY_CLASSES: dict[str, tuple[Any, Any]] = {
+    **KEY_CLASSES,
+    xwing.ALGORITHM: (xwing.XWingPrivateKey, xwing.XWingPublicKey),
+    hybrid.ALGORITHM: (hybrid.X25519MLKEM768PrivateKey, hybrid.X25519MLKEM768PublicKey),
+    signatures.COMPOSITE_ALGORITHM: (signatures.CompositeMLDSA65Ed25519PrivateKey,
+                                     signatures.CompositeMLDSA65Ed25519PublicKey),
+}
 
 # catalogue hash name -> cryptography hash class
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
@@ -158,8 +156,8 @@ class CryptographyBackend:
     def implementations(self) -> dict[str, Implementation]:
         if self._implementations is None:
             table: dict[str, Implementation] = {}
-            for name, primitive, private_cls, public_cls in _KEY_ALGORITHMS:
-                table[name] = KeyAlgorithm(name, primitive, NAME, private_cls, public_cls)
+            for name, (private_cls, public_cls) in _KEY_CLASSES.items():
+                table[name] = KeyAlgorithm(name, lookup(name).primitive.value, NAME, private_cls, public_cls)
             table["AES-256-GCM"] = _aead("AES-256-GCM", AESGCM)
             table["ChaCha20-Poly1305"] = _aead("ChaCha20-Poly1305", ChaCha20Poly1305)
             for hash_name, hash_cls in _HASHES.items():

@@ -26,6 +26,9 @@ _Impl = TypeVar("_Impl", KeyAlgorithm, AeadAlgorithm, MacAlgorithm, KdfAlgorithm
 
 _lock = threading.RLock()
 _BACKENDS: dict[str, Backend] = {}
+#: (name asked for, backend asked for) → implementation found; emptied whenever a backend is registered.
+#: The family classes ask on every ``generate``/``from_*_bytes``, so the answer must be a dict hit.
+_FOUND: dict[tuple[str, str | None], Implementation] = {}
 
 
 def register_backend(backend: Backend) -> None:
@@ -34,6 +37,7 @@ def register_backend(backend: Backend) -> None:
         if backend.name in _BACKENDS:
             raise ValueError(f"backend {backend.name!r} is already registered")
         _BACKENDS[backend.name] = backend
+        _FOUND.clear()
 
 
 def _defaults() -> None:
@@ -94,8 +98,16 @@ def implementation(name: str, *, backend: str | None = None) -> Implementation:
 
     Raises :class:`BackendUnavailableError` (with the backend's reason) when the named backend cannot run
     here, or when ``name`` is a catalogue algorithm that only an unavailable backend could offer;
-    :class:`UnknownAlgorithmError` otherwise.
+    :class:`UnknownAlgorithmError` otherwise. Backends report their status once (both built-in ones
+    cache it), so a found implementation is remembered until the next :func:`register_backend`.
     """
+    found = _FOUND.get((name, backend))
+    if found is None:
+        found = _FOUND[(name, backend)] = _implementation(name, backend)
+    return found
+
+
+def _implementation(name: str, backend: str | None) -> Implementation:
     _defaults()
     canonical = canonical_name(name)
     if backend is not None:
@@ -152,6 +164,12 @@ def _typed(name: str, backend: str | None, kind: type[_Impl], primitives: tuple[
     if not isinstance(found, kind) or found.primitive not in primitives:
         raise UnknownAlgorithmError(f"{found.algorithm} is a {found.primitive}, not a {what}")
     return found
+
+
+def key_algorithm(name: str) -> KeyAlgorithm:
+    """The KEM, signature or key-agreement implementation of ``name`` from the first available backend
+    that has it: what the family classes (:mod:`pqc.key_interface`) ask for."""
+    return _typed(name, None, KeyAlgorithm, ("kem", "signature", "key-agree"), "key algorithm")
 
 
 def kem(name: str, *, backend: str | None = None) -> KeyAlgorithm:
