@@ -10,10 +10,11 @@
   (``qkd.physics.freespace.SatellitePass``: elevation and loss over time) integrated per ground station;
   the satellite relays, so the end-to-end key per pass is the smaller station's; × passes per day / 86400.
 * satellite, BBM92 (dual downlink, the satellite not trusted): ``qkd.physics.dualdownlink`` — both ends,
-  ``length_km`` apart on the ground, see the satellite at once; the BBM92 rate of the two arms at each
-  instant integrated over their common window (or, with a measured ``two_photon_loss_db``, the rate at that
-  loss over the same window); × passes per day / 86400. ``in_view_bps`` is the key rate while both see it
-  (the figure experiments report, e.g. 0.43 bit/s in Yin et al., Nature 582, 501 (2020)).
+  ``length_km`` apart on the ground, see the satellite at once; the coincidences and errors of the two arms
+  summed over their common window and the pass distilled as one block (``DualDownlink.pass_summary``; with
+  a measured ``two_photon_loss_db``, the figures at that loss over the same window); × passes per day /
+  86400. ``in_view_bps`` is the key rate while both see it (the figure experiments report, e.g. 0.43 bit/s
+  in Yin et al., Nature 582, 501 (2020)).
 * repeater chain: :func:`qkd.planner.repeater.repeater_chain_rate`.
 
 Transmittance (for the PLOB bound) is the channel's, without the receiver: fibre 10^{−(αL + loss)/10}.
@@ -27,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qkd.errors import QkdError
-from qkd.physics.dualdownlink import DualDownlink, GroundStation, transmitter_aperture_m
+from qkd.physics.dualdownlink import DualDownlink, GroundStation, PassSummary, transmitter_aperture_m
 from qkd.physics.entangled import SpdcSource, StationDetection, bbm92_figures, bbm92_key_rate
 from qkd.physics.freespace import FreeSpaceChannel, SatellitePass
 from qkd.physics.keyrate import FreeSpaceLinkParameters, LinkParameters, optimal_mu
@@ -108,18 +109,6 @@ def satellite_key_per_pass_bits(link: Link, clock_rate_hz: float, points: int = 
     return float(np.sum((rates[1:] + rates[:-1]) / 2 * np.diff(t))) * clock_rate_hz
 
 
-@dataclass(frozen=True)
-class DualDownlinkPass:
-    """One pass of a dual-downlink link: secret ``bits`` and the ``window_s`` both ends see the satellite."""
-
-    bits: float
-    window_s: float
-
-    @property
-    def in_view_bps(self) -> float:
-        return self.bits / self.window_s if self.window_s > 0 else 0.0
-
-
 def dual_downlink(link: Link) -> DualDownlink:
     """The :class:`DualDownlink` of a bbm92 satellite link: its ``downlink`` spec, altitude, elevation mask,
     ground distance and extra loss per arm."""
@@ -137,20 +126,20 @@ def dual_downlink(link: Link) -> DualDownlink:
         raise PlannerError(f"link {link.name}: {exc}") from None
 
 
-def dual_downlink_pass(link: Link, points: int = 61) -> DualDownlinkPass:
-    """The key of one symmetric pass over a bbm92 satellite link (module docstring)."""
+def dual_downlink_pass(link: Link, points: int = 61) -> PassSummary:
+    """One symmetric pass over a bbm92 satellite link, distilled as one block (module docstring)."""
     dual = dual_downlink(link)
-    start, end = dual.common_window_s()
-    if end <= start:
-        return DualDownlinkPass(0.0, 0.0)
     spec = link.downlink
     if spec.two_photon_loss_db is None:
-        return DualDownlinkPass(dual.key_per_pass_bits(points), end - start)
+        return dual.pass_summary(points)
+    start, end = dual.common_window_s()
     arm = 10.0 ** (-(spec.two_photon_loss_db + 2 * link.extra_loss_db_per_arm) / 20.0)
     alice = StationDetection(arm, dual.background_probability(dual.station_a))
     bob = StationDetection(arm, dual.background_probability(dual.station_b))
-    rate = bbm92_key_rate(bbm92_figures(dual.source, alice, bob), f_ec=spec.f_ec) * dual.source.window_rate_hz
-    return DualDownlinkPass(rate * (end - start), end - start)
+    fig = bbm92_figures(dual.source, alice, bob)
+    window_s = max(0.0, end - start)
+    coincidences = fig.gain * dual.source.window_rate_hz * window_s
+    return PassSummary(window_s, coincidences, coincidences * fig.qber, spec.f_ec)
 
 
 def link_rate(link: Link, clock_rate_hz: float) -> LinkRate:
@@ -170,10 +159,11 @@ def link_rate(link: Link, clock_rate_hz: float) -> LinkRate:
         one = dual_downlink_pass(link)
         loss = ("geometry" if link.downlink.two_photon_loss_db is None
                 else f"measured {link.downlink.two_photon_loss_db:g} dB")
-        return LinkRate(link, one.bits * link.passes_per_day / SECONDS_PER_DAY, None,
+        return LinkRate(link, one.key_bits * link.passes_per_day / SECONDS_PER_DAY, None,
                         f"dual downlink (untrusted satellite) to ends {link.length_km:g} km apart, loss from "
-                        f"{loss}: {one.bits:.3g} bits per pass ({one.in_view_bps:.3g} bit/s over {one.window_s:.0f} "
-                        f"s) × {link.passes_per_day:g} passes/day", one.in_view_bps)
+                        f"{loss}: {one.key_bits:.3g} bits per pass ({one.in_view_bps:.3g} bit/s over "
+                        f"{one.window_s:.0f} s, QBER {one.qber:.1%}) × {link.passes_per_day:g} passes/day",
+                        one.in_view_bps)
     if link.kind == "satellite":
         per_pass = satellite_key_per_pass_bits(link, clock)
         return LinkRate(link, per_pass * link.passes_per_day / SECONDS_PER_DAY, None,

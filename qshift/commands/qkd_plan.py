@@ -1,6 +1,7 @@
 """``qshift qkd plan topology.toml``: the network planner (:mod:`qkd.planner`) — every link's key rate, each
-target site pair's end-to-end rate over trusted nodes with its bounds, and the trusted nodes to add where a
-target is missed. Output: tables (80 columns), ``--json``, ``--picture net.png|svg|pdf``."""
+target site pair's end-to-end rate over trusted nodes with its bounds, and a verdict per pair: met, the
+trusted nodes to add, or why it cannot be met (``status``/``reason`` in ``--json``). Output: tables
+(80 columns), ``--json``, ``--picture net.png|svg|pdf``."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def plan(
                                                                    "this file (.png, .svg or .pdf).")] = None,
 ) -> None:
     """Plan a QKD network: link key rates, end-to-end rates over trusted nodes, PLOB and repeater bounds,
-    and the trusted nodes to add where a target is missed."""
+    and per site pair a verdict: met, the trusted nodes to add, or why no placement can meet it."""
     check_input(topology, "TOPOLOGY", suffixes=(".toml",))
     if picture is not None:
         check_output(picture, "--picture", suffixes=PICTURE_SUFFIXES)

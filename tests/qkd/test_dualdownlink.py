@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from qkd.physics.dualdownlink import DualDownlink, GroundStation
+from qkd.physics.dualdownlink import DualDownlink, GroundStation, transmitter_aperture_m
 from qkd.physics.entangled import EntangledSourceError, SpdcSource, StationDetection, bbm92_figures
 from qkd.physics.freespace import EARTH_RADIUS_M, FreeSpaceChannel, SatellitePass
 
@@ -66,6 +66,38 @@ def test_the_rate_at_an_instant_is_the_bbm92_closed_form_of_the_two_arms() -> No
     assert prof["coincidence_rate_hz"][i] == pytest.approx(fig.gain * SOURCE.window_rate_hz)
     assert prof["qber"][i] == pytest.approx(fig.qber)
     assert prof["two_photon_loss_db"][i] == pytest.approx(prof["loss_a_db"][i] + prof["loss_b_db"][i])
+
+
+def test_a_pass_as_one_block_pools_coincidences_and_errors_and_never_beats_the_instant_integral() -> None:
+    dual = link(1120.0)
+    prof = dual.pass_profile(points=61)
+    whole = dual.pass_summary(points=61)
+    t = prof["t_s"]
+
+    def integral(y: np.ndarray) -> float:
+        return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(t)))
+
+    assert whole.window_s == pytest.approx(t[-1] - t[0])
+    assert whole.coincidences == pytest.approx(integral(prof["coincidence_rate_hz"]))
+    assert whole.qber == pytest.approx(integral(prof["coincidence_rate_hz"] * prof["qber"]) / whole.coincidences)
+    assert prof["qber"].min() < whole.qber < prof["qber"].max()
+    assert whole.sifted_bits == pytest.approx(whole.coincidences / 2)
+    # H₂ is concave: distilling each instant with its own QBER gives at least as much as the pooled QBER
+    assert 0 < whole.key_bits <= dual.key_per_pass_bits(points=61)
+    assert whole.in_view_bps == pytest.approx(whole.key_bits / whole.window_s)
+    assert link(6000.0).pass_summary().key_bits == 0.0
+
+
+def test_the_transmitter_aperture_gives_the_stated_divergence() -> None:
+    # θ = λ / (π w₀): 10 µrad at 810 nm is a 5.2 cm Gaussian transmitter
+    d = transmitter_aperture_m(810.0, 10e-6)
+    assert d == pytest.approx(2 * 810e-9 / (math.pi * 10e-6)) and 0.05 < d < 0.053
+    far = FreeSpaceChannel(wavelength_nm=810.0, tx_aperture_m=d, rx_aperture_m=0.01, pointing_jitter_rad=0.0,
+                           distance_m=1e6)
+    # far field: beam radius θL = 10 m, a small aperture of radius a collects 2a²/w²
+    assert far.geometric_transmittance() == pytest.approx(2 * 0.005 ** 2 / 10.0 ** 2, rel=1e-3)
+    with pytest.raises(EntangledSourceError, match="divergence_rad"):
+        transmitter_aperture_m(810.0, 0.0)
 
 
 def test_impossible_geometry_is_refused() -> None:

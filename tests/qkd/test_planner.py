@@ -119,12 +119,12 @@ def test_a_dual_downlink_satellite_link_is_the_untrusted_pass_key_averaged_over_
     rate = plan_network(parse_topology({"nodes": [{"name": "a"}, {"name": "b"}],
                                         "links": [link.model_dump()]})).links[0]
     one = dual_downlink_pass(link)
-    assert one.bits == pytest.approx(dual_downlink(link).key_per_pass_bits(61))
-    assert rate.rate_bps == pytest.approx(2 * one.bits / 86_400) and rate.in_view_bps == one.in_view_bps > 0
+    assert one.key_bits == pytest.approx(dual_downlink(link).pass_summary(61).key_bits)
+    assert rate.rate_bps == pytest.approx(2 * one.key_bits / 86_400) and rate.in_view_bps == one.in_view_bps > 0
     assert rate.transmittance is None and "dual downlink" in rate.detail
     # stations farther apart share less sky; beyond one satellite's footprint nothing at all
-    assert dual_downlink_pass(link.model_copy(update={"length_km": 2000})).bits < one.bits
-    assert dual_downlink_pass(link.model_copy(update={"length_km": 6000})).bits == 0.0
+    assert dual_downlink_pass(link.model_copy(update={"length_km": 2000})).key_bits < one.key_bits
+    assert dual_downlink_pass(link.model_copy(update={"length_km": 6000})).key_bits == 0.0
     with pytest.raises(PlannerError, match="length_km > 0"):
         parse_topology({"nodes": [{"name": "a"}, {"name": "b"}],
                         "links": [{**link.model_dump(), "length_km": 0}]})
