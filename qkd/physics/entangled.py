@@ -48,6 +48,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from qkd.errors import QkdError
@@ -337,21 +338,25 @@ def cw_operating_point(pair_rate_hz: float, coincidence_window_ps: float, *, coi
         station = StationDetection(eta, p_dark)
         return src, bbm92_figures(src, station, station)
 
-    def rate(eta: float, p_dark: float, visibility: float) -> float:
+    def rate_gap(eta: float, p_dark: float, visibility: float) -> float:
         src, fig = figures(eta, p_dark, visibility)
-        return fig.gain * src.window_rate_hz
+        return fig.gain * src.window_rate_hz - coincidence_rate_hz
+
+    def snr_gap(p_dark: float, eta: float, visibility: float) -> float:
+        return figures(eta, p_dark, visibility)[1].signal_to_noise - signal_to_noise
+
+    def qber_gap(visibility: float, eta: float, p_dark: float) -> float:
+        return figures(eta, p_dark, visibility)[1].qber - qber
 
     eta, p_dark, visibility = 1e-3, 0.0, 1.0
     for _ in range(rounds):
-        eta = _bisect(lambda x, p=p_dark, v=visibility: rate(x, p, v) - coincidence_rate_hz, 1e-12, 1.0,
-                      geometric=True)
+        eta = _bisect(partial(rate_gap, p_dark=p_dark, visibility=visibility), 1e-12, 1.0, geometric=True)
         if figures(eta, 0.0, visibility)[1].signal_to_noise < signal_to_noise:
             raise EntangledSourceError(f"operating point: a signal-to-noise ratio of {signal_to_noise:g} is above "
                                        f"what multi-pair emission alone allows at {coincidence_window_ps:g} ps "
                                        "windows (shorten the window)")
-        p_dark = _bisect(lambda x, e=eta, v=visibility: figures(e, x, v)[1].signal_to_noise - signal_to_noise,
-                         1e-15, 0.5, geometric=True)
-        visibility = _bisect(lambda x, e=eta, p=p_dark: figures(e, p, x)[1].qber - qber, 0.0, 1.0, geometric=False)
+        p_dark = _bisect(partial(snr_gap, eta=eta, visibility=visibility), 1e-15, 0.5, geometric=True)
+        visibility = _bisect(partial(qber_gap, eta=eta, p_dark=p_dark), 0.0, 1.0, geometric=False)
     src, fig = figures(eta, p_dark, visibility)
     got = (fig.gain * src.window_rate_hz, fig.signal_to_noise, fig.qber)
     want = (coincidence_rate_hz, signal_to_noise, qber)
