@@ -48,7 +48,8 @@ def network_figure(plan: NetworkPlan) -> Any:
     nx.draw_networkx_edge_labels(simple, pos, edge_labels=nx.get_edge_attributes(simple, "label"), ax=ax,
                                  font_size=7)
     lines = [f"{p.target.a}–{p.target.b}: {human_rate(p.rate_bps)} "
-             f"({'meets' if p.meets_target else 'misses'} {human_rate(p.target.min_key_rate_bps)})" for p in plan.pairs]
+             f"({'meets' if p.meets_target else 'misses'} {human_rate(p.target.min_key_rate_bps)}"
+             f"{'' if p.meets_target else ': ' + p.status})" for p in plan.pairs]
     ax.set_title("QKD network plan (blue: sites, orange: trusted nodes)\n" + "\n".join(lines), fontsize=9)
     ax.axis("off")
     fig.tight_layout()

@@ -135,7 +135,7 @@ def _verdict(target: Target, value: float, plob_flow: float, placement: Placemen
     pair = f"{target.a}–{target.b}"
     want = target.min_key_rate_bps
     if placement is None:
-        return "met", f"{pair}: {_rate(value)} over trusted nodes meets the target {_rate(want)}"
+        return "met", f"{pair}: {_rate(value)} end to end (links and trusted nodes) meets the target {_rate(want)}"
     if value > 0:
         have = f"the links and trusted nodes there carry at most {_rate(value)}"
     elif plob_flow > 0:
