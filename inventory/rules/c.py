@@ -136,10 +136,8 @@ def _c_more(f: File, node: Any, callee: str, args: list[Arg]) -> bool:
 
 
 def _c(f: File, node: Any, callee: str, args: list[Arg], new: bool) -> None:
-
     if _c_more(f, node, callee, args):
         return
-
     if callee.startswith(_C_PREFIX) and not args and callee[4:5].islower():
         from inventory.normalise import known_spelling
 

@@ -38,6 +38,9 @@ from inventory.rules.python import (
 
 
 class Visitor(ast.NodeVisitor):
+    """One file's matcher state: import aliases, same-file constants, the hits so far, the calls already read as
+    part of an outer primitive (``consumed``), and what each name was last assigned from (``assigned``)."""
+
     def __init__(self) -> None:
         self.aliases: dict[str, str] = {}
         self.consts: dict[str, object] = {}

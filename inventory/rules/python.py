@@ -22,7 +22,9 @@ from inventory.rules import derive
 if TYPE_CHECKING:
     from inventory.rules.pyast import Visitor
 
+#: The findings' ``source``.
 SOURCE = "python"
+#: (long prefix as written, short head): qualified names are rewritten to the short form the tables use.
 PREFIXES = (
     ("cryptography.hazmat.primitives.asymmetric.", "asym."),
     ("cryptography.hazmat.primitives.ciphers.algorithms.", "alg."),
@@ -419,44 +421,48 @@ _PCD_EXACT: dict[str, Handler] = {
     "pcd.PublicKey.ElGamal.generate": _fixed("ElGamal"),
 }
 
+def _aead(v: Visitor, q: str, node: ast.Call) -> None:
+    v.hit(_AEAD[q[5:]], node)
+
+
+def _aead_generate_key(v: Visitor, q: str, node: ast.Call) -> None:
+    bits = v.value(v.arg(node, 0, "bit_length"))
+    base = _AEAD.get(q.split(".")[1], q.split(".")[1])
+    raw = f"AES-{bits}-{base.split('-', 1)[1]}" if isinstance(bits, int) and base.startswith("AES") else base
+    v.hit(raw, node, bits=bits if isinstance(bits, int) else None)
+
+
+#: Rule families matched by pattern (on the whole qualified name), after :data:`EXACT` and ``_PCD_EXACT``:
+#: (head, pattern, handler); the first match wins.
+_FAMILIES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
+    ("asym", re.compile(r"asym\..*(Private|Public)(Key)?\.(generate|from_seed_bytes|from_private_bytes|"
+                        r"from_public_bytes)$"), _asym_class),
+    ("asym", re.compile(r"asym\.padding"), _padding),
+    ("hash", re.compile(r"hash\."), _hashes),
+    ("alg", re.compile(r"alg\."), _algorithms),
+    ("aead", re.compile(r"aead\.(?:" + "|".join(_AEAD) + r")$"), _aead),
+    ("aead", re.compile(r"aead\..*\.generate_key$"), _aead_generate_key),
+    ("pcd", re.compile(r"pcd\..*\.new$"), _pcd_new),
+    ("pcd", re.compile(r"pcd\.PublicKey\..*\.generate$"), _pcd_generate),
+    ("hashlib", re.compile(r"hashlib\."), _hashlib),
+)
 #: Heads (first dotted component) of the qualified names :func:`lookup` has handlers for beyond :data:`EXACT`.
-LOOKUP_HEADS = frozenset({"asym", "hash", "alg", "aead", "pcd", "hashlib"})
+LOOKUP_HEADS = frozenset({"pcd", *(head for head, _, _ in _FAMILIES)})
 
 
 def lookup(q: str) -> Handler | None:
+    """The handler of the qualified callee ``q`` (short form), or ``None``."""
     h = EXACT.get(q)
     if h is not None:
         return h
-    if q.split(".", 1)[0] not in LOOKUP_HEADS:
+    head = q.split(".", 1)[0]
+    if head not in LOOKUP_HEADS:
         return None
     if q in _PCD_EXACT:
         return _PCD_EXACT[q]
-    if q.startswith("asym.") and re.search(r"(Private|Public)(Key)?\.(generate|from_seed_bytes|from_private_bytes|"
-                                           r"from_public_bytes)$", q):
-        return _asym_class
-    if q.startswith("asym.padding.") or q.startswith("asym.padding"):
-        return _padding
-    if q.startswith("hash."):
-        return _hashes
-    if q.startswith("alg."):
-        return _algorithms
-    if q.startswith("aead.") and q.count(".") == 1 and q[5:] in _AEAD:
-        return _fixed(_AEAD[q[5:]])
-    if q.startswith("aead.") and q.endswith(".generate_key"):
-        cls = q.split(".")[1]
-
-        def gen(v: Visitor, q: str, node: ast.Call) -> None:
-            bits = v.value(v.arg(node, 0, "bit_length"))
-            base = _AEAD.get(cls, cls)
-            raw = f"AES-{bits}-{base.split('-', 1)[1]}" if isinstance(bits, int) and base.startswith("AES") else base
-            v.hit(raw, node, bits=bits if isinstance(bits, int) else None)
-        return gen
-    if q.startswith("pcd.") and q.endswith(".new"):
-        return _pcd_new
-    if q.startswith("pcd.PublicKey.") and q.endswith(".generate"):
-        return _pcd_generate
-    if q.startswith("hashlib."):
-        return _hashlib
+    for family, pattern, handler in _FAMILIES:
+        if family == head and pattern.match(q):
+            return handler
     return None
 
 
