@@ -32,7 +32,7 @@ from qkd.physics.entangled import (
 from qkd.physics.freespace import FreeSpaceChannel
 from qkd.planner import plan_network
 from qkd.planner.rates import max_hop_length_km
-from qkd.planner.topology import Link, parse_topology
+from qkd.planner.topology import DualDownlinkSpec, Link, parse_topology
 
 TOLERANCE = 0.10
 
@@ -140,3 +140,15 @@ def test_the_planner_reaches_as_far_as_ma_et_al_with_the_gys_parameters() -> Non
     assert pair.status == "needs-trusted-nodes" and pair.placement is not None
     assert [n.at_km for n in pair.placement.new_nodes] == pytest.approx([400 / 3, 800 / 3], abs=1e-3)
     assert math.isclose(pair.rate_bps, 0.0)
+
+
+def test_the_planners_micius_defaults_are_the_papers_figures_and_the_values_derived_here() -> None:
+    spec = DualDownlinkSpec()
+    assert (spec.pair_rate_hz, spec.divergence_urad * 1e-6, spec.rx_aperture_m, spec.wavelength_nm, spec.f_ec) == (
+        PAIR_RATE_HZ, pytest.approx(DIVERGENCE_RAD), RX_APERTURE_M, WAVELENGTH_NM, F_EC)
+    point = cw_operating_point(PAIR_RATE_HZ, spec.coincidence_window_ps, coincidence_rate_hz=COINCIDENCE_RATE_HZ,
+                               signal_to_noise=SIGNAL_TO_NOISE, qber=QBER)
+    assert spec.visibility == pytest.approx(point.source.visibility, abs=0.005)
+    assert spec.background_rate_hz == pytest.approx(point.background_rate_hz, rel=0.05)
+    best = float(micius_pass(15.0).pass_profile(121)["two_photon_loss_db"].min())
+    assert spec.receiver_efficiency == pytest.approx(10 ** (-(LOSS_RANGE_DB[0] - best) / 20), rel=0.05)
