@@ -106,6 +106,20 @@ def _trust(peer: PeerConfig) -> PeerTrust:
                      qkd=peer.qkd, min_mode=peer.min_mode)
 
 
+async def _handshake_step(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, message: bytes, sent: str,
+                          expected: str) -> bytes:
+    """Send one handshake message (``sent`` names it) and read the peer's answer (``expected``): an alert
+    record is a refusal (``peer_refused``, with the peer's reason), any other record type ``malformed``."""
+    writer.write(encode_record(REC_HANDSHAKE, message))
+    await writer.drain()
+    rtype, answer = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
+    if rtype == REC_ALERT:
+        raise HandshakeError("peer_refused", f"the peer refused our {sent}: " + answer[:64].decode("utf-8", "replace"))
+    if rtype != REC_HANDSHAKE:
+        raise HandshakeError("malformed", f"expected a {expected} record, got type {rtype}")
+    return answer
+
+
 class GatewayService:
     """One site's gateway. ``null_cipher=True`` exists for the benchmark's plain relay only."""
 
@@ -289,28 +303,12 @@ class GatewayService:
         hs = InitiatorHandshake(self.ctx, peer,
                                 cookie=cookie[0] if cookie and time.monotonic() - cookie[1] < COOKIE_REUSE_S else None)
         try:
-            msg1 = await hs.first_message()
-            writer.write(encode_record(REC_HANDSHAKE, msg1))
-            await writer.drain()
-            rtype, msg2 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
-            if rtype == REC_ALERT:
-                raise HandshakeError("peer_refused", "the peer refused our ClientHello: "
-                                     + msg2[:64].decode("utf-8", "replace"))
-            if rtype != REC_HANDSHAKE:
-                raise HandshakeError("malformed", f"expected a ServerHello record, got type {rtype}")
+            msg2 = await _handshake_step(reader, writer, await hs.first_message(), "ClientHello", "ServerHello")
             new_cookie = retry_cookie(msg2)
             if new_cookie is not None:
                 self._cookies[peer] = (new_cookie, time.monotonic())
                 raise _RetryRequested()
-            msg3 = await hs.answer(msg2)
-            writer.write(encode_record(REC_HANDSHAKE, msg3))
-            await writer.drain()
-            rtype, msg4 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
-            if rtype == REC_ALERT:
-                raise HandshakeError("peer_refused", "the peer refused our Finish: "
-                                     + msg4[:64].decode("utf-8", "replace"))
-            if rtype != REC_HANDSHAKE:
-                raise HandshakeError("malformed", f"expected a Result record, got type {rtype}")
+            msg4 = await _handshake_step(reader, writer, await hs.answer(msg2), "Finish", "Result")
             keys = hs.conclude(msg4)
         finally:
             hs.abandon()
@@ -419,15 +417,7 @@ class GatewayService:
         if not admission.take_token(source):
             admission.refuse("source_limit")
             raise _Refused("source_limit")
-        msg2 = await hs.respond(msg1)
-        writer.write(encode_record(REC_HANDSHAKE, msg2))
-        await writer.drain()
-        rtype, msg3 = await read_record(reader, MAX_HANDSHAKE_RECORD_BYTES)
-        if rtype == REC_ALERT:
-            raise HandshakeError("peer_refused", "the peer refused our ServerHello: "
-                                 + msg3[:64].decode("utf-8", "replace"))
-        if rtype != REC_HANDSHAKE:
-            raise HandshakeError("malformed", f"expected a Finish record, got type {rtype}")
+        msg3 = await _handshake_step(reader, writer, await hs.respond(msg1), "ServerHello", "Finish")
         keys = await hs.complete(msg3)
         assert hs.peer is not None and hs.result_message is not None
         try:

@@ -1,4 +1,5 @@
-"""Fixtures: a test PKI, a real KME on loopback serving SAE_A and SAE_B, the checking service."""
+"""Fixtures: a test PKI, a real KME on loopback serving SAE_A and SAE_B (and one a test can kill), the
+checking service."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from qkd.kms.pki import make_pki
 from qkd.kms.server import start_kme
 from qkd.kms.testing import single_node_config
-from tests.gateway.harness import SAE_A, SAE_B, start_sha_service
+from tests.gateway.harness import SAE_A, SAE_B, Kme, start_sha_service
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,16 @@ async def kme(tmp_path, pki):
                                                  prefill_bits=1 << 18))
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def kme_ctl(tmp_path, pki, request):
+    """A KME the test can kill, empty and restart; its pools hold the test module's ``KME_PREFILL_BITS``."""
+    ctl = Kme(tmp_path, pki, prefill_bits=getattr(request.module, "KME_PREFILL_BITS", 1 << 16))
+    await ctl.start()
+    yield ctl
+    if ctl.running is not None:
+        await ctl.kill()
 
 
 @pytest.fixture

@@ -21,6 +21,22 @@ from gateway.service import GatewayService, create_gateway_app, service_of
 SAE_A, SAE_B = "SAE_A", "SAE_B"
 
 
+async def _write_random(writer: asyncio.StreamWriter, rng: random.Random, size: int, digest: Any,
+                        pause_s: float = 0.0) -> None:
+    """Write ``size`` bytes of ``rng`` in 64 KiB blocks, each hashed into ``digest`` and drained;
+    ``pause_s`` is spread over the blocks."""
+    blocks = max(1, size // (1 << 16))
+    left = size
+    while left:
+        block = rng.randbytes(min(left, 1 << 16))
+        digest.update(block)
+        writer.write(block)
+        left -= len(block)
+        await writer.drain()
+        if pause_s:
+            await asyncio.sleep(pause_s / blocks)
+
+
 # -- the service at the far end: checks what arrives, sends back random bytes and their digest ----------
 async def sha_service(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Protocol: client sends u64 reply size L, then any bytes, then half-closes. We answer
@@ -32,14 +48,7 @@ async def sha_service(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
             digest.update(chunk)
         writer.write(digest.digest())
         out = hashlib.sha256()
-        left = reply
-        rng = random.Random(reply)
-        while left:
-            block = rng.randbytes(min(left, 1 << 16))
-            out.update(block)
-            writer.write(block)
-            left -= len(block)
-            await writer.drain()
+        await _write_random(writer, random.Random(reply), reply, out)
         writer.write(out.digest())
         await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
@@ -68,17 +77,7 @@ async def transfer(port: int, up: int, down: int, *, pause_s: float = 0.0) -> Tr
     sent = hashlib.sha256()
     try:
         writer.write(struct.pack(">Q", down))
-        rng = random.Random(secrets.randbits(64))
-        left = up
-        chunks = max(1, up // (1 << 16))
-        while left:
-            block = rng.randbytes(min(left, 1 << 16))
-            sent.update(block)
-            writer.write(block)
-            left -= len(block)
-            await writer.drain()
-            if pause_s:
-                await asyncio.sleep(pause_s / chunks)
+        await _write_random(writer, random.Random(secrets.randbits(64)), up, sent, pause_s)
         writer.write_eof()
         data = await reader.read()
     except (ConnectionError, asyncio.IncompleteReadError) as exc:
@@ -189,6 +188,11 @@ async def start_gateway(config: dict[str, Any] | SiteConfig, **kw: Any) -> Runni
     return RunningGateway(runner, app, runner.addresses[0][1])
 
 
+def metric(gw: Any, name: str, **labels: str) -> float:
+    """A gateway's Prometheus sample ``name{labels}`` (0 when absent)."""
+    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
 async def wait_for(predicate: Any, timeout_s: float = 10.0, what: str = "condition") -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not predicate():
@@ -264,42 +268,6 @@ async def start_pair(tmp: Path, pki: Any, kme_url: str, sha_target: str, *, muta
 
 
 # -- gateways as real processes (``qshift gateway serve site.toml``) ---------------------------------------
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """TOML text for the shapes a site config has (scalars, tables, arrays of tables)."""
-    lines: list[str] = []
-    tables: list[tuple[str, dict[str, Any]]] = []
-    arrays: list[tuple[str, list[dict[str, Any]]]] = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            arrays.append((key, value))
-        elif isinstance(value, list) and not value:
-            continue
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, table in tables:
-        lines.append(f"\n[{key}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    for key, items in arrays:
-        for item in items:
-            lines.append(f"\n[[{key}]]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in item.items()]
-    return "\n".join(lines) + "\n"
-
-
 QSHIFT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "qshift"
 
 

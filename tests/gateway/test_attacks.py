@@ -17,11 +17,7 @@ from gateway.wire import (
     encode_record,
     read_record,
 )
-from tests.gateway.harness import start_pair, transfer, wait_for
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
+from tests.gateway.harness import make_identities, metric, start_pair, transfer, wait_for
 
 
 def _sealed_mutator(action: str, at: int):
@@ -251,12 +247,17 @@ async def test_wrong_psk_fails_both_ways_with_its_reason(tmp_path, pki, kme, sha
         await pair.stop()
 
 
-async def test_wrong_pinned_peer_key_fails_the_handshake_with_bad_signature(tmp_path, pki, kme, sha_target):
-    from tests.gateway.harness import make_identities
-
+def _pinning_a_stranger(tmp_path, pinned: str) -> dict[str, str]:
+    """Both sites' identities, but the public key in ``pinned`` (``a_pub``: what site-b pins for site-a;
+    ``b_pub``: what site-a pins for site-b) is a third party's."""
     keys = make_identities(tmp_path)
     (tmp_path / "other").mkdir()
-    keys["a_pub"] = make_identities(tmp_path / "other")["a_pub"]   # site-b pins a key that is not site-a's
+    keys[pinned] = make_identities(tmp_path / "other")[pinned]
+    return keys
+
+
+async def test_wrong_pinned_peer_key_fails_the_handshake_with_bad_signature(tmp_path, pki, kme, sha_target):
+    keys = _pinning_a_stranger(tmp_path, "a_pub")   # site-b pins a key that is not site-a's
     pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, keys=keys)
     try:
         # site-a's signature does not verify: it has not proven who it is, so no peer is charged.
@@ -271,11 +272,7 @@ async def test_wrong_pinned_peer_key_fails_the_handshake_with_bad_signature(tmp_
 
 
 async def test_impostor_responder_with_another_key_is_rejected_by_the_initiator(tmp_path, pki, kme, sha_target):
-    from tests.gateway.harness import make_identities
-
-    keys = make_identities(tmp_path)
-    (tmp_path / "other").mkdir()
-    keys["b_pub"] = make_identities(tmp_path / "other")["b_pub"]   # site-a pins a key site-b does not hold
+    keys = _pinning_a_stranger(tmp_path, "b_pub")   # site-a pins a key site-b does not hold
     pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, keys=keys)
     try:
         await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",

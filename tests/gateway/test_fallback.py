@@ -7,24 +7,13 @@ import asyncio
 import logging
 import os
 
-import pytest
-
-from tests.gateway.harness import Kme, http_json, http_text, start_pair, transfer, wait_for
+from tests.gateway.harness import Kme, http_json, http_text, metric, start_pair, transfer, wait_for
 
 FAST_REKEY = {"interval_s": 0.4, "hard_limit_s": 30.0}
 
 
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
-
-
-@pytest.fixture
-async def kme_ctl(tmp_path, pki):
-    ctl = Kme(tmp_path, pki, prefill_bits=1 << 16)
-    await ctl.start()
-    yield ctl
-    if ctl.running is not None:
-        await ctl.kill()
+#: pool size of the ``kme_ctl`` fixture's KME (conftest.py)
+KME_PREFILL_BITS = 1 << 16
 
 
 def _mode(pair) -> tuple[str | None, str | None]:

@@ -10,11 +10,7 @@ import secrets
 import struct
 
 from gateway.wire import REC_ALERT, REC_SEALED
-from tests.gateway.harness import start_pair, transfer, wait_for
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
+from tests.gateway.harness import metric, start_pair, transfer, wait_for
 
 
 def forged_sealed(epoch: int = 0, sequence: int = 0, size: int = 64) -> bytes:

@@ -9,25 +9,34 @@ an operator reads: ``/status`` and ``/metrics`` over HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import tomllib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from qkd.kms.pki import make_pki
-from tests.gateway.harness import SAE_A, SAE_B, Chain, Pair, http_json, http_text, start_pair, transfer, wait_for
+from tests.gateway.harness import (
+    SAE_A,
+    SAE_B,
+    Chain,
+    Pair,
+    http_json,
+    http_text,
+    metric,
+    start_pair,
+    transfer,
+    wait_for,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 #: The README's "two sites in five minutes" timing: rekey every 120 s, keys refused after 180 s.
 EXAMPLE_REKEY = tomllib.loads((EXAMPLES / "gateway-site-a.toml").read_text())["rekey"]
 BOUND_S = 3.0
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +53,17 @@ async def chain(tmp_path, chain_pki):
     await c.stop()
 
 
-async def _pair(tmp_path, chain_pki, chain, sha_target, **kw: Any) -> Pair:
+@contextlib.asynccontextmanager
+async def _pair(tmp_path, chain_pki, chain, sha_target, **kw: Any) -> AsyncIterator[Pair]:
+    """Two gateways keyed through the chain at the README's rekey timing, hybrid-qkd; stopped on leaving."""
     assert EXAMPLE_REKEY["interval_s"] == 120.0
     pair = await start_pair(tmp_path, chain_pki, chain.url("KME_A"), sha_target, kme_url_b=chain.url("KME_B"),
                             rekey=EXAMPLE_REKEY, **kw)
-    assert pair.session_a().keys.mode == pair.session_b().keys.mode == "hybrid-qkd"
-    return pair
+    try:
+        assert pair.session_a().keys.mode == pair.session_b().keys.mode == "hybrid-qkd"
+        yield pair
+    finally:
+        await pair.stop()
 
 
 async def _peer_status(pair: Pair, side: str) -> dict[str, Any]:
@@ -82,21 +96,33 @@ def _flows(pair: Pair, seconds: float) -> list[asyncio.Task]:
             for port in [pair.fa] * 4 + [pair.fb] * 4]
 
 
-async def _streams_intact(pair: Pair, flows: list[asyncio.Task], first: tuple[Any, Any]) -> None:
-    results = await asyncio.gather(*flows)
-    assert all(r.ok for r in results), [r for r in results if not r.ok]
-    # The same sessions throughout: rekeys only, nothing torn down.
-    assert (pair.session_a(), pair.session_b()) == first
+class _Traffic:
+    """Streams through both gateways across a fault: :func:`_flows` for ``seconds``, started 0.3 s before it;
+    :meth:`intact` checks that every one arrived whole over the sessions that carried them at the start."""
+
+    def __init__(self, pair: Pair, seconds: float) -> None:
+        self.pair = pair
+        self.first = (pair.session_a(), pair.session_b())
+        self.flows = _flows(pair, seconds)
+
+    @classmethod
+    async def start(cls, pair: Pair, seconds: float = 5.0) -> _Traffic:
+        traffic = cls(pair, seconds)
+        await asyncio.sleep(0.3)
+        return traffic
+
+    async def intact(self) -> None:
+        results = await asyncio.gather(*self.flows)
+        assert all(r.ok for r in results), [r for r in results if not r.ok]
+        # The same sessions throughout: rekeys only, nothing torn down.
+        assert (self.pair.session_a(), self.pair.session_b()) == self.first
 
 
 async def test_killed_kme_a_means_pqc_only_within_3s_and_its_restart_hybrid_within_3s_at_rekey_120s(
         tmp_path, chain_pki, chain, sha_target, caplog):
     caplog.set_level(logging.INFO, logger="gateway")
-    pair = await _pair(tmp_path, chain_pki, chain, sha_target)
-    try:
-        first = (pair.session_a(), pair.session_b())
-        flows = _flows(pair, 5.0)
-        await asyncio.sleep(0.3)
+    async with _pair(tmp_path, chain_pki, chain, sha_target) as pair:
+        traffic = await _Traffic.start(pair)
         killed_at = time.time()
         t = time.monotonic()
         await chain.kill("KME_A")
@@ -125,21 +151,16 @@ async def test_killed_kme_a_means_pqc_only_within_3s_and_its_restart_hybrid_with
         text = await http_text(pair.a.mgmt_port, "/metrics")
         assert 'gateway_kme_reachable{peer="site-b"} 1.0' in text
         assert 'gateway_fallback_transitions_total{peer="site-b",to="hybrid-qkd"} 1.0' in text
-        await _streams_intact(pair, flows, first)
+        await traffic.intact()
         assert pair.session_a().rekeys == 2      # one into pqc-only, one back: no storm
         events = [r for r in caplog.records if getattr(r, "event", "") == "gateway.key_path_bad"]
         assert any(r.levelno == logging.WARNING and r.cause == "kme_unreachable" for r in events)
-    finally:
-        await pair.stop()
 
 
 async def test_alarmed_link_on_the_route_means_pqc_only_within_3s_and_clearing_it_hybrid_within_3s(
         tmp_path, chain_pki, chain, sha_target):
-    pair = await _pair(tmp_path, chain_pki, chain, sha_target)
-    try:
-        first = (pair.session_a(), pair.session_b())
-        flows = _flows(pair, 5.0)
-        await asyncio.sleep(0.3)
+    async with _pair(tmp_path, chain_pki, chain, sha_target) as pair:
+        traffic = await _Traffic.start(pair)
         t = time.monotonic()
         chain.running["KME_A"].service.set_link_alarm("KME_A-KME_T", True, qber=0.14)
         _, a = await _until(pair, _modes("pqc-only"), "alarm A-T -> pqc-only", since=t)
@@ -153,13 +174,11 @@ async def test_alarmed_link_on_the_route_means_pqc_only_within_3s_and_clearing_i
         chain.running["KME_A"].service.set_link_alarm("KME_A-KME_T", False)
         _, a = await _until(pair, _modes("hybrid-qkd"), "clear alarm -> hybrid-qkd", since=t)
         assert a["key_path"]["link_alarm"] is False and a["key_path"]["state"] == "good"
-        await _streams_intact(pair, flows, first)
+        await traffic.intact()
         assert metric(pair.a, "gateway_fallback_transitions_total", peer="site-b", to="pqc-only") == 1
         assert metric(pair.a, "gateway_fallback_transitions_total", peer="site-b", to="hybrid-qkd") == 1
         # Site B only redeems: the route is site A's to judge, so B's watcher asked for nothing.
         assert metric(pair.b, "gateway_fallback_transitions_total", peer="site-a", to="pqc-only") == 0
-    finally:
-        await pair.stop()
 
 
 class CuttablePath:
@@ -219,10 +238,8 @@ async def test_responder_site_losing_its_kme_means_pqc_only_within_3s_and_back_w
     pair = await start_pair(tmp_path, chain_pki, chain.url("KME_A"), sha_target, kme_url_b=path.url,
                             rekey=EXAMPLE_REKEY)
     try:
-        first = (pair.session_a(), pair.session_b())
-        assert first[0].keys.mode == "hybrid-qkd"
-        flows = _flows(pair, 5.0)
-        await asyncio.sleep(0.3)
+        assert pair.session_a().keys.mode == "hybrid-qkd"
+        traffic = await _Traffic.start(pair)
         t = time.monotonic()
         await path.cut()
         await _until(pair, lambda a, b: _modes("pqc-only")(a, b) and b["key_path"]["kme_reachable"] is False,
@@ -234,7 +251,7 @@ async def test_responder_site_losing_its_kme_means_pqc_only_within_3s_and_back_w
         t = time.monotonic()
         await path.mend()
         await _until(pair, _modes("hybrid-qkd"), "site B's KME back -> hybrid-qkd", since=t)
-        await _streams_intact(pair, flows, first)
+        await traffic.intact()
         assert metric(pair.b, "gateway_fallback_transitions_total", peer="site-a", to="pqc-only") == 1
         assert metric(pair.b, "gateway_fallback_transitions_total", peer="site-a", to="hybrid-qkd") == 1
         assert metric(pair.a, "gateway_fallback_transitions_total", peer="site-b", to="hybrid-qkd") == 0
@@ -246,11 +263,8 @@ async def test_responder_site_losing_its_kme_means_pqc_only_within_3s_and_back_w
 
 async def test_killed_trusted_node_on_the_route_means_pqc_only_within_3s_and_its_restart_hybrid_within_3s(
         tmp_path, chain_pki, chain, sha_target):
-    pair = await _pair(tmp_path, chain_pki, chain, sha_target)
-    try:
-        first = (pair.session_a(), pair.session_b())
-        flows = _flows(pair, 5.0)
-        await asyncio.sleep(0.3)
+    async with _pair(tmp_path, chain_pki, chain, sha_target) as pair:
+        traffic = await _Traffic.start(pair)
         t = time.monotonic()
         await chain.kill("KME_T")
         _, a = await _until(pair, _modes("pqc-only"), "kill KME_T -> pqc-only", since=t)
@@ -258,16 +272,13 @@ async def test_killed_trusted_node_on_the_route_means_pqc_only_within_3s_and_its
         t = time.monotonic()
         await chain.start("KME_T")
         await _until(pair, _modes("hybrid-qkd"), "restart KME_T -> hybrid-qkd", since=t)
-        await _streams_intact(pair, flows, first)
-    finally:
-        await pair.stop()
+        await traffic.intact()
 
 
 async def test_required_policy_keeps_failing_closed_and_the_watcher_never_downgrades(
         tmp_path, chain_pki, chain, sha_target):
-    pair = await _pair(tmp_path, chain_pki, chain, sha_target, qkd_a="required", qkd_b="required",
-                       min_mode_a="hybrid-qkd", min_mode_b="hybrid-qkd")
-    try:
+    async with _pair(tmp_path, chain_pki, chain, sha_target, qkd_a="required", qkd_b="required",
+                     min_mode_a="hybrid-qkd", min_mode_b="hybrid-qkd") as pair:
         session = pair.session_a()
         t = time.monotonic()
         await chain.kill("KME_A")
@@ -288,18 +299,14 @@ async def test_required_policy_keeps_failing_closed_and_the_watcher_never_downgr
         assert (await transfer(pair.fa, 1000, 1000)).ok is False
         assert metric(pair.a, "gateway_handshakes_total", peer="site-b", role="initiator", kind="handshake",
                       mode="pqc-only") == 0
-    finally:
-        await pair.stop()
 
 
 async def test_a_flapping_alarm_costs_a_bounded_number_of_rekeys_and_loses_no_byte(
         tmp_path, chain_pki, chain, sha_target):
     burst, refill_s, flap_s = 3, 5.0, 8.0
-    pair = await _pair(tmp_path, chain_pki, chain, sha_target,
-                       key_path={"switch_burst": burst, "switch_refill_s": refill_s})
-    try:
-        first = (pair.session_a(), pair.session_b())
-        flows = _flows(pair, flap_s + 4)
+    async with _pair(tmp_path, chain_pki, chain, sha_target,
+                     key_path={"switch_burst": burst, "switch_refill_s": refill_s}) as pair:
+        traffic = _Traffic(pair, flap_s + 4)
         service = chain.running["KME_A"].service
         end = time.monotonic() + flap_s
         alarm = False
@@ -314,36 +321,33 @@ async def test_a_flapping_alarm_costs_a_bounded_number_of_rekeys_and_loses_no_by
         assert metric(pair.a, "gateway_fallback_deferred_total", peer="site-b") >= 1
         # Once the alarm stays clear, the session is back on hybrid keys (within one bucket refill).
         await _until(pair, _modes("hybrid-qkd"), "hybrid-qkd after the flapping", bound_s=refill_s + BOUND_S)
-        await _streams_intact(pair, flows, first)
-    finally:
-        await pair.stop()
+        await traffic.intact()
 
 
 async def test_a_failing_watcher_is_logged_counted_and_restarted(tmp_path, chain_pki, chain, sha_target, caplog):
     caplog.set_level(logging.INFO, logger="gateway")
-    pair = await _pair(tmp_path, chain_pki, chain, sha_target)
-    keysource = pair.a.service.keysource
-    real = keysource.route_status
-    failures = {"left": 2}
+    async with _pair(tmp_path, chain_pki, chain, sha_target) as pair:
+        keysource = pair.a.service.keysource
+        real = keysource.route_status
+        failures = {"left": 2}
 
-    async def flaky(slave: str, timeout_s: float) -> Any:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise RuntimeError("injected fault in the probe path")
-        return await real(slave, timeout_s)
+        async def flaky(slave: str, timeout_s: float) -> Any:
+            if failures["left"]:
+                failures["left"] -= 1
+                raise RuntimeError("injected fault in the probe path")
+            return await real(slave, timeout_s)
 
-    try:
-        keysource.route_status = flaky
-        await wait_for(lambda: metric(pair.a, "gateway_key_path_watcher_restarts_total") >= 2, 5, "two restarts")
-        crashes = [r for r in caplog.records if getattr(r, "event", "") == "gateway.key_path_watcher_failed"]
-        assert len(crashes) == 2 and all(r.exc_info for r in crashes)
-        status = await http_json(pair.a.mgmt_port, "/status")
-        assert status["key_path_watcher"]["restarts"] == 2
-        assert "injected fault" in status["key_path_watcher"]["last_crash"]["error"]
-        # It carries on: a fault after the restarts is still seen within the bound.
-        t = time.monotonic()
-        await chain.kill("KME_A")
-        await _until(pair, _modes("pqc-only"), "kill KME_A after watcher restarts -> pqc-only", since=t)
-    finally:
-        keysource.route_status = real
-        await pair.stop()
+        try:
+            keysource.route_status = flaky
+            await wait_for(lambda: metric(pair.a, "gateway_key_path_watcher_restarts_total") >= 2, 5, "two restarts")
+            crashes = [r for r in caplog.records if getattr(r, "event", "") == "gateway.key_path_watcher_failed"]
+            assert len(crashes) == 2 and all(r.exc_info for r in crashes)
+            status = await http_json(pair.a.mgmt_port, "/status")
+            assert status["key_path_watcher"]["restarts"] == 2
+            assert "injected fault" in status["key_path_watcher"]["last_crash"]["error"]
+            # It carries on: a fault after the restarts is still seen within the bound.
+            t = time.monotonic()
+            await chain.kill("KME_A")
+            await _until(pair, _modes("pqc-only"), "kill KME_A after watcher restarts -> pqc-only", since=t)
+        finally:
+            keysource.route_status = real

@@ -14,11 +14,7 @@ import pytest
 from gateway.errors import FrameError
 from gateway.mux import F_CONTROL, F_DATA, F_FIN, F_OPEN, F_WINDOW, decode_frame, encode_frame
 from gateway.wire import REC_ALERT, REC_HANDSHAKE, encode_record, read_record
-from tests.gateway.harness import http_json, start_pair, transfer, wait_for
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
+from tests.gateway.harness import http_json, metric, start_pair, transfer, wait_for
 
 
 @pytest.mark.parametrize(("frame", "needle"), [

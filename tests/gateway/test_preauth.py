@@ -26,11 +26,7 @@ from gateway.handshake import (
     parse_client_hello,
 )
 from gateway.wire import REC_ALERT, REC_HANDSHAKE, decode_message, encode_message, encode_record, read_record
-from tests.gateway.harness import make_identities, start_pair, transfer, wait_for
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
+from tests.gateway.harness import make_identities, metric, start_pair, transfer, wait_for
 
 
 def failures(gw, peer: str) -> float:
@@ -246,8 +242,8 @@ async def test_a_flood_before_authentication_leaves_a_live_session_its_mode_traf
     keeps its mode and its bytes, no rekey takes more than 1 s, and the responder's peak memory grows by
     less than :data:`FLOOD_MEMORY_BOUND`."""
     from gateway.handshake import InitiatorHandshake
-    from qkd.kms.testing import free_port
-    from tests.gateway.harness import GatewayProcess, site_dicts, start_gateway, to_toml
+    from qkd.kms.testing import free_port, to_toml
+    from tests.gateway.harness import GatewayProcess, site_dicts, start_gateway
 
     ports = {name: free_port() for name in ("tunnel", "mb")}
     a, b = site_dicts(tmp_path, pki, kme.url, b_tunnel_port=ports["tunnel"], sha_target=sha_target,

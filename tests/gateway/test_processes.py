@@ -12,17 +12,11 @@ import random
 
 import pytest
 
-from qkd.kms.testing import free_port
-from tests.gateway.harness import GatewayProcess, Kme, site_dicts, to_toml, transfer
+from qkd.kms.testing import free_port, to_toml
+from tests.gateway.harness import GatewayProcess, site_dicts, transfer
 
-
-@pytest.fixture
-async def kme_ctl(tmp_path, pki):
-    ctl = Kme(tmp_path, pki, prefill_bits=1 << 18)
-    await ctl.start()
-    yield ctl
-    if ctl.running is not None:
-        await ctl.kill()
+#: pool size of the ``kme_ctl`` fixture's KME (conftest.py)
+KME_PREFILL_BITS = 1 << 18
 
 
 async def _sites(tmp_path, pki, kme_url, sha_target, rekey):

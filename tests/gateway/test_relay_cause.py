@@ -12,13 +12,9 @@ import pytest
 from gateway.keysource import classify
 from qkd.kms.errors import KeyExhaustedError, KmeRefusedError, KmeUnavailableError, LinkAlarmError
 from qkd.kms.pki import make_pki
-from tests.gateway.harness import SAE_A, SAE_B, Chain, http_json, start_pair, transfer, wait_for
+from tests.gateway.harness import SAE_A, SAE_B, Chain, http_json, metric, start_pair, transfer, wait_for
 
 NODES = list(Chain.NODES)
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
 @pytest.fixture(scope="module")

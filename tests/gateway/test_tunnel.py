@@ -12,16 +12,13 @@ from tests.gateway.harness import (
     http_json,
     http_text,
     make_identities,
+    metric,
     site_dicts,
     start_gateway,
     start_pair,
     transfer,
     wait_for,
 )
-
-
-def metric(gw, name: str, **labels: str) -> float:
-    return gw.service.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
 async def test_a_stalled_reader_holds_back_its_own_stream_only_within_one_window(tmp_path, pki, kme):
