@@ -43,9 +43,17 @@ class KeyAlgorithm:
 
 
 @dataclass(frozen=True)
-class AeadAlgorithm:
+class _Offered:
+    """A catalogue algorithm (``algorithm``) as the backend named ``backend`` offers it."""
+
     algorithm: str
     backend: str
+
+
+@dataclass(frozen=True)
+class AeadAlgorithm(_Offered):
+    """An AEAD: ``new(key)`` → a cipher with ``encrypt``/``decrypt``; sizes in bytes."""
+
     key_size: int
     nonce_size: int
     tag_size: int
@@ -58,9 +66,9 @@ class AeadAlgorithm:
 
 
 @dataclass(frozen=True)
-class MacAlgorithm:
-    algorithm: str
-    backend: str
+class MacAlgorithm(_Offered):
+    """A MAC: ``compute(key, data)`` → tag of ``digest_size`` bytes; ``verify`` compares in constant time."""
+
     digest_size: int
     compute: Callable[[bytes, bytes], bytes] = field(repr=False)
     verify: Callable[[bytes, bytes, bytes], None] = field(repr=False)
@@ -68,18 +76,18 @@ class MacAlgorithm:
 
 
 @dataclass(frozen=True)
-class KdfAlgorithm:
-    algorithm: str
-    backend: str
+class KdfAlgorithm(_Offered):
+    """A KDF over the hash ``hash_name``: ``derive(ikm, length, salt=…, info=…)`` (length in bytes)."""
+
     hash_name: str
     derive: Callable[..., bytes] = field(repr=False)
     primitive: str = "kdf"
 
 
 @dataclass(frozen=True)
-class HashAlgorithm:
-    algorithm: str
-    backend: str
+class HashAlgorithm(_Offered):
+    """A hash: ``digest(data)`` → ``digest_size`` bytes."""
+
     digest_size: int
     digest: Callable[[bytes], bytes] = field(repr=False)
     primitive: str = "hash"

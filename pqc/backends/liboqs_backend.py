@@ -10,7 +10,9 @@ Falcon, SLH-DSA, ML-KEM, ML-DSA …), named by their catalogue entry where the c
 else by the liboqs mechanism name.
 
 Raw key formats: public key = liboqs public key; private key = liboqs secret key ‖ public key (liboqs
-cannot always recompute the public key from the secret key, so both travel together).
+cannot always recompute the public key from the secret key, so both travel together). The key classes
+implement :mod:`pqc.key_interface` (length checks, equality, redacted ``repr``), one class pair per
+mechanism built from the shared KEM / signature bases with liboqs' own sizes.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pqc.backends.base import BackendStatus, Implementation, KeyAlgorithm
-from pqc.errors import InvalidCiphertextError, InvalidKeyError, InvalidSignatureError
+from pqc.errors import InvalidCiphertextError, InvalidSignatureError
+from pqc.key_interface import PrivateKeyInterface, PublicKeyInterface
 from pqc.oqs_library import LiboqsLocation, locate_liboqs
 
 NAME = "liboqs"
@@ -45,137 +48,129 @@ def catalogue_name(mechanism: str) -> str:
     return entry.name if entry is not None else mechanism
 
 
-def _kem_classes(oqs: Any, mechanism: str, name: str) -> tuple[type, type]:
-    details = oqs.KeyEncapsulation(mechanism).details
-    pk_size, sk_size, ct_size = (details["length_public_key"], details["length_secret_key"],
-                                 details["length_ciphertext"])
+class OqsPublicKey(PublicKeyInterface):
+    """A public key of a liboqs mechanism: its raw bytes, checked for length on import."""
 
-    class OqsKemPublicKey:
-        algorithm = name
-        public_key_size = pk_size
-        ciphertext_size = ct_size
-        __slots__ = ("_raw",)
+    _oqs_context: ClassVar[Callable[..., Any]]  # oqs.KeyEncapsulation or oqs.Signature, bound to the mechanism
+    __slots__ = ("_raw",)
 
-        def __init__(self, raw: bytes) -> None:
-            self._raw = raw
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
 
-        @classmethod
-        def from_public_bytes(cls, data: bytes) -> OqsKemPublicKey:
-            if len(data) != pk_size:
-                raise InvalidKeyError(f"{name} public key: {len(data)} bytes, expected {pk_size}")
-            return cls(bytes(data))
+    @classmethod
+    def from_public_bytes(cls, data: bytes) -> Any:
+        cls.check_public_bytes(data)
+        return cls(bytes(data))
 
-        def encapsulate(self) -> tuple[bytes, bytes]:
-            with oqs.KeyEncapsulation(mechanism) as kem:
-                ciphertext, shared = kem.encap_secret(self._raw)
-            return bytes(shared), bytes(ciphertext)
+    def public_bytes_raw(self) -> bytes:
+        return self._raw
 
-        def public_bytes_raw(self) -> bytes:
-            return self._raw
-
-        def __repr__(self) -> str:
-            return f"<{name} public key (liboqs)>"
-
-    class OqsKemPrivateKey:
-        algorithm = name
-        __slots__ = ("_sk", "_pk")
-
-        def __init__(self, sk: bytes, pk: bytes) -> None:
-            self._sk, self._pk = sk, pk
-
-        @classmethod
-        def generate(cls) -> OqsKemPrivateKey:
-            with oqs.KeyEncapsulation(mechanism) as kem:
-                pk = kem.generate_keypair()
-                return cls(bytes(kem.export_secret_key()), bytes(pk))
-
-        @classmethod
-        def from_private_bytes(cls, data: bytes) -> OqsKemPrivateKey:
-            if len(data) != sk_size + pk_size:
-                raise InvalidKeyError(f"{name} private key: {len(data)} bytes, expected {sk_size + pk_size} (sk ‖ pk)")
-            return cls(bytes(data[:sk_size]), bytes(data[sk_size:]))
-
-        def public_key(self) -> OqsKemPublicKey:
-            return OqsKemPublicKey(self._pk)
-
-        def decapsulate(self, ciphertext: bytes) -> bytes:
-            if len(ciphertext) != ct_size:
-                raise InvalidCiphertextError(f"{name} ciphertext: {len(ciphertext)} bytes, expected {ct_size}")
-            with oqs.KeyEncapsulation(mechanism, secret_key=self._sk) as kem:
-                return bytes(kem.decap_secret(bytes(ciphertext)))
-
-        def private_bytes_raw(self) -> bytes:
-            return self._sk + self._pk
-
-        def __repr__(self) -> str:
-            return f"<{name} private key (liboqs)>"
-
-    return OqsKemPrivateKey, OqsKemPublicKey
+    def __repr__(self) -> str:
+        return f"<{self.algorithm} public key (liboqs)>"
 
 
-def _signature_classes(oqs: Any, mechanism: str, name: str) -> tuple[type, type]:
-    details = oqs.Signature(mechanism).details
-    pk_size, sk_size, max_sig = details["length_public_key"], details["length_secret_key"], details["length_signature"]
+class OqsPrivateKey(PrivateKeyInterface):
+    """A private key of a liboqs mechanism: secret key ‖ public key (liboqs cannot always recompute the
+    public key from the secret key)."""
 
-    class OqsPublicKey:
-        algorithm = name
-        public_key_size = pk_size
-        signature_size = max_sig
-        __slots__ = ("_raw",)
+    _oqs_context: ClassVar[Callable[..., Any]]
+    _secret_size: ClassVar[int]
+    _public_cls: ClassVar[type[OqsPublicKey]]
+    private_form = "private key (sk ‖ pk)"
+    __slots__ = ("_sk", "_pk")
 
-        def __init__(self, raw: bytes) -> None:
-            self._raw = raw
+    def __init__(self, sk: bytes, pk: bytes) -> None:
+        self._sk, self._pk = sk, pk
 
-        @classmethod
-        def from_public_bytes(cls, data: bytes) -> OqsPublicKey:
-            if len(data) != pk_size:
-                raise InvalidKeyError(f"{name} public key: {len(data)} bytes, expected {pk_size}")
-            return cls(bytes(data))
+    @classmethod
+    def generate(cls) -> Any:
+        with cls._oqs_context() as context:
+            pk = context.generate_keypair()
+            return cls(bytes(context.export_secret_key()), bytes(pk))
 
-        def verify(self, signature: bytes, data: bytes) -> None:
-            with oqs.Signature(mechanism) as verifier:
-                if not verifier.verify(data, signature, self._raw):
-                    raise InvalidSignatureError(f"{name} signature does not verify")
+    @classmethod
+    def from_private_bytes(cls, data: bytes) -> Any:
+        cls.check_private_bytes(data)
+        return cls(bytes(data[:cls._secret_size]), bytes(data[cls._secret_size:]))
 
-        def public_bytes_raw(self) -> bytes:
-            return self._raw
+    def public_key(self) -> OqsPublicKey:
+        return self._public_cls(self._pk)
 
-        def __repr__(self) -> str:
-            return f"<{name} public key (liboqs)>"
+    def private_bytes_raw(self) -> bytes:
+        return self._sk + self._pk
 
-    class OqsPrivateKey:
-        algorithm = name
-        __slots__ = ("_sk", "_pk")
+    def _context(self) -> Any:
+        return self._oqs_context(secret_key=self._sk)
 
-        def __init__(self, sk: bytes, pk: bytes) -> None:
-            self._sk, self._pk = sk, pk
+    def __repr__(self) -> str:
+        return f"<{self.algorithm} private key (liboqs)>"
 
-        @classmethod
-        def generate(cls) -> OqsPrivateKey:
-            with oqs.Signature(mechanism) as signer:
-                pk = signer.generate_keypair()
-                return cls(bytes(signer.export_secret_key()), bytes(pk))
 
-        @classmethod
-        def from_private_bytes(cls, data: bytes) -> OqsPrivateKey:
-            if len(data) != sk_size + pk_size:
-                raise InvalidKeyError(f"{name} private key: {len(data)} bytes, expected {sk_size + pk_size} (sk ‖ pk)")
-            return cls(bytes(data[:sk_size]), bytes(data[sk_size:]))
+class _KemPublic(OqsPublicKey):
+    ciphertext_size: ClassVar[int]
+    __slots__ = ()
 
-        def public_key(self) -> OqsPublicKey:
-            return OqsPublicKey(self._pk)
+    def encapsulate(self) -> tuple[bytes, bytes]:
+        with self._oqs_context() as kem:
+            ciphertext, shared = kem.encap_secret(self._raw)
+        return bytes(shared), bytes(ciphertext)
 
-        def sign(self, data: bytes) -> bytes:
-            with oqs.Signature(mechanism, secret_key=self._sk) as signer:
-                return bytes(signer.sign(data))
 
-        def private_bytes_raw(self) -> bytes:
-            return self._sk + self._pk
+class _KemPrivate(OqsPrivateKey):
+    ciphertext_size: ClassVar[int]
+    __slots__ = ()
 
-        def __repr__(self) -> str:
-            return f"<{name} private key (liboqs)>"
+    def decapsulate(self, ciphertext: bytes) -> bytes:
+        if len(ciphertext) != self.ciphertext_size:
+            raise InvalidCiphertextError(
+                f"{self.algorithm} ciphertext: {len(ciphertext)} bytes, expected {self.ciphertext_size}"
+            )
+        with self._context() as kem:
+            return bytes(kem.decap_secret(bytes(ciphertext)))
 
-    return OqsPrivateKey, OqsPublicKey
+
+class _SignaturePublic(OqsPublicKey):
+    signature_size: ClassVar[int]  # the mechanism's maximum (Falcon's signatures vary in length)
+    __slots__ = ()
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        with self._oqs_context() as verifier:
+            if not verifier.verify(data, signature, self._raw):
+                raise InvalidSignatureError(f"{self.algorithm} signature does not verify")
+
+
+class _SignaturePrivate(OqsPrivateKey):
+    __slots__ = ()
+
+    def sign(self, data: bytes) -> bytes:
+        with self._context() as signer:
+            return bytes(signer.sign(data))
+
+
+#: primitive → (oqs class name, public base, private base, liboqs details key of the third size, our name for it)
+_KINDS: dict[str, tuple[str, type[OqsPublicKey], type[OqsPrivateKey], str, str]] = {
+    "kem": ("KeyEncapsulation", _KemPublic, _KemPrivate, "length_ciphertext", "ciphertext_size"),
+    "signature": ("Signature", _SignaturePublic, _SignaturePrivate, "length_signature", "signature_size"),
+}
+
+
+def _classes(oqs: Any, primitive: str, mechanism: str, name: str) -> tuple[type, type]:
+    """(private class, public class) of one liboqs mechanism, sizes (bytes) from liboqs' own details."""
+    oqs_class, public_base, private_base, size_key, size_name = _KINDS[primitive]
+    factory = getattr(oqs, oqs_class)
+    details = factory(mechanism).details
+    pk_size, sk_size = details["length_public_key"], details["length_secret_key"]
+
+    def context(secret_key: bytes | None = None) -> Any:
+        return factory(mechanism, secret_key=secret_key) if secret_key is not None else factory(mechanism)
+
+    common = {"algorithm": name, "public_key_size": pk_size, size_name: details[size_key],
+              "_oqs_context": staticmethod(context), "__slots__": (), "__module__": __name__}
+    stem = "Oqs" + "".join(ch for ch in name if ch.isalnum())
+    public = type(f"{stem}PublicKey", (public_base,), dict(common))
+    private = type(f"{stem}PrivateKey", (private_base,),
+                   {**common, "private_key_size": sk_size + pk_size, "_secret_size": sk_size, "_public_cls": public})
+    return private, public
 
 
 class LiboqsBackend:
@@ -207,14 +202,12 @@ class LiboqsBackend:
         try:
             oqs = self._import_oqs(location)
             table: dict[str, Implementation] = {}
-            for mechanism in oqs.get_enabled_kem_mechanisms():
-                name = catalogue_name(mechanism)
-                private_cls, public_cls = _kem_classes(oqs, mechanism, name)
-                table[name] = KeyAlgorithm(name, "kem", NAME, private_cls, public_cls)
-            for mechanism in oqs.get_enabled_sig_mechanisms():
-                name = catalogue_name(mechanism)
-                private_cls, public_cls = _signature_classes(oqs, mechanism, name)
-                table[name] = KeyAlgorithm(name, "signature", NAME, private_cls, public_cls)
+            for primitive, mechanisms in (("kem", oqs.get_enabled_kem_mechanisms()),
+                                          ("signature", oqs.get_enabled_sig_mechanisms())):
+                for mechanism in mechanisms:
+                    name = catalogue_name(mechanism)
+                    private_cls, public_cls = _classes(oqs, primitive, mechanism, name)
+                    table[name] = KeyAlgorithm(name, primitive, NAME, private_cls, public_cls)
         except Exception as exc:  # noqa: BLE001 - an unusable optional backend is a status, not a crash
             return BackendStatus(NAME, False, f"liboqs at {location.path}: oqs failed: {type(exc).__name__}: {exc}")
         self._implementations = table

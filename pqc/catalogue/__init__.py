@@ -28,49 +28,18 @@ from pqc.catalogue.table import ALGORITHMS, SIZED
 CATALOGUE = CatalogueIndex(ALGORITHMS, SIZED)
 
 
-def lookup(name_or_alias: str) -> Algorithm:
-    """Entry for a name or alias (case-insensitive); raises :class:`UnknownAlgorithmError`."""
-    return CATALOGUE.lookup(name_or_alias)
-
-
-def find(name_or_alias: str) -> Algorithm | None:
-    """Entry for a name or alias (case-insensitive), or ``None``."""
-    return CATALOGUE.find(name_or_alias)
-
-
-def lookup_sized(family: str, bits: int) -> Algorithm:
-    """Entry for a family at a size, e.g. ``lookup_sized("RSA", 2048)`` → RSA-2048."""
-    return CATALOGUE.lookup_sized(family, bits)
-
-
-def by_oid(oid: str) -> Algorithm | None:
-    """Entry for a dotted OID (key, signature, hash, cipher or KDF identifier), or ``None``."""
-    return CATALOGUE.by_oid(oid)
-
-
-def by_tls_group(code_point: int) -> Algorithm | None:
-    """Entry for a TLS supported-group code point (e.g. 0x11EC), or ``None``."""
-    return CATALOGUE.by_tls_group(code_point)
-
-
-def by_tls_cipher_suite(code_point: int) -> Algorithm | None:
-    """Entry for a TLS cipher-suite code point (e.g. 0x1301), or ``None``."""
-    return CATALOGUE.by_tls_cipher_suite(code_point)
-
-
-def by_tls_signature_scheme(code_point: int) -> Algorithm | None:
-    """Entry for a TLS SignatureScheme code point (e.g. 0x0905), or ``None``."""
-    return CATALOGUE.by_tls_signature_scheme(code_point)
-
-
-def by_ssh_name(name: str) -> Algorithm | None:
-    """Entry for an SSH algorithm name (kex, host key, cipher, MAC), or ``None``."""
-    return CATALOGUE.by_ssh_name(name)
-
-
-def by_ike_group(group: int) -> Algorithm | None:
-    """Entry for an IKEv2 transform-type-4 (key exchange) ID, or ``None``."""
-    return CATALOGUE.by_ike_group(group)
+# The look-ups are the one index's bound methods (their docstrings say what each takes and returns).
+lookup = CATALOGUE.lookup
+find = CATALOGUE.find
+lookup_sized = CATALOGUE.lookup_sized
+by_oid = CATALOGUE.by_oid
+by_tls_group = CATALOGUE.by_tls_group
+by_tls_cipher_suite = CATALOGUE.by_tls_cipher_suite
+by_tls_signature_scheme = CATALOGUE.by_tls_signature_scheme
+by_ssh_name = CATALOGUE.by_ssh_name
+by_ike_group = CATALOGUE.by_ike_group
+all_algorithms = CATALOGUE.all
+select = CATALOGUE.select
 
 
 def algorithm_for_key(key: object, *, key_agreement: bool = False) -> Algorithm:
@@ -81,18 +50,6 @@ def algorithm_for_key(key: object, *, key_agreement: bool = False) -> Algorithm:
 def certificate_algorithms(cert: object) -> CertificateAlgorithms:
     """(subject key entry, signature entry or None, signature OID) of an ``x509.Certificate``."""
     return _certificate_algorithms(CATALOGUE, cert)  # type: ignore[arg-type]
-
-
-def all_algorithms() -> tuple[Algorithm, ...]:
-    """Every entry, in table order."""
-    return CATALOGUE.all()
-
-
-def select(
-    family: str | None = None, status: QuantumStatus | str | None = None, primitive: Primitive | str | None = None
-) -> list[Algorithm]:
-    """Entries matching all given filters."""
-    return CATALOGUE.select(family, status, primitive)
 
 
 __all__ = [

@@ -97,6 +97,33 @@ class TableBuilder:
             )
         )
 
+    def concatenation(
+        self, name: str, family: str, components: tuple[str, ...], category: int | None,
+        shared_secret_bytes: int | None = None, **kw: Any,
+    ) -> Algorithm:
+        """A hybrid group whose shares concatenate its components' in wire order (the TLS groups of
+        draft-ietf-tls-ecdhe-mlkem, the SSH hybrids): public share = the parts' public keys; answer = each
+        KEM part's ciphertext, each key-agreement part's public share; sizes summed from the parts' rows
+        (bytes). The secret is the parts' secrets concatenated unless the group hashes it
+        (``shared_secret_bytes`` = the hash's output size)."""
+        parts = [self.get(c) for c in components]
+
+        def size(part: Algorithm, answer: bool) -> int:
+            value = part.ciphertext_bytes if answer and part.primitive is Primitive.KEM else part.public_key_bytes
+            if value is None:
+                raise InvalidCatalogueEntryError(f"{name}: component {part.name} has no share size")
+            return value
+
+        secrets = [p.shared_secret_bytes for p in parts]
+        if shared_secret_bytes is None:
+            if None in secrets:
+                raise InvalidCatalogueEntryError(f"{name}: a component has no shared-secret size")
+            shared_secret_bytes = sum(s for s in secrets if s is not None)
+        return self.hybrid(
+            name, family, components, category, public_key_bytes=sum(size(p, False) for p in parts),
+            ciphertext_bytes=sum(size(p, True) for p in parts), shared_secret_bytes=shared_secret_bytes, **kw,
+        )
+
     def composite(
         self, name: str, family: str, primitive: Primitive, components: tuple[str, ...], **kw: Any
     ) -> Algorithm:

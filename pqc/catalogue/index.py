@@ -124,6 +124,7 @@ class CatalogueIndex:
         return iter(self._rows)
 
     def all(self) -> tuple[Algorithm, ...]:
+        """Every entry, in table order."""
         return self._rows
 
     def find(self, name_or_alias: str) -> Algorithm | None:
@@ -148,24 +149,31 @@ class CatalogueIndex:
         return hit
 
     def by_oid(self, oid: str) -> Algorithm | None:
+        """Entry for a dotted OID (key, signature, hash, cipher or KDF identifier; an ``oid:``/``urn:oid:``
+        prefix is fine), or ``None``."""
         if not isinstance(oid, str):
             return None
         hit = self._oids.get(oid)  # fast path: already a bare dotted OID
         return hit if hit is not None else self._oids.get(normalise_oid(oid))
 
     def by_tls_group(self, code_point: int) -> Algorithm | None:
+        """Entry for a TLS supported-group code point (e.g. 0x11EC), or ``None``."""
         return self._tls_groups.get(code_point)
 
     def by_tls_cipher_suite(self, code_point: int) -> Algorithm | None:
+        """Entry for a TLS cipher-suite code point (e.g. 0x1301), or ``None``."""
         return self._tls_suites.get(code_point)
 
     def by_tls_signature_scheme(self, code_point: int) -> Algorithm | None:
+        """Entry for a TLS SignatureScheme code point (e.g. 0x0905), or ``None``."""
         return self._tls_sigs.get(code_point)
 
     def by_ssh_name(self, name: str) -> Algorithm | None:
+        """Entry for an SSH algorithm name (kex, host key, cipher, MAC), or ``None``."""
         return self._ssh.get(normalise_name(name)) if isinstance(name, str) else None
 
     def by_ike_group(self, group: int) -> Algorithm | None:
+        """Entry for an IKEv2 transform-type-4 (key exchange) ID, or ``None``."""
         return self._ike.get(group)
 
     def lookup_sized(self, family: str, bits: int) -> Algorithm:

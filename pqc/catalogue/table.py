@@ -626,53 +626,47 @@ T.hybrid(
     aliases=("XWing", "X-Wing-KEM", "xwing-kem"), standards=("draft-connolly-cfrg-xwing-kem",),
     notes="ss = SHA3-256(ss_M || ss_X || ct_X || pk_X || XWingLabel); private key is the 32-byte seed.",
 )
-T.hybrid(
-    "X25519MLKEM768", "TLS-hybrid", ("ML-KEM-768", "X25519"), 3, public_key_bytes=1184 + 32,
-    ciphertext_bytes=1088 + 32, shared_secret_bytes=64, tls_groups=(0x11EC,),
+# TLS and SSH hybrid groups: shares are the components' concatenated in wire order, sizes summed from
+# their rows (TableBuilder.concatenation); the SSH groups hash the concatenated secrets.
+T.concatenation(
+    "X25519MLKEM768", "TLS-hybrid", ("ML-KEM-768", "X25519"), 3, tls_groups=(0x11EC,),
     aliases=("tls.X25519MLKEM768", "X25519_MLKEM768", "x25519mlkem768-group"),
     standards=("draft-ietf-tls-ecdhe-mlkem",),
     notes="Client share = ML-KEM-768 ek || X25519 share; server share = ct || X25519 share; "
     "secret = ML-KEM ss || X25519 ss (ML-KEM first).",
 )
-T.hybrid(
-    "SecP256r1MLKEM768", "TLS-hybrid", ("ECDH-P256", "ML-KEM-768"), 3, public_key_bytes=65 + 1184,
-    ciphertext_bytes=65 + 1088, shared_secret_bytes=32 + 32, tls_groups=(0x11EB,),
+T.concatenation(
+    "SecP256r1MLKEM768", "TLS-hybrid", ("ECDH-P256", "ML-KEM-768"), 3, tls_groups=(0x11EB,),
     aliases=("tls.SecP256r1MLKEM768", "P256MLKEM768", "SECP256R1_MLKEM768"),
     standards=("draft-ietf-tls-ecdhe-mlkem",), notes="Shares and secret: ECDH part first, then ML-KEM.",
 )
-T.hybrid(
-    "SecP384r1MLKEM1024", "TLS-hybrid", ("ECDH-P384", "ML-KEM-1024"), 5, public_key_bytes=97 + 1568,
-    ciphertext_bytes=97 + 1568, shared_secret_bytes=48 + 32, tls_groups=(0x11ED,),
+T.concatenation(
+    "SecP384r1MLKEM1024", "TLS-hybrid", ("ECDH-P384", "ML-KEM-1024"), 5, tls_groups=(0x11ED,),
     aliases=("tls.SecP384r1MLKEM1024", "P384MLKEM1024", "SECP384R1_MLKEM1024"),
     standards=("draft-ietf-tls-ecdhe-mlkem",), notes="Shares and secret: ECDH part first, then ML-KEM.",
 )
-T.hybrid(
-    "X25519Kyber768Draft00", "TLS-hybrid", ("X25519", "Kyber768"), 3, public_key_bytes=32 + 1184,
-    ciphertext_bytes=32 + 1088, shared_secret_bytes=64, tls_groups=(0x6399,),
+T.concatenation(
+    "X25519Kyber768Draft00", "TLS-hybrid", ("X25519", "Kyber768"), 3, tls_groups=(0x6399,),
     aliases=("tls.X25519Kyber768Draft00", "X25519Kyber768", "x25519_kyber768"),
     standards=("draft-tls-westerbaan-xyber768d00",),
     notes="Obsolete pre-standard group (Kyber Round 3); replaced by X25519MLKEM768. The Go name is uTLS's "
     "constant (unexported in crypto/tls).",
 )
-T.hybrid(
-    "mlkem768x25519-sha256", "SSH-hybrid", ("ML-KEM-768", "X25519"), 3, public_key_bytes=1184 + 32,
-    ciphertext_bytes=1088 + 32, shared_secret_bytes=32, ssh_names=("mlkem768x25519-sha256",),
-    aliases=("MLKEM768X25519-SHA256",), standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
-    notes="K = SHA-256(ML-KEM ss || X25519 ss); OpenSSH 10 default.",
+T.concatenation(
+    "mlkem768x25519-sha256", "SSH-hybrid", ("ML-KEM-768", "X25519"), 3, shared_secret_bytes=32,
+    ssh_names=("mlkem768x25519-sha256",), aliases=("MLKEM768X25519-SHA256",),
+    standards=("draft-ietf-sshm-mlkem-hybrid-kex",), notes="K = SHA-256(ML-KEM ss || X25519 ss); OpenSSH 10 default.",
 )
-T.hybrid(
-    "mlkem768nistp256-sha256", "SSH-hybrid", ("ML-KEM-768", "ECDH-P256"), 3, public_key_bytes=1184 + 65,
-    ciphertext_bytes=1088 + 65, shared_secret_bytes=32, ssh_names=("mlkem768nistp256-sha256",),
-    standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
+T.concatenation(
+    "mlkem768nistp256-sha256", "SSH-hybrid", ("ML-KEM-768", "ECDH-P256"), 3, shared_secret_bytes=32,
+    ssh_names=("mlkem768nistp256-sha256",), standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
 )
-T.hybrid(
-    "mlkem1024nistp384-sha384", "SSH-hybrid", ("ML-KEM-1024", "ECDH-P384"), 5, public_key_bytes=1568 + 97,
-    ciphertext_bytes=1568 + 97, shared_secret_bytes=48, ssh_names=("mlkem1024nistp384-sha384",),
-    standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
+T.concatenation(
+    "mlkem1024nistp384-sha384", "SSH-hybrid", ("ML-KEM-1024", "ECDH-P384"), 5, shared_secret_bytes=48,
+    ssh_names=("mlkem1024nistp384-sha384",), standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
 )
-T.hybrid(
-    "sntrup761x25519-sha512", "SSH-hybrid", ("sntrup761", "X25519"), 2, public_key_bytes=1158 + 32,
-    ciphertext_bytes=1039 + 32, shared_secret_bytes=64,
+T.concatenation(
+    "sntrup761x25519-sha512", "SSH-hybrid", ("sntrup761", "X25519"), 2, shared_secret_bytes=64,
     ssh_names=("sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com"),
     standards=("draft-josefsson-ntruprime-ssh",), notes="K = SHA-512(sntrup761 ss || X25519 ss); OpenSSH 9.0 default.",
 )
