@@ -25,22 +25,16 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
 
 from gateway.config import TunnelConfig
 from gateway.metrics import GatewayMetrics
+from gateway.ratelimit import TokenBucket
 
 #: Lifetime of one cookie secret (seconds); a cookie is valid for one to two of them.
 COOKIE_SECRET_S = 120.0
 COOKIE_BYTES = 16
 #: Per-source state kept at most (bucket and pending entries); idle entries go first.
 MAX_SOURCES = 4096
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
 
 
 class HandshakeAdmission:
@@ -51,7 +45,7 @@ class HandshakeAdmission:
         self.metrics = metrics
         self.pending = 0
         self._by_source: dict[str, int] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._secret = secrets.token_bytes(32)
         self._previous = secrets.token_bytes(32)
         self._secret_at = time.monotonic()
@@ -134,18 +128,11 @@ class HandshakeAdmission:
         if bucket is None:
             if len(self._buckets) >= MAX_SOURCES:
                 self._prune(now)
-            bucket = self._buckets[source] = _Bucket(float(self.cfg.source_burst), now)
-        refill = (now - bucket.at) * self.cfg.source_rate_per_s
-        bucket.tokens = min(float(self.cfg.source_burst), bucket.tokens + refill)
-        bucket.at = now
-        if bucket.tokens < 1.0:
-            return False
-        bucket.tokens -= 1.0
-        return True
+            bucket = self._buckets[source] = TokenBucket.full(self.cfg.source_burst, self.cfg.source_rate_per_s, now)
+        return bucket.take(now)
 
     def _prune(self, now: float) -> None:
-        full = [s for s, b in self._buckets.items()
-                if b.tokens + (now - b.at) * self.cfg.source_rate_per_s >= self.cfg.source_burst]
+        full = [s for s, b in self._buckets.items() if b.level(now) >= b.burst]
         for source in full:
             del self._buckets[source]
         while len(self._buckets) >= MAX_SOURCES:   # all busy: forget the longest idle one

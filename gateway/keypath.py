@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.config import KeyPathConfig, KmeConfig, PeerConfig
 from gateway.keysource import CAUSES, QkdKeySource, QkdResult, _detail, classify
 from gateway.metrics import GatewayMetrics
+from gateway.ratelimit import TokenBucket
 from qkd.kms.client import KmsError
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ class KeyPathState:
     sae_id: str
     #: This site dials the peer: its ``enc_keys`` draw the keys, so an empty route pool is a fault.
     draws_keys: bool
+    #: the switch budget (``switch_burst`` switches, one more every ``switch_refill_s``)
+    budget: TokenBucket
     healthy: bool | None = None
     reachable: bool | None = None
     link_alarm: bool | None = None
@@ -87,8 +90,6 @@ class KeyPathState:
     probe_failures: int = 0
     switches: int = 0
     deferred: int = 0
-    tokens: float = 0.0
-    tokens_mono: float = 0.0
     last_switch_mono: float | None = None
     last_switch: dict[str, Any] | None = None
     holding: bool = False
@@ -128,8 +129,10 @@ class KeyPathWatcher:
         self.metrics = metrics
         self.session_of = session_of
         self.peers = {p.name: p for p in peers if p.qkd != "off" and p.sae_id}
+        started = time.monotonic()
         self.states = {p.name: KeyPathState(p.name, p.sae_id or "", draws_keys=p.connect is not None,
-                                            tokens=float(config.switch_burst))
+                                            budget=TokenBucket.full(config.switch_burst,
+                                                                    1.0 / config.switch_refill_s, started))
                        for p in self.peers.values()}
         self._wake = asyncio.Event()
         self.restarts = 0
@@ -342,10 +345,7 @@ class KeyPathWatcher:
         now = time.monotonic()
         if state.last_switch_mono is not None and now - state.last_switch_mono < self.config.min_switch_interval_s:
             return
-        state.tokens = min(float(self.config.switch_burst),
-                           state.tokens + (now - state.tokens_mono) / self.config.switch_refill_s)
-        state.tokens_mono = now
-        if state.tokens < 1.0:
+        if not state.budget.take(now):
             if not state.holding:
                 state.holding = True
                 state.deferred += 1
@@ -355,7 +355,6 @@ class KeyPathWatcher:
                     "refill_s": self.config.switch_refill_s})
             return
         state.holding = False
-        state.tokens -= 1.0
         state.last_switch_mono = now
         state.switches += 1
         error = state.last_error or {}

@@ -628,23 +628,21 @@ T.hybrid(
 )
 # TLS and SSH hybrid groups: shares are the components' concatenated in wire order, sizes summed from
 # their rows (TableBuilder.concatenation); the SSH groups hash the concatenated secrets.
-T.concatenation(
-    "X25519MLKEM768", "TLS-hybrid", ("ML-KEM-768", "X25519"), 3, tls_groups=(0x11EC,),
-    aliases=("tls.X25519MLKEM768", "X25519_MLKEM768", "x25519mlkem768-group"),
-    standards=("draft-ietf-tls-ecdhe-mlkem",),
-    notes="Client share = ML-KEM-768 ek || X25519 share; server share = ct || X25519 share; "
-    "secret = ML-KEM ss || X25519 ss (ML-KEM first).",
+_ECDH_FIRST = "Shares and secret: ECDH part first, then ML-KEM."
+#: draft-ietf-tls-ecdhe-mlkem: (name, components in wire order, NIST category, TLS code point, aliases, notes)
+_TLS_MLKEM_GROUPS: tuple[tuple[str, tuple[str, str], int, int, tuple[str, ...], str], ...] = (
+    ("X25519MLKEM768", ("ML-KEM-768", "X25519"), 3, 0x11EC,
+     ("tls.X25519MLKEM768", "X25519_MLKEM768", "x25519mlkem768-group"),
+     "Client share = ML-KEM-768 ek || X25519 share; server share = ct || X25519 share; "
+     "secret = ML-KEM ss || X25519 ss (ML-KEM first)."),
+    ("SecP256r1MLKEM768", ("ECDH-P256", "ML-KEM-768"), 3, 0x11EB,
+     ("tls.SecP256r1MLKEM768", "P256MLKEM768", "SECP256R1_MLKEM768"), _ECDH_FIRST),
+    ("SecP384r1MLKEM1024", ("ECDH-P384", "ML-KEM-1024"), 5, 0x11ED,
+     ("tls.SecP384r1MLKEM1024", "P384MLKEM1024", "SECP384R1_MLKEM1024"), _ECDH_FIRST),
 )
-T.concatenation(
-    "SecP256r1MLKEM768", "TLS-hybrid", ("ECDH-P256", "ML-KEM-768"), 3, tls_groups=(0x11EB,),
-    aliases=("tls.SecP256r1MLKEM768", "P256MLKEM768", "SECP256R1_MLKEM768"),
-    standards=("draft-ietf-tls-ecdhe-mlkem",), notes="Shares and secret: ECDH part first, then ML-KEM.",
-)
-T.concatenation(
-    "SecP384r1MLKEM1024", "TLS-hybrid", ("ECDH-P384", "ML-KEM-1024"), 5, tls_groups=(0x11ED,),
-    aliases=("tls.SecP384r1MLKEM1024", "P384MLKEM1024", "SECP384R1_MLKEM1024"),
-    standards=("draft-ietf-tls-ecdhe-mlkem",), notes="Shares and secret: ECDH part first, then ML-KEM.",
-)
+for _name, _parts, _category, _group, _aliases, _notes in _TLS_MLKEM_GROUPS:
+    T.concatenation(_name, "TLS-hybrid", _parts, _category, tls_groups=(_group,), aliases=_aliases,
+                    standards=("draft-ietf-tls-ecdhe-mlkem",), notes=_notes)
 T.concatenation(
     "X25519Kyber768Draft00", "TLS-hybrid", ("X25519", "Kyber768"), 3, tls_groups=(0x6399,),
     aliases=("tls.X25519Kyber768Draft00", "X25519Kyber768", "x25519_kyber768"),
@@ -652,19 +650,16 @@ T.concatenation(
     notes="Obsolete pre-standard group (Kyber Round 3); replaced by X25519MLKEM768. The Go name is uTLS's "
     "constant (unexported in crypto/tls).",
 )
-T.concatenation(
-    "mlkem768x25519-sha256", "SSH-hybrid", ("ML-KEM-768", "X25519"), 3, shared_secret_bytes=32,
-    ssh_names=("mlkem768x25519-sha256",), aliases=("MLKEM768X25519-SHA256",),
-    standards=("draft-ietf-sshm-mlkem-hybrid-kex",), notes="K = SHA-256(ML-KEM ss || X25519 ss); OpenSSH 10 default.",
+#: draft-ietf-sshm-mlkem-hybrid-kex: (name = SSH name, components, NIST category, K = hash output bytes, aliases, notes)
+_SSH_MLKEM_GROUPS: tuple[tuple[str, tuple[str, str], int, int, tuple[str, ...], str], ...] = (
+    ("mlkem768x25519-sha256", ("ML-KEM-768", "X25519"), 3, 32, ("MLKEM768X25519-SHA256",),
+     "K = SHA-256(ML-KEM ss || X25519 ss); OpenSSH 10 default."),
+    ("mlkem768nistp256-sha256", ("ML-KEM-768", "ECDH-P256"), 3, 32, (), ""),
+    ("mlkem1024nistp384-sha384", ("ML-KEM-1024", "ECDH-P384"), 5, 48, (), ""),
 )
-T.concatenation(
-    "mlkem768nistp256-sha256", "SSH-hybrid", ("ML-KEM-768", "ECDH-P256"), 3, shared_secret_bytes=32,
-    ssh_names=("mlkem768nistp256-sha256",), standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
-)
-T.concatenation(
-    "mlkem1024nistp384-sha384", "SSH-hybrid", ("ML-KEM-1024", "ECDH-P384"), 5, shared_secret_bytes=48,
-    ssh_names=("mlkem1024nistp384-sha384",), standards=("draft-ietf-sshm-mlkem-hybrid-kex",),
-)
+for _name, _parts, _category, _secret, _aliases, _notes in _SSH_MLKEM_GROUPS:
+    T.concatenation(_name, "SSH-hybrid", _parts, _category, shared_secret_bytes=_secret, ssh_names=(_name,),
+                    aliases=_aliases, standards=("draft-ietf-sshm-mlkem-hybrid-kex",), notes=_notes)
 T.concatenation(
     "sntrup761x25519-sha512", "SSH-hybrid", ("sntrup761", "X25519"), 2, shared_secret_bytes=64,
     ssh_names=("sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com"),

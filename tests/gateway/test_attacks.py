@@ -234,14 +234,19 @@ async def test_replayed_client_hello_is_rejected_as_replayed_then_as_stale(tmp_p
         await pair.stop()
 
 
+async def _handshake_failure(gw, peer: str, reason: str) -> None:
+    """Wait (10 s at most) until gateway ``gw`` has counted a failed handshake with ``peer`` for ``reason``."""
+    await wait_for(lambda: metric(gw, "gateway_handshake_failures_total", peer=peer, reason=reason) >= 1, 10,
+                   f"{reason} counted for {peer} at {gw.service.config.site_id}")
+
+
 async def test_wrong_psk_fails_both_ways_with_its_reason(tmp_path, pki, kme, sha_target):
     def other_psk(gb):  # site-b holds a different PSK for site-a than site-a holds
         gb.service.ctx.peers["site-a"].psk = bytearray(b"\x42" * 32)
 
     pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, before_a=other_psk, auth="psk")
     try:
-        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
-                                      reason="bad_psk_mac") >= 1, 10, "bad_psk_mac at site-a")
+        await _handshake_failure(pair.a, "site-b", "bad_psk_mac")
         assert pair.session_a() is None and pair.session_b() is None
     finally:
         await pair.stop()
@@ -261,10 +266,8 @@ async def test_wrong_pinned_peer_key_fails_the_handshake_with_bad_signature(tmp_
     pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, keys=keys)
     try:
         # site-a's signature does not verify: it has not proven who it is, so no peer is charged.
-        await wait_for(lambda: metric(pair.b, "gateway_handshake_failures_total", peer="unauthenticated",
-                                      reason="bad_signature") >= 1, 10, "bad_signature at site-b")
-        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
-                                      reason="peer_refused") >= 1, 10, "site-a told of the refusal")
+        await _handshake_failure(pair.b, "unauthenticated", "bad_signature")
+        await _handshake_failure(pair.a, "site-b", "peer_refused")   # site-a told of the refusal
         assert pair.session_a() is None and pair.session_b() is None
         assert "bad_signature" in pair.a.service.peer_states["site-b"].last_error
     finally:
@@ -275,8 +278,7 @@ async def test_impostor_responder_with_another_key_is_rejected_by_the_initiator(
     keys = _pinning_a_stranger(tmp_path, "b_pub")   # site-a pins a key site-b does not hold
     pair = await start_pair(tmp_path, pki, kme.url, sha_target, wait=False, keys=keys)
     try:
-        await wait_for(lambda: metric(pair.a, "gateway_handshake_failures_total", peer="site-b",
-                                      reason="bad_signature") >= 1, 10, "bad_signature at site-a")
+        await _handshake_failure(pair.a, "site-b", "bad_signature")
         assert pair.session_a() is None and pair.session_b() is None
     finally:
         await pair.stop()
