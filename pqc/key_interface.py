@@ -8,7 +8,7 @@ abstract key classes with the pyca verbs on top of these; backends implement the
   private form (ML-KEM and ML-DSA keep their FIPS 203 / FIPS 204 seeds, not the catalogue's expanded keys;
   the hybrids and the composite concatenate their parts' raw forms).
 * ``generate()``, ``from_private_bytes(raw)`` and ``from_public_bytes(raw)`` on an interface class ask
-  the backend registry (:func:`pqc.backends.registry.key_algorithm`) for the algorithm's implementation
+  the backend registry (:data:`pqc.backends.by_name.key_algorithm`) for the algorithm's implementation
   and return its key objects, which subclass the interface (as pyca's ``MLKEM768PrivateKey.generate()``
   returns the Rust backend's object). An implementation overrides the three class methods.
 * Input checks that the standard asks for live here and in the family modules (lengths; the FIPS 203
@@ -22,7 +22,7 @@ import abc
 import types
 from typing import Any, ClassVar, Self, TypeVar
 
-from pqc.backends.registry import key_algorithm
+from pqc.backends.by_name import key_algorithm
 from pqc.catalogue import lookup
 from pqc.errors import InvalidKeyError
 

@@ -20,21 +20,15 @@ from pqc.backends.base import (
     KeyAlgorithm,
     MacAlgorithm,
 )
+from pqc.backends.by_name import ByName, aead, hash_algorithm, kdf, kem, key_agreement, key_algorithm, mac, signature
 from pqc.backends.registry import (
-    aead,
     available_algorithms,
     available_for,
     backend_names,
     canonical_name,
     get_backend,
-    hash_algorithm,
     implementation,
-    kdf,
-    kem,
-    key_agreement,
-    mac,
     register_backend,
-    signature,
     statuses,
 )
 
@@ -42,6 +36,7 @@ __all__ = [
     "AeadAlgorithm",
     "Backend",
     "BackendStatus",
+    "ByName",
     "HashAlgorithm",
     "Implementation",
     "KdfAlgorithm",
@@ -58,6 +53,7 @@ __all__ = [
     "kdf",
     "kem",
     "key_agreement",
+    "key_algorithm",
     "mac",
     "register_backend",
     "signature",

@@ -1,5 +1,6 @@
 """The backend registry: callers ask for an algorithm by catalogue name (or any catalogue alias) and get
-the implementation of the first available backend that has it, or of the backend they name.
+the implementation of the first available backend that has it, or of the backend they name. The typed
+look-ups (``kem``, ``signature``, ``aead`` …) are in :mod:`pqc.backends.by_name`.
 
 Names the catalogue does not carry (this package's own constructions such as ``MLDSA65-Ed25519``,
 ``HKDF-SHA3-256``, or a liboqs mechanism outside the catalogue) are matched exactly, case-insensitively.
@@ -8,21 +9,9 @@ Names the catalogue does not carry (this package's own constructions such as ``M
 from __future__ import annotations
 
 import threading
-from typing import TypeVar
 
-from pqc.backends.base import (
-    AeadAlgorithm,
-    Backend,
-    BackendStatus,
-    HashAlgorithm,
-    Implementation,
-    KdfAlgorithm,
-    KeyAlgorithm,
-    MacAlgorithm,
-)
+from pqc.backends.base import Backend, BackendStatus, Implementation
 from pqc.errors import BackendUnavailableError, UnknownAlgorithmError
-
-_Impl = TypeVar("_Impl", KeyAlgorithm, AeadAlgorithm, MacAlgorithm, KdfAlgorithm, HashAlgorithm)
 
 _lock = threading.RLock()
 _BACKENDS: dict[str, Backend] = {}
@@ -156,46 +145,3 @@ def available_algorithms() -> dict[str, list[str]]:
             for algorithm in backend.implementations():
                 table.setdefault(algorithm, []).append(backend.name)
     return table
-
-
-def _typed(name: str, backend: str | None, kind: type[_Impl], primitives: tuple[str, ...], what: str) -> _Impl:
-    """The implementation ``name`` if it is a ``kind`` of one of ``primitives``, else UnknownAlgorithmError."""
-    found = implementation(name, backend=backend)
-    if not isinstance(found, kind) or found.primitive not in primitives:
-        raise UnknownAlgorithmError(f"{found.algorithm} is a {found.primitive}, not a {what}")
-    return found
-
-
-def key_algorithm(name: str) -> KeyAlgorithm:
-    """The KEM, signature or key-agreement implementation of ``name`` from the first available backend
-    that has it: what the family classes (:mod:`pqc.key_interface`) ask for."""
-    return _typed(name, None, KeyAlgorithm, ("kem", "signature", "key-agree"), "key algorithm")
-
-
-def kem(name: str, *, backend: str | None = None) -> KeyAlgorithm:
-    """A KEM by name: ``kem("ML-KEM-768").generate().public_key().encapsulate()``."""
-    return _typed(name, backend, KeyAlgorithm, ("kem",), "KEM")
-
-
-def signature(name: str, *, backend: str | None = None) -> KeyAlgorithm:
-    return _typed(name, backend, KeyAlgorithm, ("signature",), "signature algorithm")
-
-
-def key_agreement(name: str, *, backend: str | None = None) -> KeyAlgorithm:
-    return _typed(name, backend, KeyAlgorithm, ("key-agree",), "key-agreement algorithm")
-
-
-def aead(name: str, *, backend: str | None = None) -> AeadAlgorithm:
-    return _typed(name, backend, AeadAlgorithm, ("ae",), "AEAD")
-
-
-def mac(name: str, *, backend: str | None = None) -> MacAlgorithm:
-    return _typed(name, backend, MacAlgorithm, ("mac",), "MAC")
-
-
-def kdf(name: str, *, backend: str | None = None) -> KdfAlgorithm:
-    return _typed(name, backend, KdfAlgorithm, ("kdf",), "KDF")
-
-
-def hash_algorithm(name: str, *, backend: str | None = None) -> HashAlgorithm:
-    return _typed(name, backend, HashAlgorithm, ("hash",), "hash")

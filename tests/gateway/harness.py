@@ -102,8 +102,7 @@ def write_psk(path: Path) -> str:
 
 def make_identities(tmp: Path) -> dict[str, str]:
     """Composite (ML-DSA-65 + Ed25519) key pairs for site-a and site-b, written as ``qshift pqc keygen`` does."""
-    from pqc.keys import write_keypair
-    from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey
+    from pqc import CompositeMLDSA65Ed25519PrivateKey, write_keypair
 
     out: dict[str, str] = {}
     for site in ("a", "b"):
