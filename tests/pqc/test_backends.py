@@ -1,5 +1,6 @@
 """The backend registry and the ``cryptography`` backend: every algorithm asked for by catalogue name,
-with the same verbs, against ``cryptography`` called directly where an independent check exists."""
+with the same verbs, against ``cryptography`` called directly where an independent check exists. Errors
+are caught as the ``pqc`` surface exports them."""
 
 from __future__ import annotations
 
@@ -28,14 +29,6 @@ from pqc.backends import (
     statuses,
 )
 from pqc.catalogue import lookup
-from pqc.errors import (
-    AuthenticationError,
-    BackendUnavailableError,
-    InvalidKeyError,
-    InvalidSignatureError,
-    PqcError,
-    UnknownAlgorithmError,
-)
 
 REQUIRED = [
     "ML-KEM-768", "ML-KEM-1024", "X25519", "ML-DSA-44", "ML-DSA-65", "ML-DSA-87", "Ed25519",
@@ -95,11 +88,11 @@ def test_signature_round_trip_and_forgery_refused(name: str) -> None:
     public = algorithm.public_key_from_bytes(private.public_key().public_bytes_raw())
     sig = private.sign(b"message")
     public.verify(sig, b"message")
-    with pytest.raises(InvalidSignatureError):
+    with pytest.raises(pqc.InvalidSignatureError):
         public.verify(sig, b"messagf")
     forged = bytearray(sig)
     forged[len(forged) // 2] ^= 1
-    with pytest.raises(InvalidSignatureError):
+    with pytest.raises(pqc.InvalidSignatureError):
         public.verify(bytes(forged), b"message")
     entry = pqc.find(name)
     if entry is not None:
@@ -119,7 +112,7 @@ def test_x25519_agreement_matches_cryptography_and_refuses_low_order_points() ->
     theirs = x25519.X25519PrivateKey.generate()
     shared = ours.exchange(algorithm.public_key_from_bytes(theirs.public_key().public_bytes_raw()))
     assert shared == theirs.exchange(x25519.X25519PublicKey.from_public_bytes(ours.public_key().public_bytes_raw()))
-    with pytest.raises(InvalidKeyError, match="low-order"):
+    with pytest.raises(pqc.InvalidKeyError, match="low-order"):
         ours.exchange(algorithm.public_key_from_bytes(bytes(32)))
 
 
@@ -130,9 +123,9 @@ def test_aead_equals_cryptography_and_tamper_is_a_typed_error(name: str, direct_
     sealed = cipher.encrypt(nonce, b"plaintext", b"aad")
     assert sealed == direct_cls(key).encrypt(nonce, b"plaintext", b"aad")
     assert cipher.decrypt(nonce, sealed, b"aad") == b"plaintext"
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(pqc.AuthenticationError):
         cipher.decrypt(nonce, sealed, b"aae")
-    with pytest.raises(InvalidKeyError, match="key: 16 bytes, expected 32"):
+    with pytest.raises(pqc.InvalidKeyError, match="key: 16 bytes, expected 32"):
         aead(name).new(bytes(16))
 
 
@@ -145,7 +138,7 @@ def test_hmac_and_hash_equal_the_standard_library(hash_name: str) -> None:
     tag = algorithm.compute(b"key", b"data")
     assert tag == hmac.new(b"key", b"data", hash_name).digest()
     algorithm.verify(b"key", b"data", tag)
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(pqc.AuthenticationError):
         algorithm.verify(b"key", b"data", bytes(len(tag)))
     assert hash_algorithm(catalogue_hash).digest(b"abc") == hashlib.new(hash_name, b"abc").digest()
 
@@ -155,7 +148,7 @@ def test_hmac_and_hash_equal_the_standard_library(hash_name: str) -> None:
 def test_hkdf_equals_cryptography(name: str, hash_cls: type) -> None:
     out = kdf(name).derive(b"ikm", 42, salt=b"salt", info=b"info")
     assert out == HKDF(algorithm=hash_cls(), length=42, salt=b"salt", info=b"info").derive(b"ikm")
-    with pytest.raises(PqcError, match="length"):
+    with pytest.raises(pqc.PqcError, match="length"):
         kdf(name).derive(b"ikm", 255 * hash_cls.digest_size + 1)
 
 
@@ -171,13 +164,13 @@ def test_hkdf_sha256_rfc5869_test_case_1() -> None:
 
 
 def test_asking_for_the_wrong_primitive_or_an_unknown_name_is_a_typed_error() -> None:
-    with pytest.raises(UnknownAlgorithmError, match="ML-DSA-65 is a signature, not a KEM"):
+    with pytest.raises(pqc.UnknownAlgorithmError, match="ML-DSA-65 is a signature, not a KEM"):
         kem("ML-DSA-65")
-    with pytest.raises(UnknownAlgorithmError):
+    with pytest.raises(pqc.UnknownAlgorithmError):
         kem("NoSuchKEM-1")
-    with pytest.raises(UnknownAlgorithmError, match="backend 'nope'"):
+    with pytest.raises(pqc.UnknownAlgorithmError, match="backend 'nope'"):
         kem("ML-KEM-768", backend="nope")
-    with pytest.raises(UnknownAlgorithmError, match="not implemented by backend 'cryptography'"):
+    with pytest.raises(pqc.UnknownAlgorithmError, match="not implemented by backend 'cryptography'"):
         kem("ML-KEM-512", backend="cryptography")
 
 
@@ -185,10 +178,10 @@ def test_algorithms_only_liboqs_offers_report_the_reason_when_it_is_absent() -> 
     status = get_backend("liboqs").status()
     if status.available:
         pytest.skip(f"liboqs is installed here ({status.reason})")
-    with pytest.raises(BackendUnavailableError, match="liboqs: ") as info:
+    with pytest.raises(pqc.BackendUnavailableError, match="liboqs: ") as info:
         kem("FrodoKEM-640-AES")
     assert status.reason in str(info.value)
-    with pytest.raises(BackendUnavailableError, match="unavailable"):
+    with pytest.raises(pqc.BackendUnavailableError, match="unavailable"):
         kem("ML-KEM-768", backend="liboqs")
     assert [s.name for s in statuses()] == ["cryptography", "liboqs"]
 
