@@ -1,4 +1,6 @@
-"""The only place ``gateway`` touches ``pqc``: X-Wing, composite signatures, the combiner, AEAD framing.
+"""Where the handshake touches ``pqc``: X-Wing, composite signatures, the combiner, the split of the key
+material, the one-shot sealed box. (Records are protected in :mod:`gateway.record`; these two modules are
+the only ones of ``gateway`` that import ``pqc``, and only its surface.)
 
 Thin adapters, no cryptography of our own: each function calls the ``pqc`` API and converts its errors
 into gateway errors that name the input.
@@ -10,18 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.errors import GatewayConfigError, ProtocolError
-from gateway.keys import SessionKeys as GatewaySessionKeys
-from gateway.record import RecordCipher, RecordRejected
 from pqc import (
     AES_256_GCM,
-    CHACHA20_POLY1305,
-    AuthenticationError,
     CompositeMLDSA65Ed25519PrivateKey,
     CompositeMLDSA65Ed25519PublicKey,
     Opener,
-    OutOfOrderError,
     PqcError,
-    ReplayError,
     Sealer,
     SessionKeys,
     XWingPrivateKey,
@@ -32,8 +28,6 @@ from pqc import (
 )
 
 COMBINER_CONTEXT_PREFIX = "qshift-gateway/1 session "
-#: Sequence numbers remembered by the receive side (bits); ordering is enforced separately.
-REPLAY_WINDOW = 1024
 #: Both directions' AEAD keys and IVs at the head of the handshake's key material (88 bytes).
 KEY_MATERIAL_BYTES = SessionKeys.MATERIAL_SIZE
 
@@ -116,54 +110,6 @@ def verify(public: Any, signature: bytes, message: bytes) -> bool:
     return True
 
 
-# -- AEAD framing (pqc.aead: per-direction key + IV, u64 sequence in the nonce, replay window) ------------
-_ALGORITHMS = {"aes-256-gcm": AES_256_GCM, "chacha20-poly1305": CHACHA20_POLY1305}
-
-
-class _SendCipher:
-    """Seals with a ``pqc.aead.Sealer`` (sequence numbers chosen by the sealer, never repeated)."""
-
-    def __init__(self, key: bytearray, iv: bytes, algorithm: str) -> None:
-        self._sealer = Sealer(key, iv, algorithm=algorithm)
-
-    def seal(self, aad: bytes, plaintext: bytes) -> bytes:
-        return self._sealer.seal_frame(plaintext, aad)
-
-    def open(self, aad: bytes, frame: bytes) -> bytes:
-        raise RecordRejected("tamper", "a send cipher cannot open records")
-
-    def wipe(self) -> None:
-        self._sealer.wipe()
-
-
-class _ReceiveCipher:
-    """Opens with a ``pqc.aead.Opener`` in order (:meth:`~pqc.aead.Opener.open_frame_in_order`): a record
-    that does not authenticate is ``tamper`` whatever its sequence number says (a forgery must not pass
-    for a replay); an authentic record older than the highest accepted one is ``reorder`` (never seen) or
-    ``replay`` (seen): TCP delivers in order, so only a man in the middle can have moved it."""
-
-    def __init__(self, key: bytearray, iv: bytes, algorithm: str) -> None:
-        self._opener = Opener(key, iv, algorithm=algorithm, window=REPLAY_WINDOW)
-
-    def seal(self, aad: bytes, plaintext: bytes) -> bytes:
-        raise RecordRejected("tamper", "a receive cipher cannot seal records")
-
-    def open(self, aad: bytes, frame: bytes) -> bytes:
-        try:
-            return self._opener.open_frame_in_order(frame, aad)
-        except AuthenticationError as exc:
-            raise RecordRejected("tamper", str(exc)) from None
-        except ReplayError as exc:
-            raise RecordRejected("replay", str(exc), authenticated=True) from None
-        except OutOfOrderError as exc:
-            raise RecordRejected("reorder", str(exc), authenticated=True) from None
-        except PqcError as exc:
-            raise RecordRejected("malformed", str(exc)) from None
-
-    def wipe(self) -> None:
-        self._opener.wipe()
-
-
 # -- one-shot sealed box (the QKD key_ID inside Finish) --------------------------------------------------------
 _BOX_IV = bytes(12)
 
@@ -196,10 +142,3 @@ def split_key_material(okm: bytearray, *, initiator: bool) -> tuple[bytearray, b
     if initiator:
         return keys.key_i2r, keys.key_r2i, keys.iv_i2r, keys.iv_r2i
     return keys.key_r2i, keys.key_i2r, keys.iv_r2i, keys.iv_i2r
-
-
-def record_ciphers(keys: GatewaySessionKeys) -> tuple[RecordCipher, RecordCipher]:
-    """(send, receive) ciphers for one epoch from the per-direction keys and IVs."""
-    algorithm = _ALGORITHMS[keys.aead]
-    return (_SendCipher(keys.send_key, keys.send_iv, algorithm),
-            _ReceiveCipher(keys.recv_key, keys.recv_iv, algorithm))

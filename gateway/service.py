@@ -42,7 +42,7 @@ from gateway.keypath import KeyPathWatcher
 from gateway.keys import SessionKeys
 from gateway.keysource import QkdKeySource
 from gateway.metrics import GatewayMetrics
-from gateway.record import NullCipher, RecordCipher
+from gateway.record import NullCipher, RecordCipher, record_ciphers
 from gateway.session import Session
 from gateway.wire import MAX_HANDSHAKE_RECORD_BYTES, REC_ALERT, REC_HANDSHAKE, REC_SEALED, encode_record, read_record
 
@@ -457,7 +457,7 @@ class GatewayService:
     def ciphers(self, keys: SessionKeys) -> tuple[RecordCipher, RecordCipher]:
         if self.null_cipher:
             return NullCipher(), NullCipher()
-        return primitives.record_ciphers(keys)
+        return record_ciphers(keys)
 
     def allow_target(self, peer: str, target: str) -> bool:
         return any(rule.peer == peer and rule.target == target for rule in self.config.reverse)
