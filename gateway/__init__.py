@@ -7,10 +7,12 @@ Public API::
     # starting the app starts the tunnel listener, the dialers and the forward listeners
     service_of(app).status()        # the same dict /status serves
 
-Modules: ``config`` (site TOML), ``wire`` (records, message codec), ``handshake`` (protocol v1, see
-``gateway/PROTOCOL.md``), ``keysource`` (QKD keys from the KME), ``session`` (sealed records, epochs,
-rekey), ``mux`` (streams, flow control), ``service`` (the gateway), ``metrics`` (Prometheus),
-``primitives`` (the only module that calls ``pqc``).
+Modules: ``config`` (site TOML), ``wire`` (records, message codec), ``handshake`` (protocol v2, see
+``gateway/PROTOCOL.md``), ``keysource`` (QKD keys from the KME), ``keypath`` (KME probe watcher),
+``admission`` (pre-authentication limits; ``ratelimit`` its token bucket), ``session`` (sealed records,
+epochs, rekey), ``mux`` (streams, flow control), ``service`` (the gateway), ``metrics`` (Prometheus).
+``pqc`` is reached through its surface only, by ``primitives`` (the handshake's X-Wing, signatures,
+combiner), ``record`` (record protection over ``pqc.aead``) and ``keys`` (HKDF export of session keys).
 """
 
 from gateway.config import SiteConfig

@@ -14,8 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pqc import kdf
 
 
 def wipe(buf: bytearray | None) -> None:
@@ -69,5 +68,4 @@ def export_key(keys: SessionKeys, label: bytes, length: int = 32) -> bytearray:
     if not any(keys.send_key) or not any(keys.recv_key):
         raise ValueError(f"session keys with {keys.peer} are wiped; nothing to export")
     first, second = sorted((bytes(keys.send_key), bytes(keys.recv_key)))
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=keys.session_id, info=label)
-    return bytearray(hkdf.derive(first + second))
+    return bytearray(kdf("HKDF-SHA256").derive(first + second, length, salt=keys.session_id, info=label))

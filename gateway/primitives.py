@@ -1,6 +1,6 @@
 """Where the handshake touches ``pqc``: X-Wing, composite signatures, the combiner, the split of the key
-material, the one-shot sealed box. (Records are protected in :mod:`gateway.record`; these two modules are
-the only ones of ``gateway`` that import ``pqc``, and only its surface.)
+material, the one-shot sealed box. (Records are protected in :mod:`gateway.record`, keys for other
+protocols are exported in :mod:`gateway.keys`; all three import only the ``pqc`` surface.)
 
 Thin adapters, no cryptography of our own: each function calls the ``pqc`` API and converts its errors
 into gateway errors that name the input.
