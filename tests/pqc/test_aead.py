@@ -25,6 +25,7 @@ from pqc.errors import (
     FrameError,
     KeyWipedError,
     NonceReuseError,
+    OutOfOrderError,
     ReplayError,
     SequenceExhaustedError,
 )
@@ -185,3 +186,28 @@ def test_malformed_frames_and_parameters_are_typed_errors() -> None:
         Opener(key, iv, algorithm="AES-128-CBC")
     with pytest.raises(AeadError, match="window size: 0"):
         ReplayWindow(0)
+
+
+def test_in_order_opening_authenticates_first_then_tells_a_replay_from_a_reordered_frame() -> None:
+    key, iv = _fresh()
+    sealer, opener = Sealer(key, iv), Opener(key, iv, window=8)
+    frames = [sealer.seal_frame(b"%d" % i, b"h") for i in range(12)]
+    assert opener.open_frame_in_order(frames[0], b"h") == b"0"
+    assert opener.open_frame_in_order(frames[2], b"h") == b"2"       # a gap is fine going forward
+    with pytest.raises(OutOfOrderError, match="record 1 arrived after record 2"):
+        opener.open_frame_in_order(frames[1], b"h")                   # authentic, never seen, but late
+    with pytest.raises(ReplayError, match="sequence 2 was already accepted"):
+        opener.open_frame_in_order(frames[2], b"h")
+    forged = bytearray(frames[1])
+    forged[-1] ^= 0x01
+    with pytest.raises(AuthenticationError, match="record 1: authentication failed"):
+        opener.open_frame_in_order(bytes(forged), b"h")              # a forgery is a forgery, old number or not
+    with pytest.raises(AuthenticationError):
+        opener.open_frame_in_order(frames[0], b"other header")
+    with pytest.raises(FrameError, match="frame: 9 bytes"):
+        opener.open_frame_in_order(frames[1][:9], b"h")
+    assert opener.window.highest == 2                                  # none of the refusals moved the window
+    assert opener.open_frame_in_order(frames[11], b"h") == b"11"
+    with pytest.raises(ReplayError, match="older than the replay window"):
+        opener.open_frame_in_order(frames[3], b"h")                   # authentic, unseen, beyond the window
+
