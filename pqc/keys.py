@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 
 from pqc import _der
 from pqc.backends.cryptography_keys import wrap_backend_key
+from pqc.catalogue import Algorithm, lookup
 from pqc.errors import InvalidKeyError, KeyFileError
 from pqc.hybrid import X25519MLKEM768PrivateKey, X25519MLKEM768PublicKey
 from pqc.mlkem import MLKEM768PrivateKey, MLKEM1024PrivateKey
@@ -62,18 +63,14 @@ _RAW_FORMATS: dict[str, tuple[Callable[[bytes], Any], Callable[[bytes], Any]]] =
     ),
 }
 
-# (name, k, l, eta, expanded size) of FIPS 204 Table 1 / §7.2
-_MLDSA_OIDS: dict[str, tuple[str, int, int, int, int]] = {
-    "2.16.840.1.101.3.4.3.17": ("ML-DSA-44", 4, 4, 2, 2560),
-    "2.16.840.1.101.3.4.3.18": ("ML-DSA-65", 6, 5, 4, 4032),
-    "2.16.840.1.101.3.4.3.19": ("ML-DSA-87", 8, 7, 2, 4896),
-}
-# (name, k, expanded dk size) of FIPS 203 Table 3
-_MLKEM_OIDS: dict[str, tuple[str, int, int]] = {
-    "2.16.840.1.101.3.4.4.1": ("ML-KEM-512", 2, 1632),
-    "2.16.840.1.101.3.4.4.2": ("ML-KEM-768", 3, 2400),
-    "2.16.840.1.101.3.4.4.3": ("ML-KEM-1024", 4, 3168),
-}
+# FIPS 204 Table 1 parameters the catalogue does not carry: name -> (k, l, η)
+_MLDSA_PARAMETERS = {"ML-DSA-44": (4, 4, 2), "ML-DSA-65": (6, 5, 4), "ML-DSA-87": (8, 7, 2)}
+# FIPS 203 Table 2: name -> k
+_MLKEM_K = {"ML-KEM-512": 2, "ML-KEM-768": 3, "ML-KEM-1024": 4}
+# OID -> catalogue row, for the PKCS#8 forms parsed here (OIDs and expanded key sizes come from the rows)
+_LATTICE_ROWS = {oid: row for row in map(lookup, (*_MLDSA_PARAMETERS, *_MLKEM_K)) for oid in row.oids}
+_SEED_CLASSES: dict[str, Any] = {cls.algorithm: cls for cls in (
+    MLDSA44PrivateKey, MLDSA65PrivateKey, MLDSA87PrivateKey, MLKEM768PrivateKey, MLKEM1024PrivateKey)}
 
 _PEM_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.S)
 
@@ -160,24 +157,28 @@ def _seed_and_expanded(inner: bytes, name: str, seed_size: int, expanded_size: i
     raise InvalidKeyError(f"{source}: {name} private key: unexpected tag 0x{choice.tag:02x} at byte {choice.offset}")
 
 
-def _load_mldsa_pkcs8(oid: str, inner: bytes, source: str) -> Any:
-    name, k, l_, eta, expanded_size = _MLDSA_OIDS[oid]
-    cls = {"ML-DSA-44": MLDSA44PrivateKey, "ML-DSA-65": MLDSA65PrivateKey, "ML-DSA-87": MLDSA87PrivateKey}[name]
-    seed, expanded = _seed_and_expanded(inner, name, cls.private_key_size, expanded_size, source)
-    key = cls.from_seed_bytes(seed)
+def _load_seed_pkcs8(row: Algorithm, inner: bytes, source: str) -> tuple[Any, bytes, bytes | None]:
+    """(key, seed, expanded key or None) of an ML-DSA / ML-KEM PKCS#8 ``privateKey`` (sizes from ``row``)."""
+    name = row.name
+    if name not in _SEED_CLASSES:
+        raise InvalidKeyError(f"{source}: {name} is not implemented by the cryptography backend")
+    cls = _SEED_CLASSES[name]
+    assert row.private_key_bytes is not None  # every lattice row carries its expanded size
+    seed, expanded = _seed_and_expanded(inner, name, cls.private_key_size, row.private_key_bytes, source)
+    return cls.from_seed_bytes(seed), seed, expanded
+
+
+def _load_mldsa_pkcs8(row: Algorithm, inner: bytes, source: str) -> Any:
+    key, seed, expanded = _load_seed_pkcs8(row, inner, source)
     if expanded is not None:
-        _check_mldsa_both(name, k, l_, eta, seed, expanded, key.public_key().public_bytes_raw(), source)
+        k, l_, eta = _MLDSA_PARAMETERS[row.name]
+        _check_mldsa_both(row.name, k, l_, eta, seed, expanded, key.public_key().public_bytes_raw(), source)
     return key
 
 
-def _load_mlkem_pkcs8(oid: str, inner: bytes, source: str) -> Any:
-    name, k, expanded_size = _MLKEM_OIDS[oid]
-    classes = {"ML-KEM-768": MLKEM768PrivateKey, "ML-KEM-1024": MLKEM1024PrivateKey}
-    if name not in classes:
-        raise InvalidKeyError(f"{source}: {name} is not implemented by the cryptography backend")
-    cls = classes[name]
-    seed, dk = _seed_and_expanded(inner, name, cls.private_key_size, expanded_size, source)
-    key = cls.from_seed_bytes(seed)
+def _load_mlkem_pkcs8(row: Algorithm, inner: bytes, source: str) -> Any:
+    key, seed, dk = _load_seed_pkcs8(row, inner, source)
+    name, k = row.name, _MLKEM_K[row.name]
     if dk is not None:
         ek = key.public_key().public_bytes_raw()
         # FIPS 203 Alg. 16: dk = dk_PKE ‖ ek ‖ H(ek) ‖ z
@@ -201,10 +202,9 @@ def _wrap(key: object, source: str) -> Any:
 
 def _load_pkcs8_der(der: bytes, source: str) -> Any:
     oid, inner = _der.parse_pkcs8(der, source)
-    if oid in _MLDSA_OIDS:
-        return _load_mldsa_pkcs8(oid, inner, source)
-    if oid in _MLKEM_OIDS:
-        return _load_mlkem_pkcs8(oid, inner, source)
+    row = _LATTICE_ROWS.get(oid)
+    if row is not None:
+        return (_load_mldsa_pkcs8 if row.name in _MLDSA_PARAMETERS else _load_mlkem_pkcs8)(row, inner, source)
     try:
         key = serialization.load_der_private_key(der, password=None)
     except (ValueError, TypeError) as exc:

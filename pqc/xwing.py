@@ -39,6 +39,8 @@ ALGORITHM = "X-Wing"
 XWING_LABEL = b"\\.//^\\"
 _MLKEM_PK = MLKEM768PublicKey.public_key_size
 _MLKEM_CT = MLKEM768PublicKey.ciphertext_size
+_MLKEM_SEED = MLKEM768PrivateKey.private_key_size  # d ‖ z
+_EXPANDED = _MLKEM_SEED + X25519PrivateKey.private_key_size  # expandDecapsulationKey: SHAKE256(sk, 96)
 
 
 def combiner(ss_m: bytes, ss_x: bytes, ct_x: bytes, pk_x: bytes) -> bytearray:
@@ -97,9 +99,9 @@ class XWingPrivateKey(PrivateKeyInterface, algorithm=ALGORITHM):
         if len(seed) != self.private_key_size:
             raise InvalidKeyError(f"X-Wing private key (seed): {len(seed)} bytes, expected {self.private_key_size}")
         self._seed = bytearray(seed)   # erasable: see wipe()
-        expanded = hashlib.shake_256(self._seed).digest(96)
-        self._mlkem: MLKEMPrivateKey = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
-        self._x25519: X25519PrivateKey = X25519PrivateKey.from_private_bytes(expanded[64:96])
+        expanded = hashlib.shake_256(self._seed).digest(_EXPANDED)
+        self._mlkem: MLKEMPrivateKey = MLKEM768PrivateKey.from_seed_bytes(expanded[:_MLKEM_SEED])
+        self._x25519: X25519PrivateKey = X25519PrivateKey.from_private_bytes(expanded[_MLKEM_SEED:])
         pk_x = self._x25519.public_key().public_bytes_raw()
         self._public = XWingPublicKey(self._mlkem.public_key(), pk_x)
 
