@@ -114,7 +114,22 @@ class _DirectionKey:
         return self._cipher is None
 
 
-class Sealer:
+class _OneDirection:
+    """What a :class:`Sealer` and an :class:`Opener` share: one direction's key, IV and cipher."""
+
+    def __init__(self, key: bytes | bytearray, iv: bytes, algorithm: str, role: str) -> None:
+        self._direction = _DirectionKey(key, iv, algorithm, role)
+
+    @property
+    def algorithm(self) -> str:
+        return self._direction.algorithm
+
+    def wipe(self) -> None:
+        """Zero this direction's key; any later use raises :class:`KeyWipedError`."""
+        self._direction.wipe()
+
+
+class Sealer(_OneDirection):
     """Encrypts records for one direction, numbering them itself (never reusing a nonce)."""
 
     def __init__(
@@ -131,14 +146,10 @@ class Sealer:
             raise AeadError(f"sealer max_records: {max_records}, expected 1..2**64")
         if not 0 <= initial_sequence <= max_records:
             raise AeadError(f"sealer initial_sequence: {initial_sequence}, expected 0..{max_records}")
-        self._direction = _DirectionKey(key, iv, algorithm, "sealer")
+        super().__init__(key, iv, algorithm, "sealer")
         _UsedNonceSpaces.claim(key, iv)
         self._next = initial_sequence
         self._limit = max_records
-
-    @property
-    def algorithm(self) -> str:
-        return self._direction.algorithm
 
     @property
     def next_sequence(self) -> int:
@@ -177,9 +188,6 @@ class Sealer:
         self._next = sequence + 1  # advance before encrypting: a failure never leaves the nonce reusable
         nonce = (direction._iv ^ sequence).to_bytes(IV_SIZE, "big")
         return sequence.to_bytes(SEQUENCE_SIZE, "big") + cipher.encrypt(nonce, plaintext, aad)
-
-    def wipe(self) -> None:
-        self._direction.wipe()
 
     def __repr__(self) -> str:
         state = "wiped" if self._direction.wiped else f"next={self._next}"
@@ -231,18 +239,14 @@ class ReplayWindow:
             self._bitmap |= 1 << (self._highest - sequence)
 
 
-class Opener:
+class Opener(_OneDirection):
     """Decrypts records for one direction, rejecting forgeries and replays."""
 
     def __init__(
         self, key: bytes | bytearray, iv: bytes, *, algorithm: str = AES_256_GCM, window: int = DEFAULT_WINDOW
     ) -> None:
-        self._direction = _DirectionKey(key, iv, algorithm, "opener")
+        super().__init__(key, iv, algorithm, "opener")
         self._window = ReplayWindow(window)
-
-    @property
-    def algorithm(self) -> str:
-        return self._direction.algorithm
 
     @property
     def window(self) -> ReplayWindow:
@@ -303,9 +307,6 @@ class Opener:
             raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
         window.check(sequence)
         raise OutOfOrderError(f"record {sequence} arrived after record {window.highest}")
-
-    def wipe(self) -> None:
-        self._direction.wipe()
 
     def __repr__(self) -> str:
         return f"<Opener {self.algorithm} highest={self._window.highest}>"

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pqc import errors
 from pqc.aead import (
     AES_256_GCM,
     CHACHA20_POLY1305,
@@ -18,16 +19,6 @@ from pqc.aead import (
     ReplayWindow,
     Sealer,
     SessionKeys,
-)
-from pqc.errors import (
-    AeadError,
-    AuthenticationError,
-    FrameError,
-    KeyWipedError,
-    NonceReuseError,
-    OutOfOrderError,
-    ReplayError,
-    SequenceExhaustedError,
 )
 
 ALGORITHMS = [(AES_256_GCM, AESGCM), (CHACHA20_POLY1305, ChaCha20Poly1305)]
@@ -57,12 +48,12 @@ def test_round_trip_and_every_tampered_byte_is_rejected_without_moving_the_windo
     for position in range(8, len(frame)):  # ciphertext and tag bytes
         tampered = bytearray(frame)
         tampered[position] ^= 0x01
-        with pytest.raises(AuthenticationError, match="record 0: authentication failed"):
+        with pytest.raises(errors.AuthenticationError, match="record 0: authentication failed"):
             opener.open_frame(bytes(tampered), b"hdr")
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         opener.open_frame(frame, b"hdx")  # wrong associated data
     renumbered = (1).to_bytes(8, "big") + frame[8:]  # the sequence number is bound through the nonce
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         opener.open_frame(renumbered, b"hdr")
     assert opener.window.highest == -1
     assert opener.open_frame(frame, b"hdr") == (0, b"payload")
@@ -71,9 +62,9 @@ def test_round_trip_and_every_tampered_byte_is_rejected_without_moving_the_windo
 def test_a_second_sealer_on_the_same_key_and_iv_is_refused() -> None:
     key, iv = _fresh()
     Sealer(key, iv)
-    with pytest.raises(NonceReuseError, match="already sealed records"):
+    with pytest.raises(errors.NonceReuseError, match="already sealed records"):
         Sealer(key, iv)
-    with pytest.raises(NonceReuseError):
+    with pytest.raises(errors.NonceReuseError):
         Sealer(bytearray(key), iv, algorithm=CHACHA20_POLY1305)  # same key material, other algorithm
     Sealer(key, os.urandom(12))  # another IV is a fresh nonce space
 
@@ -83,11 +74,11 @@ def test_sealer_numbers_records_itself_and_stops_at_its_limit() -> None:
     sealer = Sealer(key, iv, max_records=3)
     assert [sealer.seal(b"x")[0] for _ in range(3)] == [0, 1, 2]
     assert sealer.records_left == 0
-    with pytest.raises(SequenceExhaustedError, match="rekey"):
+    with pytest.raises(errors.SequenceExhaustedError, match="rekey"):
         sealer.seal(b"x")
     near_end = Sealer(os.urandom(32), iv, initial_sequence=2**64 - 1)
     assert near_end.seal(b"x")[0] == 2**64 - 1
-    with pytest.raises(SequenceExhaustedError):
+    with pytest.raises(errors.SequenceExhaustedError):
         near_end.seal(b"x")
 
 
@@ -97,10 +88,10 @@ def test_replay_and_too_old_records_are_refused_reordering_within_the_window_is_
     frames = [sealer.seal_frame(b"%d" % i) for i in range(8)]
     for index in (1, 0, 3, 2):
         assert opener.open_frame(frames[index])[0] == index
-    with pytest.raises(ReplayError, match="sequence 2 was already accepted"):
+    with pytest.raises(errors.ReplayError, match="sequence 2 was already accepted"):
         opener.open_frame(frames[2])
     assert opener.open_frame(frames[7])[0] == 7
-    with pytest.raises(ReplayError, match="older than the replay window"):
+    with pytest.raises(errors.ReplayError, match="older than the replay window"):
         opener.open_frame(frames[3])  # 7 - 3 = 4 >= window
     assert opener.open_frame(frames[5])[0] == 5  # inside the window, never seen
 
@@ -127,7 +118,7 @@ def test_replay_window_agrees_with_the_reference_model(size: int, offers: list[i
         try:
             window.check(sequence)
             accepted = True
-        except ReplayError:
+        except errors.ReplayError:
             accepted = False
         assert accepted == model.offer(sequence), (sequence, size)
         if accepted:
@@ -137,9 +128,9 @@ def test_replay_window_agrees_with_the_reference_model(size: int, offers: list[i
 def test_window_handles_the_top_of_the_sequence_space() -> None:
     window = ReplayWindow(8)
     window.accept(2**64 - 1)
-    with pytest.raises(ReplayError):
+    with pytest.raises(errors.ReplayError):
         window.check(2**64 - 1)
-    with pytest.raises(ReplayError, match="outside"):
+    with pytest.raises(errors.ReplayError, match="outside"):
         window.check(2**64)
 
 
@@ -150,12 +141,12 @@ def test_session_keys_split_and_both_directions_work() -> None:
     assert responder.open_frame(initiator.seal_frame(b"ping")) == (0, b"ping")
     assert initiator.open_frame(responder.seal_frame(b"pong")) == (0, b"pong")
     frame = initiator.seal_frame(b"x")
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         initiator.open_frame(frame)  # a reflected frame is under the other direction's key
     keys = SessionKeys.from_key_material(material)
     assert keys.key_i2r == material[:32] and keys.iv_r2i == material[76:]
     assert repr(keys) == "<SessionKeys (redacted)>"
-    with pytest.raises(AeadError, match="87 bytes, expected 88"):
+    with pytest.raises(errors.AeadError, match="87 bytes, expected 88"):
         SessionKeys.from_key_material(material[:-1])
 
 
@@ -166,9 +157,9 @@ def test_wiped_keys_refuse_use_and_reprs_hold_no_key() -> None:
     assert key.hex()[:12] not in repr(sealer) + repr(opener)
     sealer.wipe()
     opener.wipe()
-    with pytest.raises(KeyWipedError):
+    with pytest.raises(errors.KeyWipedError):
         sealer.seal(b"y")
-    with pytest.raises(KeyWipedError):
+    with pytest.raises(errors.KeyWipedError):
         opener.open_frame(frame)
     assert "wiped" in repr(sealer)
 
@@ -176,15 +167,15 @@ def test_wiped_keys_refuse_use_and_reprs_hold_no_key() -> None:
 def test_malformed_frames_and_parameters_are_typed_errors() -> None:
     key, iv = _fresh()
     opener = Opener(key, iv)
-    with pytest.raises(FrameError, match="frame: 23 bytes"):
+    with pytest.raises(errors.FrameError, match="frame: 23 bytes"):
         opener.open_frame(bytes(23))
-    with pytest.raises(AeadError, match="sealer key: 16 bytes"):
+    with pytest.raises(errors.AeadError, match="sealer key: 16 bytes"):
         Sealer(bytes(16), iv)
-    with pytest.raises(AeadError, match="opener IV: 8 bytes"):
+    with pytest.raises(errors.AeadError, match="opener IV: 8 bytes"):
         Opener(key, bytes(8))
-    with pytest.raises(AeadError, match="AEAD algorithm 'AES-128-CBC'"):
+    with pytest.raises(errors.AeadError, match="AEAD algorithm 'AES-128-CBC'"):
         Opener(key, iv, algorithm="AES-128-CBC")
-    with pytest.raises(AeadError, match="window size: 0"):
+    with pytest.raises(errors.AeadError, match="window size: 0"):
         ReplayWindow(0)
 
 
@@ -194,20 +185,20 @@ def test_in_order_opening_authenticates_first_then_tells_a_replay_from_a_reorder
     frames = [sealer.seal_frame(b"%d" % i, b"h") for i in range(12)]
     assert opener.open_frame_in_order(frames[0], b"h") == b"0"
     assert opener.open_frame_in_order(frames[2], b"h") == b"2"       # a gap is fine going forward
-    with pytest.raises(OutOfOrderError, match="record 1 arrived after record 2"):
+    with pytest.raises(errors.OutOfOrderError, match="record 1 arrived after record 2"):
         opener.open_frame_in_order(frames[1], b"h")                   # authentic, never seen, but late
-    with pytest.raises(ReplayError, match="sequence 2 was already accepted"):
+    with pytest.raises(errors.ReplayError, match="sequence 2 was already accepted"):
         opener.open_frame_in_order(frames[2], b"h")
     forged = bytearray(frames[1])
     forged[-1] ^= 0x01
-    with pytest.raises(AuthenticationError, match="record 1: authentication failed"):
+    with pytest.raises(errors.AuthenticationError, match="record 1: authentication failed"):
         opener.open_frame_in_order(bytes(forged), b"h")              # a forgery is a forgery, old number or not
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         opener.open_frame_in_order(frames[0], b"other header")
-    with pytest.raises(FrameError, match="frame: 9 bytes"):
+    with pytest.raises(errors.FrameError, match="frame: 9 bytes"):
         opener.open_frame_in_order(frames[1][:9], b"h")
     assert opener.window.highest == 2                                  # none of the refusals moved the window
     assert opener.open_frame_in_order(frames[11], b"h") == b"11"
-    with pytest.raises(ReplayError, match="older than the replay window"):
+    with pytest.raises(errors.ReplayError, match="older than the replay window"):
         opener.open_frame_in_order(frames[3], b"h")                   # authentic, unseen, beyond the window
 
