@@ -165,18 +165,22 @@ def digest_of(cls: str, args: list[Any], literal: Callable[[Any], object]) -> st
 
 
 class Describer:
-    """Reads BouncyCastle construction expressions of one file (see module docstring).
+    """Reads the BouncyCastle construction expressions of one file (see module docstring); ``inner`` collects the
+    construction nodes read while describing (the caller consumes them)."""
 
-    ``class_and_args(node)`` gives ``(class name, argument nodes)`` of a construction or ``None``;
-    ``literal(node)`` a literal/constant value; ``var(node)`` the description a variable holds.
-    """
+    def __init__(self, f: File) -> None:
+        self.f = f
+        self.inner: list[Any] = []
 
-    def __init__(self, class_and_args: Callable[[Any], tuple[str, list[Any]] | None],
-                 literal: Callable[[Any], object], var: Callable[[Any], str | None]) -> None:
-        self.class_and_args = class_and_args
-        self.literal = literal
-        self.var = var
-        self.inner: list[Any] = []  #: construction nodes read while describing (consumed by the caller)
+    def class_and_args(self, node: Any) -> tuple[str, list[Any]] | None:
+        return construction(self.f, node)
+
+    def literal(self, node: Any) -> object:
+        return self.f.literal(node)
+
+    def var(self, node: Any) -> str | None:
+        """What the object a variable holds is (``BlockCipher e = new AESEngine(); new GCMBlockCipher(e)``)."""
+        return self.f.objects.get(self.f.text(node)) if node.type == "identifier" else None
 
     def describe(self, node: Any) -> str | None:
         got = self.class_and_args(node)
@@ -281,11 +285,7 @@ def report(f: File, node: Any) -> bool:
     got = construction(f, node)
     if got is None:
         return False
-
-    def var(n: Any) -> str | None:
-        return f.objects.get(f.text(n)) if n.type == "identifier" else None
-
-    d = Describer(lambda n: construction(f, n), f.literal, var)
+    d = Describer(f)
     name = d.describe_class(*got)
     if name is None:
         return False
