@@ -2,7 +2,8 @@
 nonce-reuse refusal and a sliding replay window.
 
 * Algorithms: ``"AES-256-GCM"`` (default; NIST SP 800-38D) and ``"ChaCha20-Poly1305"`` (RFC 8439), both
-  with 32-byte keys, 12-byte nonces and 16-byte tags.
+  with 32-byte keys, 12-byte nonces and 16-byte tags, as the backend registry implements them
+  (:func:`pqc.backends.aead`; ``cryptography`` by default).
 * Nonce (RFC 8446 §5.3 construction): the 64-bit sequence number, big-endian, left-padded to 12 bytes,
   XORed with a 12-byte per-direction IV. Each direction has its own key and IV (:class:`SessionKeys`).
 * A :class:`Sealer` numbers records 0, 1, 2, … itself (callers cannot choose a sequence number, so cannot
@@ -30,11 +31,10 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-
+from pqc.backends.base import AeadAlgorithm
+from pqc.backends.by_name import aead as aead_implementation
 from pqc.errors import (
     AeadError,
     AuthenticationError,
@@ -48,7 +48,8 @@ from pqc.errors import (
 
 AES_256_GCM = "AES-256-GCM"
 CHACHA20_POLY1305 = "ChaCha20-Poly1305"
-ALGORITHMS: dict[str, type] = {AES_256_GCM: AESGCM, CHACHA20_POLY1305: ChaCha20Poly1305}
+#: the AEADs this framing takes (32-byte keys, 12-byte nonces, 16-byte tags), implemented by the backends
+ALGORITHMS: tuple[str, ...] = (AES_256_GCM, CHACHA20_POLY1305)
 KEY_SIZE = 32
 IV_SIZE = 12
 TAG_SIZE = 16
@@ -73,20 +74,21 @@ class _UsedNonceSpaces:
             cls._seen.add(fingerprint)
 
 
-def _check_algorithm(algorithm: str) -> type:
-    try:
-        return ALGORITHMS[algorithm]
-    except KeyError:
-        raise AeadError(f"AEAD algorithm {algorithm!r}: expected one of {sorted(ALGORITHMS)}") from None
+def _check_algorithm(algorithm: str) -> AeadAlgorithm:
+    """The backend's implementation of ``algorithm`` (:func:`pqc.backends.aead`), one of :data:`ALGORITHMS`."""
+    if algorithm not in ALGORITHMS:
+        raise AeadError(f"AEAD algorithm {algorithm!r}: expected one of {sorted(ALGORITHMS)}")
+    return aead_implementation(algorithm)
 
 
 class _DirectionKey:
-    """Key (bytearray) + IV + cipher object for one direction."""
+    """Key (bytearray) + IV + the backend's cipher object for one direction (its ``encrypt``/``decrypt``
+    raise :class:`AuthenticationError` on a failed tag)."""
 
     __slots__ = ("algorithm", "_key", "_iv", "_cipher", "_role")
 
     def __init__(self, key: bytes | bytearray, iv: bytes, algorithm: str, role: str) -> None:
-        cipher_cls = _check_algorithm(algorithm)
+        implementation = _check_algorithm(algorithm)
         if len(key) != KEY_SIZE:
             raise AeadError(f"{role} key: {len(key)} bytes, expected {KEY_SIZE}")
         if len(iv) != IV_SIZE:
@@ -95,9 +97,9 @@ class _DirectionKey:
         self._role = role
         self._key: bytearray = bytearray(key)
         self._iv = int.from_bytes(iv, "big")
-        self._cipher: AESGCM | ChaCha20Poly1305 | None = cipher_cls(self._key)
+        self._cipher: Any = implementation.new(self._key)
 
-    def cipher(self) -> AESGCM | ChaCha20Poly1305:
+    def cipher(self) -> Any:
         if self._cipher is None:
             raise KeyWipedError(f"{self._role}: key was wiped")
         return self._cipher
@@ -258,7 +260,7 @@ class Opener(_OneDirection):
         self._window.check(sequence)
         try:
             plaintext = cipher.decrypt(self._direction.nonce(sequence), ciphertext, aad)
-        except InvalidTag:
+        except AuthenticationError:
             raise self._forged(sequence, len(ciphertext)) from None
         self._window.accept(sequence)
         return plaintext
@@ -282,7 +284,7 @@ class Opener(_OneDirection):
             plaintext = cipher.decrypt(
                 (direction._iv ^ sequence).to_bytes(IV_SIZE, "big"), frame[SEQUENCE_SIZE:], aad
             )
-        except InvalidTag:
+        except AuthenticationError:
             raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
         window.accept(sequence)
         return sequence, plaintext
@@ -303,7 +305,7 @@ class Opener(_OneDirection):
             raise FrameError(f"frame: {len(frame)} bytes, shorter than header + tag ({SEQUENCE_SIZE + TAG_SIZE})")
         try:
             self._direction.cipher().decrypt(self._direction.nonce(sequence), frame[SEQUENCE_SIZE:], aad)
-        except InvalidTag:
+        except AuthenticationError:
             raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
         window.check(sequence)
         raise OutOfOrderError(f"record {sequence} arrived after record {window.highest}")
