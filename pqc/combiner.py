@@ -1,7 +1,7 @@
 """Key combiner: session keys from an ordered list of (label, secret) inputs bound to a transcript.
 
 Construction (CatKDF shape of ETSI TS 103 744 V1.1.1 §8.2.4; concatenation per NIST SP 800-56C r2 §2,
-"Z' = Z ‖ T" with the approved secret Z first; HKDF per RFC 5869)::
+"Z' = Z ‖ T" with the approved secret Z first; HKDF per RFC 5869, the backend registry's ``kdf``)::
 
     IKM  = s_1 ‖ s_2 ‖ … ‖ s_n                         (the caller puts the approved PQ secret first)
     PRK  = HKDF-Extract(salt, IKM)                      (salt: optional, default hashLen zero bytes)
@@ -28,19 +28,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from pqc.backends.base import KdfAlgorithm
+from pqc.backends.by_name import kdf
 from pqc.errors import PqcError
 
 DOMAIN = b"qshift-catkdf-v1"
-_HASHES: dict[str, tuple[type[hashes.HashAlgorithm], str]] = {
-    "SHA-256": (hashes.SHA256, "sha256"),
-    "SHA-384": (hashes.SHA384, "sha384"),
-    "SHA-512": (hashes.SHA512, "sha512"),
-    "SHA3-256": (hashes.SHA3_256, "sha3_256"),
-    "SHA3-384": (hashes.SHA3_384, "sha3_384"),
-    "SHA3-512": (hashes.SHA3_512, "sha3_512"),
+#: combiner hash (catalogue name) → (its HKDF as the backend registry names it, hashlib name for H(transcript))
+_HASHES: dict[str, tuple[str, str]] = {
+    "SHA-256": ("HKDF-SHA256", "sha256"),
+    "SHA-384": ("HKDF-SHA384", "sha384"),
+    "SHA-512": ("HKDF-SHA512", "sha512"),
+    "SHA3-256": ("HKDF-SHA3-256", "sha3_256"),
+    "SHA3-384": ("HKDF-SHA3-384", "sha3_384"),
+    "SHA3-512": ("HKDF-SHA3-512", "sha3_512"),
 }
 
 
@@ -59,7 +59,7 @@ def transcript_hash(transcript: bytes, hash_name: str = "SHA-256") -> bytes:
     return hashlib.new(_hash(hash_name)[1], transcript).digest()
 
 
-def _hash(hash_name: str) -> tuple[type[hashes.HashAlgorithm], str]:
+def _hash(hash_name: str) -> tuple[str, str]:
     try:
         return _HASHES[hash_name]
     except KeyError:
@@ -105,8 +105,9 @@ def derive_session_keys(
     """
     if not inputs:
         raise CombinerError("combiner inputs: at least one (label, secret) pair is required")
-    algorithm, _ = _hash(hash_name)
-    max_length = 255 * algorithm().digest_size
+    hkdf_name, hashlib_name = _hash(hash_name)
+    hkdf: KdfAlgorithm = kdf(hkdf_name)
+    max_length = 255 * hashlib.new(hashlib_name).digest_size
     if not 1 <= length <= max_length:
         raise CombinerError(f"combiner length: {length} bytes, expected 1..{max_length} for {hash_name}")
     seen: set[str] = set()
@@ -126,6 +127,6 @@ def derive_session_keys(
             ikm += secret
         info = build_info(sizes, mode=mode, transcript=transcript, context=context, length=length, hash_name=hash_name)
         # derive() takes the bytearray itself: no immutable copy of the secrets on our side
-        return HKDF(algorithm=algorithm(), length=length, salt=salt, info=info).derive(ikm)
+        return hkdf.derive(ikm, length, salt=salt, info=info)
     finally:
         ikm[:] = bytes(len(ikm))
