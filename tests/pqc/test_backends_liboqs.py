@@ -150,3 +150,113 @@ def test_liboqs_kems_and_signatures_round_trip() -> None:
         if name in status.algorithms:
             private = signature(name, backend="liboqs").generate()
             private.public_key().verify(private.sign(b"m"), b"m")
+
+
+class _StandIn:
+    """liboqs-python's context-manager API (``oqs.KeyEncapsulation``/``oqs.Signature``) for one KEM and one
+    signature mechanism, computed with ``cryptography`` (ML-KEM-768, Ed25519): liboqs is absent on most
+    machines that run this suite, and this checks our glue — sizes from ``details``, the sk ‖ pk private
+    form, typed errors — not liboqs. ``test_liboqs_kems_and_signatures_round_trip`` runs the real library."""
+
+    def __init__(self, mechanism: str, secret_key: bytes | None = None) -> None:
+        self.secret_key = secret_key
+
+    def __enter__(self) -> _StandIn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _StandInKem(_StandIn):
+    details = {"length_public_key": 1184, "length_secret_key": 64, "length_ciphertext": 1088}
+
+    def generate_keypair(self) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import mlkem
+
+        self._key = mlkem.MLKEM768PrivateKey.generate()
+        return self._key.public_key().public_bytes_raw()
+
+    def export_secret_key(self) -> bytes:
+        return self._key.private_bytes_raw()
+
+    def encap_secret(self, public: bytes) -> tuple[bytes, bytes]:
+        from cryptography.hazmat.primitives.asymmetric import mlkem
+
+        shared, ciphertext = mlkem.MLKEM768PublicKey.from_public_bytes(public).encapsulate()
+        return ciphertext, shared
+
+    def decap_secret(self, ciphertext: bytes) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import mlkem
+
+        assert self.secret_key is not None
+        return mlkem.MLKEM768PrivateKey.from_seed_bytes(self.secret_key).decapsulate(ciphertext)
+
+
+class _StandInSignature(_StandIn):
+    details = {"length_public_key": 32, "length_secret_key": 32, "length_signature": 64}
+
+    def generate_keypair(self) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        self._key = ed25519.Ed25519PrivateKey.generate()
+        return self._key.public_key().public_bytes_raw()
+
+    def export_secret_key(self) -> bytes:
+        return self._key.private_bytes_raw()
+
+    def sign(self, data: bytes) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        assert self.secret_key is not None
+        return ed25519.Ed25519PrivateKey.from_private_bytes(self.secret_key).sign(data)
+
+    def verify(self, data: bytes, signature: bytes, public: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        try:
+            ed25519.Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def test_liboqs_key_classes_over_a_stand_in_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.machinery
+    import types
+
+    from pqc.backends.liboqs_backend import LiboqsBackend
+    from pqc.errors import InvalidCiphertextError, InvalidKeyError, InvalidSignatureError
+    from pqc.key_interface import PrivateKeyInterface, PublicKeyInterface
+    from pqc.oqs_library import LiboqsLocation
+
+    binding = types.SimpleNamespace(
+        __spec__=importlib.machinery.ModuleSpec("oqs", None), KeyEncapsulation=_StandInKem, Signature=_StandInSignature,
+        get_enabled_kem_mechanisms=lambda: ["StandIn-KEM"], get_enabled_sig_mechanisms=lambda: ["StandIn-Sig"])
+    monkeypatch.setitem(sys.modules, "oqs", binding)
+    backend = LiboqsBackend(locate=lambda: LiboqsLocation("/opt/liboqs/lib/liboqs.so", "stand-in"))
+    status = backend.status()
+    assert status.available and status.algorithms == ("StandIn-KEM", "StandIn-Sig"), status
+    kem_impl, sig_impl = backend.implementations()["StandIn-KEM"], backend.implementations()["StandIn-Sig"]
+
+    private = kem_impl.generate()
+    assert isinstance(private, PrivateKeyInterface) and len(private.private_bytes_raw()) == 64 + 1184
+    public = kem_impl.public_key_from_bytes(private.public_key().public_bytes_raw())
+    assert isinstance(public, PublicKeyInterface) and public == private.public_key()
+    shared, ciphertext = public.encapsulate()
+    assert kem_impl.private_key_from_bytes(private.private_bytes_raw()).decapsulate(ciphertext) == shared
+    assert repr(private) == "<StandIn-KEM private key (liboqs)>" and "liboqs" in repr(public)
+    with pytest.raises(InvalidKeyError, match=r"StandIn-KEM private key \(sk ‖ pk\): 5 bytes, expected 1248"):
+        kem_impl.private_key_from_bytes(bytes(5))
+    with pytest.raises(InvalidKeyError, match="StandIn-KEM public key: 5 bytes, expected 1184"):
+        kem_impl.public_key_from_bytes(bytes(5))
+    with pytest.raises(InvalidCiphertextError, match="StandIn-KEM ciphertext: 5 bytes, expected 1088"):
+        private.decapsulate(bytes(5))
+
+    signer = sig_impl.generate()
+    verifier = sig_impl.public_key_from_bytes(signer.public_key().public_bytes_raw())
+    verifier.verify(signer.sign(b"m"), b"m")
+    assert verifier.signature_size == 64
+    with pytest.raises(InvalidSignatureError, match="StandIn-Sig signature does not verify"):
+        verifier.verify(signer.sign(b"m"), b"n")
