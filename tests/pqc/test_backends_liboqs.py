@@ -235,7 +235,8 @@ def test_liboqs_key_classes_over_a_stand_in_binding(monkeypatch: pytest.MonkeyPa
         __spec__=importlib.machinery.ModuleSpec("oqs", None), KeyEncapsulation=_StandInKem, Signature=_StandInSignature,
         get_enabled_kem_mechanisms=lambda: ["StandIn-KEM"], get_enabled_sig_mechanisms=lambda: ["StandIn-Sig"])
     monkeypatch.setitem(sys.modules, "oqs", binding)
-    backend = LiboqsBackend(locate=lambda: LiboqsLocation("/stand-in/liboqs.so", "stand-in")  # not under lib/: OQS_INSTALL_PATH stays unset)
+    # a path not under lib/ or lib64/, so that the backend leaves OQS_INSTALL_PATH unset
+    backend = LiboqsBackend(locate=lambda: LiboqsLocation("/stand-in/liboqs.so", "stand-in"))
     status = backend.status()
     assert status.available and status.algorithms == ("StandIn-KEM", "StandIn-Sig"), status
     kem_impl, sig_impl = backend.implementations()["StandIn-KEM"], backend.implementations()["StandIn-Sig"]
