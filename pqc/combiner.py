@@ -33,15 +33,8 @@ from pqc.backends.by_name import kdf
 from pqc.errors import PqcError
 
 DOMAIN = b"qshift-catkdf-v1"
-#: combiner hash (catalogue name) → (its HKDF as the backend registry names it, hashlib name for H(transcript))
-_HASHES: dict[str, tuple[str, str]] = {
-    "SHA-256": ("HKDF-SHA256", "sha256"),
-    "SHA-384": ("HKDF-SHA384", "sha384"),
-    "SHA-512": ("HKDF-SHA512", "sha512"),
-    "SHA3-256": ("HKDF-SHA3-256", "sha3_256"),
-    "SHA3-384": ("HKDF-SHA3-384", "sha3_384"),
-    "SHA3-512": ("HKDF-SHA3-512", "sha3_512"),
-}
+#: the combiner's hashes (catalogue names)
+HASHES = ("SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384", "SHA3-512")
 
 
 class CombinerError(PqcError, ValueError):
@@ -60,10 +53,11 @@ def transcript_hash(transcript: bytes, hash_name: str = "SHA-256") -> bytes:
 
 
 def _hash(hash_name: str) -> tuple[str, str]:
-    try:
-        return _HASHES[hash_name]
-    except KeyError:
-        raise CombinerError(f"combiner hash {hash_name!r}: expected one of {sorted(_HASHES)}") from None
+    """(the HKDF over ``hash_name`` as the backend registry names it, the hashlib name of the hash)."""
+    if hash_name not in HASHES:
+        raise CombinerError(f"combiner hash {hash_name!r}: expected one of {sorted(HASHES)}")
+    bare = hash_name.replace("SHA-", "SHA")          # SHA-256 -> SHA256, SHA3-256 unchanged
+    return "HKDF-" + bare, bare.lower().replace("-", "_")
 
 
 def build_info(

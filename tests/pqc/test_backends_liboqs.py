@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,18 +168,25 @@ class _StandIn:
     def __exit__(self, *exc: object) -> None:
         return None
 
-
-class _StandInKem(_StandIn):
-    details = {"length_public_key": 1184, "length_secret_key": 64, "length_ciphertext": 1088}
+    def _generate(self) -> Any:
+        raise NotImplementedError
 
     def generate_keypair(self) -> bytes:
-        from cryptography.hazmat.primitives.asymmetric import mlkem
-
-        self._key = mlkem.MLKEM768PrivateKey.generate()
+        self._key = self._generate()
         return self._key.public_key().public_bytes_raw()
 
     def export_secret_key(self) -> bytes:
         return self._key.private_bytes_raw()
+
+
+class _StandInKem(_StandIn):
+    details = {"length_public_key": 1184, "length_secret_key": 64, "length_ciphertext": 1088}
+
+    @staticmethod
+    def _generate() -> Any:
+        from cryptography.hazmat.primitives.asymmetric import mlkem
+
+        return mlkem.MLKEM768PrivateKey.generate()
 
     def encap_secret(self, public: bytes) -> tuple[bytes, bytes]:
         from cryptography.hazmat.primitives.asymmetric import mlkem
@@ -196,14 +204,11 @@ class _StandInKem(_StandIn):
 class _StandInSignature(_StandIn):
     details = {"length_public_key": 32, "length_secret_key": 32, "length_signature": 64}
 
-    def generate_keypair(self) -> bytes:
+    @staticmethod
+    def _generate() -> Any:
         from cryptography.hazmat.primitives.asymmetric import ed25519
 
-        self._key = ed25519.Ed25519PrivateKey.generate()
-        return self._key.public_key().public_bytes_raw()
-
-    def export_secret_key(self) -> bytes:
-        return self._key.private_bytes_raw()
+        return ed25519.Ed25519PrivateKey.generate()
 
     def sign(self, data: bytes) -> bytes:
         from cryptography.hazmat.primitives.asymmetric import ed25519
