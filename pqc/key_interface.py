@@ -142,11 +142,12 @@ def _declare(base: type[Any], name: str, module: str, **keywords: Any) -> Any:
     return types.new_class(name, (base,), keywords, body)
 
 
-def parameter_set(public_base: type[PublicT], private_base: type[PrivateT], algorithm: str,
+def parameter_set(family: tuple[type[PublicT], type[PrivateT]], algorithm: str,
                   module: str) -> tuple[type[PublicT], type[PrivateT]]:
     """The interface classes of one parameter set of a family, e.g. ``MLKEM768PublicKey`` and
-    ``MLKEM768PrivateKey`` for ``"ML-KEM-768"``: subclasses of the family's bases carrying the catalogue
-    row's name and sizes, named and placed in ``module`` as if declared there."""
+    ``MLKEM768PrivateKey`` for ``"ML-KEM-768"``: subclasses of the family's (abstract) public and private
+    bases carrying the catalogue row's name and sizes, named and placed in ``module`` as if declared there."""
+    public_base, private_base = family
     stem = algorithm.replace("-", "")
     public: type[PublicT] = _declare(public_base, f"{stem}PublicKey", module, algorithm=algorithm)
     private: type[PrivateT] = _declare(private_base, f"{stem}PrivateKey", module, algorithm=algorithm)

@@ -127,5 +127,6 @@ class MLKEMPrivateKey(PrivateKeyInterface):
         """The backend's FIPS 203 Alg. 18 on a ciphertext of the right length."""
 
 
-MLKEM768PublicKey, MLKEM768PrivateKey = parameter_set(MLKEMPublicKey, MLKEMPrivateKey, "ML-KEM-768", __name__)
-MLKEM1024PublicKey, MLKEM1024PrivateKey = parameter_set(MLKEMPublicKey, MLKEMPrivateKey, "ML-KEM-1024", __name__)
+_FAMILY = (MLKEMPublicKey, MLKEMPrivateKey)
+MLKEM768PublicKey, MLKEM768PrivateKey = parameter_set(_FAMILY, "ML-KEM-768", __name__)
+MLKEM1024PublicKey, MLKEM1024PrivateKey = parameter_set(_FAMILY, "ML-KEM-1024", __name__)

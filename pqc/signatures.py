@@ -80,9 +80,10 @@ class MLDSAPrivateKey(PrivateKeyInterface):
         """The backend's FIPS 204 Alg. 2 on a checked context."""
 
 
-MLDSA44PublicKey, MLDSA44PrivateKey = parameter_set(MLDSAPublicKey, MLDSAPrivateKey, "ML-DSA-44", __name__)
-MLDSA65PublicKey, MLDSA65PrivateKey = parameter_set(MLDSAPublicKey, MLDSAPrivateKey, "ML-DSA-65", __name__)
-MLDSA87PublicKey, MLDSA87PrivateKey = parameter_set(MLDSAPublicKey, MLDSAPrivateKey, "ML-DSA-87", __name__)
+_FAMILY = (MLDSAPublicKey, MLDSAPrivateKey)
+MLDSA44PublicKey, MLDSA44PrivateKey = parameter_set(_FAMILY, "ML-DSA-44", __name__)
+MLDSA65PublicKey, MLDSA65PrivateKey = parameter_set(_FAMILY, "ML-DSA-65", __name__)
+MLDSA87PublicKey, MLDSA87PrivateKey = parameter_set(_FAMILY, "ML-DSA-87", __name__)
 
 
 class Ed25519PublicKey(PublicKeyInterface, algorithm="Ed25519"):
