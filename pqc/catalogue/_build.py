@@ -111,13 +111,13 @@ class TableBuilder:
         def size(part: Algorithm, answer: bool) -> int:
             value = part.ciphertext_bytes if answer and part.primitive is Primitive.KEM else part.public_key_bytes
             if value is None:
-                raise InvalidCatalogueEntryError(f"{name}: component {part.name} has no share size")
+                raise InvalidCatalogueEntryError(name, f"component {part.name} has no share size")
             return value
 
         secrets = [p.shared_secret_bytes for p in parts]
         if shared_secret_bytes is None:
             if None in secrets:
-                raise InvalidCatalogueEntryError(f"{name}: a component has no shared-secret size")
+                raise InvalidCatalogueEntryError(name, "a component has no shared-secret size")
             shared_secret_bytes = sum(s for s in secrets if s is not None)
         return self.hybrid(
             name, family, components, category, public_key_bytes=sum(size(p, False) for p in parts),
