@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pqc.catalogue.oid import MalformedOidError
+from pqc.catalogue.oid import decode_oid as catalogue_decode_oid
 from pqc.errors import InvalidKeyError
 
 SEQUENCE = 0x30
@@ -57,18 +59,12 @@ def read_children(value: bytes, what: str = "DER") -> list[Tlv]:
 
 
 def decode_oid(value: bytes) -> str:
-    """Dotted string of an OBJECT IDENTIFIER value (X.690 §8.19)."""
-    if not value:
-        raise InvalidKeyError("OID: empty")
-    arcs: list[int] = []
-    acc = 0
-    for byte in value:
-        acc = (acc << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(acc)
-            acc = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
+    """Dotted string of an OBJECT IDENTIFIER value (X.690 §8.19, :func:`pqc.catalogue.decode_oid`);
+    malformed contents are an :class:`InvalidKeyError` here."""
+    try:
+        return catalogue_decode_oid(value)
+    except MalformedOidError as exc:
+        raise InvalidKeyError(str(exc)) from None
 
 
 def encode_length(length: int) -> bytes:

@@ -23,6 +23,7 @@ from pqc.catalogue.keys import CertificateAlgorithms
 from pqc.catalogue.keys import algorithm_for_key as _algorithm_for_key
 from pqc.catalogue.keys import certificate_algorithms as _certificate_algorithms
 from pqc.catalogue.model import Algorithm, Primitive, QuantumStatus
+from pqc.catalogue.oid import MalformedOidError, decode_oid
 from pqc.catalogue.table import ALGORITHMS, SIZED
 
 CATALOGUE = CatalogueIndex(ALGORITHMS, SIZED)
@@ -61,6 +62,7 @@ __all__ = [
     "CertificateAlgorithms",
     "DuplicateCatalogueEntryError",
     "InvalidCatalogueEntryError",
+    "MalformedOidError",
     "Primitive",
     "QuantumStatus",
     "UnknownAlgorithmError",
@@ -73,6 +75,7 @@ __all__ = [
     "by_tls_group",
     "by_tls_signature_scheme",
     "certificate_algorithms",
+    "decode_oid",
     "find",
     "lookup",
     "lookup_sized",
