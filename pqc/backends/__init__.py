@@ -7,7 +7,9 @@
 True
 
 ``cryptography`` (default, always present) and ``liboqs`` (optional; never imports ``oqs`` unless a
-liboqs shared library is already installed). See :mod:`pqc.backends.base` for the verbs.
+liboqs shared library is already installed). :mod:`pqc.backends.base` says what an implementation offers,
+:mod:`pqc.backends.registry` which backend answers a name, :mod:`pqc.backends.by_name` the typed look-ups;
+the key objects implement the family interfaces of :mod:`pqc.key_interface`.
 """
 
 from pqc.backends.base import (
