@@ -54,7 +54,7 @@ def test_a_bbm92_link_delivers_identical_verified_keys_of_finite_key_length() ->
         assert r.witness is not None and r.witness["certified"] and r.witness["chsh"] > 2.6
         assert 0 < r.qber_estimate < 0.05
     assert all(k[3]["protocol"] == "bbm92" for k in alice.keys + bob.keys)
-    assert pair.status.state == "running" and not pair.status.alarm
+    assert pair.status.state == "stopped" and not pair.status.alarm      # the finite source ended
     assert pair.status.last_chsh is not None and pair.status.last_chsh > 2.6
     # the closed form ([MFL07], asymptotic) lies above the finite key of 2.5·10^4-bit blocks, not far above
     mean = sum(r.length_bits for r in results) / len(results)
@@ -76,7 +76,7 @@ def test_an_intercept_resend_attacker_on_one_arm_aborts_with_the_witness_alarm_a
     # the alarm reaches status, metrics and the log exactly as a QBER abort does
     snap = pair.status.snapshot()
     assert snap["alarm"] and snap["alarm_reason"] == "block 1 aborted: witness"     # the latest aborted block
-    assert snap["label"] == "aborting(witness)" and snap["aborts"] == {"witness": 2}
+    assert snap["aborts"] == {"witness": 2} and snap["blocks"] == {"delivered": 0, "aborted": 2}
     assert snap["last_chsh"] is not None and snap["last_chsh"] <= 2.0
     lines = pair.status.metrics_lines()
     assert 'qkd_link_aborts_total{link="ent",role="pair",cause="witness"} 2' in lines
