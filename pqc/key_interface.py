@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import types
+from collections.abc import Callable
 from typing import Any, ClassVar, Self, TypeVar
 
 from pqc.backends.by_name import key_algorithm
@@ -135,18 +136,20 @@ PublicT = TypeVar("PublicT", bound=PublicKeyInterface)
 PrivateT = TypeVar("PrivateT", bound=PrivateKeyInterface)
 
 
-def _declare(base: type[Any], name: str, module: str, **keywords: Any) -> Any:
+def _declare(base: Any, name: str, module: str, **keywords: Any) -> Any:
     def body(namespace: dict[str, Any]) -> None:
         namespace.update(__slots__=(), __module__=module, __qualname__=name)
 
     return types.new_class(name, (base,), keywords, body)
 
 
-def parameter_set(family: tuple[type[PublicT], type[PrivateT]], algorithm: str,
+def parameter_set(family: tuple[Callable[..., PublicT], Callable[..., PrivateT]], algorithm: str,
                   module: str) -> tuple[type[PublicT], type[PrivateT]]:
     """The interface classes of one parameter set of a family, e.g. ``MLKEM768PublicKey`` and
     ``MLKEM768PrivateKey`` for ``"ML-KEM-768"``: subclasses of the family's (abstract) public and private
     bases carrying the catalogue row's name and sizes, named and placed in ``module`` as if declared there."""
+    # The bases are abstract classes, typed as their constructors: mypy refuses an abstract class where
+    # ``type[...]`` is expected, though subclassing it is what happens here.
     public_base, private_base = family
     stem = algorithm.replace("-", "")
     public: type[PublicT] = _declare(public_base, f"{stem}PublicKey", module, algorithm=algorithm)

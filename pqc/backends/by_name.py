@@ -22,7 +22,7 @@ class ByName(Generic[_Impl]):
     ``primitives`` (catalogue vocabulary), else :class:`UnknownAlgorithmError` naming what it is."""
 
     def __init__(self, kind: type[_Impl], primitives: tuple[str, ...], what: str) -> None:
-        self.kind = kind
+        self.kind: type[_Impl] = kind
         self.primitives = primitives
         self.what = what
         self.__doc__ = f"The {what} implementation of a catalogue name or alias (``backend=`` to choose one)."

@@ -201,8 +201,9 @@ _FAMILIES: dict[str, tuple[type[CryptographyPublicKey], type[CryptographyPrivate
     "Ed25519": (_Ed25519Public, _Ed25519Private),
     "X25519": (CryptographyPublicKey, _X25519Private),
 }
-#: (family, interface public, interface private, pyca public, pyca private)
-_IMPLEMENTED: list[tuple[str, type[PublicKeyInterface], type[PrivateKeyInterface], Any, Any]] = [
+#: (family, interface public, interface private, pyca public, pyca private); the interfaces are abstract
+#: classes (typed as plain ``type``: mypy refuses abstract classes where ``type[...]`` is expected)
+_IMPLEMENTED: list[tuple[str, type, type, Any, Any]] = [
     ("ML-KEM", mlkem.MLKEM768PublicKey, mlkem.MLKEM768PrivateKey, _mk.MLKEM768PublicKey, _mk.MLKEM768PrivateKey),
     ("ML-KEM", mlkem.MLKEM1024PublicKey, mlkem.MLKEM1024PrivateKey, _mk.MLKEM1024PublicKey, _mk.MLKEM1024PrivateKey),
     ("ML-DSA", signatures.MLDSA44PublicKey, signatures.MLDSA44PrivateKey, _md.MLDSA44PublicKey, _md.MLDSA44PrivateKey),
@@ -225,12 +226,12 @@ def _implement(mixin: type, interface: type, impl: Any, **attributes: Any) -> An
 
 #: catalogue name → (private class, public class) of this backend
 KEY_CLASSES: dict[str, tuple[type[CryptographyPrivateKey], type[CryptographyPublicKey]]] = {}
-_BY_PYCA_TYPE: dict[type, type[CryptographyPublicKey] | type[CryptographyPrivateKey]] = {}
+_BY_PYCA_TYPE: dict[type[Any], type[CryptographyPublicKey] | type[CryptographyPrivateKey]] = {}
 for _family, _public_interface, _private_interface, _pyca_public, _pyca_private in _IMPLEMENTED:
     _public_mixin, _private_mixin = _FAMILIES[_family]
     _public = _implement(_public_mixin, _public_interface, _pyca_public)
     _private = _implement(_private_mixin, _private_interface, _pyca_private, _public_cls=_public)
-    KEY_CLASSES[_public_interface.algorithm] = (_private, _public)
+    KEY_CLASSES[_public.algorithm] = (_private, _public)
     _BY_PYCA_TYPE[_pyca_public] = _public
     _BY_PYCA_TYPE[_pyca_private] = _private
 
