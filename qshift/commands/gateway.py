@@ -19,7 +19,8 @@ app = typer.Typer(help="Site-to-site tunnel keyed by X-Wing + QKD, with fallback
 
 #: Paths in a site TOML, read relative to the TOML file (whatever the working directory).
 RELATIVE_TO_CONFIG = ("identity.signing_key", "kme.ca_file", "kme.cert_file", "kme.key_file",
-                      "peers[].public_key", "peers[].psk_file")
+                      "peers[].public_key", "peers[].psk_file", "peers[].ipsec.cert_file", "peers[].ipsec.key_file",
+                      "peers[].ipsec.ca_file")
 
 
 def load_site(path: Path) -> Any:  # SiteConfig, imported lazily to keep `qshift --help` fast
@@ -82,3 +83,9 @@ def check(config: Annotated[Path, typer.Argument(help="Site TOML to validate.")]
     else:
         typer.echo(f"{config}: site {site.site_id}, {len(site.peers)} peer(s), {len(site.forward)} forward "
                    f"rule(s), {len(site.reverse)} reverse rule(s): ok")
+
+
+# `gateway show` lives in its own module (it talks to a running gateway, not to a config)
+from qshift.commands.gateway_show import show  # noqa: E402
+
+app.command()(show)
