@@ -14,7 +14,7 @@
 
 from gateway.dataplane.config import IpsecConfig, WireGuardConfig
 from gateway.dataplane.errors import DataPlaneError
-from gateway.dataplane.ipsec import IpsecPpkRotator, ViciControl
+from gateway.dataplane.ipsec import IkeCredentials, IpsecPpkRotator, ViciControl
 from gateway.dataplane.metrics import DataPlaneCollector, WireGuardCollector, metrics_text
 from gateway.dataplane.planes import DataPlanes
 from gateway.dataplane.ppk import IkePpk, derive_ikev2_ppk
@@ -29,7 +29,8 @@ from gateway.dataplane.rotation import (
 from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, WireGuardPeerState
 
 __all__ = [
-    "PSK_BYTES", "DataPlaneCollector", "DataPlaneError", "DataPlanes", "EpochKeyRotator", "IkePpk", "IpsecConfig",
+    "PSK_BYTES", "DataPlaneCollector", "DataPlaneError", "DataPlanes", "EpochKeyRotator", "IkeCredentials", "IkePpk",
+    "IpsecConfig",
     "IpsecPpkRotator", "KeyPlaneStatus", "RotationPolicy", "ViciControl", "WgTool", "WireGuardCollector",
     "WireGuardConfig", "WireGuardPeerSpec", "WireGuardPeerState", "WireGuardPeerStatus", "WireGuardPsk",
     "WireGuardPskRotator", "derive_ikev2_ppk", "derive_wireguard_psk", "metrics_text", "psk_label",

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.dataplane.errors import DataPlaneError
-from gateway.dataplane.ipsec import IpsecPpkRotator, ViciControl
+from gateway.dataplane.ipsec import IkeCredentials, IpsecPpkRotator, ViciControl
 from gateway.dataplane.rotation import RotationPolicy
 from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, check_public_key
 
@@ -103,6 +103,12 @@ class IpsecConfig(BaseModel):
     keep_max_s: float = Field(default=120.0, ge=0)
     install_timeout_s: float = Field(default=10.0, gt=0)
     retry_interval_s: float = Field(default=1.0, gt=0)
+    #: Certificate authentication of IKE (``auth = "pubkey"`` in connection.local/remote): this site's
+    #: certificate and private key and the CA of the peer's, PEM files the gateway loads into charon over
+    #: VICI (all three, or none: credentials loaded by swanctl, e.g. an IKE PSK).
+    cert_file: str | None = None
+    key_file: str | None = None
+    ca_file: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> IpsecConfig:
@@ -113,7 +119,22 @@ class IpsecConfig(BaseModel):
                 raise ValueError(f"ipsec.connection.{key} is set by the gateway per epoch; leave it out")
         if self.child not in self.connection.get("children", {}):
             raise ValueError(f"ipsec.child {self.child!r} is not in ipsec.connection.children")
+        files = {"cert_file": self.cert_file, "key_file": self.key_file, "ca_file": self.ca_file}
+        if any(files.values()) and not all(files.values()):
+            missing = ", ".join(f"ipsec.{k}" for k, v in files.items() if not v)
+            raise ValueError(f"certificate authentication needs ipsec.cert_file, key_file and ca_file "
+                             f"(missing {missing})")
+        if all(files.values()):
+            auth = self.connection.get("local", {}).get("auth")
+            if auth != "pubkey":
+                raise ValueError(f"ipsec.cert_file is given but ipsec.connection.local.auth is {auth!r}, "
+                                 "not 'pubkey'")
         return self
+
+    def credentials(self) -> IkeCredentials | None:
+        if self.cert_file and self.key_file and self.ca_file:
+            return IkeCredentials(cert_file=self.cert_file, key_file=self.key_file, ca_file=self.ca_file)
+        return None
 
     def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
         overrides: dict[str, Any] = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
@@ -130,4 +151,4 @@ class IpsecConfig(BaseModel):
             control=control or ViciControl(self.vici_socket, timeout_s=self.install_timeout_s),
             connection=self.name, conn=self.connection, child=self.child, initiator=self.initiator,
             ppk_required=self.ppk_required, overlap_s=self.overlap_s, policy=self.policy(qkd, min_mode),
-            request_rekey=request_rekey)
+            request_rekey=request_rekey, credentials=self.credentials())

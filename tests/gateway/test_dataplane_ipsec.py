@@ -5,24 +5,21 @@ over a TUN device, ``ipsec0``). charon's pid file is a fixed path, so each runs 
 its own with a private /run; its VICI socket and log are in the test's directory. IKE authenticates with
 a PSK here (the tunnel's identity is not what is tested); the PPK of each session epoch (RFC 8784) comes
 from two real gateways' hybrid sessions, derived at both ends and loaded over VICI. Traffic is a UDP
-echo between addresses behind each site (10.238.1.1 ↔ 10.238.2.1) through the ESP SA.
+echo between addresses behind each site (10.239.0.1 ↔ 10.239.0.2) through the ESP SA. The sites are
+``tests/netns/dataplane.py``'s :class:`IpsecSites` (the benchmark runs the same).
 
 Needs root, ``ip netns``, ``unshare``, /dev/net/tun and charon with the kernel-libipsec and openssl
-plugins (``.ci/run`` installs them); skips with the reason otherwise.
+plugins (``.ci/run`` installs them); skips with the reason otherwise. Leaves no namespace or process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import shutil
-import subprocess
-import sys
-import textwrap
+import re
+import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,195 +29,50 @@ from gateway.dataplane import DataPlaneError
 from gateway.dataplane.ipsec import ViciControl
 from gateway.dataplane.ppk import derive_ikev2_ppk
 from tests.gateway.harness import start_pair, wait_for
-from tests.processes import stop_process_groups
+from tests.netns.dataplane import IpsecSites, ipsec_unavailable
 
 pytestmark = pytest.mark.netns
 
-CHARON = "/usr/lib/ipsec/charon"
-PLUGINS = "/usr/lib/ipsec/plugins"
 TAG = f"qi{os.getpid() % 100000}"
-NS = {"a": f"{TAG}-a", "b": f"{TAG}-b"}
-UNDERLAY = {"a": "10.239.0.1", "b": "10.239.0.2"}
-INNER = {"a": "10.238.1.1", "b": "10.238.2.1"}
-ECHO_PORT = 7910
+#: The two sites (namespaces, charon in each); its directory is the module's temporary one (see ``ipsecnet``).
+SITES = IpsecSites(TAG, Path(tempfile.gettempdir()), subnet=238,
+                   log_levels="default = 1\nike = 2\ncfg = 2\nesp = 2\nchd = 2")
+NS, UNDERLAY, INNER = SITES.ns, SITES.underlay, SITES.inner
 SITE = {"a": "site-a", "b": "site-b"}
-CONN = "site"
+CONN = SITES.CONN
 
-
-def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=30)
-
-
-def in_ns(side: str, *args: str) -> list[str]:
-    return ["ip", "netns", "exec", NS[side], *args]
-
-
-def _unavailable() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces, mount namespaces and TUN interfaces"
-    if not shutil.which("ip") or not shutil.which("unshare"):
-        return "iproute2 (ip) or util-linux (unshare) is not installed"
-    if not os.access(CHARON, os.X_OK):
-        return "strongSwan's charon is not installed (Debian strongswan-charon; .ci/run installs it)"
-    for plugin, package in (("kernel-libipsec", "libcharon-extra-plugins"),
-                            ("openssl", "libstrongswan-standard-plugins")):
-        if not os.path.exists(f"{PLUGINS}/libstrongswan-{plugin}.so"):
-            return f"charon's {plugin} plugin is not installed (Debian {package})"
-    if not os.path.exists("/dev/net/tun"):
-        return "no /dev/net/tun: kernel-libipsec needs TUN"
-    try:
-        import vici  # noqa: F401
-    except ImportError:
-        return "the vici Python package is not installed"
-    probe = f"{TAG}-probe"
-    result = sh("ip", "netns", "add", probe, check=False)
-    if result.returncode != 0:
-        return f"cannot create a network namespace: {result.stderr.strip()}"
-    sh("ip", "netns", "del", probe, check=False)
-    return None
-
-
-SKIP_REASON = _unavailable()
+SKIP_REASON = ipsec_unavailable(need_iperf3=False)
 if SKIP_REASON:
     pytestmark = [pytest.mark.netns, pytest.mark.skip(reason=SKIP_REASON)]
 
-ECHO_SERVER = textwrap.dedent("""
-    import socket, sys
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((sys.argv[1], int(sys.argv[2])))
-    while True:
-        data, addr = s.recvfrom(2048)
-        s.sendto(data, addr)
-""")
 
-ECHO_CLIENT = textwrap.dedent("""
-    import json, select, socket, struct, sys, time
-    src, host, port, count, interval = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, 0))
-    try:
-        s.connect((host, port))
-    except OSError as exc:   # no route: no SA installed one
-        print(json.dumps({"sent": count, "received": 0, "missing": list(range(count))[:100], "error": str(exc)}))
-        sys.exit(0)
-    got = set()
-    def drain(until):
-        while True:
-            left = until - time.monotonic()
-            if left <= 0 or len(got) == count:
-                return
-            if select.select([s], [], [], left)[0]:
-                try:
-                    got.add(struct.unpack(">I", s.recv(2048)[:4])[0])
-                except OSError:
-                    pass
-    t0 = time.monotonic()
-    for i in range(count):
-        drain(t0 + i * interval)
-        try:
-            s.send(struct.pack(">I", i) + bytes(60))
-        except OSError:
-            pass
-    drain(time.monotonic() + 1.5)
-    missing = sorted(set(range(count)) - got)
-    print(json.dumps({"sent": count, "received": len(got), "missing": missing[:100]}))
-""")
-
-
-LOAD = "random nonce aes sha1 sha2 hmac gcm pem pkcs1 pubkey x509 kdf openssl kernel-libipsec kernel-netlink " \
-       "socket-default vici"
-
-
-def strongswan_conf(side: str, tmp: Path) -> Path:
-    conf = tmp / f"strongswan-{side}.conf"
-    conf.write_text(textwrap.dedent(f"""\
-        charon {{
-          load_modular = no
-          load = {LOAD}
-          install_routes = yes
-          make_before_break = yes
-          plugins {{
-            vici {{
-              socket = unix://{tmp}/{side}.vici
-            }}
-          }}
-          filelog {{
-            test {{
-              path = {tmp}/charon-{side}.log
-              flush_line = yes
-              default = 1
-              ike = 2
-              cfg = 2
-            }}
-          }}
-        }}
-        """))
-    return conf
-
-
-@dataclass
 class IpsecNet:
-    tmp: Path
-    procs: list[subprocess.Popen[bytes]]
+    """What the tests use of :data:`SITES`: each site's VICI, charon's log, the IKE connection."""
 
     def vici(self, side: str) -> ViciControl:
-        return ViciControl(str(self.tmp / f"{side}.vici"), timeout_s=10)
+        return ViciControl(SITES.vici_socket(side), timeout_s=10)
 
     def log(self, side: str) -> str:
-        path = self.tmp / f"charon-{side}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return SITES.log(side)
 
     def conn(self, side: str) -> dict[str, Any]:
-        other = "b" if side == "a" else "a"
-        return {"version": "2", "local_addrs": [UNDERLAY[side]], "remote_addrs": [UNDERLAY[other]],
-                "proposals": ["aes256gcm16-prfsha256-x25519"], "rekey_time": "0",
-                "local": {"auth": "psk", "id": UNDERLAY[side]}, "remote": {"auth": "psk", "id": UNDERLAY[other]},
-                "children": {"net": {"local_ts": [f"{INNER[side]}/32"], "remote_ts": [f"{INNER[other]}/32"],
-                                     "esp_proposals": ["aes256gcm16"], "start_action": "none",
-                                     "rekey_time": "0"}}}
+        return SITES.conn(side)
 
 
 @pytest.fixture(scope="module")
 def ipsecnet(tmp_path_factory) -> Iterator[IpsecNet]:
-    tmp = tmp_path_factory.mktemp("ipsec")
-    procs: list[subprocess.Popen[bytes]] = []
+    SITES.tmp = tmp_path_factory.mktemp("ipsec")
     try:
-        for side in ("a", "b"):
-            sh("ip", "netns", "add", NS[side])
-            sh(*in_ns(side, "ip", "link", "set", "lo", "up"))
-            sh(*in_ns(side, "ip", "addr", "add", f"{INNER[side]}/32", "dev", "lo"))
-        sh("ip", "link", "add", f"{TAG}va", "netns", NS["a"], "type", "veth", "peer", "name", f"{TAG}vb",
-           "netns", NS["b"])
-        for side in ("a", "b"):
-            sh(*in_ns(side, "ip", "addr", "add", f"{UNDERLAY[side]}/24", "dev", f"{TAG}v{side}"))
-            sh(*in_ns(side, "ip", "link", "set", f"{TAG}v{side}", "up"))
-            env = {**os.environ, "STRONGSWAN_CONF": str(strongswan_conf(side, tmp))}
-            procs.append(subprocess.Popen(
-                in_ns(side, "unshare", "-m", "sh", "-c", f"mount -t tmpfs tmpfs /run && exec {CHARON}"), env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        deadline = time.monotonic() + 15
-        while not all((tmp / f"{s}.vici").exists() for s in ("a", "b")):
-            assert time.monotonic() < deadline, "charon did not open its VICI socket"
-            assert all(p.poll() is None for p in procs), "charon exited"
-            time.sleep(0.05)
-        procs.append(subprocess.Popen(in_ns("b", sys.executable, "-c", ECHO_SERVER, INNER["b"], str(ECHO_PORT)),
-                                      start_new_session=True))
-        yield IpsecNet(tmp, procs)
+        SITES.start()
+        yield IpsecNet()
     finally:
-        stop_process_groups(procs)
-        for side in ("a", "b"):
-            sh("ip", "netns", "del", NS[side], check=False)
-        leftovers = [n for n in sh("ip", "netns", "list").stdout.split() if n.startswith(TAG)]
+        leftovers = SITES.stop()
         assert not leftovers, leftovers
 
 
 async def echo(count: int, interval_s: float) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        *in_ns("a", sys.executable, "-c", ECHO_CLIENT, INNER["a"], INNER["b"], str(ECHO_PORT), str(count),
-               str(interval_s)), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), count * interval_s + 30)
-    assert proc.returncode == 0, err.decode()
-    return json.loads(out)
+    """Numbered UDP echo A -> B -> A through the ESP SA (``tests/netns/dataplane.py``)."""
+    return await SITES.echo(count, interval_s)
 
 
 async def configure(net: IpsecNet, ppks: dict[str, Any], *, required: bool = True,
@@ -291,34 +143,199 @@ async def test_a_wrong_or_missing_ppk_refuses_ike_when_ppks_are_required(pair, i
     assert await established(ipsecnet) == []
 
 
-async def test_ppk_rotators_follow_the_session_and_fail_closed_under_required(
-        tmp_path, pki, kme, sha_target, ipsecnet):
+LOG_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) ")
+
+
+def log_events(net: IpsecNet, side: str, *needles: str) -> list[tuple[float, str]]:
+    """(seconds of the day, line) of charon's log lines at ``side`` holding one of ``needles``."""
+    out = []
+    for line in net.log(side).splitlines():
+        m = LOG_TIME.match(line)
+        if m and any(n in line for n in needles):
+            h, mi, sec, ms = (int(g) for g in m.groups())
+            out.append((h * 3600 + mi * 60 + sec + ms / 1e3, line))
+    return out
+
+
+def day_seconds(wall: float) -> float:
+    t = time.localtime(wall)
+    return t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec + (wall % 1)
+
+
+class Rotators:
+    """A gateway pair and an :class:`IpsecPpkRotator` at each site fed from its service's
+    ``keys_installed`` hook (the service's own data-plane hook does the same for a ``kind = "ipsec"`` peer)."""
+
+    def __init__(self, pair: Any, net: IpsecNet, policy: Any) -> None:
+        from gateway.dataplane.ipsec import IpsecPpkRotator
+
+        self.pair = pair
+        self.rot = {side: IpsecPpkRotator(peer="site-b" if side == "a" else "site-a", local_site=SITE[side],
+                                          control=net.vici(side), connection=CONN, conn=net.conn(side),
+                                          child="net", initiator=side == "a", policy=policy)
+                    for side in ("a", "b")}
+        for side, service in (("a", pair.a.service), ("b", pair.b.service)):
+            service.dataplanes.rotators[self.rot[side].peer] = self.rot[side]
+            session = service.sessions[self.rot[side].peer]
+            self.rot[side].offer(session.keys, session.status()["epoch"])
+            self.rot[side].start()
+
+    def both(self, epoch: int) -> bool:
+        return all(r.state == "up" and r.status().psk_epoch == epoch for r in self.rot.values())
+
+    async def rekey(self, epoch: int) -> None:
+        await self.pair.session_a().rekey_now()
+        await wait_for(lambda: self.both(epoch), 15, f"both sites keyed with epoch {epoch}")
+
+    async def stop(self, net: IpsecNet) -> None:
+        for r in self.rot.values():
+            await r.stop()
+        await self.pair.stop()
+        for side in ("a", "b"):
+            try:
+                await net.vici(side).terminate(CONN)
+            except DataPlaneError:
+                pass   # nothing to terminate
+
+
+@pytest.fixture
+async def rotators_factory(tmp_path, pki, kme, sha_target, ipsecnet):
+    made: list[Rotators] = []
+
+    async def make(policy: Any) -> Rotators:
+        for side in ("a", "b"):
+            await ipsecnet.vici(side).load_shared("ike-psk", "IKE", b"qshift-test-ike-psk-0123456789abcdef",
+                                                  [UNDERLAY["a"], UNDERLAY["b"]])
+        pair = await start_pair(tmp_path, pki, kme.url, sha_target, qkd_a="required", qkd_b="required")
+        made.append(Rotators(pair, ipsecnet, policy))
+        return made[-1]
+
+    yield make
+    for r in made:
+        await r.stop(ipsecnet)
+
+
+def explain_losses(net: IpsecNet, result: dict[str, Any]) -> list[str]:
+    """Each lost packet beside the charon events within 50 ms of its send time (evidence of the cause)."""
+    events = {side: log_events(net, side, "does not belong", "CHILD_SA net{", "deleting IKE_SA", "adding SAD",
+                               "deleted inbound", "deleted outbound", "sending DELETE", "received DELETE")
+              for side in ("a", "b")}
+    lines = []
+    for seq, wall in sorted(result.get("missing_sent_at", {}).items(), key=lambda kv: kv[1]):
+        t = day_seconds(wall)
+        kind = "reply B->A" if int(seq) in result.get("lost_replies", []) else "request A->B"
+        lines.append(f"packet {seq} ({kind}) sent at {t:.3f}:")
+        for side in ("a", "b"):
+            lines += [f"   {side} {line}" for at, line in events[side] if abs(at - t) <= 0.05]
+    return lines
+
+
+async def test_ppk_rotators_follow_the_session_and_fail_closed_under_required(rotators_factory, ipsecnet):
     """The supervised rotators at both sites: each rekey of the gateway session brings a new PPK and a new
     IKE SA with traffic flowing; with no fresh epoch the PPK expires and, under ``required``, both sites
     take the peer away (IKE SAs terminated, connection unloaded); the next epoch restores it."""
     from gateway.dataplane import RotationPolicy
-    from gateway.dataplane.ipsec import IpsecPpkRotator
     from gateway.dataplane.metrics import metrics_text
 
-    for side in ("a", "b"):
-        await ipsecnet.vici(side).load_shared("ike-psk", "IKE", b"qshift-test-ike-psk-0123456789abcdef",
-                                              [UNDERLAY["a"], UNDERLAY["b"]])
-    pair = await start_pair(tmp_path, pki, kme.url, sha_target, qkd_a="required", qkd_b="required")
     policy = RotationPolicy.for_peer("required", rotation_interval_s=2.5, max_age_s=4.0, install_timeout_s=10,
                                      retry_interval_s=0.3)
-    rot = {side: IpsecPpkRotator(peer="site-b" if side == "a" else "site-a", local_site=SITE[side],
-                                 control=ipsecnet.vici(side), connection=CONN, conn=ipsecnet.conn(side), child="net",
-                                 initiator=side == "a", policy=policy) for side in ("a", "b")}
+    sites = await rotators_factory(policy)
+    rot = sites.rot
+    await wait_for(lambda: sites.both(0), 15, "both sites keyed with epoch 0")
+    assert rot["a"].status().peer_id == rot["b"].status().peer_id
+    traffic = asyncio.ensure_future(echo(150, 0.02))
+    for epoch in (1, 2):
+        await asyncio.sleep(0.6)
+        await sites.rekey(epoch)
+    result = await traffic
+    lost = result["sent"] - result["received"]
+    print(f"\nIPsec PPK rotators, 2 rotations under {result['sent']} echo packets: {lost} lost "
+          f"(requests {result.get('lost_requests')}, replies {result.get('lost_replies')}, send errors "
+          f"{result['send_errors']})\n" + "\n".join(explain_losses(ipsecnet, result)))
+    # What a rotation can cost (see gateway/dataplane/ipsec.py): the IKE responder (B) installs its new
+    # outbound SA while it answers IKE_AUTH, the initiator (A) its inbound SA when the answer arrives; a
+    # reply B sends in between is dropped at A ("inbound ESP packet does not belong to an installed SA").
+    # Nothing else: no request A -> B, no local send refused, at most that one reply per rotation.
+    assert result["send_errors"] == [] and result.get("lost_requests") == [], result
+    assert len(result.get("lost_replies", [])) <= 2, result
+    assert len(await established(ipsecnet)) == 1
+    # no fresh epoch: the PPK expires, both sites take the peer away
+    await wait_for(lambda: all(r.state == "removed" for r in rot.values()), 10, "fail-closed removal")
+    assert await established(ipsecnet) == []
+    assert (await echo(10, 0.02))["received"] == 0
+    assert rot["a"].status().removals == {"psk_expired": 1}
+    text = metrics_text(rot.values()).decode()
+    assert f'gateway_ipsec_peer_state{{connection="{CONN}",peer="site-b",state="removed"}} 1.0' in text
+    # the next epoch restores it
+    await sites.rekey(3)
+    assert (await echo(20, 0.02))["missing"] == []
+
+
+def make_ike_certs(tmp: Path) -> dict[str, str]:
+    """A CA and an ECDSA P-256 certificate + key for each site (subject CN=site-a / CN=site-b), as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def cert(subject: str, key: Any, issuer: str, signer: Any, ca: bool) -> x509.Certificate:
+        builder = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    files = {"ca": str(tmp / "ike-ca.pem")}
+    Path(files["ca"]).write_bytes(cert("qshift test IKE CA", ca_key, "qshift test IKE CA", ca_key, True)
+                                  .public_bytes(serialization.Encoding.PEM))
+    for side in ("a", "b"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        files[f"{side}_cert"] = str(tmp / f"ike-{side}.pem")
+        files[f"{side}_key"] = str(tmp / f"ike-{side}.key")
+        Path(files[f"{side}_cert"]).write_bytes(cert(f"site-{side}", key, "qshift test IKE CA", ca_key, False)
+                                                .public_bytes(serialization.Encoding.PEM))
+        Path(files[f"{side}_key"]).write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+        Path(files[f"{side}_key"]).chmod(0o600)
+    return files
+
+
+async def test_ike_authenticated_by_certificates_the_gateway_loads_with_a_ppk_per_epoch(
+        tmp_path, pki, kme, sha_target, ipsecnet):
+    """Item 5: no IKE PSK at all. Each site's ``[peers.ipsec]`` names its certificate, key and the CA; the
+    rotator built from that config loads them over VICI, and the IKE SAs of every epoch authenticate both
+    ends by ECDSA signature, with the epoch's PPK mixed in."""
+    from gateway.dataplane import IpsecConfig
+
+    files = make_ike_certs(tmp_path)
+    configs = {}
+    for side in ("a", "b"):
+        other = "b" if side == "a" else "a"
+        conn = SITES.conn(side)
+        conn["local"] = {"auth": "pubkey", "id": f"CN=site-{side}"}
+        conn["remote"] = {"auth": "pubkey", "id": f"CN=site-{other}"}
+        configs[side] = IpsecConfig(vici_socket=SITES.vici_socket(side), name=CONN, child="net",
+                                    initiator=side == "a", connection=conn, cert_file=files[f"{side}_cert"],
+                                    key_file=files[f"{side}_key"], ca_file=files["ca"], rotation_interval_s=60,
+                                    max_age_s=90, retry_interval_s=0.3)
+    with pytest.raises(ValueError, match="needs ipsec.cert_file, key_file and ca_file"):
+        IpsecConfig(**{**configs["a"].model_dump(), "ca_file": None})
+    with pytest.raises(ValueError, match="local.auth is 'psk', not 'pubkey'"):
+        IpsecConfig(**{**configs["a"].model_dump(), "connection": SITES.conn("a")})
+    pair = await start_pair(tmp_path, pki, kme.url, sha_target, qkd_a="required", qkd_b="required")
+    rot = {side: configs[side].rotator("site-b" if side == "a" else "site-a", SITE[side], "required")
+           for side in ("a", "b")}
     try:
         for side, service in (("a", pair.a.service), ("b", pair.b.service)):
-            original = service.keys_installed
-
-            def keys_installed(session: Any, old: Any, new: Any, kind: str, _orig: Any = original,
-                               _rot: IpsecPpkRotator = rot[side]) -> None:
-                _orig(session, old, new, kind)
-                _rot.offer(new, session.status()["epoch"])
-
-            service.keys_installed = keys_installed
+            service.dataplanes.rotators[rot[side].peer] = rot[side]
             session = service.sessions[rot[side].peer]
             rot[side].offer(session.keys, session.status()["epoch"])
             rot[side].start()
@@ -326,37 +343,17 @@ async def test_ppk_rotators_follow_the_session_and_fail_closed_under_required(
         def both(epoch: int) -> bool:
             return all(r.state == "up" and r.status().psk_epoch == epoch for r in rot.values())
 
-        await wait_for(lambda: both(0), 15, "both sites keyed with epoch 0")
-        assert rot["a"].status().peer_id == rot["b"].status().peer_id
-        traffic = asyncio.ensure_future(echo(150, 0.02))
-        t0 = time.monotonic()
-        marks = []
-        for epoch in (1, 2):
-            await asyncio.sleep(0.6)
-            marks.append(round(time.monotonic() - t0, 2))
-            await pair.session_a().rekey_now()
-            await wait_for(lambda e=epoch: both(e), 15, f"both sites keyed with epoch {epoch}")
-            marks.append(round(time.monotonic() - t0, 2))
-        result = await traffic
-        lost = result["sent"] - result["received"]
-        print(f"\nIPsec PPK rotators, 2 rotations under {result['sent']} echo packets: {lost} lost "
-              f"(rekeys started/keyed at {marks} s, missing {result['missing']})")
-        # Measured: 0 in most runs, now and then 1 packet at the moment the new IKE SA's CHILD SA is installed
-        # (the responder sends on its new outbound SA before the initiator has installed the inbound one;
-        # a fresh IKE SA has none of the delayed-outbound care strongSwan takes on a CHILD SA rekey).
-        assert lost <= 2, result
-        assert len(await established(ipsecnet)) == 1
-        # no fresh epoch: the PPK expires, both sites take the peer away
-        await wait_for(lambda: all(r.state == "removed" for r in rot.values()), 10, "fail-closed removal")
-        assert await established(ipsecnet) == []
-        assert (await echo(10, 0.02))["received"] == 0
-        assert rot["a"].status().removals == {"psk_expired": 1}
-        text = metrics_text(rot.values()).decode()
-        assert f'gateway_ipsec_peer_state{{connection="{CONN}",peer="site-b",state="removed"}} 1.0' in text
-        # the next epoch restores it
+        await wait_for(lambda: both(0), 20, "both sites keyed with epoch 0")
         await pair.session_a().rekey_now()
-        await wait_for(lambda: both(3), 15, "both sites keyed again with epoch 3")
+        await wait_for(lambda: both(1), 20, "both sites keyed with epoch 1")
         assert (await echo(20, 0.02))["missing"] == []
+        sas = await established(ipsecnet)
+        assert len(sas) == 1 and sas[0]["local-id"] == "CN=site-a" and sas[0]["remote-id"] == "CN=site-b", sas
+        for side, peer in (("a", "CN=site-b"), ("b", "CN=site-a")):
+            log = ipsecnet.log(side)
+            assert f"authentication of '{peer}' with ECDSA" in log, log[-3000:]
+            assert f"using PPK for PPK_ID '{rot[side].status().peer_id}'" in log
+        assert rot["a"].status().failures == {} == rot["b"].status().failures
     finally:
         for r in rot.values():
             await r.stop()
@@ -365,4 +362,32 @@ async def test_ppk_rotators_follow_the_session_and_fail_closed_under_required(
             try:
                 await ipsecnet.vici(side).terminate(CONN)
             except DataPlaneError:
-                pass
+                pass   # nothing to terminate
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+async def test_where_packets_go_missing_across_many_ppk_rotations(rotators_factory, ipsecnet):
+    """The evidence behind the bound above: ``QSHIFT_IPSEC_ROTATIONS`` (20) rotations under a 250 packet/s
+    echo; every lost packet is printed with charon's events around it. Asserts the same bound per rotation."""
+    from gateway.dataplane import RotationPolicy
+
+    rotations = int(os.environ.get("QSHIFT_IPSEC_ROTATIONS", "20"))
+    policy = RotationPolicy(rotation_interval_s=600, max_age_s=900, install_timeout_s=10, retry_interval_s=0.3)
+    sites = await rotators_factory(policy)
+    await wait_for(lambda: sites.both(0), 15, "both sites keyed with epoch 0")
+    interval = 0.004
+    traffic = asyncio.ensure_future(echo(int((rotations * 2.0 + 2) / interval), interval))
+    await asyncio.sleep(0.5)
+    for epoch in range(1, rotations + 1):
+        await sites.rekey(epoch)
+        await asyncio.sleep(0.5)
+    result = await traffic
+    drops = {side: len(log_events(ipsecnet, side, "does not belong")) for side in ("a", "b")}
+    print(f"\n{rotations} PPK rotations under {result['sent']} echo packets ({1 / interval:.0f}/s): "
+          f"{result['sent'] - result['received']} lost, requests {result.get('lost_requests')}, "
+          f"replies {result.get('lost_replies')}, send errors {result['send_errors']}; ESP packets for no "
+          f"installed SA dropped at A: {drops['a']}, at B: {drops['b']}\n"
+          + "\n".join(explain_losses(ipsecnet, result)))
+    assert result["send_errors"] == [] and result.get("lost_requests") == [], result
+    assert len(result.get("lost_replies", [])) <= rotations * 2, result

@@ -317,6 +317,12 @@ class FakeVici:
     async def ike_sas(self, ike: str) -> list[dict]:
         return [{"uniqueid": s, "state": "ESTABLISHED"} for s in self.sas]
 
+    async def load_cert(self, pem: bytes, *, ca: bool) -> None:
+        self.calls.append("load_cert:" + ("ca" if ca else "end-entity"))
+
+    async def load_key(self, pem: bytes, key_type: str) -> None:
+        self.calls.append(f"load_key:{key_type}")
+
 
 async def test_ipsec_rotator_loads_each_epochs_ppk_moves_to_a_new_ike_sa_and_fails_closed():
     from pydantic import ValidationError
@@ -354,6 +360,46 @@ async def test_ipsec_rotator_loads_each_epochs_ppk_moves_to_a_new_ike_sa_and_fai
             in metrics_text([rot]).decode()
     finally:
         await planes.stop()
+
+
+async def test_ike_credentials_are_loaded_before_the_first_ike_sa_and_a_bad_file_is_a_counted_retry(tmp_path):
+    """Certificate authentication (item 5): the rotator loads CA, certificate and key over VICI when it
+    starts, before any IKE SA; a key file that is no PEM key is refused by name, counted, retried."""
+    from pydantic import ValidationError
+
+    from gateway.dataplane import IpsecConfig
+
+    ca, cert, key = tmp_path / "ca.pem", tmp_path / "a.pem", tmp_path / "a.key"
+    ca.write_bytes(b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n")
+    cert.write_bytes(ca.read_bytes())
+    key.write_bytes(b"not a key")
+    key.chmod(0o644)
+    from gateway.dataplane import IkeCredentials
+
+    with pytest.raises(DataPlaneError, match="chmod 600"):
+        await IkeCredentials(cert_file=str(cert), key_file=str(key), ca_file=str(ca)).load(FakeVici())  # type: ignore[arg-type]  # a fake charon
+    key.chmod(0o600)
+    conn = {"version": "2", "local": {"auth": "pubkey", "id": "CN=site-a"},
+            "children": {"net": {"local_ts": ["10.1.0.0/24"]}}}
+    with pytest.raises(ValidationError, match="missing ipsec.key_file"):
+        IpsecConfig(name="site", child="net", initiator=True, connection=conn, cert_file=str(cert), ca_file=str(ca))
+    cfg = IpsecConfig(name="site", child="net", initiator=True, connection=conn, cert_file=str(cert),
+                      key_file=str(key), ca_file=str(ca), rotation_interval_s=5, max_age_s=10,
+                      install_timeout_s=0.5, retry_interval_s=0.05, overlap_s=0.01)
+    vici = FakeVici()
+    rot = cfg.rotator("site-b", "site-a", "preferred", control=vici)   # type: ignore[arg-type]
+    rot.start()
+    try:
+        await wait_for(lambda: rot.failures[("supervisor", "bad_argument")] >= 1, 2, "the bad key refused")
+        assert str(key) in (rot.last_error or "") and "initiate" not in vici.calls
+        key.write_bytes(b"-----BEGIN EC PRIVATE KEY-----\nMA==\n-----END EC PRIVATE KEY-----\n")
+        rot.offer(session_keys(), 0)
+        await wait_for(lambda: rot.state == "up", 5, "epoch 0 installed after the restart")
+        at = vici.calls.index("load_key:ecdsa")
+        assert vici.calls[at - 2:at] == ["load_cert:ca", "load_cert:end-entity"]
+        assert at < vici.calls.index("load_ppk") < vici.calls.index("initiate")
+    finally:
+        await rot.stop()
 
 
 def attach(service, rot: WireGuardPskRotator) -> None:

@@ -8,7 +8,9 @@ a real KME: hybrid X-Wing + QKD sessions) negotiate the session; a :class:`WireG
 end, fed by its gateway's ``keys_installed`` hook as the service will feed it, derives each epoch's PSK
 and installs it with ``wg`` inside its namespace.
 
-Traffic is a UDP echo with sequence numbers (loss counted packet by packet) and iperf3 for throughput.
+Traffic is a UDP echo with sequence numbers (loss counted packet by packet, requests and replies apart),
+a checksummed TCP stream, and iperf3 for throughput. The sites are ``tests/netns/dataplane.py``'s
+:class:`WgSites` (the benchmark runs the same).
 Needs root, ``ip netns``, /dev/net/tun, ``wireguard-go`` and ``wg`` (``.ci/run`` installs the Debian
 packages); skips with the reason otherwise. Leaves no namespace, interface or process behind.
 """
@@ -19,12 +21,8 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -32,92 +30,28 @@ import pytest
 from gateway.dataplane import RotationPolicy, WgTool, WireGuardPeerSpec, WireGuardPskRotator, metrics_text
 from gateway.dataplane.psk import derive_wireguard_psk
 from tests.gateway.harness import start_pair, wait_for
-from tests.processes import stop_process_groups
+from tests.netns.dataplane import WgSites, sh, wireguard_unavailable
 
 pytestmark = pytest.mark.netns
 
 TAG = f"qw{os.getpid() % 100000}"
-NS = {"a": f"{TAG}-a", "b": f"{TAG}-b"}
-IFACE = {"a": f"{TAG}a", "b": f"{TAG}b"}          # WireGuard interfaces: unique names (shared socket dir)
-UNDERLAY = {"a": "10.233.0.1", "b": "10.233.0.2"}
-INNER = {"a": "10.234.0.1", "b": "10.234.0.2"}
-PORT = {"a": 51901, "b": 51902}
-ECHO_PORT = 7900
+#: The two sites (namespaces, wireguard-go in each): ``tests/netns/dataplane.py``, as the benchmark runs them.
+SITES = WgSites(TAG, subnet=233)
+NS, IFACE, UNDERLAY, INNER, PORT = SITES.ns, SITES.iface, SITES.underlay, SITES.inner, SITES.port
 PEER_NAME = {"a": "site-b", "b": "site-a"}          # the gateway peer each side's WireGuard peer belongs to
 SITE = {"a": "site-a", "b": "site-b"}
 
-
-def sh(*args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=30, input=input)
-
-
-def in_ns(side: str, *args: str) -> list[str]:
-    return ["ip", "netns", "exec", NS[side], *args]
-
-
-def _unavailable() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces and TUN interfaces"
-    for tool, package in (("ip", "iproute2"), ("wireguard-go", "wireguard-go"), ("wg", "wireguard-tools")):
-        if not shutil.which(tool):
-            return f"{tool} is not installed (Debian package {package}; .ci/run installs it)"
-    if not os.path.exists("/dev/net/tun"):
-        return "no /dev/net/tun: wireguard-go needs TUN"
-    probe = f"{TAG}-probe"
-    result = sh("ip", "netns", "add", probe, check=False)
-    if result.returncode != 0:
-        return f"cannot create a network namespace: {result.stderr.strip()}"
-    sh("ip", "netns", "del", probe, check=False)
-    return None
-
-
-SKIP_REASON = _unavailable()
+SKIP_REASON = wireguard_unavailable(need_iperf3=False)
 if SKIP_REASON:
     pytestmark = [pytest.mark.netns, pytest.mark.skip(reason=SKIP_REASON)]
 
-ECHO_SERVER = textwrap.dedent("""
-    import socket, sys
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((sys.argv[1], int(sys.argv[2])))
-    while True:
-        data, addr = s.recvfrom(2048)
-        s.sendto(data, addr)
-""")
 
-ECHO_CLIENT = textwrap.dedent("""
-    import json, select, socket, struct, sys, time
-    host, port, count, interval = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.connect((host, port))
-    got = set()
-    def drain(until):
-        while True:
-            left = until - time.monotonic()
-            if left <= 0 or len(got) == count:
-                return
-            if select.select([s], [], [], left)[0]:
-                try:
-                    got.add(struct.unpack(">I", s.recv(2048)[:4])[0])
-                except OSError:
-                    pass
-    t0 = time.monotonic()
-    for i in range(count):
-        drain(t0 + i * interval)
-        try:
-            s.send(struct.pack(">I", i) + bytes(60))
-        except OSError:
-            pass
-    drain(time.monotonic() + 1.5)
-    missing = sorted(set(range(count)) - got)
-    print(json.dumps({"sent": count, "received": len(got), "missing": missing[:100],
-                      "elapsed_s": round(time.monotonic() - t0, 3)}))
-""")
+def in_ns(side: str, *args: str) -> list[str]:
+    return SITES.in_ns(side, *args)
 
 
-@dataclass
 class WgNet:
-    keys: dict[str, tuple[str, str]]     # side -> (private, public)
-    procs: list[subprocess.Popen[bytes]]
+    """What the tests use of :data:`SITES`: ``wg`` on each side, each side's view of its peer."""
 
     def tool(self, side: str) -> WgTool:
         return WgTool(IFACE[side], netns=NS[side])
@@ -125,7 +59,7 @@ class WgNet:
     def spec(self, side: str) -> WireGuardPeerSpec:
         """Side ``side``'s view of its peer (the other side)."""
         other = "b" if side == "a" else "a"
-        return WireGuardPeerSpec(public_key=self.keys[other][1], endpoint=f"{UNDERLAY[other]}:{PORT[other]}",
+        return WireGuardPeerSpec(public_key=SITES.peer_key(side), endpoint=f"{UNDERLAY[other]}:{PORT[other]}",
                                  allowed_ips=(f"{INNER[other]}/32",))
 
     def reset_peers(self) -> None:
@@ -138,87 +72,32 @@ class WgNet:
 
     def wg_psk(self, side: str) -> str | None:
         """The PSK ``wg show`` reports on ``side`` for its peer (None when the peer is absent)."""
-        out = sh(*in_ns(side, "wg", "show", IFACE[side], "preshared-keys")).stdout
-        for line in out.splitlines():
-            key, psk = line.split("\t")
-            if key == self.spec(side).public_key:
-                return psk
-        return None
+        return SITES.psk(side)
 
     def latest_handshake(self, side: str) -> int:
-        out = sh(*in_ns(side, "wg", "show", IFACE[side], "latest-handshakes")).stdout
-        for line in out.splitlines():
-            key, when = line.split("\t")
-            if key == self.spec(side).public_key:
-                return int(when)
-        return 0
+        return SITES.latest_handshake(side)
 
 
 @pytest.fixture(scope="module")
 def wgnet() -> Iterator[WgNet]:
-    procs: list[subprocess.Popen[bytes]] = []
     try:
-        for side in ("a", "b"):
-            sh("ip", "netns", "add", NS[side])
-            sh(*in_ns(side, "ip", "link", "set", "lo", "up"))
-        sh("ip", "link", "add", f"{TAG}va", "netns", NS["a"], "type", "veth", "peer", "name", f"{TAG}vb",
-           "netns", NS["b"])
-        keys = {}
-        for side in ("a", "b"):
-            sh(*in_ns(side, "ip", "addr", "add", f"{UNDERLAY[side]}/24", "dev", f"{TAG}v{side}"))
-            sh(*in_ns(side, "ip", "link", "set", f"{TAG}v{side}", "up"))
-            procs.append(subprocess.Popen(in_ns(side, "wireguard-go", "-f", IFACE[side]), stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))
-            private = sh("wg", "genkey").stdout.strip()
-            keys[side] = (private, sh("wg", "pubkey", input=private + "\n").stdout.strip())
-        deadline = time.monotonic() + 10
-        while not all(os.path.exists(f"/var/run/wireguard/{IFACE[s]}.sock") for s in ("a", "b")):
-            assert time.monotonic() < deadline, "wireguard-go did not create its interfaces"
-            time.sleep(0.05)
-        net = WgNet(keys, procs)
-        for side in ("a", "b"):
-            sh(*in_ns(side, "wg", "set", IFACE[side], "private-key", "/dev/stdin", "listen-port", str(PORT[side])),
-               input=keys[side][0] + "\n")
-            sh(*in_ns(side, "ip", "addr", "add", f"{INNER[side]}/24", "dev", IFACE[side]))
-            sh(*in_ns(side, "ip", "link", "set", IFACE[side], "up"))
-        net.reset_peers()
-        procs.append(subprocess.Popen(in_ns("b", sys.executable, "-c", ECHO_SERVER, INNER["b"], str(ECHO_PORT)),
-                                      start_new_session=True))
-        yield net
+        SITES.start()
+        yield WgNet()
     finally:
-        stop_process_groups(procs)
-        for side in ("a", "b"):
-            sh("ip", "netns", "del", NS[side], check=False)
-        leftovers = [n for n in sh("ip", "netns", "list").stdout.split() if n.startswith(TAG)]
+        leftovers = SITES.stop()
         assert not leftovers, leftovers
-        assert not any(os.path.exists(f"/var/run/wireguard/{IFACE[s]}.sock") for s in ("a", "b"))
 
 
 async def echo(count: int, interval_s: float) -> dict[str, Any]:
-    """UDP echo A -> B through the tunnel: ``count`` numbered packets, one every ``interval_s``."""
-    proc = await asyncio.create_subprocess_exec(
-        *in_ns("a", sys.executable, "-c", ECHO_CLIENT, INNER["b"], str(ECHO_PORT), str(count), str(interval_s)),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), count * interval_s + 30)
-    assert proc.returncode == 0, err.decode()
-    return json.loads(out)
+    """UDP echo A -> B -> A through the tunnel: ``count`` numbered packets, one every ``interval_s``."""
+    return await SITES.echo(count, interval_s)
 
 
 async def iperf3_mbit_s(seconds: float) -> float | None:
     """TCP throughput A -> B through the tunnel (None without iperf3)."""
     if not shutil.which("iperf3"):
         return None
-    server = subprocess.Popen(in_ns("b", "iperf3", "-s", "-1", "-B", INNER["b"]), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        await asyncio.sleep(0.5)
-        proc = await asyncio.create_subprocess_exec(
-            *in_ns("a", "iperf3", "-c", INNER["b"], "-t", str(seconds), "-J"), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        out, _ = await asyncio.wait_for(proc.communicate(), seconds + 20)
-        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
-    finally:
-        stop_process_groups([server], grace_s=2)
+    return await SITES.iperf3_mbit_s(seconds)
 
 
 class Sites:
@@ -363,6 +242,46 @@ async def test_required_removes_the_peer_when_no_fresh_psk_is_agreed_and_restore
     assert wgnet.wg_psk("a") == wgnet.wg_psk("b") is not None
     assert sites.rot["a"].status().last_transition["reason"] == "peer_restored"
     assert (await echo(10, 0.02))["missing"] == [], f"epoch {epoch}"
+
+
+async def test_a_killed_kme_means_pqc_only_psks_and_its_return_hybrid_ones_with_traffic_flowing_all_along(
+        tmp_path, pki, sha_target, wgnet):
+    """The issue's fallback run: under a checksummed TCP stream and the echo, the KME dies (the next PSK is
+    derived from a pqc-only epoch, loudly), comes back (hybrid again); WireGuard carries everything."""
+    from tests.gateway.harness import Kme
+
+    ctl = Kme(tmp_path, pki, prefill_bits=1 << 16)
+    await ctl.start()
+    wgnet.reset_peers()
+    pair = await start_pair(tmp_path, pki, ctl.url, sha_target)
+    sites = Sites(pair, wgnet, RotationPolicy(install_timeout_s=5, retry_interval_s=0.2))
+    try:
+        await wait_for(lambda: sites.epochs() == (0, 0), 10, "both ends to install epoch 0")
+        stream = asyncio.ensure_future(SITES.sha_stream(4 << 20, 6.0))
+        traffic = asyncio.ensure_future(echo(300, 0.02))
+        await asyncio.sleep(0.5)
+        await ctl.kill()
+        await pair.session_a().rekey_now()     # (the key-path watcher may rekey as well: epochs are not counted)
+        await wait_for(lambda: all(r.status().mode == "pqc-only" for r in sites.rot.values()), 10, "pqc-only PSKs")
+        fallback = pair.a.service.status()["peers"]["site-b"]
+        assert fallback["data_plane"]["mode"] == "pqc-only" and fallback["last_transition"]["to"] == "pqc-only"
+        await ctl.start()
+        await pair.session_a().rekey_now()
+        await wait_for(lambda: all(r.status().mode == "hybrid-qkd" for r in sites.rot.values())
+                       and sites.epochs()[0] == sites.epochs()[1], 15, "hybrid PSKs again at both ends")
+        assert pair.a.service.status()["peers"]["site-b"]["last_transition"]["cause"] == "qkd_restored"
+        assert wgnet.wg_psk("a") == wgnet.wg_psk("b")
+        result, tcp = await traffic, await stream
+        print(f"\nKME killed and back: {result['sent'] - result['received']} of {result['sent']} echo packets lost, "
+              f"{tcp['received']} of {tcp['bytes']} stream bytes, digest ok: {tcp['digest_ok']}")
+        assert result["missing"] == [], result
+        assert tcp["digest_ok"] and tcp["received"] == tcp["bytes"] == 4 << 20, tcp
+        text = metrics_text(sites.rot.values()).decode()
+        assert f'gateway_wireguard_psk_mode{{interface="{IFACE["a"]}",mode="hybrid-qkd",peer="site-b"}} 1.0' in text
+    finally:
+        await sites.stop()
+        if ctl.running is not None:
+            await ctl.kill()
 
 
 @pytest.mark.slow
