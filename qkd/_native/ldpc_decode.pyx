@@ -1,6 +1,6 @@
 # cython: language_level=3
-"""Kernels of rate-adaptive LDPC reconciliation over quasi-cyclic (QC) codes: syndromes and a layered,
-normalised min-sum decoder. The codes, the rate policy and the protocol are in :mod:`qkd.postprocess.ldpc`.
+"""Kernels of rate-adaptive LDPC reconciliation over quasi-cyclic (QC) codes: syndromes and a layered decoder
+(normalised min-sum or sum-product). The codes, the rate policy and the protocol are in :mod:`qkd.postprocess.ldpc`.
 
 A QC code is a base matrix of ``mb`` rows × ``nb`` columns lifted by ``Z``: base entry (r, j) with shift s
 is the Z×Z circulant permutation joining check ``r·Z + z`` to variable ``j·Z + (z + s) mod Z``. The rows of
@@ -8,14 +8,16 @@ the base matrix are given CSR-style: entries ``row_start[r] … row_start[r+1]-1
 and shift ``ent_shift[e]``; a base row holds each column at most once, so the Z checks of a row touch
 every variable at most once and form one *layer* of the decoder.
 
-Decoder (``ldpc_minsum.h``: layered normalised min-sum; Chen & Fossorier, "Near optimum universal belief propagation based
-decoding of LDPC codes", IEEE Trans. Commun. 50 (2002) for the normalisation; Hocevar, "A reduced
-complexity decoder architecture via layered decoding of LDPC codes", SiPS 2004 for the schedule). Syndrome
-decoding as in Elkouss, Martinez-Mateo, Martin, "Information reconciliation for QKD", Quantum Inf. Comput.
-11 (2011): the target syndrome bit of a check flips the sign of every message it sends. Values are
-log-likelihood ratios log(P(x=0)/P(x=1)) in nats, float32. Every layer is processed Z checks at a time
-over contiguous (rotated) slices, so the inner loops are plain vector loops; the decoder runs without the
-GIL, so frames decode in parallel from threads.
+Decoder (``ldpc_minsum.h``): layered schedule (Hocevar, "A reduced complexity decoder architecture via layered
+decoding of LDPC codes", SiPS 2004); check update either normalised min-sum (Chen & Fossorier, "Near optimum
+universal belief propagation based decoding of LDPC codes", IEEE Trans. Commun. 50 (2002)) or sum-product in the
+φ domain (φ(x) = −ln tanh(x/2); Richardson & Urbanke, *Modern Coding Theory* (2008)). Syndrome decoding as in
+Elkouss, Martinez-Mateo, Martin, "Information reconciliation for QKD", Quantum Inf. Comput. 11 (2011): the target
+syndrome bit of a check flips the sign of every message it sends. Values are log-likelihood ratios
+log(P(x=0)/P(x=1)) in nats, float32 (min-sum: int16 fixed point, 1/8 nat). A layer is processed 8 or 16 checks
+(fixed-point min-sum: 16 or 32) at a time in SIMD lanes over contiguous (rotated) slices, by the build for the CPU's
+widest vectors (AVX-512, AVX2 or the x86-64 baseline); the decoder runs without the GIL, so frames decode in
+parallel from threads.
 """
 
 import numpy as np
@@ -29,10 +31,16 @@ ctypedef unsigned char u8
 
 cdef extern from "ldpc_minsum.h" nogil:
     ctypedef int int32_t
-    int ldpc_decode_layered(const int32_t* row_start, const int32_t* ent_col, const int32_t* ent_shift, int mb,
-                            int Z, Py_ssize_t n, const float* llr, const u8* syn, u8* out, float alpha,
-                            int max_iter, int patience, float* L, float* R, float* t, float* min1, float* min2, int32_t* idx,
-                            float* sgn, u8* hard, u8* acc)
+    int LDPC_WMAX
+    int ldpc_lanes()
+    int LDPC_MIN_SUM_Q
+    int LDPC_SUM_PRODUCT
+    int LDPC_MIN_SUM_F
+    int ldpc_decode_layered(int lanes, int algorithm, const int32_t* row_start, const int32_t* ent_col,
+                            const int32_t* ent_shift, int mb, int Z, Py_ssize_t n, const float* llr, const u8* syn,
+                            u8* out, float alpha, int max_iter, int patience, float* L, float* R, int32_t* sb,
+                            float* cm1, float* cm2, int32_t* cidx, int32_t* csg, float* tb, float* pb, int32_t* synm,
+                            u8* hard, u8* acc)
 
 
 cdef int _check_code(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift,
@@ -79,45 +87,87 @@ def syndrome(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int
     return out
 
 
+def lanes() -> int:
+    """Checks the decoder processes together on this CPU: 16 with AVX-512, else 8."""
+    return ldpc_lanes()
+
+
 def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift, int Z,
            const float[::1] llr, const u8[::1] syndrome, float alpha=0.8, int max_iter=60,
-           int patience=0):
-    """Layered normalised min-sum decoding of the word whose syndrome is ``syndrome``.
+           int patience=0, bint sum_product=False, int lanes=0, bint fixed_point=True):
+    """Layered decoding of the word whose syndrome is ``syndrome``: normalised min-sum (messages scaled by
+    ``alpha``; in int16 fixed point, 1/8 nat, α in sixteenths, unless ``fixed_point`` is False), or sum-product
+    when ``sum_product`` (float; ``alpha`` unused).
 
     ``llr``: per variable log(P(0)/P(1)) (nats; 0 for a punctured bit, ±large for a known one). Returns
     ``(bits, iterations)``: ``iterations`` > 0 when ``bits`` satisfy the syndrome (found after that many
     iterations); ``-iterations run`` when no such word was found — after ``max_iter`` iterations, or earlier
     when ``patience`` > 0 and the count of unsatisfied checks reached no new minimum for ``patience``
     iterations (a stalled decoding). ``bits`` is then the last hard decision and must not be used as a
-    correction."""
+    correction. ``lanes``: SIMD width of the float decoders, 8 or 16 (0: this CPU's best, :func:`lanes`; the
+    fixed-point one runs twice as many int16 lanes); every width gives the same result. Needs Z ≥ 8 (a smaller
+    width, or float min-sum, is taken where Z is below the lanes a build needs)."""
     cdef Py_ssize_t mb = row_start.shape[0] - 1, n = llr.shape[0]
     _check_code(row_start, ent_col, ent_shift, Z, n, syndrome.shape[0])
     if n != (n // Z) * Z:
         raise ValueError(f"word of {n} bits is not a multiple of Z = {Z}")
     if max_iter <= 0 or patience < 0:
         raise ValueError(f"max_iter must be positive and patience non-negative, got {max_iter}, {patience}")
+    if lanes not in (0, 8, 16) or (lanes == 16 and ldpc_lanes() < 16):
+        raise ValueError(f"lanes must be 0, 8 or (with AVX-512) 16, got {lanes}")
+    if Z < 8:
+        raise ValueError(f"circulant size Z = {Z} is below the decoder's 8 lanes")
+    cdef int alg = LDPC_SUM_PRODUCT if sum_product else (LDPC_MIN_SUM_Q if fixed_point else LDPC_MIN_SUM_F)
+    cdef int w = ldpc_lanes() if lanes == 0 else lanes
+    if alg == LDPC_MIN_SUM_Q and Z < 2 * w:
+        w = 8
+    if alg == LDPC_MIN_SUM_Q and Z < 16:
+        alg = LDPC_MIN_SUM_F
+    if Z < w:
+        w = 8
     cdef Py_ssize_t n_edges = row_start[mb], max_deg = 0, r
     for r in range(mb):
         if row_start[r + 1] - row_start[r] > max_deg:
             max_deg = row_start[r + 1] - row_start[r]
     out = np.empty(n, dtype=np.uint8)
     cdef u8[::1] o = out
-    cdef float* L = <float*>malloc(n * sizeof(float))
-    cdef float* R = <float*>malloc(n_edges * Z * sizeof(float))
-    cdef float* t = <float*>malloc(max_deg * Z * sizeof(float))
-    cdef float* min1 = <float*>malloc(Z * sizeof(float))
-    cdef float* min2 = <float*>malloc(Z * sizeof(float))
-    cdef int32_t* idx = <int32_t*>malloc(Z * sizeof(int32_t))
-    cdef float* sgn = <float*>malloc(Z * sizeof(float))
+    cdef int sp = 1 if alg == LDPC_SUM_PRODUCT else 0
+    cdef Py_ssize_t m = mb * Z
+    cdef Py_ssize_t pad = LDPC_WMAX
+    cdef float* Lbuf = <float*>malloc((n + 2 * pad) * sizeof(float))
+    cdef float* tb = <float*>malloc(max_deg * pad * sizeof(float))
+    cdef float* pb = <float*>malloc(max_deg * pad * sizeof(float))
+    cdef int32_t* synm = <int32_t*>malloc((m + pad) * sizeof(int32_t))
     cdef u8* hard = <u8*>malloc(n)
     cdef u8* acc = <u8*>malloc(Z)
+    # sum-product: per-edge messages; min-sum: compressed (per-edge input signs, per-check minima / argmin / signs)
+    cdef float* R = NULL
+    cdef int32_t* sb = NULL
+    cdef float* cm1 = NULL
+    cdef float* cm2 = NULL
+    cdef int32_t* cidx = NULL
+    cdef int32_t* csg = NULL
+    cdef bint ok
     cdef int its = 0
     try:
-        if not (L and R and t and min1 and min2 and idx and sgn and hard and acc):
+        if sp:
+            R = <float*>malloc((n_edges * Z + pad) * sizeof(float))
+            ok = R != NULL
+        else:
+            sb = <int32_t*>malloc((n_edges * Z + pad) * sizeof(int32_t))
+            cm1 = <float*>malloc((m + pad) * sizeof(float))
+            cm2 = <float*>malloc((m + pad) * sizeof(float))
+            cidx = <int32_t*>malloc((m + pad) * sizeof(int32_t))
+            csg = <int32_t*>malloc((m + pad) * sizeof(int32_t))
+            ok = sb != NULL and cm1 != NULL and cm2 != NULL and cidx != NULL and csg != NULL
+        if not (ok and Lbuf != NULL and tb != NULL and pb != NULL and synm != NULL and hard != NULL and acc != NULL):
             raise MemoryError("LDPC decoder buffers")
+        memset(Lbuf, 0, (n + 2 * pad) * sizeof(float))
         with nogil:
-            its = ldpc_decode_layered(&row_start[0], &ent_col[0], &ent_shift[0], <int>mb, Z, n, &llr[0], &syndrome[0], &o[0],
-                          alpha, max_iter, patience, L, R, t, min1, min2, idx, sgn, hard, acc)
+            its = ldpc_decode_layered(w, alg, &row_start[0], &ent_col[0], &ent_shift[0], <int>mb, Z, n, &llr[0],
+                                      &syndrome[0], &o[0], alpha, max_iter, patience, Lbuf + pad, R, sb, cm1, cm2,
+                                      cidx, csg, tb, pb, synm, hard, acc)
     finally:
-        free(L); free(R); free(t); free(min1); free(min2); free(idx); free(sgn); free(hard); free(acc)
+        free(Lbuf); free(tb); free(pb); free(synm); free(hard); free(acc)
+        free(R); free(sb); free(cm1); free(cm2); free(cidx); free(csg)
     return out, its

@@ -1,64 +1,65 @@
-/* Layered normalised min-sum decoding of quasi-cyclic LDPC codes, with a target syndrome (ldpc_decode.pyx).
+/* Layered decoding of quasi-cyclic LDPC codes towards a target syndrome (ldpc_decode.pyx): normalised min-sum or
+ * sum-product, 8 or 16 checks at a time in SIMD lanes.
  *
  * QC code: base entries e of base row r (row_start[r] <= e < row_start[r+1]) with column ent_col[e] and
  * circulant shift ent_shift[e]; check r*Z+z joins variable ent_col[e]*Z + (z+s) mod Z. Values are LLRs
- * log(P(0)/P(1)) in float32. One base row = one layer of Z independent checks, processed Z lanes at a time
- * over contiguous (rotated) slices: every inner loop is a plain, branch-free vector loop. The decoder is
- * compiled twice (AVX2 and the x86-64 baseline) and the CPU's best is picked at load time. */
+ * log(P(0)/P(1)) in nats, float32. One base row is one layer of Z independent checks (a base row holds each
+ * column once, so the layer touches every variable of its columns exactly once). The layer is processed in
+ * chunks of W consecutive checks (ldpc_layer.h): lane i of a chunk is check z0+i, its edge k reads variable
+ * (z0+i+s_k) mod Z of column k — one contiguous (unaligned) vector load, two blended in the one chunk per edge
+ * that wraps around Z. All arithmetic is on GCC vector types (vector_size): the decoder is built three times, W = 16
+ * for AVX-512, W = 8 for AVX2 and W = 8 for the x86-64 baseline, and the CPU's best is taken at run time. Per-check state
+ * (two minima, their edge and the sign product, or the φ sum) lives in registers for the whole chunk. Min-sum keeps
+ * its messages compressed (per check: α·min1, α·min2, argmin, sign product; per edge: its input's sign), sum-product
+ * per edge (float).
+ *
+ * Check update of check c with incoming t_k = L_v(k) − R_ck (extrinsic), target syndrome bit σ_c:
+ *   min-sum (Chen & Fossorier, IEEE Trans. Commun. 50 (2002), normalised by α):
+ *       R_ck = (−1)^σ_c · Π_{j≠k} sgn t_j · α · min_{j≠k} |t_j|
+ *   sum-product in the φ domain (Gallager 1963; Richardson & Urbanke, "Modern Coding Theory" (2008) §4.5):
+ *       R_ck = (−1)^σ_c · Π_{j≠k} sgn t_j · φ(Σ_{j≠k} φ(|t_j|)),  φ(x) = −ln tanh(x/2) = 2 atanh(e^−x)
+ * then L_v(k) = t_k + R_ck (layered schedule: Hocevar, SiPS 2004). The syndrome bit flips the sign of every message
+ * the check sends (syndrome decoding for reconciliation: Elkouss, Martinez-Mateo, Martin, QIC 11 (2011)).
+ *
+ * Min-sum runs in int16 fixed point by default (LDPC_MIN_SUM_Q: values round(LLR·8), clamped to ±2047, α in
+ * sixteenths; 2·W checks per chunk, twice the float decoders' lanes in the same registers), as hardware layered
+ * decoders do; a float min-sum with the same compressed state is kept as the unquantised cross-check.
+ *
+ * Early stop: each chunk also counts the checks its own new a-posteriori signs leave unsatisfied; an iteration in
+ * which no layer saw an unsatisfied check is confirmed by the exact syndrome of the hard decision (so a returned word
+ * always satisfies the syndrome), and that count drives the stall detection ("patience"). */
 #ifndef QSHIFT_LDPC_MINSUM_H
 #define QSHIFT_LDPC_MINSUM_H
 
-#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LDPC_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define LDPC_CLONES
-#endif
 #define LDPC_INLINE static inline __attribute__((always_inline))
+#define LDPC_ABS 0x7fffffff
+#define LDPC_SIGN INT32_MIN
+/* widest lane count: the padding every buffer carries past its end (and L before its start) */
+#define LDPC_WMAX 16
+/* fixed-point min-sum: values are round(LLR · LDPC_Q_SCALE) (1/8 nat), clamped to ±LDPC_Q_MAX (256 nats: every
+ * sum stays inside int16, and a message α·min ≤ 16·LDPC_Q_MAX/16 too); α in sixteenths */
+#define LDPC_Q_SCALE 8.0f
+#define LDPC_Q_MAX 2047
+/* sum-product clamps (nats): φ maps [XMIN, XMAX] onto itself (φ(20) = 4.1e-9), so no message exceeds 20 nats */
+#define LDPC_SP_XMIN 4.0e-9f
+#define LDPC_SP_XMAX 20.0f
 
-/* t = L(rotated by s) - R over the Z lanes of one base entry */
-LDPC_INLINE void ldpc_gather(float *restrict te, const float *restrict Lc, const float *restrict Re, int Z, int s) {
-    for (int z = 0; z < Z - s; z++) te[z] = Lc[z + s] - Re[z];
-    for (int z = Z - s; z < Z; z++) te[z] = Lc[z + s - Z] - Re[z];
-}
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LDPC_X86_DISPATCH 1
+#include <immintrin.h>
+#else
+#define LDPC_X86_DISPATCH 0
+#endif
 
-/* running two smallest magnitudes, position of the smallest, product of signs */
-LDPC_INLINE void ldpc_minima(const float *restrict te, float *restrict min1, float *restrict min2,
-                             int32_t *restrict idx, float *restrict sgn, int32_t k, int Z) {
-    for (int z = 0; z < Z; z++) {
-        float v = te[z], mag = fabsf(v), m1 = min1[z], m2 = min2[z];
-        int less = mag < m1;
-        float hi = less ? m1 : mag;
-        sgn[z] = v < 0.0f ? -sgn[z] : sgn[z];
-        min2[z] = hi < m2 ? hi : m2;
-        min1[z] = less ? mag : m1;
-        idx[z] = less ? k : idx[z];
-    }
-}
-
-/* R = alpha * sign * (min over the other edges); L(rotated) = t + R */
-LDPC_INLINE void ldpc_scatter(const float *restrict te, float *restrict Lc, float *restrict Re,
-                              const float *restrict min1, const float *restrict min2, const int32_t *restrict idx,
-                              const float *restrict sgn, int32_t k, float alpha, int Z, int s) {
-    for (int z = 0; z < Z; z++) {
-        float mag = idx[z] == k ? min2[z] : min1[z];
-        float r = alpha * mag * sgn[z];
-        Re[z] = te[z] < 0.0f ? -r : r;
-    }
-    for (int z = 0; z < Z - s; z++) Lc[z + s] = te[z] + Re[z];
-    for (int z = Z - s; z < Z; z++) Lc[z + s - Z] = te[z] + Re[z];
-}
-
-/* number of checks the hard decision of L leaves unsatisfied */
-LDPC_INLINE ptrdiff_t ldpc_unsatisfied(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
-                                       int mb, int Z, ptrdiff_t n, const float *restrict L,
-                                       const uint8_t *restrict syn, uint8_t *restrict hard, uint8_t *restrict acc) {
+/* number of checks the hard decision `hard` leaves unsatisfied */
+LDPC_INLINE ptrdiff_t ldpc_syndrome_bad(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
+                                        int mb, int Z, const uint8_t *restrict syn, const uint8_t *restrict hard,
+                                        uint8_t *restrict acc) {
     ptrdiff_t bad = 0;
-    for (ptrdiff_t i = 0; i < n; i++) hard[i] = L[i] < 0.0f;
     for (int r = 0; r < mb; r++) {
         memcpy(acc, syn + (ptrdiff_t)r * Z, (size_t)Z);
         for (int32_t e = row_start[r]; e < row_start[r + 1]; e++) {
@@ -72,55 +73,117 @@ LDPC_INLINE ptrdiff_t ldpc_unsatisfied(const int32_t *row_start, const int32_t *
     return bad;
 }
 
+/* hard decision of L (1 where L < 0), and the number of checks it leaves unsatisfied */
+LDPC_INLINE ptrdiff_t ldpc_unsatisfied(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
+                                       int mb, int Z, ptrdiff_t n, const float *restrict L,
+                                       const uint8_t *restrict syn, uint8_t *restrict hard, uint8_t *restrict acc) {
+    for (ptrdiff_t i = 0; i < n; i++) hard[i] = L[i] < 0.0f;
+    return ldpc_syndrome_bad(row_start, ent_col, ent_shift, mb, Z, syn, hard, acc);
+}
+
+/* the same for the fixed-point a-posteriori values of the min-sum decoder */
+LDPC_INLINE ptrdiff_t ldpc_unsatisfied_q(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
+                                         int mb, int Z, ptrdiff_t n, const int16_t *restrict L,
+                                         const uint8_t *restrict syn, uint8_t *restrict hard, uint8_t *restrict acc) {
+    for (ptrdiff_t i = 0; i < n; i++) hard[i] = L[i] < 0;
+    return ldpc_syndrome_bad(row_start, ent_col, ent_shift, mb, Z, syn, hard, acc);
+}
+
+/* three builds: W = 16 for AVX-512, W = 8 for AVX2, W = 8 for the baseline (and every other architecture) */
+#if LDPC_X86_DISPATCH
+#define LDPC_ISA_AVX512 __attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512dq")))
+#define LDPC_ISA_AVX2 __attribute__((target("avx2")))
+#else
+#define LDPC_ISA_AVX512
+#define LDPC_ISA_AVX2
+#endif
+
+/* LDPC_ISA_LEVEL: 3 AVX-512, 2 AVX2, 0 baseline (which mask-test instructions ldpc_layer.h may use) */
+#define LDPC_W 16
+#define LDPC_FN(name) name##_w16
+#define LDPC_ISA LDPC_ISA_AVX512
+#define LDPC_ISA_LEVEL (3 * LDPC_X86_DISPATCH)
+#include "ldpc_layer.h"
+#undef LDPC_W
+#undef LDPC_FN
+#undef LDPC_ISA
+#undef LDPC_ISA_LEVEL
+
+#define LDPC_W 8
+#define LDPC_FN(name) name##_w8avx2
+#define LDPC_ISA LDPC_ISA_AVX2
+#define LDPC_ISA_LEVEL (2 * LDPC_X86_DISPATCH)
+#include "ldpc_layer.h"
+#undef LDPC_W
+#undef LDPC_FN
+#undef LDPC_ISA
+#undef LDPC_ISA_LEVEL
+
+#define LDPC_W 8
+#define LDPC_FN(name) name##_w8
+#define LDPC_ISA
+#define LDPC_ISA_LEVEL 0
+#include "ldpc_layer.h"
+#undef LDPC_W
+#undef LDPC_FN
+#undef LDPC_ISA
+#undef LDPC_ISA_LEVEL
+
+/* lanes the decoder uses on this CPU: 16 with AVX-512 (F, VL, BW, DQ), else 8 */
+static int ldpc_lanes(void) {
+#if LDPC_X86_DISPATCH
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx2"))
+        return 16;
+#endif
+    return 8;
+}
+
+static int ldpc_has_avx2(void) {
+#if LDPC_X86_DISPATCH
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+/* decoder algorithms (ldpc_decode_layered's `algorithm`) */
+#define LDPC_MIN_SUM_Q 0      /* normalised min-sum in int16 fixed point (2·W checks per chunk): the fast one */
+#define LDPC_SUM_PRODUCT 1    /* sum-product, float */
+#define LDPC_MIN_SUM_F 2      /* normalised min-sum, float (the same algorithm unquantised: a cross-check) */
+
 /* Returns the iterations to a word satisfying the syndrome, or minus the iterations run when none was found:
  * after max_iter, or earlier when the number of unsatisfied checks has not reached a new minimum for
- * `patience` iterations (a stalled decoding; 0 = never stop early). out = last hard decision. */
-LDPC_CLONES
-static int ldpc_decode_layered(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift, int mb,
-                               int Z, ptrdiff_t n, const float *llr, const uint8_t *syn, uint8_t *out, float alpha,
-                               int max_iter, int patience, float *L, float *R, float *t, float *min1, float *min2,
-                               int32_t *idx, float *sgn, uint8_t *hard, uint8_t *acc) {
-    ptrdiff_t best = -1;
-    int since_best = 0;
-    ptrdiff_t n_msgs = (ptrdiff_t)row_start[mb] * Z;
-    memcpy(L, llr, (size_t)n * sizeof(float));
-    memset(R, 0, (size_t)n_msgs * sizeof(float));
-    for (int it = 1; it <= max_iter; it++) {
-        for (int r = 0; r < mb; r++) {
-            int32_t e0 = row_start[r], deg = row_start[r + 1] - e0;
-            const uint8_t *sr = syn + (ptrdiff_t)r * Z;
-            for (int z = 0; z < Z; z++) {
-                min1[z] = 3.0e38f;
-                min2[z] = 3.0e38f;
-                idx[z] = -1;
-                sgn[z] = sr[z] ? -1.0f : 1.0f;
-            }
-            for (int32_t k = 0; k < deg; k++) {
-                int32_t e = e0 + k;
-                ldpc_gather(t + (ptrdiff_t)k * Z, L + (ptrdiff_t)ent_col[e] * Z, R + (ptrdiff_t)e * Z, Z, ent_shift[e]);
-                ldpc_minima(t + (ptrdiff_t)k * Z, min1, min2, idx, sgn, k, Z);
-            }
-            for (int32_t k = 0; k < deg; k++) {
-                int32_t e = e0 + k;
-                ldpc_scatter(t + (ptrdiff_t)k * Z, L + (ptrdiff_t)ent_col[e] * Z, R + (ptrdiff_t)e * Z, min1, min2,
-                             idx, sgn, k, alpha, Z, ent_shift[e]);
-            }
-        }
-        ptrdiff_t bad = ldpc_unsatisfied(row_start, ent_col, ent_shift, mb, Z, n, L, syn, hard, acc);
-        if (bad == 0) {
-            memcpy(out, hard, (size_t)n);
-            return it;
-        }
-        if (best < 0 || bad < best) {
-            best = bad;
-            since_best = 0;
-        } else if (patience > 0 && ++since_best >= patience) {
-            memcpy(out, hard, (size_t)n);
-            return -it;
-        }
+ * `patience` iterations (a stalled decoding; 0 = never stop early). out = last hard decision.
+ * lanes: 8 or 16 (16 only where ldpc_lanes() says so); requires Z >= lanes (Z >= 2·lanes for LDPC_MIN_SUM_Q).
+ * Buffers (E = row_start[mb] base entries, m = mb·Z checks, P = LDPC_WMAX): L n floats with P floats of padding
+ * before and after; tb, pb max row degree · P floats; synm m + P int32; hard n bytes; acc Z bytes; sum-product:
+ * R E·Z + P floats; min-sum: sb E·Z + P int32, cm1, cm2 m + P floats, cidx, csg m + P int32 (the unused ones may
+ * be NULL). */
+static int ldpc_decode_layered(int lanes, int algorithm, const int32_t *row_start, const int32_t *ent_col,
+                               const int32_t *ent_shift, int mb, int Z, ptrdiff_t n, const float *llr,
+                               const uint8_t *syn, uint8_t *out, float alpha, int max_iter, int patience, float *L,
+                               float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx, int32_t *csg, float *tb,
+                               float *pb, int32_t *synm, uint8_t *hard, uint8_t *acc) {
+    int sp = algorithm == LDPC_SUM_PRODUCT;
+    if (algorithm == LDPC_MIN_SUM_Q) {
+        if (lanes == 16)
+            return ldpc_decode_msq_w16(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter,
+                                       patience, L, sb, cm1, cm2, cidx, csg, tb, synm, hard, acc);
+        if (ldpc_has_avx2())
+            return ldpc_decode_msq_w8avx2(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter,
+                                          patience, L, sb, cm1, cm2, cidx, csg, tb, synm, hard, acc);
+        return ldpc_decode_msq_w8(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter, patience, L,
+                                  sb, cm1, cm2, cidx, csg, tb, synm, hard, acc);
     }
-    memcpy(out, hard, (size_t)n);
-    return -max_iter;
+    if (lanes == 16)
+        return ldpc_decode_layered_w16(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, sp, max_iter,
+                                       patience, L, R, sb, cm1, cm2, cidx, csg, tb, pb, synm, hard, acc);
+    if (ldpc_has_avx2())
+        return ldpc_decode_layered_w8avx2(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, sp, max_iter,
+                                          patience, L, R, sb, cm1, cm2, cidx, csg, tb, pb, synm, hard, acc);
+    return ldpc_decode_layered_w8(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, sp, max_iter,
+                                  patience, L, R, sb, cm1, cm2, cidx, csg, tb, pb, synm, hard, acc);
 }
 
 #endif

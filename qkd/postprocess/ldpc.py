@@ -9,8 +9,10 @@ protocol for information reconciliation: an application to QKD", ITW 2010 [EMLM1
 Martinez-Mateo, Elkouss, Martin, "Blind reconciliation", Quantum Inf. Comput. 12, 791 (2012) [MEM12], as
 used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", Phys. Rev. A 95 (2017)):
 
-* **Codes.** A family of quasi-cyclic codes of N = 1.2·10^4 and 1.2·10^5 bits at mother rates R₀ ∈ {0.5 … 0.9}
-  (:mod:`qkd.postprocess.ldpc_codes`, built deterministically in code).
+* **Codes.** A family of quasi-cyclic codes of N = 1.2·10^4 and 1.2·10^5 bits at mother rates
+  R₀ ∈ {0.50, 0.55 … 0.90} (:mod:`qkd.postprocess.ldpc_codes`, built deterministically in code; the long ones
+  from the BSC-optimised degree distributions of Elkouss et al., ISIT 2009, for the sum-product decoder; the
+  min-sum decoder works with a low-degree family, on which it decodes; the plan names the family).
 * **Frames.** The block of n key bits is cut into F frames of k ≈ n/F key bits each. A frame is a word of
   N bits: k key bits, p *punctured* bits (fresh secret random bits of Alice's, never sent; the
   untainted positions of the code) and s = N − k − p *shortened* bits (value 0, known to both).
@@ -18,10 +20,11 @@ used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", P
   random symbols they also cover, [EMM11] eq. (8)), so the frame starts at efficiency
   f₀ = (M − p) / (k·h(q)). The plan (:func:`plan_ldpc`) takes the frame length (1.2·10^5 for blocks
   ≥ 50 000 bits, else 1.2·10^4), the fewest frames, and the mother code that reaches the target f₀
-  (``LdpcPolicy.f_start``, or per code :data:`F_START`, calibrated where its frames start to decode) with
+  (``LdpcPolicy.f_start``, or per code and decoder :data:`F_START` / :data:`F_START_SUM_PRODUCT` /
+  :data:`F_START_SHORT`, calibrated where its frames start to decode) with
   the least untainted puncturing; p and s per frame follow.
-* **Syndrome from Alice, decoding at Bob** (layered normalised min-sum, :mod:`qkd._native.ldpc_decode`,
-  GIL released; frames decode in parallel threads with ``workers`` > 1).
+* **Syndrome from Alice, decoding at Bob** (layered decoder, :mod:`qkd._native.ldpc_decode`: sum-product or
+  normalised min-sum, ``LdpcPolicy.decoder``; GIL released; frames decode in parallel threads with ``workers`` > 1).
 * **Blind retries.** For frames Bob fails to decode, Alice reveals the next Δ = ⌈``f_step``·k·h(q)⌉
   bits of the frame — first punctured values (each turns a punctured symbol into a shortened one), then
   key bits — and Bob decodes again, up to ``max_retries`` times ([MEM12]). A frame still undecoded is
@@ -52,7 +55,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +64,15 @@ from qkd._native import ldpc_decode
 from qkd.errors import QkdError
 from qkd.postprocess.cascade import binary_entropy
 from qkd.postprocess.channel import ClassicalChannel
-from qkd.postprocess.ldpc_codes import FRAME_LENGTHS, MOTHER_RATES, QCCode, family_code
+from qkd.postprocess.ldpc_codes import (
+    FAMILIES,
+    FAMILY_VERSION,
+    FRAME_LENGTHS,
+    MIN_SUM_FAMILY,
+    MOTHER_RATES,
+    QCCode,
+    family_code,
+)
 
 _MIN_Q = 1e-3
 _KNOWN_LLR = 1.0e4      # |LLR| of a bit both ends know (shortened, revealed): nats
@@ -72,10 +83,23 @@ class LdpcError(QkdError):
     """Invalid LDPC reconciliation parameters or a protocol violation by the peer."""
 
 
-#: first-attempt efficiency per mother rate when the policy leaves it open: ≈ 0.045 below the mean efficiency
-#: the blind protocol reached with each code in ``bench/qkd_ldpc.py`` (10^5-bit blocks, 60 per QBER), so that
-#: about half the first attempts decode and the rest need one or two reveals
-F_START: dict[float, float] = {0.5: 1.14, 0.6: 1.12, 0.7: 1.16, 0.8: 1.21, 0.9: 1.26}
+#: first-attempt efficiency f₀ per mother rate of the long (1.2·10^5-bit) codes when the policy leaves it open, per
+#: decoder and its code family: about where half the first attempts decode (``bench/qkd_ldpc.py --only threshold``,
+#: n = 10^5), so that the blind retries add little on average. Min-sum (family qc2m, the low-degree codes of the
+#: former family qc1): the qc1 calibration.
+F_START: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7: 1.16, 0.75: 1.18, 0.8: 1.21,
+                               0.85: 1.23, 0.9: 1.26}
+#: Sum-product (family qc2): about where first attempts at n = 10^5 started to decode — QBER 2 %: rate 0.85 fails at
+#: f = 1.09, decodes at 1.12; 3 %: 0.80 a third at 1.08, all at 1.10; 5 %: 0.70 all at 1.08; 8 %: 0.60 all at 1.08;
+#: 1 %: 0.90 (built from the rate-0.85 distribution) a third at 1.18, all at 1.20. A block ends at the first attempt
+#: that decodes, so starting lower would cost decoder time and round trips rather than leakage; starting higher would
+#: leak more.
+F_START_SUM_PRODUCT: dict[float, float] = {0.5: 1.07, 0.55: 1.07, 0.6: 1.07, 0.65: 1.07, 0.7: 1.07, 0.75: 1.08,
+                                           0.8: 1.09, 0.85: 1.11, 0.9: 1.18}
+#: f₀ of the short (1.2·10^4-bit) codes, either decoder: where the blind protocol reached with them (min-sum)
+F_START_SHORT: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7: 1.16, 0.75: 1.18, 0.8: 1.21,
+                                     0.85: 1.23, 0.9: 1.26}
+DECODERS = ("min-sum", "sum-product")
 
 
 @dataclass(frozen=True)
@@ -86,15 +110,22 @@ class LdpcPolicy:
     its frames start to decode, so that few attempts fail); ``f_step``: what each retry reveals, in the same units;
     ``max_retries``: retry rounds before a frame is given up; ``alpha``: min-sum normalisation;
     ``max_iter``: decoder iterations per attempt; ``patience``: an attempt stops early after this many
-    iterations without a new minimum of unsatisfied checks (0: never); ``workers``: decoding threads at Bob."""
+    iterations without a new minimum of unsatisfied checks (0: never); ``workers``: decoding threads at Bob;
+    ``decoder``: Bob's check-node update, "sum-product" (belief propagation; the default: closest to capacity,
+    most of all at the high rates) or "min-sum" (normalised by ``alpha``; several times faster, leaks more)."""
 
     f_start: float | None = None
-    f_step: float = 0.03
+    f_step: float = 0.02
     max_retries: int = 20
     alpha: float = 0.8
-    max_iter: int = 80
-    patience: int = 8
+    max_iter: int = 100
+    patience: int = 12
     workers: int = 1
+    decoder: Literal["min-sum", "sum-product"] = "sum-product"
+
+    def __post_init__(self) -> None:
+        if self.decoder not in DECODERS:
+            raise LdpcError(f"unknown LDPC decoder {self.decoder!r} (expected one of {', '.join(DECODERS)})")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +141,7 @@ class LdpcPlan:
     frames: tuple[tuple[int, int], ...]
     reveal_step: int
     max_retries: int
+    family: str = FAMILY_VERSION
 
     @property
     def n_bits(self) -> int:
@@ -117,19 +149,21 @@ class LdpcPlan:
 
     @property
     def code(self) -> QCCode:
-        return family_code(self.rate, self.frame_length)
+        return family_code(self.rate, self.frame_length, self.family)
 
     def to_json(self) -> dict[str, Any]:
         return {"rate": self.rate, "N": self.frame_length, "frames": [list(f) for f in self.frames],
-                "step": self.reveal_step, "retries": self.max_retries}
+                "step": self.reveal_step, "retries": self.max_retries, "family": self.family}
 
     @classmethod
     def from_json(cls, obj: Any) -> LdpcPlan:
         try:
             plan = cls(float(obj["rate"]), int(obj["N"]), tuple((int(k), int(p)) for k, p in obj["frames"]),
-                       int(obj["step"]), int(obj["retries"]))
+                       int(obj["step"]), int(obj["retries"]), str(obj.get("family", FAMILY_VERSION)))
         except (KeyError, TypeError, ValueError) as e:
             raise LdpcError(f"malformed ldpc.start plan: {e!r}") from None
+        if plan.family not in FAMILIES:
+            raise LdpcError(f"ldpc.start: unknown code family {plan.family!r}")
         code = plan.code    # raises for codes outside the family
         for k, p in plan.frames:
             if not (0 < k and 0 <= p <= code.max_punctured and k + p <= code.n):
@@ -139,16 +173,25 @@ class LdpcPlan:
         return plan
 
 
-def _f_start(policy: LdpcPolicy, rate: float) -> float:
-    return F_START[rate] if policy.f_start is None else policy.f_start
+def code_family(policy: LdpcPolicy) -> str:
+    """The code family a decoder works with: min-sum the low-degree one, sum-product the BSC-optimised one."""
+    return MIN_SUM_FAMILY if policy.decoder == "min-sum" else FAMILY_VERSION
+
+
+def _f_start(policy: LdpcPolicy, rate: float, N: int) -> float:
+    if policy.f_start is not None:
+        return policy.f_start
+    if N < FRAME_LENGTHS[-1]:
+        return F_START_SHORT[rate]
+    return (F_START_SUM_PRODUCT if policy.decoder == "sum-product" else F_START)[rate]
 
 
 def _frame_options(k: int, N: int, h: float, policy: LdpcPolicy) -> list[tuple[int, float]]:
     """(p, mother rate) of every code of length N that carries k key bits at leakage M − p = f·k·h."""
     out = []
     for rate in MOTHER_RATES:
-        code = family_code(rate, N)
-        p = code.m - math.ceil(_f_start(policy, rate) * h * k)
+        code = family_code(rate, N, code_family(policy))
+        p = code.m - math.ceil(_f_start(policy, rate, N) * h * k)
         if 0 <= p <= code.max_punctured and k + p <= N:
             out.append((p, rate))
     return out
@@ -179,7 +222,8 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
         if opts:
             chosen = min(opts)[1], n_frames                # the least puncturing
         else:
-            need = [(family_code(r, N), family_code(r, N).m - math.ceil(_f_start(policy, r) * h * k))
+            fam = code_family(policy)
+            need = [(family_code(r, N, fam), family_code(r, N, fam).m - math.ceil(_f_start(policy, r, N) * h * k))
                     for r in MOTHER_RATES]
             if all(p > code.max_punctured for code, p in need):
                 chosen = MOTHER_RATES[-1], n_frames     # low QBER or a short block: highest rate, fully punctured
@@ -190,15 +234,15 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
             else:
                 n_frames += 1                           # frames too full for the puncturing they need
     rate, n_frames = chosen
-    code = family_code(rate, N)
+    code = family_code(rate, N, code_family(policy))
     base, extra = divmod(n_bits, n_frames)
     frames = []
     for i in range(n_frames):
         k = base + (1 if i < extra else 0)
-        p = int(min(max(code.m - math.ceil(_f_start(policy, rate) * h * k), 0), code.max_punctured, N - k))
+        p = int(min(max(code.m - math.ceil(_f_start(policy, rate, N) * h * k), 0), code.max_punctured, N - k))
         frames.append((k, p))
     step = max(1, math.ceil(policy.f_step * base * h))
-    return LdpcPlan(rate, N, tuple(frames), step, policy.max_retries)
+    return LdpcPlan(rate, N, tuple(frames), step, policy.max_retries, code_family(policy))
 
 
 @dataclass(frozen=True)
@@ -212,11 +256,11 @@ class FrameLayout:
 
 
 @lru_cache(maxsize=64)
-def frame_layout(rate: float, frame_length: int, k: int, p: int) -> FrameLayout:
+def frame_layout(rate: float, frame_length: int, k: int, p: int, family: str = FAMILY_VERSION) -> FrameLayout:
     """The layout of a frame of ``k`` key bits and ``p`` punctured bits in the family's code: punctured =
     the first p untainted positions; key = the first k of the rest in a fixed pseudo-random order (seeded
     by the code's name), shortened = the remaining ones; reveals go punctured first, then key bits."""
-    code = family_code(rate, frame_length)
+    code = family_code(rate, frame_length, family)
     punct = code.puncture_order[:p]
     free = np.ones(code.n, bool)
     free[punct] = False
@@ -293,7 +337,7 @@ class AliceFrames:
         code = plan.code
         rng = rng or np.random.default_rng(secrets.randbits(128))
         self.words: list[npt.NDArray[np.uint8]] = []
-        self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p) for k, p in plan.frames]
+        self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p, plan.family) for k, p in plan.frames]
         for lay, sl in zip(self.layouts, _frame_slices(plan), strict=True):
             w = np.zeros(code.n, np.uint8)
             w[lay.key] = bits[sl]
@@ -331,7 +375,7 @@ class BobFrames:
         mag = math.log((1 - q) / q)
         self.bits = bits
         self.slices = _frame_slices(plan)
-        self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p) for k, p in plan.frames]
+        self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p, plan.family) for k, p in plan.frames]
         self.llrs: list[npt.NDArray[np.float32]] = []
         for lay, sl in zip(self.layouts, self.slices, strict=True):
             llr = np.zeros(code.n, np.float32)
@@ -374,7 +418,7 @@ class BobFrames:
 
         def one(f: int) -> tuple[int, npt.NDArray[np.uint8], int]:
             word, its = ldpc_decode.decode(c.row_start, c.ent_col, c.ent_shift, c.Z, self.llrs[f], self.syndromes[f],
-                                           pol.alpha, pol.max_iter, pol.patience)
+                                           pol.alpha, pol.max_iter, pol.patience, pol.decoder == "sum-product")
             return f, word, its
 
         if pol.workers > 1 and len(frame_ids) > 1:
@@ -512,6 +556,6 @@ def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArra
     return _report(plan, bob, qber_estimate, disclosed, revealed, rounds, retries, failed, t0)
 
 
-__all__ = ["AliceFrames", "BobFrames", "FrameLayout", "LONG_FRAME_FROM", "LdpcError", "LdpcPlan", "LdpcPolicy",
-           "LdpcReport", "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc",
-           "reconcile_local_ldpc"]
+__all__ = ["DECODERS", "F_START", "F_START_SHORT", "F_START_SUM_PRODUCT", "LONG_FRAME_FROM", "AliceFrames",
+           "BobFrames", "FrameLayout", "LdpcError", "LdpcPlan", "LdpcPolicy", "LdpcReport", "code_family",
+           "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc", "reconcile_local_ldpc"]

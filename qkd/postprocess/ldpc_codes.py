@@ -8,16 +8,22 @@ circulant permutation matrices", IEEE Trans. Inf. Theory 50 (2004)).
 
 Construction of a code of mother rate R₀ (see :func:`build_code`):
 
-1. **Degree profile.** Variable-node degrees 2, 3 and ``d_high`` with edge fractions λ₂, λ₃, λ_high
-   (irregular codes as in Richardson, Shokrollahi, Urbanke, IEEE Trans. Inf. Theory 47 (2001), and the
-   BSC-optimised families of Elkouss, Leverrier, Alléaume, Boutros, ISIT 2009 that Elkouss,
-   Martinez-Mateo, Martin, QIC 11 (2011) puncture and shorten). λ₂ stays below the stability bound
-   λ₂ ρ'(1) < 1/B, B = 2√(p(1−p)) the Bhattacharyya parameter of the BSC at the code's threshold; check
-   degrees are concentrated (two consecutive values).
+1. **Degree profile.** Long codes (N = 1.2·10^5, lifted from 400 base columns): the variable-degree
+   distributions that Elkouss, Leverrier, Alléaume, Boutros, "Efficient reconciliation protocol for
+   discrete-variable quantum key distribution", ISIT 2009 (arXiv:0901.2140), Table I, optimised for the BSC
+   (differential evolution over discretised density evolution; BP thresholds within a few % of capacity) for
+   R₀ = 0.50, 0.55 … 0.90 — :data:`ELKOUSS_2009_LAMBDA`, edge perspective λ(x) = Σ λ_d x^(d−1), turned into
+   column counts by largest remainders (rate 0.90 is built from the rate-0.85 distribution, which decodes better
+   there: :data:`LONG_CODE_DISTRIBUTION`). Short codes (N = 1.2·10^4, 200 base columns, where high degrees
+   cannot be lifted without 4-cycles), and the long codes of the min-sum family :data:`MIN_SUM_FAMILY`
+   (200 base columns; min-sum does not decode the optimised codes, whose variable degrees reach 20–70):
+   degrees 2, 3 and 8 (:data:`PROFILES`, irregular codes as in Richardson, Shokrollahi, Urbanke, IEEE
+   Trans. Inf. Theory 47 (2001)). Check degrees are concentrated (two consecutive values), as in both.
 2. **Base matrix.** The degree-2 columns form a staircase (column t joins rows t and t+1, as the
-   accumulator of IRA codes): a tree, so no cycle of degree-2 variables alone. The other columns pick
-   their rows greedily, highest remaining check capacity first (ties broken by a generator seeded from
-   the code's name), so check degrees differ by at most one.
+   accumulator of IRA codes) as far as it reaches (mb − 1 columns); further degree-2 columns join row
+   pairs no other degree-2 column joins. The other columns pick their rows greedily, highest remaining
+   check capacity first (ties broken by a generator seeded from the code's name), so check degrees differ
+   by at most one.
 3. **Lifting.** Each base entry becomes a Z×Z circulant with a shift drawn from the seeded generator,
    redrawn (a bounded number of times) while it closes a 4-cycle in the lifted graph
    (s₁ − s₂ + s₃ − s₄ ≢ 0 mod Z, Fossorier 2004).
@@ -44,11 +50,44 @@ import numpy.typing as npt
 from qkd.errors import QkdError
 
 #: mother rates of the family (design rates of the base matrices)
-MOTHER_RATES: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
-#: frame lengths N of the family (bits) and the protograph width they are lifted from
+MOTHER_RATES: tuple[float, ...] = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+#: frame lengths N of the family (bits) and the protograph widths they are lifted from (short, long)
 FRAME_LENGTHS: tuple[int, ...] = (12_000, 120_000)
 BASE_COLUMNS = 200
-FAMILY_VERSION = "qc1"
+LONG_BASE_COLUMNS = 400
+#: the default family (long codes from the BSC-optimised distributions, for the sum-product decoder) and the
+#: min-sum family (long codes from the low-degree :data:`PROFILES`, on which min-sum decodes: it does not on the
+#: high variable degrees of the optimised ones); the short codes of both are built alike
+FAMILY_VERSION = "qc2"
+MIN_SUM_FAMILY = "qc2m"
+FAMILIES: tuple[str, ...] = (FAMILY_VERSION, MIN_SUM_FAMILY)
+
+#: Elkouss, Leverrier, Alléaume, Boutros, ISIT 2009 (arXiv:0901.2140), Table I: BSC-optimised variable-degree
+#: distributions, {mother rate: {degree d: λ_d}} (edge fractions; λ(x) = Σ λ_d x^(d−1)). Thresholds (crossover
+#: probability, BP, infinite length) in the paper: 0.0109 (R₀ 0.90), 0.0199, 0.0298, 0.0392, 0.0504, 0.0633,
+#: 0.0766, 0.0904, 0.1071 (R₀ 0.50). The rate-0.85 row as transcribed sums to 1.05; every row is normalised.
+ELKOUSS_2009_LAMBDA: dict[float, dict[int, float]] = {
+    0.90: {2: 0.07689, 3: 0.28096, 5: 0.08933, 9: 0.19620, 12: 0.30631, 21: 0.05031},
+    0.85: {2: 0.04528, 3: 0.20537, 4: 0.05878, 5: 0.094274, 6: 0.08454, 7: 0.01176, 9: 0.05137, 21: 0.50015},
+    0.80: {2: 0.09420, 3: 0.18088, 6: 0.11972, 7: 0.08550, 8: 0.09816, 17: 0.07194, 26: 0.34960},
+    0.75: {2: 0.10805, 3: 0.09511, 4: 0.01449, 5: 0.13764, 6: 0.10667, 7: 0.05288, 28: 0.01107, 31: 0.47408},
+    0.70: {2: 0.05343, 3: 0.29406, 6: 0.00896, 9: 0.15571, 12: 0.12189, 25: 0.19872, 46: 0.09572, 62: 0.02741,
+           65: 0.04056, 73: 0.00354},
+    0.65: {2: 0.10451, 3: 0.15652, 4: 0.08057, 5: 0.00056, 9: 0.12151, 13: 0.10485, 15: 0.10719, 21: 0.00771,
+           51: 0.31656},
+    0.60: {2: 0.11040, 3: 0.20804, 8: 0.14163, 9: 0.14858, 26: 0.14438, 27: 0.08909, 46: 0.00748, 71: 0.15038},
+    0.55: {2: 0.16880, 3: 0.20994, 6: 0.18095, 15: 0.03846, 16: 0.02635, 18: 0.23454, 19: 0.05815, 31: 0.08280},
+    0.50: {2: 0.14438, 3: 0.19026, 4: 0.01836, 5: 0.00233, 6: 0.04697, 8: 0.053943, 9: 0.05590, 10: 0.01290,
+           11: 0.00162, 14: 0.06159, 15: 0.13115, 17: 0.01481, 47: 0.00879, 49: 0.00650, 55: 0.00210, 56: 0.00099,
+           57: 0.11178, 58: 0.06238, 59: 0.05094, 66: 0.02230},
+}
+
+#: which of :data:`ELKOUSS_2009_LAMBDA`'s distributions each long mother code is built from: its own, except rate
+#: 0.90, which takes the rate-0.85 one. The paper's rate-0.90 distribution has a threshold of 0.0109 (f = 1.15 at
+#: infinite length); lifted to 1.2·10^5 bits and punctured for QBER 1 %, sum-product decoded 2 of 4 first attempts at
+#: f = 1.20 (all only from f ≈ 1.28), while the rate-0.85 distribution at rate 0.90 (check degree 62) decoded 4 of 4
+#: at f = 1.20 and none at 1.16.
+LONG_CODE_DISTRIBUTION: dict[float, float] = {r: r for r in ELKOUSS_2009_LAMBDA} | {0.90: 0.85}
 
 
 class LdpcCodeError(QkdError):
@@ -82,11 +121,11 @@ def _from_edges(lambda2: float, lambda3: float, d_high: int) -> DegreeProfile:
     return DegreeProfile(w[2] / tot, w[d_high] / tot, d_high)
 
 
-#: degree profiles of the family by mother rate: edge fractions (λ₂, λ₃, λ₈) chosen by density evolution
-#: of normalised min-sum (α = 0.8) over the BSC (population dynamics), then checked by simulation
-#: (``bench/qkd_ldpc.py``); rate 0.5 is close to Richardson–Shokrollahi–Urbanke's d_v ≤ 8 ensemble.
-#: Measured (N = 1.2·10^5, layered min-sum, unpunctured): half the frames decode at f ≈ 1.17 (rate 0.5) and
-#: f ≈ 1.29 (rate 0.9) — min-sum loses most at the high check degrees (≈ 45) of the high rates.
+#: degree profiles of the short codes by mother rate (the nearest is used for 0.55 … 0.85): edge fractions
+#: (λ₂, λ₃, λ₈) chosen by density evolution of normalised min-sum (α = 0.8) over the BSC (population dynamics),
+#: then checked by simulation (``bench/qkd_ldpc.py``); rate 0.5 is close to Richardson–Shokrollahi–Urbanke's
+#: d_v ≤ 8 ensemble. Measured when they were also the long codes (family qc1, N = 1.2·10^5, layered min-sum,
+#: unpunctured): half the frames decoded at f ≈ 1.17 (rate 0.5) and f ≈ 1.29 (rate 0.9).
 PROFILES: dict[float, DegreeProfile] = {
     0.5: DegreeProfile(0.5, 0.2, 8),
     0.6: _from_edges(0.16, 0.45, 8),
@@ -152,6 +191,22 @@ def _seed(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"qshift-ldpc/{name}".encode()).digest()[:8], "little")
 
 
+def edge_distribution_degrees(nb: int, mb: int, lam: dict[int, float]) -> list[int]:
+    """Column degrees (descending) of ``nb`` columns following the edge-perspective distribution ``lam``
+    ({degree: λ_d}, normalised here): node fractions (λ_d/d) / Σ (λ_j/j), rounded to column counts by largest
+    remainders. A degree above ``mb`` (the base rows) cannot be placed and is refused."""
+    total = sum(lam.values())
+    w = {d: v / total / d for d, v in lam.items() if v > 0}
+    if not w or min(w) < 2 or max(w) > mb:
+        raise LdpcCodeError(f"degree distribution {lam} does not fit a base matrix of {mb} rows")
+    tot_w = sum(w.values())
+    exact = {d: nb * v / tot_w for d, v in w.items()}
+    counts = {d: int(math.floor(x)) for d, x in exact.items()}
+    for d in sorted(exact, key=lambda d: (counts[d] - exact[d], d))[:nb - sum(counts.values())]:
+        counts[d] += 1
+    return [d for d in sorted(counts, reverse=True) for _ in range(counts[d])]
+
+
 def _degrees(nb: int, mb: int, profile: DegreeProfile) -> list[int]:
     """Column degrees (descending) of a ``mb`` × ``nb`` base matrix with the node fractions of ``profile``."""
     n2 = int(round(profile.v2 * nb))
@@ -164,21 +219,31 @@ def _degrees(nb: int, mb: int, profile: DegreeProfile) -> list[int]:
 
 def _base_matrix(nb: int, mb: int, degs: list[int], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
     """Degree-2 columns (the last ones) in a staircase as far as it reaches (mb − 1 columns), every other
-    column on the rows of highest remaining capacity (so that row degrees differ by at most one)."""
+    column on the rows of highest remaining capacity (so that row degrees differ by at most one); a degree-2
+    column beyond the staircase avoids the row pairs other degree-2 columns already join (no double edge
+    between two checks through degree-2 variables)."""
     base = np.zeros((mb, nb), np.uint8)
     n_stair = min(degs.count(2), mb - 1)
     for t in range(n_stair):
         base[t, nb - n_stair + t] = base[t + 1, nb - n_stair + t] = 1
+    pairs = {(t, t + 1) for t in range(n_stair)}
     cap = sum(degs) / mb - base.sum(axis=1).astype(float)
     for j, d in enumerate(degs[:nb - n_stair]):
-        rows = np.argsort(-(cap + rng.random(mb) * 1e-3))[:d]
+        order = np.argsort(-(cap + rng.random(mb) * 1e-3))
+        if d == 2:
+            a = int(order[0])
+            b = next((int(x) for x in order[1:] if (min(a, int(x)), max(a, int(x))) not in pairs), int(order[1]))
+            pairs.add((min(a, b), max(a, b)))
+            rows = np.array([a, b])
+        else:
+            rows = order[:d]
         base[rows, j] = 1
         cap[rows] -= 1
     return base
 
 
 def _lift(base: npt.NDArray[np.uint8], Z: int, rng: np.random.Generator,
-          tries: int = 40) -> tuple[npt.NDArray[np.int32], int]:
+          tries: int = 200) -> tuple[npt.NDArray[np.int32], int]:
     """Circulant shifts for every base entry avoiding lifted 4-cycles; returns (shifts (−1 = none), 4-cycles left)."""
     mb, nb = base.shape
     shift = np.full((mb, nb), -1, np.int64)
@@ -218,23 +283,37 @@ def _untainted_columns(base: npt.NDArray[np.uint8]) -> list[int]:
     return chosen
 
 
-def code_name(rate: float, n: int) -> str:
-    """The family's name of the code of mother rate ``rate`` and length ``n`` (e.g. ``qc1-r0.70-n100000``)."""
-    return f"{FAMILY_VERSION}-r{rate:.2f}-n{n}"
+def code_name(rate: float, n: int, family: str = FAMILY_VERSION) -> str:
+    """The family's name of the code of mother rate ``rate`` and length ``n`` (e.g. ``qc2-r0.70-n120000``)."""
+    return f"{family}-r{rate:.2f}-n{n}"
 
 
-@lru_cache(maxsize=16)
-def build_code(rate: float, n: int, nb: int = BASE_COLUMNS, profile: DegreeProfile | None = None) -> QCCode:
-    """Build (and cache) the family's code of mother rate ``rate`` and length ``n`` = nb·Z bits."""
+def base_columns(n: int, family: str = FAMILY_VERSION) -> int:
+    """Protograph width of the family's codes of length ``n``: 400 for the default family's long frames, else 200."""
+    return LONG_BASE_COLUMNS if n >= FRAME_LENGTHS[-1] and family == FAMILY_VERSION else BASE_COLUMNS
+
+
+@lru_cache(maxsize=48)
+def build_code(rate: float, n: int, nb: int | None = None, profile: DegreeProfile | None = None,
+               family: str = FAMILY_VERSION) -> QCCode:
+    """Build (and cache) the family's code of mother rate ``rate`` and length ``n`` = nb·Z bits: the published
+    BSC-optimised distribution (:data:`ELKOUSS_2009_LAMBDA`) on the default family's long frames,
+    :data:`PROFILES` on the short ones, on the min-sum family's, or when ``profile`` is given."""
+    nb = base_columns(n, family) if nb is None else nb
     if n % nb:
         raise LdpcCodeError(f"frame length {n} is not a multiple of the {nb} base columns")
     Z = n // nb
     mb = int(round((1 - rate) * nb))
     if not 0 < mb < nb:
         raise LdpcCodeError(f"mother rate {rate} gives {mb} base rows of {nb} columns")
-    name = code_name(rate, n)
+    name = code_name(rate, n, family)
     rng = np.random.default_rng(_seed(name))
-    degs = _degrees(nb, mb, profile or default_profile(rate))
+    source = LONG_CODE_DISTRIBUTION.get(round(rate, 2))
+    lam = ELKOUSS_2009_LAMBDA[source] if source is not None else None
+    if profile is None and lam is not None and nb >= LONG_BASE_COLUMNS and family == FAMILY_VERSION:
+        degs = edge_distribution_degrees(nb, mb, lam)
+    else:
+        degs = _degrees(nb, mb, profile or default_profile(rate))
     base = _base_matrix(nb, mb, degs, rng)
     shift, left = _lift(base, Z, rng)
     rows, cols = np.nonzero(base)             # row-major: entries of each row by increasing column
@@ -247,13 +326,17 @@ def build_code(rate: float, n: int, nb: int = BASE_COLUMNS, profile: DegreeProfi
                   order)
 
 
-def family_code(rate: float, n: int) -> QCCode:
-    """A code of the family by (mother rate, length); raises :class:`LdpcCodeError` for others."""
+def family_code(rate: float, n: int, family: str = FAMILY_VERSION) -> QCCode:
+    """A code of a family (:data:`FAMILIES`) by (mother rate, length); raises :class:`LdpcCodeError` for others."""
+    if family not in FAMILIES:
+        raise LdpcCodeError(f"no LDPC code family {family!r} (families {', '.join(FAMILIES)})")
     if n not in FRAME_LENGTHS or not any(abs(rate - r) < 1e-9 for r in MOTHER_RATES):
-        raise LdpcCodeError(f"no code of rate {rate} and length {n} in family {FAMILY_VERSION} "
+        raise LdpcCodeError(f"no code of rate {rate} and length {n} in family {family} "
                             f"(rates {MOTHER_RATES}, lengths {FRAME_LENGTHS})")
-    return build_code(round(rate, 2), n)
+    return build_code(round(rate, 2), n, family=family)
 
 
-__all__ = ["BASE_COLUMNS", "FAMILY_VERSION", "FRAME_LENGTHS", "MOTHER_RATES", "DegreeProfile", "LdpcCodeError",
-           "QCCode", "bsc_capacity_qber", "build_code", "code_name", "default_profile", "family_code"]
+__all__ = ["BASE_COLUMNS", "ELKOUSS_2009_LAMBDA", "FAMILIES", "FAMILY_VERSION", "FRAME_LENGTHS", "LONG_BASE_COLUMNS",
+           "LONG_CODE_DISTRIBUTION", "MIN_SUM_FAMILY", "MOTHER_RATES", "DegreeProfile", "LdpcCodeError", "QCCode",
+           "base_columns", "bsc_capacity_qber", "build_code", "code_name", "default_profile",
+           "edge_distribution_degrees", "family_code"]

@@ -7,6 +7,7 @@ import asyncio
 import json
 import math
 import struct
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -25,12 +26,25 @@ from qkd.postprocess.ldpc import (
     reconcile_bob_ldpc,
     reconcile_local_ldpc,
 )
-from qkd.postprocess.ldpc_codes import FRAME_LENGTHS, MOTHER_RATES, build_code, family_code
+from qkd.postprocess.ldpc_codes import (
+    ELKOUSS_2009_LAMBDA,
+    FAMILY_VERSION,
+    FRAME_LENGTHS,
+    LONG_CODE_DISTRIBUTION,
+    MIN_SUM_FAMILY,
+    MOTHER_RATES,
+    LdpcCodeError,
+    QCCode,
+    build_code,
+    edge_distribution_degrees,
+    family_code,
+)
 from qkd.postprocess.ldpc_reference import EdgeList, decode_flooding, syndrome_reference
 from qkd.postprocess.verify import VerificationResult, verify_receiver, verify_sender
 from tests.qkd.bsc import bsc_pair
 
 SHORT = FRAME_LENGTHS[0]
+LONG = FRAME_LENGTHS[-1]
 
 
 # -- codes ------------------------------------------------------------------------------------------------
@@ -42,15 +56,10 @@ def test_family_codes_are_built_deterministically_from_their_name() -> None:
     assert first is not again
     for attr in ("row_start", "ent_col", "ent_shift", "puncture_order"):
         assert np.array_equal(getattr(first, attr), getattr(again, attr))
-    assert first.name == again.name == f"qc1-r0.70-n{SHORT}"
+    assert first.name == again.name == f"{FAMILY_VERSION}-r0.70-n{SHORT}"
 
 
-@pytest.mark.parametrize("rate", MOTHER_RATES)
-def test_family_code_has_its_rate_no_lifted_four_cycles_and_untainted_puncturing(rate: float) -> None:
-    code = family_code(rate, SHORT)
-    assert code.n == SHORT and abs(code.m / code.n - (1 - rate)) < 1e-9
-    assert code.four_cycles == 0
-    cv = code.check_neighbours()
+def _assert_no_lifted_four_cycles(code: QCCode) -> None:
     # no two variables share two checks (a 4-cycle), checked on the lifted graph itself: every pair of
     # variables of every check, as one integer, occurs once
     keys = []
@@ -63,12 +72,70 @@ def test_family_code_has_its_rate_no_lifted_four_cycles_and_untainted_puncturing
         keys.append((lo.astype(np.int64) * code.n + hi).ravel())
     allkeys = np.concatenate(keys)
     assert np.unique(allkeys).size == allkeys.size, "two variables share two checks"
+
+
+@pytest.mark.parametrize("rate", MOTHER_RATES)
+def test_family_code_has_its_rate_no_lifted_four_cycles_and_untainted_puncturing(rate: float) -> None:
+    code = family_code(rate, SHORT)
+    assert code.n == SHORT and abs(code.m / code.n - (1 - rate)) < 1e-9
+    assert code.four_cycles == 0
+    cv = code.check_neighbours()
+    _assert_no_lifted_four_cycles(code)
     # untainted: every check has at most one punctured neighbour
     punctured = np.zeros(code.n, bool)
     punctured[code.puncture_order] = True
     per_check = np.bincount(cv[:, 0], weights=punctured[cv[:, 1]], minlength=code.m)
     assert per_check.max() <= 1
     assert code.max_punctured > 0
+
+
+@pytest.mark.parametrize("rate", MOTHER_RATES)
+def test_long_codes_follow_the_published_bsc_degree_distributions(rate: float) -> None:
+    """The 1.2·10^5-bit codes carry Elkouss et al. (ISIT 2009) Table I's variable degrees (rate 0.90 those of the
+    rate-0.85 row): every degree's share of the base columns within one column of its node fraction, the mother
+    rate exact, no lifted 4-cycle left by the construction, and untainted puncturing available."""
+    code = family_code(rate, LONG)
+    assert code.n == LONG and abs(code.m / code.n - (1 - rate)) < 1e-9 and code.four_cycles == 0
+    lam = ELKOUSS_2009_LAMBDA[LONG_CODE_DISTRIBUTION[round(rate, 2)]]
+    total = sum(lam.values())
+    node = {d: v / total / d for d, v in lam.items()}
+    norm = sum(node.values())
+    degs, counts = np.unique(code.col_degree, return_counts=True)
+    got = dict(zip(degs.tolist(), counts.tolist(), strict=True))
+    assert set(got) <= set(lam)
+    for d in lam:
+        assert abs(got.get(d, 0) - code.nb * node[d] / norm) <= 1.0, (d, got.get(d, 0))
+    row_deg = np.diff(code.row_start)
+    assert row_deg.max() - row_deg.min() <= 1            # concentrated check degrees
+    assert code.max_punctured >= code.m // 4
+
+
+def test_the_min_sum_family_keeps_low_degrees_and_plans_name_their_family() -> None:
+    """Min-sum does not decode the optimised codes (variable degrees up to 73), so it gets its own family of
+    low-degree codes; the plan sent to Alice names the family, and a plan of either family round-trips."""
+    code = family_code(0.8, LONG, MIN_SUM_FAMILY)
+    assert code.name == f"{MIN_SUM_FAMILY}-r0.80-n{LONG}" and int(code.col_degree.max()) <= 8
+    assert int(family_code(0.8, LONG).col_degree.max()) > 8
+    for decoder, family in (("min-sum", MIN_SUM_FAMILY), ("sum-product", FAMILY_VERSION)):
+        plan = plan_ldpc(100_000, 0.03, LdpcPolicy(decoder=decoder))
+        assert plan.family == family and plan.code.name.startswith(family)
+        assert plan.to_json()["family"] == family
+        assert LdpcPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+    with pytest.raises(LdpcError, match="unknown code family 'qc9'"):
+        LdpcPlan.from_json({**plan.to_json(), "family": "qc9"})
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_long_code_has_no_lifted_four_cycle_on_the_graph_itself() -> None:
+    _assert_no_lifted_four_cycles(family_code(0.5, LONG))
+
+
+def test_a_degree_above_the_base_rows_is_refused() -> None:
+    with pytest.raises(LdpcCodeError, match="does not fit"):
+        edge_distribution_degrees(100, 20, {2: 0.5, 21: 0.5})
+    degs = edge_distribution_degrees(10, 5, {2: 0.5, 3: 0.5})
+    assert len(degs) == 10 and degs == sorted(degs, reverse=True)
 
 
 def test_compiled_syndrome_and_decoder_agree_with_the_numpy_reference() -> None:
@@ -86,6 +153,79 @@ def test_compiled_syndrome_and_decoder_agree_with_the_numpy_reference() -> None:
     assert its > 0 and ref_its > 0
     assert np.array_equal(fast, x) and np.array_equal(ref, x)
     assert its <= ref_its     # the layered schedule converges at least as fast as flooding
+    exact, exact_its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 60,
+                                          fixed_point=False)
+    assert np.array_equal(exact, x) and abs(exact_its - its) <= 2   # fixed point (1/8 nat) ≈ float min-sum
+
+
+def test_compiled_sum_product_agrees_with_the_numpy_sum_product() -> None:
+    """The compiled φ-domain sum-product and the numpy tanh-rule flooding sum-product find the same word, the
+    layered one in fewer iterations, on a frame with punctured (LLR 0) and shortened (LLR ±large) bits."""
+    code = family_code(0.8, SHORT)
+    edges = EdgeList(code)
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 2, code.n, dtype=np.uint8)
+    syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+    q = 0.02
+    y = x ^ (rng.random(code.n) < q).astype(np.uint8)
+    llr = (math.log((1 - q) / q) * (1.0 - 2.0 * y)).astype(np.float32)
+    llr[code.puncture_order[: code.max_punctured // 4]] = 0.0          # punctured: no channel information
+    short = rng.choice(np.setdiff1d(np.arange(code.n), code.puncture_order), code.n // 10, replace=False)
+    llr[short] = np.where(x[short] == 0, 1.0e4, -1.0e4)                 # shortened: known to Bob
+    fast, its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 100, 0, True)
+    ref, ref_its = decode_flooding(edges, llr, syn, max_iter=200, sum_product=True)
+    assert its > 0 and ref_its > 0
+    assert np.array_equal(fast, x) and np.array_equal(ref, x)
+    assert its <= ref_its
+
+
+@pytest.mark.skipif(ldpc_decode.lanes() < 16, reason="this CPU has no AVX-512: only the 8-lane decoder runs")
+@pytest.mark.parametrize(("sum_product", "fixed_point"), [(False, True), (False, False), (True, False)])
+@pytest.mark.parametrize("length", FRAME_LENGTHS)
+def test_the_8_and_16_lane_decoders_give_the_same_result(sum_product: bool, fixed_point: bool, length: int) -> None:
+    """Lanes are independent checks of one layer, so the AVX-512 and AVX2/baseline builds must agree bit for bit
+    (word and iteration count), partial last chunks (Z = 60, 300 are not multiples of 16) and wrapped loads
+    included — on a frame that decodes and on one that does not (each decoder on its own family's code)."""
+    code = family_code(0.7, length, FAMILY_VERSION if sum_product else MIN_SUM_FAMILY)
+    rng = np.random.default_rng(21)
+    for q in (0.04, 0.09):
+        x = rng.integers(0, 2, code.n, dtype=np.uint8)
+        syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+        y = x ^ (rng.random(code.n) < q).astype(np.uint8)
+        llr = (math.log((1 - q) / q) * (1.0 - 2.0 * y)).astype(np.float32)
+        llr[code.puncture_order[:100]] = 0.0
+        runs = [ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 60, 0,
+                                   sum_product, lanes, fixed_point) for lanes in (8, 16)]
+        assert runs[0][1] == runs[1][1]
+        assert np.array_equal(runs[0][0], runs[1][0])
+        assert (runs[0][1] > 0) == (q < 0.05)        # the 4 % frame decodes, the 9 % one cannot (rate 0.7)
+
+
+def test_each_decoder_decodes_its_own_family_and_min_sum_not_the_optimised_codes() -> None:
+    """At QBER 2.1 % on rate-0.8 long codes (f = 1.35, unpunctured): sum-product decodes the BSC-optimised code
+    and min-sum the low-degree one; min-sum does not decode the optimised code (its degree-17 and -26 variables),
+    which is why each decoder has its own family."""
+    q = 0.021
+    rng = np.random.default_rng(13)
+    found: dict[tuple[str, bool], int] = {}
+    for family, sum_product in ((FAMILY_VERSION, True), (MIN_SUM_FAMILY, False), (FAMILY_VERSION, False)):
+        code = family_code(0.8, LONG, family)
+        ok = 0
+        for _ in range(2):
+            x = rng.integers(0, 2, code.n, dtype=np.uint8)
+            syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+            y = x ^ (rng.random(code.n) < q).astype(np.uint8)
+            llr = (math.log((1 - q) / q) * (1.0 - 2.0 * y)).astype(np.float32)
+            out, its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 100,
+                                          0, sum_product)
+            ok += its > 0 and bool(np.array_equal(out, x))
+        found[family, sum_product] = ok
+    assert found == {(FAMILY_VERSION, True): 2, (MIN_SUM_FAMILY, False): 2, (FAMILY_VERSION, False): 0}
+
+
+def test_an_unknown_decoder_is_refused() -> None:
+    with pytest.raises(LdpcError, match="unknown LDPC decoder 'bp'"):
+        LdpcPolicy(decoder="bp")  # type: ignore[arg-type]  # the wrong value is the point of the test
 
 
 def test_decoder_reports_failure_with_a_negative_iteration_count() -> None:
@@ -137,11 +277,12 @@ def test_plan_starts_at_the_requested_efficiency_where_the_family_reaches_it() -
 
 # -- reconciliation ----------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("decoder", ["sum-product", "min-sum"])
 @pytest.mark.parametrize("qber", [0.01, 0.03, 0.06, 0.1])
-def test_local_reconciliation_corrects_bsc_noise(qber: float) -> None:
+def test_local_reconciliation_corrects_bsc_noise(qber: float, decoder: Literal["min-sum", "sum-product"]) -> None:
     for seed in range(2):
         a, b = bsc_pair(20_000, qber, seed)
-        out, rep = reconcile_local_ldpc(a, b, qber, seed=seed)
+        out, rep = reconcile_local_ldpc(a, b, qber, LdpcPolicy(decoder=decoder), seed=seed)
         assert rep.decoded and rep.failed_frames == []
         assert np.array_equal(out, a)
         assert rep.corrections == int(round(qber * 20_000))
@@ -256,7 +397,7 @@ def test_alice_refuses_a_plan_for_another_key_length() -> None:
 
 def test_alice_refuses_a_plan_outside_the_family() -> None:
     a, _ = bsc_pair(10_000, 0.02, 1)
-    bogus = {"rate": 0.55, "N": SHORT, "frames": [[10_000, 0]], "step": 10, "retries": 3}
+    bogus = {"rate": 0.57, "N": SHORT, "frames": [[10_000, 0]], "step": 10, "retries": 3}
 
     async def run() -> None:
         ta, tb = in_process_transports()
@@ -265,8 +406,46 @@ def test_alice_refuses_a_plan_outside_the_family() -> None:
         await bob.send("ldpc.start", json.dumps(bogus).encode())
         await reconcile_alice_ldpc(alice, a)
 
-    with pytest.raises(Exception, match="no code of rate 0.55"):
+    with pytest.raises(Exception, match="no code of rate 0.57"):
         asyncio.run(run())
+
+
+def _blind_blocks(qber: float, blocks: int, seed0: int) -> tuple[int, list[float]]:
+    """Blocks of 10^5 bits at ``qber`` through the blind protocol (default policy): failures (output ≠ Alice's
+    bits, or a frame reported undecoded) and efficiencies."""
+    failures, fs = 0, []
+    for seed in range(blocks):
+        a, b = bsc_pair(100_000, qber, seed0 + seed)
+        out, rep = reconcile_local_ldpc(a, b, qber, seed=seed)
+        failures += not (rep.decoded and np.array_equal(out, a))
+        fs.append(rep.efficiency)
+    return failures, fs
+
+
+@pytest.mark.parametrize("qber", [0.02, 0.05])
+def test_blocks_of_1e5_bits_reconcile_near_the_bar(qber: float) -> None:
+    """The short CI version of the frame-error-rate run: a few 10^5-bit blocks reconcile, at a mean efficiency
+    near issue 20's bar (the full run: ``test_frame_error_rate_below_1e_3_at_n_1e5``, bench/qkd_ldpc.py fer)."""
+    failures, fs = _blind_blocks(qber, 6, 500)
+    assert failures == 0
+    assert float(np.mean(fs)) < F_MEAN_BOUND[qber]
+
+
+#: upper bounds on the mean efficiency the tests accept per QBER, a little above what bench/qkd_ldpc.py measured
+#: (bench/results/qkd_ldpc.json: issue 20's bar is 1.10)
+F_MEAN_BOUND = {0.01: 1.25, 0.02: 1.16, 0.05: 1.12, 0.08: 1.12, 0.11: 1.2}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(5400)
+@pytest.mark.parametrize("qber", [0.02])
+def test_frame_error_rate_below_1e_3_at_n_1e5(qber: float) -> None:
+    """3000 blocks of 10^5 bits: none may fail after the blind retries, which bounds the frame error rate below
+    10^-3 at 95 % confidence (one-sided Clopper–Pearson with 0 failures: 1 − 0.05^(1/3000) = 9.98·10^-4)."""
+    blocks = 3000
+    failures, fs = _blind_blocks(qber, blocks, 10_000)
+    assert failures == 0, f"{failures} of {blocks} blocks failed at QBER {qber}"
+    assert float(np.mean(fs)) < F_MEAN_BOUND[qber]
 
 
 @pytest.mark.slow
@@ -275,11 +454,7 @@ def test_alice_refuses_a_plan_outside_the_family() -> None:
 def test_frame_error_rate_after_retries_at_n_1e5(qber: float) -> None:
     """200 blocks of 10^5 bits per QBER: every block decodes after the blind retries (0 failures in 200:
     FER ≤ 1.5 % at 95 % confidence; bench/qkd_ldpc.py reports the measured rates) and the mean efficiency
-    stays below 1.4 (measured 1.16–1.30, highest at 1 %)."""
-    fs = []
-    for seed in range(200):
-        a, b = bsc_pair(100_000, qber, 1000 + seed)
-        out, rep = reconcile_local_ldpc(a, b, qber, seed=seed)
-        assert rep.decoded and np.array_equal(out, a), f"block {seed} at QBER {qber} not reconciled"
-        fs.append(rep.efficiency)
-    assert float(np.mean(fs)) < 1.4
+    stays below the tests' bound."""
+    failures, fs = _blind_blocks(qber, 200, 1000)
+    assert failures == 0, f"{failures} blocks not reconciled at QBER {qber}"
+    assert float(np.mean(fs)) < F_MEAN_BOUND[qber]
