@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from inventory.errors import MalformedInputError
 from inventory.model import AssetType, Finding, Location
+from pqc.catalogue import decode_oid
 
 SOURCE = "certificate"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n(.*?)-----END \1-----", re.S)
@@ -261,20 +262,6 @@ def _der_header(data: bytes, pos: int) -> tuple[int, int, int]:
     return tag, pos + 2 + n, int.from_bytes(data[pos + 2:pos + 2 + n], "big")
 
 
-def _oid_text(body: bytes) -> str:
-    parts: list[int] = []
-    value = 0
-    for b in body:
-        value = (value << 7) | (b & 0x7F)
-        if not b & 0x80:
-            parts.append(value)
-            value = 0
-    if not parts:
-        raise ValueError("empty OID")
-    first = min(parts[0] // 40, 2)
-    return ".".join(str(x) for x in (first, parts[0] - 40 * first, *parts[1:]))
-
-
 def pkcs8_algorithm_oid(b64_body: bytes) -> str | None:
     """The AlgorithmIdentifier OID of a PKCS#8 PrivateKeyInfo (RFC 5958 §2), or ``None`` if unreadable."""
     try:
@@ -285,7 +272,7 @@ def pkcs8_algorithm_oid(b64_body: bytes) -> str | None:
         tag, start, length = _der_header(der, pos)   # algorithm OID
         if tag != 0x06:
             return None
-        return _oid_text(der[start:start + length])
+        return decode_oid(der[start:start + length])  # MalformedOidError is a ValueError
     except (ValueError, IndexError, binascii.Error):
         return None
 
