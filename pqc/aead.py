@@ -85,7 +85,7 @@ class _DirectionKey:
     """Key (bytearray) + IV + the backend's cipher object for one direction (its ``encrypt``/``decrypt``
     raise :class:`AuthenticationError` on a failed tag)."""
 
-    __slots__ = ("algorithm", "_key", "_iv", "_cipher", "_role")
+    __slots__ = ("algorithm", "_key", "_iv", "_cipher", "_role", "tag_error")
 
     def __init__(self, key: bytes | bytearray, iv: bytes, algorithm: str, role: str) -> None:
         implementation = _check_algorithm(algorithm)
@@ -97,7 +97,9 @@ class _DirectionKey:
         self._role = role
         self._key: bytearray = bytearray(key)
         self._iv = int.from_bytes(iv, "big")
-        self._cipher: Any = implementation.new(self._key)
+        # the backend's own cipher: this is the per-record path; its failed tag raises ``tag_error``
+        self._cipher: Any = implementation.raw(self._key)
+        self.tag_error = implementation.tag_error
 
     def cipher(self) -> Any:
         if self._cipher is None:
@@ -260,7 +262,7 @@ class Opener(_OneDirection):
         self._window.check(sequence)
         try:
             plaintext = cipher.decrypt(self._direction.nonce(sequence), ciphertext, aad)
-        except AuthenticationError:
+        except self._direction.tag_error:
             raise self._forged(sequence, len(ciphertext)) from None
         self._window.accept(sequence)
         return plaintext
@@ -284,7 +286,7 @@ class Opener(_OneDirection):
             plaintext = cipher.decrypt(
                 (direction._iv ^ sequence).to_bytes(IV_SIZE, "big"), frame[SEQUENCE_SIZE:], aad
             )
-        except AuthenticationError:
+        except direction.tag_error:
             raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
         window.accept(sequence)
         return sequence, plaintext
@@ -305,7 +307,7 @@ class Opener(_OneDirection):
             raise FrameError(f"frame: {len(frame)} bytes, shorter than header + tag ({SEQUENCE_SIZE + TAG_SIZE})")
         try:
             self._direction.cipher().decrypt(self._direction.nonce(sequence), frame[SEQUENCE_SIZE:], aad)
-        except AuthenticationError:
+        except self._direction.tag_error:
             raise self._forged(sequence, len(frame) - SEQUENCE_SIZE) from None
         window.check(sequence)
         raise OutOfOrderError(f"record {sequence} arrived after record {window.highest}")

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pqc.errors import AuthenticationError
+
 
 @dataclass(frozen=True)
 class KeyAlgorithm:
@@ -52,17 +54,28 @@ class _Offered:
 
 @dataclass(frozen=True)
 class AeadAlgorithm(_Offered):
-    """An AEAD: ``new(key)`` → a cipher with ``encrypt``/``decrypt``; sizes in bytes."""
+    """An AEAD: ``new(key)`` → a cipher with ``encrypt``/``decrypt``; sizes in bytes.
+
+    ``raw(key)``, when a backend offers it, is the backend's own cipher object for per-record paths (the
+    framing of :mod:`pqc.aead`): the same ``encrypt(nonce, data, aad)``/``decrypt`` without our checks, whose
+    failed tag raises ``tag_error``; otherwise ``raw`` is ``new`` and ``tag_error`` our
+    :class:`~pqc.errors.AuthenticationError`."""
 
     key_size: int
     nonce_size: int
     tag_size: int
     factory: Callable[[bytes | bytearray], Any] = field(repr=False)
     primitive: str = "ae"
+    raw_factory: Callable[[bytes | bytearray], Any] | None = field(default=None, repr=False)
+    tag_error: type[Exception] = AuthenticationError
 
     def new(self, key: bytes | bytearray) -> Any:
         """A cipher object keyed with ``key`` (``key_size`` bytes)."""
         return self.factory(key)
+
+    def raw(self, key: bytes | bytearray) -> Any:
+        """The backend's cipher keyed with ``key`` (see the class docstring), or :meth:`new`'s."""
+        return (self.raw_factory or self.factory)(key)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def _aead(name: str, cls: Any) -> AeadAlgorithm:
             raise InvalidKeyError(f"{name} key: {len(key)} bytes, expected 32")
         return AeadCipher(name, cls(bytes(key)))
 
-    return AeadAlgorithm(name, NAME, 32, 12, 16, factory)
+    return AeadAlgorithm(name, NAME, 32, 12, 16, factory, raw_factory=cls, tag_error=InvalidTag)
 
 
 def _hmac_algorithm(name: str, hash_cls: type[hashes.HashAlgorithm]) -> MacAlgorithm:
