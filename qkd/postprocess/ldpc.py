@@ -32,13 +32,15 @@ used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", P
   (:mod:`qkd.postprocess.verify`) then rejects the block; a failure is never returned as corrected.
 
 Disclosed bits (what the channel's ledger records, and λ_EC of the finite-key length): the
-``ldpc.syndrome`` frame declares Σ_f (M − p_f), each ``ldpc.reveal`` frame the number of bits it reveals
+``ldpc.syndrome`` frame declares Σ_f (M − p_f + 32), the 32 of each frame's check value (a hash of its key bits
+under a public salt, :data:`CHECK_BITS`), each ``ldpc.reveal`` frame the number of bits it reveals
 (punctured or key: one bit each). Shortened bits are public constants and disclose nothing about the key.
 The credit of p_f bits needs the punctured columns of H to be independent, which untainted puncturing
 guarantees, and the punctured values to be uniform and secret (``secrets``-seeded).
 
 Protocol (frames; disclosed bits in brackets): Bob → ``ldpc.start`` (JSON plan) [0]; Alice →
-``ldpc.syndrome`` (packed syndromes of all frames) [Σ M − p_f]; per retry round Bob → ``ldpc.more``
+``ldpc.syndrome`` (packed syndromes of all frames, salt, check values) [Σ M − p_f + 32]; per retry round Bob →
+``ldpc.more``
 (indices of failed frames) and Alice → ``ldpc.reveal`` (Δ bits per such frame) [bits revealed]; Bob →
 ``ldpc.done`` (indices of frames that stayed undecoded). Round trips = 1 + retry rounds.
 Efficiency f = disclosed / (n·h(q)) with q the estimate the block was planned with (as Cascade's report).
@@ -47,6 +49,7 @@ Efficiency f = disclosed / (n·h(q)) with q the estimate the block was planned w
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import secrets
@@ -75,6 +78,11 @@ from qkd.postprocess.ldpc_codes import (
 )
 
 _MIN_Q = 1e-3
+#: bits of the per-frame check value Alice sends with the syndromes (a 32-bit BLAKE2b of the frame's key bits under a
+#: fresh public salt): a decoding that satisfies the syndrome but lands on another word (a low-weight codeword away)
+#: is caught there and retried, as in symmetric blind reconciliation (Kiktenko et al., PRA 95 (2017)); disclosed
+CHECK_BITS = 32
+_SALT_BYTES = 8
 _KNOWN_LLR = 1.0e4      # |LLR| of a bit both ends know (shortened, revealed): nats
 LONG_FRAME_FROM = 50_000   # blocks of at least this many bits use the long (1.2·10^5-bit) codes
 
@@ -273,9 +281,10 @@ def frame_layout(rate: float, frame_length: int, k: int, p: int, family: str = F
 @dataclass
 class LdpcReport:
     """Per-block statistics (bits unless stated). ``disclosed_bits`` = ``syndrome_bits`` −
-    ``punctured_bits`` + ``revealed_bits``; ``efficiency`` f = disclosed / (n h(q)) at the estimate q;
-    ``efficiency_realised`` at q = corrections / n; ``decoded``: every frame satisfied its syndrome
-    (``failed_frames`` lists those that did not); ``iterations``: decoder iterations over all attempts."""
+    ``punctured_bits`` + ``check_bits`` + ``revealed_bits``; ``efficiency`` f = disclosed / (n h(q)) at the
+    estimate q; ``efficiency_realised`` at q = corrections / n; ``decoded``: every frame satisfied its syndrome and
+    its check value (``failed_frames`` lists those that did not); ``iterations``: decoder iterations over all
+    attempts; ``wrong_words``: attempts that satisfied the syndrome with a word failing the check (then retried)."""
 
     code: str
     n_bits: int
@@ -299,6 +308,8 @@ class LdpcReport:
     efficiency_realised: float
     seconds: float
     decode_seconds: float
+    check_bits: int = 0
+    wrong_words: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -307,6 +318,11 @@ class LdpcReport:
 def _efficiency(disclosed: int, n: int, p: float) -> float:
     h = binary_entropy(p)
     return disclosed / (n * h) if h > 0 else float("inf") if disclosed else 1.0
+
+
+def _check(salt: bytes, key_bits: npt.NDArray[np.uint8]) -> bytes:
+    """A frame's check value: 32-bit BLAKE2b of its key bits (packed) under the block's salt."""
+    return hashlib.blake2b(np.packbits(key_bits).tobytes(), digest_size=CHECK_BITS // 8, salt=salt).digest()
 
 
 def _pack(bits: npt.NDArray[np.uint8]) -> bytes:
@@ -344,12 +360,19 @@ class AliceFrames:
             w[lay.punctured] = rng.integers(0, 2, lay.punctured.size, dtype=np.uint8)
             self.words.append(w)
         self.revealed = [0] * len(plan.frames)
+        self.salt = rng.bytes(_SALT_BYTES)
 
     def syndromes(self) -> tuple[npt.NDArray[np.uint8], int]:
         """All frames' syndromes concatenated, and the bits they disclose (Σ M − p_f)."""
         c = self.plan.code
         syn = [ldpc_decode.syndrome(c.row_start, c.ent_col, c.ent_shift, c.Z, w) for w in self.words]
         return np.concatenate(syn), sum(c.m - p for _, p in self.plan.frames)
+
+    def checks(self) -> tuple[bytes, int]:
+        """The salt and every frame's check value (:data:`CHECK_BITS` each), and the bits they disclose."""
+        return self.salt + b"".join(_check(self.salt, w[lay.key]) for w, lay in zip(self.words, self.layouts,
+                                                                                      strict=True)), \
+            CHECK_BITS * len(self.words)
 
     def reveal(self, frame_ids: Sequence[int]) -> npt.NDArray[np.uint8]:
         """The next reveal-step bits of each of ``frame_ids`` (fewer when a frame has none left)."""
@@ -383,6 +406,9 @@ class BobFrames:
             llr[lay.key] = mag * (1.0 - 2.0 * bits[sl].astype(np.float32))
             self.llrs.append(llr)
         self.syndromes: list[npt.NDArray[np.uint8]] = []
+        self.salt = b""
+        self.checks: list[bytes] = []
+        self.wrong_words = 0
         self.revealed = [0] * len(plan.frames)
         self.decoded: dict[int, npt.NDArray[np.uint8]] = {}
         self.iterations = 0
@@ -390,9 +416,16 @@ class BobFrames:
         self.decode_seconds = 0.0
 
     def take_syndromes(self, body: bytes) -> None:
-        m = self.plan.code.m
-        syn = _unpack(body, m * len(self.plan.frames), "ldpc.syndrome")
-        self.syndromes = [syn[i * m:(i + 1) * m] for i in range(len(self.plan.frames))]
+        """Alice's ``ldpc.syndrome`` body: packed syndromes of all frames, the salt, one check value per frame."""
+        m, nf = self.plan.code.m, len(self.plan.frames)
+        n_syn = (m * nf + 7) // 8
+        if len(body) != n_syn + _SALT_BYTES + CHECK_BITS // 8 * nf:
+            raise LdpcError(f"ldpc.syndrome: {len(body)} bytes for {nf} frames of {m} checks")
+        syn = _unpack(body[:n_syn], m * nf, "ldpc.syndrome")
+        self.syndromes = [syn[i * m:(i + 1) * m] for i in range(nf)]
+        self.salt = body[n_syn:n_syn + _SALT_BYTES]
+        at = n_syn + _SALT_BYTES
+        self.checks = [body[at + 4 * i:at + 4 * i + 4] for i in range(nf)]
 
     def take_reveal(self, frame_ids: Sequence[int], body: bytes) -> None:
         counts = []
@@ -412,7 +445,8 @@ class BobFrames:
                    for f in frame_ids)
 
     def decode(self, frame_ids: Sequence[int]) -> list[int]:
-        """Decode ``frame_ids``; returns those that failed (no word satisfies the syndrome)."""
+        """Decode ``frame_ids``; returns those that failed: no word satisfies the syndrome, or the word found does
+        not match Alice's check value (``wrong_words`` counts those)."""
         c, pol = self.plan.code, self.policy
         t0 = time.perf_counter()
 
@@ -430,9 +464,11 @@ class BobFrames:
         for f, word, its in results:
             self.decodes += 1
             self.iterations += abs(its)
-            if its > 0:
-                self.decoded[f] = word[self.layouts[f].key]
+            key = word[self.layouts[f].key]
+            if its > 0 and _check(self.salt, key) == self.checks[f]:
+                self.decoded[f] = key
             else:
+                self.wrong_words += its > 0
                 failed.append(f)
         self.decode_seconds += time.perf_counter() - t0
         return failed
@@ -456,7 +492,8 @@ def _report(plan: LdpcPlan, bob: BobFrames, qber: float, disclosed: int, reveale
         code.name, n, qber, len(plan.frames), plan.frame_length, plan.rate, code.m * len(plan.frames), punct,
         sum(code.n - k - p for k, p in plan.frames), revealed, disclosed, rounds, retries, bob.iterations,
         bob.decodes, not failed, sorted(failed), corr, _efficiency(disclosed, n, qber),
-        _efficiency(disclosed, n, corr / n if n else 0.0), time.perf_counter() - t0, bob.decode_seconds)
+        _efficiency(disclosed, n, corr / n if n else 0.0), time.perf_counter() - t0, bob.decode_seconds,
+        CHECK_BITS * len(plan.frames), bob.wrong_words)
 
 
 def _ids(body: bytes, n_frames: int, what: str) -> list[int]:
@@ -511,7 +548,9 @@ async def reconcile_alice_ldpc(channel: ClassicalChannel, bits: npt.NDArray[np.u
         raise LdpcError(f"malformed ldpc.start: {e}") from None
     alice = AliceFrames(plan, bits)
     syn, leak = alice.syndromes()
-    await channel.send("ldpc.syndrome", _pack(syn), disclosed_bits=leak)
+    checks, check_bits = alice.checks()
+    leak += check_bits
+    await channel.send("ldpc.syndrome", _pack(syn) + checks, disclosed_bits=leak)
     disclosed = leak
     rounds = 0
     while True:
@@ -542,7 +581,9 @@ def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArra
     alice = AliceFrames(plan, np.ascontiguousarray(alice_bits, dtype=np.uint8), rng)
     bob = BobFrames(plan, bob_bits, qber_estimate, policy)
     syn, disclosed = alice.syndromes()
-    bob.take_syndromes(_pack(syn))
+    checks, check_bits = alice.checks()
+    disclosed += check_bits
+    bob.take_syndromes(_pack(syn) + checks)
     rounds, retries, revealed = 1, 0, 0
     failed = bob.decode(list(range(len(plan.frames))))
     while failed and retries < plan.max_retries:
@@ -556,6 +597,7 @@ def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArra
     return _report(plan, bob, qber_estimate, disclosed, revealed, rounds, retries, failed, t0)
 
 
-__all__ = ["DECODERS", "F_START", "F_START_SHORT", "F_START_SUM_PRODUCT", "LONG_FRAME_FROM", "AliceFrames",
-           "BobFrames", "FrameLayout", "LdpcError", "LdpcPlan", "LdpcPolicy", "LdpcReport", "code_family",
-           "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc", "reconcile_local_ldpc"]
+__all__ = ["CHECK_BITS", "DECODERS", "F_START", "F_START_SHORT", "F_START_SUM_PRODUCT", "LONG_FRAME_FROM",
+           "AliceFrames", "BobFrames", "FrameLayout", "LdpcError", "LdpcPlan", "LdpcPolicy", "LdpcReport",
+           "code_family", "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc",
+           "reconcile_local_ldpc"]

@@ -8,7 +8,7 @@ circulant permutation matrices", IEEE Trans. Inf. Theory 50 (2004)).
 
 Construction of a code of mother rate R₀ (see :func:`build_code`):
 
-1. **Degree profile.** Long codes (N = 1.2·10^5, lifted from 400 base columns): the variable-degree
+1. **Degree profile.** Long codes (N = 122 800 = 400·307, lifted from 400 base columns): the variable-degree
    distributions that Elkouss, Leverrier, Alléaume, Boutros, "Efficient reconciliation protocol for
    discrete-variable quantum key distribution", ISIT 2009 (arXiv:0901.2140), Table I, optimised for the BSC
    (differential evolution over discretised density evolution; BP thresholds within a few % of capacity) for
@@ -52,7 +52,7 @@ from qkd.errors import QkdError
 #: mother rates of the family (design rates of the base matrices)
 MOTHER_RATES: tuple[float, ...] = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 #: frame lengths N of the family (bits) and the protograph widths they are lifted from (short, long)
-FRAME_LENGTHS: tuple[int, ...] = (12_000, 120_000)
+FRAME_LENGTHS: tuple[int, ...] = (12_000, 122_800)
 BASE_COLUMNS = 200
 LONG_BASE_COLUMNS = 400
 #: the default family (long codes from the BSC-optimised distributions, for the sum-product decoder) and the
@@ -284,13 +284,15 @@ def _untainted_columns(base: npt.NDArray[np.uint8]) -> list[int]:
 
 
 def code_name(rate: float, n: int, family: str = FAMILY_VERSION) -> str:
-    """The family's name of the code of mother rate ``rate`` and length ``n`` (e.g. ``qc2-r0.70-n120000``)."""
+    """The family's name of the code of mother rate ``rate`` and length ``n`` (e.g. ``qc2-r0.70-n122800``)."""
     return f"{family}-r{rate:.2f}-n{n}"
 
 
 def base_columns(n: int, family: str = FAMILY_VERSION) -> int:
-    """Protograph width of the family's codes of length ``n``: 400 for the default family's long frames, else 200."""
-    return LONG_BASE_COLUMNS if n >= FRAME_LENGTHS[-1] and family == FAMILY_VERSION else BASE_COLUMNS
+    """Protograph width of the family's codes of length ``n``: 400 for the long frames (Z = 307, a prime: a cycle
+    of the protograph through degree-2 columns then lifts to one cycle of 307 copies, never to a few short ones,
+    which would be low-weight codewords — an error floor seen with Z = 300), else 200."""
+    return LONG_BASE_COLUMNS if n >= FRAME_LENGTHS[-1] else BASE_COLUMNS
 
 
 @lru_cache(maxsize=48)

@@ -286,7 +286,8 @@ def test_local_reconciliation_corrects_bsc_noise(qber: float, decoder: Literal["
         assert rep.decoded and rep.failed_frames == []
         assert np.array_equal(out, a)
         assert rep.corrections == int(round(qber * 20_000))
-        assert rep.disclosed_bits == rep.syndrome_bits - rep.punctured_bits + rep.revealed_bits
+        assert rep.disclosed_bits == rep.syndrome_bits - rep.punctured_bits + rep.check_bits + rep.revealed_bits
+        assert rep.check_bits == 32 * rep.frames
         assert rep.round_trips == 1 + rep.retries
         assert rep.efficiency < 1.8
 
@@ -338,9 +339,9 @@ def _independent_disclosure(log: list[tuple[str, int, bytes]]) -> tuple[int, int
     revealed = [0] * len(plan.frames)
     total, trips = 0, 0
     for kind, _declared, body in log:
-        if kind == "ldpc.syndrome":
-            assert len(body) == (code.m * len(plan.frames) + 7) // 8
-            total += code.m * len(plan.frames) - sum(p for _, p in plan.frames)
+        if kind == "ldpc.syndrome":         # syndromes, 8-byte salt, a 32-bit check value per frame
+            assert len(body) == (code.m * len(plan.frames) + 7) // 8 + 8 + 4 * len(plan.frames)
+            total += code.m * len(plan.frames) - sum(p for _, p in plan.frames) + 32 * len(plan.frames)
             trips += 1
         elif kind == "ldpc.more":
             trips += 1
