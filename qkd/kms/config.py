@@ -205,7 +205,9 @@ class FeedSection(_Model):
         if self.protocol == "bbm92" and self.kind != "emulated":
             raise ValueError(f"feed {self.pool!r}: protocol 'bbm92' runs on an emulated feed only (kind = "
                              f"'emulated'), not {self.kind!r}")
-        if "entangled" in self.model_fields_set and self.protocol != "bbm92":
+        # A [feeds.entangled] with settings of its own on a BB84 feed is a mistake worth naming; the default
+        # section (as a dumped config writes it back) is not.
+        if self.protocol != "bbm92" and self.entangled != EntangledSection():
             raise ValueError(f"feed {self.pool!r}: [feeds.entangled] describes a bbm92 link; this feed's "
                              f"protocol is {self.protocol!r}")
         return self

@@ -128,6 +128,8 @@ def test_a_bbm92_feed_is_an_emulated_feed_and_its_hardware_table_needs_the_proto
         FeedSection.model_validate({"pool": "L", "kind": "timetag-files", "protocol": "bbm92"})
     with pytest.raises(ValidationError, match=r"\[feeds.entangled\] describes a bbm92 link"):
         FeedSection.model_validate({"pool": "L", "kind": "emulated", "entangled": {"pair_rate_hz": 2e6}})
+    dumped = FeedSection.model_validate({"pool": "L", "kind": "emulated"}).model_dump()   # a written-back config
+    assert "entangled" in dumped and FeedSection.model_validate(dumped).protocol == "bb84-decoy"
     with pytest.raises(ValueError, match="link protocol must be one of bb84-decoy, bbm92"):
         LinkPolicy(protocol="e91")
 
