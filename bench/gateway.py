@@ -13,10 +13,15 @@
    rekeys every 0.3 s, against the same flow on a pair that does not rekey (both pairs up together,
    flows alternated, median over flows; the worst flow is in the params); bar 50 ms.
 
+5. Data planes (``bench/_gateway_dataplane.py``; root, network namespaces, wireguard-go / charon): throughput
+   through WireGuard and through strongSwan's ESP while qshift rotates the key every 10 s against the same
+   tunnel without qshift (bar: ratio >= 0.98), packets lost over 100 rotations, time to install a key.
+   Skipped with the reason where the machine cannot.
+
 Every result carries the machine's 1-minute load average at the start and end of the run: the figures
 are only comparable between runs at similar load; the ratios are the figures that count.
 
-Run: ``python bench/gateway.py [--quick]``; writes ``bench/results/gateway.json``.
+Run: ``python bench/gateway.py [--quick] [--only SECTION]``; writes ``bench/results/gateway.json``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 from _common import BenchResult, write_results  # noqa: E402
+from _gateway_dataplane import dataplane_defaults, ipsec_rows, wireguard_rows  # noqa: E402
 
 CHUNK = 1 << 16
 
@@ -181,18 +187,23 @@ class Lab:
         return (f'[kme]\nurl = "{self.kme_url}"\nsae_id = "{sae}"\nca_file = "{self.pki.ca}"\n'
                 f'cert_file = "{self.pki.cert(sae)}"\nkey_file = "{self.pki.key(sae)}"\n')
 
-    def start_pair(self, target: str, rekey_interval_s: float, null_cipher: bool) -> dict[str, int]:
+    def start_pair(self, target: str, rekey_interval_s: float, null_cipher: bool,
+                   peer_extra: dict[str, str] | None = None) -> dict[str, int]:
+        """Gateways of site-a (dials) and site-b; ``peer_extra[side]`` is TOML added to that site's peer
+        (a data plane: ``kind = …`` and its table)."""
         ports = {k: free_port() for k in ("tunnel", "fa", "ma", "mb")}
+        extra = peer_extra or {}
         rekey = f"[rekey]\ninterval_s = {rekey_interval_s}\nhard_limit_s = {rekey_interval_s * 10 + 60}\n"
         a = (f'site_id = "site-a"\n[management]\nlisten = "127.0.0.1:{ports["ma"]}"\n'
              f'[identity]\nsigning_key = "{self.keys["a"][0]}"\n{self.kme_section("SAE_A")}{rekey}'
              f'[[peers]]\nname = "site-b"\nsae_id = "SAE_B"\nconnect = "127.0.0.1:{ports["tunnel"]}"\n'
-             f'public_key = "{self.keys["b"][1]}"\n'
+             f'public_key = "{self.keys["b"][1]}"\n{extra.get("a", "")}'
              f'[[forward]]\nlisten = "127.0.0.1:{ports["fa"]}"\npeer = "site-b"\ntarget = "{target}"\n')
         b = (f'site_id = "site-b"\n[tunnel]\nlisten = "127.0.0.1:{ports["tunnel"]}"\n'
              f'[management]\nlisten = "127.0.0.1:{ports["mb"]}"\n'
              f'[identity]\nsigning_key = "{self.keys["b"][0]}"\n{self.kme_section("SAE_B")}{rekey}'
              f'[[peers]]\nname = "site-a"\nsae_id = "SAE_A"\npublic_key = "{self.keys["a"][1]}"\n'
+             f'{extra.get("b", "")}'
              f'[[reverse]]\npeer = "site-a"\ntarget = "{target}"\n')
         for name, text in (("a", a), ("b", b)):
             (self.tmp / f"site-{name}-{ports['ma']}.toml").write_text(text)
@@ -446,68 +457,78 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
 
-async def run(quick: bool) -> list[BenchResult]:
+async def run(quick: bool, only: str = "all", dp: dict[str, Any] | None = None) -> list[BenchResult]:
+    """Every section (``only = "all"``), the TCP tunnel's alone (``"tunnel"``), or the data planes'
+    (``"dataplane"``, ``"wireguard"``, ``"ipsec"``; ``dp``: their rotation and run lengths)."""
     results: list[BenchResult] = []
     load_start = os.getloadavg()[0]
-    transport_total = (64 if quick else 512) << 20
-    tcp_runs, ws_runs = [], []
-    for _ in range(5):  # interleaved, so that machine noise hits both alike
-        tcp_runs.append(await tcp_records(transport_total))
-        ws_runs.append(await websocket_messages(transport_total))
-    results.append(BenchResult("transport: raw TCP records (chosen)", statistics.median(tcp_runs), "MB/s",
-                               "aiohttp WebSocket binary messages", statistics.median(ws_runs),
-                               {"bytes": transport_total, "payload": CHUNK, "median_of": 5,
-                                "tcp_runs": [round(x) for x in tcp_runs], "ws_runs": [round(x) for x in ws_runs]}))
+    tunnel = only in ("all", "tunnel")
+    if tunnel:
+        transport_total = (64 if quick else 512) << 20
+        tcp_runs, ws_runs = [], []
+        for _ in range(5):  # interleaved, so that machine noise hits both alike
+            tcp_runs.append(await tcp_records(transport_total))
+            ws_runs.append(await websocket_messages(transport_total))
+        results.append(BenchResult("transport: raw TCP records (chosen)", statistics.median(tcp_runs), "MB/s",
+                                   "aiohttp WebSocket binary messages", statistics.median(ws_runs),
+                                   {"bytes": transport_total, "payload": CHUNK, "median_of": 5,
+                                    "tcp_runs": [round(x) for x in tcp_runs], "ws_runs": [round(x) for x in ws_runs]}))
     with tempfile.TemporaryDirectory() as tmp:
         lab = Lab(Path(tmp))
         try:
             await asyncio.sleep(1.5)  # KME process start-up
-            total = (32 if quick else 128) << 20
-            rounds = 3 if quick else 5
-            runs = await bulk(lab, total, rounds)
-            params = {"bytes_per_run": total, "median_of": rounds, "aead": "AES-256-GCM", "mode": "hybrid-qkd",
-                      "processes": "2 gateway processes per pair (tunnel and relay pairs up together, measured "
-                                   "alternately) + 1 load process",
-                      "runs_MBps": {k: [round(x, 1) for x in v] for k, v in runs.items()}}
-            results.append(BenchResult("tunnel throughput, 1 stream", statistics.median(runs["tunnel_single"]),
-                                       "MB/s", "plain relay, same stack, no crypto (1 stream)",
-                                       statistics.median(runs["plain_single"]), params))
-            results.append(BenchResult("tunnel throughput, 16 streams", statistics.median(runs["tunnel_multi16"]),
-                                       "MB/s", "plain relay, same stack, no crypto (16 streams)",
-                                       statistics.median(runs["plain_multi16"]), params))
-            count = 60 if quick else 400
-            seq_lat, seq_rate, _ = await handshakes(lab, count // 2, "preferred", 1)
-            pqc_lat, _, _ = await handshakes(lab, count // 2, "off", 1)
-            _, par_rate, cpu_rate = await handshakes(lab, count, "preferred", 8)
-            hs_params = {"handshakes": count, "both_sides_in_one_process": True, "in_flight": 8,
-                         "kme": "separate process on loopback, mutual TLS, enc_keys + dec_keys",
-                         "wall_clock_rate_per_s": round(par_rate, 1), "sequential_rate_per_s": round(seq_rate, 1),
-                         "note": "value = handshakes per CPU-second of the one process running both sides "
-                                 "(one core's capacity); the wall-clock rate also pays for other load on the box"}
-            results.append(BenchResult("hybrid handshakes per CPU-second, both sides on one core", cpu_rate,
-                                       "handshakes/s", "issue bar: 100 handshakes/s", 100.0, hs_params))
-            retries = 20_000 if quick else 100_000
-            results.append(BenchResult("cookie Retry answers per CPU-second (responder under load)",
-                                       cookie_retries(retries), "answers/s",
-                                       "hybrid handshakes per CPU-second, both sides on one core", cpu_rate,
-                                       {"answers": retries, "note": "parse ClientHello + cookie check + HMAC "
-                                        "cookie + Retry record: what a stranger costs under load"}))
-            lat_params = {"handshakes": count // 2, "in_flight": 1, "both_sides_in_one_process": True}
-            results.append(BenchResult("hybrid handshake median latency", statistics.median(seq_lat) * 1e3, "ms",
-                                       "pqc-only handshake median latency (no KME)",
-                                       statistics.median(pqc_lat) * 1e3, lat_params))
-            results.append(BenchResult("hybrid handshake p99 latency", _p99(seq_lat) * 1e3, "ms",
-                                       "pqc-only handshake p99 latency (no KME)", _p99(pqc_lat) * 1e3, lat_params))
-            seconds, stall_rounds = (1.5, 3) if quick else (2.0, 5)
-            gaps = await stall(lab, 0.3, seconds, stall_rounds)
-            results.append(BenchResult(
-                "longest stream stall with rekeys every 0.3 s (median over flows)",
-                statistics.median(gaps["rekey_gap_ms"]), "ms",
-                "longest stall of the same flow without rekeys (median over flows)",
-                statistics.median(gaps["steady_gap_ms"]),
-                {"seconds_per_flow": seconds, "flows_each": stall_rounds, "bar_ms": 50,
-                 "worst_rekey_gap_ms": max(gaps["rekey_gap_ms"]), "worst_steady_gap_ms": max(gaps["steady_gap_ms"]),
-                 **gaps}))
+            if tunnel:
+                total = (32 if quick else 128) << 20
+                rounds = 3 if quick else 5
+                runs = await bulk(lab, total, rounds)
+                params = {"bytes_per_run": total, "median_of": rounds, "aead": "AES-256-GCM", "mode": "hybrid-qkd",
+                          "processes": "2 gateway processes per pair (tunnel and relay pairs up together, measured "
+                                       "alternately) + 1 load process",
+                          "runs_MBps": {k: [round(x, 1) for x in v] for k, v in runs.items()}}
+                results.append(BenchResult("tunnel throughput, 1 stream", statistics.median(runs["tunnel_single"]),
+                                           "MB/s", "plain relay, same stack, no crypto (1 stream)",
+                                           statistics.median(runs["plain_single"]), params))
+                results.append(BenchResult("tunnel throughput, 16 streams", statistics.median(runs["tunnel_multi16"]),
+                                           "MB/s", "plain relay, same stack, no crypto (16 streams)",
+                                           statistics.median(runs["plain_multi16"]), params))
+                count = 60 if quick else 400
+                seq_lat, seq_rate, _ = await handshakes(lab, count // 2, "preferred", 1)
+                pqc_lat, _, _ = await handshakes(lab, count // 2, "off", 1)
+                _, par_rate, cpu_rate = await handshakes(lab, count, "preferred", 8)
+                hs_params = {"handshakes": count, "both_sides_in_one_process": True, "in_flight": 8,
+                             "kme": "separate process on loopback, mutual TLS, enc_keys + dec_keys",
+                             "wall_clock_rate_per_s": round(par_rate, 1), "sequential_rate_per_s": round(seq_rate, 1),
+                             "note": "value = handshakes per CPU-second of the one process running both sides "
+                                     "(one core's capacity); the wall-clock rate also pays for other load on the box"}
+                results.append(BenchResult("hybrid handshakes per CPU-second, both sides on one core", cpu_rate,
+                                           "handshakes/s", "issue bar: 100 handshakes/s", 100.0, hs_params))
+                retries = 20_000 if quick else 100_000
+                results.append(BenchResult("cookie Retry answers per CPU-second (responder under load)",
+                                           cookie_retries(retries), "answers/s",
+                                           "hybrid handshakes per CPU-second, both sides on one core", cpu_rate,
+                                           {"answers": retries, "note": "parse ClientHello + cookie check + HMAC "
+                                            "cookie + Retry record: what a stranger costs under load"}))
+                lat_params = {"handshakes": count // 2, "in_flight": 1, "both_sides_in_one_process": True}
+                results.append(BenchResult("hybrid handshake median latency", statistics.median(seq_lat) * 1e3, "ms",
+                                           "pqc-only handshake median latency (no KME)",
+                                           statistics.median(pqc_lat) * 1e3, lat_params))
+                results.append(BenchResult("hybrid handshake p99 latency", _p99(seq_lat) * 1e3, "ms",
+                                           "pqc-only handshake p99 latency (no KME)", _p99(pqc_lat) * 1e3, lat_params))
+                seconds, stall_rounds = (1.5, 3) if quick else (2.0, 5)
+                gaps = await stall(lab, 0.3, seconds, stall_rounds)
+                results.append(BenchResult(
+                    "longest stream stall with rekeys every 0.3 s (median over flows)",
+                    statistics.median(gaps["rekey_gap_ms"]), "ms",
+                    "longest stall of the same flow without rekeys (median over flows)",
+                    statistics.median(gaps["steady_gap_ms"]),
+                    {"seconds_per_flow": seconds, "flows_each": stall_rounds, "bar_ms": 50,
+                     "worst_rekey_gap_ms": max(gaps["rekey_gap_ms"]), "worst_steady_gap_ms": max(gaps["steady_gap_ms"]),
+                     **gaps}))
+            dp = {**dataplane_defaults(quick), **(dp or {})}
+            if only in ("all", "dataplane", "wireguard"):
+                results += await wireguard_rows(lab, Path(tmp), **dp)
+            if only in ("all", "dataplane", "ipsec"):
+                results += await ipsec_rows(lab, Path(tmp), **dp)
         finally:
             lab.close()
     load = {"loadavg_1m_start": round(load_start, 2), "loadavg_1m_end": round(os.getloadavg()[0], 2),
@@ -518,11 +539,23 @@ async def run(quick: bool) -> list[BenchResult]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI smoke runs")
+    parser.add_argument("--only", choices=("all", "tunnel", "dataplane", "wireguard", "ipsec"), default="all",
+                        help="run these sections only (the other figures in the results file are kept)")
+    parser.add_argument("--rotations", type=int, help="data planes: key rotations in the loss run (100)")
+    parser.add_argument("--rotate-every-s", type=float, help="data planes: rotation interval during the "
+                                                             "throughput runs (10 s)")
+    parser.add_argument("--loss-every-s", type=float, help="data planes: rotation interval of the loss run (10 s)")
+    parser.add_argument("--iperf-seconds", type=float, help="data planes: length of one iperf3 run (30 s)")
     args = parser.parse_args()
-    results = asyncio.run(run(args.quick))
-    write_results("gateway", results)
+    given = {"rotations": args.rotations, "rotate_every_s": args.rotate_every_s, "loss_every_s": args.loss_every_s,
+             "seconds": args.iperf_seconds}
+    results = asyncio.run(run(args.quick, args.only, {k: v for k, v in given.items() if v is not None}))
+    # replace this run's figures only: a section not run (or skipped: no root, tools missing) keeps its own
+    prefixes = tuple(r.name for r in results if not r.name.startswith(("wireguard:", "ipsec:")))
+    prefixes += tuple(p for p in ("wireguard:", "ipsec:") if any(r.name.startswith(p) for r in results))
+    write_results("gateway", results, replace_prefixes=prefixes)
 
 
 if __name__ == "__main__":
