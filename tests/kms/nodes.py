@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from qkd.kms.config import KmeConfig
 from qkd.kms.testing import to_toml
@@ -20,3 +24,28 @@ def _without_nones(x: Any) -> Any:
 def write_toml(cfg: KmeConfig, path: Path) -> None:
     """Write ``cfg`` as a node TOML file (TOML has no null: unset options are left out)."""
     path.write_text(to_toml(_without_nones(cfg.model_dump(mode="json"))))
+
+
+def feed_node_config(tmp_path: Path, pki: Any, node: str, topo: dict[str, Any], ports: dict[str, int],
+                     feed: dict[str, Any]) -> KmeConfig:
+    """An in-process node ``node`` of a chain topology, its store under ``tmp_path/node``, running ``feed``."""
+    return KmeConfig.model_validate({
+        "node": {"id": node, "listen_port": ports[node], "db_path": str(tmp_path / node / "k.sqlite"),
+                 "master_key_path": str(tmp_path / node / "m.key")},
+        "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node)), "key": str(pki.key(node))},
+        "topology": topo,
+        "feeds": [feed],
+    })
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float, what: str,
+                detail: Callable[[], str] | None = None) -> float:
+    """Wait (polling every 50 ms) until ``predicate()``; fail the test naming ``what`` after ``timeout_s`` (s).
+    Returns the seconds waited."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    while not predicate():
+        if loop.time() - t0 > timeout_s:
+            pytest.fail(f"{what} not within {timeout_s} s" + (f": {detail()}" if detail else ""))
+        await asyncio.sleep(0.05)
+    return loop.time() - t0

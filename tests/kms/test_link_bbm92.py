@@ -6,8 +6,6 @@ once the attack stops. Two nodes configured for different link kinds never run a
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
 
@@ -17,6 +15,7 @@ from qkd.kms.errors import LinkAlarmError
 from qkd.kms.server import start_kme
 from qkd.kms.testing import chain_topology, free_port
 from qkd.runtime import LinkFaults
+from tests.kms.nodes import feed_node_config, until
 
 LINK = "KME_A-KME_T"
 POOLS = (f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A")
@@ -26,22 +25,7 @@ def config(tmp_path, pki, node, topo, ports, protocol: str = "bbm92") -> KmeConf
     feed = {"pool": LINK, "kind": "emulated", "protocol": protocol, "length_km": 25.0, "emulator_seed": 13,
             "key_length": "finite", "pulses_per_block": 2_000_000, "block_interval_s": 0.1, "heartbeat_s": 0.4,
             "silence_timeout_s": 3.0, "connect_timeout_s": 2.0, "backoff_max_s": 1.0}
-    return KmeConfig.model_validate({
-        "node": {"id": node, "listen_port": ports[node], "db_path": str(tmp_path / node / "k.sqlite"),
-                 "master_key_path": str(tmp_path / node / "m.key")},
-        "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node)), "key": str(pki.key(node))},
-        "topology": topo,
-        "feeds": [feed],
-    })
-
-
-async def _until(predicate, timeout_s: float, what: str, detail=None) -> None:
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    while not predicate():
-        if loop.time() - t0 > timeout_s:
-            pytest.fail(f"{what} not within {timeout_s} s" + (f": {detail()}" if detail else ""))
-        await asyncio.sleep(0.05)
+    return feed_node_config(tmp_path, pki, node, topo, ports, feed)
 
 
 async def _metrics(kme, pki) -> str:
@@ -63,7 +47,7 @@ async def _start(tmp_path, pki, protocols=("bbm92", "bbm92")):
 async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resumes_delivery(tmp_path, pki) -> None:
     a, t, ends = await _start(tmp_path, pki)
     try:
-        await _until(lambda: all(e.status.blocks["delivered"] >= 2 for e in ends), 60, "two blocks at both ends",
+        await until(lambda: all(e.status.blocks["delivered"] >= 2 for e in ends), 60, "two blocks at both ends",
                      lambda: [e.snapshot() for e in ends])
         for pool in POOLS:
             assert a.service.store.available_bits(pool) == t.service.store.available_bits(pool) > 0
@@ -78,7 +62,7 @@ async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resume
         faults = LinkFaults(eve_fraction=1.0)                 # intercept-resend on every photon of Bob's arm
         for end in ends:
             end.use_faults(faults)
-        await _until(lambda: all(e.status.aborts.get("witness", 0) >= 2 for e in ends)
+        await until(lambda: all(e.status.aborts.get("witness", 0) >= 2 for e in ends)
                      and all(k.service.store.alarm(POOLS[0])[0] for k in (a, t)), 30, "witness aborts and alarm",
                      lambda: [e.snapshot() for e in ends])
         bits = [a.service.store.available_bits(p) for p in POOLS]
@@ -92,11 +76,11 @@ async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resume
         status = {e["link"]: e for e in a.service.pools_report()["links"]}[LINK]
         assert status["label"] == "aborting(witness)" and status["alarm"] and "witness" in status["alarm_reason"]
         aborted = ends[0].status.aborts["witness"]
-        await _until(lambda: ends[0].status.aborts["witness"] >= aborted + 2, 15, "two more aborted blocks")
+        await until(lambda: ends[0].status.aborts["witness"] >= aborted + 2, 15, "two more aborted blocks")
         assert [a.service.store.available_bits(p) for p in POOLS] == bits       # no key from an attacked block
 
         faults.eve_fraction = None                            # the attack stops
-        await _until(lambda: not any(k.service.store.alarm(POOLS[0])[0] for k in (a, t))
+        await until(lambda: not any(k.service.store.alarm(POOLS[0])[0] for k in (a, t))
                      and all(e.status.state == "running" for e in ends), 20, "a certified block clears the alarm",
                      lambda: [e.snapshot() for e in ends])
         async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
@@ -113,7 +97,7 @@ async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resume
 async def test_nodes_configured_for_different_link_kinds_refuse_the_link_naming_both(tmp_path, pki) -> None:
     a, t, (alice, bob) = await _start(tmp_path, pki, protocols=("bbm92", "bb84-decoy"))
     try:
-        await _until(lambda: alice.status.failures.get("resync", 0) >= 1 and bob.status.failures.get("resync", 0) >= 1,
+        await until(lambda: alice.status.failures.get("resync", 0) >= 1 and bob.status.failures.get("resync", 0) >= 1,
                      20, "the link hello refused at both ends", lambda: (alice.snapshot(), bob.snapshot()))
         assert "link kind 'bbm92' at the peer, 'bb84-decoy' here" in bob.status.last_failure["detail"]
         assert "link kind 'bbm92' at the peer, 'bb84-decoy' here" in alice.status.last_failure["detail"]

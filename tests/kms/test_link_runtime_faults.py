@@ -5,7 +5,6 @@ and the link recovers on its own once the fault is gone."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
@@ -15,6 +14,7 @@ from qkd.kms.config import KmeConfig
 from qkd.kms.server import start_kme
 from qkd.kms.testing import chain_topology, free_port
 from qshift.scenario.netpath import ChannelPath
+from tests.kms.nodes import feed_node_config, until
 
 LINK = "KME_A-KME_T"
 SILENCE_S = 2.0
@@ -26,23 +26,7 @@ def config(tmp_path, pki, node, topo, ports, channel_url: str = "") -> KmeConfig
             "heartbeat_s": 0.4, "silence_timeout_s": SILENCE_S, "connect_timeout_s": 2.0, "backoff_max_s": 1.0}
     if channel_url:
         feed["channel_url"] = channel_url
-    return KmeConfig.model_validate({
-        "node": {"id": node, "listen_port": ports[node], "db_path": str(tmp_path / node / "k.sqlite"),
-                 "master_key_path": str(tmp_path / node / "m.key")},
-        "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node)), "key": str(pki.key(node))},
-        "topology": topo,
-        "feeds": [feed],
-    })
-
-
-async def _until(predicate, timeout_s: float, what: str, detail=None) -> float:
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    while not predicate():
-        if loop.time() - t0 > timeout_s:
-            pytest.fail(f"{what} not within {timeout_s} s" + (f": {detail()}" if detail else ""))
-        await asyncio.sleep(0.05)
-    return loop.time() - t0
+    return feed_node_config(tmp_path, pki, node, topo, ports, feed)
 
 
 async def _metrics(kme, pki) -> str:
@@ -67,7 +51,7 @@ async def link(tmp_path, pki):
     a = await start_kme(config(tmp_path, pki, "KME_A", topo, ports, channel_url=path.url))
     ends = (a.service.link_ends[LINK], t.service.link_ends[LINK])
     try:
-        await _until(lambda: all(e.status.blocks["delivered"] >= 2 for e in ends), 60, "two blocks at both ends")
+        await until(lambda: all(e.status.blocks["delivered"] >= 2 for e in ends), 60, "two blocks at both ends")
         yield a, t, path, ends
     finally:
         await a.stop()
@@ -80,7 +64,7 @@ async def test_a_silent_classical_channel_is_detected_alarmed_reported_and_recov
     caplog.set_level(logging.INFO)
     assert not _alarmed(a) and not _alarmed(t)
     path.silent = True                                     # no FIN, no RST: the route swallows everything
-    took = await _until(lambda: alice.status.failures.get("peer-silent", 0) >= 1
+    took = await until(lambda: alice.status.failures.get("peer-silent", 0) >= 1
                         and bob.status.failures.get("peer-silent", 0) >= 1, 10, "peer-silent at both ends",
                         lambda: (alice.status.snapshot(), bob.status.snapshot()))
     assert took <= SILENCE_S + 1.5                         # the bound plus a watchdog tick and a block in flight
@@ -95,7 +79,7 @@ async def test_a_silent_classical_channel_is_detected_alarmed_reported_and_recov
         "peer-silent", "connect")
     path.silent = False
     delivered = alice.status.blocks["delivered"]
-    await _until(lambda: alice.status.blocks["delivered"] > delivered and not _alarmed(a) and not _alarmed(t),
+    await until(lambda: alice.status.blocks["delivered"] > delivered and not _alarmed(a) and not _alarmed(t),
                  15, "a confirmed block and the alarm cleared after the path heals")
     assert alice.status.state == "running" and bob.status.state == "running"
     for pool in (f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A"):
@@ -105,14 +89,14 @@ async def test_a_silent_classical_channel_is_detected_alarmed_reported_and_recov
 async def test_a_killed_link_end_is_seen_by_its_peer_and_the_link_recovers_when_it_restarts(link, pki) -> None:
     a, t, _path, (alice, bob) = link
     await bob.stop()                                       # T's end dies; the KME refuses the channel
-    await _until(lambda: alice.status.state == "failed", 5, "Alice failed")
+    await until(lambda: alice.status.state == "failed", 5, "Alice failed")
     assert alice.status.last_failure["cause"] in ("peer-closed", "connect", "resync")
     assert _alarmed(a)
     text = await _metrics(t, pki)
     assert 'qkd_link_state{link="KME_A-KME_T",role="bob",state="stopped"} 1' in text
     bob.start()
     delivered = alice.status.blocks["delivered"]
-    await _until(lambda: alice.status.blocks["delivered"] > delivered and not _alarmed(a), 15,
+    await until(lambda: alice.status.blocks["delivered"] > delivered and not _alarmed(a), 15,
                  "recovery after the restart")
     assert alice.status.restarts >= 1 and bob.status.state == "running"
 
