@@ -64,6 +64,16 @@ from qkd.runtime.state import LinkStatus
 log = logging.getLogger(__name__)
 
 
+def _note_block(status: LinkStatus, result: BlockResult) -> None:
+    """Record one decided block in ``status``: delivered or aborted, and the CHSH value of a BBM92 block."""
+    if result.witness is not None:
+        status.last_chsh = float(result.witness["chsh"])
+    if result.status == "delivered":
+        status.block_delivered(result.block_index, result.length_bits, result.qber_estimate, result.seconds)
+    else:
+        status.block_aborted(result.block_index, result.cause, result.reason, result.qber_estimate)
+
+
 class ChannelAuthFailed(QkdError):
     """A block's transcript did not authenticate: the session restarts (pads realigned at ``link.hello``)."""
 
@@ -424,12 +434,7 @@ class LinkEndRuntime:
     def _record(self, result: BlockResult) -> None:
         self.results.append(result)
         self.blocks_done += 1
-        if result.witness is not None:
-            self.status.last_chsh = float(result.witness["chsh"])
-        if result.status == "delivered":
-            self.status.block_delivered(result.block_index, result.length_bits, result.qber_estimate, result.seconds)
-        else:
-            self.status.block_aborted(result.block_index, result.cause, result.reason, result.qber_estimate)
+        _note_block(self.status, result)
         self._update_auth_status()
         if self.on_block is not None:
             self.on_block(result)
@@ -568,12 +573,7 @@ class LinkPairRuntime:
 
     def _bob_block(self, result: BlockResult) -> None:
         # Bob's end speaks for the pair (both agreed on the outcome)
-        if result.witness is not None:
-            self.status.last_chsh = float(result.witness["chsh"])
-        if result.status == "delivered":
-            self.status.block_delivered(result.block_index, result.length_bits, result.qber_estimate, result.seconds)
-        else:
-            self.status.block_aborted(result.block_index, result.cause, result.reason, result.qber_estimate)
+        _note_block(self.status, result)
         self.status.auth_consumed_bits = self.bob.status.auth_consumed_bits
         self.status.auth_produced_bits = self.bob.status.auth_produced_bits
         self.status.auth_pads_available = self.bob.status.auth_pads_available
