@@ -132,6 +132,17 @@ class SharedEmulation:
         return result
 
 
+
+def _emulated_block_due(name: str, index: int, max_blocks: int | None, faults: LinkFaults, end: str) -> None:
+    """What an emulated source checks before making block ``index``: past its last block → :class:`SourceExhausted`;
+    a read-out error injected for this ``end`` → :class:`EmulatedReadoutError` (one per injected error)."""
+    if max_blocks is not None and index >= max_blocks:
+        raise SourceExhausted(f"{name}: block {index} is past the last block {max_blocks - 1}")
+    pending = faults.readout_errors.get(end, 0)
+    if pending > 0:
+        faults.readout_errors[end] = pending - 1
+        raise EmulatedReadoutError(f"{name}: injected read-out error in block {index} at {end or 'this end'}")
+
 class EmulatedSource:
     """Blocks of ``pulses_per_block`` pulses of ``link`` from the emulator (block ``i``: seed ``seed + i``)."""
 
@@ -164,13 +175,7 @@ class EmulatedSource:
     def block(self, index: int) -> Block:
         from qkd.emulator import emulate_link
 
-        if self.max_blocks is not None and index >= self.max_blocks:
-            raise SourceExhausted(f"{self.name}: block {index} is past the last block {self.max_blocks - 1}")
-        pending = self.faults.readout_errors.get(self.end, 0)
-        if pending > 0:
-            self.faults.readout_errors[self.end] = pending - 1
-            raise EmulatedReadoutError(f"{self.name}: injected read-out error in block {index} at "
-                                       f"{self.end or 'this end'}")
+        _emulated_block_due(self.name, index, self.max_blocks, self.faults, self.end)
         from qkd.postprocess.sift import SiftError
 
         world = self.world()
@@ -259,13 +264,7 @@ class EntangledSource:
         return bob, float(self.faults.eve_fraction or 0.0)
 
     def block(self, index: int) -> Block:
-        if self.max_blocks is not None and index >= self.max_blocks:
-            raise SourceExhausted(f"{self.name}: block {index} is past the last block {self.max_blocks - 1}")
-        pending = self.faults.readout_errors.get(self.end, 0)
-        if pending > 0:
-            self.faults.readout_errors[self.end] = pending - 1
-            raise EmulatedReadoutError(f"{self.name}: injected read-out error in block {index} at "
-                                       f"{self.end or 'this end'}")
+        _emulated_block_due(self.name, index, self.max_blocks, self.faults, self.end)
         bob, eve = self.world()
 
         def compute() -> Block:

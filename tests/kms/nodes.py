@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from qkd.kms.config import KmeConfig
@@ -49,3 +50,11 @@ async def until(predicate: Callable[[], bool], timeout_s: float, what: str,
             pytest.fail(f"{what} not within {timeout_s} s" + (f": {detail()}" if detail else ""))
         await asyncio.sleep(0.05)
     return loop.time() - t0
+
+
+async def metrics_text(kme: Any, pki: Any) -> str:
+    """The node's ``/metrics`` page, fetched as SAE_A (a client certificate the KME accepts)."""
+    connector = aiohttp.TCPConnector(ssl=pki.client_context("SAE_A"))
+    async with aiohttp.ClientSession(connector=connector) as session, session.get(f"{kme.url}/metrics") as resp:
+        assert resp.status == 200
+        return str(await resp.text())

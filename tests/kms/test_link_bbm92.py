@@ -6,7 +6,6 @@ once the attack stops. Two nodes configured for different link kinds never run a
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
 from qkd.kms.client import KmeClient
@@ -15,7 +14,7 @@ from qkd.kms.errors import LinkAlarmError
 from qkd.kms.server import start_kme
 from qkd.kms.testing import chain_topology, free_port
 from qkd.runtime import LinkFaults
-from tests.kms.nodes import feed_node_config, until
+from tests.kms.nodes import feed_node_config, metrics_text, until
 
 LINK = "KME_A-KME_T"
 POOLS = (f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A")
@@ -26,13 +25,6 @@ def config(tmp_path, pki, node, topo, ports, protocol: str = "bbm92") -> KmeConf
             "key_length": "finite", "pulses_per_block": 2_000_000, "block_interval_s": 0.1, "heartbeat_s": 0.4,
             "silence_timeout_s": 3.0, "connect_timeout_s": 2.0, "backoff_max_s": 1.0}
     return feed_node_config(tmp_path, pki, node, topo, ports, feed)
-
-
-async def _metrics(kme, pki) -> str:
-    connector = aiohttp.TCPConnector(ssl=pki.client_context("SAE_A"))
-    async with aiohttp.ClientSession(connector=connector) as session, session.get(f"{kme.url}/metrics") as resp:
-        assert resp.status == 200
-        return await resp.text()
 
 
 async def _start(tmp_path, pki, protocols=("bbm92", "bbm92")):
@@ -69,7 +61,7 @@ async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resume
         async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a:
             with pytest.raises(LinkAlarmError):
                 await sae_a.enc_keys("SAE_C", number=1)
-        text = await _metrics(a, pki)
+        text = await metrics_text(a, pki)
         assert 'qkd_link_alarm{link="KME_A-KME_T",role="alice"} 1' in text
         assert 'qkd_link_aborts_total{link="KME_A-KME_T",role="alice",cause="witness"}' in text
         assert 'qkd_link_chsh{link="KME_A-KME_T",role="alice"} 1.' in text      # S ≤ 2: separable

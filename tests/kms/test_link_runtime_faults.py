@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 import pytest
 
 from qkd.kms.config import KmeConfig
 from qkd.kms.server import start_kme
 from qkd.kms.testing import chain_topology, free_port
 from qshift.scenario.netpath import ChannelPath
-from tests.kms.nodes import feed_node_config, until
+from tests.kms.nodes import feed_node_config, metrics_text, until
 
 LINK = "KME_A-KME_T"
 SILENCE_S = 2.0
@@ -27,13 +26,6 @@ def config(tmp_path, pki, node, topo, ports, channel_url: str = "") -> KmeConfig
     if channel_url:
         feed["channel_url"] = channel_url
     return feed_node_config(tmp_path, pki, node, topo, ports, feed)
-
-
-async def _metrics(kme, pki) -> str:
-    connector = aiohttp.TCPConnector(ssl=pki.client_context("SAE_A"))
-    async with aiohttp.ClientSession(connector=connector) as session, session.get(f"{kme.url}/metrics") as resp:
-        assert resp.status == 200
-        return await resp.text()
 
 
 def _alarmed(kme) -> bool:
@@ -71,7 +63,7 @@ async def test_a_silent_classical_channel_is_detected_alarmed_reported_and_recov
     assert _alarmed(a) and _alarmed(t)
     assert any(getattr(r, "event", "") == "qkd.link.failed" and getattr(r, "cause", "") == "peer-silent"
                for r in caplog.records)
-    text = await _metrics(a, pki)
+    text = await metrics_text(a, pki)
     assert 'qkd_link_failures_total{link="KME_A-KME_T",role="alice",cause="peer-silent"} 1' in text
     assert 'qkd_link_alarm{link="KME_A-KME_T",role="alice"} 1' in text
     status = {entry["link"]: entry for entry in a.service.pools_report()["links"]}[LINK]
@@ -92,7 +84,7 @@ async def test_a_killed_link_end_is_seen_by_its_peer_and_the_link_recovers_when_
     await until(lambda: alice.status.state == "failed", 5, "Alice failed")
     assert alice.status.last_failure["cause"] in ("peer-closed", "connect", "resync")
     assert _alarmed(a)
-    text = await _metrics(t, pki)
+    text = await metrics_text(t, pki)
     assert 'qkd_link_state{link="KME_A-KME_T",role="bob",state="stopped"} 1' in text
     bob.start()
     delivered = alice.status.blocks["delivered"]
