@@ -162,7 +162,7 @@ def _frames_at(plan: LdpcPlan, policy: LdpcPolicy, q: float, count: int, rng: np
         alice = AliceFrames(plan, a, np.random.default_rng(i))
         syn, _ = alice.syndromes()
         bob = BobFrames(plan, b, q, policy)
-        bob.take_syndromes(np.packbits(syn, bitorder="little").tobytes())
+        bob.take_syndromes(np.packbits(syn, bitorder="little").tobytes() + alice.checks()[0])
         work.append((bob.llrs[0], bob.syndromes[0], alice.words[0]))
     return work
 

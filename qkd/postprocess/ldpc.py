@@ -9,7 +9,7 @@ protocol for information reconciliation: an application to QKD", ITW 2010 [EMLM1
 Martinez-Mateo, Elkouss, Martin, "Blind reconciliation", Quantum Inf. Comput. 12, 791 (2012) [MEM12], as
 used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", Phys. Rev. A 95 (2017)):
 
-* **Codes.** A family of quasi-cyclic codes of N = 1.2·10^4 and 1.2·10^5 bits at mother rates
+* **Codes.** A family of quasi-cyclic codes of N = 12 000 and 122 800 bits at mother rates
   R₀ ∈ {0.50, 0.55 … 0.90} (:mod:`qkd.postprocess.ldpc_codes`, built deterministically in code; the long ones
   from the BSC-optimised degree distributions of Elkouss et al., ISIT 2009, for the sum-product decoder; the
   min-sum decoder works with a low-degree family, on which it decodes; the plan names the family).
@@ -18,7 +18,7 @@ used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", P
   untainted positions of the code) and s = N − k − p *shortened* bits (value 0, known to both).
 * **Rate from the QBER estimate q.** Leakage of a frame = M − p (syndrome bits minus the punctured,
   random symbols they also cover, [EMM11] eq. (8)), so the frame starts at efficiency
-  f₀ = (M − p) / (k·h(q)). The plan (:func:`plan_ldpc`) takes the frame length (1.2·10^5 for blocks
+  f₀ = (M − p) / (k·h(q)). The plan (:func:`plan_ldpc`) takes the frame length (122 800 for blocks
   ≥ 50 000 bits, else 1.2·10^4), the fewest frames, and the mother code that reaches the target f₀
   (``LdpcPolicy.f_start``, or per code and decoder :data:`F_START` / :data:`F_START_SUM_PRODUCT` /
   :data:`F_START_SHORT`, calibrated where its frames start to decode) with
@@ -84,14 +84,14 @@ _MIN_Q = 1e-3
 CHECK_BITS = 32
 _SALT_BYTES = 8
 _KNOWN_LLR = 1.0e4      # |LLR| of a bit both ends know (shortened, revealed): nats
-LONG_FRAME_FROM = 50_000   # blocks of at least this many bits use the long (1.2·10^5-bit) codes
+LONG_FRAME_FROM = 50_000   # blocks of at least this many bits use the long (122 800-bit) codes
 
 
 class LdpcError(QkdError):
     """Invalid LDPC reconciliation parameters or a protocol violation by the peer."""
 
 
-#: first-attempt efficiency f₀ per mother rate of the long (1.2·10^5-bit) codes when the policy leaves it open, per
+#: first-attempt efficiency f₀ per mother rate of the long (122 800-bit) codes when the policy leaves it open, per
 #: decoder and its code family: about where half the first attempts decode (``bench/qkd_ldpc.py --only threshold``,
 #: n = 10^5), so that the blind retries add little on average. Min-sum (family qc2m, the low-degree codes of the
 #: former family qc1): the qc1 calibration.

@@ -84,9 +84,9 @@ ELKOUSS_2009_LAMBDA: dict[float, dict[int, float]] = {
 
 #: which of :data:`ELKOUSS_2009_LAMBDA`'s distributions each long mother code is built from: its own, except rate
 #: 0.90, which takes the rate-0.85 one. The paper's rate-0.90 distribution has a threshold of 0.0109 (f = 1.15 at
-#: infinite length); lifted to 1.2·10^5 bits and punctured for QBER 1 %, sum-product decoded 2 of 4 first attempts at
-#: f = 1.20 (all only from f ≈ 1.28), while the rate-0.85 distribution at rate 0.90 (check degree 62) decoded 4 of 4
-#: at f = 1.20 and none at 1.16.
+#: infinite length); lifted to 1.2·10^5 bits (Z = 300) and punctured for QBER 1 %, sum-product decoded 2 of 4 first
+#: attempts at f = 1.20 (all only from f ≈ 1.28), while the rate-0.85 distribution at rate 0.90 (check degree 62)
+#: decoded 4 of 4 at f = 1.20 and none at 1.16.
 LONG_CODE_DISTRIBUTION: dict[float, float] = {r: r for r in ELKOUSS_2009_LAMBDA} | {0.90: 0.85}
 
 

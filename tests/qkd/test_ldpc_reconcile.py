@@ -91,7 +91,7 @@ def test_family_code_has_its_rate_no_lifted_four_cycles_and_untainted_puncturing
 
 @pytest.mark.parametrize("rate", MOTHER_RATES)
 def test_long_codes_follow_the_published_bsc_degree_distributions(rate: float) -> None:
-    """The 1.2·10^5-bit codes carry Elkouss et al. (ISIT 2009) Table I's variable degrees (rate 0.90 those of the
+    """The 122 800-bit codes carry Elkouss et al. (ISIT 2009) Table I's variable degrees (rate 0.90 those of the
     rate-0.85 row): every degree's share of the base columns within one column of its node fraction, the mother
     rate exact, no lifted 4-cycle left by the construction, and untainted puncturing available."""
     code = family_code(rate, LONG)
