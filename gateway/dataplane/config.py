@@ -25,6 +25,16 @@ from gateway.dataplane.ipsec import IkeCredentials, IpsecPpkRotator, ViciControl
 from gateway.dataplane.rotation import RotationPolicy
 from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, check_public_key
 
+_ROTATION_SETTINGS = ("rotation_interval_s", "max_age_s", "keep_max_s", "install_timeout_s", "retry_interval_s")
+
+
+def _rotation_policy(table: WireGuardConfig | IpsecConfig, qkd: str, min_mode: str) -> RotationPolicy:
+    """The peer's :class:`RotationPolicy` from its data-plane table (times in s); ``on_stale`` left to the QKD
+    policy's default unless the table sets it."""
+    overrides: dict[str, Any] = {name: getattr(table, name) for name in _ROTATION_SETTINGS}
+    if table.on_stale is not None:
+        overrides["on_stale"] = table.on_stale
+    return RotationPolicy.for_peer(qkd, min_mode, **overrides)
 
 class WireGuardConfig(BaseModel):
     """The local WireGuard interface and peer a gateway peer keys, and the rotation policy."""
@@ -62,12 +72,7 @@ class WireGuardConfig(BaseModel):
         return self
 
     def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
-        overrides: dict[str, Any] = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
-                     "keep_max_s": self.keep_max_s, "install_timeout_s": self.install_timeout_s,
-                     "retry_interval_s": self.retry_interval_s}
-        if self.on_stale is not None:
-            overrides["on_stale"] = self.on_stale
-        return RotationPolicy.for_peer(qkd, min_mode, **overrides)
+        return _rotation_policy(self, qkd, min_mode)
 
     def spec(self) -> WireGuardPeerSpec:
         return WireGuardPeerSpec(public_key=self.public_key, endpoint=self.endpoint,
@@ -137,12 +142,7 @@ class IpsecConfig(BaseModel):
         return None
 
     def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
-        overrides: dict[str, Any] = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
-                                     "keep_max_s": self.keep_max_s, "install_timeout_s": self.install_timeout_s,
-                                     "retry_interval_s": self.retry_interval_s}
-        if self.on_stale is not None:
-            overrides["on_stale"] = self.on_stale
-        return RotationPolicy.for_peer(qkd, min_mode, **overrides)
+        return _rotation_policy(self, qkd, min_mode)
 
     def rotator(self, peer: str, local_site: str, qkd: str, min_mode: str = "pqc-only",
                 request_rekey: Any = None, control: ViciControl | None = None) -> IpsecPpkRotator:
