@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 
 import pytest
 from pydantic import ValidationError
 
 from qkd.kms.config import FeedSection
-from qkd.postprocess.channel import WegmanCarterAuth, in_process_pair, in_process_transports
+from qkd.postprocess.channel import in_process_pair
 from qkd.postprocess.link import CONFIRM_BITS, InMemorySink, LinkEnd, LinkKindMismatch, LinkPolicy
-from qkd.runtime import EntangledSource, LinkEndRuntime, LinkFaults, LinkPairRuntime, RuntimeConfig
+from qkd.runtime import EntangledSource, LinkFaults, LinkPairRuntime, RuntimeConfig
 from qkd.runtime.runtime import LinkRuntimeError
 from qkd.runtime.sources import as_key_block
+from tests.qkd.sessions import refused_session
 
 BBM92 = LinkPolicy(key_length="finite", protocol="bbm92")
 
@@ -90,23 +90,7 @@ def test_an_intercept_resend_attacker_on_one_arm_aborts_with_the_witness_alarm_a
 
 @pytest.mark.timeout(60)
 def test_ends_configured_for_different_link_kinds_refuse_the_session_naming_both() -> None:
-    psk = secrets.token_bytes(32 + 32 * 64)
-    source = _source(seed=7, blocks=1)
-    alice = LinkEndRuntime("mix", "alice", source, InMemorySink(), BBM92, wc_auth=WegmanCarterAuth.from_preshared(psk))
-    bob = LinkEndRuntime("mix", "bob", source, InMemorySink(), LinkPolicy(key_length="finite"),
-                         wc_auth=WegmanCarterAuth.from_preshared(psk))
-
-    async def run() -> None:
-        ta, tb = in_process_transports()
-        bob_task = asyncio.ensure_future(bob.session(tb))
-        try:
-            await asyncio.wait_for(alice.session(ta), 30)
-        finally:
-            bob_task.cancel()
-            await asyncio.gather(bob_task, return_exceptions=True)
-
-    with pytest.raises(ExceptionGroup) as info:   # a session is a task group: its failure comes grouped
-        asyncio.run(run())
+    alice, bob, info = refused_session(_source(seed=7, blocks=1), BBM92, LinkPolicy(key_length="finite"))
     assert info.group_contains(LinkRuntimeError, match="link kind 'bbm92' at the peer, 'bb84-decoy' here")
     assert not alice.results and not bob.results
 

@@ -10,6 +10,7 @@ import pytest
 from qkd.physics import link_preset
 from qkd.postprocess.link import InMemorySink, LinkPolicy
 from qkd.runtime import EmulatedSource, run_link
+from tests.qkd.sessions import refused_session
 
 LINK = link_preset("snspd-fiber", 10.0)
 
@@ -38,28 +39,9 @@ def test_an_ldpc_link_delivers_identical_keys_with_a_few_round_trips_per_block()
 
 @pytest.mark.timeout(60)
 def test_ends_that_chose_different_reconcilers_refuse_the_session_naming_both() -> None:
-    import secrets
-
-    from qkd.postprocess.channel import WegmanCarterAuth, in_process_transports
-    from qkd.runtime import LinkEndRuntime
     from qkd.runtime.runtime import LinkRuntimeError
 
-    psk = secrets.token_bytes(32 + 32 * 4096)
     source = EmulatedSource(LINK, 2_000_000, 5, max_blocks=1)
     ldpc = LinkPolicy(key_length="asymptotic", reconciler="ldpc")
-    alice = LinkEndRuntime("mix", "alice", source, InMemorySink(), ldpc, wc_auth=WegmanCarterAuth.from_preshared(psk))
-    bob = LinkEndRuntime("mix", "bob", source, InMemorySink(), LinkPolicy(key_length="asymptotic"),
-                         wc_auth=WegmanCarterAuth.from_preshared(psk))
-
-    async def run() -> None:
-        ta, tb = in_process_transports()
-        bob_task = asyncio.ensure_future(bob.session(tb))
-        try:
-            await asyncio.wait_for(alice.session(ta), 30)
-        finally:
-            bob_task.cancel()
-            await asyncio.gather(bob_task, return_exceptions=True)
-
-    with pytest.raises(ExceptionGroup) as info:   # a session is a task group: its failure comes grouped
-        asyncio.run(run())
+    _, _, info = refused_session(source, ldpc, LinkPolicy(key_length="asymptotic"), n_pads=4096)
     assert info.group_contains(LinkRuntimeError, match="reconciler 'ldpc' at the peer, 'cascade' here")
