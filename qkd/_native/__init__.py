@@ -8,7 +8,8 @@ has a ``.pyi`` stub beside it (shipped as package data) that types its Python su
 * ``gf2`` — GF(2)[x] products, the Toeplitz hash, GF(2^128) polynomial hashing;
 * ``philox`` — the emulated transmitter's record; ``detector_events`` — dead time and afterpulsing;
   ``timetag_decode`` — PicoQuant T2 records; ``bitops`` — bit kernels and the one bit packing;
-* ``coincidence_match`` — pairing two stations' tag streams (BBM92); ``ldpc_decode`` — LDPC sum-product / min-sum decoding.
+* ``coincidence_match`` — pairing two stations' tag streams (BBM92); ``ldpc_decode`` — LDPC sum-product /
+  min-sum decoding.
 
 Shared C, each written once: ``splitmix64.h`` (the generator of every kernel's draws) and ``packed_bits.h``
 (packed-word bit operations), declared for Cython in ``splitmix64.pxd`` and ``packed_bits.pxd``.

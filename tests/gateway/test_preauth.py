@@ -296,7 +296,9 @@ async def test_a_flood_before_authentication_leaves_a_live_session_its_mode_traf
         await asyncio.gather(*[big_sender() for _ in range(senders)],
                              *[forged_hellos(hellos // 30) for _ in range(30)])
         flood_s = time.monotonic() - started
-        await asyncio.sleep(1.5)
+        # Watch at least 3.5 s from the flood's start (≥ 3 rekey intervals of 1 s), however fast the flood was
+        # refused: on an idle machine it can be over in 0.2 s, and a fixed 1.5 s after it saw a single rekey.
+        await asyncio.sleep(max(1.5, 3.5 - flood_s))
         stop.set()
         results = await traffic_task
         after = _proc_status(pid)
