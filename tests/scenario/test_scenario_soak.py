@@ -52,6 +52,10 @@ def _took(results, prefix: str) -> float | None:
     return None
 
 
+def _spread(seconds: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(seconds), "max": max(seconds), "n": len(seconds)}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(12 * 3600)
 @pytest.mark.parametrize("loaded", [False, True], ids=["idle", "loaded"])
@@ -78,6 +82,28 @@ def test_every_scenario_and_the_demo_pass_every_time(loaded: bool, tmp_path: Pat
     failures: list[str] = []
     fallback: dict[str, list[float]] = {}
     recover: dict[str, list[float]] = {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_file = out_dir / f"scenario-soak-{'loaded' if loaded else 'idle'}.json"
+
+    def summary(rounds_done: int) -> dict[str, object]:
+        return {
+            "runs_per_scenario": runs, "rounds_completed": rounds_done, "loaded": loaded,
+            "scenarios": [s.name for s in scenarios], "load_average": os.getloadavg(), "failures": failures,
+            "load_1min_during_run": {"mean": round(statistics.fmean(load_samples), 2) if load_samples else None,
+                                     "max": max(load_samples, default=None), "samples": len(load_samples)},
+            "cpu_count": os.cpu_count(), "wall_s": round(time.monotonic() - started, 1),
+            "fallback_s": {k: _spread(v) for k, v in fallback.items()},
+            "recover_s": {k: _spread(v) for k, v in recover.items()},
+        }
+
+    def write(rounds_done: int) -> dict[str, object]:
+        """The summary so far, replaced atomically after every round: a soak stopped early still says what it saw."""
+        data = summary(rounds_done)
+        partial = out_file.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(data, indent=2))
+        partial.replace(out_file)
+        return data
+
     try:
         for i in range(runs):
             for scenario in scenarios:
@@ -88,19 +114,10 @@ def test_every_scenario_and_the_demo_pass_every_time(loaded: bool, tmp_path: Pat
                     took = _took(results, prefix)
                     if took is not None:
                         table.setdefault(scenario.name, []).append(took)
+            write(i + 1)
     finally:
         for p in load:
             p.terminate()
         sampling.set()
-    summary = {
-        "runs_per_scenario": runs, "loaded": loaded, "load_average": os.getloadavg(), "failures": failures,
-        "load_1min_during_run": {"mean": round(statistics.fmean(load_samples), 2) if load_samples else None,
-                                 "max": max(load_samples, default=None), "samples": len(load_samples)},
-        "cpu_count": os.cpu_count(), "wall_s": round(time.monotonic() - started, 1),
-        "fallback_s": {k: {"median": statistics.median(v), "max": max(v), "n": len(v)} for k, v in fallback.items()},
-        "recover_s": {k: {"median": statistics.median(v), "max": max(v), "n": len(v)} for k, v in recover.items()},
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"scenario-soak-{'loaded' if loaded else 'idle'}.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(write(runs), indent=2))
     assert not failures, failures
