@@ -3,13 +3,21 @@
 Clock model: Bob's tagger reads t_B = t_A · (1 + δ) + Δ for the same physical instant (offset Δ ps,
 relative drift δ, both unknown; the stations are free-running). Found in three steps:
 
-1. **Coarse offset by FFT cross-correlation.** Over a segment of both streams, histogram the tags in
-   coarse bins (``coarse_bin_ps``, wide enough that jitter and the drift over the segment stay inside a
-   bin or two), zero-pad to twice the searched range (no circular wrap) and take the peak of
-   IFFT(FFT(a)* · FFT(b)). The peak bin gives Δ to within a coarse bin. The accidental background of the
-   correlation is flat; the peak's significance is (peak − mean) / std of the correlation, and a peak
-   below ``min_significance`` is refused rather than guessed.
-2. **Drift** from the coarse offsets of two segments far apart in the run: δ = (Δ₂ − Δ₁)/(t₂ − t₁).
+1. **Coarse offset by FFT cross-correlation.** Over a segment at the head of both streams, histogram the
+   tags in coarse bins, zero-pad to twice the searched range (no circular wrap) and take the peak of
+   IFFT(FFT(a)* · FFT(b)). The peak bin gives Δ to within a coarse bin. The unknown drift smears the peak
+   by δ · segment; to keep that inside half a bin, the drift range is tiled by hypotheses δₖ (Alice's tags
+   stretched by 1 + δₖ before binning): one hypothesis first, 8 then 32 when its peak is too weak. The
+   segment length and bin are chosen from the streams' rates (:func:`sync_plan`): the longest segment
+   whose drift-limited bin holds about half an accidental tag. The accidental background of the
+   correlation at each shift is Alice's mean per bin times Bob's tags under her window at that shift (not
+   flat when a stream starts inside the searched range); the excess over it of each two adjacent shifts
+   (a peak straddles a bin edge as often as not) is scaled by its Poisson standard deviation (at least one
+   count), and the peak's significance is its scaled excess in units of the other shifts' spread when that
+   is wider. A peak below ``min_significance`` is refused
+   rather than guessed.
+2. **Drift** from the coarse offsets of two segments far apart in the run: δ = (Δ₂ − Δ₁)/(t₂ − t₁), the
+   second searched around the first's prediction under the winning hypothesis.
 3. **Refinement.** With the coarse model applied, every Alice tag's nearest Bob tag within a few coarse
    bins gives a residual; the residuals of true pairs form a narrow peak (the two detectors' jitter) on a
    flat accidental floor. A least-squares line through the residuals inside the peak (iterated, the window
@@ -19,7 +27,8 @@ Then pairs: each Alice tag is matched to the nearest Bob tag (mapped onto Alice'
 coincidence window, each Bob tag used at most once (the closer claim wins): one compiled pass with a
 pointer that only moves forward (``qkd._native.coincidence_match``; :func:`match_reference` is the numpy
 reference it is tested against); a stream is processed chunk by chunk (:class:`CoincidenceMatcher`) so
-files larger than memory go through in bounded memory.
+files larger than memory go through in bounded memory: :func:`synchronise_files` reads only the segments
+the clock searches need and :func:`match_files` streams both files through the matcher.
 
 Units: ps throughout; drift dimensionless (×1e6 for ppm).
 """
@@ -29,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +85,14 @@ class Coincidences:
     def __len__(self) -> int:
         return int(self.alice_index.size)
 
+    @staticmethod
+    def concatenate(parts: list[Coincidences]) -> Coincidences:
+        """The pairs of ``parts`` (e.g. what :func:`match_files` yields) as one."""
+        if not parts:
+            return _empty()
+        return Coincidences(*(np.concatenate([getattr(p, f) for p in parts])
+                              for f in ("alice_index", "bob_index", "alice_channel", "bob_channel", "dt_ps")))
+
 
 def _segment(tags: TimeTags, start_ps: float, length_ps: float) -> npt.NDArray[np.float64]:
     lo, hi = np.searchsorted(tags.t_ps, [start_ps, start_ps + length_ps])
@@ -82,30 +100,73 @@ def _segment(tags: TimeTags, start_ps: float, length_ps: float) -> npt.NDArray[n
 
 
 def coarse_offset(t_a: npt.NDArray[np.float64], t_b: npt.NDArray[np.float64], start_ps: float, length_ps: float,
-                  bin_ps: float, max_offset_ps: float) -> tuple[float, float]:
+                  bin_ps: float, max_offset_ps: float, *, drift: float = 0.0,
+                  centre_ps: float = 0.0) -> tuple[float, float]:
     """(Δ to within ``bin_ps``, peak significance in σ) from the FFT cross-correlation of Alice's tags in
-    [start, start + length) and Bob's in [start − max_offset, start + length + max_offset)."""
+    [start, start + length) and Bob's in [start + centre − max_offset, start + length + centre + max_offset).
+
+    ``drift``: a drift hypothesis δₖ; Alice's tags are stretched by (1 + δₖ) about the segment's centre
+    before binning, so a true drift δ smears the peak by only |δ − δₖ| · length. ``centre_ps``: the offset
+    the search is centred on (a prediction); the answer is the offset at the segment's centre (ps)."""
+    offset, significance, _ = coarse_search(t_a, t_b, start_ps, length_ps, bin_ps, max_offset_ps, (drift,), centre_ps)
+    return offset, significance
+
+
+def coarse_search(t_a: npt.NDArray[np.float64], t_b: npt.NDArray[np.float64], start_ps: float, length_ps: float,
+                  bin_ps: float, max_offset_ps: float, drifts: tuple[float, ...],
+                  centre_ps: float = 0.0) -> tuple[float, float, float]:
+    """:func:`coarse_offset` under each drift hypothesis of ``drifts`` (Bob's histogram and its FFT shared):
+    (offset, significance, hypothesis) of the most significant peak."""
     n_a = int(math.ceil(length_ps / bin_ps))
     n_shift = int(math.ceil(max_offset_ps / bin_ps))
     n_b = n_a + 2 * n_shift
     size = 1 << int(math.ceil(math.log2(n_a + n_b)))
     if size > 1 << 27:
         raise ClockSyncError(f"coarse search of {n_b} bins is too large: widen coarse_bin_ps or narrow max_offset_ps")
-    a = np.bincount(((t_a - start_ps) // bin_ps).astype(np.int64), minlength=n_a)[:n_a].astype(np.float64)
-    b_idx = ((t_b - (start_ps - n_shift * bin_ps)) // bin_ps).astype(np.int64)
+    b_idx = ((t_b - centre_ps - (start_ps - n_shift * bin_ps)) // bin_ps).astype(np.int64)
     b_idx = b_idx[(b_idx >= 0) & (b_idx < n_b)]
     b = np.bincount(b_idx, minlength=n_b)[:n_b].astype(np.float64)
-    corr = np.fft.irfft(np.conj(np.fft.rfft(a, size)) * np.fft.rfft(b, size), size)[: 2 * n_shift + 1]
-    peak = int(np.argmax(corr))
-    others = np.delete(corr, np.arange(max(0, peak - 2), min(corr.size, peak + 3)))
-    spread = float(others.std()) if others.size > 1 else 0.0
-    significance = (float(corr[peak]) - float(others.mean())) / spread if spread > 0 else math.inf
-    # sub-bin: the centroid of the peak and its neighbours (a pair's residual can straddle a bin edge)
-    lo, hi = max(0, peak - 1), min(corr.size, peak + 2)
-    w = corr[lo:hi] - (float(others.mean()) if others.size else 0.0)
-    w = np.clip(w, 0, None)
-    centre = float((np.arange(lo, hi) * w).sum() / w.sum()) if w.sum() > 0 else float(peak)
-    return (centre - n_shift) * bin_ps, significance
+    # accidental background per shift: Alice's mean per bin × Bob's tags under her window at that shift. It
+    # is not flat when a stream starts or ends inside the searched range (Bob's clock ahead by Δ: no Bob
+    # tags at the shifts before his first), which made a raw (peak − mean)/std hide a clear peak
+    cum = np.concatenate(([0.0], np.cumsum(b)))
+    cover = cum[n_a:n_a + 2 * n_shift + 1] - cum[: 2 * n_shift + 1]
+    if cover.size == 0 or cover.max() <= 0 or t_a.size == 0:
+        return centre_ps, 0.0, drifts[0]
+    # shifts where Bob's tags cover less than a quarter of Alice's window are not searched
+    usable = cover >= 0.25 * cover.max()
+    fb = np.fft.rfft(b, size)
+    mid = start_ps + length_ps / 2
+    best = (-math.inf, centre_ps, drifts[0])
+    for drift in drifts:
+        ta = mid + (t_a - mid) * (1.0 + drift) if drift else t_a
+        a_idx = ((ta - start_ps) // bin_ps).astype(np.int64)
+        a = np.bincount(a_idx[(a_idx >= 0) & (a_idx < n_a)], minlength=n_a)[:n_a].astype(np.float64)
+        corr = np.fft.irfft(np.conj(np.fft.rfft(a, size)) * fb, size)[: 2 * n_shift + 1]
+        total = float(a.sum())
+        background = total / n_a * cover
+        excess = corr - background
+        # Bob's bins Poisson: Var c_s = (Σa²/Σa) · background_s; floored at one count² so that a sparse
+        # correlation (a fraction of an accidental per shift) needs several pairs in its peak, not one
+        var = background * (float(np.dot(a, a)) / total if total else 1.0)
+        # two adjacent shifts together: the pairs' peak straddles a bin edge as often as not, and the sum
+        # holds all of it whatever the alignment
+        ex2, var2 = excess[:-1] + excess[1:], var[:-1] + var[1:]
+        z = np.where(usable[:-1] & usable[1:], ex2 / np.sqrt(np.maximum(var2, 1.0)), -np.inf)
+        peak = int(np.argmax(z))
+        near = np.zeros(z.size, bool)
+        near[max(0, peak - 2):peak + 3] = True
+        others = z[np.isfinite(z) & ~near]
+        # in units of the other shifts' spread when that is wider than the Poisson one (never narrower)
+        spread = max(float(others.std()), 1.0) if others.size > 1 else 1.0
+        significance = (float(z[peak]) - float(others.mean() if others.size else 0.0)) / spread
+        if significance > best[0]:
+            # sub-bin: the centroid of the excess in the two peak shifts and their neighbours
+            lo, hi = max(0, peak - 1), min(corr.size, peak + 3)
+            w = np.clip(excess[lo:hi], 0, None)
+            centre = float((np.arange(lo, hi) * w).sum() / w.sum()) if w.sum() > 0 else float(peak)
+            best = (significance, centre_ps + (centre - n_shift) * bin_ps, drift)
+    return best[1], best[0], best[2]
 
 
 def _nearest(sorted_ref: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> tuple[np.ndarray, np.ndarray]:
@@ -210,37 +271,189 @@ def refine(alice: TimeTags, bob: TimeTags, model: ClockModel, search_ps: float, 
     return ClockModel(offset, drift, model.significance, spread)
 
 
+#: drift hypotheses tried in turn (module docstring, step 1): one (cheap) first, more when its peak is too weak;
+#: 32 (about 3 CPU-s at 10 MHz) on request for weak correlations (few pairs among many singles)
+HYPOTHESES = (1, 8)
+#: mean accidental tags per coarse bin that the segment length is chosen for (busier station)
+BIN_OCCUPANCY = 0.5
+#: at most this many of one station's tags (at its mean rate) in one coarse segment
+MAX_SEGMENT_TAGS = 1_000_000
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """One coarse search: segment ``length_ps``, coarse ``bin_ps`` and the drift hypotheses (dimensionless)
+    whose ±``step``/2 ranges tile ±max_drift."""
+
+    length_ps: float
+    bin_ps: float
+    drifts: tuple[float, ...]
+    step: float
+
+
+def sync_plan(hypotheses: int, rate_per_ps: float, span_ps: float, max_drift: float, min_bin_ps: float,
+              segment_ps: float | None = None) -> SyncPlan:
+    """Segment length and bin for ``hypotheses`` drift hypotheses (module docstring, step 1).
+
+    Each hypothesis covers a drift range ``step`` = 2·max_drift/hypotheses, so a true drift smears the
+    peak by at most step/2 · length: the bin is step · length (that smear is half a bin), at least
+    ``min_bin_ps``. The peak's significance is ≈ f · √(length/bin) / √(1 + 2μ) (f: pairs per
+    √(singles_A · singles_B), μ = rate · bin accidental tags per bin): once the bin is drift-limited,
+    length/bin = 1/step is fixed and only μ is left to choose, so the segment is the longest whose bin holds
+    ``BIN_OCCUPANCY`` accidental tags of the busier station (``rate_per_ps``, tags per ps). A longer
+    segment would widen the bin and drown the pairs in accidentals — a fixed 20 ms segment at 10 MHz
+    singles and ±20 ppm had 8 tags per bin and a 2.6 σ peak. Capped at a quarter of the run,
+    ``MAX_SEGMENT_TAGS`` tags and ``segment_ps``."""
+    cap = span_ps / 4
+    if rate_per_ps > 0:
+        cap = min(cap, MAX_SEGMENT_TAGS / rate_per_ps)
+    if segment_ps is not None:
+        cap = min(cap, segment_ps)
+    if max_drift <= 0:
+        return SyncPlan(max(1.0, cap), min_bin_ps, (0.0,), 0.0)
+    step = 2.0 * max_drift / hypotheses
+    want = max(BIN_OCCUPANCY / (rate_per_ps * step) if rate_per_ps > 0 else math.inf, min_bin_ps / step)
+    length = max(1.0, min(cap, want))
+    drifts = tuple(-max_drift + (k + 0.5) * step for k in range(hypotheses))
+    return SyncPlan(length, max(min_bin_ps, step * length), drifts, step)
+
+
+def _rate(tags: TimeTags) -> float:
+    """Mean tag rate (tags per ps) over the stream's span."""
+    if len(tags) < 2:
+        return 0.0
+    return len(tags) / max(1.0, float(tags.t_ps[-1] - tags.t_ps[0]))
+
+
 def synchronise(alice: TimeTags, bob: TimeTags, *, max_offset_ps: float = 1e9, max_drift_ppm: float = 20.0,
-                coarse_bin_ps: float = 2000.0, segment_ps: float = 2e10, min_significance: float = 8.0) -> ClockModel:
+                coarse_bin_ps: float = 2000.0, segment_ps: float | None = None,
+                min_significance: float = 8.0, hypotheses: tuple[int, ...] = HYPOTHESES) -> ClockModel:
     """Find Bob's clock against Alice's from the tags alone: offset within ±``max_offset_ps``, relative
-    drift within ±``max_drift_ppm`` (the coarse bins are widened so that this drift over one segment
-    stays inside two bins)."""
+    drift within ±``max_drift_ppm``. Segment and bins from the streams' rates (:func:`sync_plan`);
+    ``segment_ps`` caps the segment; ``coarse_bin_ps`` is the narrowest coarse bin; ``hypotheses``: the
+    numbers of drift hypotheses tried in turn until a peak reaches ``min_significance``."""
     if len(alice) == 0 or len(bob) == 0:
         raise ClockSyncError("clock sync: a station recorded no tags")
-    start, end = float(alice.t_ps[0]), float(alice.t_ps[-1])
-    length = min(segment_ps, max(1.0, (end - start) / 4))
-    coarse_bin_ps = max(coarse_bin_ps, 2.0 * max_drift_ppm * 1e-6 * length)
+    return _synchronise(alice, bob, float(alice.t_ps[0]), float(alice.t_ps[-1]), max(_rate(alice), _rate(bob)),
+                        max_offset_ps=max_offset_ps, max_drift=max_drift_ppm * 1e-6, min_bin_ps=coarse_bin_ps,
+                        segment_ps=segment_ps, min_significance=min_significance, refine_tags=2_000_000,
+                        hypotheses=hypotheses)
 
-    def bob_near(at: float, reach: float) -> npt.NDArray[np.float64]:   # only the Bob tags a search can use
-        return _segment(bob, at - reach - coarse_bin_ps, length + 2 * (reach + coarse_bin_ps))
 
-    first, sig1 = coarse_offset(_segment(alice, start, length), bob_near(start, max_offset_ps), start, length,
-                                coarse_bin_ps, max_offset_ps)
+def _synchronise(alice: TimeTags, bob: TimeTags, start: float, end: float, rate: float, *, max_offset_ps: float,
+                 max_drift: float, min_bin_ps: float, segment_ps: float | None, min_significance: float,
+                 refine_tags: int, hypotheses: tuple[int, ...]) -> ClockModel:
+    """Steps 1–3 of the module docstring on streams that hold (at least) the tags the searches read:
+    Alice's run is [``start``, ``end``] ps, ``rate`` the busier station's tags per ps."""
+    def bob_near(at: float, length: float, centre: float, reach: float, bin_ps: float) -> npt.NDArray[np.float64]:
+        return _segment(bob, at + centre - reach - bin_ps, length + 2 * (reach + bin_ps))
+
+    best: tuple[float, float, float, SyncPlan] | None = None   # (significance, offset, drift hypothesis, plan)
+    for n_hyp in hypotheses if max_drift > 0 else (1,):
+        plan = sync_plan(n_hyp, rate, end - start, max_drift, min_bin_ps, segment_ps)
+        seg_a = _segment(alice, start, plan.length_ps)
+        seg_b = bob_near(start, plan.length_ps, 0.0, max_offset_ps, plan.bin_ps)
+        off, sig, d = coarse_search(seg_a, seg_b, start, plan.length_ps, plan.bin_ps, max_offset_ps, plan.drifts)
+        if best is None or sig > best[0]:
+            best = (sig, off, d, plan)
+        if best[0] >= min_significance:
+            break
+    assert best is not None
+    sig1, first, hyp, plan = best
     if sig1 < min_significance:
         raise ClockSyncError(f"clock sync: no correlation peak ({sig1:.1f} σ < {min_significance:g} σ) within "
-                             f"±{max_offset_ps:.3g} ps: the two files share no light, or the offset is larger")
-    drift = 0.0
+                             f"±{max_offset_ps:.3g} ps and ±{max_drift * 1e6:g} ppm: the two files share no "
+                             "light, or the offset is larger")
+    length, bin_ps = plan.length_ps, plan.bin_ps
+    drift = hyp
     late = end - length
     if late - start > 2 * length:
-        # centred on zero, with a range that holds Δ plus the largest drift allowed over the run
-        reach = abs(first) + 4 * coarse_bin_ps + 1.5 * max_drift_ppm * 1e-6 * (late - start)
-        second, sig2 = coarse_offset(_segment(alice, late, length), bob_near(late, reach), late, length,
-                                     coarse_bin_ps, reach)
+        # the late segment's offset, predicted from the first under the winning hypothesis, within what the
+        # hypothesis leaves open (±step/2 over the run) and a few bins
+        predicted = first + hyp * (late - start)
+        reach = 4 * bin_ps + 1.5 * (plan.step / 2) * (late - start)
+        second, sig2 = coarse_offset(_segment(alice, late, length), bob_near(late, length, predicted, reach, bin_ps),
+                                     late, length, bin_ps, reach, drift=hyp, centre_ps=predicted)
         if sig2 >= min_significance:
             drift = (second - first) / (late - start)
     # Δ at t_A = 0 from the offset measured around the first segment's centre
     model = ClockModel(first - drift * (start + length / 2), drift, sig1)
-    return refine(alice, bob, model, search_ps=2 * coarse_bin_ps)
+    return refine(alice, bob, model, search_ps=2 * bin_ps, max_tags=refine_tags)
+
+
+def _stream_span(path: str | Path) -> tuple[int, float, float]:
+    """(tags, first, last time in ps) of a time-tag file, in one streaming pass."""
+    from qkd.events.formats import iter_timetags
+
+    n, first, last = 0, math.nan, math.nan
+    for chunk in iter_timetags(path):
+        if len(chunk):
+            if n == 0:
+                first = float(chunk.t_ps[0])
+            last = float(chunk.t_ps[-1])
+            n += len(chunk)
+    return n, first, last
+
+
+def _merge(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _stream_windows(path: str | Path, windows: list[tuple[float, float]]) -> TimeTags:
+    """The tags of a time-tag file inside any of ``windows`` (ps), in one streaming pass."""
+    from qkd.events.formats import iter_timetags
+
+    merged = _merge(windows)
+    parts: list[TimeTags] = []
+    for chunk in iter_timetags(path):
+        if not len(chunk):
+            continue
+        t0, t1 = float(chunk.t_ps[0]), float(chunk.t_ps[-1])
+        for lo, hi in merged:
+            if hi < t0 or lo > t1:
+                continue
+            i, j = np.searchsorted(chunk.t_ps, [lo, hi])
+            if j > i:
+                parts.append(TimeTags(chunk.t_ps[i:j].copy(), chunk.channel[i:j].copy()))
+    if not parts:
+        return TimeTags(np.empty(0, np.int64), np.empty(0, np.uint8))
+    return TimeTags.concatenate(parts)
+
+
+def synchronise_files(path_a: str | Path, path_b: str | Path, *, max_offset_ps: float = 1e9,
+                      max_drift_ppm: float = 20.0, coarse_bin_ps: float = 2000.0, min_significance: float = 8.0,
+                      refine_tags: int = 2_000_000, slices: int = 16,
+                      hypotheses: tuple[int, ...] = HYPOTHESES) -> ClockModel:
+    """:func:`synchronise` on two stations' time-tag files (any format :func:`~qkd.events.formats.iter_timetags`
+    reads) in bounded memory, for files larger than memory: one streaming pass per file for its span and
+    rate, a second keeping only the tags the searches read — the head and late coarse segments of every
+    plan (:func:`sync_plan`) and ``slices`` windows of ``refine_tags`` Alice tags in all, spread over the
+    run, each with the Bob tags any clock within the ranges can pair with them."""
+    n_a, start, end = _stream_span(path_a)
+    n_b, b0, b1 = _stream_span(path_b)
+    if n_a == 0 or n_b == 0:
+        raise ClockSyncError("clock sync: a station recorded no tags")
+    rate_a = n_a / max(1.0, end - start)
+    rate = max(rate_a, n_b / max(1.0, b1 - b0))
+    max_drift = max_drift_ppm * 1e-6
+    plans = [sync_plan(k, rate, end - start, max_drift, coarse_bin_ps) for k in hypotheses]
+    length = max(p.length_ps for p in plans)
+    bin_ps = max(p.bin_ps for p in plans)
+    width = min(end - start, refine_tags / slices / rate_a)
+    wins = [(start, start + length), (end - length, end + 1)]
+    wins += [(float(s), float(s) + width) for s in np.linspace(start, end - width, slices)]
+    margin = max_offset_ps + 2.5 * max_drift * (abs(start) + abs(end) + (end - start)) + 8 * bin_ps
+    alice = _stream_windows(path_a, wins)
+    bob = _stream_windows(path_b, [(lo - margin, hi + margin) for lo, hi in wins])
+    return _synchronise(alice, bob, start, end, rate, max_offset_ps=max_offset_ps, max_drift=max_drift,
+                        min_bin_ps=coarse_bin_ps, segment_ps=None, min_significance=min_significance,
+                        refine_tags=max(len(alice), 1), hypotheses=hypotheses)
 
 
 def match(alice: TimeTags, bob: TimeTags, model: ClockModel, window_ps: float,
@@ -290,11 +503,13 @@ class CoincidenceMatcher:
         self._b_taken = np.zeros(0, bool)   # Bob tags of the buffer already paired
         self._a_base = 0   # stream index of self._a[0]
         self._b_base = 0
+        self._a_end = -math.inf   # Alice's last tag fed so far (ps): her later tags come at or after it
 
     def feed(self, alice: TimeTags | None, bob: TimeTags | None, final: bool = False) -> Coincidences:
         """Add chunks (either may be None) and return the pairs that can no longer change."""
         if alice is not None and len(alice):
             self._a = TimeTags.concatenate([self._a, alice])
+            self._a_end = float(alice.t_ps[-1])
         if bob is not None and len(bob):
             self._b = TimeTags.concatenate([self._b, bob])
             self._b_taken = np.concatenate([self._b_taken, np.zeros(len(bob), bool)])
@@ -318,8 +533,11 @@ class CoincidenceMatcher:
             self._b = TimeTags(np.empty(0, np.int64), np.empty(0, np.uint8))
             self._b_taken = np.zeros(0, bool)
         else:
-            # later Alice tags lie at or after the horizon: Bob tags more than a window before it are done
-            reach = self.model.offset_ps + (float(horizon) - self.window_ps) * (1.0 + self.model.drift)
+            # Alice's unsettled tags lie at or after the horizon and those not yet fed at or after her last
+            # fed tag: Bob tags more than a window before the earlier of the two are done (the streams may
+            # be fed unevenly, e.g. Bob's ahead of Alice's)
+            earliest = min(float(horizon), self._a_end)
+            reach = self.model.offset_ps + (earliest - self.window_ps) * (1.0 + self.model.drift)
             n_b = int(np.searchsorted(self._b.t_ps, reach, side="left"))
             self._b = TimeTags(self._b.t_ps[n_b:], self._b.channel[n_b:])
             self._b_taken = self._b_taken[n_b:]
@@ -345,5 +563,51 @@ def match_stream(chunks: Iterable[tuple[TimeTags | None, TimeTags | None]], mode
         yield found
 
 
-__all__ = ["ClockModel", "ClockSyncError", "CoincidenceMatcher", "Coincidences", "coarse_offset", "match",
-           "match_reference", "match_stream", "refine", "synchronise"]
+def match_files(path_a: str | Path, path_b: str | Path, model: ClockModel, window_ps: float) -> Iterator[Coincidences]:
+    """Pairs between two stations' time-tag files (indices into each whole file), streaming: chunks are read
+    from whichever file is behind on Alice's clock, so memory holds about one chunk of each whatever the
+    files' sizes (:class:`CoincidenceMatcher`)."""
+    from qkd.events.formats import iter_timetags
+
+    it_a, it_b = iter_timetags(path_a), iter_timetags(path_b)
+    matcher = CoincidenceMatcher(model, window_ps)
+    end_a = end_b = -math.inf            # last tag read from each file, on Alice's clock (ps)
+    more_a = more_b = True
+    while more_a and more_b:
+        if end_a <= end_b:
+            chunk_a = next(it_a, None)
+            more_a = chunk_a is not None
+            if chunk_a is not None and len(chunk_a):
+                end_a = float(chunk_a.t_ps[-1])
+            found = matcher.feed(chunk_a, None)
+        else:
+            chunk_b = next(it_b, None)
+            more_b = chunk_b is not None
+            if chunk_b is not None and len(chunk_b):
+                end_b = float(model.to_alice(chunk_b.t_ps[-1:])[0])
+            found = matcher.feed(None, chunk_b)
+        if len(found):
+            yield found
+    if more_b:
+        # Alice's file has ended: Bob's tags that can still pair lie within a window after her last tag
+        for chunk_b in it_b:
+            found = matcher.feed(None, chunk_b)
+            if len(found):
+                yield found
+            if len(chunk_b) and float(model.to_alice(chunk_b.t_ps[-1:])[0]) > end_a + window_ps:
+                break
+    elif more_a:
+        # Bob's file has ended: only Alice's tags within a window after his last can still pair
+        for chunk_a in it_a:
+            if len(chunk_a) and float(chunk_a.t_ps[0]) > end_b + window_ps:
+                break
+            found = matcher.feed(chunk_a, None)
+            if len(found):
+                yield found
+    found = matcher.feed(None, None, final=True)
+    if len(found):
+        yield found
+
+
+__all__ = ["ClockModel", "ClockSyncError", "CoincidenceMatcher", "Coincidences", "SyncPlan", "coarse_offset", "match",
+           "match_files", "match_reference", "match_stream", "refine", "sync_plan", "synchronise", "synchronise_files"]
