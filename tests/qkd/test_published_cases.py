@@ -6,7 +6,9 @@
   receiving telescopes (p. 502), photons at 810 nm (p. 502); measured: an average two-photon count rate of
   2.2 Hz with a signal-to-noise ratio of 15:1, a sifted key rate of 1.1 Hz and a QBER of about 4.5 %
   (p. 503), a two-downlink loss of 56–71 dB over the data, error correction at f = 1.19; outputs: 0.43
-  bit/s asymptotic and 0.12 bit/s finite-key over 3,100 s of data (Extended Data Fig. 4).
+  bit/s asymptotic and 0.12 bit/s finite-key over 3,100 s of data (Extended Data Fig. 4): 372 secret bits
+  at failure probability 10⁻¹⁰ with a 6.0 % error threshold; the finite-key analysis is the random-sampling
+  phase-error bound of Fung, Ma, Chau, PRA 81, 012318 (2010) (``qkd.postprocess.finite_key_bbm92``).
 * [MQZL05] X. Ma, B. Qi, Y. Zhao, H.-K. Lo, PRA 72, 012326 (2005), Sec. V: with the parameters of the
   Gobby–Yuan–Shields experiment (APL 84, 3762 (2004); our ``gys`` preset) decoy-state BB84 reaches
   142 km with infinitely many decoys.
@@ -33,6 +35,14 @@ from qkd.physics.freespace import FreeSpaceChannel
 from qkd.planner import plan_network
 from qkd.planner.rates import max_hop_length_km
 from qkd.planner.topology import DualDownlinkSpec, Link, parse_topology
+from qkd.postprocess.bbm92 import bbm92_key_length
+from qkd.postprocess.cascade import binary_entropy
+from qkd.postprocess.finite_key_bbm92 import (
+    bbm92_sampling_key_length,
+    compare_margins,
+    fmc10_failure,
+    fmc10_theta,
+)
 
 TOLERANCE = 0.10
 
@@ -49,6 +59,10 @@ QBER = 0.045
 F_EC = 1.19
 LOSS_RANGE_DB = (56.0, 71.0)
 ASYMPTOTIC_KEY_BPS = 0.43
+DURATION_S = 3100.0
+FINITE_KEY_BITS = 372
+ERROR_THRESHOLD = 0.060
+FAILURE_PROBABILITY = 1e-10
 # not in [YIN20]'s text: the coincidence window. The result must not depend on it (checked with two).
 WINDOWS_PS = (1000.0, 2500.0)
 
@@ -152,3 +166,57 @@ def test_the_planners_micius_defaults_are_the_papers_figures_and_the_values_deri
     assert spec.background_rate_hz == pytest.approx(point.background_rate_hz, rel=0.05)
     best = float(micius_pass(15.0).pass_profile(121)["two_photon_loss_db"].min())
     assert spec.receiver_efficiency == pytest.approx(10 ** (-(LOSS_RANGE_DB[0] - best) / 20), rel=0.05)
+
+
+def _h(p: float) -> float:
+    return float(binary_entropy(p))
+
+
+def _error_rate_behind_the_asymptotic_key() -> float:
+    """The bit error rate E with 1.1 Hz · (1 − h(E) − f h(E)) = 0.43 bit/s (both bases key, phase error = E)."""
+    lo, hi = 0.0, 0.11
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if SIFTED_RATE_HZ * (1 - _h(mid) - F_EC * _h(mid)) > ASYMPTOTIC_KEY_BPS:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def test_micius_finite_key_with_the_papers_sampling_bound() -> None:
+    # 1.1 Hz sifted over 3,100 s; both bases are key (each basis' phase error bounded by the other's bit
+    # errors), split ½/½; error correction discloses f · n · h(E) at the E behind the paper's asymptotic rate
+    # (4.8 %, the paper's "about 4.5 %"); the phase error is bounded at the 6.0 % threshold + θ(10⁻¹⁰)
+    n = round(SIFTED_RATE_HZ * DURATION_S)
+    error_rate = _error_rate_behind_the_asymptotic_key()
+    assert error_rate == pytest.approx(0.048, abs=0.001)
+    lambda_ec = F_EC * n * _h(error_rate)
+    key = bbm92_sampling_key_length(n // 2, n - n // 2, ERROR_THRESHOLD, lambda_ec, eps_pe=FAILURE_PROBABILITY,
+                                    eps_pa=FAILURE_PROBABILITY)
+    # ours 375 bits vs the paper's 372 (+0.8 %); 0.12 bit/s over the 3,100 s
+    assert key.length == pytest.approx(FINITE_KEY_BITS, rel=TOLERANCE)
+    assert key.length / DURATION_S == pytest.approx(0.12, rel=TOLERANCE)
+    assert 0.06 < key.theta < 0.07 and key.reason == ""
+
+    # our per-block bound ([TLGR12], key from Z only, X the test) gives nothing on the same data: its margin
+    # is more than twice θ, on half the key bits
+    k = n // 2
+    tlgr = bbm92_key_length(n - k, k, round(error_rate * k), round(F_EC * (n - k) * _h(error_rate)),
+                            eps_sec=FAILURE_PROBABILITY, eps_cor=FAILURE_PROBABILITY, tag_bits=0)
+    assert tlgr.length == 0 and "no secret key" in tlgr.reason
+    margins = compare_margins(n - k, k, ERROR_THRESHOLD, FAILURE_PROBABILITY)
+    assert margins["tlgr12_mu"] > 2 * margins["fmc10_theta"]
+
+
+def test_the_sampling_bound_is_the_smallest_theta_that_meets_its_failure_probability() -> None:
+    for e_b, n_x, n_z in ((0.06, 1705, 1705), (0.02, 10_000, 90_000), (0.11, 400, 400)):
+        theta = fmc10_theta(e_b, n_x, n_z, 1e-10)
+        assert fmc10_failure(theta, e_b, n_x, n_z) <= 1e-10 < fmc10_failure(0.99 * theta, e_b, n_x, n_z)
+    # the margin shrinks as 1/√n: four times the bits, about half the θ
+    small, large = fmc10_theta(0.05, 2000, 2000, 1e-10), fmc10_theta(0.05, 8000, 8000, 1e-10)
+    assert large == pytest.approx(small / 2, rel=0.15)
+    # above the threshold's reach nothing is left, with the reason
+    none = bbm92_sampling_key_length(200, 200, 0.11, 0.0)
+    assert none.length == 0 and "no secret key" in none.reason
+    assert bbm92_sampling_key_length(0, 10, 0.05, 0.0).reason.startswith("too few sifted bits")
