@@ -133,7 +133,11 @@ class FeedSection(_Model):
     file ``timetag_files[i]`` (any format :func:`qkd.events.formats.read_timetags` reads) sifted against the
     transmitter record ``transmitter_files[i]`` (``.npz`` per slot or ``.json`` Philox descriptor, as written
     by ``qshift qkd emulate``), with ``window_ps`` and seed ``sift_seed + i``; both nodes of the link are
-    given the same file pairs.
+    given the same file pairs. With ``protocol = "bbm92"``, block ``i`` is instead the pair of both stations'
+    time-tag files ``timetag_files[i]`` (Alice) and ``bob_timetag_files[i]`` (Bob), each on its own clock:
+    clock found from the tags, coincidences within ``[feeds.entangled] coincidence_window_ps``, sifting with
+    its ``z_sample_fraction`` (seed ``sift_seed + i``) and the witness at its ``witness_eps``
+    (:class:`~qkd.runtime.sources.EntangledFileSource`; the section's emulator settings are not used).
 
     ``protocol`` (the link kind, ``emulated`` feeds): ``bb84-decoy`` (the decoy-state BB84 emulator above) or
     ``bbm92`` (entanglement based: an SPDC source in the middle of the fibre, both stations' time tags,
@@ -163,7 +167,10 @@ class FeedSection(_Model):
     block_interval_s: float = Field(default=0.0, ge=0)
     max_blocks: int = Field(default=0, ge=0, description="0: run until the node stops")
     # time-tag files
-    timetag_files: list[str] = Field(default_factory=list, description="receiver time tags, one file per block")
+    timetag_files: list[str] = Field(default_factory=list, description="receiver time tags, one file per block "
+                                                                       "(bbm92: Alice's station)")
+    bob_timetag_files: list[str] = Field(default_factory=list,
+                                         description="bbm92: Bob's station time tags, one file per block")
     transmitter_files: list[str] = Field(default_factory=list,
                                          description="transmitter record (.npz or .json) per block")
     window_ps: float = Field(default=300.0, gt=0, description="coincidence window of the sifting (ps)")
@@ -202,9 +209,15 @@ class FeedSection(_Model):
             raise ValueError(f"feed {self.pool!r}: auth = 'transcript' needs auth_psk_file (the pre-shared pads)")
         if self.intensity_probabilities is not None and abs(sum(self.intensity_probabilities) - 1) > 1e-9:
             raise ValueError(f"feed {self.pool!r}: intensity_probabilities must sum to 1")
-        if self.protocol == "bbm92" and self.kind != "emulated":
-            raise ValueError(f"feed {self.pool!r}: protocol 'bbm92' runs on an emulated feed only (kind = "
-                             f"'emulated'), not {self.kind!r}")
+        if self.protocol == "bbm92" and self.kind not in ("emulated", "timetag-files"):
+            raise ValueError(f"feed {self.pool!r}: protocol 'bbm92' runs on an emulated or a timetag-files feed, "
+                             f"not {self.kind!r}")
+        if self.protocol == "bbm92" and self.transmitter_files:
+            raise ValueError(f"feed {self.pool!r}: a bbm92 link has no transmitter record; give both stations' "
+                             "time tags (timetag_files: Alice's, bob_timetag_files: Bob's)")
+        if self.protocol != "bbm92" and self.bob_timetag_files:
+            raise ValueError(f"feed {self.pool!r}: bob_timetag_files are a bbm92 link's second station; this "
+                             f"feed's protocol is {self.protocol!r}")
         # A [feeds.entangled] with settings of its own on a BB84 feed is a mistake worth naming; the default
         # section (as a dumped config writes it back) is not.
         if self.protocol != "bbm92" and self.entangled != EntangledSection():
@@ -239,8 +252,13 @@ class KmeConfig(_Model):
                 raise ValueError(f"feed {feed.pool!r}: synthetic-shared-seed needs a seed")
             if feed.runs_link_end and feed.pool == "local":
                 raise ValueError(f"feed 'local': a QKD link end ({feed.kind}) feeds a link pool, not 'local'")
-            if feed.kind == "timetag-files" and (not feed.timetag_files
-                                                 or len(feed.timetag_files) != len(feed.transmitter_files)):
+            if feed.kind == "timetag-files" and feed.protocol == "bbm92":
+                if not feed.timetag_files or len(feed.timetag_files) != len(feed.bob_timetag_files):
+                    raise ValueError(f"feed {feed.pool!r}: a bbm92 timetag-files feed needs one Bob station file "
+                                     f"per Alice station file ({len(feed.timetag_files)} timetag_files, "
+                                     f"{len(feed.bob_timetag_files)} bob_timetag_files)")
+            elif feed.kind == "timetag-files" and (not feed.timetag_files
+                                                   or len(feed.timetag_files) != len(feed.transmitter_files)):
                 raise ValueError(f"feed {feed.pool!r}: timetag-files needs one transmitter file per time-tag "
                                  f"file ({len(feed.timetag_files)} time-tag, {len(feed.transmitter_files)} "
                                  "transmitter files)")

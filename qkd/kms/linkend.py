@@ -57,6 +57,7 @@ from qkd.runtime import (
     TimetagFileSource,
     resync_action,
 )
+from qkd.runtime.sources import EntangledFileSource
 
 if TYPE_CHECKING:
     from qkd.kms.server import KmeService
@@ -89,6 +90,11 @@ def feed_link(feed: FeedSection) -> Link:
 
 def feed_source(feed: FeedSection, faults: LinkFaults | None = None, end: str = "") -> BlockSource:
     """The block source of a link-end feed (decoy-BB84 or BBM92 emulator, or time-tag files)."""
+    if feed.protocol == "bbm92" and feed.kind == "timetag-files":
+        ent = feed.entangled
+        return EntangledFileSource(feed.timetag_files, feed.bob_timetag_files, window_ps=ent.coincidence_window_ps,
+                                   sift_seed=feed.sift_seed, z_sample_fraction=ent.z_sample_fraction,
+                                   witness_eps=ent.witness_eps, name=f"{feed.pool} entangled time-tag files")
     if feed.protocol == "bbm92":
         ent = feed.entangled
         return EntangledSource.over_fiber(

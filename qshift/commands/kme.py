@@ -40,7 +40,7 @@ app = typer.Typer(help="Key management entity: ETSI GS QKD 014 key delivery and 
 #: state, relative to the working directory (a service's state directory, as deploy/systemd and deploy/k8s
 #: run it).
 RELATIVE_TO_CONFIG = ("tls.ca", "tls.cert", "tls.key", "feeds[].auth_psk_file", "feeds[].timetag_files[]",
-                      "feeds[].transmitter_files[]")
+                      "feeds[].transmitter_files[]", "feeds[].bob_timetag_files[]")
 #: A certificate identity (subject CN) this command issues: letters, digits, ``_ . -``; 1 to 64 characters.
 IDENTITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -58,6 +58,7 @@ def _check_inputs(cfg: Any, config: Path) -> None:
             files.append((f"feeds.{i}.auth_psk_file", feed.auth_psk_file))
         files += [(f"feeds.{i}.timetag_files", f) for f in feed.timetag_files]
         files += [(f"feeds.{i}.transmitter_files", f) for f in feed.transmitter_files]
+        files += [(f"feeds.{i}.bob_timetag_files", f) for f in feed.bob_timetag_files]
     for key, name in files:
         path = Path(name)
         if not path.is_file():

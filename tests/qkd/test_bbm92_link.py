@@ -104,12 +104,22 @@ async def test_a_block_of_another_link_kind_is_refused_before_anything_is_sent()
     assert a_channel.ledger.disclosed_bits == 0
 
 
-def test_a_bbm92_feed_is_an_emulated_feed_and_its_hardware_table_needs_the_protocol() -> None:
+def test_a_bbm92_feed_is_emulated_or_recorded_and_its_hardware_table_needs_the_protocol() -> None:
     feed = FeedSection.model_validate({"pool": "L", "kind": "emulated", "protocol": "bbm92",
                                        "entangled": {"pair_rate_hz": 2e6, "block_seconds": 0.25}})
     assert feed.protocol == "bbm92" and feed.entangled.pair_rate_hz == 2e6
-    with pytest.raises(ValidationError, match="protocol 'bbm92' runs on an emulated feed only"):
-        FeedSection.model_validate({"pool": "L", "kind": "timetag-files", "protocol": "bbm92"})
+    with pytest.raises(ValidationError, match="protocol 'bbm92' runs on an emulated or a timetag-files feed"):
+        FeedSection.model_validate({"pool": "L", "kind": "synthetic-shared-seed", "protocol": "bbm92"})
+    # recorded files: both stations' time tags, no transmitter record; Bob's files only on a bbm92 feed
+    files = FeedSection.model_validate({"pool": "L", "kind": "timetag-files", "protocol": "bbm92",
+                                        "timetag_files": ["a.qtt"], "bob_timetag_files": ["b.ptu"]})
+    assert files.bob_timetag_files == ["b.ptu"]
+    with pytest.raises(ValidationError, match="a bbm92 link has no transmitter record"):
+        FeedSection.model_validate({"pool": "L", "kind": "timetag-files", "protocol": "bbm92",
+                                    "timetag_files": ["a.qtt"], "transmitter_files": ["a.json"]})
+    with pytest.raises(ValidationError, match="bob_timetag_files are a bbm92 link's second station"):
+        FeedSection.model_validate({"pool": "L", "kind": "timetag-files", "timetag_files": ["a.qtt"],
+                                    "transmitter_files": ["a.json"], "bob_timetag_files": ["b.ptu"]})
     with pytest.raises(ValidationError, match=r"\[feeds.entangled\] describes a bbm92 link"):
         FeedSection.model_validate({"pool": "L", "kind": "emulated", "entangled": {"pair_rate_hz": 2e6}})
     dumped = FeedSection.model_validate({"pool": "L", "kind": "emulated"}).model_dump()   # a written-back config
