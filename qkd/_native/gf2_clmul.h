@@ -149,6 +149,18 @@ static int qs_level(void) {
 
 static int qs_use_pclmul(void) { return qs_level() >= 1; }
 
+/* Call NAME_vpclmul, NAME_pclmul or NAME_soft (the kernels gf2_fft_impl.h instantiates), the best that the
+ * hardware level (qs_level) allows. */
+#if QS_X86
+#define QS_DISPATCH(NAME, ...) do {                                                                  \
+        if (qs_level() >= 2) NAME##_vpclmul(__VA_ARGS__);                                             \
+        else if (qs_level() >= 1) NAME##_pclmul(__VA_ARGS__);                                         \
+        else NAME##_soft(__VA_ARGS__);                                                                \
+    } while (0)
+#else
+#define QS_DISPATCH(NAME, ...) NAME##_soft(__VA_ARGS__)
+#endif
+
 /* Use at most hardware level `cap` (0 portable, 1 PCLMULQDQ, 2 VPCLMULQDQ/AVX2); returns the level in use. */
 static int qs_set_hardware(int cap) {
     qs_hw_max = cap < 0 ? 0 : cap;
@@ -293,11 +305,7 @@ static int qs_shifts(unsigned i, size_t *d) {
 }
 
 static void qs_xor_shifts(uint64_t *g, size_t t0, size_t t1, const size_t *d, int m) {
-#if QS_X86
-    if (qs_level() >= 2) { qs_xor_shifts_vpclmul(g, t0, t1, d, m); return; }
-    if (qs_level() >= 1) { qs_xor_shifts_pclmul(g, t0, t1, d, m); return; }
-#endif
-    qs_xor_shifts_soft(g, t0, t1, d, m);
+    QS_DISPATCH(qs_xor_shifts, g, t0, t1, d, m);
 }
 
 /* Monomial -> novel basis on a block g of 2^(i+1) coefficients of w words each (w > 1: the coefficients are
@@ -456,36 +464,23 @@ static void qs_from_novel_fast(uint64_t *f, unsigned K) {
     qs_taylor_inv(f, K, K0);
 }
 
+/* The twiddle tables as the kernels take them (lam(B) = lt[0][B & 4095] ^ lt[1][..] ^ lt[2][..]). */
+#define QS_LAM_TAB ((const uint64_t (*)[4096])qs_lam_tab)
+
 static void qs_afft(uint64_t *a, unsigned k, size_t nz) {
-#if QS_X86
-    if (qs_level() >= 2) { qs_afft_vpclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz); return; }
-    if (qs_level() >= 1) { qs_afft_pclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz); return; }
-#endif
-    qs_afft_soft(a, k, (const uint64_t (*)[4096])qs_lam_tab, nz);
+    QS_DISPATCH(qs_afft, a, k, QS_LAM_TAB, nz);
 }
 
 static void qs_aifft(uint64_t *a, unsigned k) {
-#if QS_X86
-    if (qs_level() >= 2) { qs_aifft_vpclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab); return; }
-    if (qs_level() >= 1) { qs_aifft_pclmul(a, k, (const uint64_t (*)[4096])qs_lam_tab); return; }
-#endif
-    qs_aifft_soft(a, k, (const uint64_t (*)[4096])qs_lam_tab);
+    QS_DISPATCH(qs_aifft, a, k, QS_LAM_TAB);
 }
 
 static void qs_pointwise(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
-#if QS_X86
-    if (qs_level() >= 2) { qs_pointwise_vpclmul(c, a, b, n); return; }
-    if (qs_level() >= 1) { qs_pointwise_pclmul(c, a, b, n); return; }
-#endif
-    qs_pointwise_soft(c, a, b, n);
+    QS_DISPATCH(qs_pointwise, c, a, b, n);
 }
 
 static void qs_pointwise_acc(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t n) {
-#if QS_X86
-    if (qs_level() >= 2) { qs_pointwise_acc_vpclmul(c, a, b, n); return; }
-    if (qs_level() >= 1) { qs_pointwise_acc_pclmul(c, a, b, n); return; }
-#endif
-    qs_pointwise_acc_soft(c, a, b, n);
+    QS_DISPATCH(qs_pointwise_acc, c, a, b, n);
 }
 
 /* Largest supported transform: 2^QS_FFT_MAXK points of 32 bits (2^36 bits of product). */
@@ -496,14 +491,47 @@ static void qs_split32(uint64_t *e, const uint64_t *w, size_t n) {
     for (size_t i = 0; i < n; i++) { e[2 * i] = w[i] & 0xffffffffu; e[2 * i + 1] = w[i] >> 32; }
 }
 
+/* r[0 .. nr) ^= the coefficients c[0 .. mc) of a product of 32-bit pieces, coefficient m (up to 64 bits wide)
+ * at bit 32 m: the way back from qs_split32 once the pieces have been multiplied. */
+static void qs_join32(uint64_t *r, size_t nr, const uint64_t *c, size_t mc) {
+    for (size_t m = 0; m < mc; m++) {
+        size_t w = m >> 1;
+        if (m & 1) {
+            r[w] ^= c[m] << 32;
+            if (w + 1 < nr) r[w + 1] ^= c[m] >> 32;
+        } else {
+            r[w] ^= c[m];
+        }
+    }
+}
+
+/* Smallest k >= 1 with 2^k >= m: the transform size exponent for m coefficients. */
+static unsigned qs_fft_k(size_t m) {
+    unsigned k = 1;
+    while (((size_t)1 << k) < m) k++;
+    return k;
+}
+
+/* Forward transform of 2^k points: monomial coefficients a[0 .. nz) (zero above) to the novel basis, then the
+ * additive FFT (Lin-Chung-Han 2014). */
+static void qs_forward(uint64_t *a, unsigned k, size_t nz) {
+    qs_to_novel_fast(a, k, nz);
+    qs_afft(a, k, nz);
+}
+
+/* Inverse of qs_forward: back to monomial coefficients. */
+static void qs_inverse(uint64_t *a, unsigned k) {
+    qs_aifft(a, k);
+    qs_from_novel_fast(a, k);
+}
+
 /* r[0 .. na+nb) = a * b by the additive FFT. Returns 0, -1 (no memory), -2 (too long), -3 (no basis). */
 static int qs_mul_fft(uint64_t *r, const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
     memset(r, 0, (na + nb) * sizeof(uint64_t));
     if (na == 0 || nb == 0) return 0;
     if (qs_fft_init() != 0) return -3;
     size_t ma = 2 * na, mb = 2 * nb, mc = ma + mb - 1;
-    unsigned k = 1;
-    while (((size_t)1 << k) < mc) k++;
+    unsigned k = qs_fft_k(mc);
     if (k > QS_FFT_MAXK) return -2;
     size_t N = (size_t)1 << k;
     uint64_t *A = (uint64_t *)calloc(N, sizeof(uint64_t));
@@ -511,25 +539,12 @@ static int qs_mul_fft(uint64_t *r, const uint64_t *a, size_t na, const uint64_t 
     if (!A || !B) { free(A); free(B); return -1; }
     qs_split32(A, a, na);
     qs_split32(B, b, nb);
-    qs_to_novel_fast(A, k, ma);
-    qs_to_novel_fast(B, k, mb);
-    qs_afft(A, k, ma);
-    qs_afft(B, k, mb);
+    qs_forward(A, k, ma);
+    qs_forward(B, k, mb);
     qs_pointwise(A, A, B, N);
     free(B);
-    qs_aifft(A, k);
-    qs_from_novel_fast(A, k);
-    size_t nr = na + nb;
-    for (size_t m = 0; m < mc; m++) {
-        uint64_t c = A[m];
-        size_t w = m >> 1;
-        if (m & 1) {
-            r[w] ^= c << 32;
-            if (w + 1 < nr) r[w + 1] ^= c >> 32;
-        } else {
-            r[w] ^= c;
-        }
-    }
+    qs_inverse(A, k);
+    qs_join32(r, na + nb, A, mc);
     free(A);
     return 0;
 }
@@ -581,10 +596,8 @@ static void qs_zero_to_pow2(uint64_t *e, size_t filled, size_t bound, size_t N) 
 /* Transform size exponent for P pieces of b bits (b a multiple of 32) against seed segments of b + l - 1
  * bits: the product has ma + mb - 1 pieces of 32 bits. */
 static unsigned qs_toeplitz_k(size_t b, size_t ell) {
-    size_t ma = b / 32, mb = (b + ell - 1 + 31) / 32, mc = ma + mb - 1;
-    unsigned k = 1;
-    while (((size_t)1 << k) < mc) k++;
-    return k;
+    size_t ma = b / 32, mb = (b + ell - 1 + 31) / 32;
+    return qs_fft_k(ma + mb - 1);
 }
 
 /* Number of pieces P of the input for the Toeplitz hash by FFT: the smallest estimated cost
@@ -630,30 +643,17 @@ static int qs_toeplitz_fft(uint64_t *y, const uint64_t *x, size_t n, const uint6
         size_t o = npad - (t + 1) * b;
         qs_split32_at(B, s, nsw, (long long)o - (long long)shift, segbits);
         qs_zero_to_pow2(B, mb, mb, N);
-        qs_to_novel_fast(A, k, ma);
-        qs_to_novel_fast(B, k, mb);
-        qs_afft(A, k, ma);
-        qs_afft(B, k, mb);
+        qs_forward(A, k, ma);
+        qs_forward(B, k, mb);
         qs_pointwise_acc(acc, A, B, N);
     }
     free(A); free(B);
-    qs_aifft(acc, k);
-    qs_from_novel_fast(acc, k);
+    qs_inverse(acc, k);
     /* product words covering the window [b - 1, b - 1 + l): reassemble 32-bit-offset coefficients */
     size_t nr = (b + segbits + 63) / 64 + 1;
     uint64_t *prod = (uint64_t *)calloc(nr, sizeof(uint64_t));
     if (!prod) { free(acc); return -1; }
-    size_t mc = ma + mb - 1;
-    for (size_t m = 0; m < mc; m++) {
-        uint64_t c = acc[m];
-        size_t w = m >> 1;
-        if (m & 1) {
-            prod[w] ^= c << 32;
-            if (w + 1 < nr) prod[w + 1] ^= c >> 32;
-        } else {
-            prod[w] ^= c;
-        }
-    }
+    qs_join32(prod, nr, acc, ma + mb - 1);
     qs_extract(y, prod, nr, b - 1, ell);
     free(prod); free(acc);
     return 0;
@@ -704,5 +704,7 @@ static void qs_gf128_mul(const uint64_t *a, const uint64_t *b, uint64_t *out) {
     qs_gf128_mul_soft(a, b, out);
 }
 #undef QS_GF128_BODY
+#undef QS_LAM_TAB
+#undef QS_DISPATCH
 
 #endif /* QS_GF2_CLMUL_H */

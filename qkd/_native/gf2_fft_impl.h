@@ -60,79 +60,69 @@ QS_TARGET static inline QS_V QS_FN(qs_mulv)(QS_V x, QS_V L) {
 }
 #endif
 
-QS_TARGET static void QS_FN(qs_fwd_row)(uint64_t *lo, uint64_t *hp, size_t h, uint64_t lam) {
+/* One butterfly on (x, y) with twiddle lam: forward x ^= lam * y; y ^= x.  Inverse: y ^= x; x ^= lam * y. */
+QS_TARGET static inline __attribute__((always_inline)) void QS_FN(qs_bf)(uint64_t *x, uint64_t *y, uint64_t lam,
+                                                                         int inverse) {
+    if (!inverse) { *x ^= QS_FN(qs_gf64_mul)(lam, *y); *y ^= *x; }
+    else { *y ^= *x; *x ^= QS_FN(qs_gf64_mul)(lam, *y); }
+}
+
+#if QS_VEC
+/* The same butterflies lane by lane (one twiddle per lane). */
+QS_TARGET static inline __attribute__((always_inline)) void QS_FN(qs_bfv)(QS_V *x, QS_V *y, QS_V L, int inverse) {
+    if (!inverse) { *x = QS_X(*x, QS_FN(qs_mulv)(*y, L)); *y = QS_X(*y, *x); }
+    else { *y = QS_X(*y, *x); *x = QS_X(*x, QS_FN(qs_mulv)(*y, L)); }
+}
+#endif
+
+/* Two fused levels on x[0..4) with the butterfly BF (qs_bf, or qs_bfv lane by lane): forward, level i on
+ * (x0, x2), (x1, x3) with li, then i-1 on (x0, x1) with la and (x2, x3) with lb; the inverse undoes them in
+ * the reverse order. */
+#ifndef QS_RADIX4
+#define QS_RADIX4(BF, x, li, la, lb, inverse) do {                                                   \
+        if (!(inverse)) {                                                                             \
+            BF((x), (x) + 2, li, 0); BF((x) + 1, (x) + 3, li, 0);                                     \
+            BF((x), (x) + 1, la, 0); BF((x) + 2, (x) + 3, lb, 0);                                     \
+        } else {                                                                                      \
+            BF((x), (x) + 1, la, 1); BF((x) + 2, (x) + 3, lb, 1);                                     \
+            BF((x), (x) + 2, li, 1); BF((x) + 1, (x) + 3, li, 1);                                     \
+        }                                                                                             \
+    } while (0)
+#endif
+
+/* One level on the block lo | hp of h words (twiddle lam); with lam = 0 either direction is hp ^= lo. */
+QS_TARGET static inline __attribute__((always_inline)) void QS_FN(qs_row)(uint64_t *lo, uint64_t *hp, size_t h,
+                                                                          uint64_t lam, int inverse) {
     size_t j = 0;
     if (lam == 0) { for (; j < h; j++) hp[j] ^= lo[j]; return; }
 #if QS_VEC
     QS_V L = QS_SET1(lam);
     for (; j + QS_W <= h; j += QS_W) {
-        QS_V x = QS_X(QS_LD(lo + j), QS_FN(qs_mulv)(QS_LD(hp + j), L));
-        QS_ST(lo + j, x);
-        QS_ST(hp + j, QS_X(QS_LD(hp + j), x));
+        QS_V x = QS_LD(lo + j), y = QS_LD(hp + j);
+        QS_FN(qs_bfv)(&x, &y, L, inverse);
+        QS_ST(lo + j, x); QS_ST(hp + j, y);
     }
 #endif
-    for (; j < h; j++) { uint64_t x = lo[j] ^ QS_FN(qs_gf64_mul)(lam, hp[j]); lo[j] = x; hp[j] ^= x; }
+    for (; j < h; j++) QS_FN(qs_bf)(lo + j, hp + j, lam, inverse);
 }
 
-QS_TARGET static void QS_FN(qs_inv_row)(uint64_t *lo, uint64_t *hp, size_t h, uint64_t lam) {
-    size_t j = 0;
-    if (lam == 0) { for (; j < h; j++) hp[j] ^= lo[j]; return; }
-#if QS_VEC
-    QS_V L = QS_SET1(lam);
-    for (; j + QS_W <= h; j += QS_W) {
-        QS_V y = QS_X(QS_LD(hp + j), QS_LD(lo + j));
-        QS_ST(hp + j, y);
-        QS_ST(lo + j, QS_X(QS_LD(lo + j), QS_FN(qs_mulv)(y, L)));
-    }
-#endif
-    for (; j < h; j++) { uint64_t y = hp[j] ^ lo[j]; hp[j] = y; lo[j] ^= QS_FN(qs_gf64_mul)(lam, y); }
-}
-
-QS_TARGET static void QS_FN(qs_fwd_row4)(uint64_t *a, size_t q, uint64_t li, uint64_t la, uint64_t lb) {
-    uint64_t *a0 = a, *a1 = a + q, *a2 = a + 2 * q, *a3 = a + 3 * q;
+/* Two fused levels on the four quarters (q words each) of a: see QS_RADIX4. */
+QS_TARGET static inline __attribute__((always_inline)) void QS_FN(qs_row4)(uint64_t *a, size_t q, uint64_t li,
+                                                                           uint64_t la, uint64_t lb, int inverse) {
     size_t j = 0;
 #if QS_VEC
     QS_V Li = QS_SET1(li), La = QS_SET1(la), Lb = QS_SET1(lb);
     for (; j + QS_W <= q; j += QS_W) {
-        QS_V x0 = QS_LD(a0 + j), x1 = QS_LD(a1 + j), x2 = QS_LD(a2 + j), x3 = QS_LD(a3 + j);
-        x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li)); x2 = QS_X(x2, x0);
-        x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li)); x3 = QS_X(x3, x1);
-        x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La)); x1 = QS_X(x1, x0);
-        x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb)); x3 = QS_X(x3, x2);
-        QS_ST(a0 + j, x0); QS_ST(a1 + j, x1); QS_ST(a2 + j, x2); QS_ST(a3 + j, x3);
+        QS_V x[4];
+        for (int r = 0; r < 4; r++) x[r] = QS_LD(a + r * q + j);
+        QS_RADIX4(QS_FN(qs_bfv), x, Li, La, Lb, inverse);
+        for (int r = 0; r < 4; r++) QS_ST(a + r * q + j, x[r]);
     }
 #endif
     for (; j < q; j++) {
-        uint64_t x0 = a0[j], x1 = a1[j], x2 = a2[j], x3 = a3[j];
-        x0 ^= QS_FN(qs_gf64_mul)(li, x2); x2 ^= x0;
-        x1 ^= QS_FN(qs_gf64_mul)(li, x3); x3 ^= x1;
-        x0 ^= QS_FN(qs_gf64_mul)(la, x1); x1 ^= x0;
-        x2 ^= QS_FN(qs_gf64_mul)(lb, x3); x3 ^= x2;
-        a0[j] = x0; a1[j] = x1; a2[j] = x2; a3[j] = x3;
-    }
-}
-
-QS_TARGET static void QS_FN(qs_inv_row4)(uint64_t *a, size_t q, uint64_t li, uint64_t la, uint64_t lb) {
-    uint64_t *a0 = a, *a1 = a + q, *a2 = a + 2 * q, *a3 = a + 3 * q;
-    size_t j = 0;
-#if QS_VEC
-    QS_V Li = QS_SET1(li), La = QS_SET1(la), Lb = QS_SET1(lb);
-    for (; j + QS_W <= q; j += QS_W) {
-        QS_V x0 = QS_LD(a0 + j), x1 = QS_LD(a1 + j), x2 = QS_LD(a2 + j), x3 = QS_LD(a3 + j);
-        x1 = QS_X(x1, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La));
-        x3 = QS_X(x3, x2); x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb));
-        x2 = QS_X(x2, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li));
-        x3 = QS_X(x3, x1); x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li));
-        QS_ST(a0 + j, x0); QS_ST(a1 + j, x1); QS_ST(a2 + j, x2); QS_ST(a3 + j, x3);
-    }
-#endif
-    for (; j < q; j++) {
-        uint64_t x0 = a0[j], x1 = a1[j], x2 = a2[j], x3 = a3[j];
-        x1 ^= x0; x0 ^= QS_FN(qs_gf64_mul)(la, x1);
-        x3 ^= x2; x2 ^= QS_FN(qs_gf64_mul)(lb, x3);
-        x2 ^= x0; x0 ^= QS_FN(qs_gf64_mul)(li, x2);
-        x3 ^= x1; x1 ^= QS_FN(qs_gf64_mul)(li, x3);
-        a0[j] = x0; a1[j] = x1; a2[j] = x2; a3[j] = x3;
+        uint64_t x[4] = {a[j], a[q + j], a[2 * q + j], a[3 * q + j]};
+        QS_RADIX4(QS_FN(qs_bf), x, li, la, lb, inverse);
+        for (int r = 0; r < 4; r++) a[r * q + j] = x[r];
     }
 }
 
@@ -158,21 +148,11 @@ QS_TARGET static void QS_FN(qs_low2)(uint64_t *a, size_t n, size_t g0, const uin
         size_t g = g0 + w / 4;
         QS_V Li = QS_X(QS_SET1(QS_LAM(g)), C1), l2 = QS_SET1(QS_LAM(2 * g));
         QS_V La = QS_X(l2, Ca), Lb = QS_X(l2, Cb);
-        QS_V x0 = QS_LD(a + w), x1 = QS_LD(a + w + 4), x2 = QS_LD(a + w + 8), x3 = QS_LD(a + w + 12);
-        QS_T4(x0, x1, x2, x3);
-        if (!inverse) {
-            x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li)); x2 = QS_X(x2, x0);
-            x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li)); x3 = QS_X(x3, x1);
-            x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La)); x1 = QS_X(x1, x0);
-            x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb)); x3 = QS_X(x3, x2);
-        } else {
-            x1 = QS_X(x1, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x1, La));
-            x3 = QS_X(x3, x2); x2 = QS_X(x2, QS_FN(qs_mulv)(x3, Lb));
-            x2 = QS_X(x2, x0); x0 = QS_X(x0, QS_FN(qs_mulv)(x2, Li));
-            x3 = QS_X(x3, x1); x1 = QS_X(x1, QS_FN(qs_mulv)(x3, Li));
-        }
-        QS_T4(x0, x1, x2, x3);
-        QS_ST(a + w, x0); QS_ST(a + w + 4, x1); QS_ST(a + w + 8, x2); QS_ST(a + w + 12, x3);
+        QS_V x[4] = {QS_LD(a + w), QS_LD(a + w + 4), QS_LD(a + w + 8), QS_LD(a + w + 12)};
+        QS_T4(x[0], x[1], x[2], x[3]);
+        QS_RADIX4(QS_FN(qs_bfv), x, Li, La, Lb, inverse);
+        QS_T4(x[0], x[1], x[2], x[3]);
+        QS_ST(a + w, x[0]); QS_ST(a + w + 4, x[1]); QS_ST(a + w + 8, x[2]); QS_ST(a + w + 12, x[3]);
     }
 }
 #undef QS_T4
@@ -185,11 +165,7 @@ QS_TARGET static void QS_FN(qs_low1)(uint64_t *a, size_t n, size_t g0, const uin
         QS_V L = QS_X(QS_SET1(QS_LAM(g0 + w / 2)), C1);
         QS_V r0 = QS_LD(a + w), r1 = QS_LD(a + w + 2);
         QS_V lo = _mm_unpacklo_epi64(r0, r1), hi = _mm_unpackhi_epi64(r0, r1);
-        if (!inverse) {
-            lo = QS_X(lo, QS_FN(qs_mulv)(hi, L)); hi = QS_X(hi, lo);
-        } else {
-            hi = QS_X(hi, lo); lo = QS_X(lo, QS_FN(qs_mulv)(hi, L));
-        }
+        QS_FN(qs_bfv)(&lo, &hi, L, inverse);
         QS_ST(a + w, _mm_unpacklo_epi64(lo, hi)); QS_ST(a + w + 2, _mm_unpackhi_epi64(lo, hi));
     }
 }
@@ -212,7 +188,7 @@ QS_TARGET static void QS_FN(qs_afft_rec)(uint64_t *a, unsigned i, size_t B, cons
             size_t hl = (size_t)1 << l, nb = (size_t)1 << (i - l);
             for (size_t b = 0; b < nb; b++) {
                 size_t gb = (B << (i - l)) + b;
-                QS_FN(qs_fwd_row)(a + 2 * hl * b, a + 2 * hl * b + hl, hl, QS_LAM(gb));
+                QS_FN(qs_row)(a + 2 * hl * b, a + 2 * hl * b + hl, hl, QS_LAM(gb), 0);
             }
         }
 #if QS_VEC == 2
@@ -223,7 +199,7 @@ QS_TARGET static void QS_FN(qs_afft_rec)(uint64_t *a, unsigned i, size_t B, cons
         return;
     }
     /* levels i and i-1 fused */
-    QS_FN(qs_fwd_row4)(a, h / 2, QS_LAM(B), QS_LAM(2 * B), QS_LAM(2 * B + 1));
+    QS_FN(qs_row4)(a, h / 2, QS_LAM(B), QS_LAM(2 * B), QS_LAM(2 * B + 1), 0);
     if (i >= 2) {
         for (size_t c = 0; c < 4; c++) QS_FN(qs_afft_rec)(a + c * (h / 2), i - 2, 4 * B + c, lt);
     }
@@ -242,7 +218,7 @@ QS_TARGET static void QS_FN(qs_aifft_rec)(uint64_t *a, unsigned i, size_t B, con
             size_t hl = (size_t)1 << l, nb = (size_t)1 << (i - l);
             for (size_t b = 0; b < nb; b++) {
                 size_t gb = (B << (i - l)) + b;
-                QS_FN(qs_inv_row)(a + 2 * hl * b, a + 2 * hl * b + hl, hl, QS_LAM(gb));
+                QS_FN(qs_row)(a + 2 * hl * b, a + 2 * hl * b + hl, hl, QS_LAM(gb), 1);
             }
         }
         return;
@@ -250,7 +226,7 @@ QS_TARGET static void QS_FN(qs_aifft_rec)(uint64_t *a, unsigned i, size_t B, con
     if (i >= 2) {
         for (size_t c = 0; c < 4; c++) QS_FN(qs_aifft_rec)(a + c * (h / 2), i - 2, 4 * B + c, lt);
     }
-    QS_FN(qs_inv_row4)(a, h / 2, QS_LAM(B), QS_LAM(2 * B), QS_LAM(2 * B + 1));
+    QS_FN(qs_row4)(a, h / 2, QS_LAM(B), QS_LAM(2 * B), QS_LAM(2 * B + 1), 1);
 }
 
 /* Transform of length 2^k of which only a[0 .. nz) may be non-zero: while the data fit in the lower half of

@@ -80,6 +80,22 @@ cdef extern from *:
 DEF LANES = 512
 
 
+cdef inline void _philox_slots(const int64_t* slots, int64_t first, Py_ssize_t m, uint32_t k0, uint32_t k1,
+                               uint32_t stream, uint32_t* c0, uint32_t* c1, uint32_t* c2,
+                               uint32_t* c3) noexcept nogil:
+    """Output words c0..c3[0 .. m) of the m slots ``slots[0 .. m)``, or ``first, first + 1, …`` when ``slots``
+    is NULL: counter (k mod 2³², k div 2³², stream, 0) per slot k, the rounds in SIMD lanes."""
+    cdef Py_ssize_t i
+    cdef uint64_t k
+    for i in range(m):
+        k = <uint64_t>(slots[i] if slots != NULL else first + i)
+        c0[i] = <uint32_t>(k & 0xFFFFFFFFu)
+        c1[i] = <uint32_t>(k >> 32)
+        c2[i] = stream
+        c3[i] = 0
+    qs_philox_lanes(c0, c1, c2, c3, <int>m, k0, k1)
+
+
 cdef inline uint8_t _class_of(uint32_t w2, const uint32_t* cum, int n_int) noexcept nogil:
     cdef int j = 0
     while j < n_int - 1 and w2 >= cum[j]:
@@ -100,24 +116,16 @@ def tx_record_at(const int64_t[::1] slots, uint32_t k0, uint32_t k1, uint32_t st
     inten = np.empty(n, dtype=np.uint8)
     cdef uint8_t[::1] b = basis, v = bit, it = inten
     cdef const uint32_t* cum = &cum_thresholds[0] if cum_thresholds.shape[0] > 0 else NULL
-    cdef uint32_t c0[LANES]
-    cdef uint32_t c1[LANES]
-    cdef uint32_t c2[LANES]
-    cdef uint32_t c3[LANES]
+    cdef uint32_t c[4][LANES]   # output words 0..3 of each lane
     with nogil:
         base = 0
         while base < n:
             m = LANES if n - base >= LANES else n - base
+            _philox_slots(&slots[base], 0, m, k0, k1, stream, c[0], c[1], c[2], c[3])
             for i in range(m):
-                c0[i] = <uint32_t>(<uint64_t>slots[base + i] & 0xFFFFFFFFu)
-                c1[i] = <uint32_t>(<uint64_t>slots[base + i] >> 32)
-                c2[i] = stream
-                c3[i] = 0
-            qs_philox_lanes(c0, c1, c2, c3, <int>m, k0, k1)
-            for i in range(m):
-                b[base + i] = 0 if c0[i] < z_threshold else 1
-                v[base + i] = c1[i] >> 31
-                it[base + i] = _class_of(c2[i], cum, n_int)
+                b[base + i] = 0 if c[0][i] < z_threshold else 1
+                v[base + i] = c[1][i] >> 31
+                it[base + i] = _class_of(c[2][i], cum, n_int)
             base += m
     return basis, bit, inten
 
@@ -131,21 +139,13 @@ def tx_count_classes(int64_t start, int64_t stop, uint32_t k0, uint32_t k1, uint
     cdef int64_t[:, ::1] cnt = counts
     cdef int64_t s, m, i
     cdef const uint32_t* cum = &cum_thresholds[0] if cum_thresholds.shape[0] > 0 else NULL
-    cdef uint32_t c0[LANES]
-    cdef uint32_t c1[LANES]
-    cdef uint32_t c2[LANES]
-    cdef uint32_t c3[LANES]
+    cdef uint32_t c[4][LANES]   # output words 0..3 of each lane
     with nogil:
         s = start
         while s < stop:
             m = LANES if stop - s >= LANES else stop - s
+            _philox_slots(NULL, s, m, k0, k1, stream, c[0], c[1], c[2], c[3])
             for i in range(m):
-                c0[i] = <uint32_t>(<uint64_t>(s + i) & 0xFFFFFFFFu)
-                c1[i] = <uint32_t>(<uint64_t>(s + i) >> 32)
-                c2[i] = stream
-                c3[i] = 0
-            qs_philox_lanes(c0, c1, c2, c3, <int>m, k0, k1)
-            for i in range(m):
-                cnt[0 if c0[i] < z_threshold else 1, _class_of(c2[i], cum, n_int)] += 1
+                cnt[0 if c[0][i] < z_threshold else 1, _class_of(c[2][i], cum, n_int)] += 1
             s += m
     return counts
