@@ -74,35 +74,20 @@ class ClockFit:
     n_tags_fitted: int
 
 
-class _DisclosedCounts:
-    """The error rate both ends can compute from the public ``disclosed`` / ``errors`` counts
-    ([basis, intensity] arrays) of :class:`SiftedKey` and :class:`SiftedEnd`."""
-
-    disclosed: np.ndarray
-    errors: np.ndarray
-
-    def qber(self, basis: int) -> float:
-        """Observed error rate of the disclosed bits of ``basis`` (all intensities); nan if none."""
-        d = int(self.disclosed[basis].sum())
-        return float(self.errors[basis].sum() / d) if d else float("nan")
-
-
 @dataclass(frozen=True)
-class SiftedKey(_DisclosedCounts):
-    """Result of sifting.
+class _PublicCounts:
+    """What both ends of a sifting hold identically (public), for :class:`SiftedKey` and :class:`SiftedEnd`.
 
-    ``alice_bits`` / ``bob_bits``: uint8 0/1 arrays, equal length: the Z-basis key bits (sifted, minus the
-    disclosed QBER sample and sync sample), in slot order. ``key_slots`` (int64) and ``key_intensity``
-    (uint8 class) are their slot indices and intensity classes (public).
-    Counts are int64 arrays indexed [basis, intensity class] (basis 0 = Z, 1 = X; class 0 = signal μ):
-    ``sifted`` (all basis-matched detections), ``disclosed`` (sample bits revealed: X all, Z sample),
-    ``errors`` (errors among the disclosed), ``sent`` (slots emitted per basis and class, exact or
-    expected — see ``sent_exact``); ``detected[class]``: detections of either basis.
-    ``disclosed_bits``: total bits revealed on the classical channel (sync + Z sample + X).
+    ``key_slots`` (int64) and ``key_intensity`` (uint8 class): the slot indices and intensity classes of the
+    key bits, in slot order. Counts are int64 arrays indexed [basis, intensity class] (basis 0 = Z, 1 = X;
+    class 0 = signal μ): ``sifted`` (all basis-matched detections), ``disclosed`` (sample bits revealed: X all,
+    Z sample), ``errors`` (errors among the disclosed), ``sent`` (slots emitted per basis and class, exact or
+    expected — see ``sent_exact``); ``detected[class]``: detections of either basis. ``n_slots``, the
+    intensities and their probabilities and ``p_z`` are the transmitter's public parameters.
+    ``n_sync_disclosed``: sync-sample bits disclosed; ``disclosed_bits``: total bits revealed on the classical
+    channel (sync + Z sample + X).
     """
 
-    alice_bits: np.ndarray = field(repr=False)
-    bob_bits: np.ndarray = field(repr=False)
     key_slots: np.ndarray = field(repr=False)
     key_intensity: np.ndarray = field(repr=False)
     sifted: np.ndarray
@@ -115,12 +100,31 @@ class SiftedKey(_DisclosedCounts):
     intensities: tuple[float, ...]
     intensity_probabilities: tuple[float, ...]
     p_z: float
+    n_sync_disclosed: int
+    disclosed_bits: int
+
+    def qber(self, basis: int) -> float:
+        """Observed error rate of the disclosed bits of ``basis`` (all intensities); nan if none."""
+        d = int(self.disclosed[basis].sum())
+        return float(self.errors[basis].sum() / d) if d else float("nan")
+
+
+@dataclass(frozen=True)
+class SiftedKey(_PublicCounts):
+    """Result of sifting.
+
+    ``alice_bits`` / ``bob_bits``: uint8 0/1 arrays, equal length: the Z-basis key bits (sifted, minus the
+    disclosed QBER sample and sync sample), in slot order; the public counts as in :class:`_PublicCounts`.
+    ``n_tags``: time tags read; ``n_outside_window``: tags outside every slot's window; ``n_multi_click``:
+    slots with more than one click; ``seed``: the emulator's seed when known.
+    """
+
+    alice_bits: np.ndarray = field(repr=False)
+    bob_bits: np.ndarray = field(repr=False)
     clock: ClockFit
     n_tags: int
     n_outside_window: int
     n_multi_click: int
-    n_sync_disclosed: int
-    disclosed_bits: int
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -379,29 +383,14 @@ def sift(tags: TimeTags, tx: TransmitterRecord, *, window_ps: float, z_sample_fr
 
 # -- sifting between two parties over the authenticated classical channel ------------------------------------
 @dataclass(frozen=True)
-class SiftedEnd(_DisclosedCounts):
+class SiftedEnd(_PublicCounts):
     """One end's result of :func:`sift_transmitter` / :func:`sift_receiver`: its *own* key bits (``bits``,
-    uint8 0/1, slot order) with their public slot indices and intensity classes, and the public counts
-    both ends hold identically (same meaning as in :class:`SiftedKey`). :func:`qkd.postprocess.estimate.
-    estimate` accepts it like a :class:`SiftedKey`."""
+    uint8 0/1, slot order) and the public counts both ends hold identically (:class:`_PublicCounts`, as in
+    :class:`SiftedKey`). :func:`qkd.postprocess.estimate.estimate` accepts it like a :class:`SiftedKey`."""
 
     role: str
     bits: np.ndarray = field(repr=False)
-    key_slots: np.ndarray = field(repr=False)
-    key_intensity: np.ndarray = field(repr=False)
-    sifted: np.ndarray
-    disclosed: np.ndarray
-    errors: np.ndarray
-    detected: np.ndarray
-    sent: np.ndarray
-    sent_exact: bool
-    n_slots: int
-    intensities: tuple[float, ...]
-    intensity_probabilities: tuple[float, ...]
-    p_z: float
     clock: ClockFit | None
-    n_sync_disclosed: int
-    disclosed_bits: int
 
     @property
     def n_key(self) -> int:
@@ -563,8 +552,9 @@ def _sifted_end(role: str, bits: np.ndarray, key_slots: np.ndarray, key_int: np.
     else:
         sent = np.outer([params.p_z, 1 - params.p_z], params.intensity_probabilities) * params.n_slots
     disclosed = _counts(n_int, basis, intensity, disclosed_mask)
-    return SiftedEnd(role, bits.astype(np.uint8), key_slots, key_int.astype(np.uint8),
-                     _counts(n_int, basis, intensity, match), disclosed, errors, detected, sent,
-                     exact_sent is not None, params.n_slots, params.intensities,
-                     params.intensity_probabilities, params.p_z, clock, n_sync,
-                     int(disclosed.sum()))
+    return SiftedEnd(role=role, bits=bits.astype(np.uint8), key_slots=key_slots,
+                     key_intensity=key_int.astype(np.uint8), sifted=_counts(n_int, basis, intensity, match),
+                     disclosed=disclosed, errors=errors, detected=detected, sent=sent,
+                     sent_exact=exact_sent is not None, n_slots=params.n_slots, intensities=params.intensities,
+                     intensity_probabilities=params.intensity_probabilities, p_z=params.p_z, clock=clock,
+                     n_sync_disclosed=n_sync, disclosed_bits=int(disclosed.sum()))
