@@ -43,6 +43,14 @@ not a fault of the link), ``verification``, ``zero-length``, ``disagreement``, `
 attack on one arm; see :mod:`qkd.postprocess.bbm92`). An
 :class:`AlarmMonitor` follows the QBER (exponentially weighted) and emits ``qber-alarm`` / ``qber-clear``.
 
+Pipelining: :meth:`LinkEnd.process` is :meth:`LinkEnd.prepare` (steps 1–5 and the outcome exchange, on the
+block's own channel) followed by :meth:`LinkEnd.commit` (step 6–7). The link runtime runs several blocks'
+``prepare`` at once, each on its own sub-channel, and commits them one at a time in block order, so the
+checkpoints spend pads in the same order at both ends and the pool digest chains the blocks in order.
+``block.begin`` then carries the digest as of block ``index − depth`` (``digest=``, both ends have decided
+it) and a digest of the session's link hello (``session=``), which puts the hello in every block's
+authenticated transcript.
+
 What drives the ends (block sources, sessions, deadlines, heartbeats, restarts, link state) is
 :mod:`qkd.runtime`; ``qkd.postprocess`` never imports it, nor ``qkd.kms`` (whose store is a :class:`KeySink`).
 """
@@ -99,6 +107,12 @@ class PoolMismatch(QkdError):
     """The two ends' pool digests differ: the link's key pools are no longer identical."""
 
     cause = "pool-mismatch"
+
+
+class SessionMismatch(QkdError):
+    """The two ends saw different link hellos (a message of the session's start was altered)."""
+
+    cause = "authentication"
 
 
 class LinkKindMismatch(QkdError):
@@ -296,6 +310,7 @@ class PoolDigest:
 VerdictValue = int | str | None
 
 
+
 @dataclass(frozen=True)
 class Verdict:
     """One end's decision at a step of the block protocol (``ok`` or an abort ``cause`` with a reason).
@@ -333,6 +348,23 @@ def joint(mine: Verdict, peer: Verdict, *, compare_values: bool = False) -> Verd
     return mine
 
 
+@dataclass
+class PreparedBlock:
+    """A block run up to its commit by :meth:`LinkEnd.prepare`: ``verdict`` is the joint decision so far
+    (an abort, or ``ok`` with ``key`` to deliver); ``checkpoint``: the block reached the outcome exchange,
+    so its transcript is authenticated at commit before anything is decided. ``length``: ℓ in bits (the
+    confirmation tag included), ``confirm``: the tag in hex."""
+
+    result: BlockResult
+    verdict: Verdict
+    channel: ClassicalChannel
+    t0: float
+    checkpoint: bool = False
+    key: bytes = b""
+    length: int = 0
+    confirm: str = ""
+
+
 class LinkEnd:
     """One end of a link: ``role`` ``alice`` (transmitter, speaks first) or ``bob`` (receiver).
 
@@ -358,14 +390,16 @@ class LinkEnd:
         self.last_result: BlockResult | None = None     # the runtime keeps the history (bounded)
 
     # -- verdicts ------------------------------------------------------------------------------------
-    def _estimate_verdict(self, n: int, block: KeyBlock) -> Verdict:
+    def _estimate_verdict(self, n: int, block: KeyBlock, reserved_bits: int = 0) -> Verdict:
         pol = self.policy
         abort = block.check(qber_abort=pol.qber_abort, key_length=pol.key_length)
         if abort is not None:
             return Verdict(False, *abort)
-        if self.headroom_bits is not None and self.headroom_bits() < n:
-            return Verdict(False, "backpressure", f"the key sink has room for {self.headroom_bits()} bits, "
-                                                  f"the block may distil up to {n}")
+        if self.headroom_bits is not None:
+            room = self.headroom_bits() - reserved_bits     # blocks ahead of this one in flight may fill it first
+            if room < n:
+                return Verdict(False, "backpressure", f"the key sink has room for {room} bits, the block may "
+                                                      f"distil up to {n}")
         return Verdict(True, value=n)
 
     def _length(self, block: KeyBlock, lambda_ec: int, n: int, res: BlockResult) -> Verdict:
@@ -381,14 +415,15 @@ class LinkEnd:
                                                            f"{CONFIRM_BITS}-bit confirmation tag", value=length)
         return Verdict(True, value=length)
 
-    async def _exchange(self, kind: str, mine: Verdict, *, compare_values: bool = False) -> Verdict:
+    async def _exchange(self, ch: ClassicalChannel, kind: str, mine: Verdict, *,
+                        compare_values: bool = False) -> Verdict:
         """Alice sends her verdict first, Bob answers with his; both return the joint decision."""
         if self.role == "alice":
-            await self.channel.send(kind, json.dumps(mine.to_json()).encode())
-            _, body = await self.channel.recv(kind)
+            await ch.send(kind, json.dumps(mine.to_json()).encode())
+            _, body = await ch.recv(kind)
         else:
-            _, body = await self.channel.recv(kind)
-            await self.channel.send(kind, json.dumps(mine.to_json()).encode())
+            _, body = await ch.recv(kind)
+            await ch.send(kind, json.dumps(mine.to_json()).encode())
         return joint(mine, Verdict.from_json(json.loads(body), f"link {self.link_id!r} {kind}"),
                      compare_values=compare_values)
 
@@ -399,116 +434,155 @@ class LinkEnd:
 
     async def process(self, index: int, block: KeyBlock) -> BlockResult:
         """Run one block of the link's kind through begin → reconcile → verify → length → amplify → confirm →
-        deliver.
+        deliver (:meth:`prepare`, then :meth:`commit`).
 
         Returns the outcome both ends agreed on. Raises :class:`LinkKindMismatch` (a block of another link
         kind), :class:`BlockDesync` or :class:`PoolMismatch` (the session cannot go on), channel errors, or
         the sink's error."""
+        return await self.commit(await self.prepare(index, block))
+
+    async def prepare(self, index: int, block: KeyBlock, *, channel: ClassicalChannel | None = None,
+                      digest: str | None = None, session: str | None = None,
+                      reserved_bits: int = 0) -> PreparedBlock:
+        """Steps 1–5 and the outcome exchange of one block on ``channel`` (default: this end's channel);
+        nothing is delivered and no pad is spent until :meth:`commit`.
+
+        ``digest``: the pool digest both ends compare at ``block.begin`` (default: the current one; a
+        pipelined runtime gives the digest as of the last block both ends had decided when this one was
+        admitted). ``session``: the digest of the session's link hello, compared too. ``reserved_bits``:
+        key-sink room that blocks ahead of this one may still take (back-pressure). The block deadline
+        (``block_timeout_s``) bounds everything after ``begin``."""
         if block.protocol != self.policy.protocol:
             raise LinkKindMismatch(f"link {self.link_id!r} block {index}: a {block.protocol!r} block on a link "
                                    f"configured for {self.policy.protocol!r}")
+        ch = channel if channel is not None else self.channel
         t0 = time.perf_counter()
         bits = np.ascontiguousarray(block.key_bits(self.role), dtype=np.uint8)
         n = int(bits.size)
         qber = float(block.qber)
-        mine = self._estimate_verdict(n, block)
-        key_id, go = await self._begin(index, n, mine)
+        mine = self._estimate_verdict(n, block, reserved_bits)
+        key_id, go = await self._begin(ch, index, n, mine, digest, session)
         res = BlockResult(index, key_id, "aborted", n_sifted=n, qber_estimate=qber, eps_sec=self.policy.eps_sec,
                           eps_cor=self.policy.eps_cor, protocol=block.protocol, witness=block.report())
-        self.alarms.update(qber, index)
         if not go.ok:
-            return self._done(res, go, t0)
+            return PreparedBlock(res, go, ch, t0)
         if self.block_timeout_s is None:
-            return await self._distil(bits, block, res, t0)
+            return await self._distil(ch, bits, block, res, t0)
         try:
             async with asyncio.timeout(self.block_timeout_s):
-                return await self._distil(bits, block, res, t0)
+                return await self._distil(ch, bits, block, res, t0)
         except TimeoutError:
             raise BlockDeadline(f"link {self.link_id!r} block {index}: not finished within the block deadline of "
                                 f"{self.block_timeout_s} s") from None
 
-    async def _distil(self, bits: np.ndarray, block: KeyBlock, res: BlockResult, t0: float) -> BlockResult:
-        """Steps 2–7 of a block both ends decided to run (see the module docstring)."""
-        index, key_id, n, qber = res.block_index, res.key_id, res.n_sifted, res.qber_estimate
-        bits, lambda_ec = await self._reconcile(bits, qber, res)
-        ver = await (verify_sender(self.channel, bits) if self.role == "alice" else verify_receiver(self.channel, bits))
+    async def _distil(self, ch: ClassicalChannel, bits: np.ndarray, block: KeyBlock, res: BlockResult,
+                      t0: float) -> PreparedBlock:
+        """Steps 2–5 and the outcome exchange of a block both ends decided to run (see the module docstring)."""
+        n, qber = res.n_sifted, res.qber_estimate
+        bits, lambda_ec = await self._reconcile(ch, bits, qber, res)
+        ver = await (verify_sender(ch, bits) if self.role == "alice" else verify_receiver(ch, bits))
         res.disclosed_bits = lambda_ec + ver.disclosed_bits
         res.verification = {"ok": ver.ok, "tag_bits": ver.disclosed_bits, "eps_ver": ver.eps_ver}
         if not ver.ok:
-            return self._done(res, Verdict(False, "verification", "keys differ after reconciliation"), t0)
-        agreed = await self._exchange("block.length", self._length(block, lambda_ec, n, res),
+            return PreparedBlock(res, Verdict(False, "verification", "keys differ after reconciliation"), ch, t0)
+        agreed = await self._exchange(ch, "block.length", self._length(block, lambda_ec, n, res),
                                       compare_values=True)
         if not agreed.ok:
-            return self._done(res, agreed, t0)
+            return PreparedBlock(res, agreed, ch, t0)
         length = int(agreed.value or 0)
-        words = await (amplify_sender(self.channel, bits, length) if self.role == "alice"
-                       else amplify_receiver(self.channel, bits))
+        words = await (amplify_sender(ch, bits, length) if self.role == "alice" else amplify_receiver(ch, bits))
         amplified = words_to_bytes(words, length)
         key, confirm = amplified[:-CONFIRM_BITS // 8], amplified[-CONFIRM_BITS // 8:].hex()
-        outcome = await self._exchange("block.outcome", Verdict(True, value=confirm), compare_values=True)
+        outcome = await self._exchange(ch, "block.outcome", Verdict(True, value=confirm), compare_values=True)
+        return PreparedBlock(res, outcome, ch, t0, checkpoint=True, key=key, length=length, confirm=confirm)
+
+    async def commit(self, prepared: PreparedBlock) -> BlockResult:
+        """Steps 6–7: authenticate the block's transcript (when it reached the outcome exchange), then deliver
+        the key and advance the pool digest — or record the abort both ends agreed on. Blocks are committed
+        in block order (the pads of the checkpoints and the digest chain depend on it)."""
+        res, verdict, t0 = prepared.result, prepared.verdict, prepared.t0
+        self.alarms.update(res.qber_estimate, res.block_index)
+        if not prepared.checkpoint:
+            return self._done(res, verdict, t0)
         try:
-            await self.channel.checkpoint()
+            await prepared.channel.checkpoint()
         except AuthenticationError as exc:
             return self._done(res, Verdict(False, "authentication", str(exc)), t0)
-        if not outcome.ok:
-            return self._done(res, outcome, t0)
+        if not verdict.ok:
+            return self._done(res, verdict, t0)
+        key = prepared.key
         if self.budget is not None:
             self.budget.block_done()
             key = self.budget.refill_from(key)
+        index, n, qber = res.block_index, res.n_sifted, res.qber_estimate
         res.status, res.length_bits = "delivered", 8 * len(key)
         meta = {"block_index": index, "length_bits": res.length_bits, "n_sifted": n, "qber": qber,
                 "disclosed_bits": res.disclosed_bits, "eps_sec": self.policy.eps_sec, "eps_cor": self.policy.eps_cor,
-                "key_length_mode": self.policy.key_length, "role": self.role, "protocol": block.protocol}
-        self.sink.deliver(self.link_id, key_id, key, meta)
-        self.digest.advance(index, key_id, length, confirm)
+                "key_length_mode": self.policy.key_length, "role": self.role, "protocol": res.protocol}
+        self.sink.deliver(self.link_id, res.key_id, key, meta)
+        self.digest.advance(index, res.key_id, prepared.length, prepared.confirm)
         return self._done(res, Verdict(True), t0)
 
     async def abort_block(self, index: int, cause: str, reason: str) -> BlockResult:
         """A block this end has no input for (e.g. no detections): run ``begin`` with an abort verdict, so
         both ends record the same aborted block and stay in step."""
+        return await self.commit(await self.prepare_abort(index, cause, reason))
+
+    async def prepare_abort(self, index: int, cause: str, reason: str, *, channel: ClassicalChannel | None = None,
+                            digest: str | None = None, session: str | None = None) -> PreparedBlock:
+        """:meth:`abort_block` up to its commit (``channel``, ``digest``, ``session`` as in :meth:`prepare`)."""
+        ch = channel if channel is not None else self.channel
         t0 = time.perf_counter()
-        key_id, go = await self._begin(index, 0, Verdict(False, cause, reason))
+        key_id, go = await self._begin(ch, index, 0, Verdict(False, cause, reason), digest, session)
         res = BlockResult(index, key_id, "aborted", eps_sec=self.policy.eps_sec, eps_cor=self.policy.eps_cor,
                           protocol=self.policy.protocol)
-        return self._done(res, go, t0)
+        return PreparedBlock(res, go, ch, t0)
 
-    async def _begin(self, index: int, n: int, mine: Verdict) -> tuple[str, Verdict]:
+    async def _begin(self, ch: ClassicalChannel, index: int, n: int, mine: Verdict, digest: str | None = None,
+                     session: str | None = None) -> tuple[str, Verdict]:
         """``block.begin`` / ``block.go``: key ID, index and size checks, pool digests, joint verdict."""
         where = f"link {self.link_id!r} block {index}"
+        digest = self.digest.value if digest is None else digest
         if self.role == "alice":
             key_id = str(uuid.uuid4())
-            head = {"index": index, "key_id": key_id, "n": n, "digest": self.digest.value, "verdict": mine.to_json()}
-            await self.channel.send("block.begin", json.dumps(head).encode())
-            _, body = await self.channel.recv("block.go", idle=True)     # Bob may still be preparing the block
+            head = {"index": index, "key_id": key_id, "n": n, "digest": digest, "verdict": mine.to_json()}
+            if session is not None:
+                head["session"] = session
+            await ch.send("block.begin", json.dumps(head).encode())
+            _, body = await ch.recv("block.go", idle=True)     # Bob may still be preparing the block
             return key_id, joint(mine, Verdict.from_json(json.loads(body), where))
-        _, body = await self.channel.recv("block.begin", idle=True)  # Alice may still be preparing the block
+        _, body = await ch.recv("block.begin", idle=True)  # Alice may still be preparing the block
         head = json.loads(body)
         peer = Verdict.from_json(head.get("verdict") if isinstance(head, dict) else None, where)
         if head.get("index") != index or (head.get("n") != n and mine.ok and peer.ok):
             raise BlockDesync(f"{where}: Alice announces block {head.get('index')} of {head.get('n')} bits, "
                               f"Bob holds block {index} of {n} bits")
-        if not self.digest.matches(str(head.get("digest", ""))):
+        if session is not None and not hmac.compare_digest(str(head.get("session", "")), session):
+            raise SessionMismatch(f"{where}: Alice saw another link hello than Bob (the session's start was "
+                                  f"altered on the classical channel)")
+        if not hmac.compare_digest(digest, str(head.get("digest", ""))):
             raise PoolMismatch(f"{where}: the pool digests of the two ends differ after {self.digest.blocks} "
                                f"delivered blocks here: the link's key pools are not identical")
-        await self.channel.send("block.go", json.dumps(mine.to_json()).encode())
+        await ch.send("block.go", json.dumps(mine.to_json()).encode())
         return str(head["key_id"]), joint(mine, peer)
 
-    async def _reconcile(self, bits: np.ndarray, qber: float, res: BlockResult) -> tuple[np.ndarray, int]:
-        before = self.channel.ledger.disclosed_bits
+    async def _reconcile(self, ch: ClassicalChannel, bits: np.ndarray, qber: float,
+                         res: BlockResult) -> tuple[np.ndarray, int]:
+        before = ch.ledger.disclosed_bits
         report: CascadeReport | None = None
         if self.policy.reconciler == "ldpc":
             if self.role == "bob":
-                bits, ldpc = await reconcile_bob_ldpc(self.channel, bits, max(qber, 1e-4), self.policy.ldpc)
+                bits, ldpc = await reconcile_bob_ldpc(ch, bits, max(qber, 1e-4), self.policy.ldpc)
                 res.reconciliation = {"reconciler": "ldpc", **ldpc.to_dict()}
             else:
-                await reconcile_alice_ldpc(self.channel, bits)
+                await reconcile_alice_ldpc(ch, bits)
         elif self.role == "bob":
-            bits, report = await reconcile_bob(self.channel, bits, max(qber, 1e-4), self.policy.cascade_variant)
+            bits, report = await reconcile_bob(ch, bits, max(qber, 1e-4), self.policy.cascade_variant)
             res.cascade = report.to_dict()
             res.reconciliation = {"reconciler": "cascade", **res.cascade}
         else:
-            await reconcile_alice(self.channel, bits)
-        return bits, self.channel.ledger.disclosed_bits - before
+            await reconcile_alice(ch, bits)
+        return bits, ch.ledger.disclosed_bits - before
 
     def _done(self, res: BlockResult, verdict: Verdict, t0: float) -> BlockResult:
         if not verdict.ok:
@@ -523,4 +597,4 @@ class LinkEnd:
 
 __all__ = ["ABORT_CAUSES", "CONFIRM_BITS", "PROTOCOLS", "Alarm", "AlarmMonitor", "BlockDeadline", "BlockDesync",
            "BlockResult", "InMemorySink", "KeyBlock", "KeySink", "LinkEnd", "LinkKindMismatch", "LinkPolicy",
-           "PoolDigest", "PoolMismatch", "Verdict", "joint"]
+           "PoolDigest", "PoolMismatch", "PreparedBlock", "SessionMismatch", "Verdict", "joint"]

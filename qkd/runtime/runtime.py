@@ -3,11 +3,25 @@
 :class:`LinkEndRuntime` drives one end (``alice`` or ``bob``) through *sessions*. A session is one
 classical connection: the transport is wrapped in heartbeats (:class:`~qkd.runtime.liveness.LivenessTransport`),
 the ends exchange ``link.hello`` / ``link.hello.ack`` (first block index, key-sink stream state, the
-Wegman–Carter pads each has spent), resynchronise (:func:`resync_action`), then run blocks with
-:class:`~qkd.postprocess.link.LinkEnd` until the source ends or something fails. Structured concurrency:
-the heartbeat tasks and the block protocol run in one :class:`asyncio.TaskGroup`, so a failure of either
-cancels the other; the block protocol's every step has a deadline (``step_timeout_s``), each block one
-more (``block_timeout_s``), connecting one more (``connect_timeout_s``).
+Wegman–Carter pads each has spent, blocks in flight), resynchronise (:func:`resync_action`), then run blocks
+with :class:`~qkd.postprocess.link.LinkEnd` until the source ends or something fails. Structured
+concurrency: the heartbeat tasks, the sub-channel reader and the block protocol run in one
+:class:`asyncio.TaskGroup`, so a failure of any cancels the others; the block protocol's every step has a
+deadline (``step_timeout_s``), each block one more (``block_timeout_s``), connecting one more
+(``connect_timeout_s``).
+
+**Pipelining.** Up to ``blocks_in_flight`` blocks (``RuntimeConfig``, the smaller of the two ends' values,
+agreed in the hello; 1 with ``per-frame`` authentication, whose tags number every frame of the connection)
+are in flight at once, each on its own sub-channel (:mod:`qkd.runtime.mux`): reading the source, begin,
+reconciliation, verification, length and amplification of block ``i + 1`` overlap block ``i``'s — and a
+long classical round trip no longer idles the link. Blocks are *committed* (transcript checkpoint, pad
+refill, delivery, pool digest) one at a time in block order, so both ends spend pads in the same order and
+deliver the same keys in the same order. Block ``i`` is admitted only once block ``i − depth`` is decided
+at this end, so memory stays bounded and ``block.begin`` can carry the pool digest as of block
+``i − depth``, which both ends hold; it also carries a digest of the session's hello, which puts the hello
+in every block's authenticated transcript. A failure of any block in flight cancels the others, is logged
+once with that block's number, and the session restarts fresh (the blocks that were in flight are not run
+again: Alice's counter had claimed them).
 
 A failed session is logged once with its typed cause and block number, sets the state to
 ``failed(cause)``, raises the link alarm, counts in ``qkd_link_failures_total{cause}`` and is restarted
@@ -26,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -56,8 +71,10 @@ from qkd.postprocess.link import (
     LinkEnd,
     LinkPolicy,
     PoolDigest,
+    PreparedBlock,
 )
-from qkd.runtime.liveness import LivenessTransport
+from qkd.runtime.liveness import LivenessTransport, PeerClosed
+from qkd.runtime.mux import CONTROL, ChannelMux
 from qkd.runtime.sources import Block, BlockSource, IterableSource, NoDetections, SourceExhausted, as_key_block
 from qkd.runtime.state import LinkStatus
 
@@ -106,12 +123,18 @@ class RuntimeConfig:
     block_interval_s: float = 0.0
     idle_poll_s: float = 0.25
     max_restarts: int | None = None     # None: restart for ever (services); a finite run gives up after this many
+    #: blocks in flight at once (pipelining; the two ends use the smaller of their values). 4 keeps both cores
+    #: of a 2-core node busy (one block computing at each end while others wait on the peer) at ~4 sifted
+    #: blocks of memory; a long classical round trip needs more (about RTT / block time + 2).
+    blocks_in_flight: int = 4
 
     def __post_init__(self) -> None:
         for name in ("heartbeat_s", "silence_timeout_s", "step_timeout_s", "block_timeout_s", "connect_timeout_s",
                      "backoff_initial_s", "backoff_max_s", "idle_poll_s"):
             if not getattr(self, name) > 0:
                 raise LinkRuntimeError(f"link runtime: {name} must be positive, got {getattr(self, name)}")
+        if self.blocks_in_flight < 1:
+            raise LinkRuntimeError(f"link runtime: blocks_in_flight must be at least 1, got {self.blocks_in_flight}")
         if self.heartbeat_s >= self.silence_timeout_s:
             raise LinkRuntimeError(f"link runtime: heartbeat_s ({self.heartbeat_s}) must be below silence_timeout_s "
                                    f"({self.silence_timeout_s})")
@@ -210,9 +233,10 @@ def failure_cause(exc: BaseException) -> tuple[str, BaseException]:
 class _CachedSource:
     """Both ends of an in-process pair read each block once (the two ends are given the same object)."""
 
-    def __init__(self, source: BlockSource) -> None:
+    def __init__(self, source: BlockSource, keep: int = 3) -> None:
         self._source = source
         self._cache: dict[int, asyncio.Future[Block]] = {}
+        self._keep = keep           # blocks behind the newest kept for the slower end (> its lag in blocks)
         self.name = source.name
 
     @property
@@ -224,7 +248,7 @@ class _CachedSource:
         if fut is None:
             fut = asyncio.ensure_future(asyncio.to_thread(self._source.block, index))
             self._cache[index] = fut
-            for old in [k for k in self._cache if k < index - 2]:
+            for old in [k for k in self._cache if k < index - self._keep]:
                 del self._cache[old]
         return await asyncio.shield(fut)
 
@@ -283,6 +307,11 @@ class LinkEndRuntime:
         self.blocks_done = 0
         self.finished = False
         self._session_task: asyncio.Task[None] | None = None
+        self._failing_block: int | None = None     # the block a session's failure happened in (its log line)
+        # one read at a time, in index order (blocks are admitted in order; a source such as IterableSource
+        # keeps only the blocks around the newest it read); Alice claims each block as its read starts
+        self._read_lock = asyncio.Lock()
+        self._ending = False                       # both ends said link.end: the peer may close
         self._update_auth_status()
 
     # -- one session -------------------------------------------------------------------------------------
@@ -298,11 +327,16 @@ class LinkEndRuntime:
         cfg = self.config
         live = LivenessTransport(transport, heartbeat_s=cfg.heartbeat_s, silence_timeout_s=cfg.silence_timeout_s,
                                  link_id=self.link_id)
+        mux = ChannelMux(live, link_id=self.link_id, max_open=2)
         self.status.sessions += 1
+        self._failing_block = None
+        self._ending = False
         try:
             async with asyncio.TaskGroup() as group:
-                watch = group.create_task(live.run(), name=f"{self.link_id}-{self.role}-liveness")
-                await self._protocol(self._channel(live))
+                watch = group.create_task(self._until_ending(live.run()), name=f"{self.link_id}-{self.role}-liveness")
+                reader = group.create_task(self._until_ending(mux.run()), name=f"{self.link_id}-{self.role}-mux")
+                await self._protocol(mux)
+                reader.cancel()
                 watch.cancel()
         finally:
             # a closing handshake the peer may never answer (a silent path) must not delay the failure report
@@ -310,16 +344,33 @@ class LinkEndRuntime:
                 async with asyncio.timeout(cfg.heartbeat_s):
                     await transport.close()
 
-    async def _hello(self, channel: ClassicalChannel) -> int:
-        """Agree on the first block, the key-sink streams and the spent pads; returns the first block index."""
+    async def _until_ending(self, run: Awaitable[None]) -> None:
+        """``run`` (the heartbeat or the sub-channel reader), whose failure fails the session — except the peer
+        closing the connection once both ends said ``link.end`` (the last messages are still delivered)."""
+        try:
+            await run
+        except PeerClosed:
+            if not self._ending:
+                raise
+
+    def _depth(self) -> int:
+        """Blocks in flight this end accepts: one with per-frame tags (they number the connection's frames)."""
+        return 1 if self.auth_mode == "per-frame" else self.config.blocks_in_flight
+
+    async def _hello(self, channel: ClassicalChannel) -> tuple[int, int, str]:
+        """Agree on the first block, the key-sink streams, the spent pads and the blocks in flight; returns the
+        first block index, the number of blocks in flight and the digest of the hello and its answer."""
         pads = [self.wc_auth.next_seq(0), self.wc_auth.next_seq(1)] if self.wc_auth is not None else None
         state = self.sink.stream_state()
+        ack: dict[str, Any]
         if self.role == "alice":
             start = self.counter.next_index()
             hello = {"start": start, "auth": self.auth_mode, "reconciler": self.policy.reconciler,
-                     "protocol": self.policy.protocol, "pads": pads, **state}
-            await channel.send("link.hello", json.dumps(hello).encode())
+                     "protocol": self.policy.protocol, "pads": pads, "in_flight": self._depth(), **state}
+            sent = json.dumps(hello).encode()
+            await channel.send("link.hello", sent)
             _, body = await channel.recv("link.hello.ack")
+            seen = hashlib.sha256(len(sent).to_bytes(4, "big") + sent + body).hexdigest()
             ack = json.loads(body)
             if ack.get("error"):
                 raise LinkRuntimeError(f"link {self.link_id!r}: the peer refused to resume: {ack['error']}")
@@ -327,10 +378,10 @@ class LinkEndRuntime:
                 self.sink.drop_last_block(int(ack["drop_from"]))
             self._align_pads(channel, ack.get("pads"))
         else:
-            _, body = await channel.recv("link.hello", idle=True)
-            hello = json.loads(body)
+            _, received = await channel.recv("link.hello", idle=True)
+            hello = json.loads(received)
             start = int(hello["start"])
-            ack = {"pads": pads}
+            ack = {"pads": pads, "in_flight": max(1, min(self._depth(), int(hello.get("in_flight", 1))))}
             if hello.get("auth") != self.auth_mode:
                 ack["error"] = f"authentication mode {hello.get('auth')!r} at the peer, {self.auth_mode!r} here"
             elif hello.get("protocol", "bb84-decoy") != self.policy.protocol:
@@ -351,16 +402,19 @@ class LinkEndRuntime:
                                         f"{hello['tail']} at the peer)")
                 except QkdError as exc:
                     ack["error"] = str(exc)
-            await channel.send("link.hello.ack", json.dumps(ack).encode())
+            answer = json.dumps(ack).encode()
+            await channel.send("link.hello.ack", answer)
+            seen = hashlib.sha256(len(received).to_bytes(4, "big") + received + answer).hexdigest()
             if "error" in ack:
                 raise LinkRuntimeError(f"link {self.link_id!r}: cannot resume: {ack['error']}")
             self._align_pads(channel, hello.get("pads"))
         # both ends now hold the same streams: the pool digest chains from there
         tail = self.sink.stream_state()["tail"]
         self.digest = PoolDigest(f"{self.link_id}@{tail}")
+        depth = max(1, min(self._depth(), int(ack.get("in_flight", 1))))
         log.info("link session up", extra={"event": "qkd.link.up", "link_id": self.link_id, "role": self.role,
-                                           "start_block": start, "auth": self.auth_mode})
-        return start
+                                           "start_block": start, "auth": self.auth_mode, "in_flight": depth})
+        return start, depth, seen
 
     def _align_pads(self, channel: ClassicalChannel, peer_pads: object) -> None:
         """Skip this end's pads to the peer's where the peer spent more (a session that failed mid-block)."""
@@ -370,43 +424,143 @@ class LinkEndRuntime:
             self.wc_auth.skip_to(direction, int(peer_pads[direction]))
         channel.realign_auth()
 
-    async def _protocol(self, channel: ClassicalChannel) -> None:
-        index = await self._hello(channel)
-        end = LinkEnd(self.role, self.link_id, channel, self.sink, self.policy, budget=self.budget,
+    async def _protocol(self, mux: ChannelMux) -> None:
+        """The hello on the control sub-channel, then blocks: admitted in index order while fewer than the
+        agreed number are in flight, each prepared on its own sub-channel, committed in index order."""
+        control = self._channel(mux.open(CONTROL))
+        index, depth, session = await self._hello(control)
+        start = index
+        # control + blocks up to 2·depth ahead of this end's last commit (the peer admits a block once it has
+        # decided the one `depth` before; a run of blocks aborted at begin lets it run ahead by that much)
+        mux.max_open = 2 * depth + 2
+        end = LinkEnd(self.role, self.link_id, control, self.sink, self.policy, budget=self.budget,
                       headroom_bits=self.headroom_bits, digest=self.digest, block_timeout_s=self.config.block_timeout_s)
         end.alarms = self.alarm_monitor
+        first_digest = self.digest.value
+        decided: dict[int, str] = {}           # the pool digest after each of the last `depth` decided blocks
+        reserved: dict[int, int] = {}          # sifted bits of the blocks in flight (sink room they may take)
+        window: deque[tuple[int, asyncio.Task[PreparedBlock | None]]] = deque()
+        loop = asyncio.get_running_loop()
+        not_before = 0.0                       # no block is admitted before (after an abort; block_interval_s)
         last = self.source.last_index
-        while last is None or index < last:
-            if not await self._budget_allows_block() or not await self._sink_has_room():
-                continue
-            if self.role == "alice":
-                self.counter.claim(index)            # claim first: a crash never runs a block twice
+        async with asyncio.TaskGroup() as blocks:
+            while True:
+                while len(window) < depth and (last is None or index < last):
+                    wait = not_before - loop.time()
+                    if wait > 0 and window:
+                        break
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                        continue
+                    if not await self._may_admit(len(window)):
+                        if window:
+                            break                  # commit what is in flight first
+                        continue                   # stalled (it waited)
+                    digest = decided[index - depth] if index - depth >= start else first_digest
+                    task = blocks.create_task(self._block(end, mux, index, digest, session, reserved),
+                                              name=f"{self.link_id}-{self.role}-block-{index}")
+                    window.append((index, task))
+                    index += 1
+                if not window:
+                    break                          # the source's last block is done
+                head, task = window[0]
+                prepared = await task
+                window.popleft()
+                if prepared is None:               # the source ended at `head`: the later blocks cannot exist
+                    for _, later in window:
+                        later.cancel()
+                    window.clear()
+                    break
+                try:
+                    result = await self._commit(end, prepared)
+                except Exception:
+                    self._failing_block = head
+                    raise
+                mux.close(head)
+                reserved.pop(head, None)
+                decided[head] = self.digest.value
+                for old in [k for k in decided if k <= head - depth]:
+                    del decided[old]
+                self._record(result)
+                if result.cause == "authentication":
+                    # the two ends may have spent different pads: a new session realigns them (link.hello)
+                    raise ChannelAuthFailed(f"link {self.link_id!r} block {result.block_index}: {result.reason}")
+                last = self.source.last_index
+                if result.status != "delivered":
+                    # no hot loop on a link that cannot distil (a cut fiber aborts each block at once)
+                    not_before = loop.time() + self.config.idle_poll_s * (2 if result.cause == "backpressure" else 1)
+                elif self.config.block_interval_s:
+                    not_before = loop.time() + self.config.block_interval_s
+        await self._goodbye(mux)
+        self.finished = True
+        log.info("link source finished", extra={"event": "qkd.link.finished", "link_id": self.link_id,
+                                                "role": self.role, "blocks": index})
+
+    async def _goodbye(self, mux: ChannelMux) -> None:
+        """The source has ended at this end: ``link.end`` both ways on the control sub-channel, so Alice closes
+        the connection only once Bob has committed every block too (a close racing Bob's last commits would
+        fail his session). A fresh channel: per-frame tags number from the pads spent since the hello."""
+        closing = self._channel(mux.open(CONTROL))
+        if self.role == "alice":
+            await closing.send("link.end", b"")
+            self._ending = True
+            await closing.recv("link.end")
+        else:
+            await closing.recv("link.end", idle=True)
+            self._ending = True
+            await closing.send("link.end", b"")
+
+    async def _block(self, end: LinkEnd, mux: ChannelMux, index: int, digest: str, session: str,
+                     reserved: dict[int, int]) -> PreparedBlock | None:
+        """Read block ``index`` and prepare it on its own sub-channel; None when the source has ended. A
+        failure is raised with this end remembering the block it happened in (logged with the failure)."""
+        channel = self._channel(mux.open(index))
+        try:
             try:
-                async with asyncio.timeout(self.config.block_timeout_s):
-                    block = await self._read_block(index)
+                async with self._read_lock:
+                    # yield once first: when the block before failed, the session's cancellation (scheduled
+                    # right after this wake-up) arrives here, before this block is claimed or read
+                    await asyncio.sleep(0)
+                    if self.role == "alice":
+                        self.counter.claim(index)      # claim first: a crash never runs a block twice
+                    async with asyncio.timeout(self.config.block_timeout_s):
+                        block = await self._read_block(index)
             except TimeoutError:
                 raise BlockDeadline(f"link {self.link_id!r} block {index}: the source gave no block within "
                                     f"{self.config.block_timeout_s} s") from None
             except SourceExhausted:
-                break
+                return None
             except NoDetections as exc:
-                result = await end.abort_block(index, "too-few-counts", str(exc))
-            else:
-                result = await end.process(index, as_key_block(block))
-            self._record(result)
-            index += 1
-            if result.cause == "authentication":
-                # the two ends may have spent different pads: a new session realigns them (link.hello)
-                raise ChannelAuthFailed(f"link {self.link_id!r} block {result.block_index}: {result.reason}")
-            last = self.source.last_index
-            if result.status != "delivered":
-                # no hot loop on a link that cannot distil (a cut fiber aborts each block at once)
-                await asyncio.sleep(self.config.idle_poll_s * (2 if result.cause == "backpressure" else 1))
-            elif self.config.block_interval_s:
-                await asyncio.sleep(self.config.block_interval_s)
-        self.finished = True
-        log.info("link source finished", extra={"event": "qkd.link.finished", "link_id": self.link_id,
-                                                "role": self.role, "blocks": index})
+                return await end.prepare_abort(index, "too-few-counts", str(exc), channel=channel, digest=digest,
+                                               session=session)
+            key_block = as_key_block(block)
+            ahead = sum(bits for i, bits in reserved.items() if i < index)
+            reserved[index] = int(key_block.key_bits(self.role).size)
+            return await end.prepare(index, key_block, channel=channel, digest=digest, session=session,
+                                     reserved_bits=ahead)
+        except Exception:
+            if self._failing_block is None:
+                self._failing_block = index
+            raise
+
+    async def _may_admit(self, in_flight: int) -> bool:
+        """Whether one more block may start: with none in flight, wait (stalled) for pads and sink room as a
+        sequential link does; with some in flight, only if the pads and the sink can take it beside them
+        (else the caller commits first)."""
+        if not in_flight:
+            return await self._budget_allows_block() and await self._sink_has_room()
+        if self.budget is not None and self.budget.available() <= in_flight:    # one pad each at its checkpoint
+            return False
+        return self.headroom_bits is None or self.headroom_bits() >= self.headroom_needed_bits * (in_flight + 1)
+
+    async def _commit(self, end: LinkEnd, prepared: PreparedBlock) -> BlockResult:
+        """Commit one block (in block order). ``transcript`` mode: the budget is checked right before the
+        block's checkpoint, so it measures exactly the pads that checkpoint spends; both ends hold the same
+        pad counts here, so both stall here together until pads are provisioned."""
+        if self.budget is not None and self.auth_mode == "transcript" and prepared.checkpoint:
+            while not await self._budget_allows_block():
+                pass
+        return await end.commit(prepared)
 
     async def _budget_allows_block(self) -> bool:
         """Both ends hold the same pad counts, so both stall here together (no message needed)."""
@@ -451,8 +605,13 @@ class LinkEndRuntime:
     def session_failed(self, exc: BaseException) -> str:
         """Log, count and alarm one failed session; returns its cause."""
         cause, carrier = failure_cause(exc)
-        self.status.failed(cause, f"{type(carrier).__name__}: {carrier}", self.status.last_block)
+        self.status.failed(cause, f"{type(carrier).__name__}: {carrier}", self.failing_block)
         return cause
+
+    @property
+    def failing_block(self) -> int | None:
+        """The block the last session failed in (the block in flight that failed), else the last decided."""
+        return self._failing_block if self._failing_block is not None else self.status.last_block
 
     async def _connect(self, connect: Callable[[], Awaitable[Transport]]) -> Transport:
         """``connect()`` within ``connect_timeout_s``; any failure is a :class:`ConnectFailed`."""
@@ -546,11 +705,13 @@ class LinkPairRuntime:
         if expected is not None:
             check_auth_plan(auth_mode, float(expected()), link_id)
         psk = preshared if preshared is not None else secrets.token_bytes(32 + 32 * 1024)
-        shared = _CachedSource(source)
+        cfg = config or RuntimeConfig()
+        shared = _CachedSource(source, keep=2 * cfg.blocks_in_flight + 2)
         self.link_id = link_id
-        self.config = config or RuntimeConfig()
+        self.config = cfg
         self.status = LinkStatus(link_id, "pair", auth_mode=auth_mode)
-        self._pending: dict[int, BlockResult] = {}
+        self._pending: dict[int, BlockResult] = {}          # one end's result until the other's is in
+        self._pending_bob: dict[int, BlockResult] = {}
         self._on_block = on_block
         self._wrap = wrap_transports
         self.alice = LinkEndRuntime(link_id, "alice", shared, alice_sink if alice_sink is not None else InMemorySink(),
@@ -561,15 +722,23 @@ class LinkPairRuntime:
                                   policy, self.config, auth_mode=auth_mode,
                                   wc_auth=WegmanCarterAuth.from_preshared(psk), headroom_bits=headroom_bits,
                                   on_block=self._bob_block, keep_results=keep_results)
-        self.bob.status.on_change(self._bob_changed)
+        self.alice.status.on_change(self._end_changed)
+        self.bob.status.on_change(self._end_changed)
         self.started = time.perf_counter()
 
-    def _bob_changed(self, status: LinkStatus) -> None:
-        if status.state == "stalled":     # both ends stall together (same pad counts): the pair does too
-            self.status.stalled(status.reason, alarm=status.alarm)
+    def _end_changed(self, status: LinkStatus) -> None:
+        """Both ends stall together (same pad counts, same sink room) — with blocks in flight one may get there a
+        block's step later: the pair is stalled once both are, for the same reason."""
+        a, b = self.alice.status, self.bob.status
+        if a.state == b.state == "stalled" and a.reason == b.reason:
+            self.status.stalled(b.reason, alarm=a.alarm or b.alarm)
 
     def _alice_block(self, result: BlockResult) -> None:
-        self._pending[result.block_index] = result
+        bob = self._pending_bob.pop(result.block_index, None)
+        if bob is None:
+            self._pending[result.block_index] = result
+        elif self._on_block is not None:
+            self._on_block(result, bob)
 
     def _bob_block(self, result: BlockResult) -> None:
         # Bob's end speaks for the pair (both agreed on the outcome)
@@ -577,8 +746,11 @@ class LinkPairRuntime:
         self.status.auth_consumed_bits = self.bob.status.auth_consumed_bits
         self.status.auth_produced_bits = self.bob.status.auth_produced_bits
         self.status.auth_pads_available = self.bob.status.auth_pads_available
+        # the ends commit a block at about the same time, in either order (blocks in flight): pair them
         alice = self._pending.pop(result.block_index, None)
-        if self._on_block is not None and alice is not None:
+        if alice is None:
+            self._pending_bob[result.block_index] = result
+        elif self._on_block is not None:
             self._on_block(alice, result)
 
     def _align_pads(self) -> None:
@@ -614,7 +786,9 @@ class LinkPairRuntime:
                 raise
             except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
                 cause, carrier = failure_cause(exc)
-                self.status.failed(cause, f"{type(carrier).__name__}: {carrier}", self.status.last_block)
+                block = next((e._failing_block for e in (self.alice, self.bob) if e._failing_block is not None),
+                             self.status.last_block)
+                self.status.failed(cause, f"{type(carrier).__name__}: {carrier}", block)
                 limit = self.config.max_restarts
                 if limit is not None and self.status.restarts >= limit:
                     raise LinkRuntimeError(f"link {self.link_id!r} failed {self.status.restarts + 1} times, last: "

@@ -168,9 +168,9 @@ class LinkStatus:
 
     def stalled(self, reason: str, *, alarm: bool) -> None:
         self.key_rate_bps = 0.0
-        self.set_state("stalled", reason)
-        if alarm:
+        if alarm:       # first, so that listeners of the state change see the alarm
             self._set_alarm(True, f"link stalled: {reason}")
+        self.set_state("stalled", reason)
 
     def stopped(self) -> None:
         self.key_rate_bps = 0.0
