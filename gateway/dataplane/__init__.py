@@ -1,7 +1,9 @@
 """Data planes a site already runs, keyed by the gateway's hybrid session: WireGuard and IPsec.
 
-- :mod:`~gateway.dataplane.psk`: the 32-byte WireGuard PSK of a session epoch (HKDF, labelled by peer
-  pair, epoch and mode; identical at both ends; never shown);
+- :mod:`~gateway.dataplane.epoch_key`: what every exported epoch key shares (its HKDF label by use, peer
+  pair, epoch and mode; fingerprint, age, wipe);
+- :mod:`~gateway.dataplane.psk`: the 32-byte WireGuard PSK of a session epoch (identical at both ends; never
+  shown);
 - :mod:`~gateway.dataplane.wireguard`: ``wg`` driven with the PSK through a pipe, with deadlines;
 - :mod:`~gateway.dataplane.rotation`: the supervised per-peer rotator (install per epoch, age policy,
   fail closed under ``required``) and its status;

@@ -16,7 +16,7 @@ with the peer is then the key agreement for the WireGuard peer or IKE connection
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,21 +25,40 @@ from gateway.dataplane.ipsec import IkeCredentials, IpsecPpkRotator, ViciControl
 from gateway.dataplane.rotation import RotationPolicy
 from gateway.dataplane.wireguard import WgTool, WireGuardPeerSpec, check_public_key
 
-_ROTATION_SETTINGS = ("rotation_interval_s", "max_age_s", "keep_max_s", "install_timeout_s", "retry_interval_s")
 
-
-def _rotation_policy(table: WireGuardConfig | IpsecConfig, qkd: str, min_mode: str) -> RotationPolicy:
-    """The peer's :class:`RotationPolicy` from its data-plane table (times in s); ``on_stale`` left to the QKD
-    policy's default unless the table sets it."""
-    overrides: dict[str, Any] = {name: getattr(table, name) for name in _ROTATION_SETTINGS}
-    if table.on_stale is not None:
-        overrides["on_stale"] = table.on_stale
-    return RotationPolicy.for_peer(qkd, min_mode, **overrides)
-
-class WireGuardConfig(BaseModel):
-    """The local WireGuard interface and peer a gateway peer keys, and the rotation policy."""
+class _RotationSettings(BaseModel):
+    """The rotation policy settings every data-plane table carries (times in s; see :class:`RotationPolicy`),
+    and the peer's :class:`RotationPolicy` built from them. ``_TABLE`` names the table in messages."""
 
     model_config = ConfigDict(extra="forbid")
+    _TABLE: ClassVar[str]
+
+    rotation_interval_s: float = Field(default=120.0, gt=0)
+    max_age_s: float = Field(default=180.0, gt=0)
+    #: What a stale key does; default from the peer's QKD policy (``required`` → ``remove``, else ``keep``).
+    on_stale: Literal["keep", "remove"] | None = None
+    keep_max_s: float = Field(default=120.0, ge=0)
+    install_timeout_s: float = Field(default=5.0, gt=0)
+    retry_interval_s: float = Field(default=1.0, gt=0)
+
+    def _check_rotation(self) -> None:
+        if self.max_age_s <= self.rotation_interval_s:
+            raise ValueError(f"{self._TABLE}.max_age_s must be greater than {self._TABLE}.rotation_interval_s")
+
+    def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
+        """The peer's :class:`RotationPolicy`; ``on_stale`` left to the QKD policy's default unless set here."""
+        overrides: dict[str, Any] = {"rotation_interval_s": self.rotation_interval_s, "max_age_s": self.max_age_s,
+                                     "keep_max_s": self.keep_max_s, "install_timeout_s": self.install_timeout_s,
+                                     "retry_interval_s": self.retry_interval_s}
+        if self.on_stale is not None:
+            overrides["on_stale"] = self.on_stale
+        return RotationPolicy.for_peer(qkd, min_mode, **overrides)
+
+
+class WireGuardConfig(_RotationSettings):
+    """The local WireGuard interface and peer a gateway peer keys, and the rotation policy."""
+
+    _TABLE: ClassVar[str] = "wireguard"
 
     interface: str = Field(min_length=1, max_length=15)
     #: The peer's WireGuard public key (base64), as in ``wg show``.
@@ -52,13 +71,6 @@ class WireGuardConfig(BaseModel):
     #: Network namespace the interface lives in (``ip netns exec``), and the ``wg`` command.
     netns: str | None = None
     wg_command: str = "wg"
-    rotation_interval_s: float = Field(default=120.0, gt=0)
-    max_age_s: float = Field(default=180.0, gt=0)
-    #: What a stale PSK does; default from the peer's QKD policy (``required`` → ``remove``, else ``keep``).
-    on_stale: Literal["keep", "remove"] | None = None
-    keep_max_s: float = Field(default=120.0, ge=0)
-    install_timeout_s: float = Field(default=5.0, gt=0)
-    retry_interval_s: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> WireGuardConfig:
@@ -67,12 +79,8 @@ class WireGuardConfig(BaseModel):
             WgTool(self.interface, netns=self.netns)   # names that cannot be an interface / namespace
         except DataPlaneError as exc:
             raise ValueError(str(exc)) from None
-        if self.max_age_s <= self.rotation_interval_s:
-            raise ValueError("wireguard.max_age_s must be greater than wireguard.rotation_interval_s")
+        self._check_rotation()
         return self
-
-    def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
-        return _rotation_policy(self, qkd, min_mode)
 
     def spec(self) -> WireGuardPeerSpec:
         return WireGuardPeerSpec(public_key=self.public_key, endpoint=self.endpoint,
@@ -83,7 +91,7 @@ class WireGuardConfig(BaseModel):
         return WgTool(self.interface, netns=self.netns, wg=self.wg_command, timeout_s=self.install_timeout_s)
 
 
-class IpsecConfig(BaseModel):
+class IpsecConfig(_RotationSettings):
     """The local strongSwan connection a gateway peer keys with PPKs (RFC 8784), and the rotation policy.
 
     ``connection`` is the IKE connection as VICI ``load-conn`` takes it (swanctl.conf's keys: version,
@@ -91,7 +99,7 @@ class IpsecConfig(BaseModel):
     ``ppk_required``, which the gateway sets per epoch. Exactly one of the two sites has ``initiator``.
     charon needs ``make_before_break = yes`` and, where the kernel has no ESP, the kernel-libipsec plugin."""
 
-    model_config = ConfigDict(extra="forbid")
+    _TABLE: ClassVar[str] = "ipsec"
 
     vici_socket: str = "/var/run/charon.vici"
     name: str = Field(min_length=1, max_length=64)
@@ -102,12 +110,8 @@ class IpsecConfig(BaseModel):
     ppk_required: bool | None = None
     #: How long the old IKE SA lives on after the new one is up (seconds).
     overlap_s: float = Field(default=1.0, ge=0)
-    rotation_interval_s: float = Field(default=120.0, gt=0)
-    max_age_s: float = Field(default=180.0, gt=0)
-    on_stale: Literal["keep", "remove"] | None = None
-    keep_max_s: float = Field(default=120.0, ge=0)
+    #: IKE takes longer than ``wg set``: a longer install deadline than the other planes' (s).
     install_timeout_s: float = Field(default=10.0, gt=0)
-    retry_interval_s: float = Field(default=1.0, gt=0)
     #: Certificate authentication of IKE (``auth = "pubkey"`` in connection.local/remote): this site's
     #: certificate and private key and the CA of the peer's, PEM files the gateway loads into charon over
     #: VICI (all three, or none: credentials loaded by swanctl, e.g. an IKE PSK).
@@ -117,8 +121,7 @@ class IpsecConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> IpsecConfig:
-        if self.max_age_s <= self.rotation_interval_s:
-            raise ValueError("ipsec.max_age_s must be greater than ipsec.rotation_interval_s")
+        self._check_rotation()
         for key in ("ppk_id", "ppk_required"):
             if key in self.connection:
                 raise ValueError(f"ipsec.connection.{key} is set by the gateway per epoch; leave it out")
@@ -140,9 +143,6 @@ class IpsecConfig(BaseModel):
         if self.cert_file and self.key_file and self.ca_file:
             return IkeCredentials(cert_file=self.cert_file, key_file=self.key_file, ca_file=self.ca_file)
         return None
-
-    def policy(self, qkd: str, min_mode: str = "pqc-only") -> RotationPolicy:
-        return _rotation_policy(self, qkd, min_mode)
 
     def rotator(self, peer: str, local_site: str, qkd: str, min_mode: str = "pqc-only",
                 request_rekey: Any = None, control: ViciControl | None = None) -> IpsecPpkRotator:

@@ -12,35 +12,23 @@ every session, so strongSwan can hold the PPKs of two epochs at once while IKE S
 from __future__ import annotations
 
 import hashlib
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from gateway.dataplane.psk import epoch_label
-from gateway.keys import SessionKeys, export_key, wipe
+from gateway.dataplane.epoch_key import ExportedEpochKey, epoch_label
+from gateway.keys import SessionKeys, export_key
 
 PPK_BYTES = 32
 LABEL_PREFIX = b"qshift-gw/1 ikev2 ppk"
 
 
 @dataclass(repr=False, eq=False)
-class IkePpk:
+class IkePpk(ExportedEpochKey):
     """One epoch's PPK. ``value`` is secret; ``ppk_id`` is not."""
 
-    value: bytearray
+    FINGERPRINT_LABEL: ClassVar[bytes] = b"qshift-gw/1 ppk fingerprint "
+
     ppk_id: str
-    epoch: int
-    mode: str
-    created: float = field(default_factory=time.monotonic)
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256(b"qshift-gw/1 ppk fingerprint " + bytes(self.value)).hexdigest()[:8]
-
-    def age(self) -> float:
-        return time.monotonic() - self.created
-
-    def wipe(self) -> None:
-        wipe(self.value)
 
     def __repr__(self) -> str:  # never the key
         return f"IkePpk(ppk_id={self.ppk_id!r}, epoch={self.epoch}, mode={self.mode!r}, fingerprint={self.fingerprint})"

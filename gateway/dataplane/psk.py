@@ -16,16 +16,14 @@ fingerprint (the first 8 hex digits of a labelled SHA-256, enough for an operato
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from gateway.keys import SessionKeys, export_key, wipe
+from gateway.dataplane.epoch_key import ExportedEpochKey, epoch_label
+from gateway.keys import SessionKeys, export_key
 
 PSK_BYTES = 32
 LABEL_PREFIX = b"qshift-gw/1 wireguard psk"
-MODES = ("pqc-only", "hybrid-qkd")
 
 
 def psk_label(local_site: str, peer_site: str, epoch: int, mode: str) -> bytes:
@@ -33,43 +31,19 @@ def psk_label(local_site: str, peer_site: str, epoch: int, mode: str) -> bytes:
     return epoch_label(LABEL_PREFIX, local_site, peer_site, epoch, mode)
 
 
-def epoch_label(use: bytes, local_site: str, peer_site: str, epoch: int, mode: str) -> bytes:
-    """``use ‖ " " ‖ JSON{epoch, mode, sites (sorted)}``: the HKDF info of a key exported for ``use``."""
-    if mode not in MODES:
-        raise ValueError(f"unknown session mode {mode!r} (expected one of {', '.join(MODES)})")
-    if epoch < 0:
-        raise ValueError(f"session epoch {epoch} is negative")
-    body = json.dumps({"epoch": epoch, "mode": mode, "sites": sorted((local_site, peer_site))},
-                      sort_keys=True, separators=(",", ":"))
-    return use + b" " + body.encode()
-
-
 @dataclass(repr=False, eq=False)
-class WireGuardPsk:
+class WireGuardPsk(ExportedEpochKey):
     """One epoch's PSK. ``value`` is secret: use :meth:`wg_key_line` to hand it to ``wg``, then :meth:`wipe`."""
 
-    value: bytearray
-    epoch: int
-    mode: str
+    FINGERPRINT_LABEL: ClassVar[bytes] = b"qshift-gw/1 psk fingerprint "
+
     session_id: bytes
-    created: float = field(default_factory=time.monotonic)
-
-    @property
-    def fingerprint(self) -> str:
-        """8 hex digits of SHA-256 over a label and the PSK: safe to log, equal at both ends."""
-        return hashlib.sha256(b"qshift-gw/1 psk fingerprint " + bytes(self.value)).hexdigest()[:8]
-
-    def age(self) -> float:
-        return time.monotonic() - self.created
 
     def wg_key_line(self) -> bytes:
         """The PSK as ``wg`` reads it from a key file: base64 and a newline."""
         if not any(self.value):
             raise ValueError(f"the PSK of epoch {self.epoch} is wiped")
         return base64.b64encode(bytes(self.value)) + b"\n"
-
-    def wipe(self) -> None:
-        wipe(self.value)
 
     def __repr__(self) -> str:  # never the key
         return f"WireGuardPsk(epoch={self.epoch}, mode={self.mode!r}, fingerprint={self.fingerprint})"
