@@ -80,12 +80,8 @@ class WgNet:
 
 @pytest.fixture(scope="module")
 def wgnet() -> Iterator[WgNet]:
-    try:
-        SITES.start()
+    with SITES.running():
         yield WgNet()
-    finally:
-        leftovers = SITES.stop()
-        assert not leftovers, leftovers
 
 
 async def echo(count: int, interval_s: float) -> dict[str, Any]:

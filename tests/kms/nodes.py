@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from qkd.kms.client import KmeClient
 from qkd.kms.config import KmeConfig
 from qkd.kms.testing import to_toml
 
@@ -58,3 +59,13 @@ async def metrics_text(kme: Any, pki: Any) -> str:
     async with aiohttp.ClientSession(connector=connector) as session, session.get(f"{kme.url}/metrics") as resp:
         assert resp.status == 200
         return str(await resp.text())
+
+
+async def assert_sae_c_redeems_sae_a_keys(a: Any, t: Any, pki: Any, number: int = 2) -> None:
+    """SAE_A takes ``number`` keys for SAE_C at node ``a``; SAE_C redeems the same keys at node ``t`` over the
+    link (ETSI GS QKD 014 ``enc_keys`` / ``dec_keys``)."""
+    async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
+            KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
+        keys = await sae_a.enc_keys("SAE_C", number=number)
+        got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
+    assert [g.key for g in got] == [k.key for k in keys]

@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from qkd.kms.client import KmeClient
 from qkd.kms.config import KmeConfig
 from qkd.kms.server import start_kme
 from qkd.kms.testing import chain_topology, free_port
+from tests.kms.nodes import assert_sae_c_redeems_sae_a_keys, feed_node_config
 
 pytest.importorskip("qkd.postprocess.link")
 pytest.importorskip("qkd.emulator")
@@ -18,24 +18,10 @@ pytest.importorskip("qkd.emulator")
 LINK = "KME_A-KME_T"
 
 
-async def _assert_sae_c_redeems_sae_a_keys(a, t, pki) -> None:
-    """SAE_A takes two keys for SAE_C at node A; SAE_C redeems the same keys at node T over the link."""
-    async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
-            KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
-        keys = await sae_a.enc_keys("SAE_C", number=2)
-        got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
-    assert [g.key for g in got] == [k.key for k in keys]
-
-
 def config(tmp_path, pki, node, topo, ports, max_blocks=2):
-    return KmeConfig.model_validate({
-        "node": {"id": node, "listen_port": ports[node], "db_path": str(tmp_path / node / "k.sqlite"),
-                 "master_key_path": str(tmp_path / node / "m.key")},
-        "tls": {"ca": str(pki.ca), "cert": str(pki.cert(node)), "key": str(pki.key(node))},
-        "topology": topo,
-        "feeds": [{"pool": LINK, "kind": "emulated", "preset": "snspd-fiber", "length_km": 10.0,
-                   "pulses_per_block": 2_000_000, "emulator_seed": 11, "max_blocks": max_blocks}],
-    })
+    return feed_node_config(tmp_path, pki, node, topo, ports,
+                            {"pool": LINK, "kind": "emulated", "preset": "snspd-fiber", "length_km": 10.0,
+                             "pulses_per_block": 2_000_000, "emulator_seed": 11, "max_blocks": max_blocks})
 
 
 async def test_emulated_link_ends_fill_both_pools_identically_and_keys_reach_the_saes(tmp_path, pki):
@@ -56,11 +42,7 @@ async def test_emulated_link_ends_fill_both_pools_identically_and_keys_reach_the
         pools = [f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A"]
         for pool in pools:
             assert a.service.store.available_bits(pool) == t.service.store.available_bits(pool) > 0
-        async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
-                KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
-            keys = await sae_a.enc_keys("SAE_C", number=3)
-            got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
-        assert [g.key for g in got] == [k.key for k in keys]
+        await assert_sae_c_redeems_sae_a_keys(a, t, pki, number=3)
         assert a.service.store.counter(f"emulated-link/{LINK}/next-block") == 2
     finally:
         await a.stop()
@@ -125,7 +107,7 @@ async def test_link_ends_fed_from_time_tag_files_distil_the_same_key_at_both_nod
         assert all(r.status == "delivered" for r in ends[1].results)
         for pool in (f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A"):
             assert a.service.store.available_bits(pool) == t.service.store.available_bits(pool) > 0
-        await _assert_sae_c_redeems_sae_a_keys(a, t, pki)
+        await assert_sae_c_redeems_sae_a_keys(a, t, pki)
     finally:
         await a.stop()
         await t.stop()
@@ -197,7 +179,7 @@ async def test_after_a_crash_between_the_two_deposits_the_end_ahead_drops_its_ex
             assert a.service.store.tail(pool) == t.service.store.tail(pool) >= tail_before
         assert [m.deposited_bits_total for m in a.service.store.metrics() if m.name in pools] == \
                [m.deposited_bits_total for m in t.service.store.metrics() if m.name in pools]
-        await _assert_sae_c_redeems_sae_a_keys(a, t, pki)
+        await assert_sae_c_redeems_sae_a_keys(a, t, pki)
     finally:
         await a.stop()
         await t.stop()

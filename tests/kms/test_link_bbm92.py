@@ -14,7 +14,7 @@ from qkd.kms.errors import LinkAlarmError
 from qkd.kms.server import start_kme
 from qkd.kms.testing import chain_topology, free_port
 from qkd.runtime import LinkFaults
-from tests.kms.nodes import feed_node_config, metrics_text, until
+from tests.kms.nodes import assert_sae_c_redeems_sae_a_keys, feed_node_config, metrics_text, until
 
 LINK = "KME_A-KME_T"
 POOLS = (f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A")
@@ -43,11 +43,7 @@ async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resume
                      lambda: [e.snapshot() for e in ends])
         for pool in POOLS:
             assert a.service.store.available_bits(pool) == t.service.store.available_bits(pool) > 0
-        async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
-                KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
-            keys = await sae_a.enc_keys("SAE_C", number=2)
-            got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
-        assert [g.key for g in got] == [k.key for k in keys]
+        await assert_sae_c_redeems_sae_a_keys(a, t, pki, number=2)
         status = {e["link"]: e for e in a.service.pools_report()["links"]}[LINK]
         assert status["protocol"] == "bbm92" and status["last_chsh"] > 2.5 and not status["alarm"]
 
@@ -75,11 +71,7 @@ async def test_a_bbm92_link_keys_the_saes_and_its_witness_alarm_stops_and_resume
         await until(lambda: not any(k.service.store.alarm(POOLS[0])[0] for k in (a, t))
                      and all(e.status.state == "running" for e in ends), 20, "a certified block clears the alarm",
                      lambda: [e.snapshot() for e in ends])
-        async with KmeClient(a.url, pki.client_context("SAE_A")) as sae_a, \
-                KmeClient(t.url, pki.client_context("SAE_C")) as sae_c:
-            keys = await sae_a.enc_keys("SAE_C", number=1)
-            got = await sae_c.dec_keys("SAE_A", [k.key_id for k in keys])
-        assert [g.key for g in got] == [k.key for k in keys]
+        await assert_sae_c_redeems_sae_a_keys(a, t, pki, number=1)
     finally:
         await a.stop()
         await t.stop()

@@ -18,6 +18,7 @@ Needs root, ``ip``, /dev/net/tun and the tools named by :func:`wireguard_unavail
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -170,13 +172,14 @@ def sh(*args: str, check: bool = True, input: str | None = None) -> subprocess.C
     return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=30, input=input)
 
 
-def netns_unavailable() -> str | None:
-    """Why this machine cannot run two sites in namespaces (None when it can)."""
+def netns_unavailable(need_tun: bool = True) -> str | None:
+    """Why this machine cannot run hosts in network namespaces, with TUN devices unless ``need_tun`` is
+    False (None when it can): root, ``ip``, /dev/net/tun, and a probe namespace that can be created."""
     if os.geteuid() != 0:
-        return "needs root to create network namespaces and TUN interfaces"
+        return "needs root to create network namespaces" + (" and TUN interfaces" if need_tun else "")
     if not shutil.which("ip"):
         return "iproute2 (ip) is not installed"
-    if not os.path.exists("/dev/net/tun"):
+    if need_tun and not os.path.exists("/dev/net/tun"):
         return "no /dev/net/tun"
     probe = f"qp{os.getpid() % 100000}-probe"
     result = sh("ip", "netns", "add", probe, check=False)
@@ -246,6 +249,10 @@ class Sites:
         self.procs.append(proc)
         return proc
 
+    def start(self) -> None:
+        """Create the namespaces and start the site's processes (each subclass: its data plane)."""
+        raise NotImplementedError
+
     def start_echo_server(self) -> None:
         """The UDP echo and the TCP digest sink at site B."""
         self.spawn(self.in_ns("b", sys.executable, "-c", ECHO_SERVER, self.inner["b"], str(self.ECHO_PORT)))
@@ -258,6 +265,17 @@ class Sites:
         for side in ("a", "b"):
             sh("ip", "netns", "del", self.ns[side], check=False)
         return [n for n in sh("ip", "netns", "list").stdout.split() if n.startswith(self.tag)]
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """The sites started (:meth:`start`, even half-way) and, on leaving, stopped; an AssertionError naming
+        the namespaces left behind if :meth:`stop` could not remove them all."""
+        try:
+            self.start()
+            yield
+        finally:
+            leftovers = self.stop()
+            assert not leftovers, leftovers
 
     async def echo(self, count: int, interval_s: float) -> dict[str, Any]:
         """UDP echo A -> B -> A through the tunnel: ``count`` numbered packets, one every ``interval_s``."""

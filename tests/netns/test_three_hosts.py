@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.netns.dataplane import netns_unavailable
 from tests.processes import stop_process_groups
 
 pytestmark = pytest.mark.netns
@@ -50,20 +51,7 @@ def in_ns(node: str, *args: str) -> list[str]:
     return ["ip", "netns", "exec", ns(node), *args]
 
 
-def _namespaces_supported() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces"
-    if not shutil.which("ip"):
-        return "iproute2 (ip) is not installed"
-    probe = f"{TAG}-probe"
-    result = sh("ip", "netns", "add", probe, check=False)
-    if result.returncode != 0:
-        return f"cannot create a network namespace: {result.stderr.strip()}"
-    sh("ip", "netns", "del", probe, check=False)
-    return None
-
-
-SKIP_REASON = _namespaces_supported()
+SKIP_REASON = netns_unavailable(need_tun=False)
 
 
 def _build_network() -> str | None:

@@ -8,6 +8,7 @@ import json
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -143,13 +144,11 @@ def test_ml_kem_sizes_match_cryptography(cls, name: str) -> None:
     key = cls.generate()
     alg = algorithm_for_key(key)
     assert alg.name == name and alg.quantum_status is QuantumStatus.QUANTUM_SAFE
-    assert len(key.public_key().public_bytes_raw()) == alg.public_key_bytes
+    _assert_public_key_as_catalogued(key.public_key(), alg)
     ss, ct = key.public_key().encapsulate()
     assert len(ct) == alg.ciphertext_bytes and len(ss) == alg.shared_secret_bytes
     assert key.decapsulate(ct) == ss
     assert len(key.private_bytes_raw()) == 64  # seed d||z, as the note says
-    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert _spki_oid(spki) in alg.oids
 
 
 def test_ml_kem_expanded_key_sizes_match_kyber_py_for_all_three_sets() -> None:
@@ -176,10 +175,8 @@ def test_ml_dsa_sizes_and_oids_match_cryptography(cls, name: str) -> None:
     key = cls.generate()
     alg = algorithm_for_key(key.public_key())
     assert alg.name == name
-    assert len(key.public_key().public_bytes_raw()) == alg.public_key_bytes
+    _assert_public_key_as_catalogued(key.public_key(), alg)
     assert len(key.sign(b"m")) == alg.signature_bytes
-    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert _spki_oid(spki) in alg.oids
 
 
 def test_ml_dsa_expanded_key_sizes_match_dilithium_py() -> None:
@@ -326,6 +323,13 @@ def _spki_oid(der: bytes) -> str:
             arcs.append(value)
             value = 0
     return ".".join(map(str, arcs))
+
+
+def _assert_public_key_as_catalogued(public_key: Any, alg: Any) -> None:
+    """The raw public key has the catalogue's size and its SubjectPublicKeyInfo names one of the entry's OIDs."""
+    assert len(public_key.public_bytes_raw()) == alg.public_key_bytes
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert _spki_oid(spki) in alg.oids
 
 
 # --- symmetric and hashes ---------------------------------------------------------------------
