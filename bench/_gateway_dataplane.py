@@ -26,7 +26,7 @@ import contextlib
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,24 +182,53 @@ def _throughput_row(plane: str, tp: dict[str, Any], rotate_every_s: float, secon
                         "tunnel": tunnel})
 
 
-async def wireguard_rows(lab: Any, tmp: Path, *, rotations: int, rotate_every_s: float, loss_every_s: float,
-                         seconds: float, rounds: int) -> list[BenchResult]:
-    reason = wireguard_unavailable()
-    if reason:
-        print(f"wireguard rows skipped: {reason}")
-        return []
-    sites = WgSites(f"qb{os.getpid() % 100000}")
+async def _measure(lab: Any, sites: WgSites | IpsecSites, *, rotations: int, rotate_every_s: float,
+                   loss_every_s: float, seconds: float, rounds: int,
+                   handshakes: Callable[[], int] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Throughput (:func:`_throughput`) and loss over key rotations (:func:`_loss`) with two gateway processes
+    keying ``sites``' data plane (rotation every ``rotate_every_s`` / ``loss_every_s`` s); gateways stopped after."""
+
+    async def start(every_s: float) -> dict[str, int]:
+        lab.stop_gateways()
+        return lab.start_pair("127.0.0.1:9", every_s, False,
+                              peer_extra={"a": sites.peer_toml("a"), "b": sites.peer_toml("b")})
+
+    tp = await _throughput(lab, sites, start, rotate_every_s, seconds, rounds)
+    loss = await _loss(sites, start, rotations, loss_every_s, handshakes)
+    lab.stop_gateways()
+    return tp, loss
+
+
+@contextlib.contextmanager
+def _sites_up(lab: Any, sites: Sites) -> Iterator[None]:
+    """The sites started; on leaving, the gateways stopped and the sites' processes and namespaces removed
+    (what is left behind is printed)."""
     try:
         sites.start()
-
-        async def start(every_s: float) -> dict[str, int]:
-            lab.stop_gateways()
-            return lab.start_pair("127.0.0.1:9", every_s, False,
-                                  peer_extra={"a": sites.peer_toml("a"), "b": sites.peer_toml("b")})
-
-        tp = await _throughput(lab, sites, start, rotate_every_s, seconds, rounds)
-        loss = await _loss(sites, start, rotations, loss_every_s, lambda: sites.latest_handshake("a"))
+        yield
+    finally:
         lab.stop_gateways()
+        left = sites.stop()
+        if left:
+            print(f"left behind: {left}")
+
+
+def _skipped(plane: str, reason: str | None) -> bool:
+    """True (and the reason printed) when this machine cannot run ``plane``'s rows."""
+    if reason:
+        print(f"{plane} rows skipped: {reason}")
+    return reason is not None
+
+
+async def wireguard_rows(lab: Any, tmp: Path, *, rotations: int, rotate_every_s: float, loss_every_s: float,
+                         seconds: float, rounds: int) -> list[BenchResult]:
+    if _skipped("wireguard", wireguard_unavailable()):
+        return []
+    sites = WgSites(f"qb{os.getpid() % 100000}")
+    with _sites_up(lab, sites):
+        tp, loss = await _measure(lab, sites, rotations=rotations, rotate_every_s=rotate_every_s,
+                                  loss_every_s=loss_every_s, seconds=seconds, rounds=rounds,
+                                  handshakes=lambda: sites.latest_handshake("a"))
         equal = sites.psk("a") == sites.psk("b") is not None
         # the bare operation: `wg set … preshared-key` of the PSK already installed (nothing changes)
         psk = sites.psk("a") or ""
@@ -216,34 +245,19 @@ async def wireguard_rows(lab: Any, tmp: Path, *, rotations: int, rotate_every_s:
                              "both sites' installs of every epoch after the first (ip netns exec + wg set "
                                   f"through a pipe); PSKs equal at both ends at the end: {equal}")]
         return rows
-    finally:
-        lab.stop_gateways()
-        left = sites.stop()
-        if left:
-            print(f"left behind: {left}")
 
 
 async def ipsec_rows(lab: Any, tmp: Path, *, rotations: int, rotate_every_s: float, loss_every_s: float,
                      seconds: float, rounds: int) -> list[BenchResult]:
-    reason = ipsec_unavailable()
-    if reason:
-        print(f"ipsec rows skipped: {reason}")
+    if _skipped("ipsec", ipsec_unavailable()):
         return []
     from gateway.dataplane.ipsec import ViciControl
 
     sites = IpsecSites(f"qc{os.getpid() % 100000}", tmp)
-    try:
-        sites.start()
+    with _sites_up(lab, sites):
         await sites.load_ike_psk()
-
-        async def start(every_s: float) -> dict[str, int]:
-            lab.stop_gateways()
-            return lab.start_pair("127.0.0.1:9", every_s, False,
-                                  peer_extra={"a": sites.peer_toml("a"), "b": sites.peer_toml("b")})
-
-        tp = await _throughput(lab, sites, start, rotate_every_s, seconds, rounds)
-        loss = await _loss(sites, start, rotations, loss_every_s, None)
-        lab.stop_gateways()
+        tp, loss = await _measure(lab, sites, rotations=rotations, rotate_every_s=rotate_every_s,
+                                  loss_every_s=loss_every_s, seconds=seconds, rounds=rounds, handshakes=None)
         # the same switch by hand over VICI, without qshift: a PPK of our own loaded at both ends with the
         # connection naming it, a new IKE SA, the same overlap, the old IKE SAs ended
         from gateway.dataplane.ppk import IkePpk
@@ -269,8 +283,3 @@ async def ipsec_rows(lab: Any, tmp: Path, *, rotations: int, rotate_every_s: flo
                              "new IKE SA, 1 s overlap, old ended (median)",
                              "the initiator's install: load PPK + reload connection + new IKE SA (IKE_SA_INIT, "
                              "IKE_AUTH with the PPK) + overlap_s = 1 s + old IKE SA ended")]
-    finally:
-        lab.stop_gateways()
-        left = sites.stop()
-        if left:
-            print(f"left behind: {left}")
