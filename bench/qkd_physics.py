@@ -21,12 +21,15 @@ path (``compiled_scalar_events_per_cpu_s``; the default path uses AVX2 when the 
   drift) is first recovered from the tags alone (``qkd.events.coincidence.synchronise``; its errors against the
   true clock and its CPU time are in params), then the compiled single-pass matcher runs over both streams,
   in tags (Alice's + Bob's) per CPU-second, against the numpy reference (``match_reference``: sorted search +
-  stable sort, the same pairs, checked here) on the first tenth of the streams.
+  stable sort, the same pairs, checked here) on the first tenth of the streams; that tenth also goes
+  through the streaming file path (``synchronise_files`` + ``match_files``, files written as ``.qtt``):
+  its CPU time and rate in params (``file_*``), its pairs checked against the in-memory pass.
 
 Each result also records the rate per CPU-second of the process (``*_per_cpu_s`` in params), which a
 loaded shared machine distorts less than wall time.
 
-Usage: ``python bench/qkd_physics.py [--quick]`` → ``bench/results/qkd_physics.json``.
+Usage: ``python bench/qkd_physics.py [--quick] [--only SECTION ...]`` → ``bench/results/qkd_physics.json``
+(sections ``sift``, ``emulator``, ``ptu``, ``coincidence``; ``--only`` keeps the other sections' figures).
 """
 
 from __future__ import annotations
@@ -295,30 +298,60 @@ def bench_coincidence(n_per_station: int) -> BenchResult:
     if not (np.array_equal(fast.alice_index, ref.alice_index) and np.array_equal(fast.bob_index, ref.bob_index)):
         raise SystemExit("coincidence_match: the compiled pass and the numpy reference disagree")
     base_cpu = _cpu_rate(lambda: match_reference(head_a, head_b, model, window), 2 * k, repeat=1)
+    files = _coincidence_files(head_a, head_b, window, len(fast))
     return BenchResult("coincidence_match", rate_cpu, "tags/cpu-s", "numpy sorted search + stable sort",
                        base_cpu, {"tags_per_station": n_per_station, "true_pairs": n_pairs, "pairs_found": len(found),
                                   "wall_tags_per_s": 2 * n_per_station / wall, "sync_cpu_s": sync_cpu,
                                   "offset_error_ps": model.offset_ps - offset_ps,
                                   "drift_error_ppm": (model.drift - drift) * 1e6,
-                                  "residual_std_ps": model.residual_std_ps, "window_ps": window,
+                                  "significance_sigma": model.significance,
+                                  "residual_std_ps": model.residual_std_ps, "window_ps": window, **files,
                                   "load_average": os.getloadavg()})
+
+
+def _coincidence_files(alice, bob, window: float, pairs_in_memory: int) -> dict[str, float]:
+    """The streaming path on files: both stations' tags written as native ``.qtt`` (uncompressed, 2^20-tag
+    blocks), then ``synchronise_files`` + ``match_files`` (bounded memory); CPU seconds and the pairs found,
+    which must be those of the in-memory pass."""
+    from qkd.events.coincidence import match_files, synchronise_files
+    from qkd.events.formats import write_native
+
+    with tempfile.TemporaryDirectory() as d:
+        pa, pb = Path(d) / "alice.qtt", Path(d) / "bob.qtt"
+        write_native(pa, alice, compress=False)
+        write_native(pb, bob, compress=False)
+        c0 = time.process_time()
+        model = synchronise_files(pa, pb)
+        c1 = time.process_time()
+        pairs = sum(len(p) for p in match_files(pa, pb, model, window))
+        c2 = time.process_time()
+    if abs(pairs - pairs_in_memory) > 2 + pairs_in_memory // 10_000:
+        raise SystemExit(f"coincidence files: {pairs} pairs streamed vs {pairs_in_memory} in memory")
+    return {"file_tags_per_station": len(alice), "file_sync_cpu_s": c1 - c0,
+            "file_read_match_tags_per_cpu_s": 2 * len(alice) / (c2 - c1), "file_pairs": pairs}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (CI smoke run)")
+    ap.add_argument("--only", choices=["sift", "emulator", "ptu", "coincidence"], action="append",
+                    help="run these sections only; the file keeps the other sections' figures")
     args = ap.parse_args()
     q = args.quick
-    results = [
-        bench_sift_stored(5 * 10**7 if q else 2 * 10**8, 3 if q else 7),
-        bench_sift_philox(5 * 10**7 if q else 4 * 10**8, 3 if q else 7),
-        bench_emulator(10**8 if q else 10**9, 10**7 if q else 10**8),
-        bench_ptu(10**6 if q else 5 * 10**7, 3 if q else 5),
-        bench_coincidence(10**7 if q else 10**8),
-    ]
+    sections = {
+        "sift": lambda: [bench_sift_stored(5 * 10**7 if q else 2 * 10**8, 3 if q else 7),
+                         bench_sift_philox(5 * 10**7 if q else 4 * 10**8, 3 if q else 7)],
+        "emulator": lambda: [bench_emulator(10**8 if q else 10**9, 10**7 if q else 10**8)],
+        "ptu": lambda: [bench_ptu(10**6 if q else 5 * 10**7, 3 if q else 5)],
+        "coincidence": lambda: [bench_coincidence(10**7 if q else 10**8)],
+    }
+    prefixes = {"sift": ("sift_",), "emulator": ("emulator_",), "ptu": ("ptu_",), "coincidence": ("coincidence_",)}
+    chosen = args.only or list(sections)
+    results = [r for name in chosen for r in sections[name]()]
     for r in results:
         r.params["cpu_count_visible"] = os.cpu_count()
-    write_results("qkd_physics", results)
+    write_results("qkd_physics", results,
+                  replace_prefixes=tuple(p for name in chosen for p in prefixes[name]) if args.only else None)
 
 
 if __name__ == "__main__":
