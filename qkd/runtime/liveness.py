@@ -9,6 +9,10 @@ session's task group, so its failure cancels the block protocol — runs three t
 * a heartbeat sender (one ``H`` every ``heartbeat_s``), so an idle but healthy peer is never silent;
 * a watchdog that raises :class:`PeerSilent` when nothing at all arrived for ``silence_timeout_s``.
 
+With :meth:`LivenessTransport.attach` (the link runtime's sub-channels, :class:`~qkd.runtime.mux.ChannelMux`),
+the reader hands every frame straight to a callback instead of the inbox (one queue hop less per message)
+and every failure to another.
+
 So a silent peer (no FIN: a blackholed path, a frozen process) is detected within ``silence_timeout_s``
 plus one watchdog tick (``heartbeat_s / 4``), whatever the protocol is waiting for. Heartbeats are not
 authenticated: they only keep a session alive, and every protocol step still has its own deadline.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from qkd.postprocess.channel import ChannelError, Transport
 
@@ -51,6 +56,18 @@ class LivenessTransport:
         self._inbox: asyncio.Queue[bytes | BaseException] = asyncio.Queue()
         self.last_rx = time.monotonic()
         self.heartbeats_received = 0
+        self._feed: Callable[[bytes], None] | None = None
+        self._fail: Callable[[BaseException], None] | None = None
+
+    def attach(self, feed: Callable[[bytes], None], fail: Callable[[BaseException], None]) -> None:
+        """Hand each received frame to ``feed`` (an exception it raises fails the connection) and each failure to
+        ``fail``, instead of keeping them for :meth:`recv_bytes`."""
+        self._feed, self._fail = feed, fail
+
+    def _failure(self, error: BaseException) -> None:
+        self._inbox.put_nowait(error)
+        if self._fail is not None:
+            self._fail(error)
 
     async def send_bytes(self, data: bytes) -> None:
         await self.inner.send_bytes(DATA + data)
@@ -83,16 +100,23 @@ class LivenessTransport:
                 raw = await self.inner.recv_bytes()
             except ChannelError as exc:
                 error: BaseException = PeerClosed(f"link {self.link_id!r}: classical connection closed: {exc}")
-                self._inbox.put_nowait(error)
+                self._failure(error)
                 raise error from None
             self.last_rx = time.monotonic()
             if raw[:1] == HEARTBEAT:
                 self.heartbeats_received += 1
             elif raw[:1] == DATA:
-                self._inbox.put_nowait(raw[1:])
+                if self._feed is None:
+                    self._inbox.put_nowait(raw[1:])
+                    continue
+                try:
+                    self._feed(raw[1:])
+                except ChannelError as exc:
+                    self._failure(exc)
+                    raise
             else:
                 error = ChannelError(f"link {self.link_id!r}: message of unknown kind {raw[:1]!r} on the channel")
-                self._inbox.put_nowait(error)
+                self._failure(error)
                 raise error
 
     async def _beat(self) -> None:
@@ -113,7 +137,7 @@ class LivenessTransport:
             if silent > self.silence_timeout_s:
                 error = PeerSilent(f"link {self.link_id!r}: nothing received from the peer for {silent:.1f} s "
                                    f"(bound {self.silence_timeout_s} s)")
-                self._inbox.put_nowait(error)
+                self._failure(error)
                 raise error
 
 

@@ -89,21 +89,30 @@ class ChannelMux:
             raise item
         return item
 
+    def feed(self, raw: bytes) -> None:
+        """Hand one received message to its sub-channel (raises :class:`MuxError` on a protocol violation)."""
+        if len(raw) < _ID.size:
+            raise MuxError(f"link {self.link_id!r}: a message of {len(raw)} bytes has no sub-channel id")
+        self.messages_in += 1
+        (cid,) = _ID.unpack_from(raw)
+        self._queue(cid).put_nowait(raw[_ID.size:])
+
+    def fail(self, error: BaseException) -> None:
+        """The connection failed: every sub-channel's next receive raises ``error`` (and those opened later)."""
+        self._error = error
+        for queue in self._queues.values():
+            queue.put_nowait(error)
+
     async def run(self) -> None:
         """Move messages from the transport to their sub-channels until the transport fails; the failure
-        (or a protocol violation) is handed to every sub-channel and raised."""
+        (or a protocol violation) is handed to every sub-channel and raised. (A
+        :class:`~qkd.runtime.liveness.LivenessTransport` can instead :meth:`feed` the mux from its own reader:
+        ``live.attach(mux.feed, mux.fail)``.)"""
         try:
             while True:
-                raw = await self.inner.recv_bytes()
-                if len(raw) < _ID.size:
-                    raise MuxError(f"link {self.link_id!r}: a message of {len(raw)} bytes has no sub-channel id")
-                self.messages_in += 1
-                (cid,) = _ID.unpack_from(raw)
-                self._queue(cid).put_nowait(raw[_ID.size:])
+                self.feed(await self.inner.recv_bytes())
         except Exception as exc:
-            self._error = exc
-            for queue in self._queues.values():
-                queue.put_nowait(exc)
+            self.fail(exc)
             raise
 
 

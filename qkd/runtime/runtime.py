@@ -5,7 +5,7 @@ classical connection: the transport is wrapped in heartbeats (:class:`~qkd.runti
 the ends exchange ``link.hello`` / ``link.hello.ack`` (first block index, key-sink stream state, the
 Wegman–Carter pads each has spent, blocks in flight), resynchronise (:func:`resync_action`), then run blocks
 with :class:`~qkd.postprocess.link.LinkEnd` until the source ends or something fails. Structured
-concurrency: the heartbeat tasks, the sub-channel reader and the block protocol run in one
+concurrency: the heartbeat tasks (whose reader feeds the sub-channels) and the block protocol run in one
 :class:`asyncio.TaskGroup`, so a failure of any cancels the others; the block protocol's every step has a
 deadline (``step_timeout_s``), each block one more (``block_timeout_s``), connecting one more
 (``connect_timeout_s``).
@@ -328,15 +328,14 @@ class LinkEndRuntime:
         live = LivenessTransport(transport, heartbeat_s=cfg.heartbeat_s, silence_timeout_s=cfg.silence_timeout_s,
                                  link_id=self.link_id)
         mux = ChannelMux(live, link_id=self.link_id, max_open=2)
+        live.attach(mux.feed, mux.fail)           # the heartbeat reader hands each message to its sub-channel
         self.status.sessions += 1
         self._failing_block = None
         self._ending = False
         try:
             async with asyncio.TaskGroup() as group:
                 watch = group.create_task(self._until_ending(live.run()), name=f"{self.link_id}-{self.role}-liveness")
-                reader = group.create_task(self._until_ending(mux.run()), name=f"{self.link_id}-{self.role}-mux")
                 await self._protocol(mux)
-                reader.cancel()
                 watch.cancel()
         finally:
             # a closing handshake the peer may never answer (a silent path) must not delay the failure report
@@ -345,8 +344,8 @@ class LinkEndRuntime:
                     await transport.close()
 
     async def _until_ending(self, run: Awaitable[None]) -> None:
-        """``run`` (the heartbeat or the sub-channel reader), whose failure fails the session — except the peer
-        closing the connection once both ends said ``link.end`` (the last messages are still delivered)."""
+        """``run`` (the heartbeats and reader), whose failure fails the session — except the peer closing the
+        connection once both ends said ``link.end`` (the last messages are still delivered)."""
         try:
             await run
         except PeerClosed:
