@@ -348,45 +348,82 @@ def synchronise(alice: TimeTags, bob: TimeTags, *, max_offset_ps: float = 1e9, m
                         hypotheses=hypotheses)
 
 
+@dataclass(frozen=True)
+class _FirstPeak:
+    """The head segment's coarse result: ``offset`` (ps) at the segment's centre under drift hypothesis
+    ``drift``, its ``significance`` (σ) and the :class:`SyncPlan` that found it."""
+
+    offset: float
+    significance: float
+    drift: float
+    plan: SyncPlan
+
+
+def _bob_window(at: float, length: float, centre: float, reach: float, bin_ps: float) -> tuple[float, float]:
+    """Bob's tags a coarse search of Alice's [at, at + length) within ±reach of ``centre`` can use (ps)."""
+    return at + centre - reach - bin_ps, at + length + centre + reach + bin_ps
+
+
+def _first_peak(alice: TimeTags, bob: TimeTags, start: float, end: float, rate: float, *, max_offset_ps: float,
+                max_drift: float, min_bin_ps: float, segment_ps: float | None, min_significance: float,
+                hypotheses: tuple[int, ...]) -> _FirstPeak:
+    """Step 1 of the module docstring on the head of the run (Alice's run is [``start``, ``end``] ps,
+    ``rate`` the busier station's tags per ps): plans of more drift hypotheses in turn until a peak is
+    significant; none is :class:`ClockSyncError`."""
+    best: _FirstPeak | None = None
+    for n_hyp in hypotheses if max_drift > 0 else (1,):
+        plan = sync_plan(n_hyp, rate, end - start, max_drift, min_bin_ps, segment_ps)
+        lo, hi = _bob_window(start, plan.length_ps, 0.0, max_offset_ps, plan.bin_ps)
+        off, sig, d = coarse_search(_segment(alice, start, plan.length_ps), _segment(bob, lo, hi - lo), start,
+                                    plan.length_ps, plan.bin_ps, max_offset_ps, plan.drifts)
+        if best is None or sig > best.significance:
+            best = _FirstPeak(off, sig, d, plan)
+        if best.significance >= min_significance:
+            return best
+    sig = best.significance if best is not None else 0.0
+    raise ClockSyncError(f"clock sync: no correlation peak ({sig:.1f} σ < {min_significance:g} σ) within "
+                         f"±{max_offset_ps:.3g} ps and ±{max_drift * 1e6:g} ppm: the two files share no "
+                         "light, or the offset is larger")
+
+
+def _late_search(first: _FirstPeak, start: float, end: float) -> tuple[float, float, float] | None:
+    """(start of the late segment, predicted offset there, search reach) in ps, or None when the run is too
+    short for a second segment: the late segment's offset is predicted from the first under the winning
+    hypothesis, within what the hypothesis leaves open (±step/2 over the run) and a few bins."""
+    length, bin_ps = first.plan.length_ps, first.plan.bin_ps
+    late = end - length
+    if late - start <= 2 * length:
+        return None
+    return late, first.offset + first.drift * (late - start), 4 * bin_ps + 1.5 * (first.plan.step / 2) * (late - start)
+
+
+def _coarse_model(alice: TimeTags, bob: TimeTags, first: _FirstPeak, start: float, end: float,
+                  min_significance: float) -> ClockModel:
+    """Step 2: the drift from the first and the late segment's offsets (the winning hypothesis when the late
+    segment shows no significant peak), and Δ at t_A = 0 from the offset measured at the first segment's
+    centre."""
+    plan = first.plan
+    drift = first.drift
+    late = _late_search(first, start, end)
+    if late is not None:
+        at, predicted, reach = late
+        lo, hi = _bob_window(at, plan.length_ps, predicted, reach, plan.bin_ps)
+        second, sig2 = coarse_offset(_segment(alice, at, plan.length_ps), _segment(bob, lo, hi - lo), at,
+                                     plan.length_ps, plan.bin_ps, reach, drift=first.drift, centre_ps=predicted)
+        if sig2 >= min_significance:
+            drift = (second - first.offset) / (at - start)
+    return ClockModel(first.offset - drift * (start + plan.length_ps / 2), drift, first.significance)
+
+
 def _synchronise(alice: TimeTags, bob: TimeTags, start: float, end: float, rate: float, *, max_offset_ps: float,
                  max_drift: float, min_bin_ps: float, segment_ps: float | None, min_significance: float,
                  refine_tags: int, hypotheses: tuple[int, ...]) -> ClockModel:
-    """Steps 1–3 of the module docstring on streams that hold (at least) the tags the searches read:
-    Alice's run is [``start``, ``end``] ps, ``rate`` the busier station's tags per ps."""
-    def bob_near(at: float, length: float, centre: float, reach: float, bin_ps: float) -> npt.NDArray[np.float64]:
-        return _segment(bob, at + centre - reach - bin_ps, length + 2 * (reach + bin_ps))
-
-    best: tuple[float, float, float, SyncPlan] | None = None   # (significance, offset, drift hypothesis, plan)
-    for n_hyp in hypotheses if max_drift > 0 else (1,):
-        plan = sync_plan(n_hyp, rate, end - start, max_drift, min_bin_ps, segment_ps)
-        seg_a = _segment(alice, start, plan.length_ps)
-        seg_b = bob_near(start, plan.length_ps, 0.0, max_offset_ps, plan.bin_ps)
-        off, sig, d = coarse_search(seg_a, seg_b, start, plan.length_ps, plan.bin_ps, max_offset_ps, plan.drifts)
-        if best is None or sig > best[0]:
-            best = (sig, off, d, plan)
-        if best[0] >= min_significance:
-            break
-    assert best is not None
-    sig1, first, hyp, plan = best
-    if sig1 < min_significance:
-        raise ClockSyncError(f"clock sync: no correlation peak ({sig1:.1f} σ < {min_significance:g} σ) within "
-                             f"±{max_offset_ps:.3g} ps and ±{max_drift * 1e6:g} ppm: the two files share no "
-                             "light, or the offset is larger")
-    length, bin_ps = plan.length_ps, plan.bin_ps
-    drift = hyp
-    late = end - length
-    if late - start > 2 * length:
-        # the late segment's offset, predicted from the first under the winning hypothesis, within what the
-        # hypothesis leaves open (±step/2 over the run) and a few bins
-        predicted = first + hyp * (late - start)
-        reach = 4 * bin_ps + 1.5 * (plan.step / 2) * (late - start)
-        second, sig2 = coarse_offset(_segment(alice, late, length), bob_near(late, length, predicted, reach, bin_ps),
-                                     late, length, bin_ps, reach, drift=hyp, centre_ps=predicted)
-        if sig2 >= min_significance:
-            drift = (second - first) / (late - start)
-    # Δ at t_A = 0 from the offset measured around the first segment's centre
-    model = ClockModel(first - drift * (start + length / 2), drift, sig1)
-    return refine(alice, bob, model, search_ps=2 * bin_ps, max_tags=refine_tags)
+    """Steps 1–3 of the module docstring on two streams in memory."""
+    first = _first_peak(alice, bob, start, end, rate, max_offset_ps=max_offset_ps, max_drift=max_drift,
+                        min_bin_ps=min_bin_ps, segment_ps=segment_ps, min_significance=min_significance,
+                        hypotheses=hypotheses)
+    model = _coarse_model(alice, bob, first, start, end, min_significance)
+    return refine(alice, bob, model, search_ps=2 * first.plan.bin_ps, max_tags=refine_tags)
 
 
 def _stream_span(path: str | Path) -> tuple[int, float, float]:
@@ -439,10 +476,13 @@ def synchronise_files(path_a: str | Path, path_b: str | Path, *, max_offset_ps: 
                       refine_tags: int = 2_000_000, slices: int = 16,
                       hypotheses: tuple[int, ...] = HYPOTHESES) -> ClockModel:
     """:func:`synchronise` on two stations' time-tag files (any format :func:`~qkd.events.formats.iter_timetags`
-    reads) in bounded memory, for files larger than memory: one streaming pass per file for its span and
-    rate, a second keeping only the tags the searches read — the head and late coarse segments of every
-    plan (:func:`sync_plan`) and ``slices`` windows of ``refine_tags`` Alice tags in all, spread over the
-    run, each with the Bob tags any clock within the ranges can pair with them."""
+    reads) in bounded memory, for files larger than memory. Four streaming passes over each file, each
+    keeping only the tags one step reads: (1) span and rate; (2) the head segment of every plan
+    (:func:`sync_plan`) and Bob's tags within ±``max_offset_ps`` of it → step 1; (3) the late segment and
+    Bob's tags within the reach the first peak leaves → step 2; (4) ``slices`` windows of ``refine_tags``
+    Alice tags in all, spread over the run, with Bob's tags a few coarse bins around where the coarse
+    model maps them → step 3. Memory: at most ``MAX_SEGMENT_TAGS`` per segment, ``refine_tags`` for the
+    refinement, plus Bob's tags within the searched ranges."""
     n_a, start, end = _stream_span(path_a)
     n_b, b0, b1 = _stream_span(path_b)
     if n_a == 0 or n_b == 0:
@@ -452,16 +492,30 @@ def synchronise_files(path_a: str | Path, path_b: str | Path, *, max_offset_ps: 
     max_drift = max_drift_ppm * 1e-6
     plans = [sync_plan(k, rate, end - start, max_drift, coarse_bin_ps) for k in hypotheses]
     length = max(p.length_ps for p in plans)
-    bin_ps = max(p.bin_ps for p in plans)
-    width = min(end - start, refine_tags / slices / rate_a)
-    wins = [(start, start + length), (end - length, end + 1)]
-    wins += [(float(s), float(s) + width) for s in np.linspace(start, end - width, slices)]
-    margin = max_offset_ps + 2.5 * max_drift * (abs(start) + abs(end) + (end - start)) + 8 * bin_ps
-    alice = _stream_windows(path_a, wins)
-    bob = _stream_windows(path_b, [(lo - margin, hi + margin) for lo, hi in wins])
-    return _synchronise(alice, bob, start, end, rate, max_offset_ps=max_offset_ps, max_drift=max_drift,
+    bob_head = _bob_window(start, length, 0.0, max_offset_ps, max(p.bin_ps for p in plans))
+    first = _first_peak(_stream_windows(path_a, [(start, start + length)]), _stream_windows(path_b, [bob_head]),
+                        start, end, rate, max_offset_ps=max_offset_ps, max_drift=max_drift,
                         min_bin_ps=coarse_bin_ps, segment_ps=None, min_significance=min_significance,
-                        refine_tags=max(len(alice), 1), hypotheses=hypotheses)
+                        hypotheses=hypotheses)
+    late = _late_search(first, start, end)
+    wins_a: list[tuple[float, float]] = []
+    wins_b: list[tuple[float, float]] = []
+    if late is not None:
+        at, predicted, reach = late
+        wins_a.append((at, at + first.plan.length_ps))
+        wins_b.append(_bob_window(at, first.plan.length_ps, predicted, reach, first.plan.bin_ps))
+    model = _coarse_model(_stream_windows(path_a, wins_a), _stream_windows(path_b, wins_b), first, start, end,
+                          min_significance)
+    # refinement windows; Bob's around the coarse model's map (it is good to a bin or two over the run, the
+    # refinement reads within 8 coarse bins)
+    width = min(end - start, refine_tags / slices / rate_a)
+    wins_a = [(float(s0), float(s0) + width) for s0 in np.linspace(start, end - width, slices)]
+    margin = 12 * first.plan.bin_ps
+    wins_b = [(model.offset_ps + (lo - margin) * (1 + model.drift), model.offset_ps + (hi + margin) * (1 + model.drift))
+              for lo, hi in wins_a]
+    alice = _stream_windows(path_a, wins_a)
+    return refine(alice, _stream_windows(path_b, wins_b), model, search_ps=2 * first.plan.bin_ps,
+                  max_tags=max(len(alice), 1))
 
 
 def match(alice: TimeTags, bob: TimeTags, model: ClockModel, window_ps: float,
