@@ -128,9 +128,11 @@ class AuthBudget:
         self.counters.consumed_bits += 2 * PAD_BITS * used
         return used
 
-    def refill_from(self, key: bytes) -> bytes:
-        """Top both directions up towards ``REFILL_BLOCKS`` blocks of measured use from the front of ``key``
-        (at most half of it: the link keeps delivering while it rebuilds a reserve) and return the rest.
+    def refill_from(self, key: bytes, reserve_blocks: int = REFILL_BLOCKS) -> bytes:
+        """Top both directions up towards ``max(REFILL_BLOCKS, reserve_blocks)`` blocks of measured use from the
+        front of ``key`` (at most half of it: the link keeps delivering while it rebuilds a reserve) and return
+        the rest. ``reserve_blocks``: a pipelined link keeps that many blocks in flight, each spending its pads
+        at its own checkpoint (both ends pass the same number, so their pad counts stay equal).
 
         Raises :class:`AuthBudgetExceeded` when one block's measured use alone needs the whole key: the
         link consumes more key than it distils."""
@@ -140,7 +142,7 @@ class AuthBudget:
                 f"link {self.link_id!r}: a block spent {2 * self.measured} authentication pads "
                 f"({8 * per_block} bits) and distilled {8 * len(key)} bits: authentication consumes more key "
                 f"than the link distils (mode {self.mode!r})")
-        target = REFILL_BLOCKS * self.needed()
+        target = max(REFILL_BLOCKS, reserve_blocks) * self.needed()
         take = [max(0, target - self.auth.pads_available(d)) for d in (0, 1)]
         budget_pads = len(key) // 2 // PAD_BYTES
         while take[0] + take[1] > budget_pads:

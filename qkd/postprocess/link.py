@@ -73,7 +73,7 @@ import numpy as np
 
 from qkd.errors import QkdError
 from qkd.postprocess.amplify import amplify_receiver, amplify_sender, words_to_bytes
-from qkd.postprocess.authbudget import AuthBudget
+from qkd.postprocess.authbudget import REFILL_BLOCKS, AuthBudget
 from qkd.postprocess.cascade import CascadeReport, reconcile_alice, reconcile_bob
 from qkd.postprocess.channel import AuthenticationError, ClassicalChannel
 from qkd.postprocess.estimate import Bb84DecoyBlock, ParameterEstimate
@@ -388,6 +388,8 @@ class LinkEnd:
         self.block_timeout_s = block_timeout_s
         self.alarms = AlarmMonitor(link_id, self.policy.alarm_threshold)
         self.last_result: BlockResult | None = None     # the runtime keeps the history (bounded)
+        #: blocks' worth of authentication pads kept in reserve at refills (a pipelined runtime: its blocks in flight)
+        self.pad_reserve_blocks = REFILL_BLOCKS
 
     # -- verdicts ------------------------------------------------------------------------------------
     def _estimate_verdict(self, n: int, block: KeyBlock, reserved_bits: int = 0) -> Verdict:
@@ -513,7 +515,7 @@ class LinkEnd:
         key = prepared.key
         if self.budget is not None:
             self.budget.block_done()
-            key = self.budget.refill_from(key)
+            key = self.budget.refill_from(key, self.pad_reserve_blocks)
         index, n, qber = res.block_index, res.n_sifted, res.qber_estimate
         res.status, res.length_bits = "delivered", 8 * len(key)
         meta = {"block_index": index, "length_bits": res.length_bits, "n_sifted": n, "qber": qber,

@@ -435,6 +435,7 @@ class LinkEndRuntime:
         end = LinkEnd(self.role, self.link_id, control, self.sink, self.policy, budget=self.budget,
                       headroom_bits=self.headroom_bits, digest=self.digest, block_timeout_s=self.config.block_timeout_s)
         end.alarms = self.alarm_monitor
+        end.pad_reserve_blocks = max(end.pad_reserve_blocks, depth)   # pads for every block in flight
         first_digest = self.digest.value
         decided: dict[int, str] = {}           # the pool digest after each of the last `depth` decided blocks
         reserved: dict[int, int] = {}          # sifted bits of the blocks in flight (sink room they may take)

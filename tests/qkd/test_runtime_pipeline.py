@@ -220,3 +220,15 @@ async def test_two_link_ends_over_tcp_with_a_round_trip_deliver_identical_keys()
     assert [r.status for r in bob.results] == ["delivered"] * 3
     assert _keys(alice.sink) == _keys(bob.sink)
     assert path.connections == 1
+
+
+async def test_refills_keep_pads_for_every_block_in_flight_once_the_preshared_pads_are_spent() -> None:
+    blocks = list(emulated_blocks(LINK, 2_000_000, 19, 6))
+    pair = LinkPairRuntime("R", IterableSource(blocks), policy=ASYM, preshared=secrets.token_bytes(32 + 32 * 6),
+                           config=RuntimeConfig(blocks_in_flight=4, max_restarts=0), keep_results=None)
+    await asyncio.wait_for(pair.run(), 60)
+    assert [r.status for r in pair.bob.results] == ["delivered"] * 6
+    for end in (pair.alice, pair.bob):            # 4 blocks in flight × 2 pads a block needs, per direction
+        assert end.budget is not None and end.budget.available() >= 8
+    assert pair.alice.budget.counters.refilled_bits == pair.bob.budget.counters.refilled_bits > 0
+    assert _keys(pair.alice.sink) == _keys(pair.bob.sink)
