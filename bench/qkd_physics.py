@@ -72,10 +72,12 @@ def _cpu_rate(fn, n_items: int, repeat: int = 3) -> float:
 
 def _key_from_counts(tx, counts, n_slots) -> SiftedKey:
     alice, bob, ks, ki, sifted, disclosed, errors, detected = counts
-    return SiftedKey(alice, bob, ks, ki, sifted, disclosed, errors, detected,
-                     np.outer([tx.p_z, 1 - tx.p_z], tx.intensity_probabilities) * n_slots, False, n_slots,
-                     tx.intensities, tx.intensity_probabilities, tx.p_z,
-                     ClockFit(0.0, tx.period_ps, 0.0, 0, 0.0, 1.0, 0), 0, 0, 0, 0, 0)
+    return SiftedKey(alice_bits=alice, bob_bits=bob, key_slots=ks, key_intensity=ki, sifted=sifted,
+                     disclosed=disclosed, errors=errors, detected=detected,
+                     sent=np.outer([tx.p_z, 1 - tx.p_z], tx.intensity_probabilities) * n_slots, sent_exact=False,
+                     n_slots=n_slots, intensities=tx.intensities, intensity_probabilities=tx.intensity_probabilities,
+                     p_z=tx.p_z, clock=ClockFit(0.0, tx.period_ps, 0.0, 0, 0.0, 1.0, 0), n_tags=0,
+                     n_outside_window=0, n_multi_click=0, n_sync_disclosed=0, disclosed_bits=0)
 
 
 def _same(a: tuple, b: tuple) -> bool:
