@@ -168,14 +168,15 @@ def _frames_at(plan: LdpcPlan, policy: LdpcPolicy, q: float, count: int, rng: np
 
 
 def _decode_all(plan: LdpcPlan, policy: LdpcPolicy, work: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                sum_product: bool) -> tuple[float, list[int], int]:
-    """CPU seconds (one core) to decode every frame of ``work`` once; iterations per frame; frames decoded right."""
+                algorithm: str) -> tuple[float, list[int], int]:
+    """CPU seconds (one core) to decode every frame of ``work`` once by ``algorithm`` (``ldpc_decode.ALGORITHMS``);
+    iterations per frame; frames decoded right."""
     code = plan.code
     its_all, ok = [], 0
     t = time.process_time()
     for llr, syn, word in work:
         out, its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn,
-                                      policy.alpha, policy.max_iter, policy.patience, sum_product)
+                                      policy.alpha, policy.max_iter, policy.patience, algorithm=algorithm)
         its_all.append(its)
         ok += its > 0 and bool(np.array_equal(out, word))
     return time.process_time() - t, its_all, ok
@@ -192,8 +193,8 @@ def throughput(frames: int) -> list[BenchResult]:
     code = plan.code
     key_bits = plan.frames[0][0]
     work = _frames_at(plan, policy, q, frames, rng)
-    cpu_c, its_c, ok_c = _decode_all(plan, policy, work, False)
-    cpu_s, its_s, ok_s = _decode_all(plan, policy, work, True)
+    cpu_c, its_c, ok_c = _decode_all(plan, policy, work, "min-sum")
+    cpu_s, its_s, ok_s = _decode_all(plan, policy, work, "sum-product")
     edges = EdgeList(code)
     t = time.process_time()
     its_n = []
@@ -220,14 +221,24 @@ def throughput(frames: int) -> list[BenchResult]:
         pol = LdpcPolicy(decoder=decoder)
         op = plan_ldpc(N_BLOCK, q, pol)
         work_op = _frames_at(op, pol, q, frames, rng)
-        cpu_o, its_o, ok_o = _decode_all(op, pol, work_op, decoder == "sum-product")
+        cpu_o, its_o, ok_o = _decode_all(op, pol, work_op, decoder)
         leak = op.code.m - op.frames[0][1]
+        base, base_value, extra = "numpy flooding min-sum (f = 1.35 frames)", mbps_n, {}
+        if decoder == "phi-sum":
+            # the same operating frames through the plain numpy min-sum (a few: it runs to its iteration cap there)
+            edges_op = EdgeList(op.code)
+            t = time.process_time()
+            its_b = [decode_flooding(edges_op, llr, syn, policy.alpha, pol.max_iter)[1] for llr, syn, _ in
+                     work_op[:3]]
+            cpu_b = time.process_time() - t
+            base, base_value = "numpy flooding min-sum, the same frames", 3 * op.frames[0][0] / cpu_b / 1e6
+            extra = {"numpy_frames": 3, "numpy_iterations": its_b, "numpy_cpu_s": cpu_b}
         figures.append(BenchResult(
             f"ldpc.decoder_throughput.q0.02.operating.{decoder}", frames * op.frames[0][0] / cpu_o / 1e6, "Mbit/s",
-            "numpy flooding min-sum (f = 1.35 frames)", mbps_n,
+            base, base_value,
             {"qber": q, "frames": frames, "code": op.code.name, "decoder": decoder,
              "f_first_attempt": leak / (op.frames[0][0] * binary_entropy(q)), "iterations": its_o,
-             "decoded": ok_o, "cpu_s": cpu_o, "load1": [load0, _load()]}))
+             "decoded": ok_o, "cpu_s": cpu_o, "load1": [load0, _load()], **extra}))
     # whole reconciliation, both ends on one core: LDPC vs Cascade on the same blocks
     t_l = t_c = 0.0
     for i in range(max(2, frames // 2)):
@@ -264,7 +275,7 @@ def threshold(frames: int, qbers: list[float], policy: LdpcPolicy) -> list[Bench
             k, p = plan.frames[0]
             f_real = (plan.code.m - p) / (k * binary_entropy(q))
             work = _frames_at(plan, pol, q, frames, rng)
-            cpu, its, ok = _decode_all(plan, pol, work, decoder == "sum-product")
+            cpu, its, ok = _decode_all(plan, pol, work, decoder)
             share = ok / frames
             per_rate.setdefault(plan.rate, []).append((q, f_real, share))
             print(json.dumps({"qber": q, "f0": round(f_real, 4), "code": plan.code.name, "punctured": p,

@@ -6,13 +6,18 @@ import numpy.typing as npt
 def syndrome(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],
              Z: int, x: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """H·x over GF(2) as 0/1 bytes (mb·Z bits) for a word of nb·Z bits."""
+ALGORITHMS: tuple[str, ...]
+
+def phi_table() -> npt.NDArray[np.int16]:
+    """The φ-sum decoder's table: entry i = min(32767, round(8192·φ((2i + ½)/16))), φ(x) = −ln tanh(x/2), int16."""
 def lanes() -> int:
     """Checks the decoder processes together on this CPU: 16 with AVX-512, else 8."""
 def decode(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],
            Z: int, llr: npt.NDArray[np.float32], syndrome: npt.NDArray[np.uint8], alpha: float = 0.8,
            max_iter: int = 60, patience: int = 0, sum_product: bool = False,
-           lanes: int = 0, fixed_point: bool = True) -> tuple[npt.NDArray[np.uint8], int]:
+           lanes: int = 0, fixed_point: bool = True, algorithm: str = "") -> tuple[npt.NDArray[np.uint8], int]:
     """Layered normalised min-sum (int16 fixed point unless ``fixed_point`` is False) or sum-product towards
     ``syndrome``: (bits, iterations > 0), or (last hard decision, -iterations run) when it failed (max_iter reached,
     or no new minimum of unsatisfied checks for ``patience`` iterations). ``lanes``: SIMD width 8 or 16 (0: the
-    CPU's best); the result does not depend on it."""
+    CPU's best); the result does not depend on it. ``algorithm`` (one of :data:`ALGORITHMS`: "min-sum",
+    "min-sum-float", "sum-product", "phi-sum"), when given, names the rule instead of the two flags."""

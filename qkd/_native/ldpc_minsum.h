@@ -1,5 +1,5 @@
-/* Layered decoding of quasi-cyclic LDPC codes towards a target syndrome (ldpc_decode.pyx): normalised min-sum or
- * sum-product, 8 or 16 checks at a time in SIMD lanes.
+/* Layered decoding of quasi-cyclic LDPC codes towards a target syndrome (ldpc_decode.pyx): normalised min-sum,
+ * sum-product or the fixed-point φ-sum approximation of sum-product, 8 to 32 checks at a time in SIMD lanes.
  *
  * QC code: base entries e of base row r (row_start[r] <= e < row_start[r+1]) with column ent_col[e] and
  * circulant shift ent_shift[e]; check r*Z+z joins variable ent_col[e]*Z + (z+s) mod Z. Values are LLRs
@@ -25,6 +25,13 @@
  * sixteenths; 2·W checks per chunk, twice the float decoders' lanes in the same registers), as hardware layered
  * decoders do; a float min-sum with the same compressed state is kept as the unquantised cross-check.
  *
+ * The φ-sum (LDPC_PHI_SUM_Q, ldpc_chunk.h) approximates sum-product with the compressed state of min-sum, in int16
+ * (values 1/16 nat): per check Σ' = Σ φ(|t_j|) over every input but the smallest (φ by a 128-entry table, one or two
+ * register permutations per edge), the argmin edge receives φ(Σ'), the others φ(Σ' + φ(min)) (approximate-min*,
+ * Jones et al., MILCOM 2003). Two float φ per check instead of two per edge; it decodes the BSC-optimised codes
+ * (variable degrees up to 73, check degrees up to 62), on which min-sum, whose message ignores how many inputs a
+ * check has, does not.
+ *
  * Early stop: each chunk also counts the checks its own new a-posteriori signs leave unsatisfied; an iteration in
  * which no layer saw an unsatisfied check is confirmed by the exact syndrome of the hard decision (so a returned word
  * always satisfies the syndrome), and that count drives the stall detection ("patience"). */
@@ -47,6 +54,19 @@
 /* sum-product clamps (nats): φ maps [XMIN, XMAX] onto itself (φ(20) = 4.1e-9), so no message exceeds 20 nats */
 #define LDPC_SP_XMIN 4.0e-9f
 #define LDPC_SP_XMAX 20.0f
+/* fixed-point φ-sum: values round(LLR · LDPC_QS_SCALE) (1/16 nat; the same clamp LDPC_Q_MAX, 128 nats); φ values
+ * in 2^−13 nat (LDPC_PHI_SCALE), a sum saturating at 32767 (4 nats: φ(4 nats) = 0.037 nat rounds to 0 or 1 unit of
+ * a message) */
+#define LDPC_QS_SCALE 16.0f
+#define LDPC_PHI_SHIFT 1
+#define LDPC_PHI_SCALE 8192.0f
+#define LDPC_PHI_N 128
+/* φ-sum: the smallest φ-domain sum a message is computed from (nats), so messages stay below φ(10^−4) = 9.9 nat
+ * (159 units). Allowed the 20 nat of float sum-product, frames whose last errors float sum-product corrected
+ * diverged right after (QBER 4 %, rate 0.7, n = 122 800: 1 error left at iteration 10, 4·10^4 at 13): a variable of
+ * degree up to 73 then saturates at LDPC_Q_MAX long before its messages do, and its extrinsic inputs t = L − R lose
+ * the rest */
+#define LDPC_PHI_YMIN 1.0e-4f
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LDPC_X86_DISPATCH 1
@@ -73,20 +93,88 @@ LDPC_INLINE ptrdiff_t ldpc_syndrome_bad(const int32_t *row_start, const int32_t 
     return bad;
 }
 
-/* hard decision of L (1 where L < 0), and the number of checks it leaves unsatisfied */
+/* out[i] = 1 where the a-posteriori value L[i] < 0 (float, or int16 for the fixed-point decoders: q) */
+LDPC_INLINE void ldpc_hard_decision(const float *restrict L, int q, ptrdiff_t n, uint8_t *restrict out) {
+    if (q) {
+        const int16_t *Lh = (const int16_t *)L;
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = Lh[i] < 0;
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = L[i] < 0.0f;
+    }
+}
+
+/* hard decision of L, and the number of checks it leaves unsatisfied */
 LDPC_INLINE ptrdiff_t ldpc_unsatisfied(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
-                                       int mb, int Z, ptrdiff_t n, const float *restrict L,
+                                       int mb, int Z, ptrdiff_t n, const float *restrict L, int q,
                                        const uint8_t *restrict syn, uint8_t *restrict hard, uint8_t *restrict acc) {
-    for (ptrdiff_t i = 0; i < n; i++) hard[i] = L[i] < 0.0f;
+    ldpc_hard_decision(L, q, n, hard);
     return ldpc_syndrome_bad(row_start, ent_col, ent_shift, mb, Z, syn, hard, acc);
 }
 
-/* the same for the fixed-point a-posteriori values of the min-sum decoder */
-LDPC_INLINE ptrdiff_t ldpc_unsatisfied_q(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
-                                         int mb, int Z, ptrdiff_t n, const int16_t *restrict L,
-                                         const uint8_t *restrict syn, uint8_t *restrict hard, uint8_t *restrict acc) {
-    for (ptrdiff_t i = 0; i < n; i++) hard[i] = L[i] < 0;
-    return ldpc_syndrome_bad(row_start, ent_col, ent_shift, mb, Z, syn, hard, acc);
+/* stall detection: an attempt stops after `patience` iterations without a new minimum of unsatisfied checks */
+typedef struct {
+    ptrdiff_t best;
+    int since_best;
+} ldpc_stall;
+
+LDPC_INLINE int ldpc_stalled(ldpc_stall *s, ptrdiff_t bad, int patience) {
+    if (s->best < 0 || bad < s->best) {
+        s->best = bad;
+        s->since_best = 0;
+        return 0;
+    }
+    return patience > 0 && ++s->since_best >= patience;
+}
+
+/* decoder algorithms (ldpc_decode_layered's `algorithm`) */
+#define LDPC_MIN_SUM_Q 0      /* normalised min-sum in int16 fixed point (2·W checks per chunk) */
+#define LDPC_SUM_PRODUCT 1    /* sum-product, float, per-edge messages */
+#define LDPC_MIN_SUM_F 2      /* normalised min-sum, float (the same algorithm unquantised: a cross-check) */
+#define LDPC_PHI_SUM_Q 3      /* φ-sum approximation of sum-product in int16 fixed point, compressed messages */
+
+/* φ(x) = −ln tanh(x/2) of the fixed-point φ-sum: entry i = min(32767, round(8192 · φ((2i + ½)/16))), for the
+ * magnitudes 2i/16 and (2i + 1)/16 nat (LDPC_PHI_SHIFT: the index is the magnitude in eighths of a nat); from about
+ * 11 nat up φ rounds to 0, so reliable inputs leave a check's sum alone (computed in double precision;
+ * test_ldpc_reconcile.py recomputes it through ldpc_decode.phi_table()) */
+static const int16_t ldpc_phi_table[LDPC_PHI_N] __attribute__((aligned(64))) = {
+    32767, 20902, 16124, 13169, 11049, 9416, 8103, 7020, 6110, 5336, 4672, 4098, 3600, 3166, 2786, 2453, 2162, 1905,
+    1680, 1481, 1306, 1152, 1016, 897, 791, 698, 616, 544, 480, 423, 374, 330, 291, 257, 227, 200, 176, 156, 137,
+    121, 107, 94, 83, 74, 65, 57, 51, 45, 39, 35, 31, 27, 24, 21, 19, 16, 14, 13, 11, 10, 9, 8, 7, 6, 5, 5, 4, 4, 3,
+    3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* The decoder's state at the start of an attempt: L = the channel values (float, or rounded to the fixed-point
+ * decoder's scale and clamped), messages zero, the syndrome as sign words (int32, or int16 for fixed point) */
+static void ldpc_init_state(int algorithm, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n_msgs, const float *llr,
+                            const uint8_t *syn, float *L, float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx,
+                            int32_t *csg, int32_t *cg, int32_t *synm) {
+    const size_t P = LDPC_WMAX;
+    if (algorithm == LDPC_SUM_PRODUCT) {
+        memcpy(L, llr, (size_t)n * sizeof(float));
+        memset(R, 0, ((size_t)n_msgs + P) * sizeof(float));
+    } else {
+        memset(sb, 0, ((size_t)n_msgs + P) * sizeof(int32_t));
+        memset(cm1, 0, ((size_t)m + P) * sizeof(float));
+        memset(cm2, 0, ((size_t)m + P) * sizeof(float));
+        memset(cidx, 0, ((size_t)m + P) * sizeof(int32_t));
+        memset(csg, 0, ((size_t)m + P) * sizeof(int32_t));
+    }
+    if (algorithm == LDPC_PHI_SUM_Q) memset(cg, 0, ((size_t)m + P) * sizeof(int32_t));
+    if (algorithm == LDPC_MIN_SUM_F) memcpy(L, llr, (size_t)n * sizeof(float));
+    if (algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q) {
+        float scale = algorithm == LDPC_PHI_SUM_Q ? LDPC_QS_SCALE : LDPC_Q_SCALE;
+        int16_t *Lh = (int16_t *)L, *synh = (int16_t *)synm;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            float v = llr[i] * scale;
+            v = v > (float)LDPC_Q_MAX ? (float)LDPC_Q_MAX : v < -(float)LDPC_Q_MAX ? -(float)LDPC_Q_MAX : v;
+            Lh[i] = (int16_t)(v >= 0.0f ? v + 0.5f : v - 0.5f);
+        }
+        for (ptrdiff_t i = 0; i < m; i++) synh[i] = syn[i] ? INT16_MIN : 0;
+        for (ptrdiff_t i = m; i < m + 2 * (ptrdiff_t)P; i++) synh[i] = 0;
+    } else {
+        for (ptrdiff_t i = 0; i < m; i++) synm[i] = syn[i] ? LDPC_SIGN : 0;
+        for (ptrdiff_t i = m; i < m + (ptrdiff_t)P; i++) synm[i] = 0;
+    }
 }
 
 /* three builds: W = 16 for AVX-512, W = 8 for AVX2, W = 8 for the baseline (and every other architecture) */
@@ -147,43 +235,28 @@ static int ldpc_has_avx2(void) {
 #endif
 }
 
-/* decoder algorithms (ldpc_decode_layered's `algorithm`) */
-#define LDPC_MIN_SUM_Q 0      /* normalised min-sum in int16 fixed point (2·W checks per chunk): the fast one */
-#define LDPC_SUM_PRODUCT 1    /* sum-product, float */
-#define LDPC_MIN_SUM_F 2      /* normalised min-sum, float (the same algorithm unquantised: a cross-check) */
-
 /* Returns the iterations to a word satisfying the syndrome, or minus the iterations run when none was found:
  * after max_iter, or earlier when the number of unsatisfied checks has not reached a new minimum for
  * `patience` iterations (a stalled decoding; 0 = never stop early). out = last hard decision.
- * lanes: 8 or 16 (16 only where ldpc_lanes() says so); requires Z >= lanes (Z >= 2·lanes for LDPC_MIN_SUM_Q).
- * Buffers (E = row_start[mb] base entries, m = mb·Z checks, P = LDPC_WMAX): L n floats with P floats of padding
- * before and after; tb, pb max row degree · P floats; synm m + P int32; hard n bytes; acc Z bytes; sum-product:
- * R E·Z + P floats; min-sum: sb E·Z + P int32, cm1, cm2 m + P floats, cidx, csg m + P int32 (the unused ones may
- * be NULL). */
+ * lanes: 8 or 16 (16 only where ldpc_lanes() says so); requires Z >= lanes (Z >= 2·lanes for the fixed-point
+ * algorithms). Buffers (E = row_start[mb] base entries, m = mb·Z checks, P = LDPC_WMAX): L n floats with P floats
+ * of padding before and after; tb, pb max row degree · P floats; synm m + P int32; hard n bytes; acc Z bytes;
+ * sum-product: R E·Z + P floats; the others: sb E·Z + P int32, cm1, cm2 m + P floats, cidx, csg m + P int32; the
+ * φ-sum also cg m + P int32 (the unused ones may be NULL). */
 static int ldpc_decode_layered(int lanes, int algorithm, const int32_t *row_start, const int32_t *ent_col,
                                const int32_t *ent_shift, int mb, int Z, ptrdiff_t n, const float *llr,
                                const uint8_t *syn, uint8_t *out, float alpha, int max_iter, int patience, float *L,
-                               float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx, int32_t *csg, float *tb,
-                               float *pb, int32_t *synm, uint8_t *hard, uint8_t *acc) {
-    int sp = algorithm == LDPC_SUM_PRODUCT;
-    if (algorithm == LDPC_MIN_SUM_Q) {
-        if (lanes == 16)
-            return ldpc_decode_msq_w16(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter,
-                                       patience, L, sb, cm1, cm2, cidx, csg, tb, synm, hard, acc);
-        if (ldpc_has_avx2())
-            return ldpc_decode_msq_w8avx2(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter,
-                                          patience, L, sb, cm1, cm2, cidx, csg, tb, synm, hard, acc);
-        return ldpc_decode_msq_w8(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter, patience, L,
-                                  sb, cm1, cm2, cidx, csg, tb, synm, hard, acc);
-    }
+                               float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx, int32_t *csg, int32_t *cg,
+                               float *tb, float *pb, int32_t *synm, uint8_t *hard, uint8_t *acc) {
     if (lanes == 16)
-        return ldpc_decode_layered_w16(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, sp, max_iter,
-                                       patience, L, R, sb, cm1, cm2, cidx, csg, tb, pb, synm, hard, acc);
+        return ldpc_decode_layered_w16(algorithm, row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha,
+                                       max_iter, patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard, acc);
     if (ldpc_has_avx2())
-        return ldpc_decode_layered_w8avx2(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, sp, max_iter,
-                                          patience, L, R, sb, cm1, cm2, cidx, csg, tb, pb, synm, hard, acc);
-    return ldpc_decode_layered_w8(row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, sp, max_iter,
-                                  patience, L, R, sb, cm1, cm2, cidx, csg, tb, pb, synm, hard, acc);
+        return ldpc_decode_layered_w8avx2(algorithm, row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha,
+                                          max_iter, patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard,
+                                          acc);
+    return ldpc_decode_layered_w8(algorithm, row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter,
+                                  patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard, acc);
 }
 
 #endif

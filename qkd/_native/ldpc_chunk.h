@@ -1,0 +1,164 @@
+/* One chunk of one layer of the layered LDPC decoder with compressed check messages (ldpc_layer.h), for one value
+ * type. No include guard: ldpc_layer.h includes this file twice, for float values in LDPC_W lanes (normalised
+ * min-sum) and for int16 fixed-point values in 2·LDPC_W lanes (normalised min-sum, or the φ-sum approximation of
+ * sum-product), with
+ *   LDPC_CV       the value vector (float or int16 lanes), LDPC_CM the integer vector of the same lanes holding
+ *                 its bits (masks, signs, edge indices), LDPC_CN the lanes,
+ *   LDPC_CE       the element of L, tb, cm1, cm2 (float or int16_t), LDPC_CS the integer element of the same size,
+ *   LDPC_CP(name) the lane helpers of ldpc_lanes.h for LDPC_CS, LDPC_CF(name) this instantiation's names,
+ *   LDPC_CQ       1 for the fixed-point build (magnitudes clamped to LDPC_Q_MAX, α in sixteenths);
+ * all undefined at the end.
+ *
+ * Compressed messages (the classic layered min-sum state): per check two magnitudes — o2 sent to one edge (its
+ * argmin), o1 to all others — the argmin and the sign product (syndrome included); per edge only its last input t,
+ * whose sign is the one used. The message check → edge k is sel(k == argmin, o2, o1) with sign (product ⊕ sign t_k):
+ * the same values a per-edge store would hold, without storing magnitudes.
+ *   min-sum (Chen & Fossorier, IEEE Trans. Commun. 50 (2002)): o1 = α·min₁, o2 = α·min₂ over the inputs |t_j|;
+ *   φ-sum (fixed point only; the approximate-min* rule of Jones, Vallés, Smith, Villasenor, "Approximate-MIN*
+ *   constraint node updating for LDPC code decoding", MILCOM 2003, taken to the φ domain of sum-product,
+ *   φ(x) = −ln tanh(x/2)): with Σ' = Σ_{j≠argmin} φ(|t_j|) (φ by the table ldpc_phi_table), o2 = φ(Σ') — the exact
+ *   sum-product message of the argmin edge, up to quantisation — and o1 = φ(Σ) with Σ = Σ' + φ(min₁), the message of
+ *   all inputs; an edge k other than the argmin receives o1 corrected to first order for its own term,
+ *   φ(Σ − φ(|t_k|)) ≈ o1 + φ(|t_k|)/sinh(Σ) (LDPC_FN(q_tangent); the per-check slope G is kept in cg, and the message
+ *   is rebuilt from it and the edge's stored input at the next iteration). The two φ⁻¹ = φ per check and the slope
+ *   are evaluated in float (LDPC_FN(q_phi_out)). */
+
+LDPC_LINLINE LDPC_CV LDPC_CF(ld)(const LDPC_CE *p) { return (LDPC_CV)LDPC_CP(ld)((const LDPC_CS *)p); }
+
+LDPC_LINLINE void LDPC_CF(st)(LDPC_CE *p, LDPC_CV v) { LDPC_CP(st)((LDPC_CS *)p, (LDPC_CM)v); }
+
+LDPC_LINLINE LDPC_CV LDPC_CF(ld_rot)(const LDPC_CE *x, int p, int Z) {
+    return (LDPC_CV)LDPC_CP(ld_rot)((const LDPC_CS *)x, p, Z);
+}
+
+LDPC_LINLINE void LDPC_CF(st_rot)(LDPC_CE *x, int p, int nl, int Z, LDPC_CV v) {
+    LDPC_CP(st_rot)((LDPC_CS *)x, p, nl, Z, (LDPC_CM)v);
+}
+
+LDPC_LINLINE void LDPC_CF(st_part)(LDPC_CE *x, int nl, LDPC_CV v) { LDPC_CP(st_part)((LDPC_CS *)x, nl, (LDPC_CM)v); }
+
+LDPC_LINLINE LDPC_CV LDPC_CF(sel)(LDPC_CM mask, LDPC_CV a, LDPC_CV b) {
+    return (LDPC_CV)LDPC_CP(sel)(mask, (LDPC_CM)a, (LDPC_CM)b);
+}
+
+/* |v|, and the magnitude m with the sign bit of s */
+#if LDPC_CQ
+LDPC_LINLINE LDPC_CV LDPC_CF(abs)(LDPC_CV v) { return LDPC_CF(sel)(v < LDPC_CP(splat)(0), -v, v); }
+
+LDPC_LINLINE LDPC_CV LDPC_CF(signed)(LDPC_CV m, LDPC_CM s) { return LDPC_CF(sel)(s < LDPC_CP(splat)(0), -m, m); }
+
+LDPC_LINLINE LDPC_CV LDPC_CF(clamp)(LDPC_CV v) {
+    const LDPC_CV qmax = LDPC_CP(splat)(LDPC_Q_MAX), qmin = -qmax;
+    v = LDPC_CF(sel)(v > qmax, qmax, v);
+    return LDPC_CF(sel)(v < qmin, qmin, v);
+}
+#else
+LDPC_LINLINE LDPC_CV LDPC_CF(abs)(LDPC_CV v) { return (LDPC_CV)((LDPC_CM)v & LDPC_ABS); }
+
+LDPC_LINLINE LDPC_CV LDPC_CF(signed)(LDPC_CV m, LDPC_CM s) { return (LDPC_CV)((LDPC_CM)m | (s & LDPC_SIGN)); }
+
+LDPC_LINLINE LDPC_CV LDPC_CF(clamp)(LDPC_CV v) { return v; }     /* float: no range to keep */
+#endif
+
+/* One chunk (checks c0 … c0+nl−1 = r·Z+z0 …, base row entries e0 … e0+deg−1; s0: their syndrome bits as sign bits).
+ * `scale`: α (float), or α in sixteenths (fixed point); `phisum`: the φ-sum rule instead of min-sum (fixed point
+ * only; a compile-time constant where this is inlined). tb: deg·LDPC_CN scratch values. Returns the checks the new
+ * signs leave unsatisfied. */
+LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *restrict ent_shift, int32_t e0,
+                               int32_t deg, int Z, int z0, int nl, ptrdiff_t c0, LDPC_CM s0, LDPC_CV scale,
+                               int phisum, LDPC_CE *restrict L, LDPC_CS *restrict sb, LDPC_CE *restrict cm1,
+                               LDPC_CE *restrict cm2, LDPC_CS *restrict cidx, LDPC_CS *restrict csg,
+                               LDPC_CS *restrict cg, LDPC_CE *restrict tb) {
+    LDPC_CV o1 = LDPC_CF(ld)(cm1 + c0), o2 = LDPC_CF(ld)(cm2 + c0);
+    LDPC_CM oi = LDPC_CP(ld)(cidx + c0), os = LDPC_CP(ld)(csg + c0);
+#if LDPC_CQ
+    LDPC_CV og = phisum ? LDPC_CP(ld)(cg + c0) : LDPC_CP(splat)(0), G = og;
+    LDPC_CV m1 = LDPC_CP(splat)(32767), m2 = m1;
+    LDPC_CV sx = LDPC_CP(splat)(0), pm1 = sx;      /* φ-sum: Σ φ over the inputs but the minimum, φ(minimum) */
+#else
+    LDPC_CV m1 = (LDPC_CV){0} + 3.0e38f, m2 = m1;
+    (void)phisum;
+    (void)cg;
+#endif
+    LDPC_CM idx = LDPC_CP(splat)(-1), sg = s0;
+    for (int32_t k = 0; k < deg; k++) {
+        int32_t e = e0 + k;
+        int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
+        LDPC_CM kk = LDPC_CP(splat)(k);
+        LDPC_CS *se = sb + (ptrdiff_t)e * Z + z0;
+        LDPC_CM told = LDPC_CP(ld)(se);
+        LDPC_CV rmag = LDPC_CF(sel)(oi == kk, o2, o1);
+#if LDPC_CQ
+        if (phisum) rmag = LDPC_CF(sel)(oi == kk, o2, LDPC_FN(q_tangent)(o1, og, LDPC_CF(abs)(told)));
+#endif
+        LDPC_CV rold = LDPC_CF(signed)(rmag, os ^ told);
+        LDPC_CV t = LDPC_CF(ld_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, Z) - rold;
+        LDPC_CF(st)(tb + (ptrdiff_t)k * LDPC_CN, t);
+        LDPC_CP(st_part)(se, nl, (LDPC_CM)t);
+        LDPC_CV mag = LDPC_CF(abs)(t);
+#if LDPC_CQ
+        mag = LDPC_CF(sel)(mag > LDPC_CP(splat)(LDPC_Q_MAX), LDPC_CP(splat)(LDPC_Q_MAX), mag);
+#endif
+        sg ^= (LDPC_CM)t;
+        LDPC_CM lt = mag < m1;
+#if LDPC_CQ
+        if (phisum) {
+            LDPC_CV ph = LDPC_FN(q_phi_in)(mag);
+            LDPC_CV v = LDPC_CF(sel)(lt, pm1, ph);                       /* the old minimum joins the others */
+            sx = LDPC_CF(sel)(sx > LDPC_CP(splat)(32767) - v, LDPC_CP(splat)(32767) - v, sx) + v;  /* saturating */
+            pm1 = LDPC_CF(sel)(lt, ph, pm1);
+        } else
+#endif
+        {
+            LDPC_CV hi = LDPC_CF(sel)(lt, m1, mag);
+            m2 = LDPC_CF(sel)(hi < m2, hi, m2);
+        }
+        m1 = LDPC_CF(sel)(lt, mag, m1);
+        idx = LDPC_CP(sel)(lt, kk, idx);
+    }
+    LDPC_CV a1, a2;
+#if LDPC_CQ
+    if (phisum) {
+        LDPC_CV all = LDPC_CF(sel)(sx > LDPC_CP(splat)(32767) - pm1, LDPC_CP(splat)(32767) - pm1, sx) + pm1;
+        a1 = LDPC_FN(q_phi_out)(all, &G);
+        a2 = LDPC_FN(q_phi_out)(sx, NULL);
+    } else {
+        m2 = LDPC_CF(sel)(m2 > LDPC_CP(splat)(LDPC_Q_MAX), LDPC_CP(splat)(LDPC_Q_MAX), m2);  /* degree 1: no m2 */
+        a1 = (m1 * scale) >> 4;                                  /* <= 2047 · 16: inside int16 */
+        a2 = (m2 * scale) >> 4;
+    }
+#else
+    a1 = m1 * scale;
+    a2 = m2 * scale;
+#endif
+    LDPC_CM par = s0;
+    for (int32_t k = 0; k < deg; k++) {
+        int32_t e = e0 + k;
+        int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
+        LDPC_CV t = LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN);
+        LDPC_CV rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, a1);
+#if LDPC_CQ
+        if (phisum) rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, LDPC_FN(q_tangent)(a1, G, LDPC_CF(abs)(t)));
+#endif
+        LDPC_CV ln = LDPC_CF(clamp)(t + LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t));   /* int16: |ln| <= 3·2047 first */
+        LDPC_CF(st_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, nl, Z, ln);
+        par ^= (LDPC_CM)ln;
+    }
+    LDPC_CF(st_part)(cm1 + c0, nl, a1);
+    LDPC_CF(st_part)(cm2 + c0, nl, a2);
+    LDPC_CP(st_part)(cidx + c0, nl, idx);
+    LDPC_CP(st_part)(csg + c0, nl, sg);
+#if LDPC_CQ
+    if (phisum) LDPC_CP(st_part)(cg + c0, nl, G);
+#endif
+    return LDPC_CP(count_neg)(par, nl);
+}
+
+#undef LDPC_CV
+#undef LDPC_CM
+#undef LDPC_CN
+#undef LDPC_CE
+#undef LDPC_CS
+#undef LDPC_CP
+#undef LDPC_CF
+#undef LDPC_CQ

@@ -1,0 +1,80 @@
+/* Lane helpers of the layered LDPC decoder (ldpc_layer.h) for one integer lane type. No include guard: ldpc_layer.h
+ * includes this file once per lane type, with LDPC_LT (the element: int32_t for the float decoders, whose values
+ * move as their bit patterns, or int16_t for the fixed-point ones), LDPC_LN (lanes), LDPC_LP(name) (this
+ * instantiation's name of `name`) and LDPC_LINLINE (inline, with the build's target attribute) defined. It defines
+ * the vector type LDPC_LP(v) and the functions below, and undefines LDPC_LT, LDPC_LN and LDPC_LP at the end.
+ *
+ * Loads and stores are single unaligned vector moves through a may_alias type (a memcpy of a whole vector may be
+ * split into narrower moves under generic tuning, and the reassembly then stalls store forwarding). Rotated access
+ * (lane i is element (p + i) mod Z of a column of Z elements) is one load, or in the one chunk per edge that wraps
+ * around Z two loads blended by lane; stores that must not touch every lane read, blend and write back, so the lanes
+ * they keep are rewritten with the value just read, in the same thread. */
+
+typedef LDPC_LT LDPC_LP(v) __attribute__((vector_size(LDPC_LN * sizeof(LDPC_LT))));
+typedef LDPC_LT LDPC_LP(vu) __attribute__((vector_size(LDPC_LN * sizeof(LDPC_LT)), aligned(sizeof(LDPC_LT)),
+                                           may_alias));
+
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(splat)(int x) {
+    LDPC_LP(v) v = {0};
+    return v + (LDPC_LT)x;
+}
+
+/* 0, 1, …, LDPC_LN − 1 */
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(iota)(void) {
+    LDPC_LP(v) v;
+    for (int i = 0; i < LDPC_LN; i++) v[i] = (LDPC_LT)i;
+    return v;
+}
+
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(ld)(const LDPC_LT *p) { return *(const LDPC_LP(vu) *)p; }
+
+LDPC_LINLINE void LDPC_LP(st)(LDPC_LT *p, LDPC_LP(v) v) { *(LDPC_LP(vu) *)p = v; }
+
+/* mask ? a : b, lane by lane (mask lanes all ones or all zeros) */
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(sel)(LDPC_LP(v) mask, LDPC_LP(v) a, LDPC_LP(v) b) {
+    return (a & mask) | (b & ~mask);
+}
+
+/* lanes i < nl (all ones) */
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(first)(int nl) { return LDPC_LP(iota)() < LDPC_LP(splat)(nl); }
+
+/* lane i: x[(p + i) mod Z], 0 <= p < Z, Z >= LDPC_LN (lanes past a partial chunk read real but unused elements) */
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(ld_rot)(const LDPC_LT *x, int p, int Z) {
+    if (p + LDPC_LN <= Z) return LDPC_LP(ld)(x + p);
+    return LDPC_LP(sel)(LDPC_LP(first)(Z - p), LDPC_LP(ld)(x + p), LDPC_LP(ld)(x + p - Z));
+}
+
+/* x[i] = v[i] for lanes i < nl */
+LDPC_LINLINE void LDPC_LP(st_part)(LDPC_LT *x, int nl, LDPC_LP(v) v) {
+    if (nl == LDPC_LN) {
+        LDPC_LP(st)(x, v);
+        return;
+    }
+    LDPC_LP(st)(x, LDPC_LP(sel)(LDPC_LP(first)(nl), v, LDPC_LP(ld)(x)));
+}
+
+/* x[(p + i) mod Z] = v[i] for lanes i < nl; nothing else changes */
+LDPC_LINLINE void LDPC_LP(st_rot)(LDPC_LT *x, int p, int nl, int Z, LDPC_LP(v) v) {
+    if (nl == LDPC_LN && p + LDPC_LN <= Z) {
+        LDPC_LP(st)(x + p, v);
+        return;
+    }
+    int cut = Z - p < nl ? Z - p : nl;                       /* lanes [0, cut) at x + p …, [cut, nl) at x + p − Z … */
+    LDPC_LP(st)(x + p, LDPC_LP(sel)(LDPC_LP(first)(cut), v, LDPC_LP(ld)(x + p)));
+    if (cut < nl) {
+        LDPC_LP(v) in = ~LDPC_LP(first)(cut) & LDPC_LP(first)(nl);
+        LDPC_LP(st)(x + p - Z, LDPC_LP(sel)(in, v, LDPC_LP(ld)(x + p - Z)));
+    }
+}
+
+/* lanes i < nl whose sign bit is set */
+LDPC_LINLINE int LDPC_LP(count_neg)(LDPC_LP(v) v, int nl) {
+    LDPC_LP(v) neg = (v < LDPC_LP(splat)(0)) & LDPC_LP(first)(nl);
+    int c = 0;
+    for (int i = 0; i < LDPC_LN; i++) c -= neg[i];
+    return c;
+}
+
+#undef LDPC_LT
+#undef LDPC_LN
+#undef LDPC_LP
