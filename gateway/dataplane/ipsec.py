@@ -10,7 +10,8 @@ names (``received PPK_ID …, but require …``). So the switch is: the responde
 naming it; its established SAs stay), then the initiator reloads, *initiates* a new IKE SA (it uses the
 new config and PPK) and terminates the old one by its unique id (make-before-break by hand); then both
 unload the old PPK. An initiation that reaches a responder which has not reloaded yet fails with
-AUTH_FAILED and is retried, while the old SAs carry traffic.
+AUTH_FAILED and is retried every 0.2 s for up to half the install deadline (expected, counted in
+``initiate_retries``, not a failure), while the old SAs carry traffic.
 
 **What a rotation can cost.** strongSwan installs a CHILD SA negotiated in IKE_AUTH at the IKE
 responder in both directions at once, before it answers (only a CHILD SA *rekey* holds the responder's
@@ -41,7 +42,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +54,8 @@ from gateway.dataplane.errors import DataPlaneError
 from gateway.dataplane.ppk import IkePpk, derive_ikev2_ppk
 from gateway.dataplane.rotation import EpochKey, EpochKeyRotator, RotationPolicy
 from gateway.keys import SessionKeys, wipe
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -203,6 +208,8 @@ class IpsecPpkRotator(EpochKeyRotator):
     closed). Taking the peer away terminates its IKE SAs and unloads the connection: IKE is refused."""
 
     plane = "ipsec"
+    #: Pause between initiations refused because the responder has not loaded the new PPK yet (s).
+    INITIATE_RETRY_S = 0.2
 
     def __init__(self, *, peer: str, local_site: str, control: ViciControl, connection: str, conn: dict[str, Any],
                  child: str, initiator: bool, ppk_required: bool | None = None, overlap_s: float = 1.0,
@@ -220,6 +227,7 @@ class IpsecPpkRotator(EpochKeyRotator):
         self.overlap_s = overlap_s
         self._loaded: set[str] = set()
         self._ppk_id: str | None = None
+        self.initiate_retries = 0   # initiations refused while the responder had not reloaded yet (expected)
 
     def _derive(self, keys: SessionKeys, epoch: int) -> IkePpk:
         return derive_ikev2_ppk(keys, local_site=self.local_site, epoch=epoch)
@@ -243,7 +251,7 @@ class IpsecPpkRotator(EpochKeyRotator):
         await self.control.load_conn(self.connection, self.conn, ppk_id=key.ppk_id, ppk_required=self.ppk_required)
         if self.initiator:
             before = [sa.get("uniqueid") for sa in await self.control.ike_sas(self.connection)]
-            await self.control.initiate(self.child, self.connection)   # fails (retried) until the peer reloaded
+            await self._initiate_once_peer_reloaded()
             if before:
                 # both ends send on the new CHILD SA by now; packets in flight on the old one still arrive
                 await asyncio.sleep(self.overlap_s)
@@ -252,6 +260,27 @@ class IpsecPpkRotator(EpochKeyRotator):
                     await self.control.terminate(self.connection, ike_id)
         self._ppk_id = key.ppk_id
         await self._unload_except(key.ppk_id)
+
+    async def _initiate_once_peer_reloaded(self) -> None:
+        """Initiate the new IKE SA. The responder reloads when its own gateway sees the same epoch, about one
+        round trip of the session plus a VICI call after us (longer on a loaded machine): until then it
+        answers AUTH_FAILED (its connection still names the old PPK_ID). That race is expected, not a
+        fault: it is retried every ``INITIATE_RETRY_S`` for up to half the install deadline, logged at debug
+        and counted in ``initiate_retries``; an initiation still refused after that raises its VICI error,
+        which the rotator counts and logs as a failed install (a wrong PPK or a peer that never reloads)."""
+        deadline = time.monotonic() + self.policy.install_timeout_s / 2
+        while True:
+            try:
+                await self.control.initiate(self.child, self.connection)
+                return
+            except DataPlaneError as exc:
+                if exc.reason != "vici_failed" or time.monotonic() + self.INITIATE_RETRY_S >= deadline:
+                    raise
+                self.initiate_retries += 1
+                log.debug("ipsec initiation refused, peer not reloaded yet", extra={
+                    "event": "gateway.ipsec.initiate_retry", "peer": self.peer, "target": self.target,
+                    "error": str(exc), "retries": self.initiate_retries})
+            await asyncio.sleep(self.INITIATE_RETRY_S)
 
     async def _unload_except(self, keep: str | None) -> None:
         for ppk_id in sorted(self._loaded - {keep}):

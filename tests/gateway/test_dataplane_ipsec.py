@@ -166,12 +166,14 @@ class Rotators:
     """A gateway pair and an :class:`IpsecPpkRotator` at each site fed from its service's
     ``keys_installed`` hook (the service's own data-plane hook does the same for a ``kind = "ipsec"`` peer)."""
 
-    def __init__(self, pair: Any, net: IpsecNet, policy: Any) -> None:
+    def __init__(self, pair: Any, net: IpsecNet, policy: Any, controls: dict[str, ViciControl] | None = None) -> None:
         from gateway.dataplane.ipsec import IpsecPpkRotator
 
         self.pair = pair
+        controls = controls or {}
         self.rot = {side: IpsecPpkRotator(peer="site-b" if side == "a" else "site-a", local_site=SITE[side],
-                                          control=net.vici(side), connection=CONN, conn=net.conn(side),
+                                          control=controls.get(side) or net.vici(side), connection=CONN,
+                                          conn=net.conn(side),
                                           child="net", initiator=side == "a", policy=policy)
                     for side in ("a", "b")}
         for side, service in (("a", pair.a.service), ("b", pair.b.service)):
@@ -198,12 +200,12 @@ class Rotators:
 async def rotators_factory(tmp_path, pki, kme, sha_target, ipsecnet):
     made: list[Rotators] = []
 
-    async def make(policy: Any) -> Rotators:
+    async def make(policy: Any, controls: dict[str, ViciControl] | None = None) -> Rotators:
         for side in ("a", "b"):
             await ipsecnet.vici(side).load_shared("ike-psk", "IKE", b"qshift-test-ike-psk-0123456789abcdef",
                                                   [UNDERLAY["a"], UNDERLAY["b"]])
         pair = await start_pair(tmp_path, pki, kme.url, sha_target, qkd_a="required", qkd_b="required")
-        made.append(Rotators(pair, ipsecnet, policy))
+        made.append(Rotators(pair, ipsecnet, policy, controls))
         return made[-1]
 
     yield make
@@ -265,6 +267,43 @@ async def test_ppk_rotators_follow_the_session_and_fail_closed_under_required(ro
     # the next epoch restores it
     await sites.rekey(3)
     assert (await echo(20, 0.02))["missing"] == []
+
+
+class SlowToReload(ViciControl):
+    """The responder's charon, reached over its real VICI socket, with each connection reload held back
+    ``delay_s``: a site whose gateway learns of the new epoch late (a loaded machine, a slow WAN)."""
+
+    def __init__(self, socket_path: str, delay_s: float) -> None:
+        super().__init__(socket_path, timeout_s=10)
+        self.delay_s = delay_s
+
+    async def load_conn(self, name: str, conn: dict[str, Any], *, ppk_id: str | None, ppk_required: bool) -> None:
+        await asyncio.sleep(self.delay_s)
+        await super().load_conn(name, conn, ppk_id=ppk_id, ppk_required=ppk_required)
+
+
+async def test_an_initiator_ahead_of_its_responder_waits_for_it_without_a_failure(rotators_factory, ipsecnet):
+    """The initiator reloads and initiates while the responder still names the old PPK_ID (AUTH_FAILED):
+    the expected race of every rotation. It is retried within the install, counted as initiate_retries,
+    not as a failure, no error is logged and the new IKE SA comes up as soon as the responder reloads."""
+    from gateway.dataplane import RotationPolicy
+    from gateway.dataplane.ipsec import IpsecPpkRotator
+
+    policy = RotationPolicy.for_peer("required", rotation_interval_s=30, max_age_s=60, install_timeout_s=10,
+                                     retry_interval_s=0.3)
+    sites = await rotators_factory(policy, {"b": SlowToReload(SITES.vici_socket("b"), delay_s=1.5)})
+    a = sites.rot["a"]
+    assert isinstance(a, IpsecPpkRotator)
+    await wait_for(lambda: sites.both(0), 20, "both sites keyed with epoch 0")
+    retries_before = a.initiate_retries
+    traffic = asyncio.ensure_future(echo(150, 0.02))
+    await sites.rekey(1)
+    result = await traffic
+    assert a.initiate_retries > retries_before, "the responder was held back 1.5 s: A must have been refused"
+    assert a.status().failures == {} == sites.rot["b"].status().failures
+    assert a.status().last_error is None
+    assert len(await established(ipsecnet)) == 1
+    assert result["send_errors"] == [] and result.get("lost_requests") == [], result
 
 
 def make_ike_certs(tmp: Path) -> dict[str, str]:
