@@ -11,7 +11,8 @@
  *
  * Compressed messages (the classic layered min-sum state): per check two magnitudes — o2 sent to one edge (its
  * argmin), o1 to all others — the argmin and the sign product (syndrome included); per edge only its last input t,
- * whose sign is the one used. The message check → edge k is sel(k == argmin, o2, o1) with sign (product ⊕ sign t_k):
+ * whose sign is the one used (the φ-sum keeps φ(|t|) instead, as φ or its complement ~φ when t < 0: the sign and
+ * what the edge's correction needs). The message check → edge k is sel(k == argmin, o2, o1) with sign (product ⊕ sign t_k):
  * the same values a per-edge store would hold, without storing magnitudes.
  *   min-sum (Chen & Fossorier, IEEE Trans. Commun. 50 (2002)): o1 = α·min₁, o2 = α·min₂ over the inputs |t_j|;
  *   φ-sum (fixed point only; the approximate-min* rule of Jones, Vallés, Smith, Villasenor, "Approximate-MIN*
@@ -63,12 +64,12 @@ LDPC_LINLINE LDPC_CV LDPC_CF(clamp)(LDPC_CV v) { return v; }     /* float: no ra
 /* One chunk (checks c0 … c0+nl−1 = r·Z+z0 …, base row entries e0 … e0+deg−1; s0: their syndrome bits as sign bits).
  * `scale`: α (float), or α in sixteenths (fixed point); `phisum`: the φ-sum rule instead of min-sum (fixed point
  * only; a compile-time constant where this is inlined). tb: deg·LDPC_CN scratch values. Returns the checks the new
- * signs leave unsatisfied. */
+ * signs leave unsatisfied. pb: deg·LDPC_CN scratch values (the φ-sum's φ of each input). */
 LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *restrict ent_shift, int32_t e0,
                                int32_t deg, int Z, int z0, int nl, ptrdiff_t c0, LDPC_CM s0, LDPC_CV scale,
                                int phisum, LDPC_CE *restrict L, LDPC_CS *restrict sb, LDPC_CE *restrict cm1,
                                LDPC_CE *restrict cm2, LDPC_CS *restrict cidx, LDPC_CS *restrict csg,
-                               LDPC_CS *restrict cg, LDPC_CE *restrict tb) {
+                               LDPC_CS *restrict cg, LDPC_CE *restrict tb, LDPC_CE *restrict pb) {
     LDPC_CV o1 = LDPC_CF(ld)(cm1 + c0), o2 = LDPC_CF(ld)(cm2 + c0);
     LDPC_CM oi = LDPC_CP(ld)(cidx + c0), os = LDPC_CP(ld)(csg + c0);
 #if LDPC_CQ
@@ -86,15 +87,17 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
         int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
         LDPC_CM kk = LDPC_CP(splat)(k);
         LDPC_CS *se = sb + (ptrdiff_t)e * Z + z0;
-        LDPC_CM told = LDPC_CP(ld)(se);
+        LDPC_CM told = LDPC_CP(ld)(se);                 /* the edge's last input t (φ-sum: its φ, with t's sign) */
         LDPC_CV rmag = LDPC_CF(sel)(oi == kk, o2, o1);
 #if LDPC_CQ
-        if (phisum) rmag = LDPC_CF(sel)(oi == kk, o2, LDPC_FN(q_tangent)(o1, og, LDPC_CF(abs)(told)));
+        if (phisum)
+            rmag = LDPC_CF(sel)(oi == kk, o2,
+                                LDPC_FN(q_tangent)(o1, og, LDPC_CF(sel)(told < LDPC_CP(splat)(0), ~told, told)));
 #endif
         LDPC_CV rold = LDPC_CF(signed)(rmag, os ^ told);
         LDPC_CV t = LDPC_CF(ld_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, Z) - rold;
         LDPC_CF(st)(tb + (ptrdiff_t)k * LDPC_CN, t);
-        LDPC_CP(st_part)(se, nl, (LDPC_CM)t);
+        if (!phisum) LDPC_CP(st_part)(se, nl, (LDPC_CM)t);
         LDPC_CV mag = LDPC_CF(abs)(t);
 #if LDPC_CQ
         mag = LDPC_CF(sel)(mag > LDPC_CP(splat)(LDPC_Q_MAX), LDPC_CP(splat)(LDPC_Q_MAX), mag);
@@ -104,8 +107,10 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
 #if LDPC_CQ
         if (phisum) {
             LDPC_CV ph = LDPC_FN(q_phi_in)(mag);
+            LDPC_CF(st)(pb + (ptrdiff_t)k * LDPC_CN, ph);
+            LDPC_CP(st_part)(se, nl, LDPC_CF(sel)(t < LDPC_CP(splat)(0), ~ph, ph));     /* sign bit set iff t < 0 (ph >= 0) */
             LDPC_CV v = LDPC_CF(sel)(lt, pm1, ph);                       /* the old minimum joins the others */
-            sx = LDPC_CF(sel)(sx > LDPC_CP(splat)(32767) - v, LDPC_CP(splat)(32767) - v, sx) + v;  /* saturating */
+            sx = LDPC_FN(h_adds)(sx, v);
             pm1 = LDPC_CF(sel)(lt, ph, pm1);
         } else
 #endif
@@ -119,8 +124,7 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
     LDPC_CV a1, a2;
 #if LDPC_CQ
     if (phisum) {
-        LDPC_CV all = LDPC_CF(sel)(sx > LDPC_CP(splat)(32767) - pm1, LDPC_CP(splat)(32767) - pm1, sx) + pm1;
-        a1 = LDPC_FN(q_phi_out)(all, &G);
+        a1 = LDPC_FN(q_phi_out)(LDPC_FN(h_adds)(sx, pm1), &G);
         a2 = LDPC_FN(q_phi_out)(sx, NULL);
     } else {
         m2 = LDPC_CF(sel)(m2 > LDPC_CP(splat)(LDPC_Q_MAX), LDPC_CP(splat)(LDPC_Q_MAX), m2);  /* degree 1: no m2 */
@@ -138,7 +142,9 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
         LDPC_CV t = LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN);
         LDPC_CV rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, a1);
 #if LDPC_CQ
-        if (phisum) rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, LDPC_FN(q_tangent)(a1, G, LDPC_CF(abs)(t)));
+        if (phisum)
+            rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2,
+                              LDPC_FN(q_tangent)(a1, G, LDPC_CF(ld)(pb + (ptrdiff_t)k * LDPC_CN)));
 #endif
         LDPC_CV ln = LDPC_CF(clamp)(t + LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t));   /* int16: |ln| <= 3·2047 first */
         LDPC_CF(st_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, nl, Z, ln);

@@ -173,12 +173,23 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
     return LDPC_FN(h_ld)(buf);
 }
 
-/* φ-sum, fixed point: the message of a non-argmin edge whose input has magnitude mag (1/16 nat), from the message
- * of all inputs o = φ(Σ) and G: φ(Σ − φ(|t_k|)) ≈ φ(Σ) + φ(|t_k|)/sinh(Σ) (first order; φ is convex, so this stays
- * at or below the exact message), clamped to LDPC_Q_MAX. 2^−13 nat · G/128 · 16 = the product / 2^16 in 1/16 nat. */
-LDPC_LINLINE LDPC_VH LDPC_FN(q_tangent)(LDPC_VH o, LDPC_VH G, LDPC_VH mag) {
-    LDPC_VH r = o + LDPC_FN(h_mulhi)(LDPC_FN(q_phi_in)(mag), G);
-    return LDPC_FN(h_sel)(r > LDPC_FN(h_splat)(LDPC_Q_MAX), LDPC_FN(h_splat)(LDPC_Q_MAX), r);
+/* φ-sum, fixed point: the message of a non-argmin edge whose input has φ(|t_k|) = ph (2^−13 nat, from
+ * LDPC_FN(q_phi_in)), from the message of all inputs o = φ(Σ) and G: φ(Σ − φ(|t_k|)) ≈ φ(Σ) + φ(|t_k|)/sinh(Σ)
+ * (first order; φ is convex, so this stays at or below the exact message). 2^−13 nat · G/128 · 16 = the product /
+ * 2^16 in 1/16 nat. No clamp needed: φ(|t_k|) <= Σ, so the term is at most 16·x/sinh(x) <= 16 units (1 nat), and
+ * o <= φ(LDPC_PHI_YMIN) = 159 units. */
+LDPC_LINLINE LDPC_VH LDPC_FN(q_tangent)(LDPC_VH o, LDPC_VH G, LDPC_VH ph) { return o + LDPC_FN(h_mulhi)(ph, G); }
+
+/* a + b saturating at 32767, for a, b >= 0 (vpaddsw on AVX2 / AVX-512) */
+LDPC_LINLINE LDPC_VH LDPC_FN(h_adds)(LDPC_VH a, LDPC_VH b) {
+#if LDPC_ISA_LEVEL == 3
+    return (LDPC_VH)_mm512_adds_epi16((__m512i)a, (__m512i)b);
+#elif LDPC_ISA_LEVEL == 2
+    return (LDPC_VH)_mm256_adds_epi16((__m256i)a, (__m256i)b);
+#else
+    LDPC_VH lim = LDPC_FN(h_splat)(32767) - b;
+    return LDPC_FN(h_sel)(a > lim, lim, a) + b;
+#endif
 }
 
 /* where lane 0 of a chunk starting at check z0 reads edge e's column: (z0 + s_e) mod Z */
@@ -255,6 +266,7 @@ static int LDPC_FN(ldpc_decode_layered)(int algorithm, const int32_t *row_start,
     ptrdiff_t n_msgs = (ptrdiff_t)row_start[mb] * Z;
     int16_t *Lh = (int16_t *)L, *sbh = (int16_t *)sb, *cm1h = (int16_t *)cm1, *cm2h = (int16_t *)cm2;
     int16_t *cidxh = (int16_t *)cidx, *csgh = (int16_t *)csg, *cgh = (int16_t *)cg, *tbh = (int16_t *)tb;
+    int16_t *pbh = (int16_t *)pb;
     int16_t *synh = (int16_t *)synm;
     int a = (int)(alpha * 16.0f + 0.5f);
     LDPC_VH a16 = LDPC_FN(h_splat)(a < 0 ? 0 : a > 16 ? 16 : a);
@@ -270,16 +282,16 @@ static int LDPC_FN(ldpc_decode_layered)(int algorithm, const int32_t *row_start,
                 ptrdiff_t c0 = (ptrdiff_t)r * Z + z0;
                 if (algorithm == LDPC_MIN_SUM_Q)
                     bad += LDPC_FN(q_chunk)(ent_col, ent_shift, e0, deg, Z, z0, nl, c0, LDPC_FN(h_ld)(synh + c0), a16,
-                                            0, Lh, sbh, cm1h, cm2h, cidxh, csgh, cgh, tbh);
+                                            0, Lh, sbh, cm1h, cm2h, cidxh, csgh, cgh, tbh, pbh);
                 else if (algorithm == LDPC_PHI_SUM_Q)
                     bad += LDPC_FN(q_chunk)(ent_col, ent_shift, e0, deg, Z, z0, nl, c0, LDPC_FN(h_ld)(synh + c0), a16,
-                                            1, Lh, sbh, cm1h, cm2h, cidxh, csgh, cgh, tbh);
+                                            1, Lh, sbh, cm1h, cm2h, cidxh, csgh, cgh, tbh, pbh);
                 else if (algorithm == LDPC_SUM_PRODUCT)
                     bad += LDPC_FN(chunk_sp)(ent_col, ent_shift, e0, deg, Z, z0, nl, LDPC_FN(i_ld)(synm + c0), L, R, tb,
                                              pb);
                 else
                     bad += LDPC_FN(f_chunk)(ent_col, ent_shift, e0, deg, Z, z0, nl, c0, LDPC_FN(i_ld)(synm + c0), af,
-                                            0, L, sb, cm1, cm2, cidx, csg, cg, tb);
+                                            0, L, sb, cm1, cm2, cidx, csg, cg, tb, pb);
             }
         }
         if (bad == 0 && ldpc_unsatisfied(row_start, ent_col, ent_shift, mb, Z, n, L, q, syn, hard, acc) == 0) {
