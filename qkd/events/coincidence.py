@@ -628,11 +628,18 @@ def match_stream(chunks: Iterable[tuple[TimeTags | None, TimeTags | None]], mode
 def match_files(path_a: str | Path, path_b: str | Path, model: ClockModel, window_ps: float) -> Iterator[Coincidences]:
     """Pairs between two stations' time-tag files (indices into each whole file), streaming: chunks are read
     from whichever file is behind on Alice's clock, so memory holds about one chunk of each whatever the
-    files' sizes (:class:`CoincidenceMatcher`)."""
+    files' sizes (:class:`CoincidenceMatcher` through :func:`match_stream`)."""
+    return match_stream(_interleaved_chunks(path_a, path_b, model, window_ps), model, window_ps)
+
+
+def _interleaved_chunks(path_a: str | Path, path_b: str | Path, model: ClockModel,
+                        window_ps: float) -> Iterator[tuple[TimeTags | None, TimeTags | None]]:
+    """(Alice chunk, None) or (None, Bob chunk), reading next from the file that is behind on Alice's clock;
+    once one file ends, the other's chunks only as far as a window after its last tag (nothing later can
+    pair)."""
     from qkd.events.formats import iter_timetags
 
     it_a, it_b = iter_timetags(path_a), iter_timetags(path_b)
-    matcher = CoincidenceMatcher(model, window_ps)
     end_a = end_b = -math.inf            # last tag read from each file, on Alice's clock (ps)
     more_a = more_b = True
     while more_a and more_b:
@@ -641,34 +648,25 @@ def match_files(path_a: str | Path, path_b: str | Path, model: ClockModel, windo
             more_a = chunk_a is not None
             if chunk_a is not None and len(chunk_a):
                 end_a = float(chunk_a.t_ps[-1])
-            found = matcher.feed(chunk_a, None)
+            yield chunk_a, None
         else:
             chunk_b = next(it_b, None)
             more_b = chunk_b is not None
             if chunk_b is not None and len(chunk_b):
                 end_b = float(model.to_alice(chunk_b.t_ps[-1:])[0])
-            found = matcher.feed(None, chunk_b)
-        if len(found):
-            yield found
+            yield None, chunk_b
     if more_b:
         # Alice's file has ended: Bob's tags that can still pair lie within a window after her last tag
         for chunk_b in it_b:
-            found = matcher.feed(None, chunk_b)
-            if len(found):
-                yield found
+            yield None, chunk_b
             if len(chunk_b) and float(model.to_alice(chunk_b.t_ps[-1:])[0]) > end_a + window_ps:
-                break
+                return
     elif more_a:
         # Bob's file has ended: only Alice's tags within a window after his last can still pair
         for chunk_a in it_a:
             if len(chunk_a) and float(chunk_a.t_ps[0]) > end_b + window_ps:
-                break
-            found = matcher.feed(chunk_a, None)
-            if len(found):
-                yield found
-    found = matcher.feed(None, None, final=True)
-    if len(found):
-        yield found
+                return
+            yield chunk_a, None
 
 
 __all__ = ["ClockModel", "ClockSyncError", "CoincidenceMatcher", "Coincidences", "SyncPlan", "coarse_offset", "match",
