@@ -18,7 +18,9 @@
 * ``throughput``: at QBER 2 %, the same frames (min-sum family codes, planned at f = 1.35: first attempts decode)
   decoded by the compiled layered decoder (min-sum and sum-product) and by the plain numpy flooding min-sum
   (``qkd.postprocess.ldpc_reference``): Mbit/s of key per CPU-second on one core, ratio compiled / numpy. Then each
-  decoder at its own operating point (its family, its first-attempt efficiency; failed attempts included).
+  decoder at its own operating point (its family, its first-attempt efficiency; failed attempts included); the
+  φ-sum's (the default decoder's) frames are also decoded by the numpy min-sum (3 of them; it runs to its iteration
+  cap there: min-sum does not decode the BSC-optimised codes), its baseline.
   And whole reconciliation (both ends, one core) LDPC vs Cascade, Mbit/s.
 * ``latency``: both ends over the in-process classical channel (Wegman–Carter per-frame authentication)
   wrapped in a transport that delivers every frame after RTT/2 (asyncio timers), RTT ∈ {0, 1, 10} ms: round

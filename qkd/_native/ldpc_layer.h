@@ -150,15 +150,15 @@ LDPC_LINLINE LDPC_VH LDPC_FN(h_mulhi)(LDPC_VH a, LDPC_VH b) {
 #endif
 }
 
-/* φ-sum, fixed point: the message magnitude φ(y) in 1/16 nat (rounded) of a φ-domain sum y in 2^−13 nat (at least
- * LDPC_PHI_YMIN), evaluated in float (LDPC_FN(phi)) on each half of the lanes; with `slope`, also −φ'(y) = 1/sinh(y) as
+/* φ-sum, fixed point: the message magnitude φ(y) in 1/16 nat (rounded; at most 320) of a φ-domain sum y in 2^−13 nat,
+ * evaluated in float (LDPC_FN(phi)) on each half of the lanes; with `slope`, also −φ'(y) = 1/sinh(y) as
  * the multiplier G = min(128/sinh(y), 32767) of LDPC_FN(q_tangent) */
 LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
     int16_t buf[2 * LDPC_W], gbuf[2 * LDPC_W];
     LDPC_FN(h_st)(buf, y);
     for (int h = 0; h < 2; h++) {
         LDPC_VI yi = __builtin_convertvector(*(const LDPC_VHH *)(buf + h * LDPC_W), LDPC_VI);
-        LDPC_VF x = LDPC_FN(clamp)(__builtin_convertvector(yi, LDPC_VF) * (1.0f / LDPC_PHI_SCALE), LDPC_PHI_YMIN,
+        LDPC_VF x = LDPC_FN(clamp)(__builtin_convertvector(yi, LDPC_VF) * (1.0f / LDPC_PHI_SCALE), LDPC_SP_XMIN,
                                    LDPC_SP_XMAX);
         LDPC_VI o = __builtin_convertvector(LDPC_FN(phi)(x) * LDPC_QS_SCALE + 0.5f, LDPC_VI);
         o = LDPC_FN(i_sel)(o > LDPC_FN(i_splat)(LDPC_Q_MAX), LDPC_FN(i_splat)(LDPC_Q_MAX), o);
@@ -177,7 +177,7 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
  * LDPC_FN(q_phi_in)), from the message of all inputs o = φ(Σ) and G: φ(Σ − φ(|t_k|)) ≈ φ(Σ) + φ(|t_k|)/sinh(Σ)
  * (first order; φ is convex, so this stays at or below the exact message). 2^−13 nat · G/128 · 16 = the product /
  * 2^16 in 1/16 nat. No clamp needed: φ(|t_k|) <= Σ, so the term is at most 16·x/sinh(x) <= 16 units (1 nat), and
- * o <= φ(LDPC_PHI_YMIN) = 159 units. */
+ * o <= φ(LDPC_SP_XMIN) = 320 units. */
 LDPC_LINLINE LDPC_VH LDPC_FN(q_tangent)(LDPC_VH o, LDPC_VH G, LDPC_VH ph) { return o + LDPC_FN(h_mulhi)(ph, G); }
 
 /* a + b saturating at 32767, for a, b >= 0 (vpaddsw on AVX2 / AVX-512) */

@@ -61,12 +61,11 @@
 #define LDPC_PHI_SHIFT 1
 #define LDPC_PHI_SCALE 8192.0f
 #define LDPC_PHI_N 128
-/* φ-sum: the smallest φ-domain sum a message is computed from (nats), so messages stay below φ(10^−4) = 9.9 nat
- * (159 units). Allowed the 20 nat of float sum-product, frames whose last errors float sum-product corrected
- * diverged right after (QBER 4 %, rate 0.7, n = 122 800: 1 error left at iteration 10, 4·10^4 at 13): a variable of
- * degree up to 73 then saturates at LDPC_Q_MAX long before its messages do, and its extrinsic inputs t = L − R lose
- * the rest */
-#define LDPC_PHI_YMIN 1.0e-4f
+/* φ-sum: the clamp of a-posteriori values (1/16 nat: 1875 nat). Its messages stay at or below 336 units (φ of
+ * LDPC_SP_XMIN, 20 nat, plus at most 1 nat of first-order term), so |t| = |L − R| <= LDPC_PHI_Q_MAX + 336 and
+ * |t + R| fit int16; min-sum's 2047 (128 nat) would saturate a variable of degree 60–73 (the rate-0.6 and -0.7
+ * codes) long before its messages */
+#define LDPC_PHI_Q_MAX 30000
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LDPC_X86_DISPATCH 1
@@ -163,10 +162,11 @@ static void ldpc_init_state(int algorithm, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n
     if (algorithm == LDPC_MIN_SUM_F) memcpy(L, llr, (size_t)n * sizeof(float));
     if (algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q) {
         float scale = algorithm == LDPC_PHI_SUM_Q ? LDPC_QS_SCALE : LDPC_Q_SCALE;
+        float lim = (float)(algorithm == LDPC_PHI_SUM_Q ? LDPC_PHI_Q_MAX : LDPC_Q_MAX);
         int16_t *Lh = (int16_t *)L, *synh = (int16_t *)synm;
         for (ptrdiff_t i = 0; i < n; i++) {
             float v = llr[i] * scale;
-            v = v > (float)LDPC_Q_MAX ? (float)LDPC_Q_MAX : v < -(float)LDPC_Q_MAX ? -(float)LDPC_Q_MAX : v;
+            v = v > lim ? lim : v < -lim ? -lim : v;
             Lh[i] = (int16_t)(v >= 0.0f ? v + 0.5f : v - 0.5f);
         }
         for (ptrdiff_t i = 0; i < m; i++) synh[i] = syn[i] ? INT16_MIN : 0;

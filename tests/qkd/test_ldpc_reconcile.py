@@ -475,7 +475,7 @@ F_MEAN_BOUND = {0.01: 1.25, 0.02: 1.16, 0.05: 1.12, 0.08: 1.12, 0.11: 1.2}
 
 @pytest.mark.slow
 @pytest.mark.timeout(5400)
-@pytest.mark.parametrize("qber", [0.02])
+@pytest.mark.parametrize("qber", [0.01, 0.02, 0.05, 0.08])
 def test_frame_error_rate_below_1e_3_at_n_1e5(qber: float) -> None:
     """3000 blocks of 10^5 bits: none may fail after the blind retries, which bounds the frame error rate below
     10^-3 at 95 % confidence (one-sided Clopper–Pearson with 0 failures: 1 − 0.05^(1/3000) = 9.98·10^-4)."""
