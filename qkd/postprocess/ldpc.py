@@ -113,8 +113,8 @@ F_START_PHI_SUM: dict[float, float] = dict(F_START_SUM_PRODUCT)
 #: f₀ of the short (1.2·10^4-bit) codes, either decoder: where the blind protocol reached with them (min-sum)
 F_START_SHORT: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7: 1.16, 0.75: 1.18, 0.8: 1.21,
                                      0.85: 1.23, 0.9: 1.26}
-DECODERS = ("min-sum", "sum-product", "phi-sum")
 Decoder = Literal["min-sum", "sum-product", "phi-sum"]
+DECODERS: tuple[Decoder, ...] = ("min-sum", "sum-product", "phi-sum")
 
 
 @dataclass(frozen=True)
