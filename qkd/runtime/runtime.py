@@ -230,6 +230,14 @@ def failure_cause(exc: BaseException) -> tuple[str, BaseException]:
     return f"stage-error:{type(exc).__name__}", exc
 
 
+def _stopping() -> bool:
+    """Whether the current task was asked to stop. A task group whose child failed while the group's task was
+    being cancelled raises the child's error, not the cancellation (Python 3.11): the supervisor must still
+    stop, not restart the session."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class _CachedSource:
     """Both ends of an in-process pair read each block once (the two ends are given the same object)."""
 
@@ -642,6 +650,9 @@ class LinkEndRuntime:
                 self.status.stopped()
                 raise
             except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
+                if _stopping():       # the session failed as it was being stopped: stop
+                    self.status.stopped()
+                    raise asyncio.CancelledError from exc
                 self.session_failed(exc)
                 if self.status.blocks["delivered"] > delivered:
                     backoff = self.config.backoff_initial_s
@@ -667,6 +678,8 @@ class LinkEndRuntime:
             if task is not None and task.cancelling():
                 raise
         except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
+            if _stopping():           # the session failed as it was being stopped (a newer one, or stop)
+                raise asyncio.CancelledError from exc
             self.session_failed(exc)
         else:
             self.status.stopped()
@@ -785,6 +798,9 @@ class LinkPairRuntime:
                 self.status.stopped()
                 raise
             except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
+                if _stopping():
+                    self.status.stopped()
+                    raise asyncio.CancelledError from exc
                 cause, carrier = failure_cause(exc)
                 block = next((e._failing_block for e in (self.alice, self.bob) if e._failing_block is not None),
                              self.status.last_block)
