@@ -180,16 +180,11 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
  * o <= φ(LDPC_SP_XMIN) = 320 units. */
 LDPC_LINLINE LDPC_VH LDPC_FN(q_tangent)(LDPC_VH o, LDPC_VH G, LDPC_VH ph) { return o + LDPC_FN(h_mulhi)(ph, G); }
 
-/* a + b saturating at 32767, for a, b >= 0 (vpaddsw on AVX2 / AVX-512) */
+/* a + b saturating at 32767, for a, b >= 0: the sum (<= 65534) taken in uint16 lanes, then the unsigned minimum */
 LDPC_LINLINE LDPC_VH LDPC_FN(h_adds)(LDPC_VH a, LDPC_VH b) {
-#if LDPC_ISA_LEVEL == 3
-    return (LDPC_VH)_mm512_adds_epi16((__m512i)a, (__m512i)b);
-#elif LDPC_ISA_LEVEL == 2
-    return (LDPC_VH)_mm256_adds_epi16((__m256i)a, (__m256i)b);
-#else
-    LDPC_VH lim = LDPC_FN(h_splat)(32767) - b;
-    return LDPC_FN(h_sel)(a > lim, lim, a) + b;
-#endif
+    typedef uint16_t vu16 __attribute__((vector_size(sizeof(LDPC_VH))));
+    vu16 sum = (vu16)a + (vu16)b, top = (vu16){0} + 32767;
+    return LDPC_FN(h_sel)(sum > top, (LDPC_VH)top, (LDPC_VH)sum);
 }
 
 /* where lane 0 of a chunk starting at check z0 reads edge e's column: (z0 + s_e) mod Z */
