@@ -296,15 +296,16 @@ def threshold(frames: int, qbers: list[float], policy: LdpcPolicy) -> list[Bench
     return out
 
 
-def _fer_block(q: float, b: int, policy: LdpcPolicy) -> tuple[bool, bool, float, int, str]:
-    """Block ``b`` of the fer section (its own seeded generator): failed, retried, efficiency, round trips, code."""
-    a, bob = bsc_exact(N_BLOCK, q, np.random.default_rng([int(q * 1e4) + 77, b]))
+def _fer_block(q: float, b: int, policy: LdpcPolicy, n: int = N_BLOCK) -> tuple[bool, bool, float, int, str]:
+    """Block ``b`` of n bits of the fer section (its own seeded generator): failed, retried, efficiency, round trips,
+    code."""
+    a, bob = bsc_exact(n, q, np.random.default_rng([int(q * 1e4) + 77, b]))
     res, rep = reconcile_local_ldpc(a, bob, q, policy, seed=b)
     return not (rep.decoded and np.array_equal(res, a)), rep.retries > 0, rep.efficiency, rep.round_trips, rep.code
 
 
-def fer(frames: int, qbers: list[float], policy: LdpcPolicy, jobs: int = 1) -> list[BenchResult]:
-    """The blind protocol on ``frames`` blocks of 10^5 bits per QBER: FER after retries with exact intervals.
+def fer(frames: int, qbers: list[float], policy: LdpcPolicy, jobs: int = 1, n: int = N_BLOCK) -> list[BenchResult]:
+    """The blind protocol on ``frames`` blocks of ``n`` bits per QBER: FER after retries with exact intervals.
     ``jobs`` > 1 reconciles blocks in threads (the decoder releases the GIL); CPU seconds are then per block summed
     over threads."""
     out = []
@@ -313,9 +314,9 @@ def fer(frames: int, qbers: list[float], policy: LdpcPolicy, jobs: int = 1) -> l
         t = time.process_time()
         if jobs > 1:
             with ThreadPoolExecutor(jobs) as ex:
-                blocks = list(ex.map(_fer_block, [q] * frames, range(frames), [policy] * frames))
+                blocks = list(ex.map(_fer_block, [q] * frames, range(frames), [policy] * frames, [n] * frames))
         else:
-            blocks = [_fer_block(q, b, policy) for b in range(frames)]
+            blocks = [_fer_block(q, b, policy, n) for b in range(frames)]
         cpu = time.process_time() - t
         failed = sum(bl[0] for bl in blocks)
         first_failed = sum(bl[1] for bl in blocks)
@@ -323,7 +324,7 @@ def fer(frames: int, qbers: list[float], policy: LdpcPolicy, jobs: int = 1) -> l
         trips = [bl[3] for bl in blocks]
         f = np.asarray(fs)
         half = 1.96 * float(f.std(ddof=1)) / math.sqrt(frames) if frames > 1 else float("nan")
-        row = {"qber": q, "frames": frames, "n": N_BLOCK, "decoder": policy.decoder, "f_step": policy.f_step,
+        row = {"qber": q, "frames": frames, "n": n, "decoder": policy.decoder, "f_step": policy.f_step,
                "code": blocks[-1][4], "failures_after_retries": failed, "fer": failed / frames, "jobs": jobs,
                "fer_ci95": [clopper_pearson_lower(failed, frames), clopper_pearson_upper(failed, frames)],
                "fer_upper95_one_sided": clopper_pearson_upper(failed, frames, one_sided=True),
@@ -332,7 +333,8 @@ def fer(frames: int, qbers: list[float], policy: LdpcPolicy, jobs: int = 1) -> l
                "round_trips_mean": float(np.mean(trips)), "cpu_s_per_block": cpu / frames,
                "load1": [load0, _load()]}
         print(json.dumps(row), flush=True)
-        out.append(BenchResult(f"ldpc.fer.q{q:g}", float(f.mean()), "f", "issue 20 bar f", 1.10, row))
+        name = f"ldpc.fer.q{q:g}" if n == N_BLOCK else f"ldpc.fer.n{n}.q{q:g}"
+        out.append(BenchResult(name, float(f.mean()), "f", "issue 20 bar f", 1.10, row))
     return out
 
 
@@ -413,6 +415,8 @@ def main() -> None:
                     "threshold (8)")
     ap.add_argument("--qber", type=float, action="append", help="QBER of the fer / threshold sections (repeatable)")
     ap.add_argument("--jobs", type=int, default=1, help="threads reconciling blocks in the fer section")
+    ap.add_argument("--n", type=int, default=N_BLOCK, help="bits per block of the fer section (default 10^5; from "
+                    "450 000 the plan takes the 491 600-bit codes)")
     args = ap.parse_args()
     sections = args.only or ["efficiency", "throughput", "latency"]
     blocks = args.blocks or (5 if args.quick else 100)
@@ -427,7 +431,7 @@ def main() -> None:
                              policy)
     if "fer" in sections:
         results += fer(args.frames or (100 if args.quick else 3000), args.qber or [0.01, 0.02, 0.03, 0.05, 0.08],
-                       policy, args.jobs)
+                       policy, args.jobs, args.n)
     if "throughput" in sections:
         results += throughput(3 if args.quick else 8)
     if "latency" in sections:
@@ -435,7 +439,8 @@ def main() -> None:
     load_after = os.getloadavg()
     owned = {"efficiency": ("ldpc.efficiency",), "latency": ("ldpc.latency",),
              "throughput": ("ldpc.decoder_throughput", "ldpc.reconcile_throughput"),
-             "threshold": (f"ldpc.threshold.{policy.decoder}",), "fer": ("ldpc.fer",)}
+             "threshold": (f"ldpc.threshold.{policy.decoder}",),
+             "fer": ("ldpc.fer.q",) if args.n == N_BLOCK else (f"ldpc.fer.n{args.n}.",)}
     prefixes = tuple(p for section in sections for p in owned[section])
     path = write_results("qkd_ldpc", results, replace_prefixes=prefixes if args.only else None)
     doc = json.loads(path.read_text())

@@ -9,7 +9,7 @@ protocol for information reconciliation: an application to QKD", ITW 2010 [EMLM1
 Martinez-Mateo, Elkouss, Martin, "Blind reconciliation", Quantum Inf. Comput. 12, 791 (2012) [MEM12], as
 used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", Phys. Rev. A 95 (2017)):
 
-* **Codes.** A family of quasi-cyclic codes of N = 12 000 and 122 800 bits at mother rates
+* **Codes.** A family of quasi-cyclic codes of N = 12 000, 122 800 and 491 600 bits at mother rates
   R₀ ∈ {0.50, 0.55 … 0.90} (:mod:`qkd.postprocess.ldpc_codes`, built deterministically in code; the long ones
   from the BSC-optimised degree distributions of Elkouss et al., ISIT 2009, for the sum-product and φ-sum
   decoders; the min-sum decoder works with a low-degree family, on which it decodes; the plan names the family).
@@ -18,8 +18,9 @@ used by Kiktenko et al., "Symmetric blind information reconciliation for QKD", P
   untainted positions of the code) and s = N − k − p *shortened* bits (value 0, known to both).
 * **Rate from the QBER estimate q.** Leakage of a frame = M − p (syndrome bits minus the punctured,
   random symbols they also cover, [EMM11] eq. (8)), so the frame starts at efficiency
-  f₀ = (M − p) / (k·h(q)). The plan (:func:`plan_ldpc`) takes the frame length (122 800 for blocks
-  ≥ 50 000 bits, else 1.2·10^4), the fewest frames, and the mother code that reaches the target f₀
+  f₀ = (M − p) / (k·h(q)). The plan (:func:`plan_ldpc`) takes the frame length (491 600 for blocks
+  ≥ 450 000 bits, 122 800 for blocks ≥ 50 000 bits, else 1.2·10^4), the fewest frames, and the mother code that
+  reaches the target f₀
   (``LdpcPolicy.f_start``, or per code and decoder :data:`F_START` / :data:`F_START_SUM_PRODUCT` /
   :data:`F_START_PHI_SUM` / :data:`F_START_SHORT`, calibrated where its frames start to decode) with
   the least untainted puncturing; p and s per frame follow.
@@ -86,6 +87,7 @@ CHECK_BITS = 32
 _SALT_BYTES = 8
 _KNOWN_LLR = 1.0e4      # |LLR| of a bit both ends know (shortened, revealed): nats
 LONG_FRAME_FROM = 50_000   # blocks of at least this many bits use the long (122 800-bit) codes
+XL_FRAME_FROM = 450_000    # blocks of at least this many bits use the extra-long (491 600-bit) codes
 
 
 class LdpcError(QkdError):
@@ -110,6 +112,12 @@ F_START_SUM_PRODUCT: dict[float, float] = {0.5: 1.07, 0.55: 1.07, 0.6: 1.07, 0.6
 #: phi-sum``, 3000 blocks: first attempts failed in 47 % of the blocks at QBER 2 %, 32 % at 5 %; mean f 1.123 and
 #: 1.078, float sum-product 1.122 and 1.074 at 20 blocks)
 F_START_PHI_SUM: dict[float, float] = dict(F_START_SUM_PRODUCT)
+#: how much lower the extra-long (491 600-bit) codes start than the long ones (at least f₀ = 1.03): first attempts at
+#: QBER 2 % on the rate-0.85 code (phi-sum, 4 frames each) decoded 1, 3, 4, 4 of 4 at f = 1.07, 1.09, 1.10, 1.12,
+#: where the 122 800-bit code decoded half at 1.11
+F_START_XL_GAIN = 0.02
+#: the share of ``LdpcPolicy.f_step`` each retry of an extra-long frame reveals
+XL_STEP_SHARE = 0.5
 #: f₀ of the short (1.2·10^4-bit) codes, either decoder: where the blind protocol reached with them (min-sum)
 F_START_SHORT: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7: 1.16, 0.75: 1.18, 0.8: 1.21,
                                      0.85: 1.23, 0.9: 1.26}
@@ -200,9 +208,10 @@ def code_family(policy: LdpcPolicy) -> str:
 def _f_start(policy: LdpcPolicy, rate: float, N: int) -> float:
     if policy.f_start is not None:
         return policy.f_start
-    if N < FRAME_LENGTHS[-1]:
+    if N == FRAME_LENGTHS[0]:
         return F_START_SHORT[rate]
-    return {"sum-product": F_START_SUM_PRODUCT, "phi-sum": F_START_PHI_SUM}.get(policy.decoder, F_START)[rate]
+    f0 = {"sum-product": F_START_SUM_PRODUCT, "phi-sum": F_START_PHI_SUM}.get(policy.decoder, F_START)[rate]
+    return max(1.03, f0 - F_START_XL_GAIN) if N == FRAME_LENGTHS[-1] else f0
 
 
 def _frame_options(k: int, N: int, h: float, policy: LdpcPolicy) -> list[tuple[int, float]]:
@@ -219,7 +228,8 @@ def _frame_options(k: int, N: int, h: float, policy: LdpcPolicy) -> list[tuple[i
 def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> LdpcPlan:
     """Choose code, frames and puncturing for ``n_bits`` key bits at estimated QBER ``qber`` ([EMM11] §4).
 
-    Frame length: the long codes for blocks of ≥ ``LONG_FRAME_FROM`` bits, else the short ones. The block
+    Frame length: the extra-long codes for blocks of ≥ ``XL_FRAME_FROM`` bits where they hold the block in as few
+    frames as their length allows, the long ones from ``LONG_FRAME_FROM``, else the short ones. The block
     is cut into the fewest frames F whose k = ⌈n/F⌉ key bits fit some mother code with
     p = M − f_start·k·h(q) punctured bits (0 ≤ p ≤ the code's untainted maximum, k + p ≤ N; the rest of the
     frame shortened). Among fitting codes the one puncturing least is taken: puncturing costs decoding
@@ -232,7 +242,16 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
         raise LdpcError(f"cannot reconcile a key of {n_bits} bits")
     q = min(max(qber, _MIN_Q), 0.5 - 1e-9)
     h = binary_entropy(q)
-    N = FRAME_LENGTHS[-1] if n_bits >= LONG_FRAME_FROM else FRAME_LENGTHS[0]
+    if n_bits >= XL_FRAME_FROM:
+        plan = _plan_frames(n_bits, FRAME_LENGTHS[2], h, qber, policy)
+        if len(plan.frames) <= math.ceil(n_bits / FRAME_LENGTHS[2]):
+            return plan
+        # no whole extra-long frames at f₀ (high QBER: the frames split into punctured high-rate ones): long codes
+    return _plan_frames(n_bits, FRAME_LENGTHS[1] if n_bits >= LONG_FRAME_FROM else FRAME_LENGTHS[0], h, qber, policy)
+
+
+def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy) -> LdpcPlan:
+    """:func:`plan_ldpc` for frames of N bits (h = h(q) of the estimate)."""
     chosen: tuple[float, int] | None = None
     n_frames = max(1, math.ceil(n_bits / N))
     while chosen is None:
@@ -260,7 +279,9 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
         k = base + (1 if i < extra else 0)
         p = int(min(max(code.m - math.ceil(_f_start(policy, rate, N) * h * k), 0), code.max_punctured, N - k))
         frames.append((k, p))
-    step = max(1, math.ceil(policy.f_step * base * h))
+    # the extra-long frames reveal half the step: their threshold is sharper (decoded 1, 3, 4 of 4 at f = 1.07, 1.09,
+    # 1.10 at QBER 2 %), so a finer retry lands closer to it
+    step = max(1, math.ceil(policy.f_step * base * h * (XL_STEP_SHARE if N == FRAME_LENGTHS[2] else 1.0)))
     return LdpcPlan(rate, N, tuple(frames), step, policy.max_retries, code_family(policy))
 
 
@@ -609,6 +630,6 @@ def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArra
 
 
 __all__ = ["CHECK_BITS", "DECODERS", "F_START", "F_START_PHI_SUM", "F_START_SHORT", "F_START_SUM_PRODUCT",
-           "LONG_FRAME_FROM", "AliceFrames", "BobFrames", "Decoder", "FrameLayout", "LdpcError", "LdpcPlan",
-           "LdpcPolicy", "LdpcReport", "code_family", "frame_layout", "plan_ldpc", "reconcile_alice_ldpc",
-           "reconcile_bob_ldpc", "reconcile_local_ldpc"]
+           "F_START_XL_GAIN", "LONG_FRAME_FROM", "XL_FRAME_FROM", "XL_STEP_SHARE", "AliceFrames", "BobFrames",
+           "Decoder", "FrameLayout", "LdpcError", "LdpcPlan", "LdpcPolicy", "LdpcReport", "code_family",
+           "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc", "reconcile_local_ldpc"]

@@ -8,7 +8,8 @@ circulant permutation matrices", IEEE Trans. Inf. Theory 50 (2004)).
 
 Construction of a code of mother rate R₀ (see :func:`build_code`):
 
-1. **Degree profile.** Long codes (N = 122 800 = 400·307, lifted from 400 base columns): the variable-degree
+1. **Degree profile.** Long codes (N = 122 800 = 400·307, and the extra-long N = 491 600 = 400·1229 for blocks of
+   several 10^5 bits, lifted from 400 base columns): the variable-degree
    distributions that Elkouss, Leverrier, Alléaume, Boutros, "Efficient reconciliation protocol for
    discrete-variable quantum key distribution", ISIT 2009 (arXiv:0901.2140), Table I, optimised for the BSC
    (differential evolution over discretised density evolution; BP thresholds within a few % of capacity) for
@@ -52,7 +53,7 @@ from qkd.errors import QkdError
 #: mother rates of the family (design rates of the base matrices)
 MOTHER_RATES: tuple[float, ...] = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 #: frame lengths N of the family (bits) and the protograph widths they are lifted from (short, long)
-FRAME_LENGTHS: tuple[int, ...] = (12_000, 122_800)
+FRAME_LENGTHS: tuple[int, ...] = (12_000, 122_800, 491_600)
 BASE_COLUMNS = 200
 LONG_BASE_COLUMNS = 400
 #: the default family (long codes from the BSC-optimised distributions, for the sum-product decoder) and the
@@ -289,10 +290,10 @@ def code_name(rate: float, n: int, family: str = FAMILY_VERSION) -> str:
 
 
 def base_columns(n: int, family: str = FAMILY_VERSION) -> int:
-    """Protograph width of the family's codes of length ``n``: 400 for the long frames (Z = 307, a prime: a cycle
-    of the protograph through degree-2 columns then lifts to one cycle of 307 copies, never to a few short ones,
-    which would be low-weight codewords — an error floor seen with Z = 300), else 200."""
-    return LONG_BASE_COLUMNS if n >= FRAME_LENGTHS[-1] else BASE_COLUMNS
+    """Protograph width of the family's codes of length ``n``: 400 for the long and extra-long frames (Z = 307 and
+    1229, primes: a cycle of the protograph through degree-2 columns then lifts to one cycle of Z copies, never to a
+    few short ones, which would be low-weight codewords — an error floor seen with Z = 300), else 200."""
+    return LONG_BASE_COLUMNS if n >= FRAME_LENGTHS[1] else BASE_COLUMNS
 
 
 @lru_cache(maxsize=48)

@@ -15,6 +15,10 @@ from qkd._native import ldpc_decode
 from qkd.postprocess.cascade import binary_entropy
 from qkd.postprocess.channel import ClassicalChannel, NoAuth, Transport, in_process_transports
 from qkd.postprocess.ldpc import (
+    F_START_PHI_SUM,
+    F_START_XL_GAIN,
+    XL_FRAME_FROM,
+    XL_STEP_SHARE,
     Decoder,
     LdpcError,
     LdpcPlan,
@@ -44,7 +48,8 @@ from qkd.postprocess.verify import VerificationResult, verify_receiver, verify_s
 from tests.qkd.bsc import bsc_pair
 
 SHORT = FRAME_LENGTHS[0]
-LONG = FRAME_LENGTHS[-1]
+LONG = FRAME_LENGTHS[1]
+XL = FRAME_LENGTHS[2]
 
 
 # -- codes ------------------------------------------------------------------------------------------------
@@ -301,6 +306,23 @@ def test_plan_covers_the_block_and_fits_the_code(n: int, qber: float) -> None:
         together = np.concatenate([lay.key, lay.punctured, lay.shortened])
         assert together.size == code.n and np.unique(together).size == code.n
     assert LdpcPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+
+
+def test_blocks_of_several_1e5_bits_take_the_extra_long_codes_with_finer_retries() -> None:
+    """From XL_FRAME_FROM bits a block goes into 491 600-bit frames (Z = 1229) that start lower (F_START_XL_GAIN)
+    and reveal half the step per retry; such a block reconciles at QBER 2 % near f = 1.1, every bit counted."""
+    n = 470_000
+    plan, plan_long = plan_ldpc(n, 0.02), plan_ldpc(XL_FRAME_FROM - 1, 0.02)
+    assert plan.frame_length == XL and plan_long.frame_length == LONG and plan.code.Z == 1229
+    assert plan.reveal_step == math.ceil(LdpcPolicy().f_step * n * binary_entropy(0.02) * XL_STEP_SHARE)
+    k, p = plan.frames[0]
+    f0 = (plan.code.m - p) / (k * binary_entropy(0.02))
+    assert abs(f0 - (F_START_PHI_SUM[0.85] - F_START_XL_GAIN)) < 1e-3
+    a, b = bsc_pair(n, 0.02, 3)
+    out, rep = reconcile_local_ldpc(a, b, 0.02, seed=3)
+    assert rep.decoded and np.array_equal(out, a) and rep.frame_length == XL
+    assert rep.disclosed_bits == rep.syndrome_bits - rep.punctured_bits + rep.check_bits + rep.revealed_bits
+    assert rep.efficiency < 1.13
 
 
 def test_plan_starts_at_the_requested_efficiency_where_the_family_reaches_it() -> None:
