@@ -440,7 +440,8 @@ def main() -> None:
     owned = {"efficiency": ("ldpc.efficiency",), "latency": ("ldpc.latency",),
              "throughput": ("ldpc.decoder_throughput", "ldpc.reconcile_throughput"),
              "threshold": (f"ldpc.threshold.{policy.decoder}",),
-             "fer": ("ldpc.fer.q",) if args.n == N_BLOCK else (f"ldpc.fer.n{args.n}.",)}
+             "fer": tuple((f"ldpc.fer.q{q:g}" if args.n == N_BLOCK else f"ldpc.fer.n{args.n}.q{q:g}")
+                          for q in (args.qber or [0.01, 0.02, 0.03, 0.05, 0.08]))}
     prefixes = tuple(p for section in sections for p in owned[section])
     path = write_results("qkd_ldpc", results, replace_prefixes=prefixes if args.only else None)
     doc = json.loads(path.read_text())
