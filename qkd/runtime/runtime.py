@@ -46,7 +46,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -230,12 +230,19 @@ def failure_cause(exc: BaseException) -> tuple[str, BaseException]:
     return f"stage-error:{type(exc).__name__}", exc
 
 
-def _stopping() -> bool:
-    """Whether the current task was asked to stop. A task group whose child failed while the group's task was
-    being cancelled raises the child's error, not the cancellation (Python 3.11): the supervisor must still
-    stop, not restart the session."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+async def _stoppable(run: Coroutine[Any, Any, None]) -> None:
+    """Run a session in a task of its own: cancelling the caller (stopping the link end) always raises
+    :class:`asyncio.CancelledError` here, even when the session ends with a failure instead — a task group
+    whose child fails while it is being cancelled raises the failure, not the cancellation (Python 3.11), and
+    a supervisor that took it for a failure would restart the session for ever instead of stopping."""
+    task = asyncio.ensure_future(run)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):   # the session was stopped: its end is moot
+            await task
+        raise
 
 
 class _CachedSource:
@@ -645,14 +652,11 @@ class LinkEndRuntime:
             delivered = self.status.blocks["delivered"]
             try:
                 transport = await self._connect(connect)
-                await self.session(transport)
+                await _stoppable(self.session(transport))
             except asyncio.CancelledError:
                 self.status.stopped()
                 raise
             except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
-                if _stopping():       # the session failed as it was being stopped: stop
-                    self.status.stopped()
-                    raise asyncio.CancelledError from exc
                 self.session_failed(exc)
                 if self.status.blocks["delivered"] > delivered:
                     backoff = self.config.backoff_initial_s
@@ -673,13 +677,11 @@ class LinkEndRuntime:
         if self.status.sessions:
             self.status.restarts += 1
         try:
-            await self.session(transport)
+            await _stoppable(self.session(transport))
         except asyncio.CancelledError:
             if task is not None and task.cancelling():
                 raise
         except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
-            if _stopping():           # the session failed as it was being stopped (a newer one, or stop)
-                raise asyncio.CancelledError from exc
             self.session_failed(exc)
         else:
             self.status.stopped()
@@ -776,6 +778,11 @@ class LinkPairRuntime:
             a.skip_to(direction, seq)
             b.skip_to(direction, seq)
 
+    async def _sessions(self, a_tr: Transport, b_tr: Transport) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.alice.session(a_tr), name=f"{self.link_id}-alice")
+            group.create_task(self.bob.session(b_tr), name=f"{self.link_id}-bob")
+
     async def run(self) -> None:
         """Run until the source ends; restart after every failure (cancel to stop)."""
         backoff = self.config.backoff_initial_s
@@ -791,16 +798,11 @@ class LinkPairRuntime:
             if self._wrap is not None:
                 a_tr, b_tr = self._wrap(a_tr, b_tr)
             try:
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(self.alice.session(a_tr), name=f"{self.link_id}-alice")
-                    group.create_task(self.bob.session(b_tr), name=f"{self.link_id}-bob")
+                await _stoppable(self._sessions(a_tr, b_tr))
             except asyncio.CancelledError:
                 self.status.stopped()
                 raise
             except Exception as exc:  # noqa: BLE001 - logged, counted and alarmed with its typed cause
-                if _stopping():
-                    self.status.stopped()
-                    raise asyncio.CancelledError from exc
                 cause, carrier = failure_cause(exc)
                 block = next((e._failing_block for e in (self.alice, self.bob) if e._failing_block is not None),
                              self.status.last_block)
