@@ -74,6 +74,8 @@ class LinkStatus:
     last_chsh: float | None = None
     last_delivered_at: float | None = None
     key_rate_bps: float = 0.0
+    #: monotonic time of the last block decided (delivered or aborted) in this session; None before the first
+    _last_decided: float | None = field(default=None, repr=False)
     last_failure: dict[str, Any] | None = None
     auth_consumed_bits: int = 0
     auth_produced_bits: int = 0
@@ -123,12 +125,19 @@ class LinkStatus:
             hook(raised, self.last_qber, reason)
 
     def block_delivered(self, index: int, bits: int, qber: float, seconds: float) -> None:
-        """A block both ends confirmed and delivered: the only evidence that clears the alarm."""
+        """A block both ends confirmed and delivered: the only evidence that clears the alarm.
+
+        The key rate sample is ``bits`` over the wall time since the previous block was decided (delivered or
+        aborted), or over the block's own ``seconds`` for the first block of a session: with several blocks in
+        flight a block's latency spans its neighbours' and would understate the rate by up to the depth."""
         self.blocks["delivered"] += 1
         self.secret_bits += bits
         self.last_block, self.last_qber = index, qber if math.isfinite(qber) else None
         now = time.time()
-        rate = bits / seconds if seconds > 0 else 0.0
+        decided = time.monotonic()
+        interval = seconds if self._last_decided is None else decided - self._last_decided
+        self._last_decided = decided
+        rate = bits / interval if interval > 0 else 0.0
         self.key_rate_bps = rate if self.last_delivered_at is None else (
             RATE_ALPHA * rate + (1 - RATE_ALPHA) * self.key_rate_bps)
         self.last_delivered_at = now
@@ -144,6 +153,7 @@ class LinkStatus:
             self.disagreements += 1
         self.last_block, self.last_qber = index, qber if math.isfinite(qber) else self.last_qber
         self.key_rate_bps = (1 - RATE_ALPHA) * self.key_rate_bps
+        self._last_decided = time.monotonic()
         if cause == "backpressure":
             self.set_state("stalled", "pool-full")
             return
@@ -159,7 +169,7 @@ class LinkStatus:
         if cause == "pool-mismatch":
             self.pool_mismatches += 1
         self.last_failure = {"cause": cause, "detail": detail, "block": block, "time": time.time()}
-        self.key_rate_bps = 0.0
+        self.key_rate_bps, self._last_decided = 0.0, None
         log.error("link failed: %s", cause, extra={"event": "qkd.link.failed", "link_id": self.link_id,
                                                     "role": self.role, "cause": cause, "block": block,
                                                     "detail": detail})
@@ -167,13 +177,13 @@ class LinkStatus:
         self._set_alarm(True, f"link failed: {cause}")
 
     def stalled(self, reason: str, *, alarm: bool) -> None:
-        self.key_rate_bps = 0.0
+        self.key_rate_bps, self._last_decided = 0.0, None
         if alarm:       # first, so that listeners of the state change see the alarm
             self._set_alarm(True, f"link stalled: {reason}")
         self.set_state("stalled", reason)
 
     def stopped(self) -> None:
-        self.key_rate_bps = 0.0
+        self.key_rate_bps, self._last_decided = 0.0, None
         self.set_state("stopped")
 
     # -- reporting ------------------------------------------------------------------------------------------

@@ -175,3 +175,25 @@ def test_the_alarm_rises_at_once_on_an_attack_and_only_on_repeats_for_ordinary_a
     status.block_aborted(6, "backpressure", "full", 0.01)            # a full pool is no fault
     assert status.label == "stalled(pool-full)" and status.alarm     # and does not clear the alarm either
     assert seen == [True, False, True]
+
+
+def test_the_key_rate_is_bits_per_wall_second_between_decided_blocks_not_over_each_blocks_latency():
+    """With blocks in flight, each block's latency spans its neighbours': 4 blocks of 8,000 bits decided
+    0.1 s apart, each 0.4 s from start to delivery, are 80 kbit/s, not 20. The first block of a session has
+    no predecessor and is rated over its own latency; a failure forgets the predecessor."""
+    import time
+
+    from qkd.runtime import LinkStatus
+    from qkd.runtime.state import RATE_ALPHA
+
+    status = LinkStatus("L", "alice")
+    status.block_delivered(0, 8000, 0.01, 0.4)
+    assert status.key_rate_bps == pytest.approx(20_000)
+    for index in (1, 2, 3, 4, 5, 6, 7, 8):
+        time.sleep(0.1)
+        status.block_delivered(index, 8000, 0.01, 0.4)
+    assert 55_000 < status.key_rate_bps < 82_000, status.key_rate_bps   # EWMA from 20k towards 80k (sleep >= 0.1 s)
+    status.failed("connect", "peer gone", None)
+    assert status.key_rate_bps == 0.0
+    status.block_delivered(9, 8000, 0.01, 0.4)         # a new session: over its own latency again, smoothed from 0
+    assert status.key_rate_bps == pytest.approx(RATE_ALPHA * 20_000)
