@@ -1,4 +1,4 @@
-"""In-process KMEs for tests and demos: configs for one node or a chain, started on ephemeral ports.
+"""In-process KMEs for tests and demos: configs for one node or a chain, on free loopback ports (:func:`free_port`).
 
 ::
 
@@ -13,6 +13,7 @@ The ``local`` pool of these nodes is pre-filled from the OS RNG: SYNTHETIC key, 
 
 from __future__ import annotations
 
+import random
 import socket
 from pathlib import Path
 
@@ -38,11 +39,42 @@ def single_node_config(directory: str | Path, pki: PkiFiles, *, node_id: str = "
     })
 
 
+_PORT_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range of ephemeral ports (those it gives to ``bind(0)`` and to outgoing connections)."""
+    try:
+        low, high = (int(v) for v in _PORT_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999         # Linux's default
+    return low, high
+
+
 def free_port() -> int:
-    """An unused loopback TCP port (there is a small race before the caller binds it)."""
+    """An unused loopback TCP port for a server whose port must be known before it starts (a node's URL in its
+    peers' configs) and that may be restarted on it.
+
+    Drawn at random *outside* the kernel's ephemeral range: a port released by ``bind(0)`` is one the kernel
+    hands out again to the next outgoing connection on the machine (any process's), which then holds it when
+    the server binds ("address already in use"; seen in a 2-hour scenario soak beside a benchmark). Ports
+    outside that range are only ever taken by name. Falls back to an ephemeral port if none is free."""
+    low, high = _ephemeral_range()
+    spans = [(a, b) for a, b in ((_LOWEST_PORT, low - 1), (high + 1, 65535)) if b - a >= 100]
+    rng = random.SystemRandom()
+    for _ in range(200 if spans else 0):
+        a, b = rng.choice(spans)
+        port = rng.randint(a, b)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def chain_topology(nodes: list[str], ports: dict[str, int], saes: dict[str, str]) -> dict:

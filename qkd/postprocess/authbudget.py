@@ -41,16 +41,12 @@ PER_FRAME_PADS_ESTIMATE = 700
 REFILL_BLOCKS = 2
 
 
-class AuthBudgetExhausted(QkdError):
+class AuthBudgetExhausted(QkdError, cause="auth-budget"):
     """Too few authentication pads for one more block: the link stalls until the pool is refilled."""
 
-    cause = "auth-budget"
 
-
-class AuthBudgetExceeded(QkdError):
+class AuthBudgetExceeded(QkdError, cause="auth-budget-exceeded"):
     """Authentication consumes more key than the link distils: the configuration cannot run."""
-
-    cause = "auth-budget-exceeded"
 
 
 def pads_per_block(mode: str, measured: int = 0) -> int:

@@ -71,16 +71,12 @@ class AuthenticationError(ChannelError):
     """A frame's tag does not verify (forgery, tampering, replay or desynchronised keys)."""
 
 
-class AuthKeyExhausted(ChannelError):
+class AuthKeyExhausted(ChannelError, cause="auth-budget"):
     """The Wegman–Carter pad pool is empty: replenish it from distilled key before sending."""
 
-    cause = "auth-budget"
 
-
-class StepDeadline(ChannelError):
+class StepDeadline(ChannelError, cause="step-deadline"):
     """A protocol step's message did not arrive within the channel's step deadline."""
-
-    cause = "step-deadline"
 
 
 # --------------------------------------------------------------------------------------------------

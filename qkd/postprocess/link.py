@@ -91,34 +91,24 @@ ABORT_CAUSES = ("qber", "too-few-counts", "backpressure", "verification", "zero-
 PROTOCOLS = ("bb84-decoy", "bbm92")
 
 
-class BlockDesync(QkdError):
+class BlockDesync(QkdError, cause="desync"):
     """The two ends hold different blocks (index or size differ): the session cannot go on."""
 
-    cause = "desync"
 
-
-class BlockDeadline(QkdError):
+class BlockDeadline(QkdError, cause="block-deadline"):
     """A block did not finish within the block deadline."""
 
-    cause = "block-deadline"
 
-
-class PoolMismatch(QkdError):
+class PoolMismatch(QkdError, cause="pool-mismatch"):
     """The two ends' pool digests differ: the link's key pools are no longer identical."""
 
-    cause = "pool-mismatch"
 
-
-class SessionMismatch(QkdError):
+class SessionMismatch(QkdError, cause="authentication"):
     """The two ends saw different link hellos (a message of the session's start was altered)."""
 
-    cause = "authentication"
 
-
-class LinkKindMismatch(QkdError):
+class LinkKindMismatch(QkdError, cause="link-kind"):
     """A block of one link kind was handed to a link end configured for another."""
-
-    cause = "link-kind"
 
 
 class KeyBlock(Protocol):

@@ -29,16 +29,12 @@ from qkd.postprocess.channel import ChannelError, Transport
 DATA, HEARTBEAT = b"D", b"H"
 
 
-class PeerSilent(ChannelError):
+class PeerSilent(ChannelError, cause="peer-silent"):
     """Nothing arrived from the peer within the silence bound."""
 
-    cause = "peer-silent"
 
-
-class PeerClosed(ChannelError):
+class PeerClosed(ChannelError, cause="peer-closed"):
     """The peer closed the classical connection (or it broke)."""
-
-    cause = "peer-closed"
 
 
 class LivenessTransport:

@@ -27,10 +27,8 @@ CONTROL = (1 << 64) - 1
 _ID = struct.Struct(">Q")
 
 
-class MuxError(ChannelError):
+class MuxError(ChannelError, cause="desync"):
     """A message for a sub-channel that is closed or beyond the bound of open sub-channels."""
-
-    cause = "desync"
 
 
 class ChannelMux:

@@ -91,22 +91,16 @@ def _note_block(status: LinkStatus, result: BlockResult) -> None:
         status.block_aborted(result.block_index, result.cause, result.reason, result.qber_estimate)
 
 
-class ChannelAuthFailed(QkdError):
+class ChannelAuthFailed(QkdError, cause="authentication"):
     """A block's transcript did not authenticate: the session restarts (pads realigned at ``link.hello``)."""
 
-    cause = "authentication"
 
-
-class ConnectFailed(QkdError):
+class ConnectFailed(QkdError, cause="connect"):
     """Alice could not open the classical connection to the peer (refused, TLS, timeout, HTTP error)."""
 
-    cause = "connect"
 
-
-class LinkRuntimeError(QkdError):
+class LinkRuntimeError(QkdError, cause="resync"):
     """The link cannot run as configured, or the peer refused to resume (names the link and the reason)."""
-
-    cause = "resync"
 
 
 @dataclass(frozen=True)

@@ -54,10 +54,8 @@ def as_key_block(block: Block) -> KeyBlock:
 CUT_TRANSMITTANCE = 1e-12
 
 
-class SourceExhausted(QkdError):
+class SourceExhausted(QkdError, cause="source-exhausted"):
     """The source has no block of that index (the last file was read, or an iterable ended)."""
-
-    cause = "source-exhausted"
 
 
 @runtime_checkable
@@ -85,17 +83,13 @@ class LinkFaults:
     readout_errors: dict[str, int] = field(default_factory=dict)
 
 
-class NoDetections(QkdError):
+class NoDetections(QkdError, cause="too-few-counts"):
     """The block has too few detections to sift (a cut channel): a block with no key, not a fault of the
     runtime; both ends abort it as ``too-few-counts``."""
 
-    cause = "too-few-counts"
 
-
-class EmulatedReadoutError(QkdError):
+class EmulatedReadoutError(QkdError, cause="stage-error:source"):
     """An injected fault of the emulated detector read-out (fault testing)."""
-
-    cause = "stage-error:source"
 
 
 class SharedEmulation:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey
 from qkd.kms import KmeConfig, make_pki, start_kme
 from qkd.kms.linkend import KmeLinkEnd
 from qkd.kms.server import KmeService, RunningKme
+from qkd.kms.testing import free_port
 from qkd.runtime import LinkFaults, LinkStatus, SharedEmulation
 from qshift.scenario.links import link_feed, write_preshared_pads
 from qshift.scenario.model import LinkSpec, Scenario
@@ -44,13 +44,6 @@ def kme_id(node: str) -> str:
 
 def sae_id(node: str) -> str:
     return f"SAE_{node}"
-
-
-def free_port() -> int:
-    """An unused loopback TCP port (bound and released; a small race remains before the caller binds)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

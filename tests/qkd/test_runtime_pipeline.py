@@ -61,8 +61,8 @@ class Recorded:
         return self.inner.block(index)
 
 
-class InjectedFault(QkdError):
-    cause = "stage-error:source"
+class InjectedFault(QkdError, cause="stage-error:source"):
+    """A read-out fault the test injects into one block."""
 
 
 def _keys(sink: object) -> list[bytes]:
