@@ -57,6 +57,12 @@ def test_a_key_output_that_exists_is_refused_without_force(tmp_path: Path) -> No
     assert check_output(key, "--output", holds_keys=True, force=True) == key
 
 
+def _sigint_default() -> None:
+    """Ctrl-C as at a terminal: a runner started in the background of a shell without job control (``cmd &``)
+    leaves SIGINT *ignored*, children inherit that, and Python then rightly keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_emulate_interrupted_by_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
     """SIGINT while the time tags are being written: exit 130, one line, neither output, no temporary.
 
@@ -69,7 +75,8 @@ def test_emulate_interrupted_by_ctrl_c_leaves_no_partial_file(tmp_path: Path) ->
         work.mkdir()
         out, tx = work / "bob.csv", work / "alice.json"
         proc = subprocess.Popen([QSHIFT, "qkd", "emulate", "--out", str(out), "--tx-out", str(tx), "--seconds",
-                                 "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_sigint_default)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
             if any(name.startswith(".bob.") for name in os.listdir(work)):   # writing has started
