@@ -166,7 +166,7 @@ def bench_cascade(quick: bool) -> list[BenchResult]:
         out.append(BenchResult(
             f"cascade_throughput_n{n}", mbps, "Mbit/s sifted key per CPU-second (both ends on one core)",
             f"pure-Python Cascade (original protocol) at n={nb}, same run", base_mbps,
-            {"qber": p, "variant": "default (option7)", "n": n, "efficiency_mean": m["f_mean"],
+            {"qber": p, "variant": "default (option7+tail)", "n": n, "efficiency_mean": m["f_mean"],
              "efficiency_std": m["f_std"], "frame_error_rate": m["fer"], "frames_failed": m["fails"], "runs": runs,
              "frame_error_rate_95ci": wilson_interval(int(m["fails"]), runs),
              "round_trips_median": m["round_trips_median"], "wall_mbps_shared_machine": n / m["wall_s"] / 1e6,

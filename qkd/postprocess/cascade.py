@@ -23,7 +23,12 @@ option8    14      α = log2(1/p) − ½: k1 = 2^⌈α⌉, k2 = 2^⌈(α+12)/2�
 =========  ======  ==================================================  ===============
 
 ``default`` is option7 below 4 % QBER and option8 above, the more efficient of the two at each
-operating point in our measurements (``bench/qkd_postprocess.py`` prints the table).
+operating point in our measurements (``bench/qkd_postprocess.py`` prints the table), followed by
+``DEFAULT_TAIL_PASSES`` more k = n/2 passes (named e.g. ``option7+tail``) wherever they cost at most
+``TAIL_MAX_COST`` of the Shannon bound n·h(p): a pass that finds no error discloses one parity bit, and
+each one more gives residual errors a chance to be found. Measured on the 10 km SNSPD link's blocks
+(n ≈ 62,000, QBER ≈ 1 %, 60,000 blocks each): frame error rate 2.5·10^-4 for option7 alone, 8.3·10^-5
+with 4 more passes, 1.7·10^-5 with 8, for ~10 more disclosed bits a block (+0.2 %).
 
 Protocol (frames; disclosed bits in brackets): Bob → ``cascade.start`` (public seed, plan) [0];
 Bob → ``cascade.open`` (pass range); Alice → ``cascade.parities`` (top-level block parities; in
@@ -51,6 +56,10 @@ from qkd.errors import QkdError
 from qkd.postprocess.channel import ClassicalChannel
 
 _MIN_P = 1e-5
+#: k = n/2 passes the ``default`` variant adds after option7's or option8's fixed passes (module docstring) ...
+DEFAULT_TAIL_PASSES = 8
+#: ... where their parities cost at most this fraction of n·h(p) (not on short keys: 8 bits are 1 % at 10^4, 1 %)
+TAIL_MAX_COST = 0.005
 
 
 class CascadeError(QkdError):
@@ -106,11 +115,18 @@ VARIANTS: dict[str, Variant] = {
 def variant(name: str, qber: float) -> Variant:
     """The variant called ``name``; ``default`` resolves by QBER (see the module docstring)."""
     if name == "default":
-        name = "option7" if qber < 0.04 else "option8"
+        base = VARIANTS["option7" if qber < 0.04 else "option8"]
+        return Variant(f"{base.name}+tail", lambda p, n: base.block_sizes(p, n) + [_half(n)] * _tail(p, n),
+                       base.sub_block_reuse)
     try:
         return VARIANTS[name]
     except KeyError:
         raise CascadeError(f"unknown Cascade variant {name!r}; known: default, {', '.join(VARIANTS)}") from None
+
+
+def _tail(p: float, n: int) -> int:
+    """How many k = n/2 passes the ``default`` variant adds to a key of ``n`` bits at QBER ``p``."""
+    return DEFAULT_TAIL_PASSES if TAIL_MAX_COST * n * binary_entropy(_p(p)) >= DEFAULT_TAIL_PASSES else 0
 
 
 def plan(v: Variant, qber: float, n: int) -> list[int]:
