@@ -377,22 +377,26 @@ def bench_pipeline(quick: bool) -> list[BenchResult]:
 # --------------------------------------------------------------------------------------------------
 # the link runtime end to end: two link ends in two processes over TCP (a delaying relay between them)
 
-_BLOCKS: dict[int, tuple[list[tuple[object, object]], float]] = {}
+_BLOCKS: dict[tuple[int, int], tuple[list[tuple[object, object]], float]] = {}
 PULSES_PER_BLOCK = 10**7
+#: a block of 0.1 s of link time (~3.2 Mbit sifted): Cascade's round trips per block grow only with log n, so
+#: the per-message cost of its ~450 round trips is spread over 10 times the bits (field systems reconcile blocks
+#: of 10^6 bits and more; the finite-key length prefers them too)
+LARGE_PULSES_PER_BLOCK = 10**8
 
 
-def _emulated_10km_blocks(n: int) -> tuple[list[tuple[object, object]], float]:
-    """``n`` distinct emulated blocks of the 1 GHz / 10 km SNSPD link (10^7 pulses each, seeds 5 + i) and the
+def _emulated_10km_blocks(n: int, pulses: int = PULSES_PER_BLOCK) -> tuple[list[tuple[object, object]], float]:
+    """``n`` distinct emulated blocks of the 1 GHz / 10 km SNSPD link (``pulses`` each, seeds 5 + i) and the
     link's sifted rate in Mbit/s of link time; emulated once per run (the emulator stands in for the hardware)."""
-    if n not in _BLOCKS:
+    if (n, pulses) not in _BLOCKS:
         from qkd.emulator import emulate_link
         from qkd.physics.presets import link_preset
 
         link = link_preset("snspd-fiber", 10)
-        blocks = [emulate_link(link, PULSES_PER_BLOCK, 5 + i) for i in range(n)]
+        blocks = [emulate_link(link, pulses, 5 + i) for i in range(n)]
         sifted = sum(int(b[0].alice_bits.size) for b in blocks)
-        _BLOCKS[n] = (list(blocks), sifted / (n * PULSES_PER_BLOCK / link.source.clock_rate_hz) / 1e6)
-    return _BLOCKS[n]
+        _BLOCKS[n, pulses] = (list(blocks), sifted / (n * pulses / link.source.clock_rate_hz) / 1e6)
+    return _BLOCKS[n, pulses]
 
 
 class _CyclingSource:
@@ -508,11 +512,11 @@ async def _two_process_run(blocks_file: Path, psk_file: Path, n_blocks: int, in_
             "bob": json.loads(out_b.decode().strip().splitlines()[-1])}
 
 
-def _pair_files(tmp: Path, distinct: int) -> tuple[Path, Path, float]:
+def _pair_files(tmp: Path, distinct: int, pulses: int = PULSES_PER_BLOCK) -> tuple[Path, Path, float]:
     import pickle
     import secrets
 
-    blocks, sifted_mbps = _emulated_10km_blocks(distinct)
+    blocks, sifted_mbps = _emulated_10km_blocks(distinct, pulses)
     blocks_file, psk_file = tmp / "blocks.pickle", tmp / "psk.bin"
     blocks_file.write_bytes(pickle.dumps(blocks))
     psk_file.write_bytes(secrets.token_bytes(32 + 32 * 4096))
@@ -522,13 +526,26 @@ def _pair_files(tmp: Path, distinct: int) -> tuple[Path, Path, float]:
 def bench_pipelined(quick: bool) -> list[BenchResult]:
     """Post-processing of the 1 GHz / 10 km link with blocks in flight, both ends in their own process on the
     machine's cores (Cascade, Alice connected straight to Bob), against the link's sifted rate; the same run
-    with one block at a time as the pipelining's own baseline. Several depths: the default (4) and deeper
-    ones, whose messages of many blocks share the event loops' wake-ups and the sockets' writes."""
+    with one block at a time as the pipelining's own baseline. Two block sizes: 10^7 pulses (~320 kbit
+    sifted) at several depths (the default 4 and deeper ones, whose messages of many blocks share the event
+    loops' wake-ups and the sockets' writes), and 10^8 pulses (~3.2 Mbit), over whose bits the per-message
+    cost of Cascade's round trips is spread ten times thinner."""
+    out_rows: list[BenchResult] = []
+    # (pulses a block, name label, distinct blocks, blocks, depths: the last is one block at a time)
+    large = LARGE_PULSES_PER_BLOCK, "large_blocks_"
+    plans = ([(PULSES_PER_BLOCK, "", 2, 32, (4, 16, 1)), (*large, 2, 6, (2, 4, 1))] if quick else
+             [(PULSES_PER_BLOCK, "", 4, 96, (4, 16, 64, 1)), (*large, 2, 24, (2, 4, 8, 1))])
+    for pulses, label, distinct, n_blocks, depths in plans:
+        out_rows += _pipelined_at(pulses, label, distinct, n_blocks, depths)
+    return out_rows
+
+
+def _pipelined_at(pulses: int, label: str, distinct: int, n_blocks: int, depths: tuple[int, ...]) -> list[BenchResult]:
+    """:func:`bench_pipelined` for one block size; the last depth is the one-block-at-a-time baseline."""
     import tempfile
 
-    distinct, n_blocks, depths = (2, 32, (4, 16, 1)) if quick else (4, 96, (4, 16, 64, 1))
     with tempfile.TemporaryDirectory() as tmp:
-        blocks_file, psk_file, sifted_mbps = _pair_files(Path(tmp), distinct)
+        blocks_file, psk_file, sifted_mbps = _pair_files(Path(tmp), distinct, pulses)
         runs = {}
         for k in depths:
             load = os.getloadavg()
@@ -542,15 +559,18 @@ def bench_pipelined(quick: bool) -> list[BenchResult]:
                       "wall_s": wall, "alice_cpu_s": alice["cpu_s"], "bob_cpu_s": bob["cpu_s"],
                       "cores_used": (float(alice["cpu_s"]) + float(bob["cpu_s"])) / wall,
                       "delivered": bob["delivered"], "blocks": bob["blocks"], "aborted": bob["aborted"],
+                      "sifted_bits_per_block": float(bob["sifted_bits"]) / max(int(bob["blocks"]), 1),
+                      "round_trips_mean": bob["round_trips_mean"],
                       "max_rss_mib": [alice["max_rss_mib"], bob["max_rss_mib"]],
                       "load_average_before": before, "load_average_after": after}
-        print(f"pipelined post-processing, {k} block(s) in flight: {figures[k]['sifted_mbps_wall']:.1f} Mbit/s "
-              f"sifted (wall), {figures[k]['cores_used']:.2f} cores, load {before[0]:.1f} -> {after[0]:.1f}")
-    seq = figures[1]
+        print(f"pipelined post-processing, {pulses:.0e} pulses a block, {k} block(s) in flight: "
+              f"{figures[k]['sifted_mbps_wall']:.1f} Mbit/s sifted (wall), {figures[k]['cores_used']:.2f} cores, "
+              f"load {before[0]:.1f} -> {after[0]:.1f}")
+    seq = figures[depths[-1]]
     out_rows = []
     for k in depths[:-1]:
         piped = figures[k]
-        params = {"blocks": n_blocks, "distinct_blocks": distinct, "pulses_per_block": PULSES_PER_BLOCK,
+        params = {"blocks": n_blocks, "distinct_blocks": distinct, "pulses_per_block": pulses,
                   "reconciler": "cascade", "rtt_ms": 0.0, "relay": "none (Alice connects to Bob)",
                   "blocks_in_flight": k, "pipelined": piped, "one_block_at_a_time": seq, "cores": os.cpu_count(),
                   "method": "Alice and Bob in two processes (bench/qkd_postprocess.py --link-end), the link "
@@ -559,10 +579,10 @@ def bench_pipelined(quick: bool) -> list[BenchResult]:
                   "note": "issue bar: ratio >= 1.0 (post-processing keeps up with the link's sifted rate on 2 "
                           "cores)"}
         out_rows += [
-            BenchResult(f"runtime_pipelined_sifted_rate_inflight{k}", piped["sifted_mbps_wall"],
+            BenchResult(f"runtime_pipelined_{label}sifted_rate_inflight{k}", piped["sifted_mbps_wall"],
                         "Mbit/s sifted key through both ends' post-processing per wall second (2 processes)",
                         "sifted key rate of the emulated 1 GHz, 10 km link (link time)", sifted_mbps, params),
-            BenchResult(f"runtime_pipelined_vs_one_block_at_a_time_inflight{k}", piped["sifted_mbps_wall"],
+            BenchResult(f"runtime_pipelined_{label}vs_one_block_at_a_time_inflight{k}", piped["sifted_mbps_wall"],
                         "Mbit/s sifted key per wall second, blocks in flight",
                         "the same two processes with one block at a time, same run", seq["sifted_mbps_wall"],
                         params)]

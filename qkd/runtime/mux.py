@@ -87,6 +87,18 @@ class ChannelMux:
             raise item
         return item
 
+    def recv_nowait(self, cid: int) -> bytes | None:
+        """The next message of sub-channel ``cid`` if one has arrived, else None: no wait, so the channel arms
+        no step deadline for it (with blocks in flight the answer is often there before it is asked for)."""
+        queue = self._queue(cid)
+        if queue.empty():
+            return None
+        item = queue.get_nowait()
+        if isinstance(item, BaseException):
+            queue.put_nowait(item)           # every later receive fails the same way
+            raise item
+        return item
+
     def feed(self, raw: bytes) -> None:
         """Hand one received message to its sub-channel (raises :class:`MuxError` on a protocol violation)."""
         if len(raw) < _ID.size:
@@ -127,6 +139,9 @@ class SubTransport:
 
     async def recv_bytes(self) -> bytes:
         return await self.mux.recv(self.cid)
+
+    def recv_nowait(self) -> bytes | None:
+        return self.mux.recv_nowait(self.cid)
 
     async def close(self) -> None:
         self.mux.close(self.cid)

@@ -14,7 +14,13 @@ import pytest
 
 from qkd.errors import QkdError
 from qkd.physics import link_preset
-from qkd.postprocess.channel import WegmanCarterAuth, in_process_transports
+from qkd.postprocess.channel import (
+    ClassicalChannel,
+    NoAuth,
+    StepDeadline,
+    WegmanCarterAuth,
+    in_process_transports,
+)
 from qkd.postprocess.link import InMemorySink, LinkPolicy
 from qkd.runtime import (
     Block,
@@ -163,6 +169,45 @@ async def test_a_message_beyond_the_blocks_in_flight_or_for_a_closed_block_fails
         await a_tr.send_bytes(cid.to_bytes(8, "big") + b"y")
     with pytest.raises(MuxError, match="at most 2"):
         await asyncio.wait_for(reader2, 5)
+
+
+async def test_a_message_that_has_arrived_is_taken_without_a_wait_and_a_failed_connection_fails_it_too() -> None:
+    a_tr, b_tr = in_process_transports()
+    mux = ChannelMux(b_tr, link_id="M", max_open=3)
+    sub = mux.open(1)
+    assert sub.recv_nowait() is None                               # nothing yet: the channel waits (deadline)
+    mux.feed((1).to_bytes(8, "big") + b"first")
+    mux.feed((1).to_bytes(8, "big") + b"second")
+    assert sub.recv_nowait() == b"first" and await sub.recv_bytes() == b"second"
+    # the channel on top takes a frame that is there without arming its step deadline, and still checks it
+    channel = ClassicalChannel(mux.open(2), NoAuth(), initiator=False, step_timeout_s=0.05)
+    peer = ClassicalChannel(_Into(mux, 2), NoAuth(), initiator=True)
+    await peer.send("cascade.ask", b"ranges")
+    assert await channel.recv("cascade.ask") == ("cascade.ask", b"ranges")
+    with pytest.raises(StepDeadline):
+        await channel.recv("cascade.ask")                           # nothing there: the deadline holds
+    mux.fail(MuxError("link 'M': connection lost"))
+    with pytest.raises(MuxError, match="connection lost"):
+        sub.recv_nowait()
+    with pytest.raises(MuxError, match="connection lost"):
+        await sub.recv_bytes()                                      # and stays failed
+    await a_tr.close()
+
+
+class _Into:
+    """A transport that hands what it sends straight to one sub-channel of a mux (the peer's frames arriving)."""
+
+    def __init__(self, mux: ChannelMux, cid: int) -> None:
+        self.mux, self.cid = mux, cid
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.mux.feed(self.cid.to_bytes(8, "big") + data)
+
+    async def recv_bytes(self) -> bytes:
+        raise AssertionError("not used")
+
+    async def close(self) -> None:
+        return None
 
 
 async def _tcp_pair_via(path_latency_ms: float) -> tuple[StreamTransport, StreamTransport, ChannelPath, asyncio.Server]:
