@@ -534,7 +534,7 @@ def bench_pipelined(quick: bool) -> list[BenchResult]:
     # (pulses a block, name label, distinct blocks, blocks, depths: the last is one block at a time)
     large = LARGE_PULSES_PER_BLOCK, "large_blocks_"
     plans = ([(PULSES_PER_BLOCK, "", 2, 32, (4, 16, 1)), (*large, 2, 6, (2, 4, 1))] if quick else
-             [(PULSES_PER_BLOCK, "", 4, 96, (4, 16, 64, 1)), (*large, 2, 24, (2, 4, 8, 1))])
+             [(PULSES_PER_BLOCK, "", 4, 96, (4, 16, 64, 1)), (*large, 2, 96, (4, 8, 16, 1))])
     for pulses, label, distinct, n_blocks, depths in plans:
         out_rows += _pipelined_at(pulses, label, distinct, n_blocks, depths)
     return out_rows
