@@ -469,7 +469,8 @@ async def _link_end(args: argparse.Namespace) -> dict[str, Any]:
             "sifted_bits": sum(r.n_sifted for r in results), "secret_bits": sum(r.length_bits for r in delivered),
             "aborted": sorted({r.cause for r in results if r.status != "delivered"}),
             "round_trips_mean": float(np.mean(trips)) if trips else None,
-            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt}
 
 
 async def _two_process_run(blocks_file: Path, psk_file: Path, n_blocks: int, in_flight: int, reconciler: str,

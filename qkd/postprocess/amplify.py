@@ -35,6 +35,7 @@ import numpy as np
 from qkd._native import gf2
 from qkd._native.bitops import pack_bits, unpack_bits
 from qkd.errors import QkdError
+from qkd.postprocess.offload import run_step
 
 if TYPE_CHECKING:
     from qkd.postprocess.channel import ClassicalChannel
@@ -155,7 +156,7 @@ async def amplify_sender(channel: ClassicalChannel, bits: np.ndarray, out_bits: 
     ns = seed_words_needed(n, out_bits)
     seed = np.frombuffer(secrets.token_bytes(8 * ns), dtype="<u8").astype(np.uint64)
     await channel.send("amplify.seed", int(out_bits).to_bytes(8, "big") + seed.astype("<u8").tobytes())
-    return toeplitz_hash_words(pack_bits(bits), n, seed, out_bits)
+    return await run_step(n, _hash_bits, bits, n, seed, out_bits)
 
 
 async def amplify_receiver(channel: ClassicalChannel, bits: np.ndarray) -> np.ndarray:
@@ -163,7 +164,13 @@ async def amplify_receiver(channel: ClassicalChannel, bits: np.ndarray) -> np.nd
     _, body = await channel.recv("amplify.seed")
     out_bits = int.from_bytes(body[:8], "big")
     seed = np.frombuffer(body[8:], dtype="<u8").astype(np.uint64)
-    return toeplitz_hash_words(pack_bits(bits), int(np.asarray(bits).size), seed, out_bits)
+    n = int(np.asarray(bits).size)
+    return await run_step(n, _hash_bits, bits, n, seed, out_bits)
+
+
+def _hash_bits(bits: np.ndarray, n_bits: int, seed: np.ndarray, out_bits: int) -> np.ndarray:
+    """T x for a key as 0/1 bytes (packed first); the step amplification runs off the event loop."""
+    return toeplitz_hash_words(pack_bits(bits), n_bits, seed, out_bits)
 
 
 def words_to_bytes(words: np.ndarray, n_bits: int) -> bytes:

@@ -54,6 +54,7 @@ import numpy as np
 from qkd._native.cascade import HALVES, AliceOracle, BobSearches, PassPlan, pass_kind
 from qkd.errors import QkdError
 from qkd.postprocess.channel import ClassicalChannel
+from qkd.postprocess.offload import run_step
 
 _MIN_P = 1e-5
 #: k = n/2 passes the ``default`` variant adds after option7's or option8's fixed passes (module docstring) ...
@@ -219,7 +220,7 @@ async def reconcile_bob(channel: ClassicalChannel, bits: np.ndarray, qber_estima
 
     async def run_pass(j: int, k: int, par: np.ndarray) -> None:
         nonlocal rounds, gave_up
-        bob.open_pass(j, k, par)
+        await run_step(n, bob.open_pass, j, k, par)     # the pass's shuffle and layout: O(n), GIL released
         while True:
             ask = bob.ask()
             if not ask or gave_up:
@@ -262,6 +263,16 @@ def _n_blocks(n: int, j: int, k: int, seed: int) -> int:
     return (n + k - 1) // k
 
 
+def _open_passes(alice: AliceOracle, first: int, block_bits: np.ndarray) -> np.ndarray:
+    """Alice's top-level block parities of passes ``first, first + 1, …`` (block sizes ``block_bits``), as
+    sent: in every pass after the first the last block's parity is left out (Bob infers it)."""
+    out = []
+    for j, k in enumerate(block_bits, start=first):
+        par = alice.open_pass(j, int(k))
+        out.append(par if j == 0 else par[:-1])
+    return np.concatenate(out) if out else np.zeros(0, np.uint8)
+
+
 async def reconcile_alice(channel: ClassicalChannel, bits: np.ndarray) -> int:
     """Alice's side: answer Bob's questions until ``cascade.done``. Returns the bits she disclosed."""
     bits = np.ascontiguousarray(bits, dtype=np.uint8)
@@ -278,11 +289,7 @@ async def reconcile_alice(channel: ClassicalChannel, bits: np.ndarray) -> int:
         if kind == "cascade.open":
             first, count = struct.unpack_from(">II", body)
             ks = np.frombuffer(body, dtype=">u4", offset=8, count=count)
-            out = []
-            for j, k in enumerate(ks, start=first):
-                par = alice.open_pass(j, int(k))
-                out.append(par if j == 0 else par[:-1])
-            flat = np.concatenate(out) if out else np.zeros(0, np.uint8)
+            flat = await run_step(n * count, _open_passes, alice, first, ks)
             await channel.send("cascade.parities", np.packbits(flat, bitorder="little").tobytes(),
                                disclosed_bits=int(flat.size))
             disclosed += int(flat.size)
