@@ -1,5 +1,6 @@
 """Soak of the fallback story (``make soak``): every shipped scenario and the demo story, QSHIFT_SOAK_RUNS times
-each (default 20), once on the machine as it is and once with both cores kept busy by a competing load.
+each (default 20), once on the machine as it is and once with both cores kept busy by a competing load
+(``QSHIFT_SOAK_ONLY=name,…``: only the scenarios named).
 Zero failures allowed; the time to fall back and to recover (median, maximum) is written to
 ``$QSHIFT_SOAK_OUT`` (default: the test's tmp dir) as ``scenario-soak-{idle,loaded}.json`` and printed."""
 
@@ -27,10 +28,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _scenarios() -> list[Scenario]:
+    """Every shipped scenario and the demo story; ``QSHIFT_SOAK_ONLY`` (comma-separated names) keeps those named
+    (a scenario added after a soak can be soaked alone; an unknown name is an error, not an empty soak)."""
     files = sorted((REPO / "deploy" / "scenarios").glob("*.toml"))
     story = resources.files("qshift.scenario").joinpath("story.toml").read_text()
-    return [Scenario.model_validate(tomllib.loads(f.read_text())) for f in files] + [
+    every = [Scenario.model_validate(tomllib.loads(f.read_text())) for f in files] + [
         Scenario.model_validate(tomllib.loads(story))]
+    only = [name.strip() for name in os.environ.get("QSHIFT_SOAK_ONLY", "").split(",") if name.strip()]
+    unknown = sorted(set(only) - {s.name for s in every})
+    assert not unknown, f"QSHIFT_SOAK_ONLY names no shipped scenario: {unknown} (have {[s.name for s in every]})"
+    return [s for s in every if s.name in only] if only else every
 
 
 def _busy(stop_at: float) -> None:
