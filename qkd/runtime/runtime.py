@@ -21,7 +21,9 @@ at this end, so memory stays bounded and ``block.begin`` can carry the pool dige
 ``i − depth``, which both ends hold; it also carries a digest of the session's hello, which puts the hello
 in every block's authenticated transcript. A failure of any block in flight cancels the others, is logged
 once with that block's number, and the session restarts fresh (the blocks that were in flight are not run
-again: Alice's counter had claimed them).
+again: Alice's counter had claimed them). The blocks share one event loop; their O(n) compiled steps on
+blocks of ≥ 2^20 bits (a Cascade pass's layout, the Toeplitz hash) run in worker threads with the GIL
+released (:mod:`qkd.postprocess.offload`), so one link end uses more than one core.
 
 A failed session is logged once with its typed cause and block number, sets the state to
 ``failed(cause)``, raises the link alarm, counts in ``qkd_link_failures_total{cause}`` and is restarted
