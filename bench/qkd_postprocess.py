@@ -26,6 +26,7 @@ import math  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -427,7 +428,7 @@ async def _link_end(args: argparse.Namespace) -> dict[str, Any]:
     import pickle
     import resource
 
-    from qkd.postprocess.channel import WegmanCarterAuth
+    from qkd.postprocess.channel import Transport, WegmanCarterAuth
     from qkd.postprocess.link import InMemorySink, LinkPolicy
     from qkd.runtime import LinkEndRuntime, RuntimeConfig, StreamTransport, connect_tcp
 
@@ -440,12 +441,14 @@ async def _link_end(args: argparse.Namespace) -> dict[str, Any]:
                          keep_results=None)
     timing: dict[str, float] = {}
 
-    async def run(transport: StreamTransport) -> None:
+    async def run(transport: Transport) -> None:
         t0, c0 = time.perf_counter(), time.process_time()
         await end.session(transport)
         timing.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0)
 
-    if args.link_end == "bob":
+    if args.transport == "wss":
+        await _websocket_link_end(args, run)
+    elif args.link_end == "bob":
         finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -473,15 +476,90 @@ async def _link_end(args: argparse.Namespace) -> dict[str, Any]:
             "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt}
 
 
+async def _websocket_link_end(args: argparse.Namespace, run: Callable[[Any], Awaitable[None]]) -> None:
+    """:func:`_link_end` over the transport KME link ends use: a WebSocket (aiohttp) in TLS — Bob serves
+    ``/link`` with the certificate ``args.tls`` names (PEM certificate + key, made by the parent), Alice trusts it."""
+    import ssl
+
+    import aiohttp
+    from aiohttp import web
+
+    from qkd.postprocess.channel import WebSocketTransport
+
+    cert, key = f"{args.tls}/cert.pem", f"{args.tls}/key.pem"
+    if args.link_end == "bob":
+        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def handler(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse(max_msg_size=0)
+            await ws.prepare(request)
+            try:
+                await run(WebSocketTransport(ws))
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting end of the run, which raises it
+                finished.set_exception(exc)
+            else:
+                finished.set_result(None)
+            return ws
+
+        app = web.Application()
+        app.router.add_get("/link", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_tls.load_cert_chain(cert, key)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls)
+        await site.start()
+        port = runner.addresses[0][1]
+        print(f"PORT {port}", flush=True)
+        try:
+            await finished
+        finally:
+            await runner.cleanup()
+        return
+    client_tls = ssl.create_default_context(cafile=cert)
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"https://localhost:{args.port}/link", ssl=client_tls, max_msg_size=0) as ws:
+            await run(WebSocketTransport(ws))
+
+
+def _self_signed_tls(directory: Path) -> Path:
+    """A self-signed P-256 certificate for ``localhost`` and its key, PEM, in ``directory`` (the WebSocket runs)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    (directory / "key.pem").chmod(0o600)
+    return directory
+
+
 async def _two_process_run(blocks_file: Path, psk_file: Path, n_blocks: int, in_flight: int, reconciler: str,
-                           rtt_ms: float | None) -> dict[str, dict[str, Any]]:
+                           rtt_ms: float | None, tls_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Alice and Bob in two processes, the classical channel through a TCP relay on loopback that delays
     every chunk by rtt/2 each way (:class:`qshift.scenario.netpath.ChannelPath`, in this process), or
-    straight to Bob (``rtt_ms`` None: no relay, whose forwarding costs CPU on the same cores)."""
+    straight to Bob (``rtt_ms`` None: no relay, whose forwarding costs CPU on the same cores). ``tls_dir``:
+    over a WebSocket in TLS with that directory's certificate (as KME link ends talk), not bare TCP."""
     from qshift.scenario.netpath import ChannelPath
 
     common = ["--blocks", str(blocks_file), "--psk", str(psk_file), "--n-blocks", str(n_blocks),
               "--in-flight", str(in_flight), "--reconciler", reconciler]
+    if tls_dir is not None:
+        common += ["--transport", "wss", "--tls", str(tls_dir)]
     me = str(Path(__file__).resolve())
     bob = await asyncio.create_subprocess_exec(sys.executable, me, "--link-end", "bob", *common,
                                                stdout=asyncio.subprocess.PIPE)
@@ -534,38 +612,50 @@ def bench_pipelined(quick: bool) -> list[BenchResult]:
     out_rows: list[BenchResult] = []
     # (pulses a block, name label, distinct blocks, blocks, depths: the last is one block at a time)
     large = LARGE_PULSES_PER_BLOCK, "large_blocks_"
-    plans = ([(PULSES_PER_BLOCK, "", 2, 32, (4, 16, 1)), (*large, 2, 6, (2, 4, 1))] if quick else
-             [(PULSES_PER_BLOCK, "", 4, 96, (4, 16, 64, 1)), (*large, 2, 96, (4, 8, 16, 1))])
-    for pulses, label, distinct, n_blocks, depths in plans:
-        out_rows += _pipelined_at(pulses, label, distinct, n_blocks, depths)
+    # (…, the depth also run over a WebSocket in TLS, the KME link ends' transport, or None)
+    plans = ([(PULSES_PER_BLOCK, "", 2, 32, (4, 16, 1), None), (*large, 2, 6, (2, 4, 1), 4)] if quick else
+             [(PULSES_PER_BLOCK, "", 4, 96, (4, 16, 64, 1), None), (*large, 2, 96, (4, 8, 16, 1), 8)])
+    for pulses, label, distinct, n_blocks, depths, websocket_depth in plans:
+        out_rows += _pipelined_at(pulses, label, distinct, n_blocks, depths, websocket_depth)
     return out_rows
 
 
-def _pipelined_at(pulses: int, label: str, distinct: int, n_blocks: int, depths: tuple[int, ...]) -> list[BenchResult]:
-    """:func:`bench_pipelined` for one block size; the last depth is the one-block-at-a-time baseline."""
+def _pipelined_at(pulses: int, label: str, distinct: int, n_blocks: int, depths: tuple[int, ...],
+                  websocket_depth: int | None = None) -> list[BenchResult]:
+    """:func:`bench_pipelined` for one block size; the last depth is the one-block-at-a-time baseline;
+    ``websocket_depth``: that depth once more over a WebSocket in TLS (run ``"wss"``)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         blocks_file, psk_file, sifted_mbps = _pair_files(Path(tmp), distinct, pulses)
-        runs = {}
+        runs: dict[int | str, Any] = {}
         for k in depths:
             load = os.getloadavg()
             out = asyncio.run(_two_process_run(blocks_file, psk_file, n_blocks, k, "cascade", None))
             runs[k] = (out, load, os.getloadavg())
-    figures = {}
-    for k, (out, before, after) in runs.items():
+        if websocket_depth is not None:
+            tls = Path(tmp) / "tls"
+            tls.mkdir()
+            load = os.getloadavg()
+            out = asyncio.run(_two_process_run(blocks_file, psk_file, n_blocks, websocket_depth, "cascade", None,
+                                               _self_signed_tls(tls)))
+            runs["wss"] = (out, load, os.getloadavg())
+    figures: dict[int | str, dict[str, Any]] = {}
+    for key, (out, before, after) in runs.items():
         bob, alice = out["bob"], out["alice"]
         wall = float(bob["wall_s"])
-        figures[k] = {"sifted_mbps_wall": float(bob["sifted_bits"]) / wall / 1e6,
-                      "wall_s": wall, "alice_cpu_s": alice["cpu_s"], "bob_cpu_s": bob["cpu_s"],
-                      "cores_used": (float(alice["cpu_s"]) + float(bob["cpu_s"])) / wall,
-                      "delivered": bob["delivered"], "blocks": bob["blocks"], "aborted": bob["aborted"],
-                      "sifted_bits_per_block": float(bob["sifted_bits"]) / max(int(bob["blocks"]), 1),
-                      "round_trips_mean": bob["round_trips_mean"],
-                      "max_rss_mib": [alice["max_rss_mib"], bob["max_rss_mib"]],
-                      "load_average_before": before, "load_average_after": after}
-        print(f"pipelined post-processing, {pulses:.0e} pulses a block, {k} block(s) in flight: "
-              f"{figures[k]['sifted_mbps_wall']:.1f} Mbit/s sifted (wall), {figures[k]['cores_used']:.2f} cores, "
+        figures[key] = {"sifted_mbps_wall": float(bob["sifted_bits"]) / wall / 1e6,
+                        "wall_s": wall, "alice_cpu_s": alice["cpu_s"], "bob_cpu_s": bob["cpu_s"],
+                        "cores_used": (float(alice["cpu_s"]) + float(bob["cpu_s"])) / wall,
+                        "delivered": bob["delivered"], "blocks": bob["blocks"], "aborted": bob["aborted"],
+                        "sifted_bits_per_block": float(bob["sifted_bits"]) / max(int(bob["blocks"]), 1),
+                        "round_trips_mean": bob["round_trips_mean"],
+                        "max_rss_mib": [alice["max_rss_mib"], bob["max_rss_mib"]],
+                        "load_average_before": before, "load_average_after": after}
+        over = " over a WebSocket in TLS" if key == "wss" else ""
+        depth = f"{websocket_depth if key == 'wss' else key} block(s) in flight{over}"
+        print(f"pipelined post-processing, {pulses:.0e} pulses a block, {depth}: "
+              f"{figures[key]['sifted_mbps_wall']:.1f} Mbit/s sifted (wall), {figures[key]['cores_used']:.2f} cores, "
               f"load {before[0]:.1f} -> {after[0]:.1f}")
     seq = figures[depths[-1]]
     out_rows = []
@@ -587,6 +677,23 @@ def _pipelined_at(pulses: int, label: str, distinct: int, n_blocks: int, depths:
                         "Mbit/s sifted key per wall second, blocks in flight",
                         "the same two processes with one block at a time, same run", seq["sifted_mbps_wall"],
                         params)]
+    if websocket_depth is not None:
+        k, ws = websocket_depth, figures["wss"]
+        params = {"blocks": n_blocks, "distinct_blocks": distinct, "pulses_per_block": pulses,
+                  "reconciler": "cascade", "blocks_in_flight": k, "websocket_tls": ws, "tcp": figures[k],
+                  "cores": os.cpu_count(),
+                  "method": "as the TCP rows, the two link ends over an aiohttp WebSocket in TLS (a self-signed "
+                            "P-256 certificate; server authentication only), the transport KME link ends use",
+                  "note": "issue bar: ratio >= 1.0; the KME link ends' transport costs more per message than bare "
+                          "TCP"}
+        out_rows += [
+            BenchResult(f"runtime_pipelined_{label}websocket_tls_sifted_rate_inflight{k}", ws["sifted_mbps_wall"],
+                        "Mbit/s sifted key through both ends' post-processing per wall second (2 processes, "
+                        "WebSocket in TLS)", "sifted key rate of the emulated 1 GHz, 10 km link (link time)",
+                        sifted_mbps, params),
+            BenchResult(f"runtime_pipelined_{label}websocket_tls_vs_tcp_inflight{k}", ws["sifted_mbps_wall"],
+                        "Mbit/s sifted key per wall second over a WebSocket in TLS",
+                        "the same over bare TCP, same depth, same run", figures[k]["sifted_mbps_wall"], params)]
     return out_rows
 
 
@@ -656,6 +763,9 @@ def main() -> None:
     end.add_argument("--n-blocks", type=int, default=0)
     end.add_argument("--in-flight", type=int, default=1)
     end.add_argument("--reconciler", default="cascade")
+    end.add_argument("--transport", choices=("tcp", "wss"), default="tcp",
+                     help="tcp: StreamTransport; wss: a WebSocket in TLS, as KME link ends use")
+    end.add_argument("--tls", default="", help="directory with cert.pem and key.pem (--transport wss)")
     args = ap.parse_args()
     if args.link_end:
         import json
