@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+
 from qkd.kms.testing import _ephemeral_range, free_port
 
 
@@ -48,3 +50,19 @@ async def test_an_outgoing_connection_never_lands_on_a_drawn_port() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_one_process_never_gets_the_same_port_twice() -> None:
+    # the ports of a chain are all drawn before any server binds: a repeat would put two servers on one port
+    ports = [free_port() for _ in range(2000)]
+    assert len(set(ports)) == len(ports)
+
+
+def test_ports_are_spread_over_both_spans_by_their_size() -> None:
+    low, high = _ephemeral_range()
+    if low <= 10_000 or high >= 65_435:
+        pytest.skip(f"this kernel's ephemeral range {low}-{high} leaves one span only")
+    ports = [free_port() for _ in range(1000)]
+    above = sum(p > high for p in ports) / len(ports)
+    share = (65535 - high) / ((low - 10_000) + (65535 - high))
+    assert abs(above - share) < 0.08, (above, share)
