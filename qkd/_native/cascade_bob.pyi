@@ -8,6 +8,11 @@ from typing_extensions import disjoint_base
 class BobSearches:
     corrections: int
     passes_laid_out: int
+    lookahead_budget: int
+    lookahead_spent: int
+    lookahead_max_running: int
+    lookahead_max_questions: int
+    lookahead_max_levels: int
     def __init__(self, bits: npt.NDArray[np.uint8], seed: int, sub_block_reuse: bool = True) -> None: ...
     @property
     def bits(self) -> npt.NDArray[np.uint8]:
@@ -16,6 +21,10 @@ class BobSearches:
     def passes_opened(self) -> int: ...
     def open_pass(self, j: int, block_bits: int, alice_block_parities: npt.NDArray[np.uint8]) -> None: ...
     def questions(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]: ...
+    def set_lookahead(self, budget_bits: int, max_running: int = 32, max_questions: int = 64,
+                      max_levels: int = 4) -> None:
+        """Let rounds with few running bisections ask several levels at once (extra disclosed bits up to
+        ``budget_bits``)."""
     def ask(self) -> bytes:
         """The ``cascade.ask`` body of this round (b"" when no bisection runs)."""
     def take_answers(self, packed_answers: bytes | bytearray | memoryview) -> int:

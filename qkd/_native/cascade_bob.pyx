@@ -102,7 +102,7 @@ cdef class BobSearches:
     # positions (key indices for HALVES), depth, Alice's parity of the range, block, heap node; "found" is
     # this round's scratch (the range is down to one bit)
     cdef object run_code_array, run_start_array, run_end_array, run_depth_array
-    cdef object run_alice_parity_array, run_block_array, run_found_array, run_node_array
+    cdef object run_alice_parity_array, run_block_array, run_found_array, run_node_array, run_levels_array
     cdef Py_ssize_t n_running, run_capacity
     cdef uint8_t *run_code
     cdef uint32_t *run_start
@@ -112,6 +112,11 @@ cdef class BobSearches:
     cdef uint32_t *run_block
     cdef uint8_t *run_found
     cdef uint32_t *run_node
+    cdef uint8_t *run_levels      # bisection levels the last ask() put to the search (look-ahead, see ask)
+    cdef Py_ssize_t asked         # questions of the last ask() (-1: none since the last answers)
+    # look-ahead: extra questions (disclosed bits) allowed and spent, and when a round may use them
+    cdef public long long lookahead_budget, lookahead_spent
+    cdef public int lookahead_max_running, lookahead_max_questions, lookahead_max_levels
     # blocks to recheck after flips: (pass, a key bit in the block)
     cdef object recheck_pass_array, recheck_bit_array
     cdef Py_ssize_t n_recheck, recheck_capacity
@@ -139,6 +144,13 @@ cdef class BobSearches:
         self.run_block_array = np.empty(cap, dtype=np.uint32)
         self.run_found_array = np.empty(cap, dtype=np.uint8)
         self.run_node_array = np.empty(cap, dtype=np.uint32)
+        self.run_levels_array = np.ones(cap, dtype=np.uint8)
+        self.asked = -1
+        self.lookahead_budget = 0
+        self.lookahead_spent = 0
+        self.lookahead_max_running = 0
+        self.lookahead_max_questions = 0
+        self.lookahead_max_levels = 1
         self.n_running = 0
         self.run_capacity = cap
         self.recheck_pass_array = np.empty(cap, dtype=np.uint8)
@@ -170,6 +182,7 @@ cdef class BobSearches:
         self.run_block = <uint32_t *>cnp.PyArray_DATA(self.run_block_array)
         self.run_found = <uint8_t *>cnp.PyArray_DATA(self.run_found_array)
         self.run_node = <uint32_t *>cnp.PyArray_DATA(self.run_node_array)
+        self.run_levels = <uint8_t *>cnp.PyArray_DATA(self.run_levels_array)
         self.recheck_pass = <uint8_t *>cnp.PyArray_DATA(self.recheck_pass_array)
         self.recheck_bit = <uint32_t *>cnp.PyArray_DATA(self.recheck_bit_array)
 
@@ -352,6 +365,7 @@ cdef class BobSearches:
             self.run_block_array = np.concatenate([self.run_block_array, np.empty(cap, dtype=np.uint32)])
             self.run_found_array = np.empty(2 * cap, dtype=np.uint8)
             self.run_node_array = np.concatenate([self.run_node_array, np.empty(cap, dtype=np.uint32)])
+            self.run_levels_array = np.ones(2 * cap, dtype=np.uint8)
             self.run_capacity = 2 * cap
             self._repoint()
         cdef Py_ssize_t i = self.n_running
@@ -384,30 +398,90 @@ cdef class BobSearches:
         mid = (starts + (ends - starts) // 2).astype(np.uint32)
         return self.run_code_array[:m].copy(), starts, mid
 
+    def set_lookahead(self, long long budget_bits, int max_running=32, int max_questions=64, int max_levels=4):
+        """Let rounds with few running bisections ask several levels at once: with at most ``max_running``
+        searches running, a search of a range of L positions asks the left halves of every node of its subtree
+        ``d`` levels deep (2^d − 1 questions, d ≤ min(``max_levels``, log2 L)) and advances d levels on one
+        answer, with at most ``max_questions`` questions a round and ``budget_bits`` extra disclosed bits
+        (questions beyond one per search) in all. The long chains of cascaded corrections at the end of a
+        pass — a few searches a round for hundreds of rounds in 10^6-bit blocks — then take a fraction of the
+        round trips. Alice answers any range, so the wire protocol is the same; every question is a disclosed
+        bit in both ends' ledgers. ``budget_bits`` 0 turns it off (one level a round, as published)."""
+        if budget_bits < 0 or max_running < 0 or max_questions < 0 or not 1 <= max_levels <= 8:
+            raise ValueError(f"look-ahead: budget {budget_bits}, max_running {max_running}, "
+                             f"max_questions {max_questions}, max_levels {max_levels}")
+        self.lookahead_budget = budget_bits
+        self.lookahead_max_running = max_running
+        self.lookahead_max_questions = max_questions
+        self.lookahead_max_levels = max_levels
+
+    cdef int _round_levels(self) noexcept:
+        """The look-ahead depth of this round (1: none), see :meth:`set_lookahead`."""
+        cdef Py_ssize_t m = self.n_running
+        cdef long long left = self.lookahead_budget - self.lookahead_spent
+        cdef int d = self.lookahead_max_levels
+        if m == 0 or m > self.lookahead_max_running or left <= 0:
+            return 1
+        while d > 1 and (m * ((1 << d) - 1) > self.lookahead_max_questions or m * ((1 << d) - 2) > left):
+            d -= 1
+        return d
+
     def ask(self):
-        """The ``cascade.ask`` body of this round (b"" when no bisection runs): for every running bisection
-        the pass code (1 byte), then all range starts, then all range ends of the left halves (big-endian
-        u32 each), 9 bytes per question."""
-        cdef Py_ssize_t m = self.n_running, i
-        body = PyBytes_FromStringAndSize(NULL, QUESTION_BYTES * m)
-        cdef uint8_t *w = <uint8_t *>PyBytes_AS_STRING(body)
-        cdef uint32_t s, e
-        memcpy(w, self.run_code, m)
+        """The ``cascade.ask`` body of this round (b"" when no bisection runs): for every question the pass code
+        (1 byte), then all range starts, then all range ends (big-endian u32 each), 9 bytes per question.
+        One question per running bisection (the left half of its range), or with look-ahead
+        (:meth:`set_lookahead`) the left halves of every node of its subtree, heap order, 2^d − 1 of them."""
+        cdef Py_ssize_t m = self.n_running, i, q = 0, total = 0, s, e, ns, ne, mid
+        cdef int d_round = self._round_levels(), levels, t
+        cdef uint32_t sub, n_sub
+        cdef uint8_t code
         for i in range(m):
-            s = self.run_start[i]
-            e = self.run_end[i]
-            store_be32(w + m + 4 * i, s)
-            store_be32(w + 5 * m + 4 * i, s + (e - s) // 2)
+            levels = 1
+            if d_round > 1 and not is_halves_question(self.run_code[i]):
+                levels = d_round
+                while levels > 1 and (<Py_ssize_t>self.run_end[i] - <Py_ssize_t>self.run_start[i]) < (1 << levels):
+                    levels -= 1
+            self.run_levels[i] = levels
+            total += (1 << levels) - 1
+        body = PyBytes_FromStringAndSize(NULL, QUESTION_BYTES * total)
+        cdef uint8_t *w = <uint8_t *>PyBytes_AS_STRING(body)
+        for i in range(m):
+            code = self.run_code[i]
+            n_sub = (<uint32_t>1 << self.run_levels[i]) - 1
+            for sub in range(1, n_sub + 1):
+                s = self.run_start[i]
+                e = self.run_end[i]
+                t = 30
+                while not (sub >> t) & 1:
+                    t -= 1
+                while t > 0:          # walk from the search's node down to subtree node ``sub`` (heap order)
+                    t -= 1
+                    mid = s + (e - s) // 2
+                    if (sub >> t) & 1:
+                        s = mid
+                    else:
+                        e = mid
+                w[q] = code
+                store_be32(w + total + 4 * q, <uint32_t>s)
+                store_be32(w + 5 * total + 4 * q, <uint32_t>(s + (e - s) // 2))
+                q += 1
+        self.lookahead_spent += total - m
+        self.asked = total
         return body
 
     def take_answers(self, packed_answers):
         """Consume the ``cascade.answer`` body (Alice's left-half parities, bit i of byte i // 8, LSB first,
         for the questions of the last :meth:`ask`). Returns the flips made."""
-        cdef Py_ssize_t m = self.n_running
+        cdef Py_ssize_t m = self.n_running, i, q = self.asked
+        if q < 0:                     # answers to the one-level questions of :meth:`questions`
+            q = m
+            for i in range(m):
+                self.run_levels[i] = 1
         if type(packed_answers) is not bytes:
             packed_answers = bytes(packed_answers)
-        if PyBytes_GET_SIZE(packed_answers) != (m + 7) // 8:
-            raise ValueError(f"{PyBytes_GET_SIZE(packed_answers)} answer bytes for {m} questions")
+        if PyBytes_GET_SIZE(packed_answers) != (q + 7) // 8:
+            raise ValueError(f"{PyBytes_GET_SIZE(packed_answers)} answer bytes for {q} questions")
+        self.asked = -1
         if m == 0:
             return 0
         return self._advance(<const uint8_t *>PyBytes_AS_STRING(packed_answers))
@@ -431,17 +505,21 @@ cdef class BobSearches:
         cdef uint64_t *known
         cdef uint8_t code
         cdef size_t first = 0, members
-        # one bisection step for every running search
+        cdef Py_ssize_t q = 0, a
+        cdef int level, levels
+        cdef uint32_t sub
+        # one bisection step for every running search (or ``run_levels`` steps: look-ahead, see ask)
         for i in range(m):
             code = code_of[i]
             s = start[i]
             e = end[i]
             d = depth[i]
-            mid = s + (e - s) // 2
-            alice_left_parity = (alice_left[i >> 3] >> (i & 7)) & 1
             found[i] = 0
-            alice_right_parity = alice_parity[i] ^ alice_left_parity
             if is_halves_question(code):
+                mid = s + (e - s) // 2
+                alice_left_parity = (alice_left[q >> 3] >> (q & 7)) & 1
+                q += 1
+                alice_right_parity = alice_parity[i] ^ alice_left_parity
                 if self._halves_range(code, s, mid) != alice_left_parity:
                     e = mid
                     alice_parity[i] = alice_left_parity
@@ -460,29 +538,42 @@ cdef class BobSearches:
                 continue
             j = code
             h = node[i]
-            if self.reuse and d + 1 < KNOWN_DEPTHS:
-                # both children's parities are now known: the left asked, the right inferred
-                known = self.known_nodes[j]
-                tree_nodes = self.known_tree_nodes[j]
-                base = <size_t>block[i] * 2 * tree_nodes
-                qs_bit_put(known, base + 2 * h, 1)
-                qs_bit_put(known, base + tree_nodes + 2 * h, alice_left_parity)
-                qs_bit_put(known, base + 2 * h + 1, 1)
-                qs_bit_put(known, base + tree_nodes + 2 * h + 1, alice_right_parity)
-            bob_left_parity = self._range(j, s, mid)
-            if bob_left_parity != alice_left_parity:
-                e = mid
-                alice_parity[i] = alice_left_parity
-                node[i] = 2 * h
-            else:
-                s = mid
-                alice_parity[i] = alice_right_parity
-                node[i] = 2 * h + 1
+            levels = self.run_levels[i]
+            sub = 1
+            for level in range(levels):
+                mid = s + (e - s) // 2
+                a = q + sub - 1
+                alice_left_parity = (alice_left[a >> 3] >> (a & 7)) & 1
+                alice_right_parity = alice_parity[i] ^ alice_left_parity
+                if self.reuse and d + 1 < KNOWN_DEPTHS:
+                    # both children's parities are now known: the left asked, the right inferred
+                    known = self.known_nodes[j]
+                    tree_nodes = self.known_tree_nodes[j]
+                    base = <size_t>block[i] * 2 * tree_nodes
+                    qs_bit_put(known, base + 2 * h, 1)
+                    qs_bit_put(known, base + tree_nodes + 2 * h, alice_left_parity)
+                    qs_bit_put(known, base + 2 * h + 1, 1)
+                    qs_bit_put(known, base + tree_nodes + 2 * h + 1, alice_right_parity)
+                bob_left_parity = self._range(j, s, mid)
+                if bob_left_parity != alice_left_parity:
+                    e = mid
+                    alice_parity[i] = alice_left_parity
+                    h = 2 * h
+                    sub = 2 * sub
+                else:
+                    s = mid
+                    alice_parity[i] = alice_right_parity
+                    h = 2 * h + 1
+                    sub = 2 * sub + 1
+                d += 1
+                if e - s == 1:
+                    found[i] = 1
+                    break
+            q += (1 << levels) - 1
+            node[i] = h
             start[i] = s
             end[i] = e
-            depth[i] = d + 1
-            if e - s == 1:
-                found[i] = 1
+            depth[i] = d
         # apply the flips found this round (a bit found by two passes at once is flipped once)
         for i in range(m):
             if found[i]:
