@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BenchResult, median_cpu_seconds, write_results  # noqa: E402,I001
 
+from qkd._native.cascade_pool import pool_stats  # noqa: E402
 from qkd.postprocess.amplify import toeplitz_hash_words  # noqa: E402
 from qkd.postprocess.cascade import binary_entropy, reconcile_local  # noqa: E402
 
@@ -473,7 +474,9 @@ async def _link_end(args: argparse.Namespace) -> dict[str, Any]:
             "aborted": sorted({r.cause for r in results if r.status != "delivered"}),
             "round_trips_mean": float(np.mean(trips)) if trips else None,
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt}
+            "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt,
+            "cascade_pool_mib": dict(zip(("fresh", "reused", "dropped", "kept"),
+                                         (round(b / 2**20, 1) for b in pool_stats())))}
 
 
 async def _websocket_link_end(args: argparse.Namespace, run: Callable[[Any], Awaitable[None]]) -> None:

@@ -24,12 +24,18 @@ cdef enum:
 
 cdef list _pool = []
 cdef Py_ssize_t _pool_bytes = 0
+cdef long long _fresh_bytes = 0, _reused_bytes = 0, _dropped_bytes = 0
+
+
+def pool_stats():
+    """(bytes allocated fresh, bytes served from the pool, bytes given back but not kept, bytes kept now)."""
+    return _fresh_bytes, _reused_bytes, _dropped_bytes, _pool_bytes
 
 
 cdef object take(list owner, Py_ssize_t count, object dtype, bint zero):
     """An array of ``count`` items of ``dtype`` on a pooled buffer (recorded in ``owner`` for :func:`give`):
     the smallest pooled buffer that fits and is at most twice the need, else a fresh one."""
-    global _pool_bytes
+    global _pool_bytes, _fresh_bytes, _reused_bytes
     cdef Py_ssize_t item = np.dtype(dtype).itemsize
     cdef Py_ssize_t need = ((count * item + BUFFER_ALIGN - 1) // BUFFER_ALIGN) * BUFFER_ALIGN
     cdef Py_ssize_t size, best = -1, best_size = 0, i
@@ -44,6 +50,10 @@ cdef object take(list owner, Py_ssize_t count, object dtype, bint zero):
             _pool_bytes -= best_size
     if buf is None:
         buf = np.empty(max(need, BUFFER_ALIGN), dtype=np.uint8)
+        if need >= POOL_MIN_BYTES:
+            _fresh_bytes += need
+    else:
+        _reused_bytes += need
     if zero:
         memset(cnp.PyArray_DATA(buf), 0, need)
     owner.append((buf, False))
@@ -59,7 +69,7 @@ cdef object take_secret(list owner, Py_ssize_t count, object dtype):
 
 cdef void give(list owner):
     """Return the buffers of ``owner`` to the pool (key-bearing ones wiped first)."""
-    global _pool_bytes
+    global _pool_bytes, _dropped_bytes
     cdef Py_ssize_t size
     if owner is None or _pool is None:    # _pool is None only while the module is torn down
         return
@@ -70,4 +80,6 @@ cdef void give(list owner):
         if size >= POOL_MIN_BYTES and _pool_bytes + size <= POOL_LIMIT_BYTES:
             _pool.append(buf)
             _pool_bytes += size
+        elif size >= POOL_MIN_BYTES:
+            _dropped_bytes += size
     del owner[:]
