@@ -476,7 +476,7 @@ async def _link_end(args: argparse.Namespace) -> dict[str, Any]:
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt,
             "cascade_pool_mib": dict(zip(("fresh", "reused", "dropped", "kept"),
-                                         (round(b / 2**20, 1) for b in pool_stats())))}
+                                         (round(b / 2**20, 1) for b in pool_stats()), strict=True))}
 
 
 async def _websocket_link_end(args: argparse.Namespace, run: Callable[[Any], Awaitable[None]]) -> None:
