@@ -417,10 +417,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="threads reconciling blocks in the fer section")
     ap.add_argument("--n", type=int, default=N_BLOCK, help="bits per block of the fer section (default 10^5; from "
                     "450 000 the plan takes the 491 600-bit codes)")
+    ap.add_argument("--f-step", type=float, default=None, help="what each blind retry reveals (LdpcPolicy.f_step)")
     args = ap.parse_args()
     sections = args.only or ["efficiency", "throughput", "latency"]
     blocks = args.blocks or (5 if args.quick else 100)
     policy = LdpcPolicy(decoder=args.decoder) if args.decoder else LdpcPolicy()
+    if args.f_step is not None:
+        policy = dataclasses.replace(policy, f_step=args.f_step)
     load_before = os.getloadavg()
     results: list[BenchResult] = []
     if "efficiency" in sections:

@@ -102,11 +102,13 @@ F_START: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7
                                0.85: 1.23, 0.9: 1.26}
 #: Sum-product (family qc2): about where first attempts at n = 10^5 started to decode — QBER 2 %: rate 0.85 fails at
 #: f = 1.09, decodes at 1.12; 3 %: 0.80 a third at 1.08, all at 1.10; 5 %: 0.70 all at 1.08; 8 %: 0.60 all at 1.08;
-#: 1 %: 0.90 (built from the rate-0.85 distribution) a third at 1.18, all at 1.20. A block ends at the first attempt
+#: 1 %: 0.90 (built from the rate-0.85 distribution) a third at 1.18, all at 1.20. Family qc3 (its own rate-0.90 and
+#: 0.85 distributions, :data:`~qkd.postprocess.ldpc_codes.SEARCHED_LAMBDA`): 1 % on 0.90 half at 1.10, 2 % on 0.85
+#: a fifth at 1.08, four in five at 1.10 (φ-sum, 32 frames each). A block ends at the first attempt
 #: that decodes, so starting lower would cost decoder time and round trips rather than leakage; starting higher would
 #: leak more.
 F_START_SUM_PRODUCT: dict[float, float] = {0.5: 1.07, 0.55: 1.07, 0.6: 1.07, 0.65: 1.07, 0.7: 1.07, 0.75: 1.08,
-                                           0.8: 1.09, 0.85: 1.11, 0.9: 1.18}
+                                           0.8: 1.09, 0.85: 1.09, 0.9: 1.10}
 #: φ-sum (family qc2, the fixed-point approximation of sum-product): the sum-product calibration — it decodes the
 #: same first attempts within a few iterations of float sum-product (``bench/qkd_ldpc.py --only fer --decoder
 #: phi-sum``, 3000 blocks: first attempts failed in 47 % of the blocks at QBER 2 %, 32 % at 5 %; mean f 1.123 and

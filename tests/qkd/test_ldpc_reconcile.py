@@ -37,6 +37,8 @@ from qkd.postprocess.ldpc_codes import (
     LONG_CODE_DISTRIBUTION,
     MIN_SUM_FAMILY,
     MOTHER_RATES,
+    PREVIOUS_FAMILY,
+    SEARCHED_LAMBDA,
     LdpcCodeError,
     QCCode,
     build_code,
@@ -95,13 +97,13 @@ def test_family_code_has_its_rate_no_lifted_four_cycles_and_untainted_puncturing
 
 
 @pytest.mark.parametrize("rate", MOTHER_RATES)
-def test_long_codes_follow_the_published_bsc_degree_distributions(rate: float) -> None:
-    """The 122 800-bit codes carry Elkouss et al. (ISIT 2009) Table I's variable degrees (rate 0.90 those of the
-    rate-0.85 row): every degree's share of the base columns within one column of its node fraction, the mother
-    rate exact, no lifted 4-cycle left by the construction, and untainted puncturing available."""
+def test_long_codes_follow_their_bsc_degree_distributions(rate: float) -> None:
+    """The 122 800-bit codes carry Elkouss et al. (ISIT 2009) Table I's variable degrees, or the family's own where it
+    departs from them (SEARCHED_LAMBDA): every degree's share of the base columns within one column of its node
+    fraction, the mother rate exact, no lifted 4-cycle left by the construction, and untainted puncturing available."""
     code = family_code(rate, LONG)
     assert code.n == LONG and abs(code.m / code.n - (1 - rate)) < 1e-9 and code.four_cycles == 0
-    lam = ELKOUSS_2009_LAMBDA[LONG_CODE_DISTRIBUTION[round(rate, 2)]]
+    lam = SEARCHED_LAMBDA.get((round(rate, 2), LONG)) or ELKOUSS_2009_LAMBDA[LONG_CODE_DISTRIBUTION[round(rate, 2)]]
     total = sum(lam.values())
     node = {d: v / total / d for d, v in lam.items()}
     norm = sum(node.values())
@@ -113,6 +115,25 @@ def test_long_codes_follow_the_published_bsc_degree_distributions(rate: float) -
     row_deg = np.diff(code.row_start)
     assert row_deg.max() - row_deg.min() <= 1            # concentrated check degrees
     assert code.max_punctured >= code.m // 4
+
+
+@pytest.mark.parametrize("length", FRAME_LENGTHS[1:])
+def test_the_family_differs_from_the_previous_one_only_where_it_has_its_own_distribution(length: int) -> None:
+    # qc3 = qc2 with new rate-0.90 (and any other SEARCHED_LAMBDA) codes: the other codes are bit for bit qc2's,
+    # so the previous family stays decodable and the calibrations of the unchanged rates hold
+    for rate in MOTHER_RATES:
+        new, old = family_code(rate, length), family_code(rate, length, PREVIOUS_FAMILY)
+        assert new.name.startswith(FAMILY_VERSION) and old.name.startswith(PREVIOUS_FAMILY)
+        same = all(np.array_equal(getattr(new, a), getattr(old, a)) for a in ("row_start", "ent_col", "ent_shift"))
+        assert same == ((round(rate, 2), length) not in SEARCHED_LAMBDA), rate
+
+
+def test_a_plan_naming_the_previous_family_is_still_understood() -> None:
+    plan = plan_ldpc(100_000, 0.01)
+    assert plan.family == FAMILY_VERSION
+    old = LdpcPlan.from_json(plan.to_json() | {"family": PREVIOUS_FAMILY})
+    assert old.family == PREVIOUS_FAMILY and old.code.name.startswith(PREVIOUS_FAMILY)
+    assert old.code.n == plan.code.n and old.code.m == plan.code.m
 
 
 def test_the_min_sum_family_keeps_low_degrees_and_plans_name_their_family() -> None:
@@ -481,7 +502,7 @@ def _blind_blocks(qber: float, blocks: int, seed0: int) -> tuple[int, list[float
     return failures, fs
 
 
-@pytest.mark.parametrize("qber", [0.02, 0.05])
+@pytest.mark.parametrize("qber", [0.01, 0.02, 0.05])
 def test_blocks_of_1e5_bits_reconcile_near_the_bar(qber: float) -> None:
     """The short CI version of the frame-error-rate run: a few 10^5-bit blocks reconcile, at a mean efficiency
     near issue 20's bar (the full run: ``test_frame_error_rate_below_1e_3_at_n_1e5``, bench/qkd_ldpc.py fer)."""
@@ -492,7 +513,22 @@ def test_blocks_of_1e5_bits_reconcile_near_the_bar(qber: float) -> None:
 
 #: upper bounds on the mean efficiency the tests accept per QBER, a little above what bench/qkd_ldpc.py measured
 #: (bench/results/qkd_ldpc.json: issue 20's bar is 1.10)
-F_MEAN_BOUND = {0.01: 1.25, 0.02: 1.16, 0.05: 1.12, 0.08: 1.12, 0.11: 1.2}
+F_MEAN_BOUND = {0.01: 1.15, 0.02: 1.14, 0.05: 1.12, 0.08: 1.12, 0.11: 1.2}
+
+
+@pytest.mark.parametrize("qber", [0.01, 0.02])
+def test_blocks_of_several_1e5_bits_reconcile_below_the_bar_at_low_qber(qber: float) -> None:
+    """The extra-long frames of the family's own rate-0.90 and 0.85 codes (SEARCHED_LAMBDA): blocks of 470 000 bits
+    reconcile at 1 % and 2 % QBER below issue 20's f = 1.10 (bench/qkd_ldpc.py fer --n 470000: mean 1.084 at 1 %
+    over 3000 blocks, none failed). Where the published rate-0.85 row built the rate-0.90 code, 1 % needed 1.165."""
+    fs = []
+    for seed in range(3):
+        a, b = bsc_pair(470_000, qber, 40 + seed)
+        out, rep = reconcile_local_ldpc(a, b, qber, seed=seed)
+        assert rep.decoded and np.array_equal(out, a) and rep.frame_length == XL
+        assert rep.code.startswith(FAMILY_VERSION)
+        fs.append(rep.efficiency)
+    assert float(np.mean(fs)) < 1.10, fs
 
 
 @pytest.mark.slow
