@@ -16,6 +16,7 @@ from qkd.postprocess.cascade import binary_entropy
 from qkd.postprocess.channel import ClassicalChannel, NoAuth, Transport, in_process_transports
 from qkd.postprocess.ldpc import (
     F_START_PHI_SUM,
+    F_START_XL,
     F_START_XL_GAIN,
     XL_FRAME_FROM,
     XL_STEP_SHARE,
@@ -338,7 +339,7 @@ def test_blocks_of_several_1e5_bits_take_the_extra_long_codes_with_finer_retries
     assert plan.reveal_step == math.ceil(LdpcPolicy().f_step * n * binary_entropy(0.02) * XL_STEP_SHARE)
     k, p = plan.frames[0]
     f0 = (plan.code.m - p) / (k * binary_entropy(0.02))
-    assert abs(f0 - (F_START_PHI_SUM[0.85] - F_START_XL_GAIN)) < 1e-3
+    assert abs(f0 - F_START_XL.get(0.85, F_START_PHI_SUM[0.85] - F_START_XL_GAIN)) < 1e-3
     a, b = bsc_pair(n, 0.02, 3)
     out, rep = reconcile_local_ldpc(a, b, 0.02, seed=3)
     assert rep.decoded and np.array_equal(out, a) and rep.frame_length == XL
