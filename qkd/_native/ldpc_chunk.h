@@ -45,17 +45,24 @@ LDPC_LINLINE LDPC_CV LDPC_CF(sel)(LDPC_CM mask, LDPC_CV a, LDPC_CV b) {
     return (LDPC_CV)LDPC_CP(sel)(mask, (LDPC_CM)a, (LDPC_CM)b);
 }
 
+/* Per-edge words (sb: the edge's last input t, or the φ-sum's φ(|t|) with t's sign) are stored chunk-major: the
+ * chunk of checks z0 … z0 + LDPC_CN − 1 of base row r (entries e0 … e0 + deg − 1) holds its deg vectors one after
+ * another at sb + e0·Zp + (z0 / LDPC_CN)·deg·LDPC_CN, Zp = Z rounded up to whole chunks, so that a layer reads and
+ * writes them as one sequential stream (stored edge-major, e·Z + z0, a chunk touched deg streams Z words apart and
+ * the loads missed the caches: 29 % of the φ-sum's cycles at deg ≈ 23). Lanes past a partial chunk are scratch.
+ * sb holds E·Zp words (E base entries). */
+LDPC_LINLINE ptrdiff_t LDPC_CF(padded)(int Z) { return (ptrdiff_t)(Z + LDPC_CN - 1) / LDPC_CN * LDPC_CN; }
+
 /* |v|, and the magnitude m with the sign bit of s */
 #if LDPC_CQ
-LDPC_LINLINE LDPC_CV LDPC_CF(abs)(LDPC_CV v) { return LDPC_CF(sel)(v < LDPC_CP(splat)(0), -v, v); }
+LDPC_LINLINE LDPC_CV LDPC_CF(abs)(LDPC_CV v) { return LDPC_CP(abs)(v); }
 
 LDPC_LINLINE LDPC_CV LDPC_CF(signed)(LDPC_CV m, LDPC_CM s) { return LDPC_CF(sel)(s < LDPC_CP(splat)(0), -m, m); }
 
 /* v clamped to ±lim */
 LDPC_LINLINE LDPC_CV LDPC_CF(clamp)(LDPC_CV v, int lim) {
-    const LDPC_CV qmax = LDPC_CP(splat)(lim), qmin = -qmax;
-    v = LDPC_CF(sel)(v > qmax, qmax, v);
-    return LDPC_CF(sel)(v < qmin, qmin, v);
+    const LDPC_CV qmax = LDPC_CP(splat)(lim);
+    return LDPC_CP(max)(LDPC_CP(min)(v, qmax), -qmax);
 }
 #else
 LDPC_LINLINE LDPC_CV LDPC_CF(abs)(LDPC_CV v) { return (LDPC_CV)((LDPC_CM)v & LDPC_ABS); }
@@ -89,25 +96,27 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
     (void)cg;
 #endif
     LDPC_CM idx = LDPC_CP(splat)(-1), sg = s0;
+    /* this chunk's per-edge words, edge after edge (chunk-major; see the layout note above) */
+    LDPC_CS *sc = sb + (ptrdiff_t)e0 * LDPC_CF(padded)(Z) + (ptrdiff_t)(z0 / LDPC_CN) * deg * LDPC_CN;
     for (int32_t k = 0; k < deg; k++) {
         int32_t e = e0 + k;
         int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
         LDPC_CM kk = LDPC_CP(splat)(k);
-        LDPC_CS *se = sb + (ptrdiff_t)e * Z + z0;
+        LDPC_CS *se = sc + (ptrdiff_t)k * LDPC_CN;
         LDPC_CM told = LDPC_CP(ld)(se);                 /* the edge's last input t (φ-sum: its φ, with t's sign) */
         LDPC_CV rmag = LDPC_CF(sel)(oi == kk, o2, o1);
 #if LDPC_CQ
         if (phisum)
             rmag = LDPC_CF(sel)(oi == kk, o2,
-                                LDPC_FN(q_tangent)(o1, og, LDPC_CF(sel)(told < LDPC_CP(splat)(0), ~told, told)));
+                                LDPC_FN(q_tangent)(o1, og, told ^ (told >> 15)));   /* φ(|t|) from ±φ */
 #endif
         LDPC_CV rold = LDPC_CF(signed)(rmag, os ^ told);
         LDPC_CV t = LDPC_CF(ld_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, Z) - rold;
         LDPC_CF(st)(tb + (ptrdiff_t)k * LDPC_CN, t);
-        if (!phisum) LDPC_CP(st_part)(se, nl, (LDPC_CM)t);
+        if (!phisum) LDPC_CP(st)(se, (LDPC_CM)t);
         LDPC_CV mag = LDPC_CF(abs)(t);
 #if LDPC_CQ
-        mag = LDPC_CF(sel)(mag > LDPC_CP(splat)(LDPC_Q_MAX), LDPC_CP(splat)(LDPC_Q_MAX), mag);
+        mag = LDPC_CP(min)(mag, LDPC_CP(splat)(LDPC_Q_MAX));
 #endif
         sg ^= (LDPC_CM)t;
         LDPC_CM lt = mag < m1;
@@ -115,27 +124,31 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
         if (phisum) {
             LDPC_CV ph = LDPC_FN(q_phi_in)(mag);
             LDPC_CF(st)(pb + (ptrdiff_t)k * LDPC_CN, ph);
-            LDPC_CP(st_part)(se, nl, LDPC_CF(sel)(t < LDPC_CP(splat)(0), ~ph, ph));     /* sign bit set iff t < 0 (ph >= 0) */
+            LDPC_CP(st)(se, ph ^ (t >> 15));                  /* ~ph where t < 0: sign bit set iff t < 0 (ph >= 0) */
             LDPC_CV v = LDPC_CF(sel)(lt, pm1, ph);                       /* the old minimum joins the others */
             sx = LDPC_FN(h_adds)(sx, v);
             pm1 = LDPC_CF(sel)(lt, ph, pm1);
         }
 #endif
         LDPC_CV hi = LDPC_CF(sel)(lt, m1, mag);
+#if LDPC_CQ
+        m2 = LDPC_CP(min)(hi, m2);
+#else
         m2 = LDPC_CF(sel)(hi < m2, hi, m2);
+#endif
         m1 = LDPC_CF(sel)(lt, mag, m1);
         idx = LDPC_CP(sel)(lt, kk, idx);
     }
     LDPC_CV a1, a2;
 #if LDPC_CQ
-    m2 = LDPC_CF(sel)(m2 > LDPC_CP(splat)(LDPC_Q_MAX), LDPC_CP(splat)(LDPC_Q_MAX), m2);  /* degree 1: no m2 */
+    m2 = LDPC_CP(min)(m2, LDPC_CP(splat)(LDPC_Q_MAX));                                   /* degree 1: no m2 */
     if (phisum) {
         /* a sum-product message never exceeds the smallest other input (φ(Σ') <= φ(φ(m)) = m for any other input
          * m): the bound keeps inputs whose φ rounds to 0 (above ~10 nat) from making a message of the cap */
         a1 = LDPC_FN(q_phi_out)(LDPC_FN(h_adds)(sx, pm1), &G);
-        a1 = LDPC_CF(sel)(a1 > m1, m1, a1);
+        a1 = LDPC_CP(min)(a1, m1);
         a2 = LDPC_FN(q_phi_out)(sx, NULL);
-        a2 = LDPC_CF(sel)(a2 > m2, m2, a2);
+        a2 = LDPC_CP(min)(a2, m2);
     } else {
         a1 = (m1 * scale) >> 4;                                  /* <= 2047 · 16: inside int16 */
         a2 = (m2 * scale) >> 4;

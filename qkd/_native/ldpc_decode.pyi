@@ -10,6 +10,8 @@ ALGORITHMS: tuple[str, ...]
 
 def phi_table() -> npt.NDArray[np.int16]:
     """The φ-sum decoder's table: entry i = min(32767, round(8192·φ((2i + ½)/16))), φ(x) = −ln tanh(x/2), int16."""
+def phi_lookup(magnitudes: npt.NDArray[np.int16], lanes: int = 0) -> npt.NDArray[np.int16]:
+    """The φ-sum's compiled table lookup on this CPU: entry min(m >> 1, 127) of :func:`phi_table` per magnitude."""
 def lanes() -> int:
     """Checks the decoder processes together on this CPU: 16 with AVX-512, else 8."""
 def decode(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],

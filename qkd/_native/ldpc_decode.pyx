@@ -44,6 +44,7 @@ cdef extern from "ldpc_minsum.h" nogil:
     int LDPC_PHI_SUM_Q
     int LDPC_PHI_N
     const short* ldpc_phi_table
+    void ldpc_phi_lookup(int lanes, const short* mag, short* out, Py_ssize_t n)
     int ldpc_decode_layered(int lanes, int algorithm, const int32_t* row_start, const int32_t* ent_col,
                             const int32_t* ent_shift, int mb, int Z, Py_ssize_t n, const float* llr, const u8* syn,
                             u8* out, float alpha, int max_iter, int patience, float* L, float* R, int32_t* sb,
@@ -108,6 +109,25 @@ def phi_table() -> np.ndarray:
     """The φ-sum decoder's table (int16): entry i = min(32767, round(8192·φ((2i + ½)/16))), φ(x) = −ln tanh(x/2), for
     input magnitudes 2i/16 and (2i + 1)/16 nat (larger ones take the last entry, 0)."""
     return np.array([ldpc_phi_table[i] for i in range(LDPC_PHI_N)], dtype=np.int16)
+
+
+def phi_lookup(const short[::1] magnitudes, int lanes=0) -> np.ndarray:
+    """The φ-sum decoder's table lookup as its compiled loop runs it on this CPU (``lanes`` as in :func:`decode`):
+    φ of each magnitude (int16, 1/16 nat, 0 … 32767) in 2^−13 nat — entry ``min(m >> 1, 127)`` of :func:`phi_table`.
+    For the tests; the length must be a multiple of 32."""
+    cdef Py_ssize_t n = magnitudes.shape[0], i
+    if n % 32:
+        raise ValueError(f"{n} magnitudes: not a multiple of 32")
+    for i in range(n):
+        if magnitudes[i] < 0:
+            raise ValueError(f"magnitude {magnitudes[i]} at {i} is negative")
+    if lanes not in (0, 8, 16) or (lanes == 16 and ldpc_lanes() < 16):
+        raise ValueError(f"lanes must be 0, 8 or (with AVX-512) 16, got {lanes}")
+    out = np.empty(n, dtype=np.int16)
+    cdef short[::1] o = out
+    if n:
+        ldpc_phi_lookup(ldpc_lanes() if lanes == 0 else lanes, &magnitudes[0], &o[0], n)
+    return out
 
 
 def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift, int Z,
@@ -183,7 +203,7 @@ def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32
             R = <float*>malloc((n_edges * Z + pad) * sizeof(float))
             ok = R != NULL
         else:
-            sb = <int32_t*>malloc((n_edges * Z + pad) * sizeof(int32_t))
+            sb = <int32_t*>malloc((n_edges * (Z + pad) + pad) * sizeof(int32_t))
             cm1 = <float*>malloc((m + pad) * sizeof(float))
             cm2 = <float*>malloc((m + pad) * sizeof(float))
             cidx = <int32_t*>malloc((m + pad) * sizeof(int32_t))

@@ -35,6 +35,42 @@ LDPC_LINLINE LDPC_LP(v) LDPC_LP(sel)(LDPC_LP(v) mask, LDPC_LP(v) a, LDPC_LP(v) b
     return (a & mask) | (b & ~mask);
 }
 
+/* lane-wise minimum, maximum and |x| (one instruction on AVX2 / AVX-512 for either lane type; a compare and a blend
+ * on the baseline) */
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(min)(LDPC_LP(v) a, LDPC_LP(v) b) {
+#if LDPC_ISA_LEVEL == 3
+    return (LDPC_LP(v))(sizeof(LDPC_LT) == 2 ? _mm512_min_epi16((__m512i)a, (__m512i)b)
+                                              : _mm512_min_epi32((__m512i)a, (__m512i)b));
+#elif LDPC_ISA_LEVEL == 2
+    return (LDPC_LP(v))(sizeof(LDPC_LT) == 2 ? _mm256_min_epi16((__m256i)a, (__m256i)b)
+                                              : _mm256_min_epi32((__m256i)a, (__m256i)b));
+#else
+    return LDPC_LP(sel)(a < b, a, b);
+#endif
+}
+
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(max)(LDPC_LP(v) a, LDPC_LP(v) b) {
+#if LDPC_ISA_LEVEL == 3
+    return (LDPC_LP(v))(sizeof(LDPC_LT) == 2 ? _mm512_max_epi16((__m512i)a, (__m512i)b)
+                                              : _mm512_max_epi32((__m512i)a, (__m512i)b));
+#elif LDPC_ISA_LEVEL == 2
+    return (LDPC_LP(v))(sizeof(LDPC_LT) == 2 ? _mm256_max_epi16((__m256i)a, (__m256i)b)
+                                              : _mm256_max_epi32((__m256i)a, (__m256i)b));
+#else
+    return LDPC_LP(sel)(a > b, a, b);
+#endif
+}
+
+LDPC_LINLINE LDPC_LP(v) LDPC_LP(abs)(LDPC_LP(v) a) {
+#if LDPC_ISA_LEVEL == 3
+    return (LDPC_LP(v))(sizeof(LDPC_LT) == 2 ? _mm512_abs_epi16((__m512i)a) : _mm512_abs_epi32((__m512i)a));
+#elif LDPC_ISA_LEVEL == 2
+    return (LDPC_LP(v))(sizeof(LDPC_LT) == 2 ? _mm256_abs_epi16((__m256i)a) : _mm256_abs_epi32((__m256i)a));
+#else
+    return LDPC_LP(sel)(a < LDPC_LP(splat)(0), -a, a);
+#endif
+}
+
 /* lanes i < nl (all ones) */
 LDPC_LINLINE LDPC_LP(v) LDPC_LP(first)(int nl) { return LDPC_LP(iota)() < LDPC_LP(splat)(nl); }
 

@@ -124,6 +124,27 @@ LDPC_LINLINE LDPC_VF LDPC_FN(clamp)(LDPC_VF x, float lo, float hi) {
 /* φ-sum, fixed point: φ(|t|) of magnitudes in 1/16 nat as 2^−13 nat (ldpc_phi_table, indexed by eighths of a nat; a
  * lookup of 2·LDPC_W lanes at once, one two-register permutation per 4·LDPC_W table entries: vpermi2w on AVX-512) */
 LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_in)(LDPC_VH mag) {
+#if LDPC_ISA_LEVEL == 2
+    /* AVX2 has no two-register word permutation (a variable __builtin_shuffle of words becomes ~20 instructions per
+     * 32 entries): index rows of 16 entries with in-lane byte shuffles (vpshufb) of the entries' low and high bytes,
+     * the index's low 4 bits in both bytes of its word, and keep the row the index's high bits name. Exactly the
+     * table: rows past LDPC_PHI_ROWS_NONZERO are 0, high bytes past LDPC_PHI_HIGH_ROWS are 0. */
+    __m256i i = _mm256_min_epi16((__m256i)(mag >> LDPC_PHI_SHIFT), _mm256_set1_epi16(16 * LDPC_PHI_ROWS_NONZERO - 1));
+    __m256i lo4 = _mm256_and_si256(i, _mm256_set1_epi16(15));
+    __m256i ctrl = _mm256_or_si256(lo4, _mm256_slli_epi16(lo4, 8));
+    __m256i high_byte = _mm256_set1_epi16((short)0xff00);
+    __m256i r = _mm256_setzero_si256();
+    for (int row = 0; row < LDPC_PHI_ROWS_NONZERO; row++) {
+        __m256i lo = _mm256_shuffle_epi8(
+            _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(ldpc_phi_low + 16 * row))), ctrl);
+        __m256i v = row < LDPC_PHI_HIGH_ROWS
+            ? _mm256_blendv_epi8(lo, _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(
+                                     _mm_load_si128((const __m128i *)(ldpc_phi_high + 16 * row))), ctrl), high_byte)
+            : _mm256_andnot_si256(high_byte, lo);
+        r = row == 0 ? v : _mm256_blendv_epi8(r, v, _mm256_cmpgt_epi16(i, _mm256_set1_epi16(16 * row - 1)));
+    }
+    return (LDPC_VH)r;
+#else
     const int ln = 2 * LDPC_W;
     LDPC_VH top = LDPC_FN(h_splat)(LDPC_PHI_N - 1);
     mag = mag >> LDPC_PHI_SHIFT;
@@ -135,6 +156,7 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_in)(LDPC_VH mag) {
                                              i),
                            r);
     return r;
+#endif
 }
 
 /* a·b / 2^16 (the high half of the product), int16 lanes: vpmulhw on AVX2 / AVX-512 */
@@ -182,9 +204,22 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_tangent)(LDPC_VH o, LDPC_VH G, LDPC_VH ph) { retu
 
 /* a + b saturating at 32767, for a, b >= 0: the sum (<= 65534) taken in uint16 lanes, then the unsigned minimum */
 LDPC_LINLINE LDPC_VH LDPC_FN(h_adds)(LDPC_VH a, LDPC_VH b) {
+#if LDPC_ISA_LEVEL == 3
+    return (LDPC_VH)_mm512_adds_epi16((__m512i)a, (__m512i)b);         /* signed saturation: the same for a, b >= 0 */
+#elif LDPC_ISA_LEVEL == 2
+    return (LDPC_VH)_mm256_adds_epi16((__m256i)a, (__m256i)b);
+#endif
     typedef uint16_t vu16 __attribute__((vector_size(sizeof(LDPC_VH))));
     vu16 sum = (vu16)a + (vu16)b, top = (vu16){0} + 32767;
     return LDPC_FN(h_sel)(sum > top, (LDPC_VH)top, (LDPC_VH)sum);
+}
+
+/* φ(|t|) table lookup of this build (LDPC_FN(q_phi_in)) over n magnitudes (1/16 nat, 0 … 32767), for the tests;
+ * n a multiple of 2·LDPC_W */
+LDPC_ISA
+static void LDPC_FN(ldpc_phi_lookup)(const int16_t *mag, int16_t *out, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i + 2 * LDPC_W <= n; i += 2 * LDPC_W)
+        LDPC_FN(h_st)(out + i, LDPC_FN(q_phi_in)(LDPC_FN(h_ld)(mag + i)));
 }
 
 /* where lane 0 of a chunk starting at check z0 reads edge e's column: (z0 + s_e) mod Z */
@@ -266,6 +301,8 @@ static int LDPC_FN(ldpc_decode_layered)(int algorithm, const int32_t *row_start,
     int a = (int)(alpha * 16.0f + 0.5f);
     LDPC_VH a16 = LDPC_FN(h_splat)(a < 0 ? 0 : a > 16 ? 16 : a);
     LDPC_VF af = LDPC_FN(splat)(alpha);
+    /* sb: E·(Z + LDPC_WMAX) int32 words hold the chunk-major per-edge words of either value type (ldpc_chunk.h) */
+    if (algorithm != LDPC_SUM_PRODUCT) n_msgs = (ptrdiff_t)row_start[mb] * (Z + LDPC_WMAX);
     ldpc_init_state(algorithm, n, m, n_msgs, llr, syn, L, R, sb, cm1, cm2, cidx, csg, cg, synm);
     ldpc_stall stall = {-1, 0};
     for (int it = 1; it <= max_iter; it++) {

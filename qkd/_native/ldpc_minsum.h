@@ -135,12 +135,26 @@ LDPC_INLINE int ldpc_stalled(ldpc_stall *s, ptrdiff_t bad, int patience) {
  * magnitudes 2i/16 and (2i + 1)/16 nat (LDPC_PHI_SHIFT: the index is the magnitude in eighths of a nat); from about
  * 11 nat up φ rounds to 0, so reliable inputs leave a check's sum alone (computed in double precision;
  * test_ldpc_reconcile.py recomputes it through ldpc_decode.phi_table()) */
-static const int16_t ldpc_phi_table[LDPC_PHI_N] __attribute__((aligned(64))) = {
-    32767, 20902, 16124, 13169, 11049, 9416, 8103, 7020, 6110, 5336, 4672, 4098, 3600, 3166, 2786, 2453, 2162, 1905,
-    1680, 1481, 1306, 1152, 1016, 897, 791, 698, 616, 544, 480, 423, 374, 330, 291, 257, 227, 200, 176, 156, 137,
-    121, 107, 94, 83, 74, 65, 57, 51, 45, 39, 35, 31, 27, 24, 21, 19, 16, 14, 13, 11, 10, 9, 8, 7, 6, 5, 5, 4, 4, 3,
-    3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+#define LDPC_PHI_ENTRIES(X) \
+    X(32767) X(20902) X(16124) X(13169) X(11049) X(9416) X(8103) X(7020) X(6110) X(5336) X(4672) X(4098) X(3600) \
+    X(3166) X(2786) X(2453) X(2162) X(1905) X(1680) X(1481) X(1306) X(1152) X(1016) X(897) X(791) X(698) X(616) X(544) \
+    X(480) X(423) X(374) X(330) X(291) X(257) X(227) X(200) X(176) X(156) X(137) X(121) X(107) X(94) X(83) X(74) X(65) \
+    X(57) X(51) X(45) X(39) X(35) X(31) X(27) X(24) X(21) X(19) X(16) X(14) X(13) X(11) X(10) X(9) X(8) X(7) X(6) X(5) \
+    X(5) X(4) X(4) X(3) X(3) X(3) X(2) X(2) X(2) X(2) X(1) X(1) X(1) X(1) X(1) X(1) X(1) X(1) X(0) X(0) X(0) X(0) X(0) \
+    X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) \
+    X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0) X(0)
+#define LDPC_PHI_AS_INT16(v) v,
+#define LDPC_PHI_LOW_BYTE(v) (uint8_t)((v) & 0xff),
+#define LDPC_PHI_HIGH_BYTE(v) (uint8_t)((v) >> 8),
+static const int16_t ldpc_phi_table[LDPC_PHI_N] __attribute__((aligned(64))) = {LDPC_PHI_ENTRIES(LDPC_PHI_AS_INT16)};
+/* the same entries split into low and high bytes: the AVX2 lookup (LDPC_FN(q_phi_in)) takes 16 entries at a time
+ * with byte shuffles */
+static const uint8_t ldpc_phi_low[LDPC_PHI_N] __attribute__((aligned(64))) = {LDPC_PHI_ENTRIES(LDPC_PHI_LOW_BYTE)};
+static const uint8_t ldpc_phi_high[LDPC_PHI_N] __attribute__((aligned(64))) = {LDPC_PHI_ENTRIES(LDPC_PHI_HIGH_BYTE)};
+/* entries from 16·LDPC_PHI_ROWS_NONZERO on are 0 (φ of 12 nat and more rounds to 0), entries from 16·LDPC_PHI_HIGH_ROWS
+ * on are below 256 (test_ldpc_reconcile.py checks both on ldpc_decode.phi_table()) */
+#define LDPC_PHI_ROWS_NONZERO 6
+#define LDPC_PHI_HIGH_ROWS 3
 
 /* The decoder's state at the start of an attempt: L = the channel values (float, or rounded to the fixed-point
  * decoder's scale and clamped), messages zero, the syndrome as sign words (int32, or int16 for fixed point) */
@@ -235,13 +249,23 @@ static int ldpc_has_avx2(void) {
 #endif
 }
 
+/* the φ-sum's table lookup as the decoder at `lanes` runs it (ldpc_phi_lookup of ldpc_layer.h); n a multiple of 32 */
+static void ldpc_phi_lookup(int lanes, const int16_t *mag, int16_t *out, ptrdiff_t n) {
+    if (lanes == 16)
+        ldpc_phi_lookup_w16(mag, out, n);
+    else if (ldpc_has_avx2())
+        ldpc_phi_lookup_w8avx2(mag, out, n);
+    else
+        ldpc_phi_lookup_w8(mag, out, n);
+}
+
 /* Returns the iterations to a word satisfying the syndrome, or minus the iterations run when none was found:
  * after max_iter, or earlier when the number of unsatisfied checks has not reached a new minimum for
  * `patience` iterations (a stalled decoding; 0 = never stop early). out = last hard decision.
  * lanes: 8 or 16 (16 only where ldpc_lanes() says so); requires Z >= lanes (Z >= 2·lanes for the fixed-point
  * algorithms). Buffers (E = row_start[mb] base entries, m = mb·Z checks, P = LDPC_WMAX): L n floats with P floats
  * of padding before and after; tb, pb max row degree · P floats; synm m + P int32; hard n bytes; acc Z bytes;
- * sum-product: R E·Z + P floats; the others: sb E·Z + P int32, cm1, cm2 m + P floats, cidx, csg m + P int32; the
+ * sum-product: R E·Z + P floats; the others: sb E·(Z + P) + P int32, cm1, cm2 m + P floats, cidx, csg m + P int32; the
  * φ-sum also cg m + P int32 (the unused ones may be NULL). */
 static int ldpc_decode_layered(int lanes, int algorithm, const int32_t *row_start, const int32_t *ent_col,
                                const int32_t *ent_shift, int mb, int Z, ptrdiff_t n, const float *llr,

@@ -120,10 +120,10 @@ F_START_PHI_SUM: dict[float, float] = dict(F_START_SUM_PRODUCT)
 F_START_XL_GAIN = 0.02
 #: f₀ of the extra-long codes where the gain above does not hold: family qc3's rate-0.85 extra-long code keeps the
 #: published distribution (its long one is the searched one), which starts to decode at f ≈ 1.09 (first attempts at
-#: QBER 2 %: 5 of 8 at 1.09, 8 of 8 at 1.10); started at 1.07, every first attempt failed (3000 blocks, 3.3 round trips).
-#: Rate 0.70 (qc2's extra-long code) gains nothing over its long code: first attempts at QBER 5 % on 470 000-bit blocks
-#: decoded 0, 1, 8, 8 of 8 at f = 1.05, 1.06, 1.07, 1.08 (φ-sum); started at 1.05, every first attempt failed (3000
-#: blocks, 3.2 round trips)
+#: QBER 2 %: 5 of 8 at 1.09, 8 of 8 at 1.10); started at 1.07, every first attempt failed (3000 blocks, 3.3 round
+#: trips). Rate 0.70 (qc2's extra-long code) gains nothing over its long code: first attempts at QBER 5 % on
+#: 470 000-bit blocks decoded 0, 1, 8, 8 of 8 at f = 1.05, 1.06, 1.07, 1.08 (φ-sum); started at 1.05, every first
+#: attempt failed (3000 blocks, 3.2 round trips)
 F_START_XL: dict[float, float] = {0.7: 1.07, 0.85: 1.09}
 #: the share of ``LdpcPolicy.f_step`` each retry of an extra-long frame reveals
 XL_STEP_SHARE = 0.5

@@ -280,6 +280,25 @@ def test_the_phi_table_is_phi_at_eighths_of_a_nat() -> None:
     x = (2 * np.arange(128) + 0.5) / 16
     want = np.minimum(32767, np.round(8192 * -np.log(np.tanh(x / 2))))
     assert table.dtype == np.int16 and np.array_equal(table.astype(np.int64), want.astype(np.int64))
+    # what the AVX2 lookup relies on (ldpc_minsum.h): entries from 96 on are 0, entries from 48 on below 256
+    assert not table[96:].any() and table[48:].max() < 256
+
+
+@pytest.mark.parametrize("lanes", [8, 16])
+def test_the_compiled_phi_lookup_returns_the_table_entry_of_every_magnitude(lanes: int) -> None:
+    """Every int16 magnitude, through the SIMD lookup the φ-sum decoder runs on this CPU (byte shuffles on AVX2, a
+    two-register word permutation on AVX-512), gives the table entry of its eighth of a nat, clamped to the last."""
+    if lanes == 16 and ldpc_decode.lanes() < 16:
+        pytest.skip("this CPU has no AVX-512: only the 8-lane lookup runs")
+    mags = np.arange(32768, dtype=np.int16)
+    got = ldpc_decode.phi_lookup(mags, lanes)
+    want = ldpc_decode.phi_table()[np.minimum(mags.astype(np.int64) >> 1, 127)]
+    assert np.array_equal(got, want)
+    # and in any order (lanes are independent)
+    perm = np.random.default_rng(3).permutation(mags)
+    assert np.array_equal(ldpc_decode.phi_lookup(perm, lanes), got[perm])
+    with pytest.raises(ValueError, match="magnitude -1 at 0"):
+        ldpc_decode.phi_lookup(np.full(32, -1, np.int16), lanes)
     with pytest.raises(ValueError, match="unknown decoder algorithm 'bp'"):
         code = family_code(0.5, SHORT)
         ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, np.zeros(code.n, np.float32),
@@ -382,8 +401,8 @@ def test_each_retry_of_a_frame_waits_longer_before_it_stops_early() -> None:
 
 def test_growing_patience_decodes_frames_that_the_early_stop_gives_up_on() -> None:
     """Stopping after one iteration without progress gives up on nearly every frame of these blocks whatever is
-    revealed; the same policy whose retries wait longer decodes them on a retry (the 470 000-bit frame at 3 % QBER that failed
-    all 21 attempts with patience 12 was this case)."""
+    revealed; the same policy whose retries wait longer decodes them on a retry (the 470 000-bit frame at 3 % QBER
+    that failed all 21 attempts with patience 12 was this case)."""
     def run(growth: int) -> list[LdpcReport]:
         reps = []
         for seed in range(8):
