@@ -35,7 +35,10 @@ def walkthrough() -> str:
 
 
 def _port_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now: with SO_REUSEADDR, as asyncio's and aiohttp's servers bind, so
+    the TIME-WAIT connections of an earlier run (of this test, or of another test on the same port) do not count."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
