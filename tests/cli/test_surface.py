@@ -4,6 +4,7 @@ per option across commands, tables that fit 80 columns without breaking words (i
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,15 @@ def test_every_option_argument_and_command_has_help() -> None:
 
 
 def test_help_pages_show_no_type_placeholders_for_flags() -> None:
-    for path, command in _commands():
-        if getattr(command, "hidden", False):
-            continue
-        result = qshift(*path.split()[1:], "--help", columns=100)
+    """Every visible command's ``--help`` as the console script prints it (one subprocess each, four at a time:
+    the pages are independent and each start is mostly interpreter and import time)."""
+    paths = [path for path, command in _commands() if not getattr(command, "hidden", False)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda path: qshift(*path.split()[1:], "--help", columns=100), paths))
+    assert len(results) == len(paths) > 20
+    for path, result in zip(paths, results, strict=True):
         assert result.returncode == 0, (path, result.stderr)
+        assert path.split()[-1] in result.stdout, path   # the page is this command's
         assert "<bool>" not in result.stdout, path
 
 
