@@ -1,12 +1,14 @@
 /* One chunk of one layer of the layered LDPC decoder with compressed check messages (ldpc_layer.h), for one value
- * type. No include guard: ldpc_layer.h includes this file twice, for float values in LDPC_W lanes (normalised
- * min-sum) and for int16 fixed-point values in 2·LDPC_W lanes (normalised min-sum, or the φ-sum approximation of
- * sum-product), with
+ * type. No include guard: ldpc_layer.h includes this file three times, for float values in LDPC_W lanes (normalised
+ * min-sum), for int16 fixed-point values in 2·LDPC_W lanes (normalised min-sum, or the φ-sum approximation of
+ * sum-product) and for int8 fixed-point values in 4·LDPC_W lanes (normalised min-sum), with
  *   LDPC_CV       the value vector (float or int16 lanes), LDPC_CM the integer vector of the same lanes holding
  *                 its bits (masks, signs, edge indices), LDPC_CN the lanes,
  *   LDPC_CE       the element of L, tb, cm1, cm2 (float or int16_t), LDPC_CS the integer element of the same size,
  *   LDPC_CP(name) the lane helpers of ldpc_lanes.h for LDPC_CS, LDPC_CF(name) this instantiation's names,
- *   LDPC_CQ       1 for the fixed-point build (magnitudes clamped to LDPC_Q_MAX, α in sixteenths);
+ *   LDPC_CQ       1 for the int16 fixed-point build (magnitudes clamped to LDPC_Q_MAX, α in sixteenths), 2 for the
+ *                 int8 one (min-sum only: values in [−127, 127], differences and sums saturating, α in sixteenths
+ *                 applied in int16 lanes), 0 for float;
  * all undefined at the end.
  *
  * Compressed messages (the classic layered min-sum state): per check two magnitudes — o2 sent to one edge (its
@@ -64,6 +66,15 @@ LDPC_LINLINE LDPC_CV LDPC_CF(clamp)(LDPC_CV v, int lim) {
     const LDPC_CV qmax = LDPC_CP(splat)(lim);
     return LDPC_CP(max)(LDPC_CP(min)(v, qmax), -qmax);
 }
+#if LDPC_CQ == 2
+/* α·m rounded to nearest, for magnitudes m in [0, 127] and α in 64ths (0 … 64): the product in int16 lanes (at
+ * most 8128), back in [0, 127] */
+LDPC_LINLINE LDPC_CV LDPC_CF(scaled)(LDPC_CV m, LDPC_CV a64) {
+    typedef int16_t wide __attribute__((vector_size(LDPC_CN * sizeof(int16_t))));
+    return __builtin_convertvector((__builtin_convertvector(m, wide) * __builtin_convertvector(a64, wide) + 32) >> 6,
+                                   LDPC_CV);
+}
+#endif
 #else
 LDPC_LINLINE LDPC_CV LDPC_CF(abs)(LDPC_CV v) { return (LDPC_CV)((LDPC_CM)v & LDPC_ABS); }
 
@@ -86,10 +97,15 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
                                LDPC_CS *restrict cg, LDPC_CE *restrict tb, LDPC_CE *restrict pb) {
     LDPC_CV o1 = LDPC_CF(ld)(cm1 + c0), o2 = LDPC_CF(ld)(cm2 + c0);
     LDPC_CM oi = LDPC_CP(ld)(cidx + c0), os = LDPC_CP(ld)(csg + c0);
-#if LDPC_CQ
+#if LDPC_CQ == 1
     LDPC_CV og = phisum ? LDPC_CP(ld)(cg + c0) : LDPC_CP(splat)(0), G = og;
     LDPC_CV m1 = LDPC_CP(splat)(32767), m2 = m1;
     LDPC_CV sx = LDPC_CP(splat)(0), pm1 = sx;      /* φ-sum: Σ φ over the inputs but the minimum, φ(minimum) */
+#elif LDPC_CQ == 2
+    LDPC_CV m1 = LDPC_CP(splat)(127), m2 = m1;
+    (void)phisum;
+    (void)cg;
+    (void)pb;
 #else
     LDPC_CV m1 = (LDPC_CV){0} + 3.0e38f, m2 = m1;
     (void)phisum;
@@ -105,22 +121,28 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
         LDPC_CS *se = sc + (ptrdiff_t)k * LDPC_CN;
         LDPC_CM told = LDPC_CP(ld)(se);                 /* the edge's last input t (φ-sum: its φ, with t's sign) */
         LDPC_CV rmag = LDPC_CF(sel)(oi == kk, o2, o1);
-#if LDPC_CQ
+#if LDPC_CQ == 1
         if (phisum)
             rmag = LDPC_CF(sel)(oi == kk, o2,
                                 LDPC_FN(q_tangent)(o1, og, told ^ (told >> 15)));   /* φ(|t|) from ±φ */
 #endif
         LDPC_CV rold = LDPC_CF(signed)(rmag, os ^ told);
+#if LDPC_CQ == 2
+        /* saturating, then −128 lifted to −127: |t| <= 127 keeps magnitudes signed */
+        LDPC_CV t = LDPC_CP(max)(LDPC_CP(subs)(LDPC_CF(ld_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, Z), rold),
+                                 LDPC_CP(splat)(-127));
+#else
         LDPC_CV t = LDPC_CF(ld_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, Z) - rold;
+#endif
         LDPC_CF(st)(tb + (ptrdiff_t)k * LDPC_CN, t);
         if (!phisum) LDPC_CP(st)(se, (LDPC_CM)t);
         LDPC_CV mag = LDPC_CF(abs)(t);
-#if LDPC_CQ
+#if LDPC_CQ == 1
         mag = LDPC_CP(min)(mag, LDPC_CP(splat)(LDPC_Q_MAX));
 #endif
         sg ^= (LDPC_CM)t;
         LDPC_CM lt = mag < m1;
-#if LDPC_CQ
+#if LDPC_CQ == 1
         if (phisum) {
             LDPC_CV ph = LDPC_FN(q_phi_in)(mag);
             LDPC_CF(st)(pb + (ptrdiff_t)k * LDPC_CN, ph);
@@ -140,7 +162,10 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
         idx = LDPC_CP(sel)(lt, kk, idx);
     }
     LDPC_CV a1, a2;
-#if LDPC_CQ
+#if LDPC_CQ == 2
+    a1 = LDPC_CF(scaled)(m1, scale);
+    a2 = LDPC_CF(scaled)(m2, scale);
+#elif LDPC_CQ
     m2 = LDPC_CP(min)(m2, LDPC_CP(splat)(LDPC_Q_MAX));                                   /* degree 1: no m2 */
     if (phisum) {
         /* a sum-product message never exceeds the smallest other input (φ(Σ') <= φ(φ(m)) = m for any other input
@@ -163,13 +188,17 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
         int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
         LDPC_CV t = LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN);
         LDPC_CV rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, a1);
-#if LDPC_CQ
+#if LDPC_CQ == 1
         if (phisum)
             rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2,
                               LDPC_FN(q_tangent)(a1, G, LDPC_CF(ld)(pb + (ptrdiff_t)k * LDPC_CN)));
 #endif
+#if LDPC_CQ == 2
+        LDPC_CV ln = LDPC_CF(clamp)(LDPC_CP(adds)(t, LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t)), 127);
+#else
         /* int16: |ln| <= 3·LDPC_Q_MAX (min-sum), LDPC_PHI_Q_MAX + 2·336 (φ-sum) before the clamp */
         LDPC_CV ln = LDPC_CF(clamp)(t + LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t), phisum ? LDPC_PHI_Q_MAX : LDPC_Q_MAX);
+#endif
         LDPC_CF(st_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, nl, Z, ln);
         par ^= (LDPC_CM)ln;
     }
@@ -177,7 +206,7 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
     LDPC_CF(st_part)(cm2 + c0, nl, a2);
     LDPC_CP(st_part)(cidx + c0, nl, idx);
     LDPC_CP(st_part)(csg + c0, nl, sg);
-#if LDPC_CQ
+#if LDPC_CQ == 1
     if (phisum) LDPC_CP(st_part)(cg + c0, nl, G);
 #endif
     return LDPC_CP(count_neg)(par, nl);

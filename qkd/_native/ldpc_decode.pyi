@@ -17,9 +17,11 @@ def lanes() -> int:
 def decode(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], ent_shift: npt.NDArray[np.int32],
            Z: int, llr: npt.NDArray[np.float32], syndrome: npt.NDArray[np.uint8], alpha: float = 0.8,
            max_iter: int = 60, patience: int = 0, sum_product: bool = False,
-           lanes: int = 0, fixed_point: bool = True, algorithm: str = "") -> tuple[npt.NDArray[np.uint8], int]:
+           lanes: int = 0, fixed_point: bool = True, algorithm: str = "",
+           q8_scale: float = 3.5) -> tuple[npt.NDArray[np.uint8], int]:
     """Layered normalised min-sum (int16 fixed point unless ``fixed_point`` is False) or sum-product towards
     ``syndrome``: (bits, iterations > 0), or (last hard decision, -iterations run) when it failed (max_iter reached,
     or no new minimum of unsatisfied checks for ``patience`` iterations). ``lanes``: SIMD width 8 or 16 (0: the
     CPU's best); the result does not depend on it. ``algorithm`` (one of :data:`ALGORITHMS`: "min-sum",
-    "min-sum-float", "sum-product", "phi-sum"), when given, names the rule instead of the two flags."""
+    "min-sum-float", "sum-product", "phi-sum", "min-sum-8"), when given, names the rule instead of the two flags;
+    "min-sum-8" is min-sum in int8 lanes, values round(LLR·``q8_scale``) in [−127, 127]."""

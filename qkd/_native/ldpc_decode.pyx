@@ -20,9 +20,9 @@ keeps min-sum's compressed messages but sums the inputs in the φ domain (a 128-
 approximate-min* rule of Jones et al., MILCOM 2003, with a first-order correction for each edge's own term): it
 decodes the BSC-optimised codes within a few iterations of float sum-product, several times faster (ldpc_chunk.h).
 A layer is processed 8 or 16 checks
-(fixed-point: 16 or 32) at a time in SIMD lanes over contiguous (rotated) slices, by the build for the CPU's
-widest vectors (AVX-512, AVX2 or the x86-64 baseline); the decoder runs without the GIL, so frames decode in
-parallel from threads.
+(int16 fixed point: 16 or 32; int8 min-sum: 32 or 64) at a time in SIMD lanes over contiguous (rotated) slices,
+by the build for the CPU's widest vectors (AVX-512, AVX2 or the x86-64 baseline); the decoder runs without the GIL,
+so frames decode in parallel from threads.
 """
 
 import numpy as np
@@ -42,6 +42,7 @@ cdef extern from "ldpc_minsum.h" nogil:
     int LDPC_SUM_PRODUCT
     int LDPC_MIN_SUM_F
     int LDPC_PHI_SUM_Q
+    int LDPC_MIN_SUM_Q8
     int LDPC_PHI_N
     const short* ldpc_phi_table
     void ldpc_phi_lookup(int lanes, const short* mag, short* out, Py_ssize_t n)
@@ -49,7 +50,7 @@ cdef extern from "ldpc_minsum.h" nogil:
                             const int32_t* ent_shift, int mb, int Z, Py_ssize_t n, const float* llr, const u8* syn,
                             u8* out, float alpha, int max_iter, int patience, float* L, float* R, int32_t* sb,
                             float* cm1, float* cm2, int32_t* cidx, int32_t* csg, int32_t* cg, float* tb, float* pb,
-                            int32_t* synm, u8* hard, u8* acc)
+                            int32_t* synm, u8* hard, u8* acc, float q8_scale)
 
 
 cdef int _check_code(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift,
@@ -102,7 +103,7 @@ def lanes() -> int:
 
 
 #: the decoder's check-node rules by name (``decode(algorithm=…)``)
-ALGORITHMS = ("min-sum", "min-sum-float", "sum-product", "phi-sum")
+ALGORITHMS = ("min-sum", "min-sum-float", "sum-product", "phi-sum", "min-sum-8")
 
 
 def phi_table() -> np.ndarray:
@@ -132,12 +133,17 @@ def phi_lookup(const short[::1] magnitudes, int lanes=0) -> np.ndarray:
 
 def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift, int Z,
            const float[::1] llr, const u8[::1] syndrome, float alpha=0.8, int max_iter=60,
-           int patience=0, bint sum_product=False, int lanes=0, bint fixed_point=True, str algorithm=""):
+           int patience=0, bint sum_product=False, int lanes=0, bint fixed_point=True, str algorithm="",
+           float q8_scale=3.5):
     """Layered decoding of the word whose syndrome is ``syndrome``: normalised min-sum (messages scaled by
     ``alpha``; in int16 fixed point, 1/8 nat, α in sixteenths, unless ``fixed_point`` is False), or sum-product
     when ``sum_product`` (float; ``alpha`` unused). ``algorithm`` (one of :data:`ALGORITHMS`), when given, names
     the rule instead of the two flags: "phi-sum" is the int16 fixed-point (1/16 nat) φ-sum approximation of
-    sum-product with min-sum's compressed messages (``alpha`` unused; see ldpc_minsum.h).
+    sum-product with min-sum's compressed messages (``alpha`` unused; see ldpc_minsum.h). "min-sum-8" is the
+    normalised min-sum in int8 lanes (twice the int16 lanes in the same registers): values round(LLR·``q8_scale``)
+    clamped to ±127 (the default 3.5 per nat saturates at 36 nat; below about 30 nat, saturated a-posteriori values
+    cost decodings at QBER 5–8 %), differences and sums saturating, α in 64ths with the product rounded to nearest.
+    It needs Z ≥ 32 and base rows of at most 127 entries; elsewhere the int16 min-sum runs instead.
 
     ``llr``: per variable log(P(0)/P(1)) (nats; 0 for a punctured bit, ±large for a known one). Returns
     ``(bits, iterations)``: ``iterations`` > 0 when ``bits`` satisfy the syndrome (found after that many
@@ -162,21 +168,27 @@ def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32
     cdef int alg
     if algorithm:
         alg = {"min-sum": LDPC_MIN_SUM_Q, "min-sum-float": LDPC_MIN_SUM_F, "sum-product": LDPC_SUM_PRODUCT,
-               "phi-sum": LDPC_PHI_SUM_Q}[algorithm]
+               "phi-sum": LDPC_PHI_SUM_Q, "min-sum-8": LDPC_MIN_SUM_Q8}[algorithm]
     else:
         alg = LDPC_SUM_PRODUCT if sum_product else (LDPC_MIN_SUM_Q if fixed_point else LDPC_MIN_SUM_F)
-    cdef bint fixed = alg == LDPC_MIN_SUM_Q or alg == LDPC_PHI_SUM_Q
+    cdef Py_ssize_t n_edges = row_start[mb], max_deg = 0, r
+    for r in range(mb):
+        if row_start[r + 1] - row_start[r] > max_deg:
+            max_deg = row_start[r + 1] - row_start[r]
     cdef int w = ldpc_lanes() if lanes == 0 else lanes
+    if alg == LDPC_MIN_SUM_Q8:
+        # int8 lanes: 4·w checks a chunk, edge indices below 128; else the int16 min-sum
+        if Z < 4 * w:
+            w = 8
+        if Z < 32 or max_deg > 127:
+            alg = LDPC_MIN_SUM_Q
+    cdef bint fixed = alg == LDPC_MIN_SUM_Q or alg == LDPC_PHI_SUM_Q
     if fixed and Z < 2 * w:
         w = 8
     if fixed and Z < 16:
         alg = LDPC_MIN_SUM_F if alg == LDPC_MIN_SUM_Q else LDPC_SUM_PRODUCT
     if Z < w:
         w = 8
-    cdef Py_ssize_t n_edges = row_start[mb], max_deg = 0, r
-    for r in range(mb):
-        if row_start[r + 1] - row_start[r] > max_deg:
-            max_deg = row_start[r + 1] - row_start[r]
     out = np.empty(n, dtype=np.uint8)
     cdef u8[::1] o = out
     cdef int sp = 1 if alg == LDPC_SUM_PRODUCT else 0
@@ -218,7 +230,7 @@ def decode(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32
         with nogil:
             its = ldpc_decode_layered(w, alg, &row_start[0], &ent_col[0], &ent_shift[0], <int>mb, Z, n, &llr[0],
                                       &syndrome[0], &o[0], alpha, max_iter, patience, Lbuf + pad, R, sb, cm1, cm2,
-                                      cidx, csg, cg, tb, pb, synm, hard, acc)
+                                      cidx, csg, cg, tb, pb, synm, hard, acc, q8_scale)
     finally:
         free(Lbuf); free(tb); free(pb); free(synm); free(hard); free(acc)
         free(R); free(sb); free(cm1); free(cm2); free(cidx); free(csg); free(cg)

@@ -7,12 +7,12 @@
  *
  * Lane i of a chunk is check z0+i of the layer; its edge k reads variable (z0+i+s_k) mod Z of column k: one
  * contiguous unaligned vector load, or, in the one chunk per edge that wraps around Z, two loads blended by lane
- * (ldpc_lanes.h, instantiated here for int32 lanes — the float decoders move their values as bit patterns — and
- * int16 lanes). The chunk of the compressed-message decoders (min-sum in float or fixed point, the fixed-point φ-sum)
- * is ldpc_chunk.h, instantiated here for both value types (the templates undefine their parameters); the float
- * sum-product chunk (per-edge messages) is below.
- * Requires Z >= LDPC_W (Z >= 2·LDPC_W for the fixed-point decoders) and LDPC_WMAX floats of padding before and
- * after L. */
+ * (ldpc_lanes.h, instantiated here for int32 lanes — the float decoders move their values as bit patterns —, int16
+ * and int8 lanes). The chunk of the compressed-message decoders (min-sum in float, int16 or int8, the int16 φ-sum)
+ * is ldpc_chunk.h, instantiated here for the three value types (the templates undefine their parameters); the
+ * float sum-product chunk (per-edge messages) is below.
+ * Requires Z >= LDPC_W (Z >= 2·LDPC_W for the int16 decoders, 4·LDPC_W for the int8 min-sum) and LDPC_WMAX floats
+ * of padding before and after L. */
 
 #define LDPC_LINLINE static inline __attribute__((always_inline)) LDPC_ISA
 
@@ -24,6 +24,12 @@
 #define LDPC_LT int16_t
 #define LDPC_LN (2 * LDPC_W)
 #define LDPC_LP(name) LDPC_FN(h_##name)
+#include "ldpc_lanes.h"
+
+#define LDPC_LT int8_t
+#define LDPC_LN (4 * LDPC_W)
+#define LDPC_LP(name) LDPC_FN(b_##name)
+#define LDPC_LSAT 1
 #include "ldpc_lanes.h"
 
 #define LDPC_VI LDPC_FN(i_v)
@@ -248,6 +254,16 @@ LDPC_LINLINE int LDPC_FN(rot)(const int32_t *ent_shift, int32_t e, int z0, int Z
 #define LDPC_CQ 1
 #include "ldpc_chunk.h"
 
+#define LDPC_CV LDPC_FN(b_v)
+#define LDPC_CM LDPC_FN(b_v)
+#define LDPC_CN (4 * LDPC_W)
+#define LDPC_CE int8_t
+#define LDPC_CS int8_t
+#define LDPC_CP(name) LDPC_FN(b_##name)
+#define LDPC_CF(name) LDPC_FN(b8_##name)
+#define LDPC_CQ 2
+#include "ldpc_chunk.h"
+
 /* Sum-product, one chunk of one layer: messages stored per edge in R (float). tb, pb: deg·LDPC_W floats. */
 LDPC_LINLINE int LDPC_FN(chunk_sp)(const int32_t *restrict ent_col, const int32_t *restrict ent_shift, int32_t e0,
                                   int32_t deg, int Z, int z0, int nl, LDPC_VI s0, float *restrict L,
@@ -289,21 +305,25 @@ static int LDPC_FN(ldpc_decode_layered)(int algorithm, const int32_t *row_start,
                                         const uint8_t *syn, uint8_t *out, float alpha, int max_iter, int patience,
                                         float *L, float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx,
                                         int32_t *csg, int32_t *cg, float *tb, float *pb, int32_t *synm,
-                                        uint8_t *hard, uint8_t *acc) {
-    int q = algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q;
-    int step = q ? 2 * LDPC_W : LDPC_W;
+                                        uint8_t *hard, uint8_t *acc, float q8_scale) {
+    int q = algorithm == LDPC_MIN_SUM_Q8 ? 2 : algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q;
+    int step = q == 2 ? 4 * LDPC_W : q ? 2 * LDPC_W : LDPC_W;
     ptrdiff_t m = (ptrdiff_t)mb * Z;
     ptrdiff_t n_msgs = (ptrdiff_t)row_start[mb] * Z;
     int16_t *Lh = (int16_t *)L, *sbh = (int16_t *)sb, *cm1h = (int16_t *)cm1, *cm2h = (int16_t *)cm2;
     int16_t *cidxh = (int16_t *)cidx, *csgh = (int16_t *)csg, *cgh = (int16_t *)cg, *tbh = (int16_t *)tb;
     int16_t *pbh = (int16_t *)pb;
     int16_t *synh = (int16_t *)synm;
+    int8_t *Lb = (int8_t *)L, *sbb = (int8_t *)sb, *cm1b = (int8_t *)cm1, *cm2b = (int8_t *)cm2;
+    int8_t *cidxb = (int8_t *)cidx, *csgb = (int8_t *)csg, *tbb = (int8_t *)tb, *synb = (int8_t *)synm;
     int a = (int)(alpha * 16.0f + 0.5f);
     LDPC_VH a16 = LDPC_FN(h_splat)(a < 0 ? 0 : a > 16 ? 16 : a);
+    int a64 = (int)(alpha * 64.0f + 0.5f);
+    LDPC_FN(b_v) a8 = LDPC_FN(b_splat)(a64 < 0 ? 0 : a64 > 64 ? 64 : a64);
     LDPC_VF af = LDPC_FN(splat)(alpha);
     /* sb: E·(Z + LDPC_WMAX) int32 words hold the chunk-major per-edge words of either value type (ldpc_chunk.h) */
     if (algorithm != LDPC_SUM_PRODUCT) n_msgs = (ptrdiff_t)row_start[mb] * (Z + LDPC_WMAX);
-    ldpc_init_state(algorithm, n, m, n_msgs, llr, syn, L, R, sb, cm1, cm2, cidx, csg, cg, synm);
+    ldpc_init_state(algorithm, q8_scale, n, m, n_msgs, llr, syn, L, R, sb, cm1, cm2, cidx, csg, cg, synm);
     ldpc_stall stall = {-1, 0};
     for (int it = 1; it <= max_iter; it++) {
         ptrdiff_t bad = 0;
@@ -312,7 +332,10 @@ static int LDPC_FN(ldpc_decode_layered)(int algorithm, const int32_t *row_start,
             for (int z0 = 0; z0 < Z; z0 += step) {
                 int nl = Z - z0 < step ? Z - z0 : step;
                 ptrdiff_t c0 = (ptrdiff_t)r * Z + z0;
-                if (algorithm == LDPC_MIN_SUM_Q)
+                if (algorithm == LDPC_MIN_SUM_Q8)
+                    bad += LDPC_FN(b8_chunk)(ent_col, ent_shift, e0, deg, Z, z0, nl, c0, LDPC_FN(b_ld)(synb + c0), a8,
+                                             0, Lb, sbb, cm1b, cm2b, cidxb, csgb, NULL, tbb, NULL);
+                else if (algorithm == LDPC_MIN_SUM_Q)
                     bad += LDPC_FN(q_chunk)(ent_col, ent_shift, e0, deg, Z, z0, nl, c0, LDPC_FN(h_ld)(synh + c0), a16,
                                             0, Lh, sbh, cm1h, cm2h, cidxh, csgh, cgh, tbh, pbh);
                 else if (algorithm == LDPC_PHI_SUM_Q)

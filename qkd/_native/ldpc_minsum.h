@@ -23,7 +23,11 @@
  *
  * Min-sum runs in int16 fixed point by default (LDPC_MIN_SUM_Q: values round(LLR·8), clamped to ±2047, α in
  * sixteenths; 2·W checks per chunk, twice the float decoders' lanes in the same registers), as hardware layered
- * decoders do; a float min-sum with the same compressed state is kept as the unquantised cross-check.
+ * decoders do; a float min-sum with the same compressed state is kept as the unquantised cross-check. The int8
+ * min-sum (LDPC_MIN_SUM_Q8: 4·W checks per chunk) keeps every value in [−127, 127] — round(LLR·scale), the
+ * differences t = L − R and sums t + R saturating (−128 lifted to −127, so magnitudes stay signed), α in 64ths
+ * applied in int16 lanes once per chunk and rounded to nearest (truncation lowers the effective α at small
+ * magnitudes, and these codes lose decodings below α ≈ 0.78).
  *
  * The φ-sum (LDPC_PHI_SUM_Q, ldpc_chunk.h) approximates sum-product with the compressed state of min-sum, in int16
  * (values 1/16 nat): per check Σ' = Σ φ(|t_j|) over every input but the smallest (φ by a 128-entry table, one or two
@@ -51,6 +55,7 @@
  * sum stays inside int16, and a message α·min ≤ 16·LDPC_Q_MAX/16 too); α in sixteenths */
 #define LDPC_Q_SCALE 8.0f
 #define LDPC_Q_MAX 2047
+/* int8 min-sum: values round(LLR · q8_scale) in [−127, 127] (the scale is the caller's: ldpc_decode.pyx) */
 /* sum-product clamps (nats): φ maps [XMIN, XMAX] onto itself (φ(20) = 4.1e-9), so no message exceeds 20 nats */
 #define LDPC_SP_XMIN 4.0e-9f
 #define LDPC_SP_XMAX 20.0f
@@ -92,9 +97,12 @@ LDPC_INLINE ptrdiff_t ldpc_syndrome_bad(const int32_t *row_start, const int32_t 
     return bad;
 }
 
-/* out[i] = 1 where the a-posteriori value L[i] < 0 (float, or int16 for the fixed-point decoders: q) */
+/* out[i] = 1 where the a-posteriori value L[i] < 0 (float; q = 1: int16, q = 2: int8 for the fixed-point decoders) */
 LDPC_INLINE void ldpc_hard_decision(const float *restrict L, int q, ptrdiff_t n, uint8_t *restrict out) {
-    if (q) {
+    if (q == 2) {
+        const int8_t *Lb = (const int8_t *)L;
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = Lb[i] < 0;
+    } else if (q) {
         const int16_t *Lh = (const int16_t *)L;
         for (ptrdiff_t i = 0; i < n; i++) out[i] = Lh[i] < 0;
     } else {
@@ -130,6 +138,7 @@ LDPC_INLINE int ldpc_stalled(ldpc_stall *s, ptrdiff_t bad, int patience) {
 #define LDPC_SUM_PRODUCT 1    /* sum-product, float, per-edge messages */
 #define LDPC_MIN_SUM_F 2      /* normalised min-sum, float (the same algorithm unquantised: a cross-check) */
 #define LDPC_PHI_SUM_Q 3      /* φ-sum approximation of sum-product in int16 fixed point, compressed messages */
+#define LDPC_MIN_SUM_Q8 4     /* normalised min-sum in int8 fixed point (4·W checks per chunk) */
 
 /* φ(x) = −ln tanh(x/2) of the fixed-point φ-sum: entry i = min(32767, round(8192 · φ((2i + ½)/16))), for the
  * magnitudes 2i/16 and (2i + 1)/16 nat (LDPC_PHI_SHIFT: the index is the magnitude in eighths of a nat); from about
@@ -158,7 +167,7 @@ static const uint8_t ldpc_phi_high[LDPC_PHI_N] __attribute__((aligned(64))) = {L
 
 /* The decoder's state at the start of an attempt: L = the channel values (float, or rounded to the fixed-point
  * decoder's scale and clamped), messages zero, the syndrome as sign words (int32, or int16 for fixed point) */
-static void ldpc_init_state(int algorithm, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n_msgs, const float *llr,
+static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n_msgs, const float *llr,
                             const uint8_t *syn, float *L, float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx,
                             int32_t *csg, int32_t *cg, int32_t *synm) {
     const size_t P = LDPC_WMAX;
@@ -174,7 +183,16 @@ static void ldpc_init_state(int algorithm, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n
     }
     if (algorithm == LDPC_PHI_SUM_Q) memset(cg, 0, ((size_t)m + P) * sizeof(int32_t));
     if (algorithm == LDPC_MIN_SUM_F) memcpy(L, llr, (size_t)n * sizeof(float));
-    if (algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q) {
+    if (algorithm == LDPC_MIN_SUM_Q8) {
+        int8_t *Lb = (int8_t *)L, *synb = (int8_t *)synm;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            float v = llr[i] * q8_scale;
+            v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+            Lb[i] = (int8_t)(v >= 0.0f ? v + 0.5f : v - 0.5f);
+        }
+        for (ptrdiff_t i = 0; i < m; i++) synb[i] = syn[i] ? INT8_MIN : 0;
+        for (ptrdiff_t i = m; i < m + 4 * (ptrdiff_t)P; i++) synb[i] = 0;
+    } else if (algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q) {
         float scale = algorithm == LDPC_PHI_SUM_Q ? LDPC_QS_SCALE : LDPC_Q_SCALE;
         float lim = (float)(algorithm == LDPC_PHI_SUM_Q ? LDPC_PHI_Q_MAX : LDPC_Q_MAX);
         int16_t *Lh = (int16_t *)L, *synh = (int16_t *)synm;
@@ -271,16 +289,17 @@ static int ldpc_decode_layered(int lanes, int algorithm, const int32_t *row_star
                                const int32_t *ent_shift, int mb, int Z, ptrdiff_t n, const float *llr,
                                const uint8_t *syn, uint8_t *out, float alpha, int max_iter, int patience, float *L,
                                float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx, int32_t *csg, int32_t *cg,
-                               float *tb, float *pb, int32_t *synm, uint8_t *hard, uint8_t *acc) {
+                               float *tb, float *pb, int32_t *synm, uint8_t *hard, uint8_t *acc, float q8_scale) {
     if (lanes == 16)
         return ldpc_decode_layered_w16(algorithm, row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha,
-                                       max_iter, patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard, acc);
+                                       max_iter, patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard, acc,
+                                       q8_scale);
     if (ldpc_has_avx2())
         return ldpc_decode_layered_w8avx2(algorithm, row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha,
                                           max_iter, patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard,
-                                          acc);
+                                          acc, q8_scale);
     return ldpc_decode_layered_w8(algorithm, row_start, ent_col, ent_shift, mb, Z, n, llr, syn, out, alpha, max_iter,
-                                  patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard, acc);
+                                  patience, L, R, sb, cm1, cm2, cidx, csg, cg, tb, pb, synm, hard, acc, q8_scale);
 }
 
 #endif

@@ -49,6 +49,7 @@ from qkd.postprocess.ldpc_codes import (
 from qkd.postprocess.ldpc_reference import EdgeList, decode_flooding, syndrome_reference
 from qkd.postprocess.verify import VerificationResult, verify_receiver, verify_sender
 from tests.qkd.bsc import bsc_pair
+from tests.qkd.ldpc_int8_model import decode_int8
 
 SHORT = FRAME_LENGTHS[0]
 LONG = FRAME_LENGTHS[1]
@@ -210,7 +211,7 @@ def test_compiled_sum_product_agrees_with_the_numpy_sum_product(algorithm: str) 
 
 
 @pytest.mark.skipif(ldpc_decode.lanes() < 16, reason="this CPU has no AVX-512: only the 8-lane decoder runs")
-@pytest.mark.parametrize("algorithm", ["min-sum", "min-sum-float", "sum-product", "phi-sum"])
+@pytest.mark.parametrize("algorithm", ["min-sum", "min-sum-float", "sum-product", "phi-sum", "min-sum-8"])
 @pytest.mark.parametrize("length", FRAME_LENGTHS)
 def test_the_8_and_16_lane_decoders_give_the_same_result(algorithm: str, length: int) -> None:
     """Lanes are independent checks of one layer, so the AVX-512 and AVX2/baseline builds must agree bit for bit
@@ -229,6 +230,69 @@ def test_the_8_and_16_lane_decoders_give_the_same_result(algorithm: str, length:
         assert runs[0][1] == runs[1][1]
         assert np.array_equal(runs[0][0], runs[1][0])
         assert (runs[0][1] > 0) == (q < 0.05)        # the 4 % frame decodes, the 9 % one cannot (rate 0.7)
+
+
+@pytest.mark.parametrize("length", [SHORT, LONG])
+@pytest.mark.parametrize("lanes", [8, 16])
+def test_the_int8_min_sum_is_its_numpy_model_bit_for_bit(length: int, lanes: int) -> None:
+    """The int8 min-sum (32 lanes on AVX2, 64 on AVX-512: Z = 60 takes the 32-lane build, partial chunks and wrapped
+    loads included) returns the word and iteration count of its numpy model (tests/qkd/ldpc_int8_model.py): on a
+    frame that decodes, with punctured and shortened bits, on one that does not (its last hard decision after the
+    iteration cap), and at a scale where values saturate often (differences that reach −128)."""
+    if lanes == 16 and ldpc_decode.lanes() < 16:
+        pytest.skip("this CPU has no AVX-512: only the 32-lane int8 decoder runs")
+    code = family_code(0.8, length, MIN_SUM_FAMILY)
+    rng = np.random.default_rng(31)
+    decoded = 0
+    for q, scale, cap in ((0.02, 3.5, 60), (0.06, 2.0, 12), (0.02, 12.0, 8)):
+        x = rng.integers(0, 2, code.n, dtype=np.uint8)
+        syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+        y = x ^ (rng.random(code.n) < q).astype(np.uint8)
+        llr = (math.log((1 - q) / q) * (1.0 - 2.0 * y)).astype(np.float32)
+        llr[code.puncture_order[:code.max_punctured // 4]] = 0.0
+        known = rng.choice(np.setdiff1d(np.arange(code.n), code.puncture_order), code.n // 20, replace=False)
+        llr[known] = np.where(x[known] == 0, 1.0e4, -1.0e4)
+        got, its = ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, cap, 0,
+                                      lanes=lanes, algorithm="min-sum-8", q8_scale=scale)
+        want, want_its = decode_int8(code, llr, syn, 0.8, cap, scale)
+        assert its == want_its
+        assert np.array_equal(got, want)
+        decoded += its > 0 and bool(np.array_equal(got, x))
+    assert decoded == 1      # the 2 % frame decodes; the 6 % one (rate 0.8) cannot, nor the last in 8 iterations
+
+
+def test_the_int8_min_sum_decodes_the_frames_the_int16_one_does_and_falls_back_where_it_cannot_run() -> None:
+    """On the min-sum family's rate-0.85 long code at QBER 2 % (shortened to f = 1.35) the int8 min-sum decodes
+    every frame the int16 one does, within a few iterations of it; where its lanes cannot run (Z below 32, or an
+    edge index above 127) it is the int16 min-sum, result for result."""
+    q = 0.02
+    code = family_code(0.85, LONG, MIN_SUM_FAMILY)
+    rng = np.random.default_rng(41)
+    for _ in range(3):
+        x = rng.integers(0, 2, code.n, dtype=np.uint8)
+        syn = ldpc_decode.syndrome(code.row_start, code.ent_col, code.ent_shift, code.Z, x)
+        y = x ^ (rng.random(code.n) < q).astype(np.uint8)
+        llr = (math.log((1 - q) / q) * (1.0 - 2.0 * y)).astype(np.float32)
+        known = rng.choice(code.n, code.n - int(code.m / (1.35 * binary_entropy(q))), replace=False)
+        llr[known] = np.where(x[known] == 0, 1.0e4, -1.0e4)
+        runs = {alg: ldpc_decode.decode(code.row_start, code.ent_col, code.ent_shift, code.Z, llr, syn, 0.8, 100,
+                                        0, algorithm=alg) for alg in ("min-sum", "min-sum-8")}
+        for out, its in runs.values():
+            assert its > 0 and np.array_equal(out, x)
+        assert abs(runs["min-sum-8"][1] - runs["min-sum"][1]) <= 5
+    # Z = 16 (below the 32 int8 lanes of the narrowest build), and a base row of 130 entries (edge indices past
+    # int8): the int16 min-sum runs, word and iteration count for word and iteration count
+    for Z, mb, nb, deg in ((16, 6, 12, 6), (64, 2, 140, 130)):
+        cols = np.concatenate([np.sort(rng.choice(nb, deg, replace=False)) for _ in range(mb)]).astype(np.int32)
+        shifts = rng.integers(0, Z, mb * deg).astype(np.int32)
+        row_start = np.arange(0, mb * deg + 1, deg, dtype=np.int32)
+        x = rng.integers(0, 2, nb * Z, dtype=np.uint8)
+        syn = ldpc_decode.syndrome(row_start, cols, shifts, Z, x)
+        y = x ^ (rng.random(nb * Z) < 0.01).astype(np.uint8)
+        llr = (math.log(99) * (1.0 - 2.0 * y)).astype(np.float32)
+        a, b = (ldpc_decode.decode(row_start, cols, shifts, Z, llr, syn, 0.8, 30, 0, algorithm=alg)
+                for alg in ("min-sum", "min-sum-8"))
+        assert a[1] == b[1] and np.array_equal(a[0], b[0])
 
 
 def test_each_decoder_decodes_its_own_family_and_min_sum_not_the_optimised_codes() -> None:
