@@ -134,8 +134,12 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
 #else
         LDPC_CV t = LDPC_CF(ld_rot)(L + (ptrdiff_t)ent_col[e] * Z, p, Z) - rold;
 #endif
-        LDPC_CF(st)(tb + (ptrdiff_t)k * LDPC_CN, t);
-        if (!phisum) LDPC_CP(st)(se, (LDPC_CM)t);
+        /* min-sum: the edge's stored input is t itself, and the second pass reads it back from there; the φ-sum
+         * stores φ(|t|) there and keeps t in the scratch tb */
+        if (phisum)
+            LDPC_CF(st)(tb + (ptrdiff_t)k * LDPC_CN, t);
+        else
+            LDPC_CP(st)(se, (LDPC_CM)t);
         LDPC_CV mag = LDPC_CF(abs)(t);
 #if LDPC_CQ == 1
         mag = LDPC_CP(min)(mag, LDPC_CP(splat)(LDPC_Q_MAX));
@@ -186,7 +190,7 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
     for (int32_t k = 0; k < deg; k++) {
         int32_t e = e0 + k;
         int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
-        LDPC_CV t = LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN);
+        LDPC_CV t = phisum ? LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN) : (LDPC_CV)LDPC_CP(ld)(sc + (ptrdiff_t)k * LDPC_CN);
         LDPC_CV rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, a1);
 #if LDPC_CQ == 1
         if (phisum)

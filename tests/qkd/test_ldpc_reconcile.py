@@ -440,7 +440,7 @@ def test_plan_starts_at_the_requested_efficiency_where_the_family_reaches_it() -
 
 # -- reconciliation ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("decoder", ["sum-product", "min-sum", "phi-sum"])
+@pytest.mark.parametrize("decoder", ["sum-product", "min-sum", "phi-sum", "min-sum-8"])
 @pytest.mark.parametrize("qber", [0.01, 0.03, 0.06, 0.1])
 def test_local_reconciliation_corrects_bsc_noise(qber: float, decoder: Decoder) -> None:
     for seed in range(2):
