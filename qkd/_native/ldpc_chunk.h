@@ -156,13 +156,16 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
             pm1 = LDPC_CF(sel)(lt, ph, pm1);
         }
 #endif
-        LDPC_CV hi = LDPC_CF(sel)(lt, m1, mag);
 #if LDPC_CQ
-        m2 = LDPC_CP(min)(hi, m2);
+        /* the larger of (m1, mag) is what m2 may take, the smaller is the new m1: min / max, single instructions off
+         * the compare, so the running minimum is a one-cycle chain (the same values as selecting by lt) */
+        m2 = LDPC_CP(min)(LDPC_CP(max)(m1, mag), m2);
+        m1 = LDPC_CP(min)(m1, mag);
 #else
+        LDPC_CV hi = LDPC_CF(sel)(lt, m1, mag);
         m2 = LDPC_CF(sel)(hi < m2, hi, m2);
-#endif
         m1 = LDPC_CF(sel)(lt, mag, m1);
+#endif
         idx = LDPC_CP(sel)(lt, kk, idx);
     }
     LDPC_CV a1, a2;

@@ -321,8 +321,14 @@ static int LDPC_FN(ldpc_decode_layered)(int algorithm, const int32_t *row_start,
     int a64 = (int)(alpha * 64.0f + 0.5f);
     LDPC_FN(b_v) a8 = LDPC_FN(b_splat)(a64 < 0 ? 0 : a64 > 64 ? 64 : a64);
     LDPC_VF af = LDPC_FN(splat)(alpha);
-    /* sb: E·(Z + LDPC_WMAX) int32 words hold the chunk-major per-edge words of either value type (ldpc_chunk.h) */
-    if (algorithm != LDPC_SUM_PRODUCT) n_msgs = (ptrdiff_t)row_start[mb] * (Z + LDPC_WMAX);
+    /* sb: the chunk-major per-edge words of this value type (ldpc_chunk.h), E·Zp of them, Zp = Z rounded up to
+     * whole chunks (the buffer holds E·(Z + LDPC_WMAX) + LDPC_WMAX int32 words: room for any of them) */
+    if (algorithm == LDPC_MIN_SUM_Q8)
+        n_msgs = (ptrdiff_t)row_start[mb] * LDPC_FN(b8_padded)(Z);
+    else if (q)
+        n_msgs = (ptrdiff_t)row_start[mb] * LDPC_FN(q_padded)(Z) * (ptrdiff_t)sizeof(int16_t);
+    else if (algorithm != LDPC_SUM_PRODUCT)
+        n_msgs = (ptrdiff_t)row_start[mb] * LDPC_FN(f_padded)(Z) * (ptrdiff_t)sizeof(int32_t);
     ldpc_init_state(algorithm, q8_scale, n, m, n_msgs, llr, syn, L, R, sb, cm1, cm2, cidx, csg, cg, synm);
     ldpc_stall stall = {-1, 0};
     for (int it = 1; it <= max_iter; it++) {

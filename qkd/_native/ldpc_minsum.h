@@ -166,7 +166,8 @@ static const uint8_t ldpc_phi_high[LDPC_PHI_N] __attribute__((aligned(64))) = {L
 #define LDPC_PHI_HIGH_ROWS 3
 
 /* The decoder's state at the start of an attempt: L = the channel values (float, or rounded to the fixed-point
- * decoder's scale and clamped), messages zero, the syndrome as sign words (int32, or int16 for fixed point) */
+ * decoder's scale and clamped), messages zero, the syndrome as sign words (int32, or int16 / int8 for fixed point).
+ * n_msgs: sum-product's per-edge messages (floats); the others' per-edge words in bytes (what their layout uses) */
 static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n_msgs, const float *llr,
                             const uint8_t *syn, float *L, float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx,
                             int32_t *csg, int32_t *cg, int32_t *synm) {
@@ -175,7 +176,7 @@ static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_
         memcpy(L, llr, (size_t)n * sizeof(float));
         memset(R, 0, ((size_t)n_msgs + P) * sizeof(float));
     } else {
-        memset(sb, 0, ((size_t)n_msgs + P) * sizeof(int32_t));
+        memset(sb, 0, (size_t)n_msgs);
         memset(cm1, 0, ((size_t)m + P) * sizeof(float));
         memset(cm2, 0, ((size_t)m + P) * sizeof(float));
         memset(cidx, 0, ((size_t)m + P) * sizeof(int32_t));
@@ -280,11 +281,12 @@ static void ldpc_phi_lookup(int lanes, const int16_t *mag, int16_t *out, ptrdiff
 /* Returns the iterations to a word satisfying the syndrome, or minus the iterations run when none was found:
  * after max_iter, or earlier when the number of unsatisfied checks has not reached a new minimum for
  * `patience` iterations (a stalled decoding; 0 = never stop early). out = last hard decision.
- * lanes: 8 or 16 (16 only where ldpc_lanes() says so); requires Z >= lanes (Z >= 2·lanes for the fixed-point
- * algorithms). Buffers (E = row_start[mb] base entries, m = mb·Z checks, P = LDPC_WMAX): L n floats with P floats
- * of padding before and after; tb, pb max row degree · P floats; synm m + P int32; hard n bytes; acc Z bytes;
- * sum-product: R E·Z + P floats; the others: sb E·(Z + P) + P int32, cm1, cm2 m + P floats, cidx, csg m + P int32; the
- * φ-sum also cg m + P int32 (the unused ones may be NULL). */
+ * lanes: 8 or 16 (16 only where ldpc_lanes() says so); requires Z >= lanes (Z >= 2·lanes for the int16
+ * algorithms, 4·lanes for the int8 min-sum). Buffers (E = row_start[mb] base entries, m = mb·Z checks,
+ * P = LDPC_WMAX): L n floats with P floats of padding before and after; tb, pb max row degree · P floats; synm
+ * m + P int32; hard n bytes; acc Z bytes; sum-product: R E·Z + P floats; the others: sb E·(Z + P) + P int32 (room
+ * for E·Zp words of any value type), cm1, cm2 m + P floats, cidx, csg m + P int32; the φ-sum also cg m + P int32
+ * (the unused ones may be NULL). q8_scale: the int8 min-sum's values per nat. */
 static int ldpc_decode_layered(int lanes, int algorithm, const int32_t *row_start, const int32_t *ent_col,
                                const int32_t *ent_shift, int mb, int Z, ptrdiff_t n, const float *llr,
                                const uint8_t *syn, uint8_t *out, float alpha, int max_iter, int patience, float *L,
