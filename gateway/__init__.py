@@ -15,9 +15,36 @@ epochs, rekey), ``mux`` (streams, flow control), ``service`` (the gateway), ``me
 combiner), ``record`` (record protection over ``pqc.aead``) and ``keys`` (HKDF export of session keys).
 """
 
-from gateway.config import SiteConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from gateway.errors import GatewayError, HandshakeError, PolicyError, ProtocolError, SessionClosedError
-from gateway.service import GatewayService, create_gateway_app, service_of
+
+if TYPE_CHECKING:
+    from gateway.config import SiteConfig
+    from gateway.service import GatewayService, create_gateway_app, service_of
+
+#: names this package exports from its heavier modules, imported on first use (PEP 562): ``import gateway.errors``
+#: (what the CLI needs to print a gateway error) then costs milliseconds, not the service's 0.9 s of aiohttp,
+#: the KME client and the data plane
+_LAZY = {"SiteConfig": "gateway.config", "GatewayService": "gateway.service",
+         "create_gateway_app": "gateway.service", "service_of": "gateway.service"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gateway' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = ["GatewayError", "GatewayService", "HandshakeError", "PolicyError", "ProtocolError", "SessionClosedError",
            "SiteConfig", "create_gateway_app", "service_of"]

@@ -14,21 +14,11 @@ per-direction ``SessionKeys``); ``keys`` reads and writes key files; ``speed`` m
 modules and ``pqc.catalogue``.
 """
 
-from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, AeadSession, Opener, ReplayWindow, Sealer, SessionKeys
-from pqc.backends import (
-    aead,
-    available_algorithms,
-    available_for,
-    hash_algorithm,
-    kdf,
-    kem,
-    key_agreement,
-    mac,
-    signature,
-)
-from pqc.backends import statuses as backend_statuses
-from pqc.catalogue import Algorithm, Primitive, QuantumStatus, all_algorithms, find, lookup
-from pqc.combiner import derive_session_keys
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pqc.errors import (
     AeadError,
     AuthenticationError,
@@ -42,10 +32,60 @@ from pqc.errors import (
     ReplayError,
     UnknownAlgorithmError,
 )
-from pqc.keys import read_private_key, read_public_key, write_keypair
-from pqc.oqs_library import LiboqsLocation, locate_liboqs
-from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey, CompositeMLDSA65Ed25519PublicKey
-from pqc.xwing import XWingPrivateKey, XWingPublicKey
+
+if TYPE_CHECKING:
+    from pqc.aead import AES_256_GCM, CHACHA20_POLY1305, AeadSession, Opener, ReplayWindow, Sealer, SessionKeys
+    from pqc.backends import (
+        aead,
+        available_algorithms,
+        available_for,
+        hash_algorithm,
+        kdf,
+        kem,
+        key_agreement,
+        mac,
+        signature,
+    )
+    from pqc.backends import statuses as backend_statuses
+    from pqc.catalogue import Algorithm, Primitive, QuantumStatus, all_algorithms, find, lookup
+    from pqc.combiner import derive_session_keys
+    from pqc.keys import read_private_key, read_public_key, write_keypair
+    from pqc.oqs_library import LiboqsLocation, locate_liboqs
+    from pqc.signatures import CompositeMLDSA65Ed25519PrivateKey, CompositeMLDSA65Ed25519PublicKey
+    from pqc.xwing import XWingPrivateKey, XWingPublicKey
+
+#: what this package exports from its modules, imported on first use (PEP 562): ``import pqc.errors`` (all the
+#: CLI needs to print a pqc error) does not load the backends, the catalogue and the key formats. name ->
+#: (module, attribute)
+_LAZY: dict[str, tuple[str, str]] = {
+    **{name: ("pqc.aead", name) for name in ("AES_256_GCM", "CHACHA20_POLY1305", "AeadSession", "Opener",
+                                              "ReplayWindow", "Sealer", "SessionKeys")},
+    **{name: ("pqc.backends", name) for name in ("aead", "available_algorithms", "available_for",
+                                                  "hash_algorithm", "kdf", "kem", "key_agreement", "mac",
+                                                  "signature")},
+    "backend_statuses": ("pqc.backends", "statuses"),
+    **{name: ("pqc.catalogue", name) for name in ("Algorithm", "Primitive", "QuantumStatus", "all_algorithms",
+                                                   "find", "lookup")},
+    "derive_session_keys": ("pqc.combiner", "derive_session_keys"),
+    **{name: ("pqc.keys", name) for name in ("read_private_key", "read_public_key", "write_keypair")},
+    **{name: ("pqc.oqs_library", name) for name in ("LiboqsLocation", "locate_liboqs")},
+    **{name: ("pqc.signatures", name) for name in ("CompositeMLDSA65Ed25519PrivateKey",
+                                                    "CompositeMLDSA65Ed25519PublicKey")},
+    **{name: ("pqc.xwing", name) for name in ("XWingPrivateKey", "XWingPublicKey")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'pqc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where[0]), where[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "AES_256_GCM",

@@ -8,16 +8,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from qkd.planner import NetworkPlan, load_topology, plan_network
-from qkd.planner.picture import human_rate, network_figure
 from qshift.commands import JSON_HELP
 from qshift.output import atomic_outputs, check_input, check_output
+
+if TYPE_CHECKING:
+    from qkd.planner import NetworkPlan
 
 app = typer.Typer(help="QKD network planning.")
 
@@ -54,6 +55,8 @@ def plan_report(plan: NetworkPlan) -> dict[str, Any]:
 
 
 def _tables(plan: NetworkPlan) -> list[Table]:
+    from qkd.planner.picture import human_rate
+
     links = Table(title="links", width=80)
     for col in ("link", "kind", "key rate", "how"):
         links.add_column(col, overflow="fold")
@@ -94,6 +97,10 @@ def plan(
     check_input(topology, "TOPOLOGY", suffixes=(".toml",))
     if picture is not None:
         check_output(picture, "--picture", suffixes=PICTURE_SUFFIXES)
+    # the planner (networkx) and its picture (matplotlib) load when a plan is made, not with every qshift command
+    from qkd.planner import load_topology, plan_network
+    from qkd.planner.picture import network_figure
+
     result = plan_network(load_topology(topology))
     if picture is not None:
         fig = network_figure(result)

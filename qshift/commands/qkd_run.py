@@ -23,17 +23,19 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from qkd.postprocess.link import PROTOCOLS, BlockResult, LinkPolicy
-from qkd.runtime import EntangledSource, LinkFaults, emulated_blocks, run_link
 from qshift import jsonout
 from qshift.commands import JSON_HELP
+
+if TYPE_CHECKING:
+    from qkd.postprocess.link import BlockResult
+    from qkd.runtime import EntangledSource
 
 app = typer.Typer(help="QKD post-processing: run an emulated link end to end.")
 
@@ -74,6 +76,8 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
     Rates are per second of *link* time (pulses / clock rate, or the time tags' span), the figure a deployed
     link would see, and per second of wall time (this machine's post-processing throughput)."""
     from qkd.physics.presets import link_preset
+    from qkd.postprocess.link import LinkPolicy
+    from qkd.runtime import EntangledSource, LinkFaults, emulated_blocks, run_link
 
     policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler, protocol=kind)
     deadline = time.monotonic() + seconds
@@ -193,6 +197,8 @@ def run(
         raise typer.BadParameter("expected asymptotic or finite", param_hint="--key-length")
     if reconciler not in ("cascade", "ldpc"):
         raise typer.BadParameter("expected cascade or ldpc", param_hint="--reconciler")
+    from qkd.postprocess.link import PROTOCOLS
+
     if kind not in PROTOCOLS:
         raise typer.BadParameter(f"expected {' or '.join(PROTOCOLS)}", param_hint="--kind")
     if kind == "bbm92" and (channel != "fiber" or preset is not None):
