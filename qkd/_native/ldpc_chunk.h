@@ -24,10 +24,11 @@
  *   all inputs; an edge k other than the argmin receives o1 corrected to first order for its own term,
  *   φ(Σ − φ(|t_k|)) ≈ o1 + φ(|t_k|)/sinh(Σ) (LDPC_FN(q_tangent); the per-check slope G is kept in cg, and the message
  *   is rebuilt from it and the edge's stored input at the next iteration). The two φ⁻¹ = φ per check and the slope
- *   are evaluated in float (LDPC_FN(q_phi_out)). o1 and o2 are bounded by the smallest other input (min₁ resp.
- *   min₂), as every sum-product message is: inputs above ~10 nat have φ = 0 in the table, and a check of such inputs
- *   would otherwise send the 20 nat cap — overconfident messages that left 4 wrong bits stuck (QBER 8 %, rate 0.6)
- *   or made a decoding diverge one iteration before it converged (QBER 4 %, rate 0.7). */
+ *   are looked up by the int16 sum (LDPC_FN(q_phi_out): a table filled from their float evaluation). o1 and o2
+ *   are bounded by the smallest other input (min₁ resp. min₂), as every sum-product message is: inputs above
+ *   ~10 nat have φ = 0 in the table, and a check of such inputs would otherwise send the 20 nat cap —
+ *   overconfident messages that left 4 wrong bits stuck (QBER 8 %, rate 0.6) or made a decoding diverge one
+ *   iteration before it converged (QBER 4 %, rate 0.7). */
 
 LDPC_LINLINE LDPC_CV LDPC_CF(ld)(const LDPC_CE *p) { return (LDPC_CV)LDPC_CP(ld)((const LDPC_CS *)p); }
 
@@ -193,7 +194,8 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
     for (int32_t k = 0; k < deg; k++) {
         int32_t e = e0 + k;
         int p = LDPC_FN(rot)(ent_shift, e, z0, Z);
-        LDPC_CV t = phisum ? LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN) : (LDPC_CV)LDPC_CP(ld)(sc + (ptrdiff_t)k * LDPC_CN);
+        LDPC_CV t = phisum ? LDPC_CF(ld)(tb + (ptrdiff_t)k * LDPC_CN)
+                           : (LDPC_CV)LDPC_CP(ld)(sc + (ptrdiff_t)k * LDPC_CN);
         LDPC_CV rm = LDPC_CF(sel)(idx == LDPC_CP(splat)(k), a2, a1);
 #if LDPC_CQ == 1
         if (phisum)

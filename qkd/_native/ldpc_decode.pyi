@@ -8,6 +8,8 @@ def syndrome(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], e
     """H·x over GF(2) as 0/1 bytes (mb·Z bits) for a word of nb·Z bits."""
 ALGORITHMS: tuple[str, ...]
 
+def phi_out_table() -> npt.NDArray[np.int16]:
+    """The φ-sum's message and slope per φ-domain sum y = 0 … 32767 (columns φ, G), as its decoder looks them up."""
 def phi_table() -> npt.NDArray[np.int16]:
     """The φ-sum decoder's table: entry i = min(32767, round(8192·φ((2i + ½)/16))), φ(x) = −ln tanh(x/2), int16."""
 def phi_lookup(magnitudes: npt.NDArray[np.int16], lanes: int = 0) -> npt.NDArray[np.int16]:

@@ -31,6 +31,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
 cnp.import_array()
+ldpc_phi_out_init()     # the φ-sum's message / slope table, before any decoder runs (ldpc_minsum.h)
 
 ctypedef unsigned char u8
 
@@ -46,6 +47,8 @@ cdef extern from "ldpc_minsum.h" nogil:
     int LDPC_PHI_N
     const short* ldpc_phi_table
     void ldpc_phi_lookup(int lanes, const short* mag, short* out, Py_ssize_t n)
+    void ldpc_phi_out_init()
+    int ldpc_phi_out_entry(int y)
     int ldpc_decode_layered(int lanes, int algorithm, const int32_t* row_start, const int32_t* ent_col,
                             const int32_t* ent_shift, int mb, int Z, Py_ssize_t n, const float* llr, const u8* syn,
                             u8* out, float alpha, int max_iter, int patience, float* L, float* R, int32_t* sb,
@@ -110,6 +113,19 @@ def phi_table() -> np.ndarray:
     """The φ-sum decoder's table (int16): entry i = min(32767, round(8192·φ((2i + ½)/16))), φ(x) = −ln tanh(x/2), for
     input magnitudes 2i/16 and (2i + 1)/16 nat (larger ones take the last entry, 0)."""
     return np.array([ldpc_phi_table[i] for i in range(LDPC_PHI_N)], dtype=np.int16)
+
+
+def phi_out_table() -> np.ndarray:
+    """The φ-sum's message and slope per φ-domain sum y = 0 … 32767 (2^−13 nat), as its decoder looks them up:
+    int16 columns (φ(y) in 1/16 nat, G = min(round(256·e^−y / (1 − e^−2y)), 32767)), filled at import from the float
+    evaluation. For the tests."""
+    out = np.empty((32768, 2), dtype=np.int16)
+    cdef int y, e
+    for y in range(32768):
+        e = ldpc_phi_out_entry(y)
+        out[y, 0] = <short>(e & 0xffff)
+        out[y, 1] = <short>(e >> 16)
+    return out
 
 
 def phi_lookup(const short[::1] magnitudes, int lanes=0) -> np.ndarray:

@@ -180,8 +180,9 @@ LDPC_LINLINE LDPC_VH LDPC_FN(h_mulhi)(LDPC_VH a, LDPC_VH b) {
 
 /* φ-sum, fixed point: the message magnitude φ(y) in 1/16 nat (rounded; at most 320) of a φ-domain sum y in 2^−13 nat,
  * evaluated in float (LDPC_FN(phi)) on each half of the lanes; with `slope`, also −φ'(y) = 1/sinh(y) as
- * the multiplier G = min(128/sinh(y), 32767) of LDPC_FN(q_tangent) */
-LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
+ * the multiplier G = min(128/sinh(y), 32767) of LDPC_FN(q_tangent). The decoder looks both up in
+ * ldpc_phi_out_table (LDPC_FN(q_phi_out)), which this function fills once per y */
+LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out_float)(LDPC_VH y, LDPC_VH *slope) {
     int16_t buf[2 * LDPC_W], gbuf[2 * LDPC_W];
     LDPC_FN(h_st)(buf, y);
     for (int h = 0; h < 2; h++) {
@@ -199,6 +200,34 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
     }
     if (slope) *slope = LDPC_FN(h_ld)(gbuf);
     return LDPC_FN(h_ld)(buf);
+}
+
+/* LDPC_FN(q_phi_out_float) by table: y is a saturating sum of non-negative φ values, so one of 32 768 inputs, and
+ * the message and slope are functions of y alone — the same bits as evaluating them (ldpc_phi_out_table holds
+ * φ | G << 16 per y), at a load per lane instead of two exponentials, a logarithm and three divisions a lane */
+LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
+    int16_t buf[2 * LDPC_W], gbuf[2 * LDPC_W];
+    LDPC_FN(h_st)(buf, y);
+    for (int i = 0; i < 2 * LDPC_W; i++) {
+        int32_t entry = ldpc_phi_out_table[(uint16_t)buf[i] & 0x7fff];
+        buf[i] = (int16_t)(entry & 0xffff);
+        gbuf[i] = (int16_t)(entry >> 16);
+    }
+    if (slope) *slope = LDPC_FN(h_ld)(gbuf);
+    return LDPC_FN(h_ld)(buf);
+}
+
+/* fills ldpc_phi_out_table from this build's float evaluation (the baseline build's is the one used) */
+LDPC_ISA
+static void LDPC_FN(ldpc_phi_out_fill)(int32_t *table) {
+    for (int y0 = 0; y0 < 32768; y0 += 2 * LDPC_W) {
+        int16_t in[2 * LDPC_W], phi[2 * LDPC_W], g[2 * LDPC_W];
+        for (int i = 0; i < 2 * LDPC_W; i++) in[i] = (int16_t)(y0 + i);
+        LDPC_VH G;
+        LDPC_FN(h_st)(phi, LDPC_FN(q_phi_out_float)(LDPC_FN(h_ld)(in), &G));
+        LDPC_FN(h_st)(g, G);
+        for (int i = 0; i < 2 * LDPC_W; i++) table[y0 + i] = (int32_t)(uint16_t)phi[i] | ((int32_t)g[i] << 16);
+    }
 }
 
 /* φ-sum, fixed point: the message of a non-argmin edge whose input has φ(|t_k|) = ph (2^−13 nat, from

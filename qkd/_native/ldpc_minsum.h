@@ -32,9 +32,9 @@
  * The φ-sum (LDPC_PHI_SUM_Q, ldpc_chunk.h) approximates sum-product with the compressed state of min-sum, in int16
  * (values 1/16 nat): per check Σ' = Σ φ(|t_j|) over every input but the smallest (φ by a 128-entry table, one or two
  * register permutations per edge), the argmin edge receives φ(Σ'), the others φ(Σ' + φ(min)) (approximate-min*,
- * Jones et al., MILCOM 2003). Two float φ per check instead of two per edge; it decodes the BSC-optimised codes
- * (variable degrees up to 73, check degrees up to 62), on which min-sum, whose message ignores how many inputs a
- * check has, does not.
+ * Jones et al., MILCOM 2003). Two φ per check (looked up by the int16 sum) instead of two per edge; it decodes the
+ * BSC-optimised codes (variable degrees up to 73, check degrees up to 62), on which min-sum, whose message ignores
+ * how many inputs a check has, does not.
  *
  * Early stop: each chunk also counts the checks its own new a-posteriori signs leave unsatisfied; an iteration in
  * which no layer saw an unsatisfied check is confirmed by the exact syndrome of the hard decision (so a returned word
@@ -210,6 +210,10 @@ static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_
     }
 }
 
+/* the φ-sum's message and slope per φ-domain sum y (0 … 32767): φ | G << 16, filled by ldpc_phi_out_init() from
+ * the float evaluation (LDPC_FN(q_phi_out_float) of ldpc_layer.h) before any decoding */
+static int32_t ldpc_phi_out_table[32768];
+
 /* three builds: W = 16 for AVX-512, W = 8 for AVX2, W = 8 for the baseline (and every other architecture) */
 #if LDPC_X86_DISPATCH
 #define LDPC_ISA_AVX512 __attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512dq")))
@@ -249,6 +253,13 @@ static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_
 #undef LDPC_FN
 #undef LDPC_ISA
 #undef LDPC_ISA_LEVEL
+
+/* fills ldpc_phi_out_table (once, at module import, before any decoder runs): by the baseline build's float
+ * evaluation, which every build computes bit for bit alike (no contraction, IEEE operations only) */
+static void ldpc_phi_out_init(void) { ldpc_phi_out_fill_w8(ldpc_phi_out_table); }
+
+/* the table entry φ | G << 16 of a φ-domain sum y (for the tests) */
+static int32_t ldpc_phi_out_entry(int y) { return ldpc_phi_out_table[y & 0x7fff]; }
 
 /* lanes the decoder uses on this CPU: 16 with AVX-512 (F, VL, BW, DQ), else 8 */
 static int ldpc_lanes(void) {

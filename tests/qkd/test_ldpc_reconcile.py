@@ -348,6 +348,21 @@ def test_the_phi_table_is_phi_at_eighths_of_a_nat() -> None:
     assert not table[96:].any() and table[48:].max() < 256
 
 
+def test_the_phi_sums_message_table_is_phi_and_its_slope_at_every_sum() -> None:
+    """The φ-sum looks its check messages up by the φ-domain sum y (0 … 32767, 2^−13 nat): φ(y) in 1/16 nat as
+    −ln tanh(y/2) rounds it (y clamped to [4e-9, 20] nat), and the slope G = 256·e^−y / (1 − e^−2y) = 128/sinh(y),
+    capped at 32767, to float precision (the table is filled by the float evaluation the decoder used to run per
+    check; 60 φ-sum decodes at QBER 1–8 % gave the same words and iteration counts before and after)."""
+    table = ldpc_decode.phi_out_table().astype(np.int64)
+    x = np.clip(np.arange(32768) / 8192.0, 4e-9, 20.0)
+    phi = np.minimum(np.floor(16 * -np.log(np.tanh(x / 2)) + 0.5), 2047)
+    u = np.exp(-x)
+    slope = np.clip(np.floor(256 * u / (1 - u * u) + 0.5), 0, 32767)
+    assert np.array_equal(table[:, 0], phi)
+    assert np.all(np.abs(table[:, 1] - slope) <= np.maximum(5, 1e-3 * slope))
+    assert table[0, 0] == 320 and table[-1, 0] == 1      # 20 nat (the clamp) and φ(4 nat) = 0.037 nat
+
+
 @pytest.mark.parametrize("lanes", [8, 16])
 def test_the_compiled_phi_lookup_returns_the_table_entry_of_every_magnitude(lanes: int) -> None:
     """Every int16 magnitude, through the SIMD lookup the φ-sum decoder runs on this CPU (byte shuffles on AVX2, a
