@@ -203,7 +203,8 @@ LDPC_LINLINE int LDPC_CF(chunk)(const int32_t *restrict ent_col, const int32_t *
                               LDPC_FN(q_tangent)(a1, G, LDPC_CF(ld)(pb + (ptrdiff_t)k * LDPC_CN)));
 #endif
 #if LDPC_CQ == 2
-        LDPC_CV ln = LDPC_CF(clamp)(LDPC_CP(adds)(t, LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t)), 127);
+        /* saturated at +127 already: only −128 needs lifting */
+        LDPC_CV ln = LDPC_CP(max)(LDPC_CP(adds)(t, LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t)), LDPC_CP(splat)(-127));
 #else
         /* int16: |ln| <= 3·LDPC_Q_MAX (min-sum), LDPC_PHI_Q_MAX + 2·336 (φ-sum) before the clamp */
         LDPC_CV ln = LDPC_CF(clamp)(t + LDPC_CF(signed)(rm, sg ^ (LDPC_CM)t), phisum ? LDPC_PHI_Q_MAX : LDPC_Q_MAX);
