@@ -217,9 +217,10 @@ LDPC_LINLINE LDPC_VH LDPC_FN(q_phi_out)(LDPC_VH y, LDPC_VH *slope) {
     return LDPC_FN(h_ld)(buf);
 }
 
-/* fills ldpc_phi_out_table from this build's float evaluation (the baseline build's is the one used) */
+/* fills ldpc_phi_out_table from this build's float evaluation (the baseline build's is the one used; the others
+ * are unused) */
 LDPC_ISA
-static void LDPC_FN(ldpc_phi_out_fill)(int32_t *table) {
+__attribute__((unused)) static void LDPC_FN(ldpc_phi_out_fill)(int32_t *table) {
     for (int y0 = 0; y0 < 32768; y0 += 2 * LDPC_W) {
         int16_t in[2 * LDPC_W], phi[2 * LDPC_W], g[2 * LDPC_W];
         for (int i = 0; i < 2 * LDPC_W; i++) in[i] = (int16_t)(y0 + i);
