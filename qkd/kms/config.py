@@ -160,6 +160,14 @@ class FeedSection(_Model):
     #: Error correction: Cascade (interactive) or rate-adaptive LDPC (a few round trips, for links whose
     #: classical channel has a long round trip). Both KMEs of the link must say the same.
     reconciler: Literal["cascade", "ldpc"] = "cascade"
+    #: LDPC at this end when it is Bob (the end that plans the frames and decodes; Alice follows his plan, so the
+    #: two ends need not agree): the decoder — "phi-sum" (closest to capacity, f ≈ 1.07–1.10 on long blocks),
+    #: "min-sum-8" (the int8 min-sum: ~5× the φ-sum's speed, f ≈ 1.15–1.3), "min-sum" or "sum-product" — and the
+    #: first attempt's efficiency (unset: the decoder's calibration; higher: fewer retries, more leakage)
+    ldpc_decoder: Literal["phi-sum", "min-sum-8", "min-sum", "sum-product"] = Field(
+        default="phi-sum", description="LDPC decoder of this end (as Bob): phi-sum, min-sum-8, min-sum, sum-product")
+    ldpc_f_start: float | None = Field(default=None, ge=1.0, le=2.0,
+                                       description="LDPC first-attempt efficiency f0 (unset: the decoder's own)")
     protocol: Literal["bb84-decoy", "bbm92"] = Field(
         default="bb84-decoy", description="the link kind: decoy-state BB84 or entanglement-based BBM92")
     entangled: EntangledSection = Field(default_factory=EntangledSection,

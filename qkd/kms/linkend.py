@@ -45,6 +45,7 @@ from qkd.physics.freespace import FreeSpaceChannel
 from qkd.physics.link import Link
 from qkd.physics.presets import link_preset
 from qkd.postprocess.channel import Transport, WebSocketTransport, WegmanCarterAuth
+from qkd.postprocess.ldpc import LdpcPolicy
 from qkd.postprocess.link import BlockResult, LinkPolicy
 from qkd.runtime import (
     BlockSource,
@@ -111,6 +112,14 @@ def feed_source(feed: FeedSection, faults: LinkFaults | None = None, end: str = 
                           max_blocks=feed.max_blocks or None, name=f"{feed.pool} emulator", end=end)
 
 
+def link_policy(feed: FeedSection) -> LinkPolicy:
+    """The post-processing policy of an emulated or time-tag feed: its key length, abort threshold, reconciler
+    (with the LDPC decoder and first-attempt efficiency of this end) and link kind."""
+    ldpc = LdpcPolicy(decoder=feed.ldpc_decoder, f_start=feed.ldpc_f_start) if feed.reconciler == "ldpc" else None
+    return LinkPolicy(key_length=feed.key_length, qber_abort=feed.qber_abort, reconciler=feed.reconciler,
+                      ldpc=ldpc, protocol=feed.protocol)
+
+
 def runtime_config(feed: FeedSection) -> RuntimeConfig:
     return RuntimeConfig(heartbeat_s=feed.heartbeat_s, silence_timeout_s=feed.silence_timeout_s,
                          step_timeout_s=feed.step_timeout_s, block_timeout_s=feed.block_timeout_s,
@@ -162,8 +171,7 @@ class KmeLinkEnd:
             wc_auth = WegmanCarterAuth.from_preshared(Path(feed.auth_psk_file).read_bytes())
         self.runtime = LinkEndRuntime(
             self.link_id, self.role, self.source, self.sink,
-            LinkPolicy(key_length=feed.key_length, qber_abort=feed.qber_abort, reconciler=feed.reconciler,
-                       protocol=feed.protocol),
+            link_policy(feed),
             runtime_config(feed),
             auth_mode=feed.auth, wc_auth=wc_auth,
             counter=_StoreCounter(service, f"emulated-link/{self.link_id}/next-block"),

@@ -183,3 +183,50 @@ async def test_after_a_crash_between_the_two_deposits_the_end_ahead_drops_its_ex
     finally:
         await a.stop()
         await t.stop()
+
+
+async def test_an_ldpc_link_decodes_with_the_decoder_its_bob_end_names(tmp_path, pki):
+    """``reconciler = "ldpc"`` with ``ldpc_decoder = "min-sum-8"`` and ``ldpc_f_start`` at the Bob end only (the end
+    that plans and decodes; Alice follows his plan): both pools fill identically, and every block was planned on
+    the min-sum family's codes at that first-attempt efficiency."""
+    from qkd.kms.linkend import link_policy
+
+    ports = {"KME_A": free_port(), "KME_T": free_port()}
+    topo = chain_topology(["KME_A", "KME_T"], ports, {"SAE_A": "KME_A", "SAE_C": "KME_T"})
+    extra = {"reconciler": "ldpc"}
+    bob_extra = {**extra, "ldpc_decoder": "min-sum-8", "ldpc_f_start": 1.4}
+    t_cfg = feed_node_config(tmp_path, pki, "KME_T", topo, ports,
+                             {"pool": LINK, "kind": "emulated", "preset": "snspd-fiber", "length_km": 10.0,
+                              "pulses_per_block": 2_000_000, "emulator_seed": 11, "max_blocks": 2, **bob_extra})
+    a_cfg = feed_node_config(tmp_path, pki, "KME_A", topo, ports,
+                             {"pool": LINK, "kind": "emulated", "preset": "snspd-fiber", "length_km": 10.0,
+                              "pulses_per_block": 2_000_000, "emulator_seed": 11, "max_blocks": 2, **extra})
+    policy = link_policy(t_cfg.feeds[0])
+    assert policy.ldpc is not None and policy.ldpc.decoder == "min-sum-8" and policy.ldpc.f_start == 1.4
+    assert link_policy(a_cfg.feeds[0]).ldpc.decoder == "phi-sum"  # type: ignore[union-attr]
+    from pydantic import ValidationError
+
+    for bad in ({"ldpc_decoder": "fast"}, {"ldpc_f_start": 0.9}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            feed_node_config(tmp_path, pki, "KME_T", topo, ports, {"pool": LINK, "kind": "emulated", **bad})
+    t = await start_kme(t_cfg)
+    a = await start_kme(a_cfg)
+    try:
+        ends = [a.service.link_ends[LINK], t.service.link_ends[LINK]]
+        assert [e.role for e in ends] == ["alice", "bob"]
+        for _ in range(600):
+            if all(e.blocks_done >= 2 for e in ends):
+                break
+            await asyncio.sleep(0.05)
+        assert all(e.blocks_done == 2 for e in ends)
+        delivered = [r for r in ends[1].results if r.status == "delivered"]
+        assert delivered
+        for r in delivered:
+            assert r.reconciliation is not None and r.reconciliation["reconciler"] == "ldpc"
+            assert r.reconciliation["code"].startswith("qc2m-")        # the min-sum family: Bob's decoder
+        pools = [f"{LINK}:KME_A>KME_T", f"{LINK}:KME_T>KME_A"]
+        for pool in pools:
+            assert a.service.store.available_bits(pool) == t.service.store.available_bits(pool) > 0
+    finally:
+        await a.stop()
+        await t.stop()
