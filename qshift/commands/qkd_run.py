@@ -62,13 +62,13 @@ def _block_row(r: BlockResult) -> dict[str, Any]:
     c = r.reconciliation or {}
     return {"block": r.block_index, "status": r.status, "cause": r.cause, "qber": r.qber_estimate,
             "sifted_bits": r.n_sifted, "secret_bits": r.length_bits, "efficiency": c.get("efficiency_realised"),
-            "round_trips": c.get("round_trips"), "reason": r.reason}
+            "round_trips": c.get("round_trips"), "code": c.get("code"), "reason": r.reason}
 
 
 def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset: str | None = None,
                       eve_fraction: float = 0.0, block_pulses: int = 10**7, seed: int = 1,
                       key_length: str = "asymptotic", variant: str = "default", max_blocks: int | None = None,
-                      reconciler: str = "cascade", kind: str = "bb84-decoy",
+                      reconciler: str = "cascade", kind: str = "bb84-decoy", ldpc_decoder: str | None = None,
                       on_block: Any = None) -> dict[str, Any]:
     """Run blocks of ``block_pulses`` emulated pulses (``bbm92``: of 0.5 s of pair emission) for ``seconds``
     of wall time (at least one block).
@@ -76,10 +76,13 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
     Rates are per second of *link* time (pulses / clock rate, or the time tags' span), the figure a deployed
     link would see, and per second of wall time (this machine's post-processing throughput)."""
     from qkd.physics.presets import link_preset
+    from qkd.postprocess.ldpc import LdpcPolicy
     from qkd.postprocess.link import LinkPolicy
     from qkd.runtime import EntangledSource, LinkFaults, emulated_blocks, run_link
 
-    policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler, protocol=kind)
+    ldpc = LdpcPolicy(decoder=ldpc_decoder) if ldpc_decoder else None     # type: ignore[arg-type]  # checked
+    policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler, protocol=kind,
+                        ldpc=ldpc)
     deadline = time.monotonic() + seconds
     rows: list[dict[str, Any]] = []
     made: Iterator[Any]
@@ -186,6 +189,9 @@ def run(
     variant: Annotated[str, typer.Option(help="Cascade variant")] = "default",
     reconciler: Annotated[str, typer.Option(
         help="Error correction: cascade (interactive) | ldpc (rate-adaptive, a few round trips).")] = "cascade",
+    ldpc_decoder: Annotated[str, typer.Option(
+        help="LDPC decoder (--reconciler ldpc): phi-sum (closest to capacity) | min-sum-8 (int8 min-sum, fastest) "
+             "| min-sum | sum-product.")] = "phi-sum",
     seed: Annotated[int, typer.Option(help="emulator seed (recorded in the output)")] = 1,
     max_blocks: Annotated[int | None, typer.Option(min=1, help="stop after this many blocks")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
@@ -197,6 +203,10 @@ def run(
         raise typer.BadParameter("expected asymptotic or finite", param_hint="--key-length")
     if reconciler not in ("cascade", "ldpc"):
         raise typer.BadParameter("expected cascade or ldpc", param_hint="--reconciler")
+    from qkd.postprocess.ldpc import DECODERS
+
+    if ldpc_decoder not in DECODERS:
+        raise typer.BadParameter(f"expected one of {', '.join(DECODERS)}", param_hint="--ldpc-decoder")
     from qkd.postprocess.link import PROTOCOLS
 
     if kind not in PROTOCOLS:
@@ -210,14 +220,14 @@ def run(
     if json_out:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
-                              reconciler=reconciler, kind=kind,
+                              reconciler=reconciler, kind=kind, ldpc_decoder=ldpc_decoder,
                               max_blocks=max_blocks)
         typer.echo(jsonout.dumps(s))
         return
     with Live(Table(title="QKD link (starting)"), console=con, refresh_per_second=4, transient=False) as live:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
-                              reconciler=reconciler, kind=kind,
+                              reconciler=reconciler, kind=kind, ldpc_decoder=ldpc_decoder,
                               max_blocks=max_blocks,
                               on_block=lambda rows, lsb: live.update(_live_table(rows, lsb)))
     con.print(_summary_table(s))

@@ -55,6 +55,7 @@ def test_keyrate_plot_path_is_checked(tmp_path: Path, plot: str, needle: str) ->
     (["qkd", "keyrate", "--distances-km", "-10,5"], ["--distances-km", "≥ 0 km"]),
     (["qkd", "keyrate", "--nu", "0"], ["--nu"]),
     (["qkd", "run", "--length-km", "-1"], ["--length-km"]),
+    (["qkd", "run", "--reconciler", "ldpc", "--ldpc-decoder", "fast"], ["--ldpc-decoder", "min-sum-8"]),
     (["qkd", "sift", "--tx", "t.json", "--rx", "r.qtt", "--window-ps", "0"], ["--window-ps"]),
     (["inventory", "scan", ".", "--timeout-s", "0"], ["--timeout-s"]),
 ])

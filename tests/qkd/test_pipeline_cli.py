@@ -32,6 +32,21 @@ def test_qkd_run_delivers_identical_secret_keys_on_a_25_km_fiber() -> None:
     assert s["seed"] == 1 and s["key_length_mode"] == "asymptotic"
 
 
+def test_qkd_run_reconciles_by_ldpc_with_the_decoder_asked_for() -> None:
+    """``--reconciler ldpc --ldpc-decoder min-sum-8``: identical keys, every block on the min-sum family's codes
+    (the decoder's own), tens of round trips at most (Cascade: hundreds); the default decoder (φ-sum) plans on the
+    optimised family."""
+    for decoder, family in (("min-sum-8", "qc2m-"), ("phi-sum", "qc3-")):
+        out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--wall-seconds", "0",
+                                       "--max-blocks", "2", "--reconciler", "ldpc", "--ldpc-decoder", decoder,
+                                       "--json"])
+        assert out.exit_code == 0, out.output
+        s = json.loads(out.stdout)
+        assert s["delivered"] == s["blocks"] >= 1 and s["keys_identical"] is True
+        rows = s["blocks_detail"]
+        assert rows and all(r["code"].startswith(family) and r["round_trips"] <= 25 for r in rows), rows
+
+
 def test_qkd_run_under_full_intercept_resend_delivers_nothing() -> None:
     # the command in-process (the subprocess test above covers its wiring into ``qshift qkd``)
     out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--wall-seconds", "0",
