@@ -131,6 +131,15 @@ XL_STEP_SHARE = 0.5
 #: f₀ of the short (1.2·10^4-bit) codes, either decoder: where the blind protocol reached with them (min-sum)
 F_START_SHORT: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7: 1.16, 0.75: 1.18, 0.8: 1.21,
                                      0.85: 1.23, 0.9: 1.26}
+#: the min-sum family's frames puncture at most this share of their length where one more frame avoids it: min-sum
+#: loses its threshold to puncturing faster than the φ-sum (3.19 Mbit blocks, QBER 1.1 %, f₀ 1.4, int8 min-sum: seven
+#: rate-0.85 frames punctured by 3.7 % took 85 iterations a frame and 4 round trips, eight rate-0.90 frames punctured
+#: by 0.1 % 15 iterations and 1 round trip, at 2.2× less CPU)
+MIN_SUM_MAX_PUNCTURED_SHARE = 0.02
+#: ... in blocks of at least this many frames, where one more frame shortens each by at most a fifth: a block of one
+#: frame cut in two halves (each then mostly shortened) decoded at a worse f and a higher CPU cost (10⁵ bits, QBER
+#: 5 %: f 1.198 → 1.236; 4.7·10⁵ bits, QBER 3 %, f₀ 1.4: 17 → 25 ms a block)
+MIN_SUM_SPLIT_FROM = 4
 Decoder = Literal["min-sum", "sum-product", "phi-sum", "min-sum-8"]
 DECODERS: tuple[Decoder, ...] = ("min-sum", "sum-product", "phi-sum", "min-sum-8")
 
@@ -264,22 +273,28 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
     threshold (a rate-0.7 code punctured by 11 % needs f ≈ 1.33 where the rate-0.8 code barely punctured
     needs 1.23, at 3 % QBER), more than retries that reveal key bits instead of punctured values lose.
     Where no code reaches f_start, the frames leak more: at high QBER the lowest-rate
-    code unpunctured, at low QBER or for short blocks the highest-rate code fully punctured."""
+    code unpunctured, at low QBER or for short blocks the highest-rate code fully punctured. The min-sum family's
+    plans of :data:`MIN_SUM_SPLIT_FROM` frames or more take one frame more where that keeps the puncturing under
+    :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of a frame (min-sum loses more to puncturing than the φ-sum)."""
     policy = policy or LdpcPolicy()
     if n_bits <= 0:
         raise LdpcError(f"cannot reconcile a key of {n_bits} bits")
     q = min(max(qber, _MIN_Q), 0.5 - 1e-9)
     h = binary_entropy(q)
     if n_bits >= XL_FRAME_FROM:
-        plan = _plan_frames(n_bits, FRAME_LENGTHS[2], h, qber, policy)
-        if len(plan.frames) <= math.ceil(n_bits / FRAME_LENGTHS[2]):
+        plan = _plan_frames(n_bits, FRAME_LENGTHS[2], h, qber, policy, math.ceil(n_bits / FRAME_LENGTHS[2]))
+        if plan is not None:
             return plan
         # no whole extra-long frames at f₀ (high QBER: the frames split into punctured high-rate ones): long codes
-    return _plan_frames(n_bits, FRAME_LENGTHS[1] if n_bits >= LONG_FRAME_FROM else FRAME_LENGTHS[0], h, qber, policy)
+    plan = _plan_frames(n_bits, FRAME_LENGTHS[1] if n_bits >= LONG_FRAME_FROM else FRAME_LENGTHS[0], h, qber, policy)
+    assert plan is not None
+    return plan
 
 
-def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy) -> LdpcPlan:
-    """:func:`plan_ldpc` for frames of N bits (h = h(q) of the estimate)."""
+def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy,
+                 max_frames: int | None = None) -> LdpcPlan | None:
+    """:func:`plan_ldpc` for frames of N bits (h = h(q) of the estimate); None where the fewest frames that fit
+    are more than ``max_frames``."""
     chosen: tuple[float, int] | None = None
     n_frames = max(1, math.ceil(n_bits / N))
     while chosen is None:
@@ -300,6 +315,10 @@ def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy)
             else:
                 n_frames += 1                           # frames too full for the puncturing they need
     rate, n_frames = chosen
+    if max_frames is not None and n_frames > max_frames:
+        return None
+    if code_family(policy) == MIN_SUM_FAMILY and MIN_SUM_SPLIT_FROM <= n_frames < n_bits:
+        rate, n_frames = _less_punctured(n_bits, N, h, policy, rate, n_frames)
     code = family_code(rate, N, code_family(policy))
     base, extra = divmod(n_bits, n_frames)
     frames = []
@@ -311,6 +330,20 @@ def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy)
     # 1.10 at QBER 2 %), so a finer retry lands closer to it
     step = max(1, math.ceil(policy.f_step * base * h * (XL_STEP_SHARE if N == FRAME_LENGTHS[2] else 1.0)))
     return LdpcPlan(rate, N, tuple(frames), step, policy.max_retries, code_family(policy))
+
+
+def _less_punctured(n_bits: int, N: int, h: float, policy: LdpcPolicy, rate: float, n_frames: int
+                    ) -> tuple[float, int]:
+    """(rate, frames) for the min-sum family: one frame more where the chosen frames puncture more than
+    :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of their length and one more frame brings some code under it."""
+    code = family_code(rate, N, code_family(policy))
+    k = math.ceil(n_bits / n_frames)
+    p = code.m - math.ceil(_f_start(policy, rate, N) * h * k)
+    if p <= MIN_SUM_MAX_PUNCTURED_SHARE * N:
+        return rate, n_frames
+    opts = [(p1, r) for p1, r in _frame_options(math.ceil(n_bits / (n_frames + 1)), N, h, policy)
+            if p1 <= MIN_SUM_MAX_PUNCTURED_SHARE * N]
+    return (min(opts)[1], n_frames + 1) if opts else (rate, n_frames)
 
 
 @dataclass(frozen=True)
@@ -661,6 +694,7 @@ def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArra
 
 
 __all__ = ["CHECK_BITS", "DECODERS", "F_START", "F_START_PHI_SUM", "F_START_SHORT", "F_START_SUM_PRODUCT",
-           "F_START_XL_GAIN", "LONG_FRAME_FROM", "XL_FRAME_FROM", "XL_STEP_SHARE", "AliceFrames", "BobFrames",
+           "F_START_XL_GAIN", "LONG_FRAME_FROM", "MIN_SUM_MAX_PUNCTURED_SHARE", "MIN_SUM_SPLIT_FROM", "XL_FRAME_FROM",
+           "XL_STEP_SHARE", "AliceFrames", "BobFrames",
            "Decoder", "FrameLayout", "LdpcError", "LdpcPlan", "LdpcPolicy", "LdpcReport", "code_family",
            "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc", "reconcile_local_ldpc"]

@@ -18,6 +18,7 @@ from qkd.postprocess.ldpc import (
     F_START_PHI_SUM,
     F_START_XL,
     F_START_XL_GAIN,
+    MIN_SUM_MAX_PUNCTURED_SHARE,
     XL_FRAME_FROM,
     XL_STEP_SHARE,
     Decoder,
@@ -451,6 +452,28 @@ def test_plan_starts_at_the_requested_efficiency_where_the_family_reaches_it() -
         leak = sum(plan.code.m - p for _, p in plan.frames)
         f0 = leak / (plan.n_bits * binary_entropy(qber))
         assert 1.1 - 1e-3 <= f0 < 1.1 + 1e-3 * len(plan.frames) + 1e-3
+
+
+def test_min_sum_plans_take_one_more_frame_rather_than_puncture_its_frames_heavily() -> None:
+    """A 3.19 Mbit block at QBER 1.1 %, f₀ 1.4: seven extra-long frames need the rate-0.85 code punctured by 3.7 %,
+    which min-sum decodes slowly (85 iterations a frame, 4 round trips); the min-sum plan takes eight rate-0.90 frames
+    punctured by under 2 % instead, decoded in one round trip at the same f₀. The φ-sum keeps the fewest frames, and a
+    block of one frame is not cut in two."""
+    n, q = 3_190_000, 0.011
+    ms = plan_ldpc(n, q, LdpcPolicy(decoder="min-sum-8", f_start=1.4))
+    phi = plan_ldpc(n, q, LdpcPolicy(decoder="phi-sum", f_start=1.4))
+    assert (len(phi.frames), len(ms.frames)) == (7, 8) and ms.frame_length == phi.frame_length == XL
+    assert ms.rate == 0.9 and all(p <= MIN_SUM_MAX_PUNCTURED_SHARE * XL for _, p in ms.frames)
+    assert sum(k for k, _ in ms.frames) == n
+    f0 = sum(ms.code.m - p for _, p in ms.frames) / (n * binary_entropy(q))
+    assert abs(f0 - 1.4) < 1e-3 * len(ms.frames)
+    # heavily punctured single frames stay single: the rule needs MIN_SUM_SPLIT_FROM frames
+    one = plan_ldpc(470_000, 0.02)
+    assert len(plan_ldpc(470_000, 0.02, LdpcPolicy(decoder="min-sum-8")).frames) == len(one.frames) == 1
+    a, b = bsc_pair(n, q, 11)
+    out, rep = reconcile_local_ldpc(a, b, q, LdpcPolicy(decoder="min-sum-8", f_start=1.4), seed=11)
+    assert rep.decoded and np.array_equal(out, a) and rep.round_trips == 1
+    assert rep.iterations < 30 * rep.frames
 
 
 # -- reconciliation ----------------------------------------------------------------------------------------
