@@ -168,7 +168,7 @@ static const uint8_t ldpc_phi_high[LDPC_PHI_N] __attribute__((aligned(64))) = {L
 
 /* v clamped to [-lim, lim] and rounded half away from zero, without a branch on its sign (the channel values' signs
  * are random: a branch on them mispredicts every other value, which made this loop a fifth of a decode's time) */
-static inline int32_t ldpc_round_clamped(float v, float lim) {
+LDPC_INLINE int32_t ldpc_round_clamped(float v, float lim) {
     v = v < lim ? v : lim;
     v = v > -lim ? v : -lim;
     return (int32_t)(v + copysignf(0.5f, v));
@@ -176,10 +176,11 @@ static inline int32_t ldpc_round_clamped(float v, float lim) {
 
 /* The decoder's state at the start of an attempt: L = the channel values (float, or rounded to the fixed-point
  * decoder's scale and clamped), messages zero, the syndrome as sign words (int32, or int16 / int8 for fixed point).
+ * Inlined into each instruction-set build of the decoder, which vectorises the rounding with its own instructions.
  * n_msgs: sum-product's per-edge messages (floats); the others' per-edge words in bytes (what their layout uses) */
-static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n_msgs, const float *llr,
-                            const uint8_t *syn, float *L, float *R, int32_t *sb, float *cm1, float *cm2, int32_t *cidx,
-                            int32_t *csg, int32_t *cg, int32_t *synm) {
+LDPC_INLINE void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_t m, ptrdiff_t n_msgs,
+                                 const float *restrict llr, const uint8_t *syn, float *L, float *R, int32_t *sb,
+                                 float *cm1, float *cm2, int32_t *cidx, int32_t *csg, int32_t *cg, int32_t *synm) {
     const size_t P = LDPC_WMAX;
     if (algorithm == LDPC_SUM_PRODUCT) {
         memcpy(L, llr, (size_t)n * sizeof(float));
@@ -194,14 +195,14 @@ static void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptrdiff_
     if (algorithm == LDPC_PHI_SUM_Q) memset(cg, 0, ((size_t)m + P) * sizeof(int32_t));
     if (algorithm == LDPC_MIN_SUM_F) memcpy(L, llr, (size_t)n * sizeof(float));
     if (algorithm == LDPC_MIN_SUM_Q8) {
-        int8_t *Lb = (int8_t *)L, *synb = (int8_t *)synm;
+        int8_t *restrict Lb = (int8_t *)L, *synb = (int8_t *)synm;
         for (ptrdiff_t i = 0; i < n; i++) Lb[i] = (int8_t)ldpc_round_clamped(llr[i] * q8_scale, 127.0f);
         for (ptrdiff_t i = 0; i < m; i++) synb[i] = syn[i] ? INT8_MIN : 0;
         for (ptrdiff_t i = m; i < m + 4 * (ptrdiff_t)P; i++) synb[i] = 0;
     } else if (algorithm == LDPC_MIN_SUM_Q || algorithm == LDPC_PHI_SUM_Q) {
         float scale = algorithm == LDPC_PHI_SUM_Q ? LDPC_QS_SCALE : LDPC_Q_SCALE;
         float lim = (float)(algorithm == LDPC_PHI_SUM_Q ? LDPC_PHI_Q_MAX : LDPC_Q_MAX);
-        int16_t *Lh = (int16_t *)L, *synh = (int16_t *)synm;
+        int16_t *restrict Lh = (int16_t *)L, *synh = (int16_t *)synm;
         for (ptrdiff_t i = 0; i < n; i++) Lh[i] = (int16_t)ldpc_round_clamped(llr[i] * scale, lim);
         for (ptrdiff_t i = 0; i < m; i++) synh[i] = syn[i] ? INT16_MIN : 0;
         for (ptrdiff_t i = m; i < m + 2 * (ptrdiff_t)P; i++) synh[i] = 0;
