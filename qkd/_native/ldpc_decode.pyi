@@ -8,6 +8,15 @@ def syndrome(row_start: npt.NDArray[np.int32], ent_col: npt.NDArray[np.int32], e
     """H·x over GF(2) as 0/1 bytes (mb·Z bits) for a word of nb·Z bits."""
 ALGORITHMS: tuple[str, ...]
 
+def frame_llr(bits: npt.NDArray[np.uint8], key: npt.NDArray[np.int64], shortened: npt.NDArray[np.int64], n: int,
+              magnitude: float, known: float) -> npt.NDArray[np.float32]:
+    """Bob's channel values of a frame (float32, nats): ±magnitude at key[i] for bits[i] = 0 / 1, +known at the
+    shortened positions, 0 at the punctured ones."""
+def frame_word(bits: npt.NDArray[np.uint8], key: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.uint8]:
+    """A frame's word of n 0/1 bytes holding bits[i] at key[i], zero elsewhere."""
+def take_bits(word: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    """word[positions]: a frame's key bits out of its word."""
+
 def phi_out_table() -> npt.NDArray[np.int16]:
     """The φ-sum's message and slope per φ-domain sum y = 0 … 32767 (columns φ, G), as its decoder looks them up."""
 def phi_table() -> npt.NDArray[np.int16]:

@@ -48,6 +48,8 @@ cdef extern from "ldpc_minsum.h" nogil:
     const short* ldpc_phi_table
     void ldpc_phi_lookup(int lanes, const short* mag, short* out, Py_ssize_t n)
     void ldpc_phi_out_init()
+    void ldpc_syndrome(const int32_t* row_start, const int32_t* ent_col, const int32_t* ent_shift, int mb, int Z,
+                       const u8* x, u8* out)
     int ldpc_phi_out_entry(int y)
     int ldpc_decode_layered(int lanes, int algorithm, const int32_t* row_start, const int32_t* ent_col,
                             const int32_t* ent_shift, int mb, int Z, Py_ssize_t n, const float* llr, const u8* syn,
@@ -71,23 +73,6 @@ cdef int _check_code(const int32_t[::1] row_start, const int32_t[::1] ent_col, c
     return 0
 
 
-cdef void _syndrome(const int32_t* row_start, const int32_t* ent_col, const int32_t* ent_shift, int mb, int Z,
-                    const u8* x, u8* out) noexcept nogil:
-    cdef int r, e, z, s
-    cdef const u8* col
-    cdef u8* acc
-    for r in range(mb):
-        acc = out + <Py_ssize_t>r * Z
-        memset(acc, 0, Z)
-        for e in range(row_start[r], row_start[r + 1]):
-            col = x + <Py_ssize_t>ent_col[e] * Z
-            s = ent_shift[e]
-            for z in range(Z - s):
-                acc[z] ^= col[z + s]
-            for z in range(Z - s, Z):
-                acc[z] ^= col[z + s - Z]
-
-
 def syndrome(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int32_t[::1] ent_shift, int Z,
              const u8[::1] x) -> np.ndarray:
     """H·x over GF(2) for a word ``x`` of 0/1 bytes (length nb·Z): ``mb·Z`` syndrome bits as 0/1 bytes."""
@@ -96,7 +81,73 @@ def syndrome(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int
     cdef u8[::1] o = out
     _check_code(row_start, ent_col, ent_shift, Z, x.shape[0], mb * Z)
     with nogil:
-        _syndrome(&row_start[0], &ent_col[0], &ent_shift[0], <int>mb, Z, &x[0], &o[0])
+        ldpc_syndrome(&row_start[0], &ent_col[0], &ent_shift[0], <int>mb, Z, &x[0], &o[0])
+    return out
+
+
+cdef Py_ssize_t _first_outside(const long long[::1] positions, Py_ssize_t n) noexcept nogil:
+    """Index of the first position outside 0 … n−1, or −1."""
+    cdef Py_ssize_t i
+    for i in range(positions.shape[0]):
+        if <unsigned long long>positions[i] >= <unsigned long long>n:
+            return i
+    return -1
+
+
+cdef int _check_positions(const long long[::1] positions, Py_ssize_t n, str what) except -1:
+    cdef Py_ssize_t bad
+    with nogil:
+        bad = _first_outside(positions, n)
+    if bad >= 0:
+        raise ValueError(f"{what} position {positions[bad]} (entry {bad}) outside a frame of {n} bits")
+    return 0
+
+
+def frame_llr(const u8[::1] bits, const long long[::1] key, const long long[::1] shortened, Py_ssize_t n,
+              float magnitude, float known) -> np.ndarray:
+    """Bob's channel values of a frame of ``n`` bits (float32, nats): ±``magnitude`` at ``key[i]`` for his bit
+    ``bits[i]`` = 0 / 1 (0/1 bytes), +``known`` at the ``shortened`` positions (zero bits both ends know), 0 elsewhere (punctured:
+    nothing known). One pass without the GIL in place of numpy's scatter and temporaries."""
+    if bits.shape[0] != key.shape[0]:
+        raise ValueError(f"{bits.shape[0]} bits for {key.shape[0]} key positions")
+    _check_positions(key, n, "key")
+    _check_positions(shortened, n, "shortened")
+    out = np.zeros(n, dtype=np.float32)
+    cdef float[::1] o = out
+    cdef float value[2]
+    value[0], value[1] = magnitude, -magnitude
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(shortened.shape[0]):
+            o[shortened[i]] = known
+        for i in range(key.shape[0]):
+            o[key[i]] = value[bits[i] & 1]     # by index, not a branch: the bits are random
+    return out
+
+
+def frame_word(const u8[::1] bits, const long long[::1] key, Py_ssize_t n) -> np.ndarray:
+    """A frame's word of ``n`` 0/1 bytes holding ``bits[i]`` at ``key[i]``, zero elsewhere."""
+    if bits.shape[0] != key.shape[0]:
+        raise ValueError(f"{bits.shape[0]} bits for {key.shape[0]} key positions")
+    _check_positions(key, n, "key")
+    out = np.zeros(n, dtype=np.uint8)
+    cdef u8[::1] o = out
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(key.shape[0]):
+            o[key[i]] = bits[i]
+    return out
+
+
+def take_bits(const u8[::1] word, const long long[::1] positions) -> np.ndarray:
+    """``word[positions]`` (0/1 bytes) without the GIL: a frame's key bits out of its word."""
+    _check_positions(positions, word.shape[0], "key")
+    out = np.empty(positions.shape[0], dtype=np.uint8)
+    cdef u8[::1] o = out
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(positions.shape[0]):
+            o[i] = word[positions[i]]
     return out
 
 

@@ -258,6 +258,13 @@ static void LDPC_FN(ldpc_phi_lookup)(const int16_t *mag, int16_t *out, ptrdiff_t
         LDPC_FN(h_st)(out + i, LDPC_FN(q_phi_in)(LDPC_FN(h_ld)(mag + i)));
 }
 
+/* H·x over GF(2) on 0/1 bytes (ldpc_syndrome_bytes of ldpc_minsum.h) in this build's instructions */
+LDPC_ISA
+static void LDPC_FN(ldpc_syndrome)(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
+                                   int mb, int Z, const uint8_t *x, uint8_t *out) {
+    ldpc_syndrome_bytes(row_start, ent_col, ent_shift, mb, Z, x, out);
+}
+
 /* where lane 0 of a chunk starting at check z0 reads edge e's column: (z0 + s_e) mod Z */
 LDPC_LINLINE int LDPC_FN(rot)(const int32_t *ent_shift, int32_t e, int z0, int Z) {
     int p = z0 + ent_shift[e];

@@ -80,6 +80,20 @@
 #define LDPC_X86_DISPATCH 0
 #endif
 
+/* acc[z] ^= the bits of base row r's checks z = 0 … Z−1 over x (0/1 bytes): each entry's column rotated by its
+ * shift, two contiguous runs (pointer-sized indices, so the loops vectorise under -fwrapv) */
+LDPC_INLINE void ldpc_xor_row(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift, int r, int Z,
+                              const uint8_t *restrict x, uint8_t *restrict acc) {
+    for (int32_t e = row_start[r]; e < row_start[r + 1]; e++) {
+        const uint8_t *restrict col = x + (ptrdiff_t)ent_col[e] * Z;
+        ptrdiff_t s = ent_shift[e], head = Z - s;
+        const uint8_t *restrict from = col + s;
+        uint8_t *restrict tail = acc + head;
+        for (ptrdiff_t z = 0; z < head; z++) acc[z] ^= from[z];
+        for (ptrdiff_t z = 0; z < s; z++) tail[z] ^= col[z];
+    }
+}
+
 /* number of checks the hard decision `hard` leaves unsatisfied */
 LDPC_INLINE ptrdiff_t ldpc_syndrome_bad(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
                                         int mb, int Z, const uint8_t *restrict syn, const uint8_t *restrict hard,
@@ -87,13 +101,8 @@ LDPC_INLINE ptrdiff_t ldpc_syndrome_bad(const int32_t *row_start, const int32_t 
     ptrdiff_t bad = 0;
     for (int r = 0; r < mb; r++) {
         memcpy(acc, syn + (ptrdiff_t)r * Z, (size_t)Z);
-        for (int32_t e = row_start[r]; e < row_start[r + 1]; e++) {
-            const uint8_t *col = hard + (ptrdiff_t)ent_col[e] * Z;
-            int s = ent_shift[e];
-            for (int z = 0; z < Z - s; z++) acc[z] ^= col[z + s];
-            for (int z = Z - s; z < Z; z++) acc[z] ^= col[z + s - Z];
-        }
-        for (int z = 0; z < Z; z++) bad += acc[z];
+        ldpc_xor_row(row_start, ent_col, ent_shift, r, Z, hard, acc);
+        for (ptrdiff_t z = 0; z < Z; z++) bad += acc[z];
     }
     return bad;
 }
@@ -212,6 +221,17 @@ LDPC_INLINE void ldpc_init_state(int algorithm, float q8_scale, ptrdiff_t n, ptr
     }
 }
 
+/* H·x over GF(2) on 0/1 bytes, the syndrome Alice sends (ldpc_xor_row per base row). Inlined into each
+ * instruction-set build (LDPC_FN(ldpc_syndrome) of ldpc_layer.h). */
+LDPC_INLINE void ldpc_syndrome_bytes(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift,
+                                     int mb, int Z, const uint8_t *restrict x, uint8_t *restrict out) {
+    for (int r = 0; r < mb; r++) {
+        uint8_t *acc = out + (ptrdiff_t)r * Z;
+        memset(acc, 0, (size_t)Z);
+        ldpc_xor_row(row_start, ent_col, ent_shift, r, Z, x, acc);
+    }
+}
+
 /* the φ-sum's message and slope per φ-domain sum y (0 … 32767): φ | G << 16, filled by ldpc_phi_out_init() from
  * the float evaluation (LDPC_FN(q_phi_out_float) of ldpc_layer.h) before any decoding */
 static int32_t ldpc_phi_out_table[32768];
@@ -289,6 +309,17 @@ static void ldpc_phi_lookup(int lanes, const int16_t *mag, int16_t *out, ptrdiff
         ldpc_phi_lookup_w8avx2(mag, out, n);
     else
         ldpc_phi_lookup_w8(mag, out, n);
+}
+
+/* H·x over GF(2) (ldpc_syndrome_bytes) by the widest build this CPU runs */
+static void ldpc_syndrome(const int32_t *row_start, const int32_t *ent_col, const int32_t *ent_shift, int mb, int Z,
+                          const uint8_t *x, uint8_t *out) {
+    if (ldpc_lanes() == 16)
+        ldpc_syndrome_w16(row_start, ent_col, ent_shift, mb, Z, x, out);
+    else if (ldpc_has_avx2())
+        ldpc_syndrome_w8avx2(row_start, ent_col, ent_shift, mb, Z, x, out);
+    else
+        ldpc_syndrome_w8(row_start, ent_col, ent_shift, mb, Z, x, out);
 }
 
 /* Returns the iterations to a word satisfying the syndrome, or minus the iterations run when none was found:

@@ -448,8 +448,7 @@ class AliceFrames:
         self.words: list[npt.NDArray[np.uint8]] = []
         self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p, plan.family) for k, p in plan.frames]
         for lay, sl in zip(self.layouts, _frame_slices(plan), strict=True):
-            w = np.zeros(code.n, np.uint8)
-            w[lay.key] = bits[sl]
+            w = ldpc_decode.frame_word(bits[sl], lay.key, code.n)
             w[lay.punctured] = rng.integers(0, 2, lay.punctured.size, dtype=np.uint8)
             self.words.append(w)
         self.revealed = [0] * len(plan.frames)
@@ -463,8 +462,8 @@ class AliceFrames:
 
     def checks(self) -> tuple[bytes, int]:
         """The salt and every frame's check value (:data:`CHECK_BITS` each), and the bits they disclose."""
-        return self.salt + b"".join(_check(self.salt, w[lay.key]) for w, lay in zip(self.words, self.layouts,
-                                                                                      strict=True)), \
+        return self.salt + b"".join(_check(self.salt, ldpc_decode.take_bits(w, lay.key))
+                                    for w, lay in zip(self.words, self.layouts, strict=True)), \
             CHECK_BITS * len(self.words)
 
     def reveal(self, frame_ids: Sequence[int]) -> npt.NDArray[np.uint8]:
@@ -494,10 +493,7 @@ class BobFrames:
         self.layouts = [frame_layout(plan.rate, plan.frame_length, k, p, plan.family) for k, p in plan.frames]
         self.llrs: list[npt.NDArray[np.float32]] = []
         for lay, sl in zip(self.layouts, self.slices, strict=True):
-            llr = np.zeros(code.n, np.float32)
-            llr[lay.shortened] = _KNOWN_LLR
-            llr[lay.key] = mag * (1.0 - 2.0 * bits[sl].astype(np.float32))
-            self.llrs.append(llr)
+            self.llrs.append(ldpc_decode.frame_llr(bits[sl], lay.key, lay.shortened, code.n, mag, _KNOWN_LLR))
         self.syndromes: list[npt.NDArray[np.uint8]] = []
         self.salt = b""
         self.checks: list[bytes] = []
@@ -560,7 +556,7 @@ class BobFrames:
             self.decodes += 1
             self.attempts[f] += 1
             self.iterations += abs(its)
-            key = word[self.layouts[f].key]
+            key = ldpc_decode.take_bits(word, self.layouts[f].key)
             if its > 0 and _check(self.salt, key) == self.checks[f]:
                 self.decoded[f] = key
             else:
