@@ -85,43 +85,43 @@ def syndrome(const int32_t[::1] row_start, const int32_t[::1] ent_col, const int
     return out
 
 
-cdef Py_ssize_t _first_outside(const long long[::1] positions, Py_ssize_t n) noexcept nogil:
-    """Index of the first position outside 0 … n−1, or −1."""
-    cdef Py_ssize_t i
-    for i in range(positions.shape[0]):
-        if <unsigned long long>positions[i] >= <unsigned long long>n:
-            return i
-    return -1
-
-
-cdef int _check_positions(const long long[::1] positions, Py_ssize_t n, str what) except -1:
-    cdef Py_ssize_t bad
-    with nogil:
-        bad = _first_outside(positions, n)
-    if bad >= 0:
-        raise ValueError(f"{what} position {positions[bad]} (entry {bad}) outside a frame of {n} bits")
-    return 0
+cdef int _outside(const long long[::1] positions, Py_ssize_t at, Py_ssize_t n, str what) except -1:
+    """Raise for ``positions[at]``, which is outside 0 … n−1 (the loops below check every position as they use it:
+    a predictable branch beside a scatter or gather that costs a memory access anyway)."""
+    raise ValueError(f"{what} position {positions[at]} (entry {at}) outside a frame of {n} bits")
 
 
 def frame_llr(const u8[::1] bits, const long long[::1] key, const long long[::1] shortened, Py_ssize_t n,
               float magnitude, float known) -> np.ndarray:
     """Bob's channel values of a frame of ``n`` bits (float32, nats): ±``magnitude`` at ``key[i]`` for his bit
-    ``bits[i]`` = 0 / 1 (0/1 bytes), +``known`` at the ``shortened`` positions (zero bits both ends know), 0 elsewhere (punctured:
-    nothing known). One pass without the GIL in place of numpy's scatter and temporaries."""
+    ``bits[i]`` = 0 / 1 (0/1 bytes), +``known`` at the ``shortened`` positions (zero bits both ends know), 0 elsewhere
+    (punctured: nothing known). One pass without the GIL in place of numpy's scatter and temporaries."""
     if bits.shape[0] != key.shape[0]:
         raise ValueError(f"{bits.shape[0]} bits for {key.shape[0]} key positions")
-    _check_positions(key, n, "key")
-    _check_positions(shortened, n, "shortened")
     out = np.zeros(n, dtype=np.float32)
     cdef float[::1] o = out
     cdef float value[2]
     value[0], value[1] = magnitude, -magnitude
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, bad_short = -1, bad_key = -1
+    cdef long long p
     with nogil:
         for i in range(shortened.shape[0]):
-            o[shortened[i]] = known
-        for i in range(key.shape[0]):
-            o[key[i]] = value[bits[i] & 1]     # by index, not a branch: the bits are random
+            p = shortened[i]
+            if <unsigned long long>p >= <unsigned long long>n:
+                bad_short = i
+                break
+            o[p] = known
+        if bad_short < 0:
+            for i in range(key.shape[0]):
+                p = key[i]
+                if <unsigned long long>p >= <unsigned long long>n:
+                    bad_key = i
+                    break
+                o[p] = value[bits[i] & 1]     # by index, not a branch: the bits are random
+    if bad_short >= 0:
+        _outside(shortened, bad_short, n, "shortened")
+    if bad_key >= 0:
+        _outside(key, bad_key, n, "key")
     return out
 
 
@@ -129,25 +129,37 @@ def frame_word(const u8[::1] bits, const long long[::1] key, Py_ssize_t n) -> np
     """A frame's word of ``n`` 0/1 bytes holding ``bits[i]`` at ``key[i]``, zero elsewhere."""
     if bits.shape[0] != key.shape[0]:
         raise ValueError(f"{bits.shape[0]} bits for {key.shape[0]} key positions")
-    _check_positions(key, n, "key")
     out = np.zeros(n, dtype=np.uint8)
     cdef u8[::1] o = out
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, bad = -1
+    cdef long long p
     with nogil:
         for i in range(key.shape[0]):
-            o[key[i]] = bits[i]
+            p = key[i]
+            if <unsigned long long>p >= <unsigned long long>n:
+                bad = i
+                break
+            o[p] = bits[i]
+    if bad >= 0:
+        _outside(key, bad, n, "key")
     return out
 
 
 def take_bits(const u8[::1] word, const long long[::1] positions) -> np.ndarray:
     """``word[positions]`` (0/1 bytes) without the GIL: a frame's key bits out of its word."""
-    _check_positions(positions, word.shape[0], "key")
     out = np.empty(positions.shape[0], dtype=np.uint8)
     cdef u8[::1] o = out
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, bad = -1, n = word.shape[0]
+    cdef long long p
     with nogil:
         for i in range(positions.shape[0]):
-            o[i] = word[positions[i]]
+            p = positions[i]
+            if <unsigned long long>p >= <unsigned long long>n:
+                bad = i
+                break
+            o[i] = word[p]
+    if bad >= 0:
+        _outside(positions, bad, n, "key")
     return out
 
 
