@@ -78,6 +78,7 @@ from qkd.postprocess.ldpc_codes import (
     MOTHER_RATES,
     QCCode,
     family_code,
+    family_code_shape,
 )
 
 _MIN_Q = 1e-3
@@ -255,7 +256,7 @@ def _frame_options(k: int, N: int, h: float, policy: LdpcPolicy) -> list[tuple[i
     """(p, mother rate) of every code of length N that carries k key bits at leakage M − p = f·k·h."""
     out = []
     for rate in MOTHER_RATES:
-        code = family_code(rate, N, code_family(policy))
+        code = family_code_shape(rate, N, code_family(policy))
         p = code.m - math.ceil(_f_start(policy, rate, N) * h * k)
         if 0 <= p <= code.max_punctured and k + p <= N:
             out.append((p, rate))
@@ -304,8 +305,8 @@ def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy,
             chosen = min(opts)[1], n_frames                # the least puncturing
         else:
             fam = code_family(policy)
-            need = [(family_code(r, N, fam), family_code(r, N, fam).m - math.ceil(_f_start(policy, r, N) * h * k))
-                    for r in MOTHER_RATES]
+            need = [(family_code_shape(r, N, fam),
+                     family_code_shape(r, N, fam).m - math.ceil(_f_start(policy, r, N) * h * k)) for r in MOTHER_RATES]
             if all(p > code.max_punctured for code, p in need):
                 chosen = MOTHER_RATES[-1], n_frames     # low QBER or a short block: highest rate, fully punctured
             elif need[0][1] < 0 and k <= N:
@@ -319,7 +320,7 @@ def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy,
         return None
     if code_family(policy) == MIN_SUM_FAMILY and MIN_SUM_SPLIT_FROM <= n_frames < n_bits:
         rate, n_frames = _less_punctured(n_bits, N, h, policy, rate, n_frames)
-    code = family_code(rate, N, code_family(policy))
+    code = family_code_shape(rate, N, code_family(policy))
     base, extra = divmod(n_bits, n_frames)
     frames = []
     for i in range(n_frames):
@@ -336,7 +337,7 @@ def _less_punctured(n_bits: int, N: int, h: float, policy: LdpcPolicy, rate: flo
                     ) -> tuple[float, int]:
     """(rate, frames) for the min-sum family: one frame more where the chosen frames puncture more than
     :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of their length and one more frame brings some code under it."""
-    code = family_code(rate, N, code_family(policy))
+    code = family_code_shape(rate, N, code_family(policy))
     k = math.ceil(n_bits / n_frames)
     p = code.m - math.ceil(_f_start(policy, rate, N) * h * k)
     if p <= MIN_SUM_MAX_PUNCTURED_SHARE * N:

@@ -46,6 +46,7 @@ from qkd.postprocess.ldpc_codes import (
     build_code,
     edge_distribution_degrees,
     family_code,
+    family_code_shape,
 )
 from qkd.postprocess.ldpc_reference import EdgeList, decode_flooding, syndrome_reference
 from qkd.postprocess.verify import VerificationResult, verify_receiver, verify_sender
@@ -455,6 +456,24 @@ def test_frame_assembly_kernels_match_numpy_and_refuse_positions_outside_the_fra
 
 
 # -- plans -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("family", [FAMILY_VERSION, MIN_SUM_FAMILY])
+def test_planning_builds_only_the_code_it_takes_and_the_shapes_are_the_codes(family: str) -> None:
+    """The planner weighs every mother rate by its shape (checks, untainted bits from the base matrix) and lifts only
+    the code of its plan: a link end's first block does not wait for nine codes to be built."""
+    decoder = "phi-sum" if family == FAMILY_VERSION else "min-sum-8"
+    build_code.cache_clear()
+    plan = plan_ldpc(300_000, 0.03, LdpcPolicy(decoder=decoder))
+    assert build_code.cache_info().currsize == 0          # planning lifted nothing
+    assert plan.code.name.startswith(family) and build_code.cache_info().currsize == 1
+    for rate in (0.5, 0.7, 0.85, 0.9):
+        for n in (SHORT, LONG, XL) if rate == 0.85 else (SHORT, LONG):
+            shape, code = family_code_shape(rate, n, family), family_code(rate, n, family)
+            assert (shape.m, shape.max_punctured) == (code.m, code.max_punctured)
+    with pytest.raises(LdpcCodeError, match="no code of rate 0.42"):
+        family_code_shape(0.42, LONG, family)
+
+
 
 @pytest.mark.parametrize("n", [3_000, 20_000, 100_000, 250_000])
 @pytest.mark.parametrize("qber", [0.005, 0.03, 0.11])
