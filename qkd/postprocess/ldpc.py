@@ -132,15 +132,22 @@ XL_STEP_SHARE = 0.5
 #: f₀ of the short (1.2·10^4-bit) codes, either decoder: where the blind protocol reached with them (min-sum)
 F_START_SHORT: dict[float, float] = {0.5: 1.14, 0.55: 1.13, 0.6: 1.12, 0.65: 1.14, 0.7: 1.16, 0.75: 1.18, 0.8: 1.21,
                                      0.85: 1.23, 0.9: 1.26}
-#: the min-sum family's frames puncture at most this share of their length where one more frame avoids it: min-sum
-#: loses its threshold to puncturing faster than the φ-sum (3.19 Mbit blocks, QBER 1.1 %, f₀ 1.4, int8 min-sum: seven
-#: rate-0.85 frames punctured by 3.7 % took 85 iterations a frame and 4 round trips, eight rate-0.90 frames punctured
-#: by 0.1 % 15 iterations and 1 round trip, at 2.2× less CPU)
+#: the min-sum family's plans take one frame more where their frames puncture more than this share of their length
+#: and one more frame cuts the puncturing to :data:`MIN_SUM_SPLIT_GAIN` of it or less: min-sum loses its threshold to
+#: puncturing faster than the φ-sum. Int8 min-sum, first attempts and CPU both ends (:func:`reconcile_local_ldpc` on
+#: BSC blocks): 3.19 Mbit at QBER 1.1 %, f₀ 1.4: seven rate-0.85 frames punctured by 3.7 % took 85 iterations a
+#: frame and 4 round trips, eight rate-0.90 frames punctured by 0.1 % 15 iterations and 1 (2.2× less CPU); at the
+#: calibrated start, QBER 1.1 / 2 / 3 %: f 1.36 / 1.26 / 1.25 → 1.27 / 1.25 / 1.22 with 2.5–3.3× fewer round trips;
+#: 318 kbit at QBER 1.1 %, f₀ 1.4: three rate-0.85 frames punctured by 4.4 % (97 iterations, 3.5 round trips) →
+#: four rate-0.90 ones by 2.1 % (23, 1; 2.8× less CPU)
 MIN_SUM_MAX_PUNCTURED_SHARE = 0.02
-#: ... in blocks of at least this many frames, where one more frame shortens each by at most a fifth: a block of one
-#: frame cut in two halves (each then mostly shortened) decoded at a worse f and a higher CPU cost (10⁵ bits, QBER
-#: 5 %: f 1.198 → 1.236; 4.7·10⁵ bits, QBER 3 %, f₀ 1.4: 17 → 25 ms a block)
-MIN_SUM_SPLIT_FROM = 4
+#: ... where one more frame punctures at most this fraction of what the fewest frames do (a smaller cut costs more
+#: decoding of shortened bits than it gains: 318 kbit at QBER 2 %, 5.2 % → 3.7 % punctured: 77 → 94 ms a block)
+MIN_SUM_SPLIT_GAIN = 0.7
+#: ... in blocks of at least this many frames, where one more frame shortens each by at most a quarter: a block of
+#: one frame cut in two halves (each then mostly shortened) decoded at a worse f and a higher CPU cost (10⁵ bits,
+#: QBER 5 %: f 1.198 → 1.236; 4.7·10⁵ bits, QBER 3 %, f₀ 1.4: 17 → 25 ms a block)
+MIN_SUM_SPLIT_FROM = 3
 Decoder = Literal["min-sum", "sum-product", "phi-sum", "min-sum-8"]
 DECODERS: tuple[Decoder, ...] = ("min-sum", "sum-product", "phi-sum", "min-sum-8")
 
@@ -275,8 +282,9 @@ def plan_ldpc(n_bits: int, qber: float, policy: LdpcPolicy | None = None) -> Ldp
     needs 1.23, at 3 % QBER), more than retries that reveal key bits instead of punctured values lose.
     Where no code reaches f_start, the frames leak more: at high QBER the lowest-rate
     code unpunctured, at low QBER or for short blocks the highest-rate code fully punctured. The min-sum family's
-    plans of :data:`MIN_SUM_SPLIT_FROM` frames or more take one frame more where that keeps the puncturing under
-    :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of a frame (min-sum loses more to puncturing than the φ-sum)."""
+    plans of :data:`MIN_SUM_SPLIT_FROM` frames or more take one frame more where the fewest frames puncture more than
+    :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of a frame and one more cuts that well down (min-sum loses more to
+    puncturing than the φ-sum)."""
     policy = policy or LdpcPolicy()
     if n_bits <= 0:
         raise LdpcError(f"cannot reconcile a key of {n_bits} bits")
@@ -336,15 +344,14 @@ def _plan_frames(n_bits: int, N: int, h: float, qber: float, policy: LdpcPolicy,
 def _less_punctured(n_bits: int, N: int, h: float, policy: LdpcPolicy, rate: float, n_frames: int
                     ) -> tuple[float, int]:
     """(rate, frames) for the min-sum family: one frame more where the chosen frames puncture more than
-    :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of their length and one more frame brings some code under it."""
+    :data:`MIN_SUM_MAX_PUNCTURED_SHARE` of their length and one more frame cuts that to
+    :data:`MIN_SUM_SPLIT_GAIN` or less."""
     code = family_code_shape(rate, N, code_family(policy))
-    k = math.ceil(n_bits / n_frames)
-    p = code.m - math.ceil(_f_start(policy, rate, N) * h * k)
+    p = code.m - math.ceil(_f_start(policy, rate, N) * h * math.ceil(n_bits / n_frames))
     if p <= MIN_SUM_MAX_PUNCTURED_SHARE * N:
         return rate, n_frames
-    opts = [(p1, r) for p1, r in _frame_options(math.ceil(n_bits / (n_frames + 1)), N, h, policy)
-            if p1 <= MIN_SUM_MAX_PUNCTURED_SHARE * N]
-    return (min(opts)[1], n_frames + 1) if opts else (rate, n_frames)
+    opts = _frame_options(math.ceil(n_bits / (n_frames + 1)), N, h, policy)
+    return (min(opts)[1], n_frames + 1) if opts and min(opts)[0] <= MIN_SUM_SPLIT_GAIN * p else (rate, n_frames)
 
 
 @dataclass(frozen=True)
@@ -691,7 +698,8 @@ def reconcile_local_ldpc(alice_bits: npt.NDArray[np.uint8], bob_bits: npt.NDArra
 
 
 __all__ = ["CHECK_BITS", "DECODERS", "F_START", "F_START_PHI_SUM", "F_START_SHORT", "F_START_SUM_PRODUCT",
-           "F_START_XL_GAIN", "LONG_FRAME_FROM", "MIN_SUM_MAX_PUNCTURED_SHARE", "MIN_SUM_SPLIT_FROM", "XL_FRAME_FROM",
+           "F_START_XL_GAIN", "LONG_FRAME_FROM", "MIN_SUM_MAX_PUNCTURED_SHARE", "MIN_SUM_SPLIT_FROM",
+           "MIN_SUM_SPLIT_GAIN", "XL_FRAME_FROM",
            "XL_STEP_SHARE", "AliceFrames", "BobFrames",
            "Decoder", "FrameLayout", "LdpcError", "LdpcPlan", "LdpcPolicy", "LdpcReport", "code_family",
            "frame_layout", "plan_ldpc", "reconcile_alice_ldpc", "reconcile_bob_ldpc", "reconcile_local_ldpc"]

@@ -531,6 +531,11 @@ def test_min_sum_plans_take_one_more_frame_rather_than_puncture_its_frames_heavi
     # heavily punctured single frames stay single: the rule needs MIN_SUM_SPLIT_FROM frames
     one = plan_ldpc(470_000, 0.02)
     assert len(plan_ldpc(470_000, 0.02, LdpcPolicy(decoder="min-sum-8")).frames) == len(one.frames) == 1
+    # three long frames of a 318 kbit block punctured by 4.4 % become four by 2.1 %; at 2 % QBER (2.9 % punctured,
+    # one more frame would only reach 2.2 %) the plan keeps its three
+    small = plan_ldpc(318_000, q, LdpcPolicy(decoder="min-sum-8", f_start=1.4))
+    assert (len(small.frames), small.rate, small.frame_length) == (4, 0.9, LONG)
+    assert len(plan_ldpc(318_000, 0.02, LdpcPolicy(decoder="min-sum-8", f_start=1.4)).frames) == 3
     a, b = bsc_pair(n, q, 11)
     out, rep = reconcile_local_ldpc(a, b, q, LdpcPolicy(decoder="min-sum-8", f_start=1.4), seed=11)
     assert rep.decoded and np.array_equal(out, a) and rep.round_trips == 1
