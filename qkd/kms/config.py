@@ -163,7 +163,9 @@ class FeedSection(_Model):
     #: LDPC at this end when it is Bob (the end that plans the frames and decodes; Alice follows his plan, so the
     #: two ends need not agree): the decoder — "phi-sum" (closest to capacity, f ≈ 1.07–1.10 on long blocks),
     #: "min-sum-8" (the int8 min-sum: ~5× the φ-sum's speed, f ≈ 1.15–1.3), "min-sum" or "sum-product" — and the
-    #: first attempt's efficiency (unset: the decoder's calibration; higher: fewer retries, more leakage)
+    #: first attempt's efficiency (unset: the decoder's calibration; higher: fewer retries, more leakage). For a
+    #: link whose post-processing must keep up with a fast source, "min-sum-8" with f0 1.4: one round trip a block
+    #: at QBER 1–3 % (bench/qkd_postprocess.py --only pipelined_ldpc: 1.4× a 1 GHz link's sifted rate on 2 cores)
     ldpc_decoder: Literal["phi-sum", "min-sum-8", "min-sum", "sum-product"] = Field(
         default="phi-sum", description="LDPC decoder of this end (as Bob): phi-sum, min-sum-8, min-sum, sum-product")
     ldpc_f_start: float | None = Field(default=None, ge=1.0, le=2.0,
