@@ -69,7 +69,7 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
                       eve_fraction: float = 0.0, block_pulses: int = 10**7, seed: int = 1,
                       key_length: str = "asymptotic", variant: str = "default", max_blocks: int | None = None,
                       reconciler: str = "cascade", kind: str = "bb84-decoy", ldpc_decoder: str | None = None,
-                      on_block: Any = None) -> dict[str, Any]:
+                      ldpc_f_start: float | None = None, on_block: Any = None) -> dict[str, Any]:
     """Run blocks of ``block_pulses`` emulated pulses (``bbm92``: of 0.5 s of pair emission) for ``seconds``
     of wall time (at least one block).
 
@@ -80,7 +80,8 @@ def run_emulated_link(channel: str, length_km: float, seconds: float, *, preset:
     from qkd.postprocess.link import LinkPolicy
     from qkd.runtime import EntangledSource, LinkFaults, emulated_blocks, run_link
 
-    ldpc = LdpcPolicy(decoder=ldpc_decoder) if ldpc_decoder else None     # type: ignore[arg-type]  # checked
+    ldpc = (LdpcPolicy(decoder=ldpc_decoder or "phi-sum", f_start=ldpc_f_start)   # type: ignore[arg-type]  # checked
+            if ldpc_decoder or ldpc_f_start else None)
     policy = LinkPolicy(cascade_variant=variant, key_length=key_length, reconciler=reconciler, protocol=kind,
                         ldpc=ldpc)
     deadline = time.monotonic() + seconds
@@ -192,6 +193,9 @@ def run(
     ldpc_decoder: Annotated[str, typer.Option(
         help="LDPC decoder (--reconciler ldpc): phi-sum (closest to capacity) | min-sum-8 (int8 min-sum, fastest) "
              "| min-sum | sum-product.")] = "phi-sum",
+    ldpc_f_start: Annotated[float | None, typer.Option(
+        min=1.0, max=2.0, help="LDPC first attempt's efficiency f0 (unset: the decoder's own; e.g. 1.4 with "
+                               "min-sum-8: one round trip a block, more leakage).")] = None,
     seed: Annotated[int, typer.Option(help="emulator seed (recorded in the output)")] = 1,
     max_blocks: Annotated[int | None, typer.Option(min=1, help="stop after this many blocks")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
@@ -221,13 +225,13 @@ def run(
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
                               reconciler=reconciler, kind=kind, ldpc_decoder=ldpc_decoder,
-                              max_blocks=max_blocks)
+                              ldpc_f_start=ldpc_f_start, max_blocks=max_blocks)
         typer.echo(jsonout.dumps(s))
         return
     with Live(Table(title="QKD link (starting)"), console=con, refresh_per_second=4, transient=False) as live:
         s = run_emulated_link(channel, length_km, wall_seconds, preset=preset, eve_fraction=frac,
                               block_pulses=block_pulses, seed=seed, key_length=key_length, variant=variant,
                               reconciler=reconciler, kind=kind, ldpc_decoder=ldpc_decoder,
-                              max_blocks=max_blocks,
+                              ldpc_f_start=ldpc_f_start, max_blocks=max_blocks,
                               on_block=lambda rows, lsb: live.update(_live_table(rows, lsb)))
     con.print(_summary_table(s))

@@ -56,6 +56,7 @@ def test_keyrate_plot_path_is_checked(tmp_path: Path, plot: str, needle: str) ->
     (["qkd", "keyrate", "--nu", "0"], ["--nu"]),
     (["qkd", "run", "--length-km", "-1"], ["--length-km"]),
     (["qkd", "run", "--reconciler", "ldpc", "--ldpc-decoder", "fast"], ["--ldpc-decoder", "min-sum-8"]),
+    (["qkd", "run", "--reconciler", "ldpc", "--ldpc-f-start", "0.9"], ["--ldpc-f-start"]),
     (["qkd", "sift", "--tx", "t.json", "--rx", "r.qtt", "--window-ps", "0"], ["--window-ps"]),
     (["inventory", "scan", ".", "--timeout-s", "0"], ["--timeout-s"]),
 ])

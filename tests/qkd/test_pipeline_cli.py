@@ -47,6 +47,19 @@ def test_qkd_run_reconciles_by_ldpc_with_the_decoder_asked_for() -> None:
         assert rows and all(r["code"].startswith(family) and r["round_trips"] <= 25 for r in rows), rows
 
 
+def test_qkd_run_takes_the_ldpc_first_attempt_efficiency() -> None:
+    """``--ldpc-f-start 1.5`` with the int8 min-sum: the first attempt leaks more and decodes, one round trip a block
+    (at the decoder's own start the same block took ten)."""
+    out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--wall-seconds", "0",
+                                   "--max-blocks", "2", "--reconciler", "ldpc", "--ldpc-decoder", "min-sum-8",
+                                   "--ldpc-f-start", "1.5", "--json"])
+    assert out.exit_code == 0, out.output
+    s = json.loads(out.stdout)
+    assert s["delivered"] == s["blocks"] >= 1 and s["keys_identical"] is True
+    rows = s["blocks_detail"]
+    assert all(r["round_trips"] <= 2 and r["efficiency"] > 1.3 for r in rows), rows
+
+
 def test_qkd_run_under_full_intercept_resend_delivers_nothing() -> None:
     # the command in-process (the subprocess test above covers its wiring into ``qshift qkd``)
     out = CliRunner().invoke(app, ["--block-pulses", "3000000", "--length-km", "25", "--wall-seconds", "0",
